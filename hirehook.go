@@ -1,0 +1,302 @@
+// Package hirehook is a self-hosted, real-time event hub for recruiting and
+// staffing. It takes recruiting events in (candidate.created,
+// placement.confirmed, ...), stores them durably and delivers them as signed
+// webhooks (Standard Webhooks) to every subscribed endpoint, retrying until
+// each has them.
+//
+// This root package holds the domain: Event, Record, Endpoint, Delivery,
+// Attempt, the Store contract that every database implements, the retry
+// policy, the webhook signature scheme and the error codes. It imports only
+// the standard library; the packages below it hold the "how": store/sqlite,
+// delivery, api, server, cmd/hirehook.
+package hirehook
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// Version is the hub's version, sent in the user-agent of every webhook.
+var Version = "0.1.0-dev"
+
+// DefaultTenantID is the tenant that owns everything until multi-tenancy
+// lands. Every stored object carries a tenant id from the start, so that the
+// tenants feature adds keys and routes, not a data migration.
+const DefaultTenantID = "default"
+
+// Subject names the entity an event is about: one candidate, one placement.
+type Subject struct {
+	Entity string `json:"entity"`
+	ID     string `json:"id"`
+}
+
+// Event is one thing that happened in a recruiting system.
+type Event struct {
+	TenantID   string          `json:"-"`
+	ID         string          `json:"id"`
+	Type       string          `json:"type"`
+	OccurredAt time.Time       `json:"occurred_at"`
+	ReceivedAt time.Time       `json:"received_at"`
+	Source     string          `json:"source,omitempty"`
+	Subject    Subject         `json:"subject"`
+	Data       json.RawMessage `json:"data"`
+	Changes    json.RawMessage `json:"changes,omitempty"`
+
+	// IdempotencyKey is the producer's Idempotency-Key, if any.
+	IdempotencyKey string `json:"-"`
+	// Deliveries is the number of deliveries the event created at ingest.
+	Deliveries int `json:"deliveries"`
+	// Payload is the exact webhook body sent to endpoints; rendered once
+	// at ingest so that every attempt signs the same bytes.
+	Payload []byte `json:"-"`
+}
+
+// WebhookPayload is the JSON body of every webhook hirehook sends.
+type WebhookPayload struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	Timestamp time.Time       `json:"timestamp"`
+	Source    string          `json:"source,omitempty"`
+	Subject   Subject         `json:"subject"`
+	Data      json.RawMessage `json:"data"`
+	Changes   json.RawMessage `json:"changes,omitempty"`
+}
+
+// RenderPayload returns the webhook body for e.
+func (e *Event) RenderPayload() ([]byte, error) {
+	return json.Marshal(WebhookPayload{
+		ID:        e.ID,
+		Type:      e.Type,
+		Timestamp: e.OccurredAt.UTC(),
+		Source:    e.Source,
+		Subject:   e.Subject,
+		Data:      e.Data,
+		Changes:   e.Changes,
+	})
+}
+
+// DeletesSubject reports whether the event removes its subject (the record
+// is kept, marked deleted, with its history).
+func (e *Event) DeletesSubject() bool {
+	return strings.HasSuffix(e.Type, ".deleted")
+}
+
+// EventFilter selects events for EventList. Events are listed in ingest
+// order; After is the id of the last event of the previous page.
+type EventFilter struct {
+	TenantID  string
+	Type      *string
+	SubjectID *string
+	Entity    *string
+	After     string
+	Limit     int
+}
+
+// Record is the latest snapshot of one entity, built from its events: what a
+// subscriber fetches when the event alone is not enough. Each event's data is
+// applied to the snapshot as a JSON Merge Patch (RFC 7396): fields it carries
+// replace the old ones (objects merge field by field), fields it leaves out
+// keep their values, and a field set to null is removed.
+type Record struct {
+	TenantID    string          `json:"-"`
+	Entity      string          `json:"entity"`
+	ID          string          `json:"id"`
+	Version     int             `json:"version"`
+	Deleted     bool            `json:"deleted"`
+	Data        json.RawMessage `json:"data"`
+	LastEventID string          `json:"last_event_id"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+}
+
+// Endpoint is a subscriber: a URL and the event types it wants.
+type Endpoint struct {
+	TenantID    string            `json:"-"`
+	ID          string            `json:"id"`
+	URL         string            `json:"url"`
+	Description string            `json:"description"`
+	EventTypes  []string          `json:"event_types"`
+	Headers     map[string]string `json:"headers"`
+	Disabled    bool              `json:"disabled"`
+	// DisabledReason says why the hub disabled the endpoint (e.g. "410
+	// Gone"); empty when an operator disabled it or it is enabled.
+	DisabledReason string    `json:"disabled_reason,omitempty"`
+	Secrets        []Secret  `json:"-"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// Secret is one signing secret of an endpoint. The newest secret has no
+// expiry; after a rotation the previous one keeps signing beside it until
+// ExpiresAt.
+type Secret struct {
+	Value     string     `json:"value"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// ActiveSecrets returns the secrets that sign at time now, newest first.
+func (e *Endpoint) ActiveSecrets(now time.Time) []string {
+	out := make([]string, 0, len(e.Secrets))
+	for _, s := range e.Secrets {
+		if s.ExpiresAt == nil || now.Before(*s.ExpiresAt) {
+			out = append(out, s.Value)
+		}
+	}
+	return out
+}
+
+// Subscribes reports whether the endpoint wants events of type typ.
+func (e *Endpoint) Subscribes(typ string) bool {
+	for _, p := range e.EventTypes {
+		if MatchEventType(p, typ) {
+			return true
+		}
+	}
+	return false
+}
+
+// EndpointFilter selects endpoints for EndpointList.
+type EndpointFilter struct {
+	TenantID string
+	After    string
+	Limit    int
+}
+
+// EndpointUpdate is a partial edit of an endpoint: nil fields are unchanged.
+type EndpointUpdate struct {
+	URL            *string
+	Description    *string
+	EventTypes     *[]string
+	Headers        *map[string]string
+	Disabled       *bool
+	DisabledReason *string
+}
+
+// DeliveryState is the state of one delivery in the queue.
+type DeliveryState string
+
+// Delivery states. A delivery moves pending → delivering → delivered, or
+// delivering → retrying → delivering → ... → failed once the retry schedule
+// is exhausted. An operator retry moves a failed delivery back to pending.
+const (
+	// DeliveryPending is due for its first attempt (or an operator retry).
+	DeliveryPending DeliveryState = "pending"
+	// DeliveryDelivering is leased by a worker that is attempting it; if the
+	// worker dies the lease expires and the delivery is attempted again.
+	DeliveryDelivering DeliveryState = "delivering"
+	// DeliveryRetrying failed at least once and waits for NextAttemptAt.
+	DeliveryRetrying DeliveryState = "retrying"
+	// DeliveryDelivered got a 2xx answer. Final.
+	DeliveryDelivered DeliveryState = "delivered"
+	// DeliveryFailed exhausted its retries. Final until replayed.
+	DeliveryFailed DeliveryState = "failed"
+	// DeliveryCancelled will not be attempted, e.g. its endpoint was deleted.
+	DeliveryCancelled DeliveryState = "cancelled"
+)
+
+// Valid reports whether s is one of the defined states.
+func (s DeliveryState) Valid() bool {
+	switch s {
+	case DeliveryPending, DeliveryDelivering, DeliveryRetrying, DeliveryDelivered, DeliveryFailed, DeliveryCancelled:
+		return true
+	}
+	return false
+}
+
+// Delivery is one event owed to one endpoint: the unit of the queue.
+type Delivery struct {
+	TenantID      string        `json:"-"`
+	ID            string        `json:"id"`
+	EventID       string        `json:"event_id"`
+	EventType     string        `json:"event_type"`
+	EndpointID    string        `json:"endpoint_id"`
+	State         DeliveryState `json:"state"`
+	Attempts      int           `json:"attempts"`
+	NextAttemptAt *time.Time    `json:"next_attempt_at,omitempty"`
+	LastAttemptAt *time.Time    `json:"last_attempt_at,omitempty"`
+	LastStatus    int           `json:"last_status_code,omitempty"`
+	LastError     string        `json:"last_error,omitempty"`
+	CreatedAt     time.Time     `json:"created_at"`
+	UpdatedAt     time.Time     `json:"updated_at"`
+
+	// Payload is the event's webhook body; set by DeliveryClaim and by
+	// EventIngest's hot hand-off, not serialised.
+	Payload []byte `json:"-"`
+	// LeaseExpiresAt is when a claimed delivery's lease runs out.
+	LeaseExpiresAt time.Time `json:"-"`
+}
+
+// DeliveryFilter selects deliveries for DeliveryList, newest first.
+type DeliveryFilter struct {
+	TenantID   string
+	EndpointID *string
+	EventID    *string
+	State      *DeliveryState
+	After      string
+	Limit      int
+}
+
+// ErrorClass classifies why an attempt failed.
+type ErrorClass string
+
+// Error classes of an attempt.
+const (
+	ErrorClassNone       ErrorClass = ""
+	ErrorClassTimeout    ErrorClass = "timeout"
+	ErrorClassConnection ErrorClass = "connection"     // refused, reset, unreachable
+	ErrorClassDNS        ErrorClass = "dns"            // name did not resolve
+	ErrorClassTLS        ErrorClass = "tls"            // handshake or certificate
+	ErrorClassStatus     ErrorClass = "http_status"    // answered, but not 2xx
+	ErrorClassForbidden  ErrorClass = "forbidden_dest" // private address refused by the guard
+	ErrorClassOther      ErrorClass = "other"
+)
+
+// Attempt records one HTTP try of a delivery.
+type Attempt struct {
+	ID           string        `json:"id"`
+	DeliveryID   string        `json:"delivery_id"`
+	Number       int           `json:"number"`
+	StartedAt    time.Time     `json:"started_at"`
+	Duration     time.Duration `json:"-"`
+	StatusCode   int           `json:"status_code,omitempty"`
+	ResponseBody string        `json:"response_body,omitempty"`
+	ErrorClass   ErrorClass    `json:"error_class,omitempty"`
+	Error        string        `json:"error,omitempty"`
+}
+
+// MarshalJSON adds latency_ms to the attempt's JSON.
+func (a Attempt) MarshalJSON() ([]byte, error) {
+	type plain Attempt
+	return json.Marshal(struct {
+		plain
+		LatencyMS float64 `json:"latency_ms"`
+	}{plain(a), float64(a.Duration.Microseconds()) / 1000})
+}
+
+// DeliveryResult is the outcome of one attempt, written by DeliveryComplete.
+type DeliveryResult struct {
+	DeliveryID string
+	TenantID   string
+	// LeaseOwner must match the delivery's current lease; a result from a
+	// worker whose lease expired (and was taken by another) is ignored.
+	LeaseOwner string
+	Attempt    Attempt
+	// State is DeliveryDelivered, DeliveryRetrying or DeliveryFailed.
+	State         DeliveryState
+	NextAttemptAt time.Time
+	// DisableEndpoint disables the delivery's endpoint with this reason
+	// (e.g. after a 410 Gone); empty leaves it alone.
+	DisableEndpoint string
+}
+
+// APIKey is a credential for the API. Only its SHA-256 hash is stored.
+type APIKey struct {
+	ID         string     `json:"id"`
+	TenantID   string     `json:"tenant_id"`
+	Name       string     `json:"name"`
+	Hash       string     `json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+}

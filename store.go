@@ -1,0 +1,125 @@
+package hirehook
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the durable state of the hub: events, records, endpoints and the
+// delivery queue. Every method is one transaction. store/storetest holds the
+// conformance suite that every implementation passes.
+//
+// Errors: methods return *Error with ENOTFOUND when the object does not exist
+// in the tenant, ECONFLICT when a unique value is taken, and EINVALID for
+// arguments the store cannot accept; anything else is an internal error.
+type Store interface {
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database. It may be called more than once.
+	Close() error
+
+	// APIKeyCreate stores a key (by hash). ECONFLICT if the hash exists.
+	APIKeyCreate(ctx context.Context, k *APIKey) error
+	// APIKeyByHash returns the key with that hash, or ENOTFOUND.
+	APIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
+	// APIKeyCount returns the number of keys in all tenants.
+	APIKeyCount(ctx context.Context) (int, error)
+
+	// EndpointCreate stores e. ECONFLICT if its id exists.
+	EndpointCreate(ctx context.Context, e *Endpoint) error
+	// EndpointGet returns one endpoint or ENOTFOUND.
+	EndpointGet(ctx context.Context, tenantID, id string) (*Endpoint, error)
+	// EndpointList returns endpoints in creation order.
+	EndpointList(ctx context.Context, f EndpointFilter) ([]*Endpoint, error)
+	// EndpointUpdate applies u and returns the result, or ENOTFOUND.
+	EndpointUpdate(ctx context.Context, tenantID, id string, u EndpointUpdate) (*Endpoint, error)
+	// EndpointSetSecrets replaces the endpoint's secrets (rotation), or ENOTFOUND.
+	EndpointSetSecrets(ctx context.Context, tenantID, id string, secrets []Secret) (*Endpoint, error)
+	// EndpointDelete removes the endpoint and cancels its unfinished
+	// deliveries, or ENOTFOUND.
+	EndpointDelete(ctx context.Context, tenantID, id string) error
+
+	// EventIngest writes a batch of events atomically: each new event, the
+	// snapshot of its subject and one delivery per enabled endpoint that
+	// subscribes to its type. An event whose id (or idempotency key) exists
+	// already in its tenant writes nothing and its result carries the first
+	// answer with Duplicate set. Either the whole batch commits or nothing.
+	EventIngest(ctx context.Context, p EventIngestParams) ([]EventIngestResult, error)
+	// EventGet returns one event or ENOTFOUND.
+	EventGet(ctx context.Context, tenantID, id string) (*Event, error)
+	// EventList returns events in ingest order after f.After. EINVALID if
+	// f.After names no event.
+	EventList(ctx context.Context, f EventFilter) ([]*Event, error)
+
+	// RecordGet returns the snapshot of one entity, or ENOTFOUND.
+	RecordGet(ctx context.Context, tenantID, entity, id string) (*Record, error)
+	// RecordEvents returns the events of one entity in ingest order.
+	RecordEvents(ctx context.Context, f EventFilter) ([]*Event, error)
+
+	// DeliveryGet returns one delivery with its attempts, or ENOTFOUND.
+	DeliveryGet(ctx context.Context, tenantID, id string) (*Delivery, []*Attempt, error)
+	// DeliveryList returns deliveries, newest first.
+	DeliveryList(ctx context.Context, f DeliveryFilter) ([]*Delivery, error)
+	// DeliveryClaim leases up to p.Limit due deliveries to p.Owner until
+	// p.LeaseUntil: pending and retrying ones whose NextAttemptAt has
+	// passed, and delivering ones whose lease expired (their worker died).
+	// Deliveries of disabled endpoints are not claimed. The returned
+	// deliveries carry their event's Payload.
+	DeliveryClaim(ctx context.Context, p DeliveryClaimParams) ([]*Delivery, error)
+	// DeliveryComplete records attempts and moves deliveries to their new
+	// states. A result whose lease owner no longer holds the delivery is
+	// skipped. It returns how many results were applied.
+	DeliveryComplete(ctx context.Context, results []DeliveryResult) (int, error)
+	// DeliveryRelease returns deliveries leased by owner to pending, due
+	// now, without counting an attempt (used at shutdown).
+	DeliveryRelease(ctx context.Context, owner string, ids []string) error
+	// DeliveryRetry makes one delivery due now, whatever its state (except
+	// cancelled: EINVALID), or ENOTFOUND.
+	DeliveryRetry(ctx context.Context, tenantID, id string, now time.Time) (*Delivery, error)
+	// DeliveryRecover makes every failed delivery of an endpoint whose event
+	// was received in [since, until) due now, and returns how many.
+	DeliveryRecover(ctx context.Context, p DeliveryRecoverParams) (int, error)
+}
+
+// EventIngestParams is a batch of events for EventIngest.
+type EventIngestParams struct {
+	Events []*Event
+	// Now is the time written as received and created times.
+	Now time.Time
+	// LeaseOwner, when set, writes the new deliveries already leased to
+	// this owner until LeaseUntil (the hot hand-off): the caller attempts
+	// them straight from memory, without a claim query. Empty writes them
+	// pending.
+	LeaseOwner string
+	LeaseUntil time.Time
+}
+
+// EventIngestResult is the answer for one event of an ingest batch.
+type EventIngestResult struct {
+	EventID string
+	// Deliveries is the number of deliveries the event created (for a
+	// duplicate: the number created the first time).
+	Deliveries int
+	// Duplicate is set when the event existed: nothing was written.
+	Duplicate bool
+	// Leased holds the deliveries written leased to the caller (only when
+	// LeaseOwner was set), with Payload filled in.
+	Leased []*Delivery
+}
+
+// DeliveryClaimParams are the arguments of DeliveryClaim.
+type DeliveryClaimParams struct {
+	Owner      string
+	Now        time.Time
+	LeaseUntil time.Time
+	Limit      int
+}
+
+// DeliveryRecoverParams are the arguments of DeliveryRecover.
+type DeliveryRecoverParams struct {
+	TenantID   string
+	EndpointID string
+	Since      time.Time
+	Until      time.Time
+	Now        time.Time
+}

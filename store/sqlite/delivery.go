@@ -1,0 +1,294 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hirehook/hirehook"
+)
+
+const deliveryColumns = `id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at`
+
+func scanDelivery(row scanner) (*hirehook.Delivery, error) {
+	var d hirehook.Delivery
+	var next, last sql.NullInt64
+	var created, updated int64
+	if err := row.Scan(&d.ID, &d.TenantID, &d.EventID, &d.EventType, &d.EndpointID, &d.State, &d.Attempts, &next, &last,
+		&d.LastStatus, &d.LastError, &created, &updated); err != nil {
+		return nil, err
+	}
+	d.NextAttemptAt, d.LastAttemptAt = ptrMicros(next), ptrMicros(last)
+	d.CreatedAt, d.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &d, nil
+}
+
+// DeliveryGet implements hirehook.Store.
+func (s *Store) DeliveryGet(ctx context.Context, tenantID, id string) (*hirehook.Delivery, []*hirehook.Attempt, error) {
+	d, err := scanDelivery(s.reader.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, hirehook.Errorf(hirehook.ENOTFOUND, "Delivery %q not found.", id)
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("select delivery %s: %w", id, err)
+	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT id, delivery_id, number, started_at, duration_us, status_code, response_body, error_class, error
+		FROM attempts WHERE delivery_id = ? ORDER BY number`, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("select attempts of delivery %s: %w", id, err)
+	}
+	defer rows.Close()
+	attempts := []*hirehook.Attempt{}
+	for rows.Next() {
+		var a hirehook.Attempt
+		var started, dur int64
+		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &started, &dur, &a.StatusCode, &a.ResponseBody, &a.ErrorClass, &a.Error); err != nil {
+			return nil, nil, err
+		}
+		a.StartedAt, a.Duration = fromMicros(started), time.Duration(dur)*time.Microsecond
+		attempts = append(attempts, &a)
+	}
+	return d, attempts, rows.Err()
+}
+
+// DeliveryList implements hirehook.Store.
+func (s *Store) DeliveryList(ctx context.Context, f hirehook.DeliveryFilter) ([]*hirehook.Delivery, error) {
+	where := []string{"tenant_id = ?"}
+	args := []any{f.TenantID}
+	if f.After != "" {
+		var seq int64
+		err := s.reader.QueryRowContext(ctx, `SELECT seq FROM deliveries WHERE tenant_id = ? AND id = ?`, f.TenantID, f.After).Scan(&seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, hirehook.FieldError("after", "No delivery %q to list after.", f.After)
+		} else if err != nil {
+			return nil, fmt.Errorf("select delivery cursor: %w", err)
+		}
+		where, args = append(where, "seq < ?"), append(args, seq)
+	}
+	if f.EndpointID != nil {
+		where, args = append(where, "endpoint_id = ?"), append(args, *f.EndpointID)
+	}
+	if f.EventID != nil {
+		where, args = append(where, "event_id = ?"), append(args, *f.EventID)
+	}
+	if f.State != nil {
+		where, args = append(where, "state = ?"), append(args, string(*f.State))
+	}
+	args = append(args, limit(f.Limit))
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE `+strings.Join(where, " AND ")+` ORDER BY seq DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("select deliveries: %w", err)
+	}
+	defer rows.Close()
+	out := []*hirehook.Delivery{}
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DeliveryClaim implements hirehook.Store. One UPDATE … RETURNING takes the
+// due rows through the two partial indexes (due by next_attempt_at, and
+// expired leases), then one SELECT reads their events' payloads.
+func (s *Store) DeliveryClaim(ctx context.Context, p hirehook.DeliveryClaimParams) ([]*hirehook.Delivery, error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin claim: %w", err)
+	}
+	defer tx.Rollback()
+	now := toMicros(p.Now)
+	rows, err := tx.QueryContext(ctx, `UPDATE deliveries
+		SET state = 'delivering', lease_owner = ?1, lease_expires_at = ?2, updated_at = ?3
+		WHERE seq IN (
+			SELECT seq FROM (
+				SELECT seq FROM deliveries
+				WHERE state = 'delivering' AND lease_expires_at <= ?3
+				AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE disabled = 1)
+				ORDER BY lease_expires_at LIMIT ?4
+			)
+			UNION ALL
+			SELECT seq FROM (
+				SELECT seq FROM deliveries
+				WHERE state IN ('pending', 'retrying') AND next_attempt_at <= ?3
+				AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE disabled = 1)
+				ORDER BY next_attempt_at LIMIT ?4
+			)
+			LIMIT ?4
+		)
+		RETURNING `+deliveryColumns, p.Owner, toMicros(p.LeaseUntil), now, p.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	var out []*hirehook.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		d.LeaseExpiresAt = p.LeaseUntil
+		out = append(out, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `SELECT payload FROM events WHERE tenant_id = ? AND id = ?`)
+	if err != nil {
+		return nil, fmt.Errorf("prepare payload select: %w", err)
+	}
+	defer stmt.Close()
+	for _, d := range out {
+		if err := stmt.QueryRowContext(ctx, d.TenantID, d.EventID).Scan(&d.Payload); err != nil {
+			return nil, fmt.Errorf("select payload of event %s: %w", d.EventID, err)
+		}
+	}
+	return out, tx.Commit()
+}
+
+// DeliveryComplete implements hirehook.Store.
+func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.DeliveryResult) (int, error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("begin complete: %w", err)
+	}
+	defer tx.Rollback()
+	update, err := tx.PrepareContext(ctx, `UPDATE deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?,
+		last_attempt_at = ?, last_status = ?, last_error = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+		WHERE id = ? AND state = 'delivering' AND lease_owner = ? RETURNING attempts, endpoint_id, tenant_id`)
+	if err != nil {
+		return 0, fmt.Errorf("prepare complete: %w", err)
+	}
+	defer update.Close()
+	insertAttempt, err := tx.PrepareContext(ctx, `INSERT INTO attempts
+		(delivery_id, number, id, started_at, duration_us, status_code, response_body, error_class, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return 0, fmt.Errorf("prepare insert attempt: %w", err)
+	}
+	defer insertAttempt.Close()
+	applied := 0
+	for _, r := range results {
+		a := r.Attempt
+		var next any
+		if r.State == hirehook.DeliveryRetrying {
+			next = toMicros(r.NextAttemptAt)
+		}
+		lastErr := a.Error
+		if lastErr == "" && a.ErrorClass == hirehook.ErrorClassStatus {
+			lastErr = fmt.Sprintf("HTTP %d", a.StatusCode)
+		}
+		var number int
+		var endpointID, tenantID string
+		err := update.QueryRowContext(ctx, string(r.State), next, toMicros(a.StartedAt), a.StatusCode, lastErr,
+			toMicros(a.StartedAt.Add(a.Duration)), r.DeliveryID, r.LeaseOwner).Scan(&number, &endpointID, &tenantID)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // the lease was lost: another worker owns this delivery now
+		} else if err != nil {
+			return 0, fmt.Errorf("complete delivery %s: %w", r.DeliveryID, err)
+		}
+		id := a.ID
+		if id == "" {
+			id = hirehook.NewID("att")
+		}
+		if _, err := insertAttempt.ExecContext(ctx, r.DeliveryID, number, id, toMicros(a.StartedAt), a.Duration.Microseconds(),
+			a.StatusCode, a.ResponseBody, string(a.ErrorClass), a.Error); err != nil {
+			return 0, fmt.Errorf("insert attempt %d of delivery %s: %w", number, r.DeliveryID, err)
+		}
+		if r.DisableEndpoint != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+				r.DisableEndpoint, toMicros(a.StartedAt), tenantID, endpointID); err != nil {
+				return 0, fmt.Errorf("disable endpoint %s: %w", endpointID, err)
+			}
+		}
+		applied++
+	}
+	return applied, tx.Commit()
+}
+
+// DeliveryRelease implements hirehook.Store.
+func (s *Store) DeliveryRelease(ctx context.Context, owner string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin release: %w", err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
+		next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+		WHERE id = ? AND state = 'delivering' AND lease_owner = ?`)
+	if err != nil {
+		return fmt.Errorf("prepare release: %w", err)
+	}
+	defer stmt.Close()
+	now := toMicros(time.Now())
+	for _, id := range ids {
+		if _, err := stmt.ExecContext(ctx, now, now, id, owner); err != nil {
+			return fmt.Errorf("release delivery %s: %w", id, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// DeliveryRetry implements hirehook.Store.
+func (s *Store) DeliveryRetry(ctx context.Context, tenantID, id string, now time.Time) (*hirehook.Delivery, error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin retry: %w", err)
+	}
+	defer tx.Rollback()
+	d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hirehook.Errorf(hirehook.ENOTFOUND, "Delivery %q not found.", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("select delivery %s: %w", id, err)
+	}
+	switch d.State {
+	case hirehook.DeliveryCancelled:
+		return nil, hirehook.Errorf(hirehook.EINVALID, "Delivery %q was cancelled (its endpoint was deleted) and cannot be retried.", id)
+	case hirehook.DeliveryDelivering:
+		return nil, hirehook.Errorf(hirehook.ECONFLICT, "Delivery %q is being attempted right now.", id)
+	}
+	n := toMicros(now)
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ?`, n, n, id); err != nil {
+		return nil, fmt.Errorf("retry delivery %s: %w", id, err)
+	}
+	d.State, d.NextAttemptAt, d.UpdatedAt = hirehook.DeliveryPending, &now, now.UTC()
+	return d, tx.Commit()
+}
+
+// DeliveryRecover implements hirehook.Store.
+func (s *Store) DeliveryRecover(ctx context.Context, p hirehook.DeliveryRecoverParams) (int, error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("begin recover: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := s.endpointGet(ctx, tx, p.TenantID, p.EndpointID); err != nil {
+		return 0, err
+	}
+	until := int64(1<<62 - 1)
+	if !p.Until.IsZero() {
+		until = toMicros(p.Until)
+	}
+	now := toMicros(p.Now)
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ?
+		WHERE tenant_id = ? AND endpoint_id = ? AND state = 'failed'
+		AND created_at >= ? AND created_at < ?`, now, now, p.TenantID, p.EndpointID, toMicros(p.Since), until)
+	if err != nil {
+		return 0, fmt.Errorf("recover deliveries of endpoint %s: %w", p.EndpointID, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), tx.Commit()
+}

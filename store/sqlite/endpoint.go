@@ -1,0 +1,245 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hirehook/hirehook"
+)
+
+// APIKeyCreate implements hirehook.Store.
+func (s *Store) APIKeyCreate(ctx context.Context, k *hirehook.APIKey) error {
+	_, err := s.writer.ExecContext(ctx, `INSERT INTO api_keys (id, tenant_id, name, hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+		k.ID, k.TenantID, k.Name, k.Hash, toMicros(k.CreatedAt))
+	if isUniqueViolation(err) {
+		return hirehook.Errorf(hirehook.ECONFLICT, "The API key exists already.")
+	} else if err != nil {
+		return fmt.Errorf("insert api key %s: %w", k.ID, err)
+	}
+	return nil
+}
+
+// APIKeyByHash implements hirehook.Store.
+func (s *Store) APIKeyByHash(ctx context.Context, hash string) (*hirehook.APIKey, error) {
+	var k hirehook.APIKey
+	var created int64
+	var used sql.NullInt64
+	err := s.reader.QueryRowContext(ctx, `SELECT id, tenant_id, name, hash, created_at, last_used_at FROM api_keys WHERE hash = ?`, hash).
+		Scan(&k.ID, &k.TenantID, &k.Name, &k.Hash, &created, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hirehook.Errorf(hirehook.ENOTFOUND, "API key not found.")
+	} else if err != nil {
+		return nil, fmt.Errorf("select api key: %w", err)
+	}
+	k.CreatedAt = fromMicros(created)
+	k.LastUsedAt = ptrMicros(used)
+	return &k, nil
+}
+
+// APIKeyCount implements hirehook.Store.
+func (s *Store) APIKeyCount(ctx context.Context) (int, error) {
+	var n int
+	if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM api_keys`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count api keys: %w", err)
+	}
+	return n, nil
+}
+
+const endpointColumns = `id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at`
+
+// EndpointCreate implements hirehook.Store.
+func (s *Store) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error {
+	types, headers, secrets, err := marshalEndpoint(e)
+	if err != nil {
+		return err
+	}
+	_, err = s.writer.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, e.TenantID, e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, toMicros(e.CreatedAt), toMicros(e.UpdatedAt))
+	if isUniqueViolation(err) {
+		return hirehook.Errorf(hirehook.ECONFLICT, "Endpoint %q exists already.", e.ID)
+	} else if err != nil {
+		return fmt.Errorf("insert endpoint %s: %w", e.ID, err)
+	}
+	return nil
+}
+
+func marshalEndpoint(e *hirehook.Endpoint) (types, headers, secrets []byte, err error) {
+	if e.EventTypes == nil {
+		e.EventTypes = []string{}
+	}
+	if e.Headers == nil {
+		e.Headers = map[string]string{}
+	}
+	if types, err = json.Marshal(e.EventTypes); err != nil {
+		return
+	}
+	if headers, err = json.Marshal(e.Headers); err != nil {
+		return
+	}
+	secrets, err = json.Marshal(e.Secrets)
+	return
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanEndpoint(row scanner) (*hirehook.Endpoint, error) {
+	var e hirehook.Endpoint
+	var types, headers, secrets []byte
+	var created, updated int64
+	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &headers, &e.Disabled, &e.DisabledReason, &secrets, &created, &updated); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(types, &e.EventTypes); err != nil {
+		return nil, fmt.Errorf("decode endpoint %s event types: %w", e.ID, err)
+	}
+	if err := json.Unmarshal(headers, &e.Headers); err != nil {
+		return nil, fmt.Errorf("decode endpoint %s headers: %w", e.ID, err)
+	}
+	if err := json.Unmarshal(secrets, &e.Secrets); err != nil {
+		return nil, fmt.Errorf("decode endpoint %s secrets: %w", e.ID, err)
+	}
+	e.CreatedAt, e.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &e, nil
+}
+
+// EndpointGet implements hirehook.Store.
+func (s *Store) EndpointGet(ctx context.Context, tenantID, id string) (*hirehook.Endpoint, error) {
+	return s.endpointGet(ctx, s.reader, tenantID, id)
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *Store) endpointGet(ctx context.Context, q querier, tenantID, id string) (*hirehook.Endpoint, error) {
+	e, err := scanEndpoint(q.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hirehook.Errorf(hirehook.ENOTFOUND, "Endpoint %q not found.", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("select endpoint %s: %w", id, err)
+	}
+	return e, nil
+}
+
+// EndpointList implements hirehook.Store.
+func (s *Store) EndpointList(ctx context.Context, f hirehook.EndpointFilter) ([]*hirehook.Endpoint, error) {
+	after := int64(0)
+	if f.After != "" {
+		if err := s.reader.QueryRowContext(ctx, `SELECT seq FROM endpoints WHERE tenant_id = ? AND id = ?`, f.TenantID, f.After).Scan(&after); errors.Is(err, sql.ErrNoRows) {
+			return nil, hirehook.FieldError("after", "No endpoint %q to list after.", f.After)
+		} else if err != nil {
+			return nil, fmt.Errorf("select endpoint cursor: %w", err)
+		}
+	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?`, f.TenantID, after, limit(f.Limit))
+	if err != nil {
+		return nil, fmt.Errorf("select endpoints: %w", err)
+	}
+	defer rows.Close()
+	out := []*hirehook.Endpoint{}
+	for rows.Next() {
+		e, err := scanEndpoint(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// EndpointUpdate implements hirehook.Store.
+func (s *Store) EndpointUpdate(ctx context.Context, tenantID, id string, u hirehook.EndpointUpdate) (*hirehook.Endpoint, error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	e, err := s.endpointGet(ctx, tx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.URL != nil {
+		e.URL = *u.URL
+	}
+	if u.Description != nil {
+		e.Description = *u.Description
+	}
+	if u.EventTypes != nil {
+		e.EventTypes = *u.EventTypes
+	}
+	if u.Headers != nil {
+		e.Headers = *u.Headers
+	}
+	if u.Disabled != nil {
+		e.Disabled = *u.Disabled
+		if !e.Disabled {
+			e.DisabledReason = ""
+		}
+	}
+	if u.DisabledReason != nil {
+		e.DisabledReason = *u.DisabledReason
+	}
+	e.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
+	if err := updateEndpoint(ctx, tx, e); err != nil {
+		return nil, err
+	}
+	return e, tx.Commit()
+}
+
+func updateEndpoint(ctx context.Context, tx *sql.Tx, e *hirehook.Endpoint) error {
+	types, headers, secrets, err := marshalEndpoint(e)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE endpoints SET url = ?, description = ?, event_types = ?, headers = ?, disabled = ?, disabled_reason = ?, secrets = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+		e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, toMicros(e.UpdatedAt), e.TenantID, e.ID)
+	if err != nil {
+		return fmt.Errorf("update endpoint %s: %w", e.ID, err)
+	}
+	return nil
+}
+
+// EndpointSetSecrets implements hirehook.Store.
+func (s *Store) EndpointSetSecrets(ctx context.Context, tenantID, id string, secrets []hirehook.Secret) (*hirehook.Endpoint, error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	e, err := s.endpointGet(ctx, tx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	e.Secrets = secrets
+	e.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
+	if err := updateEndpoint(ctx, tx, e); err != nil {
+		return nil, err
+	}
+	return e, tx.Commit()
+}
+
+// EndpointDelete implements hirehook.Store.
+func (s *Store) EndpointDelete(ctx context.Context, tenantID, id string) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM endpoints WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	if err != nil {
+		return fmt.Errorf("delete endpoint %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return hirehook.Errorf(hirehook.ENOTFOUND, "Endpoint %q not found.", id)
+	}
+	now := toMicros(time.Now())
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+		WHERE endpoint_id = ? AND state IN ('pending', 'retrying', 'delivering')`, now, id); err != nil {
+		return fmt.Errorf("cancel deliveries of endpoint %s: %w", id, err)
+	}
+	return tx.Commit()
+}

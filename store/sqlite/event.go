@@ -1,0 +1,297 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hirehook/hirehook"
+)
+
+// EventIngest implements hirehook.Store. The whole batch is one
+// transaction: one fsync for every event, record and delivery in it.
+func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) ([]hirehook.EventIngestResult, error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin ingest: %w", err)
+	}
+	defer tx.Rollback()
+
+	insertEvent, err := tx.PrepareContext(ctx, `INSERT INTO events
+		(tenant_id, id, type, occurred_at, received_at, source, subject_entity, subject_id, idempotency_key, deliveries, payload)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq`)
+	if err != nil {
+		return nil, fmt.Errorf("prepare insert event: %w", err)
+	}
+	defer insertEvent.Close()
+	upsertRecord, err := tx.PrepareContext(ctx, `INSERT INTO records
+		(tenant_id, entity, id, version, deleted, data, last_event_id, created_at, updated_at)
+		VALUES (?, ?, ?, 1, ?, json(?), ?, ?, ?)
+		ON CONFLICT (tenant_id, entity, id) DO UPDATE SET
+			version = records.version + 1,
+			deleted = excluded.deleted,
+			data = json_patch(records.data, excluded.data),
+			last_event_id = excluded.last_event_id,
+			updated_at = excluded.updated_at`)
+	if err != nil {
+		return nil, fmt.Errorf("prepare upsert record: %w", err)
+	}
+	defer upsertRecord.Close()
+	insertDelivery, err := tx.PrepareContext(ctx, `INSERT INTO deliveries
+		(id, tenant_id, event_id, event_type, endpoint_id, state, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return nil, fmt.Errorf("prepare insert delivery: %w", err)
+	}
+	defer insertDelivery.Close()
+
+	now := toMicros(p.Now)
+	state := hirehook.DeliveryPending
+	var leaseOwner, leaseUntil any
+	if p.LeaseOwner != "" {
+		state = hirehook.DeliveryDelivering
+		leaseOwner, leaseUntil = p.LeaseOwner, toMicros(p.LeaseUntil)
+	}
+	endpoints := map[string][]*hirehook.Endpoint{} // by tenant, loaded once per batch
+	seen := map[string]int{}                       // tenant+id / tenant+key → index in results
+	results := make([]hirehook.EventIngestResult, len(p.Events))
+
+	for i, e := range p.Events {
+		if e.ID == "" || e.TenantID == "" || e.Subject.Entity == "" || e.Subject.ID == "" {
+			return nil, fmt.Errorf("ingest event %d: id, tenant and subject are required", i)
+		}
+		idKey := e.TenantID + "\x00id\x00" + e.ID
+		idemKey := ""
+		if e.IdempotencyKey != "" {
+			idemKey = e.TenantID + "\x00key\x00" + e.IdempotencyKey
+		}
+		if j, ok := seen[idemKey]; ok && idemKey != "" {
+			results[i] = hirehook.EventIngestResult{EventID: results[j].EventID, Deliveries: results[j].Deliveries, Duplicate: true}
+			continue
+		}
+		if j, ok := seen[idKey]; ok {
+			results[i] = hirehook.EventIngestResult{EventID: results[j].EventID, Deliveries: results[j].Deliveries, Duplicate: true}
+			continue
+		}
+
+		eps, ok := endpoints[e.TenantID]
+		if !ok {
+			if eps, err = enabledEndpoints(ctx, tx, e.TenantID); err != nil {
+				return nil, err
+			}
+			endpoints[e.TenantID] = eps
+		}
+		var matched []*hirehook.Endpoint
+		for _, ep := range eps {
+			if ep.Subscribes(e.Type) {
+				matched = append(matched, ep)
+			}
+		}
+		if e.Payload == nil {
+			if e.Payload, err = e.RenderPayload(); err != nil {
+				return nil, fmt.Errorf("render event %s: %w", e.ID, err)
+			}
+		}
+		var idem any
+		if e.IdempotencyKey != "" {
+			idem = e.IdempotencyKey
+		}
+		var seq int64
+		err := insertEvent.QueryRowContext(ctx, e.TenantID, e.ID, e.Type, toMicros(e.OccurredAt), now, e.Source,
+			e.Subject.Entity, e.Subject.ID, idem, len(matched), e.Payload).Scan(&seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			// A conflict on the id or the idempotency key: answer as the
+			// first time, write nothing.
+			first, err := firstAnswer(ctx, tx, e)
+			if err != nil {
+				return nil, err
+			}
+			results[i] = first
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("insert event %s: %w", e.ID, err)
+		}
+		seen[idKey] = i
+		if idemKey != "" {
+			seen[idemKey] = i
+		}
+		e.ReceivedAt = p.Now.UTC()
+		e.Deliveries = len(matched)
+
+		if _, err := upsertRecord.ExecContext(ctx, e.TenantID, e.Subject.Entity, e.Subject.ID, e.DeletesSubject(),
+			[]byte(e.Data), e.ID, now, now); err != nil {
+			return nil, fmt.Errorf("upsert record %s/%s: %w", e.Subject.Entity, e.Subject.ID, err)
+		}
+
+		res := hirehook.EventIngestResult{EventID: e.ID, Deliveries: len(matched)}
+		for _, ep := range matched {
+			d := &hirehook.Delivery{
+				TenantID:   e.TenantID,
+				ID:         hirehook.NewID("dlv"),
+				EventID:    e.ID,
+				EventType:  e.Type,
+				EndpointID: ep.ID,
+				State:      state,
+				CreatedAt:  p.Now.UTC(),
+				UpdatedAt:  p.Now.UTC(),
+			}
+			if _, err := insertDelivery.ExecContext(ctx, d.ID, d.TenantID, d.EventID, d.EventType, d.EndpointID, string(state),
+				now, leaseOwner, leaseUntil, now, now); err != nil {
+				return nil, fmt.Errorf("insert delivery of event %s to endpoint %s: %w", e.ID, ep.ID, err)
+			}
+			if p.LeaseOwner != "" {
+				d.Payload = e.Payload
+				d.LeaseExpiresAt = p.LeaseUntil
+				res.Leased = append(res.Leased, d)
+			}
+		}
+		results[i] = res
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit ingest: %w", err)
+	}
+	return results, nil
+}
+
+func firstAnswer(ctx context.Context, tx *sql.Tx, e *hirehook.Event) (hirehook.EventIngestResult, error) {
+	r := hirehook.EventIngestResult{Duplicate: true}
+	var err error
+	if e.IdempotencyKey != "" {
+		err = tx.QueryRowContext(ctx, `SELECT id, deliveries FROM events WHERE tenant_id = ? AND idempotency_key = ?`,
+			e.TenantID, e.IdempotencyKey).Scan(&r.EventID, &r.Deliveries)
+		if err == nil {
+			return r, nil
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return r, fmt.Errorf("select event by idempotency key: %w", err)
+		}
+	}
+	err = tx.QueryRowContext(ctx, `SELECT id, deliveries FROM events WHERE tenant_id = ? AND id = ?`, e.TenantID, e.ID).
+		Scan(&r.EventID, &r.Deliveries)
+	if err != nil {
+		return r, fmt.Errorf("select duplicate event %s: %w", e.ID, err)
+	}
+	return r, nil
+}
+
+func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hirehook.Endpoint, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, event_types FROM endpoints WHERE tenant_id = ? AND disabled = 0 ORDER BY seq`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("select endpoints of tenant %s: %w", tenantID, err)
+	}
+	defer rows.Close()
+	var out []*hirehook.Endpoint
+	for rows.Next() {
+		var ep hirehook.Endpoint
+		var types []byte
+		if err := rows.Scan(&ep.ID, &types); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(types, &ep.EventTypes); err != nil {
+			return nil, fmt.Errorf("decode endpoint %s event types: %w", ep.ID, err)
+		}
+		out = append(out, &ep)
+	}
+	return out, rows.Err()
+}
+
+const eventColumns = `seq, tenant_id, id, type, occurred_at, received_at, source, subject_entity, subject_id, deliveries, payload`
+
+func scanEvent(row scanner) (*hirehook.Event, error) {
+	var e hirehook.Event
+	var seq, occurred, received int64
+	if err := row.Scan(&seq, &e.TenantID, &e.ID, &e.Type, &occurred, &received, &e.Source, &e.Subject.Entity, &e.Subject.ID, &e.Deliveries, &e.Payload); err != nil {
+		return nil, err
+	}
+	e.OccurredAt, e.ReceivedAt = fromMicros(occurred), fromMicros(received)
+	var body hirehook.WebhookPayload
+	if err := json.Unmarshal(e.Payload, &body); err != nil {
+		return nil, fmt.Errorf("decode payload of event %s: %w", e.ID, err)
+	}
+	e.Data, e.Changes = body.Data, body.Changes
+	return &e, nil
+}
+
+// EventGet implements hirehook.Store.
+func (s *Store) EventGet(ctx context.Context, tenantID, id string) (*hirehook.Event, error) {
+	e, err := scanEvent(s.reader.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hirehook.Errorf(hirehook.ENOTFOUND, "Event %q not found.", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("select event %s: %w", id, err)
+	}
+	return e, nil
+}
+
+// EventList implements hirehook.Store.
+func (s *Store) EventList(ctx context.Context, f hirehook.EventFilter) ([]*hirehook.Event, error) {
+	return s.eventList(ctx, f)
+}
+
+// RecordEvents implements hirehook.Store.
+func (s *Store) RecordEvents(ctx context.Context, f hirehook.EventFilter) ([]*hirehook.Event, error) {
+	if f.Entity == nil || f.SubjectID == nil {
+		return nil, fmt.Errorf("record events: entity and subject id are required")
+	}
+	return s.eventList(ctx, f)
+}
+
+func (s *Store) eventList(ctx context.Context, f hirehook.EventFilter) ([]*hirehook.Event, error) {
+	var where []string
+	args := []any{f.TenantID}
+	where = append(where, "tenant_id = ?")
+	if f.After != "" {
+		var seq int64
+		err := s.reader.QueryRowContext(ctx, `SELECT seq FROM events WHERE tenant_id = ? AND id = ?`, f.TenantID, f.After).Scan(&seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, hirehook.FieldError("after", "No event %q to list after.", f.After)
+		} else if err != nil {
+			return nil, fmt.Errorf("select event cursor: %w", err)
+		}
+		where, args = append(where, "seq > ?"), append(args, seq)
+	}
+	if f.Type != nil {
+		where, args = append(where, "type = ?"), append(args, *f.Type)
+	}
+	if f.Entity != nil {
+		where, args = append(where, "subject_entity = ?"), append(args, *f.Entity)
+	}
+	if f.SubjectID != nil {
+		where, args = append(where, "subject_id = ?"), append(args, *f.SubjectID)
+	}
+	args = append(args, limit(f.Limit))
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE `+strings.Join(where, " AND ")+` ORDER BY seq LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("select events: %w", err)
+	}
+	defer rows.Close()
+	out := []*hirehook.Event{}
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// RecordGet implements hirehook.Store.
+func (s *Store) RecordGet(ctx context.Context, tenantID, entity, id string) (*hirehook.Record, error) {
+	var r hirehook.Record
+	var data []byte
+	var created, updated int64
+	err := s.reader.QueryRowContext(ctx, `SELECT tenant_id, entity, id, version, deleted, data, last_event_id, created_at, updated_at
+		FROM records WHERE tenant_id = ? AND entity = ? AND id = ?`, tenantID, entity, id).
+		Scan(&r.TenantID, &r.Entity, &r.ID, &r.Version, &r.Deleted, &data, &r.LastEventID, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hirehook.Errorf(hirehook.ENOTFOUND, "No %s record %q.", entity, id)
+	} else if err != nil {
+		return nil, fmt.Errorf("select record %s/%s: %w", entity, id, err)
+	}
+	r.Data = data
+	r.CreatedAt, r.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &r, nil
+}
