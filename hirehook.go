@@ -300,3 +300,48 @@ type APIKey struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 }
+
+// EventInput is what a producer sends to POST /v1/events: the body of one
+// event before the hub has accepted it.
+type EventInput struct {
+	// ID is the producer's id for the event (1–128 of [A-Za-z0-9_:-]);
+	// empty lets the hub generate a sortable one. A repeated id is
+	// accepted once.
+	ID string `json:"id,omitempty"`
+	// Type is a catalog event type, such as "placement.confirmed".
+	Type string `json:"type"`
+	// OccurredAt is when it happened in the source system (RFC 3339);
+	// empty means now.
+	OccurredAt string `json:"occurred_at,omitempty"`
+	// Source names the producing system ("bullhorn", "greenhouse", ...).
+	Source string `json:"source,omitempty"`
+	// Subject names the entity; its id defaults to data.id and its entity
+	// is the type's.
+	Subject *SubjectInput `json:"subject,omitempty"`
+	// Data is the entity as the type's JSON Schema describes it.
+	Data json.RawMessage `json:"data"`
+	// Changes lists changed fields: {"status": {"from": "a", "to": "b"}}.
+	Changes map[string]Change `json:"changes,omitempty"`
+}
+
+// SubjectInput is the optional subject of an EventInput.
+type SubjectInput struct {
+	Entity string `json:"entity,omitempty"`
+	ID     string `json:"id"`
+}
+
+// Change is one field's change, from → to.
+type Change struct {
+	From json.RawMessage `json:"from"`
+	To   json.RawMessage `json:"to"`
+}
+
+// EventAccepted is the hub's answer for one accepted event.
+type EventAccepted struct {
+	ID         string `json:"id"`
+	Deliveries int    `json:"deliveries"`
+	// Duplicate is true when the event had been accepted before (same id
+	// or Idempotency-Key); this answer is the first one and nothing new
+	// was stored.
+	Duplicate bool `json:"duplicate"`
+}

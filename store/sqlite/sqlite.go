@@ -169,13 +169,14 @@ func isUniqueViolation(err error) bool {
 	return false
 }
 
-// limit clamps a list limit to [1, 1000], 100 by default.
+// limit clamps a list limit to [1, 10000], 100 by default. (The API allows
+// 1000 a page and asks for one more row to learn whether a next page exists.)
 func limit(n int) int {
 	switch {
 	case n <= 0:
 		return 100
-	case n > 1000:
-		return 1000
+	case n > 10000:
+		return 10000
 	}
 	return n
 }

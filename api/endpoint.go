@@ -1,0 +1,332 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hirehook/hirehook"
+)
+
+// EndpointInput is the body of POST /v1/endpoints and PATCH
+// /v1/endpoints/{id} (where every field is optional).
+type EndpointInput struct {
+	URL         *string            `json:"url"`
+	Description *string            `json:"description"`
+	EventTypes  *[]string          `json:"event_types"`
+	Headers     *map[string]string `json:"headers"`
+	Disabled    *bool              `json:"disabled"`
+}
+
+// EndpointWithSecret is the answer to a create or a rotation: the only
+// answers that carry the signing secret, besides GET …/secret.
+type EndpointWithSecret struct {
+	*hirehook.Endpoint
+	Secret string `json:"secret"`
+}
+
+// SecretView is the answer of GET /v1/endpoints/{id}/secret.
+type SecretView struct {
+	Secret string `json:"secret"`
+	// Previous lists older secrets that still sign until their expiry.
+	Previous []hirehook.Secret `json:"previous"`
+}
+
+// reservedHeaders are set by the hub on every delivery; an endpoint may not
+// override them.
+var reservedHeaders = map[string]bool{
+	"Content-Type": true, "Content-Length": true, "User-Agent": true, "Host": true,
+	"Webhook-Id": true, "Webhook-Timestamp": true, "Webhook-Signature": true,
+	"Connection": true, "Transfer-Encoding": true, "Te": true, "Upgrade": true,
+}
+
+// validate checks the fields that are present. create requires url and
+// event_types.
+func (h *Handler) validateEndpoint(in *EndpointInput, create bool) error {
+	if create && in.URL == nil {
+		return hirehook.FieldError("url", "is required")
+	}
+	if in.URL != nil {
+		if err := validateURL(*in.URL); err != nil {
+			return err
+		}
+	}
+	if in.Description != nil && len(*in.Description) > 1000 {
+		return hirehook.FieldError("description", "must be at most 1000 characters")
+	}
+	if create && (in.EventTypes == nil || len(*in.EventTypes) == 0) {
+		return hirehook.FieldError("event_types", "is required: list types such as \"placement.confirmed\", wildcards such as \"placement.*\", or \"*\"")
+	}
+	if in.EventTypes != nil {
+		if len(*in.EventTypes) == 0 || len(*in.EventTypes) > 200 {
+			return hirehook.FieldError("event_types", "must list 1 to 200 types or patterns")
+		}
+		for i, p := range *in.EventTypes {
+			if err := h.validatePattern(p); err != nil {
+				return hirehook.FieldError(fmt.Sprintf("event_types[%d]", i), "%s", err.Error())
+			}
+		}
+	}
+	if in.Headers != nil {
+		if len(*in.Headers) > 20 {
+			return hirehook.FieldError("headers", "must hold at most 20 headers")
+		}
+		for k, v := range *in.Headers {
+			canon := textproto.CanonicalMIMEHeaderKey(k)
+			if !validHeaderName(k) {
+				return hirehook.FieldError("headers", "%q is not a valid header name", k)
+			}
+			if reservedHeaders[canon] {
+				return hirehook.FieldError("headers."+k, "is set by hirehook and cannot be overridden")
+			}
+			if len(v) > 4096 || strings.ContainsAny(v, "\r\n\x00") {
+				return hirehook.FieldError("headers."+k, "must be at most 4096 characters on one line")
+			}
+		}
+	}
+	return nil
+}
+
+func validateURL(s string) error {
+	if s == "" {
+		return hirehook.FieldError("url", "is required")
+	}
+	if len(s) > 2048 {
+		return hirehook.FieldError("url", "must be at most 2048 characters")
+	}
+	u, err := url.Parse(s)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Hostname() == "" {
+		return hirehook.FieldError("url", "must be an absolute http:// or https:// URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return hirehook.FieldError("url", "must use http or https, not %q", truncate(u.Scheme, 16))
+	}
+	if u.Fragment != "" {
+		return hirehook.FieldError("url", "must not have a #fragment")
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+func validHeaderName(k string) bool {
+	if k == "" || len(k) > 128 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// validatePattern accepts "*", a catalog type, or "<entity prefix>.*" that
+// matches at least one catalog type.
+func (h *Handler) validatePattern(p string) error {
+	if !hirehook.ValidEventTypePattern(p) {
+		return fmt.Errorf("%q is not an event type or pattern (\"placement.confirmed\", \"placement.*\", \"*\")", truncate(p, 64))
+	}
+	for _, t := range h.cfg.Catalog.Types() {
+		if hirehook.MatchEventType(p, t.Name) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q matches no event type; GET /v1/event-types lists them", truncate(p, 64))
+}
+
+func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
+	var in EndpointInput
+	if err := decode(w, r, h.cfg.MaxBodyBytes, &in); err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	if err := h.validateEndpoint(&in, true); err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	now := h.cfg.NowFunc().UTC().Truncate(time.Microsecond)
+	e := &hirehook.Endpoint{
+		TenantID:   tenantOf(r),
+		ID:         hirehook.NewID("ep"),
+		URL:        *in.URL,
+		EventTypes: *in.EventTypes,
+		Headers:    map[string]string{},
+		Secrets:    []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now}},
+		CreatedAt:  now,
+		UpdatedAt:  now,
+	}
+	if in.Description != nil {
+		e.Description = *in.Description
+	}
+	if in.Headers != nil {
+		e.Headers = *in.Headers
+	}
+	if in.Disabled != nil {
+		e.Disabled = *in.Disabled
+	}
+	if err := h.store.EndpointCreate(r.Context(), e); err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/endpoints/"+e.ID)
+	writeJSON(w, http.StatusCreated, EndpointWithSecret{Endpoint: e, Secret: e.Secrets[0].Value})
+}
+
+func (h *Handler) handleEndpointList(w http.ResponseWriter, r *http.Request) {
+	after, limit, err := listQuery(r)
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	eps, err := h.store.EndpointList(r.Context(), hirehook.EndpointFilter{TenantID: tenantOf(r), After: after, Limit: limit + 1})
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page(eps, limit, func(e *hirehook.Endpoint) string { return e.ID }))
+}
+
+func (h *Handler) handleEndpointGet(w http.ResponseWriter, r *http.Request) {
+	e, err := h.store.EndpointGet(r.Context(), tenantOf(r), r.PathValue("id"))
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e)
+}
+
+func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
+	var in EndpointInput
+	if err := decode(w, r, h.cfg.MaxBodyBytes, &in); err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	if err := h.validateEndpoint(&in, false); err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	u := hirehook.EndpointUpdate{URL: in.URL, Description: in.Description, EventTypes: in.EventTypes, Headers: in.Headers, Disabled: in.Disabled}
+	e, err := h.store.EndpointUpdate(r.Context(), tenantOf(r), r.PathValue("id"), u)
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	if in.Disabled != nil && !*in.Disabled {
+		h.cfg.Notify() // its waiting deliveries may be claimed again
+	}
+	writeJSON(w, http.StatusOK, e)
+}
+
+func (h *Handler) handleEndpointDelete(w http.ResponseWriter, r *http.Request) {
+	if err := h.store.EndpointDelete(r.Context(), tenantOf(r), r.PathValue("id")); err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) handleEndpointSecret(w http.ResponseWriter, r *http.Request) {
+	e, err := h.store.EndpointGet(r.Context(), tenantOf(r), r.PathValue("id"))
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	now := h.cfg.NowFunc()
+	v := SecretView{Secret: e.Secrets[0].Value, Previous: []hirehook.Secret{}}
+	for _, s := range e.Secrets[1:] {
+		if s.ExpiresAt != nil && now.Before(*s.ExpiresAt) {
+			v.Previous = append(v.Previous, s)
+		}
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// RotationGrace is how long a replaced secret keeps signing beside the new
+// one, so receivers can switch without dropping a webhook.
+const RotationGrace = 24 * time.Hour
+
+func (h *Handler) handleEndpointRotateSecret(w http.ResponseWriter, r *http.Request) {
+	e, err := h.store.EndpointGet(r.Context(), tenantOf(r), r.PathValue("id"))
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	now := h.cfg.NowFunc().UTC().Truncate(time.Microsecond)
+	until := now.Add(RotationGrace)
+	secrets := []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now}}
+	for _, s := range e.Secrets {
+		if s.ExpiresAt != nil && !now.Before(*s.ExpiresAt) {
+			continue // already expired
+		}
+		if s.ExpiresAt == nil || s.ExpiresAt.After(until) {
+			s.ExpiresAt = &until
+		}
+		secrets = append(secrets, s)
+	}
+	e, err = h.store.EndpointSetSecrets(r.Context(), tenantOf(r), e.ID, secrets)
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, EndpointWithSecret{Endpoint: e, Secret: secrets[0].Value})
+}
+
+// RecoverInput is the body of POST /v1/endpoints/{id}/recover.
+type RecoverInput struct {
+	Since string `json:"since"`
+	Until string `json:"until,omitempty"`
+}
+
+// RecoverAccepted answers a recover: how many failed deliveries are due again.
+type RecoverAccepted struct {
+	Recovered int `json:"recovered"`
+}
+
+func (h *Handler) handleEndpointRecover(w http.ResponseWriter, r *http.Request) {
+	var in RecoverInput
+	if err := decode(w, r, h.cfg.MaxBodyBytes, &in); err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	if in.Since == "" {
+		Error(w, r, h.logger, hirehook.FieldError("since", "is required: an RFC 3339 time such as 2026-11-27T00:00:00Z"))
+		return
+	}
+	since, err := time.Parse(time.RFC3339Nano, in.Since)
+	if err != nil {
+		Error(w, r, h.logger, hirehook.FieldError("since", "must be an RFC 3339 time such as 2026-11-27T00:00:00Z"))
+		return
+	}
+	var until time.Time
+	if in.Until != "" {
+		if until, err = time.Parse(time.RFC3339Nano, in.Until); err != nil {
+			Error(w, r, h.logger, hirehook.FieldError("until", "must be an RFC 3339 time such as 2026-11-28T00:00:00Z"))
+			return
+		}
+		if !until.After(since) {
+			Error(w, r, h.logger, hirehook.FieldError("until", "must be after since"))
+			return
+		}
+	}
+	n, err := h.store.DeliveryRecover(r.Context(), hirehook.DeliveryRecoverParams{
+		TenantID: tenantOf(r), EndpointID: r.PathValue("id"), Since: since, Until: until, Now: h.cfg.NowFunc(),
+	})
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	if n > 0 {
+		h.cfg.Notify()
+	}
+	writeJSON(w, http.StatusAccepted, RecoverAccepted{Recovered: n})
+}

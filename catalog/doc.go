@@ -1,0 +1,59 @@
+// Package catalog is hirehook's vocabulary: the recruiting event types that
+// producers send and endpoints subscribe to, each with the JSON Schema (draft
+// 2020-12) of its data, and the validation that ingest runs on every event.
+//
+// # Event types and entities
+//
+// A type is named "<noun>.<past-tense verb>" ("candidate.created",
+// "application.stage_changed", "placement.confirmed"). Every type carries one
+// entity as its data, and all the types of one entity share that entity's
+// schema. The entities are:
+//
+//	candidate    a person who may be placed
+//	job          a requisition or a client's job order
+//	job_posting  an advertisement of a job (types job.posted, job.posting_updated, job.unposted)
+//	application  a candidate in a job's pipeline, including an agency's submission to a client
+//	interview    a meeting in which a candidate is assessed
+//	offer        the terms offered to a candidate
+//	placement    a candidate placed in a job: a permanent hire or a contract or temp assignment
+//	client       a company an agency recruits for
+//	contact      a person at a client company
+//
+// Note that a type's prefix is not always its entity: the job posting types
+// start with "job." but carry a job_posting. Use EventType.Entity, never the
+// prefix, as the kind of an event's subject.
+//
+// # Schemas
+//
+// The schemas live in schemas/<entity>.json and are embedded in the binary.
+// They are written for data that comes from many ATSs at once, so they are
+// strict where consumers depend on a shape and lenient elsewhere:
+//
+//   - Only "id" (a string of 1 to 128 characters) is required. Deleted and
+//     anonymized entities may carry nothing else.
+//   - Every object allows properties the schema does not list: ATSs carry
+//     custom fields, and "custom_fields" holds them by name.
+//   - An optional property may be null, meaning unknown or cleared.
+//   - Emails must be valid addresses, dates are YYYY-MM-DD, instants are
+//     RFC 3339 with an offset, and money is {amount, currency, unit?} with an
+//     upper-case ISO 4217 currency and a unit of hour, day, week, month or
+//     year. Format assertion is on, so a malformed email fails validation.
+//   - Summaries of related entities ({candidate, job, client, contact}) require
+//     their id; ids of related entities are also accepted flat (candidate_id).
+//   - Statuses are free strings whose documented values are the canonical
+//     ones, because ATSs let customers define their own; employment_type,
+//     kind, stage.category and money.unit are closed enums.
+//
+// A schema's "examples" holds one realistic payload, which the tests validate.
+//
+// # Validation
+//
+// Default returns the embedded catalog, compiled once when the package is
+// initialised. Catalog.Validate decodes data once and checks it against the
+// compiled schema; it is safe for concurrent use and cheap enough to run for
+// every ingested event. A failure is a *hirehook.Error with code EINVALID
+// whose Field names the offending property as a dotted path
+// ("data.candidate.email", "data.pay_rate.amount", "data.interviewers[2].email")
+// and whose Message is short and safe to show to the producer ("must be a
+// valid email address", "is required").
+package catalog

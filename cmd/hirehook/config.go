@@ -1,0 +1,228 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the configuration of `hirehook serve`. Each field has a flag and
+// an environment variable twin (HIREHOOK_ + the flag name in upper case with
+// _ for -); a flag beats the variable, the variable beats the default. A
+// secret may also be read from a file named by the variable with a _FILE
+// suffix (HIREHOOK_ADMIN_KEY_FILE).
+type Config struct {
+	Addr                     string
+	DB                       string
+	AdminKey                 string
+	AllowPrivateDestinations bool
+	MaxBodyBytes             int64
+	DeliveryTimeout          time.Duration
+	DeliveryLease            time.Duration
+	EndpointConcurrency      int
+	RetrySchedule            []time.Duration
+	ShutdownTimeout          time.Duration
+	LogLevel                 string
+	LogFormat                string
+}
+
+// DefaultConfig returns the configuration of a hub started with no flags:
+// SQLite in ./hirehook.db, the API on 127.0.0.1:8080.
+func DefaultConfig() Config {
+	return Config{
+		Addr:                "127.0.0.1:8080",
+		DB:                  "sqlite:hirehook.db",
+		MaxBodyBytes:        1 << 20,
+		DeliveryTimeout:     15 * time.Second,
+		DeliveryLease:       2 * time.Minute,
+		EndpointConcurrency: 16,
+		RetrySchedule:       []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour},
+		ShutdownTimeout:     30 * time.Second,
+		LogLevel:            "info",
+		LogFormat:           "text",
+	}
+}
+
+// ConfigError names the setting that is wrong.
+type ConfigError struct {
+	Field string // the flag name, e.g. "db"
+	Value string // the offending value, masked for secrets
+	Err   error
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("--%s (HIREHOOK_%s) %q: %v", e.Field, envName(e.Field), e.Value, e.Err)
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+func envName(flagName string) string {
+	return strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// secretFlags are masked in errors and in `hirehook config`.
+var secretFlags = map[string]bool{"admin-key": true}
+
+// durations is a flag.Value for a comma-separated list of durations.
+type durations struct{ d *[]time.Duration }
+
+func (v durations) String() string {
+	if v.d == nil {
+		return ""
+	}
+	parts := make([]string, len(*v.d))
+	for i, d := range *v.d {
+		parts[i] = d.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func (v durations) Set(s string) error {
+	var out []time.Duration
+	for _, p := range strings.Split(s, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(p))
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%q is not a positive duration such as 5s or 2h", p)
+		}
+		out = append(out, d)
+	}
+	*v.d = out
+	return nil
+}
+
+// flagSet declares the serve flags on cfg.
+func (c *Config) flagSet(name string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.Addr, "addr", c.Addr, "address the API listens on")
+	fs.StringVar(&c.DB, "db", c.DB, "database: sqlite:PATH")
+	fs.StringVar(&c.AdminKey, "admin-key", c.AdminKey, "bootstrap API key (if unset on first start, one is generated and printed once)")
+	fs.BoolVar(&c.AllowPrivateDestinations, "allow-private-destinations", c.AllowPrivateDestinations, "allow deliveries to private, loopback and link-local addresses (development)")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body in bytes (a batch may be 10 times larger)")
+	fs.DurationVar(&c.DeliveryTimeout, "delivery-timeout", c.DeliveryTimeout, "timeout of one delivery attempt")
+	fs.DurationVar(&c.DeliveryLease, "delivery-lease", c.DeliveryLease, "how long a node holds a delivery before another may take it")
+	fs.IntVar(&c.EndpointConcurrency, "endpoint-concurrency", c.EndpointConcurrency, "most attempts in flight to one endpoint")
+	fs.Var(durations{&c.RetrySchedule}, "retry-schedule", "waits between attempts, comma-separated")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long shutdown waits for requests and deliveries in flight")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
+	return fs
+}
+
+// Load fills cfg from the environment, then from args (flags win). getenv
+// is os.Getenv outside tests.
+func (c *Config) Load(name string, args []string, getenv func(string) string, out io.Writer) error {
+	fs := c.flagSet(name, out)
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "HIREHOOK_" + envName(f.Name)
+		v := getenv(env)
+		if path := getenv(env + "_FILE"); v == "" && path != "" && secretFlags[f.Name] {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				errs = append(errs, &ConfigError{Field: f.Name, Value: path, Err: fmt.Errorf("read %s_FILE: %w", env, err)})
+				return
+			}
+			v = strings.TrimSpace(string(b))
+		}
+		if v == "" {
+			return
+		}
+		if err := f.Value.Set(v); err != nil {
+			shown := v
+			if secretFlags[f.Name] {
+				shown = mask(v)
+			}
+			errs = append(errs, &ConfigError{Field: f.Name, Value: shown, Err: fmt.Errorf("from %s: %w", env, err)})
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return c.Validate()
+}
+
+// Validate checks every field and names the first wrong one.
+func (c *Config) Validate() error {
+	if _, err := c.SQLitePath(); err != nil {
+		return &ConfigError{Field: "db", Value: c.DB, Err: err}
+	}
+	if c.Addr == "" {
+		return &ConfigError{Field: "addr", Value: c.Addr, Err: errors.New("is required")}
+	}
+	if c.AdminKey != "" && len(c.AdminKey) < 16 {
+		return &ConfigError{Field: "admin-key", Value: mask(c.AdminKey), Err: errors.New("must be at least 16 characters")}
+	}
+	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
+		return &ConfigError{Field: "max-body-bytes", Value: strconv.FormatInt(c.MaxBodyBytes, 10), Err: errors.New("must be from 1024 to 67108864")}
+	}
+	if c.DeliveryTimeout <= 0 {
+		return &ConfigError{Field: "delivery-timeout", Value: c.DeliveryTimeout.String(), Err: errors.New("must be positive")}
+	}
+	if c.DeliveryLease <= c.DeliveryTimeout {
+		return &ConfigError{Field: "delivery-lease", Value: c.DeliveryLease.String(), Err: errors.New("must be longer than --delivery-timeout")}
+	}
+	if c.EndpointConcurrency < 1 || c.EndpointConcurrency > 1024 {
+		return &ConfigError{Field: "endpoint-concurrency", Value: strconv.Itoa(c.EndpointConcurrency), Err: errors.New("must be from 1 to 1024")}
+	}
+	if len(c.RetrySchedule) == 0 || len(c.RetrySchedule) > 50 {
+		return &ConfigError{Field: "retry-schedule", Value: durations{&c.RetrySchedule}.String(), Err: errors.New("must list 1 to 50 waits")}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return &ConfigError{Field: "log-level", Value: c.LogLevel, Err: errors.New("must be debug, info, warn or error")}
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return &ConfigError{Field: "log-format", Value: c.LogFormat, Err: errors.New("must be text or json")}
+	}
+	return nil
+}
+
+// SQLitePath returns the file of a sqlite: database URL.
+func (c *Config) SQLitePath() (string, error) {
+	switch {
+	case strings.HasPrefix(c.DB, "sqlite:"):
+		p := strings.TrimPrefix(strings.TrimPrefix(c.DB, "sqlite:"), "//")
+		if p == "" || strings.Contains(p, ":memory:") {
+			return "", errors.New("needs a file path, as in sqlite:hirehook.db")
+		}
+		return p, nil
+	case strings.HasPrefix(c.DB, "postgres://"), strings.HasPrefix(c.DB, "postgresql://"):
+		return "", errors.New("PostgreSQL is not supported yet; use sqlite:PATH")
+	}
+	return "", errors.New("must be sqlite:PATH")
+}
+
+func mask(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "****"
+}
+
+// Print writes the effective configuration, secrets masked.
+func (c *Config) Print(w io.Writer) {
+	cp := *c
+	fs := cp.flagSet("config", io.Discard)
+	fs.VisitAll(func(f *flag.Flag) {
+		v := f.Value.String()
+		if secretFlags[f.Name] {
+			v = mask(v)
+		}
+		fmt.Fprintf(w, "%-28s %-40s %s\n", "--"+f.Name, v, "HIREHOOK_"+envName(f.Name))
+	})
+}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/api"
+	"github.com/hirehook/hirehook/catalog"
+	"github.com/hirehook/hirehook/delivery"
+	"github.com/hirehook/hirehook/ingest"
+	"github.com/hirehook/hirehook/server"
+	"github.com/hirehook/hirehook/store/sqlite"
+)
+
+// Hub is one running hirehook: store, dispatcher, ingester and HTTP server,
+// wired together. Tests start it on :0 with a temporary database.
+type Hub struct {
+	Config Config
+	Logger *slog.Logger
+	// OnResult, if set before Open, sees every stored attempt result.
+	OnResult func(d *hirehook.Delivery, r hirehook.DeliveryResult)
+
+	Store      hirehook.Store
+	Dispatcher *delivery.Dispatcher
+	Ingester   *ingest.Ingester
+	Server     *server.Server
+
+	// GeneratedKey is the admin key generated at first start, if any.
+	GeneratedKey string
+}
+
+// NewHub returns a Hub for cfg; Open starts it.
+func NewHub(cfg Config, logger *slog.Logger) *Hub {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Hub{Config: cfg, Logger: logger}
+}
+
+// Open opens the store, makes sure an admin key exists, and starts
+// delivering and serving.
+func (h *Hub) Open(ctx context.Context) (err error) {
+	path, err := h.Config.SQLitePath()
+	if err != nil {
+		return &ConfigError{Field: "db", Value: h.Config.DB, Err: err}
+	}
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	h.Store = st
+	defer func() {
+		if err != nil {
+			h.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	if err := h.bootstrapKey(ctx); err != nil {
+		return err
+	}
+
+	cat := catalog.Default()
+	h.Dispatcher = delivery.New(st, delivery.Config{
+		Lease:               h.Config.DeliveryLease,
+		EndpointConcurrency: h.Config.EndpointConcurrency,
+		Retry:               &hirehook.ScheduleRetryPolicy{Schedule: h.Config.RetrySchedule, Jitter: 0.2},
+		Sender: delivery.NewSender(delivery.SenderConfig{
+			Timeout:      h.Config.DeliveryTimeout,
+			AllowPrivate: h.Config.AllowPrivateDestinations,
+		}),
+		Logger:   h.Logger,
+		OnResult: h.OnResult,
+	})
+	h.Ingester = ingest.New(st, ingest.Config{
+		Catalog:    cat,
+		Handoff:    h.Dispatcher.Enqueue,
+		LeaseOwner: h.Dispatcher.Owner(),
+		Lease:      h.Dispatcher.Lease(),
+		Notify:     h.Dispatcher.Notify,
+		Logger:     h.Logger,
+	})
+	if err := h.Dispatcher.Start(ctx); err != nil {
+		return err
+	}
+	if err := h.Ingester.Start(ctx); err != nil {
+		return err
+	}
+	h.Server = &server.Server{
+		Addr:  h.Config.Addr,
+		Store: st,
+		API: api.New(api.Config{
+			Store:        st,
+			Ingester:     h.Ingester,
+			Catalog:      cat,
+			Notify:       h.Dispatcher.Notify,
+			MaxBodyBytes: h.Config.MaxBodyBytes,
+			Logger:       h.Logger,
+		}),
+		Logger: h.Logger,
+	}
+	if err := h.Server.Open(); err != nil {
+		return err
+	}
+	h.Logger.Info("hirehook listening", "url", h.Server.URL(), "db", h.Config.DB, "version", hirehook.Version,
+		"allow_private_destinations", h.Config.AllowPrivateDestinations)
+	return nil
+}
+
+// bootstrapKey stores the hash of --admin-key, or on a first start without
+// one generates a key that Open's caller prints once.
+func (h *Hub) bootstrapKey(ctx context.Context) error {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if h.Config.AdminKey != "" {
+		_, err := h.Store.APIKeyByHash(ctx, api.HashKey(h.Config.AdminKey))
+		if hirehook.ErrorCode(err) != hirehook.ENOTFOUND {
+			return err
+		}
+		return h.Store.APIKeyCreate(ctx, &hirehook.APIKey{
+			ID: hirehook.NewID("key"), TenantID: hirehook.DefaultTenantID, Name: "admin (--admin-key)",
+			Hash: api.HashKey(h.Config.AdminKey), CreatedAt: now,
+		})
+	}
+	n, err := h.Store.APIKeyCount(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	key := "hh_" + base64.RawURLEncoding.EncodeToString(b[:])
+	if err := h.Store.APIKeyCreate(ctx, &hirehook.APIKey{
+		ID: hirehook.NewID("key"), TenantID: hirehook.DefaultTenantID, Name: "admin (generated)",
+		Hash: api.HashKey(key), CreatedAt: now,
+	}); err != nil {
+		return err
+	}
+	h.GeneratedKey = key
+	return nil
+}
+
+// URL returns the base URL of the API.
+func (h *Hub) URL() string { return h.Server.URL() }
+
+// Close shuts down in order: stop taking requests, commit what ingest has
+// queued, let deliveries in flight finish (or cancel them at the deadline)
+// and release what was not attempted, then close the store. It may be
+// called twice.
+func (h *Hub) Close(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, h.Config.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if h.Server != nil {
+		errs = append(errs, h.Server.Close(ctx))
+	}
+	if h.Ingester != nil {
+		errs = append(errs, h.Ingester.Stop(ctx))
+	}
+	if h.Dispatcher != nil {
+		errs = append(errs, h.Dispatcher.Stop(ctx))
+	}
+	if h.Store != nil {
+		errs = append(errs, h.Store.Close())
+	}
+	err := errors.Join(errs...)
+	if err == nil {
+		h.Logger.Info("hirehook stopped")
+	}
+	return err
+}

@@ -1,0 +1,109 @@
+// Command hirehook runs the hirehook event hub and its tools.
+//
+//	hirehook serve     start the hub (SQLite in ./hirehook.db, API on 127.0.0.1:8080)
+//	hirehook listen    a local webhook receiver that prints and verifies what arrives
+//	hirehook bench     measure ingest and delivery throughput and latency
+//	hirehook config    print the effective configuration, secrets masked
+//	hirehook version   print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/hirehook/hirehook"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal now ends the process at once
+	}()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+const usage = `hirehook — a real-time event hub for recruiting and staffing
+
+Usage:
+  hirehook serve [flags]     start the hub (see "hirehook serve -h")
+  hirehook listen [flags]    run a local receiver that prints and verifies webhooks
+  hirehook bench [flags]     measure ingest and delivery speed on this machine
+  hirehook config [flags]    print the effective configuration, secrets masked
+  hirehook version           print the version
+`
+
+// run is main without the process: tests call it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = runServe(ctx, args[1:], getenv, stdout, stderr)
+	case "listen":
+		err = runListen(ctx, args[1:], stdout, stderr)
+	case "bench":
+		err = runBench(ctx, args[1:], stdout, stderr)
+	case "config":
+		cfg := DefaultConfig()
+		if err = cfg.Load("hirehook config", args[1:], getenv, stderr); err == nil {
+			cfg.Print(stdout)
+		}
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "hirehook", hirehook.Version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "hirehook: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "hirehook:", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg := DefaultConfig()
+	if err := cfg.Load("hirehook serve", args, getenv, stderr); err != nil {
+		return err
+	}
+	logger := newLogger(cfg, stderr)
+	slog.SetDefault(logger)
+	hub := NewHub(cfg, logger)
+	if err := hub.Open(ctx); err != nil {
+		return err
+	}
+	if hub.GeneratedKey != "" {
+		fmt.Fprintf(stdout, "\nNo API key was configured, so hirehook generated one. It is shown only this once;\n"+
+			"only its hash is stored. Keep it somewhere safe:\n\n    %s\n\n"+
+			"Use it as:  curl -H \"Authorization: Bearer $HIREHOOK_API_KEY\" %s/v1/event-types\n\n", hub.GeneratedKey, hub.URL())
+	}
+	<-ctx.Done()
+	logger.Info("shutting down (a second signal stops at once)")
+	return hub.Close(context.Background())
+}

@@ -1,0 +1,538 @@
+// Package delivery attempts the deliveries of the queue: it claims due
+// deliveries from the store (or takes them straight from ingest, already
+// leased), signs and POSTs them through per-endpoint lanes, and records each
+// attempt, scheduling a retry or finishing the delivery.
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hirehook/hirehook"
+)
+
+// Config configures a Dispatcher. Zero fields take the defaults noted.
+type Config struct {
+	// Owner names this node in delivery leases; it must be unique among
+	// the nodes sharing a store. Default: a new random id.
+	Owner string
+	// Lease is how long a claimed delivery belongs to this node before
+	// another node (or this one, after a restart) may take it. It must be
+	// longer than an attempt's timeout. Default 2 min.
+	Lease time.Duration
+	// PollInterval is how often the store is asked for due deliveries
+	// when nothing woke the dispatcher. Default 1 s.
+	PollInterval time.Duration
+	// ClaimBatch is the most deliveries one claim takes. Default 256.
+	ClaimBatch int
+	// EndpointConcurrency is the most attempts in flight to one endpoint.
+	// Default 16.
+	EndpointConcurrency int
+	// LaneBacklog is the most deliveries one endpoint's lane holds in
+	// memory; more stay leased in the store and are taken again when their
+	// lease expires. Default 4096.
+	LaneBacklog int
+	// CompleteInterval is how long the completer gathers results before
+	// writing them in one transaction. Default 2 ms.
+	CompleteInterval time.Duration
+	// Retry decides the wait between attempts. Default: the default schedule.
+	Retry hirehook.RetryPolicy
+	// Sender makes the HTTP attempts. Default: NewSender with defaults (no
+	// private destinations).
+	Sender *Sender
+	// NowFunc returns the current time. Default time.Now.
+	NowFunc func() time.Time
+	// Logger receives lifecycle and failure logs. Default: discard.
+	Logger *slog.Logger
+	// OnResult, if set, is called after each attempt's result is stored.
+	OnResult func(d *hirehook.Delivery, r hirehook.DeliveryResult)
+}
+
+// Dispatcher delivers webhooks. Create it with New, then Start and Stop.
+type Dispatcher struct {
+	store  hirehook.Store
+	cfg    Config
+	logger *slog.Logger
+
+	wake     chan struct{}
+	results  chan completion
+	endpoint *endpointCache
+
+	mu       sync.Mutex
+	lanes    map[string]*lane
+	inflight map[string]bool // delivery ids held in memory or being sent
+	started  bool
+	stopped  bool
+
+	runCtx    context.Context // lives until Stop; cancels attempts on hard stop
+	runCancel context.CancelFunc
+	claimStop context.CancelFunc
+	claimDone chan struct{}
+	workers   sync.WaitGroup
+	compDone  chan struct{}
+}
+
+// completion is one attempt result on its way to the store.
+type completion struct {
+	d *hirehook.Delivery
+	r hirehook.DeliveryResult
+}
+
+// New returns a Dispatcher for store.
+func New(store hirehook.Store, cfg Config) *Dispatcher {
+	if cfg.Owner == "" {
+		cfg.Owner = hirehook.NewID("node")
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 2 * time.Minute
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.ClaimBatch <= 0 {
+		cfg.ClaimBatch = 256
+	}
+	if cfg.EndpointConcurrency <= 0 {
+		cfg.EndpointConcurrency = 16
+	}
+	if cfg.LaneBacklog <= 0 {
+		cfg.LaneBacklog = 4096
+	}
+	if cfg.CompleteInterval <= 0 {
+		cfg.CompleteInterval = 2 * time.Millisecond
+	}
+	if cfg.Retry == nil {
+		cfg.Retry = hirehook.DefaultRetryPolicy()
+	}
+	if cfg.Sender == nil {
+		cfg.Sender = NewSender(SenderConfig{})
+	}
+	if cfg.NowFunc == nil {
+		cfg.NowFunc = time.Now
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Dispatcher{
+		store:    store,
+		cfg:      cfg,
+		logger:   logger.With("component", "delivery"),
+		wake:     make(chan struct{}, 1),
+		results:  make(chan completion, 4096),
+		endpoint: newEndpointCache(store, time.Second),
+		lanes:    map[string]*lane{},
+		inflight: map[string]bool{},
+	}
+}
+
+// Owner returns the lease owner name of this dispatcher.
+func (d *Dispatcher) Owner() string { return d.cfg.Owner }
+
+// Lease returns the lease duration, for callers that write hot leases.
+func (d *Dispatcher) Lease() time.Duration { return d.cfg.Lease }
+
+// Start starts claiming and delivering. It returns at once.
+func (d *Dispatcher) Start(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.started {
+		return errors.New("dispatcher already started")
+	}
+	d.started = true
+	d.runCtx, d.runCancel = context.WithCancel(context.WithoutCancel(ctx))
+	var claimCtx context.Context
+	claimCtx, d.claimStop = context.WithCancel(ctx)
+	d.claimDone = make(chan struct{})
+	d.compDone = make(chan struct{})
+	go d.claimLoop(claimCtx)
+	go d.completeLoop()
+	d.logger.Info("dispatcher started", "owner", d.cfg.Owner, "lease", d.cfg.Lease)
+	return nil
+}
+
+// Notify wakes the claimer: a delivery became due (a retry, a replay).
+func (d *Dispatcher) Notify() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Enqueue takes deliveries that ingest wrote already leased to this node (the
+// hot hand-off) and attempts them without a claim query.
+func (d *Dispatcher) Enqueue(ds []*hirehook.Delivery) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.started || d.stopped {
+		return // the leases expire and the deliveries are claimed again
+	}
+	for _, dl := range ds {
+		d.enqueueLocked(dl)
+	}
+}
+
+// enqueueLocked adds one delivery to its endpoint's lane, starting a worker
+// if the lane has room for one. d.mu must be held.
+func (d *Dispatcher) enqueueLocked(dl *hirehook.Delivery) {
+	if d.inflight[dl.ID] {
+		return
+	}
+	l := d.lanes[dl.EndpointID]
+	if l == nil {
+		l = &lane{endpointID: dl.EndpointID}
+		d.lanes[dl.EndpointID] = l
+	}
+	if len(l.queue) >= d.cfg.LaneBacklog {
+		return // stays leased in the store; taken again when the lease runs out
+	}
+	d.inflight[dl.ID] = true
+	l.queue = append(l.queue, dl)
+	if l.active < d.cfg.EndpointConcurrency {
+		l.active++
+		d.workers.Add(1)
+		go d.laneWorker(l)
+	}
+}
+
+// lane is one endpoint's queue of deliveries held in memory. Its workers
+// (at most EndpointConcurrency) drain it and exit when it is empty, so an
+// idle endpoint costs nothing and a slow one only slows itself.
+type lane struct {
+	endpointID string
+	queue      []*hirehook.Delivery
+	active     int
+}
+
+func (d *Dispatcher) laneWorker(l *lane) {
+	defer d.workers.Done()
+	for {
+		d.mu.Lock()
+		if len(l.queue) == 0 || d.stopped {
+			l.active--
+			d.mu.Unlock()
+			return
+		}
+		dl := l.queue[0]
+		l.queue[0] = nil
+		l.queue = l.queue[1:]
+		d.mu.Unlock()
+		d.attempt(dl)
+	}
+}
+
+// attempt sends one delivery and hands its result to the completer.
+func (d *Dispatcher) attempt(dl *hirehook.Delivery) {
+	now := d.cfg.NowFunc()
+	if now.After(dl.LeaseExpiresAt) {
+		// Waited in memory past its lease: another claim may own it now.
+		d.forget(dl.ID)
+		return
+	}
+	ep, signer, err := d.endpoint.get(d.runCtx, dl.TenantID, dl.EndpointID, now)
+	if err != nil {
+		if hirehook.ErrorCode(err) == hirehook.ENOTFOUND {
+			d.forget(dl.ID) // endpoint deleted: its deliveries were cancelled
+			return
+		}
+		d.logger.Error("load endpoint", "endpoint_id", dl.EndpointID, "error", err)
+		d.release(dl)
+		return
+	}
+	if ep.Disabled {
+		d.release(dl)
+		return
+	}
+	resp := d.cfg.Sender.Send(d.runCtx, Message{URL: ep.URL, ID: dl.EventID, Body: dl.Payload, Headers: ep.Headers, Signer: signer}, now)
+	if d.runCtx.Err() != nil && resp.Attempt.StatusCode == 0 {
+		// Hard stop cancelled the attempt: release it, count nothing.
+		d.release(dl)
+		return
+	}
+	r := d.decide(dl, resp)
+	d.results <- completion{d: dl, r: r}
+}
+
+// decide turns an attempt into the delivery's next state.
+func (d *Dispatcher) decide(dl *hirehook.Delivery, resp Response) hirehook.DeliveryResult {
+	a := resp.Attempt
+	a.ID = hirehook.NewID("att")
+	a.DeliveryID = dl.ID
+	a.Number = dl.Attempts + 1
+	r := hirehook.DeliveryResult{DeliveryID: dl.ID, TenantID: dl.TenantID, LeaseOwner: d.cfg.Owner, Attempt: a}
+	switch {
+	case a.StatusCode >= 200 && a.StatusCode <= 299:
+		r.State = hirehook.DeliveryDelivered
+		return r
+	case a.StatusCode == 410:
+		r.State = hirehook.DeliveryFailed
+		r.DisableEndpoint = "The endpoint answered 410 Gone."
+		return r
+	}
+	delay, ok := d.cfg.Retry.NextDelay(a.Number)
+	if !ok {
+		r.State = hirehook.DeliveryFailed
+		return r
+	}
+	if resp.RetryAfter > delay {
+		delay = min(resp.RetryAfter, d.cfg.Retry.MaxDelay())
+	}
+	r.State = hirehook.DeliveryRetrying
+	r.NextAttemptAt = a.StartedAt.Add(a.Duration).Add(delay)
+	return r
+}
+
+func (d *Dispatcher) forget(id string) {
+	d.mu.Lock()
+	delete(d.inflight, id)
+	d.mu.Unlock()
+}
+
+// release hands a leased delivery back to the store without an attempt.
+func (d *Dispatcher) release(dl *hirehook.Delivery) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(d.runCtx), 5*time.Second)
+	defer cancel()
+	if err := d.store.DeliveryRelease(ctx, d.cfg.Owner, []string{dl.ID}); err != nil {
+		d.logger.Error("release delivery", "delivery_id", dl.ID, "error", err)
+	}
+	d.forget(dl.ID)
+}
+
+// claimLoop asks the store for due deliveries whenever it is woken, a
+// scheduled retry comes due, or PollInterval passes.
+func (d *Dispatcher) claimLoop(ctx context.Context) {
+	defer close(d.claimDone)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	backoff := time.Duration(0)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.wake:
+		case <-timer.C:
+		}
+		full, err := d.claimOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			backoff = min(max(2*backoff, 100*time.Millisecond), 30*time.Second)
+			d.logger.Error("claim deliveries", "error", err, "retry_in", backoff)
+		} else {
+			backoff = 0
+		}
+		next := d.cfg.PollInterval
+		switch {
+		case backoff > 0:
+			next = backoff
+		case full:
+			next = 0 // more may be due: claim again at once
+		}
+		timer.Reset(next)
+	}
+}
+
+// claimOnce claims one batch and enqueues it. full reports a full batch.
+func (d *Dispatcher) claimOnce(ctx context.Context) (full bool, err error) {
+	d.mu.Lock()
+	backlog := len(d.inflight)
+	d.mu.Unlock()
+	if backlog >= d.cfg.LaneBacklog*4 {
+		return false, nil // plenty in memory already
+	}
+	now := d.cfg.NowFunc()
+	ds, err := d.store.DeliveryClaim(ctx, hirehook.DeliveryClaimParams{
+		Owner: d.cfg.Owner, Now: now, LeaseUntil: now.Add(d.cfg.Lease), Limit: d.cfg.ClaimBatch,
+	})
+	if err != nil {
+		return false, fmt.Errorf("claim: %w", err)
+	}
+	if len(ds) > 0 {
+		d.Enqueue(ds)
+	}
+	return len(ds) == d.cfg.ClaimBatch, nil
+}
+
+// completeLoop writes attempt results in batches: whatever arrived within
+// CompleteInterval of the first goes in one transaction.
+func (d *Dispatcher) completeLoop() {
+	defer close(d.compDone)
+	batch := make([]completion, 0, 512)
+	for {
+		c, ok := <-d.results
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], c)
+		deadline := time.NewTimer(d.cfg.CompleteInterval)
+	gather:
+		for len(batch) < cap(batch) {
+			select {
+			case c, ok := <-d.results:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, c)
+			case <-deadline.C:
+				break gather
+			}
+		}
+		deadline.Stop()
+		d.writeResults(batch)
+	}
+}
+
+// writeResults stores one batch of results, retrying while the store fails:
+// results are never dropped while the lease may still hold.
+func (d *Dispatcher) writeResults(batch []completion) {
+	rs := make([]hirehook.DeliveryResult, len(batch))
+	for i, c := range batch {
+		rs[i] = c.r
+	}
+	backoff := 50 * time.Millisecond
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := d.store.DeliveryComplete(ctx, rs)
+		cancel()
+		if err == nil {
+			break
+		}
+		d.logger.Error("record attempts", "count", len(rs), "error", err, "retry_in", backoff)
+		time.Sleep(backoff)
+		backoff = min(2*backoff, 5*time.Second)
+		if d.cfg.NowFunc().After(batch[0].d.LeaseExpiresAt) {
+			d.logger.Error("dropping attempt results after lease expiry; the deliveries will be attempted again", "count", len(rs))
+			break
+		}
+	}
+	soonest := time.Time{}
+	d.mu.Lock()
+	for _, c := range batch {
+		delete(d.inflight, c.d.ID)
+	}
+	d.mu.Unlock()
+	for _, c := range batch {
+		d.log(c)
+		if c.r.State == hirehook.DeliveryRetrying && (soonest.IsZero() || c.r.NextAttemptAt.Before(soonest)) {
+			soonest = c.r.NextAttemptAt
+		}
+		if d.cfg.OnResult != nil {
+			d.cfg.OnResult(c.d, c.r)
+		}
+	}
+	if !soonest.IsZero() {
+		if wait := soonest.Sub(d.cfg.NowFunc()); wait < d.cfg.PollInterval {
+			time.AfterFunc(max(wait, 0), d.Notify)
+		}
+	}
+}
+
+func (d *Dispatcher) log(c completion) {
+	a := c.r.Attempt
+	attrs := []any{"delivery_id", c.d.ID, "event_id", c.d.EventID, "endpoint_id", c.d.EndpointID,
+		"attempt", a.Number, "status_code", a.StatusCode, "duration", a.Duration}
+	if a.ErrorClass != "" {
+		attrs = append(attrs, "error_class", a.ErrorClass, "error", a.Error)
+	}
+	switch c.r.State {
+	case hirehook.DeliveryDelivered:
+		d.logger.Debug("delivered", attrs...)
+	case hirehook.DeliveryRetrying:
+		d.logger.Warn("attempt failed, will retry", append(attrs, "next_attempt_at", c.r.NextAttemptAt)...)
+	case hirehook.DeliveryFailed:
+		if c.r.DisableEndpoint != "" {
+			attrs = append(attrs, "endpoint_disabled", c.r.DisableEndpoint)
+		}
+		d.logger.Error("delivery failed for good", attrs...)
+	}
+}
+
+// Stop stops the dispatcher: no more claims; attempts in flight may finish
+// until ctx is done, then they are cancelled; deliveries still held in
+// memory are released to the store so they are due again at once; results
+// are written. Stop may be called twice, and before Start.
+func (d *Dispatcher) Stop(ctx context.Context) error {
+	d.mu.Lock()
+	if !d.started || d.stopped {
+		d.mu.Unlock()
+		return nil
+	}
+	d.stopped = true
+	var queued []string
+	for _, l := range d.lanes {
+		for _, dl := range l.queue {
+			queued = append(queued, dl.ID)
+			delete(d.inflight, dl.ID)
+		}
+		l.queue = nil
+	}
+	d.mu.Unlock()
+
+	d.claimStop()
+	<-d.claimDone
+
+	done := make(chan struct{})
+	go func() { d.workers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		d.runCancel() // hard stop: cancel attempts in flight
+		<-done
+	}
+	close(d.results)
+	<-d.compDone
+	d.runCancel()
+
+	relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	err := d.store.DeliveryRelease(relCtx, d.cfg.Owner, queued)
+	d.cfg.Sender.Close()
+	d.logger.Info("dispatcher stopped", "released", len(queued))
+	if err != nil {
+		return fmt.Errorf("release deliveries at stop: %w", err)
+	}
+	return nil
+}
+
+// endpointCache keeps endpoints (and their decoded signers) for a short TTL,
+// so an attempt costs no endpoint query, while edits and rotations reach
+// deliveries within the TTL.
+type endpointCache struct {
+	store hirehook.Store
+	ttl   time.Duration
+	mu    sync.Mutex
+	m     map[string]cachedEndpoint
+}
+
+type cachedEndpoint struct {
+	ep      *hirehook.Endpoint
+	signer  *hirehook.Signer
+	fetched time.Time
+}
+
+func newEndpointCache(store hirehook.Store, ttl time.Duration) *endpointCache {
+	return &endpointCache{store: store, ttl: ttl, m: map[string]cachedEndpoint{}}
+}
+
+func (c *endpointCache) get(ctx context.Context, tenantID, id string, now time.Time) (*hirehook.Endpoint, *hirehook.Signer, error) {
+	c.mu.Lock()
+	ce, ok := c.m[id]
+	c.mu.Unlock()
+	if ok && time.Since(ce.fetched) < c.ttl {
+		return ce.ep, ce.signer, nil
+	}
+	ep, err := c.store.EndpointGet(ctx, tenantID, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	signer, err := hirehook.NewSigner(ep.ActiveSecrets(now)...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("endpoint %s secrets: %w", id, err)
+	}
+	c.mu.Lock()
+	c.m[id] = cachedEndpoint{ep: ep, signer: signer, fetched: time.Now()}
+	c.mu.Unlock()
+	return ep, signer, nil
+}

@@ -1,0 +1,243 @@
+package delivery
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hirehook/hirehook"
+)
+
+// ResponseExcerptLimit is how much of a receiver's answer an attempt keeps.
+const ResponseExcerptLimit = 4 << 10
+
+// drainLimit is how much more of an answer is read (and thrown away) so the
+// connection can be reused; larger answers close the connection instead.
+const drainLimit = 64 << 10
+
+// ErrForbiddenDestination is returned when a destination resolves to an
+// address the guard refuses.
+var ErrForbiddenDestination = errors.New("destination address is private, loopback, link-local or unspecified")
+
+// forbiddenPrefixes are refused on top of what netip.Addr's predicates catch:
+// carrier-grade NAT and the IPv6 unique-local and NAT64 ranges that some
+// clouds route to internal services.
+var forbiddenPrefixes = []netip.Prefix{
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("64:ff9b::/96"),
+}
+
+// forbiddenAddr reports whether a destination address is internal.
+func forbiddenAddr(a netip.Addr) bool {
+	a = a.Unmap()
+	if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
+		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() || !a.IsValid() {
+		return true
+	}
+	for _, p := range forbiddenPrefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// SenderConfig configures a Sender.
+type SenderConfig struct {
+	// Timeout bounds one attempt: connect, send, and read the answer.
+	Timeout time.Duration
+	// AllowPrivate lets deliveries reach private, loopback and link-local
+	// addresses (development and tests).
+	AllowPrivate bool
+	// UserAgent is sent with every request.
+	UserAgent string
+}
+
+// Sender POSTs signed webhooks. The address check happens in the dialer's
+// Control hook, on the address actually being dialled after DNS resolution,
+// so a name that resolves to 127.0.0.1 cannot slip past it; redirects are not
+// followed, and no proxy from the environment is used (it would dial for us).
+type Sender struct {
+	client    *http.Client
+	userAgent string
+}
+
+// NewSender returns a Sender.
+func NewSender(cfg SenderConfig) *Sender {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 15 * time.Second
+	}
+	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
+	if !cfg.AllowPrivate {
+		dialer.Control = func(network, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil || forbiddenAddr(ap.Addr()) {
+				return ErrForbiddenDestination
+			}
+			return nil
+		}
+	}
+	transport := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: cfg.Timeout,
+	}
+	ua := cfg.UserAgent
+	if ua == "" {
+		ua = "hirehook/" + hirehook.Version + " (+https://github.com/hirehook/hirehook)"
+	}
+	return &Sender{
+		client: &http.Client{
+			Transport: transport,
+			Timeout:   cfg.Timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		},
+		userAgent: ua,
+	}
+}
+
+// Close drops idle connections.
+func (s *Sender) Close() { s.client.CloseIdleConnections() }
+
+// Message is one signed webhook to send.
+type Message struct {
+	URL     string
+	ID      string // webhook-id: the event id, the same on every retry
+	Body    []byte
+	Headers map[string]string
+	Signer  *hirehook.Signer
+}
+
+// Response is what a Send learned; Attempt is filled but for its ids.
+type Response struct {
+	Attempt    hirehook.Attempt
+	RetryAfter time.Duration // the receiver's Retry-After hint, 0 if none
+}
+
+// Send makes one attempt. It never returns an error: a failure is described
+// in the attempt, classified.
+func (s *Sender) Send(ctx context.Context, m Message, now time.Time) Response {
+	start := time.Now()
+	a := hirehook.Attempt{StartedAt: now.UTC().Truncate(time.Microsecond)}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.URL, strings.NewReader(string(m.Body)))
+	if err != nil {
+		a.ErrorClass, a.Error = hirehook.ErrorClassOther, "invalid destination URL"
+		return Response{Attempt: a}
+	}
+	for k, v := range m.Headers {
+		req.Header.Set(k, v)
+	}
+	ts := now.Unix()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", s.userAgent)
+	req.Header.Set(hirehook.HeaderWebhookID, m.ID)
+	req.Header.Set(hirehook.HeaderWebhookTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(hirehook.HeaderWebhookSignature, m.Signer.Sign(m.ID, ts, m.Body))
+
+	resp, err := s.client.Do(req)
+	if err != nil {
+		a.Duration = time.Since(start)
+		a.ErrorClass, a.Error = classify(err)
+		return Response{Attempt: a}
+	}
+	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, ResponseExcerptLimit))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
+	resp.Body.Close()
+	a.Duration = time.Since(start)
+	a.StatusCode = resp.StatusCode
+	a.ResponseBody = strings.ToValidUTF8(string(excerpt), "\uFFFD")
+	out := Response{Attempt: a}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		out.Attempt.ErrorClass = hirehook.ErrorClassStatus
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			out.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
+		}
+	}
+	return out
+}
+
+// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		return time.Duration(min(secs, int64(365*24*3600))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// classify turns a transport error into an error class and a message that
+// is safe to store and show (no secrets: URLs are reduced to their host).
+func classify(err error) (hirehook.ErrorClass, string) {
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var hostErr x509.HostnameError
+	var unknownAuth x509.UnknownAuthorityError
+	var recordErr tls.RecordHeaderError
+	var netErr net.Error
+	switch {
+	case errors.Is(err, ErrForbiddenDestination):
+		return hirehook.ErrorClassForbidden, "refused: " + ErrForbiddenDestination.Error() + " (see --allow-private-destinations)"
+	case errors.As(err, &dnsErr):
+		if dnsErr.IsNotFound {
+			return hirehook.ErrorClassDNS, fmt.Sprintf("DNS: host %q not found", dnsErr.Name)
+		}
+		return hirehook.ErrorClassDNS, fmt.Sprintf("DNS: lookup of %q failed", dnsErr.Name)
+	case errors.As(err, &certErr), errors.As(err, &hostErr), errors.As(err, &unknownAuth), errors.As(err, &recordErr):
+		return hirehook.ErrorClassTLS, "TLS: " + tlsMessage(err)
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return hirehook.ErrorClassTimeout, "timeout: no answer in time"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return hirehook.ErrorClassConnection, "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return hirehook.ErrorClassConnection, "connection reset by the receiver"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return hirehook.ErrorClassConnection, "host unreachable"
+	case errors.Is(err, context.Canceled):
+		return hirehook.ErrorClassOther, "cancelled: the hub was shutting down"
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return hirehook.ErrorClassConnection, "connection failed: " + opErr.Err.Error()
+	}
+	return hirehook.ErrorClassOther, "request failed"
+}
+
+func tlsMessage(err error) string {
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) && certErr.Err != nil {
+		return certErr.Err.Error()
+	}
+	var hostErr x509.HostnameError
+	if errors.As(err, &hostErr) {
+		return hostErr.Error()
+	}
+	return "handshake failed"
+}

@@ -1,0 +1,300 @@
+// Package ingest accepts events: it validates them against the catalog and
+// commits them through one group committer, so that a single SQLite writer
+// serves thousands of events a second without giving up durability.
+//
+// Handlers hand validated events to the committer goroutine, which writes
+// whatever has queued up (events, record snapshots, deliveries) in one
+// transaction and then answers every waiting handler. Under load a batch
+// grows by itself; when idle a batch is one event, so latency stays low.
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/catalog"
+)
+
+// MaxBatch is the most events one POST /v1/events/batch may carry.
+const MaxBatch = 1000
+
+// Config configures an Ingester.
+type Config struct {
+	Catalog *catalog.Catalog
+	// Handoff receives the deliveries written leased to LeaseOwner after
+	// each commit (the dispatcher's Enqueue). Nil writes deliveries pending
+	// and calls Notify instead.
+	Handoff    func([]*hirehook.Delivery)
+	LeaseOwner string
+	Lease      time.Duration
+	// Notify is called after a commit that created pending deliveries.
+	Notify func()
+	// MaxCommit is the most events one transaction carries. Default 2000.
+	MaxCommit int
+	NowFunc   func() time.Time
+	Logger    *slog.Logger
+}
+
+// Ingester validates and commits events.
+type Ingester struct {
+	store hirehook.Store
+	cfg   Config
+
+	queue   chan *request
+	mu      sync.Mutex
+	started bool
+	stopped bool
+	done    chan struct{}
+}
+
+type request struct {
+	ctx    context.Context
+	events []*hirehook.Event
+	done   chan response
+}
+
+type response struct {
+	results []hirehook.EventIngestResult
+	err     error
+}
+
+// New returns an Ingester writing to store.
+func New(store hirehook.Store, cfg Config) *Ingester {
+	if cfg.Catalog == nil {
+		cfg.Catalog = catalog.Default()
+	}
+	if cfg.MaxCommit <= 0 {
+		cfg.MaxCommit = 2000
+	}
+	if cfg.NowFunc == nil {
+		cfg.NowFunc = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Ingester{store: store, cfg: cfg, queue: make(chan *request, 1024), done: make(chan struct{})}
+}
+
+// Start starts the committer.
+func (in *Ingester) Start(ctx context.Context) error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.started {
+		return errors.New("ingester already started")
+	}
+	in.started = true
+	go in.commitLoop()
+	return nil
+}
+
+// Stop stops taking events, commits what is queued, and waits for the
+// committer. It may be called twice, and before Start.
+func (in *Ingester) Stop(ctx context.Context) error {
+	in.mu.Lock()
+	if !in.started || in.stopped {
+		in.mu.Unlock()
+		return nil
+	}
+	in.stopped = true
+	close(in.queue)
+	in.mu.Unlock()
+	select {
+	case <-in.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("stop ingester: %w", ctx.Err())
+	}
+}
+
+// Prepare validates one input and turns it into an event of tenantID. Errors
+// are *hirehook.Error naming the field.
+func (in *Ingester) Prepare(tenantID string, input *hirehook.EventInput, idempotencyKey string) (*hirehook.Event, error) {
+	now := in.cfg.NowFunc().UTC().Truncate(time.Microsecond)
+	e := &hirehook.Event{TenantID: tenantID, ID: input.ID, Type: input.Type, Source: input.Source, IdempotencyKey: idempotencyKey}
+	if e.ID == "" {
+		e.ID = hirehook.NewID("evt")
+	} else if !hirehook.ValidEventID(e.ID) {
+		return nil, hirehook.FieldError("id", "must be 1 to 128 letters, digits, '_', '-' or ':' (no '.': the id is part of the signed content)")
+	}
+	if e.Type == "" {
+		return nil, hirehook.FieldError("type", "is required")
+	}
+	et, ok := in.cfg.Catalog.Lookup(e.Type)
+	if !ok {
+		return nil, hirehook.FieldError("type", "unknown event type %q; GET /v1/event-types lists them", truncate(e.Type, 64))
+	}
+	if len(input.Source) > 128 {
+		return nil, hirehook.FieldError("source", "must be at most 128 characters")
+	}
+	e.OccurredAt = now
+	if input.OccurredAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, input.OccurredAt)
+		if err != nil {
+			return nil, hirehook.FieldError("occurred_at", "must be an RFC 3339 time such as 2026-11-27T09:30:00Z")
+		}
+		e.OccurredAt = t.UTC().Truncate(time.Microsecond)
+	}
+	if len(input.Data) == 0 {
+		return nil, hirehook.FieldError("data", "is required")
+	}
+	if err := in.cfg.Catalog.Validate(e.Type, input.Data); err != nil {
+		return nil, err
+	}
+	var idOnly struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(input.Data, &idOnly); err != nil {
+		return nil, hirehook.FieldError("data.id", "must be a string")
+	}
+	e.Subject = hirehook.Subject{Entity: et.Entity, ID: idOnly.ID}
+	if input.Subject != nil {
+		if input.Subject.Entity != "" && input.Subject.Entity != et.Entity {
+			return nil, hirehook.FieldError("subject.entity", "is %q for %s events", et.Entity, e.Type)
+		}
+		if input.Subject.ID != "" {
+			if len(input.Subject.ID) > 128 {
+				return nil, hirehook.FieldError("subject.id", "must be at most 128 characters")
+			}
+			e.Subject.ID = input.Subject.ID
+		}
+	}
+	e.Data = input.Data // compacted when the payload is rendered
+	if len(input.Changes) > 0 {
+		for field := range input.Changes {
+			if field == "" || len(field) > 256 {
+				return nil, hirehook.FieldError("changes", "field names must be 1 to 256 characters")
+			}
+		}
+		b, err := json.Marshal(input.Changes)
+		if err != nil {
+			return nil, hirehook.FieldError("changes", "must be an object of {\"from\": …, \"to\": …}")
+		}
+		e.Changes = b
+	}
+	p, err := e.RenderPayload()
+	if err != nil {
+		return nil, fmt.Errorf("render event %s: %w", e.ID, err)
+	}
+	e.Payload = p
+	return e, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// Commit writes prepared events in the next group commit and returns their
+// results once they are durable.
+func (in *Ingester) Commit(ctx context.Context, events []*hirehook.Event) ([]hirehook.EventIngestResult, error) {
+	req := &request{ctx: ctx, events: events, done: make(chan response, 1)}
+	in.mu.Lock()
+	if !in.started || in.stopped {
+		in.mu.Unlock()
+		return nil, hirehook.Errorf(hirehook.EUNAVAILABLE, "The hub is shutting down; send the event again.")
+	}
+	// Sending under the lock orders it before Stop's close of the queue.
+	select {
+	case in.queue <- req:
+		in.mu.Unlock()
+	default:
+		in.mu.Unlock()
+		select {
+		case in.queue <- req:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	select {
+	case r := <-req.done:
+		return r.results, r.err
+	case <-ctx.Done():
+		// The commit may still happen; the producer's retry with the same
+		// id is answered as a duplicate, so nothing is lost or doubled.
+		return nil, ctx.Err()
+	}
+}
+
+func (in *Ingester) commitLoop() {
+	defer close(in.done)
+	var batch []*request
+	for {
+		first, ok := <-in.queue
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], first)
+		n := len(first.events)
+	gather:
+		for n < in.cfg.MaxCommit {
+			select {
+			case r, ok := <-in.queue:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, r)
+				n += len(r.events)
+			default:
+				break gather
+			}
+		}
+		in.commit(batch, n)
+	}
+}
+
+// commit writes one group. A request whose caller gave up before the write
+// is left out; one whose caller gives up during it is still committed.
+func (in *Ingester) commit(batch []*request, n int) {
+	events := make([]*hirehook.Event, 0, n)
+	live := batch[:0:0]
+	for _, r := range batch {
+		if r.ctx.Err() != nil {
+			r.done <- response{err: r.ctx.Err()}
+			continue
+		}
+		live = append(live, r)
+		events = append(events, r.events...)
+	}
+	if len(events) == 0 {
+		return
+	}
+	p := hirehook.EventIngestParams{Events: events, Now: in.cfg.NowFunc().UTC().Truncate(time.Microsecond)}
+	if in.cfg.Handoff != nil {
+		p.LeaseOwner, p.LeaseUntil = in.cfg.LeaseOwner, p.Now.Add(in.cfg.Lease)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	results, err := in.store.EventIngest(ctx, p)
+	cancel()
+	if err != nil {
+		in.cfg.Logger.Error("commit events", "count", len(events), "error", err)
+		for _, r := range live {
+			r.done <- response{err: err}
+		}
+		return
+	}
+	var leased []*hirehook.Delivery
+	pending := false
+	off := 0
+	for _, r := range live {
+		rs := results[off : off+len(r.events)]
+		off += len(r.events)
+		for _, res := range rs {
+			leased = append(leased, res.Leased...)
+			pending = pending || (!res.Duplicate && res.Deliveries > 0)
+		}
+		r.done <- response{results: rs}
+	}
+	if len(leased) > 0 {
+		in.cfg.Handoff(leased)
+	} else if pending && in.cfg.Notify != nil {
+		in.cfg.Notify()
+	}
+}
