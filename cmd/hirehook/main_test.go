@@ -1,0 +1,620 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hirehook/hirehook"
+)
+
+const testKey = "hh_test_admin_key_0123456789"
+
+// TestMain lets the test binary act as a hirehook process of its own: the
+// kill -9 test starts it as a child with HIREHOOK_TEST_CHILD set.
+func TestMain(m *testing.M) {
+	if os.Getenv("HIREHOOK_TEST_CHILD") == "1" {
+		args := strings.Split(os.Getenv("HIREHOOK_TEST_ARGS"), "\x1f")
+		os.Exit(run(context.Background(), args, os.Getenv, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// testLogger sends the hub's logs to t.Log.
+type tbWriter struct{ tb testing.TB }
+
+func (w tbWriter) Write(p []byte) (int, error) {
+	w.tb.Helper()
+	w.tb.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// startHub runs a hub on :0 with a fresh SQLite file and the test key.
+func startHub(tb testing.TB, edit func(*Config)) *Hub {
+	tb.Helper()
+	cfg := DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DB = "sqlite:" + filepath.Join(tb.TempDir(), "hirehook.db")
+	cfg.AdminKey = testKey
+	cfg.AllowPrivateDestinations = true
+	cfg.RetrySchedule = []time.Duration{10 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond}
+	cfg.ShutdownTimeout = 5 * time.Second
+	if edit != nil {
+		edit(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		tb.Fatal(err)
+	}
+	hub := NewHub(cfg, slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err := hub.Open(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := hub.Close(context.Background()); err != nil {
+			tb.Error(err)
+		}
+	})
+	return hub
+}
+
+// call sends a JSON request with the test key and decodes the answer into out.
+func call(tb testing.TB, base, method, path string, body any, out any) int {
+	tb.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, base+path, r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			tb.Fatalf("%s %s: decode %s: %v", method, path, data, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// receiver is a webhook receiver with a scripted answer per request.
+type receiver struct {
+	*httptest.Server
+	mu       sync.Mutex
+	requests []received
+	answer   func(n int) int // status for the n-th request (1-based)
+}
+
+type received struct {
+	header http.Header
+	body   []byte
+}
+
+func newReceiver(tb testing.TB, answer func(n int) int) *receiver {
+	tb.Helper()
+	rc := &receiver{answer: answer}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.requests = append(rc.requests, received{header: r.Header.Clone(), body: body})
+		n := len(rc.requests)
+		rc.mu.Unlock()
+		status := 200
+		if rc.answer != nil {
+			status = rc.answer(n)
+		}
+		w.WriteHeader(status)
+		fmt.Fprintf(w, "answer %d", n)
+	}))
+	tb.Cleanup(rc.Close)
+	return rc
+}
+
+func (rc *receiver) got() []received {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]received(nil), rc.requests...)
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(tb testing.TB, timeout time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+type endpointCreated struct {
+	ID             string `json:"id"`
+	Secret         string `json:"secret"`
+	Disabled       bool   `json:"disabled"`
+	DisabledReason string `json:"disabled_reason"`
+}
+
+func createEndpoint(tb testing.TB, base, url string, types ...string) endpointCreated {
+	tb.Helper()
+	var ep endpointCreated
+	if st := call(tb, base, "POST", "/v1/endpoints", map[string]any{"url": url, "event_types": types, "headers": map[string]string{"X-Agency": "acme"}}, &ep); st != 201 {
+		tb.Fatalf("create endpoint: status %d", st)
+	}
+	return ep
+}
+
+func sendEvent(tb testing.TB, base string, ev map[string]any) hirehook.EventAccepted {
+	tb.Helper()
+	var acc hirehook.EventAccepted
+	if st := call(tb, base, "POST", "/v1/events", ev, &acc); st != 202 {
+		tb.Fatalf("send event: status %d", st)
+	}
+	return acc
+}
+
+func placement(id string) map[string]any {
+	return map[string]any{
+		"type":   "placement.confirmed",
+		"source": "bullhorn",
+		"data": map[string]any{
+			"id": id, "status": "confirmed", "start_date": "2026-12-07", "employment_type": "contract",
+			"pay_rate":  map[string]any{"amount": 42.5, "currency": "USD", "unit": "hour"},
+			"candidate": map[string]any{"id": "c_1", "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"},
+			"job":       map[string]any{"id": "j_1", "title": "Data Engineer"},
+			"client":    map[string]any{"id": "cl_1", "name": "Acme Corp"},
+		},
+		"changes": map[string]any{"status": map[string]any{"from": "submitted", "to": "confirmed"}},
+	}
+}
+
+type deliveryView struct {
+	ID          string                 `json:"id"`
+	State       hirehook.DeliveryState `json:"state"`
+	Attempts    int                    `json:"attempts"`
+	EndpointID  string                 `json:"endpoint_id"`
+	AttemptList []struct {
+		Number     int     `json:"number"`
+		StatusCode int     `json:"status_code"`
+		LatencyMS  float64 `json:"latency_ms"`
+		Response   string  `json:"response_body"`
+		ErrorClass string  `json:"error_class"`
+		Error      string  `json:"error"`
+	} `json:"attempt_list"`
+}
+
+type eventView struct {
+	ID           string         `json:"id"`
+	DeliveryList []deliveryView `json:"delivery_list"`
+}
+
+// deliveryOf returns the only delivery of an event, with its attempts.
+func deliveryOf(tb testing.TB, base, eventID string) deliveryView {
+	tb.Helper()
+	var ev eventView
+	if st := call(tb, base, "GET", "/v1/events/"+eventID, nil, &ev); st != 200 || len(ev.DeliveryList) != 1 {
+		tb.Fatalf("event %s: status %d, %d deliveries", eventID, st, len(ev.DeliveryList))
+	}
+	var d deliveryView
+	call(tb, base, "GET", "/v1/deliveries/"+ev.DeliveryList[0].ID, nil, &d)
+	return d
+}
+
+func TestEndToEndSignedDelivery(t *testing.T) {
+	t.Parallel()
+	hub := startHub(t, nil)
+	rc := newReceiver(t, nil)
+	ep := createEndpoint(t, hub.URL(), rc.URL+"/onboarding", "placement.*")
+	other := newReceiver(t, nil)
+	createEndpoint(t, hub.URL(), other.URL, "candidate.*")
+
+	acc := sendEvent(t, hub.URL(), placement("pl_100"))
+	if acc.Deliveries != 1 {
+		t.Fatalf("deliveries = %d, want 1", acc.Deliveries)
+	}
+	waitFor(t, 5*time.Second, "the webhook", func() bool { return len(rc.got()) == 1 })
+	req := rc.got()[0]
+
+	// Receiver side: verify what the hub sent, as a receiver would.
+	if err := hirehook.Verify(req.header, req.body, time.Now(), ep.Secret); err != nil {
+		t.Fatalf("receiver-side verify: %v", err)
+	}
+	if got := req.header.Get("webhook-id"); got != acc.ID {
+		t.Fatalf("webhook-id = %q, want the event id %q", got, acc.ID)
+	}
+	if ct := req.header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("content-type = %q", ct)
+	}
+	if ua := req.header.Get("User-Agent"); !strings.HasPrefix(ua, "hirehook/"+hirehook.Version) {
+		t.Fatalf("user-agent = %q", ua)
+	}
+	if got := req.header.Get("X-Agency"); got != "acme" {
+		t.Fatalf("custom header = %q", got)
+	}
+	var body struct {
+		ID        string           `json:"id"`
+		Type      string           `json:"type"`
+		Timestamp time.Time        `json:"timestamp"`
+		Source    string           `json:"source"`
+		Subject   hirehook.Subject `json:"subject"`
+		Data      map[string]any   `json:"data"`
+		Changes   map[string]struct {
+			From, To string
+		} `json:"changes"`
+	}
+	if err := json.Unmarshal(req.body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.ID != acc.ID || body.Type != "placement.confirmed" || body.Source != "bullhorn" ||
+		body.Subject != (hirehook.Subject{Entity: "placement", ID: "pl_100"}) || body.Data["status"] != "confirmed" ||
+		body.Changes["status"].To != "confirmed" || body.Timestamp.IsZero() {
+		t.Fatalf("webhook body = %s", req.body)
+	}
+	if len(other.got()) != 0 {
+		t.Fatal("an endpoint that did not subscribe got the event")
+	}
+
+	// The attempt log says what happened.
+	var d deliveryView
+	waitFor(t, 5*time.Second, "the delivery to be recorded", func() bool {
+		d = deliveryOf(t, hub.URL(), acc.ID)
+		return d.State == hirehook.DeliveryDelivered
+	})
+	if d.Attempts != 1 || len(d.AttemptList) != 1 || d.AttemptList[0].StatusCode != 200 || d.AttemptList[0].Response != "answer 1" || d.AttemptList[0].LatencyMS <= 0 {
+		t.Fatalf("delivery = %+v", d)
+	}
+}
+
+func TestRetryThenSuccess(t *testing.T) {
+	t.Parallel()
+	hub := startHub(t, nil)
+	rc := newReceiver(t, func(n int) int {
+		if n <= 2 {
+			return 500
+		}
+		return 200
+	})
+	createEndpoint(t, hub.URL(), rc.URL, "*")
+	acc := sendEvent(t, hub.URL(), placement("pl_1"))
+
+	var d deliveryView
+	waitFor(t, 10*time.Second, "delivered after two failures", func() bool {
+		d = deliveryOf(t, hub.URL(), acc.ID)
+		return d.State == hirehook.DeliveryDelivered
+	})
+	if d.Attempts != 3 || len(d.AttemptList) != 3 {
+		t.Fatalf("attempts = %d (%d logged), want 3", d.Attempts, len(d.AttemptList))
+	}
+	for i, want := range []int{500, 500, 200} {
+		a := d.AttemptList[i]
+		if a.Number != i+1 || a.StatusCode != want {
+			t.Fatalf("attempt %d = %+v, want status %d", i+1, a, want)
+		}
+	}
+	if d.AttemptList[0].ErrorClass != "http_status" {
+		t.Fatalf("error class = %q", d.AttemptList[0].ErrorClass)
+	}
+	reqs := rc.got()
+	if len(reqs) != 3 {
+		t.Fatalf("receiver got %d requests, want 3", len(reqs))
+	}
+	for _, r := range reqs {
+		if r.header.Get("webhook-id") != acc.ID {
+			t.Fatal("webhook-id changed between retries")
+		}
+	}
+}
+
+func TestExhaustedRetriesFailThenManualRetryAndRecover(t *testing.T) {
+	t.Parallel()
+	hub := startHub(t, nil) // 3 retries: 4 attempts
+	var healthy sync.Mutex
+	down := true
+	rc := newReceiver(t, func(int) int {
+		healthy.Lock()
+		defer healthy.Unlock()
+		if down {
+			return 503
+		}
+		return 204
+	})
+	ep := createEndpoint(t, hub.URL(), rc.URL, "placement.confirmed")
+	first := sendEvent(t, hub.URL(), placement("pl_1"))
+	second := sendEvent(t, hub.URL(), placement("pl_2"))
+	var d deliveryView
+	waitFor(t, 10*time.Second, "both deliveries to fail", func() bool {
+		d = deliveryOf(t, hub.URL(), first.ID)
+		d2 := deliveryOf(t, hub.URL(), second.ID)
+		return d.State == hirehook.DeliveryFailed && d2.State == hirehook.DeliveryFailed
+	})
+	if d.Attempts != 4 {
+		t.Fatalf("attempts = %d, want 4", d.Attempts)
+	}
+	healthy.Lock()
+	down = false
+	healthy.Unlock()
+
+	// Resend one now.
+	if st := call(t, hub.URL(), "POST", "/v1/deliveries/"+d.ID+"/retry", nil, nil); st != 202 {
+		t.Fatalf("retry: status %d", st)
+	}
+	waitFor(t, 5*time.Second, "the retried delivery", func() bool {
+		return deliveryOf(t, hub.URL(), first.ID).State == hirehook.DeliveryDelivered
+	})
+	// Recover every failed one of the endpoint since an hour ago.
+	var rec struct{ Recovered int }
+	since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	if st := call(t, hub.URL(), "POST", "/v1/endpoints/"+ep.ID+"/recover", map[string]string{"since": since}, &rec); st != 202 || rec.Recovered != 1 {
+		t.Fatalf("recover: status %d, recovered %d", st, rec.Recovered)
+	}
+	waitFor(t, 5*time.Second, "the recovered delivery", func() bool {
+		return deliveryOf(t, hub.URL(), second.ID).State == hirehook.DeliveryDelivered
+	})
+}
+
+func TestGoneDisablesEndpoint(t *testing.T) {
+	t.Parallel()
+	hub := startHub(t, nil)
+	rc := newReceiver(t, func(int) int { return 410 })
+	ep := createEndpoint(t, hub.URL(), rc.URL, "*")
+	acc := sendEvent(t, hub.URL(), placement("pl_1"))
+	waitFor(t, 5*time.Second, "the delivery to fail", func() bool {
+		return deliveryOf(t, hub.URL(), acc.ID).State == hirehook.DeliveryFailed
+	})
+	var got endpointCreated
+	call(t, hub.URL(), "GET", "/v1/endpoints/"+ep.ID, nil, &got)
+	if !got.Disabled || !strings.Contains(got.DisabledReason, "410") {
+		t.Fatalf("endpoint after 410: %+v", got)
+	}
+	if n := len(rc.got()); n != 1 {
+		t.Fatalf("receiver got %d requests after 410, want 1", n)
+	}
+	// A disabled endpoint gets no new deliveries.
+	if acc := sendEvent(t, hub.URL(), placement("pl_2")); acc.Deliveries != 0 {
+		t.Fatalf("event after disable made %d deliveries", acc.Deliveries)
+	}
+}
+
+func TestPrivateDestinationRefused(t *testing.T) {
+	t.Parallel()
+	hub := startHub(t, func(c *Config) { c.AllowPrivateDestinations = false })
+	rc := newReceiver(t, nil)
+	createEndpoint(t, hub.URL(), rc.URL, "*") // http://127.0.0.1:port
+	// A name that resolves to loopback is refused too: the check is at dial time.
+	named := strings.Replace(rc.URL, "127.0.0.1", "localhost", 1)
+	createEndpoint(t, hub.URL(), named, "*")
+	acc := sendEvent(t, hub.URL(), placement("pl_1"))
+	if acc.Deliveries != 2 {
+		t.Fatalf("deliveries = %d", acc.Deliveries)
+	}
+	var ev eventView
+	waitFor(t, 5*time.Second, "both attempts to be refused", func() bool {
+		call(t, hub.URL(), "GET", "/v1/events/"+acc.ID, nil, &ev)
+		refused := 0
+		for _, dl := range ev.DeliveryList {
+			var d deliveryView
+			call(t, hub.URL(), "GET", "/v1/deliveries/"+dl.ID, nil, &d)
+			if len(d.AttemptList) > 0 && d.AttemptList[0].ErrorClass == string(hirehook.ErrorClassForbidden) {
+				refused++
+			}
+		}
+		return refused == 2
+	})
+	if n := len(rc.got()); n != 0 {
+		t.Fatalf("the private receiver got %d requests", n)
+	}
+}
+
+func TestSecretRotationSignsWithBoth(t *testing.T) {
+	t.Parallel()
+	hub := startHub(t, nil)
+	rc := newReceiver(t, nil)
+	ep := createEndpoint(t, hub.URL(), rc.URL, "*")
+	var rotated endpointCreated
+	if st := call(t, hub.URL(), "POST", "/v1/endpoints/"+ep.ID+"/rotate-secret", nil, &rotated); st != 200 || rotated.Secret == ep.Secret {
+		t.Fatalf("rotate: status %d", st)
+	}
+	// The dispatcher caches endpoints for a second; wait that out.
+	time.Sleep(1100 * time.Millisecond)
+	sendEvent(t, hub.URL(), placement("pl_1"))
+	waitFor(t, 5*time.Second, "the webhook", func() bool { return len(rc.got()) == 1 })
+	req := rc.got()[0]
+	if n := len(strings.Fields(req.header.Get("webhook-signature"))); n != 2 {
+		t.Fatalf("%d signatures during rotation, want 2", n)
+	}
+	for _, secret := range []string{ep.Secret, rotated.Secret} {
+		if err := hirehook.Verify(req.header, req.body, time.Now(), secret); err != nil {
+			t.Fatalf("verify with one of the secrets: %v", err)
+		}
+	}
+}
+
+func TestShutdownLeavesNothingLeased(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	slow := make(chan struct{})
+	rc := newReceiver(t, func(int) int { <-slow; return 200 })
+	hub := startHub(t, func(c *Config) {
+		c.DB = "sqlite:" + filepath.Join(dir, "hirehook.db")
+		c.ShutdownTimeout = 200 * time.Millisecond
+		c.EndpointConcurrency = 1
+	})
+	createEndpoint(t, hub.URL(), rc.URL, "*")
+	for i := range 5 {
+		sendEvent(t, hub.URL(), placement(fmt.Sprintf("pl_%d", i)))
+	}
+	waitFor(t, 5*time.Second, "an attempt in flight", func() bool { return len(rc.got()) >= 1 })
+	if err := hub.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	close(slow)
+
+	// Reopen the same database: every delivery is due again, none is stuck
+	// in "delivering", and all five arrive.
+	rc2 := newReceiver(t, nil)
+	hub2 := startHub(t, func(c *Config) { c.DB = "sqlite:" + filepath.Join(dir, "hirehook.db") })
+	var list struct {
+		Data []deliveryView `json:"data"`
+	}
+	call(t, hub2.URL(), "GET", "/v1/deliveries", nil, &list)
+	for _, d := range list.Data {
+		if d.State == hirehook.DeliveryDelivering {
+			t.Fatalf("delivery %s left leased after shutdown", d.ID)
+		}
+	}
+	// Point the endpoint at the new receiver; the dispatcher's cache is fresh.
+	var eps struct {
+		Data []endpointCreated `json:"data"`
+	}
+	call(t, hub2.URL(), "GET", "/v1/endpoints", nil, &eps)
+	call(t, hub2.URL(), "PATCH", "/v1/endpoints/"+eps.Data[0].ID, map[string]string{"url": rc2.URL}, nil)
+	hub2.Dispatcher.Notify()
+	waitFor(t, 10*time.Second, "all five deliveries", func() bool {
+		call(t, hub2.URL(), "GET", "/v1/deliveries?state=delivered", nil, &list)
+		return len(list.Data) == 5
+	})
+}
+
+// TestKillNineDeliversEverythingAtLeastOnce runs the hub as a child process,
+// kills it with SIGKILL while deliveries are in flight, restarts it on the
+// same database, and checks that every accepted event arrives.
+func TestKillNineDeliversEverythingAtLeastOnce(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	db := filepath.Join(t.TempDir(), "hirehook.db")
+
+	var mu sync.Mutex
+	hold := true
+	hanging := 0
+	release := make(chan struct{})
+	seen := map[string]int{}
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		wait := hold
+		if wait {
+			hanging++
+		}
+		mu.Unlock()
+		if wait {
+			<-release // hang: the first process dies with these in flight
+			return
+		}
+		mu.Lock()
+		seen[r.Header.Get("webhook-id")]++
+		mu.Unlock()
+		_ = body
+	}))
+	defer rc.Close()
+
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--db", "sqlite:" + db, "--admin-key", testKey,
+		"--allow-private-destinations", "--delivery-timeout", "500ms", "--delivery-lease", "1s", "--retry-schedule", "50ms"}
+	first, base := startChild(t, args)
+
+	createEndpoint(t, base, rc.URL, "*")
+	const n = 40
+	var ids []string
+	for i := range n {
+		ids = append(ids, sendEvent(t, base, placement(fmt.Sprintf("pl_%d", i))).ID)
+	}
+	// Wait until attempts are in flight, then kill -9.
+	waitFor(t, 5*time.Second, "attempts in flight", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return hanging > 0
+	})
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	mu.Lock()
+	hold = false
+	mu.Unlock()
+	close(release)
+
+	_, base2 := startChild(t, args)
+	waitFor(t, 30*time.Second, "every accepted event to arrive after the restart", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, id := range ids {
+			if seen[id] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	var list struct {
+		Data []deliveryView `json:"data"`
+	}
+	waitFor(t, 10*time.Second, "every delivery to be recorded delivered", func() bool {
+		call(t, base2, "GET", "/v1/deliveries?state=delivered&limit=1000", nil, &list)
+		return len(list.Data) == n
+	})
+}
+
+var listeningURL = regexp.MustCompile(`url=(http://[0-9.:]+)`)
+
+// startChild starts the test binary as a hirehook process and returns it and
+// its base URL; it is killed at cleanup if still running.
+func startChild(tb testing.TB, args []string) (*exec.Cmd, string) {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "HIREHOOK_TEST_CHILD=1", "HIREHOOK_TEST_ARGS="+strings.Join(args, "\x1f"))
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sent := false
+		for sc.Scan() {
+			if m := listeningURL.FindStringSubmatch(sc.Text()); m != nil && !sent {
+				urls <- m[1]
+				sent = true
+			}
+		}
+	}()
+	select {
+	case u := <-urls:
+		return cmd, u
+	case <-time.After(20 * time.Second):
+		tb.Fatal("child hirehook did not start")
+	}
+	return nil, ""
+}
