@@ -1,3 +1,274 @@
 package main
-import ("context";"io")
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error { return nil }
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// benchConfig are the flags of `hirehook bench`.
+type benchConfig struct {
+	Mode        string
+	Events      int
+	Rate        int
+	Duration    time.Duration
+	Concurrency int
+	Batch       int
+	DB          string
+	CPUProfile  string
+}
+
+// runBench is `hirehook bench`: it starts a hub on a fresh SQLite file and a
+// receiver on loopback, sends events over HTTP as producers would, and
+// reports ingest and delivery rates and the latency from POST to receipt.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	bc := benchConfig{}
+	fs := flag.NewFlagSet("hirehook bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&bc.Mode, "mode", "both", "burst, steady or both")
+	fs.IntVar(&bc.Events, "events", 20000, "events in the burst")
+	fs.IntVar(&bc.Rate, "rate", 1000, "events per second in the steady run")
+	fs.DurationVar(&bc.Duration, "duration", 30*time.Second, "length of the steady run")
+	fs.IntVar(&bc.Concurrency, "concurrency", 64, "producer connections")
+	fs.IntVar(&bc.Batch, "batch", 1, "events per request (1 uses POST /v1/events, more uses /v1/events/batch)")
+	fs.StringVar(&bc.DB, "db", "", "SQLite file to use (default: a new temporary file)")
+	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if bc.CPUProfile != "" {
+		f, err := os.Create(bc.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	switch {
+	case bc.Mode != "burst" && bc.Mode != "steady" && bc.Mode != "both":
+		return &ConfigError{Field: "mode", Value: bc.Mode, Err: errors.New("must be burst, steady or both")}
+	case bc.Events < 1:
+		return &ConfigError{Field: "events", Value: fmt.Sprint(bc.Events), Err: errors.New("must be positive")}
+	case bc.Rate < 1:
+		return &ConfigError{Field: "rate", Value: fmt.Sprint(bc.Rate), Err: errors.New("must be positive")}
+	case bc.Concurrency < 1:
+		return &ConfigError{Field: "concurrency", Value: fmt.Sprint(bc.Concurrency), Err: errors.New("must be positive")}
+	case bc.Batch < 1 || bc.Batch > 1000:
+		return &ConfigError{Field: "batch", Value: fmt.Sprint(bc.Batch), Err: errors.New("must be from 1 to 1000")}
+	}
+	if bc.Mode != "steady" {
+		if err := benchRun(ctx, bc, "burst", stdout, stderr); err != nil {
+			return err
+		}
+	}
+	if bc.Mode != "burst" {
+		return benchRun(ctx, bc, "steady", stdout, stderr)
+	}
+	return nil
+}
+
+// benchReceiver counts webhooks and the latency of each since its POST.
+type benchReceiver struct {
+	sent      sync.Map // event id → time the producer started its POST
+	mu        sync.Mutex
+	latencies []time.Duration
+	received  atomic.Int64
+	dupes     atomic.Int64
+	last      atomic.Int64 // unix nanos of the latest receipt
+	seen      sync.Map
+}
+
+func (b *benchReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	now := time.Now()
+	id := r.Header.Get("webhook-id")
+	if _, dup := b.seen.LoadOrStore(id, true); dup {
+		b.dupes.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if t, ok := b.sent.Load(id); ok {
+		b.mu.Lock()
+		b.latencies = append(b.latencies, now.Sub(t.(time.Time)))
+		b.mu.Unlock()
+	}
+	b.received.Add(1)
+	b.last.Store(now.UnixNano())
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func benchRun(ctx context.Context, bc benchConfig, mode string, stdout, stderr io.Writer) error {
+	dir, err := os.MkdirTemp("", "hirehook-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cfg := DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DB = "sqlite:" + filepath.Join(dir, "bench.db")
+	if bc.DB != "" {
+		cfg.DB = "sqlite:" + bc.DB
+	}
+	var kb [24]byte
+	_, _ = rand.Read(kb[:])
+	key := "hh_bench_" + base64.RawURLEncoding.EncodeToString(kb[:])
+	cfg.AdminKey = key
+	cfg.AllowPrivateDestinations = true
+	cfg.LogLevel = "warn"
+	hub := NewHub(cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err := hub.Open(ctx); err != nil {
+		return err
+	}
+	defer hub.Close(context.Background())
+
+	rc := &benchReceiver{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	rsrv := &http.Server{Handler: rc, ReadHeaderTimeout: 10 * time.Second}
+	go rsrv.Serve(ln)
+	defer rsrv.Close()
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: bc.Concurrency, MaxIdleConns: bc.Concurrency}, Timeout: 60 * time.Second}
+	post := func(path string, body []byte) (int, []byte, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, hub.URL()+path, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b, nil
+	}
+	epBody, _ := json.Marshal(map[string]any{"url": "http://" + ln.Addr().String() + "/hooks", "event_types": []string{"placement.*"}})
+	if st, b, err := post("/v1/endpoints", epBody); err != nil || st != 201 {
+		return fmt.Errorf("create bench endpoint: status %d %s %v", st, b, err)
+	}
+
+	total := bc.Events
+	var interval time.Duration
+	if mode == "steady" {
+		total = int(float64(bc.Rate) * bc.Duration.Seconds())
+		interval = time.Second / time.Duration(bc.Rate)
+	}
+	requests := (total + bc.Batch - 1) / bc.Batch
+	fmt.Fprintf(stdout, "%s: %d events, %d producer connections, %d event(s) per request", mode, total, bc.Concurrency, bc.Batch)
+	if mode == "steady" {
+		fmt.Fprintf(stdout, ", %d events/s for %s", bc.Rate, bc.Duration)
+	}
+	fmt.Fprintln(stdout)
+
+	var next atomic.Int64
+	var failed atomic.Int64
+	var lastAccepted atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range bc.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= requests || ctx.Err() != nil {
+					return
+				}
+				if interval > 0 {
+					due := start.Add(time.Duration(i*bc.Batch) * interval)
+					time.Sleep(time.Until(due))
+				}
+				var body []byte
+				path := "/v1/events"
+				now := time.Now()
+				if bc.Batch == 1 {
+					id := fmt.Sprintf("bench-%s-%d", mode, i)
+					rc.sent.Store(id, now)
+					body = benchEvent(id)
+				} else {
+					path = "/v1/events/batch"
+					var buf bytes.Buffer
+					buf.WriteString(`{"events":[`)
+					for j := 0; j < bc.Batch && i*bc.Batch+j < total; j++ {
+						id := fmt.Sprintf("bench-%s-%d", mode, i*bc.Batch+j)
+						rc.sent.Store(id, now)
+						if j > 0 {
+							buf.WriteByte(',')
+						}
+						buf.Write(benchEvent(id))
+					}
+					buf.WriteString(`]}`)
+					body = buf.Bytes()
+				}
+				st, b, err := post(path, body)
+				if err != nil || st != http.StatusAccepted {
+					if failed.Add(1) <= 3 {
+						fmt.Fprintf(stderr, "bench: POST %s: status %d %s %v\n", path, st, bytes.TrimSpace(b), err)
+					}
+					continue
+				}
+				lastAccepted.Store(time.Now().UnixNano())
+			}
+		}()
+	}
+	wg.Wait()
+	ingestDur := time.Duration(lastAccepted.Load() - start.UnixNano())
+	accepted := total - int(failed.Load())*bc.Batch
+
+	deadline := time.Now().Add(2*time.Minute + bc.Duration)
+	for rc.received.Load() < int64(accepted) && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	deliverDur := time.Duration(rc.last.Load() - start.UnixNano())
+
+	rc.mu.Lock()
+	lat := slices.Clone(rc.latencies)
+	rc.mu.Unlock()
+	slices.Sort(lat)
+	q := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+	}
+	fmt.Fprintf(stdout, "  ingested:  %6d events in %7.3fs = %8.0f events/s (every one durable before its 202; %d requests failed)\n",
+		accepted, ingestDur.Seconds(), float64(accepted)/ingestDur.Seconds(), failed.Load())
+	fmt.Fprintf(stdout, "  delivered: %6d events in %7.3fs = %8.0f events/s (%d duplicates)\n",
+		rc.received.Load(), deliverDur.Seconds(), float64(rc.received.Load())/deliverDur.Seconds(), rc.dupes.Load())
+	fmt.Fprintf(stdout, "  POST→receipt latency: p50 %s  p99 %s  max %s\n",
+		q(0.50).Round(10*time.Microsecond), q(0.99).Round(10*time.Microsecond), q(1).Round(10*time.Microsecond))
+	if rc.received.Load() < int64(accepted) {
+		return fmt.Errorf("bench: only %d of %d accepted events arrived", rc.received.Load(), accepted)
+	}
+	return nil
+}
+
+// benchEvent is a realistic placement.confirmed of about 700 bytes.
+func benchEvent(id string) []byte {
+	return []byte(`{"id":"` + id + `","type":"placement.confirmed","source":"bench","data":{"id":"pl_` + id +
+		`","status":"confirmed","start_date":"2026-12-07","end_date":"2027-06-04","employment_type":"contract",` +
+		`"pay_rate":{"amount":42.5,"currency":"USD","unit":"hour"},"bill_rate":{"amount":61,"currency":"USD","unit":"hour"},` +
+		`"candidate":{"id":"c_42","first_name":"Ada","last_name":"Lovelace","email":"ada.lovelace@example.com","phone":"+1 555 0100"},` +
+		`"job":{"id":"j_7","title":"Senior Data Engineer"},"client":{"id":"cl_3","name":"Acme Corporation"}},` +
+		`"changes":{"status":{"from":"submitted","to":"confirmed"}}}`)
+}

@@ -11,6 +11,20 @@ import (
 	"github.com/hirehook/hirehook"
 )
 
+// Hot statements, prepared once at Open (see hotQueries).
+const (
+	qSelectPayload    = `SELECT payload FROM events WHERE tenant_id = ? AND id = ?`
+	qCompleteDelivery = `UPDATE deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?,
+		last_attempt_at = ?, last_status = ?, last_error = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+		WHERE id = ? AND state = 'delivering' AND lease_owner = ? RETURNING attempts, endpoint_id, tenant_id`
+	qInsertAttempt = `INSERT INTO attempts
+		(delivery_id, number, id, started_at, duration_us, status_code, response_body, error_class, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qReleaseDelivery = `UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
+		next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+		WHERE id = ? AND state = 'delivering' AND lease_owner = ?`
+)
+
 const deliveryColumns = `id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at`
 
 func scanDelivery(row scanner) (*hirehook.Delivery, error) {
@@ -142,11 +156,10 @@ func (s *Store) DeliveryClaim(ctx context.Context, p hirehook.DeliveryClaimParam
 	if len(out) == 0 {
 		return nil, nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `SELECT payload FROM events WHERE tenant_id = ? AND id = ?`)
+	stmt, err := s.stmt(ctx, tx, qSelectPayload)
 	if err != nil {
 		return nil, fmt.Errorf("prepare payload select: %w", err)
 	}
-	defer stmt.Close()
 	for _, d := range out {
 		if err := stmt.QueryRowContext(ctx, d.TenantID, d.EventID).Scan(&d.Payload); err != nil {
 			return nil, fmt.Errorf("select payload of event %s: %w", d.EventID, err)
@@ -162,20 +175,14 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 		return 0, fmt.Errorf("begin complete: %w", err)
 	}
 	defer tx.Rollback()
-	update, err := tx.PrepareContext(ctx, `UPDATE deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?,
-		last_attempt_at = ?, last_status = ?, last_error = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
-		WHERE id = ? AND state = 'delivering' AND lease_owner = ? RETURNING attempts, endpoint_id, tenant_id`)
+	update, err := s.stmt(ctx, tx, qCompleteDelivery)
 	if err != nil {
 		return 0, fmt.Errorf("prepare complete: %w", err)
 	}
-	defer update.Close()
-	insertAttempt, err := tx.PrepareContext(ctx, `INSERT INTO attempts
-		(delivery_id, number, id, started_at, duration_us, status_code, response_body, error_class, error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	insertAttempt, err := s.stmt(ctx, tx, qInsertAttempt)
 	if err != nil {
 		return 0, fmt.Errorf("prepare insert attempt: %w", err)
 	}
-	defer insertAttempt.Close()
 	applied := 0
 	for _, r := range results {
 		a := r.Attempt
@@ -225,13 +232,10 @@ func (s *Store) DeliveryRelease(ctx context.Context, owner string, ids []string)
 		return fmt.Errorf("begin release: %w", err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
-		next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
-		WHERE id = ? AND state = 'delivering' AND lease_owner = ?`)
+	stmt, err := s.stmt(ctx, tx, qReleaseDelivery)
 	if err != nil {
 		return fmt.Errorf("prepare release: %w", err)
 	}
-	defer stmt.Close()
 	now := toMicros(time.Now())
 	for _, id := range ids {
 		if _, err := stmt.ExecContext(ctx, now, now, id, owner); err != nil {

@@ -11,6 +11,25 @@ import (
 	"github.com/hirehook/hirehook"
 )
 
+// Hot statements, prepared once at Open (see hotQueries).
+const (
+	qInsertEvent = `INSERT INTO events
+		(tenant_id, id, type, occurred_at, received_at, source, subject_entity, subject_id, idempotency_key, deliveries, payload)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	qUpsertRecord = `INSERT INTO records
+		(tenant_id, entity, id, version, deleted, data, last_event_id, created_at, updated_at)
+		VALUES (?, ?, ?, 1, ?, json(?), ?, ?, ?)
+		ON CONFLICT (tenant_id, entity, id) DO UPDATE SET
+			version = records.version + 1,
+			deleted = excluded.deleted,
+			data = json_patch(records.data, excluded.data),
+			last_event_id = excluded.last_event_id,
+			updated_at = excluded.updated_at`
+	qInsertDelivery = `INSERT INTO deliveries
+		(id, tenant_id, event_id, event_type, endpoint_id, state, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)
+
 // EventIngest implements hirehook.Store. The whole batch is one
 // transaction: one fsync for every event, record and delivery in it.
 func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) ([]hirehook.EventIngestResult, error) {
@@ -20,33 +39,18 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 	}
 	defer tx.Rollback()
 
-	insertEvent, err := tx.PrepareContext(ctx, `INSERT INTO events
-		(tenant_id, id, type, occurred_at, received_at, source, subject_entity, subject_id, idempotency_key, deliveries, payload)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq`)
+	insertEvent, err := s.stmt(ctx, tx, qInsertEvent)
 	if err != nil {
 		return nil, fmt.Errorf("prepare insert event: %w", err)
 	}
-	defer insertEvent.Close()
-	upsertRecord, err := tx.PrepareContext(ctx, `INSERT INTO records
-		(tenant_id, entity, id, version, deleted, data, last_event_id, created_at, updated_at)
-		VALUES (?, ?, ?, 1, ?, json(?), ?, ?, ?)
-		ON CONFLICT (tenant_id, entity, id) DO UPDATE SET
-			version = records.version + 1,
-			deleted = excluded.deleted,
-			data = json_patch(records.data, excluded.data),
-			last_event_id = excluded.last_event_id,
-			updated_at = excluded.updated_at`)
+	upsertRecord, err := s.stmt(ctx, tx, qUpsertRecord)
 	if err != nil {
 		return nil, fmt.Errorf("prepare upsert record: %w", err)
 	}
-	defer upsertRecord.Close()
-	insertDelivery, err := tx.PrepareContext(ctx, `INSERT INTO deliveries
-		(id, tenant_id, event_id, event_type, endpoint_id, state, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	insertDelivery, err := s.stmt(ctx, tx, qInsertDelivery)
 	if err != nil {
 		return nil, fmt.Errorf("prepare insert delivery: %w", err)
 	}
-	defer insertDelivery.Close()
 
 	now := toMicros(p.Now)
 	state := hirehook.DeliveryPending
@@ -99,10 +103,14 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 		if e.IdempotencyKey != "" {
 			idem = e.IdempotencyKey
 		}
-		var seq int64
-		err := insertEvent.QueryRowContext(ctx, e.TenantID, e.ID, e.Type, toMicros(e.OccurredAt), now, e.Source,
-			e.Subject.Entity, e.Subject.ID, idem, len(matched), e.Payload).Scan(&seq)
-		if errors.Is(err, sql.ErrNoRows) {
+		res, err := insertEvent.ExecContext(ctx, e.TenantID, e.ID, e.Type, toMicros(e.OccurredAt), now, e.Source,
+			e.Subject.Entity, e.Subject.ID, idem, len(matched), e.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("insert event %s: %w", e.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, fmt.Errorf("insert event %s: %w", e.ID, err)
+		} else if n == 0 {
 			// A conflict on the id or the idempotency key: answer as the
 			// first time, write nothing.
 			first, err := firstAnswer(ctx, tx, e)
@@ -111,8 +119,6 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 			}
 			results[i] = first
 			continue
-		} else if err != nil {
-			return nil, fmt.Errorf("insert event %s: %w", e.ID, err)
 		}
 		seen[idKey] = i
 		if idemKey != "" {
@@ -126,7 +132,7 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 			return nil, fmt.Errorf("upsert record %s/%s: %w", e.Subject.Entity, e.Subject.ID, err)
 		}
 
-		res := hirehook.EventIngestResult{EventID: e.ID, Deliveries: len(matched)}
+		result := hirehook.EventIngestResult{EventID: e.ID, Deliveries: len(matched)}
 		for _, ep := range matched {
 			d := &hirehook.Delivery{
 				TenantID:   e.TenantID,
@@ -145,10 +151,10 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 			if p.LeaseOwner != "" {
 				d.Payload = e.Payload
 				d.LeaseExpiresAt = p.LeaseUntil
-				res.Leased = append(res.Leased, d)
+				result.Leased = append(result.Leased, d)
 			}
 		}
-		results[i] = res
+		results[i] = result
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit ingest: %w", err)

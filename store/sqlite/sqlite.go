@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hirehook/hirehook"
@@ -36,6 +37,12 @@ type Store struct {
 	path   string
 	writer *sql.DB
 	reader *sql.DB
+
+	// stmts caches statements prepared on the writer connection: SQLite
+	// spends tens of microseconds compiling a statement, which the hot
+	// write paths would otherwise pay on every transaction.
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
 }
 
 var _ hirehook.Store = (*Store)(nil)
@@ -54,9 +61,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
-	s := &Store{path: path, writer: writer}
+	s := &Store{path: path, writer: writer, stmts: map[string]*sql.Stmt{}}
 	if err := s.migrate(ctx); err != nil {
 		writer.Close()
+		return nil, err
+	}
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
 		return nil, err
 	}
 	reader, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
@@ -126,9 +137,47 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// stmt returns query prepared on the writer, bound to tx. The statement
+// must be one of hotQueries, which Open prepares: preparing here would need
+// a second writer connection while tx holds the only one.
+func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	st, ok := s.stmts[query]
+	s.stmtMu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("statement not prepared at open: %.40q", query)
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+// hotQueries are the statements of the write paths that run per event or
+// per attempt.
+var hotQueries = []string{
+	qInsertEvent, qUpsertRecord, qInsertDelivery,
+	qSelectPayload, qCompleteDelivery, qInsertAttempt, qReleaseDelivery,
+}
+
+// prepare compiles the hot write statements once, on the writer connection.
+func (s *Store) prepare(ctx context.Context) error {
+	for _, q := range hotQueries {
+		st, err := s.writer.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %.40q: %w", q, err)
+		}
+		s.stmts[q] = st
+	}
+	return nil
+}
+
 // Close implements hirehook.Store. It may be called more than once.
 func (s *Store) Close() error {
 	var errs []error
+	s.stmtMu.Lock()
+	for q, st := range s.stmts {
+		errs = append(errs, st.Close())
+		delete(s.stmts, q)
+	}
+	s.stmtMu.Unlock()
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
 	}

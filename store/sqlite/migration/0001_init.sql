@@ -46,7 +46,6 @@ CREATE TABLE events (
 );
 CREATE UNIQUE INDEX events_idempotency ON events (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX events_subject ON events (tenant_id, subject_entity, subject_id, seq);
-CREATE INDEX events_type ON events (tenant_id, type, seq);
 
 CREATE TABLE records (
     tenant_id     TEXT NOT NULL,
