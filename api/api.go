@@ -137,9 +137,10 @@ const keyCacheTTL = 5 * time.Second
 // known key and puts the key's tenant in the request context.
 func (h *Handler) auth(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		// The scheme is case-insensitive (RFC 9110 §11.1): "bearer" works too.
+		scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 		key = strings.TrimSpace(key)
-		if !ok || key == "" {
+		if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hirehook"`)
 			Error(w, r, h.logger, hirehook.Errorf(hirehook.EUNAUTHORIZED, "Send an API key as \"Authorization: Bearer <key>\"."))
 			return
