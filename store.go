@@ -113,6 +113,9 @@ type DeliveryClaimParams struct {
 	Now        time.Time
 	LeaseUntil time.Time
 	Limit      int
+	// SkipEndpoints are endpoints whose deliveries are not claimed now
+	// (the caller has a full lane for them).
+	SkipEndpoints []string
 }
 
 // DeliveryRecoverParams are the arguments of DeliveryRecover.

@@ -33,8 +33,9 @@ type Config struct {
 	// Default 16.
 	EndpointConcurrency int
 	// LaneBacklog is the most deliveries one endpoint's lane holds in
-	// memory; more stay leased in the store and are taken again when their
-	// lease expires. Default 4096.
+	// memory. Past it, hot-handed deliveries are released back to the
+	// store and the endpoint is left out of claims until the lane has
+	// drained to half. Default 4096.
 	LaneBacklog int
 	// CompleteInterval is how long the completer gathers results before
 	// writing them in one transaction. Default 2 ms.
@@ -62,16 +63,19 @@ type Dispatcher struct {
 	results  chan completion
 	endpoint *endpointCache
 
-	mu       sync.Mutex
-	lanes    map[string]*lane
-	inflight map[string]bool // delivery ids held in memory or being sent
-	started  bool
-	stopped  bool
+	mu             sync.Mutex
+	lanes          map[string]*lane
+	inflight       map[string]bool // delivery ids held in memory or being sent
+	overflow       []string        // leased ids a full lane could not take: to release
+	overflowSignal chan struct{}
+	started        bool
+	stopped        bool
 
 	runCtx    context.Context // lives until Stop; cancels attempts on hard stop
 	runCancel context.CancelFunc
 	claimStop context.CancelFunc
 	claimDone chan struct{}
+	relDone   chan struct{}
 	workers   sync.WaitGroup
 	compDone  chan struct{}
 }
@@ -119,14 +123,15 @@ func New(store hirehook.Store, cfg Config) *Dispatcher {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Dispatcher{
-		store:    store,
-		cfg:      cfg,
-		logger:   logger.With("component", "delivery"),
-		wake:     make(chan struct{}, 1),
-		results:  make(chan completion, 4096),
-		endpoint: newEndpointCache(store, time.Second),
-		lanes:    map[string]*lane{},
-		inflight: map[string]bool{},
+		store:          store,
+		cfg:            cfg,
+		logger:         logger.With("component", "delivery"),
+		wake:           make(chan struct{}, 1),
+		results:        make(chan completion, 4096),
+		endpoint:       newEndpointCache(store, time.Second),
+		lanes:          map[string]*lane{},
+		inflight:       map[string]bool{},
+		overflowSignal: make(chan struct{}, 1),
 	}
 }
 
@@ -149,8 +154,10 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	claimCtx, d.claimStop = context.WithCancel(ctx)
 	d.claimDone = make(chan struct{})
 	d.compDone = make(chan struct{})
+	d.relDone = make(chan struct{})
 	go d.claimLoop(claimCtx)
 	go d.completeLoop()
+	go d.releaseLoop(claimCtx)
 	d.logger.Info("dispatcher started", "owner", d.cfg.Owner, "lease", d.cfg.Lease)
 	return nil
 }
@@ -188,7 +195,14 @@ func (d *Dispatcher) enqueueLocked(dl *hirehook.Delivery) {
 		d.lanes[dl.EndpointID] = l
 	}
 	if len(l.queue) >= d.cfg.LaneBacklog {
-		return // stays leased in the store; taken again when the lease runs out
+		// Hand it back to the store rather than hold unbounded memory for a
+		// slow endpoint; it is claimed again once the lane drains.
+		d.overflow = append(d.overflow, dl.ID)
+		select {
+		case d.overflowSignal <- struct{}{}:
+		default:
+		}
+		return
 	}
 	d.inflight[dl.ID] = true
 	l.queue = append(l.queue, dl)
@@ -220,19 +234,21 @@ func (d *Dispatcher) laneWorker(l *lane) {
 		dl := l.queue[0]
 		l.queue[0] = nil
 		l.queue = l.queue[1:]
+		drained := len(l.queue) == d.cfg.LaneBacklog/2
 		d.mu.Unlock()
+		if drained {
+			d.Notify() // the lane takes claims again
+		}
 		d.attempt(dl)
 	}
 }
 
 // attempt sends one delivery and hands its result to the completer.
 func (d *Dispatcher) attempt(dl *hirehook.Delivery) {
+	// A delivery that waited in memory past its lease is still sent: at
+	// worst another node took it too (at least once), and its result is
+	// then ignored by DeliveryComplete, which checks the lease owner.
 	now := d.cfg.NowFunc()
-	if now.After(dl.LeaseExpiresAt) {
-		// Waited in memory past its lease: another claim may own it now.
-		d.forget(dl.ID)
-		return
-	}
 	ep, signer, err := d.endpoint.get(d.runCtx, dl.TenantID, dl.EndpointID, now)
 	if err != nil {
 		if hirehook.ErrorCode(err) == hirehook.ENOTFOUND {
@@ -336,15 +352,17 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 
 // claimOnce claims one batch and enqueues it. full reports a full batch.
 func (d *Dispatcher) claimOnce(ctx context.Context) (full bool, err error) {
+	var skip []string
 	d.mu.Lock()
-	backlog := len(d.inflight)
-	d.mu.Unlock()
-	if backlog >= d.cfg.LaneBacklog*4 {
-		return false, nil // plenty in memory already
+	for id, l := range d.lanes {
+		if len(l.queue) >= d.cfg.LaneBacklog/2 {
+			skip = append(skip, id)
+		}
 	}
+	d.mu.Unlock()
 	now := d.cfg.NowFunc()
 	ds, err := d.store.DeliveryClaim(ctx, hirehook.DeliveryClaimParams{
-		Owner: d.cfg.Owner, Now: now, LeaseUntil: now.Add(d.cfg.Lease), Limit: d.cfg.ClaimBatch,
+		Owner: d.cfg.Owner, Now: now, LeaseUntil: now.Add(d.cfg.Lease), Limit: d.cfg.ClaimBatch, SkipEndpoints: skip,
 	})
 	if err != nil {
 		return false, fmt.Errorf("claim: %w", err)
@@ -353,6 +371,38 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (full bool, err error) {
 		d.Enqueue(ds)
 	}
 	return len(ds) == d.cfg.ClaimBatch, nil
+}
+
+// releaseLoop hands the deliveries that full lanes could not take back to
+// the store, in batches, so they are due again for a later claim.
+func (d *Dispatcher) releaseLoop(ctx context.Context) {
+	defer close(d.relDone)
+	for {
+		select {
+		case <-ctx.Done():
+			d.releaseOverflow() // the last ones, before Stop returns
+			return
+		case <-d.overflowSignal:
+			d.releaseOverflow()
+		}
+	}
+}
+
+func (d *Dispatcher) releaseOverflow() {
+	d.mu.Lock()
+	ids := d.overflow
+	d.overflow = nil
+	d.mu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := d.store.DeliveryRelease(ctx, d.cfg.Owner, ids); err != nil {
+		// They stay leased and are claimed again when the lease runs out.
+		d.logger.Error("release overflowing deliveries", "count", len(ids), "error", err)
+	}
+	d.Notify()
 }
 
 // completeLoop writes attempt results in batches: whatever arrived within
@@ -472,6 +522,7 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 
 	d.claimStop()
 	<-d.claimDone
+	<-d.relDone
 
 	done := make(chan struct{})
 	go func() { d.workers.Wait(); close(done) }()

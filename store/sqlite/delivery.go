@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -117,6 +118,13 @@ func (s *Store) DeliveryClaim(ctx context.Context, p hirehook.DeliveryClaimParam
 	}
 	defer tx.Rollback()
 	now := toMicros(p.Now)
+	skip, err := json.Marshal(p.SkipEndpoints)
+	if err != nil {
+		return nil, err
+	}
+	if p.SkipEndpoints == nil {
+		skip = []byte("[]")
+	}
 	rows, err := tx.QueryContext(ctx, `UPDATE deliveries
 		SET state = 'delivering', lease_owner = ?1, lease_expires_at = ?2, updated_at = ?3
 		WHERE seq IN (
@@ -124,6 +132,7 @@ func (s *Store) DeliveryClaim(ctx context.Context, p hirehook.DeliveryClaimParam
 				SELECT seq FROM deliveries
 				WHERE state = 'delivering' AND lease_expires_at <= ?3
 				AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE disabled = 1)
+				AND endpoint_id NOT IN (SELECT value FROM json_each(?5))
 				ORDER BY lease_expires_at LIMIT ?4
 			)
 			UNION ALL
@@ -131,11 +140,12 @@ func (s *Store) DeliveryClaim(ctx context.Context, p hirehook.DeliveryClaimParam
 				SELECT seq FROM deliveries
 				WHERE state IN ('pending', 'retrying') AND next_attempt_at <= ?3
 				AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE disabled = 1)
+				AND endpoint_id NOT IN (SELECT value FROM json_each(?5))
 				ORDER BY next_attempt_at LIMIT ?4
 			)
 			LIMIT ?4
 		)
-		RETURNING `+deliveryColumns, p.Owner, toMicros(p.LeaseUntil), now, p.Limit)
+		RETURNING `+deliveryColumns, p.Owner, toMicros(p.LeaseUntil), now, p.Limit, skip)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}

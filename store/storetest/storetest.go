@@ -456,6 +456,11 @@ func testDeliveryClaim(t *testing.T, newStore NewStoreFunc) {
 			t.Fatalf("claimed delivery = %+v (payload %d bytes)", d, len(d.Payload))
 		}
 	}
+	skipped, err := s.DeliveryClaim(ctx, hirehook.DeliveryClaimParams{Owner: "w2", Now: t0, LeaseUntil: t0.Add(time.Minute), Limit: 10, SkipEndpoints: []string{ep.ID}})
+	must(t, err)
+	if len(skipped) != 0 {
+		t.Fatalf("claimed %d deliveries of a skipped endpoint", len(skipped))
+	}
 	rest := claim(t, s, "w2", t0, 10)
 	if len(rest) != 1 {
 		t.Fatalf("second claim got %d, want 1 (the disabled endpoint's are not claimed)", len(rest))
