@@ -255,6 +255,15 @@ func (c *Catalog) Lookup(name string) (EventType, bool) {
 	return t, true
 }
 
+// Entity returns the entity of the event type name, without copying its schema.
+func (c *Catalog) Entity(name string) (string, bool) {
+	i, ok := c.index[name]
+	if !ok {
+		return "", false
+	}
+	return c.types[i].Entity, true
+}
+
 // Entities returns the entity names sorted.
 func (c *Catalog) Entities() []string {
 	return slices.Clone(c.entities)
@@ -269,31 +278,50 @@ func (c *Catalog) Entities() []string {
 // "must be a valid email address". Of several failures, the deepest one is
 // reported.
 func (c *Catalog) Validate(typ string, data json.RawMessage) error {
+	_, _, err := c.ValidateEvent(typ, data)
+	return err
+}
+
+// ValidateEvent is Validate for ingest: on success it also returns the type's
+// entity and data's id (which every schema requires), from the one decoding
+// that validation needs.
+func (c *Catalog) ValidateEvent(typ string, data json.RawMessage) (entity, id string, err error) {
 	i, ok := c.index[typ]
 	if !ok {
-		return hirehook.FieldError("type", "unknown event type %q", typ)
+		return "", "", hirehook.FieldError("type", "unknown event type %q", typ)
 	}
+	v, err := c.validate(i, typ, data)
+	if err != nil {
+		return "", "", err
+	}
+	id, _ = v.(map[string]any)["id"].(string)
+	return c.types[i].Entity, id, nil
+}
+
+// validate decodes data and checks it against schema i, returning the
+// decoded value.
+func (c *Catalog) validate(i int, typ string, data json.RawMessage) (any, error) {
 
 	// Reject non-objects before decoding them: a cheap check that also gives
 	// a clearer message than the schema's "must be an object".
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) == 0 {
-		return hirehook.FieldError("data", "is required")
+		return nil, hirehook.FieldError("data", "is required")
 	} else if trimmed[0] != '{' {
-		return hirehook.FieldError("data", "must be a JSON object")
+		return nil, hirehook.FieldError("data", "must be a JSON object")
 	}
 	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(trimmed))
 	if err != nil {
-		return hirehook.FieldError("data", "must be valid JSON")
+		return nil, hirehook.FieldError("data", "must be valid JSON")
 	}
 
 	err = c.schemas[i].Validate(v)
 	if err == nil {
-		return nil
+		return v, nil
 	}
 	var verr *jsonschema.ValidationError
 	if !errors.As(err, &verr) {
-		return fmt.Errorf("validate %s data: %w", typ, err)
+		return nil, fmt.Errorf("validate %s data: %w", typ, err)
 	}
-	return fieldError(v, verr)
+	return nil, fieldError(v, verr)
 }

@@ -125,8 +125,7 @@ func (in *Ingester) Prepare(tenantID string, input *hirehook.EventInput, idempot
 	if e.Type == "" {
 		return nil, hirehook.FieldError("type", "is required")
 	}
-	et, ok := in.cfg.Catalog.Lookup(e.Type)
-	if !ok {
+	if _, ok := in.cfg.Catalog.Entity(e.Type); !ok {
 		return nil, hirehook.FieldError("type", "unknown event type %q; GET /v1/event-types lists them", truncate(e.Type, 64))
 	}
 	if len(input.Source) > 128 {
@@ -143,19 +142,14 @@ func (in *Ingester) Prepare(tenantID string, input *hirehook.EventInput, idempot
 	if len(input.Data) == 0 {
 		return nil, hirehook.FieldError("data", "is required")
 	}
-	if err := in.cfg.Catalog.Validate(e.Type, input.Data); err != nil {
+	entity, dataID, err := in.cfg.Catalog.ValidateEvent(e.Type, input.Data)
+	if err != nil {
 		return nil, err
 	}
-	var idOnly struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(input.Data, &idOnly); err != nil {
-		return nil, hirehook.FieldError("data.id", "must be a string")
-	}
-	e.Subject = hirehook.Subject{Entity: et.Entity, ID: idOnly.ID}
+	e.Subject = hirehook.Subject{Entity: entity, ID: dataID}
 	if input.Subject != nil {
-		if input.Subject.Entity != "" && input.Subject.Entity != et.Entity {
-			return nil, hirehook.FieldError("subject.entity", "is %q for %s events", et.Entity, e.Type)
+		if input.Subject.Entity != "" && input.Subject.Entity != entity {
+			return nil, hirehook.FieldError("subject.entity", "is %q for %s events", entity, e.Type)
 		}
 		if input.Subject.ID != "" {
 			if len(input.Subject.ID) > 128 {

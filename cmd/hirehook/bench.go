@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -24,14 +25,16 @@ import (
 
 // benchConfig are the flags of `hirehook bench`.
 type benchConfig struct {
-	Mode        string
-	Events      int
-	Rate        int
-	Duration    time.Duration
-	Concurrency int
-	Batch       int
-	DB          string
-	CPUProfile  string
+	Mode                string
+	Events              int
+	Rate                int
+	Duration            time.Duration
+	Concurrency         int
+	Batch               int
+	DB                  string
+	CPUProfile          string
+	EndpointConcurrency int
+	Trace               string
 }
 
 // runBench is `hirehook bench`: it starts a hub on a fresh SQLite file and a
@@ -48,6 +51,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&bc.Concurrency, "concurrency", 64, "producer connections")
 	fs.IntVar(&bc.Batch, "batch", 1, "events per request (1 uses POST /v1/events, more uses /v1/events/batch)")
 	fs.StringVar(&bc.DB, "db", "", "SQLite file to use (default: a new temporary file)")
+	fs.IntVar(&bc.EndpointConcurrency, "endpoint-concurrency", DefaultConfig().EndpointConcurrency, "the hub's --endpoint-concurrency")
+	fs.StringVar(&bc.Trace, "trace", "", "write an execution trace of the whole run to this file (go tool trace)")
 	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -62,6 +67,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if bc.Trace != "" {
+		f, err := os.Create(bc.Trace)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer trace.Stop()
 	}
 	switch {
 	case bc.Mode != "burst" && bc.Mode != "steady" && bc.Mode != "both":
@@ -133,6 +149,7 @@ func benchRun(ctx context.Context, bc benchConfig, mode string, stdout, stderr i
 	key := "hh_bench_" + base64.RawURLEncoding.EncodeToString(kb[:])
 	cfg.AdminKey = key
 	cfg.AllowPrivateDestinations = true
+	cfg.EndpointConcurrency = bc.EndpointConcurrency
 	cfg.LogLevel = "warn"
 	hub := NewHub(cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err := hub.Open(ctx); err != nil {

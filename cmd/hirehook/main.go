@@ -16,12 +16,21 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/hirehook/hirehook"
 )
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// The hub's live heap is small (tens of MB) but every event makes
+		// short-lived garbage (JSON decoding, schema validation, HTTP), so
+		// at the default of 100 the collector runs hundreds of times a
+		// second under load and its pauses show in delivery latency.
+		// Measured with hirehook bench: about 20% more events/s at 400.
+		debug.SetGCPercent(400)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()
