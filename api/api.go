@@ -4,6 +4,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -249,6 +250,17 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 			return decodeError(err, limit)
 		}
 		return hirehook.FieldError("", "The body must hold one JSON value.")
+	}
+	return nil
+}
+
+// decodeValue decodes one JSON value already read (an element of a batch)
+// with the same rules as decode.
+func decodeValue(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err, 0)
 	}
 	return nil
 }

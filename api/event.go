@@ -53,6 +53,12 @@ type EventBatch struct {
 	Events []hirehook.EventInput `json:"events"`
 }
 
+// eventBatchRaw is EventBatch with each event kept raw, so that a decoding
+// error can name the event it is in ("events[3].occurred_at").
+type eventBatchRaw struct {
+	Events []json.RawMessage `json:"events"`
+}
+
 // EventBatchAccepted answers a batch: one item per event, in order.
 type EventBatchAccepted struct {
 	Data []hirehook.EventAccepted `json:"data"`
@@ -64,10 +70,19 @@ type EventBatchAccepted struct {
 // header, event i uses the key "<key>:<i>", so the same batch sent again is
 // answered as the first time.
 func (h *Handler) handleEventBatch(w http.ResponseWriter, r *http.Request) {
-	var in EventBatch
-	if err := decode(w, r, 10*h.cfg.MaxBodyBytes, &in); err != nil {
+	var raw eventBatchRaw
+	if err := decode(w, r, 10*h.cfg.MaxBodyBytes, &raw); err != nil {
 		Error(w, r, h.logger, err)
 		return
+	}
+	in := EventBatch{Events: make([]hirehook.EventInput, len(raw.Events))}
+	if len(raw.Events) <= ingest.MaxBatch {
+		for i, ev := range raw.Events {
+			if err := decodeValue(ev, &in.Events[i]); err != nil {
+				Error(w, r, h.logger, prefixField(err, fmt.Sprintf("events[%d]", i)))
+				return
+			}
+		}
 	}
 	if len(in.Events) == 0 {
 		Error(w, r, h.logger, hirehook.FieldError("events", "must hold at least one event"))
@@ -95,14 +110,7 @@ func (h *Handler) handleEventBatch(w http.ResponseWriter, r *http.Request) {
 		}
 		e, err := h.cfg.Ingester.Prepare(tenantOf(r), &in.Events[i], itemKey)
 		if err != nil {
-			if he, ok := err.(*hirehook.Error); ok {
-				field := fmt.Sprintf("events[%d]", i)
-				if he.Field != "" {
-					field += "." + he.Field
-				}
-				err = &hirehook.Error{Code: he.Code, Field: field, Message: he.Message}
-			}
-			Error(w, r, h.logger, err)
+			Error(w, r, h.logger, prefixField(err, fmt.Sprintf("events[%d]", i)))
 			return
 		}
 		events[i] = e
@@ -117,6 +125,19 @@ func (h *Handler) handleEventBatch(w http.ResponseWriter, r *http.Request) {
 		out.Data[i] = accepted(x)
 	}
 	writeJSON(w, http.StatusAccepted, out)
+}
+
+// prefixField puts prefix before the field of a *hirehook.Error.
+func prefixField(err error, prefix string) error {
+	he, ok := err.(*hirehook.Error)
+	if !ok {
+		return err
+	}
+	field := prefix
+	if he.Field != "" {
+		field += "." + he.Field
+	}
+	return &hirehook.Error{Code: he.Code, Field: field, Message: he.Message}
 }
 
 // EventWithDeliveries is GET /v1/events/{id}: the event and what became of it.
