@@ -166,21 +166,9 @@ func benchRun(ctx context.Context, bc benchConfig, mode string, stdout, stderr i
 	go rsrv.Serve(ln)
 	defer rsrv.Close()
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: bc.Concurrency, MaxIdleConns: bc.Concurrency}, Timeout: 60 * time.Second}
-	post := func(path string, body []byte) (int, []byte, error) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, hub.URL()+path, bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			return 0, nil, err
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, b, nil
-	}
+	p := newProducer(ctx, bc, hub.URL(), key, stderr)
 	epBody, _ := json.Marshal(map[string]any{"url": "http://" + ln.Addr().String() + "/hooks", "event_types": []string{"placement.*"}})
-	if st, b, err := post("/v1/endpoints", epBody); err != nil || st != 201 {
+	if st, b, err := p.post("/v1/endpoints", epBody); err != nil || st != 201 {
 		return fmt.Errorf("create bench endpoint: status %d %s %v", st, b, err)
 	}
 
@@ -190,67 +178,14 @@ func benchRun(ctx context.Context, bc benchConfig, mode string, stdout, stderr i
 		total = int(float64(bc.Rate) * bc.Duration.Seconds())
 		interval = time.Second / time.Duration(bc.Rate)
 	}
-	requests := (total + bc.Batch - 1) / bc.Batch
 	fmt.Fprintf(stdout, "%s: %d events, %d producer connections, %d event(s) per request", mode, total, bc.Concurrency, bc.Batch)
 	if mode == "steady" {
 		fmt.Fprintf(stdout, ", %d events/s for %s", bc.Rate, bc.Duration)
 	}
 	fmt.Fprintln(stdout)
 
-	var next atomic.Int64
-	var failed atomic.Int64
-	var lastAccepted atomic.Int64
 	start := time.Now()
-	var wg sync.WaitGroup
-	for range bc.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= requests || ctx.Err() != nil {
-					return
-				}
-				if interval > 0 {
-					due := start.Add(time.Duration(i*bc.Batch) * interval)
-					time.Sleep(time.Until(due))
-				}
-				var body []byte
-				path := "/v1/events"
-				now := time.Now()
-				if bc.Batch == 1 {
-					id := fmt.Sprintf("bench-%s-%d", mode, i)
-					rc.sent.Store(id, now)
-					body = benchEvent(id)
-				} else {
-					path = "/v1/events/batch"
-					var buf bytes.Buffer
-					buf.WriteString(`{"events":[`)
-					for j := 0; j < bc.Batch && i*bc.Batch+j < total; j++ {
-						id := fmt.Sprintf("bench-%s-%d", mode, i*bc.Batch+j)
-						rc.sent.Store(id, now)
-						if j > 0 {
-							buf.WriteByte(',')
-						}
-						buf.Write(benchEvent(id))
-					}
-					buf.WriteString(`]}`)
-					body = buf.Bytes()
-				}
-				st, b, err := post(path, body)
-				if err != nil || st != http.StatusAccepted {
-					if failed.Add(1) <= 3 {
-						fmt.Fprintf(stderr, "bench: POST %s: status %d %s %v\n", path, st, bytes.TrimSpace(b), err)
-					}
-					continue
-				}
-				lastAccepted.Store(time.Now().UnixNano())
-			}
-		}()
-	}
-	wg.Wait()
-	ingestDur := time.Duration(lastAccepted.Load() - start.UnixNano())
-	accepted := total - int(failed.Load())*bc.Batch
+	accepted, failed, ingestDur := p.run(mode, total, interval, func(id string, t time.Time) { rc.sent.Store(id, t) })
 
 	deadline := time.Now().Add(2*time.Minute + bc.Duration)
 	for rc.received.Load() < int64(accepted) && time.Now().Before(deadline) && ctx.Err() == nil {
@@ -269,7 +204,7 @@ func benchRun(ctx context.Context, bc benchConfig, mode string, stdout, stderr i
 		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
 	}
 	fmt.Fprintf(stdout, "  ingested:  %6d events in %7.3fs = %8.0f events/s (every one durable before its 202; %d requests failed)\n",
-		accepted, ingestDur.Seconds(), float64(accepted)/ingestDur.Seconds(), failed.Load())
+		accepted, ingestDur.Seconds(), float64(accepted)/ingestDur.Seconds(), failed)
 	fmt.Fprintf(stdout, "  delivered: %6d events in %7.3fs = %8.0f events/s (%d duplicates)\n",
 		rc.received.Load(), deliverDur.Seconds(), float64(rc.received.Load())/deliverDur.Seconds(), rc.dupes.Load())
 	fmt.Fprintf(stdout, "  POST→receipt latency: p50 %s  p99 %s  max %s\n",
@@ -277,7 +212,118 @@ func benchRun(ctx context.Context, bc benchConfig, mode string, stdout, stderr i
 	if rc.received.Load() < int64(accepted) {
 		return fmt.Errorf("bench: only %d of %d accepted events arrived", rc.received.Load(), accepted)
 	}
+	if mode == "burst" {
+		// The baseline: the same producer against a server that answers
+		// 202 without doing anything, on the same machine, right after. It
+		// is the ceiling that HTTP on loopback sets for ingest here.
+		bln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		bsrv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusAccepted)
+			_, _ = w.Write([]byte(`{}`))
+		}), ReadHeaderTimeout: 10 * time.Second}
+		go bsrv.Serve(bln)
+		defer bsrv.Close()
+		bp := newProducer(ctx, bc, "http://"+bln.Addr().String(), key, stderr)
+		n, _, d := bp.run("baseline", total, 0, func(string, time.Time) {})
+		rate := float64(n) / d.Seconds()
+		fmt.Fprintf(stdout, "  baseline:  %6d events to a no-op HTTP server in %7.3fs = %8.0f events/s; hirehook ingested at %.2f× and delivered at %.2f× of it\n",
+			n, d.Seconds(), rate, float64(accepted)/ingestDur.Seconds()/rate, float64(rc.received.Load())/deliverDur.Seconds()/rate)
+	}
 	return nil
+}
+
+// producer posts bench events as a producer application would.
+type producer struct {
+	ctx    context.Context
+	bc     benchConfig
+	base   string
+	key    string
+	client *http.Client
+	stderr io.Writer
+}
+
+func newProducer(ctx context.Context, bc benchConfig, base, key string, stderr io.Writer) *producer {
+	return &producer{ctx: ctx, bc: bc, base: base, key: key, stderr: stderr, client: &http.Client{
+		Transport: &http.Transport{MaxIdleConnsPerHost: bc.Concurrency, MaxIdleConns: bc.Concurrency},
+		Timeout:   60 * time.Second,
+	}}
+}
+
+func (p *producer) post(path string, body []byte) (int, []byte, error) {
+	req, _ := http.NewRequestWithContext(p.ctx, http.MethodPost, p.base+path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+p.key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, nil
+}
+
+// run sends total events from bc.Concurrency connections, bc.Batch per
+// request, one every interval (0: as fast as the server answers). sent is
+// called with each event id and the time its request starts. It returns the
+// events accepted, the requests that failed, and the time to the last 202.
+func (p *producer) run(mode string, total int, interval time.Duration, sent func(id string, t time.Time)) (accepted int, failed int64, dur time.Duration) {
+	bc := p.bc
+	requests := (total + bc.Batch - 1) / bc.Batch
+	var next, nfailed, lastAccepted atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range bc.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= requests || p.ctx.Err() != nil {
+					return
+				}
+				if interval > 0 {
+					time.Sleep(time.Until(start.Add(time.Duration(i*bc.Batch) * interval)))
+				}
+				path := "/v1/events"
+				now := time.Now()
+				var body []byte
+				if bc.Batch == 1 {
+					id := fmt.Sprintf("bench-%s-%d", mode, i)
+					sent(id, now)
+					body = benchEvent(id)
+				} else {
+					path = "/v1/events/batch"
+					var buf bytes.Buffer
+					buf.WriteString(`{"events":[`)
+					for j := 0; j < bc.Batch && i*bc.Batch+j < total; j++ {
+						id := fmt.Sprintf("bench-%s-%d", mode, i*bc.Batch+j)
+						sent(id, now)
+						if j > 0 {
+							buf.WriteByte(',')
+						}
+						buf.Write(benchEvent(id))
+					}
+					buf.WriteString(`]}`)
+					body = buf.Bytes()
+				}
+				st, b, err := p.post(path, body)
+				if err != nil || st != http.StatusAccepted {
+					if nfailed.Add(1) <= 3 {
+						fmt.Fprintf(p.stderr, "bench: POST %s: status %d %s %v\n", path, st, bytes.TrimSpace(b), err)
+					}
+					continue
+				}
+				lastAccepted.Store(time.Now().UnixNano())
+			}
+		}()
+	}
+	wg.Wait()
+	return total - int(nfailed.Load())*bc.Batch, nfailed.Load(), time.Duration(lastAccepted.Load() - start.UnixNano())
 }
 
 // benchEvent is a realistic placement.confirmed of about 700 bytes.

@@ -618,3 +618,74 @@ func startChild(tb testing.TB, args []string) (*exec.Cmd, string) {
 	}
 	return nil, ""
 }
+
+func TestBenchRuns(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"bench", "--mode", "burst", "--events", "300", "--concurrency", "8"}, func(string) string { return "" }, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("bench exited %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{"ingested:     300 events", "delivered:    300 events", "(0 duplicates)", "p99", "baseline:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("bench output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestConfigFromEnvAndFlags(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"HIREHOOK_ADDR":           "127.0.0.1:9999",
+		"HIREHOOK_ADMIN_KEY":      "env_admin_key_0123456789",
+		"HIREHOOK_RETRY_SCHEDULE": "1s,2s",
+	}
+	getenv := func(k string) string { return env[k] }
+	cfg := DefaultConfig()
+	if err := cfg.Load("t", []string{"--addr", "127.0.0.1:7777"}, getenv, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:7777" || cfg.AdminKey != "env_admin_key_0123456789" || len(cfg.RetrySchedule) != 2 {
+		t.Fatalf("config = %+v", cfg)
+	}
+	var out bytes.Buffer
+	cfg.Print(&out)
+	if strings.Contains(out.String(), "env_admin_key") || !strings.Contains(out.String(), "****") {
+		t.Fatalf("config print shows the key or no mask:\n%s", out.String())
+	}
+
+	bad := []struct {
+		args  []string
+		field string
+	}{
+		{[]string{"--db", "mysql://x"}, "--db"},
+		{[]string{"--db", "sqlite::memory:"}, "--db"},
+		{[]string{"--admin-key", "short"}, "--admin-key"},
+		{[]string{"--delivery-lease", "1s", "--delivery-timeout", "5s"}, "--delivery-lease"},
+		{[]string{"--retry-schedule", "5s,-1s"}, "retry-schedule"},
+		{[]string{"--log-level", "loud"}, "--log-level"},
+	}
+	for _, b := range bad {
+		cfg := DefaultConfig()
+		err := cfg.Load("t", b.args, func(string) string { return "" }, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), b.field) {
+			t.Errorf("Load(%v) = %v, want an error naming %s", b.args, err, b.field)
+		}
+		if err != nil && strings.Contains(err.Error(), "short") && b.field == "--admin-key" {
+			t.Errorf("the admin key appears in the error: %v", err)
+		}
+	}
+}
+
+func TestServeRefusesBusyPortAndBadConfig(t *testing.T) {
+	t.Parallel()
+	hub := startHub(t, nil)
+	addr := strings.TrimPrefix(hub.URL(), "http://")
+	var errOut bytes.Buffer
+	dir := t.TempDir()
+	code := run(context.Background(), []string{"serve", "--addr", addr, "--db", "sqlite:" + filepath.Join(dir, "x.db"), "--admin-key", testKey},
+		func(string) string { return "" }, io.Discard, &errOut)
+	if code == 0 || !strings.Contains(errOut.String(), "listen on") {
+		t.Fatalf("serve on a busy port: exit %d, %s", code, errOut.String())
+	}
+}
