@@ -85,7 +85,7 @@ func listenHandler(out io.Writer, secret string, status int) http.Handler {
 			pretty.Write(body)
 		}
 		mu.Lock()
-		fmt.Fprintf(out, "%s  %s %s  %s\n  webhook-id: %s  attempt at %s\n  %s\n  %s\n\n",
+		fmt.Fprintf(out, "%s  %s %s  %s\n  webhook-id: %s  webhook-timestamp: %s\n  %s\n  %s\n\n",
 			time.Now().Format("15:04:05.000"), r.Method, r.URL.Path, msg.Type,
 			r.Header.Get(hirehook.HeaderWebhookID), r.Header.Get(hirehook.HeaderWebhookTimestamp),
 			verdict, strings.TrimSpace(pretty.String()))
