@@ -228,6 +228,9 @@ func (d *Dispatcher) laneWorker(l *lane) {
 		d.mu.Lock()
 		if len(l.queue) == 0 || d.stopped {
 			l.active--
+			if l.active == 0 && len(l.queue) == 0 && d.lanes[l.endpointID] == l {
+				delete(d.lanes, l.endpointID) // an idle endpoint costs nothing
+			}
 			d.mu.Unlock()
 			return
 		}
@@ -270,6 +273,12 @@ func (d *Dispatcher) attempt(dl *hirehook.Delivery) {
 		return
 	}
 	r := d.decide(dl, resp)
+	if r.DisableEndpoint != "" {
+		// Deliveries queued behind this one must not be sent to an endpoint
+		// that said it is gone: they are released and wait, pending, until
+		// an operator re-enables it.
+		d.endpoint.markDisabled(dl.EndpointID, r.DisableEndpoint)
+	}
 	d.results <- completion{d: dl, r: r}
 }
 
@@ -294,9 +303,9 @@ func (d *Dispatcher) decide(dl *hirehook.Delivery, resp Response) hirehook.Deliv
 		r.State = hirehook.DeliveryFailed
 		return r
 	}
-	if resp.RetryAfter > delay {
-		delay = min(resp.RetryAfter, d.cfg.Retry.MaxDelay())
-	}
+	// Retry-After only ever lengthens the wait, and never past the
+	// schedule's longest step (a receiver cannot park a delivery for a year).
+	delay = max(delay, min(resp.RetryAfter, d.cfg.Retry.MaxDelay()))
 	r.State = hirehook.DeliveryRetrying
 	r.NextAttemptAt = a.StartedAt.Add(a.Duration).Add(delay)
 	return r
@@ -565,6 +574,21 @@ type cachedEndpoint struct {
 
 func newEndpointCache(store hirehook.Store, ttl time.Duration) *endpointCache {
 	return &endpointCache{store: store, ttl: ttl, m: map[string]cachedEndpoint{}}
+}
+
+// markDisabled makes the cached endpoint disabled at once, ahead of the
+// store write that the completer will make.
+func (c *endpointCache) markDisabled(id, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ce, ok := c.m[id]
+	if !ok {
+		return
+	}
+	ep := *ce.ep
+	ep.Disabled, ep.DisabledReason = true, reason
+	ce.ep = &ep
+	c.m[id] = ce
 }
 
 func (c *endpointCache) get(ctx context.Context, tenantID, id string, now time.Time) (*hirehook.Endpoint, *hirehook.Signer, error) {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hirehook/hirehook"
 )
@@ -33,6 +34,8 @@ var ErrForbiddenDestination = errors.New("destination address is private, loopba
 // carrier-grade NAT and the IPv6 unique-local and NAT64 ranges that some
 // clouds route to internal services.
 var forbiddenPrefixes = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("240.0.0.0/4"),
 	netip.MustParsePrefix("100.64.0.0/10"),
 	netip.MustParsePrefix("192.0.0.0/24"),
 	netip.MustParsePrefix("198.18.0.0/15"),
@@ -51,8 +54,15 @@ func forbiddenAddr(a netip.Addr) bool {
 			return true
 		}
 	}
+	if sixToFour.Contains(a) {
+		// 6to4 embeds an IPv4 address in bytes 2–5: judge that one.
+		b := a.As16()
+		return forbiddenAddr(netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}))
+	}
 	return false
 }
+
+var sixToFour = netip.MustParsePrefix("2002::/16")
 
 // SenderConfig configures a Sender.
 type SenderConfig struct {
@@ -164,7 +174,7 @@ func (s *Sender) Send(ctx context.Context, m Message, now time.Time) Response {
 	resp.Body.Close()
 	a.Duration = time.Since(start)
 	a.StatusCode = resp.StatusCode
-	a.ResponseBody = strings.ToValidUTF8(string(excerpt), "\uFFFD")
+	a.ResponseBody = excerptText(excerpt)
 	out := Response{Attempt: a}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		out.Attempt.ErrorClass = hirehook.ErrorClassStatus
@@ -173,6 +183,29 @@ func (s *Sender) Send(ctx context.Context, m Message, now time.Time) Response {
 		}
 	}
 	return out
+}
+
+// excerptText turns the first bytes of an answer into valid UTF-8 of at most
+// ResponseExcerptLimit bytes: a character cut by the limit is dropped, and
+// invalid bytes become U+FFFD as long as the result stays within the limit.
+func excerptText(b []byte) string {
+	if len(b) >= ResponseExcerptLimit {
+		// Drop a trailing incomplete character, cut by the read limit.
+		for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+			if utf8.RuneStart(b[i]) {
+				if !utf8.FullRune(b[i:]) {
+					b = b[:i]
+				}
+				break
+			}
+		}
+	}
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	for len(s) > ResponseExcerptLimit {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
 }
 
 // parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.

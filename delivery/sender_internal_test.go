@@ -1,0 +1,157 @@
+package delivery
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hirehook/hirehook"
+)
+
+func TestForbiddenAddr(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		addr string
+		want bool
+	}{
+		{"127.0.0.1", true},
+		{"127.1.2.3", true},
+		{"::1", true},
+		{"10.0.0.1", true},
+		{"10.255.255.255", true},
+		{"172.16.0.1", true},
+		{"172.31.255.254", true},
+		{"192.168.1.1", true},
+		{"169.254.169.254", true}, // cloud metadata
+		{"fe80::1", true},
+		{"fe80::1%eth0", true},
+		{"fd00::1", true},       // IPv6 unique local
+		{"fd00:ec2::254", true}, // AWS metadata over IPv6
+		{"0.0.0.0", true},
+		{"::", true},
+		{"100.64.0.1", true},       // carrier-grade NAT
+		{"0.1.2.3", true},          // "this network"
+		{"240.0.0.1", true},        // reserved
+		{"2002:7f00:1::1", true},   // 6to4 around 127.0.0.1
+		{"2002:a00:1::1", true},    // 6to4 around 10.0.0.1
+		{"2002:808:808::1", false}, // 6to4 around 8.8.8.8
+		{"100.127.255.254", true},
+		{"198.18.0.1", true},
+		{"192.0.0.1", true},
+		{"224.0.0.1", true},        // multicast
+		{"ff02::1", true},          // link-local multicast
+		{"::ffff:127.0.0.1", true}, // IPv4-mapped loopback
+		{"::ffff:10.0.0.1", true},
+		{"::ffff:169.254.169.254", true},
+		{"::ffff:100.64.0.1", true}, // mapped carrier-grade NAT: only Unmap catches it
+		{"64:ff9b::7f00:1", true},   // NAT64 of 127.0.0.1
+		{"8.8.8.8", false},
+		{"1.1.1.1", false},
+		{"2606:4700::1111", false},
+		{"::ffff:8.8.8.8", false},
+		{"100.63.255.255", false}, // just below carrier-grade NAT
+		{"100.128.0.0", false},    // just above it
+		{"172.15.255.255", false},
+		{"172.32.0.0", false},
+	} {
+		a := netip.MustParseAddr(tt.addr)
+		if got := forbiddenAddr(a); got != tt.want {
+			t.Errorf("forbiddenAddr(%s) = %v, want %v", tt.addr, got, tt.want)
+		}
+	}
+	if !forbiddenAddr(netip.Addr{}) {
+		t.Error("forbiddenAddr(zero Addr) = false, want true")
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		value string
+		want  time.Duration
+	}{
+		{"120", 120 * time.Second},
+		{" 120 ", 120 * time.Second},
+		{"0", 0},
+		{now.Add(30 * time.Second).Format(http.TimeFormat), 30 * time.Second},
+		{now.Add(-30 * time.Second).Format(http.TimeFormat), 0}, // in the past
+		{now.Format(http.TimeFormat), 0},
+		{"99999999999", 365 * 24 * time.Hour}, // capped at a year
+		{"-5", 0},
+		{"junk", 0},
+		{"1.5", 0},
+		{"", 0},
+	} {
+		if got := parseRetryAfter(tt.value, now); got != tt.want {
+			t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.value, got, tt.want)
+		}
+	}
+
+	// An HTTP date has whole seconds: from a now with a fraction, a date
+	// 30 s ahead is a little less than 30 s away.
+	now = time.Now()
+	got := parseRetryAfter(now.Add(30*time.Second).UTC().Format(http.TimeFormat), now)
+	if got <= 29*time.Second || got > 30*time.Second {
+		t.Errorf("parseRetryAfter(date 30s ahead) = %v, want ~30s", got)
+	}
+}
+
+func TestClassify(t *testing.T) {
+	t.Parallel()
+	// A URL with credentials and a token: no class's message may repeat it.
+	wrap := func(err error) error {
+		return &url.Error{Op: "Post", URL: "https://user:s3cret@hooks.example.com/in?token=t0ken", Err: err}
+	}
+	dial := func(err error) error { return wrap(&net.OpError{Op: "dial", Net: "tcp", Err: err}) }
+	for _, tt := range []struct {
+		name string
+		err  error
+		want hirehook.ErrorClass
+	}{
+		{"Forbidden", dial(ErrForbiddenDestination), hirehook.ErrorClassForbidden},
+		{"DNSNotFound", dial(&net.DNSError{Name: "hooks.example.com", Err: "no such host", IsNotFound: true}), hirehook.ErrorClassDNS},
+		{"DNSTimeout", dial(&net.DNSError{Name: "hooks.example.com", Err: "i/o timeout", IsTimeout: true}), hirehook.ErrorClassDNS},
+		{"TLSUnknownAuthority", wrap(x509.UnknownAuthorityError{}), hirehook.ErrorClassTLS},
+		{"TLSHostname", wrap(x509.HostnameError{Certificate: &x509.Certificate{}, Host: "hooks.example.com"}), hirehook.ErrorClassTLS},
+		{"DeadlineExceeded", wrap(context.DeadlineExceeded), hirehook.ErrorClassTimeout},
+		{"ConnectionRefused", dial(os.NewSyscallError("connect", syscall.ECONNREFUSED)), hirehook.ErrorClassConnection},
+		{"ConnectionReset", wrap(&net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}), hirehook.ErrorClassConnection},
+		{"EOF", wrap(io.EOF), hirehook.ErrorClassConnection},
+		{"UnexpectedEOF", wrap(io.ErrUnexpectedEOF), hirehook.ErrorClassConnection},
+		{"HostUnreachable", dial(os.NewSyscallError("connect", syscall.EHOSTUNREACH)), hirehook.ErrorClassConnection},
+		{"OtherDialError", dial(errors.New("something odd")), hirehook.ErrorClassConnection},
+		{"Cancelled", wrap(context.Canceled), hirehook.ErrorClassOther},
+		{"Unknown", wrap(errors.New("mystery")), hirehook.ErrorClassOther},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			class, msg := classify(tt.err)
+			if class != tt.want {
+				t.Errorf("class = %q (%s), want %q", class, msg, tt.want)
+			}
+			if msg == "" {
+				t.Error("message is empty")
+			}
+			for _, secret := range []string{"s3cret", "t0ken", "user:"} {
+				if strings.Contains(msg, secret) {
+					t.Errorf("message %q leaks %q from the URL", msg, secret)
+				}
+			}
+		})
+	}
+	if _, msg := classify(fmt.Errorf("x: %w", &net.DNSError{Name: "hooks.example.com", IsNotFound: true})); !strings.Contains(msg, "hooks.example.com") {
+		t.Errorf("DNS message %q does not name the host", msg)
+	}
+}
