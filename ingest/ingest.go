@@ -46,8 +46,11 @@ type Ingester struct {
 	store hirehook.Store
 	cfg   Config
 
+	// queue is never closed (a sender blocked on a full queue would panic);
+	// Stop closes quit instead, and the committer drains what is queued.
 	queue   chan *request
-	mu      sync.Mutex
+	quit    chan struct{}
+	mu      sync.RWMutex
 	started bool
 	stopped bool
 	done    chan struct{}
@@ -78,7 +81,7 @@ func New(store hirehook.Store, cfg Config) *Ingester {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Ingester{store: store, cfg: cfg, queue: make(chan *request, 1024), done: make(chan struct{})}
+	return &Ingester{store: store, cfg: cfg, queue: make(chan *request, 1024), quit: make(chan struct{}), done: make(chan struct{})}
 }
 
 // Start starts the committer.
@@ -102,7 +105,7 @@ func (in *Ingester) Stop(ctx context.Context) error {
 		return nil
 	}
 	in.stopped = true
-	close(in.queue)
+	close(in.quit)
 	in.mu.Unlock()
 	select {
 	case <-in.done:
@@ -190,26 +193,32 @@ func truncate(s string, n int) string {
 // results once they are durable.
 func (in *Ingester) Commit(ctx context.Context, events []*hirehook.Event) ([]hirehook.EventIngestResult, error) {
 	req := &request{ctx: ctx, events: events, done: make(chan response, 1)}
-	in.mu.Lock()
-	if !in.started || in.stopped {
-		in.mu.Unlock()
-		return nil, hirehook.Errorf(hirehook.EUNAVAILABLE, "The hub is shutting down; send the event again.")
+	unavailable := hirehook.Errorf(hirehook.EUNAVAILABLE, "The hub is shutting down; send the event again.")
+	in.mu.RLock()
+	ok := in.started && !in.stopped
+	in.mu.RUnlock()
+	if !ok {
+		return nil, unavailable
 	}
-	// Sending under the lock orders it before Stop's close of the queue.
 	select {
 	case in.queue <- req:
-		in.mu.Unlock()
-	default:
-		in.mu.Unlock()
-		select {
-		case in.queue <- req:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+	case <-in.quit:
+		return nil, unavailable
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 	select {
 	case r := <-req.done:
 		return r.results, r.err
+	case <-in.done:
+		// The committer has exited. It answered every request it took
+		// before it did; one that came after it drained is not written.
+		select {
+		case r := <-req.done:
+			return r.results, r.err
+		default:
+			return nil, unavailable
+		}
 	case <-ctx.Done():
 		// The commit may still happen; the producer's retry with the same
 		// id is answered as a duplicate, so nothing is lost or doubled.
@@ -220,20 +229,30 @@ func (in *Ingester) Commit(ctx context.Context, events []*hirehook.Event) ([]hir
 func (in *Ingester) commitLoop() {
 	defer close(in.done)
 	var batch []*request
+	stopping := false
 	for {
-		first, ok := <-in.queue
-		if !ok {
-			return
+		var first *request
+		if stopping {
+			// Drain: commit what is queued, then exit.
+			select {
+			case first = <-in.queue:
+			default:
+				return
+			}
+		} else {
+			select {
+			case first = <-in.queue:
+			case <-in.quit:
+				stopping = true
+				continue
+			}
 		}
 		batch = append(batch[:0], first)
 		n := len(first.events)
 	gather:
 		for n < in.cfg.MaxCommit {
 			select {
-			case r, ok := <-in.queue:
-				if !ok {
-					break gather
-				}
+			case r := <-in.queue:
 				batch = append(batch, r)
 				n += len(r.events)
 			default:
@@ -258,6 +277,9 @@ func (in *Ingester) commit(batch []*request, n int) {
 		events = append(events, r.events...)
 	}
 	if len(events) == 0 {
+		for _, r := range live {
+			r.done <- response{results: []hirehook.EventIngestResult{}}
+		}
 		return
 	}
 	p := hirehook.EventIngestParams{Events: events, Now: in.cfg.NowFunc().UTC().Truncate(time.Microsecond)}

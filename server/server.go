@@ -26,10 +26,11 @@ type Server struct {
 	Store  hirehook.Store
 	Logger *slog.Logger
 
-	ln   net.Listener
-	srv  *http.Server
-	wg   sync.WaitGroup
-	once sync.Once
+	ln     net.Listener
+	srv    *http.Server
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	closed bool
 }
 
 // Open binds the listener (so a bind error fails start-up) and starts serving.
@@ -74,17 +75,17 @@ func (s *Server) URL() string {
 // Close stops taking requests and waits for those in flight until ctx is
 // done. It may be called twice, and before Open.
 func (s *Server) Close(ctx context.Context) error {
-	var err error
-	s.once.Do(func() {
-		if s.srv == nil {
-			return
-		}
-		err = s.srv.Shutdown(ctx)
-		if err != nil {
-			s.srv.Close()
-		}
-		s.wg.Wait()
-	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv == nil || s.closed {
+		return nil
+	}
+	s.closed = true
+	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		s.srv.Close()
+	}
+	s.wg.Wait()
 	return err
 }
 
