@@ -14,6 +14,7 @@ const (
 	ECONFLICT     = "conflict"     // the object already exists or changed underneath
 	EUNAUTHORIZED = "unauthorized" // no valid API key
 	EFORBIDDEN    = "forbidden"    // the key is valid but may not do this
+	ERATELIMITED  = "rate_limited" // the key sent too many requests; see Retry-After
 	EUNAVAILABLE  = "unavailable"  // the hub is shutting down or the store is unreachable
 	EINTERNAL     = "internal"     // a bug or an unexpected failure; details are logged, not shown
 )

@@ -47,6 +47,10 @@ type Event struct {
 	IdempotencyKey string `json:"-"`
 	// Deliveries is the number of deliveries the event created at ingest.
 	Deliveries int `json:"deliveries"`
+	// Purged is set once the retention job has replaced the event's payload
+	// with a tombstone: Data is null and Changes empty; the id, type, times,
+	// subject and deliveries stay for the log.
+	Purged bool `json:"purged"`
 	// Payload is the exact webhook body sent to endpoints; rendered once
 	// at ingest so that every attempt signs the same bytes.
 	Payload []byte `json:"-"`
@@ -61,6 +65,10 @@ type WebhookPayload struct {
 	Subject   Subject         `json:"subject"`
 	Data      json.RawMessage `json:"data"`
 	Changes   json.RawMessage `json:"changes,omitempty"`
+	// Purged marks the tombstone that replaces a payload purged by
+	// retention (its Data is null). It is never sent: a purged event's
+	// deliveries are not attempted again.
+	Purged bool `json:"purged,omitempty"`
 }
 
 // RenderPayload returns the webhook body for e.
@@ -291,14 +299,120 @@ type DeliveryResult struct {
 	DisableEndpoint string
 }
 
-// APIKey is a credential for the API. Only its SHA-256 hash is stored.
+// Tenant is one agency (or one customer of an HR-tech vendor). Everything
+// the hub stores belongs to exactly one tenant, and nothing of one tenant is
+// visible to another.
+type Tenant struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// RetentionDays is how long event payloads and attempt response
+	// bodies are kept before the retention job purges them.
+	RetentionDays int       `json:"retention_days"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// DefaultRetentionDays is the retention of a tenant created without one.
+const DefaultRetentionDays = 30
+
+// TenantUpdate is a partial edit of a tenant.
+type TenantUpdate struct {
+	Name          *string
+	RetentionDays *int
+}
+
+// Scope is what an API key may do.
+type Scope string
+
+// Scopes, from the most to the least powerful.
+const (
+	// ScopeOperator manages tenants and keys of any tenant, and is admin in
+	// its own tenant. The bootstrap key (--admin-key) is the operator key.
+	ScopeOperator Scope = "operator"
+	// ScopeAdmin may do everything within its tenant.
+	ScopeAdmin Scope = "admin"
+	// ScopeProducer may only send events (and read the catalog).
+	ScopeProducer Scope = "producer"
+	// ScopeViewer may only read: events, records, endpoints (without
+	// secrets), deliveries.
+	ScopeViewer Scope = "viewer"
+)
+
+// ScopeAny marks a route that any valid key may use (the catalog).
+const ScopeAny Scope = ""
+
+// Allows reports whether a key of scope s may use a route that needs need.
+func (s Scope) Allows(need Scope) bool {
+	if need == ScopeAny {
+		return s.Valid()
+	}
+	switch s {
+	case ScopeOperator:
+		return true
+	case ScopeAdmin:
+		return need != ScopeOperator
+	case ScopeProducer, ScopeViewer:
+		return need == s
+	}
+	return false
+}
+
+// Valid reports whether s is a scope a key can be created with.
+func (s Scope) Valid() bool {
+	switch s {
+	case ScopeOperator, ScopeAdmin, ScopeProducer, ScopeViewer:
+		return true
+	}
+	return false
+}
+
+// APIKey is a credential for the API. Only its SHA-256 hash is stored; the
+// key itself is shown once, when it is created.
 type APIKey struct {
 	ID         string     `json:"id"`
 	TenantID   string     `json:"tenant_id"`
 	Name       string     `json:"name"`
+	Scope      Scope      `json:"scope"`
 	Hash       string     `json:"-"`
 	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+}
+
+// Expired reports whether the key has expired at now.
+func (k *APIKey) Expired(now time.Time) bool {
+	return k.ExpiresAt != nil && !now.Before(*k.ExpiresAt)
+}
+
+// AuditEntry records who did what, and when: every change to endpoints,
+// keys and tenants, rotations, replays and erasures.
+type AuditEntry struct {
+	ID       string    `json:"id"`
+	TenantID string    `json:"tenant_id"`
+	At       time.Time `json:"at"`
+	KeyID    string    `json:"key_id"`
+	KeyName  string    `json:"key_name"`
+	// Action is a dotted verb such as "endpoint.created",
+	// "endpoint.secret_rotated", "delivery.retried", "candidate.erased".
+	Action string `json:"action"`
+	// Target is the id of the object acted on.
+	Target string `json:"target"`
+	// Details is a small JSON object with what changed (never secrets or
+	// personal data).
+	Details json.RawMessage `json:"details,omitempty"`
+}
+
+// AuditFilter selects audit entries, newest first.
+type AuditFilter struct {
+	TenantID string
+	After    string
+	Limit    int
+}
+
+// TenantFilter selects tenants, in creation order.
+type TenantFilter struct {
+	After string
+	Limit int
 }
 
 // EventInput is what a producer sends to POST /v1/events: the body of one

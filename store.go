@@ -18,12 +18,37 @@ type Store interface {
 	// Close releases the database. It may be called more than once.
 	Close() error
 
-	// APIKeyCreate stores a key (by hash). ECONFLICT if the hash exists.
+	// TenantCreate stores t. ECONFLICT if its id exists.
+	TenantCreate(ctx context.Context, t *Tenant) error
+	// TenantGet returns one tenant or ENOTFOUND.
+	TenantGet(ctx context.Context, id string) (*Tenant, error)
+	// TenantList returns tenants in creation order.
+	TenantList(ctx context.Context, f TenantFilter) ([]*Tenant, error)
+	// TenantUpdate applies u, or ENOTFOUND.
+	TenantUpdate(ctx context.Context, id string, u TenantUpdate) (*Tenant, error)
+	// TenantDelete removes the tenant and everything it owns (events,
+	// records, endpoints, deliveries, attempts, keys, audit entries), or
+	// ENOTFOUND.
+	TenantDelete(ctx context.Context, id string) error
+
+	// APIKeyCreate stores a key (by hash). ECONFLICT if the hash exists,
+	// ENOTFOUND if its tenant does not.
 	APIKeyCreate(ctx context.Context, k *APIKey) error
 	// APIKeyByHash returns the key with that hash, or ENOTFOUND.
 	APIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
 	// APIKeyCount returns the number of keys in all tenants.
 	APIKeyCount(ctx context.Context) (int, error)
+	// APIKeyList returns the keys of a tenant in creation order.
+	APIKeyList(ctx context.Context, tenantID string) ([]*APIKey, error)
+	// APIKeyDelete revokes a key of the tenant, or ENOTFOUND.
+	APIKeyDelete(ctx context.Context, tenantID, id string) error
+	// APIKeyTouch records that a key was used at t.
+	APIKeyTouch(ctx context.Context, id string, t time.Time) error
+
+	// AuditAppend records one audit entry.
+	AuditAppend(ctx context.Context, e *AuditEntry) error
+	// AuditList returns a tenant's audit entries, newest first.
+	AuditList(ctx context.Context, f AuditFilter) ([]*AuditEntry, error)
 
 	// EndpointCreate stores e. ECONFLICT if its id exists.
 	EndpointCreate(ctx context.Context, e *Endpoint) error
@@ -73,12 +98,69 @@ type Store interface {
 	// DeliveryRelease returns deliveries leased by owner to pending, due
 	// now, without counting an attempt (used at shutdown).
 	DeliveryRelease(ctx context.Context, owner string, ids []string) error
-	// DeliveryRetry makes one delivery due now, whatever its state (except
-	// cancelled: EINVALID), or ENOTFOUND.
+	// DeliveryRetry makes one delivery due now, whatever its state, or
+	// ENOTFOUND. EINVALID if it was cancelled, or if its event's payload was
+	// purged by retention or its event erased (a tombstone is never sent).
 	DeliveryRetry(ctx context.Context, tenantID, id string, now time.Time) (*Delivery, error)
 	// DeliveryRecover makes every failed delivery of an endpoint whose event
-	// was received in [since, until) due now, and returns how many.
+	// was received in [since, until) due now, and returns how many. It
+	// skips deliveries whose event was purged or erased.
 	DeliveryRecover(ctx context.Context, p DeliveryRecoverParams) (int, error)
+
+	// RetentionPurge purges, in every tenant by its own RetentionDays, the
+	// payloads of events received more than that many days before p.Now,
+	// and the response bodies of attempts started before then: at most
+	// p.Limit events and p.Limit attempts, in one short transaction, so
+	// that ingest never waits long; the caller calls again while a count
+	// comes back equal to p.Limit. A purged event keeps its row (id, type,
+	// times, subject, deliveries) with a tombstone payload whose data is
+	// null (Event.Purged); its pending and retrying deliveries are
+	// cancelled. Attempts keep everything but the body. EINVALID if
+	// p.Limit < 1.
+	RetentionPurge(ctx context.Context, p RetentionPurgeParams) (RetentionPurgeResult, error)
+	// CandidateErase removes one candidate's personal data from a tenant,
+	// in one transaction: events about the candidate keep only
+	// {"id": id} as data and lose their changes; events and records that
+	// embed the candidate (data.candidate.id or data.candidate_id) get
+	// {"id": id} as their candidate and lose the changes of candidate
+	// fields; the candidate's record keeps only its id (and its version);
+	// attempts of the touched events' deliveries lose their response
+	// bodies. Rows stay, so counts and delivery history still add up.
+	// Implementations make sure no copy of the removed data survives in
+	// their files. ENOTFOUND if the tenant has neither a record of nor an
+	// event about the candidate; EINVALID for an empty id; EUNAVAILABLE if
+	// the data was erased but old copies could not yet be dropped from the
+	// files (erasing again is safe and finishes the job).
+	CandidateErase(ctx context.Context, p CandidateEraseParams) (CandidateEraseResult, error)
+}
+
+// RetentionPurgeParams are the arguments of RetentionPurge.
+type RetentionPurgeParams struct {
+	// Now is the time retention is measured from.
+	Now time.Time
+	// Limit is the most events, and the most attempts, one call purges.
+	Limit int
+}
+
+// RetentionPurgeResult counts what one RetentionPurge call purged.
+type RetentionPurgeResult struct {
+	Events   int `json:"events"`
+	Attempts int `json:"attempts"`
+}
+
+// CandidateEraseParams are the arguments of CandidateErase.
+type CandidateEraseParams struct {
+	TenantID    string
+	CandidateID string
+	// Now is written as the time of erasure.
+	Now time.Time
+}
+
+// CandidateEraseResult counts the rows CandidateErase rewrote.
+type CandidateEraseResult struct {
+	Events   int `json:"events"`
+	Records  int `json:"records"`
+	Attempts int `json:"attempts"`
 }
 
 // EventIngestParams is a batch of events for EventIngest.

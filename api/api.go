@@ -7,12 +7,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
+	"golang.org/x/time/rate"
 )
 
 // EventIngester validates and durably commits events (package ingest).
@@ -39,8 +42,13 @@ type Config struct {
 	// MaxBodyBytes limits a request body; a batch may be 10 times larger.
 	// Default 1 MiB.
 	MaxBodyBytes int64
-	NowFunc      func() time.Time
-	Logger       *slog.Logger
+	// RateLimit is the most requests a second one API key may make (0: no
+	// limit); RateBurst is how many it may make at once. Over it → 429
+	// with Retry-After.
+	RateLimit float64
+	RateBurst int
+	NowFunc   func() time.Time
+	Logger    *slog.Logger
 }
 
 // Handler serves the API.
@@ -69,35 +77,77 @@ func New(cfg Config) *Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{cfg: cfg, store: cfg.Store, logger: logger.With("component", "api"), keys: keyCache{m: map[string]cachedKey{}}}
+	if cfg.RateBurst <= 0 {
+		cfg.RateBurst = max(1, int(2*cfg.RateLimit))
+	}
+	return &Handler{cfg: cfg, store: cfg.Store, logger: logger.With("component", "api"),
+		keys: keyCache{m: map[string]cachedKey{}, limiters: map[string]*rate.Limiter{}}}
+}
+
+// Route is one API route: its method and path pattern, the scope a key
+// needs for it, and its handler.
+type Route struct {
+	Method  string
+	Pattern string
+	Scope   hirehook.Scope
+	handler http.HandlerFunc
+}
+
+// RouteTable lists every API route. Routes registers exactly these, so a
+// test that walks the table walks the whole API.
+func (h *Handler) RouteTable() []Route {
+	const (
+		anyKey   = hirehook.ScopeAny
+		operator = hirehook.ScopeOperator
+		admin    = hirehook.ScopeAdmin
+		producer = hirehook.ScopeProducer
+		viewer   = hirehook.ScopeViewer
+	)
+	return []Route{
+		{"GET", "/v1/event-types", anyKey, h.handleEventTypeList},
+		{"GET", "/v1/event-types/{name}", anyKey, h.handleEventTypeGet},
+
+		{"POST", "/v1/events", producer, h.handleEventCreate},
+		{"POST", "/v1/events/batch", producer, h.handleEventBatch},
+		{"GET", "/v1/events", viewer, h.handleEventList},
+		{"GET", "/v1/events/{id}", viewer, h.handleEventGet},
+
+		{"GET", "/v1/records/{entity}/{id}", viewer, h.handleRecordGet},
+		{"GET", "/v1/records/{entity}/{id}/events", viewer, h.handleRecordEvents},
+		{"POST", "/v1/records/candidate/{id}/erase", admin, h.handleCandidateErase},
+
+		{"POST", "/v1/endpoints", admin, h.handleEndpointCreate},
+		{"GET", "/v1/endpoints", viewer, h.handleEndpointList},
+		{"GET", "/v1/endpoints/{id}", viewer, h.handleEndpointGet},
+		{"PATCH", "/v1/endpoints/{id}", admin, h.handleEndpointUpdate},
+		{"DELETE", "/v1/endpoints/{id}", admin, h.handleEndpointDelete},
+		{"GET", "/v1/endpoints/{id}/secret", admin, h.handleEndpointSecret},
+		{"POST", "/v1/endpoints/{id}/rotate-secret", admin, h.handleEndpointRotateSecret},
+		{"POST", "/v1/endpoints/{id}/recover", admin, h.handleEndpointRecover},
+
+		{"GET", "/v1/deliveries", viewer, h.handleDeliveryList},
+		{"GET", "/v1/deliveries/{id}", viewer, h.handleDeliveryGet},
+		{"POST", "/v1/deliveries/{id}/retry", admin, h.handleDeliveryRetry},
+
+		{"POST", "/v1/api-keys", admin, h.handleAPIKeyCreate},
+		{"GET", "/v1/api-keys", admin, h.handleAPIKeyList},
+		{"DELETE", "/v1/api-keys/{id}", admin, h.handleAPIKeyDelete},
+
+		{"GET", "/v1/audit-log", admin, h.handleAuditList},
+
+		{"POST", "/v1/tenants", operator, h.handleTenantCreate},
+		{"GET", "/v1/tenants", operator, h.handleTenantList},
+		{"GET", "/v1/tenants/{id}", operator, h.handleTenantGet},
+		{"PATCH", "/v1/tenants/{id}", operator, h.handleTenantUpdate},
+		{"DELETE", "/v1/tenants/{id}", operator, h.handleTenantDelete},
+	}
 }
 
 // Routes registers every API route on mux.
 func (h *Handler) Routes(mux *http.ServeMux) {
-	mux.Handle("GET /v1/event-types", h.auth(h.handleEventTypeList))
-	mux.Handle("GET /v1/event-types/{name}", h.auth(h.handleEventTypeGet))
-
-	mux.Handle("POST /v1/events", h.auth(h.handleEventCreate))
-	mux.Handle("POST /v1/events/batch", h.auth(h.handleEventBatch))
-	mux.Handle("GET /v1/events", h.auth(h.handleEventList))
-	mux.Handle("GET /v1/events/{id}", h.auth(h.handleEventGet))
-
-	mux.Handle("GET /v1/records/{entity}/{id}", h.auth(h.handleRecordGet))
-	mux.Handle("GET /v1/records/{entity}/{id}/events", h.auth(h.handleRecordEvents))
-
-	mux.Handle("POST /v1/endpoints", h.auth(h.handleEndpointCreate))
-	mux.Handle("GET /v1/endpoints", h.auth(h.handleEndpointList))
-	mux.Handle("GET /v1/endpoints/{id}", h.auth(h.handleEndpointGet))
-	mux.Handle("PATCH /v1/endpoints/{id}", h.auth(h.handleEndpointUpdate))
-	mux.Handle("DELETE /v1/endpoints/{id}", h.auth(h.handleEndpointDelete))
-	mux.Handle("GET /v1/endpoints/{id}/secret", h.auth(h.handleEndpointSecret))
-	mux.Handle("POST /v1/endpoints/{id}/rotate-secret", h.auth(h.handleEndpointRotateSecret))
-	mux.Handle("POST /v1/endpoints/{id}/recover", h.auth(h.handleEndpointRecover))
-
-	mux.Handle("GET /v1/deliveries", h.auth(h.handleDeliveryList))
-	mux.Handle("GET /v1/deliveries/{id}", h.auth(h.handleDeliveryGet))
-	mux.Handle("POST /v1/deliveries/{id}/retry", h.auth(h.handleDeliveryRetry))
-
+	for _, rt := range h.RouteTable() {
+		mux.Handle(rt.Method+" "+rt.Pattern, h.auth(rt.Scope, rt.handler))
+	}
 	mux.Handle("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, h.logger, hirehook.Errorf(hirehook.ENOTFOUND, "No route %s %s.", r.Method, r.URL.Path))
 	}))
@@ -110,67 +160,147 @@ func HashKey(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// tenantKey is the context key of the authenticated tenant.
-type tenantKey struct{}
-
-// tenantOf returns the tenant that the request's key belongs to.
-func tenantOf(r *http.Request) string {
-	t, _ := r.Context().Value(tenantKey{}).(string)
-	return t
+// principal is who a request acts as: the key, its tenant and scope.
+type principal struct {
+	keyID    string
+	keyName  string
+	tenantID string
+	scope    hirehook.Scope
 }
 
-// keyCache remembers recently seen key hashes for a few seconds, so that
-// ingest at thousands of requests a second does not read the key table for
-// each one.
+// principalKey is the context key of the request's principal.
+type principalKey struct{}
+
+func principalOf(r *http.Request) principal {
+	p, _ := r.Context().Value(principalKey{}).(principal)
+	return p
+}
+
+// tenantOf returns the tenant that the request's key belongs to.
+func tenantOf(r *http.Request) string { return principalOf(r).tenantID }
+
+// keyCache remembers recently seen keys for a few seconds, so that ingest at
+// thousands of requests a second does not read the key table for each one.
+// A revocation through this hub evicts at once; through another node it
+// takes effect within keyCacheTTL.
 type keyCache struct {
-	mu sync.Mutex
-	m  map[string]cachedKey
+	mu       sync.Mutex
+	m        map[string]cachedKey     // by key hash
+	limiters map[string]*rate.Limiter // by key id
 }
 
 type cachedKey struct {
-	tenantID string
-	until    time.Time
+	key   *hirehook.APIKey
+	until time.Time
 }
 
 const keyCacheTTL = 5 * time.Second
 
+// evict forgets cached keys that match.
+func (c *keyCache) evict(match func(*hirehook.APIKey) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h, ck := range c.m {
+		if match(ck.key) {
+			delete(c.m, h)
+		}
+	}
+}
+
+// lookup returns the key with that hash, from the cache or the store; it
+// records the key's use in the store when it refreshes the cache entry.
+func (h *Handler) lookup(ctx context.Context, hash string, now time.Time) (*hirehook.APIKey, *rate.Limiter, error) {
+	h.keys.mu.Lock()
+	ck, hit := h.keys.m[hash]
+	h.keys.mu.Unlock()
+	if !hit || now.After(ck.until) {
+		k, err := h.store.APIKeyByHash(ctx, hash)
+		if err != nil {
+			return nil, nil, err
+		}
+		// The index lookup above compares hashes in the database; compare
+		// again in constant time so no timing of ours depends on the key.
+		if subtle.ConstantTimeCompare([]byte(k.Hash), []byte(hash)) != 1 {
+			return nil, nil, hirehook.Errorf(hirehook.ENOTFOUND, "API key not found.")
+		}
+		if err := h.store.APIKeyTouch(ctx, k.ID, now.UTC().Truncate(time.Microsecond)); err != nil {
+			h.logger.Warn("record api key use", "key_id", k.ID, "error", err)
+		}
+		ck = cachedKey{key: k, until: now.Add(keyCacheTTL)}
+		h.keys.mu.Lock()
+		if len(h.keys.m) > 10000 {
+			clear(h.keys.m)
+		}
+		h.keys.m[hash] = ck
+		h.keys.mu.Unlock()
+	}
+	var lim *rate.Limiter
+	if h.cfg.RateLimit > 0 {
+		h.keys.mu.Lock()
+		lim = h.keys.limiters[ck.key.ID]
+		if lim == nil {
+			lim = rate.NewLimiter(rate.Limit(h.cfg.RateLimit), h.cfg.RateBurst)
+			h.keys.limiters[ck.key.ID] = lim
+		}
+		h.keys.mu.Unlock()
+	}
+	return ck.key, lim, nil
+}
+
 // auth wraps a handler: it requires "Authorization: Bearer <key>" with a
-// known key and puts the key's tenant in the request context.
-func (h *Handler) auth(next http.HandlerFunc) http.Handler {
+// known, unexpired key whose scope allows the route, applies the key's rate
+// limit, and puts the key's principal in the request context.
+func (h *Handler) auth(need hirehook.Scope, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// The scheme is case-insensitive (RFC 9110 §11.1): "bearer" works too.
-		scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		// The scheme is case-insensitive (RFC 9110 §11.1).
+		scheme, key, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		key = strings.TrimSpace(key)
-		if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" {
+		if !strings.EqualFold(scheme, "Bearer") || key == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hirehook"`)
 			Error(w, r, h.logger, hirehook.Errorf(hirehook.EUNAUTHORIZED, "Send an API key as \"Authorization: Bearer <key>\"."))
 			return
 		}
-		hash := HashKey(key)
 		now := time.Now()
-		h.keys.mu.Lock()
-		ck, hit := h.keys.m[hash]
-		h.keys.mu.Unlock()
-		if !hit || now.After(ck.until) {
-			k, err := h.store.APIKeyByHash(r.Context(), hash)
-			if hirehook.ErrorCode(err) == hirehook.ENOTFOUND {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="hirehook", error="invalid_token"`)
-				Error(w, r, h.logger, hirehook.Errorf(hirehook.EUNAUTHORIZED, "The API key is not valid."))
-				return
-			} else if err != nil {
-				Error(w, r, h.logger, err)
-				return
-			}
-			ck = cachedKey{tenantID: k.TenantID, until: now.Add(keyCacheTTL)}
-			h.keys.mu.Lock()
-			if len(h.keys.m) > 10000 {
-				clear(h.keys.m)
-			}
-			h.keys.m[hash] = ck
-			h.keys.mu.Unlock()
+		k, lim, err := h.lookup(r.Context(), HashKey(key), now)
+		if hirehook.ErrorCode(err) == hirehook.ENOTFOUND || (err == nil && k.Expired(now)) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="hirehook", error="invalid_token"`)
+			Error(w, r, h.logger, hirehook.Errorf(hirehook.EUNAUTHORIZED, "The API key is not valid (unknown, revoked or expired)."))
+			return
+		} else if err != nil {
+			Error(w, r, h.logger, err)
+			return
 		}
-		next(w, r.WithContext(context.WithValue(r.Context(), tenantKey{}, ck.tenantID)))
+		if lim != nil {
+			if res := lim.ReserveN(now, 1); !res.OK() || res.DelayFrom(now) > 0 {
+				delay := res.DelayFrom(now)
+				res.CancelAt(now)
+				w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(delay.Seconds())))))
+				Error(w, r, h.logger, hirehook.Errorf(hirehook.ERATELIMITED, "This API key is over its rate limit of %g requests a second; retry later.", h.cfg.RateLimit))
+				return
+			}
+		}
+		if !k.Scope.Allows(need) {
+			Error(w, r, h.logger, hirehook.Errorf(hirehook.EFORBIDDEN, "This API key's scope (%s) does not allow this; it needs %s.", k.Scope, need))
+			return
+		}
+		p := principal{keyID: k.ID, keyName: k.Name, tenantID: k.TenantID, scope: k.Scope}
+		next(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	})
+}
+
+// audit records an action of the request's key. A failure to record is
+// logged: the action itself has happened.
+func (h *Handler) audit(r *http.Request, tenantID, action, target string, details any) {
+	p := principalOf(r)
+	var raw json.RawMessage
+	if details != nil {
+		raw, _ = json.Marshal(details)
+	}
+	e := &hirehook.AuditEntry{ID: hirehook.NewID("aud"), TenantID: tenantID, At: h.cfg.NowFunc().UTC().Truncate(time.Microsecond),
+		KeyID: p.keyID, KeyName: p.keyName, Action: action, Target: target, Details: raw}
+	if err := h.store.AuditAppend(context.WithoutCancel(r.Context()), e); err != nil {
+		h.logger.Error("write audit entry", "action", action, "target", target, "error", err)
+	}
 }
 
 // statusOf maps error codes to HTTP statuses.
@@ -182,6 +312,7 @@ var statusOf = map[string]int{
 	hirehook.EUNAUTHORIZED: http.StatusUnauthorized,
 	hirehook.EFORBIDDEN:    http.StatusForbidden,
 	hirehook.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	hirehook.ERATELIMITED:  http.StatusTooManyRequests,
 	hirehook.EINTERNAL:     http.StatusInternalServerError,
 }
 

@@ -54,6 +54,7 @@ func startAPI(tb testing.TB, cfg api.Config) *testAPI {
 		ID:        hirehook.NewID("key"),
 		TenantID:  hirehook.DefaultTenantID,
 		Name:      "t",
+		Scope:     hirehook.ScopeOperator,
 		Hash:      api.HashKey(key),
 		CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
 	}); err != nil {

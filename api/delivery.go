@@ -61,5 +61,6 @@ func (h *Handler) handleDeliveryRetry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.cfg.Notify()
+	h.audit(r, tenantOf(r), "delivery.retried", d.ID, map[string]any{"event_id": d.EventID, "endpoint_id": d.EndpointID})
 	writeJSON(w, http.StatusAccepted, d)
 }

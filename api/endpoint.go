@@ -110,6 +110,17 @@ func validateURL(s string) error {
 	return nil
 }
 
+// redactURL keeps a URL's scheme, host and path for the audit log and drops
+// credentials and the query, where receivers often put tokens.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return u.String()
+}
+
 func truncate(s string, n int) string {
 	if len(s) > n {
 		return s[:n] + "…"
@@ -178,6 +189,7 @@ func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, h.logger, err)
 		return
 	}
+	h.audit(r, e.TenantID, "endpoint.created", e.ID, map[string]any{"url": redactURL(e.URL), "event_types": e.EventTypes, "disabled": e.Disabled})
 	w.Header().Set("Location", "/v1/endpoints/"+e.ID)
 	writeJSON(w, http.StatusCreated, EndpointWithSecret{Endpoint: e, Secret: e.Secrets[0].Value})
 }
@@ -224,6 +236,23 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 	if in.Disabled != nil && !*in.Disabled {
 		h.cfg.Notify() // its waiting deliveries may be claimed again
 	}
+	changed := map[string]any{}
+	if in.URL != nil {
+		changed["url"] = redactURL(*in.URL)
+	}
+	if in.EventTypes != nil {
+		changed["event_types"] = *in.EventTypes
+	}
+	if in.Disabled != nil {
+		changed["disabled"] = *in.Disabled
+	}
+	if in.Headers != nil {
+		changed["headers"] = "changed"
+	}
+	if in.Description != nil {
+		changed["description"] = "changed"
+	}
+	h.audit(r, e.TenantID, "endpoint.updated", e.ID, changed)
 	writeJSON(w, http.StatusOK, e)
 }
 
@@ -232,6 +261,7 @@ func (h *Handler) handleEndpointDelete(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, h.logger, err)
 		return
 	}
+	h.audit(r, tenantOf(r), "endpoint.deleted", r.PathValue("id"), nil)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -278,6 +308,7 @@ func (h *Handler) handleEndpointRotateSecret(w http.ResponseWriter, r *http.Requ
 		Error(w, r, h.logger, err)
 		return
 	}
+	h.audit(r, e.TenantID, "endpoint.secret_rotated", e.ID, map[string]any{"previous_expires_at": until})
 	writeJSON(w, http.StatusOK, EndpointWithSecret{Endpoint: e, Secret: secrets[0].Value})
 }
 
@@ -328,5 +359,6 @@ func (h *Handler) handleEndpointRecover(w http.ResponseWriter, r *http.Request) 
 	if n > 0 {
 		h.cfg.Notify()
 	}
+	h.audit(r, tenantOf(r), "endpoint.recovered", r.PathValue("id"), map[string]any{"since": since, "until": in.Until, "recovered": n})
 	writeJSON(w, http.StatusAccepted, RecoverAccepted{Recovered: n})
 }

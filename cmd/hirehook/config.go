@@ -20,13 +20,17 @@ type Config struct {
 	Addr                     string
 	DB                       string
 	AdminKey                 string
+	EncryptionKey            string
+	PreviousEncryptionKeys   []string
 	AllowPrivateDestinations bool
 	MaxBodyBytes             int64
 	DeliveryTimeout          time.Duration
 	DeliveryLease            time.Duration
 	EndpointConcurrency      int
+	APIRateLimit             float64
 	RetrySchedule            []time.Duration
 	ShutdownTimeout          time.Duration
+	RetentionInterval        time.Duration
 	LogLevel                 string
 	LogFormat                string
 }
@@ -41,8 +45,10 @@ func DefaultConfig() Config {
 		DeliveryTimeout:     15 * time.Second,
 		DeliveryLease:       2 * time.Minute,
 		EndpointConcurrency: 16,
+		APIRateLimit:        1000,
 		RetrySchedule:       []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour},
 		ShutdownTimeout:     30 * time.Second,
+		RetentionInterval:   time.Hour,
 		LogLevel:            "info",
 		LogFormat:           "text",
 	}
@@ -66,7 +72,7 @@ func envName(flagName string) string {
 }
 
 // secretFlags are masked in errors and in `hirehook config`.
-var secretFlags = map[string]bool{"admin-key": true}
+var secretFlags = map[string]bool{"admin-key": true, "encryption-key": true, "previous-encryption-keys": true}
 
 // durations is a flag.Value for a comma-separated list of durations.
 type durations struct{ d *[]time.Duration }
@@ -102,13 +108,17 @@ func (c *Config) flagSet(name string, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address the API listens on")
 	fs.StringVar(&c.DB, "db", c.DB, "database: sqlite:PATH")
 	fs.StringVar(&c.AdminKey, "admin-key", c.AdminKey, "bootstrap API key (if unset on first start, one is generated and printed once)")
+	fs.StringVar(&c.EncryptionKey, "encryption-key", c.EncryptionKey, "base64 of 32 bytes that encrypts endpoint secrets at rest (if unset, a key file next to the database, generated on first start)")
+	fs.Var(stringList{&c.PreviousEncryptionKeys}, "previous-encryption-keys", "older encryption keys, comma-separated, that still decrypt during a rotation")
 	fs.BoolVar(&c.AllowPrivateDestinations, "allow-private-destinations", c.AllowPrivateDestinations, "allow deliveries to private, loopback and link-local addresses (development)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body in bytes (a batch may be 10 times larger)")
 	fs.DurationVar(&c.DeliveryTimeout, "delivery-timeout", c.DeliveryTimeout, "timeout of one delivery attempt")
 	fs.DurationVar(&c.DeliveryLease, "delivery-lease", c.DeliveryLease, "how long a node holds a delivery before another may take it")
 	fs.IntVar(&c.EndpointConcurrency, "endpoint-concurrency", c.EndpointConcurrency, "most attempts in flight to one endpoint")
+	fs.Float64Var(&c.APIRateLimit, "api-rate-limit", c.APIRateLimit, "most API requests a second per key, with bursts of twice that (0: no limit)")
 	fs.Var(durations{&c.RetrySchedule}, "retry-schedule", "waits between attempts, comma-separated")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long shutdown waits for requests and deliveries in flight")
+	fs.DurationVar(&c.RetentionInterval, "retention-interval", c.RetentionInterval, "how often expired event payloads and response bodies are purged (each tenant keeps its retention_days)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
 	return fs
@@ -164,6 +174,9 @@ func (c *Config) Validate() error {
 	if c.AdminKey != "" && len(c.AdminKey) < 16 {
 		return &ConfigError{Field: "admin-key", Value: mask(c.AdminKey), Err: errors.New("must be at least 16 characters")}
 	}
+	if err := c.validateEncryption(); err != nil {
+		return err
+	}
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
 		return &ConfigError{Field: "max-body-bytes", Value: strconv.FormatInt(c.MaxBodyBytes, 10), Err: errors.New("must be from 1024 to 67108864")}
 	}
@@ -176,8 +189,14 @@ func (c *Config) Validate() error {
 	if c.EndpointConcurrency < 1 || c.EndpointConcurrency > 1024 {
 		return &ConfigError{Field: "endpoint-concurrency", Value: strconv.Itoa(c.EndpointConcurrency), Err: errors.New("must be from 1 to 1024")}
 	}
+	if c.APIRateLimit < 0 {
+		return &ConfigError{Field: "api-rate-limit", Value: strconv.FormatFloat(c.APIRateLimit, 'g', -1, 64), Err: errors.New("must be 0 (no limit) or more")}
+	}
 	if len(c.RetrySchedule) == 0 || len(c.RetrySchedule) > 50 {
 		return &ConfigError{Field: "retry-schedule", Value: durations{&c.RetrySchedule}.String(), Err: errors.New("must list 1 to 50 waits")}
+	}
+	if c.RetentionInterval <= 0 {
+		return &ConfigError{Field: "retention-interval", Value: c.RetentionInterval.String(), Err: errors.New("must be positive")}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -14,6 +14,7 @@ import (
 	"github.com/hirehook/hirehook/catalog"
 	"github.com/hirehook/hirehook/delivery"
 	"github.com/hirehook/hirehook/ingest"
+	"github.com/hirehook/hirehook/retention"
 	"github.com/hirehook/hirehook/server"
 	"github.com/hirehook/hirehook/store/sqlite"
 )
@@ -29,6 +30,7 @@ type Hub struct {
 	Store      hirehook.Store
 	Dispatcher *delivery.Dispatcher
 	Ingester   *ingest.Ingester
+	Purger     *retention.Purger
 	Server     *server.Server
 
 	// GeneratedKey is the admin key generated at first start, if any.
@@ -50,9 +52,13 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return &ConfigError{Field: "db", Value: h.Config.DB, Err: err}
 	}
-	st, err := sqlite.Open(ctx, path)
+	ring, err := loadKeyring(h.Config, path, h.Logger)
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return err
+	}
+	st, err := sqlite.OpenWithOptions(ctx, path, sqlite.Options{Keyring: ring})
+	if err != nil {
+		return fmt.Errorf("open store: %w", keyHint(err, h.Config, path))
 	}
 	h.Store = st
 	defer func() {
@@ -60,6 +66,10 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 			h.Close(context.WithoutCancel(ctx))
 		}
 	}()
+	// The wrong key stops the hub here rather than failing every delivery.
+	if err := st.CheckEncryption(ctx); err != nil {
+		return fmt.Errorf("open store: %w", keyHint(err, h.Config, path))
+	}
 	if err := h.bootstrapKey(ctx); err != nil {
 		return err
 	}
@@ -87,6 +97,10 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	if err := h.Dispatcher.Start(ctx); err != nil {
 		return err
 	}
+	h.Purger = &retention.Purger{Store: st, Interval: h.Config.RetentionInterval, Logger: h.Logger}
+	if err := h.Purger.Start(ctx); err != nil {
+		return err
+	}
 	if err := h.Ingester.Start(ctx); err != nil {
 		return err
 	}
@@ -99,6 +113,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 			Catalog:      cat,
 			Notify:       h.Dispatcher.Notify,
 			MaxBodyBytes: h.Config.MaxBodyBytes,
+			RateLimit:    h.Config.APIRateLimit,
 			Logger:       h.Logger,
 		}),
 		Logger: h.Logger,
@@ -121,8 +136,8 @@ func (h *Hub) bootstrapKey(ctx context.Context) error {
 			return err
 		}
 		return h.Store.APIKeyCreate(ctx, &hirehook.APIKey{
-			ID: hirehook.NewID("key"), TenantID: hirehook.DefaultTenantID, Name: "admin (--admin-key)",
-			Hash: api.HashKey(h.Config.AdminKey), CreatedAt: now,
+			ID: hirehook.NewID("key"), TenantID: hirehook.DefaultTenantID, Name: "operator (--admin-key)",
+			Scope: hirehook.ScopeOperator, Hash: api.HashKey(h.Config.AdminKey), CreatedAt: now,
 		})
 	}
 	n, err := h.Store.APIKeyCount(ctx)
@@ -133,8 +148,8 @@ func (h *Hub) bootstrapKey(ctx context.Context) error {
 	_, _ = rand.Read(b[:])
 	key := "hh_" + base64.RawURLEncoding.EncodeToString(b[:])
 	if err := h.Store.APIKeyCreate(ctx, &hirehook.APIKey{
-		ID: hirehook.NewID("key"), TenantID: hirehook.DefaultTenantID, Name: "admin (generated)",
-		Hash: api.HashKey(key), CreatedAt: now,
+		ID: hirehook.NewID("key"), TenantID: hirehook.DefaultTenantID, Name: "operator (generated)",
+		Scope: hirehook.ScopeOperator, Hash: api.HashKey(key), CreatedAt: now,
 	}); err != nil {
 		return err
 	}
@@ -155,6 +170,11 @@ func (h *Hub) Close(ctx context.Context) error {
 	var errs []error
 	if h.Server != nil {
 		errs = append(errs, h.Server.Close(ctx))
+	}
+	// The purger stops at once (between or inside a batch); stopping it
+	// before the dispatcher keeps it clear of the dispatcher's deadline.
+	if h.Purger != nil {
+		errs = append(errs, h.Purger.Stop(ctx))
 	}
 	if h.Ingester != nil {
 		errs = append(errs, h.Ingester.Stop(ctx))

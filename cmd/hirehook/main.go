@@ -4,6 +4,7 @@
 //	hirehook listen    a local webhook receiver that prints and verifies what arrives
 //	hirehook bench     measure ingest and delivery throughput and latency
 //	hirehook config    print the effective configuration, secrets masked
+//	hirehook rotate-encryption-key  re-encrypt endpoint secrets with a new key
 //	hirehook version   print the version
 package main
 
@@ -46,6 +47,8 @@ Usage:
   hirehook listen [flags]    run a local receiver that prints and verifies webhooks
   hirehook bench [flags]     measure ingest and delivery speed on this machine
   hirehook config [flags]    print the effective configuration, secrets masked
+  hirehook rotate-encryption-key [flags]
+                             re-encrypt endpoint secrets with a new key (stop the hub first)
   hirehook version           print the version
 `
 
@@ -63,6 +66,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runListen(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
+	case "rotate-encryption-key":
+		err = runRotate(ctx, args[1:], getenv, stdout, stderr)
 	case "config":
 		cfg := DefaultConfig()
 		if err = cfg.Load("hirehook config", args[1:], getenv, stderr); err == nil {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/store/sqlite"
 )
 
 const testKey = "hh_test_admin_key_0123456789"
@@ -475,18 +476,31 @@ func TestShutdownLeavesNothingLeased(t *testing.T) {
 	}
 	close(slow)
 
-	// Reopen the same database: every delivery is due again, none is stuck
-	// in "delivering", and all five arrive.
+	// Look at the database as the hub left it: no delivery is still leased
+	// (stuck in "delivering" until its lease would run out).
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "hirehook.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	left, err := st.DeliveryList(context.Background(), hirehook.DeliveryFilter{TenantID: hirehook.DefaultTenantID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if len(left) != 5 {
+		t.Fatalf("%d deliveries, want 5", len(left))
+	}
+	for _, d := range left {
+		if d.State == hirehook.DeliveryDelivering {
+			t.Fatalf("delivery %s left leased after shutdown", d.ID)
+		}
+	}
+
+	// Reopen: all five arrive.
 	rc2 := newReceiver(t, nil)
 	hub2 := startHub(t, func(c *Config) { c.DB = "sqlite:" + filepath.Join(dir, "hirehook.db") })
 	var list struct {
 		Data []deliveryView `json:"data"`
-	}
-	call(t, hub2.URL(), "GET", "/v1/deliveries", nil, &list)
-	for _, d := range list.Data {
-		if d.State == hirehook.DeliveryDelivering {
-			t.Fatalf("delivery %s left leased after shutdown", d.ID)
-		}
 	}
 	// Point the endpoint at the new receiver; the dispatcher's cache is fresh.
 	var eps struct {

@@ -19,8 +19,8 @@ const (
 		last_attempt_at = ?, last_status = ?, last_error = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
 		WHERE id = ? AND state = 'delivering' AND lease_owner = ? RETURNING attempts, endpoint_id, tenant_id`
 	qInsertAttempt = `INSERT INTO attempts
-		(delivery_id, number, id, started_at, duration_us, status_code, response_body, error_class, error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		(delivery_id, number, id, started_at, duration_us, status_code, response_body, error_class, error, tenant_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qReleaseDelivery = `UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
 		next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
 		WHERE id = ? AND state = 'delivering' AND lease_owner = ?`
@@ -218,7 +218,7 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 			id = hirehook.NewID("att")
 		}
 		if _, err := insertAttempt.ExecContext(ctx, r.DeliveryID, number, id, toMicros(a.StartedAt), a.Duration.Microseconds(),
-			a.StatusCode, a.ResponseBody, string(a.ErrorClass), a.Error); err != nil {
+			a.StatusCode, a.ResponseBody, string(a.ErrorClass), a.Error, tenantID); err != nil {
 			return 0, fmt.Errorf("insert attempt %d of delivery %s: %w", number, r.DeliveryID, err)
 		}
 		if r.DisableEndpoint != "" {
@@ -268,6 +268,9 @@ func (s *Store) DeliveryRetry(ctx context.Context, tenantID, id string, now time
 	} else if err != nil {
 		return nil, fmt.Errorf("select delivery %s: %w", id, err)
 	}
+	if err := checkResendable(ctx, tx, d); err != nil {
+		return nil, err
+	}
 	switch d.State {
 	case hirehook.DeliveryCancelled:
 		return nil, hirehook.Errorf(hirehook.EINVALID, "Delivery %q was cancelled (its endpoint was deleted) and cannot be retried.", id)
@@ -299,7 +302,9 @@ func (s *Store) DeliveryRecover(ctx context.Context, p hirehook.DeliveryRecoverP
 	now := toMicros(p.Now)
 	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ?
 		WHERE tenant_id = ? AND endpoint_id = ? AND state = 'failed'
-		AND created_at >= ? AND created_at < ?`, now, now, p.TenantID, p.EndpointID, toMicros(p.Since), until)
+		AND created_at >= ? AND created_at < ?
+		AND NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = deliveries.tenant_id AND e.id = deliveries.event_id
+			AND (e.purged_at IS NOT NULL OR e.erased_at IS NOT NULL))`, now, now, p.TenantID, p.EndpointID, toMicros(p.Since), until)
 	if err != nil {
 		return 0, fmt.Errorf("recover deliveries of endpoint %s: %w", p.EndpointID, err)
 	}

@@ -11,49 +11,11 @@ import (
 	"github.com/hirehook/hirehook"
 )
 
-// APIKeyCreate implements hirehook.Store.
-func (s *Store) APIKeyCreate(ctx context.Context, k *hirehook.APIKey) error {
-	_, err := s.writer.ExecContext(ctx, `INSERT INTO api_keys (id, tenant_id, name, hash, created_at) VALUES (?, ?, ?, ?, ?)`,
-		k.ID, k.TenantID, k.Name, k.Hash, toMicros(k.CreatedAt))
-	if isUniqueViolation(err) {
-		return hirehook.Errorf(hirehook.ECONFLICT, "The API key exists already.")
-	} else if err != nil {
-		return fmt.Errorf("insert api key %s: %w", k.ID, err)
-	}
-	return nil
-}
-
-// APIKeyByHash implements hirehook.Store.
-func (s *Store) APIKeyByHash(ctx context.Context, hash string) (*hirehook.APIKey, error) {
-	var k hirehook.APIKey
-	var created int64
-	var used sql.NullInt64
-	err := s.reader.QueryRowContext(ctx, `SELECT id, tenant_id, name, hash, created_at, last_used_at FROM api_keys WHERE hash = ?`, hash).
-		Scan(&k.ID, &k.TenantID, &k.Name, &k.Hash, &created, &used)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, hirehook.Errorf(hirehook.ENOTFOUND, "API key not found.")
-	} else if err != nil {
-		return nil, fmt.Errorf("select api key: %w", err)
-	}
-	k.CreatedAt = fromMicros(created)
-	k.LastUsedAt = ptrMicros(used)
-	return &k, nil
-}
-
-// APIKeyCount implements hirehook.Store.
-func (s *Store) APIKeyCount(ctx context.Context) (int, error) {
-	var n int
-	if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM api_keys`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count api keys: %w", err)
-	}
-	return n, nil
-}
-
 const endpointColumns = `id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at`
 
 // EndpointCreate implements hirehook.Store.
 func (s *Store) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error {
-	types, headers, secrets, err := marshalEndpoint(e)
+	types, headers, secrets, err := s.marshalEndpoint(e)
 	if err != nil {
 		return err
 	}
@@ -67,7 +29,9 @@ func (s *Store) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error 
 	return nil
 }
 
-func marshalEndpoint(e *hirehook.Endpoint) (types, headers, secrets []byte, err error) {
+// marshalEndpoint encodes the JSON columns of e; secrets is sealed when the
+// store has a keyring (see sealSecrets).
+func (s *Store) marshalEndpoint(e *hirehook.Endpoint) (types, headers, secrets []byte, err error) {
 	if e.EventTypes == nil {
 		e.EventTypes = []string{}
 	}
@@ -80,13 +44,16 @@ func marshalEndpoint(e *hirehook.Endpoint) (types, headers, secrets []byte, err 
 	if headers, err = json.Marshal(e.Headers); err != nil {
 		return
 	}
-	secrets, err = json.Marshal(e.Secrets)
+	if secrets, err = json.Marshal(e.Secrets); err != nil {
+		return
+	}
+	secrets, err = s.sealSecrets(e.TenantID, e.ID, secrets)
 	return
 }
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanEndpoint(row scanner) (*hirehook.Endpoint, error) {
+func (s *Store) scanEndpoint(row scanner) (*hirehook.Endpoint, error) {
 	var e hirehook.Endpoint
 	var types, headers, secrets []byte
 	var created, updated int64
@@ -98,6 +65,10 @@ func scanEndpoint(row scanner) (*hirehook.Endpoint, error) {
 	}
 	if err := json.Unmarshal(headers, &e.Headers); err != nil {
 		return nil, fmt.Errorf("decode endpoint %s headers: %w", e.ID, err)
+	}
+	secrets, err := s.openSecrets(e.TenantID, e.ID, secrets)
+	if err != nil {
+		return nil, err
 	}
 	if err := json.Unmarshal(secrets, &e.Secrets); err != nil {
 		return nil, fmt.Errorf("decode endpoint %s secrets: %w", e.ID, err)
@@ -116,7 +87,7 @@ type querier interface {
 }
 
 func (s *Store) endpointGet(ctx context.Context, q querier, tenantID, id string) (*hirehook.Endpoint, error) {
-	e, err := scanEndpoint(q.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	e, err := s.scanEndpoint(q.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = ? AND id = ?`, tenantID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hirehook.Errorf(hirehook.ENOTFOUND, "Endpoint %q not found.", id)
 	} else if err != nil {
@@ -142,7 +113,7 @@ func (s *Store) EndpointList(ctx context.Context, f hirehook.EndpointFilter) ([]
 	defer rows.Close()
 	out := []*hirehook.Endpoint{}
 	for rows.Next() {
-		e, err := scanEndpoint(rows)
+		e, err := s.scanEndpoint(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -184,14 +155,14 @@ func (s *Store) EndpointUpdate(ctx context.Context, tenantID, id string, u hireh
 		e.DisabledReason = *u.DisabledReason
 	}
 	e.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
-	if err := updateEndpoint(ctx, tx, e); err != nil {
+	if err := s.updateEndpoint(ctx, tx, e); err != nil {
 		return nil, err
 	}
 	return e, tx.Commit()
 }
 
-func updateEndpoint(ctx context.Context, tx *sql.Tx, e *hirehook.Endpoint) error {
-	types, headers, secrets, err := marshalEndpoint(e)
+func (s *Store) updateEndpoint(ctx context.Context, tx *sql.Tx, e *hirehook.Endpoint) error {
+	types, headers, secrets, err := s.marshalEndpoint(e)
 	if err != nil {
 		return err
 	}
@@ -216,7 +187,7 @@ func (s *Store) EndpointSetSecrets(ctx context.Context, tenantID, id string, sec
 	}
 	e.Secrets = secrets
 	e.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
-	if err := updateEndpoint(ctx, tx, e); err != nil {
+	if err := s.updateEndpoint(ctx, tx, e); err != nil {
 		return nil, err
 	}
 	return e, tx.Commit()

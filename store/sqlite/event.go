@@ -216,7 +216,7 @@ func scanEvent(row scanner) (*hirehook.Event, error) {
 	if err := json.Unmarshal(e.Payload, &body); err != nil {
 		return nil, fmt.Errorf("decode payload of event %s: %w", e.ID, err)
 	}
-	e.Data, e.Changes = body.Data, body.Changes
+	e.Data, e.Changes, e.Purged = body.Data, body.Changes, body.Purged
 	return &e, nil
 }
 

@@ -22,6 +22,8 @@ type NewStoreFunc func(tb testing.TB) hirehook.Store
 // Run runs the whole suite against stores made by newStore.
 func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("APIKey", func(t *testing.T) { t.Parallel(); testAPIKey(t, newStore) })
+	t.Run("Tenant", func(t *testing.T) { t.Parallel(); testTenant(t, newStore) })
+	t.Run("Audit", func(t *testing.T) { t.Parallel(); testAudit(t, newStore) })
 	t.Run("Endpoint", func(t *testing.T) { t.Parallel(); testEndpoint(t, newStore) })
 	t.Run("EndpointTenantIsolation", func(t *testing.T) { t.Parallel(); testEndpointTenantIsolation(t, newStore) })
 	t.Run("EventIngest", func(t *testing.T) { t.Parallel(); testEventIngest(t, newStore) })
@@ -35,6 +37,8 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("DeliveryComplete", func(t *testing.T) { t.Parallel(); testDeliveryComplete(t, newStore) })
 	t.Run("DeliveryRetryRecoverRelease", func(t *testing.T) { t.Parallel(); testDeliveryRetryRecoverRelease(t, newStore) })
 	t.Run("EndpointDeleteCancels", func(t *testing.T) { t.Parallel(); testEndpointDeleteCancels(t, newStore) })
+	t.Run("RetentionPurge", func(t *testing.T) { t.Parallel(); testRetentionPurge(t, newStore) })
+	t.Run("CandidateErase", func(t *testing.T) { t.Parallel(); testCandidateErase(t, newStore) })
 }
 
 const tenant = hirehook.DefaultTenantID
@@ -113,7 +117,8 @@ func testAPIKey(t *testing.T, newStore NewStoreFunc) {
 	if n != 0 {
 		t.Fatalf("count = %d, want 0", n)
 	}
-	k := &hirehook.APIKey{ID: hirehook.NewID("key"), TenantID: tenant, Name: "bootstrap", Hash: "abc123", CreatedAt: t0}
+	exp := t0.Add(time.Hour)
+	k := &hirehook.APIKey{ID: hirehook.NewID("key"), TenantID: tenant, Name: "bootstrap", Scope: hirehook.ScopeOperator, Hash: "abc123", CreatedAt: t0, ExpiresAt: &exp}
 	must(t, s.APIKeyCreate(ctx, k))
 	wantCode(t, s.APIKeyCreate(ctx, &hirehook.APIKey{ID: hirehook.NewID("key"), TenantID: tenant, Name: "again", Hash: "abc123", CreatedAt: t0}), hirehook.ECONFLICT)
 	got, err := s.APIKeyByHash(ctx, "abc123")
@@ -125,6 +130,97 @@ func testAPIKey(t *testing.T, newStore NewStoreFunc) {
 	wantCode(t, err, hirehook.ENOTFOUND)
 	if n, _ := s.APIKeyCount(ctx); n != 1 {
 		t.Fatalf("count = %d, want 1", n)
+	}
+	wantCode(t, s.APIKeyCreate(ctx, &hirehook.APIKey{ID: hirehook.NewID("key"), TenantID: "no_such_tenant", Name: "x", Scope: hirehook.ScopeAdmin, Hash: "h2", CreatedAt: t0}), hirehook.ENOTFOUND)
+
+	used := t0.Add(time.Minute)
+	must(t, s.APIKeyTouch(ctx, k.ID, used))
+	keys, err := s.APIKeyList(ctx, tenant)
+	must(t, err)
+	if len(keys) != 1 || keys[0].LastUsedAt == nil || !keys[0].LastUsedAt.Equal(used) || keys[0].Scope != hirehook.ScopeOperator {
+		t.Fatalf("APIKeyList = %+v", keys)
+	}
+	if keys, _ := s.APIKeyList(ctx, "tenant_b"); len(keys) != 0 {
+		t.Fatal("another tenant lists the key")
+	}
+	wantCode(t, s.APIKeyDelete(ctx, "tenant_b", k.ID), hirehook.ENOTFOUND)
+	must(t, s.APIKeyDelete(ctx, tenant, k.ID))
+	_, err = s.APIKeyByHash(ctx, "abc123")
+	wantCode(t, err, hirehook.ENOTFOUND)
+}
+
+func testTenant(t *testing.T, newStore NewStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t)
+	def, err := s.TenantGet(ctx, hirehook.DefaultTenantID)
+	must(t, err)
+	if def.RetentionDays != hirehook.DefaultRetentionDays {
+		t.Fatalf("default tenant = %+v", def)
+	}
+	acme := &hirehook.Tenant{ID: "acme", Name: "Acme Staffing", RetentionDays: 7, CreatedAt: t0, UpdatedAt: t0}
+	must(t, s.TenantCreate(ctx, acme))
+	wantCode(t, s.TenantCreate(ctx, acme), hirehook.ECONFLICT)
+	got, err := s.TenantGet(ctx, "acme")
+	must(t, err)
+	if diff := cmp.Diff(acme, got); diff != "" {
+		t.Fatalf("TenantGet mismatch (-want +got):\n%s", diff)
+	}
+	days := 90
+	upd, err := s.TenantUpdate(ctx, "acme", hirehook.TenantUpdate{RetentionDays: &days})
+	must(t, err)
+	if upd.RetentionDays != 90 || upd.Name != "Acme Staffing" {
+		t.Fatalf("TenantUpdate = %+v", upd)
+	}
+	list, err := s.TenantList(ctx, hirehook.TenantFilter{})
+	must(t, err)
+	if len(list) != 2 || list[0].ID != hirehook.DefaultTenantID || list[1].ID != "acme" {
+		t.Fatalf("TenantList = %d tenants", len(list))
+	}
+
+	// Deleting a tenant removes everything it owns, and nothing of others.
+	newEndpoint(t, s, "acme", "*")
+	other := newEndpoint(t, s, tenant, "*")
+	must(t, s.APIKeyCreate(ctx, &hirehook.APIKey{ID: "key_acme", TenantID: "acme", Name: "k", Scope: hirehook.ScopeAdmin, Hash: "acmehash", CreatedAt: t0}))
+	ingest(t, s, newEvent("acme", "candidate.created", "c1", `{"id":"c1"}`), newEvent(tenant, "candidate.created", "c1", `{"id":"c1"}`))
+	must(t, s.TenantDelete(ctx, "acme"))
+	_, err = s.TenantGet(ctx, "acme")
+	wantCode(t, err, hirehook.ENOTFOUND)
+	_, err = s.APIKeyByHash(ctx, "acmehash")
+	wantCode(t, err, hirehook.ENOTFOUND)
+	_, err = s.RecordGet(ctx, "acme", "candidate", "c1")
+	wantCode(t, err, hirehook.ENOTFOUND)
+	if evs, _ := s.EventList(ctx, hirehook.EventFilter{TenantID: "acme"}); len(evs) != 0 {
+		t.Fatalf("%d events of a deleted tenant remain", len(evs))
+	}
+	if ds, _ := s.DeliveryList(ctx, hirehook.DeliveryFilter{TenantID: "acme"}); len(ds) != 0 {
+		t.Fatalf("%d deliveries of a deleted tenant remain", len(ds))
+	}
+	if _, err := s.EndpointGet(ctx, tenant, other.ID); err != nil {
+		t.Fatalf("another tenant's endpoint went too: %v", err)
+	}
+	if _, err := s.RecordGet(ctx, tenant, "candidate", "c1"); err != nil {
+		t.Fatalf("another tenant's record went too: %v", err)
+	}
+	wantCode(t, s.TenantDelete(ctx, "acme"), hirehook.ENOTFOUND)
+}
+
+func testAudit(t *testing.T, newStore NewStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t)
+	for i := range 3 {
+		must(t, s.AuditAppend(ctx, &hirehook.AuditEntry{ID: fmt.Sprintf("aud_%d", i), TenantID: tenant, At: t0.Add(time.Duration(i) * time.Second),
+			KeyID: "key_1", KeyName: "ops", Action: "endpoint.created", Target: fmt.Sprintf("ep_%d", i), Details: json.RawMessage(`{"url":"https://x"}`)}))
+	}
+	must(t, s.AuditAppend(ctx, &hirehook.AuditEntry{ID: "aud_b", TenantID: "tenant_b", At: t0, KeyID: "k", KeyName: "k", Action: "endpoint.deleted", Target: "ep"}))
+	list, err := s.AuditList(ctx, hirehook.AuditFilter{TenantID: tenant, Limit: 2})
+	must(t, err)
+	if len(list) != 2 || list[0].ID != "aud_2" || list[1].ID != "aud_1" || !list[0].At.Equal(t0.Add(2*time.Second)) || !jsonEqual(t, list[0].Details, json.RawMessage(`{"url":"https://x"}`)) {
+		t.Fatalf("AuditList page 1 = %+v", list)
+	}
+	list, err = s.AuditList(ctx, hirehook.AuditFilter{TenantID: tenant, After: "aud_1"})
+	must(t, err)
+	if len(list) != 1 || list[0].ID != "aud_0" {
+		t.Fatalf("AuditList page 2 = %d entries", len(list))
 	}
 }
 

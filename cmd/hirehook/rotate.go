@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/hirehook/hirehook/seal"
+	"github.com/hirehook/hirehook/store/sqlite"
+)
+
+// runRotate is `hirehook rotate-encryption-key`: it re-encrypts the secrets
+// of every endpoint with a new primary key, in one transaction, so that the
+// old key can be retired. It reads the configuration as serve does.
+//
+// With --encryption-key, that key is the new one, and the old ones come
+// from --previous-encryption-keys (and the key file, if one exists). Without
+// it, a new key is generated and replaces the key file, in three steps so
+// that a crash at any point leaves a key file that opens the database:
+//  1. the file gets [new, old...] (the hub can read either);
+//  2. the database is re-encrypted with new;
+//  3. the file gets [new].
+//
+// Stop the hub first: one still running with the old key cannot read what
+// the rotation wrote, and would encrypt new secrets with the old key.
+func runRotate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg := DefaultConfig()
+	if err := cfg.Load("hirehook rotate-encryption-key", args, getenv, stderr); err != nil {
+		return err
+	}
+	path, err := cfg.SQLitePath()
+	if err != nil {
+		return &ConfigError{Field: "db", Value: cfg.DB, Err: err}
+	}
+	if _, err := os.Stat(path); err != nil {
+		return &ConfigError{Field: "db", Value: cfg.DB, Err: fmt.Errorf("no database to re-encrypt: %w", err)}
+	}
+	logger := newLogger(cfg, stderr)
+	keyFile := keyFilePath(path)
+	fileKeys, err := readKeyFile(keyFile, logger)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	old := append(append([]string(nil), cfg.PreviousEncryptionKeys...), fileKeys...)
+
+	if cfg.EncryptionKey != "" {
+		ring, err := seal.ParseKeyring(cfg.EncryptionKey, old...)
+		if err != nil {
+			return err
+		}
+		st, err := openForRotation(ctx, cfg, path, ring)
+		if err != nil {
+			return err
+		}
+		n, err := rotateAndClose(ctx, st)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Re-encrypted the signing secrets of %d endpoint(s) with key %s (--encryption-key).\n"+
+			"Start the hub with that key; this database no longer needs the previous ones.\n", n, ring.Primary().ID())
+		if fileKeys != nil {
+			fmt.Fprintf(stdout, "The key file %s is no longer used: --encryption-key takes its place.\n", keyFile)
+		}
+		return nil
+	}
+
+	newKey := seal.NewKey()
+	ring, err := seal.ParseKeyring(newKey, old...)
+	if err != nil {
+		return err
+	}
+	// Opening first checks that the ring has every key the stored secrets
+	// need, before the key file is touched.
+	st, err := openForRotation(ctx, cfg, path, ring)
+	if err != nil {
+		return err
+	}
+	if err := replaceKeyFile(keyFile, append([]string{newKey}, fileKeys...)); err != nil {
+		st.Close()
+		return err
+	}
+	n, err := rotateAndClose(ctx, st)
+	if err != nil {
+		return err
+	}
+	if err := replaceKeyFile(keyFile, []string{newKey}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Re-encrypted the signing secrets of %d endpoint(s) with the new key %s.\n"+
+		"The key is in %s (mode 0600); the hub loads it at its next start. Back it up apart from the database.\n",
+		n, ring.Primary().ID(), keyFile)
+	return nil
+}
+
+func openForRotation(ctx context.Context, cfg Config, path string, ring *seal.Keyring) (*sqlite.Store, error) {
+	st, err := sqlite.OpenWithOptions(ctx, path, sqlite.Options{Keyring: ring})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if err := st.CheckEncryption(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("open store: %w", keyHint(err, cfg, path))
+	}
+	return st, nil
+}
+
+func rotateAndClose(ctx context.Context, st *sqlite.Store) (int, error) {
+	n, err := st.RotateEncryption(ctx)
+	if cerr := st.Close(); err == nil && cerr != nil {
+		return n, fmt.Errorf("close store: %w", cerr)
+	}
+	return n, err
+}
