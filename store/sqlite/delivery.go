@@ -73,12 +73,9 @@ func (s *Store) DeliveryList(ctx context.Context, f hirehook.DeliveryFilter) ([]
 	where := []string{"tenant_id = ?"}
 	args := []any{f.TenantID}
 	if f.After != "" {
-		var seq int64
-		err := s.reader.QueryRowContext(ctx, `SELECT seq FROM deliveries WHERE tenant_id = ? AND id = ?`, f.TenantID, f.After).Scan(&seq)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, hirehook.FieldError("after", "No delivery %q to list after.", f.After)
-		} else if err != nil {
-			return nil, fmt.Errorf("select delivery cursor: %w", err)
+		seq, err := s.cursorSeq(ctx, "deliveries", "delivery", f.TenantID, f.After)
+		if err != nil {
+			return nil, err
 		}
 		where, args = append(where, "seq < ?"), append(args, seq)
 	}

@@ -98,13 +98,9 @@ func (s *Store) endpointGet(ctx context.Context, q querier, tenantID, id string)
 
 // EndpointList implements hirehook.Store.
 func (s *Store) EndpointList(ctx context.Context, f hirehook.EndpointFilter) ([]*hirehook.Endpoint, error) {
-	after := int64(0)
-	if f.After != "" {
-		if err := s.reader.QueryRowContext(ctx, `SELECT seq FROM endpoints WHERE tenant_id = ? AND id = ?`, f.TenantID, f.After).Scan(&after); errors.Is(err, sql.ErrNoRows) {
-			return nil, hirehook.FieldError("after", "No endpoint %q to list after.", f.After)
-		} else if err != nil {
-			return nil, fmt.Errorf("select endpoint cursor: %w", err)
-		}
+	after, err := s.cursorSeq(ctx, "endpoints", "endpoint", f.TenantID, f.After)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := s.reader.QueryContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?`, f.TenantID, after, limit(f.Limit))
 	if err != nil {

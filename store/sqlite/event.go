@@ -249,12 +249,9 @@ func (s *Store) eventList(ctx context.Context, f hirehook.EventFilter) ([]*hireh
 	args := []any{f.TenantID}
 	where = append(where, "tenant_id = ?")
 	if f.After != "" {
-		var seq int64
-		err := s.reader.QueryRowContext(ctx, `SELECT seq FROM events WHERE tenant_id = ? AND id = ?`, f.TenantID, f.After).Scan(&seq)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, hirehook.FieldError("after", "No event %q to list after.", f.After)
-		} else if err != nil {
-			return nil, fmt.Errorf("select event cursor: %w", err)
+		seq, err := s.cursorSeq(ctx, "events", "event", f.TenantID, f.After)
+		if err != nil {
+			return nil, err
 		}
 		where, args = append(where, "seq > ?"), append(args, seq)
 	}

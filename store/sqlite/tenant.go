@@ -51,14 +51,9 @@ func (s *Store) tenantGet(ctx context.Context, q querier, id string) (*hirehook.
 
 // TenantList implements hirehook.Store.
 func (s *Store) TenantList(ctx context.Context, f hirehook.TenantFilter) ([]*hirehook.Tenant, error) {
-	after := int64(0)
-	if f.After != "" {
-		err := s.reader.QueryRowContext(ctx, `SELECT seq FROM tenants WHERE id = ?`, f.After).Scan(&after)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, hirehook.FieldError("after", "No tenant %q to list after.", f.After)
-		} else if err != nil {
-			return nil, fmt.Errorf("select tenant cursor: %w", err)
-		}
+	after, err := s.cursorSeq(ctx, "tenants", "tenant", "", f.After)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := s.reader.QueryContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit(f.Limit))
 	if err != nil {
@@ -238,11 +233,9 @@ func (s *Store) AuditAppend(ctx context.Context, e *hirehook.AuditEntry) error {
 func (s *Store) AuditList(ctx context.Context, f hirehook.AuditFilter) ([]*hirehook.AuditEntry, error) {
 	before := int64(1<<62 - 1)
 	if f.After != "" {
-		err := s.reader.QueryRowContext(ctx, `SELECT seq FROM audit_log WHERE tenant_id = ? AND id = ?`, f.TenantID, f.After).Scan(&before)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, hirehook.FieldError("after", "No audit entry %q to list after.", f.After)
-		} else if err != nil {
-			return nil, fmt.Errorf("select audit cursor: %w", err)
+		var err error
+		if before, err = s.cursorSeq(ctx, "audit_log", "audit entry", f.TenantID, f.After); err != nil {
+			return nil, err
 		}
 	}
 	rows, err := s.reader.QueryContext(ctx, `SELECT id, tenant_id, at, key_id, key_name, action, target, details FROM audit_log
