@@ -99,6 +99,10 @@ type EventFilter struct {
 	Entity    *string
 	After     string
 	Limit     int
+	// Descending lists the newest events first (the dashboard's explorer);
+	// After then names the last, oldest, event of the previous page and
+	// the page holds events ingested before it.
+	Descending bool
 }
 
 // Record is the latest snapshot of one entity, built from its events: what a

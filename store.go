@@ -106,6 +106,14 @@ type Store interface {
 	// was received in [since, until) due now, and returns how many. It
 	// skips deliveries whose event was purged or erased.
 	DeliveryRecover(ctx context.Context, p DeliveryRecoverParams) (int, error)
+	// DeliveryStats returns one entry per endpoint of p.TenantID (of
+	// every tenant when it is empty), in creation order, with its
+	// unfinished deliveries and, when p.Since is set, the attempts started
+	// since then (see DeliveryStatsParams). Endpoints with nothing to count
+	// are listed with zeros. It reads without blocking the writer, for the
+	// dashboard and the metrics collector. EINVALID if p.TenantID is empty
+	// and p.Since or p.Bucket is set, or if p.Bucket is negative.
+	DeliveryStats(ctx context.Context, p DeliveryStatsParams) ([]*DeliveryStats, error)
 
 	// RetentionPurge purges, in every tenant by its own RetentionDays, the
 	// payloads of events received more than that many days before p.Now,

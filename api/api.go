@@ -57,6 +57,7 @@ type Handler struct {
 	store  hirehook.Store
 	logger *slog.Logger
 	keys   keyCache
+	doc    openAPICache
 }
 
 // New returns a Handler.
@@ -148,6 +149,8 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	for _, rt := range h.RouteTable() {
 		mux.Handle(rt.Method+" "+rt.Pattern, h.auth(rt.Scope, rt.handler))
 	}
+	// Public, outside the route table: it describes the API, not a tenant.
+	mux.Handle("GET /v1/openapi.json", http.HandlerFunc(h.handleOpenAPI))
 	mux.Handle("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, h.logger, hirehook.Errorf(hirehook.ENOTFOUND, "No route %s %s.", r.Method, r.URL.Path))
 	}))

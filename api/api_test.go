@@ -155,6 +155,9 @@ func (a *testAPI) send(req *http.Request) (*response, error) {
 	if bytes.Contains(body, []byte(a.Key)) {
 		return nil, fmt.Errorf("%s %s: the answer contains the API key: %s", req.Method, req.URL.Path, body)
 	}
+	if err := checkOpenAPI(req, res.StatusCode, res.Header, body); err != nil {
+		return nil, err
+	}
 	return &response{Status: res.StatusCode, Header: res.Header, Body: body}, nil
 }
 

@@ -35,6 +35,11 @@ type Config struct {
 	Lease      time.Duration
 	// Notify is called after a commit that created pending deliveries.
 	Notify func()
+	// OnCommit, if set, sees each committed batch before its callers are
+	// answered: results[i] answers events[i] (duplicates included, marked
+	// Duplicate). The metrics count ingested events here. It runs on the
+	// committer goroutine, so it must be quick.
+	OnCommit func(events []*hirehook.Event, results []hirehook.EventIngestResult)
 	// MaxCommit is the most events one transaction carries. Default 2000.
 	MaxCommit int
 	NowFunc   func() time.Time
@@ -295,6 +300,9 @@ func (in *Ingester) commit(batch []*request, n int) {
 			r.done <- response{err: err}
 		}
 		return
+	}
+	if in.cfg.OnCommit != nil {
+		in.cfg.OnCommit(events, results)
 	}
 	var leased []*hirehook.Delivery
 	pending := false

@@ -1,6 +1,6 @@
 // Package server runs hirehook's one http.Server: the listener, timeouts,
-// shared middleware (request ids, panic recovery), the health routes, and
-// the API mounted under /v1.
+// shared middleware (request ids, panic recovery), the health routes, the
+// API mounted under /v1, /metrics, and the dashboard at /.
 package server
 
 import (
@@ -21,10 +21,16 @@ import (
 // Server is the HTTP server of a hub.
 type Server struct {
 	// Addr is the address to listen on ("127.0.0.1:8080"; ":0" picks a port).
-	Addr   string
-	API    *api.Handler
-	Store  hirehook.Store
-	Logger *slog.Logger
+	Addr  string
+	API   *api.Handler
+	Store hirehook.Store
+	// Web, if set, serves the dashboard at / (every path the API and the
+	// health routes do not take).
+	Web http.Handler
+	// Metrics, if set, serves GET /metrics (no key: scrapers rarely carry
+	// one; bind the hub to a private address or filter at the proxy).
+	Metrics http.Handler
+	Logger  *slog.Logger
 
 	ln     net.Listener
 	srv    *http.Server
@@ -105,6 +111,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 		fmt.Fprintln(w, `{"status":"ready"}`)
 	})
 	s.API.Routes(mux)
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
+	if s.Web != nil {
+		mux.Handle("/", s.Web)
+	}
 }
 
 // middleware gives every request an id (X-Request-Id, echoed back) and turns

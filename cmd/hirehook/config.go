@@ -106,9 +106,9 @@ func (c *Config) flagSet(name string, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address the API listens on")
-	fs.StringVar(&c.DB, "db", c.DB, "database: sqlite:PATH")
+	fs.StringVar(&c.DB, "db", c.DB, "database: sqlite:PATH, or postgres://user@host:5432/dbname (then --encryption-key is required)")
 	fs.StringVar(&c.AdminKey, "admin-key", c.AdminKey, "bootstrap API key (if unset on first start, one is generated and printed once)")
-	fs.StringVar(&c.EncryptionKey, "encryption-key", c.EncryptionKey, "base64 of 32 bytes that encrypts endpoint secrets at rest (if unset, a key file next to the database, generated on first start)")
+	fs.StringVar(&c.EncryptionKey, "encryption-key", c.EncryptionKey, "base64 of 32 bytes that encrypts endpoint secrets at rest (if unset, a key file next to the SQLite database, generated on first start; required with PostgreSQL)")
 	fs.Var(stringList{&c.PreviousEncryptionKeys}, "previous-encryption-keys", "older encryption keys, comma-separated, that still decrypt during a rotation")
 	fs.BoolVar(&c.AllowPrivateDestinations, "allow-private-destinations", c.AllowPrivateDestinations, "allow deliveries to private, loopback and link-local addresses (development)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body in bytes (a batch may be 10 times larger)")
@@ -165,7 +165,11 @@ func (c *Config) Load(name string, args []string, getenv func(string) string, ou
 
 // Validate checks every field and names the first wrong one.
 func (c *Config) Validate() error {
-	if _, err := c.SQLitePath(); err != nil {
+	if c.PostgresURL() != "" {
+		if err := c.validatePostgres(); err != nil {
+			return err
+		}
+	} else if _, err := c.SQLitePath(); err != nil {
 		return &ConfigError{Field: "db", Value: c.DB, Err: err}
 	}
 	if c.Addr == "" {
@@ -211,7 +215,8 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// SQLitePath returns the file of a sqlite: database URL.
+// SQLitePath returns the file of a sqlite: database URL (PostgresURL tells
+// a postgres:// one).
 func (c *Config) SQLitePath() (string, error) {
 	switch {
 	case strings.HasPrefix(c.DB, "sqlite:"):
@@ -221,9 +226,9 @@ func (c *Config) SQLitePath() (string, error) {
 		}
 		return p, nil
 	case strings.HasPrefix(c.DB, "postgres://"), strings.HasPrefix(c.DB, "postgresql://"):
-		return "", errors.New("PostgreSQL is not supported yet; use sqlite:PATH")
+		return "", errors.New("is a PostgreSQL database, not a SQLite file")
 	}
-	return "", errors.New("must be sqlite:PATH")
+	return "", errors.New("must be sqlite:PATH or a postgres:// URL")
 }
 
 func mask(s string) string {
@@ -241,6 +246,9 @@ func (c *Config) Print(w io.Writer) {
 		v := f.Value.String()
 		if secretFlags[f.Name] {
 			v = mask(v)
+		}
+		if f.Name == "db" {
+			v = redactDB(v)
 		}
 		fmt.Fprintf(w, "%-28s %-40s %s\n", "--"+f.Name, v, "HIREHOOK_"+envName(f.Name))
 	})

@@ -14,9 +14,11 @@ import (
 	"github.com/hirehook/hirehook/catalog"
 	"github.com/hirehook/hirehook/delivery"
 	"github.com/hirehook/hirehook/ingest"
+	"github.com/hirehook/hirehook/metrics"
 	"github.com/hirehook/hirehook/retention"
 	"github.com/hirehook/hirehook/server"
 	"github.com/hirehook/hirehook/store/sqlite"
+	"github.com/hirehook/hirehook/web"
 )
 
 // Hub is one running hirehook: store, dispatcher, ingester and HTTP server,
@@ -32,6 +34,8 @@ type Hub struct {
 	Ingester   *ingest.Ingester
 	Purger     *retention.Purger
 	Server     *server.Server
+	// Metrics counts ingest and attempts and serves GET /metrics.
+	Metrics *metrics.Metrics
 
 	// GeneratedKey is the admin key generated at first start, if any.
 	GeneratedKey string
@@ -48,17 +52,23 @@ func NewHub(cfg Config, logger *slog.Logger) *Hub {
 // Open opens the store, makes sure an admin key exists, and starts
 // delivering and serving.
 func (h *Hub) Open(ctx context.Context) (err error) {
-	path, err := h.Config.SQLitePath()
-	if err != nil {
-		return &ConfigError{Field: "db", Value: h.Config.DB, Err: err}
-	}
-	ring, err := loadKeyring(h.Config, path, h.Logger)
-	if err != nil {
-		return err
-	}
-	st, err := sqlite.OpenWithOptions(ctx, path, sqlite.Options{Keyring: ring})
-	if err != nil {
-		return fmt.Errorf("open store: %w", keyHint(err, h.Config, path))
+	var st encryptedStore
+	var path string // of the SQLite file; "" with PostgreSQL
+	if h.Config.PostgresURL() != "" {
+		if st, err = openPostgres(ctx, h.Config); err != nil {
+			return err
+		}
+	} else {
+		if path, err = h.Config.SQLitePath(); err != nil {
+			return &ConfigError{Field: "db", Value: h.Config.DB, Err: err}
+		}
+		ring, err := loadKeyring(h.Config, path, h.Logger)
+		if err != nil {
+			return err
+		}
+		if st, err = sqlite.OpenWithOptions(ctx, path, sqlite.Options{Keyring: ring}); err != nil {
+			return fmt.Errorf("open store: %w", keyHint(err, h.Config, path))
+		}
 	}
 	h.Store = st
 	defer func() {
@@ -75,6 +85,13 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	}
 
 	cat := catalog.Default()
+	h.Metrics = metrics.New(metrics.Config{Store: st, Logger: h.Logger})
+	onResult := func(d *hirehook.Delivery, r hirehook.DeliveryResult) {
+		h.Metrics.ObserveResult(d, r)
+		if h.OnResult != nil {
+			h.OnResult(d, r)
+		}
+	}
 	h.Dispatcher = delivery.New(st, delivery.Config{
 		Lease:               h.Config.DeliveryLease,
 		EndpointConcurrency: h.Config.EndpointConcurrency,
@@ -84,7 +101,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 			AllowPrivate: h.Config.AllowPrivateDestinations,
 		}),
 		Logger:   h.Logger,
-		OnResult: h.OnResult,
+		OnResult: onResult,
 	})
 	h.Ingester = ingest.New(st, ingest.Config{
 		Catalog:    cat,
@@ -92,6 +109,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 		LeaseOwner: h.Dispatcher.Owner(),
 		Lease:      h.Dispatcher.Lease(),
 		Notify:     h.Dispatcher.Notify,
+		OnCommit:   h.Metrics.ObserveIngest,
 		Logger:     h.Logger,
 	})
 	if err := h.Dispatcher.Start(ctx); err != nil {
@@ -104,9 +122,15 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	if err := h.Ingester.Start(ctx); err != nil {
 		return err
 	}
+	dashboard, err := web.New(web.Config{Store: st, Catalog: cat, Notify: h.Dispatcher.Notify, Logger: h.Logger})
+	if err != nil {
+		return err
+	}
 	h.Server = &server.Server{
-		Addr:  h.Config.Addr,
-		Store: st,
+		Addr:    h.Config.Addr,
+		Store:   st,
+		Web:     dashboard,
+		Metrics: h.Metrics.Handler(),
 		API: api.New(api.Config{
 			Store:        st,
 			Ingester:     h.Ingester,
@@ -121,7 +145,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	if err := h.Server.Open(); err != nil {
 		return err
 	}
-	h.Logger.Info("hirehook listening", "url", h.Server.URL(), "db", h.Config.DB, "version", hirehook.Version,
+	h.Logger.Info("hirehook listening", "url", h.Server.URL(), "db", redactDB(h.Config.DB), "version", hirehook.Version,
 		"allow_private_destinations", h.Config.AllowPrivateDestinations)
 	return nil
 }

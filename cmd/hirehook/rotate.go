@@ -31,6 +31,9 @@ func runRotate(ctx context.Context, args []string, getenv func(string) string, s
 	if err := cfg.Load("hirehook rotate-encryption-key", args, getenv, stderr); err != nil {
 		return err
 	}
+	if cfg.PostgresURL() != "" {
+		return runRotatePostgres(ctx, cfg, stdout)
+	}
 	path, err := cfg.SQLitePath()
 	if err != nil {
 		return &ConfigError{Field: "db", Value: cfg.DB, Err: err}

@@ -19,8 +19,8 @@ const (
 		last_attempt_at = ?, last_status = ?, last_error = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
 		WHERE id = ? AND state = 'delivering' AND lease_owner = ? RETURNING attempts, endpoint_id, tenant_id`
 	qInsertAttempt = `INSERT INTO attempts
-		(delivery_id, number, id, started_at, duration_us, status_code, response_body, error_class, error, tenant_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		(delivery_id, number, id, started_at, duration_us, status_code, response_body, error_class, error, tenant_id, endpoint_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qReleaseDelivery = `UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
 		next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
 		WHERE id = ? AND state = 'delivering' AND lease_owner = ?`
@@ -215,7 +215,7 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 			id = hirehook.NewID("att")
 		}
 		if _, err := insertAttempt.ExecContext(ctx, r.DeliveryID, number, id, toMicros(a.StartedAt), a.Duration.Microseconds(),
-			a.StatusCode, a.ResponseBody, string(a.ErrorClass), a.Error, tenantID); err != nil {
+			a.StatusCode, a.ResponseBody, string(a.ErrorClass), a.Error, tenantID, endpointID); err != nil {
 			return 0, fmt.Errorf("insert attempt %d of delivery %s: %w", number, r.DeliveryID, err)
 		}
 		if r.DisableEndpoint != "" {

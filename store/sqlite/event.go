@@ -253,7 +253,11 @@ func (s *Store) eventList(ctx context.Context, f hirehook.EventFilter) ([]*hireh
 		if err != nil {
 			return nil, err
 		}
-		where, args = append(where, "seq > ?"), append(args, seq)
+		if f.Descending {
+			where, args = append(where, "seq < ?"), append(args, seq)
+		} else {
+			where, args = append(where, "seq > ?"), append(args, seq)
+		}
 	}
 	if f.Type != nil {
 		where, args = append(where, "type = ?"), append(args, *f.Type)
@@ -265,7 +269,11 @@ func (s *Store) eventList(ctx context.Context, f hirehook.EventFilter) ([]*hireh
 		where, args = append(where, "subject_id = ?"), append(args, *f.SubjectID)
 	}
 	args = append(args, limit(f.Limit))
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE `+strings.Join(where, " AND ")+` ORDER BY seq LIMIT ?`, args...)
+	order := "seq"
+	if f.Descending {
+		order = "seq DESC"
+	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order+` LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("select events: %w", err)
 	}

@@ -215,6 +215,9 @@ func TestMigrationMarksOldFiles(t *testing.T) {
 	// drop them cheaply, and the migration is re-run only in this test).
 	db := rawDB(t, path)
 	for _, q := range []string{
+		// 0004 indexes attempts.tenant_id: undo it first (it is re-run too).
+		`DELETE FROM schema_migrations WHERE name = 'migration/0004_delivery_stats.sql'`,
+		`DROP INDEX attempts_tenant_started`, `ALTER TABLE attempts DROP COLUMN endpoint_id`,
 		`DELETE FROM schema_migrations WHERE name = 'migration/0003_personal_data.sql'`,
 		`DROP TABLE store_meta`, `DROP INDEX events_retention`, `DROP INDEX attempts_retention`,
 		`ALTER TABLE events DROP COLUMN purged_at`, `ALTER TABLE events DROP COLUMN erased_at`,

@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("EventIngestIdempotency", func(t *testing.T) { t.Parallel(); testEventIngestIdempotency(t, newStore) })
 	t.Run("EventIngestAtomic", func(t *testing.T) { t.Parallel(); testEventIngestAtomic(t, newStore) })
 	t.Run("EventList", func(t *testing.T) { t.Parallel(); testEventList(t, newStore) })
+	t.Run("EventListDescending", func(t *testing.T) { t.Parallel(); testEventListDescending(t, newStore) })
 	t.Run("Record", func(t *testing.T) { t.Parallel(); testRecord(t, newStore) })
 	t.Run("DeliveryClaim", func(t *testing.T) { t.Parallel(); testDeliveryClaim(t, newStore) })
 	t.Run("DeliveryClaimConcurrent", func(t *testing.T) { t.Parallel(); testDeliveryClaimConcurrent(t, newStore) })
@@ -37,6 +38,8 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("DeliveryComplete", func(t *testing.T) { t.Parallel(); testDeliveryComplete(t, newStore) })
 	t.Run("DeliveryRetryRecoverRelease", func(t *testing.T) { t.Parallel(); testDeliveryRetryRecoverRelease(t, newStore) })
 	t.Run("EndpointDeleteCancels", func(t *testing.T) { t.Parallel(); testEndpointDeleteCancels(t, newStore) })
+	t.Run("DeliveryStats", func(t *testing.T) { t.Parallel(); testDeliveryStats(t, newStore) })
+	t.Run("DeliveryStatsPercentiles", func(t *testing.T) { t.Parallel(); testDeliveryStatsPercentiles(t, newStore) })
 	t.Run("RetentionPurge", func(t *testing.T) { t.Parallel(); testRetentionPurge(t, newStore) })
 	t.Run("CandidateErase", func(t *testing.T) { t.Parallel(); testCandidateErase(t, newStore) })
 }

@@ -1,0 +1,139 @@
+package client
+
+import (
+	"context"
+	"iter"
+	"net/http"
+	"time"
+
+	"github.com/hirehook/hirehook"
+)
+
+// EndpointCreateParams is a new endpoint. URL and EventTypes are required.
+type EndpointCreateParams struct {
+	// URL is where webhooks are POSTed: an absolute http:// or https:// URL.
+	URL string `json:"url"`
+	// EventTypes are exact types ("placement.confirmed"), entity
+	// wildcards ("placement.*") or "*".
+	EventTypes  []string          `json:"event_types"`
+	Description string            `json:"description,omitempty"`
+	Headers     map[string]string `json:"headers,omitempty"`
+	Disabled    bool              `json:"disabled,omitempty"`
+}
+
+// EndpointUpdateParams changes an endpoint: nil fields are left as they
+// are. new(value) makes the pointers: EndpointUpdateParams{Disabled: new(false)}.
+// An empty, non-nil Headers map removes every custom header.
+type EndpointUpdateParams struct {
+	URL         *string           `json:"url,omitempty"`
+	Description *string           `json:"description,omitempty"`
+	EventTypes  []string          `json:"event_types,omitzero"`
+	Headers     map[string]string `json:"headers,omitzero"`
+	Disabled    *bool             `json:"disabled,omitempty"`
+}
+
+// EndpointWithSecret is an endpoint with its current signing secret, as
+// creation and rotation answer.
+type EndpointWithSecret struct {
+	hirehook.Endpoint
+	// Secret is the signing secret, "whsec_…": give it to the receiver.
+	Secret string `json:"secret"`
+}
+
+// EndpointSecrets are the secrets an endpoint signs with.
+type EndpointSecrets struct {
+	// Secret is the current secret.
+	Secret string `json:"secret"`
+	// Previous lists older secrets that still sign, beside Secret, until
+	// their ExpiresAt (24 h after a rotation).
+	Previous []hirehook.Secret `json:"previous"`
+}
+
+// CreateEndpoint subscribes an endpoint (admin scope). Code invalid names
+// the field (url, event_types[0], headers.X) when the params are wrong.
+func (c *Client) CreateEndpoint(ctx context.Context, p EndpointCreateParams) (*EndpointWithSecret, error) {
+	var out EndpointWithSecret
+	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/endpoints", in: p, out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListEndpoints returns one page of the tenant's endpoints (viewer scope).
+func (c *Client) ListEndpoints(ctx context.Context, p ListParams) (*Page[hirehook.Endpoint], error) {
+	var out Page[hirehook.Endpoint]
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/endpoints", query: p.query(nil), out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AllEndpoints iterates over every endpoint, page by page.
+func (c *Client) AllEndpoints(ctx context.Context, p ListParams) iter.Seq2[hirehook.Endpoint, error] {
+	return all(p.After, func(after string) (*Page[hirehook.Endpoint], error) {
+		p.After = after
+		return c.ListEndpoints(ctx, p)
+	})
+}
+
+// GetEndpoint returns an endpoint, without its secrets (viewer scope).
+func (c *Client) GetEndpoint(ctx context.Context, id string) (*hirehook.Endpoint, error) {
+	var out hirehook.Endpoint
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/endpoints/" + seg(id), out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UpdateEndpoint changes an endpoint and returns it (admin scope).
+func (c *Client) UpdateEndpoint(ctx context.Context, id string, p EndpointUpdateParams) (*hirehook.Endpoint, error) {
+	var out hirehook.Endpoint
+	if err := c.do(ctx, call{method: http.MethodPatch, path: "/v1/endpoints/" + seg(id), in: p, out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeleteEndpoint deletes an endpoint; its unsent deliveries are cancelled
+// (admin scope).
+func (c *Client) DeleteEndpoint(ctx context.Context, id string) error {
+	return c.do(ctx, call{method: http.MethodDelete, path: "/v1/endpoints/" + seg(id)})
+}
+
+// RotateSecret gives an endpoint a new signing secret and returns it
+// (admin scope). The previous secret keeps signing beside it for 24 hours,
+// so receivers can switch without losing a webhook.
+func (c *Client) RotateSecret(ctx context.Context, id string) (*EndpointWithSecret, error) {
+	var out EndpointWithSecret
+	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/endpoints/" + seg(id) + "/rotate-secret", out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// EndpointSecret returns the secrets an endpoint signs with (admin scope).
+func (c *Client) EndpointSecret(ctx context.Context, id string) (*EndpointSecrets, error) {
+	var out EndpointSecrets
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/endpoints/" + seg(id) + "/secret", out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Recover makes the endpoint's failed deliveries of events received from
+// since (until until, exclusive; zero means now) due again, and returns how
+// many (admin scope).
+func (c *Client) Recover(ctx context.Context, endpointID string, since, until time.Time) (int, error) {
+	in := struct {
+		Since string `json:"since"`
+		Until string `json:"until,omitempty"`
+	}{Since: since.UTC().Format(time.RFC3339Nano)}
+	if !until.IsZero() {
+		in.Until = until.UTC().Format(time.RFC3339Nano)
+	}
+	var out struct {
+		Recovered int `json:"recovered"`
+	}
+	err := c.do(ctx, call{method: http.MethodPost, path: "/v1/endpoints/" + seg(endpointID) + "/recover", in: in, out: &out})
+	return out.Recovered, err
+}

@@ -1,0 +1,310 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hirehook/hirehook"
+)
+
+const deliveryColumns = `id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at`
+
+// qClaim leases due deliveries in one statement. Each of the two CTEs walks
+// one partial index in due order (expired leases first: their worker died;
+// then pending and retrying ones whose time has come) and locks what it
+// takes with FOR UPDATE SKIP LOCKED, so claimers on any number of nodes
+// never wait for each other and never take the same row: a row another
+// claimer has locked is skipped, and one it has already claimed and
+// committed fails the WHERE clause when PostgreSQL re-checks the row's
+// newest version. The UPDATE then leases what the CTEs took, and the final
+// SELECT joins each delivery's payload.
+//
+// $1 owner, $2 lease until, $3 now, $4 limit, $5 endpoints to skip.
+const qClaim = `WITH expired AS (
+		SELECT seq FROM deliveries
+		WHERE state = 'delivering' AND lease_expires_at <= $3
+		AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE disabled)
+		AND NOT (endpoint_id = ANY ($5::text[]))
+		ORDER BY lease_expires_at LIMIT $4
+		FOR UPDATE SKIP LOCKED
+	), due AS (
+		SELECT seq FROM deliveries
+		WHERE state IN ('pending', 'retrying') AND next_attempt_at <= $3
+		AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE disabled)
+		AND NOT (endpoint_id = ANY ($5::text[]))
+		ORDER BY next_attempt_at LIMIT $4
+		FOR UPDATE SKIP LOCKED
+	), claimed AS (
+		UPDATE deliveries SET state = 'delivering', lease_owner = $1, lease_expires_at = $2, updated_at = $3
+		WHERE seq IN (SELECT seq FROM (SELECT seq FROM expired UNION ALL SELECT seq FROM due) AS taken LIMIT $4)
+		RETURNING seq, ` + deliveryColumns + `
+	)
+	SELECT c.id, c.tenant_id, c.event_id, c.event_type, c.endpoint_id, c.state, c.attempts, c.next_attempt_at, c.last_attempt_at,
+		c.last_status, c.last_error, c.created_at, c.updated_at, e.payload
+	FROM claimed c JOIN events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id
+	ORDER BY c.seq`
+
+// qComplete finishes one delivery held by the lease owner and records its
+// attempt in one statement; no row comes back when the lease was lost.
+//
+// $1 state, $2 next attempt, $3 started, $4 status, $5 last error, $6
+// updated, $7 delivery id, $8 lease owner, $9 attempt id, $10 duration µs,
+// $11 response body, $12 error class, $13 error.
+const qComplete = `WITH d AS (
+		UPDATE deliveries SET state = $1, attempts = attempts + 1, next_attempt_at = $2, last_attempt_at = $3,
+			last_status = $4, last_error = $5, lease_owner = NULL, lease_expires_at = NULL, updated_at = $6
+		WHERE id = $7 AND state = 'delivering' AND lease_owner = $8
+		RETURNING id, attempts, endpoint_id, tenant_id
+	), a AS (
+		INSERT INTO attempts (delivery_id, number, id, tenant_id, started_at, duration_us, status_code, response_body, error_class, error)
+		SELECT d.id, d.attempts, $9::text, d.tenant_id, $3::timestamptz, $10::bigint, $4::integer, $11::bytea, $12::text, $13::text FROM d
+	)
+	SELECT endpoint_id, tenant_id FROM d`
+
+func scanDelivery(row scanner, extra ...any) (*hirehook.Delivery, error) {
+	var d hirehook.Delivery
+	var next, last sql.NullTime
+	dest := append([]any{&d.ID, &d.TenantID, &d.EventID, &d.EventType, &d.EndpointID, &d.State, &d.Attempts, &next, &last,
+		&d.LastStatus, &d.LastError, &d.CreatedAt, &d.UpdatedAt}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	d.NextAttemptAt, d.LastAttemptAt = ptrTime(next), ptrTime(last)
+	d.CreatedAt, d.UpdatedAt = utc(d.CreatedAt), utc(d.UpdatedAt)
+	return &d, nil
+}
+
+// DeliveryGet implements hirehook.Store.
+func (s *Store) DeliveryGet(ctx context.Context, tenantID, id string) (*hirehook.Delivery, []*hirehook.Attempt, error) {
+	d, err := scanDelivery(s.db.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, hirehook.Errorf(hirehook.ENOTFOUND, "Delivery %q not found.", id)
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("select delivery %s: %w", id, err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, delivery_id, number, started_at, duration_us, status_code, response_body, error_class, error
+		FROM attempts WHERE delivery_id = $1 ORDER BY number`, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("select attempts of delivery %s: %w", id, err)
+	}
+	defer rows.Close()
+	attempts := []*hirehook.Attempt{}
+	for rows.Next() {
+		var a hirehook.Attempt
+		var dur int64
+		var body []byte
+		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &a.StartedAt, &dur, &a.StatusCode, &body, &a.ErrorClass, &a.Error); err != nil {
+			return nil, nil, err
+		}
+		a.StartedAt, a.Duration, a.ResponseBody = utc(a.StartedAt), time.Duration(dur)*time.Microsecond, string(body)
+		attempts = append(attempts, &a)
+	}
+	return d, attempts, rows.Err()
+}
+
+// DeliveryList implements hirehook.Store.
+func (s *Store) DeliveryList(ctx context.Context, f hirehook.DeliveryFilter) ([]*hirehook.Delivery, error) {
+	where := []string{"tenant_id = $1"}
+	args := []any{f.TenantID}
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.After != "" {
+		var seq int64
+		err := s.db.QueryRowContext(ctx, `SELECT seq FROM deliveries WHERE tenant_id = $1 AND id = $2`, f.TenantID, f.After).Scan(&seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, hirehook.FieldError("after", "No delivery %q to list after.", f.After)
+		} else if err != nil {
+			return nil, fmt.Errorf("select delivery cursor: %w", err)
+		}
+		add("seq < $%d", seq)
+	}
+	if f.EndpointID != nil {
+		add("endpoint_id = $%d", *f.EndpointID)
+	}
+	if f.EventID != nil {
+		add("event_id = $%d", *f.EventID)
+	}
+	if f.State != nil {
+		add("state = $%d", string(*f.State))
+	}
+	args = append(args, limit(f.Limit))
+	q := fmt.Sprintf(`SELECT %s FROM deliveries WHERE %s ORDER BY seq DESC LIMIT $%d`, deliveryColumns, strings.Join(where, " AND "), len(args))
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("select deliveries: %w", err)
+	}
+	defer rows.Close()
+	out := []*hirehook.Delivery{}
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DeliveryClaim implements hirehook.Store with one statement (qClaim), its
+// own transaction. It never waits for a row lock (SKIP LOCKED), so it
+// cannot deadlock.
+func (s *Store) DeliveryClaim(ctx context.Context, p hirehook.DeliveryClaimParams) ([]*hirehook.Delivery, error) {
+	if p.Limit < 1 {
+		return nil, nil
+	}
+	skip := p.SkipEndpoints
+	if skip == nil {
+		skip = []string{}
+	}
+	rows, err := s.db.QueryContext(ctx, qClaim, p.Owner, p.LeaseUntil, p.Now, p.Limit, skip)
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []*hirehook.Delivery
+	for rows.Next() {
+		var payload []byte
+		d, err := scanDelivery(rows, &payload)
+		if err != nil {
+			return nil, fmt.Errorf("claim deliveries: %w", err)
+		}
+		d.Payload, d.LeaseExpiresAt = payload, p.LeaseUntil
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// DeliveryComplete implements hirehook.Store: one transaction for the
+// batch, one statement (qComplete) per result.
+func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.DeliveryResult) (int, error) {
+	applied := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		applied = 0
+		for _, r := range results {
+			a := r.Attempt
+			var next any
+			if r.State == hirehook.DeliveryRetrying {
+				next = r.NextAttemptAt
+			}
+			lastErr := a.Error
+			if lastErr == "" && a.ErrorClass == hirehook.ErrorClassStatus {
+				lastErr = fmt.Sprintf("HTTP %d", a.StatusCode)
+			}
+			id := a.ID
+			if id == "" {
+				id = hirehook.NewID("att")
+			}
+			var endpointID, tenantID string
+			err := tx.QueryRowContext(ctx, qComplete, string(r.State), next, a.StartedAt, a.StatusCode, cleanText(lastErr),
+				a.StartedAt.Add(a.Duration), r.DeliveryID, r.LeaseOwner, id, a.Duration.Microseconds(),
+				bytesOf(a.ResponseBody), cleanText(string(a.ErrorClass)), cleanText(a.Error)).Scan(&endpointID, &tenantID)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // the lease was lost: another worker owns this delivery now
+			} else if err != nil {
+				return fmt.Errorf("complete delivery %s: %w", r.DeliveryID, err)
+			}
+			if r.DisableEndpoint != "" {
+				if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET disabled = true, disabled_reason = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4`,
+					cleanText(r.DisableEndpoint), a.StartedAt, tenantID, endpointID); err != nil {
+					return fmt.Errorf("disable endpoint %s: %w", endpointID, err)
+				}
+			}
+			applied++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return applied, nil
+}
+
+// DeliveryRelease implements hirehook.Store.
+func (s *Store) DeliveryRelease(ctx context.Context, owner string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	now := time.Now()
+	if _, err := s.db.ExecContext(ctx, `UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
+		next_attempt_at = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $1
+		WHERE id = ANY ($2::text[]) AND state = 'delivering' AND lease_owner = $3`, now, ids, owner); err != nil {
+		return fmt.Errorf("release %d deliveries: %w", len(ids), err)
+	}
+	return nil
+}
+
+// DeliveryRetry implements hirehook.Store.
+func (s *Store) DeliveryRetry(ctx context.Context, tenantID, id string, now time.Time) (*hirehook.Delivery, error) {
+	var d *hirehook.Delivery
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		// FOR UPDATE: a claimer cannot take the delivery between the check
+		// of its state and the update.
+		d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tenantID, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return hirehook.Errorf(hirehook.ENOTFOUND, "Delivery %q not found.", id)
+		} else if err != nil {
+			return fmt.Errorf("select delivery %s: %w", id, err)
+		}
+		if err := checkResendable(ctx, tx, d); err != nil {
+			return err
+		}
+		switch d.State {
+		case hirehook.DeliveryCancelled:
+			return hirehook.Errorf(hirehook.EINVALID, "Delivery %q was cancelled (its endpoint was deleted) and cannot be retried.", id)
+		case hirehook.DeliveryDelivering:
+			return hirehook.Errorf(hirehook.ECONFLICT, "Delivery %q is being attempted right now.", id)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'pending', next_attempt_at = $1, updated_at = $1 WHERE id = $2`, now, id); err != nil {
+			return fmt.Errorf("retry delivery %s: %w", id, err)
+		}
+		n := now.UTC()
+		d.State, d.NextAttemptAt, d.UpdatedAt = hirehook.DeliveryPending, &n, n
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// DeliveryRecover implements hirehook.Store.
+func (s *Store) DeliveryRecover(ctx context.Context, p hirehook.DeliveryRecoverParams) (int, error) {
+	var until any
+	if !p.Until.IsZero() {
+		until = p.Until
+	}
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM endpoints WHERE tenant_id = $1 AND id = $2)`,
+			p.TenantID, p.EndpointID).Scan(&exists); err != nil {
+			return fmt.Errorf("select endpoint %s: %w", p.EndpointID, err)
+		} else if !exists {
+			return hirehook.Errorf(hirehook.ENOTFOUND, "Endpoint %q not found.", p.EndpointID)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries d SET state = 'pending', next_attempt_at = $1, updated_at = $1
+			WHERE d.tenant_id = $2 AND d.endpoint_id = $3 AND d.state = 'failed'
+			AND d.created_at >= $4 AND ($5::timestamptz IS NULL OR d.created_at < $5)
+			AND NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = d.tenant_id AND e.id = d.event_id
+				AND (e.purged_at IS NOT NULL OR e.erased_at IS NOT NULL))`, p.Now, p.TenantID, p.EndpointID, p.Since, until)
+		if err != nil {
+			return fmt.Errorf("recover deliveries of endpoint %s: %w", p.EndpointID, err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}

@@ -1,0 +1,212 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hirehook/hirehook"
+)
+
+const endpointColumns = `id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at`
+
+// EndpointCreate implements hirehook.Store.
+func (s *Store) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error {
+	types, headers, secrets, err := s.marshalEndpoint(e)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		e.ID, e.TenantID, e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, e.CreatedAt, e.UpdatedAt)
+	if isUniqueViolation(err) {
+		return hirehook.Errorf(hirehook.ECONFLICT, "Endpoint %q exists already.", e.ID)
+	} else if err != nil {
+		return fmt.Errorf("insert endpoint %s: %w", e.ID, mapError(err))
+	}
+	return nil
+}
+
+// marshalEndpoint encodes the JSON columns of e; secrets is sealed when the
+// store has a keyring (see sealSecrets).
+func (s *Store) marshalEndpoint(e *hirehook.Endpoint) (types, headers, secrets string, err error) {
+	if e.EventTypes == nil {
+		e.EventTypes = []string{}
+	}
+	if e.Headers == nil {
+		e.Headers = map[string]string{}
+	}
+	b, err := json.Marshal(e.EventTypes)
+	if err != nil {
+		return
+	}
+	types = string(b)
+	if b, err = json.Marshal(e.Headers); err != nil {
+		return
+	}
+	headers = string(b)
+	if b, err = json.Marshal(e.Secrets); err != nil {
+		return
+	}
+	secrets, err = s.sealSecrets(e.TenantID, e.ID, b)
+	return
+}
+
+func (s *Store) scanEndpoint(row scanner) (*hirehook.Endpoint, error) {
+	var e hirehook.Endpoint
+	var types, headers, secrets string
+	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &headers, &e.Disabled, &e.DisabledReason, &secrets, &e.CreatedAt, &e.UpdatedAt); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
+		return nil, fmt.Errorf("decode endpoint %s event types: %w", e.ID, err)
+	}
+	if err := json.Unmarshal([]byte(headers), &e.Headers); err != nil {
+		return nil, fmt.Errorf("decode endpoint %s headers: %w", e.ID, err)
+	}
+	plain, err := s.openSecrets(e.TenantID, e.ID, secrets)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(plain, &e.Secrets); err != nil {
+		return nil, fmt.Errorf("decode endpoint %s secrets: %w", e.ID, err)
+	}
+	e.CreatedAt, e.UpdatedAt = utc(e.CreatedAt), utc(e.UpdatedAt)
+	return &e, nil
+}
+
+// EndpointGet implements hirehook.Store.
+func (s *Store) EndpointGet(ctx context.Context, tenantID, id string) (*hirehook.Endpoint, error) {
+	return s.endpointGet(ctx, s.db, tenantID, id, "")
+}
+
+// endpointGet reads one endpoint; lock is "" or a locking clause.
+func (s *Store) endpointGet(ctx context.Context, q querier, tenantID, id, lock string) (*hirehook.Endpoint, error) {
+	e, err := s.scanEndpoint(q.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = $1 AND id = $2 `+lock, tenantID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hirehook.Errorf(hirehook.ENOTFOUND, "Endpoint %q not found.", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("select endpoint %s: %w", id, err)
+	}
+	return e, nil
+}
+
+// EndpointList implements hirehook.Store.
+func (s *Store) EndpointList(ctx context.Context, f hirehook.EndpointFilter) ([]*hirehook.Endpoint, error) {
+	after := int64(0)
+	if f.After != "" {
+		if err := s.db.QueryRowContext(ctx, `SELECT seq FROM endpoints WHERE tenant_id = $1 AND id = $2`, f.TenantID, f.After).Scan(&after); errors.Is(err, sql.ErrNoRows) {
+			return nil, hirehook.FieldError("after", "No endpoint %q to list after.", f.After)
+		} else if err != nil {
+			return nil, fmt.Errorf("select endpoint cursor: %w", err)
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+		f.TenantID, after, limit(f.Limit))
+	if err != nil {
+		return nil, fmt.Errorf("select endpoints: %w", err)
+	}
+	defer rows.Close()
+	out := []*hirehook.Endpoint{}
+	for rows.Next() {
+		e, err := s.scanEndpoint(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// EndpointUpdate implements hirehook.Store.
+func (s *Store) EndpointUpdate(ctx context.Context, tenantID, id string, u hirehook.EndpointUpdate) (*hirehook.Endpoint, error) {
+	var e *hirehook.Endpoint
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if e, err = s.endpointGet(ctx, tx, tenantID, id, "FOR UPDATE"); err != nil {
+			return err
+		}
+		if u.URL != nil {
+			e.URL = *u.URL
+		}
+		if u.Description != nil {
+			e.Description = *u.Description
+		}
+		if u.EventTypes != nil {
+			e.EventTypes = *u.EventTypes
+		}
+		if u.Headers != nil {
+			e.Headers = *u.Headers
+		}
+		if u.Disabled != nil {
+			e.Disabled = *u.Disabled
+			if !e.Disabled {
+				e.DisabledReason = ""
+			}
+		}
+		if u.DisabledReason != nil {
+			e.DisabledReason = *u.DisabledReason
+		}
+		e.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
+		return s.updateEndpoint(ctx, tx, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (s *Store) updateEndpoint(ctx context.Context, tx *sql.Tx, e *hirehook.Endpoint) error {
+	types, headers, secrets, err := s.marshalEndpoint(e)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE endpoints SET url = $1, description = $2, event_types = $3, headers = $4, disabled = $5,
+		disabled_reason = $6, secrets = $7, updated_at = $8 WHERE tenant_id = $9 AND id = $10`,
+		e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, e.UpdatedAt, e.TenantID, e.ID)
+	if err != nil {
+		return fmt.Errorf("update endpoint %s: %w", e.ID, err)
+	}
+	return nil
+}
+
+// EndpointSetSecrets implements hirehook.Store.
+func (s *Store) EndpointSetSecrets(ctx context.Context, tenantID, id string, secrets []hirehook.Secret) (*hirehook.Endpoint, error) {
+	var e *hirehook.Endpoint
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if e, err = s.endpointGet(ctx, tx, tenantID, id, "FOR UPDATE"); err != nil {
+			return err
+		}
+		e.Secrets = secrets
+		e.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
+		return s.updateEndpoint(ctx, tx, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// EndpointDelete implements hirehook.Store.
+func (s *Store) EndpointDelete(ctx context.Context, tenantID, id string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+		if err != nil {
+			return fmt.Errorf("delete endpoint %s: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return hirehook.Errorf(hirehook.ENOTFOUND, "Endpoint %q not found.", id)
+		}
+		// A delivery leased right now is cancelled too: its worker's result
+		// is then ignored, as the lease is gone.
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL, lease_owner = NULL,
+			lease_expires_at = NULL, updated_at = $1
+			WHERE endpoint_id = $2 AND state IN ('pending', 'retrying', 'delivering')`, time.Now(), id); err != nil {
+			return fmt.Errorf("cancel deliveries of endpoint %s: %w", id, err)
+		}
+		return nil
+	})
+}

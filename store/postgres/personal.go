@@ -1,0 +1,446 @@
+package postgres
+
+// Candidates' personal data: retention purges old payloads and response
+// bodies tenant by tenant; erasure removes one candidate from everything
+// that holds them. The semantics are store/sqlite's. What differs is the
+// file: PostgreSQL keeps old row versions until VACUUM (see the package
+// doc), so CandidateErase leaves physical erasure to the operator and never
+// answers EUNAVAILABLE.
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hirehook/hirehook"
+)
+
+// Reasons written to the last_error of deliveries cancelled because their
+// event can no longer be sent.
+const (
+	reasonPurged = "cancelled: the event's payload was purged by retention"
+	reasonErased = "cancelled: the event was erased with its candidate's personal data"
+)
+
+// qCancelUnsent cancels the deliveries of some events of a tenant that have
+// not been sent for good: pending, retrying, and leased by a worker whose
+// lease ran out (it died). A worker holding a live lease finishes its
+// attempt.
+//
+// $1 reason, $2 now, $3 tenant, $4 event ids.
+const qCancelUnsent = `UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL, last_error = $1, updated_at = $2,
+	lease_owner = NULL, lease_expires_at = NULL
+	WHERE tenant_id = $3 AND event_id = ANY ($4::text[])
+	AND (state IN ('pending', 'retrying') OR (state = 'delivering' AND lease_expires_at <= $2))`
+
+// The purge queries take (tenant, cutoff, limit) and read only the partial
+// indexes events_retention and attempts_retention: rows already purged are
+// not in them. SKIP LOCKED lets the purgers of several nodes share the
+// work instead of queueing on the same rows.
+const (
+	qPurgeSelectEvents = `SELECT seq, id, type, occurred_at, source, subject_entity, subject_id FROM events
+		WHERE tenant_id = $1 AND purged_at IS NULL AND received_at < $2 ORDER BY received_at LIMIT $3
+		FOR UPDATE SKIP LOCKED`
+	qPurgeEvents = `UPDATE events e SET payload = v.payload, purged_at = $1
+		FROM unnest($2::bigint[], $3::bytea[]) AS v(seq, payload) WHERE e.seq = v.seq`
+	qPurgeAttempts = `UPDATE attempts SET response_body = '' WHERE (delivery_id, number) IN (
+		SELECT delivery_id, number FROM attempts
+		WHERE tenant_id = $1 AND response_body <> '' AND started_at < $2
+		ORDER BY started_at LIMIT $3
+		FOR UPDATE SKIP LOCKED)`
+)
+
+// RetentionPurge implements hirehook.Store.
+func (s *Store) RetentionPurge(ctx context.Context, p hirehook.RetentionPurgeParams) (hirehook.RetentionPurgeResult, error) {
+	if p.Limit < 1 {
+		return hirehook.RetentionPurgeResult{}, hirehook.Errorf(hirehook.EINVALID, "The purge limit must be at least 1.")
+	}
+	var res hirehook.RetentionPurgeResult
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res = hirehook.RetentionPurgeResult{}
+		type tenantCutoff struct {
+			id     string
+			cutoff time.Time
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, retention_days FROM tenants ORDER BY seq`)
+		if err != nil {
+			return fmt.Errorf("select tenants: %w", err)
+		}
+		var tenants []tenantCutoff
+		for rows.Next() {
+			var id string
+			var days int
+			if err := rows.Scan(&id, &days); err != nil {
+				rows.Close()
+				return fmt.Errorf("select tenants: %w", err)
+			}
+			if days < 1 {
+				continue // not a retention the API accepts: keep everything
+			}
+			tenants = append(tenants, tenantCutoff{id, p.Now.Add(-time.Duration(days) * 24 * time.Hour)})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("select tenants: %w", err)
+		}
+		for _, t := range tenants {
+			if res.Events >= p.Limit {
+				break
+			}
+			n, err := purgeEvents(ctx, tx, t.id, t.cutoff, p.Now, p.Limit-res.Events)
+			if err != nil {
+				return err
+			}
+			res.Events += n
+		}
+		for _, t := range tenants {
+			if res.Attempts >= p.Limit {
+				break
+			}
+			r, err := tx.ExecContext(ctx, qPurgeAttempts, t.id, t.cutoff, p.Limit-res.Attempts)
+			if err != nil {
+				return fmt.Errorf("purge attempts of tenant %s: %w", t.id, err)
+			}
+			n, _ := r.RowsAffected()
+			res.Attempts += int(n)
+		}
+		return nil
+	})
+	if err != nil {
+		return hirehook.RetentionPurgeResult{}, fmt.Errorf("purge: %w", err)
+	}
+	return res, nil
+}
+
+// purgeEvents replaces the payloads of up to limit events of one tenant
+// received before cutoff with tombstones, cancels their unsent deliveries,
+// and returns how many events it purged.
+func purgeEvents(ctx context.Context, tx *sql.Tx, tenantID string, cutoff, now time.Time, limit int) (int, error) {
+	rows, err := tx.QueryContext(ctx, qPurgeSelectEvents, tenantID, cutoff, limit)
+	if err != nil {
+		return 0, fmt.Errorf("select events to purge of tenant %s: %w", tenantID, err)
+	}
+	var seqs []int64
+	var ids []string
+	var tombstones [][]byte
+	for rows.Next() {
+		var seq int64
+		var body hirehook.WebhookPayload
+		if err := rows.Scan(&seq, &body.ID, &body.Type, &body.Timestamp, &body.Source, &body.Subject.Entity, &body.Subject.ID); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("select events to purge of tenant %s: %w", tenantID, err)
+		}
+		body.Timestamp, body.Purged = utc(body.Timestamp), true
+		tombstone, err := json.Marshal(body) // data: null, purged: true
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("render tombstone of event %s: %w", body.ID, err)
+		}
+		seqs, ids, tombstones = append(seqs, seq), append(ids, body.ID), append(tombstones, tombstone)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("select events to purge of tenant %s: %w", tenantID, err)
+	}
+	if len(seqs) == 0 {
+		return 0, nil
+	}
+	if _, err := tx.ExecContext(ctx, qPurgeEvents, now, seqs, tombstones); err != nil {
+		return 0, fmt.Errorf("purge %d events of tenant %s: %w", len(seqs), tenantID, err)
+	}
+	if _, err := tx.ExecContext(ctx, qCancelUnsent, reasonPurged, now, tenantID, ids); err != nil {
+		return 0, fmt.Errorf("cancel deliveries of %d purged events of tenant %s: %w", len(ids), tenantID, err)
+	}
+	return len(seqs), nil
+}
+
+// checkResendable refuses to send d again when its event's payload is a
+// tombstone (purged) or was erased: a receiver would take it for the event.
+func checkResendable(ctx context.Context, q querier, d *hirehook.Delivery) error {
+	var purged, erased bool
+	err := q.QueryRowContext(ctx, `SELECT purged_at IS NOT NULL, erased_at IS NOT NULL FROM events WHERE tenant_id = $1 AND id = $2`,
+		d.TenantID, d.EventID).Scan(&purged, &erased)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("select event %s of delivery %s: %w", d.EventID, d.ID, err)
+	case purged:
+		return hirehook.Errorf(hirehook.EINVALID, "Delivery %q cannot be sent again: its event's payload was purged by retention.", d.ID)
+	case erased:
+		return hirehook.Errorf(hirehook.EINVALID, "Delivery %q cannot be sent again: its event was erased with its candidate's personal data.", d.ID)
+	}
+	return nil
+}
+
+// CandidateErase implements hirehook.Store, in one transaction. The rows
+// it rewrites keep their old versions in the table files until VACUUM; see
+// the package doc for what an operator runs to drop them.
+func (s *Store) CandidateErase(ctx context.Context, p hirehook.CandidateEraseParams) (hirehook.CandidateEraseResult, error) {
+	if p.TenantID == "" || p.CandidateID == "" {
+		return hirehook.CandidateEraseResult{}, hirehook.Errorf(hirehook.EINVALID, "A tenant and a candidate id are required.")
+	}
+	var res hirehook.CandidateEraseResult
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = candidateErase(ctx, tx, p)
+		return err
+	})
+	if err != nil {
+		return hirehook.CandidateEraseResult{}, fmt.Errorf("erase candidate %s: %w", p.CandidateID, err)
+	}
+	return res, nil
+}
+
+// erasedEvent is an event CandidateErase rewrites.
+type erasedEvent struct {
+	seq     int64
+	id      string
+	payload []byte
+	purged  bool
+}
+
+func candidateErase(ctx context.Context, tx *sql.Tx, p hirehook.CandidateEraseParams) (hirehook.CandidateEraseResult, error) {
+	var res hirehook.CandidateEraseResult
+	id := p.CandidateID
+
+	var hasRecord bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM records WHERE tenant_id = $1 AND entity = 'candidate' AND id = $2)`,
+		p.TenantID, id).Scan(&hasRecord); err != nil {
+		return res, fmt.Errorf("select candidate record %s: %w", id, err)
+	}
+	// (a) Events about the candidate, through events_subject. FOR UPDATE:
+	// a retention purge of the same rows waits (or skips them) rather than
+	// interleave with the rewrite.
+	about, err := selectErased(ctx, tx, `SELECT seq, id, payload, purged_at IS NOT NULL FROM events
+		WHERE tenant_id = $1 AND subject_entity = 'candidate' AND subject_id = $2 ORDER BY seq FOR UPDATE`, p.TenantID, id)
+	if err != nil {
+		return res, fmt.Errorf("select events of candidate %s: %w", id, err)
+	}
+	// (b) Events about something else that embed the candidate. This scans
+	// the tenant's payloads, as the SQLite store does: erasures are rare,
+	// and an index on a JSON path would cost every ingest. The payload is
+	// read as json, not jsonb, which would refuse a \u0000 anywhere in it;
+	// purged payloads hold no data.
+	embedding, err := selectErased(ctx, tx, `SELECT e.seq, e.id, e.payload, false FROM events e
+		CROSS JOIN LATERAL (SELECT convert_from(e.payload, 'UTF8')::json -> 'data' AS data) j
+		WHERE e.tenant_id = $1 AND NOT (e.subject_entity = 'candidate' AND e.subject_id = $2) AND e.purged_at IS NULL
+		AND (j.data -> 'candidate' ->> 'id' = $2 OR j.data ->> 'candidate_id' = $2)
+		ORDER BY e.seq FOR UPDATE OF e`, p.TenantID, id)
+	if err != nil {
+		return res, fmt.Errorf("select events embedding candidate %s: %w", id, err)
+	}
+	if !hasRecord && len(about) == 0 && len(embedding) == 0 {
+		return res, hirehook.Errorf(hirehook.ENOTFOUND, "No candidate %q: no record and no event names them.", id)
+	}
+
+	var aboutIDs, touched []string
+	for _, e := range about {
+		payload := e.payload
+		if !e.purged {
+			if payload, err = eraseAbout(e.payload, id); err != nil {
+				return res, fmt.Errorf("erase event %s: %w", e.id, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE events SET payload = $1, erased_at = $2 WHERE seq = $3`, payload, p.Now, e.seq); err != nil {
+			return res, fmt.Errorf("erase event %s: %w", e.id, err)
+		}
+		aboutIDs = append(aboutIDs, e.id)
+		touched = append(touched, e.id)
+	}
+	// What is left of an event about them is a tombstone: it is not sent
+	// to anyone who has not had the event yet (they get
+	// candidate.anonymized instead).
+	if len(aboutIDs) > 0 {
+		if _, err := tx.ExecContext(ctx, qCancelUnsent, reasonErased, p.Now, p.TenantID, aboutIDs); err != nil {
+			return res, fmt.Errorf("cancel deliveries of erased events: %w", err)
+		}
+	}
+	for _, e := range embedding {
+		payload, err := eraseEmbedded(e.payload, id)
+		if err != nil {
+			return res, fmt.Errorf("erase candidate from event %s: %w", e.id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE events SET payload = $1 WHERE seq = $2`, payload, e.seq); err != nil {
+			return res, fmt.Errorf("erase candidate from event %s: %w", e.id, err)
+		}
+		touched = append(touched, e.id)
+	}
+	res.Events = len(touched)
+
+	// (c) The candidate's record keeps its id, version and history; the
+	// records that embed a summary of them keep all but the summary.
+	r, err := tx.ExecContext(ctx, `UPDATE records SET data = jsonb_build_object('id', $2::text), erased_at = $3
+		WHERE tenant_id = $1 AND entity = 'candidate' AND id = $2`, p.TenantID, id, p.Now)
+	if err != nil {
+		return res, fmt.Errorf("erase record of candidate %s: %w", id, err)
+	}
+	n, _ := r.RowsAffected()
+	res.Records += int(n)
+	r, err = tx.ExecContext(ctx, `UPDATE records SET data = jsonb_set(data, '{candidate}', jsonb_build_object('id', $2::text))
+		WHERE tenant_id = $1 AND NOT (entity = 'candidate' AND id = $2)
+		AND jsonb_typeof(data -> 'candidate') = 'object' AND data -> 'candidate' ->> 'id' = $2`, p.TenantID, id)
+	if err != nil {
+		return res, fmt.Errorf("erase candidate %s from records: %w", id, err)
+	}
+	n, _ = r.RowsAffected()
+	res.Records += int(n)
+
+	// (d) Receivers often echo the payload in their answer.
+	r, err = tx.ExecContext(ctx, `UPDATE attempts SET response_body = '' WHERE response_body <> '' AND delivery_id IN (
+		SELECT id FROM deliveries WHERE tenant_id = $1 AND event_id = ANY ($2::text[]))`, p.TenantID, touched)
+	if err != nil {
+		return res, fmt.Errorf("erase attempts of candidate %s: %w", id, err)
+	}
+	n, _ = r.RowsAffected()
+	res.Attempts = int(n)
+	return res, nil
+}
+
+func selectErased(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]erasedEvent, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []erasedEvent
+	for rows.Next() {
+		var e erasedEvent
+		if err := rows.Scan(&e.seq, &e.id, &e.payload, &e.purged); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// The payload editors below are store/sqlite's (store packages do not
+// import each other): they rewrite the stored webhook body member by
+// member, keeping the order and bytes of everything they do not remove.
+
+// eraseAbout returns the payload of an event about the candidate with data
+// {"id": id} and no changes.
+func eraseAbout(payload []byte, id string) ([]byte, error) {
+	data, err := json.Marshal(map[string]string{"id": id})
+	if err != nil {
+		return nil, err
+	}
+	return editObject(payload, func(key string, val json.RawMessage) json.RawMessage {
+		switch key {
+		case "data":
+			return data
+		case "changes":
+			return nil
+		}
+		return val
+	})
+}
+
+// eraseEmbedded returns the payload of an event that embeds the candidate
+// with data.candidate reduced to {"id": id} and the changes of candidate
+// fields ("candidate", "candidate.email", "candidate_id", …) dropped.
+func eraseEmbedded(payload []byte, id string) ([]byte, error) {
+	summary, err := json.Marshal(map[string]string{"id": id})
+	if err != nil {
+		return nil, err
+	}
+	var editErr error
+	out, err := editObject(payload, func(key string, val json.RawMessage) json.RawMessage {
+		switch key {
+		case "data":
+			if !isObject(val) {
+				return val
+			}
+			v, err := editObject(val, func(k string, v json.RawMessage) json.RawMessage {
+				if k == "candidate" && isObject(v) {
+					return summary
+				}
+				return v
+			})
+			if err != nil {
+				editErr = err
+			}
+			return v
+		case "changes":
+			if !isObject(val) {
+				return val
+			}
+			v, err := editObject(val, func(k string, v json.RawMessage) json.RawMessage {
+				if strings.HasPrefix(k, "candidate") {
+					return nil
+				}
+				return v
+			})
+			if err != nil {
+				editErr = err
+			}
+			if bytes.Equal(v, []byte("{}")) {
+				return nil
+			}
+			return v
+		}
+		return val
+	})
+	if err == nil {
+		err = editErr
+	}
+	return out, err
+}
+
+func isObject(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	return len(v) > 0 && v[0] == '{'
+}
+
+// editObject rewrites the JSON object raw member by member, in order: fn
+// returns each member's new value, or nil to drop it.
+func editObject(raw []byte, fn func(key string, val json.RawMessage) json.RawMessage) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil {
+		return nil, fmt.Errorf("decode object: %w", err)
+	} else if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, errors.New("decode object: not a JSON object")
+	}
+	var out bytes.Buffer
+	out.WriteByte('{')
+	n := 0
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("decode object: %w", err)
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return nil, errors.New("decode object: member name is not a string")
+		}
+		var val json.RawMessage
+		if err := dec.Decode(&val); err != nil {
+			return nil, fmt.Errorf("decode member %q: %w", key, err)
+		}
+		nv := fn(key, val)
+		if nv == nil {
+			continue
+		}
+		if n > 0 {
+			out.WriteByte(',')
+		}
+		n++
+		k, err := json.Marshal(key)
+		if err != nil {
+			return nil, err
+		}
+		out.Write(k)
+		out.WriteByte(':')
+		out.Write(nv)
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, fmt.Errorf("decode object: %w", err)
+	}
+	out.WriteByte('}')
+	return out.Bytes(), nil
+}

@@ -1,0 +1,147 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hirehook/hirehook/seal"
+)
+
+// Endpoint signing secrets at rest, as in store/sqlite: with a keyring, the
+// secrets column holds the JSON of []hirehook.Secret sealed with
+// AES-256-GCM (seal.Keyring.Seal), bound to the row's tenant and endpoint
+// id, so a dump of the database alone does not reveal them and a sealed
+// value moved to another row does not open. Rows written without a keyring
+// hold plain JSON; they are read as they are and sealed when next written or
+// by RotateEncryption. The additional data is the SQLite store's, byte for
+// byte, so a value sealed by one store opens in the other.
+
+// secretsAAD is the additional data that binds sealed secrets to their row.
+// The NUL separates the ids (neither may contain one) so that no two
+// (tenant, id) pairs give the same bytes.
+func secretsAAD(tenantID, id string) []byte {
+	return []byte("hirehook endpoint secrets\x00" + tenantID + "\x00" + id)
+}
+
+// sealSecrets returns what the secrets column stores for plain, the JSON of
+// an endpoint's secrets: plain itself without a keyring, else its seal.
+func (s *Store) sealSecrets(tenantID, id string, plain []byte) (string, error) {
+	if s.keyring == nil {
+		return string(plain), nil
+	}
+	v, err := s.keyring.Seal(plain, secretsAAD(tenantID, id))
+	if err != nil {
+		return "", fmt.Errorf("encrypt endpoint %s secrets: %w", id, err)
+	}
+	return v, nil
+}
+
+// openSecrets reverses sealSecrets. Plain JSON (a row written without a
+// keyring) is returned as it is.
+func (s *Store) openSecrets(tenantID, id, stored string) ([]byte, error) {
+	plain, err := s.keyring.Open(stored, secretsAAD(tenantID, id))
+	if err != nil {
+		return nil, fmt.Errorf("decrypt endpoint %s secrets: %w", id, err)
+	}
+	return plain, nil
+}
+
+// CheckEncryption fails with seal.ErrUnknownKey when endpoint secrets are
+// sealed with a key the keyring lacks, naming the missing key ids (never a
+// key). A hub calls it at start: with the wrong key it would otherwise run,
+// unable to sign a single delivery.
+func (s *Store) CheckEncryption(ctx context.Context) error {
+	// Only the 18-character header, "hhenc:v1:<8 hex>:", is needed to learn
+	// the key. (LIKE is case-sensitive here, as seal.IsSealed is.)
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT substr(secrets, 1, 18) FROM endpoints WHERE secrets LIKE 'hhenc:%'`)
+	if err != nil {
+		return fmt.Errorf("check encryption keys: %w", err)
+	}
+	defer rows.Close()
+	var missing []string
+	for rows.Next() {
+		var head string
+		if err := rows.Scan(&head); err != nil {
+			return fmt.Errorf("check encryption keys: %w", err)
+		}
+		id, err := seal.KeyID(head)
+		if err != nil || s.keyring.Has(id) || slices.Contains(missing, id) {
+			continue // malformed values fail when read, naming their endpoint
+		}
+		missing = append(missing, id)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("check encryption keys: %w", err)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	held := "no encryption key was given"
+	if ids := s.keyring.IDs(); len(ids) > 0 {
+		held = "it holds " + strings.Join(ids, ", ")
+	}
+	return fmt.Errorf("endpoint secrets in database %s are encrypted with key %s: %w (%s)",
+		s.name, strings.Join(missing, ", "), seal.ErrUnknownKey, held)
+}
+
+// RotateEncryption re-seals the secrets of every endpoint with the keyring's
+// primary key, in one transaction, and returns how many endpoints it
+// rewrote. Values sealed with any key of the keyring, and plain JSON written
+// before encryption, are read; afterwards only the primary key is needed.
+// It does not touch updated_at: the secrets themselves are unchanged.
+//
+// The old values stay in the table file as dead row versions until VACUUM
+// removes them, and in the WAL until it is recycled (see the package doc):
+// run VACUUM endpoints (VACUUM FULL endpoints to rewrite the file) after a
+// rotation that retires a compromised key.
+func (s *Store) RotateEncryption(ctx context.Context) (int, error) {
+	if s.keyring == nil {
+		return 0, errors.New("rotate encryption: the store has no keyring")
+	}
+	var n int
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		type row struct{ tenantID, id, secrets string }
+		// FOR UPDATE: a hub still running cannot write secrets sealed with
+		// the old key between this read and the rewrite.
+		rows, err := tx.QueryContext(ctx, `SELECT tenant_id, id, secrets FROM endpoints ORDER BY seq FOR UPDATE`)
+		if err != nil {
+			return fmt.Errorf("select endpoint secrets: %w", err)
+		}
+		var all []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.tenantID, &r.id, &r.secrets); err != nil {
+				rows.Close()
+				return fmt.Errorf("select endpoint secrets: %w", err)
+			}
+			all = append(all, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("select endpoint secrets: %w", err)
+		}
+		for _, r := range all {
+			plain, err := s.openSecrets(r.tenantID, r.id, r.secrets)
+			if err != nil {
+				return err
+			}
+			sealed, err := s.sealSecrets(r.tenantID, r.id, plain)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET secrets = $1 WHERE tenant_id = $2 AND id = $3`, sealed, r.tenantID, r.id); err != nil {
+				return fmt.Errorf("update endpoint %s secrets: %w", r.id, err)
+			}
+		}
+		n = len(all)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("rotate encryption: %w", err)
+	}
+	return n, nil
+}

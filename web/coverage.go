@@ -1,0 +1,89 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/hirehook/hirehook"
+)
+
+// coveragePage is the data of the Coverage page: every catalog type (rows,
+// grouped by entity) against every endpoint (columns).
+type coveragePage struct {
+	Columns []coverageColumn
+	Groups  []coverageGroup
+	// Uncovered counts the types no enabled endpoint receives.
+	Uncovered, Types int
+	// Colspan spans a group's heading row over the whole table.
+	Colspan int
+}
+
+type coverageColumn struct {
+	Endpoint *hirehook.Endpoint
+	Health   Health
+	// Behind is set when the endpoint owes deliveries that have waited
+	// past the degraded threshold.
+	Behind     bool
+	Unfinished int
+}
+
+type coverageGroup struct {
+	Entity string
+	Rows   []coverageRow
+}
+
+type coverageRow struct {
+	Type        string
+	Description string
+	Cells       []coverageCell
+	// Receivers counts the enabled endpoints the type reaches.
+	Receivers int
+}
+
+type coverageCell struct {
+	// State is "on" (the endpoint receives the type), "paused" (it
+	// subscribes but is disabled) or "" (it does not subscribe).
+	State string
+	Title string
+}
+
+func (h *Handler) handleCoverage(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	now := h.cfg.NowFunc().UTC()
+	eps, stats, _, err := h.endpointStats(r.Context(), p.tenantID, now)
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	page := coveragePage{Colspan: len(eps) + 2}
+	for _, ep := range eps {
+		st := stats[ep.ID]
+		col := coverageColumn{Endpoint: ep, Health: healthOf(ep, st, now), Unfinished: st.Unfinished()}
+		col.Behind = st.OldestUnfinishedAt != nil && now.Sub(*st.OldestUnfinishedAt) >= degradedBacklogAge
+		page.Columns = append(page.Columns, col)
+	}
+	for _, g := range typeGroups(h.cfg.Catalog) {
+		cg := coverageGroup{Entity: g.Entity}
+		for _, t := range g.Types {
+			row := coverageRow{Type: t.Name, Description: t.Description}
+			for _, ep := range eps {
+				cell := coverageCell{}
+				if ep.Subscribes(t.Name) {
+					if ep.Disabled {
+						cell = coverageCell{State: "paused", Title: endpointLabel(ep) + " subscribes to " + t.Name + " but is disabled"}
+					} else {
+						cell = coverageCell{State: "on", Title: endpointLabel(ep) + " receives " + t.Name}
+						row.Receivers++
+					}
+				}
+				row.Cells = append(row.Cells, cell)
+			}
+			if row.Receivers == 0 {
+				page.Uncovered++
+			}
+			page.Types++
+			cg.Rows = append(cg.Rows, row)
+		}
+		page.Groups = append(page.Groups, cg)
+	}
+	h.render(w, r, http.StatusOK, "coverage", "Coverage", "coverage", page)
+}

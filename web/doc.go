@@ -1,0 +1,27 @@
+// Package web serves hirehook's dashboard: server-rendered pages for the
+// people who run an agency's integrations, at /.
+//
+//   - Integrations (/): every endpoint with its health (healthy, degraded,
+//     failing, disabled), success rate and p50/p99 latency over the last
+//     hour, backlog, last success, and a chart of attempts per minute.
+//   - Coverage (/coverage): event types × endpoints; types nobody
+//     receives stand out.
+//   - Events (/events, /events/{id}): the event explorer, every delivery
+//     and attempt of an event, and a Replay button per delivery.
+//   - Endpoints (/endpoints/new, /endpoints/{id}): create and edit,
+//     rotate the signing secret, recover failed deliveries.
+//
+// People sign in with an API key (POST /signin). The key is never stored:
+// the session (in memory, with an expiry) keeps its hash and looks the key
+// up on every request, so a revoked or expired key ends its sessions at
+// once. Tenancy and scopes are the API's: a session sees only its key's
+// tenant (another tenant's objects are 404), a viewer key reads and an
+// admin key may also change things. Every form carries the session's CSRF
+// token (checked in constant time), and cross-origin POSTs are refused
+// before that (net/http's CrossOriginProtection).
+//
+// Templates are parsed from the embedded templates/ at New, a layout plus
+// one template per page; the stylesheet is embedded static/ and there is no
+// JavaScript. Forms follow POST → redirect → GET; a form with errors is
+// rendered again with the errors next to their fields (422).
+package web

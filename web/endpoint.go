@@ -1,0 +1,460 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/catalog"
+)
+
+// rotationGrace is how long a replaced secret keeps signing beside the new
+// one (the API's RotationGrace).
+const rotationGrace = 24 * time.Hour
+
+// recentDeliveries is how many of an endpoint's deliveries its page lists.
+const recentDeliveries = 20
+
+// typeGroup is one entity's event types in the endpoint form.
+type typeGroup struct {
+	Entity string
+	// Wildcard is "<prefix>.*" when that pattern matches exactly this
+	// group's types (and so future ones of the entity); empty otherwise
+	// (job.* also matches the job_posting types).
+	Wildcard string
+	Types    []catalog.EventType
+}
+
+// typeGroups groups the catalog's types by entity, in the catalog's
+// order of entities.
+func typeGroups(c *catalog.Catalog) []typeGroup {
+	types := c.Types()
+	var groups []typeGroup
+	for _, entity := range c.Entities() {
+		g := typeGroup{Entity: entity}
+		for _, t := range types {
+			if t.Entity == entity {
+				g.Types = append(g.Types, t)
+			}
+		}
+		if len(g.Types) == 0 {
+			continue
+		}
+		prefix, _, _ := strings.Cut(g.Types[0].Name, ".")
+		pattern, n := prefix+".*", 0
+		for _, t := range types {
+			if hirehook.MatchEventType(pattern, t.Name) {
+				n++
+			}
+		}
+		if n == len(g.Types) {
+			g.Wildcard = pattern
+		}
+		groups = append(groups, g)
+	}
+	return groups
+}
+
+// endpointForm is the create/edit form: what was entered, and the error of
+// each field that was wrong.
+type endpointForm struct {
+	URL         string
+	Description string
+	// Selected holds the checked boxes: "*", wildcards and types.
+	Selected map[string]bool
+	// Patterns is the free-text field for other patterns, comma-separated.
+	Patterns string
+	Disabled bool
+	Errors   map[string]string
+}
+
+// formOf fills the form from an endpoint: patterns the checkboxes show are
+// checked, the others go to the free-text field.
+func formOf(ep *hirehook.Endpoint, groups []typeGroup) endpointForm {
+	f := endpointForm{URL: ep.URL, Description: ep.Description, Selected: map[string]bool{}, Disabled: ep.Disabled, Errors: map[string]string{}}
+	boxes := map[string]bool{"*": true}
+	for _, g := range groups {
+		if g.Wildcard != "" {
+			boxes[g.Wildcard] = true
+		}
+		for _, t := range g.Types {
+			boxes[t.Name] = true
+		}
+	}
+	var other []string
+	for _, p := range ep.EventTypes {
+		if boxes[p] {
+			f.Selected[p] = true
+		} else {
+			other = append(other, p)
+		}
+	}
+	f.Patterns = strings.Join(other, ", ")
+	return f
+}
+
+// parseEndpointForm reads a posted form.
+func parseEndpointForm(r *http.Request) endpointForm {
+	f := endpointForm{
+		URL:         strings.TrimSpace(r.PostForm.Get("url")),
+		Description: strings.TrimSpace(r.PostForm.Get("description")),
+		Patterns:    strings.TrimSpace(r.PostForm.Get("patterns")),
+		Disabled:    r.PostForm.Get("disabled") == "on",
+		Selected:    map[string]bool{},
+		Errors:      map[string]string{},
+	}
+	for _, v := range r.PostForm["event_types"] {
+		f.Selected[v] = true
+	}
+	return f
+}
+
+// validate checks the form, fills Errors, and returns the event types to
+// save: "*" alone if checked; otherwise the wildcards, the types no
+// checked wildcard covers, and the free-text patterns.
+func (f *endpointForm) validate(c *catalog.Catalog) []string {
+	switch {
+	case f.URL == "":
+		f.Errors["url"] = "Enter the URL that receives the webhooks."
+	case len(f.URL) > 2048:
+		f.Errors["url"] = "The URL must be at most 2048 characters."
+	default:
+		u, err := url.Parse(f.URL)
+		switch {
+		case err != nil || !u.IsAbs() || u.Hostname() == "":
+			f.Errors["url"] = "Enter an absolute URL, such as https://onboarding.example.com/hooks."
+		case u.Scheme != "http" && u.Scheme != "https":
+			f.Errors["url"] = "The URL must start with http:// or https://."
+		case u.Fragment != "":
+			f.Errors["url"] = "The URL must not have a #fragment."
+		}
+	}
+	if len(f.Description) > 1000 {
+		f.Errors["description"] = "The description must be at most 1000 characters."
+	}
+	var out []string
+	var patterns []string
+	for _, p := range strings.Split(f.Patterns, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			patterns = append(patterns, p)
+		}
+	}
+	for _, p := range patterns {
+		if !hirehook.ValidEventTypePattern(p) {
+			f.Errors["patterns"] = fmt.Sprintf("%q is not an event type or pattern (such as placement.* or job.posted).", truncate(p, 64))
+			break
+		}
+		if !matchesCatalog(c, p) {
+			f.Errors["patterns"] = fmt.Sprintf("%q matches no event type.", truncate(p, 64))
+			break
+		}
+	}
+	for v := range f.Selected {
+		if v != "*" && (!hirehook.ValidEventTypePattern(v) || !matchesCatalog(c, v)) {
+			f.Errors["event_types"] = fmt.Sprintf("%q is not an event type.", truncate(v, 64))
+			return nil
+		}
+	}
+	if f.Selected["*"] {
+		out = []string{"*"}
+	} else {
+		var wild, exact []string
+		for v := range f.Selected {
+			if strings.HasSuffix(v, ".*") {
+				wild = append(wild, v)
+			}
+		}
+		for v := range f.Selected {
+			if strings.HasSuffix(v, ".*") {
+				continue
+			}
+			covered := slices.ContainsFunc(wild, func(w string) bool { return hirehook.MatchEventType(w, v) })
+			if !covered {
+				exact = append(exact, v)
+			}
+		}
+		slices.Sort(wild)
+		slices.Sort(exact)
+		out = append(wild, exact...)
+		for _, p := range patterns {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	if len(out) == 0 && f.Errors["patterns"] == "" {
+		f.Errors["event_types"] = "Choose at least one event type."
+	}
+	if len(out) > 200 {
+		f.Errors["event_types"] = "Choose at most 200 types or patterns; use a wildcard such as placement.* instead."
+	}
+	return out
+}
+
+func matchesCatalog(c *catalog.Catalog, pattern string) bool {
+	for _, t := range c.Types() {
+		if hirehook.MatchEventType(pattern, t.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// endpointPage is the data of the endpoint page (create or edit).
+type endpointPage struct {
+	// Endpoint is nil when creating.
+	Endpoint *hirehook.Endpoint
+	Form     endpointForm
+	Groups   []typeGroup
+	Health   Health
+	Stats    *hirehook.DeliveryStats
+	// Recover is the recover form.
+	Recover recoverForm
+	// Recent lists the endpoint's latest deliveries.
+	Recent []*hirehook.Delivery
+	// SecretRotatedAt is when the current secret was made; PreviousUntil
+	// when the previous one stops signing (nil if none is signing).
+	SecretCreatedAt time.Time
+	PreviousUntil   *time.Time
+}
+
+// recoverForm asks for the window of failed deliveries to send again.
+type recoverForm struct {
+	Since, Until string
+	Errors       map[string]string
+}
+
+const formTime = "2006-01-02T15:04"
+
+func (h *Handler) handleEndpointNew(w http.ResponseWriter, r *http.Request) {
+	page := endpointPage{Groups: typeGroups(h.cfg.Catalog), Form: endpointForm{Selected: map[string]bool{}, Errors: map[string]string{}}}
+	h.render(w, r, http.StatusOK, "endpoint", "New endpoint", "integrations", page)
+}
+
+func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	form := parseEndpointForm(r)
+	types := form.validate(h.cfg.Catalog)
+	if len(form.Errors) > 0 {
+		page := endpointPage{Groups: typeGroups(h.cfg.Catalog), Form: form}
+		h.render(w, r, http.StatusUnprocessableEntity, "endpoint", "New endpoint", "integrations", page)
+		return
+	}
+	now := h.cfg.NowFunc().UTC().Truncate(time.Microsecond)
+	ep := &hirehook.Endpoint{
+		TenantID: p.tenantID, ID: hirehook.NewID("ep"), URL: form.URL, Description: form.Description,
+		EventTypes: types, Headers: map[string]string{}, Disabled: form.Disabled,
+		Secrets:   []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now}},
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if err := h.store.EndpointCreate(r.Context(), ep); err != nil {
+		h.error(w, r, err)
+		return
+	}
+	h.audit(r, "endpoint.created", ep.ID, map[string]any{"url": redactURL(ep.URL), "event_types": ep.EventTypes, "disabled": ep.Disabled})
+	h.flashSecret(r, "Endpoint created. Give its receiver this signing secret; it is shown only now (admins can rotate it any time).", ep.Secrets[0].Value)
+	redirect(w, r, "/endpoints/"+url.PathEscape(ep.ID))
+}
+
+// endpointPageFor loads what the edit page shows besides the form.
+func (h *Handler) endpointPageFor(r *http.Request, ep *hirehook.Endpoint) (endpointPage, error) {
+	p := principalOf(r)
+	now := h.cfg.NowFunc().UTC()
+	page := endpointPage{Endpoint: ep, Groups: typeGroups(h.cfg.Catalog)}
+	page.Form = formOf(ep, page.Groups)
+	page.Recover = recoverForm{Since: now.Add(-24 * time.Hour).Format(formTime), Errors: map[string]string{}}
+	_, stats, _, err := h.endpointStats(r.Context(), p.tenantID, now)
+	if err != nil {
+		return page, err
+	}
+	page.Stats = stats[ep.ID]
+	if page.Stats == nil {
+		page.Stats = &hirehook.DeliveryStats{TenantID: p.tenantID, EndpointID: ep.ID}
+	}
+	page.Health = healthOf(ep, page.Stats, now)
+	page.Recent, err = h.store.DeliveryList(r.Context(), hirehook.DeliveryFilter{TenantID: p.tenantID, EndpointID: &ep.ID, Limit: recentDeliveries})
+	if err != nil {
+		return page, err
+	}
+	if len(ep.Secrets) > 0 {
+		page.SecretCreatedAt = ep.Secrets[0].CreatedAt
+		for _, s := range ep.Secrets[1:] {
+			if s.ExpiresAt != nil && now.Before(*s.ExpiresAt) {
+				page.PreviousUntil = s.ExpiresAt
+			}
+		}
+	}
+	return page, nil
+}
+
+func (h *Handler) handleEndpointGet(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	ep, err := h.store.EndpointGet(r.Context(), p.tenantID, r.PathValue("id"))
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	page, err := h.endpointPageFor(r, ep)
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "endpoint", endpointLabel(ep), "integrations", page)
+}
+
+func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	old, err := h.store.EndpointGet(r.Context(), p.tenantID, r.PathValue("id"))
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	form := parseEndpointForm(r)
+	types := form.validate(h.cfg.Catalog)
+	if len(form.Errors) > 0 {
+		page, err := h.endpointPageFor(r, old)
+		if err != nil {
+			h.error(w, r, err)
+			return
+		}
+		page.Form = form
+		h.render(w, r, http.StatusUnprocessableEntity, "endpoint", endpointLabel(old), "integrations", page)
+		return
+	}
+	u := hirehook.EndpointUpdate{}
+	changed := map[string]any{}
+	if form.URL != old.URL {
+		u.URL = &form.URL
+		changed["url"] = redactURL(form.URL)
+	}
+	if form.Description != old.Description {
+		u.Description = &form.Description
+		changed["description"] = "changed"
+	}
+	if !slices.Equal(types, old.EventTypes) {
+		u.EventTypes = &types
+		changed["event_types"] = types
+	}
+	if form.Disabled != old.Disabled {
+		u.Disabled = &form.Disabled
+		changed["disabled"] = form.Disabled
+	}
+	if len(changed) == 0 {
+		h.flash(r, "ok", "Nothing changed.")
+		redirect(w, r, "/endpoints/"+url.PathEscape(old.ID))
+		return
+	}
+	ep, err := h.store.EndpointUpdate(r.Context(), p.tenantID, old.ID, u)
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	if u.Disabled != nil && !*u.Disabled {
+		h.cfg.Notify() // its waiting deliveries may be claimed again
+	}
+	h.audit(r, "endpoint.updated", ep.ID, changed)
+	h.flash(r, "ok", "Endpoint saved.")
+	redirect(w, r, "/endpoints/"+url.PathEscape(ep.ID))
+}
+
+func (h *Handler) handleEndpointRotateSecret(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	ep, err := h.store.EndpointGet(r.Context(), p.tenantID, r.PathValue("id"))
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	now := h.cfg.NowFunc().UTC().Truncate(time.Microsecond)
+	until := now.Add(rotationGrace)
+	secrets := []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now}}
+	for _, s := range ep.Secrets {
+		if s.ExpiresAt != nil && !now.Before(*s.ExpiresAt) {
+			continue // already expired
+		}
+		if s.ExpiresAt == nil || s.ExpiresAt.After(until) {
+			s.ExpiresAt = &until
+		}
+		secrets = append(secrets, s)
+	}
+	if _, err := h.store.EndpointSetSecrets(r.Context(), p.tenantID, ep.ID, secrets); err != nil {
+		h.error(w, r, err)
+		return
+	}
+	h.audit(r, "endpoint.secret_rotated", ep.ID, map[string]any{"previous_expires_at": until})
+	h.flashSecret(r, "New signing secret. The previous one keeps signing beside it for 24 hours, so the receiver can switch without missing a webhook. It is shown only now.", secrets[0].Value)
+	redirect(w, r, "/endpoints/"+url.PathEscape(ep.ID))
+}
+
+// parseFormTime reads a time from a datetime-local field (taken as UTC) or
+// an RFC 3339 time.
+func parseFormTime(s string) (time.Time, bool) {
+	for _, layout := range []string{formTime, "2006-01-02T15:04:05", time.RFC3339Nano} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+func (h *Handler) handleEndpointRecover(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	ep, err := h.store.EndpointGet(r.Context(), p.tenantID, r.PathValue("id"))
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	form := recoverForm{Since: strings.TrimSpace(r.PostForm.Get("since")), Until: strings.TrimSpace(r.PostForm.Get("until")), Errors: map[string]string{}}
+	now := h.cfg.NowFunc().UTC()
+	since, ok := parseFormTime(form.Since)
+	switch {
+	case form.Since == "":
+		form.Errors["since"] = "Enter when the failures began."
+	case !ok:
+		form.Errors["since"] = "Enter a date and time such as 2026-11-27T09:30 (UTC)."
+	case since.After(now):
+		form.Errors["since"] = "This is in the future."
+	}
+	var until time.Time
+	if form.Until != "" {
+		if until, ok = parseFormTime(form.Until); !ok {
+			form.Errors["until"] = "Enter a date and time such as 2026-11-28T09:30 (UTC), or leave it empty."
+		} else if len(form.Errors) == 0 && !until.After(since) {
+			form.Errors["until"] = "This must be after the start."
+		}
+	}
+	if len(form.Errors) > 0 {
+		page, err := h.endpointPageFor(r, ep)
+		if err != nil {
+			h.error(w, r, err)
+			return
+		}
+		page.Recover = form
+		h.render(w, r, http.StatusUnprocessableEntity, "endpoint", endpointLabel(ep), "integrations", page)
+		return
+	}
+	n, err := h.store.DeliveryRecover(r.Context(), hirehook.DeliveryRecoverParams{
+		TenantID: p.tenantID, EndpointID: ep.ID, Since: since, Until: until, Now: h.cfg.NowFunc(),
+	})
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	if n > 0 {
+		h.cfg.Notify()
+	}
+	details := map[string]any{"since": since, "recovered": n}
+	if !until.IsZero() {
+		details["until"] = until
+	}
+	h.audit(r, "endpoint.recovered", ep.ID, details)
+	if n == 0 {
+		h.flash(r, "ok", "No failed deliveries in that window: nothing to send again.")
+	} else {
+		h.flash(r, "ok", fmt.Sprintf("%s queued to be sent again.", countNoun(n, "failed delivery", "failed deliveries")))
+	}
+	redirect(w, r, "/endpoints/"+url.PathEscape(ep.ID))
+}

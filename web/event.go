@@ -1,0 +1,239 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/hirehook/hirehook"
+)
+
+// eventsPageSize is how many events the explorer shows at once.
+const eventsPageSize = 50
+
+// eventFilter is the explorer's filter form (GET, so a filtered list is a
+// link one can share).
+type eventFilter struct {
+	Type    string
+	Subject string
+	Entity  string
+}
+
+// eventsPage is the data of the event explorer.
+type eventsPage struct {
+	Filter eventFilter
+	Types  []string
+	Rows   []eventRow
+	// OlderURL links the next (older) page; empty on the last.
+	OlderURL string
+	// NewestURL links the first page with the same filter; empty on it.
+	NewestURL string
+	// Filtered is set when any filter is.
+	Filtered bool
+}
+
+type eventRow struct {
+	Event *hirehook.Event
+	// States counts the event's deliveries by state, in a fixed order.
+	States []stateCount
+}
+
+type stateCount struct {
+	State hirehook.DeliveryState
+	N     int
+}
+
+// stateOrder is the order delivery states are summed up in.
+var stateOrder = []hirehook.DeliveryState{
+	hirehook.DeliveryFailed, hirehook.DeliveryRetrying, hirehook.DeliveryDelivering,
+	hirehook.DeliveryPending, hirehook.DeliveryDelivered, hirehook.DeliveryCancelled,
+}
+
+func (h *Handler) handleEventList(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	q := r.URL.Query()
+	page := eventsPage{Filter: eventFilter{
+		Type:    truncate(strings.TrimSpace(q.Get("type")), 128),
+		Subject: truncate(strings.TrimSpace(q.Get("subject")), 128),
+		Entity:  truncate(strings.TrimSpace(q.Get("entity")), 64),
+	}}
+	for _, t := range h.cfg.Catalog.Types() {
+		page.Types = append(page.Types, t.Name)
+	}
+	f := hirehook.EventFilter{TenantID: p.tenantID, After: q.Get("after"), Limit: eventsPageSize + 1, Descending: true}
+	filter := url.Values{}
+	if page.Filter.Type != "" {
+		f.Type = &page.Filter.Type
+		filter.Set("type", page.Filter.Type)
+	}
+	if page.Filter.Subject != "" {
+		f.SubjectID = &page.Filter.Subject
+		filter.Set("subject", page.Filter.Subject)
+	}
+	if page.Filter.Entity != "" {
+		f.Entity = &page.Filter.Entity
+		filter.Set("entity", page.Filter.Entity)
+	}
+	page.Filtered = len(filter) > 0
+	if f.After != "" {
+		page.NewestURL = "/events?" + filter.Encode()
+	}
+	events, err := h.store.EventList(r.Context(), f)
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	if len(events) > eventsPageSize {
+		events = events[:eventsPageSize]
+		older := url.Values{"after": {events[len(events)-1].ID}}
+		for k, v := range filter {
+			older[k] = v
+		}
+		page.OlderURL = "/events?" + older.Encode()
+	}
+	for _, e := range events {
+		row := eventRow{Event: e}
+		if e.Deliveries > 0 {
+			ds, err := h.store.DeliveryList(r.Context(), hirehook.DeliveryFilter{TenantID: p.tenantID, EventID: &e.ID, Limit: 1000})
+			if err != nil {
+				h.error(w, r, err)
+				return
+			}
+			row.States = countStates(ds)
+		}
+		page.Rows = append(page.Rows, row)
+	}
+	h.render(w, r, http.StatusOK, "events", "Events", "events", page)
+}
+
+func countStates(ds []*hirehook.Delivery) []stateCount {
+	n := map[hirehook.DeliveryState]int{}
+	for _, d := range ds {
+		n[d.State]++
+	}
+	var out []stateCount
+	for _, s := range stateOrder {
+		if n[s] > 0 {
+			out = append(out, stateCount{s, n[s]})
+		}
+	}
+	return out
+}
+
+// eventPage is the data of one event's page.
+type eventPage struct {
+	Event      *hirehook.Event
+	HasRecord  bool
+	Deliveries []deliveryView
+}
+
+type deliveryView struct {
+	Delivery *hirehook.Delivery
+	Endpoint *hirehook.Endpoint
+	Attempts []*hirehook.Attempt
+	// Replayable is false for deliveries that cannot be sent again now
+	// (cancelled, being attempted, or of a purged event).
+	Replayable bool
+}
+
+func (h *Handler) handleEventGet(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	ctx := r.Context()
+	e, err := h.store.EventGet(ctx, p.tenantID, r.PathValue("id"))
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	page := eventPage{Event: e}
+	if _, err := h.store.RecordGet(ctx, p.tenantID, e.Subject.Entity, e.Subject.ID); err == nil {
+		page.HasRecord = true
+	} else if hirehook.ErrorCode(err) != hirehook.ENOTFOUND {
+		h.error(w, r, err)
+		return
+	}
+	ds, err := h.store.DeliveryList(ctx, hirehook.DeliveryFilter{TenantID: p.tenantID, EventID: &e.ID, Limit: 1000})
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	endpoints := map[string]*hirehook.Endpoint{}
+	// Oldest first: the order the endpoints were subscribed in.
+	for i := len(ds) - 1; i >= 0; i-- {
+		d, attempts, err := h.store.DeliveryGet(ctx, p.tenantID, ds[i].ID)
+		if err != nil {
+			h.error(w, r, err)
+			return
+		}
+		ep, err := h.endpointByID(ctx, p.tenantID, d.EndpointID, endpoints)
+		if err != nil {
+			h.error(w, r, err)
+			return
+		}
+		page.Deliveries = append(page.Deliveries, deliveryView{Delivery: d, Endpoint: ep, Attempts: attempts,
+			Replayable: !e.Purged && d.State != hirehook.DeliveryCancelled && d.State != hirehook.DeliveryDelivering})
+	}
+	h.render(w, r, http.StatusOK, "event", e.Type+" "+e.ID, "events", page)
+}
+
+// endpointByID returns an endpoint through a per-request cache; nil for a
+// deleted one.
+func (h *Handler) endpointByID(ctx context.Context, tenantID, id string, cache map[string]*hirehook.Endpoint) (*hirehook.Endpoint, error) {
+	if ep, ok := cache[id]; ok {
+		return ep, nil
+	}
+	ep, err := h.store.EndpointGet(ctx, tenantID, id)
+	if hirehook.ErrorCode(err) == hirehook.ENOTFOUND {
+		ep, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	cache[id] = ep
+	return ep, nil
+}
+
+// handleDeliveryReplay makes one delivery due now (a delivered one is
+// sent again) and goes back to its event.
+func (h *Handler) handleDeliveryReplay(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	d, _, err := h.store.DeliveryGet(r.Context(), p.tenantID, r.PathValue("id"))
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	back := "/events/" + url.PathEscape(d.EventID)
+	d, err = h.store.DeliveryRetry(r.Context(), p.tenantID, d.ID, h.cfg.NowFunc())
+	switch code := hirehook.ErrorCode(err); code {
+	case "":
+	case hirehook.EINVALID, hirehook.ECONFLICT:
+		h.flash(r, "error", hirehook.ErrorMessage(err))
+		redirect(w, r, back)
+		return
+	default:
+		h.error(w, r, err)
+		return
+	}
+	h.cfg.Notify()
+	h.audit(r, "delivery.retried", d.ID, map[string]any{"event_id": d.EventID, "endpoint_id": d.EndpointID})
+	h.flash(r, "ok", "Replay queued: the delivery will be attempted again in a moment.")
+	redirect(w, r, back+"#"+d.ID)
+}
+
+// recordPage is the data of a record's page.
+type recordPage struct {
+	Record *hirehook.Record
+	// EventsURL links the explorer filtered to the record's events.
+	EventsURL string
+}
+
+func (h *Handler) handleRecordGet(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	rec, err := h.store.RecordGet(r.Context(), p.tenantID, r.PathValue("entity"), r.PathValue("id"))
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	q := url.Values{"entity": {rec.Entity}, "subject": {rec.ID}}
+	h.render(w, r, http.StatusOK, "record", rec.Entity+" "+rec.ID, "events", recordPage{Record: rec, EventsURL: "/events?" + q.Encode()})
+}

@@ -1,0 +1,216 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"math"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hirehook/hirehook"
+)
+
+// funcs are the template functions. Times are shown in UTC, the hub's
+// time everywhere (the API, the logs), with a relative form beside them.
+var funcs = template.FuncMap{
+	"ago":        ago,
+	"age":        age,
+	"clock":      clock,
+	"dur":        formatDuration,
+	"pct":        percent,
+	"prettyJSON": prettyJSON,
+	"label":      endpointLabel,
+	"excerpt":    excerpt,
+	"stateClass": stateClass,
+	"count":      countNoun,
+	"humanize":   humanize,
+	"version":    func() string { return hirehook.Version },
+	"redact":     redactURL,
+	"isOK":       func(status int) bool { return status >= 200 && status <= 299 },
+}
+
+// humanize turns an identifier into words: "job_posting" → "Job posting".
+func humanize(s string) string {
+	s = strings.ReplaceAll(s, "_", " ")
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// timeOf accepts time.Time and *time.Time (nil: zero).
+func timeOf(v any) time.Time {
+	switch t := v.(type) {
+	case time.Time:
+		return t
+	case *time.Time:
+		if t != nil {
+			return *t
+		}
+	}
+	return time.Time{}
+}
+
+// clock formats a time as "2026-11-27 09:30:05 UTC"; "—" for none.
+func clock(v any) string {
+	t := timeOf(v)
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// age formats the time from t to now: "42 s", "5 min", "3 h 10 min", "2 days".
+func age(now time.Time, v any) string {
+	t := timeOf(v)
+	if t.IsZero() {
+		return "—"
+	}
+	return span(now.Sub(t))
+}
+
+// ago is age with "ago", or "in …" for a future time.
+func ago(now time.Time, v any) string {
+	t := timeOf(v)
+	if t.IsZero() {
+		return "never"
+	}
+	d := now.Sub(t)
+	switch {
+	case d < 0:
+		return "in " + span(-d)
+	case d < 5*time.Second:
+		return "just now"
+	}
+	return span(d) + " ago"
+}
+
+func span(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 24*time.Hour:
+		h, m := int(d.Hours()), int(d.Minutes())%60
+		if m == 0 || h >= 10 {
+			return fmt.Sprintf("%d h", h)
+		}
+		return fmt.Sprintf("%d h %d min", h, m)
+	}
+	days := int(d.Hours() / 24)
+	if days == 1 {
+		return "1 day"
+	}
+	return fmt.Sprintf("%d days", days)
+}
+
+// formatDuration formats a latency: "850 µs", "12 ms", "1.25 s"; "—" for zero.
+func formatDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "—"
+	case d < time.Millisecond:
+		return fmt.Sprintf("%d µs", d.Microseconds())
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	case d < 10*time.Second:
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	}
+	return fmt.Sprintf("%.1f s", d.Seconds())
+}
+
+// percent formats part/whole as "97.5%"; "—" when whole is 0. It rounds
+// down, so "100%" means every one.
+func percent(part, whole int) string {
+	if whole == 0 {
+		return "—"
+	}
+	p := math.Floor(1000*float64(part)/float64(whole)) / 10
+	if p == math.Trunc(p) {
+		return fmt.Sprintf("%d%%", int(p))
+	}
+	return fmt.Sprintf("%.1f%%", p)
+}
+
+// prettyJSON indents a JSON document for reading.
+func prettyJSON(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		return string(raw)
+	}
+	return buf.String()
+}
+
+// endpointLabel names an endpoint for people: its description, else its
+// URL's host and path (never its query, where tokens often live).
+func endpointLabel(e *hirehook.Endpoint) string {
+	if e == nil {
+		return "(deleted endpoint)"
+	}
+	if d := strings.TrimSpace(e.Description); d != "" {
+		return truncate(d, 80)
+	}
+	return shortURL(e.URL)
+}
+
+// shortURL is a URL's host and path.
+func shortURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return truncate(s, 80)
+	}
+	return truncate(u.Host+strings.TrimSuffix(u.Path, "/"), 80)
+}
+
+// redactURL keeps a URL's scheme, host and path for display and the audit
+// log, dropping credentials and the query.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return u.String()
+}
+
+// excerpt shortens a response body to n characters on one line.
+func excerpt(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len([]rune(s)) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+// stateClass maps a delivery state or a health state to a badge class.
+func stateClass(state any) string {
+	switch fmt.Sprint(state) {
+	case "delivered", "healthy":
+		return "badge ok"
+	case "retrying", "pending", "delivering", "degraded":
+		return "badge warn"
+	case "failed", "failing":
+		return "badge bad"
+	}
+	return "badge muted"
+}
+
+// countNoun formats "1 delivery" / "3 deliveries".
+func countNoun(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

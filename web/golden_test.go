@@ -1,0 +1,65 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+)
+
+// TestPages renders every page against the seeded agency and compares it
+// with testdata/<name>.golden (go test ./web -update rewrites them). Ids,
+// tokens and the stylesheet hash are normalised; the clock is fixed.
+func TestPages(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.seed(t)
+	admin := b.signedIn(t, adminKey)
+	viewer := b.signedIn(t, viewerKey)
+	acme := b.signedIn(t, acmeKey)
+
+	for _, tc := range []struct {
+		name   string
+		c      *client
+		path   string
+		status int
+	}{
+		{"signin", b.client(t), "/signin?next=%2Fcoverage", http.StatusOK},
+		{"integrations", admin, "/", http.StatusOK},
+		{"integrations_viewer", viewer, "/", http.StatusOK},
+		{"integrations_empty", acme, "/", http.StatusOK},
+		{"coverage", admin, "/coverage", http.StatusOK},
+		{"coverage_empty", acme, "/coverage", http.StatusOK},
+		{"events", admin, "/events", http.StatusOK},
+		{"events_filtered", admin, "/events?type=placement.started", http.StatusOK},
+		{"events_none_match", admin, "/events?subject=nobody", http.StatusOK},
+		{"events_empty", acme, "/events", http.StatusOK},
+		{"event", admin, "/events/" + evtStarted, http.StatusOK},
+		{"event_viewer", viewer, "/events/" + evtStarted, http.StatusOK},
+		{"event_no_subscriber", admin, "/events/" + evtJob, http.StatusOK},
+		{"record", admin, "/records/placement/pl_1001", http.StatusOK},
+		{"endpoint_new", admin, "/endpoints/new", http.StatusOK},
+		{"endpoint", admin, "/endpoints/" + epPayroll, http.StatusOK},
+		{"endpoint_disabled", admin, "/endpoints/" + epCRM, http.StatusOK},
+		{"endpoint_viewer", viewer, "/endpoints/" + epOnboarding, http.StatusOK},
+		{"not_found", admin, "/events/evt_missing", http.StatusNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := tc.c.get(tc.path)
+			wantStatus(t, r, tc.status)
+			golden(t, tc.name, r.body)
+		})
+	}
+
+	t.Run("endpoint_errors", func(t *testing.T) {
+		admin.get("/endpoints/new")
+		r := admin.post("/endpoints", url.Values{"url": {"onboarding.example.com"}, "description": {"Onboarding"}, "event_types": {"placement.confirmed"}, "patterns": {"bad pattern"}}, true)
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		golden(t, "endpoint_errors", r.body)
+	})
+	t.Run("forbidden", func(t *testing.T) {
+		viewer.get("/")
+		r := viewer.post("/endpoints/"+epPayroll+"/rotate-secret", nil, true)
+		wantStatus(t, r, http.StatusForbidden)
+		golden(t, "forbidden", r.body)
+	})
+}

@@ -1,0 +1,73 @@
+package web
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hirehook/hirehook"
+)
+
+func TestHealthOf(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	ago := func(d time.Duration) *time.Time { t := now.Add(-d); return &t }
+	enabled := &hirehook.Endpoint{}
+	for _, tc := range []struct {
+		name string
+		ep   *hirehook.Endpoint
+		st   hirehook.DeliveryStats
+		want HealthState
+	}{
+		{"idle", enabled, hirehook.DeliveryStats{}, HealthHealthy},
+		{"all good", enabled, hirehook.DeliveryStats{Attempts: 100, Succeeded: 100, LatencyP99: time.Second}, HealthHealthy},
+		{"a failure in a busy hour", enabled, hirehook.DeliveryStats{Attempts: 100, Succeeded: 96}, HealthHealthy},
+		{"a failure in a quiet hour", enabled, hirehook.DeliveryStats{Attempts: 2, Succeeded: 1}, HealthDegraded},
+		{"two failures of two: too few to call failing", enabled, hirehook.DeliveryStats{Attempts: 2}, HealthDegraded},
+		{"under 95%", enabled, hirehook.DeliveryStats{Attempts: 100, Succeeded: 94}, HealthDegraded},
+		{"waiting 5 min", enabled, hirehook.DeliveryStats{Retrying: 1, OldestUnfinishedAt: ago(5 * time.Minute)}, HealthDegraded},
+		{"waiting under 5 min", enabled, hirehook.DeliveryStats{Pending: 3, OldestUnfinishedAt: ago(4 * time.Minute)}, HealthHealthy},
+		{"slow", enabled, hirehook.DeliveryStats{Attempts: 10, Succeeded: 10, LatencyP99: 6 * time.Second}, HealthDegraded},
+		{"half failed", enabled, hirehook.DeliveryStats{Attempts: 4, Succeeded: 2}, HealthDegraded},
+		{"most failed", enabled, hirehook.DeliveryStats{Attempts: 3, Succeeded: 1}, HealthFailing},
+		{"waiting an hour", enabled, hirehook.DeliveryStats{Retrying: 1, OldestUnfinishedAt: ago(time.Hour)}, HealthFailing},
+		{"disabled by the hub", &hirehook.Endpoint{Disabled: true, DisabledReason: "410 Gone"}, hirehook.DeliveryStats{Attempts: 1, Succeeded: 1}, HealthDisabled},
+	} {
+		got := healthOf(tc.ep, &tc.st, now)
+		if got.State != tc.want || got.Reason == "" {
+			t.Errorf("%s: health = %s (%q), want %s", tc.name, got.State, got.Reason, tc.want)
+		}
+	}
+}
+
+func TestNiceCeil(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[int]int{0: 1, 1: 1, 2: 2, 3: 5, 5: 5, 6: 10, 11: 20, 21: 50, 51: 100, 999: 1000} {
+		if got := niceCeil(in); got != want {
+			t.Errorf("niceCeil(%d) = %d, want %d", in, got, want)
+		}
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"": "/", "/events?type=job.created": "/events?type=job.created", "//evil.example.com": "/",
+		"/\\evil.example.com": "/", "https://evil.example.com/": "/", "events": "/",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestPercent(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		part, whole int
+		want        string
+	}{{0, 0, "—"}, {3, 3, "100%"}, {999, 1000, "99.9%"}, {9999, 10000, "99.9%"}, {1, 3, "33.3%"}, {0, 5, "0%"}} {
+		if got := percent(tc.part, tc.whole); got != tc.want {
+			t.Errorf("percent(%d, %d) = %q, want %q", tc.part, tc.whole, got, tc.want)
+		}
+	}
+}

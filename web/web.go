@@ -1,0 +1,417 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/catalog"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Config holds what the dashboard needs.
+type Config struct {
+	Store   hirehook.Store
+	Catalog *catalog.Catalog
+	// Notify wakes the dispatcher after a replay or a recovery made
+	// deliveries due.
+	Notify func()
+	// SessionTTL is how long a sign-in lasts. Default 12 h.
+	SessionTTL time.Duration
+	// MaxSessions bounds the sessions held in memory; past it the oldest
+	// is dropped. Default 10,000.
+	MaxSessions int
+	NowFunc     func() time.Time
+	Logger      *slog.Logger
+}
+
+// Handler serves the dashboard. It is an http.Handler for every path the
+// server does not route elsewhere.
+type Handler struct {
+	cfg      Config
+	store    hirehook.Store
+	logger   *slog.Logger
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
+	sessions *sessionStore
+	origin   *http.CrossOriginProtection
+	// cssURL carries a hash of the stylesheet, so browsers may cache it
+	// for long and still see a new one at once.
+	cssURL string
+}
+
+// pageNames are the page templates; each is parsed with layout.html.
+var pageNames = []string{
+	"signin", "integrations", "coverage", "events", "event", "record", "endpoint", "error",
+}
+
+// New parses the templates (a broken one fails here, at start-up) and
+// returns the dashboard.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("web: a store is required")
+	}
+	if cfg.Catalog == nil {
+		cfg.Catalog = catalog.Default()
+	}
+	if cfg.Notify == nil {
+		cfg.Notify = func() {}
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = 10000
+	}
+	if cfg.NowFunc == nil {
+		cfg.NowFunc = time.Now
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{
+		cfg:      cfg,
+		store:    cfg.Store,
+		logger:   logger.With("component", "web"),
+		pages:    map[string]*template.Template{},
+		sessions: newSessionStore(cfg.MaxSessions),
+		origin:   http.NewCrossOriginProtection(),
+	}
+	for _, name := range pageNames {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("web: parse template %s: %w", name, err)
+		}
+		h.pages[name] = t
+	}
+	css, err := fs.ReadFile(staticFS, "static/style.css")
+	if err != nil {
+		return nil, fmt.Errorf("web: read stylesheet: %w", err)
+	}
+	sum := sha256.Sum256(css)
+	h.cssURL = "/static/style.css?v=" + hex.EncodeToString(sum[:6])
+
+	h.mux = http.NewServeMux()
+	for _, rt := range h.RouteTable() {
+		handler := rt.handler
+		if !rt.Public {
+			handler = h.authed(rt.Scope, rt.handler)
+		}
+		h.mux.Handle(rt.Method+" "+rt.Pattern, handler)
+	}
+	static, _ := fs.Sub(staticFS, "static")
+	files := http.StripPrefix("/static/", http.FileServerFS(static))
+	h.mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		files.ServeHTTP(w, r)
+	}))
+	h.mux.HandleFunc("/", h.handleNotFound)
+	return h, nil
+}
+
+// Route is one dashboard route: its method and path pattern, the scope a
+// session's key needs for it, and its handler. Public routes (sign-in)
+// need no session.
+type Route struct {
+	Method  string
+	Pattern string
+	Scope   hirehook.Scope
+	Public  bool
+	handler http.HandlerFunc
+}
+
+// RouteTable lists every dashboard route but the stylesheet. New registers
+// exactly these, so a test that walks the table walks the dashboard.
+func (h *Handler) RouteTable() []Route {
+	const (
+		admin  = hirehook.ScopeAdmin
+		viewer = hirehook.ScopeViewer
+	)
+	return []Route{
+		{"GET", "/signin", "", true, h.handleSignInForm},
+		{"POST", "/signin", "", true, h.handleSignIn},
+		{"POST", "/signout", viewer, false, h.handleSignOut},
+
+		{"GET", "/{$}", viewer, false, h.handleIntegrations},
+		{"GET", "/coverage", viewer, false, h.handleCoverage},
+
+		{"GET", "/events", viewer, false, h.handleEventList},
+		{"GET", "/events/{id}", viewer, false, h.handleEventGet},
+		{"GET", "/records/{entity}/{id}", viewer, false, h.handleRecordGet},
+		{"POST", "/deliveries/{id}/replay", admin, false, h.handleDeliveryReplay},
+
+		{"GET", "/endpoints/new", admin, false, h.handleEndpointNew},
+		{"POST", "/endpoints", admin, false, h.handleEndpointCreate},
+		{"GET", "/endpoints/{id}", viewer, false, h.handleEndpointGet},
+		{"POST", "/endpoints/{id}", admin, false, h.handleEndpointUpdate},
+		{"POST", "/endpoints/{id}/rotate-secret", admin, false, h.handleEndpointRotateSecret},
+		{"POST", "/endpoints/{id}/recover", admin, false, h.handleEndpointRecover},
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	// No script runs on these pages, so none may; styles come only from
+	// the embedded stylesheet; forms post only here; no one may frame us.
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Referrer-Policy", "same-origin")
+	h.mux.ServeHTTP(w, r)
+}
+
+// principal is who a dashboard request acts as.
+type principal struct {
+	session    *session
+	keyID      string
+	keyName    string
+	tenantID   string
+	tenantName string
+	scope      hirehook.Scope
+}
+
+// CanEdit reports whether the key may change things (admin or operator).
+func (p *principal) CanEdit() bool { return p.scope.Allows(hirehook.ScopeAdmin) }
+
+// TenantName is the tenant's name for the header.
+func (p *principal) TenantName() string { return p.tenantName }
+
+// TenantID is the tenant's id for the header.
+func (p *principal) TenantID() string { return p.tenantID }
+
+// KeyName is the key's name for the header.
+func (p *principal) KeyName() string { return p.keyName }
+
+// Scope is the key's scope for the header.
+func (p *principal) Scope() string { return string(p.scope) }
+
+type principalKey struct{}
+
+func principalOf(r *http.Request) *principal {
+	p, _ := r.Context().Value(principalKey{}).(*principal)
+	return p
+}
+
+// maxFormBytes bounds a dashboard form; the largest is the endpoint form.
+const maxFormBytes = 64 << 10
+
+// authed wraps a handler: it requires a live session whose key is still
+// valid and allows need; on a POST it also requires a same-origin request
+// and the session's CSRF token.
+func (h *Handler) authed(need hirehook.Scope, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		now := h.cfg.NowFunc()
+		sess := h.sessionOf(r, now)
+		if sess == nil {
+			h.toSignIn(w, r, "")
+			return
+		}
+		k, err := h.store.APIKeyByHash(r.Context(), sess.keyHash)
+		if hirehook.ErrorCode(err) == hirehook.ENOTFOUND || (err == nil && k.Expired(now)) {
+			h.sessions.delete(sess.id)
+			h.clearSessionCookie(w, r)
+			h.toSignIn(w, r, reasonRevoked)
+			return
+		} else if err != nil {
+			h.error(w, r, err)
+			return
+		}
+		p := &principal{session: sess, keyID: k.ID, keyName: k.Name, tenantID: k.TenantID, tenantName: sess.tenantName, scope: k.Scope}
+		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+		if r.Method == http.MethodPost {
+			if err := h.origin.Check(r); err != nil {
+				h.error(w, r, hirehook.Errorf(hirehook.EFORBIDDEN, "This form was sent from another site; the dashboard accepts forms only from its own pages."))
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			if err := r.ParseForm(); err != nil {
+				h.error(w, r, hirehook.Errorf(hirehook.EINVALID, "The form could not be read."))
+				return
+			}
+			if !sess.validCSRF(r.PostForm.Get("csrf_token")) {
+				h.error(w, r, hirehook.Errorf(hirehook.EFORBIDDEN, "The form's security token is missing or out of date. Reload the page and try again."))
+				return
+			}
+		}
+		if !k.Scope.Allows(need) {
+			h.error(w, r, hirehook.Errorf(hirehook.EFORBIDDEN, "Your API key's scope (%s) may not do this; it needs %s.", k.Scope, need))
+			return
+		}
+		next(w, r)
+	}
+}
+
+// Reasons toSignIn gives the sign-in page.
+const (
+	reasonExpired = "expired" // the session ended (or the hub restarted)
+	reasonRevoked = "revoked" // the session's key was revoked or expired
+)
+
+// toSignIn sends a request without a usable session to the sign-in page,
+// remembering where a GET was going. A POST is not replayed: its form is
+// dropped.
+func (h *Handler) toSignIn(w http.ResponseWriter, r *http.Request, reason string) {
+	q := url.Values{}
+	if r.Method == http.MethodGet && r.URL.Path != "/" {
+		q.Set("next", r.URL.RequestURI())
+	}
+	if reason == "" {
+		if _, err := r.Cookie(sessionCookie); err == nil {
+			reason = reasonExpired
+		}
+	}
+	if reason != "" {
+		q.Set("reason", reason)
+	}
+	target := "/signin"
+	if len(q) > 0 {
+		target += "?" + q.Encode()
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// view is what every page template gets: the layout's fields and the
+// page's own data.
+type view struct {
+	Title   string
+	Nav     string
+	P       *principal
+	CSRF    string
+	Flashes []flash
+	CSS     string
+	Now     time.Time
+	Data    any
+}
+
+// render executes a page into a buffer first, so a template error becomes
+// a clean 500 instead of half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page, title, nav string, data any) {
+	v := view{Title: title, Nav: nav, P: principalOf(r), CSS: h.cssURL, Now: h.cfg.NowFunc().UTC(), Data: data}
+	if v.P != nil {
+		v.CSRF = v.P.session.csrf
+		if page != "error" { // keep them for the page the person was going to
+			v.Flashes = h.sessions.takeFlashes(v.P.session)
+		}
+	}
+	var buf bytes.Buffer
+	if err := h.pages[page].Execute(&buf, v); err != nil {
+		h.logger.Error("render page", "page", page, "request_id", r.Header.Get("X-Request-Id"), "error", err)
+		http.Error(w, "Internal error rendering the page.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// redirect answers a POST with 303 See Other to a GET of target.
+func redirect(w http.ResponseWriter, r *http.Request, target string) {
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// statusOf maps error codes to HTTP statuses (the API's table).
+var statusOf = map[string]int{
+	hirehook.EINVALID:      http.StatusUnprocessableEntity,
+	hirehook.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	hirehook.ENOTFOUND:     http.StatusNotFound,
+	hirehook.ECONFLICT:     http.StatusConflict,
+	hirehook.EUNAUTHORIZED: http.StatusUnauthorized,
+	hirehook.EFORBIDDEN:    http.StatusForbidden,
+	hirehook.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	hirehook.ERATELIMITED:  http.StatusTooManyRequests,
+	hirehook.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// errorPage is the data of the error page.
+type errorPage struct {
+	Status    int
+	Heading   string
+	Message   string
+	RequestID string
+}
+
+// error renders err as the error page: the one error renderer of the
+// dashboard. Internal errors are logged in full and shown as a generic
+// message with the request id.
+func (h *Handler) error(w http.ResponseWriter, r *http.Request, err error) {
+	code := hirehook.ErrorCode(err)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		code, err = hirehook.EUNAVAILABLE, hirehook.Errorf(hirehook.EUNAVAILABLE, "The request was cancelled or timed out.")
+	}
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	reqID := r.Header.Get("X-Request-Id")
+	msg := hirehook.ErrorMessage(err)
+	if code == hirehook.EINTERNAL {
+		h.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "request_id", reqID, "error", err)
+		msg = "Something went wrong on our side. The details are in the hub's log."
+	}
+	heading := map[int]string{
+		http.StatusNotFound:            "Not found",
+		http.StatusForbidden:           "Not allowed",
+		http.StatusUnprocessableEntity: "That did not work",
+		http.StatusConflict:            "That did not work",
+		http.StatusServiceUnavailable:  "Unavailable",
+	}[status]
+	if heading == "" {
+		heading = "Error"
+	}
+	h.render(w, r, status, "error", heading, "", errorPage{Status: status, Heading: heading, Message: msg, RequestID: reqID})
+}
+
+// handleNotFound answers paths no route takes, with the dashboard's look
+// when a session is present.
+func (h *Handler) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	if sess := h.sessionOf(r, h.cfg.NowFunc()); sess != nil {
+		if k, err := h.store.APIKeyByHash(r.Context(), sess.keyHash); err == nil && !k.Expired(h.cfg.NowFunc()) {
+			p := &principal{session: sess, keyID: k.ID, keyName: k.Name, tenantID: k.TenantID, tenantName: sess.tenantName, scope: k.Scope}
+			r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+		}
+	}
+	h.error(w, r, hirehook.Errorf(hirehook.ENOTFOUND, "There is no page at %s.", truncate(r.URL.Path, 200)))
+}
+
+// audit records an action of the session's key. A failure to record is
+// logged: the action itself has happened.
+func (h *Handler) audit(r *http.Request, action, target string, details map[string]any) {
+	p := principalOf(r)
+	if details == nil {
+		details = map[string]any{}
+	}
+	details["via"] = "dashboard"
+	raw, _ := json.Marshal(details)
+	e := &hirehook.AuditEntry{ID: hirehook.NewID("aud"), TenantID: p.tenantID, At: h.cfg.NowFunc().UTC().Truncate(time.Microsecond),
+		KeyID: p.keyID, KeyName: p.keyName, Action: action, Target: target, Details: raw}
+	if err := h.store.AuditAppend(context.WithoutCancel(r.Context()), e); err != nil {
+		h.logger.Error("write audit entry", "action", action, "target", target, "error", err)
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
