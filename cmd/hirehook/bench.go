@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -13,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -21,6 +24,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hirehook/hirehook/seal"
+	"github.com/jackc/pgx/v5"
 )
 
 // benchConfig are the flags of `hirehook bench`.
@@ -50,7 +56,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&bc.Duration, "duration", 30*time.Second, "length of the steady run")
 	fs.IntVar(&bc.Concurrency, "concurrency", 64, "producer connections")
 	fs.IntVar(&bc.Batch, "batch", 1, "events per request (1 uses POST /v1/events, more uses /v1/events/batch)")
-	fs.StringVar(&bc.DB, "db", "", "SQLite file to use (default: a new temporary file)")
+	fs.StringVar(&bc.DB, "db", "", "SQLite file to use (default: a new temporary file), or a postgres:// server on which each run creates and drops a database of its own")
 	fs.IntVar(&bc.EndpointConcurrency, "endpoint-concurrency", DefaultConfig().EndpointConcurrency, "the hub's --endpoint-concurrency")
 	fs.StringVar(&bc.Trace, "trace", "", "write an execution trace of the whole run to this file (go tool trace)")
 	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
@@ -141,7 +147,14 @@ func benchRun(ctx context.Context, bc benchConfig, mode string, stdout, stderr i
 	cfg := DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DB = "sqlite:" + filepath.Join(dir, "bench.db")
-	if bc.DB != "" {
+	if pgURL := (&Config{DB: bc.DB}).PostgresURL(); pgURL != "" {
+		dsn, drop, err := benchDatabase(ctx, pgURL)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		cfg.DB, cfg.EncryptionKey = dsn, seal.NewKey()
+	} else if bc.DB != "" {
 		cfg.DB = "sqlite:" + bc.DB
 	}
 	var kb [24]byte
@@ -335,4 +348,33 @@ func benchEvent(id string) []byte {
 		`"candidate":{"id":"c_42","first_name":"Ada","last_name":"Lovelace","email":"ada.lovelace@example.com","phone":"+1 555 0100"},` +
 		`"job":{"id":"j_7","title":"Senior Data Engineer"},"client":{"id":"cl_3","name":"Acme Corporation"}},` +
 		`"changes":{"status":{"from":"submitted","to":"confirmed"}}}`)
+}
+
+// benchDatabase creates a database of its own for one bench run on the
+// PostgreSQL server of serverURL (whose database it connects to, to create
+// it), so that every run starts empty, and returns its URL and a func that
+// drops it.
+func benchDatabase(ctx context.Context, serverURL string) (dsn string, drop func(), err error) {
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return "", nil, &ConfigError{Field: "db", Value: redactDB(serverURL), Err: errors.New("must be a postgres:// URL")}
+	}
+	admin, err := sql.Open("pgx", serverURL)
+	if err != nil {
+		return "", nil, err
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "hirehook_bench_" + hex.EncodeToString(b[:])
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("create bench database %s on %s: %w", name, redactDB(serverURL), err)
+	}
+	u.Path = "/" + name
+	return u.String(), func() {
+		dropCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		_, _ = admin.ExecContext(dropCtx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+		admin.Close()
+	}, nil
 }

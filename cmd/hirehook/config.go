@@ -33,6 +33,10 @@ type Config struct {
 	RetentionInterval        time.Duration
 	LogLevel                 string
 	LogFormat                string
+
+	// pollInterval is the dispatcher's polling fallback; 0 means its
+	// default (1 s). Tests lengthen it to show that NOTIFY wakes a node.
+	pollInterval time.Duration
 }
 
 // DefaultConfig returns the configuration of a hub started with no flags:

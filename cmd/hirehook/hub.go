@@ -17,6 +17,7 @@ import (
 	"github.com/hirehook/hirehook/metrics"
 	"github.com/hirehook/hirehook/retention"
 	"github.com/hirehook/hirehook/server"
+	"github.com/hirehook/hirehook/store/postgres"
 	"github.com/hirehook/hirehook/store/sqlite"
 	"github.com/hirehook/hirehook/web"
 )
@@ -39,6 +40,11 @@ type Hub struct {
 
 	// GeneratedKey is the admin key generated at first start, if any.
 	GeneratedKey string
+
+	// On PostgreSQL, the listener that wakes the dispatcher when another
+	// node makes deliveries due (see postgres.Store.Listen).
+	listenStop context.CancelFunc
+	listenDone chan struct{}
 }
 
 // NewHub returns a Hub for cfg; Open starts it.
@@ -53,11 +59,13 @@ func NewHub(cfg Config, logger *slog.Logger) *Hub {
 // delivering and serving.
 func (h *Hub) Open(ctx context.Context) (err error) {
 	var st encryptedStore
+	var pg *postgres.Store
 	var path string // of the SQLite file; "" with PostgreSQL
 	if h.Config.PostgresURL() != "" {
-		if st, err = openPostgres(ctx, h.Config); err != nil {
+		if pg, err = openPostgres(ctx, h.Config, h.Logger); err != nil {
 			return err
 		}
+		st = pg
 	} else {
 		if path, err = h.Config.SQLitePath(); err != nil {
 			return &ConfigError{Field: "db", Value: h.Config.DB, Err: err}
@@ -100,8 +108,9 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 			Timeout:      h.Config.DeliveryTimeout,
 			AllowPrivate: h.Config.AllowPrivateDestinations,
 		}),
-		Logger:   h.Logger,
-		OnResult: onResult,
+		PollInterval: h.Config.pollInterval,
+		Logger:       h.Logger,
+		OnResult:     onResult,
 	})
 	h.Ingester = ingest.New(st, ingest.Config{
 		Catalog:    cat,
@@ -114,6 +123,16 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	})
 	if err := h.Dispatcher.Start(ctx); err != nil {
 		return err
+	}
+	if pg != nil {
+		// Other nodes wake this one through LISTEN/NOTIFY; the dispatcher's
+		// poll stays as the fallback.
+		listenCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		h.listenStop, h.listenDone = stop, make(chan struct{})
+		go func() {
+			defer close(h.listenDone)
+			_ = pg.Listen(listenCtx, h.Dispatcher.Notify)
+		}()
 	}
 	h.Purger = &retention.Purger{Store: st, Interval: h.Config.RetentionInterval, Logger: h.Logger}
 	if err := h.Purger.Start(ctx); err != nil {
@@ -205,6 +224,10 @@ func (h *Hub) Close(ctx context.Context) error {
 	}
 	if h.Dispatcher != nil {
 		errs = append(errs, h.Dispatcher.Stop(ctx))
+	}
+	if h.listenStop != nil {
+		h.listenStop()
+		<-h.listenDone
 	}
 	if h.Store != nil {
 		errs = append(errs, h.Store.Close())

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"strings"
 
@@ -78,7 +79,7 @@ func postgresKeyring(cfg Config) (*seal.Keyring, error) {
 }
 
 // openPostgres opens the hub's store on PostgreSQL, migrating it.
-func openPostgres(ctx context.Context, cfg Config) (*postgres.Store, error) {
+func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*postgres.Store, error) {
 	if err := cfg.validatePostgres(); err != nil {
 		return nil, err
 	}
@@ -86,7 +87,7 @@ func openPostgres(ctx context.Context, cfg Config) (*postgres.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := postgres.OpenWithOptions(ctx, cfg.DB, postgres.Options{Keyring: ring})
+	st, err := postgres.OpenWithOptions(ctx, cfg.DB, postgres.Options{Keyring: ring, Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

@@ -234,9 +234,14 @@ func (s *Store) DeliveryRelease(ctx context.Context, owner string, ids []string)
 		return nil
 	}
 	now := time.Now()
-	if _, err := s.db.ExecContext(ctx, `UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
+	// One statement: the released deliveries are due now, so other nodes
+	// are woken (when any row was released).
+	if _, err := s.db.ExecContext(ctx, `WITH released AS (
+		UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
 		next_attempt_at = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $1
-		WHERE id = ANY ($2::text[]) AND state = 'delivering' AND lease_owner = $3`, now, ids, owner); err != nil {
+		WHERE id = ANY ($2::text[]) AND state = 'delivering' AND lease_owner = $3
+		RETURNING 1
+	) `+qNotify+` WHERE EXISTS (SELECT 1 FROM released)`, now, ids, owner); err != nil {
 		return fmt.Errorf("release %d deliveries: %w", len(ids), err)
 	}
 	return nil
@@ -266,6 +271,9 @@ func (s *Store) DeliveryRetry(ctx context.Context, tenantID, id string, now time
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'pending', next_attempt_at = $1, updated_at = $1 WHERE id = $2`, now, id); err != nil {
 			return fmt.Errorf("retry delivery %s: %w", id, err)
+		}
+		if err := notify(ctx, tx); err != nil {
+			return err
 		}
 		n := now.UTC()
 		d.State, d.NextAttemptAt, d.UpdatedAt = hirehook.DeliveryPending, &n, n
@@ -300,7 +308,9 @@ func (s *Store) DeliveryRecover(ctx context.Context, p hirehook.DeliveryRecoverP
 		if err != nil {
 			return fmt.Errorf("recover deliveries of endpoint %s: %w", p.EndpointID, err)
 		}
-		n, _ = res.RowsAffected()
+		if n, _ = res.RowsAffected(); n > 0 {
+			return notify(ctx, tx)
+		}
 		return nil
 	})
 	if err != nil {

@@ -140,7 +140,9 @@ func (s *Store) EndpointUpdate(ctx context.Context, tenantID, id string, u hireh
 		if u.Headers != nil {
 			e.Headers = *u.Headers
 		}
+		enabled := false // the update re-enables the endpoint: its deliveries are due
 		if u.Disabled != nil {
+			enabled = e.Disabled && !*u.Disabled
 			e.Disabled = *u.Disabled
 			if !e.Disabled {
 				e.DisabledReason = ""
@@ -150,7 +152,13 @@ func (s *Store) EndpointUpdate(ctx context.Context, tenantID, id string, u hireh
 			e.DisabledReason = *u.DisabledReason
 		}
 		e.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
-		return s.updateEndpoint(ctx, tx, e)
+		if err := s.updateEndpoint(ctx, tx, e); err != nil {
+			return err
+		}
+		if enabled {
+			return notify(ctx, tx)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -243,6 +243,13 @@ func (s *Store) eventIngest(ctx context.Context, tx *sql.Tx, p hirehook.EventIng
 			string(state), now, leaseOwner, leaseUntil); err != nil {
 			return nil, fmt.Errorf("insert %d deliveries: %w", len(dl.ids), err)
 		}
+		// Pending deliveries are for any node: wake the idle ones. Leased
+		// ones are the ingesting node's already (the hot hand-off).
+		if state == hirehook.DeliveryPending {
+			if err := notify(ctx, tx); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return results, nil
 }

@@ -29,6 +29,9 @@
 //     lock with no read-modify-write window (see migration/0001_init.sql).
 //   - Migrations run under a session-level pg_advisory_lock, so nodes that
 //     start together apply each migration once.
+//   - Writes that make deliveries due for any node (pending deliveries of an
+//     ingest, retry, recover, re-enable, release) send pg_notify in their
+//     transaction; Listen wakes a node's dispatcher on commit (listen.go).
 //   - Writes run in READ COMMITTED transactions; a transaction that loses a
 //     deadlock (40P01) or a serialisation check (40001), or an ingest that
 //     meets an event another node committed meanwhile, is run again, a few
@@ -57,6 +60,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -99,6 +103,9 @@ type Store struct {
 
 	// keyring seals endpoint secrets; nil keeps them in plain JSON.
 	keyring *seal.Keyring
+	// connConfig opens Listen's own connection.
+	connConfig *pgx.ConnConfig
+	logger     *slog.Logger
 
 	closeOnce sync.Once
 	closeErr  error
@@ -116,6 +123,8 @@ type Options struct {
 	// node opens its own, so nodes × MaxConns must stay under the server's
 	// max_connections.
 	MaxConns int
+	// Logger receives Listen's reconnection warnings. Nil discards them.
+	Logger *slog.Logger
 }
 
 // Open connects to the database named by dsn (a postgres:// URL or a
@@ -152,7 +161,11 @@ func OpenWithOptions(ctx context.Context, dsn string, opts Options) (*Store, err
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, name: name, keyring: opts.Keyring}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{db: db, name: name, keyring: opts.Keyring, connConfig: cfg.Copy(), logger: logger}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open postgres database %s: %w", name, err)
