@@ -5,6 +5,9 @@
 //	hirehook bench     measure ingest and delivery throughput and latency
 //	hirehook config    print the effective configuration, secrets masked
 //	hirehook rotate-encryption-key  re-encrypt endpoint secrets with a new key
+//	hirehook events send            send an event to a running hub
+//	hirehook endpoints list|create  list or subscribe endpoints of a running hub
+//	hirehook deliveries list|retry  show or resend deliveries of a running hub
 //	hirehook version   print the version
 package main
 
@@ -50,6 +53,16 @@ Usage:
   hirehook rotate-encryption-key [flags]
                              re-encrypt endpoint secrets with a new key (stop the hub first)
   hirehook version           print the version
+
+Talking to a running hub (--url or HIREHOOK_URL, default http://127.0.0.1:8080;
+the key from HIREHOOK_API_KEY, HIREHOOK_API_KEY_FILE or --api-key-file):
+  hirehook events send --type placement.confirmed --data '{"id":"pl_1",…}'
+  hirehook events send --file event.json      (- reads stdin)
+  hirehook endpoints list [--json]
+  hirehook endpoints create --url https://… --event-types placement.*,offer.signed
+                             (--hub-url names the hub here)
+  hirehook deliveries list [--endpoint-id …] [--event-id …] [--state failed]
+  hirehook deliveries retry <delivery-id>
 `
 
 // run is main without the process: tests call it.
@@ -68,6 +81,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runBench(ctx, args[1:], stdout, stderr)
 	case "rotate-encryption-key":
 		err = runRotate(ctx, args[1:], getenv, stdout, stderr)
+	case "events":
+		err = runEvents(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	case "endpoints":
+		err = runEndpoints(ctx, args[1:], getenv, stdout, stderr)
+	case "deliveries":
+		err = runDeliveries(ctx, args[1:], getenv, stdout, stderr)
 	case "config":
 		cfg := DefaultConfig()
 		if err = cfg.Load("hirehook config", args[1:], getenv, stderr); err == nil {

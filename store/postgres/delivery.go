@@ -48,22 +48,43 @@ const qClaim = `WITH expired AS (
 	FROM claimed c JOIN events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id
 	ORDER BY c.seq`
 
-// qComplete finishes one delivery held by the lease owner and records its
-// attempt in one statement; no row comes back when the lease was lost.
+// qComplete finishes a batch of deliveries held by their lease owners and
+// records their attempts in one statement: the results come in as arrays
+// (unnest, one element per result, ord its position in the batch), the
+// UPDATE takes only the deliveries still leased to the result's owner
+// (so a result whose lease was lost has no row in d and is not counted),
+// and the attempts and endpoint disables are written from what it returns.
+// When several applied results disable one endpoint, the last one in the
+// batch sets the reason, as if they were applied one after another.
 //
-// $1 state, $2 next attempt, $3 started, $4 status, $5 last error, $6
-// updated, $7 delivery id, $8 lease owner, $9 attempt id, $10 duration µs,
-// $11 response body, $12 error class, $13 error.
-const qComplete = `WITH d AS (
-		UPDATE deliveries SET state = $1, attempts = attempts + 1, next_attempt_at = $2, last_attempt_at = $3,
-			last_status = $4, last_error = $5, lease_owner = NULL, lease_expires_at = NULL, updated_at = $6
-		WHERE id = $7 AND state = 'delivering' AND lease_owner = $8
-		RETURNING id, attempts, endpoint_id, tenant_id
+// $1 delivery ids, $2 lease owners, $3 states, $4 next attempts (used
+// only when retrying), $5 started, $6 statuses, $7 last errors, $8
+// updated, $9 attempt ids, $10 durations µs, $11 response bodies, $12
+// error classes, $13 errors, $14 endpoint disable reasons (an empty
+// one leaves the endpoint alone). It returns how many results were applied.
+const qComplete = `WITH r AS (
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::integer[], $7::text[],
+			$8::timestamptz[], $9::text[], $10::bigint[], $11::bytea[], $12::text[], $13::text[], $14::text[])
+			WITH ORDINALITY AS r(delivery_id, owner, state, next_attempt_at, started_at, status, last_error,
+				updated_at, attempt_id, duration_us, response_body, error_class, error, disable, ord)
+	), d AS (
+		UPDATE deliveries SET state = r.state, attempts = deliveries.attempts + 1,
+			next_attempt_at = CASE WHEN r.state = 'retrying' THEN r.next_attempt_at END, last_attempt_at = r.started_at,
+			last_status = r.status, last_error = r.last_error, lease_owner = NULL, lease_expires_at = NULL, updated_at = r.updated_at
+		FROM r
+		WHERE deliveries.id = r.delivery_id AND deliveries.state = 'delivering' AND deliveries.lease_owner = r.owner
+		RETURNING deliveries.id, deliveries.attempts, deliveries.endpoint_id, deliveries.tenant_id, r.ord, r.attempt_id, r.started_at,
+			r.duration_us, r.status, r.response_body, r.error_class, r.error, r.disable
 	), a AS (
 		INSERT INTO attempts (delivery_id, number, id, tenant_id, started_at, duration_us, status_code, response_body, error_class, error)
-		SELECT d.id, d.attempts, $9::text, d.tenant_id, $3::timestamptz, $10::bigint, $4::integer, $11::bytea, $12::text, $13::text FROM d
+		SELECT id, attempts, attempt_id, tenant_id, started_at, duration_us, status, response_body, error_class, error FROM d
+	), x AS (
+		UPDATE endpoints SET disabled = true, disabled_reason = dis.disable, updated_at = dis.started_at
+		FROM (SELECT DISTINCT ON (tenant_id, endpoint_id) tenant_id, endpoint_id, disable, started_at
+			FROM d WHERE disable <> '' ORDER BY tenant_id, endpoint_id, ord DESC) AS dis
+		WHERE endpoints.tenant_id = dis.tenant_id AND endpoints.id = dis.endpoint_id
 	)
-	SELECT endpoint_id, tenant_id FROM d`
+	SELECT count(*) FROM d`
 
 func scanDelivery(row scanner, extra ...any) (*hirehook.Delivery, error) {
 	var d hirehook.Delivery
@@ -183,42 +204,43 @@ func (s *Store) DeliveryClaim(ctx context.Context, p hirehook.DeliveryClaimParam
 	return out, nil
 }
 
-// DeliveryComplete implements hirehook.Store: one transaction for the
-// batch, one statement (qComplete) per result.
+// DeliveryComplete implements hirehook.Store: one statement (qComplete)
+// for the whole batch, in its own transaction, whatever its size.
+//
+// A batch that names a delivery more than once (the dispatcher never sends
+// one) is written one result at a time, in order, in one transaction: the
+// first result that holds the lease applies and the others are skipped, as
+// if each had come in a batch of its own.
 func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.DeliveryResult) (int, error) {
+	if len(results) == 0 {
+		return 0, nil
+	}
+	batches := [][]hirehook.DeliveryResult{results}
+	seen := make(map[string]struct{}, len(results))
+	for _, r := range results {
+		if _, dup := seen[r.DeliveryID]; dup {
+			batches = batches[:0]
+			for i := range results {
+				batches = append(batches, results[i:i+1])
+			}
+			break
+		}
+		seen[r.DeliveryID] = struct{}{}
+	}
+	args := make([]completeArgs, len(batches))
+	for i, b := range batches {
+		args[i] = newCompleteArgs(b)
+	}
 	applied := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		applied = 0
-		for _, r := range results {
-			a := r.Attempt
-			var next any
-			if r.State == hirehook.DeliveryRetrying {
-				next = r.NextAttemptAt
+		for _, a := range args {
+			var n int
+			if err := tx.QueryRowContext(ctx, qComplete, a.ids, a.owners, a.states, a.next, a.started, a.statuses, a.lastErrors,
+				a.updated, a.attemptIDs, a.durations, a.bodies, a.errorClasses, a.errors, a.disable).Scan(&n); err != nil {
+				return fmt.Errorf("complete %d deliveries: %w", len(a.ids), err)
 			}
-			lastErr := a.Error
-			if lastErr == "" && a.ErrorClass == hirehook.ErrorClassStatus {
-				lastErr = fmt.Sprintf("HTTP %d", a.StatusCode)
-			}
-			id := a.ID
-			if id == "" {
-				id = hirehook.NewID("att")
-			}
-			var endpointID, tenantID string
-			err := tx.QueryRowContext(ctx, qComplete, string(r.State), next, a.StartedAt, a.StatusCode, cleanText(lastErr),
-				a.StartedAt.Add(a.Duration), r.DeliveryID, r.LeaseOwner, id, a.Duration.Microseconds(),
-				bytesOf(a.ResponseBody), cleanText(string(a.ErrorClass)), cleanText(a.Error)).Scan(&endpointID, &tenantID)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue // the lease was lost: another worker owns this delivery now
-			} else if err != nil {
-				return fmt.Errorf("complete delivery %s: %w", r.DeliveryID, err)
-			}
-			if r.DisableEndpoint != "" {
-				if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET disabled = true, disabled_reason = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4`,
-					cleanText(r.DisableEndpoint), a.StartedAt, tenantID, endpointID); err != nil {
-					return fmt.Errorf("disable endpoint %s: %w", endpointID, err)
-				}
-			}
-			applied++
+			applied += n
 		}
 		return nil
 	})
@@ -226,6 +248,44 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 		return 0, err
 	}
 	return applied, nil
+}
+
+// completeArgs holds the arguments of qComplete: one array per column, one
+// element per result.
+type completeArgs struct {
+	ids, owners, states, lastErrors, attemptIDs, errorClasses, errors, disable []string
+	next, started, updated                                                     []time.Time
+	statuses, durations                                                        []int64
+	bodies                                                                     [][]byte
+}
+
+func newCompleteArgs(results []hirehook.DeliveryResult) completeArgs {
+	n := len(results)
+	c := completeArgs{
+		ids: make([]string, n), owners: make([]string, n), states: make([]string, n), lastErrors: make([]string, n),
+		attemptIDs: make([]string, n), errorClasses: make([]string, n), errors: make([]string, n), disable: make([]string, n),
+		next: make([]time.Time, n), started: make([]time.Time, n), updated: make([]time.Time, n),
+		statuses: make([]int64, n), durations: make([]int64, n), bodies: make([][]byte, n),
+	}
+	for i, r := range results {
+		a := r.Attempt
+		lastErr := a.Error
+		if lastErr == "" && a.ErrorClass == hirehook.ErrorClassStatus {
+			lastErr = fmt.Sprintf("HTTP %d", a.StatusCode)
+		}
+		id := a.ID
+		if id == "" {
+			id = hirehook.NewID("att")
+		}
+		c.ids[i], c.owners[i], c.states[i], c.lastErrors[i] = r.DeliveryID, r.LeaseOwner, string(r.State), cleanText(lastErr)
+		c.attemptIDs[i], c.errorClasses[i], c.errors[i] = id, cleanText(string(a.ErrorClass)), cleanText(a.Error)
+		if r.DisableEndpoint != "" {
+			c.disable[i] = cleanText(r.DisableEndpoint)
+		}
+		c.next[i], c.started[i], c.updated[i] = r.NextAttemptAt, a.StartedAt, a.StartedAt.Add(a.Duration)
+		c.statuses[i], c.durations[i], c.bodies[i] = int64(a.StatusCode), a.Duration.Microseconds(), bytesOf(a.ResponseBody)
+	}
+	return c
 }
 
 // DeliveryRelease implements hirehook.Store.
