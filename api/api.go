@@ -6,9 +6,7 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -159,8 +157,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 // HashKey returns the stored form of an API key: hex SHA-256. Keys are
 // random and long, so a fast hash is enough; it is never reversible.
 func HashKey(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
+	return hirehook.HashAPIKey(key)
 }
 
 // principal is who a request acts as: the key, its tenant and scope.

@@ -50,7 +50,7 @@ func (h *Handler) validateEndpoint(in *EndpointInput, create bool) error {
 		return hirehook.FieldError("url", "is required")
 	}
 	if in.URL != nil {
-		if err := validateURL(*in.URL); err != nil {
+		if err := hirehook.ValidateEndpointURL(*in.URL); err != nil {
 			return err
 		}
 	}
@@ -86,26 +86,6 @@ func (h *Handler) validateEndpoint(in *EndpointInput, create bool) error {
 				return hirehook.FieldError("headers."+k, "must be at most 4096 characters on one line")
 			}
 		}
-	}
-	return nil
-}
-
-func validateURL(s string) error {
-	if s == "" {
-		return hirehook.FieldError("url", "is required")
-	}
-	if len(s) > 2048 {
-		return hirehook.FieldError("url", "must be at most 2048 characters")
-	}
-	u, err := url.Parse(s)
-	if err != nil || !u.IsAbs() || u.Host == "" || u.Hostname() == "" {
-		return hirehook.FieldError("url", "must be an absolute http:// or https:// URL")
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return hirehook.FieldError("url", "must use http or https, not %q", truncate(u.Scheme, 16))
-	}
-	if u.Fragment != "" {
-		return hirehook.FieldError("url", "must not have a #fragment")
 	}
 	return nil
 }
@@ -281,28 +261,13 @@ func (h *Handler) handleEndpointSecret(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-// RotationGrace is how long a replaced secret keeps signing beside the new
-// one, so receivers can switch without dropping a webhook.
-const RotationGrace = 24 * time.Hour
-
 func (h *Handler) handleEndpointRotateSecret(w http.ResponseWriter, r *http.Request) {
 	e, err := h.store.EndpointGet(r.Context(), tenantOf(r), r.PathValue("id"))
 	if err != nil {
 		Error(w, r, h.logger, err)
 		return
 	}
-	now := h.cfg.NowFunc().UTC().Truncate(time.Microsecond)
-	until := now.Add(RotationGrace)
-	secrets := []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now}}
-	for _, s := range e.Secrets {
-		if s.ExpiresAt != nil && !now.Before(*s.ExpiresAt) {
-			continue // already expired
-		}
-		if s.ExpiresAt == nil || s.ExpiresAt.After(until) {
-			s.ExpiresAt = &until
-		}
-		secrets = append(secrets, s)
-	}
+	secrets, until := hirehook.RotateSecrets(e.Secrets, h.cfg.NowFunc().UTC().Truncate(time.Microsecond))
 	e, err = h.store.EndpointSetSecrets(r.Context(), tenantOf(r), e.ID, secrets)
 	if err != nil {
 		Error(w, r, h.logger, err)

@@ -12,10 +12,6 @@ import (
 	"github.com/hirehook/hirehook/catalog"
 )
 
-// rotationGrace is how long a replaced secret keeps signing beside the new
-// one (the API's RotationGrace).
-const rotationGrace = 24 * time.Hour
-
 // recentDeliveries is how many of an endpoint's deliveries its page lists.
 const recentDeliveries = 20
 
@@ -117,21 +113,8 @@ func parseEndpointForm(r *http.Request) endpointForm {
 // save: "*" alone if checked; otherwise the wildcards, the types no
 // checked wildcard covers, and the free-text patterns.
 func (f *endpointForm) validate(c *catalog.Catalog) []string {
-	switch {
-	case f.URL == "":
-		f.Errors["url"] = "Enter the URL that receives the webhooks."
-	case len(f.URL) > 2048:
-		f.Errors["url"] = "The URL must be at most 2048 characters."
-	default:
-		u, err := url.Parse(f.URL)
-		switch {
-		case err != nil || !u.IsAbs() || u.Hostname() == "":
-			f.Errors["url"] = "Enter an absolute URL, such as https://onboarding.example.com/hooks."
-		case u.Scheme != "http" && u.Scheme != "https":
-			f.Errors["url"] = "The URL must start with http:// or https://."
-		case u.Fragment != "":
-			f.Errors["url"] = "The URL must not have a #fragment."
-		}
+	if err := hirehook.ValidateEndpointURL(f.URL); err != nil {
+		f.Errors["url"] = "The URL " + hirehook.ErrorMessage(err) + "."
 	}
 	if len(f.Description) > 1000 {
 		f.Errors["description"] = "The description must be at most 1000 characters."
@@ -368,18 +351,7 @@ func (h *Handler) handleEndpointRotateSecret(w http.ResponseWriter, r *http.Requ
 		h.error(w, r, err)
 		return
 	}
-	now := h.cfg.NowFunc().UTC().Truncate(time.Microsecond)
-	until := now.Add(rotationGrace)
-	secrets := []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now}}
-	for _, s := range ep.Secrets {
-		if s.ExpiresAt != nil && !now.Before(*s.ExpiresAt) {
-			continue // already expired
-		}
-		if s.ExpiresAt == nil || s.ExpiresAt.After(until) {
-			s.ExpiresAt = &until
-		}
-		secrets = append(secrets, s)
-	}
+	secrets, until := hirehook.RotateSecrets(ep.Secrets, h.cfg.NowFunc().UTC().Truncate(time.Microsecond))
 	if _, err := h.store.EndpointSetSecrets(r.Context(), p.tenantID, ep.ID, secrets); err != nil {
 		h.error(w, r, err)
 		return

@@ -1,9 +1,7 @@
 package web
 
 import (
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,13 +18,6 @@ type signInPage struct {
 	Notice string
 	// TTL is how long a session lasts, in words.
 	TTL string
-}
-
-// hashKey is the stored form of an API key (the API's HashKey: hex
-// SHA-256; web does not import api).
-func hashKey(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
 }
 
 // safeNext keeps a post-sign-in target only if it is a path on this site,
@@ -96,7 +87,7 @@ func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		h.renderSignIn(w, r, http.StatusUnprocessableEntity, page)
 		return
 	}
-	hash := hashKey(key)
+	hash := hirehook.HashAPIKey(key)
 	k, err := h.store.APIKeyByHash(r.Context(), hash)
 	if err != nil && hirehook.ErrorCode(err) != hirehook.ENOTFOUND {
 		h.error(w, r, err)

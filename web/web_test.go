@@ -323,7 +323,7 @@ func TestEndpointForm(t *testing.T) {
 	// Field errors are shown next to their fields, with what was entered.
 	r := c.post("/endpoints", url.Values{"url": {"ftp://files.example.com/in"}, "description": {"Payroll"}, "patterns": {"nonsense.*"}}, true)
 	wantStatus(t, r, http.StatusUnprocessableEntity)
-	wantContains(t, r.body, `id="url-error">The URL must start with http:// or https://.`, `id="patterns-error">&#34;nonsense.*&#34; matches no event type.`,
+	wantContains(t, r.body, `id="url-error">The URL must use http or https, not &#34;ftp&#34;.`, `id="patterns-error">&#34;nonsense.*&#34; matches no event type.`,
 		`value="ftp://files.example.com/in"`, `value="Payroll"`)
 	r = c.post("/endpoints", url.Values{"url": {"https://payroll.example.com/h"}}, true)
 	wantStatus(t, r, http.StatusUnprocessableEntity)

@@ -1,0 +1,65 @@
+package hirehook
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/url"
+	"time"
+)
+
+// HashAPIKey returns the stored form of an API key: hex SHA-256. Keys are 32
+// random bytes, so a fast hash is enough; it is never reversible. The API and
+// the dashboard both look keys up by it.
+func HashAPIKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// ValidateEndpointURL checks that s can be an endpoint's URL: absolute http
+// or https, a host, no fragment, at most 2048 characters. The error is an
+// EINVALID *Error on field "url".
+func ValidateEndpointURL(s string) error {
+	if s == "" {
+		return FieldError("url", "is required")
+	}
+	if len(s) > 2048 {
+		return FieldError("url", "must be at most 2048 characters")
+	}
+	u, err := url.Parse(s)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Hostname() == "" {
+		return FieldError("url", "must be an absolute http:// or https:// URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		scheme := u.Scheme
+		if len(scheme) > 16 {
+			scheme = scheme[:16] + "…"
+		}
+		return FieldError("url", "must use http or https, not %q", scheme)
+	}
+	if u.Fragment != "" {
+		return FieldError("url", "must not have a #fragment")
+	}
+	return nil
+}
+
+// SecretRotationGrace is how long a replaced signing secret keeps signing
+// beside the new one, so receivers can switch without dropping a webhook.
+const SecretRotationGrace = 24 * time.Hour
+
+// RotateSecrets returns an endpoint's secrets after a rotation at now: a new
+// secret first, then the old ones that have not expired, each now expiring
+// at the latest at now + SecretRotationGrace (also returned).
+func RotateSecrets(old []Secret, now time.Time) ([]Secret, time.Time) {
+	until := now.Add(SecretRotationGrace)
+	secrets := []Secret{{Value: NewSecret(), CreatedAt: now}}
+	for _, s := range old {
+		if s.ExpiresAt != nil && !now.Before(*s.ExpiresAt) {
+			continue // already expired
+		}
+		if s.ExpiresAt == nil || s.ExpiresAt.After(until) {
+			s.ExpiresAt = &until
+		}
+		secrets = append(secrets, s)
+	}
+	return secrets, until
+}
