@@ -41,6 +41,9 @@ type benchConfig struct {
 	CPUProfile          string
 	EndpointConcurrency int
 	Trace               string
+	// Nodes is how many hubs share the PostgreSQL database; the producer
+	// spreads its requests round-robin across them.
+	Nodes int
 }
 
 // runBench is `hirehook bench`: it starts a hub on a fresh SQLite file and a
@@ -59,6 +62,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&bc.DB, "db", "", "SQLite file to use (default: a new temporary file), or a postgres:// server on which each run creates and drops a database of its own")
 	fs.IntVar(&bc.EndpointConcurrency, "endpoint-concurrency", DefaultConfig().EndpointConcurrency, "the hub's --endpoint-concurrency")
 	fs.StringVar(&bc.Trace, "trace", "", "write an execution trace of the whole run to this file (go tool trace)")
+	fs.IntVar(&bc.Nodes, "nodes", 1, "hubs in this process sharing the --db postgres:// database, each receiving the producer's requests in turn")
 	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -94,6 +98,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return &ConfigError{Field: "rate", Value: fmt.Sprint(bc.Rate), Err: errors.New("must be positive")}
 	case bc.Concurrency < 1:
 		return &ConfigError{Field: "concurrency", Value: fmt.Sprint(bc.Concurrency), Err: errors.New("must be positive")}
+	case bc.Nodes < 1 || bc.Nodes > 16:
+		return &ConfigError{Field: "nodes", Value: fmt.Sprint(bc.Nodes), Err: errors.New("must be from 1 to 16")}
+	case bc.Nodes > 1 && (&Config{DB: bc.DB}).PostgresURL() == "":
+		return &ConfigError{Field: "nodes", Value: fmt.Sprint(bc.Nodes), Err: errors.New("more than one node needs --db postgres://…")}
 	case bc.Batch < 1 || bc.Batch > 1000:
 		return &ConfigError{Field: "batch", Value: fmt.Sprint(bc.Batch), Err: errors.New("must be from 1 to 1000")}
 	}
@@ -170,6 +178,15 @@ func benchRun(ctx context.Context, bc benchConfig, mode string, stdout, stderr i
 		return err
 	}
 	defer hub.Close(context.Background())
+	bases := []string{hub.URL()}
+	for range bc.Nodes - 1 {
+		other := NewHub(cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		if err := other.Open(ctx); err != nil {
+			return err
+		}
+		defer other.Close(context.Background())
+		bases = append(bases, other.URL())
+	}
 
 	rc := &benchReceiver{}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -181,6 +198,7 @@ func benchRun(ctx context.Context, bc benchConfig, mode string, stdout, stderr i
 	defer rsrv.Close()
 
 	p := newProducer(ctx, bc, hub.URL(), key, stderr)
+	p.bases = bases
 	epBody, _ := json.Marshal(map[string]any{"url": "http://" + ln.Addr().String() + "/hooks", "event_types": []string{"placement.*"}})
 	if st, b, err := p.post("/v1/endpoints", epBody); err != nil || st != 201 {
 		return fmt.Errorf("create bench endpoint: status %d %s %v", st, b, err)
@@ -193,6 +211,9 @@ func benchRun(ctx context.Context, bc benchConfig, mode string, stdout, stderr i
 		interval = time.Second / time.Duration(bc.Rate)
 	}
 	fmt.Fprintf(stdout, "%s: %d events, %d producer connections, %d event(s) per request", mode, total, bc.Concurrency, bc.Batch)
+	if bc.Nodes > 1 {
+		fmt.Fprintf(stdout, ", round-robin over %d hubs on one database", bc.Nodes)
+	}
 	if mode == "steady" {
 		fmt.Fprintf(stdout, ", %d events/s for %s", bc.Rate, bc.Duration)
 	}
@@ -256,6 +277,7 @@ type producer struct {
 	ctx    context.Context
 	bc     benchConfig
 	base   string
+	bases  []string // if set, run spreads its requests round-robin over these
 	key    string
 	client *http.Client
 	stderr io.Writer
@@ -269,7 +291,11 @@ func newProducer(ctx context.Context, bc benchConfig, base, key string, stderr i
 }
 
 func (p *producer) post(path string, body []byte) (int, []byte, error) {
-	req, _ := http.NewRequestWithContext(p.ctx, http.MethodPost, p.base+path, bytes.NewReader(body))
+	return p.postAt(p.base, path, body)
+}
+
+func (p *producer) postAt(base, path string, body []byte) (int, []byte, error) {
+	req, _ := http.NewRequestWithContext(p.ctx, http.MethodPost, base+path, bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+p.key)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := p.client.Do(req)
@@ -325,7 +351,11 @@ func (p *producer) run(mode string, total int, interval time.Duration, sent func
 					buf.WriteString(`]}`)
 					body = buf.Bytes()
 				}
-				st, b, err := p.post(path, body)
+				base := p.base
+				if len(p.bases) > 0 {
+					base = p.bases[i%len(p.bases)]
+				}
+				st, b, err := p.postAt(base, path, body)
 				if err != nil || st != http.StatusAccepted {
 					if nfailed.Add(1) <= 3 {
 						fmt.Fprintf(p.stderr, "bench: POST %s: status %d %s %v\n", path, st, bytes.TrimSpace(b), err)

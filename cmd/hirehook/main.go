@@ -5,6 +5,7 @@
 //	hirehook bench     measure ingest and delivery throughput and latency
 //	hirehook config    print the effective configuration, secrets masked
 //	hirehook rotate-encryption-key  re-encrypt endpoint secrets with a new key
+//	hirehook migrate-store          copy a whole database into a new one (SQLite ↔ PostgreSQL)
 //	hirehook events send            send an event to a running hub
 //	hirehook endpoints list|create  list or subscribe endpoints of a running hub
 //	hirehook deliveries list|retry  show or resend deliveries of a running hub
@@ -52,6 +53,8 @@ Usage:
   hirehook config [flags]    print the effective configuration, secrets masked
   hirehook rotate-encryption-key [flags]
                              re-encrypt endpoint secrets with a new key (stop the hub first)
+  hirehook migrate-store --from sqlite:hirehook.db --to postgres://… --encryption-key KEY
+                             copy everything into a new, empty database (stop the hubs first)
   hirehook version           print the version
 
 Talking to a running hub (--url or HIREHOOK_URL, default http://127.0.0.1:8080;
@@ -81,6 +84,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runBench(ctx, args[1:], stdout, stderr)
 	case "rotate-encryption-key":
 		err = runRotate(ctx, args[1:], getenv, stdout, stderr)
+	case "migrate-store":
+		err = runMigrateStore(ctx, args[1:], getenv, stdout, stderr)
 	case "events":
 		err = runEvents(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "endpoints":

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/hirehook/hirehook/internal/storecopy"
+	"github.com/hirehook/hirehook/seal"
+	"github.com/hirehook/hirehook/store/postgres"
+	"github.com/hirehook/hirehook/store/sqlite"
+)
+
+const migrateStoreUsage = `Usage: hirehook migrate-store --from sqlite:hirehook.db --to postgres://… --encryption-key KEY
+
+Copies everything from one hub database into another, empty one: tenants,
+API keys (their hashes: every key still works), endpoints and their signing
+secrets, events (payloads byte for byte, purge and erasure marks), records,
+deliveries with their state, attempt counts and next attempt times, attempts,
+and the audit log, keeping every list's order and every cursor.
+
+STOP EVERY HUB on both databases first. A delivery that a hub was attempting
+is copied as due now (its lease belonged to the stopped process).
+
+The copy runs in one transaction of the target: it is all there or not at
+all, and a failed run may simply be run again. The target must be empty (a
+new database, or one where hubs only started); anything else is refused.
+
+The source's secrets are opened with --from-encryption-key (and the key file
+<db>.key next to a SQLite source, if any); the target's are sealed with
+--encryption-key (HIREHOOK_ENCRYPTION_KEY), required for PostgreSQL: start
+the new hubs with it. With a SQLite target and no --encryption-key, the
+key file <db>.key next to it is used, generated if missing.
+
+Both ways work: SQLite to PostgreSQL, and PostgreSQL to SQLite.
+
+Flags:
+`
+
+// runMigrateStore is `hirehook migrate-store`.
+func runMigrateStore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("hirehook migrate-store", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	fl.Usage = func() {
+		fmt.Fprint(stderr, migrateStoreUsage)
+		fl.PrintDefaults()
+	}
+	var from, to, key, fromKey string
+	var fromPrev []string
+	fl.StringVar(&from, "from", "", "the source database: sqlite:PATH or a postgres:// URL")
+	fl.StringVar(&to, "to", "", "the target database, empty: a postgres:// URL or sqlite:PATH")
+	fl.StringVar(&key, "encryption-key", getenv("HIREHOOK_ENCRYPTION_KEY"), "key that seals the target's endpoint secrets (env HIREHOOK_ENCRYPTION_KEY)")
+	fl.StringVar(&fromKey, "from-encryption-key", "", "key that opens the source's endpoint secrets (default: the SQLite source's key file)")
+	fl.Var(stringList{&fromPrev}, "from-previous-encryption-keys", "older keys of the source, comma-separated")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if fl.NArg() > 0 {
+		return fmt.Errorf("migrate-store: unexpected argument %q", fl.Arg(0))
+	}
+	if from == "" || to == "" {
+		fl.Usage()
+		return errors.New("migrate-store: --from and --to are required")
+	}
+	if from == to {
+		return errors.New("migrate-store: --from and --to name the same database")
+	}
+
+	if target := (Config{DB: to, EncryptionKey: key}); target.PostgresURL() != "" {
+		if err := target.validatePostgres(); err != nil {
+			return err
+		}
+	}
+	src, err := openCopySource(ctx, from, fromKey, fromPrev)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := openCopyTarget(ctx, to, key)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+
+	im, err := dst.BeginImport(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate-store: target %s: %w", redactDB(to), err)
+	}
+	defer im.Rollback()
+	counts := storecopy.Counts{}
+	err = src.Export(ctx, func(b storecopy.Batch) error {
+		counts.Add(b)
+		return im.Write(ctx, b)
+	})
+	if err != nil {
+		return fmt.Errorf("migrate-store: nothing was copied: %w", err)
+	}
+	if err := im.Commit(ctx); err != nil {
+		return fmt.Errorf("migrate-store: nothing was copied: %w", err)
+	}
+	fmt.Fprintf(stdout, "Copied %s from %s to %s.\n", counts, redactDB(from), redactDB(to))
+	if key != "" {
+		keyID := "?"
+		if k, err := seal.ParseKeyring(key); err == nil {
+			keyID = k.Primary().ID()
+		}
+		fmt.Fprintf(stdout, "Endpoint secrets are sealed with key %s: start the hubs on %s with that --encryption-key.\n", keyID, redactDB(to))
+	}
+	return nil
+}
+
+// copySource and copyTarget are the two sides of a copy.
+type copySource interface {
+	Export(ctx context.Context, fn func(storecopy.Batch) error) error
+	Close() error
+}
+
+type copyImporter interface {
+	Write(ctx context.Context, b storecopy.Batch) error
+	Commit(ctx context.Context) error
+	Rollback() error
+}
+
+type copyTarget interface {
+	BeginImport(ctx context.Context) (copyImporter, error)
+	Close() error
+}
+
+type postgresTarget struct{ *postgres.Store }
+
+func (t postgresTarget) BeginImport(ctx context.Context) (copyImporter, error) {
+	im, err := t.Store.BeginImport(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return im, nil
+}
+
+// openCopySource opens the source database and checks that its secrets
+// open.
+func openCopySource(ctx context.Context, db, key string, prev []string) (copySource, error) {
+	cfg := Config{DB: db, EncryptionKey: key, PreviousEncryptionKeys: prev}
+	if cfg.PostgresURL() != "" {
+		return openPostgresSource(ctx, cfg)
+	}
+	path, err := cfg.SQLitePath()
+	if err != nil {
+		return nil, &ConfigError{Field: "from", Value: db, Err: err}
+	}
+	// Opening a missing file would create it.
+	if _, err := os.Stat(path); err != nil {
+		return nil, &ConfigError{Field: "from", Value: db, Err: fmt.Errorf("no database to copy: %w", err)}
+	}
+	var keys []string
+	if key != "" {
+		keys = append(keys, key)
+	}
+	fileKeys, err := readKeyFile(keyFilePath(path), nil)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	keys = append(append(keys, fileKeys...), prev...)
+	var ring *seal.Keyring
+	if len(keys) > 0 {
+		if ring, err = seal.ParseKeyring(keys[0], keys[1:]...); err != nil {
+			return nil, &ConfigError{Field: "from-encryption-key", Value: mask(key), Err: err}
+		}
+	}
+	st, err := sqlite.OpenWithOptions(ctx, path, sqlite.Options{Keyring: ring})
+	if err != nil {
+		return nil, fmt.Errorf("open source: %w", err)
+	}
+	if err := st.CheckEncryption(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("open source: %w; pass its key in --from-encryption-key", err)
+	}
+	return st, nil
+}
+
+// openCopyTarget opens (and migrates) the target database, whose secrets
+// are sealed with key.
+func openCopyTarget(ctx context.Context, db, key string) (copyTarget, error) {
+	cfg := Config{DB: db, EncryptionKey: key}
+	if cfg.PostgresURL() != "" {
+		if err := cfg.validatePostgres(); err != nil {
+			return nil, err
+		}
+		ring, err := postgresKeyring(cfg)
+		if err != nil {
+			return nil, err
+		}
+		st, err := postgres.OpenWithOptions(ctx, db, postgres.Options{Keyring: ring, MaxConns: 2})
+		if err != nil {
+			return nil, fmt.Errorf("open target: %w", err)
+		}
+		return postgresTarget{st}, nil
+	}
+	if strings.HasPrefix(db, "sqlite:") {
+		return openSQLiteTarget(ctx, cfg)
+	}
+	return nil, &ConfigError{Field: "to", Value: redactDB(db), Err: errors.New("must be a postgres:// URL or sqlite:PATH")}
+}
+
+func openPostgresSource(ctx context.Context, cfg Config) (copySource, error) {
+	var ring *seal.Keyring
+	if cfg.EncryptionKey != "" {
+		var err error
+		if ring, err = seal.ParseKeyring(cfg.EncryptionKey, cfg.PreviousEncryptionKeys...); err != nil {
+			return nil, &ConfigError{Field: "from-encryption-key", Value: mask(cfg.EncryptionKey), Err: err}
+		}
+	}
+	st, err := postgres.OpenWithOptions(ctx, cfg.DB, postgres.Options{Keyring: ring, MaxConns: 2})
+	if err != nil {
+		return nil, fmt.Errorf("open source: %w", err)
+	}
+	if err := st.CheckEncryption(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("open source: %w; pass its key in --from-encryption-key", err)
+	}
+	return st, nil
+}
+
+type sqliteTarget struct{ *sqlite.Store }
+
+func (t sqliteTarget) BeginImport(ctx context.Context) (copyImporter, error) {
+	im, err := t.Store.BeginImport(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return im, nil
+}
+
+// openSQLiteTarget opens (creating) the target file; its secrets are
+// sealed with --encryption-key or else the key file next to it, generated
+// if missing, as serve does.
+func openSQLiteTarget(ctx context.Context, cfg Config) (copyTarget, error) {
+	path, err := cfg.SQLitePath()
+	if err != nil {
+		return nil, &ConfigError{Field: "to", Value: cfg.DB, Err: err}
+	}
+	ring, err := loadKeyring(cfg, path, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlite.OpenWithOptions(ctx, path, sqlite.Options{Keyring: ring})
+	if err != nil {
+		return nil, fmt.Errorf("open target: %w", err)
+	}
+	return sqliteTarget{st}, nil
+}

@@ -1,0 +1,181 @@
+// Package storecopy is the dialect-neutral form in which `hirehook
+// migrate-store` moves a whole database from one store to another (SQLite
+// to PostgreSQL, or back): one Go struct per table, every column in it, with
+// times as time.Time and endpoint secrets as plain JSON (the exporting store
+// opens them with its keyring, the importing store seals them with its own).
+//
+// A store exports its tables in the order Tables lists them, each in its
+// own order (seq, or the primary key where there is no seq), in batches of
+// at most BatchSize rows, all from one read snapshot; the importer inserts
+// them in one transaction, keeping each row's seq, so that every list and
+// every cursor of the API reads the same afterwards.
+package storecopy
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// BatchSize is the most rows of one table in a Batch.
+const BatchSize = 500
+
+// Tables are the tables copied, in the order they are exported.
+var Tables = []string{"tenants", "api_keys", "endpoints", "events", "records", "deliveries", "attempts", "audit_log"}
+
+// Tenant is a row of tenants.
+type Tenant struct {
+	Seq                  int64
+	ID, Name             string
+	RetentionDays        int
+	CreatedAt, UpdatedAt time.Time
+}
+
+// APIKey is a row of api_keys: the key's hash, never the key.
+type APIKey struct {
+	ID, TenantID, Name, Scope, Hash string
+	CreatedAt                       time.Time
+	ExpiresAt, LastUsedAt           *time.Time
+}
+
+// Endpoint is a row of endpoints. Secrets is the plain JSON of
+// []hirehook.Secret; EventTypes and Headers are the stored JSON text.
+type Endpoint struct {
+	Seq                            int64
+	ID, TenantID, URL, Description string
+	EventTypes, Headers            string
+	Disabled                       bool
+	DisabledReason                 string
+	Secrets                        []byte
+	CreatedAt, UpdatedAt           time.Time
+}
+
+// Event is a row of events; Payload is byte for byte what was signed.
+type Event struct {
+	Seq                              int64
+	TenantID, ID, Type               string
+	OccurredAt, ReceivedAt           time.Time
+	Source, SubjectEntity, SubjectID string
+	IdempotencyKey                   *string
+	Deliveries                       int
+	Payload                          []byte
+	PurgedAt, ErasedAt               *time.Time
+}
+
+// Record is a row of records; Data is its JSON.
+type Record struct {
+	TenantID, Entity, ID string
+	Version              int
+	Deleted              bool
+	Data                 []byte
+	LastEventID          string
+	CreatedAt, UpdatedAt time.Time
+	ErasedAt             *time.Time
+}
+
+// Delivery is a row of deliveries. Exporters give a delivery that was
+// being attempted (state delivering: its lease belongs to a process of the
+// old store) as due now, pending or retrying, with no lease.
+type Delivery struct {
+	Seq                                          int64
+	ID, TenantID, EventID, EventType, EndpointID string
+	State                                        string
+	Attempts                                     int
+	NextAttemptAt, LastAttemptAt                 *time.Time
+	LastStatus                                   int
+	LastError                                    string
+	CreatedAt, UpdatedAt                         time.Time
+}
+
+// Attempt is a row of attempts. EndpointID is the delivery's (SQLite keeps
+// it in the row; PostgreSQL joins it).
+type Attempt struct {
+	DeliveryID               string
+	Number                   int
+	ID, TenantID, EndpointID string
+	StartedAt                time.Time
+	DurationMicros           int64
+	StatusCode               int
+	ResponseBody             []byte
+	ErrorClass, Error        string
+}
+
+// AuditEntry is a row of audit_log.
+type AuditEntry struct {
+	Seq                            int64
+	ID, TenantID                   string
+	At                             time.Time
+	KeyID, KeyName, Action, Target string
+	Details                        *string
+}
+
+// Batch holds rows of one table (one of its slices is not empty).
+type Batch struct {
+	Tenants    []Tenant
+	APIKeys    []APIKey
+	Endpoints  []Endpoint
+	Events     []Event
+	Records    []Record
+	Deliveries []Delivery
+	Attempts   []Attempt
+	Audit      []AuditEntry
+}
+
+// Len is the number of rows in b.
+func (b Batch) Len() int {
+	return len(b.Tenants) + len(b.APIKeys) + len(b.Endpoints) + len(b.Events) + len(b.Records) +
+		len(b.Deliveries) + len(b.Attempts) + len(b.Audit)
+}
+
+// Counts counts rows by table.
+type Counts map[string]int
+
+// Add counts the rows of b.
+func (c Counts) Add(b Batch) {
+	c["tenants"] += len(b.Tenants)
+	c["api_keys"] += len(b.APIKeys)
+	c["endpoints"] += len(b.Endpoints)
+	c["events"] += len(b.Events)
+	c["records"] += len(b.Records)
+	c["deliveries"] += len(b.Deliveries)
+	c["attempts"] += len(b.Attempts)
+	c["audit_log"] += len(b.Audit)
+}
+
+// String lists the non-zero counts in table order: "3 tenants, 12 events".
+func (c Counts) String() string {
+	var parts []string
+	for _, t := range Tables {
+		if c[t] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c[t], t))
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Requeue turns a delivery being attempted into one due at now, without a
+// lease: pending if it was never attempted, else retrying. Other deliveries
+// are returned as they are.
+func Requeue(d Delivery, now time.Time) Delivery {
+	if d.State != "delivering" {
+		return d
+	}
+	d.State = "retrying"
+	if d.Attempts == 0 {
+		d.State = "pending"
+	}
+	d.NextAttemptAt = &now
+	d.UpdatedAt = now
+	return d
+}
+
+// NotEmptyError is an importer's refusal of a target that already
+// holds data.
+type NotEmptyError struct{ Found Counts }
+
+func (e *NotEmptyError) Error() string {
+	return "the target database is not empty: it holds " + e.Found.String() + " (migrate-store copies into an empty database only)"
+}

@@ -1,0 +1,204 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/hirehook/hirehook/internal/storecopy"
+)
+
+// Importer writes what another store exported (storecopy) into this one,
+// in one transaction: nothing is visible, and nothing is left behind on
+// failure, until Commit. It is the target side of `hirehook migrate-store`.
+type Importer struct {
+	s  *Store
+	tx *sql.Tx
+}
+
+// copiedTables are the tables an import writes, which it locks and which
+// must be empty.
+var copiedTables = []string{"tenants", "api_keys", "endpoints", "events", "records", "deliveries", "attempts", "audit_log"}
+
+// BeginImport starts an import. It locks every table against other
+// writers (EXCLUSIVE: a hub still running on the database waits, and
+// readers do not) and refuses, with a *storecopy.NotEmptyError naming what
+// it found, a database that holds anything but the default tenant its
+// migration created, which it replaces with the source's tenants.
+func (s *Store) BeginImport(ctx context.Context) (*Importer, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("import: begin: %w", err)
+	}
+	fail := func(err error) (*Importer, error) {
+		tx.Rollback()
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `LOCK TABLE `+strings.Join(copiedTables, ", ")+` IN EXCLUSIVE MODE`); err != nil {
+		return fail(fmt.Errorf("import: lock tables: %w", err))
+	}
+	found := storecopy.Counts{}
+	for _, t := range copiedTables {
+		q := `SELECT count(*) FROM ` + t
+		if t == "tenants" {
+			q += ` WHERE id <> 'default'`
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, q).Scan(&n); err != nil {
+			return fail(fmt.Errorf("import: count %s: %w", t, err))
+		}
+		found[t] = n
+	}
+	if found.String() != "nothing" {
+		return fail(&storecopy.NotEmptyError{Found: found})
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM tenants`); err != nil {
+		return fail(fmt.Errorf("import: %w", err))
+	}
+	return &Importer{s: s, tx: tx}, nil
+}
+
+// Write inserts the rows of b, keeping their seq. Endpoint secrets are
+// sealed with the store's keyring.
+func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
+	if len(b.Tenants) > 0 {
+		rows := make([][]any, len(b.Tenants))
+		for i, t := range b.Tenants {
+			rows[i] = []any{t.Seq, t.ID, t.Name, t.RetentionDays, t.CreatedAt, t.UpdatedAt}
+		}
+		if err := im.insert(ctx, `tenants (seq, id, name, retention_days, created_at, updated_at) OVERRIDING SYSTEM VALUE`, rows); err != nil {
+			return err
+		}
+	}
+	if len(b.APIKeys) > 0 {
+		rows := make([][]any, len(b.APIKeys))
+		for i, k := range b.APIKeys {
+			rows[i] = []any{k.ID, k.TenantID, k.Name, k.Scope, k.Hash, k.CreatedAt, nullTime(k.ExpiresAt), nullTime(k.LastUsedAt)}
+		}
+		if err := im.insert(ctx, `api_keys (id, tenant_id, name, scope, hash, created_at, expires_at, last_used_at)`, rows); err != nil {
+			return err
+		}
+	}
+	if len(b.Endpoints) > 0 {
+		rows := make([][]any, len(b.Endpoints))
+		for i, e := range b.Endpoints {
+			sealed, err := im.s.sealSecrets(e.TenantID, e.ID, e.Secrets)
+			if err != nil {
+				return fmt.Errorf("import: %w", err)
+			}
+			rows[i] = []any{e.Seq, e.ID, e.TenantID, e.URL, e.Description, e.EventTypes, e.Headers, e.Disabled, e.DisabledReason, sealed, e.CreatedAt, e.UpdatedAt}
+		}
+		if err := im.insert(ctx, `endpoints (seq, id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at) OVERRIDING SYSTEM VALUE`, rows); err != nil {
+			return err
+		}
+	}
+	if len(b.Events) > 0 {
+		rows := make([][]any, len(b.Events))
+		for i, e := range b.Events {
+			rows[i] = []any{e.Seq, e.TenantID, e.ID, e.Type, e.OccurredAt, e.ReceivedAt, e.Source, e.SubjectEntity, e.SubjectID,
+				nullString(e.IdempotencyKey), e.Deliveries, nonNil(e.Payload), nullTime(e.PurgedAt), nullTime(e.ErasedAt)}
+		}
+		if err := im.insert(ctx, `events (seq, tenant_id, id, type, occurred_at, received_at, source, subject_entity, subject_id, idempotency_key, deliveries, payload, purged_at, erased_at) OVERRIDING SYSTEM VALUE`, rows); err != nil {
+			return err
+		}
+	}
+	if len(b.Records) > 0 {
+		rows := make([][]any, len(b.Records))
+		for i, r := range b.Records {
+			rows[i] = []any{r.TenantID, r.Entity, r.ID, r.Version, r.Deleted, string(r.Data), r.LastEventID, r.CreatedAt, r.UpdatedAt, nullTime(r.ErasedAt)}
+		}
+		if err := im.insert(ctx, `records (tenant_id, entity, id, version, deleted, data, last_event_id, created_at, updated_at, erased_at)`, rows); err != nil {
+			return err
+		}
+	}
+	if len(b.Deliveries) > 0 {
+		rows := make([][]any, len(b.Deliveries))
+		for i, d := range b.Deliveries {
+			rows[i] = []any{d.Seq, d.ID, d.TenantID, d.EventID, d.EventType, d.EndpointID, d.State, d.Attempts,
+				nullTime(d.NextAttemptAt), nullTime(d.LastAttemptAt), d.LastStatus, d.LastError, d.CreatedAt, d.UpdatedAt}
+		}
+		if err := im.insert(ctx, `deliveries (seq, id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at) OVERRIDING SYSTEM VALUE`, rows); err != nil {
+			return err
+		}
+	}
+	if len(b.Attempts) > 0 {
+		rows := make([][]any, len(b.Attempts))
+		for i, a := range b.Attempts {
+			rows[i] = []any{a.DeliveryID, a.Number, a.ID, a.TenantID, a.StartedAt, a.DurationMicros, a.StatusCode, nonNil(a.ResponseBody), a.ErrorClass, a.Error}
+		}
+		if err := im.insert(ctx, `attempts (delivery_id, number, id, tenant_id, started_at, duration_us, status_code, response_body, error_class, error)`, rows); err != nil {
+			return err
+		}
+	}
+	if len(b.Audit) > 0 {
+		rows := make([][]any, len(b.Audit))
+		for i, a := range b.Audit {
+			rows[i] = []any{a.Seq, a.ID, a.TenantID, a.At, a.KeyID, a.KeyName, a.Action, a.Target, nullString(a.Details)}
+		}
+		if err := im.insert(ctx, `audit_log (seq, id, tenant_id, at, key_id, key_name, action, target, details) OVERRIDING SYSTEM VALUE`, rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insert inserts rows with one multi-row statement; into is what follows
+// INSERT INTO.
+func (im *Importer) insert(ctx context.Context, into string, rows [][]any) error {
+	var q strings.Builder
+	q.WriteString("INSERT INTO " + into + " VALUES ")
+	args := make([]any, 0, len(rows)*len(rows[0]))
+	for i, r := range rows {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteByte('(')
+		for j, v := range r {
+			if j > 0 {
+				q.WriteString(", ")
+			}
+			args = append(args, v)
+			fmt.Fprintf(&q, "$%d", len(args))
+		}
+		q.WriteByte(')')
+	}
+	if _, err := im.tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("import %s: %w", strings.Fields(into)[0], mapError(err))
+	}
+	return nil
+}
+
+// Commit moves each identity sequence past the copied seqs and commits.
+func (im *Importer) Commit(ctx context.Context) error {
+	for _, t := range []string{"tenants", "endpoints", "events", "deliveries", "audit_log"} {
+		if _, err := im.tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('`+t+`', 'seq'), coalesce(max(seq), 0) + 1, false) FROM `+t); err != nil {
+			return fmt.Errorf("import: advance %s seq: %w", t, err)
+		}
+	}
+	if _, err := im.tx.ExecContext(ctx, `ANALYZE`); err != nil {
+		return fmt.Errorf("import: analyze: %w", err)
+	}
+	if err := im.tx.Commit(); err != nil {
+		return fmt.Errorf("import: commit: %w", err)
+	}
+	return nil
+}
+
+// Rollback abandons the import; after Commit it does nothing.
+func (im *Importer) Rollback() error { return im.tx.Rollback() }
+
+func nullString(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
+// nonNil returns b as a bytea argument: never nil, which would be NULL.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}

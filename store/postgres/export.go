@@ -1,0 +1,164 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/hirehook/hirehook/internal/storecopy"
+)
+
+// Export streams every row of the store to fn, table by table in the order
+// of storecopy.Tables, in batches of at most storecopy.BatchSize rows, all
+// read in one REPEATABLE READ, read-only transaction (one snapshot).
+// Endpoint secrets are opened with the store's keyring; deliveries being
+// attempted are given as due now (storecopy.Requeue). It is the source side
+// of `hirehook migrate-store`: stop the hubs first.
+func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("export: begin: %w", err)
+	}
+	defer tx.Rollback()
+	now := time.Now().UTC()
+	type table struct {
+		name, query string
+		scan        func(r *sql.Rows, b *storecopy.Batch) error
+	}
+	tables := []table{
+		{"tenants", `SELECT seq, id, name, retention_days, created_at, updated_at FROM tenants ORDER BY seq`,
+			func(r *sql.Rows, b *storecopy.Batch) error {
+				var t storecopy.Tenant
+				if err := r.Scan(&t.Seq, &t.ID, &t.Name, &t.RetentionDays, &t.CreatedAt, &t.UpdatedAt); err != nil {
+					return err
+				}
+				t.CreatedAt, t.UpdatedAt = utc(t.CreatedAt), utc(t.UpdatedAt)
+				b.Tenants = append(b.Tenants, t)
+				return nil
+			}},
+		{"api_keys", `SELECT id, tenant_id, name, scope, hash, created_at, expires_at, last_used_at FROM api_keys ORDER BY created_at, id`,
+			func(r *sql.Rows, b *storecopy.Batch) error {
+				var k storecopy.APIKey
+				var e, l sql.NullTime
+				if err := r.Scan(&k.ID, &k.TenantID, &k.Name, &k.Scope, &k.Hash, &k.CreatedAt, &e, &l); err != nil {
+					return err
+				}
+				k.CreatedAt, k.ExpiresAt, k.LastUsedAt = utc(k.CreatedAt), ptrTime(e), ptrTime(l)
+				b.APIKeys = append(b.APIKeys, k)
+				return nil
+			}},
+		{"endpoints", `SELECT seq, id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at FROM endpoints ORDER BY seq`,
+			func(r *sql.Rows, b *storecopy.Batch) error {
+				var e storecopy.Endpoint
+				var stored string
+				if err := r.Scan(&e.Seq, &e.ID, &e.TenantID, &e.URL, &e.Description, &e.EventTypes, &e.Headers, &e.Disabled, &e.DisabledReason, &stored, &e.CreatedAt, &e.UpdatedAt); err != nil {
+					return err
+				}
+				plain, err := s.openSecrets(e.TenantID, e.ID, stored)
+				if err != nil {
+					return err
+				}
+				e.Secrets, e.CreatedAt, e.UpdatedAt = plain, utc(e.CreatedAt), utc(e.UpdatedAt)
+				b.Endpoints = append(b.Endpoints, e)
+				return nil
+			}},
+		{"events", `SELECT seq, tenant_id, id, type, occurred_at, received_at, source, subject_entity, subject_id, idempotency_key, deliveries, payload, purged_at, erased_at FROM events ORDER BY seq`,
+			func(r *sql.Rows, b *storecopy.Batch) error {
+				var e storecopy.Event
+				var idem sql.NullString
+				var p, er sql.NullTime
+				if err := r.Scan(&e.Seq, &e.TenantID, &e.ID, &e.Type, &e.OccurredAt, &e.ReceivedAt, &e.Source, &e.SubjectEntity, &e.SubjectID, &idem, &e.Deliveries, &e.Payload, &p, &er); err != nil {
+					return err
+				}
+				e.OccurredAt, e.ReceivedAt, e.PurgedAt, e.ErasedAt = utc(e.OccurredAt), utc(e.ReceivedAt), ptrTime(p), ptrTime(er)
+				if idem.Valid {
+					e.IdempotencyKey = &idem.String
+				}
+				b.Events = append(b.Events, e)
+				return nil
+			}},
+		{"records", `SELECT tenant_id, entity, id, version, deleted, data::text, last_event_id, created_at, updated_at, erased_at FROM records ORDER BY tenant_id, entity, id`,
+			func(r *sql.Rows, b *storecopy.Batch) error {
+				var x storecopy.Record
+				var data string
+				var er sql.NullTime
+				if err := r.Scan(&x.TenantID, &x.Entity, &x.ID, &x.Version, &x.Deleted, &data, &x.LastEventID, &x.CreatedAt, &x.UpdatedAt, &er); err != nil {
+					return err
+				}
+				x.Data, x.CreatedAt, x.UpdatedAt, x.ErasedAt = []byte(data), utc(x.CreatedAt), utc(x.UpdatedAt), ptrTime(er)
+				b.Records = append(b.Records, x)
+				return nil
+			}},
+		{"deliveries", `SELECT seq, id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at FROM deliveries ORDER BY seq`,
+			func(r *sql.Rows, b *storecopy.Batch) error {
+				var d storecopy.Delivery
+				var n, l sql.NullTime
+				if err := r.Scan(&d.Seq, &d.ID, &d.TenantID, &d.EventID, &d.EventType, &d.EndpointID, &d.State, &d.Attempts, &n, &l, &d.LastStatus, &d.LastError, &d.CreatedAt, &d.UpdatedAt); err != nil {
+					return err
+				}
+				d.NextAttemptAt, d.LastAttemptAt, d.CreatedAt, d.UpdatedAt = ptrTime(n), ptrTime(l), utc(d.CreatedAt), utc(d.UpdatedAt)
+				b.Deliveries = append(b.Deliveries, storecopy.Requeue(d, now))
+				return nil
+			}},
+		// Attempts carry their delivery's endpoint in SQLite; here it is joined.
+		{"attempts", `SELECT a.delivery_id, a.number, a.id, a.tenant_id, coalesce(d.endpoint_id, ''), a.started_at, a.duration_us, a.status_code, a.response_body, a.error_class, a.error
+			FROM attempts a LEFT JOIN deliveries d ON d.id = a.delivery_id ORDER BY a.delivery_id, a.number`,
+			func(r *sql.Rows, b *storecopy.Batch) error {
+				var a storecopy.Attempt
+				if err := r.Scan(&a.DeliveryID, &a.Number, &a.ID, &a.TenantID, &a.EndpointID, &a.StartedAt, &a.DurationMicros, &a.StatusCode, &a.ResponseBody, &a.ErrorClass, &a.Error); err != nil {
+					return err
+				}
+				a.StartedAt = utc(a.StartedAt)
+				b.Attempts = append(b.Attempts, a)
+				return nil
+			}},
+		{"audit_log", `SELECT seq, id, tenant_id, at, key_id, key_name, action, target, details FROM audit_log ORDER BY seq`,
+			func(r *sql.Rows, b *storecopy.Batch) error {
+				var a storecopy.AuditEntry
+				var d sql.NullString
+				if err := r.Scan(&a.Seq, &a.ID, &a.TenantID, &a.At, &a.KeyID, &a.KeyName, &a.Action, &a.Target, &d); err != nil {
+					return err
+				}
+				a.At = utc(a.At)
+				if d.Valid {
+					a.Details = &d.String
+				}
+				b.Audit = append(b.Audit, a)
+				return nil
+			}},
+	}
+	for _, t := range tables {
+		if err := exportTable(ctx, tx, t.query, t.scan, fn); err != nil {
+			return fmt.Errorf("export %s: %w", t.name, err)
+		}
+	}
+	return nil
+}
+
+func exportTable(ctx context.Context, tx *sql.Tx, query string, scan func(*sql.Rows, *storecopy.Batch) error, fn func(storecopy.Batch) error) error {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var b storecopy.Batch
+	for rows.Next() {
+		if err := scan(rows, &b); err != nil {
+			return err
+		}
+		if b.Len() == storecopy.BatchSize {
+			if err := fn(b); err != nil {
+				return err
+			}
+			b = storecopy.Batch{}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if b.Len() > 0 {
+		return fn(b)
+	}
+	return nil
+}

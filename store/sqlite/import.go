@@ -1,0 +1,144 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/hirehook/hirehook/internal/storecopy"
+)
+
+// Importer writes what another store exported (storecopy) into this one,
+// in one transaction on the writer: nothing is visible, and nothing is left
+// behind on failure, until Commit. It is the target side of `hirehook
+// migrate-store`.
+type Importer struct {
+	s  *Store
+	tx *sql.Tx
+}
+
+// BeginImport starts an import, refusing with a *storecopy.NotEmptyError
+// naming what it found a database that holds anything but the default
+// tenant its migration created, which it replaces with the source's
+// tenants. The transaction holds SQLite's write lock until Commit.
+func (s *Store) BeginImport(ctx context.Context) (*Importer, error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("import: begin: %w", err)
+	}
+	found := storecopy.Counts{}
+	for _, t := range storecopy.Tables {
+		q := `SELECT count(*) FROM ` + t
+		if t == "tenants" {
+			q += ` WHERE id <> 'default'`
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, q).Scan(&n); err != nil {
+			tx.Rollback()
+			return nil, fmt.Errorf("import: count %s: %w", t, err)
+		}
+		found[t] = n
+	}
+	if found.String() != "nothing" {
+		tx.Rollback()
+		return nil, &storecopy.NotEmptyError{Found: found}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM tenants`); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	return &Importer{s: s, tx: tx}, nil
+}
+
+// Write inserts the rows of b, keeping their seq. Endpoint secrets are
+// sealed with the store's keyring.
+func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
+	ex := func(what, q string, args ...any) error {
+		if _, err := im.tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("import %s: %w", what, err)
+		}
+		return nil
+	}
+	for _, t := range b.Tenants {
+		if err := ex("tenants", `INSERT INTO tenants (seq, id, name, retention_days, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			t.Seq, t.ID, t.Name, t.RetentionDays, toMicros(t.CreatedAt), toMicros(t.UpdatedAt)); err != nil {
+			return err
+		}
+	}
+	for _, k := range b.APIKeys {
+		if err := ex("api_keys", `INSERT INTO api_keys (id, tenant_id, name, scope, hash, created_at, expires_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			k.ID, k.TenantID, k.Name, k.Scope, k.Hash, toMicros(k.CreatedAt), nullMicros(k.ExpiresAt), nullMicros(k.LastUsedAt)); err != nil {
+			return err
+		}
+	}
+	for _, e := range b.Endpoints {
+		sealed, err := im.s.sealSecrets(e.TenantID, e.ID, e.Secrets)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		if err := ex("endpoints", `INSERT INTO endpoints (seq, `+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Seq, e.ID, e.TenantID, e.URL, e.Description, e.EventTypes, e.Headers, e.Disabled, e.DisabledReason, sealed, toMicros(e.CreatedAt), toMicros(e.UpdatedAt)); err != nil {
+			return err
+		}
+	}
+	for _, e := range b.Events {
+		var idem any
+		if e.IdempotencyKey != nil {
+			idem = *e.IdempotencyKey
+		}
+		payload := e.Payload
+		if payload == nil {
+			payload = []byte{}
+		}
+		if err := ex("events", `INSERT INTO events (seq, tenant_id, id, type, occurred_at, received_at, source, subject_entity, subject_id, idempotency_key, deliveries, payload, purged_at, erased_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Seq, e.TenantID, e.ID, e.Type, toMicros(e.OccurredAt), toMicros(e.ReceivedAt), e.Source, e.SubjectEntity, e.SubjectID,
+			idem, e.Deliveries, payload, nullMicros(e.PurgedAt), nullMicros(e.ErasedAt)); err != nil {
+			return err
+		}
+	}
+	for _, r := range b.Records {
+		if err := ex("records", `INSERT INTO records (tenant_id, entity, id, version, deleted, data, last_event_id, created_at, updated_at, erased_at)
+			VALUES (?, ?, ?, ?, ?, json(?), ?, ?, ?, ?)`,
+			r.TenantID, r.Entity, r.ID, r.Version, r.Deleted, string(r.Data), r.LastEventID, toMicros(r.CreatedAt), toMicros(r.UpdatedAt), nullMicros(r.ErasedAt)); err != nil {
+			return err
+		}
+	}
+	for _, d := range b.Deliveries {
+		if err := ex("deliveries", `INSERT INTO deliveries (seq, id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			d.Seq, d.ID, d.TenantID, d.EventID, d.EventType, d.EndpointID, d.State, d.Attempts, nullMicros(d.NextAttemptAt), nullMicros(d.LastAttemptAt),
+			d.LastStatus, d.LastError, toMicros(d.CreatedAt), toMicros(d.UpdatedAt)); err != nil {
+			return err
+		}
+	}
+	for _, a := range b.Attempts {
+		if err := ex("attempts", `INSERT INTO attempts (delivery_id, number, id, tenant_id, endpoint_id, started_at, duration_us, status_code, response_body, error_class, error)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.DeliveryID, a.Number, a.ID, a.TenantID, a.EndpointID, toMicros(a.StartedAt), a.DurationMicros, a.StatusCode, string(a.ResponseBody), a.ErrorClass, a.Error); err != nil {
+			return err
+		}
+	}
+	for _, a := range b.Audit {
+		var details any
+		if a.Details != nil {
+			details = *a.Details
+		}
+		if err := ex("audit_log", `INSERT INTO audit_log (seq, id, tenant_id, at, key_id, key_name, action, target, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.Seq, a.ID, a.TenantID, toMicros(a.At), a.KeyID, a.KeyName, a.Action, a.Target, details); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Commit commits the import.
+func (im *Importer) Commit(ctx context.Context) error {
+	if err := im.tx.Commit(); err != nil {
+		return fmt.Errorf("import: commit: %w", err)
+	}
+	return nil
+}
+
+// Rollback abandons the import; after Commit it does nothing.
+func (im *Importer) Rollback() error { return im.tx.Rollback() }
