@@ -43,15 +43,28 @@ func ValidateEndpointURL(s string) error {
 }
 
 // SecretRotationGrace is how long a replaced signing secret keeps signing
-// beside the new one, so receivers can switch without dropping a webhook.
+// beside the new one by default, so receivers can switch without dropping a
+// webhook.
 const SecretRotationGrace = 24 * time.Hour
 
+// MaxSecretRotationGrace is the longest grace a rotation may give.
+const MaxSecretRotationGrace = 7 * 24 * time.Hour
+
 // RotateSecrets returns an endpoint's secrets after a rotation at now: a new
-// secret first, then the old ones that have not expired, each now expiring
-// at the latest at now + SecretRotationGrace (also returned).
-func RotateSecrets(old []Secret, now time.Time) ([]Secret, time.Time) {
-	until := now.Add(SecretRotationGrace)
-	secrets := []Secret{{Value: NewSecret(), CreatedAt: now}}
+// secret of the same scheme as the current one (a whsk_ key for an ed25519
+// endpoint, a whsec_ secret otherwise) first, then the old ones that have not
+// expired, each now expiring at the latest at now + grace (also returned). A
+// grace of 0 or less drops the old secrets: they stop signing at once.
+func RotateSecrets(old []Secret, now time.Time, grace time.Duration) ([]Secret, time.Time) {
+	next := NewSecret()
+	if len(old) > 0 && SigningOf(old[0].Value) == SigningEd25519 {
+		next = NewSigningKey()
+	}
+	secrets := []Secret{{Value: next, CreatedAt: now}}
+	if grace <= 0 {
+		return secrets, now
+	}
+	until := now.Add(grace)
 	for _, s := range old {
 		if s.ExpiresAt != nil && !now.Before(*s.ExpiresAt) {
 			continue // already expired

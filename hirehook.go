@@ -133,19 +133,35 @@ type Endpoint struct {
 	Disabled    bool              `json:"disabled"`
 	// DisabledReason says why the hub disabled the endpoint (e.g. "410
 	// Gone"); empty when an operator disabled it or it is enabled.
-	DisabledReason string    `json:"disabled_reason,omitempty"`
-	Secrets        []Secret  `json:"-"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	DisabledReason string `json:"disabled_reason,omitempty"`
+	// Signing is the endpoint's signature scheme, SigningHMAC (v1) or
+	// SigningEd25519 (v1a). It follows from the secrets (see SigningScheme);
+	// the API fills it in for its answers.
+	Signing   string    `json:"signing,omitempty"`
+	Secrets   []Secret  `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Secret is one signing secret of an endpoint. The newest secret has no
 // expiry; after a rotation the previous one keeps signing beside it until
 // ExpiresAt.
 type Secret struct {
-	Value     string     `json:"value"`
+	Value string `json:"value"`
+	// PublicKey is only set in API answers about an ed25519 endpoint's
+	// keys, where Value (its whsk_) is left out.
+	PublicKey string     `json:"public_key,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// SigningScheme returns the endpoint's signature scheme, from its newest
+// secret: SigningEd25519 for a whsk_ key, SigningHMAC otherwise.
+func (e *Endpoint) SigningScheme() string {
+	if len(e.Secrets) == 0 {
+		return SigningHMAC
+	}
+	return SigningOf(e.Secrets[0].Value)
 }
 
 // ActiveSecrets returns the secrets that sign at time now, newest first.

@@ -1,13 +1,16 @@
 package hirehook_test
 
 import (
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/client/receiver"
 )
 
 // The Standard Webhooks specification's published test vector, the same in
@@ -168,5 +171,138 @@ func TestRetryPolicy(t *testing.T) {
 	}
 	if h := total.Hours(); h < 27.5 || h > 27.7 {
 		t.Fatalf("schedule spans %.2f h, want about 27.6", h)
+	}
+}
+
+// The derived ed25519 vector of shared/reference/standard-webhooks.md: seed
+// 32 × 0x07, Svix layout (seed‖public key).
+const (
+	vecEdPayload = `{"type":"candidate.applied","timestamp":"2024-01-15T09:30:00Z","data":{"application_id":"app_123","candidate_id":"cand_456","requisition_id":"req_789"}}`
+	vecEdSK      = "whsk_BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwfqSmxj4pxSCr71UHsTLsX5lUd2rr6+e5JCHuppFEbSLA=="
+	vecEdPK      = "whpk_6kpsY+KcUgq+9VB7Ey7F+ZVHdq6+vnuSQh7qaRRG0iw="
+	vecEdSig     = "v1a,Kj5K03YLSYglrlNxEjjuiVXym2/yVB95a0PJeI0AohEobqnoEgawkFQoXeh4SXG4oAgfuZGh+8lxNk+J6OxdBg=="
+)
+
+func TestSignEd25519DerivedVector(t *testing.T) {
+	t.Parallel()
+	s, err := hirehook.NewSigner(vecEdSK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Sign("evt_0001", 1705311000, []byte(vecEdPayload)); got != vecEdSig {
+		t.Fatalf("Sign = %q, want %q", got, vecEdSig)
+	}
+	if pk, err := hirehook.PublicKey(vecEdSK); err != nil || pk != vecEdPK {
+		t.Fatalf("PublicKey = %q, %v; want %q", pk, err, vecEdPK)
+	}
+	// A rotation mixing schemes signs once per key, newest first.
+	both, err := hirehook.NewSigner(vecEdSK, "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := both.Sign("evt_0001", 1705311000, []byte(vecEdPayload)), vecEdSig+" v1,AR96NqO75heNA6HEMJFDavgC/ypyug5eUWYcS9Oo7VQ="; got != want {
+		t.Fatalf("Sign = %q, want %q", got, want)
+	}
+
+	// Verify accepts the signature with the public key, at its time.
+	h := http.Header{}
+	h.Set(hirehook.HeaderWebhookID, "evt_0001")
+	h.Set(hirehook.HeaderWebhookTimestamp, "1705311000")
+	h.Set(hirehook.HeaderWebhookSignature, "v1,AAAA v1a,AAAA "+vecEdSig)
+	now := time.Unix(1705311000, 0)
+	if err := hirehook.Verify(h, []byte(vecEdPayload), now, vecEdPK); err != nil {
+		t.Fatalf("Verify with the public key: %v", err)
+	}
+	if err := hirehook.Verify(h, []byte(vecEdPayload+" "), now, vecEdPK); !errors.Is(err, hirehook.ErrNoMatchingSignature) {
+		t.Fatalf("Verify of a changed body = %v", err)
+	}
+	if err := hirehook.Verify(h, []byte(vecEdPayload), now, vecSecret); !errors.Is(err, hirehook.ErrNoMatchingSignature) {
+		t.Fatalf("Verify of a v1a header with an HMAC secret = %v", err)
+	}
+	if err := hirehook.Verify(h, []byte(vecEdPayload), now, vecEdSK); !errors.Is(err, hirehook.ErrSigningKeyVerify) {
+		t.Fatalf("Verify with the private key = %v, want ErrSigningKeyVerify", err)
+	}
+	if err := hirehook.Verify(h, []byte(vecEdPayload), now, "whpk_AAAA"); !errors.Is(err, hirehook.ErrInvalidPublicKey) {
+		t.Fatalf("Verify with a short public key = %v", err)
+	}
+}
+
+func TestSigningKeys(t *testing.T) {
+	t.Parallel()
+	a, b := hirehook.NewSigningKey(), hirehook.NewSigningKey()
+	if a == b || !strings.HasPrefix(a, hirehook.SigningKeyPrefix) {
+		t.Fatalf("NewSigningKey = %q, %q", a, b)
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(a, hirehook.SigningKeyPrefix))
+	if err != nil || len(raw) != 64 {
+		t.Fatalf("whsk_ is not the base64 of 64 bytes: %d, %v", len(raw), err)
+	}
+	// Round trip: whsk_ → whpk_ is the public half of the key's layout, and
+	// what the key signs verifies with it.
+	pk, err := hirehook.PublicKey(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := hirehook.PublicKeyPrefix + base64.StdEncoding.EncodeToString(raw[32:]); pk != want {
+		t.Fatalf("PublicKey = %q, want %q", pk, want)
+	}
+	if hirehook.SigningOf(a) != hirehook.SigningEd25519 || hirehook.SigningOf(hirehook.NewSecret()) != hirehook.SigningHMAC {
+		t.Fatal("SigningOf")
+	}
+	now := time.Now()
+	ts := strconv.FormatInt(now.Unix(), 10)
+	sig, err := hirehook.Sign(a, "evt_1", now.Unix(), []byte(`{}`))
+	if err != nil || !strings.HasPrefix(sig, "v1a,") {
+		t.Fatalf("Sign = %q, %v", sig, err)
+	}
+	h := http.Header{}
+	h.Set(hirehook.HeaderWebhookID, "evt_1")
+	h.Set(hirehook.HeaderWebhookTimestamp, ts)
+	h.Set(hirehook.HeaderWebhookSignature, sig)
+	if err := hirehook.Verify(h, []byte(`{}`), now, pk); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	rv := receiver.Verifier{Secrets: []string{pk}, NowFunc: func() time.Time { return now }}
+	if err := rv.VerifyBody(h, []byte(`{}`)); err != nil {
+		t.Fatalf("client/receiver verify: %v", err)
+	}
+	otherPK, _ := hirehook.PublicKey(b)
+	if err := hirehook.Verify(h, []byte(`{}`), now, otherPK); !errors.Is(err, hirehook.ErrNoMatchingSignature) {
+		t.Fatalf("Verify with another key = %v", err)
+	}
+
+	// A whsk_ whose public half does not match its seed is refused.
+	bad := append([]byte(nil), raw...)
+	bad[63] ^= 1
+	if _, err := hirehook.NewSigner(hirehook.SigningKeyPrefix + base64.StdEncoding.EncodeToString(bad)); !errors.Is(err, hirehook.ErrInvalidSigningKey) {
+		t.Fatalf("NewSigner with a mismatched key = %v", err)
+	}
+	if _, err := hirehook.NewSigner("whsk_AAAA"); !errors.Is(err, hirehook.ErrInvalidSigningKey) {
+		t.Fatalf("NewSigner with a short key = %v", err)
+	}
+}
+
+func TestRotateSecretsGrace(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	old := []hirehook.Secret{{Value: hirehook.NewSigningKey(), CreatedAt: now.Add(-time.Hour)}}
+	got, until := hirehook.RotateSecrets(old, now, 0)
+	if len(got) != 1 || !until.Equal(now) || hirehook.SigningOf(got[0].Value) != hirehook.SigningEd25519 || got[0].Value == old[0].Value {
+		t.Fatalf("grace 0: %+v until %v", got, until)
+	}
+	got, until = hirehook.RotateSecrets(old, now, time.Hour)
+	if len(got) != 2 || !until.Equal(now.Add(time.Hour)) || got[1].Value != old[0].Value || !got[1].ExpiresAt.Equal(until) {
+		t.Fatalf("grace 1h: %+v until %v", got, until)
+	}
+	if hirehook.SigningOf(got[0].Value) != hirehook.SigningEd25519 {
+		t.Fatal("an ed25519 endpoint's rotation made a whsec_ secret")
+	}
+	ep := hirehook.Endpoint{Secrets: got}
+	if n := len(ep.ActiveSecrets(now)); n != 2 {
+		t.Fatalf("%d active keys during the grace, want 2", n)
+	}
+	got, _ = hirehook.RotateSecrets([]hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now}}, now, hirehook.SecretRotationGrace)
+	if hirehook.SigningOf(got[0].Value) != hirehook.SigningHMAC || len(got) != 2 {
+		t.Fatalf("HMAC rotation: %+v", got)
 	}
 }

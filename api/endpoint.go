@@ -1,7 +1,10 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -19,20 +22,87 @@ type EndpointInput struct {
 	EventTypes  *[]string          `json:"event_types"`
 	Headers     *map[string]string `json:"headers"`
 	Disabled    *bool              `json:"disabled"`
+	// Signing is "hmac" (default) or "ed25519"; only at creation.
+	Signing *string `json:"signing"`
 }
 
 // EndpointWithSecret is the answer to a create or a rotation: the only
-// answers that carry the signing secret, besides GET …/secret.
+// answers that carry the signing secret, besides GET …/secret. An ed25519
+// endpoint's answer carries its public key instead: its whsk_ private keys
+// never leave the hub.
 type EndpointWithSecret struct {
 	*hirehook.Endpoint
-	Secret string `json:"secret"`
+	Secret    string `json:"secret,omitempty"`
+	PublicKey string `json:"public_key,omitempty"`
 }
 
-// SecretView is the answer of GET /v1/endpoints/{id}/secret.
+// SecretView is the answer of GET /v1/endpoints/{id}/secret: the whsec_
+// secret of an HMAC endpoint, the whpk_ public key of an ed25519 one.
 type SecretView struct {
-	Secret string `json:"secret"`
-	// Previous lists older secrets that still sign until their expiry.
-	Previous []hirehook.Secret `json:"previous"`
+	Secret    string `json:"secret,omitempty"`
+	PublicKey string `json:"public_key,omitempty"`
+	// Previous lists older secrets (public keys) that still sign until
+	// their expiry.
+	Previous []PreviousSecret `json:"previous"`
+}
+
+// PreviousSecret is an older secret of SecretView: Value for an HMAC
+// endpoint, PublicKey for an ed25519 one.
+type PreviousSecret struct {
+	Value     string     `json:"value,omitempty"`
+	PublicKey string     `json:"public_key,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// RotateInput is the optional body of POST /v1/endpoints/{id}/rotate-secret.
+// Grace is a Go duration string ("24h", "90m", "0s") or a number of seconds.
+type RotateInput struct {
+	Grace json.RawMessage `json:"grace"`
+}
+
+// parseGrace reads RotateInput.Grace: absent or null is the default.
+func parseGrace(raw json.RawMessage) (time.Duration, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return hirehook.SecretRotationGrace, nil
+	}
+	bad := hirehook.FieldError("grace", "must be a duration such as \"24h\" or a number of seconds, from 0 to 7 days (168h)")
+	var d time.Duration
+	var str string
+	var secs float64
+	switch {
+	case json.Unmarshal(raw, &str) == nil:
+		var err error
+		if d, err = time.ParseDuration(strings.TrimSpace(str)); err != nil {
+			return 0, bad
+		}
+	case json.Unmarshal(raw, &secs) == nil:
+		if secs < 0 || secs > hirehook.MaxSecretRotationGrace.Seconds() {
+			return 0, bad
+		}
+		d = time.Duration(secs * float64(time.Second))
+	default:
+		return 0, bad
+	}
+	if d < 0 || d > hirehook.MaxSecretRotationGrace {
+		return 0, bad
+	}
+	return d, nil
+}
+
+// withSecret is the answer carrying an endpoint's newest secret or, for an
+// ed25519 endpoint, its public key.
+func withSecret(e *hirehook.Endpoint, secret string) (EndpointWithSecret, error) {
+	e.Signing = hirehook.SigningOf(secret)
+	if e.Signing != hirehook.SigningEd25519 {
+		return EndpointWithSecret{Endpoint: e, Secret: secret}, nil
+	}
+	pub, err := hirehook.PublicKey(secret)
+	if err != nil {
+		return EndpointWithSecret{}, err
+	}
+	return EndpointWithSecret{Endpoint: e, PublicKey: pub}, nil
 }
 
 // reservedHeaders are set by the hub on every delivery; an endpoint may not
@@ -48,6 +118,9 @@ var reservedHeaders = map[string]bool{
 func (h *Handler) validateEndpoint(in *EndpointInput, create bool) error {
 	if create && in.URL == nil {
 		return hirehook.FieldError("url", "is required")
+	}
+	if in.Signing != nil && *in.Signing != hirehook.SigningHMAC && *in.Signing != hirehook.SigningEd25519 {
+		return hirehook.FieldError("signing", "must be \"hmac\" or \"ed25519\"")
 	}
 	if in.URL != nil {
 		if err := hirehook.ValidateEndpointURL(*in.URL); err != nil {
@@ -146,13 +219,17 @@ func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.cfg.NowFunc().UTC().Truncate(time.Microsecond)
+	secret := hirehook.NewSecret()
+	if in.Signing != nil && *in.Signing == hirehook.SigningEd25519 {
+		secret = hirehook.NewSigningKey()
+	}
 	e := &hirehook.Endpoint{
 		TenantID:   tenantOf(r),
 		ID:         hirehook.NewID("ep"),
 		URL:        *in.URL,
 		EventTypes: *in.EventTypes,
 		Headers:    map[string]string{},
-		Secrets:    []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now}},
+		Secrets:    []hirehook.Secret{{Value: secret, CreatedAt: now}},
 		CreatedAt:  now,
 		UpdatedAt:  now,
 	}
@@ -169,9 +246,14 @@ func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, h.logger, err)
 		return
 	}
-	h.audit(r, e.TenantID, "endpoint.created", e.ID, map[string]any{"url": redactURL(e.URL), "event_types": e.EventTypes, "disabled": e.Disabled})
+	h.audit(r, e.TenantID, "endpoint.created", e.ID, map[string]any{"url": redactURL(e.URL), "event_types": e.EventTypes, "disabled": e.Disabled, "signing": e.SigningScheme()})
+	ans, err := withSecret(e, secret)
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
 	w.Header().Set("Location", "/v1/endpoints/"+e.ID)
-	writeJSON(w, http.StatusCreated, EndpointWithSecret{Endpoint: e, Secret: e.Secrets[0].Value})
+	writeJSON(w, http.StatusCreated, ans)
 }
 
 func (h *Handler) handleEndpointList(w http.ResponseWriter, r *http.Request) {
@@ -185,6 +267,9 @@ func (h *Handler) handleEndpointList(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, h.logger, err)
 		return
 	}
+	for _, e := range eps {
+		e.Signing = e.SigningScheme()
+	}
 	writeJSON(w, http.StatusOK, page(eps, limit, func(e *hirehook.Endpoint) string { return e.ID }))
 }
 
@@ -194,6 +279,7 @@ func (h *Handler) handleEndpointGet(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, h.logger, err)
 		return
 	}
+	e.Signing = e.SigningScheme()
 	writeJSON(w, http.StatusOK, e)
 }
 
@@ -206,6 +292,18 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 	if err := h.validateEndpoint(&in, false); err != nil {
 		Error(w, r, h.logger, err)
 		return
+	}
+	if in.Signing != nil {
+		// The scheme is fixed at creation; sending the current one is fine.
+		cur, err := h.store.EndpointGet(r.Context(), tenantOf(r), r.PathValue("id"))
+		if err != nil {
+			Error(w, r, h.logger, err)
+			return
+		}
+		if *in.Signing != cur.SigningScheme() {
+			Error(w, r, h.logger, hirehook.FieldError("signing", "cannot be changed after creation; create a new endpoint (POST /v1/endpoints/{id}/rotate-secret replaces keys of the same scheme)"))
+			return
+		}
 	}
 	u := hirehook.EndpointUpdate{URL: in.URL, Description: in.Description, EventTypes: in.EventTypes, Headers: in.Headers, Disabled: in.Disabled}
 	e, err := h.store.EndpointUpdate(r.Context(), tenantOf(r), r.PathValue("id"), u)
@@ -233,6 +331,7 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 		changed["description"] = "changed"
 	}
 	h.audit(r, e.TenantID, "endpoint.updated", e.ID, changed)
+	e.Signing = e.SigningScheme()
 	writeJSON(w, http.StatusOK, e)
 }
 
@@ -252,29 +351,83 @@ func (h *Handler) handleEndpointSecret(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.cfg.NowFunc()
-	v := SecretView{Secret: e.Secrets[0].Value, Previous: []hirehook.Secret{}}
+	ed := e.SigningScheme() == hirehook.SigningEd25519
+	// public returns what may leave the hub: a whsec_ secret as it is, the
+	// public half of a whsk_ key.
+	public := func(s string) (string, error) {
+		if hirehook.SigningOf(s) == hirehook.SigningEd25519 {
+			return hirehook.PublicKey(s)
+		}
+		return s, nil
+	}
+	cur, err := public(e.Secrets[0].Value)
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	v := SecretView{Previous: []PreviousSecret{}}
+	if ed {
+		v.PublicKey = cur
+	} else {
+		v.Secret = cur
+	}
 	for _, s := range e.Secrets[1:] {
 		if s.ExpiresAt != nil && now.Before(*s.ExpiresAt) {
-			v.Previous = append(v.Previous, s)
+			val, err := public(s.Value)
+			if err != nil {
+				Error(w, r, h.logger, err)
+				return
+			}
+			p := PreviousSecret{CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt}
+			if hirehook.SigningOf(s.Value) == hirehook.SigningEd25519 {
+				p.PublicKey = val
+			} else {
+				p.Value = val
+			}
+			v.Previous = append(v.Previous, p)
 		}
 	}
 	writeJSON(w, http.StatusOK, v)
 }
 
 func (h *Handler) handleEndpointRotateSecret(w http.ResponseWriter, r *http.Request) {
+	// The body is optional: none (or an empty one) rotates with the default
+	// grace.
+	var in RotateInput
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	if err != nil {
+		Error(w, r, h.logger, decodeError(err, h.cfg.MaxBodyBytes))
+		return
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := decodeValue(body, &in); err != nil {
+			Error(w, r, h.logger, err)
+			return
+		}
+	}
+	grace, err := parseGrace(in.Grace)
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
 	e, err := h.store.EndpointGet(r.Context(), tenantOf(r), r.PathValue("id"))
 	if err != nil {
 		Error(w, r, h.logger, err)
 		return
 	}
-	secrets, until := hirehook.RotateSecrets(e.Secrets, h.cfg.NowFunc().UTC().Truncate(time.Microsecond))
+	secrets, until := hirehook.RotateSecrets(e.Secrets, h.cfg.NowFunc().UTC().Truncate(time.Microsecond), grace)
 	e, err = h.store.EndpointSetSecrets(r.Context(), tenantOf(r), e.ID, secrets)
 	if err != nil {
 		Error(w, r, h.logger, err)
 		return
 	}
-	h.audit(r, e.TenantID, "endpoint.secret_rotated", e.ID, map[string]any{"previous_expires_at": until})
-	writeJSON(w, http.StatusOK, EndpointWithSecret{Endpoint: e, Secret: secrets[0].Value})
+	h.audit(r, e.TenantID, "endpoint.secret_rotated", e.ID, map[string]any{"previous_expires_at": until, "grace": grace.String()})
+	ans, err := withSecret(e, secrets[0].Value)
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ans)
 }
 
 // RecoverInput is the body of POST /v1/endpoints/{id}/recover.

@@ -86,6 +86,7 @@ func TestEndpointCreate(t *testing.T) {
 			Description: "Payroll onboarding",
 			EventTypes:  []string{"placement.*", "offer.signed"},
 			Headers:     map[string]string{"X-Agency": "acme"},
+			Signing:     hirehook.SigningHMAC,
 			CreatedAt:   created.CreatedAt,
 			UpdatedAt:   created.UpdatedAt,
 		}
@@ -371,7 +372,7 @@ func TestEndpointSecret(t *testing.T) {
 		b := setup(t)
 		var sv api.SecretView
 		b.api.doJSON(t, http.MethodGet, "/v1/endpoints/"+b.ep.ID+"/secret", nil, http.StatusOK, &sv)
-		if diff := cmp.Diff(api.SecretView{Secret: b.ep.Secret, Previous: []hirehook.Secret{}}, sv); diff != "" {
+		if diff := cmp.Diff(api.SecretView{Secret: b.ep.Secret, Previous: []api.PreviousSecret{}}, sv); diff != "" {
 			t.Errorf("secret (-want +got):\n%s", diff)
 		}
 	})
@@ -486,4 +487,52 @@ func TestEndpointRecover(t *testing.T) {
 		t.Parallel()
 		wantError(t, b.api.do(t, http.MethodPost, "/v1/endpoints/ep_unknown/recover", `{"since":"2020-01-01T00:00:00Z"}`), http.StatusNotFound, hirehook.ENOTFOUND, "")
 	})
+}
+
+func TestEndpointEd25519(t *testing.T) {
+	t.Parallel()
+	a := startAPI(t, api.Config{})
+	ep := createEndpoint(t, a, map[string]any{"url": "https://a.example.com/", "event_types": []string{"*"}, "signing": "ed25519"})
+	if ep.Signing != hirehook.SigningEd25519 || ep.Secret != "" || !strings.HasPrefix(ep.PublicKey, hirehook.PublicKeyPrefix) {
+		t.Fatalf("create answer: signing %q secret %q public_key %q", ep.Signing, ep.Secret, ep.PublicKey)
+	}
+	var got hirehook.Endpoint
+	a.doJSON(t, http.MethodGet, "/v1/endpoints/"+ep.ID, nil, http.StatusOK, &got)
+	if got.Signing != hirehook.SigningEd25519 {
+		t.Fatalf("GET signing = %q", got.Signing)
+	}
+	var sv api.SecretView
+	res := a.doJSON(t, http.MethodGet, "/v1/endpoints/"+ep.ID+"/secret", nil, http.StatusOK, &sv)
+	if sv.PublicKey != ep.PublicKey || sv.Secret != "" || strings.Contains(string(res.Body), "whsk_") {
+		t.Fatalf("GET secret = %s", res.Body)
+	}
+
+	// PATCH may repeat the scheme, not change it.
+	a.doJSON(t, http.MethodPatch, "/v1/endpoints/"+ep.ID, map[string]any{"signing": "ed25519"}, http.StatusOK, nil)
+	wantError(t, a.do(t, http.MethodPatch, "/v1/endpoints/"+ep.ID, map[string]any{"signing": "hmac"}), http.StatusUnprocessableEntity, hirehook.EINVALID, "signing")
+	wantError(t, a.do(t, http.MethodPost, "/v1/endpoints", map[string]any{"url": "https://a.example.com/", "event_types": []string{"*"}, "signing": "rsa"}), http.StatusUnprocessableEntity, hirehook.EINVALID, "signing")
+
+	// Rotation: a new key, the old public key among previous for 1 h.
+	var rot api.EndpointWithSecret
+	res = a.doJSON(t, http.MethodPost, "/v1/endpoints/"+ep.ID+"/rotate-secret", map[string]any{"grace": "1h"}, http.StatusOK, &rot)
+	if rot.Secret != "" || !strings.HasPrefix(rot.PublicKey, hirehook.PublicKeyPrefix) || rot.PublicKey == ep.PublicKey || strings.Contains(string(res.Body), "whsk_") {
+		t.Fatalf("rotate answer = %s", res.Body)
+	}
+	res = a.doJSON(t, http.MethodGet, "/v1/endpoints/"+ep.ID+"/secret", nil, http.StatusOK, &sv)
+	if sv.PublicKey != rot.PublicKey || len(sv.Previous) != 1 || sv.Previous[0].PublicKey != ep.PublicKey || sv.Previous[0].Value != "" ||
+		sv.Previous[0].ExpiresAt == nil || sv.Previous[0].ExpiresAt.Sub(sv.Previous[0].CreatedAt) < 59*time.Minute || strings.Contains(string(res.Body), "whsk_") {
+		t.Fatalf("GET secret after rotation = %s", res.Body)
+	}
+	// Grace 0 (as seconds): the old keys stop at once.
+	a.doJSON(t, http.MethodPost, "/v1/endpoints/"+ep.ID+"/rotate-secret", map[string]any{"grace": 0}, http.StatusOK, &rot)
+	a.doJSON(t, http.MethodGet, "/v1/endpoints/"+ep.ID+"/secret", nil, http.StatusOK, &sv)
+	if sv.PublicKey != rot.PublicKey || len(sv.Previous) != 0 {
+		t.Fatalf("after a rotation with grace 0: %+v", sv)
+	}
+	for _, bad := range []any{"8d", "169h", "-1s", -1, 604801, "later", true, map[string]any{}} {
+		wantError(t, a.do(t, http.MethodPost, "/v1/endpoints/"+ep.ID+"/rotate-secret", map[string]any{"grace": bad}), http.StatusUnprocessableEntity, hirehook.EINVALID, "grace")
+	}
+	wantError(t, a.do(t, http.MethodPost, "/v1/endpoints/"+ep.ID+"/rotate-secret", map[string]any{"graze": "1h"}), http.StatusUnprocessableEntity, hirehook.EINVALID, "graze")
+	a.doJSON(t, http.MethodPost, "/v1/endpoints/"+ep.ID+"/rotate-secret", map[string]any{"grace": "168h"}, http.StatusOK, nil)
+	a.doJSON(t, http.MethodPost, "/v1/endpoints/"+ep.ID+"/rotate-secret", map[string]any{"grace": 90}, http.StatusOK, nil)
 }

@@ -44,6 +44,8 @@ type opSpec struct {
 	header []string
 	// body is the component schema of the request body, "" for none.
 	body string
+	// optionalBody says the body may be left out.
+	optionalBody bool
 	// status and result are the success answer: its status and component
 	// schema ("" for no content). location adds a Location header.
 	status   int
@@ -86,7 +88,7 @@ var operations = map[string]opSpec{
 		status:      200, result: "CandidateErased", errs: []int{422}},
 
 	"POST /v1/endpoints": {id: "createEndpoint", tag: "Endpoints", summary: "Subscribe an endpoint",
-		description: "The answer carries the endpoint's signing secret (`whsec_…`).",
+		description: "The answer carries the endpoint's signing secret (`whsec_…`) or, with `\"signing\": \"ed25519\"`, its public key (`whpk_…`); the private key never leaves the hub.",
 		body:        "EndpointCreate", status: 201, result: "EndpointWithSecret", location: true},
 	"GET /v1/endpoints": {id: "listEndpoints", tag: "Endpoints", summary: "List endpoints",
 		query: []string{"After", "Limit"}, status: 200, result: "EndpointList", errs: []int{422}},
@@ -98,10 +100,11 @@ var operations = map[string]opSpec{
 	"DELETE /v1/endpoints/{id}": {id: "deleteEndpoint", tag: "Endpoints", summary: "Delete an endpoint; its unsent deliveries are cancelled",
 		status: 204},
 	"GET /v1/endpoints/{id}/secret": {id: "getEndpointSecret", tag: "Endpoints", summary: "Get an endpoint's signing secrets",
-		status: 200, result: "EndpointSecret"},
+		description: "For an ed25519 endpoint, its public keys (`whpk_…`).",
+		status:      200, result: "EndpointSecret"},
 	"POST /v1/endpoints/{id}/rotate-secret": {id: "rotateEndpointSecret", tag: "Endpoints", summary: "Rotate an endpoint's signing secret",
-		description: "The new secret signs at once; the previous one keeps signing beside it for 24 hours.",
-		status:      200, result: "EndpointWithSecret"},
+		description: "The new secret (key of the same scheme) signs at once; the previous ones keep signing beside it for the grace, 24 hours unless the optional body says otherwise.",
+		body:        "RotateInput", optionalBody: true, status: 200, result: "EndpointWithSecret"},
 	"POST /v1/endpoints/{id}/recover": {id: "recoverEndpoint", tag: "Endpoints", summary: "Send an endpoint's failed deliveries again",
 		description: "Makes the endpoint's failed deliveries of events received in [since, until) due again.",
 		body:        "RecoverInput", status: 202, result: "RecoverAccepted"},
@@ -280,7 +283,7 @@ var parameters = m{
 	"WebhookTimestamp": m{"name": "webhook-timestamp", "in": "header", "required": true,
 		"description": "Unix seconds of this attempt.", "schema": m{"type": "string", "pattern": "^[0-9]+$"}},
 	"WebhookSignature": m{"name": "webhook-signature", "in": "header", "required": true,
-		"description": "`v1,<base64 HMAC-SHA256(key, id + \".\" + timestamp + \".\" + body)>`, key being the base64-decoded part of the endpoint's `whsec_…` secret; during a rotation two, space-separated.",
+		"description": "`v1,<base64 HMAC-SHA256(key, id + \".\" + timestamp + \".\" + body)>`, key being the base64-decoded part of the endpoint's `whsec_…` secret, or for an `ed25519` endpoint `v1a,<base64 ed25519 signature of id + \".\" + timestamp + \".\" + body>`, verified with its `whpk_…` public key; during a rotation two, space-separated.",
 		"schema":      m{"type": "string"}},
 	"IdempotencyKey": m{"name": "Idempotency-Key", "in": "header",
 		"description": "A key the producer chooses (at most 256 characters): the same key sent again is accepted once and answered as the first time.",
@@ -451,14 +454,18 @@ func (b *docBuilder) apiSchemas() {
 		"headers":         stringMap("Headers added to every webhook."),
 		"disabled":        boolean("A disabled endpoint gets no attempts; its deliveries wait."),
 		"disabled_reason": str("Why the hub disabled it (`410 Gone`); absent when an operator did or it is enabled."),
+		"signing":         m{"type": "string", "enum": []string{"hmac", "ed25519"}, "description": "The signature scheme: `hmac` (`v1`, `whsec_` secrets) or `ed25519` (`v1a`, receivers verify with the `whpk_` public key)."},
 		"created_at":      dateTime(""),
 		"updated_at":      dateTime(""),
 	}
-	endpointRequired := []string{"id", "url", "description", "event_types", "headers", "disabled", "created_at", "updated_at"}
+	endpointRequired := []string{"id", "url", "description", "event_types", "headers", "disabled", "signing", "created_at", "updated_at"}
 	b.add("Endpoint", b.object("A subscriber.", endpointProps, endpointRequired...))
-	b.add("EndpointWithSecret", b.object("An endpoint and its signing secret.",
-		with(endpointProps, m{"secret": str("The signing secret, `whsec_…`.")}),
-		append(slices.Clone(endpointRequired), "secret")...))
+	b.add("EndpointWithSecret", b.object("An endpoint and its signing secret (`hmac`) or public key (`ed25519`).",
+		with(endpointProps, m{
+			"secret":     str("The signing secret, `whsec_…`; only for `hmac` endpoints."),
+			"public_key": str("The public key, `whpk_…`, to verify `v1a` signatures with; only for `ed25519` endpoints."),
+		}),
+		endpointRequired...))
 	b.list("EndpointList", "Endpoint")
 	inputProps := m{
 		"url":         m{"type": "string", "maxLength": 2048, "description": "An absolute http:// or https:// URL without #fragment."},
@@ -467,18 +474,28 @@ func (b *docBuilder) apiSchemas() {
 			"description": "Exact types (`placement.confirmed`), `entity.*` wildcards or `*`; each must match a catalog type."},
 		"headers":  m{"type": "object", "additionalProperties": m{"type": "string", "maxLength": 4096}, "maxProperties": 20, "description": "Headers to add to every webhook; the Standard Webhooks, content and hop-by-hop headers are reserved."},
 		"disabled": m{"type": "boolean"},
+		"signing": m{"type": "string", "enum": []string{"hmac", "ed25519"}, "default": "hmac",
+			"description": "`hmac` signs `v1` with a `whsec_` secret; `ed25519` signs `v1a` with a key kept in the hub, the receiver gets the `whpk_` public key. Fixed at creation: an update may only repeat it."},
 	}
 	b.add("EndpointCreate", input("", inputProps, "url", "event_types"))
 	b.add("EndpointUpdate", input("Fields left out are unchanged.", inputProps))
 	b.add("Secret", b.object("A signing secret still in use.", m{
-		"value":      str("`whsec_…`"),
+		"value":      str("`whsec_…`; only for `hmac` endpoints."),
+		"public_key": str("`whpk_…`; only for `ed25519` endpoints."),
 		"created_at": dateTime(""),
 		"expires_at": dateTime("When it stops signing."),
-	}, "value", "created_at"))
-	b.add("EndpointSecret", b.object("An endpoint's signing secrets.", m{
-		"secret":   str("The current secret, `whsec_…`."),
-		"previous": array(ref("Secret"), "Older secrets that still sign until their expiry."),
-	}, "secret", "previous"))
+	}, "created_at"))
+	b.add("EndpointSecret", b.object("An endpoint's signing secrets, or public keys for an `ed25519` endpoint.", m{
+		"secret":     str("The current secret, `whsec_…`; only for `hmac` endpoints."),
+		"public_key": str("The current public key, `whpk_…`; only for `ed25519` endpoints."),
+		"previous":   array(ref("Secret"), "Older secrets (public keys) that still sign until their expiry."),
+	}, "previous"))
+	b.add("RotateInput", input("Optional.", m{
+		"grace": m{"oneOf": []m{
+			{"type": "string", "description": "A Go duration: `24h`, `90m`, `0s`."},
+			{"type": "number", "minimum": 0, "maximum": 604800, "description": "Seconds."},
+		}, "default": "24h", "description": "How long the previous secrets keep signing beside the new one: 0 to 7 days; 0 stops them at once."},
+	}))
 	b.add("RecoverInput", input("", m{
 		"since": dateTime("Recover failed deliveries of events received from this time (RFC 3339)."),
 		"until": dateTime("... until this time, exclusive; default: now."),
@@ -649,7 +666,7 @@ func (b *docBuilder) operation(rt Route, spec opSpec) m {
 		op["parameters"] = params
 	}
 	if spec.body != "" {
-		op["requestBody"] = m{"required": true, "content": m{"application/json": m{"schema": ref(spec.body)}}}
+		op["requestBody"] = m{"required": !spec.optionalBody, "content": m{"application/json": m{"schema": ref(spec.body)}}}
 		errs = append(errs, 413, 422)
 	}
 

@@ -19,6 +19,9 @@ type EndpointCreateParams struct {
 	Description string            `json:"description,omitempty"`
 	Headers     map[string]string `json:"headers,omitempty"`
 	Disabled    bool              `json:"disabled,omitempty"`
+	// Signing is "hmac" (the default, v1 with a whsec_ secret) or
+	// "ed25519" (v1a; the answer carries the whpk_ public key).
+	Signing string `json:"signing,omitempty"`
 }
 
 // EndpointUpdateParams changes an endpoint: nil fields are left as they
@@ -38,12 +41,17 @@ type EndpointWithSecret struct {
 	hirehook.Endpoint
 	// Secret is the signing secret, "whsec_…": give it to the receiver.
 	Secret string `json:"secret"`
+	// PublicKey is, for an ed25519 endpoint, the "whpk_…" key the receiver
+	// verifies with (Secret is then empty).
+	PublicKey string `json:"public_key"`
 }
 
 // EndpointSecrets are the secrets an endpoint signs with.
 type EndpointSecrets struct {
 	// Secret is the current secret.
 	Secret string `json:"secret"`
+	// PublicKey is, for an ed25519 endpoint, the current "whpk_…" key.
+	PublicKey string `json:"public_key"`
 	// Previous lists older secrets that still sign, beside Secret, until
 	// their ExpiresAt (24 h after a rotation).
 	Previous []hirehook.Secret `json:"previous"`

@@ -351,13 +351,23 @@ func (h *Handler) handleEndpointRotateSecret(w http.ResponseWriter, r *http.Requ
 		h.error(w, r, err)
 		return
 	}
-	secrets, until := hirehook.RotateSecrets(ep.Secrets, h.cfg.NowFunc().UTC().Truncate(time.Microsecond))
+	secrets, until := hirehook.RotateSecrets(ep.Secrets, h.cfg.NowFunc().UTC().Truncate(time.Microsecond), hirehook.SecretRotationGrace)
 	if _, err := h.store.EndpointSetSecrets(r.Context(), p.tenantID, ep.ID, secrets); err != nil {
 		h.error(w, r, err)
 		return
 	}
 	h.audit(r, "endpoint.secret_rotated", ep.ID, map[string]any{"previous_expires_at": until})
-	h.flashSecret(r, "New signing secret. The previous one keeps signing beside it for 24 hours, so the receiver can switch without missing a webhook. It is shown only now.", secrets[0].Value)
+	if hirehook.SigningOf(secrets[0].Value) == hirehook.SigningEd25519 {
+		// The private key never leaves the hub: show the public key.
+		pub, err := hirehook.PublicKey(secrets[0].Value)
+		if err != nil {
+			h.error(w, r, err)
+			return
+		}
+		h.flashSecret(r, "New signing key. The previous one keeps signing beside it for 24 hours, so the receiver can switch without missing a webhook. Give the receiver this public key.", pub)
+	} else {
+		h.flashSecret(r, "New signing secret. The previous one keeps signing beside it for 24 hours, so the receiver can switch without missing a webhook. It is shown only now.", secrets[0].Value)
+	}
 	redirect(w, r, "/endpoints/"+url.PathEscape(ep.ID))
 }
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	hookreceiver "github.com/hirehook/hirehook/client/receiver"
 	"github.com/hirehook/hirehook/store/sqlite"
 )
 
@@ -738,4 +740,92 @@ func TestListenVerifiesAndAnswers(t *testing.T) {
 	if !strings.Contains(got, "offer.signed") || !strings.Contains(got, "signature valid") || !strings.Contains(got, "signature INVALID") {
 		t.Fatalf("listen output:\n%s", got)
 	}
+}
+
+// TestEd25519EndpointSignsV1a: an ed25519 endpoint's webhooks carry v1a
+// signatures that verify with the public key of the create answer, with the
+// root package and with client/receiver; a rotation with grace 0 signs once,
+// with 1h twice.
+func TestEd25519EndpointSignsV1a(t *testing.T) {
+	t.Parallel()
+	hub := startHub(t, nil)
+	type created struct {
+		ID        string `json:"id"`
+		Signing   string `json:"signing"`
+		Secret    string `json:"secret"`
+		PublicKey string `json:"public_key"`
+	}
+	create := func(rc *receiver) created {
+		var ep created
+		if st := call(t, hub.URL(), "POST", "/v1/endpoints", map[string]any{"url": rc.URL, "event_types": []string{"*"}, "signing": "ed25519"}, &ep); st != 201 {
+			t.Fatalf("create: status %d", st)
+		}
+		if ep.Signing != "ed25519" || ep.Secret != "" || !strings.HasPrefix(ep.PublicKey, "whpk_") {
+			t.Fatalf("create answer = %+v", ep)
+		}
+		return ep
+	}
+	rc, rcNow, rcSlow := newReceiver(t, nil), newReceiver(t, nil), newReceiver(t, nil)
+	ep, epNow, epSlow := create(rc), create(rcNow), create(rcSlow)
+
+	var sec struct {
+		PublicKey string `json:"public_key"`
+		Secret    string `json:"secret"`
+	}
+	if st := call(t, hub.URL(), "GET", "/v1/endpoints/"+ep.ID+"/secret", nil, &sec); st != 200 || sec.PublicKey != ep.PublicKey || sec.Secret != "" {
+		t.Fatalf("GET secret: %d %+v", st, sec)
+	}
+
+	var rotNow, rotSlow created
+	if st := call(t, hub.URL(), "POST", "/v1/endpoints/"+epNow.ID+"/rotate-secret", map[string]any{"grace": 0}, &rotNow); st != 200 || !strings.HasPrefix(rotNow.PublicKey, "whpk_") || rotNow.PublicKey == epNow.PublicKey {
+		t.Fatalf("rotate grace 0: %d %+v", st, rotNow)
+	}
+	if st := call(t, hub.URL(), "POST", "/v1/endpoints/"+epSlow.ID+"/rotate-secret", map[string]any{"grace": "1h"}, &rotSlow); st != 200 || !strings.HasPrefix(rotSlow.PublicKey, "whpk_") {
+		t.Fatalf("rotate grace 1h: %d %+v", st, rotSlow)
+	}
+	for _, bad := range []any{"8d", "169h", -1, "-1s", "soon", true, 604801} {
+		if st := call(t, hub.URL(), "POST", "/v1/endpoints/"+epSlow.ID+"/rotate-secret", map[string]any{"grace": bad}, nil); st != 422 {
+			t.Fatalf("rotate with grace %v: status %d, want 422", bad, st)
+		}
+	}
+
+	sendEvent(t, hub.URL(), placement("pl_ed"))
+	for _, r := range []*receiver{rc, rcNow, rcSlow} {
+		waitFor(t, 5*time.Second, "the webhooks", func() bool { return len(r.got()) == 1 })
+	}
+	verify := func(req received, keys ...string) {
+		t.Helper()
+		for _, k := range keys {
+			if err := hirehook.Verify(req.header, req.body, time.Now(), k); err != nil {
+				t.Fatalf("hirehook.Verify with %s: %v", k, err)
+			}
+			r := httptest.NewRequest("POST", "/", bytes.NewReader(req.body))
+			r.Header = req.header
+			if _, err := hookreceiver.Verify(r, k); err != nil {
+				t.Fatalf("receiver.Verify with %s: %v", k, err)
+			}
+		}
+	}
+	sigs := func(req received) []string { return strings.Fields(req.header.Get("webhook-signature")) }
+
+	req := rc.got()[0]
+	if s := sigs(req); len(s) != 1 || !strings.HasPrefix(s[0], "v1a,") {
+		t.Fatalf("signatures = %q, want one v1a", s)
+	}
+	verify(req, ep.PublicKey)
+
+	req = rcNow.got()[0]
+	if s := sigs(req); len(s) != 1 {
+		t.Fatalf("grace 0: signatures = %q, want one", s)
+	}
+	verify(req, rotNow.PublicKey)
+	if err := hirehook.Verify(req.header, req.body, time.Now(), epNow.PublicKey); !errors.Is(err, hirehook.ErrNoMatchingSignature) {
+		t.Fatalf("grace 0: the old key still verifies: %v", err)
+	}
+
+	req = rcSlow.got()[0]
+	if s := sigs(req); len(s) != 2 {
+		t.Fatalf("grace 1h: signatures = %q, want two", s)
+	}
+	verify(req, rotSlow.PublicKey, epSlow.PublicKey)
 }

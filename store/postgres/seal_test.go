@@ -100,12 +100,14 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 	// Rotate the endpoint's signing secret too: the update path seals.
 	exp := e.Secrets[0].CreatedAt.Add(time.Hour)
 	rotated := []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: e.CreatedAt}, {Value: e.Secrets[0].Value, CreatedAt: e.CreatedAt, ExpiresAt: &exp}}
+	// An ed25519 endpoint's whsk_ keys live in the same column.
+	rotated = append(rotated, hirehook.Secret{Value: hirehook.NewSigningKey(), CreatedAt: e.CreatedAt, ExpiresAt: &exp})
 	if _, err := s.EndpointSetSecrets(ctx, e.TenantID, e.ID, rotated); err != nil {
 		t.Fatal(err)
 	}
 	raw := storedSecrets(t, dsn)
 	for _, sec := range rotated {
-		if strings.Contains(raw, strings.TrimPrefix(sec.Value, "whsec_")) {
+		if strings.Contains(raw, strings.TrimPrefix(strings.TrimPrefix(sec.Value, "whsk_"), "whsec_")) {
 			t.Fatal("a signing secret is stored in the clear")
 		}
 	}
@@ -119,7 +121,7 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Secrets) != 2 || got.Secrets[0].Value != rotated[0].Value || got.Secrets[1].Value != e.Secrets[0].Value {
+	if len(got.Secrets) != len(rotated) || got.Secrets[0].Value != rotated[0].Value || got.Secrets[1].Value != e.Secrets[0].Value {
 		t.Fatalf("EndpointGet secrets = %+v", got.Secrets)
 	}
 	if err := s.CheckEncryption(ctx); err != nil {

@@ -107,6 +107,8 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 	// Rotate the endpoint's signing secret too: the update path seals.
 	exp := e.Secrets[0].CreatedAt.Add(time.Hour)
 	rotated := []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: e.CreatedAt}, {Value: e.Secrets[0].Value, CreatedAt: e.CreatedAt, ExpiresAt: &exp}}
+	// An ed25519 endpoint's whsk_ keys live in the same column.
+	rotated = append(rotated, hirehook.Secret{Value: hirehook.NewSigningKey(), CreatedAt: e.CreatedAt, ExpiresAt: &exp})
 	if _, err := s.EndpointSetSecrets(ctx, e.TenantID, e.ID, rotated); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +116,7 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 		t.Helper()
 		raw := fileBytes(t, path)
 		for _, sec := range rotated {
-			if bytes.Contains(raw, []byte(strings.TrimPrefix(sec.Value, "whsec_"))) {
+			if bytes.Contains(raw, []byte(strings.TrimPrefix(strings.TrimPrefix(sec.Value, "whsk_"), "whsec_"))) {
 				t.Fatalf("%s: a signing secret is in the database file", when)
 			}
 		}
@@ -131,7 +133,7 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Secrets) != 2 || got.Secrets[0].Value != rotated[0].Value || got.Secrets[1].Value != e.Secrets[0].Value {
+	if len(got.Secrets) != len(rotated) || got.Secrets[0].Value != rotated[0].Value || got.Secrets[1].Value != e.Secrets[0].Value {
 		t.Fatalf("EndpointGet secrets = %+v", got.Secrets)
 	}
 	list, err := s.EndpointList(ctx, hirehook.EndpointFilter{TenantID: e.TenantID})
