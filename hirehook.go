@@ -137,10 +137,19 @@ type Endpoint struct {
 	// Signing is the endpoint's signature scheme, SigningHMAC (v1) or
 	// SigningEd25519 (v1a). It follows from the secrets (see SigningScheme);
 	// the API fills it in for its answers.
-	Signing   string    `json:"signing,omitempty"`
-	Secrets   []Secret  `json:"-"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Signing string `json:"signing,omitempty"`
+	// MaxConcurrency bounds the attempts in flight to this endpoint at
+	// once (DefaultMaxConcurrency when created through the API, 1 to
+	// MaxMaxConcurrency). Zero means unset: the dispatcher then uses its
+	// global per-endpoint concurrency.
+	MaxConcurrency int `json:"max_concurrency"`
+	// RateLimitPerSecond bounds the attempts started per second to this
+	// endpoint (above 0, at most MaxRateLimitPerSecond); nil means no limit.
+	// A delivery held back by the limit waits; it is not a failed attempt.
+	RateLimitPerSecond *float64  `json:"rate_limit_per_second"`
+	Secrets            []Secret  `json:"-"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
 }
 
 // Secret is one signing secret of an endpoint. The newest secret has no
@@ -200,7 +209,19 @@ type EndpointUpdate struct {
 	Headers        *map[string]string
 	Disabled       *bool
 	DisabledReason *string
+	MaxConcurrency *int
+	// RateLimitPerSecond is nil to leave the rate limit unchanged, a
+	// pointer to nil to remove it, or a pointer to a pointer to the new
+	// rate.
+	RateLimitPerSecond **float64
 }
+
+// Limits of an endpoint's isolation settings.
+const (
+	DefaultMaxConcurrency = 16
+	MaxMaxConcurrency     = 256
+	MaxRateLimitPerSecond = 10000
+)
 
 // DeliveryState is the state of one delivery in the queue.
 type DeliveryState string

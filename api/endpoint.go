@@ -24,6 +24,39 @@ type EndpointInput struct {
 	Disabled    *bool              `json:"disabled"`
 	// Signing is "hmac" (default) or "ed25519"; only at creation.
 	Signing *string `json:"signing"`
+	// MaxConcurrency bounds the attempts in flight to the endpoint, 1 to
+	// 256 (default 16). Raw so that a wrong type is a field error.
+	MaxConcurrency json.RawMessage `json:"max_concurrency"`
+	// RateLimitPerSecond bounds the attempts started per second: a number
+	// above 0, at most 10000, or null for no limit (the default). Raw
+	// because a PATCH tells null (remove the limit) from an absent field
+	// (keep it): absent leaves it nil, null is the JSON literal null.
+	RateLimitPerSecond json.RawMessage `json:"rate_limit_per_second"`
+}
+
+// limits parses the isolation fields of in: conc is nil when
+// max_concurrency is absent or null; rate is nil when rate_limit_per_second
+// is absent, and a pointer to nil when it is null.
+func (in *EndpointInput) limits() (conc *int, rate **float64, err error) {
+	if len(in.MaxConcurrency) > 0 && string(in.MaxConcurrency) != "null" {
+		var n int
+		if json.Unmarshal(in.MaxConcurrency, &n) != nil || n < 1 || n > hirehook.MaxMaxConcurrency {
+			return nil, nil, hirehook.FieldError("max_concurrency", "must be a whole number from 1 to %d", hirehook.MaxMaxConcurrency)
+		}
+		conc = &n
+	}
+	if len(in.RateLimitPerSecond) > 0 {
+		var r *float64
+		if string(in.RateLimitPerSecond) != "null" {
+			var f float64
+			if json.Unmarshal(in.RateLimitPerSecond, &f) != nil || !(f > 0) || f > hirehook.MaxRateLimitPerSecond {
+				return nil, nil, hirehook.FieldError("rate_limit_per_second", "must be a number above 0 and at most %d, or null for no limit", hirehook.MaxRateLimitPerSecond)
+			}
+			r = &f
+		}
+		rate = &r
+	}
+	return conc, rate, nil
 }
 
 // EndpointWithSecret is the answer to a create or a rotation: the only
@@ -143,6 +176,9 @@ func (h *Handler) validateEndpoint(in *EndpointInput, create bool) error {
 			}
 		}
 	}
+	if _, _, err := in.limits(); err != nil {
+		return err
+	}
 	if in.Headers != nil {
 		if len(*in.Headers) > 20 {
 			return hirehook.FieldError("headers", "must hold at most 20 headers")
@@ -242,6 +278,14 @@ func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 	if in.Disabled != nil {
 		e.Disabled = *in.Disabled
 	}
+	conc, rate, _ := in.limits() // validated above
+	e.MaxConcurrency = hirehook.DefaultMaxConcurrency
+	if conc != nil {
+		e.MaxConcurrency = *conc
+	}
+	if rate != nil {
+		e.RateLimitPerSecond = *rate
+	}
 	if err := h.store.EndpointCreate(r.Context(), e); err != nil {
 		Error(w, r, h.logger, err)
 		return
@@ -305,7 +349,9 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	u := hirehook.EndpointUpdate{URL: in.URL, Description: in.Description, EventTypes: in.EventTypes, Headers: in.Headers, Disabled: in.Disabled}
+	conc, rate, _ := in.limits() // validated above
+	u := hirehook.EndpointUpdate{URL: in.URL, Description: in.Description, EventTypes: in.EventTypes, Headers: in.Headers, Disabled: in.Disabled,
+		MaxConcurrency: conc, RateLimitPerSecond: rate}
 	e, err := h.store.EndpointUpdate(r.Context(), tenantOf(r), r.PathValue("id"), u)
 	if err != nil {
 		Error(w, r, h.logger, err)
@@ -329,6 +375,12 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	if in.Description != nil {
 		changed["description"] = "changed"
+	}
+	if conc != nil {
+		changed["max_concurrency"] = *conc
+	}
+	if rate != nil {
+		changed["rate_limit_per_second"] = *rate
 	}
 	h.audit(r, e.TenantID, "endpoint.updated", e.ID, changed)
 	e.Signing = e.SigningScheme()

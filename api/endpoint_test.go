@@ -89,6 +89,8 @@ func TestEndpointCreate(t *testing.T) {
 			Signing:     hirehook.SigningHMAC,
 			CreatedAt:   created.CreatedAt,
 			UpdatedAt:   created.UpdatedAt,
+			// The isolation defaults: 16 in flight, no rate limit.
+			MaxConcurrency: hirehook.DefaultMaxConcurrency,
 		}
 		if diff := cmp.Diff(want, created.Endpoint); diff != "" {
 			t.Errorf("created endpoint (-want +got):\n%s", diff)
@@ -164,6 +166,14 @@ func TestEndpointCreate(t *testing.T) {
 		{name: "HeaderValueNewline", body: `{"url":"https://a.example.com/","event_types":["*"],"headers":{"X-Agency":"acme\r\nX-Evil: 1"}}`, wantField: "headers.X-Agency"},
 		{name: "DescriptionTooLong", body: `{"url":"https://a.example.com/","event_types":["*"],"description":"` + strings.Repeat("d", 1001) + `"}`, wantField: "description"},
 		{name: "UnknownField", body: `{"url":"https://a.example.com/","event_types":["*"],"secret":"whsec_AAAA"}`, wantField: "secret"},
+		{name: "MaxConcurrencyZero", body: `{"url":"https://a.example.com/","event_types":["*"],"max_concurrency":0}`, wantField: "max_concurrency"},
+		{name: "MaxConcurrencyTooHigh", body: `{"url":"https://a.example.com/","event_types":["*"],"max_concurrency":257}`, wantField: "max_concurrency"},
+		{name: "MaxConcurrencyFraction", body: `{"url":"https://a.example.com/","event_types":["*"],"max_concurrency":1.5}`, wantField: "max_concurrency"},
+		{name: "MaxConcurrencyString", body: `{"url":"https://a.example.com/","event_types":["*"],"max_concurrency":"4"}`, wantField: "max_concurrency"},
+		{name: "RateZero", body: `{"url":"https://a.example.com/","event_types":["*"],"rate_limit_per_second":0}`, wantField: "rate_limit_per_second"},
+		{name: "RateNegative", body: `{"url":"https://a.example.com/","event_types":["*"],"rate_limit_per_second":-1}`, wantField: "rate_limit_per_second"},
+		{name: "RateTooHigh", body: `{"url":"https://a.example.com/","event_types":["*"],"rate_limit_per_second":10001}`, wantField: "rate_limit_per_second"},
+		{name: "RateString", body: `{"url":"https://a.example.com/","event_types":["*"],"rate_limit_per_second":"5"}`, wantField: "rate_limit_per_second"},
 		{name: "Malformed", body: `{"url":"https://a.example.com/"`, wantField: ""},
 		{name: "Empty", body: ``, wantField: ""},
 	}
@@ -261,10 +271,44 @@ func TestEndpointUpdateDelete(t *testing.T) {
 		}
 	})
 
+	t.Run("PatchLimits", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		if b.ep.MaxConcurrency != hirehook.DefaultMaxConcurrency || b.ep.RateLimitPerSecond != nil {
+			t.Fatalf("created with %d, %v; want the defaults 16, null", b.ep.MaxConcurrency, b.ep.RateLimitPerSecond)
+		}
+		var got hirehook.Endpoint
+		b.api.doJSON(t, http.MethodPatch, "/v1/endpoints/"+b.ep.ID, map[string]any{"max_concurrency": 2, "rate_limit_per_second": 0.5}, http.StatusOK, &got)
+		if got.MaxConcurrency != 2 || got.RateLimitPerSecond == nil || *got.RateLimitPerSecond != 0.5 {
+			t.Fatalf("after setting: %d, %v", got.MaxConcurrency, got.RateLimitPerSecond)
+		}
+		// Absent fields keep the limits; null max_concurrency too.
+		b.api.doJSON(t, http.MethodPatch, "/v1/endpoints/"+b.ep.ID, map[string]any{"description": "x", "max_concurrency": nil}, http.StatusOK, &got)
+		if got.MaxConcurrency != 2 || got.RateLimitPerSecond == nil || *got.RateLimitPerSecond != 0.5 {
+			t.Fatalf("after a PATCH without them: %d, %v", got.MaxConcurrency, got.RateLimitPerSecond)
+		}
+		// null removes the rate limit.
+		b.api.doJSON(t, http.MethodPatch, "/v1/endpoints/"+b.ep.ID, map[string]any{"rate_limit_per_second": nil}, http.StatusOK, &got)
+		if got.MaxConcurrency != 2 || got.RateLimitPerSecond != nil {
+			t.Fatalf("after removing the rate: %d, %v", got.MaxConcurrency, got.RateLimitPerSecond)
+		}
+		b.api.doJSON(t, http.MethodGet, "/v1/endpoints/"+b.ep.ID, nil, http.StatusOK, &got)
+		if got.MaxConcurrency != 2 || got.RateLimitPerSecond != nil {
+			t.Fatalf("GET after removing the rate: %d, %v", got.MaxConcurrency, got.RateLimitPerSecond)
+		}
+		// Created with both.
+		ep := createEndpoint(t, b.api, map[string]any{"url": "https://a.example.com/", "event_types": []string{"*"}, "max_concurrency": 256, "rate_limit_per_second": 10000})
+		if ep.MaxConcurrency != 256 || ep.RateLimitPerSecond == nil || *ep.RateLimitPerSecond != 10000 {
+			t.Fatalf("created with %d, %v", ep.MaxConcurrency, ep.RateLimitPerSecond)
+		}
+	})
+
 	for _, tt := range []struct {
 		name, body, field string
 	}{
 		{"URL", `{"url":"ftp://x"}`, "url"},
+		{"MaxConcurrency", `{"max_concurrency":300}`, "max_concurrency"},
+		{"RateZero", `{"rate_limit_per_second":0}`, "rate_limit_per_second"},
 		{"URLEmpty", `{"url":""}`, "url"},
 		{"EventTypesEmpty", `{"event_types":[]}`, "event_types"},
 		{"Pattern", `{"event_types":["Placement.confirmed"]}`, "event_types[0]"},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
@@ -20,6 +21,10 @@ func (h *Handler) handleEventCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	key, err := idempotencyKey(r)
 	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	if err := hubOnlyType(in.Type); err != nil {
 		Error(w, r, h.logger, err)
 		return
 	}
@@ -108,6 +113,10 @@ func (h *Handler) handleEventBatch(w http.ResponseWriter, r *http.Request) {
 		if key != "" {
 			itemKey = fmt.Sprintf("%s:%d", key, i)
 		}
+		if err := hubOnlyType(in.Events[i].Type); err != nil {
+			Error(w, r, h.logger, prefixField(err, fmt.Sprintf("events[%d]", i)))
+			return
+		}
 		e, err := h.cfg.Ingester.Prepare(tenantOf(r), &in.Events[i], itemKey)
 		if err != nil {
 			Error(w, r, h.logger, prefixField(err, fmt.Sprintf("events[%d]", i)))
@@ -125,6 +134,15 @@ func (h *Handler) handleEventBatch(w http.ResponseWriter, r *http.Request) {
 		out.Data[i] = accepted(x)
 	}
 	writeJSON(w, http.StatusAccepted, out)
+}
+
+// hubOnlyType refuses the operational event types (endpoint.*, delivery.*)
+// from producers: only the hub emits them, so a subscriber can trust them.
+func hubOnlyType(typ string) error {
+	if strings.HasPrefix(typ, "endpoint.") || strings.HasPrefix(typ, "delivery.") {
+		return hirehook.FieldError("type", "%q is emitted by the hub itself and cannot be sent", typ)
+	}
+	return nil
 }
 
 // prefixField puts prefix before the field of a *hirehook.Error.

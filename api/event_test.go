@@ -773,3 +773,13 @@ func TestEventList(t *testing.T) {
 		wantError(t, b.api.do(t, http.MethodGet, "/v1/events/evt_unknown", nil), http.StatusNotFound, hirehook.ENOTFOUND, "")
 	})
 }
+
+func TestHubOnlyTypesRefused(t *testing.T) {
+	t.Parallel()
+	a := startAPI(t, api.Config{})
+	createEndpoint(t, a, map[string]any{"url": "https://ats.example.com/hooks", "event_types": []string{"*"}})
+	b := struct{ api *testAPI }{a}
+	wantError(t, b.api.do(t, http.MethodPost, "/v1/events", `{"type":"delivery.exhausted","data":{"id":"dlv_1"}}`), http.StatusUnprocessableEntity, hirehook.EINVALID, "type")
+	wantError(t, b.api.do(t, http.MethodPost, "/v1/events/batch", `{"events":[{"type":"candidate.created","data":{"id":"c"}},{"type":"endpoint.disabled","data":{"id":"ep_1"}}]}`), http.StatusUnprocessableEntity, hirehook.EINVALID, "events[1].type")
+	wantStored(t, b.api, 0, 0)
+}

@@ -457,8 +457,12 @@ func (b *docBuilder) apiSchemas() {
 		"signing":         m{"type": "string", "enum": []string{"hmac", "ed25519"}, "description": "The signature scheme: `hmac` (`v1`, `whsec_` secrets) or `ed25519` (`v1a`, receivers verify with the `whpk_` public key)."},
 		"created_at":      dateTime(""),
 		"updated_at":      dateTime(""),
+		"max_concurrency": m{"type": "integer", "minimum": 0, "maximum": 256,
+			"description": "The most attempts in flight to this endpoint at once (default 16). 0 only for an endpoint stored without one: the hub's `--endpoint-concurrency` applies."},
+		"rate_limit_per_second": m{"type": []string{"number", "null"}, "exclusiveMinimum": 0, "maximum": 10000,
+			"description": "The most attempts started per second to this endpoint; null: no limit. A delivery held back by the limit waits, it is not a failed attempt."},
 	}
-	endpointRequired := []string{"id", "url", "description", "event_types", "headers", "disabled", "signing", "created_at", "updated_at"}
+	endpointRequired := []string{"id", "url", "description", "event_types", "headers", "disabled", "signing", "max_concurrency", "rate_limit_per_second", "created_at", "updated_at"}
 	b.add("Endpoint", b.object("A subscriber.", endpointProps, endpointRequired...))
 	b.add("EndpointWithSecret", b.object("An endpoint and its signing secret (`hmac`) or public key (`ed25519`).",
 		with(endpointProps, m{
@@ -476,6 +480,10 @@ func (b *docBuilder) apiSchemas() {
 		"disabled": m{"type": "boolean"},
 		"signing": m{"type": "string", "enum": []string{"hmac", "ed25519"}, "default": "hmac",
 			"description": "`hmac` signs `v1` with a `whsec_` secret; `ed25519` signs `v1a` with a key kept in the hub, the receiver gets the `whpk_` public key. Fixed at creation: an update may only repeat it."},
+		"max_concurrency": m{"type": []string{"integer", "null"}, "minimum": 1, "maximum": 256, "default": 16,
+			"description": "The most attempts in flight to this endpoint at once, so that a slow endpoint holds at most this many of the hub's connections. Null or absent: 16 at creation, unchanged in an update."},
+		"rate_limit_per_second": m{"type": []string{"number", "null"}, "exclusiveMinimum": 0, "maximum": 10000, "default": nil,
+			"description": "The most attempts started per second to this endpoint (fractions allowed: 0.5 is one every 2 s). Null: no limit; in an update, null removes the limit and an absent field keeps it. A delivery held back waits: it is not a failed attempt."},
 	}
 	b.add("EndpointCreate", input("", inputProps, "url", "event_types"))
 	b.add("EndpointUpdate", input("Fields left out are unchanged.", inputProps))
@@ -721,6 +729,9 @@ func (b *docBuilder) catalogSchemas() error {
 			return fmt.Errorf("openapi: catalog schema %s: %w", entity, err)
 		}
 		name := pascal(entity)
+		if _, taken := apiComponentNames[name]; taken {
+			name += "Entity" // the operational endpoint and delivery entities
+		}
 		b.entities[entity] = name
 		rename := map[string]string{}
 		canon := map[string]string{}
@@ -787,6 +798,12 @@ func (b *docBuilder) catalogSchemas() error {
 	})
 	return b.err
 }
+
+// apiComponentNames are component names of the API's own schemas that a
+// catalog entity's name would collide with: the catalog's endpoint and
+// delivery entities (operational events) become EndpointEntity and
+// DeliveryEntity instead.
+var apiComponentNames = map[string]bool{"Endpoint": true, "Delivery": true}
 
 // rewriteRefs returns v with every "#/$defs/x" reference pointing at the
 // component rename[x].

@@ -101,6 +101,14 @@ var definitions = []definition{
 
 	{"contact.created", "contact", "A contact at a client company was added."},
 	{"contact.updated", "contact", "A client contact's details changed."},
+
+	// Operational events: the hub emits these itself (source "hirehook")
+	// about its own endpoints and deliveries.
+	{"endpoint.disabled", "endpoint", "The hub disabled an endpoint, for example because it answered 410 Gone; disabled_reason says why."},
+
+	{"delivery.failing", "delivery", "A delivery failed its 4th attempt and will be retried; next_attempt_at says when."},
+	{"delivery.exhausted", "delivery", "A delivery failed for good because its retries are used up."},
+	{"delivery.recovered", "delivery", "A delivery succeeded after at least one failed attempt."},
 }
 
 // defaultCatalog is built when the package is initialised, so a broken

@@ -67,6 +67,12 @@ var wantTypes = map[string]string{
 
 	"contact.created": "contact",
 	"contact.updated": "contact",
+
+	"endpoint.disabled": "endpoint",
+
+	"delivery.failing":   "delivery",
+	"delivery.exhausted": "delivery",
+	"delivery.recovered": "delivery",
 }
 
 func TestCatalog_Types(t *testing.T) {
@@ -120,7 +126,7 @@ func TestCatalog_Types(t *testing.T) {
 
 	t.Run("Entities", func(t *testing.T) {
 		t.Parallel()
-		want := []string{"application", "candidate", "client", "contact", "interview", "job", "job_posting", "offer", "placement"}
+		want := []string{"application", "candidate", "client", "contact", "delivery", "endpoint", "interview", "job", "job_posting", "offer", "placement"}
 		if got := c.Entities(); !slices.Equal(got, want) {
 			t.Errorf("Entities() = %q, want %q", got, want)
 		}
@@ -183,8 +189,8 @@ func TestSchemas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 9 {
-		t.Errorf("%d schema files, want 9", len(files))
+	if len(files) != 11 {
+		t.Errorf("%d schema files, want 11", len(files))
 	}
 	for _, file := range files {
 		entity := strings.TrimSuffix(strings.TrimPrefix(file, "schemas/"), ".json")

@@ -87,6 +87,23 @@ func TestEndpointsAndEvents(t *testing.T) {
 	if upd.Disabled || len(upd.Headers) != 0 || upd.Description != "onboarding" {
 		t.Errorf("updated %+v", upd)
 	}
+	if upd.MaxConcurrency != 16 || upd.RateLimitPerSecond != nil {
+		t.Errorf("isolation defaults = %d, %v; want 16, nil", upd.MaxConcurrency, upd.RateLimitPerSecond)
+	}
+	upd, err = c.UpdateEndpoint(ctx, ep.ID, client.EndpointUpdateParams{MaxConcurrency: new(4), RateLimitPerSecond: new(2.5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if upd.MaxConcurrency != 4 || upd.RateLimitPerSecond == nil || *upd.RateLimitPerSecond != 2.5 {
+		t.Errorf("limits set = %d, %v", upd.MaxConcurrency, upd.RateLimitPerSecond)
+	}
+	upd, err = c.UpdateEndpoint(ctx, ep.ID, client.EndpointUpdateParams{RemoveRateLimit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if upd.MaxConcurrency != 4 || upd.RateLimitPerSecond != nil {
+		t.Errorf("rate limit removed = %d, %v", upd.MaxConcurrency, upd.RateLimitPerSecond)
+	}
 
 	// Send: the event makes one delivery to the endpoint.
 	acc, err := c.SendEvent(ctx, placement("pl_1001"))

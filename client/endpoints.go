@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"iter"
 	"net/http"
 	"time"
@@ -22,6 +24,13 @@ type EndpointCreateParams struct {
 	// Signing is "hmac" (the default, v1 with a whsec_ secret) or
 	// "ed25519" (v1a; the answer carries the whpk_ public key).
 	Signing string `json:"signing,omitempty"`
+	// MaxConcurrency bounds the attempts in flight to the endpoint, 1 to
+	// 256; 0 leaves the hub's default, 16.
+	MaxConcurrency int `json:"max_concurrency,omitempty"`
+	// RateLimitPerSecond bounds the attempts started per second (above 0,
+	// at most 10000); nil: no limit. Deliveries held back wait; they do
+	// not fail.
+	RateLimitPerSecond *float64 `json:"rate_limit_per_second,omitempty"`
 }
 
 // EndpointUpdateParams changes an endpoint: nil fields are left as they
@@ -33,6 +42,30 @@ type EndpointUpdateParams struct {
 	EventTypes  []string          `json:"event_types,omitzero"`
 	Headers     map[string]string `json:"headers,omitzero"`
 	Disabled    *bool             `json:"disabled,omitempty"`
+	// MaxConcurrency sets the attempts in flight to the endpoint, 1 to 256.
+	MaxConcurrency *int `json:"max_concurrency,omitempty"`
+	// RateLimitPerSecond sets the attempts started per second (above 0,
+	// at most 10000). To remove the limit, set RemoveRateLimit instead.
+	RateLimitPerSecond *float64 `json:"rate_limit_per_second,omitempty"`
+	// RemoveRateLimit sends "rate_limit_per_second": null, which removes
+	// the endpoint's rate limit. It excludes RateLimitPerSecond.
+	RemoveRateLimit bool `json:"-"`
+}
+
+// MarshalJSON writes p as the PATCH body: RemoveRateLimit becomes an
+// explicit null rate_limit_per_second (an absent field keeps the limit).
+func (p EndpointUpdateParams) MarshalJSON() ([]byte, error) {
+	type plain EndpointUpdateParams
+	if !p.RemoveRateLimit {
+		return json.Marshal(plain(p))
+	}
+	if p.RateLimitPerSecond != nil {
+		return nil, errors.New("client: EndpointUpdateParams sets both RateLimitPerSecond and RemoveRateLimit")
+	}
+	return json.Marshal(struct {
+		plain
+		RateLimitPerSecond *float64 `json:"rate_limit_per_second"`
+	}{plain: plain(p)})
 }
 
 // EndpointWithSecret is an endpoint with its current signing secret, as

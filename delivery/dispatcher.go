@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/hirehook/hirehook"
 )
 
@@ -29,7 +31,8 @@ type Config struct {
 	PollInterval time.Duration
 	// ClaimBatch is the most deliveries one claim takes. Default 256.
 	ClaimBatch int
-	// EndpointConcurrency is the most attempts in flight to one endpoint.
+	// EndpointConcurrency is the most attempts in flight to an endpoint
+	// that sets no max_concurrency of its own (Endpoint.MaxConcurrency 0).
 	// Default 16.
 	EndpointConcurrency int
 	// LaneBacklog is the most deliveries one endpoint's lane holds in
@@ -73,11 +76,15 @@ type Dispatcher struct {
 
 	runCtx    context.Context // lives until Stop; cancels attempts on hard stop
 	runCancel context.CancelFunc
-	claimStop context.CancelFunc
-	claimDone chan struct{}
-	relDone   chan struct{}
-	workers   sync.WaitGroup
-	compDone  chan struct{}
+	// waitCtx ends when Stop begins: workers waiting on a lane's rate
+	// limiter give their delivery back rather than hold Stop up.
+	waitCtx    context.Context
+	waitCancel context.CancelFunc
+	claimStop  context.CancelFunc
+	claimDone  chan struct{}
+	relDone    chan struct{}
+	workers    sync.WaitGroup
+	compDone   chan struct{}
 }
 
 // completion is one attempt result on its way to the store.
@@ -150,6 +157,7 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	}
 	d.started = true
 	d.runCtx, d.runCancel = context.WithCancel(context.WithoutCancel(ctx))
+	d.waitCtx, d.waitCancel = context.WithCancel(d.runCtx)
 	var claimCtx context.Context
 	claimCtx, d.claimStop = context.WithCancel(ctx)
 	d.claimDone = make(chan struct{})
@@ -191,7 +199,13 @@ func (d *Dispatcher) enqueueLocked(dl *hirehook.Delivery) {
 	}
 	l := d.lanes[dl.EndpointID]
 	if l == nil {
-		l = &lane{endpointID: dl.EndpointID}
+		// Until a worker has loaded the endpoint, the lane runs one worker
+		// (or as many as the cached endpoint allows): never more than the
+		// endpoint's max_concurrency.
+		l = &lane{endpointID: dl.EndpointID, limit: 1}
+		if ep := d.endpoint.peek(dl.EndpointID); ep != nil {
+			l.limit = d.concurrencyOf(ep)
+		}
 		d.lanes[dl.EndpointID] = l
 	}
 	if len(l.queue) >= d.cfg.LaneBacklog {
@@ -206,7 +220,7 @@ func (d *Dispatcher) enqueueLocked(dl *hirehook.Delivery) {
 	}
 	d.inflight[dl.ID] = true
 	l.queue = append(l.queue, dl)
-	if l.active < d.cfg.EndpointConcurrency {
+	if l.active < l.limit {
 		l.active++
 		d.workers.Add(1)
 		go d.laneWorker(l)
@@ -214,19 +228,62 @@ func (d *Dispatcher) enqueueLocked(dl *hirehook.Delivery) {
 }
 
 // lane is one endpoint's queue of deliveries held in memory. Its workers
-// (at most EndpointConcurrency) drain it and exit when it is empty, so an
-// idle endpoint costs nothing and a slow one only slows itself.
+// (at most the endpoint's max_concurrency) drain it and exit when it is
+// empty, so an idle endpoint costs nothing and a slow one only slows
+// itself. Fields are guarded by Dispatcher.mu.
 type lane struct {
 	endpointID string
 	queue      []*hirehook.Delivery
 	active     int
+	// limit is the most workers: the endpoint's max_concurrency (or
+	// Config.EndpointConcurrency when it has none), 1 until known.
+	limit int
+	// rate is the endpoint's rate_limit_per_second the limiter was built
+	// for; 0 and a nil limiter: no limit.
+	rate    float64
+	limiter *rate.Limiter
+}
+
+// concurrencyOf returns the most attempts in flight to ep.
+func (d *Dispatcher) concurrencyOf(ep *hirehook.Endpoint) int {
+	if ep.MaxConcurrency > 0 {
+		return ep.MaxConcurrency
+	}
+	return d.cfg.EndpointConcurrency
+}
+
+// configureLane applies ep's isolation settings to its lane: the worker
+// limit (starting workers for queued deliveries when it grew) and the rate
+// limiter, rebuilt when the rate changed. It returns the limiter to wait
+// on, nil when the endpoint has no rate limit.
+func (d *Dispatcher) configureLane(l *lane, ep *hirehook.Endpoint) *rate.Limiter {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	l.limit = d.concurrencyOf(ep)
+	r := 0.0
+	if ep.RateLimitPerSecond != nil && *ep.RateLimitPerSecond > 0 {
+		r = *ep.RateLimitPerSecond
+	}
+	if r != l.rate || (r > 0) != (l.limiter != nil) {
+		l.rate, l.limiter = r, nil
+		if r > 0 {
+			// Burst 1: attempts are spread evenly, 1/r apart.
+			l.limiter = rate.NewLimiter(rate.Limit(r), 1)
+		}
+	}
+	for !d.stopped && l.active < l.limit && l.active < len(l.queue)+1 {
+		l.active++
+		d.workers.Add(1)
+		go d.laneWorker(l)
+	}
+	return l.limiter
 }
 
 func (d *Dispatcher) laneWorker(l *lane) {
 	defer d.workers.Done()
 	for {
 		d.mu.Lock()
-		if len(l.queue) == 0 || d.stopped {
+		if len(l.queue) == 0 || d.stopped || l.active > l.limit {
 			l.active--
 			if l.active == 0 && len(l.queue) == 0 && d.lanes[l.endpointID] == l {
 				delete(d.lanes, l.endpointID) // an idle endpoint costs nothing
@@ -242,12 +299,14 @@ func (d *Dispatcher) laneWorker(l *lane) {
 		if drained {
 			d.Notify() // the lane takes claims again
 		}
-		d.attempt(dl)
+		d.attempt(l, dl)
 	}
 }
 
-// attempt sends one delivery and hands its result to the completer.
-func (d *Dispatcher) attempt(dl *hirehook.Delivery) {
+// attempt sends one delivery of lane l and hands its result to the
+// completer. A rate-limited endpoint's delivery first waits for its turn;
+// the wait is no attempt.
+func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 	// A delivery that waited in memory past its lease is still sent: at
 	// worst another node took it too (at least once), and its result is
 	// then ignored by DeliveryComplete, which checks the lease owner.
@@ -265,6 +324,13 @@ func (d *Dispatcher) attempt(dl *hirehook.Delivery) {
 	if ep.Disabled {
 		d.release(dl)
 		return
+	}
+	if lim := d.configureLane(l, ep); lim != nil {
+		if err := lim.Wait(d.waitCtx); err != nil {
+			d.release(dl) // stopping: it is due again at once
+			return
+		}
+		now = d.cfg.NowFunc()
 	}
 	resp := d.cfg.Sender.Send(d.runCtx, Message{URL: ep.URL, ID: dl.EventID, Body: dl.Payload, Headers: ep.Headers, Signer: signer}, now)
 	if d.runCtx.Err() != nil && resp.Attempt.StatusCode == 0 {
@@ -519,6 +585,7 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 		return nil
 	}
 	d.stopped = true
+	d.waitCancel()
 	var queued []string
 	for _, l := range d.lanes {
 		for _, dl := range l.queue {
@@ -589,6 +656,16 @@ func (c *endpointCache) markDisabled(id, reason string) {
 	ep.Disabled, ep.DisabledReason = true, reason
 	ce.ep = &ep
 	c.m[id] = ce
+}
+
+// peek returns the cached endpoint id, however old, or nil.
+func (c *endpointCache) peek(id string) *hirehook.Endpoint {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ce, ok := c.m[id]; ok {
+		return ce.ep
+	}
+	return nil
 }
 
 func (c *endpointCache) get(ctx context.Context, tenantID, id string, now time.Time) (*hirehook.Endpoint, *hirehook.Signer, error) {

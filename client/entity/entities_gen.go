@@ -50,6 +50,18 @@ const (
 	EventContactCreated = "contact.created"
 	// EventContactUpdated: A client contact's details changed.
 	EventContactUpdated = "contact.updated"
+	// EventDeliveryExhausted: A delivery failed for good because its retries are
+	// used up.
+	EventDeliveryExhausted = "delivery.exhausted"
+	// EventDeliveryFailing: A delivery failed its 4th attempt and will be
+	// retried; next_attempt_at says when.
+	EventDeliveryFailing = "delivery.failing"
+	// EventDeliveryRecovered: A delivery succeeded after at least one failed
+	// attempt.
+	EventDeliveryRecovered = "delivery.recovered"
+	// EventEndpointDisabled: The hub disabled an endpoint, for example because
+	// it answered 410 Gone; disabled_reason says why.
+	EventEndpointDisabled = "endpoint.disabled"
 	// EventInterviewCancelled: An interview was called off; cancellation_reason
 	// says why.
 	EventInterviewCancelled = "interview.cancelled"
@@ -137,6 +149,10 @@ var eventEntities = map[string]string{
 	"client.updated":            "client",
 	"contact.created":           "contact",
 	"contact.updated":           "contact",
+	"delivery.exhausted":        "delivery",
+	"delivery.failing":          "delivery",
+	"delivery.recovered":        "delivery",
+	"endpoint.disabled":         "endpoint",
 	"interview.cancelled":       "interview",
 	"interview.completed":       "interview",
 	"interview.rescheduled":     "interview",
@@ -488,6 +504,127 @@ func (x *Contact) UnmarshalJSON(data []byte) error {
 }
 
 var contactFields = map[string]bool{"id": true, "external_refs": true, "first_name": true, "last_name": true, "name": true, "title": true, "email": true, "emails": true, "phone": true, "phones": true, "client_id": true, "client": true, "status": true, "address": true, "owner": true, "created_at": true, "updated_at": true, "custom_fields": true}
+
+// Delivery is the hub's delivery of one event to one endpoint, in operational
+// events the hub emits about it (source "hirehook"). Only id is required.
+// Properties not listed here are allowed and kept; null means unknown or
+// cleared.
+type Delivery struct {
+	// The entity's id.
+	ID string `json:"id"`
+	// The entity's ids in the systems that hold it.
+	ExternalRefs []ExternalRef `json:"external_refs,omitempty"`
+	// The event being delivered.
+	EventID string `json:"event_id,omitempty"`
+	// The type of the event being delivered.
+	EventType string `json:"event_type,omitempty"`
+	// The endpoint it is delivered to.
+	EndpointID string `json:"endpoint_id,omitempty"`
+	// The endpoint's URL, redacted to scheme, host and path: credentials and the
+	// query are left out.
+	EndpointURL string `json:"endpoint_url,omitempty"`
+	// How many attempts were made so far.
+	Attempts *int `json:"attempts,omitempty"`
+	// The HTTP status of the last attempt; 0 or null when no response came.
+	LastStatusCode *int `json:"last_status_code,omitempty"`
+	// Why the last attempt failed, when it failed without a response (timeout,
+	// connection refused, ...).
+	LastError string `json:"last_error,omitempty"`
+	// When the next attempt is due (delivery.failing); null when no attempt is
+	// left.
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
+	// When the entity was created in the hub.
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	// When the entity last changed in the hub.
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	// The source system's custom fields, by field name, as it sent them.
+	CustomFields map[string]json.RawMessage `json:"custom_fields,omitempty"`
+	// Extra holds the properties the catalog does not list, by name, as
+	// raw JSON. When encoding, an Extra property wins over the field of the
+	// same name, so Extra["x"] = json.RawMessage("null") sends an explicit
+	// null (which removes the field from the hub's record).
+	Extra map[string]json.RawMessage `json:"-"`
+}
+
+// EntityName returns "delivery".
+func (Delivery) EntityName() string { return "delivery" }
+
+// EntityID returns the entity's id.
+func (x Delivery) EntityID() string { return x.ID }
+
+// MarshalJSON encodes the fields and Extra.
+func (x Delivery) MarshalJSON() ([]byte, error) {
+	type plain Delivery
+	return marshalWithExtra(plain(x), x.Extra)
+}
+
+// UnmarshalJSON decodes the fields and keeps the other properties in Extra.
+func (x *Delivery) UnmarshalJSON(data []byte) error {
+	type plain Delivery
+	if err := json.Unmarshal(data, (*plain)(x)); err != nil {
+		return err
+	}
+	extra, err := extraProperties(data, deliveryFields)
+	x.Extra = extra
+	return err
+}
+
+var deliveryFields = map[string]bool{"id": true, "external_refs": true, "event_id": true, "event_type": true, "endpoint_id": true, "endpoint_url": true, "attempts": true, "last_status_code": true, "last_error": true, "next_attempt_at": true, "created_at": true, "updated_at": true, "custom_fields": true}
+
+// Endpoint is one of the hub's own webhook endpoints, in operational events
+// the hub emits about it (source "hirehook"). Only id is required. Properties
+// not listed here are allowed and kept; null means unknown or cleared.
+type Endpoint struct {
+	// The entity's id.
+	ID string `json:"id"`
+	// The entity's ids in the systems that hold it.
+	ExternalRefs []ExternalRef `json:"external_refs,omitempty"`
+	// The endpoint's URL, redacted to scheme, host and path: credentials and the
+	// query are left out.
+	URL string `json:"url,omitempty"`
+	// The endpoint's description.
+	Description string `json:"description,omitempty"`
+	// Why the hub disabled the endpoint, e.g. "The endpoint answered 410 Gone."
+	DisabledReason string `json:"disabled_reason,omitempty"`
+	// When the hub disabled the endpoint.
+	DisabledAt time.Time `json:"disabled_at,omitzero"`
+	// When the entity was created in the hub.
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	// When the entity last changed in the hub.
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	// The source system's custom fields, by field name, as it sent them.
+	CustomFields map[string]json.RawMessage `json:"custom_fields,omitempty"`
+	// Extra holds the properties the catalog does not list, by name, as
+	// raw JSON. When encoding, an Extra property wins over the field of the
+	// same name, so Extra["x"] = json.RawMessage("null") sends an explicit
+	// null (which removes the field from the hub's record).
+	Extra map[string]json.RawMessage `json:"-"`
+}
+
+// EntityName returns "endpoint".
+func (Endpoint) EntityName() string { return "endpoint" }
+
+// EntityID returns the entity's id.
+func (x Endpoint) EntityID() string { return x.ID }
+
+// MarshalJSON encodes the fields and Extra.
+func (x Endpoint) MarshalJSON() ([]byte, error) {
+	type plain Endpoint
+	return marshalWithExtra(plain(x), x.Extra)
+}
+
+// UnmarshalJSON decodes the fields and keeps the other properties in Extra.
+func (x *Endpoint) UnmarshalJSON(data []byte) error {
+	type plain Endpoint
+	if err := json.Unmarshal(data, (*plain)(x)); err != nil {
+		return err
+	}
+	extra, err := extraProperties(data, endpointFields)
+	x.Extra = extra
+	return err
+}
+
+var endpointFields = map[string]bool{"id": true, "external_refs": true, "url": true, "description": true, "disabled_reason": true, "disabled_at": true, "created_at": true, "updated_at": true, "custom_fields": true}
 
 // Interview is a meeting in which a candidate is assessed for a job, by the
 // employer or by an agency's client. Only id is required: deleted and

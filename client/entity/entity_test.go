@@ -34,6 +34,10 @@ func newEntity(name string) (entity.Entity, bool) {
 		return &entity.Offer{}, true
 	case "placement":
 		return &entity.Placement{}, true
+	case "endpoint":
+		return &entity.Endpoint{}, true
+	case "delivery":
+		return &entity.Delivery{}, true
 	}
 	return nil, false
 }

@@ -44,6 +44,26 @@ func (e Event) Contact() (*entity.Contact, error) {
 	return &v, nil
 }
 
+// Delivery decodes the data of a delivery event, such as delivery.exhausted.
+// It fails if the event is about another entity.
+func (e Event) Delivery() (*entity.Delivery, error) {
+	var v entity.Delivery
+	if err := e.decodeEntity("delivery", &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// Endpoint decodes the data of an endpoint event, such as endpoint.disabled.
+// It fails if the event is about another entity.
+func (e Event) Endpoint() (*entity.Endpoint, error) {
+	var v entity.Endpoint
+	if err := e.decodeEntity("endpoint", &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // Interview decodes the data of an interview event, such as
 // interview.cancelled. It fails if the event is about another entity.
 func (e Event) Interview() (*entity.Interview, error) {

@@ -45,6 +45,10 @@ type Hub struct {
 	// node makes deliveries due (see postgres.Store.Listen).
 	listenStop context.CancelFunc
 	listenDone chan struct{}
+
+	// opEvents emits the operational events (endpoint.disabled,
+	// delivery.failing, ...) from stored attempt results; see opevents.go.
+	opEvents *opEmitter
 }
 
 // NewHub returns a Hub for cfg; Open starts it.
@@ -96,6 +100,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	h.Metrics = metrics.New(metrics.Config{Store: st, Logger: h.Logger})
 	onResult := func(d *hirehook.Delivery, r hirehook.DeliveryResult) {
 		h.Metrics.ObserveResult(d, r)
+		h.opEvents.Observe(d, r)
 		if h.OnResult != nil {
 			h.OnResult(d, r)
 		}
@@ -121,6 +126,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 		OnCommit:   h.Metrics.ObserveIngest,
 		Logger:     h.Logger,
 	})
+	h.opEvents = newOpEmitter(st, h.Ingester, h.Logger)
 	if err := h.Dispatcher.Start(ctx); err != nil {
 		return err
 	}
@@ -141,6 +147,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	if err := h.Ingester.Start(ctx); err != nil {
 		return err
 	}
+	h.opEvents.Start() // after the ingester: it commits through it
 	dashboard, err := web.New(web.Config{Store: st, Catalog: cat, Notify: h.Dispatcher.Notify, Logger: h.Logger})
 	if err != nil {
 		return err
@@ -218,6 +225,12 @@ func (h *Hub) Close(ctx context.Context) error {
 	// before the dispatcher keeps it clear of the dispatcher's deadline.
 	if h.Purger != nil {
 		errs = append(errs, h.Purger.Stop(ctx))
+	}
+	// Operational events go through the ingester: commit the queued ones
+	// before it stops. Results stored later (the dispatcher stops last)
+	// are dropped.
+	if h.opEvents != nil {
+		errs = append(errs, h.opEvents.Stop(ctx))
 	}
 	if h.Ingester != nil {
 		errs = append(errs, h.Ingester.Stop(ctx))

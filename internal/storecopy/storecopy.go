@@ -48,6 +48,8 @@ type Endpoint struct {
 	DisabledReason                 string
 	Secrets                        []byte
 	CreatedAt, UpdatedAt           time.Time
+	MaxConcurrency                 int
+	RateLimitPerSecond             *float64
 }
 
 // Event is a row of events; Payload is byte for byte what was signed.

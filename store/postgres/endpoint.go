@@ -11,7 +11,7 @@ import (
 	"github.com/hirehook/hirehook"
 )
 
-const endpointColumns = `id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at`
+const endpointColumns = `id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second`
 
 // EndpointCreate implements hirehook.Store.
 func (s *Store) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error {
@@ -19,8 +19,8 @@ func (s *Store) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error 
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		e.ID, e.TenantID, e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, e.CreatedAt, e.UpdatedAt)
+	_, err = s.db.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		e.ID, e.TenantID, e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, e.CreatedAt, e.UpdatedAt, e.MaxConcurrency, e.RateLimitPerSecond)
 	if isUniqueViolation(err) {
 		return hirehook.Errorf(hirehook.ECONFLICT, "Endpoint %q exists already.", e.ID)
 	} else if err != nil {
@@ -57,7 +57,7 @@ func (s *Store) marshalEndpoint(e *hirehook.Endpoint) (types, headers, secrets s
 func (s *Store) scanEndpoint(row scanner) (*hirehook.Endpoint, error) {
 	var e hirehook.Endpoint
 	var types, headers, secrets string
-	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &headers, &e.Disabled, &e.DisabledReason, &secrets, &e.CreatedAt, &e.UpdatedAt); err != nil {
+	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &headers, &e.Disabled, &e.DisabledReason, &secrets, &e.CreatedAt, &e.UpdatedAt, &e.MaxConcurrency, &e.RateLimitPerSecond); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
@@ -151,6 +151,12 @@ func (s *Store) EndpointUpdate(ctx context.Context, tenantID, id string, u hireh
 		if u.DisabledReason != nil {
 			e.DisabledReason = *u.DisabledReason
 		}
+		if u.MaxConcurrency != nil {
+			e.MaxConcurrency = *u.MaxConcurrency
+		}
+		if u.RateLimitPerSecond != nil {
+			e.RateLimitPerSecond = *u.RateLimitPerSecond
+		}
 		e.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
 		if err := s.updateEndpoint(ctx, tx, e); err != nil {
 			return err
@@ -172,8 +178,8 @@ func (s *Store) updateEndpoint(ctx context.Context, tx *sql.Tx, e *hirehook.Endp
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE endpoints SET url = $1, description = $2, event_types = $3, headers = $4, disabled = $5,
-		disabled_reason = $6, secrets = $7, updated_at = $8 WHERE tenant_id = $9 AND id = $10`,
-		e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, e.UpdatedAt, e.TenantID, e.ID)
+		disabled_reason = $6, secrets = $7, updated_at = $8, max_concurrency = $9, rate_limit_per_second = $10 WHERE tenant_id = $11 AND id = $12`,
+		e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, e.UpdatedAt, e.MaxConcurrency, e.RateLimitPerSecond, e.TenantID, e.ID)
 	if err != nil {
 		return fmt.Errorf("update endpoint %s: %w", e.ID, err)
 	}

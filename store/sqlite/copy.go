@@ -50,12 +50,12 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 				b.APIKeys = append(b.APIKeys, k)
 				return nil
 			}},
-		{"endpoints", `SELECT seq, id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at FROM endpoints ORDER BY seq`,
+		{"endpoints", `SELECT seq, id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second FROM endpoints ORDER BY seq`,
 			func(r *sql.Rows, b *storecopy.Batch) error {
 				var e storecopy.Endpoint
 				var stored []byte
 				var c, u int64
-				if err := r.Scan(&e.Seq, &e.ID, &e.TenantID, &e.URL, &e.Description, &e.EventTypes, &e.Headers, &e.Disabled, &e.DisabledReason, &stored, &c, &u); err != nil {
+				if err := r.Scan(&e.Seq, &e.ID, &e.TenantID, &e.URL, &e.Description, &e.EventTypes, &e.Headers, &e.Disabled, &e.DisabledReason, &stored, &c, &u, &e.MaxConcurrency, &e.RateLimitPerSecond); err != nil {
 					return err
 				}
 				plain, err := s.openSecrets(e.TenantID, e.ID, stored)

@@ -11,7 +11,7 @@ import (
 	"github.com/hirehook/hirehook"
 )
 
-const endpointColumns = `id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at`
+const endpointColumns = `id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second`
 
 // EndpointCreate implements hirehook.Store.
 func (s *Store) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error {
@@ -19,8 +19,8 @@ func (s *Store) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error 
 	if err != nil {
 		return err
 	}
-	_, err = s.writer.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, e.TenantID, e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, toMicros(e.CreatedAt), toMicros(e.UpdatedAt))
+	_, err = s.writer.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, e.TenantID, e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, toMicros(e.CreatedAt), toMicros(e.UpdatedAt), e.MaxConcurrency, e.RateLimitPerSecond)
 	if isUniqueViolation(err) {
 		return hirehook.Errorf(hirehook.ECONFLICT, "Endpoint %q exists already.", e.ID)
 	} else if err != nil {
@@ -57,7 +57,7 @@ func (s *Store) scanEndpoint(row scanner) (*hirehook.Endpoint, error) {
 	var e hirehook.Endpoint
 	var types, headers, secrets []byte
 	var created, updated int64
-	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &headers, &e.Disabled, &e.DisabledReason, &secrets, &created, &updated); err != nil {
+	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &headers, &e.Disabled, &e.DisabledReason, &secrets, &created, &updated, &e.MaxConcurrency, &e.RateLimitPerSecond); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(types, &e.EventTypes); err != nil {
@@ -150,6 +150,12 @@ func (s *Store) EndpointUpdate(ctx context.Context, tenantID, id string, u hireh
 	if u.DisabledReason != nil {
 		e.DisabledReason = *u.DisabledReason
 	}
+	if u.MaxConcurrency != nil {
+		e.MaxConcurrency = *u.MaxConcurrency
+	}
+	if u.RateLimitPerSecond != nil {
+		e.RateLimitPerSecond = *u.RateLimitPerSecond
+	}
 	e.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
 	if err := s.updateEndpoint(ctx, tx, e); err != nil {
 		return nil, err
@@ -162,8 +168,8 @@ func (s *Store) updateEndpoint(ctx context.Context, tx *sql.Tx, e *hirehook.Endp
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE endpoints SET url = ?, description = ?, event_types = ?, headers = ?, disabled = ?, disabled_reason = ?, secrets = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
-		e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, toMicros(e.UpdatedAt), e.TenantID, e.ID)
+	_, err = tx.ExecContext(ctx, `UPDATE endpoints SET url = ?, description = ?, event_types = ?, headers = ?, disabled = ?, disabled_reason = ?, secrets = ?, updated_at = ?, max_concurrency = ?, rate_limit_per_second = ? WHERE tenant_id = ? AND id = ?`,
+		e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, toMicros(e.UpdatedAt), e.MaxConcurrency, e.RateLimitPerSecond, e.TenantID, e.ID)
 	if err != nil {
 		return fmt.Errorf("update endpoint %s: %w", e.ID, err)
 	}

@@ -238,9 +238,47 @@ func testEndpoint(t *testing.T, newStore NewStoreFunc) {
 	}
 	wantCode(t, s.EndpointCreate(ctx, e), hirehook.ECONFLICT)
 
+	// Isolation settings round trip, and an update sets, keeps and removes
+	// them.
+	rate := 2.5
+	limited := &hirehook.Endpoint{TenantID: tenant, ID: hirehook.NewID("ep"), URL: "https://slow.example.com/in",
+		EventTypes: []string{"*"}, Headers: map[string]string{}, Secrets: []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: t0}},
+		MaxConcurrency: 3, RateLimitPerSecond: &rate, CreatedAt: t0, UpdatedAt: t0}
+	must(t, s.EndpointCreate(ctx, limited))
+	got, err = s.EndpointGet(ctx, tenant, limited.ID)
+	must(t, err)
+	if diff := cmp.Diff(limited, got); diff != "" {
+		t.Fatalf("EndpointGet of a limited endpoint mismatch (-want +got):\n%s", diff)
+	}
+	conc, newRate := 200, 10000.0
+	ratePtr := &newRate
+	upd, err := s.EndpointUpdate(ctx, tenant, limited.ID, hirehook.EndpointUpdate{MaxConcurrency: &conc, RateLimitPerSecond: &ratePtr})
+	must(t, err)
+	if upd.MaxConcurrency != 200 || upd.RateLimitPerSecond == nil || *upd.RateLimitPerSecond != 10000 {
+		t.Fatalf("EndpointUpdate of the limits = %d, %v", upd.MaxConcurrency, upd.RateLimitPerSecond)
+	}
+	desc := "kept limits"
+	upd, err = s.EndpointUpdate(ctx, tenant, limited.ID, hirehook.EndpointUpdate{Description: &desc})
+	must(t, err)
+	if upd.MaxConcurrency != 200 || upd.RateLimitPerSecond == nil || *upd.RateLimitPerSecond != 10000 {
+		t.Fatalf("EndpointUpdate of the description changed the limits: %d, %v", upd.MaxConcurrency, upd.RateLimitPerSecond)
+	}
+	var noRate *float64
+	upd, err = s.EndpointUpdate(ctx, tenant, limited.ID, hirehook.EndpointUpdate{RateLimitPerSecond: &noRate})
+	must(t, err)
+	got, err = s.EndpointGet(ctx, tenant, limited.ID)
+	must(t, err)
+	if got.RateLimitPerSecond != nil || got.MaxConcurrency != 200 {
+		t.Fatalf("after removing the rate limit: %d, %v", got.MaxConcurrency, got.RateLimitPerSecond)
+	}
+	if diff := cmp.Diff(upd, got); diff != "" {
+		t.Fatalf("EndpointGet after the limits update mismatch (-want +got):\n%s", diff)
+	}
+	must(t, s.EndpointDelete(ctx, tenant, limited.ID))
+
 	url, disabled := "https://crm.example.com/in", true
 	types := []string{"candidate.*"}
-	upd, err := s.EndpointUpdate(ctx, tenant, e.ID, hirehook.EndpointUpdate{URL: &url, Disabled: &disabled, EventTypes: &types})
+	upd, err = s.EndpointUpdate(ctx, tenant, e.ID, hirehook.EndpointUpdate{URL: &url, Disabled: &disabled, EventTypes: &types})
 	must(t, err)
 	if upd.URL != url || !upd.Disabled || upd.EventTypes[0] != "candidate.*" || upd.Description != e.Description {
 		t.Fatalf("EndpointUpdate = %+v", upd)
