@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -275,4 +276,29 @@ func (r *Keyring) Open(value string, aad []byte) ([]byte, error) {
 		return nil, fmt.Errorf("open value sealed with key %s: %w", id, ErrTampered)
 	}
 	return pt, nil
+}
+
+// CheckHeads fails with ErrUnknownKey, naming the missing key ids (never a
+// key), when any of the sealed values whose heads are given (at least their
+// first 18 characters, "hhenc:v1:<id>:") was sealed with a key the keyring
+// lacks; where names the database in the message. Malformed heads are
+// skipped: such values fail when they are opened. A nil keyring holds no key.
+func (r *Keyring) CheckHeads(where string, heads []string) error {
+	var missing []string
+	for _, head := range heads {
+		id, err := KeyID(head)
+		if err != nil || r.Has(id) || slices.Contains(missing, id) {
+			continue
+		}
+		missing = append(missing, id)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	held := "no encryption key was given"
+	if ids := r.IDs(); len(ids) > 0 {
+		held = "it holds " + strings.Join(ids, ", ")
+	}
+	return fmt.Errorf("endpoint secrets in %s are encrypted with key %s: %w (%s)",
+		where, strings.Join(missing, ", "), ErrUnknownKey, held)
 }

@@ -5,10 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
-
-	"github.com/hirehook/hirehook/seal"
 )
 
 // Endpoint signing secrets at rest, as in store/sqlite: with a keyring, the
@@ -62,30 +58,18 @@ func (s *Store) CheckEncryption(ctx context.Context) error {
 		return fmt.Errorf("check encryption keys: %w", err)
 	}
 	defer rows.Close()
-	var missing []string
+	var heads []string
 	for rows.Next() {
 		var head string
 		if err := rows.Scan(&head); err != nil {
 			return fmt.Errorf("check encryption keys: %w", err)
 		}
-		id, err := seal.KeyID(head)
-		if err != nil || s.keyring.Has(id) || slices.Contains(missing, id) {
-			continue // malformed values fail when read, naming their endpoint
-		}
-		missing = append(missing, id)
+		heads = append(heads, head)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("check encryption keys: %w", err)
 	}
-	if len(missing) == 0 {
-		return nil
-	}
-	held := "no encryption key was given"
-	if ids := s.keyring.IDs(); len(ids) > 0 {
-		held = "it holds " + strings.Join(ids, ", ")
-	}
-	return fmt.Errorf("endpoint secrets in database %s are encrypted with key %s: %w (%s)",
-		s.name, strings.Join(missing, ", "), seal.ErrUnknownKey, held)
+	return s.keyring.CheckHeads("database "+s.name, heads)
 }
 
 // RotateEncryption re-seals the secrets of every endpoint with the keyring's
