@@ -330,8 +330,10 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 			d.release(dl) // stopping: it is due again at once
 			return
 		}
-		now = d.cfg.NowFunc()
 	}
+	// The attempt starts now, after any endpoint load or rate wait: its
+	// StartedAt, signature timestamp and the retry wait all count from here.
+	now = d.cfg.NowFunc()
 	resp := d.cfg.Sender.Send(d.runCtx, Message{URL: ep.URL, ID: dl.EventID, Body: dl.Payload, Headers: ep.Headers, Signer: signer}, now)
 	if d.runCtx.Err() != nil && resp.Attempt.StatusCode == 0 {
 		// Hard stop cancelled the attempt: release it, count nothing.
