@@ -31,6 +31,10 @@ type Subject struct {
 	ID     string `json:"id"`
 }
 
+// Key is the subject as one string, "candidate/cand_1": the ordering key of
+// its deliveries to ordered endpoints.
+func (s Subject) Key() string { return s.Entity + "/" + s.ID }
+
 // Event is one thing that happened in a recruiting system.
 type Event struct {
 	TenantID   string          `json:"-"`
@@ -146,10 +150,21 @@ type Endpoint struct {
 	// RateLimitPerSecond bounds the attempts started per second to this
 	// endpoint (above 0, at most MaxRateLimitPerSecond); nil means no limit.
 	// A delivery held back by the limit waits; it is not a failed attempt.
-	RateLimitPerSecond *float64  `json:"rate_limit_per_second"`
-	Secrets            []Secret  `json:"-"`
-	CreatedAt          time.Time `json:"created_at"`
-	UpdatedAt          time.Time `json:"updated_at"`
+	RateLimitPerSecond *float64 `json:"rate_limit_per_second"`
+	// Ordered makes the endpoint receive the events of one subject (one
+	// candidate, one application, ...) in ingest order: a delivery waits
+	// while an earlier delivery of the same subject to the endpoint is
+	// unfinished (pending, delivering, retrying or paused). A delivery that
+	// fails for good stops holding the later ones back.
+	Ordered bool `json:"ordered"`
+	// FailingSince is when the endpoint's current run of failed attempts
+	// began; nil while its latest attempt succeeded. The dispatcher
+	// disables an endpoint that has done nothing but fail for its
+	// configured period (5 days by default).
+	FailingSince *time.Time `json:"failing_since"`
+	Secrets      []Secret   `json:"-"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
 }
 
 // Secret is one signing secret of an endpoint. The newest secret has no
@@ -214,6 +229,11 @@ type EndpointUpdate struct {
 	// pointer to nil to remove it, or a pointer to a pointer to the new
 	// rate.
 	RateLimitPerSecond **float64
+	// Ordered applies to deliveries created from then on.
+	Ordered *bool
+	// Now is the time of the change: enabling a disabled endpoint makes
+	// its paused deliveries due at Now. Zero means time.Now().
+	Now time.Time
 }
 
 // Limits of an endpoint's isolation settings.
@@ -229,6 +249,8 @@ type DeliveryState string
 // Delivery states. A delivery moves pending → delivering → delivered, or
 // delivering → retrying → delivering → ... → failed once the retry schedule
 // is exhausted. An operator retry moves a failed delivery back to pending.
+// While its endpoint is disabled, an unfinished delivery is paused; enabling
+// the endpoint makes it due again.
 const (
 	// DeliveryPending is due for its first attempt (or an operator retry).
 	DeliveryPending DeliveryState = "pending"
@@ -243,12 +265,15 @@ const (
 	DeliveryFailed DeliveryState = "failed"
 	// DeliveryCancelled will not be attempted, e.g. its endpoint was deleted.
 	DeliveryCancelled DeliveryState = "cancelled"
+	// DeliveryPaused waits for its disabled endpoint to be enabled again;
+	// nothing is lost meanwhile, and it is not attempted.
+	DeliveryPaused DeliveryState = "paused"
 )
 
 // Valid reports whether s is one of the defined states.
 func (s DeliveryState) Valid() bool {
 	switch s {
-	case DeliveryPending, DeliveryDelivering, DeliveryRetrying, DeliveryDelivered, DeliveryFailed, DeliveryCancelled:
+	case DeliveryPending, DeliveryDelivering, DeliveryRetrying, DeliveryDelivered, DeliveryFailed, DeliveryCancelled, DeliveryPaused:
 		return true
 	}
 	return false
@@ -267,8 +292,11 @@ type Delivery struct {
 	LastAttemptAt *time.Time    `json:"last_attempt_at,omitempty"`
 	LastStatus    int           `json:"last_status_code,omitempty"`
 	LastError     string        `json:"last_error,omitempty"`
-	CreatedAt     time.Time     `json:"created_at"`
-	UpdatedAt     time.Time     `json:"updated_at"`
+	// OrderingKey is the subject ("candidate/cand_1") of a delivery to an
+	// ordered endpoint, whose order it keeps; empty otherwise.
+	OrderingKey string    `json:"ordering_key,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 
 	// Payload is the event's webhook body; set by DeliveryClaim and by
 	// EventIngest's hot hand-off, not serialised.

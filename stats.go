@@ -24,12 +24,14 @@ type DeliveryStats struct {
 	TenantID   string
 	EndpointID string
 
-	// Pending, Retrying and Delivering count the endpoint's unfinished
-	// deliveries by state (Delivering includes deliveries handed to a
-	// worker's lane and not yet attempted).
+	// Pending, Retrying, Delivering and Paused count the endpoint's
+	// unfinished deliveries by state (Delivering includes deliveries handed
+	// to a worker's lane and not yet attempted; Paused, those waiting for
+	// the disabled endpoint to be enabled).
 	Pending    int
 	Retrying   int
 	Delivering int
+	Paused     int
 	// OldestUnfinishedAt is when the oldest of those deliveries was
 	// created; nil when there is none.
 	OldestUnfinishedAt *time.Time

@@ -50,6 +50,8 @@ type Endpoint struct {
 	CreatedAt, UpdatedAt           time.Time
 	MaxConcurrency                 int
 	RateLimitPerSecond             *float64
+	Ordered                        bool
+	FailingSince                   *time.Time
 }
 
 // Event is a row of events; Payload is byte for byte what was signed.
@@ -87,6 +89,8 @@ type Delivery struct {
 	LastStatus                                   int
 	LastError                                    string
 	CreatedAt, UpdatedAt                         time.Time
+	// OrderingKey is empty for a delivery to an endpoint not ordered.
+	OrderingKey string
 }
 
 // Attempt is a row of attempts. EndpointID is the delivery's (SQLite keeps

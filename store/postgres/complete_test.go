@@ -46,7 +46,7 @@ func TestCompleteBatch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.State != state || d.Attempts != attempts || len(as) != attempts || (state != hirehook.DeliveryDelivering && (state == hirehook.DeliveryRetrying) != (d.NextAttemptAt != nil)) {
+		if d.State != state || d.Attempts != attempts || len(as) != attempts || (state != hirehook.DeliveryDelivering && state != hirehook.DeliveryPaused && (state == hirehook.DeliveryRetrying) != (d.NextAttemptAt != nil)) {
 			t.Errorf("delivery %d: state %s, %d attempts (%d rows), next %v; want %s, %d", i, d.State, d.Attempts, len(as), d.NextAttemptAt, state, attempts)
 		}
 	}
@@ -71,7 +71,8 @@ func TestCompleteBatch(t *testing.T) {
 		t.Fatalf("applied %d (%v), want 3", n, err)
 	}
 	check(0, hirehook.DeliveryDelivering, 0)
-	check(1, hirehook.DeliveryRetrying, 1)
+	// To be retried, but the batch disabled its endpoint: paused.
+	check(1, hirehook.DeliveryPaused, 1)
 	check(2, hirehook.DeliveryFailed, 1)
 	check(3, hirehook.DeliveryFailed, 1)
 	check(4, hirehook.DeliveryDelivering, 0)
@@ -91,7 +92,8 @@ func TestCompleteBatch(t *testing.T) {
 	if err != nil || n != 3 {
 		t.Fatalf("applied %d (%v), want 3", n, err)
 	}
-	check(5, hirehook.DeliveryRetrying, 1)
+	check(5, hirehook.DeliveryPaused, 1) // its endpoint is disabled
+
 	check(6, hirehook.DeliveryFailed, 1)
 	check(7, hirehook.DeliveryDelivered, 1)
 	if got := reason(); got != "third" {

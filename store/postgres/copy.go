@@ -87,9 +87,10 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 			if err != nil {
 				return fmt.Errorf("import: %w", err)
 			}
-			rows[i] = []any{e.Seq, e.ID, e.TenantID, e.URL, e.Description, e.EventTypes, e.Headers, e.Disabled, e.DisabledReason, sealed, e.CreatedAt, e.UpdatedAt, e.MaxConcurrency, e.RateLimitPerSecond}
+			rows[i] = []any{e.Seq, e.ID, e.TenantID, e.URL, e.Description, e.EventTypes, e.Headers, e.Disabled, e.DisabledReason, sealed, e.CreatedAt, e.UpdatedAt, e.MaxConcurrency, e.RateLimitPerSecond,
+				e.Ordered, nullTime(e.FailingSince)}
 		}
-		if err := im.insert(ctx, `endpoints (seq, id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second) OVERRIDING SYSTEM VALUE`, rows); err != nil {
+		if err := im.insert(ctx, `endpoints (seq, id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since) OVERRIDING SYSTEM VALUE`, rows); err != nil {
 			return err
 		}
 	}
@@ -116,9 +117,9 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 		rows := make([][]any, len(b.Deliveries))
 		for i, d := range b.Deliveries {
 			rows[i] = []any{d.Seq, d.ID, d.TenantID, d.EventID, d.EventType, d.EndpointID, d.State, d.Attempts,
-				nullTime(d.NextAttemptAt), nullTime(d.LastAttemptAt), d.LastStatus, d.LastError, d.CreatedAt, d.UpdatedAt}
+				nullTime(d.NextAttemptAt), nullTime(d.LastAttemptAt), d.LastStatus, d.LastError, d.CreatedAt, d.UpdatedAt, nullIfEmpty(d.OrderingKey)}
 		}
-		if err := im.insert(ctx, `deliveries (seq, id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at) OVERRIDING SYSTEM VALUE`, rows); err != nil {
+		if err := im.insert(ctx, `deliveries (seq, id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at, ordering_key) OVERRIDING SYSTEM VALUE`, rows); err != nil {
 			return err
 		}
 	}
@@ -201,4 +202,12 @@ func nonNil(b []byte) []byte {
 		return []byte{}
 	}
 	return b
+}
+
+// nullIfEmpty stores an empty string as NULL.
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

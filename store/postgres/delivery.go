@@ -11,7 +11,7 @@ import (
 	"github.com/hirehook/hirehook"
 )
 
-const deliveryColumns = `id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at`
+const deliveryColumns = `id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at, coalesce(ordering_key, '') AS ordering_key`
 
 // qClaim leases due deliveries in one statement. Each of the two CTEs walks
 // one partial index in due order (expired leases first: their worker died;
@@ -22,6 +22,12 @@ const deliveryColumns = `id, tenant_id, event_id, event_type, endpoint_id, state
 // committed fails the WHERE clause when PostgreSQL re-checks the row's
 // newest version. The UPDATE then leases what the CTEs took, and the final
 // SELECT joins each delivery's payload.
+//
+// A delivery with an ordering key is due only when no earlier delivery of
+// its key to its endpoint is unfinished. That holds across nodes: the
+// earlier one is visible as pending, delivering, retrying or paused to
+// every claimer whether or not another claimer has it locked, so at most
+// the head of each key is ever claimed.
 //
 // $1 owner, $2 lease until, $3 now, $4 limit, $5 endpoints to skip.
 const qClaim = `WITH expired AS (
@@ -36,6 +42,9 @@ const qClaim = `WITH expired AS (
 		WHERE state IN ('pending', 'retrying') AND next_attempt_at <= $3
 		AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE disabled)
 		AND NOT (endpoint_id = ANY ($5::text[]))
+		AND (ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries p
+			WHERE p.endpoint_id = deliveries.endpoint_id AND p.ordering_key = deliveries.ordering_key AND p.seq < deliveries.seq
+			AND p.ordering_key IS NOT NULL AND p.state IN ('pending', 'retrying', 'delivering', 'paused')))
 		ORDER BY next_attempt_at LIMIT $4
 		FOR UPDATE SKIP LOCKED
 	), claimed AS (
@@ -44,7 +53,7 @@ const qClaim = `WITH expired AS (
 		RETURNING seq, ` + deliveryColumns + `
 	)
 	SELECT c.id, c.tenant_id, c.event_id, c.event_type, c.endpoint_id, c.state, c.attempts, c.next_attempt_at, c.last_attempt_at,
-		c.last_status, c.last_error, c.created_at, c.updated_at, e.payload
+		c.last_status, c.last_error, c.created_at, c.updated_at, c.ordering_key, e.payload
 	FROM claimed c JOIN events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id
 	ORDER BY c.seq`
 
@@ -53,9 +62,17 @@ const qClaim = `WITH expired AS (
 // (unnest, one element per result, ord its position in the batch), the
 // UPDATE takes only the deliveries still leased to the result's owner
 // (so a result whose lease was lost has no row in d and is not counted),
-// and the attempts and endpoint disables are written from what it returns.
-// When several applied results disable one endpoint, the last one in the
-// batch sets the reason, as if they were applied one after another.
+// and the attempts are written from what it returns. A delivery to be
+// retried whose endpoint is disabled is paused instead.
+//
+// Then one UPDATE per touched endpoint (e, x) keeps its failing_since —
+// cleared by a success, else set at the first failure after the batch's
+// last success, or at the batch's first failure if the endpoint was not
+// failing — and applies disables: when several applied results disable one
+// endpoint, the last one in the batch sets the reason, as if they were
+// applied one after another. Both are one statement because two
+// data-modifying CTEs must not update the same row. An endpoint row is
+// written only when something in it changes.
 //
 // $1 delivery ids, $2 lease owners, $3 states, $4 next attempts (used
 // only when retrying), $5 started, $6 statuses, $7 last errors, $8
@@ -68,29 +85,51 @@ const qComplete = `WITH r AS (
 			WITH ORDINALITY AS r(delivery_id, owner, state, next_attempt_at, started_at, status, last_error,
 				updated_at, attempt_id, duration_us, response_body, error_class, error, disable, ord)
 	), d AS (
-		UPDATE deliveries SET state = r.state, attempts = deliveries.attempts + 1,
+		UPDATE deliveries SET state = CASE WHEN r.state = 'retrying'
+				AND EXISTS (SELECT 1 FROM endpoints WHERE endpoints.id = deliveries.endpoint_id AND endpoints.disabled) THEN 'paused'
+				ELSE r.state END,
+			attempts = deliveries.attempts + 1,
 			next_attempt_at = CASE WHEN r.state = 'retrying' THEN r.next_attempt_at END, last_attempt_at = r.started_at,
 			last_status = r.status, last_error = r.last_error, lease_owner = NULL, lease_expires_at = NULL, updated_at = r.updated_at
 		FROM r
 		WHERE deliveries.id = r.delivery_id AND deliveries.state = 'delivering' AND deliveries.lease_owner = r.owner
 		RETURNING deliveries.id, deliveries.attempts, deliveries.endpoint_id, deliveries.tenant_id, r.ord, r.attempt_id, r.started_at,
-			r.duration_us, r.status, r.response_body, r.error_class, r.error, r.disable
+			r.duration_us, r.status, r.response_body, r.error_class, r.error, r.disable, r.state = 'delivered' AS ok
 	), a AS (
 		INSERT INTO attempts (delivery_id, number, id, tenant_id, started_at, duration_us, status_code, response_body, error_class, error)
 		SELECT id, attempts, attempt_id, tenant_id, started_at, duration_us, status, response_body, error_class, error FROM d
+	), e AS (
+		SELECT tenant_id, endpoint_id, bool_or(ok) AS any_ok,
+			min(started_at) FILTER (WHERE NOT ok AND (last_ok IS NULL OR started_at > last_ok)) AS failing_from,
+			(array_agg(disable ORDER BY ord DESC) FILTER (WHERE disable <> ''))[1] AS disable,
+			(array_agg(started_at ORDER BY ord DESC) FILTER (WHERE disable <> ''))[1] AS disabled_at
+		FROM (SELECT *, max(started_at) FILTER (WHERE ok) OVER (PARTITION BY tenant_id, endpoint_id) AS last_ok FROM d) AS dd
+		GROUP BY tenant_id, endpoint_id
 	), x AS (
-		UPDATE endpoints SET disabled = true, disabled_reason = dis.disable, updated_at = dis.started_at
-		FROM (SELECT DISTINCT ON (tenant_id, endpoint_id) tenant_id, endpoint_id, disable, started_at
-			FROM d WHERE disable <> '' ORDER BY tenant_id, endpoint_id, ord DESC) AS dis
-		WHERE endpoints.tenant_id = dis.tenant_id AND endpoints.id = dis.endpoint_id
+		UPDATE endpoints SET
+			failing_since = CASE WHEN e.any_ok THEN e.failing_from ELSE coalesce(endpoints.failing_since, e.failing_from) END,
+			disabled = endpoints.disabled OR e.disable IS NOT NULL,
+			disabled_reason = coalesce(e.disable, endpoints.disabled_reason),
+			updated_at = coalesce(e.disabled_at, endpoints.updated_at)
+		FROM e
+		WHERE endpoints.tenant_id = e.tenant_id AND endpoints.id = e.endpoint_id AND (e.disable IS NOT NULL
+			OR endpoints.failing_since IS DISTINCT FROM
+				CASE WHEN e.any_ok THEN e.failing_from ELSE coalesce(endpoints.failing_since, e.failing_from) END)
 	)
 	SELECT count(*) FROM d`
+
+// qPauseDisabled pauses the waiting deliveries of the endpoints that the
+// deliveries $1 belong to, if those are disabled: run after a batch that
+// disabled endpoints.
+const qPauseDisabled = `UPDATE deliveries SET state = 'paused', updated_at = now()
+	WHERE state IN ('pending', 'retrying') AND endpoint_id IN (SELECT id FROM endpoints WHERE disabled
+		AND id IN (SELECT endpoint_id FROM deliveries WHERE id = ANY ($1::text[])))`
 
 func scanDelivery(row scanner, extra ...any) (*hirehook.Delivery, error) {
 	var d hirehook.Delivery
 	var next, last sql.NullTime
 	dest := append([]any{&d.ID, &d.TenantID, &d.EventID, &d.EventType, &d.EndpointID, &d.State, &d.Attempts, &next, &last,
-		&d.LastStatus, &d.LastError, &d.CreatedAt, &d.UpdatedAt}, extra...)
+		&d.LastStatus, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &d.OrderingKey}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -241,6 +280,11 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 				return fmt.Errorf("complete %d deliveries: %w", len(a.ids), err)
 			}
 			applied += n
+			if len(a.disabling) > 0 {
+				if _, err := tx.ExecContext(ctx, qPauseDisabled, a.disabling); err != nil {
+					return fmt.Errorf("pause deliveries of disabled endpoints: %w", err)
+				}
+			}
 		}
 		return nil
 	})
@@ -254,6 +298,7 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 // element per result.
 type completeArgs struct {
 	ids, owners, states, lastErrors, attemptIDs, errorClasses, errors, disable []string
+	disabling                                                                  []string // ids of the results that disable their endpoint
 	next, started, updated                                                     []time.Time
 	statuses, durations                                                        []int64
 	bodies                                                                     [][]byte
@@ -281,6 +326,7 @@ func newCompleteArgs(results []hirehook.DeliveryResult) completeArgs {
 		c.attemptIDs[i], c.errorClasses[i], c.errors[i] = id, cleanText(string(a.ErrorClass)), cleanText(a.Error)
 		if r.DisableEndpoint != "" {
 			c.disable[i] = cleanText(r.DisableEndpoint)
+			c.disabling = append(c.disabling, r.DeliveryID)
 		}
 		c.next[i], c.started[i], c.updated[i] = r.NextAttemptAt, a.StartedAt, a.StartedAt.Add(a.Duration)
 		c.statuses[i], c.durations[i], c.bodies[i] = int64(a.StatusCode), a.Duration.Microseconds(), bytesOf(a.ResponseBody)
@@ -297,7 +343,9 @@ func (s *Store) DeliveryRelease(ctx context.Context, owner string, ids []string)
 	// One statement: the released deliveries are due now, so other nodes
 	// are woken (when any row was released).
 	if _, err := s.db.ExecContext(ctx, `WITH released AS (
-		UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
+		UPDATE deliveries SET state = CASE
+			WHEN EXISTS (SELECT 1 FROM endpoints WHERE endpoints.id = deliveries.endpoint_id AND endpoints.disabled) THEN 'paused'
+			WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
 		next_attempt_at = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $1
 		WHERE id = ANY ($2::text[]) AND state = 'delivering' AND lease_owner = $3
 		RETURNING 1
@@ -329,14 +377,19 @@ func (s *Store) DeliveryRetry(ctx context.Context, tenantID, id string, now time
 		case hirehook.DeliveryDelivering:
 			return hirehook.Errorf(hirehook.ECONFLICT, "Delivery %q is being attempted right now.", id)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'pending', next_attempt_at = $1, updated_at = $1 WHERE id = $2`, now, id); err != nil {
+		var disabled bool
+		if err := tx.QueryRowContext(ctx, `SELECT disabled FROM endpoints WHERE id = $1`, d.EndpointID).Scan(&disabled); err != nil {
+			return fmt.Errorf("select endpoint of delivery %s: %w", id, err)
+		}
+		state := resumedState(disabled)
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = $3, next_attempt_at = $1, updated_at = $1 WHERE id = $2`, now, id, string(state)); err != nil {
 			return fmt.Errorf("retry delivery %s: %w", id, err)
 		}
 		if err := notify(ctx, tx); err != nil {
 			return err
 		}
 		n := now.UTC()
-		d.State, d.NextAttemptAt, d.UpdatedAt = hirehook.DeliveryPending, &n, n
+		d.State, d.NextAttemptAt, d.UpdatedAt = state, &n, n
 		return nil
 	})
 	if err != nil {
@@ -353,18 +406,18 @@ func (s *Store) DeliveryRecover(ctx context.Context, p hirehook.DeliveryRecoverP
 	}
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var exists bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM endpoints WHERE tenant_id = $1 AND id = $2)`,
-			p.TenantID, p.EndpointID).Scan(&exists); err != nil {
-			return fmt.Errorf("select endpoint %s: %w", p.EndpointID, err)
-		} else if !exists {
+		var disabled bool
+		err := tx.QueryRowContext(ctx, `SELECT disabled FROM endpoints WHERE tenant_id = $1 AND id = $2`, p.TenantID, p.EndpointID).Scan(&disabled)
+		if errors.Is(err, sql.ErrNoRows) {
 			return hirehook.Errorf(hirehook.ENOTFOUND, "Endpoint %q not found.", p.EndpointID)
+		} else if err != nil {
+			return fmt.Errorf("select endpoint %s: %w", p.EndpointID, err)
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries d SET state = 'pending', next_attempt_at = $1, updated_at = $1
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries d SET state = $6, next_attempt_at = $1, updated_at = $1
 			WHERE d.tenant_id = $2 AND d.endpoint_id = $3 AND d.state = 'failed'
 			AND d.created_at >= $4 AND ($5::timestamptz IS NULL OR d.created_at < $5)
 			AND NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = d.tenant_id AND e.id = d.event_id
-				AND (e.purged_at IS NOT NULL OR e.erased_at IS NOT NULL))`, p.Now, p.TenantID, p.EndpointID, p.Since, until)
+				AND (e.purged_at IS NOT NULL OR e.erased_at IS NOT NULL))`, p.Now, p.TenantID, p.EndpointID, p.Since, until, string(resumedState(disabled)))
 		if err != nil {
 			return fmt.Errorf("recover deliveries of endpoint %s: %w", p.EndpointID, err)
 		}
@@ -377,4 +430,13 @@ func (s *Store) DeliveryRecover(ctx context.Context, p hirehook.DeliveryRecoverP
 		return 0, err
 	}
 	return int(n), nil
+}
+
+// resumedState is the state of a delivery an operator makes due again:
+// pending, or paused while its endpoint is disabled.
+func resumedState(endpointDisabled bool) hirehook.DeliveryState {
+	if endpointDisabled {
+		return hirehook.DeliveryPaused
+	}
+	return hirehook.DeliveryPending
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/hirehook/hirehook"
 )
 
-const endpointColumns = `id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second`
+const endpointColumns = `id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since`
 
 // EndpointCreate implements hirehook.Store.
 func (s *Store) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error {
@@ -19,8 +19,9 @@ func (s *Store) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error 
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		e.ID, e.TenantID, e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, e.CreatedAt, e.UpdatedAt, e.MaxConcurrency, e.RateLimitPerSecond)
+	_, err = s.db.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		e.ID, e.TenantID, e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, e.CreatedAt, e.UpdatedAt, e.MaxConcurrency, e.RateLimitPerSecond,
+		e.Ordered, e.FailingSince)
 	if isUniqueViolation(err) {
 		return hirehook.Errorf(hirehook.ECONFLICT, "Endpoint %q exists already.", e.ID)
 	} else if err != nil {
@@ -57,9 +58,12 @@ func (s *Store) marshalEndpoint(e *hirehook.Endpoint) (types, headers, secrets s
 func (s *Store) scanEndpoint(row scanner) (*hirehook.Endpoint, error) {
 	var e hirehook.Endpoint
 	var types, headers, secrets string
-	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &headers, &e.Disabled, &e.DisabledReason, &secrets, &e.CreatedAt, &e.UpdatedAt, &e.MaxConcurrency, &e.RateLimitPerSecond); err != nil {
+	var failing sql.NullTime
+	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &headers, &e.Disabled, &e.DisabledReason, &secrets, &e.CreatedAt, &e.UpdatedAt, &e.MaxConcurrency, &e.RateLimitPerSecond,
+		&e.Ordered, &failing); err != nil {
 		return nil, err
 	}
+	e.FailingSince = ptrTime(failing)
 	if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
 		return nil, fmt.Errorf("decode endpoint %s event types: %w", e.ID, err)
 	}
@@ -141,13 +145,16 @@ func (s *Store) EndpointUpdate(ctx context.Context, tenantID, id string, u hireh
 			e.Headers = *u.Headers
 		}
 		enabled := false // the update re-enables the endpoint: its deliveries are due
+		wasDisabled := e.Disabled
 		if u.Disabled != nil {
 			enabled = e.Disabled && !*u.Disabled
 			e.Disabled = *u.Disabled
 			if !e.Disabled {
-				e.DisabledReason = ""
+				// Enabled again: a fresh start for the failing-endpoint rule.
+				e.DisabledReason, e.FailingSince = "", nil
 			}
 		}
+		disabled := u.Disabled != nil && *u.Disabled && !wasDisabled
 		if u.DisabledReason != nil {
 			e.DisabledReason = *u.DisabledReason
 		}
@@ -157,9 +164,21 @@ func (s *Store) EndpointUpdate(ctx context.Context, tenantID, id string, u hireh
 		if u.RateLimitPerSecond != nil {
 			e.RateLimitPerSecond = *u.RateLimitPerSecond
 		}
-		e.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
+		if u.Ordered != nil {
+			e.Ordered = *u.Ordered
+		}
+		now := u.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		e.UpdatedAt = now.UTC().Truncate(time.Microsecond)
 		if err := s.updateEndpoint(ctx, tx, e); err != nil {
 			return err
+		}
+		if disabled || enabled {
+			if err := setPaused(ctx, tx, e.ID, disabled, now); err != nil {
+				return err
+			}
 		}
 		if enabled {
 			return notify(ctx, tx)
@@ -178,8 +197,10 @@ func (s *Store) updateEndpoint(ctx context.Context, tx *sql.Tx, e *hirehook.Endp
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE endpoints SET url = $1, description = $2, event_types = $3, headers = $4, disabled = $5,
-		disabled_reason = $6, secrets = $7, updated_at = $8, max_concurrency = $9, rate_limit_per_second = $10 WHERE tenant_id = $11 AND id = $12`,
-		e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, e.UpdatedAt, e.MaxConcurrency, e.RateLimitPerSecond, e.TenantID, e.ID)
+		disabled_reason = $6, secrets = $7, updated_at = $8, max_concurrency = $9, rate_limit_per_second = $10, ordered = $11, failing_since = $12
+		WHERE tenant_id = $13 AND id = $14`,
+		e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, e.UpdatedAt, e.MaxConcurrency, e.RateLimitPerSecond,
+		e.Ordered, e.FailingSince, e.TenantID, e.ID)
 	if err != nil {
 		return fmt.Errorf("update endpoint %s: %w", e.ID, err)
 	}
@@ -218,9 +239,25 @@ func (s *Store) EndpointDelete(ctx context.Context, tenantID, id string) error {
 		// is then ignored, as the lease is gone.
 		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL, lease_owner = NULL,
 			lease_expires_at = NULL, updated_at = $1
-			WHERE endpoint_id = $2 AND state IN ('pending', 'retrying', 'delivering')`, time.Now(), id); err != nil {
+			WHERE endpoint_id = $2 AND state IN ('pending', 'retrying', 'delivering', 'paused')`, time.Now(), id); err != nil {
 			return fmt.Errorf("cancel deliveries of endpoint %s: %w", id, err)
 		}
 		return nil
 	})
+}
+
+// setPaused pauses the endpoint's waiting deliveries (disabled) or makes its
+// paused ones due at now (enabled): pending if never attempted, else
+// retrying. A delivery being attempted finishes its attempt; its result then
+// pauses it if it is to be retried (see qComplete).
+func setPaused(ctx context.Context, tx *sql.Tx, endpointID string, disabled bool, now time.Time) error {
+	q := `UPDATE deliveries SET state = 'paused', updated_at = $2 WHERE endpoint_id = $1 AND state IN ('pending', 'retrying')`
+	if !disabled {
+		q = `UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END, next_attempt_at = $2, updated_at = $2
+			WHERE endpoint_id = $1 AND state = 'paused'`
+	}
+	if _, err := tx.ExecContext(ctx, q, endpointID, now); err != nil {
+		return fmt.Errorf("pause or resume deliveries of endpoint %s: %w", endpointID, err)
+	}
+	return nil
 }

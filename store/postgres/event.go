@@ -58,12 +58,21 @@ const (
 			last_event_id = excluded.last_event_id,
 			updated_at = excluded.updated_at`
 	// qInsertDeliveries writes every delivery of a batch.
+	// A held delivery ($11: an earlier one of its ordering key $10 is
+	// unfinished) is written pending and unleased, to wait its turn.
 	qInsertDeliveries = `INSERT INTO deliveries
-		(id, tenant_id, event_id, event_type, endpoint_id, state, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at)
-		SELECT d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id, $6::text, $7::timestamptz, $8::text, $9::timestamptz, $7, $7
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
-			WITH ORDINALITY AS d(id, tenant_id, event_id, event_type, endpoint_id, n)
+		(id, tenant_id, event_id, event_type, endpoint_id, state, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at, ordering_key)
+		SELECT d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id, CASE WHEN d.held THEN 'pending' ELSE $6::text END, $7::timestamptz,
+			CASE WHEN d.held THEN NULL ELSE $8::text END, CASE WHEN d.held THEN NULL ELSE $9::timestamptz END, $7, $7, nullif(d.ordering_key, '')
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $10::text[], $11::boolean[])
+			WITH ORDINALITY AS d(id, tenant_id, event_id, event_type, endpoint_id, ordering_key, held, n)
 		ORDER BY d.n`
+	// qOrderHeld returns, of the (endpoint, ordering key) pairs given, those
+	// with an unfinished delivery.
+	qOrderHeld = `SELECT DISTINCT d.endpoint_id, d.ordering_key FROM deliveries d
+		JOIN unnest($1::text[], $2::text[]) AS k(endpoint_id, ordering_key)
+			ON d.endpoint_id = k.endpoint_id AND d.ordering_key = k.ordering_key
+		WHERE d.ordering_key IS NOT NULL AND d.state IN ('pending', 'retrying', 'delivering', 'paused')`
 )
 
 // errIngestRace is returned from a try of EventIngest whose new events were
@@ -133,7 +142,11 @@ func (s *Store) eventIngest(ctx context.Context, tx *sql.Tx, p hirehook.EventIng
 		deliveries                                       []int32
 		payloads                                         [][]byte
 	}
-	var dl struct{ ids, tenants, events, types, endpoints []string }
+	var dl struct {
+		ids, tenants, events, types, endpoints, keys []string
+		held                                         []bool
+	}
+	var ordered []orderedDelivery
 
 	for i, e := range p.Events {
 		idKey := e.TenantID + "\x00id\x00" + e.ID
@@ -197,8 +210,13 @@ func (s *Store) eventIngest(ctx context.Context, tx *sql.Tx, p hirehook.EventIng
 				CreatedAt:  now,
 				UpdatedAt:  now,
 			}
+			if ep.Ordered {
+				d.OrderingKey = e.Subject.Key()
+				ordered = append(ordered, orderedDelivery{d: d, result: i, row: len(dl.ids)})
+			}
 			dl.ids, dl.tenants, dl.events = append(dl.ids, d.ID), append(dl.tenants, d.TenantID), append(dl.events, d.EventID)
 			dl.types, dl.endpoints = append(dl.types, d.EventType), append(dl.endpoints, d.EndpointID)
+			dl.keys, dl.held = append(dl.keys, d.OrderingKey), append(dl.held, false)
 			if p.LeaseOwner != "" {
 				d.Payload = e.Payload
 				d.LeaseExpiresAt = p.LeaseUntil
@@ -238,20 +256,90 @@ func (s *Store) eventIngest(ctx context.Context, tx *sql.Tx, p hirehook.EventIng
 	if err := upsertRecords(ctx, tx, fresh, now); err != nil {
 		return nil, err
 	}
+	anyHeld := false
+	if len(ordered) > 0 {
+		if anyHeld, err = holdOrdered(ctx, tx, ordered, results, dl.held); err != nil {
+			return nil, err
+		}
+	}
 	if len(dl.ids) > 0 {
 		if _, err := tx.ExecContext(ctx, qInsertDeliveries, dl.ids, dl.tenants, dl.events, dl.types, dl.endpoints,
-			string(state), now, leaseOwner, leaseUntil); err != nil {
+			string(state), now, leaseOwner, leaseUntil, dl.keys, dl.held); err != nil {
 			return nil, fmt.Errorf("insert %d deliveries: %w", len(dl.ids), err)
 		}
 		// Pending deliveries are for any node: wake the idle ones. Leased
 		// ones are the ingesting node's already (the hot hand-off).
-		if state == hirehook.DeliveryPending {
+		if state == hirehook.DeliveryPending || anyHeld {
 			if err := notify(ctx, tx); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return results, nil
+}
+
+// orderedDelivery is a new delivery to an ordered endpoint: result is its
+// event's index in the batch, row its index among the batch's deliveries.
+type orderedDelivery struct {
+	d           *hirehook.Delivery
+	result, row int
+}
+
+// holdOrdered marks held the new deliveries of ordered endpoints that must
+// wait: an earlier delivery of their ordering key is unfinished, stored or
+// earlier in the batch. A held delivery is written pending and leaves its
+// result's Leased (it is not handed to the ingesting node's dispatcher).
+//
+// Two nodes ingesting events of one subject at once would each see no
+// unfinished delivery of the other's (not yet committed): a transaction
+// advisory lock per (endpoint, key), taken in a fixed order so that two
+// batches cannot deadlock, makes the second wait for the first to commit,
+// and its check then sees the first's delivery.
+func holdOrdered(ctx context.Context, tx *sql.Tx, ordered []orderedDelivery, results []hirehook.EventIngestResult, held []bool) (bool, error) {
+	pairs := map[[2]string]bool{}
+	var locks []string
+	var eps, keys []string
+	for _, o := range ordered {
+		k := [2]string{o.d.EndpointID, o.d.OrderingKey}
+		if _, ok := pairs[k]; !ok {
+			pairs[k] = false
+			locks = append(locks, k[0]+" "+k[1])
+			eps, keys = append(eps, k[0]), append(keys, k[1])
+		}
+	}
+	slices.Sort(locks)
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(l, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(l, n) ORDER BY n`, locks); err != nil {
+		return false, fmt.Errorf("lock ordering keys: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, qOrderHeld, eps, keys)
+	if err != nil {
+		return false, fmt.Errorf("check ordering keys: %w", err)
+	}
+	for rows.Next() {
+		var k [2]string
+		if err := rows.Scan(&k[0], &k[1]); err != nil {
+			rows.Close()
+			return false, err
+		}
+		pairs[k] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("check ordering keys: %w", err)
+	}
+	anyHeld := false
+	for _, o := range ordered {
+		k := [2]string{o.d.EndpointID, o.d.OrderingKey}
+		if !pairs[k] {
+			pairs[k] = true // the later ones of the key in this batch wait for this one
+			continue
+		}
+		held[o.row], anyHeld = true, true
+		o.d.State, o.d.Payload, o.d.LeaseExpiresAt = hirehook.DeliveryPending, nil, time.Time{}
+		r := &results[o.result]
+		r.Leased = slices.DeleteFunc(r.Leased, func(d *hirehook.Delivery) bool { return d == o.d })
+	}
+	return anyHeld, nil
 }
 
 // existingEvents returns the stored events that share an id or an
@@ -320,7 +408,7 @@ func upsertRecords(ctx context.Context, tx *sql.Tx, events []*hirehook.Event, no
 }
 
 func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hirehook.Endpoint, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, event_types FROM endpoints WHERE tenant_id = $1 AND NOT disabled ORDER BY seq`, tenantID)
+	rows, err := tx.QueryContext(ctx, `SELECT id, event_types, ordered FROM endpoints WHERE tenant_id = $1 AND NOT disabled ORDER BY seq`, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("select endpoints of tenant %s: %w", tenantID, err)
 	}
@@ -329,7 +417,7 @@ func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hire
 	for rows.Next() {
 		var ep hirehook.Endpoint
 		var types string
-		if err := rows.Scan(&ep.ID, &types); err != nil {
+		if err := rows.Scan(&ep.ID, &types, &ep.Ordered); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(types), &ep.EventTypes); err != nil {

@@ -27,7 +27,7 @@ const (
 )
 
 // qCancelUnsent cancels the deliveries of some events of a tenant that have
-// not been sent for good: pending, retrying, and leased by a worker whose
+// not been sent for good: pending, retrying, paused, and leased by a worker whose
 // lease ran out (it died). A worker holding a live lease finishes its
 // attempt.
 //
@@ -35,7 +35,7 @@ const (
 const qCancelUnsent = `UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL, last_error = $1, updated_at = $2,
 	lease_owner = NULL, lease_expires_at = NULL
 	WHERE tenant_id = $3 AND event_id = ANY ($4::text[])
-	AND (state IN ('pending', 'retrying') OR (state = 'delivering' AND lease_expires_at <= $2))`
+	AND (state IN ('pending', 'retrying', 'paused') OR (state = 'delivering' AND lease_expires_at <= $2))`
 
 // The purge queries take (tenant, cutoff, limit) and read only the partial
 // indexes events_retention and attempts_retention: rows already purged are

@@ -76,9 +76,9 @@ func (s *Store) DeliveryStats(ctx context.Context, p hirehook.DeliveryStatsParam
 	return out, tx.Commit()
 }
 
-// queueStats counts unfinished deliveries per endpoint and state. The two
-// halves repeat the WHERE terms of the partial indexes deliveries_due and
-// deliveries_leased, so that the planner may use them.
+// queueStats counts unfinished deliveries per endpoint and state. The three
+// parts repeat the WHERE terms of the partial indexes deliveries_due,
+// deliveries_leased and deliveries_paused, so that the planner may use them.
 func queueStats(ctx context.Context, tx *sql.Tx, tenantID string, byID map[string]*hirehook.DeliveryStats) error {
 	tenantTerm, args := "", []any{}
 	if tenantID != "" {
@@ -89,7 +89,10 @@ func queueStats(ctx context.Context, tx *sql.Tx, tenantID string, byID map[strin
 		WHERE state IN ('pending', 'retrying')`+tenantTerm+` GROUP BY endpoint_id, state
 		UNION ALL
 		SELECT endpoint_id, state, count(*), min(created_at) FROM deliveries
-		WHERE state = 'delivering'`+tenantTerm+` GROUP BY endpoint_id, state`, args...)
+		WHERE state = 'delivering'`+tenantTerm+` GROUP BY endpoint_id, state
+		UNION ALL
+		SELECT endpoint_id, state, count(*), min(created_at) FROM deliveries
+		WHERE state = 'paused'`+tenantTerm+` GROUP BY endpoint_id, state`, args...)
 	if err != nil {
 		return fmt.Errorf("select queue stats: %w", err)
 	}
@@ -112,6 +115,8 @@ func queueStats(ctx context.Context, tx *sql.Tx, tenantID string, byID map[strin
 			st.Retrying += n
 		case hirehook.DeliveryDelivering:
 			st.Delivering += n
+		case hirehook.DeliveryPaused:
+			st.Paused += n
 		}
 		if t := utc(oldest); st.OldestUnfinishedAt == nil || t.Before(*st.OldestUnfinishedAt) {
 			st.OldestUnfinishedAt = &t

@@ -50,14 +50,17 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 				b.APIKeys = append(b.APIKeys, k)
 				return nil
 			}},
-		{"endpoints", `SELECT seq, id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second FROM endpoints ORDER BY seq`,
+		{"endpoints", `SELECT seq, id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since FROM endpoints ORDER BY seq`,
 			func(r *sql.Rows, b *storecopy.Batch) error {
 				var e storecopy.Endpoint
 				var stored []byte
 				var c, u int64
-				if err := r.Scan(&e.Seq, &e.ID, &e.TenantID, &e.URL, &e.Description, &e.EventTypes, &e.Headers, &e.Disabled, &e.DisabledReason, &stored, &c, &u, &e.MaxConcurrency, &e.RateLimitPerSecond); err != nil {
+				var f sql.NullInt64
+				if err := r.Scan(&e.Seq, &e.ID, &e.TenantID, &e.URL, &e.Description, &e.EventTypes, &e.Headers, &e.Disabled, &e.DisabledReason, &stored, &c, &u, &e.MaxConcurrency, &e.RateLimitPerSecond,
+					&e.Ordered, &f); err != nil {
 					return err
 				}
+				e.FailingSince = ptrMicros(f)
 				plain, err := s.openSecrets(e.TenantID, e.ID, stored)
 				if err != nil {
 					return err
@@ -97,12 +100,12 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 				b.Records = append(b.Records, x)
 				return nil
 			}},
-		{"deliveries", `SELECT seq, id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at FROM deliveries ORDER BY seq`,
+		{"deliveries", `SELECT seq, id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at, coalesce(ordering_key, '') FROM deliveries ORDER BY seq`,
 			func(r *sql.Rows, b *storecopy.Batch) error {
 				var d storecopy.Delivery
 				var n, l sql.NullInt64
 				var c, u int64
-				if err := r.Scan(&d.Seq, &d.ID, &d.TenantID, &d.EventID, &d.EventType, &d.EndpointID, &d.State, &d.Attempts, &n, &l, &d.LastStatus, &d.LastError, &c, &u); err != nil {
+				if err := r.Scan(&d.Seq, &d.ID, &d.TenantID, &d.EventID, &d.EventType, &d.EndpointID, &d.State, &d.Attempts, &n, &l, &d.LastStatus, &d.LastError, &c, &u, &d.OrderingKey); err != nil {
 					return err
 				}
 				d.NextAttemptAt, d.LastAttemptAt, d.CreatedAt, d.UpdatedAt = ptrMicros(n), ptrMicros(l), fromMicros(c), fromMicros(u)

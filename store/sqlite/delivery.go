@@ -14,26 +14,37 @@ import (
 
 // Hot statements, prepared once at Open (see hotQueries).
 const (
-	qSelectPayload    = `SELECT payload FROM events WHERE tenant_id = ? AND id = ?`
-	qCompleteDelivery = `UPDATE deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?,
-		last_attempt_at = ?, last_status = ?, last_error = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
-		WHERE id = ? AND state = 'delivering' AND lease_owner = ? RETURNING attempts, endpoint_id, tenant_id`
+	qSelectPayload = `SELECT payload FROM events WHERE tenant_id = ? AND id = ?`
+	// qCompleteDelivery records an attempt's outcome. A delivery to be
+	// retried whose endpoint is disabled meanwhile is paused instead.
+	qCompleteDelivery = `UPDATE deliveries SET state = CASE WHEN ?1 = 'retrying'
+			AND EXISTS (SELECT 1 FROM endpoints WHERE id = deliveries.endpoint_id AND disabled = 1) THEN 'paused' ELSE ?1 END,
+		attempts = attempts + 1, next_attempt_at = ?2,
+		last_attempt_at = ?3, last_status = ?4, last_error = ?5, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?6
+		WHERE id = ?7 AND state = 'delivering' AND lease_owner = ?8 RETURNING attempts, endpoint_id, tenant_id`
+	// qFailingSet and qFailingStart keep endpoints.failing_since (see
+	// failingRuns): set outright (NULL after a success), or set only if
+	// the endpoint was not failing yet. Neither writes an unchanged row.
+	qFailingSet    = `UPDATE endpoints SET failing_since = ?2 WHERE id = ?1 AND failing_since IS NOT ?2`
+	qFailingStart  = `UPDATE endpoints SET failing_since = ?2 WHERE id = ?1 AND failing_since IS NULL`
 	qInsertAttempt = `INSERT INTO attempts
 		(delivery_id, number, id, started_at, duration_us, status_code, response_body, error_class, error, tenant_id, endpoint_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qReleaseDelivery = `UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
+	qReleaseDelivery = `UPDATE deliveries SET state = CASE
+			WHEN EXISTS (SELECT 1 FROM endpoints WHERE id = deliveries.endpoint_id AND disabled = 1) THEN 'paused'
+			WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
 		next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
 		WHERE id = ? AND state = 'delivering' AND lease_owner = ?`
 )
 
-const deliveryColumns = `id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at`
+const deliveryColumns = `id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at, coalesce(ordering_key, '') AS ordering_key`
 
 func scanDelivery(row scanner) (*hirehook.Delivery, error) {
 	var d hirehook.Delivery
 	var next, last sql.NullInt64
 	var created, updated int64
 	if err := row.Scan(&d.ID, &d.TenantID, &d.EventID, &d.EventType, &d.EndpointID, &d.State, &d.Attempts, &next, &last,
-		&d.LastStatus, &d.LastError, &created, &updated); err != nil {
+		&d.LastStatus, &d.LastError, &created, &updated, &d.OrderingKey); err != nil {
 		return nil, err
 	}
 	d.NextAttemptAt, d.LastAttemptAt = ptrMicros(next), ptrMicros(last)
@@ -138,6 +149,9 @@ func (s *Store) DeliveryClaim(ctx context.Context, p hirehook.DeliveryClaimParam
 				WHERE state IN ('pending', 'retrying') AND next_attempt_at <= ?3
 				AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE disabled = 1)
 				AND endpoint_id NOT IN (SELECT value FROM json_each(?5))
+				AND (ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries p
+					WHERE p.endpoint_id = deliveries.endpoint_id AND p.ordering_key = deliveries.ordering_key AND p.seq < deliveries.seq
+					AND p.ordering_key IS NOT NULL AND p.state IN ('pending', 'retrying', 'delivering', 'paused')))
 				ORDER BY next_attempt_at LIMIT ?4
 			)
 			LIMIT ?4
@@ -191,6 +205,7 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 		return 0, fmt.Errorf("prepare insert attempt: %w", err)
 	}
 	applied := 0
+	runs := failingRuns{}
 	for _, r := range results {
 		a := r.Attempt
 		var next any
@@ -205,6 +220,9 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 		var endpointID, tenantID string
 		err := update.QueryRowContext(ctx, string(r.State), next, toMicros(a.StartedAt), a.StatusCode, lastErr,
 			toMicros(a.StartedAt.Add(a.Duration)), r.DeliveryID, r.LeaseOwner).Scan(&number, &endpointID, &tenantID)
+		if err == nil {
+			runs.add(endpointID, r.State == hirehook.DeliveryDelivered, a.StartedAt)
+		}
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // the lease was lost: another worker owns this delivery now
 		} else if err != nil {
@@ -223,10 +241,52 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 				r.DisableEndpoint, toMicros(a.StartedAt), tenantID, endpointID); err != nil {
 				return 0, fmt.Errorf("disable endpoint %s: %w", endpointID, err)
 			}
+			if err := setPaused(ctx, tx, endpointID, true, toMicros(a.StartedAt)); err != nil {
+				return 0, err
+			}
 		}
 		applied++
 	}
+	for _, run := range runs {
+		q, since := qFailingStart, nullMicros(&run.failingSince)
+		if run.reset {
+			q = qFailingSet
+		}
+		stmt, err := s.stmt(ctx, tx, q)
+		if err != nil {
+			return 0, fmt.Errorf("prepare failing update: %w", err)
+		}
+		if _, err := stmt.ExecContext(ctx, run.endpointID, since); err != nil {
+			return 0, fmt.Errorf("update failing_since of endpoint %s: %w", run.endpointID, err)
+		}
+	}
 	return applied, tx.Commit()
+}
+
+// failingRuns sums up, per endpoint, what a batch of attempts does to the
+// endpoint's run of failures: a success ends it (reset); failures after
+// the batch's last success start a new one at the first of them; failures
+// alone extend the run the endpoint is in, or start one.
+type failingRuns map[string]*failingRun
+
+type failingRun struct {
+	endpointID   string
+	reset        bool      // a success was in the batch: set failing_since outright
+	failingSince time.Time // first failure after the last success; zero: none
+}
+
+func (fr failingRuns) add(endpointID string, ok bool, at time.Time) {
+	run := fr[endpointID]
+	if run == nil {
+		run = &failingRun{endpointID: endpointID}
+		fr[endpointID] = run
+	}
+	switch {
+	case ok:
+		run.reset, run.failingSince = true, time.Time{}
+	case run.failingSince.IsZero() || at.Before(run.failingSince):
+		run.failingSince = at
+	}
 }
 
 // DeliveryRelease implements hirehook.Store.
@@ -274,12 +334,26 @@ func (s *Store) DeliveryRetry(ctx context.Context, tenantID, id string, now time
 	case hirehook.DeliveryDelivering:
 		return nil, hirehook.Errorf(hirehook.ECONFLICT, "Delivery %q is being attempted right now.", id)
 	}
+	var disabled bool
+	if err := tx.QueryRowContext(ctx, `SELECT disabled FROM endpoints WHERE id = ?`, d.EndpointID).Scan(&disabled); err != nil {
+		return nil, fmt.Errorf("select endpoint of delivery %s: %w", id, err)
+	}
+	state := resumedState(disabled)
 	n := toMicros(now)
-	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ?`, n, n, id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`, string(state), n, n, id); err != nil {
 		return nil, fmt.Errorf("retry delivery %s: %w", id, err)
 	}
-	d.State, d.NextAttemptAt, d.UpdatedAt = hirehook.DeliveryPending, &now, now.UTC()
+	d.State, d.NextAttemptAt, d.UpdatedAt = state, &now, now.UTC()
 	return d, tx.Commit()
+}
+
+// resumedState is the state of a delivery an operator makes due again:
+// pending, or paused while its endpoint is disabled.
+func resumedState(endpointDisabled bool) hirehook.DeliveryState {
+	if endpointDisabled {
+		return hirehook.DeliveryPaused
+	}
+	return hirehook.DeliveryPending
 }
 
 // DeliveryRecover implements hirehook.Store.
@@ -289,7 +363,8 @@ func (s *Store) DeliveryRecover(ctx context.Context, p hirehook.DeliveryRecoverP
 		return 0, fmt.Errorf("begin recover: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := s.endpointGet(ctx, tx, p.TenantID, p.EndpointID); err != nil {
+	ep, err := s.endpointGet(ctx, tx, p.TenantID, p.EndpointID)
+	if err != nil {
 		return 0, err
 	}
 	until := int64(1<<62 - 1)
@@ -297,11 +372,11 @@ func (s *Store) DeliveryRecover(ctx context.Context, p hirehook.DeliveryRecoverP
 		until = toMicros(p.Until)
 	}
 	now := toMicros(p.Now)
-	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ?
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, next_attempt_at = ?, updated_at = ?
 		WHERE tenant_id = ? AND endpoint_id = ? AND state = 'failed'
 		AND created_at >= ? AND created_at < ?
 		AND NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = deliveries.tenant_id AND e.id = deliveries.event_id
-			AND (e.purged_at IS NOT NULL OR e.erased_at IS NOT NULL))`, now, now, p.TenantID, p.EndpointID, toMicros(p.Since), until)
+			AND (e.purged_at IS NOT NULL OR e.erased_at IS NOT NULL))`, string(resumedState(ep.Disabled)), now, now, p.TenantID, p.EndpointID, toMicros(p.Since), until)
 	if err != nil {
 		return 0, fmt.Errorf("recover deliveries of endpoint %s: %w", p.EndpointID, err)
 	}

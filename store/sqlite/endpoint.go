@@ -11,7 +11,7 @@ import (
 	"github.com/hirehook/hirehook"
 )
 
-const endpointColumns = `id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second`
+const endpointColumns = `id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since`
 
 // EndpointCreate implements hirehook.Store.
 func (s *Store) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error {
@@ -19,8 +19,9 @@ func (s *Store) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error 
 	if err != nil {
 		return err
 	}
-	_, err = s.writer.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, e.TenantID, e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, toMicros(e.CreatedAt), toMicros(e.UpdatedAt), e.MaxConcurrency, e.RateLimitPerSecond)
+	_, err = s.writer.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, e.TenantID, e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, toMicros(e.CreatedAt), toMicros(e.UpdatedAt), e.MaxConcurrency, e.RateLimitPerSecond,
+		e.Ordered, nullMicros(e.FailingSince))
 	if isUniqueViolation(err) {
 		return hirehook.Errorf(hirehook.ECONFLICT, "Endpoint %q exists already.", e.ID)
 	} else if err != nil {
@@ -57,9 +58,12 @@ func (s *Store) scanEndpoint(row scanner) (*hirehook.Endpoint, error) {
 	var e hirehook.Endpoint
 	var types, headers, secrets []byte
 	var created, updated int64
-	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &headers, &e.Disabled, &e.DisabledReason, &secrets, &created, &updated, &e.MaxConcurrency, &e.RateLimitPerSecond); err != nil {
+	var failing sql.NullInt64
+	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &headers, &e.Disabled, &e.DisabledReason, &secrets, &created, &updated, &e.MaxConcurrency, &e.RateLimitPerSecond,
+		&e.Ordered, &failing); err != nil {
 		return nil, err
 	}
+	e.FailingSince = ptrMicros(failing)
 	if err := json.Unmarshal(types, &e.EventTypes); err != nil {
 		return nil, fmt.Errorf("decode endpoint %s event types: %w", e.ID, err)
 	}
@@ -129,6 +133,7 @@ func (s *Store) EndpointUpdate(ctx context.Context, tenantID, id string, u hireh
 	if err != nil {
 		return nil, err
 	}
+	wasDisabled := e.Disabled
 	if u.URL != nil {
 		e.URL = *u.URL
 	}
@@ -144,7 +149,8 @@ func (s *Store) EndpointUpdate(ctx context.Context, tenantID, id string, u hireh
 	if u.Disabled != nil {
 		e.Disabled = *u.Disabled
 		if !e.Disabled {
-			e.DisabledReason = ""
+			// Enabled again: a fresh start for the failing-endpoint rule.
+			e.DisabledReason, e.FailingSince = "", nil
 		}
 	}
 	if u.DisabledReason != nil {
@@ -156,9 +162,21 @@ func (s *Store) EndpointUpdate(ctx context.Context, tenantID, id string, u hireh
 	if u.RateLimitPerSecond != nil {
 		e.RateLimitPerSecond = *u.RateLimitPerSecond
 	}
-	e.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
+	if u.Ordered != nil {
+		e.Ordered = *u.Ordered
+	}
+	now := u.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	e.UpdatedAt = now.UTC().Truncate(time.Microsecond)
 	if err := s.updateEndpoint(ctx, tx, e); err != nil {
 		return nil, err
+	}
+	if e.Disabled != wasDisabled {
+		if err := setPaused(ctx, tx, e.ID, e.Disabled, toMicros(now)); err != nil {
+			return nil, err
+		}
 	}
 	return e, tx.Commit()
 }
@@ -168,8 +186,10 @@ func (s *Store) updateEndpoint(ctx context.Context, tx *sql.Tx, e *hirehook.Endp
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE endpoints SET url = ?, description = ?, event_types = ?, headers = ?, disabled = ?, disabled_reason = ?, secrets = ?, updated_at = ?, max_concurrency = ?, rate_limit_per_second = ? WHERE tenant_id = ? AND id = ?`,
-		e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, toMicros(e.UpdatedAt), e.MaxConcurrency, e.RateLimitPerSecond, e.TenantID, e.ID)
+	_, err = tx.ExecContext(ctx, `UPDATE endpoints SET url = ?, description = ?, event_types = ?, headers = ?, disabled = ?, disabled_reason = ?, secrets = ?, updated_at = ?,
+		max_concurrency = ?, rate_limit_per_second = ?, ordered = ?, failing_since = ? WHERE tenant_id = ? AND id = ?`,
+		e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, toMicros(e.UpdatedAt), e.MaxConcurrency, e.RateLimitPerSecond,
+		e.Ordered, nullMicros(e.FailingSince), e.TenantID, e.ID)
 	if err != nil {
 		return fmt.Errorf("update endpoint %s: %w", e.ID, err)
 	}
@@ -211,8 +231,24 @@ func (s *Store) EndpointDelete(ctx context.Context, tenantID, id string) error {
 	}
 	now := toMicros(time.Now())
 	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
-		WHERE endpoint_id = ? AND state IN ('pending', 'retrying', 'delivering')`, now, id); err != nil {
+		WHERE endpoint_id = ? AND state IN ('pending', 'retrying', 'delivering', 'paused')`, now, id); err != nil {
 		return fmt.Errorf("cancel deliveries of endpoint %s: %w", id, err)
 	}
 	return tx.Commit()
+}
+
+// setPaused pauses the endpoint's waiting deliveries (disabled) or makes its
+// paused ones due at now (enabled): pending if never attempted, else
+// retrying. A delivery being attempted finishes its attempt; its result then
+// pauses it if it is to be retried (see DeliveryComplete).
+func setPaused(ctx context.Context, tx *sql.Tx, endpointID string, disabled bool, now int64) error {
+	q := `UPDATE deliveries SET state = 'paused', updated_at = ?2 WHERE endpoint_id = ?1 AND state IN ('pending', 'retrying')`
+	if !disabled {
+		q = `UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END, next_attempt_at = ?2, updated_at = ?2
+			WHERE endpoint_id = ?1 AND state = 'paused'`
+	}
+	if _, err := tx.ExecContext(ctx, q, endpointID, now); err != nil {
+		return fmt.Errorf("pause or resume deliveries of endpoint %s: %w", endpointID, err)
+	}
+	return nil
 }

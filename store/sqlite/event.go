@@ -26,8 +26,12 @@ const (
 			last_event_id = excluded.last_event_id,
 			updated_at = excluded.updated_at`
 	qInsertDelivery = `INSERT INTO deliveries
-		(id, tenant_id, event_id, event_type, endpoint_id, state, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		(id, tenant_id, event_id, event_type, endpoint_id, state, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at, ordering_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// qOrderHeld tells whether an ordered endpoint has an unfinished
+	// delivery of a subject: a new one must then wait its turn.
+	qOrderHeld = `SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE endpoint_id = ? AND ordering_key = ?
+		AND ordering_key IS NOT NULL AND state IN ('pending', 'retrying', 'delivering', 'paused') LIMIT 1)`
 )
 
 // EventIngest implements hirehook.Store. The whole batch is one
@@ -134,6 +138,21 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 
 		result := hirehook.EventIngestResult{EventID: e.ID, Deliveries: len(matched)}
 		for _, ep := range matched {
+			state, leaseOwner, leaseUntil := state, leaseOwner, leaseUntil
+			var orderingKey any
+			if ep.Ordered {
+				key := e.Subject.Key()
+				orderingKey = key
+				held, err := s.orderHeld(ctx, tx, ep.ID, key)
+				if err != nil {
+					return nil, err
+				}
+				if held {
+					// An earlier delivery of the subject is unfinished: this
+					// one waits, pending, and is claimed after it.
+					state, leaseOwner, leaseUntil = hirehook.DeliveryPending, nil, nil
+				}
+			}
 			d := &hirehook.Delivery{
 				TenantID:   e.TenantID,
 				ID:         hirehook.NewID("dlv"),
@@ -144,11 +163,14 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 				CreatedAt:  p.Now.UTC(),
 				UpdatedAt:  p.Now.UTC(),
 			}
+			if orderingKey != nil {
+				d.OrderingKey = orderingKey.(string)
+			}
 			if _, err := insertDelivery.ExecContext(ctx, d.ID, d.TenantID, d.EventID, d.EventType, d.EndpointID, string(state),
-				now, leaseOwner, leaseUntil, now, now); err != nil {
+				now, leaseOwner, leaseUntil, now, now, orderingKey); err != nil {
 				return nil, fmt.Errorf("insert delivery of event %s to endpoint %s: %w", e.ID, ep.ID, err)
 			}
-			if p.LeaseOwner != "" {
+			if state == hirehook.DeliveryDelivering {
 				d.Payload = e.Payload
 				d.LeaseExpiresAt = p.LeaseUntil
 				result.Leased = append(result.Leased, d)
@@ -160,6 +182,20 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 		return nil, fmt.Errorf("commit ingest: %w", err)
 	}
 	return results, nil
+}
+
+// orderHeld reports whether endpointID has an unfinished delivery with
+// the ordering key.
+func (s *Store) orderHeld(ctx context.Context, tx *sql.Tx, endpointID, key string) (bool, error) {
+	stmt, err := s.stmt(ctx, tx, qOrderHeld)
+	if err != nil {
+		return false, fmt.Errorf("prepare order check: %w", err)
+	}
+	var n int
+	if err := stmt.QueryRowContext(ctx, endpointID, key).Scan(&n); err != nil {
+		return false, fmt.Errorf("check order of %s at endpoint %s: %w", key, endpointID, err)
+	}
+	return n > 0, nil
 }
 
 func firstAnswer(ctx context.Context, tx *sql.Tx, e *hirehook.Event) (hirehook.EventIngestResult, error) {
@@ -183,7 +219,7 @@ func firstAnswer(ctx context.Context, tx *sql.Tx, e *hirehook.Event) (hirehook.E
 }
 
 func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hirehook.Endpoint, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, event_types FROM endpoints WHERE tenant_id = ? AND disabled = 0 ORDER BY seq`, tenantID)
+	rows, err := tx.QueryContext(ctx, `SELECT id, event_types, ordered FROM endpoints WHERE tenant_id = ? AND disabled = 0 ORDER BY seq`, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("select endpoints of tenant %s: %w", tenantID, err)
 	}
@@ -192,7 +228,7 @@ func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hire
 	for rows.Next() {
 		var ep hirehook.Endpoint
 		var types []byte
-		if err := rows.Scan(&ep.ID, &types); err != nil {
+		if err := rows.Scan(&ep.ID, &types, &ep.Ordered); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal(types, &ep.EventTypes); err != nil {

@@ -76,8 +76,9 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
-		if err := ex("endpoints", `INSERT INTO endpoints (seq, `+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.Seq, e.ID, e.TenantID, e.URL, e.Description, e.EventTypes, e.Headers, e.Disabled, e.DisabledReason, sealed, toMicros(e.CreatedAt), toMicros(e.UpdatedAt), e.MaxConcurrency, e.RateLimitPerSecond); err != nil {
+		if err := ex("endpoints", `INSERT INTO endpoints (seq, `+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Seq, e.ID, e.TenantID, e.URL, e.Description, e.EventTypes, e.Headers, e.Disabled, e.DisabledReason, sealed, toMicros(e.CreatedAt), toMicros(e.UpdatedAt), e.MaxConcurrency, e.RateLimitPerSecond,
+			e.Ordered, nullMicros(e.FailingSince)); err != nil {
 			return err
 		}
 	}
@@ -105,10 +106,10 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 		}
 	}
 	for _, d := range b.Deliveries {
-		if err := ex("deliveries", `INSERT INTO deliveries (seq, id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if err := ex("deliveries", `INSERT INTO deliveries (seq, id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at, ordering_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, ''))`,
 			d.Seq, d.ID, d.TenantID, d.EventID, d.EventType, d.EndpointID, d.State, d.Attempts, nullMicros(d.NextAttemptAt), nullMicros(d.LastAttemptAt),
-			d.LastStatus, d.LastError, toMicros(d.CreatedAt), toMicros(d.UpdatedAt)); err != nil {
+			d.LastStatus, d.LastError, toMicros(d.CreatedAt), toMicros(d.UpdatedAt), d.OrderingKey); err != nil {
 			return err
 		}
 	}

@@ -41,12 +41,12 @@ const (
 )
 
 // qCancelUnsent cancels the deliveries of one event that have not been
-// sent for good: pending, retrying, and leased by a worker whose lease
+// sent for good: pending, retrying, paused, and leased by a worker whose lease
 // ran out (it died). A worker holding a live lease finishes its attempt.
 const qCancelUnsent = `UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL, last_error = ?1, updated_at = ?2,
 	lease_owner = NULL, lease_expires_at = NULL
 	WHERE tenant_id = ?3 AND event_id = ?4
-	AND (state IN ('pending', 'retrying') OR (state = 'delivering' AND lease_expires_at <= ?2))`
+	AND (state IN ('pending', 'retrying', 'paused') OR (state = 'delivering' AND lease_expires_at <= ?2))`
 
 // The purge queries take (tenant, cutoff, limit) and read only the partial
 // indexes of migration 0003: rows already purged are not in them.

@@ -178,8 +178,8 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 // hotQueries are the statements of the write paths that run per event or
 // per attempt.
 var hotQueries = []string{
-	qInsertEvent, qUpsertRecord, qInsertDelivery,
-	qSelectPayload, qCompleteDelivery, qInsertAttempt, qReleaseDelivery,
+	qInsertEvent, qUpsertRecord, qInsertDelivery, qOrderHeld,
+	qSelectPayload, qCompleteDelivery, qInsertAttempt, qReleaseDelivery, qFailingSet, qFailingStart,
 }
 
 // prepare compiles the hot write statements once, on the writer connection.

@@ -72,21 +72,24 @@ func (s *Store) DeliveryStats(ctx context.Context, p hirehook.DeliveryStatsParam
 	return out, tx.Commit()
 }
 
-// queueStats counts unfinished deliveries per endpoint and state. The two
-// halves are written with exactly the WHERE terms of the partial indexes
-// deliveries_due and deliveries_leased, so SQLite reads only those indexes'
+// queueStats counts unfinished deliveries per endpoint and state. The three
+// parts are written with exactly the WHERE terms of the partial indexes
+// deliveries_due, deliveries_leased and deliveries_paused, so SQLite reads only those indexes'
 // rows (a partial index is used only when the query's terms imply its own).
 func queueStats(ctx context.Context, tx *sql.Tx, tenantID string, byID map[string]*hirehook.DeliveryStats) error {
 	tenantTerm, args := "", []any{}
 	if tenantID != "" {
-		tenantTerm, args = " AND tenant_id = ?", []any{tenantID, tenantID}
+		tenantTerm, args = " AND tenant_id = ?", []any{tenantID, tenantID, tenantID}
 	}
 	rows, err := tx.QueryContext(ctx, `
 		SELECT endpoint_id, state, count(*), min(created_at) FROM deliveries INDEXED BY deliveries_due
 		WHERE state IN ('pending', 'retrying')`+tenantTerm+` GROUP BY endpoint_id, state
 		UNION ALL
 		SELECT endpoint_id, state, count(*), min(created_at) FROM deliveries INDEXED BY deliveries_leased
-		WHERE state = 'delivering'`+tenantTerm+` GROUP BY endpoint_id, state`, args...)
+		WHERE state = 'delivering'`+tenantTerm+` GROUP BY endpoint_id, state
+		UNION ALL
+		SELECT endpoint_id, state, count(*), min(created_at) FROM deliveries INDEXED BY deliveries_paused
+		WHERE state = 'paused'`+tenantTerm+` GROUP BY endpoint_id, state`, args...)
 	if err != nil {
 		return fmt.Errorf("select queue stats: %w", err)
 	}
@@ -109,6 +112,8 @@ func queueStats(ctx context.Context, tx *sql.Tx, tenantID string, byID map[strin
 			st.Retrying += n
 		case hirehook.DeliveryDelivering:
 			st.Delivering += n
+		case hirehook.DeliveryPaused:
+			st.Paused += n
 		}
 		if t := fromMicros(oldest); st.OldestUnfinishedAt == nil || t.Before(*st.OldestUnfinishedAt) {
 			st.OldestUnfinishedAt = &t

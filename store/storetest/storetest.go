@@ -37,6 +37,9 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("DeliveryHotHandoff", func(t *testing.T) { t.Parallel(); testDeliveryHotHandoff(t, newStore) })
 	t.Run("DeliveryComplete", func(t *testing.T) { t.Parallel(); testDeliveryComplete(t, newStore) })
 	t.Run("DeliveryRetryRecoverRelease", func(t *testing.T) { t.Parallel(); testDeliveryRetryRecoverRelease(t, newStore) })
+	t.Run("DeliveryOrdered", func(t *testing.T) { t.Parallel(); testDeliveryOrdered(t, newStore) })
+	t.Run("DeliveryPaused", func(t *testing.T) { t.Parallel(); testDeliveryPaused(t, newStore) })
+	t.Run("EndpointFailingSince", func(t *testing.T) { t.Parallel(); testEndpointFailingSince(t, newStore) })
 	t.Run("EndpointDeleteCancels", func(t *testing.T) { t.Parallel(); testEndpointDeleteCancels(t, newStore) })
 	t.Run("DeliveryStats", func(t *testing.T) { t.Parallel(); testDeliveryStats(t, newStore) })
 	t.Run("DeliveryStatsPercentiles", func(t *testing.T) { t.Parallel(); testDeliveryStatsPercentiles(t, newStore) })
@@ -610,9 +613,10 @@ func testDeliveryClaim(t *testing.T, newStore NewStoreFunc) {
 	if len(rescued) != 3 {
 		t.Fatalf("rescued %d expired leases, want 3", len(rescued))
 	}
-	// Re-enabling the endpoint makes its deliveries claimable.
+	// Re-enabling the endpoint makes its deliveries claimable (due at the
+	// time of the update).
 	disabled = false
-	_, err = s.EndpointUpdate(ctx, tenant, off.ID, hirehook.EndpointUpdate{Disabled: &disabled})
+	_, err = s.EndpointUpdate(ctx, tenant, off.ID, hirehook.EndpointUpdate{Disabled: &disabled, Now: t0.Add(2 * time.Minute)})
 	must(t, err)
 	if got := claim(t, s, "w4", t0.Add(2*time.Minute), 10); len(got) != 3 {
 		t.Fatalf("after re-enable claimed %d, want 3", len(got))
