@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -620,8 +621,7 @@ func TestRateLimitAndServerErrors(t *testing.T) {
 		t.Fatalf("queued = %d: failed reads must not consume events", n)
 	}
 
-	// The loop backs off and recovers. The fault hits the hydration GETs
-	// after the batch was read: the batch is re-read, nothing lost.
+	// The loop backs off through three 500s and recovers, nothing lost.
 	b.sim.Fail(http.StatusInternalServerError, 3, 0)
 	if err := b.poller.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -679,7 +679,7 @@ func TestSimAdminAPI(t *testing.T) {
 	}
 	out := do("POST", "/admin/entity/Candidate", `{"firstName":"Ada","lastName":"Lovelace","email":"ada@example.com"}`, 200)
 	id := int(out["changedEntityId"].(float64))
-	do("PATCH", "/admin/entity/Candidate/"+itoa(id), `{"status":"Placed"}`, 200)
+	do("PATCH", "/admin/entity/Candidate/"+strconv.Itoa(id), `{"status":"Placed"}`, 200)
 	do("PATCH", "/admin/entity/Candidate/999", `{"status":"Placed"}`, 404)
 	do("POST", "/admin/entity/Candidate", `{"nope":1}`, 400)
 	do("POST", "/admin/fail", `{"status":503,"count":1}`, 204)
@@ -687,7 +687,7 @@ func TestSimAdminAPI(t *testing.T) {
 		t.Fatal("want the injected 503")
 	}
 	pollOnce(t, b.poller)
-	do("DELETE", "/admin/entity/Candidate/"+itoa(id), "", 200)
+	do("DELETE", "/admin/entity/Candidate/"+strconv.Itoa(id), "", 200)
 	do("POST", "/admin/expire?what=sessions", "", 204)
 	pollOnce(t, b.poller)
 	if got, want := strings.Join(types(b.events()), ","), "candidate.created,candidate.updated,candidate.deleted"; got != want {
@@ -695,9 +695,6 @@ func TestSimAdminAPI(t *testing.T) {
 	}
 
 	// Entity GET: fields are checked, several ids answer a list.
-	var list struct {
-		Data []map[string]any `json:"data"`
-	}
 	if _, err := b.sim.Create("Candidate", map[string]any{"firstName": "B"}); err != nil {
 		t.Fatal(err)
 	}
@@ -713,15 +710,10 @@ func TestSimAdminAPI(t *testing.T) {
 	if err != nil || len(got) != 1 {
 		t.Errorf("entities = %v, %v", got, err)
 	}
-	_ = list
 	if _, err := b.client.Entities(context.Background(), "Candidate", []int64{2}, "id,shoeSize"); err == nil {
 		t.Error("an unknown field must be refused")
 	}
 }
-
-func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + jsonNum(i)) }
-
-func jsonNum(i int) string { b, _ := json.Marshal(i); return string(b) }
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
@@ -731,5 +723,51 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met in 10s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestSeedDemoMapsValid(t *testing.T) {
+	t.Parallel()
+	b := setup(t, bullhornsim.Config{})
+	pollOnce(t, b.poller)
+	d, err := b.sim.SeedDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pollOnce(t, b.poller)
+	mustUpdate(t, b.sim, "Placement", d.Placements[0], map[string]any{"status": "Approved"})
+	pollOnce(t, b.poller)
+	evs := b.events()
+	checkValid(t, evs)
+	// 2 clients, 2 contacts, 3 jobs (+3 postings), 5 candidates, 5
+	// applications, 1 placement, then the confirmation.
+	if len(evs) != 22 || evs[len(evs)-1].Type != "placement.confirmed" {
+		t.Errorf("types = %v", types(evs))
+	}
+	if s := b.poller.Stats(); s.Invalid != 0 || s.Skipped != 0 {
+		t.Errorf("stats = %+v", s)
+	}
+}
+
+// A hydration GET fails after the batch was read (and so deleted by
+// Bullhorn): the batch stays pending and is re-read on the next poll.
+func TestHydrationFailureRereadsBatch(t *testing.T) {
+	t.Parallel()
+	b := setup(t, bullhornsim.Config{})
+	pollOnce(t, b.poller)
+	a := seed(t, b.sim)
+	newPlacement(t, b.sim, a)
+	b.sim.FailPath("entity/", http.StatusServiceUnavailable, 1, 0)
+	if _, err := b.poller.PollOnce(context.Background()); err == nil {
+		t.Fatal("want the injected 503")
+	}
+	if n := b.sim.Queued(subID); n != 0 || len(b.events()) != 0 {
+		t.Fatalf("queued %d, emitted %d: want the batch read and nothing emitted", n, len(b.events()))
+	}
+	pollOnce(t, b.poller)
+	evs := b.events()
+	checkValid(t, evs)
+	if len(evs) != 6 || b.sim.Stats().Rereads != 1 {
+		t.Errorf("events %v, rereads %d", types(evs), b.sim.Stats().Rereads)
 	}
 }

@@ -120,7 +120,7 @@ func (p *Poller) Start(ctx context.Context) error {
 		return errors.New("bullhorn poller already started")
 	}
 	p.started = true
-	ctx, p.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	ctx, p.cancel = context.WithCancel(ctx)
 	p.done = make(chan struct{})
 	go func() {
 		defer close(p.done)
@@ -201,7 +201,8 @@ func (p *Poller) run(ctx context.Context) {
 
 // PollOnce reads and processes one batch: the pending one after a crash,
 // else the next. It reports whether the batch was full, meaning more are
-// probably waiting. Run calls it in a loop; tests call it directly.
+// probably waiting. The loop started by Start calls it; tests call it
+// directly, never while the loop runs.
 func (p *Poller) PollOnce(ctx context.Context) (full bool, err error) {
 	full, err = p.pollOnce(ctx)
 	p.mu.Lock()

@@ -114,6 +114,7 @@ type subscription struct {
 type fault struct {
 	status     int
 	retryAfter time.Duration
+	path       string // only calls whose path contains it; "" for any
 }
 
 // New returns a simulator with an empty agency.
@@ -322,9 +323,9 @@ func (s *Sim) handleLogin(w http.ResponseWriter, r *http.Request) {
 func (s *Sim) rest(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
-		if len(s.faults) > 0 {
-			f := s.faults[0]
-			s.faults = s.faults[1:]
+		if i := slices.IndexFunc(s.faults, func(f fault) bool { return strings.Contains(r.URL.Path, f.path) }); i >= 0 {
+			f := s.faults[i]
+			s.faults = slices.Delete(s.faults, i, i+1)
 			s.stats.Faults++
 			s.mu.Unlock()
 			if f.retryAfter > 0 {
@@ -780,10 +781,16 @@ func (s *Sim) RevokeRefreshTokens() {
 // with Retry-After when retryAfter > 0, 500, 503... They count against the
 // calls in the order they arrive.
 func (s *Sim) Fail(status, n int, retryAfter time.Duration) {
+	s.FailPath("", status, n, retryAfter)
+}
+
+// FailPath is Fail for the REST calls whose path contains path, such as
+// "entity/" (the GETs that hydrate events) or "event/subscription".
+func (s *Sim) FailPath(path string, status, n int, retryAfter time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for range n {
-		s.faults = append(s.faults, fault{status: status, retryAfter: retryAfter})
+		s.faults = append(s.faults, fault{status: status, retryAfter: retryAfter, path: path})
 	}
 }
 
@@ -859,12 +866,14 @@ func (s *Sim) handleAdminExpire(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// handleAdminFail takes {"status": 429, "count": 3, "retry_after_seconds": 1}.
+// handleAdminFail takes {"status": 429, "count": 3, "retry_after_seconds": 1,
+// "path": "entity/"}; path is optional.
 func (s *Sim) handleAdminFail(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Status            int `json:"status"`
-		Count             int `json:"count"`
-		RetryAfterSeconds int `json:"retry_after_seconds"`
+		Status            int    `json:"status"`
+		Count             int    `json:"count"`
+		RetryAfterSeconds int    `json:"retry_after_seconds"`
+		Path              string `json:"path"`
 	}
 	if !decode(w, r, &in) {
 		return
@@ -873,7 +882,7 @@ func (s *Sim) handleAdminFail(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "status must be 400-599 and count at least 1")
 		return
 	}
-	s.Fail(in.Status, in.Count, time.Duration(in.RetryAfterSeconds)*time.Second)
+	s.FailPath(in.Path, in.Status, in.Count, time.Duration(in.RetryAfterSeconds)*time.Second)
 	w.WriteHeader(http.StatusNoContent)
 }
 
