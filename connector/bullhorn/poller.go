@@ -272,9 +272,10 @@ func (p *Poller) pollOnce(ctx context.Context) (bool, error) {
 	}
 	if len(batch.Events) == 0 {
 		if p.state.Pending {
-			// A past batch no longer re-readable: nothing to do
-			// but move on.
-			p.cfg.Logger.Warn("bullhorn pending batch is empty on re-read", "subscription", p.cfg.SubscriptionID, "request_id", p.state.RequestID)
+			// The pending batch is no longer re-readable (how long
+			// Bullhorn keeps past batches is undocumented): its
+			// events are lost. Say so, and move on.
+			p.cfg.Logger.Error("bullhorn pending batch is empty on re-read; its events may be lost", "subscription", p.cfg.SubscriptionID, "request_id", p.state.RequestID)
 			p.state.Pending = false
 			if err := p.cfg.Checkpoint.Save(ctx, p.state); err != nil {
 				return false, fmt.Errorf("save bullhorn checkpoint: %w", err)
