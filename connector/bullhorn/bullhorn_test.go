@@ -17,6 +17,7 @@ import (
 	"github.com/hirehook/hirehook/catalog"
 	"github.com/hirehook/hirehook/connector/bullhorn"
 	"github.com/hirehook/hirehook/connector/bullhorn/bullhornsim"
+	"github.com/hirehook/hirehook/ingest"
 )
 
 const subID = "hirehook-test"
@@ -239,6 +240,18 @@ func TestPlacementApprovedIsConfirmed(t *testing.T) {
 	if got, want := string(e.Changes), `{"status":{"from":"Placed","to":"Approved"}}`; got != want {
 		t.Errorf("changes = %s, want %s", got, want)
 	}
+	// What the hub's ingest makes of it.
+	in, err := bullhorn.ToInput(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prepared, err := ingest.New(nil, ingest.Config{}).Prepare(hirehook.DefaultTenantID, in, "")
+	if err != nil {
+		t.Fatalf("ingest refuses the event: %v", err)
+	}
+	if prepared.ID != e.ID || prepared.Subject != e.Subject || !prepared.OccurredAt.Equal(e.OccurredAt) || string(prepared.Changes) != string(e.Changes) {
+		t.Errorf("prepared = %+v", prepared)
+	}
 	if e.Subject.Entity != "placement" || e.Subject.ID != "bh_1" || !strings.HasPrefix(e.ID, "bh:src1:ID:JBM-") {
 		t.Errorf("subject %+v id %s", e.Subject, e.ID)
 	}
@@ -358,7 +371,7 @@ func TestMappingOfOtherEntities(t *testing.T) {
 				t.Errorf("interview data = %s", e.Data)
 			}
 		case "job.closed":
-			if d := dataOf(t, e); d["close_reason"] != "Filled" {
+			if d := dataOf(t, e); d["close_reason"] != "filled" {
 				t.Errorf("job.closed data = %s", e.Data)
 			}
 		}
@@ -769,5 +782,27 @@ func TestHydrationFailureRereadsBatch(t *testing.T) {
 	checkValid(t, evs)
 	if len(evs) != 6 || b.sim.Stats().Rereads != 1 {
 		t.Errorf("events %v, rereads %d", types(evs), b.sim.Stats().Rereads)
+	}
+}
+
+// A placement approved before the poller read its insert (or created
+// approved) still confirms, once.
+func TestPlacementCreatedAndApprovedInOneBatch(t *testing.T) {
+	t.Parallel()
+	b := setup(t, bullhornsim.Config{})
+	pollOnce(t, b.poller)
+	a := seed(t, b.sim)
+	pollOnce(t, b.poller)
+	n := len(b.events())
+	plc := newPlacement(t, b.sim, a)
+	mustUpdate(t, b.sim, "Placement", plc, map[string]any{"status": "Approved"})
+	pollOnce(t, b.poller)
+	evs := b.events()[n:]
+	checkValid(t, evs)
+	if got, want := strings.Join(types(evs), ","), "placement.created,placement.confirmed,placement.updated"; got != want {
+		t.Fatalf("types = %s, want %s", got, want)
+	}
+	if evs[0].ID == evs[1].ID {
+		t.Error("two events of one Bullhorn event share an id")
 	}
 }

@@ -181,7 +181,10 @@ func (c *Client) ensureAccessLocked(ctx context.Context) error {
 		if err == nil {
 			return nil
 		}
-		if c.cfg.Credentials.Username == "" {
+		// Only a refused refresh token is worth a new authorize; a
+		// network error or a 5xx would fail there too.
+		var ae *APIError
+		if c.cfg.Credentials.Username == "" || !errors.As(err, &ae) || ae.StatusCode >= 500 {
 			return fmt.Errorf("refresh bullhorn token: %w", err)
 		}
 		c.cfg.Logger.Warn("bullhorn refresh token refused; authorizing again", "error", err)

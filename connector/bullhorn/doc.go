@@ -17,7 +17,8 @@
 //
 // The mapping, per Bullhorn entity and change:
 //
-//	Placement      INSERTED → placement.created; UPDATED with the status now in
+//	Placement      INSERTED → placement.created (+ placement.confirmed when it is
+//	               already in a confirmed status); UPDATED with the status now in
 //	               ConfirmedStatuses → placement.confirmed, in EndedStatuses →
 //	               placement.ended, else placement.updated. Candidate, job and
 //	               client are embedded as summaries.
@@ -37,6 +38,11 @@
 //
 // The catalog has no deleted type for placements, applications, clients or
 // contacts, and no type for Sendout, so those events are counted as skipped.
+//
+// Records are hydrated as they are when the batch is read, so several
+// changes to one record in one batch all see its latest state; the mapper
+// tracks statuses through the batch so that a status change is reported
+// once (from the last status it knew, to the current one).
 //
 // Every event has Source "bullhorn", an id derived from the Bullhorn event
 // id (so re-emitting is idempotent at ingest), OccurredAt from Bullhorn's

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net/mail"
 	"slices"
@@ -380,7 +381,16 @@ func (m *Mapper) mapOne(ctx context.Context, ev Event, recs records, overlay map
 		data := m.placement(rec, recs)
 		if ev.EntityEventType == "INSERTED" {
 			m.setStatus(overlay, res, "Placement", ev.EntityID, status)
-			return []out{{typ: "placement.created", data: data}}, nil
+			outs := []out{{typ: "placement.created", data: data}}
+			// Created already approved (or approved before this batch
+			// was read: the record is hydrated as it is now): the
+			// confirmation must not be lost to the insert.
+			if slices.Contains(m.cfg.ConfirmedStatuses, status) {
+				conf := maps.Clone(data)
+				conf["confirmed_at"] = rfc3339(ev.EventTimestamp)
+				outs = append(outs, out{typ: "placement.confirmed", data: conf, changes: change("status", nil, status), derived: true})
+			}
+			return outs, nil
 		}
 		prev, known, err := m.lastStatus(ctx, overlay, "Placement", ev.EntityID)
 		if err != nil {
@@ -460,7 +470,7 @@ func (m *Mapper) mapJob(ev Event, rec map[string]any, recs records, deleted bool
 			outs = append(outs, out{typ: "job.opened", data: data, changes: change("isOpen", false, true), derived: true})
 		} else {
 			data["closed_at"] = rfc3339(ev.EventTimestamp)
-			data["close_reason"] = nullable(str(rec["status"]))
+			data["close_reason"] = nullable(strings.ToLower(str(rec["status"])))
 			outs = append(outs, out{typ: "job.closed", data: data, changes: change("isOpen", true, false), derived: true})
 		}
 	}
@@ -972,4 +982,23 @@ func change(field string, from, to any) map[string]hirehook.Change {
 	f, _ := json.Marshal(from)
 	t, _ := json.Marshal(to)
 	return map[string]hirehook.Change{field: {From: f, To: t}}
+}
+
+// ToInput returns e as the EventInput that POST /v1/events takes, for an
+// EmitFunc that goes through the ingester's Prepare.
+func ToInput(e *hirehook.Event) (*hirehook.EventInput, error) {
+	in := &hirehook.EventInput{
+		ID:         e.ID,
+		Type:       e.Type,
+		OccurredAt: e.OccurredAt.UTC().Format(time.RFC3339Nano),
+		Source:     e.Source,
+		Subject:    &hirehook.SubjectInput{Entity: e.Subject.Entity, ID: e.Subject.ID},
+		Data:       e.Data,
+	}
+	if len(e.Changes) > 0 {
+		if err := json.Unmarshal(e.Changes, &in.Changes); err != nil {
+			return nil, fmt.Errorf("decode changes of %s: %w", e.ID, err)
+		}
+	}
+	return in, nil
 }
