@@ -59,13 +59,6 @@ func (c *Catalog) PersonalPaths(entity string) [][]string {
 	return paths
 }
 
-// IsPersonalEntity reports whether entity is a person (candidate, contact),
-// whose data is personal data apart from its id.
-func IsPersonalEntity(entity string) bool {
-	_, ok := personalFields[entity]
-	return ok
-}
-
 // personalSummaryDefs names the schema definitions that summarise a person,
 // and the entity each summarises; the catalog test checks that every
 // property referring to one is in personalEmbeds.

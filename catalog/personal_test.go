@@ -85,7 +85,4 @@ func TestPersonalPaths(t *testing.T) {
 			t.Errorf("%s: personal paths %v, want none", entity, p)
 		}
 	}
-	if !IsPersonalEntity("contact") || IsPersonalEntity("placement") {
-		t.Error("IsPersonalEntity")
-	}
 }

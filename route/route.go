@@ -320,9 +320,11 @@ func (r *Route) ApplyEnvelope(ctx context.Context, e *Envelope) (Result, error) 
 	}
 
 	parent := ctx
-	timed, cancel := context.WithTimeout(ctx, r.opts.Timeout)
-	defer cancel()
-	ctx = &budget{Context: timed, left: r.opts.MaxSteps}
+	if r.filter != nil || r.transform != nil {
+		timed, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+		defer cancel()
+		ctx = &budget{Context: timed, left: r.opts.MaxSteps}
+	}
 
 	if r.filter != nil {
 		ok, reason, err := r.runFilter(ctx, parent, env)
