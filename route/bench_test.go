@@ -117,3 +117,16 @@ func BenchmarkFanOut(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseEnvelope is the decoding that every route but the empty one
+// pays once per event: most of the cost of the benchmarks above.
+func BenchmarkParseEnvelope(b *testing.B) {
+	env := envelope(b, "placement.confirmed", placementData("acme"), "")
+	b.SetBytes(int64(len(env)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := route.ParseEnvelope(env); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -105,25 +105,160 @@ func parseString(s string) (string, int, error) {
 	return "", 0, errors.New(`unterminated string`)
 }
 
-// redactEnvelope returns env without the route's paths, and whether it
-// removed anything. env is shared (one decoded envelope serves every route
-// of an event) and is never modified: the objects along a removed path are
-// copied, the rest is shared with env.
-func (r *Route) redactEnvelope(env map[string]any) (map[string]any, bool) {
-	changed := false
-	for _, p := range r.redact {
-		var ok bool
-		env, ok = redactPath(env, p)
-		changed = changed || ok
+// trie is a set of redaction paths, merged by prefix so that one walk
+// removes them all and copies each object on their way once.
+type trie struct {
+	leaf     bool // remove the key that leads here, and everything below it
+	children map[string]*trie
+}
+
+// newTrie returns the trie of paths, or nil when there are none.
+func newTrie(paths [][]string) *trie {
+	if len(paths) == 0 {
+		return nil
 	}
-	if r.personal != nil {
-		for _, p := range r.personal[envelopeEntity(env, r)] {
-			var ok bool
-			env, ok = redactPath(env, p)
-			changed = changed || ok
+	root := &trie{}
+	for _, p := range paths {
+		n := root
+		for _, key := range p {
+			if n.leaf {
+				break // an ancestor is removed already
+			}
+			if n.children == nil {
+				n.children = make(map[string]*trie)
+			}
+			c := n.children[key]
+			if c == nil {
+				c = &trie{}
+				n.children[key] = c
+			}
+			n = c
+		}
+		n.leaf, n.children = true, nil
+	}
+	return root
+}
+
+// remove returns m without the trie's paths, and whether it removed
+// anything. m is not modified: the objects along a removed path are copied
+// (once each), the rest is shared with m. A path through a non-object
+// removes nothing.
+func (t *trie) remove(m map[string]any) (map[string]any, bool) {
+	var out map[string]any
+	for key, c := range t.children {
+		v, ok := m[key]
+		if !ok {
+			continue
+		}
+		if c.leaf {
+			if out == nil {
+				out = maps.Clone(m)
+			}
+			delete(out, key)
+			continue
+		}
+		sub, ok := v.(map[string]any)
+		if !ok {
+			continue
+		}
+		if sub, ok = c.remove(sub); ok {
+			if out == nil {
+				out = maps.Clone(m)
+			}
+			out[key] = sub
 		}
 	}
-	return env, changed
+	if out == nil {
+		return m, false
+	}
+	return out, true
+}
+
+// redactEnvelope returns env without the route's paths, and whether it
+// removed anything. env is shared (one decoded envelope serves every route
+// of an event) and is not modified.
+//
+// Paths under "data" also remove what "changes" says about them: the
+// changes of a redacted field or of fields below it are dropped, and the
+// from and to of a change of a field above it lose the field. So removing
+// .data.candidate.email also removes the change "candidate.email" and the
+// email inside a change of "candidate". An emptied "changes" is removed, as
+// the hub leaves it out when there are none.
+func (r *Route) redactEnvelope(env map[string]any) (map[string]any, bool) {
+	t := r.redactOther
+	if entity := envelopeEntity(env, r); entity != "" {
+		if et, ok := r.redact[entity]; ok {
+			t = et
+		}
+	}
+	if t == nil {
+		return env, false
+	}
+	out, changed := t.remove(env)
+	data := t.children["data"]
+	changes, ok := out["changes"].(map[string]any)
+	if data == nil || !ok {
+		return out, changed
+	} else if data.leaf {
+		// All of data is redacted, so is every change of it.
+		out = maps.Clone(out)
+		delete(out, "changes")
+		return out, true
+	}
+	var nc map[string]any // a copy of changes, made on the first edit
+	for key, ch := range changes {
+		// Walk the trie along the changed field's dotted path.
+		n := data
+		for _, seg := range strings.Split(key, ".") {
+			if n = n.children[seg]; n == nil || n.leaf {
+				break
+			}
+		}
+		if n == nil {
+			continue // nothing redacted at or under this field
+		}
+		if n.leaf {
+			if nc == nil {
+				nc = maps.Clone(changes)
+			}
+			delete(nc, key) // the field, or one of its parents, is redacted
+			continue
+		}
+		// A field below this one is redacted: remove it from the change.
+		c, ok := ch.(map[string]any)
+		if !ok {
+			continue
+		}
+		var cc map[string]any
+		for _, side := range []string{"from", "to"} {
+			if m, ok := c[side].(map[string]any); ok {
+				if m, ok = n.remove(m); ok {
+					if cc == nil {
+						cc = maps.Clone(c)
+					}
+					cc[side] = m
+				}
+			}
+		}
+		if cc != nil {
+			if nc == nil {
+				nc = maps.Clone(changes)
+			}
+			nc[key] = cc
+		}
+	}
+	if nc == nil {
+		return out, changed
+	}
+	if !changed {
+		out = maps.Clone(out) // remove did not copy it
+	}
+	if len(nc) == 0 {
+		delete(out, "changes")
+	} else {
+		out["changes"] = nc
+	}
+	return out, true
 }
 
 // envelopeEntity returns the entity of the event: the catalog's entity of
@@ -139,108 +274,4 @@ func envelopeEntity(env map[string]any, r *Route) string {
 		return entity
 	}
 	return ""
-}
-
-// redactPath returns env without path. A path under "data" also removes
-// what "changes" says about it: the changes of that field or of fields below
-// it are dropped, and the from and to of a change of a field above it lose
-// the field. So removing .data.candidate.email also removes the change
-// "candidate.email" and the email inside a change of "candidate". An emptied
-// "changes" is removed, as the hub leaves it out when there are none.
-func redactPath(env map[string]any, path []string) (map[string]any, bool) {
-	env, changed := without(env, path)
-	if len(path) < 2 || path[0] != "data" {
-		return env, changed
-	}
-	changes, ok := env["changes"].(map[string]any)
-	if !ok {
-		return env, changed
-	}
-	rel := path[1:]
-	var out map[string]any // a copy of changes, made on the first edit
-	edit := func() {
-		if out == nil {
-			out = maps.Clone(changes)
-		}
-	}
-	for key, ch := range changes {
-		kp := strings.Split(key, ".")
-		if hasPrefix(kp, rel) {
-			edit()
-			delete(out, key)
-			continue
-		}
-		c, ok := ch.(map[string]any)
-		if !ok || !hasPrefix(rel, kp) {
-			continue
-		}
-		var nc map[string]any
-		for _, side := range []string{"from", "to"} {
-			m, ok := c[side].(map[string]any)
-			if !ok {
-				continue
-			}
-			if m, ok = without(m, rel[len(kp):]); ok {
-				if nc == nil {
-					nc = maps.Clone(c)
-				}
-				nc[side] = m
-			}
-		}
-		if nc != nil {
-			edit()
-			out[key] = nc
-		}
-	}
-	if out == nil {
-		return env, changed
-	}
-	if !changed {
-		env = maps.Clone(env) // without did not copy it
-	}
-	if len(out) == 0 {
-		delete(env, "changes")
-	} else {
-		env["changes"] = out
-	}
-	return env, true
-}
-
-// without returns m without the key at path, and whether it was there. The
-// objects along the path are copied; m is not modified. A path through a
-// non-object removes nothing.
-func without(m map[string]any, path []string) (map[string]any, bool) {
-	v, ok := m[path[0]]
-	if !ok {
-		return m, false
-	}
-	if len(path) == 1 {
-		c := maps.Clone(m)
-		delete(c, path[0])
-		return c, true
-	}
-	sub, ok := v.(map[string]any)
-	if !ok {
-		return m, false
-	}
-	nsub, ok := without(sub, path[1:])
-	if !ok {
-		return m, false
-	}
-	c := maps.Clone(m)
-	c[path[0]] = nsub
-	return c, true
-}
-
-// hasPrefix reports whether p starts with prefix.
-func hasPrefix(p, prefix []string) bool {
-	if len(prefix) > len(p) {
-		return false
-	}
-	for i := range prefix {
-		if p[i] != prefix[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -95,9 +96,12 @@ type Route struct {
 	filter    *gojq.Code
 	transform *gojq.Code
 	thin      bool
-	private   bool                  // an expression may write to its input; see mayWriteInput
-	redact    [][]string            // explicit paths, from the envelope's root
-	personal  map[string][][]string // entity -> personal paths from the root; nil unless the preset is on
+	private   bool // an expression may write to its input; see mayWriteInput
+	// redact is what to remove from events of each entity; redactOther
+	// from events of an entity the catalog does not know. Both are nil
+	// when nothing is redacted.
+	redact      map[string]*trie
+	redactOther *trie
 }
 
 // Result is the outcome of applying a route to one event.
@@ -170,31 +174,35 @@ func CompileOptions(spec Spec, opts Options) (*Route, error) {
 	if len(spec.Redact) > MaxRedactPaths {
 		return nil, hirehook.FieldError("redact", "must have at most %d entries", MaxRedactPaths)
 	}
+	var paths [][]string
+	personal := false
 	for i, s := range spec.Redact {
-		field := fmt.Sprintf("redact[%d]", i)
 		if s == RedactPersonalData {
-			r.personal = personalPaths(opts.Catalog)
+			personal = true
 			continue
 		}
 		p, err := parsePath(s)
 		if err != nil {
-			return nil, hirehook.FieldError(field, "%s", err.Error())
+			return nil, hirehook.FieldError(fmt.Sprintf("redact[%d]", i), "%s", err.Error())
 		}
-		r.redact = append(r.redact, p)
+		paths = append(paths, p)
+	}
+	if len(paths) > 0 || personal {
+		// One trie per entity, of the explicit paths plus, with the
+		// preset, the entity's personal paths under "data".
+		r.redact = make(map[string]*trie)
+		r.redactOther = newTrie(paths)
+		for _, entity := range opts.Catalog.Entities() {
+			all := slices.Clone(paths)
+			if personal {
+				for _, p := range opts.Catalog.PersonalPaths(entity) {
+					all = append(all, append([]string{"data"}, p...))
+				}
+			}
+			r.redact[entity] = newTrie(all)
+		}
 	}
 	return r, nil
-}
-
-// personalPaths returns the catalog's personal paths of every entity, from
-// the envelope's root (["data", "candidate", "email"]).
-func personalPaths(c *catalog.Catalog) map[string][][]string {
-	m := make(map[string][][]string)
-	for _, entity := range c.Entities() {
-		for _, p := range c.PersonalPaths(entity) {
-			m[entity] = append(m[entity], append([]string{"data"}, p...))
-		}
-	}
-	return m
 }
 
 // compileJQ parses and compiles a jq expression; "" (or blanks) is no
@@ -265,7 +273,7 @@ func (r *Route) Spec() Spec {
 
 // passThrough reports whether the route leaves every event as it is.
 func (r *Route) passThrough() bool {
-	return r.filter == nil && r.transform == nil && !r.thin && len(r.redact) == 0 && r.personal == nil
+	return r.filter == nil && r.transform == nil && !r.thin && r.redact == nil
 }
 
 // Envelope is an event envelope decoded once, so that the routes of all the

@@ -301,6 +301,29 @@ func TestRedactPathsAndChanges(t *testing.T) {
 	}
 }
 
+func TestRedactOverlappingPaths(t *testing.T) {
+	t.Parallel()
+	env := envelope(t, "application.stage_changed", applicationData, applicationChanges)
+	for _, redact := range [][]string{
+		{".data.candidate.email", ".data.candidate"},
+		{".data.candidate", ".data.candidate.email"},
+	} {
+		res := apply(t, mustCompile(t, route.Spec{Redact: redact}), env)
+		got := decode(t, res.Body).(map[string]any)
+		if _, ok := got["data"].(map[string]any)["candidate"]; ok {
+			t.Errorf("%v: candidate kept", redact)
+		}
+		want := map[string]any{"stage": map[string]any{"from": map[string]any{"id": "st_3"}, "to": map[string]any{"id": "st_4"}}}
+		if diff := cmp.Diff(want, got["changes"]); diff != "" {
+			t.Errorf("%v: changes (-want +got):\n%s", redact, diff)
+		}
+	}
+	res := apply(t, mustCompile(t, route.Spec{Redact: []string{".data"}}), env)
+	if want := `{"id":"evt_01JQ7Z5W8K2M","source":"bullhorn","subject":{"entity":"application","id":"app_c81e728d"},"timestamp":"2026-03-20T09:12:44Z","type":"application.stage_changed"}`; string(res.Body) != want {
+		t.Errorf("redact .data: body = %s\nwant %s", res.Body, want)
+	}
+}
+
 func TestRedactionComesBeforeFilterAndTransform(t *testing.T) {
 	t.Parallel()
 	env := envelope(t, "placement.confirmed", placementData("acme"), "")
