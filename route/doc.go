@@ -35,31 +35,34 @@
 //
 //  2. Filter. The event is delivered only if the filter yields exactly one
 //     value and it is true. false, no value, several values, a value that
-//     is not a boolean, an error or running out of time all mean "not
+//     is not a boolean, an error or running out of steps all mean "not
 //     delivered", with a Reason. A filter never fails a delivery: an event
 //     it cannot judge is not sent (fail closed).
 //
-//  3. Thin. With payload "thin" the body becomes
-//
-//     {"id": "evt_…", "type": "candidate.updated", "timestamp": "…",
-//     "source": "greenhouse", "subject": {"entity": "candidate", "id": "cand_1"},
-//     "record_url": "/v1/records/candidate/cand_1"}
-//
-//     The field names are those of the full envelope, so a receiver handles
-//     both modes with one decoder; data and changes are left out, and the
-//     receiver fetches the record (the subject's latest snapshot) from
-//     record_url. record_url is a path on the hub unless
-//     Options.RecordBaseURL makes it absolute, and is left out when the
-//     subject has no entity or id. Source is left out when the event has
-//     none.
+//  3. Thin. With payload "thin" the body becomes the thin body below:
+//     the envelope's id, type, timestamp, source and subject, and
+//     record_url; data and changes are left out.
 //
 //  4. Transform. Its single output, encoded as JSON, becomes the body (and
 //     is what the dispatcher signs). The transform sees the redacted, and
 //     if thin the thin, envelope. No value, several values, an error, an
-//     output over Options.MaxOutput or running out of time give a Result
+//     output over Options.MaxOutput or running out of steps give a Result
 //     with Failed set: a configuration error that retrying cannot fix, so
 //     the dispatcher fails the delivery at once, to be replayed after the
 //     fix.
+//
+// The thin body keeps the field names of the full envelope, so a receiver
+// handles both modes with one decoder, and adds record_url, where it
+// fetches the record (the subject's latest snapshot):
+//
+//	{"id": "evt_01JQ7Z5W8K2M", "type": "candidate.updated",
+//	 "timestamp": "2026-03-20T09:12:44Z", "source": "bullhorn",
+//	 "subject": {"entity": "candidate", "id": "cand_1"},
+//	 "record_url": "/v1/records/candidate/cand_1"}
+//
+// record_url is a path on the hub unless Options.RecordBaseURL makes it
+// absolute, and is left out when the subject has no entity or id; source is
+// left out when the event has none.
 //
 // When nothing was redacted, the payload is full and there is no transform,
 // the body is the envelope's own bytes. Otherwise the body is re-encoded:
