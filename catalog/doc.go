@@ -54,6 +54,16 @@
 //
 // A schema's "examples" holds one realistic payload, which the tests validate.
 //
+// # Personal data
+//
+// Candidates and contacts are people. PersonalPaths lists, for each entity,
+// the fields of its data that are personal data: the person's own fields
+// (name, email, phone, location, address, date of birth, ...) when the
+// entity is a person, the embedded person's (candidate.email,
+// contact.phone) when it is an application, interview, offer or placement.
+// Routing's "personal_data" redaction removes them. A test holds the list
+// of embedding properties to the schemas.
+//
 // # Validation
 //
 // Default returns the embedded catalog, compiled once when the package is
