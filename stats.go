@@ -54,8 +54,8 @@ type DeliveryStats struct {
 }
 
 // Unfinished returns the number of deliveries the endpoint still owes:
-// pending, retrying and delivering.
-func (s *DeliveryStats) Unfinished() int { return s.Pending + s.Retrying + s.Delivering }
+// pending, retrying, delivering and paused.
+func (s *DeliveryStats) Unfinished() int { return s.Pending + s.Retrying + s.Delivering + s.Paused }
 
 // AttemptBucket counts the attempts that started in [Start, Start+Bucket).
 type AttemptBucket struct {

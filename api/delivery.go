@@ -30,7 +30,7 @@ func (h *Handler) handleDeliveryList(w http.ResponseWriter, r *http.Request) {
 	if s := q.Get("state"); s != "" {
 		st := hirehook.DeliveryState(s)
 		if !st.Valid() {
-			Error(w, r, h.logger, hirehook.FieldError("state", "must be one of pending, delivering, retrying, delivered, failed, cancelled"))
+			Error(w, r, h.logger, hirehook.FieldError("state", "must be one of pending, delivering, retrying, paused, delivered, failed, cancelled"))
 			return
 		}
 		f.State = &st

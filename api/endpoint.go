@@ -32,6 +32,9 @@ type EndpointInput struct {
 	// because a PATCH tells null (remove the limit) from an absent field
 	// (keep it): absent leaves it nil, null is the JSON literal null.
 	RateLimitPerSecond json.RawMessage `json:"rate_limit_per_second"`
+	// Ordered delivers each subject's events in ingest order (default
+	// false); a change applies to deliveries created afterwards.
+	Ordered *bool `json:"ordered"`
 }
 
 // limits parses the isolation fields of in: conc is nil when
@@ -278,6 +281,9 @@ func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 	if in.Disabled != nil {
 		e.Disabled = *in.Disabled
 	}
+	if in.Ordered != nil {
+		e.Ordered = *in.Ordered
+	}
 	conc, rate, _ := in.limits() // validated above
 	e.MaxConcurrency = hirehook.DefaultMaxConcurrency
 	if conc != nil {
@@ -290,7 +296,7 @@ func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, h.logger, err)
 		return
 	}
-	h.audit(r, e.TenantID, "endpoint.created", e.ID, map[string]any{"url": redactURL(e.URL), "event_types": e.EventTypes, "disabled": e.Disabled, "signing": e.SigningScheme()})
+	h.audit(r, e.TenantID, "endpoint.created", e.ID, map[string]any{"url": redactURL(e.URL), "event_types": e.EventTypes, "disabled": e.Disabled, "signing": e.SigningScheme(), "ordered": e.Ordered})
 	ans, err := withSecret(e, secret)
 	if err != nil {
 		Error(w, r, h.logger, err)
@@ -351,7 +357,7 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	conc, rate, _ := in.limits() // validated above
 	u := hirehook.EndpointUpdate{URL: in.URL, Description: in.Description, EventTypes: in.EventTypes, Headers: in.Headers, Disabled: in.Disabled,
-		MaxConcurrency: conc, RateLimitPerSecond: rate}
+		MaxConcurrency: conc, RateLimitPerSecond: rate, Ordered: in.Ordered, Now: h.cfg.NowFunc()}
 	e, err := h.store.EndpointUpdate(r.Context(), tenantOf(r), r.PathValue("id"), u)
 	if err != nil {
 		Error(w, r, h.logger, err)
@@ -381,6 +387,9 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	if rate != nil {
 		changed["rate_limit_per_second"] = *rate
+	}
+	if in.Ordered != nil {
+		changed["ordered"] = *in.Ordered
 	}
 	h.audit(r, e.TenantID, "endpoint.updated", e.ID, changed)
 	e.Signing = e.SigningScheme()

@@ -174,6 +174,7 @@ func TestEndpointCreate(t *testing.T) {
 		{name: "RateNegative", body: `{"url":"https://a.example.com/","event_types":["*"],"rate_limit_per_second":-1}`, wantField: "rate_limit_per_second"},
 		{name: "RateTooHigh", body: `{"url":"https://a.example.com/","event_types":["*"],"rate_limit_per_second":10001}`, wantField: "rate_limit_per_second"},
 		{name: "RateString", body: `{"url":"https://a.example.com/","event_types":["*"],"rate_limit_per_second":"5"}`, wantField: "rate_limit_per_second"},
+		{name: "OrderedString", body: `{"url":"https://a.example.com/","event_types":["*"],"ordered":"yes"}`, wantField: "ordered"},
 		{name: "Malformed", body: `{"url":"https://a.example.com/"`, wantField: ""},
 		{name: "Empty", body: ``, wantField: ""},
 	}
@@ -303,12 +304,35 @@ func TestEndpointUpdateDelete(t *testing.T) {
 		}
 	})
 
+	t.Run("Ordered", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		if b.ep.Ordered || b.ep.FailingSince != nil {
+			t.Fatalf("created ordered %v, failing since %v; want false, null", b.ep.Ordered, b.ep.FailingSince)
+		}
+		ep := createEndpoint(t, b.api, map[string]any{"url": "https://a.example.com/", "event_types": []string{"*"}, "ordered": true})
+		if !ep.Ordered {
+			t.Fatal("created with ordered: true, answer says false")
+		}
+		var got hirehook.Endpoint
+		b.api.doJSON(t, http.MethodPatch, "/v1/endpoints/"+ep.ID, map[string]any{"description": "x"}, http.StatusOK, &got)
+		if !got.Ordered {
+			t.Fatal("a PATCH without ordered changed it")
+		}
+		b.api.doJSON(t, http.MethodPatch, "/v1/endpoints/"+ep.ID, map[string]any{"ordered": false}, http.StatusOK, &got)
+		b.api.doJSON(t, http.MethodGet, "/v1/endpoints/"+ep.ID, nil, http.StatusOK, &got)
+		if got.Ordered {
+			t.Fatal("ordered still true after PATCH false")
+		}
+	})
+
 	for _, tt := range []struct {
 		name, body, field string
 	}{
 		{"URL", `{"url":"ftp://x"}`, "url"},
 		{"MaxConcurrency", `{"max_concurrency":300}`, "max_concurrency"},
 		{"RateZero", `{"rate_limit_per_second":0}`, "rate_limit_per_second"},
+		{"Ordered", `{"ordered":1}`, "ordered"},
 		{"URLEmpty", `{"url":""}`, "url"},
 		{"EventTypesEmpty", `{"event_types":[]}`, "event_types"},
 		{"Pattern", `{"event_types":["Placement.confirmed"]}`, "event_types[0]"},

@@ -452,8 +452,10 @@ func (b *docBuilder) apiSchemas() {
 		"description":     str(""),
 		"event_types":     array(m{"type": "string"}, "Exact types, `entity.*` wildcards, or `*`."),
 		"headers":         stringMap("Headers added to every webhook."),
-		"disabled":        boolean("A disabled endpoint gets no attempts; its deliveries wait."),
-		"disabled_reason": str("Why the hub disabled it (`410 Gone`); absent when an operator did or it is enabled."),
+		"disabled":        boolean("A disabled endpoint gets no attempts and no new deliveries; its unfinished deliveries are `paused` until it is enabled again."),
+		"disabled_reason": str("Why the hub disabled it (a 410 Gone answer, or every attempt failing for 5 days); absent when an operator did or it is enabled."),
+		"ordered":         boolean("Each subject's events (one candidate, one application, …) are delivered in ingest order: a delivery waits while an earlier one of the same subject to this endpoint is unfinished. One that fails for good lets the next go."),
+		"failing_since":   m{"type": []string{"string", "null"}, "format": "date-time", "description": "When the current run of failed attempts began; null after a success. After 5 days of nothing but failures the hub disables the endpoint."},
 		"signing":         m{"type": "string", "enum": []string{"hmac", "ed25519"}, "description": "The signature scheme: `hmac` (`v1`, `whsec_` secrets) or `ed25519` (`v1a`, receivers verify with the `whpk_` public key)."},
 		"created_at":      dateTime(""),
 		"updated_at":      dateTime(""),
@@ -462,7 +464,7 @@ func (b *docBuilder) apiSchemas() {
 		"rate_limit_per_second": m{"type": []string{"number", "null"}, "exclusiveMinimum": 0, "maximum": 10000,
 			"description": "The most attempts started per second to this endpoint; null: no limit. A delivery held back by the limit waits, it is not a failed attempt."},
 	}
-	endpointRequired := []string{"id", "url", "description", "event_types", "headers", "disabled", "signing", "max_concurrency", "rate_limit_per_second", "created_at", "updated_at"}
+	endpointRequired := []string{"id", "url", "description", "event_types", "headers", "disabled", "signing", "max_concurrency", "rate_limit_per_second", "ordered", "failing_since", "created_at", "updated_at"}
 	b.add("Endpoint", b.object("A subscriber.", endpointProps, endpointRequired...))
 	b.add("EndpointWithSecret", b.object("An endpoint and its signing secret (`hmac`) or public key (`ed25519`).",
 		with(endpointProps, m{
@@ -477,7 +479,9 @@ func (b *docBuilder) apiSchemas() {
 		"event_types": m{"type": "array", "items": m{"type": "string"}, "minItems": 1, "maxItems": 200,
 			"description": "Exact types (`placement.confirmed`), `entity.*` wildcards or `*`; each must match a catalog type."},
 		"headers":  m{"type": "object", "additionalProperties": m{"type": "string", "maxLength": 4096}, "maxProperties": 20, "description": "Headers to add to every webhook; the Standard Webhooks, content and hop-by-hop headers are reserved."},
-		"disabled": m{"type": "boolean"},
+		"disabled": m{"type": "boolean", "description": "Disabling pauses the endpoint's unfinished deliveries; enabling makes them due at once."},
+		"ordered": m{"type": "boolean", "default": false,
+			"description": "Deliver each subject's events in ingest order (see Endpoint.ordered). A change applies to deliveries created afterwards."},
 		"signing": m{"type": "string", "enum": []string{"hmac", "ed25519"}, "default": "hmac",
 			"description": "`hmac` signs `v1` with a `whsec_` secret; `ed25519` signs `v1a` with a key kept in the hub, the receiver gets the `whpk_` public key. Fixed at creation: an update may only repeat it."},
 		"max_concurrency": m{"type": []string{"integer", "null"}, "minimum": 1, "maximum": 256, "default": 16,
@@ -512,8 +516,8 @@ func (b *docBuilder) apiSchemas() {
 
 	// Deliveries.
 	b.add("DeliveryState", m{"type": "string",
-		"enum":        []string{"pending", "delivering", "retrying", "delivered", "failed", "cancelled"},
-		"description": "pending → delivering → delivered, or retrying → … → failed; cancelled when the endpoint was deleted."})
+		"enum":        []string{"pending", "delivering", "retrying", "paused", "delivered", "failed", "cancelled"},
+		"description": "pending → delivering → delivered, or retrying → … → failed; paused while the endpoint is disabled (enabling it resumes); cancelled when the endpoint was deleted."})
 	deliveryProps := m{
 		"id":               str("The delivery's id."),
 		"event_id":         str(""),
@@ -525,6 +529,7 @@ func (b *docBuilder) apiSchemas() {
 		"last_attempt_at":  dateTime(""),
 		"last_status_code": integer("The HTTP status of the last attempt."),
 		"last_error":       str("Why the last attempt failed."),
+		"ordering_key":     str("For an ordered endpoint: the subject (`candidate/cand_1`) whose order this delivery keeps."),
 		"created_at":       dateTime(""),
 		"updated_at":       dateTime(""),
 	}

@@ -31,6 +31,9 @@ type EndpointCreateParams struct {
 	// at most 10000); nil: no limit. Deliveries held back wait; they do
 	// not fail.
 	RateLimitPerSecond *float64 `json:"rate_limit_per_second,omitempty"`
+	// Ordered delivers each subject's events (one candidate, one
+	// application, ...) in ingest order.
+	Ordered bool `json:"ordered,omitempty"`
 }
 
 // EndpointUpdateParams changes an endpoint: nil fields are left as they
@@ -50,6 +53,9 @@ type EndpointUpdateParams struct {
 	// RemoveRateLimit sends "rate_limit_per_second": null, which removes
 	// the endpoint's rate limit. It excludes RateLimitPerSecond.
 	RemoveRateLimit bool `json:"-"`
+	// Ordered turns per-subject order on or off, for deliveries created
+	// from then on.
+	Ordered *bool `json:"ordered,omitempty"`
 }
 
 // MarshalJSON writes p as the PATCH body: RemoveRateLimit becomes an

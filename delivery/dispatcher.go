@@ -45,6 +45,11 @@ type Config struct {
 	CompleteInterval time.Duration
 	// Retry decides the wait between attempts. Default: the default schedule.
 	Retry hirehook.RetryPolicy
+	// DisableFailingAfter disables an endpoint whose attempts have done
+	// nothing but fail for this long (its Endpoint.FailingSince): its
+	// unfinished deliveries are paused until an operator enables it.
+	// Default DefaultDisableFailingAfter (5 days); negative: never.
+	DisableFailingAfter time.Duration
 	// Sender makes the HTTP attempts. Default: NewSender with defaults (no
 	// private destinations).
 	Sender *Sender
@@ -55,6 +60,10 @@ type Config struct {
 	// OnResult, if set, is called after each attempt's result is stored.
 	OnResult func(d *hirehook.Delivery, r hirehook.DeliveryResult)
 }
+
+// DefaultDisableFailingAfter is how long an endpoint may fail every
+// attempt before it is disabled (as Svix does).
+const DefaultDisableFailingAfter = 5 * 24 * time.Hour
 
 // Dispatcher delivers webhooks. Create it with New, then Start and Stop.
 type Dispatcher struct {
@@ -118,6 +127,9 @@ func New(store hirehook.Store, cfg Config) *Dispatcher {
 	}
 	if cfg.Retry == nil {
 		cfg.Retry = hirehook.DefaultRetryPolicy()
+	}
+	if cfg.DisableFailingAfter == 0 {
+		cfg.DisableFailingAfter = DefaultDisableFailingAfter
 	}
 	if cfg.Sender == nil {
 		cfg.Sender = NewSender(SenderConfig{})
@@ -340,7 +352,7 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 		d.release(dl)
 		return
 	}
-	r := d.decide(dl, resp)
+	r := d.decide(dl, ep, resp)
 	if r.DisableEndpoint != "" {
 		// Deliveries queued behind this one must not be sent to an endpoint
 		// that said it is gone: they are released and wait, pending, until
@@ -351,7 +363,7 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 }
 
 // decide turns an attempt into the delivery's next state.
-func (d *Dispatcher) decide(dl *hirehook.Delivery, resp Response) hirehook.DeliveryResult {
+func (d *Dispatcher) decide(dl *hirehook.Delivery, ep *hirehook.Endpoint, resp Response) hirehook.DeliveryResult {
 	a := resp.Attempt
 	a.ID = hirehook.NewID("att")
 	a.DeliveryID = dl.ID
@@ -366,6 +378,12 @@ func (d *Dispatcher) decide(dl *hirehook.Delivery, resp Response) hirehook.Deliv
 		r.DisableEndpoint = "The endpoint answered 410 Gone."
 		return r
 	}
+	if limit := d.cfg.DisableFailingAfter; limit > 0 && ep.FailingSince != nil && a.StartedAt.Sub(*ep.FailingSince) >= limit {
+		// The endpoint has failed every attempt since FailingSince: it is
+		// disabled and its deliveries, this one included, are paused.
+		r.DisableEndpoint = fmt.Sprintf("Every attempt since %s has failed (for more than %s).",
+			ep.FailingSince.UTC().Format(time.RFC3339), formatDays(limit))
+	}
 	delay, ok := d.cfg.Retry.NextDelay(a.Number)
 	if !ok {
 		r.State = hirehook.DeliveryFailed
@@ -377,6 +395,18 @@ func (d *Dispatcher) decide(dl *hirehook.Delivery, resp Response) hirehook.Deliv
 	r.State = hirehook.DeliveryRetrying
 	r.NextAttemptAt = a.StartedAt.Add(a.Duration).Add(delay)
 	return r
+}
+
+// formatDays writes a duration in days when it is a whole number of them.
+func formatDays(t time.Duration) string {
+	if t%(24*time.Hour) == 0 {
+		if n := t / (24 * time.Hour); n == 1 {
+			return "1 day"
+		} else {
+			return fmt.Sprintf("%d days", n)
+		}
+	}
+	return t.String()
 }
 
 func (d *Dispatcher) forget(id string) {
@@ -535,11 +565,18 @@ func (d *Dispatcher) writeResults(batch []completion) {
 		}
 	}
 	soonest := time.Time{}
+	next := false // an ordered delivery is done: the next of its subject is due
 	d.mu.Lock()
 	for _, c := range batch {
 		delete(d.inflight, c.d.ID)
+		if c.d.OrderingKey != "" && c.r.State != hirehook.DeliveryRetrying {
+			next = true
+		}
 	}
 	d.mu.Unlock()
+	if next {
+		d.Notify()
+	}
 	for _, c := range batch {
 		d.log(c)
 		if c.r.State == hirehook.DeliveryRetrying && (soonest.IsZero() || c.r.NextAttemptAt.Before(soonest)) {

@@ -80,7 +80,7 @@ func TestDecide(t *testing.T) {
 				Attempt:    hirehook.Attempt{StartedAt: started, Duration: took, StatusCode: tt.status, ErrorClass: tt.class},
 				RetryAfter: tt.retryAfter,
 			}
-			got := d.decide(dl, resp)
+			got := d.decide(dl, &hirehook.Endpoint{}, resp)
 			if !strings.HasPrefix(got.Attempt.ID, "att_") {
 				t.Errorf("Attempt.ID = %q, want att_...", got.Attempt.ID)
 			}
@@ -118,12 +118,47 @@ func TestDecideRetryAfterNeverShortensTheWait(t *testing.T) {
 	// MaxDelay is 1 s, the receiver asks for an hour.
 	d := New(nil, Config{Owner: "node_test", Retry: fixedPolicy{delay: 1200 * time.Millisecond, maxDelay: time.Second, attempts: 5}})
 	started := time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)
-	got := d.decide(&hirehook.Delivery{ID: "dlv_1"}, Response{
+	got := d.decide(&hirehook.Delivery{ID: "dlv_1"}, &hirehook.Endpoint{}, Response{
 		Attempt:    hirehook.Attempt{StartedAt: started, StatusCode: 429, ErrorClass: hirehook.ErrorClassStatus},
 		RetryAfter: time.Hour,
 	})
 	if min := started.Add(1200 * time.Millisecond); got.NextAttemptAt.Before(min) {
 		t.Errorf("NextAttemptAt = %v after Retry-After: 3600, want at least the policy's %v (Retry-After shortened the wait)",
 			got.NextAttemptAt.Sub(started), min.Sub(started))
+	}
+}
+
+// An endpoint that has failed every attempt for DisableFailingAfter is
+// disabled by the next failure, which is still to be retried (and is
+// paused by the store); a success, or a shorter run, disables nothing.
+func TestDecideDisablesEndpointFailingTooLong(t *testing.T) {
+	t.Parallel()
+	d := New(nil, Config{Owner: "node_test", DisableFailingAfter: 5 * 24 * time.Hour})
+	since := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	ep := &hirehook.Endpoint{FailingSince: &since}
+	attempt := func(at time.Time, status int) hirehook.DeliveryResult {
+		class := hirehook.ErrorClassStatus
+		if status < 300 {
+			class = ""
+		}
+		return d.decide(&hirehook.Delivery{ID: "dlv_1", Attempts: 3}, ep, Response{
+			Attempt: hirehook.Attempt{StartedAt: at, StatusCode: status, ErrorClass: class}})
+	}
+	if r := attempt(since.Add(5*24*time.Hour-time.Second), 500); r.DisableEndpoint != "" {
+		t.Errorf("disabled after less than 5 days: %q", r.DisableEndpoint)
+	}
+	r := attempt(since.Add(5*24*time.Hour), 500)
+	if want := "Every attempt since 2025-03-01T09:00:00Z has failed (for more than 5 days)."; r.DisableEndpoint != want {
+		t.Errorf("DisableEndpoint = %q, want %q", r.DisableEndpoint, want)
+	}
+	if r.State != hirehook.DeliveryRetrying {
+		t.Errorf("state = %s, want retrying (the store pauses it)", r.State)
+	}
+	if r := attempt(since.Add(6*24*time.Hour), 204); r.DisableEndpoint != "" {
+		t.Errorf("a success disabled the endpoint: %q", r.DisableEndpoint)
+	}
+	never := New(nil, Config{Owner: "node_test", DisableFailingAfter: -1})
+	if r := never.decide(&hirehook.Delivery{ID: "dlv_1"}, ep, Response{Attempt: hirehook.Attempt{StartedAt: since.Add(365 * 24 * time.Hour), StatusCode: 500}}); r.DisableEndpoint != "" {
+		t.Errorf("DisableFailingAfter < 0 disabled the endpoint: %q", r.DisableEndpoint)
 	}
 }

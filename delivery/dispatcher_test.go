@@ -231,8 +231,8 @@ func TestDispatcherGoneDisablesEndpoint(t *testing.T) {
 	if err := s.DeliveryRelease(context.Background(), elsewhere, []string{second}); err != nil {
 		t.Fatal(err)
 	}
-	if dl, _ := getDelivery(t, s, second); dl.State != hirehook.DeliveryPending {
-		t.Fatalf("released delivery is %s, want pending", dl.State)
+	if dl, _ := getDelivery(t, s, second); dl.State != hirehook.DeliveryPaused {
+		t.Fatalf("released delivery is %s, want paused", dl.State)
 	}
 	// A delivery to another endpoint, due after second: once it has been
 	// claimed and delivered, a claim has passed second over.
@@ -240,8 +240,8 @@ func TestDispatcherGoneDisablesEndpoint(t *testing.T) {
 	d.Notify()
 	waitState(t, s, deliveriesOf(t, s, okEP.ID)[0].ID, hirehook.DeliveryDelivered)
 
-	if dl, attempts := getDelivery(t, s, second); dl.State != hirehook.DeliveryPending || dl.Attempts != 0 || len(attempts) != 0 {
-		t.Errorf("delivery to the disabled endpoint: %s with %d attempts, want pending with 0", dl.State, dl.Attempts)
+	if dl, attempts := getDelivery(t, s, second); dl.State != hirehook.DeliveryPaused || dl.Attempts != 0 || len(attempts) != 0 {
+		t.Errorf("delivery to the disabled endpoint: %s with %d attempts, want paused with 0", dl.State, dl.Attempts)
 	}
 	if n := gone.count(); n != 1 {
 		t.Errorf("gone receiver got %d requests, want 1", n)
@@ -271,7 +271,7 @@ func TestDispatcherGoneStopsQueuedDeliveries(t *testing.T) {
 	for _, dl := range deliveriesOf(t, s, ep.ID) {
 		states[dl.State]++
 	}
-	want := map[hirehook.DeliveryState]int{hirehook.DeliveryFailed: 1, hirehook.DeliveryPending: 4}
+	want := map[hirehook.DeliveryState]int{hirehook.DeliveryFailed: 1, hirehook.DeliveryPaused: 4} // paused: nothing lost
 	if diff := cmp.Diff(want, states); diff != "" {
 		t.Errorf("delivery states (-want +got):\n%s", diff)
 	}

@@ -165,7 +165,7 @@ type storeCollector struct {
 
 var (
 	queueDepthDesc = prometheus.NewDesc("hirehook_queue_depth",
-		"Unfinished deliveries by endpoint and state: pending (due), retrying (waiting for the next attempt) or delivering (leased to a worker, in flight or in its lane).",
+		"Unfinished deliveries by endpoint and state: pending (due), retrying (waiting for the next attempt), delivering (leased to a worker, in flight or in its lane) or paused (the endpoint is disabled).",
 		[]string{"endpoint_id", "state"}, nil)
 	queueOldestDesc = prometheus.NewDesc("hirehook_queue_oldest_age_seconds",
 		"Age of the endpoint's oldest unfinished delivery; 0 when it owes nothing.",
@@ -211,6 +211,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(queueDepthDesc, prometheus.GaugeValue, float64(st.Pending), st.EndpointID, string(hirehook.DeliveryPending))
 		ch <- prometheus.MustNewConstMetric(queueDepthDesc, prometheus.GaugeValue, float64(st.Retrying), st.EndpointID, string(hirehook.DeliveryRetrying))
 		ch <- prometheus.MustNewConstMetric(queueDepthDesc, prometheus.GaugeValue, float64(st.Delivering), st.EndpointID, string(hirehook.DeliveryDelivering))
+		ch <- prometheus.MustNewConstMetric(queueDepthDesc, prometheus.GaugeValue, float64(st.Paused), st.EndpointID, string(hirehook.DeliveryPaused))
 		age := 0.0
 		if st.OldestUnfinishedAt != nil {
 			age = max(0, now.Sub(*st.OldestUnfinishedAt).Seconds())

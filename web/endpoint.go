@@ -65,13 +65,15 @@ type endpointForm struct {
 	// Patterns is the free-text field for other patterns, comma-separated.
 	Patterns string
 	Disabled bool
-	Errors   map[string]string
+	// Ordered: each subject's events in ingest order.
+	Ordered bool
+	Errors  map[string]string
 }
 
 // formOf fills the form from an endpoint: patterns the checkboxes show are
 // checked, the others go to the free-text field.
 func formOf(ep *hirehook.Endpoint, groups []typeGroup) endpointForm {
-	f := endpointForm{URL: ep.URL, Description: ep.Description, Selected: map[string]bool{}, Disabled: ep.Disabled, Errors: map[string]string{}}
+	f := endpointForm{URL: ep.URL, Description: ep.Description, Selected: map[string]bool{}, Disabled: ep.Disabled, Ordered: ep.Ordered, Errors: map[string]string{}}
 	boxes := map[string]bool{"*": true}
 	for _, g := range groups {
 		if g.Wildcard != "" {
@@ -100,6 +102,7 @@ func parseEndpointForm(r *http.Request) endpointForm {
 		Description: strings.TrimSpace(r.PostForm.Get("description")),
 		Patterns:    strings.TrimSpace(r.PostForm.Get("patterns")),
 		Disabled:    r.PostForm.Get("disabled") == "on",
+		Ordered:     r.PostForm.Get("ordered") == "on",
 		Selected:    map[string]bool{},
 		Errors:      map[string]string{},
 	}
@@ -230,7 +233,7 @@ func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 	now := h.cfg.NowFunc().UTC().Truncate(time.Microsecond)
 	ep := &hirehook.Endpoint{
 		TenantID: p.tenantID, ID: hirehook.NewID("ep"), URL: form.URL, Description: form.Description,
-		EventTypes: types, Headers: map[string]string{}, Disabled: form.Disabled,
+		EventTypes: types, Headers: map[string]string{}, Disabled: form.Disabled, Ordered: form.Ordered,
 		Secrets:   []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now}},
 		CreatedAt: now, UpdatedAt: now,
 	}
@@ -322,8 +325,13 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 		u.EventTypes = &types
 		changed["event_types"] = types
 	}
+	if form.Ordered != old.Ordered {
+		u.Ordered = &form.Ordered
+		changed["ordered"] = form.Ordered
+	}
 	if form.Disabled != old.Disabled {
 		u.Disabled = &form.Disabled
+		u.Now = h.cfg.NowFunc()
 		changed["disabled"] = form.Disabled
 	}
 	if len(changed) == 0 {

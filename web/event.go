@@ -47,7 +47,7 @@ type stateCount struct {
 // stateOrder is the order delivery states are summed up in.
 var stateOrder = []hirehook.DeliveryState{
 	hirehook.DeliveryFailed, hirehook.DeliveryRetrying, hirehook.DeliveryDelivering,
-	hirehook.DeliveryPending, hirehook.DeliveryDelivered, hirehook.DeliveryCancelled,
+	hirehook.DeliveryPending, hirehook.DeliveryPaused, hirehook.DeliveryDelivered, hirehook.DeliveryCancelled,
 }
 
 func (h *Handler) handleEventList(w http.ResponseWriter, r *http.Request) {

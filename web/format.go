@@ -199,7 +199,7 @@ func stateClass(state any) string {
 	switch fmt.Sprint(state) {
 	case "delivered", "healthy":
 		return "badge ok"
-	case "retrying", "pending", "delivering", "degraded":
+	case "retrying", "pending", "delivering", "paused", "degraded":
 		return "badge warn"
 	case "failed", "failing":
 		return "badge bad"

@@ -314,6 +314,7 @@ func runEndpointsCreate(ctx context.Context, args []string, getenv func(string) 
 	url := fs.String("url", "", "the endpoint's URL, where the hub POSTs webhooks")
 	types := fs.String("event-types", "", "comma-separated event types or patterns, e.g. placement.*,offer.signed")
 	desc := fs.String("description", "", "a note for people, e.g. the system behind the URL")
+	ordered := fs.Bool("ordered", false, "deliver each subject's events (one candidate, one placement, ...) in ingest order")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -324,7 +325,7 @@ func runEndpointsCreate(ctx context.Context, args []string, getenv func(string) 
 	if *url == "" || *types == "" {
 		return fmt.Errorf("endpoints create: --url and --event-types are required\n\n%s", endpointsUsage)
 	}
-	p := client.EndpointCreateParams{URL: *url, Description: *desc}
+	p := client.EndpointCreateParams{URL: *url, Description: *desc, Ordered: *ordered}
 	for t := range strings.SplitSeq(*types, ",") {
 		if t = strings.TrimSpace(t); t != "" {
 			p.EventTypes = append(p.EventTypes, t)
@@ -378,7 +379,7 @@ func runDeliveriesList(ctx context.Context, args []string, getenv func(string) s
 	var p client.DeliveryListParams
 	fs.StringVar(&p.EndpointID, "endpoint-id", "", "only this endpoint's deliveries")
 	fs.StringVar(&p.EventID, "event-id", "", "only this event's deliveries")
-	state := fs.String("state", "", "only deliveries in this state: pending, delivering, retrying, delivered, failed, cancelled")
+	state := fs.String("state", "", "only deliveries in this state: pending, delivering, retrying, paused, delivered, failed, cancelled")
 	fs.IntVar(&p.Limit, "limit", 50, "at most this many")
 	fs.StringVar(&p.After, "after", "", "start after this delivery id (the next page)")
 	pos, err := parseInterleaved(fs, args)

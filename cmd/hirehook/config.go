@@ -27,6 +27,7 @@ type Config struct {
 	DeliveryTimeout          time.Duration
 	DeliveryLease            time.Duration
 	EndpointConcurrency      int
+	DisableFailingAfter      time.Duration
 	APIRateLimit             float64
 	RetrySchedule            []time.Duration
 	ShutdownTimeout          time.Duration
@@ -49,6 +50,7 @@ func DefaultConfig() Config {
 		DeliveryTimeout:     15 * time.Second,
 		DeliveryLease:       2 * time.Minute,
 		EndpointConcurrency: 16,
+		DisableFailingAfter: 5 * 24 * time.Hour,
 		APIRateLimit:        1000,
 		RetrySchedule:       []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour},
 		ShutdownTimeout:     30 * time.Second,
@@ -119,6 +121,7 @@ func (c *Config) flagSet(name string, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.DeliveryTimeout, "delivery-timeout", c.DeliveryTimeout, "timeout of one delivery attempt")
 	fs.DurationVar(&c.DeliveryLease, "delivery-lease", c.DeliveryLease, "how long a node holds a delivery before another may take it")
 	fs.IntVar(&c.EndpointConcurrency, "endpoint-concurrency", c.EndpointConcurrency, "most attempts in flight to one endpoint")
+	fs.DurationVar(&c.DisableFailingAfter, "disable-failing-after", c.DisableFailingAfter, "disable an endpoint whose attempts have all failed for this long, pausing its deliveries (0: never)")
 	fs.Float64Var(&c.APIRateLimit, "api-rate-limit", c.APIRateLimit, "most API requests a second per key, with bursts of twice that (0: no limit)")
 	fs.Var(durations{&c.RetrySchedule}, "retry-schedule", "waits between attempts, comma-separated")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long shutdown waits for requests and deliveries in flight")
@@ -196,6 +199,9 @@ func (c *Config) Validate() error {
 	}
 	if c.EndpointConcurrency < 1 || c.EndpointConcurrency > 1024 {
 		return &ConfigError{Field: "endpoint-concurrency", Value: strconv.Itoa(c.EndpointConcurrency), Err: errors.New("must be from 1 to 1024")}
+	}
+	if c.DisableFailingAfter < 0 {
+		return &ConfigError{Field: "disable-failing-after", Value: c.DisableFailingAfter.String(), Err: errors.New("must be 0 (never) or positive")}
 	}
 	if c.APIRateLimit < 0 {
 		return &ConfigError{Field: "api-rate-limit", Value: strconv.FormatFloat(c.APIRateLimit, 'g', -1, 64), Err: errors.New("must be 0 (no limit) or more")}

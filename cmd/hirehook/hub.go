@@ -108,6 +108,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	h.Dispatcher = delivery.New(st, delivery.Config{
 		Lease:               h.Config.DeliveryLease,
 		EndpointConcurrency: h.Config.EndpointConcurrency,
+		DisableFailingAfter: disableAfter(h.Config.DisableFailingAfter),
 		Retry:               &hirehook.ScheduleRetryPolicy{Schedule: h.Config.RetrySchedule, Jitter: 0.2},
 		Sender: delivery.NewSender(delivery.SenderConfig{
 			Timeout:      h.Config.DeliveryTimeout,
@@ -250,4 +251,13 @@ func (h *Hub) Close(ctx context.Context) error {
 		h.Logger.Info("hirehook stopped")
 	}
 	return err
+}
+
+// disableAfter turns --disable-failing-after (0: never) into the
+// dispatcher's setting (negative: never).
+func disableAfter(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
