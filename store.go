@@ -216,3 +216,18 @@ type DeliveryRecoverParams struct {
 	Until      time.Time
 	Now        time.Time
 }
+
+// NodeRegistry is implemented by stores that several hub processes share
+// (PostgreSQL). The dispatcher of each node heartbeats through it and
+// divides every endpoint's max_concurrency and rate_limit_per_second among
+// the live nodes, so that the limits hold for the endpoint as a whole, not
+// per node. A store that only one process uses (SQLite) does not implement
+// it.
+type NodeRegistry interface {
+	// NodeHeartbeat records that node is alive, forgets the nodes that have
+	// not heartbeaten for ttl (by the database's clock, so the nodes'
+	// clocks need not agree), and returns the live nodes' names, sorted.
+	NodeHeartbeat(ctx context.Context, node string, ttl time.Duration) ([]string, error)
+	// NodeLeave forgets node at once (a clean stop).
+	NodeLeave(ctx context.Context, node string) error
+}

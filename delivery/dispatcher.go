@@ -55,6 +55,11 @@ type Config struct {
 	Sender *Sender
 	// NowFunc returns the current time. Default time.Now.
 	NowFunc func() time.Time
+	// HeartbeatInterval is how often the node heartbeats when its store is
+	// a hirehook.NodeRegistry (shared by several nodes), and so how soon
+	// the nodes learn that one started or stopped; a node silent for three
+	// intervals is taken for dead. Default 5 s.
+	HeartbeatInterval time.Duration
 	// Logger receives lifecycle and failure logs. Default: discard.
 	Logger *slog.Logger
 	// OnResult, if set, is called after each attempt's result is stored.
@@ -80,8 +85,13 @@ type Dispatcher struct {
 	inflight       map[string]bool // delivery ids held in memory or being sent
 	overflow       []string        // leased ids a full lane could not take: to release
 	overflowSignal chan struct{}
-	started        bool
-	stopped        bool
+	// members divides the endpoints' limits among the nodes sharing the
+	// store; notMine holds endpoints whose share is another node's.
+	members membership
+	notMine map[string]bool
+	hbDone  chan struct{}
+	started bool
+	stopped bool
 
 	runCtx    context.Context // lives until Stop; cancels attempts on hard stop
 	runCancel context.CancelFunc
@@ -122,6 +132,9 @@ func New(store hirehook.Store, cfg Config) *Dispatcher {
 	if cfg.LaneBacklog <= 0 {
 		cfg.LaneBacklog = 4096
 	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = 5 * time.Second
+	}
 	if cfg.CompleteInterval <= 0 {
 		cfg.CompleteInterval = 2 * time.Millisecond
 	}
@@ -151,6 +164,8 @@ func New(store hirehook.Store, cfg Config) *Dispatcher {
 		lanes:          map[string]*lane{},
 		inflight:       map[string]bool{},
 		overflowSignal: make(chan struct{}, 1),
+		members:        single,
+		notMine:        map[string]bool{},
 	}
 }
 
@@ -175,6 +190,10 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	d.claimDone = make(chan struct{})
 	d.compDone = make(chan struct{})
 	d.relDone = make(chan struct{})
+	if reg, ok := d.store.(hirehook.NodeRegistry); ok {
+		d.hbDone = make(chan struct{})
+		go d.heartbeatLoop(claimCtx, reg)
+	}
 	go d.claimLoop(claimCtx)
 	go d.completeLoop()
 	go d.releaseLoop(claimCtx)
@@ -209,6 +228,15 @@ func (d *Dispatcher) enqueueLocked(dl *hirehook.Delivery) {
 	if d.inflight[dl.ID] {
 		return
 	}
+	if d.notMine[dl.EndpointID] {
+		// Another node serves this endpoint's share of its limits.
+		d.overflow = append(d.overflow, dl.ID)
+		select {
+		case d.overflowSignal <- struct{}{}:
+		default:
+		}
+		return
+	}
 	l := d.lanes[dl.EndpointID]
 	if l == nil {
 		// Until a worker has loaded the endpoint, the lane runs one worker
@@ -216,7 +244,7 @@ func (d *Dispatcher) enqueueLocked(dl *hirehook.Delivery) {
 		// endpoint's max_concurrency.
 		l = &lane{endpointID: dl.EndpointID, limit: 1}
 		if ep := d.endpoint.peek(dl.EndpointID); ep != nil {
-			l.limit = d.concurrencyOf(ep)
+			l.limit = max(d.concurrencyOf(ep), 1)
 		}
 		d.lanes[dl.EndpointID] = l
 	}
@@ -256,25 +284,40 @@ type lane struct {
 	limiter *rate.Limiter
 }
 
-// concurrencyOf returns the most attempts in flight to ep.
-func (d *Dispatcher) concurrencyOf(ep *hirehook.Endpoint) int {
+// limitOf returns the most attempts in flight to ep from all nodes.
+func (d *Dispatcher) limitOf(ep *hirehook.Endpoint) int {
 	if ep.MaxConcurrency > 0 {
 		return ep.MaxConcurrency
 	}
 	return d.cfg.EndpointConcurrency
 }
 
-// configureLane applies ep's isolation settings to its lane: the worker
-// limit (starting workers for queued deliveries when it grew) and the rate
-// limiter, rebuilt when the rate changed. It returns the limiter to wait
-// on, nil when the endpoint has no rate limit.
-func (d *Dispatcher) configureLane(l *lane, ep *hirehook.Endpoint) *rate.Limiter {
+// concurrencyOf returns the most attempts in flight to ep from this node:
+// its share of the endpoint's limit (0 when other nodes serve it). d.mu
+// must be held.
+func (d *Dispatcher) concurrencyOf(ep *hirehook.Endpoint) int {
+	_, n := d.members.share(ep.ID, d.limitOf(ep))
+	return n
+}
+
+// configureLane applies ep's isolation settings, this node's share of
+// them, to its lane: the worker limit (starting workers for queued
+// deliveries when it grew) and the rate limiter, rebuilt when the rate
+// changed. It returns the limiter to wait on, nil when the endpoint has no
+// rate limit; serve is false when another node serves the endpoint (the
+// lane's queue is then handed back to the store).
+func (d *Dispatcher) configureLane(l *lane, ep *hirehook.Endpoint) (lim *rate.Limiter, serve bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	l.limit = d.concurrencyOf(ep)
+	serve, n := d.members.share(ep.ID, d.limitOf(ep))
+	if !serve {
+		d.leaveLaneLocked(l)
+		return nil, false
+	}
+	l.limit = n
 	r := 0.0
 	if ep.RateLimitPerSecond != nil && *ep.RateLimitPerSecond > 0 {
-		r = *ep.RateLimitPerSecond
+		r = d.members.rateShare(d.limitOf(ep), *ep.RateLimitPerSecond)
 	}
 	if r != l.rate || (r > 0) != (l.limiter != nil) {
 		l.rate, l.limiter = r, nil
@@ -288,7 +331,7 @@ func (d *Dispatcher) configureLane(l *lane, ep *hirehook.Endpoint) *rate.Limiter
 		d.workers.Add(1)
 		go d.laneWorker(l)
 	}
-	return l.limiter
+	return l.limiter, true
 }
 
 func (d *Dispatcher) laneWorker(l *lane) {
@@ -337,7 +380,19 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 		d.release(dl)
 		return
 	}
-	if lim := d.configureLane(l, ep); lim != nil {
+	lim, serve := d.configureLane(l, ep)
+	if !serve {
+		d.mu.Lock()
+		delete(d.inflight, dl.ID)
+		d.overflow = append(d.overflow, dl.ID) // released with the lane's queue
+		d.mu.Unlock()
+		select {
+		case d.overflowSignal <- struct{}{}:
+		default:
+		}
+		return
+	}
+	if lim != nil {
 		if err := lim.Wait(d.waitCtx); err != nil {
 			d.release(dl) // stopping: it is due again at once
 			return
@@ -465,6 +520,9 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (full bool, err error) {
 		if len(l.queue) >= d.cfg.LaneBacklog/2 {
 			skip = append(skip, id)
 		}
+	}
+	for id := range d.notMine {
+		skip = append(skip, id)
 	}
 	d.mu.Unlock()
 	now := d.cfg.NowFunc()
@@ -638,6 +696,9 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 	d.claimStop()
 	<-d.claimDone
 	<-d.relDone
+	if d.hbDone != nil {
+		<-d.hbDone
+	}
 
 	done := make(chan struct{})
 	go func() { d.workers.Wait(); close(done) }()
@@ -650,6 +711,10 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 	close(d.results)
 	<-d.compDone
 	d.runCancel()
+	d.mu.Lock()
+	queued = append(queued, d.overflow...) // handed back by workers after the release loop ended
+	d.overflow = nil
+	d.mu.Unlock()
 
 	relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()

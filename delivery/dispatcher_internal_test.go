@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -160,5 +161,52 @@ func TestDecideDisablesEndpointFailingTooLong(t *testing.T) {
 	never := New(nil, Config{Owner: "node_test", DisableFailingAfter: -1})
 	if r := never.decide(&hirehook.Delivery{ID: "dlv_1"}, ep, Response{Attempt: hirehook.Attempt{StartedAt: since.Add(365 * 24 * time.Hour), StatusCode: 500}}); r.DisableEndpoint != "" {
 		t.Errorf("DisableFailingAfter < 0 disabled the endpoint: %q", r.DisableEndpoint)
+	}
+}
+
+// The shares of an endpoint's max_concurrency add up to exactly the limit
+// over the live nodes, and exactly min(limit, nodes) nodes serve it; the
+// rate is divided among those.
+func TestMembershipShare(t *testing.T) {
+	t.Parallel()
+	for nodes := 1; nodes <= 7; nodes++ {
+		for c := 1; c <= 20; c++ {
+			for _, ep := range []string{"ep_a", "ep_b", "ep_c", "ep_01m8dxyx901w4c93xgn9j0y45y"} {
+				total, serving := 0, 0
+				for rank := range nodes {
+					serve, n := membership{nodes: nodes, rank: rank}.share(ep, c)
+					if serve != (n > 0) {
+						t.Fatalf("nodes %d rank %d c %d: serve %v with share %d", nodes, rank, c, serve, n)
+					}
+					total += n
+					if serve {
+						serving++
+					}
+				}
+				if total != c {
+					t.Errorf("nodes %d, max_concurrency %d, %s: shares add up to %d", nodes, c, ep, total)
+				}
+				if serving != min(c, nodes) {
+					t.Errorf("nodes %d, max_concurrency %d, %s: %d nodes serve it, want %d", nodes, c, ep, serving, min(c, nodes))
+				}
+				if got, want := (membership{nodes: nodes}).rateShare(c, 30)*float64(serving), 30.0; got < want-1e-9 || got > want+1e-9 {
+					t.Errorf("nodes %d, max_concurrency %d: rate shares add up to %v, want 30", nodes, c, got)
+				}
+			}
+		}
+	}
+	// Endpoints with a limit below the node count spread over the nodes.
+	first := map[int]int{}
+	for i := range 300 {
+		for rank := range 3 {
+			if serve, _ := (membership{nodes: 3, rank: rank}).share(fmt.Sprintf("ep_%d", i), 1); serve {
+				first[rank]++
+			}
+		}
+	}
+	for rank := range 3 {
+		if first[rank] < 50 {
+			t.Errorf("rank %d serves %d of 300 single-slot endpoints, want a fair part", rank, first[rank])
+		}
 	}
 }

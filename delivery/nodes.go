@@ -1,0 +1,122 @@
+package delivery
+
+import (
+	"context"
+	"hash/fnv"
+	"slices"
+	"time"
+
+	"github.com/hirehook/hirehook"
+)
+
+// membership is this node's place among the live nodes sharing the store:
+// nodes of them (at least 1), this one at rank (their names sorted).
+//
+// An endpoint's limits hold for the endpoint as a whole, whichever nodes
+// attempt its deliveries, by dividing them (see share). Nodes learn of a
+// node that starts or stops within one heartbeat, so for that long the
+// endpoint may see the sum of two divisions.
+type membership struct {
+	nodes, rank int
+}
+
+// single is the membership of a node alone on its store (SQLite).
+var single = membership{nodes: 1}
+
+// share returns this node's part of an endpoint's max_concurrency c: when
+// c ≥ nodes, every node serves the endpoint and the parts add up to exactly
+// c (c/nodes each, one more for the first c%nodes ranks); when c < nodes,
+// exactly c nodes serve it, one attempt at a time each, chosen by the
+// endpoint's hash so that different endpoints land on different nodes.
+func (m membership) share(endpointID string, c int) (serve bool, n int) {
+	if m.nodes <= 1 {
+		return true, c
+	}
+	if c >= m.nodes {
+		n = c / m.nodes
+		if m.rank < c%m.nodes {
+			n++
+		}
+		return true, n
+	}
+	h := fnv.New32a()
+	h.Write([]byte(endpointID))
+	slot := (int(h.Sum32()%uint32(m.nodes)) + m.rank) % m.nodes
+	if slot < c {
+		return true, 1
+	}
+	return false, 0
+}
+
+// rateShare returns this node's part of an endpoint's rate limit r: r
+// divided among the nodes that serve it (see share).
+func (m membership) rateShare(c int, r float64) float64 {
+	return r / float64(min(max(c, 1), max(m.nodes, 1)))
+}
+
+// heartbeatLoop keeps this node in the registry and the membership up to
+// date until ctx ends, then leaves the registry.
+func (d *Dispatcher) heartbeatLoop(ctx context.Context, reg hirehook.NodeRegistry) {
+	defer close(d.hbDone)
+	ttl := 3 * d.cfg.HeartbeatInterval
+	tick := time.NewTicker(d.cfg.HeartbeatInterval)
+	defer tick.Stop()
+	for {
+		hctx, cancel := context.WithTimeout(ctx, d.cfg.HeartbeatInterval)
+		live, err := reg.NodeHeartbeat(hctx, d.cfg.Owner, ttl)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			// Keep the last membership: the limits stay divided as they were.
+			d.logger.Warn("node heartbeat", "error", err)
+		} else if err == nil {
+			d.setMembership(live)
+		}
+		select {
+		case <-ctx.Done():
+			lctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := reg.NodeLeave(lctx, d.cfg.Owner); err != nil {
+				d.logger.Warn("leave the node registry", "error", err)
+			}
+			cancel()
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// setMembership applies the registry's list of live nodes.
+func (d *Dispatcher) setMembership(live []string) {
+	m := single
+	if rank := slices.Index(live, d.cfg.Owner); rank >= 0 {
+		m = membership{nodes: len(live), rank: rank}
+	}
+	d.mu.Lock()
+	changed := m != d.members
+	if changed {
+		d.members = m
+		// Which endpoints this node serves changed: learn them again, and
+		// resize the lanes as their workers next load their endpoint.
+		clear(d.notMine)
+	}
+	d.mu.Unlock()
+	if changed {
+		d.logger.Info("nodes sharing the store", "nodes", m.nodes, "rank", m.rank)
+		d.Notify()
+	}
+}
+
+// leaveLane hands every delivery queued in l back to the store: this node
+// does not serve its endpoint (another node's share of the limits does).
+// d.mu must be held.
+func (d *Dispatcher) leaveLaneLocked(l *lane) {
+	d.notMine[l.endpointID] = true
+	for _, dl := range l.queue {
+		delete(d.inflight, dl.ID)
+		d.overflow = append(d.overflow, dl.ID)
+	}
+	l.queue = nil
+	select {
+	case d.overflowSignal <- struct{}{}:
+	default:
+	}
+}

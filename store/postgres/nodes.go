@@ -1,0 +1,55 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/hirehook/hirehook"
+)
+
+var _ hirehook.NodeRegistry = (*Store)(nil)
+
+// NodeHeartbeat implements hirehook.NodeRegistry. Times are the database's
+// (now()), so that nodes with skewed clocks agree on who is alive.
+func (s *Store) NodeHeartbeat(ctx context.Context, node string, ttl time.Duration) ([]string, error) {
+	if node == "" || ttl <= 0 {
+		return nil, hirehook.Errorf(hirehook.EINVALID, "NodeHeartbeat needs a node name and a positive TTL.")
+	}
+	var live []string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		live = live[:0]
+		if _, err := tx.ExecContext(ctx, `INSERT INTO nodes (id) VALUES ($1) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`, node); err != nil {
+			return fmt.Errorf("heartbeat node %s: %w", node, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM nodes WHERE heartbeat_at < now() - make_interval(secs => $1)`, ttl.Seconds()); err != nil {
+			return fmt.Errorf("forget silent nodes: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM nodes ORDER BY id`)
+		if err != nil {
+			return fmt.Errorf("list nodes: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			live = append(live, id)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return live, nil
+}
+
+// NodeLeave implements hirehook.NodeRegistry.
+func (s *Store) NodeLeave(ctx context.Context, node string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM nodes WHERE id = $1`, node); err != nil {
+		return fmt.Errorf("remove node %s: %w", node, err)
+	}
+	return nil
+}

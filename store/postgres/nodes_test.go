@@ -1,0 +1,165 @@
+package postgres_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/delivery"
+	"github.com/hirehook/hirehook/store/postgres"
+	"github.com/hirehook/hirehook/store/postgres/postgrestest"
+)
+
+func TestNodeRegistry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := open(t, postgrestest.NewDatabase(t), postgres.Options{})
+	if _, err := s.NodeHeartbeat(ctx, "node_b", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	live, err := s.NodeHeartbeat(ctx, "node_a", time.Minute)
+	if err != nil || !slices.Equal(live, []string{"node_a", "node_b"}) {
+		t.Fatalf("live = %v (%v), want node_a, node_b", live, err)
+	}
+	// node_b goes silent: a TTL shorter than its silence forgets it.
+	time.Sleep(1100 * time.Millisecond)
+	live, err = s.NodeHeartbeat(ctx, "node_a", time.Second)
+	if err != nil || !slices.Equal(live, []string{"node_a"}) {
+		t.Fatalf("live = %v (%v), want node_a alone", live, err)
+	}
+	if err := s.NodeLeave(ctx, "node_a"); err != nil {
+		t.Fatal(err)
+	}
+	live, err = s.NodeHeartbeat(ctx, "node_c", time.Minute)
+	if err != nil || !slices.Equal(live, []string{"node_c"}) {
+		t.Fatalf("live = %v (%v) after node_a left, want node_c", live, err)
+	}
+}
+
+// Three nodes share one database and deliver to endpoints whose
+// max_concurrency is 2 and 1: the endpoint never has more attempts in
+// flight than its limit (each node alone would allow the full limit), and
+// everything is delivered.
+func TestEndpointLimitsAcrossNodes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := postgrestest.NewDatabase(t)
+
+	type gauge struct {
+		mu            sync.Mutex
+		now, max, got int
+	}
+	gauges := map[string]*gauge{"two": {}, "one": {}}
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g := gauges[r.URL.Path[1:]]
+		g.mu.Lock()
+		g.now++
+		g.max = max(g.max, g.now)
+		g.mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		g.mu.Lock()
+		g.now--
+		g.got++
+		g.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(rc.Close)
+
+	var stores []*postgres.Store
+	for range 3 {
+		stores = append(stores, open(t, dsn, postgres.Options{MaxConns: 4}))
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	for name, limit := range map[string]int{"two": 2, "one": 1} {
+		ep := &hirehook.Endpoint{TenantID: hirehook.DefaultTenantID, ID: "ep_" + name, URL: rc.URL + "/" + name, EventTypes: []string{"*"},
+			MaxConcurrency: limit, Secrets: []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now}}, CreatedAt: now, UpdatedAt: now}
+		if err := stores[0].EndpointCreate(ctx, ep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var dispatchers []*delivery.Dispatcher
+	for i, s := range stores {
+		d := delivery.New(s, delivery.Config{
+			Owner:             fmt.Sprintf("node_%d", i),
+			PollInterval:      20 * time.Millisecond,
+			HeartbeatInterval: 100 * time.Millisecond,
+			Sender:            delivery.NewSender(delivery.SenderConfig{AllowPrivate: true, Timeout: 5 * time.Second}),
+		})
+		if err := d.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			d.Stop(sctx)
+		})
+		dispatchers = append(dispatchers, d)
+	}
+	// Let the nodes see each other before the work arrives.
+	waitUntil(t, "three live nodes", func() bool {
+		live, err := stores[0].NodeHeartbeat(ctx, "node_0", time.Second)
+		return err == nil && len(live) == 3
+	})
+	time.Sleep(300 * time.Millisecond)
+
+	const n = 60
+	var evs []*hirehook.Event
+	for i := range n {
+		evs = append(evs, &hirehook.Event{TenantID: hirehook.DefaultTenantID, ID: hirehook.NewID("evt"), Type: "candidate.created", OccurredAt: now,
+			Subject: hirehook.Subject{Entity: "candidate", ID: fmt.Sprint(i)}, Data: json.RawMessage(fmt.Sprintf(`{"id":"%d"}`, i))})
+	}
+	// Half handed off hot to node 1 (as its ingester would), half pending
+	// for any node to claim.
+	res, err := stores[1].EventIngest(ctx, hirehook.EventIngestParams{Events: evs[:n/2], Now: time.Now(), LeaseOwner: "node_1", LeaseUntil: time.Now().Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		dispatchers[1].Enqueue(r.Leased)
+	}
+	if _, err := stores[2].EventIngest(ctx, hirehook.EventIngestParams{Events: evs[n/2:], Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dispatchers {
+		d.Notify()
+	}
+	waitUntil(t, "every delivery", func() bool {
+		done := true
+		for _, g := range gauges {
+			g.mu.Lock()
+			done = done && g.got >= n
+			g.mu.Unlock()
+		}
+		return done
+	})
+	for name, limit := range map[string]int{"two": 2, "one": 1} {
+		g := gauges[name]
+		g.mu.Lock()
+		t.Logf("endpoint %s: max in flight %d", name, g.max)
+		if g.max > limit {
+			t.Errorf("endpoint %s (max_concurrency %d) had %d attempts in flight at once across 3 nodes", name, limit, g.max)
+		}
+		if g.got != n {
+			t.Errorf("endpoint %s got %d requests, want %d (no duplicates)", name, g.got, n)
+		}
+		g.mu.Unlock()
+	}
+}
+
+func waitUntil(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
