@@ -1,131 +1,22 @@
 package client_test
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hirehook/hirehook"
-	"github.com/hirehook/hirehook/api"
-	"github.com/hirehook/hirehook/delivery"
-	"github.com/hirehook/hirehook/ingest"
-	"github.com/hirehook/hirehook/server"
-	"github.com/hirehook/hirehook/store/sqlite"
+	"github.com/hirehook/hirehook/internal/hubtest"
 )
 
-// testHub is a whole hub, wired as cmd/hirehook wires it, on a SQLite file
-// and a loopback port: store, ingester, dispatcher (allowed to deliver to
-// loopback, retrying after 50 ms) and the HTTP server with the API.
-type testHub struct {
-	URL   string
-	Key   string // an operator key of the default tenant
-	Store hirehook.Store
-
-	stops []func(context.Context) error
-}
-
-// openHub starts a hub whose database lives in dir. Close stops it.
-func openHub(dir string, logger *slog.Logger) (_ *testHub, err error) {
-	ctx := context.Background()
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	h := &testHub{}
-	defer func() {
-		if err != nil {
-			h.Close()
-		}
-	}()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "hirehook.db"))
-	if err != nil {
-		return nil, err
-	}
-	h.Store = st
-	h.stops = append(h.stops, func(context.Context) error { return st.Close() })
-
-	h.Key = "hh_test_" + strings.ReplaceAll(hirehook.NewID("k"), "_", "")
-	if err := st.APIKeyCreate(ctx, &hirehook.APIKey{ID: hirehook.NewID("key"), TenantID: hirehook.DefaultTenantID, Name: "test operator",
-		Scope: hirehook.ScopeOperator, Hash: api.HashKey(h.Key), CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}); err != nil {
-		return nil, err
-	}
-
-	d := delivery.New(st, delivery.Config{
-		Retry:        &hirehook.ScheduleRetryPolicy{Schedule: []time.Duration{50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond}},
-		Sender:       delivery.NewSender(delivery.SenderConfig{Timeout: 5 * time.Second, AllowPrivate: true}),
-		PollInterval: 20 * time.Millisecond,
-		Logger:       logger,
-	})
-	ing := ingest.New(st, ingest.Config{Handoff: d.Enqueue, LeaseOwner: d.Owner(), Lease: d.Lease(), Notify: d.Notify, Logger: logger})
-	if err := d.Start(ctx); err != nil {
-		return nil, err
-	}
-	h.stops = append(h.stops, d.Stop)
-	if err := ing.Start(ctx); err != nil {
-		return nil, err
-	}
-	h.stops = append(h.stops, ing.Stop)
-	srv := &server.Server{Addr: "127.0.0.1:0", Store: st, Logger: logger,
-		API: api.New(api.Config{Store: st, Ingester: ing, Notify: d.Notify, Logger: logger})}
-	if err := srv.Open(); err != nil {
-		return nil, err
-	}
-	h.stops = append(h.stops, srv.Close)
-	h.URL = srv.URL()
-	return h, nil
-}
-
-// Close stops what openHub started, in reverse order.
-func (h *testHub) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var errs []error
-	for i := len(h.stops) - 1; i >= 0; i-- {
-		errs = append(errs, h.stops[i](ctx))
-	}
-	h.stops = nil
-	return errors.Join(errs...)
-}
+// testHub is a whole hub on a SQLite file and a loopback port (see
+// internal/hubtest).
+type testHub = hubtest.Hub
 
 // startHub starts a hub for one test and stops it in the test's cleanup.
-func startHub(tb testing.TB) *testHub {
-	tb.Helper()
-	h, err := openHub(tb.TempDir(), slog.New(slog.NewTextHandler(tbWriter{tb}, nil)))
-	if err != nil {
-		tb.Fatalf("start hub: %v", err)
-	}
-	tb.Cleanup(func() {
-		if err := h.Close(); err != nil {
-			tb.Errorf("stop hub: %v", err)
-		}
-	})
-	return h
-}
+func startHub(tb testing.TB) *testHub { return hubtest.Start(tb) }
 
-// exampleHub starts a hub for an Example, which has no testing.TB; the
-// returned func stops it and removes its files.
-func exampleHub() (*testHub, func()) {
-	dir, err := os.MkdirTemp("", "hirehook-example-")
-	if err != nil {
-		panic(err)
-	}
-	h, err := openHub(dir, nil)
-	if err != nil {
-		os.RemoveAll(dir)
-		panic(fmt.Sprintf("start hub: %v", err))
-	}
-	return h, func() {
-		if err := h.Close(); err != nil {
-			panic(err)
-		}
-		os.RemoveAll(dir)
-	}
-}
+// exampleHub starts a hub for an Example; the returned func stops it.
+func exampleHub() (*testHub, func()) { return hubtest.Example() }
 
 // tbWriter sends log output to the test log.
 type tbWriter struct{ tb testing.TB }
