@@ -29,11 +29,12 @@ import (
 const testKey = "hh_test_admin_key_0123456789"
 
 // TestMain lets the test binary act as a hirehook process of its own: the
-// kill -9 test starts it as a child with HIREHOOK_TEST_CHILD set.
+// kill -9 and SIGTERM tests start it as a child with HIREHOOK_TEST_CHILD
+// set. It handles signals as main does.
 func TestMain(m *testing.M) {
 	if os.Getenv("HIREHOOK_TEST_CHILD") == "1" {
 		args := strings.Split(os.Getenv("HIREHOOK_TEST_ARGS"), "\x1f")
-		os.Exit(run(context.Background(), args, os.Getenv, os.Stdout, os.Stderr))
+		os.Exit(run(signalContext(), args, os.Getenv, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
