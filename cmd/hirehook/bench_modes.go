@@ -353,8 +353,13 @@ func benchBacklog(ctx context.Context, bc benchConfig, stdout, stderr io.Writer)
 	rss.reset()
 	up := time.Now()
 	rc.up.Store(true)
-	deadline := up.Add(30 * time.Minute)
-	for rc.c.received.Load() < int64(accepted) && time.Now().Before(deadline) && ctx.Err() == nil {
+	// Wait for every delivery, or until none arrives for a minute (one
+	// that failed for good never will).
+	lastN, lastProgress := int64(-1), time.Now()
+	for n := rc.c.received.Load(); n < int64(accepted) && time.Since(lastProgress) < time.Minute && ctx.Err() == nil; n = rc.c.received.Load() {
+		if n != lastN {
+			lastN, lastProgress = n, time.Now()
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	got := rc.c.received.Load()
