@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/seal"
 	"github.com/jackc/pgx/v5"
 )
@@ -71,7 +72,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&bc.Concurrency, "concurrency", 64, "producer connections")
 	fs.IntVar(&bc.Batch, "batch", 1, "events per request (1 uses POST /v1/events, more uses /v1/events/batch)")
 	fs.StringVar(&bc.DB, "db", "", "SQLite file to use (default: a new temporary file), or a postgres:// server on which each run creates and drops a database of its own")
-	fs.IntVar(&bc.EndpointConcurrency, "endpoint-concurrency", DefaultConfig().EndpointConcurrency, "the hub's --endpoint-concurrency")
+	fs.IntVar(&bc.EndpointConcurrency, "endpoint-concurrency", DefaultConfig().EndpointConcurrency, "max_concurrency of the bench's endpoints (attempts in flight to each)")
 	fs.StringVar(&bc.Trace, "trace", "", "write an execution trace of the whole run to this file (go tool trace)")
 	fs.IntVar(&bc.Nodes, "nodes", 1, "hubs in this process sharing the --db postgres:// database, each receiving the producer's requests in turn")
 	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
@@ -113,6 +114,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return &ConfigError{Field: "mode", Value: bc.Mode, Err: errors.New("must be burst, steady, both, fanout or backlog")}
 	case bc.Endpoints < 1 || bc.Endpoints > 10000:
 		return &ConfigError{Field: "endpoints", Value: fmt.Sprint(bc.Endpoints), Err: errors.New("must be from 1 to 10000")}
+	case bc.EndpointConcurrency < 1 || bc.EndpointConcurrency > hirehook.MaxMaxConcurrency:
+		return &ConfigError{Field: "endpoint-concurrency", Value: fmt.Sprint(bc.EndpointConcurrency), Err: fmt.Errorf("must be from 1 to %d", hirehook.MaxMaxConcurrency)}
 	case bc.Backlog < 10:
 		return &ConfigError{Field: "backlog", Value: fmt.Sprint(bc.Backlog), Err: errors.New("must be at least 10")}
 	case bc.Events < 1:
@@ -222,6 +225,9 @@ func benchSetup(ctx context.Context, bc benchConfig, stderr io.Writer, edit func
 	// The receivers are on loopback, which the SSRF guard refuses unless
 	// private destinations are allowed.
 	cfg.AllowPrivateDestinations = true
+	// Endpoints are created with max_concurrency set (the API stores 16
+	// when it is absent, and the dispatcher then ignores this default);
+	// this covers any endpoint without one all the same.
 	cfg.EndpointConcurrency = bc.EndpointConcurrency
 	cfg.APIRateLimit = 0 // the bench's one key sends far more than a producer would
 	cfg.LogLevel = "warn"
@@ -282,7 +288,7 @@ func benchRun(ctx context.Context, bc benchConfig, mode string, stdout, stderr i
 	}
 	defer rstop()
 
-	epBody, _ := json.Marshal(map[string]any{"url": rbase + "/hooks", "event_types": []string{"placement.*"}})
+	epBody, _ := json.Marshal(map[string]any{"url": rbase + "/hooks", "event_types": []string{"placement.*"}, "max_concurrency": bc.EndpointConcurrency})
 	if st, b, err := p.post("/v1/endpoints", epBody); err != nil || st != 201 {
 		return fmt.Errorf("create bench endpoint: status %d %s %v", st, b, err)
 	}

@@ -104,7 +104,7 @@ func benchFanout(ctx context.Context, bc benchConfig, stdout, stderr io.Writer) 
 	}
 	defer rstop()
 	for i := range bc.Endpoints {
-		body, _ := json.Marshal(map[string]any{"url": fmt.Sprintf("%s/ep/%d", rbase, i), "event_types": []string{"placement.confirmed"}})
+		body, _ := json.Marshal(map[string]any{"url": fmt.Sprintf("%s/ep/%d", rbase, i), "event_types": []string{"placement.confirmed"}, "max_concurrency": bc.EndpointConcurrency})
 		if st, b, err := env.p.post("/v1/endpoints", body); err != nil || st != 201 {
 			return fmt.Errorf("create bench endpoint %d: status %d %s %v", i, st, b, err)
 		}
@@ -293,7 +293,7 @@ func benchBacklog(ctx context.Context, bc benchConfig, stdout, stderr io.Writer)
 		return err
 	}
 	defer rstop()
-	epBody, _ := json.Marshal(map[string]any{"url": rbase + "/hooks", "event_types": []string{"placement.*"}})
+	epBody, _ := json.Marshal(map[string]any{"url": rbase + "/hooks", "event_types": []string{"placement.*"}, "max_concurrency": bc.EndpointConcurrency})
 	if st, b, err := env.p.post("/v1/endpoints", epBody); err != nil || st != 201 {
 		return fmt.Errorf("create bench endpoint: status %d %s %v", st, b, err)
 	}
