@@ -34,10 +34,10 @@ func TestSIGTERMUnderLoadLosesNothingDuplicatesNothing(t *testing.T) {
 	seen := map[string]int{} // webhook-id → receipts
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
-		// Slower than the producers (one attempt in flight, 25 ms each):
+		// Slower than the producers (one attempt in flight, 10 ms each):
 		// when the signal comes, attempts are in flight and deliveries
 		// wait in the lanes and in the store.
-		time.Sleep(25 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 		mu.Lock()
 		seen[r.Header.Get("webhook-id")]++
 		mu.Unlock()
@@ -68,7 +68,9 @@ func TestSIGTERMUnderLoadLosesNothingDuplicatesNothing(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tick := time.NewTicker(2 * time.Millisecond)
+			// At most 100 events/s each: enough to keep a queue, few
+			// enough that the restarted hub drains it in seconds.
+			tick := time.NewTicker(10 * time.Millisecond)
 			defer tick.Stop()
 			for {
 				select {
@@ -144,7 +146,7 @@ func TestSIGTERMUnderLoadLosesNothingDuplicatesNothing(t *testing.T) {
 		ackedAtTerm, atTerm, exitAfter.Round(time.Millisecond), len(ids), nacked.Load(), before)
 
 	_, base2 := startChild(t, args)
-	waitFor(t, 15*time.Second, "every acked event to arrive after the restart", func() bool {
+	waitFor(t, 30*time.Second, "every acked event to arrive after the restart", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, id := range ids {
