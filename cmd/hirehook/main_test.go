@@ -553,8 +553,13 @@ func TestKillNineDeliversEverythingAtLeastOnce(t *testing.T) {
 	}))
 	defer rc.Close()
 
+	// Every attempt before the kill hangs until the 500ms timeout, and
+	// sending the 40 events can take over a second on a loaded machine
+	// under -race: with a single retry the first deliveries would fail for
+	// good before the kill and never arrive. 20 retries outlast that.
+	retries := strings.TrimSuffix(strings.Repeat("50ms,", 20), ",")
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--db", "sqlite:" + db, "--admin-key", testKey,
-		"--allow-private-destinations", "--delivery-timeout", "500ms", "--delivery-lease", "1s", "--retry-schedule", "50ms"}
+		"--allow-private-destinations", "--delivery-timeout", "500ms", "--delivery-lease", "1s", "--retry-schedule", retries}
 	first, base := startChild(t, args)
 
 	createEndpoint(t, base, rc.URL, "placement.*") // not the operational events
