@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/seal"
 	"github.com/jackc/pgx/v5"
 )
@@ -44,6 +45,15 @@ type benchConfig struct {
 	// Nodes is how many hubs share the PostgreSQL database; the producer
 	// spreads its requests round-robin across them.
 	Nodes int
+	// Endpoints is how many endpoints subscribe to the one event type in
+	// the fanout mode.
+	Endpoints int
+	// Backlog is how many deliveries the backlog mode leaves pending to a
+	// dead endpoint.
+	Backlog int
+
+	// quietHub discards the hub's log lines (after formatting them).
+	quietHub bool
 }
 
 // runBench is `hirehook bench`: it starts a hub on a fresh SQLite file and a
@@ -53,19 +63,29 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bc := benchConfig{}
 	fs := flag.NewFlagSet("hirehook bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&bc.Mode, "mode", "both", "burst, steady or both")
-	fs.IntVar(&bc.Events, "events", 20000, "events in the burst")
+	fs.StringVar(&bc.Mode, "mode", "both", "burst, steady, both (burst then steady), fanout or backlog")
+	fs.IntVar(&bc.Events, "events", 20000, "events in the burst (fanout: default 2000)")
+	fs.IntVar(&bc.Endpoints, "endpoints", 100, "fanout: endpoints subscribed to the one event type")
+	fs.IntVar(&bc.Backlog, "backlog", 1000000, "backlog: deliveries left pending to the dead endpoint")
 	fs.IntVar(&bc.Rate, "rate", 1000, "events per second in the steady run")
 	fs.DurationVar(&bc.Duration, "duration", 30*time.Second, "length of the steady run")
 	fs.IntVar(&bc.Concurrency, "concurrency", 64, "producer connections")
 	fs.IntVar(&bc.Batch, "batch", 1, "events per request (1 uses POST /v1/events, more uses /v1/events/batch)")
 	fs.StringVar(&bc.DB, "db", "", "SQLite file to use (default: a new temporary file), or a postgres:// server on which each run creates and drops a database of its own")
-	fs.IntVar(&bc.EndpointConcurrency, "endpoint-concurrency", DefaultConfig().EndpointConcurrency, "the hub's --endpoint-concurrency")
+	fs.IntVar(&bc.EndpointConcurrency, "endpoint-concurrency", DefaultConfig().EndpointConcurrency, "max_concurrency of the bench's endpoints (attempts in flight to each)")
 	fs.StringVar(&bc.Trace, "trace", "", "write an execution trace of the whole run to this file (go tool trace)")
 	fs.IntVar(&bc.Nodes, "nodes", 1, "hubs in this process sharing the --db postgres:// database, each receiving the producer's requests in turn")
 	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if bc.Mode == "fanout" && !set["events"] {
+		bc.Events = 2000 // each makes --endpoints deliveries
+	}
+	if bc.Mode == "backlog" && !set["batch"] {
+		bc.Batch = 100 // a million events one by one would take minutes
 	}
 	if bc.CPUProfile != "" {
 		f, err := os.Create(bc.CPUProfile)
@@ -90,8 +110,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer trace.Stop()
 	}
 	switch {
-	case bc.Mode != "burst" && bc.Mode != "steady" && bc.Mode != "both":
-		return &ConfigError{Field: "mode", Value: bc.Mode, Err: errors.New("must be burst, steady or both")}
+	case !slices.Contains([]string{"burst", "steady", "both", "fanout", "backlog"}, bc.Mode):
+		return &ConfigError{Field: "mode", Value: bc.Mode, Err: errors.New("must be burst, steady, both, fanout or backlog")}
+	case bc.Endpoints < 1 || bc.Endpoints > 10000:
+		return &ConfigError{Field: "endpoints", Value: fmt.Sprint(bc.Endpoints), Err: errors.New("must be from 1 to 10000")}
+	case bc.EndpointConcurrency < 1 || bc.EndpointConcurrency > hirehook.MaxMaxConcurrency:
+		return &ConfigError{Field: "endpoint-concurrency", Value: fmt.Sprint(bc.EndpointConcurrency), Err: fmt.Errorf("must be from 1 to %d", hirehook.MaxMaxConcurrency)}
+	case bc.Backlog < 10:
+		return &ConfigError{Field: "backlog", Value: fmt.Sprint(bc.Backlog), Err: errors.New("must be at least 10")}
 	case bc.Events < 1:
 		return &ConfigError{Field: "events", Value: fmt.Sprint(bc.Events), Err: errors.New("must be positive")}
 	case bc.Rate < 1:
@@ -104,6 +130,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return &ConfigError{Field: "nodes", Value: fmt.Sprint(bc.Nodes), Err: errors.New("more than one node needs --db postgres://…")}
 	case bc.Batch < 1 || bc.Batch > 1000:
 		return &ConfigError{Field: "batch", Value: fmt.Sprint(bc.Batch), Err: errors.New("must be from 1 to 1000")}
+	}
+	switch bc.Mode {
+	case "fanout":
+		return benchFanout(ctx, bc, stdout, stderr)
+	case "backlog":
+		return benchBacklog(ctx, bc, stdout, stderr)
 	}
 	if bc.Mode != "steady" {
 		if err := benchRun(ctx, bc, "burst", stdout, stderr); err != nil {
@@ -146,21 +178,42 @@ func (b *benchReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func benchRun(ctx context.Context, bc benchConfig, mode string, stdout, stderr io.Writer) error {
+// benchEnv is one bench run's hub (or hubs) on a fresh database and a
+// producer that posts to them with the run's admin key.
+type benchEnv struct {
+	hub *Hub
+	key string
+	p   *producer
+}
+
+// benchSetup starts the hubs of one run; edit, if not nil, changes the
+// hub's configuration first. The returned func closes them.
+func benchSetup(ctx context.Context, bc benchConfig, stderr io.Writer, edit func(*Config)) (env *benchEnv, cleanup func(), err error) {
+	var closers []func()
+	cleanup = func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			cleanup()
+		}
+	}()
 	dir, err := os.MkdirTemp("", "hirehook-bench-")
 	if err != nil {
-		return err
+		return nil, cleanup, err
 	}
-	defer os.RemoveAll(dir)
+	closers = append(closers, func() { os.RemoveAll(dir) })
 	cfg := DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DB = "sqlite:" + filepath.Join(dir, "bench.db")
 	if pgURL := (&Config{DB: bc.DB}).PostgresURL(); pgURL != "" {
 		dsn, drop, err := benchDatabase(ctx, pgURL)
 		if err != nil {
-			return err
+			return nil, cleanup, err
 		}
-		defer drop()
+		closers = append(closers, drop)
 		cfg.DB, cfg.EncryptionKey = dsn, seal.NewKey()
 	} else if bc.DB != "" {
 		cfg.DB = "sqlite:" + bc.DB
@@ -169,37 +222,73 @@ func benchRun(ctx context.Context, bc benchConfig, mode string, stdout, stderr i
 	_, _ = rand.Read(kb[:])
 	key := "hh_bench_" + base64.RawURLEncoding.EncodeToString(kb[:])
 	cfg.AdminKey = key
+	// The receivers are on loopback, which the SSRF guard refuses unless
+	// private destinations are allowed.
 	cfg.AllowPrivateDestinations = true
+	// Endpoints are created with max_concurrency set (the API stores 16
+	// when it is absent, and the dispatcher then ignores this default);
+	// this covers any endpoint without one all the same.
 	cfg.EndpointConcurrency = bc.EndpointConcurrency
 	cfg.APIRateLimit = 0 // the bench's one key sends far more than a producer would
 	cfg.LogLevel = "warn"
-	hub := NewHub(cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	if err := hub.Open(ctx); err != nil {
-		return err
+	if edit != nil {
+		edit(&cfg)
 	}
-	defer hub.Close(context.Background())
+	logOut := stderr
+	if bc.quietHub {
+		// Formatted all the same (the hub pays for its log lines), but not
+		// shown: a dead endpoint makes one warning per failed attempt.
+		logOut = io.Discard
+	}
+	newLog := func() *slog.Logger {
+		return slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	hub := NewHub(cfg, newLog())
+	if err := hub.Open(ctx); err != nil {
+		return nil, cleanup, err
+	}
+	closers = append(closers, func() { hub.Close(context.Background()) })
 	bases := []string{hub.URL()}
 	for range bc.Nodes - 1 {
-		other := NewHub(cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		other := NewHub(cfg, newLog())
 		if err := other.Open(ctx); err != nil {
-			return err
+			return nil, cleanup, err
 		}
-		defer other.Close(context.Background())
+		closers = append(closers, func() { other.Close(context.Background()) })
 		bases = append(bases, other.URL())
 	}
+	p := newProducer(ctx, bc, hub.URL(), key, stderr)
+	p.bases = bases
+	return &benchEnv{hub: hub, key: key, p: p}, cleanup, nil
+}
 
-	rc := &benchReceiver{}
+// startBenchServer serves h on a new loopback port and returns its base URL.
+func startBenchServer(h http.Handler) (base string, stop func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+}
+
+func benchRun(ctx context.Context, bc benchConfig, mode string, stdout, stderr io.Writer) error {
+	env, cleanup, err := benchSetup(ctx, bc, stderr, nil)
 	if err != nil {
 		return err
 	}
-	rsrv := &http.Server{Handler: rc, ReadHeaderTimeout: 10 * time.Second}
-	go rsrv.Serve(ln)
-	defer rsrv.Close()
+	defer cleanup()
+	key, p := env.key, env.p
 
-	p := newProducer(ctx, bc, hub.URL(), key, stderr)
-	p.bases = bases
-	epBody, _ := json.Marshal(map[string]any{"url": "http://" + ln.Addr().String() + "/hooks", "event_types": []string{"placement.*"}})
+	rc := &benchReceiver{}
+	rbase, rstop, err := startBenchServer(rc)
+	if err != nil {
+		return err
+	}
+	defer rstop()
+
+	epBody, _ := json.Marshal(map[string]any{"url": rbase + "/hooks", "event_types": []string{"placement.*"}, "max_concurrency": bc.EndpointConcurrency})
 	if st, b, err := p.post("/v1/endpoints", epBody); err != nil || st != 201 {
 		return fmt.Errorf("create bench endpoint: status %d %s %v", st, b, err)
 	}
@@ -281,6 +370,9 @@ type producer struct {
 	key    string
 	client *http.Client
 	stderr io.Writer
+	// idOffset is added to the number in each event id, so that several
+	// runs of one mode make distinct events.
+	idOffset int
 }
 
 func newProducer(ctx context.Context, bc benchConfig, base, key string, stderr io.Writer) *producer {
@@ -333,7 +425,7 @@ func (p *producer) run(mode string, total int, interval time.Duration, sent func
 				now := time.Now()
 				var body []byte
 				if bc.Batch == 1 {
-					id := fmt.Sprintf("bench-%s-%d", mode, i)
+					id := fmt.Sprintf("bench-%s-%d", mode, p.idOffset+i)
 					sent(id, now)
 					body = benchEvent(id)
 				} else {
@@ -341,7 +433,7 @@ func (p *producer) run(mode string, total int, interval time.Duration, sent func
 					var buf bytes.Buffer
 					buf.WriteString(`{"events":[`)
 					for j := 0; j < bc.Batch && i*bc.Batch+j < total; j++ {
-						id := fmt.Sprintf("bench-%s-%d", mode, i*bc.Batch+j)
+						id := fmt.Sprintf("bench-%s-%d", mode, p.idOffset+i*bc.Batch+j)
 						sent(id, now)
 						if j > 0 {
 							buf.WriteByte(',')

@@ -29,11 +29,12 @@ import (
 const testKey = "hh_test_admin_key_0123456789"
 
 // TestMain lets the test binary act as a hirehook process of its own: the
-// kill -9 test starts it as a child with HIREHOOK_TEST_CHILD set.
+// kill -9 and SIGTERM tests start it as a child with HIREHOOK_TEST_CHILD
+// set. It handles signals as main does.
 func TestMain(m *testing.M) {
 	if os.Getenv("HIREHOOK_TEST_CHILD") == "1" {
 		args := strings.Split(os.Getenv("HIREHOOK_TEST_ARGS"), "\x1f")
-		os.Exit(run(context.Background(), args, os.Getenv, os.Stdout, os.Stderr))
+		os.Exit(run(signalContext(), args, os.Getenv, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
@@ -552,8 +553,13 @@ func TestKillNineDeliversEverythingAtLeastOnce(t *testing.T) {
 	}))
 	defer rc.Close()
 
+	// Every attempt before the kill hangs until the 500ms timeout, and
+	// sending the 40 events can take over a second on a loaded machine
+	// under -race: with a single retry the first deliveries would fail for
+	// good before the kill and never arrive. 20 retries outlast that.
+	retries := strings.TrimSuffix(strings.Repeat("50ms,", 20), ",")
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--db", "sqlite:" + db, "--admin-key", testKey,
-		"--allow-private-destinations", "--delivery-timeout", "500ms", "--delivery-lease", "1s", "--retry-schedule", "50ms"}
+		"--allow-private-destinations", "--delivery-timeout", "500ms", "--delivery-lease", "1s", "--retry-schedule", retries}
 	first, base := startChild(t, args)
 
 	createEndpoint(t, base, rc.URL, "placement.*") // not the operational events
