@@ -40,6 +40,10 @@ type Config struct {
 	// MaxBodyBytes limits a request body; a batch may be 10 times larger.
 	// Default 1 MiB.
 	MaxBodyBytes int64
+	// DefaultMaxConcurrency is the max_concurrency of endpoints created
+	// without one (the hub's --endpoint-concurrency). Default
+	// hirehook.DefaultMaxConcurrency.
+	DefaultMaxConcurrency int
 	// RateLimit is the most requests a second one API key may make (0: no
 	// limit); RateBurst is how many it may make at once. Over it → 429
 	// with Retry-After.
@@ -65,6 +69,9 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.DefaultMaxConcurrency <= 0 {
+		cfg.DefaultMaxConcurrency = hirehook.DefaultMaxConcurrency
 	}
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now

@@ -285,7 +285,7 @@ func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 		e.Ordered = *in.Ordered
 	}
 	conc, rate, _ := in.limits() // validated above
-	e.MaxConcurrency = hirehook.DefaultMaxConcurrency
+	e.MaxConcurrency = min(h.cfg.DefaultMaxConcurrency, hirehook.MaxMaxConcurrency)
 	if conc != nil {
 		e.MaxConcurrency = *conc
 	}

@@ -108,7 +108,7 @@ var definitions = []definition{
 
 	{"delivery.failing", "delivery", "A delivery failed its 4th attempt and will be retried; next_attempt_at says when."},
 	{"delivery.exhausted", "delivery", "A delivery failed for good because its retries are used up."},
-	{"delivery.recovered", "delivery", "A delivery succeeded after at least one failed attempt."},
+	{"delivery.recovered", "delivery", "A delivery reported failing (delivery.failing) succeeded after all."},
 }
 
 // defaultCatalog is built when the package is initialised, so a broken

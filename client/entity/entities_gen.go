@@ -56,8 +56,8 @@ const (
 	// EventDeliveryFailing: A delivery failed its 4th attempt and will be
 	// retried; next_attempt_at says when.
 	EventDeliveryFailing = "delivery.failing"
-	// EventDeliveryRecovered: A delivery succeeded after at least one failed
-	// attempt.
+	// EventDeliveryRecovered: A delivery reported failing (delivery.failing)
+	// succeeded after all.
 	EventDeliveryRecovered = "delivery.recovered"
 	// EventEndpointDisabled: The hub disabled an endpoint, for example because
 	// it answered 410 Gone; disabled_reason says why.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hirehook/hirehook"
 )
 
 // Config is the configuration of `hirehook serve`. Each field has a flag and
@@ -120,7 +122,7 @@ func (c *Config) flagSet(name string, out io.Writer) *flag.FlagSet {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body in bytes (a batch may be 10 times larger)")
 	fs.DurationVar(&c.DeliveryTimeout, "delivery-timeout", c.DeliveryTimeout, "timeout of one delivery attempt")
 	fs.DurationVar(&c.DeliveryLease, "delivery-lease", c.DeliveryLease, "how long a node holds a delivery before another may take it")
-	fs.IntVar(&c.EndpointConcurrency, "endpoint-concurrency", c.EndpointConcurrency, "most attempts in flight to one endpoint")
+	fs.IntVar(&c.EndpointConcurrency, "endpoint-concurrency", c.EndpointConcurrency, "max_concurrency of endpoints created without one: the most attempts in flight to each at once (1 to 256)")
 	fs.DurationVar(&c.DisableFailingAfter, "disable-failing-after", c.DisableFailingAfter, "disable an endpoint whose attempts have all failed for this long, pausing its deliveries (0: never)")
 	fs.Float64Var(&c.APIRateLimit, "api-rate-limit", c.APIRateLimit, "most API requests a second per key, with bursts of twice that (0: no limit)")
 	fs.Var(durations{&c.RetrySchedule}, "retry-schedule", "waits between attempts, comma-separated")
@@ -197,8 +199,8 @@ func (c *Config) Validate() error {
 	if c.DeliveryLease <= c.DeliveryTimeout {
 		return &ConfigError{Field: "delivery-lease", Value: c.DeliveryLease.String(), Err: errors.New("must be longer than --delivery-timeout")}
 	}
-	if c.EndpointConcurrency < 1 || c.EndpointConcurrency > 1024 {
-		return &ConfigError{Field: "endpoint-concurrency", Value: strconv.Itoa(c.EndpointConcurrency), Err: errors.New("must be from 1 to 1024")}
+	if c.EndpointConcurrency < 1 || c.EndpointConcurrency > hirehook.MaxMaxConcurrency {
+		return &ConfigError{Field: "endpoint-concurrency", Value: strconv.Itoa(c.EndpointConcurrency), Err: fmt.Errorf("must be from 1 to %d", hirehook.MaxMaxConcurrency)}
 	}
 	if c.DisableFailingAfter < 0 {
 		return &ConfigError{Field: "disable-failing-after", Value: c.DisableFailingAfter.String(), Err: errors.New("must be 0 (never) or positive")}

@@ -165,7 +165,9 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 			Notify:       h.Dispatcher.Notify,
 			MaxBodyBytes: h.Config.MaxBodyBytes,
 			RateLimit:    h.Config.APIRateLimit,
-			Logger:       h.Logger,
+			// Endpoints created without a max_concurrency get the hub's.
+			DefaultMaxConcurrency: h.Config.EndpointConcurrency,
+			Logger:                h.Logger,
 		}),
 		Logger: h.Logger,
 	}

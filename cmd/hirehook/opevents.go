@@ -48,7 +48,10 @@ func opEventType(d *hirehook.Delivery, r hirehook.DeliveryResult) string {
 		return opDeliveryFailing
 	case r.State == hirehook.DeliveryFailed:
 		return opDeliveryExhausted
-	case r.State == hirehook.DeliveryDelivered && r.Attempt.Number > 1:
+	case r.State == hirehook.DeliveryDelivered && r.Attempt.Number > opFailingAttempt:
+		// Only a delivery reported failing is reported recovered: the pair
+		// closes, and a backlog that drains after a short outage does not
+		// flood subscribers with one event per delivery.
 		return opDeliveryRecovered
 	}
 	return ""
