@@ -806,3 +806,39 @@ func TestPlacementCreatedAndApprovedInOneBatch(t *testing.T) {
 		t.Error("two events of one Bullhorn event share an id")
 	}
 }
+
+// DELETED events of placements, submissions, clients and contacts map onto
+// the catalog's .deleted types, and an interview's other changes onto
+// interview.updated.
+func TestDeletedAndInterviewUpdated(t *testing.T) {
+	t.Parallel()
+	b := setup(t, bullhornsim.Config{})
+	pollOnce(t, b.poller)
+	a := seed(t, b.sim)
+	pl := newPlacement(t, b.sim, a)
+	appt := mustCreate(t, b.sim, "Appointment", map[string]any{"type": "Interview", "subject": "First interview",
+		"candidateReference": map[string]any{"id": a.candidate}, "jobOrder": map[string]any{"id": a.job}})
+	pollOnce(t, b.poller)
+	n := len(b.events())
+	mustUpdate(t, b.sim, "Appointment", appt, map[string]any{"subject": "First interview (video)"})
+	for _, d := range []struct {
+		entity string
+		id     int
+	}{{"Placement", pl}, {"JobSubmission", a.submission}, {"ClientContact", a.contact}, {"ClientCorporation", a.client}} {
+		if err := b.sim.Delete(d.entity, d.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pollOnce(t, b.poller)
+	evs := b.events()[n:]
+	checkValid(t, evs)
+	want := "interview.updated,placement.deleted,application.deleted,contact.deleted,client.deleted"
+	if got := strings.Join(types(evs), ","); got != want {
+		t.Fatalf("types =\n%s\nwant\n%s", got, want)
+	}
+	for _, e := range evs[1:] {
+		if d := dataOf(t, e); d["id"] != e.Subject.ID {
+			t.Errorf("%s data = %s", e.Type, e.Data)
+		}
+	}
+}
