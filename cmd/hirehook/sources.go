@@ -48,6 +48,8 @@ type sourceManager struct {
 	lease      time.Duration
 	httpClient *http.Client
 	logger     *slog.Logger
+	// pollerLogger is the hub's logger, which the connector names itself in.
+	pollerLogger *slog.Logger
 
 	nudge   chan struct{}
 	cancel  context.CancelFunc
@@ -71,10 +73,11 @@ func newSourceManager(store hirehook.Store, in eventCommitter, owner string, lea
 	}
 	return &sourceManager{
 		store: store, ingest: in, owner: owner, lease: lease,
-		httpClient: sourceHTTPClient(allowPrivate),
-		logger:     logger.With("component", "sources"),
-		nudge:      make(chan struct{}, 1),
-		running:    map[string]*runningSource{},
+		httpClient:   sourceHTTPClient(allowPrivate),
+		logger:       logger.With("component", "sources"),
+		pollerLogger: logger,
+		nudge:        make(chan struct{}, 1),
+		running:      map[string]*runningSource{},
 	}
 }
 
@@ -245,7 +248,7 @@ func (m *sourceManager) startOne(ctx context.Context, src *hirehook.Source) (*ru
 				Secrets: map[string]string{"refresh_token": t.RefreshToken}})
 		},
 		HTTPClient: m.httpClient,
-		Logger:     m.logger,
+		Logger:     m.pollerLogger,
 	})
 	if err != nil {
 		return nil, err
