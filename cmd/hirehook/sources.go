@@ -253,10 +253,16 @@ func (m *sourceManager) startOne(ctx context.Context, src *hirehook.Source) (*ru
 	if err != nil {
 		return nil, err
 	}
+	// The health as stored now, after the reports of a poller this round
+	// stopped (the row SourceLease returned predates them).
+	cur, err := m.store.SourceGet(ctx, src.TenantID, src.ID)
+	if err != nil {
+		return nil, err
+	}
 	if err := p.Start(ctx); err != nil {
 		return nil, err
 	}
-	return &runningSource{src: src, poller: p, base: src.Health}, nil
+	return &runningSource{src: src, poller: p, base: cur.Health}, nil
 }
 
 // stopOne stops a poller (its in-flight batch is re-read by the next one,

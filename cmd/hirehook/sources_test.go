@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/connector/bullhorn/bullhornsim"
+)
+
+// openHubAt runs a hub on :0 over the SQLite file at path; the test closes
+// it (Close may be called twice).
+func openHubAt(tb testing.TB, path string) *Hub {
+	tb.Helper()
+	cfg := DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DB = "sqlite:" + path
+	cfg.AdminKey = testKey
+	cfg.AllowPrivateDestinations = true
+	cfg.RetrySchedule = []time.Duration{10 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond}
+	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.SourceLease = 600 * time.Millisecond
+	if err := cfg.Validate(); err != nil {
+		tb.Fatal(err)
+	}
+	hub := NewHub(cfg, slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err := hub.Open(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { hub.Close(context.Background()) })
+	return hub
+}
+
+type webhook struct {
+	ID      string           `json:"id"`
+	Type    string           `json:"type"`
+	Source  string           `json:"source"`
+	Subject hirehook.Subject `json:"subject"`
+	Data    map[string]any   `json:"data"`
+}
+
+// webhooks decodes what rc received, verifying every signature.
+func webhooks(tb testing.TB, rc *receiver, secret string) []webhook {
+	tb.Helper()
+	var out []webhook
+	for _, req := range rc.got() {
+		if err := hirehook.Verify(req.header, req.body, time.Now(), secret); err != nil {
+			tb.Fatalf("receiver-side verify: %v", err)
+		}
+		var w webhook
+		if err := json.Unmarshal(req.body, &w); err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func countTypes(ws []webhook) map[string]int {
+	n := map[string]int{}
+	for _, w := range ws {
+		n[w.Type]++
+	}
+	return n
+}
+
+// TestBullhornSourceEndToEnd connects a Bullhorn source through the API to
+// the simulator, approves a placement there, and checks that
+// placement.confirmed reaches a real receiver, signed, with the candidate,
+// job and client embedded. Then the hub stops while Bullhorn keeps
+// changing, and the source is changed through the API (a restart of its
+// poller): nothing is lost and nothing is delivered twice.
+func TestBullhornSourceEndToEnd(t *testing.T) {
+	t.Parallel()
+	sim := bullhornsim.New(bullhornsim.Config{})
+	simSrv := httptest.NewServer(sim)
+	t.Cleanup(simSrv.Close)
+	demo, err := sim.SeedDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "hirehook.db")
+	hub := openHubAt(t, path)
+	rc := newReceiver(t, nil)
+	ep := createEndpoint(t, hub.URL(), rc.URL+"/onboarding", "placement.*", "application.*")
+
+	var src hirehook.Source
+	simCfg := sim.Config()
+	if st := call(t, hub.URL(), "POST", "/v1/sources", map[string]any{"kind": "bullhorn", "name": "Acme Bullhorn", "config": map[string]any{
+		"client_id": simCfg.ClientID, "client_secret": simCfg.ClientSecret, "username": simCfg.Username, "password": simCfg.Password,
+		"auth_url": simSrv.URL, "login_url": simSrv.URL, "poll_interval_ms": 100,
+	}}, &src); st != 201 {
+		t.Fatalf("create source: status %d", st)
+	}
+	// Bullhorn queues events only on subscriptions that exist: wait for
+	// the first poll.
+	waitFor(t, 10*time.Second, "the source's first poll", func() bool { return sim.Stats().Polls > 0 })
+
+	approved := time.Now()
+	if err := sim.Update("Placement", demo.Placements[0], map[string]any{"status": "Approved"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "placement.confirmed", func() bool { return countTypes(webhooks(t, rc, ep.Secret))["placement.confirmed"] == 1 })
+	t.Logf("placement approved in the simulator → webhook received in %v", time.Since(approved))
+	ws := webhooks(t, rc, ep.Secret)
+	conf := ws[slices.IndexFunc(ws, func(w webhook) bool { return w.Type == "placement.confirmed" })]
+	cand, _ := conf.Data["candidate"].(map[string]any)
+	job, _ := conf.Data["job"].(map[string]any)
+	client, _ := conf.Data["client"].(map[string]any)
+	if conf.Source != "bullhorn" || conf.Data["status"] != "Approved" || cand["first_name"] != "Amara" || cand["last_name"] != "Okafor" ||
+		job["title"] != "Java Developer (contract)" || client["name"] != "Acme Insurance plc" {
+		t.Fatalf("placement.confirmed = %+v", conf)
+	}
+
+	// The hub stops; Bullhorn keeps changing.
+	if err := hub.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range demo.Submissions[1:] {
+		if err := sim.Update("JobSubmission", sub, map[string]any{"status": "Interview Scheduled"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pl2, err := sim.Create("Placement", map[string]any{"candidate": map[string]any{"id": demo.Candidates[1]}, "jobOrder": map[string]any{"id": demo.JobOrders[1]},
+		"jobSubmission": map[string]any{"id": demo.Submissions[1]}, "status": "Placed", "employmentType": "Temp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub = openHubAt(t, path)
+	waitFor(t, 10*time.Second, "the changes made while the hub was down", func() bool {
+		n := countTypes(webhooks(t, rc, ep.Secret))
+		return n["application.stage_changed"] == 4 && n["placement.created"] == 1
+	})
+
+	// A change of the source restarts its poller; changes keep flowing.
+	if st := call(t, hub.URL(), "PATCH", "/v1/sources/"+src.ID, map[string]any{"config": map[string]any{"poll_interval_ms": 150}}, &src); st != 200 {
+		t.Fatalf("patch source: status %d", st)
+	}
+	if err := sim.Update("Placement", pl2, map[string]any{"status": "Approved"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the second placement.confirmed", func() bool { return countTypes(webhooks(t, rc, ep.Secret))["placement.confirmed"] == 2 })
+
+	// Nothing twice, and the source says what it did.
+	ws = webhooks(t, rc, ep.Secret)
+	seen := map[string]bool{}
+	for _, w := range ws {
+		if seen[w.ID] {
+			t.Errorf("event %s (%s) delivered twice", w.ID, w.Type)
+		}
+		seen[w.ID] = true
+	}
+	if n := countTypes(ws); n["placement.confirmed"] != 2 || n["placement.created"] != 1 || n["application.stage_changed"] != 4 {
+		t.Fatalf("received %v", n)
+	}
+	waitFor(t, 10*time.Second, "the source's health", func() bool {
+		call(t, hub.URL(), "GET", "/v1/sources/"+src.ID, nil, &src)
+		return src.Health.EventsEmitted >= 7 && src.Health.LastSuccessAt != nil && src.Health.Node != ""
+	})
+	if src.Health.Errors != 0 || src.Health.EventsRead < 7 {
+		t.Fatalf("health = %+v", src.Health)
+	}
+	// Secrets never come back.
+	var raw json.RawMessage
+	call(t, hub.URL(), "GET", "/v1/sources", nil, &raw)
+	if strings.Contains(string(raw), simCfg.Password) || strings.Contains(string(raw), simCfg.ClientSecret) {
+		t.Fatalf("GET /v1/sources holds a secret: %s", raw)
+	}
+
+	// A deleted source stops polling.
+	if st := call(t, hub.URL(), "DELETE", "/v1/sources/"+src.ID, nil, nil); st != 204 {
+		t.Fatalf("delete source: status %d", st)
+	}
+	time.Sleep(50 * time.Millisecond) // the manager reacts to the API at once
+	polls := sim.Stats().Polls
+	time.Sleep(400 * time.Millisecond)
+	if got := sim.Stats().Polls; got != polls {
+		t.Fatalf("the deleted source still polls: %d → %d", polls, got)
+	}
+}
