@@ -13,6 +13,8 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/connector/bullhorn/bullhornsim"
+	"github.com/hirehook/hirehook/seal"
+	"github.com/hirehook/hirehook/store/postgres/postgrestest"
 )
 
 // openHubAt runs a hub on :0 over the SQLite file at path; the test closes
@@ -184,4 +186,63 @@ func TestBullhornSourceEndToEnd(t *testing.T) {
 	if got := sim.Stats().Polls; got != polls {
 		t.Fatalf("the deleted source still polls: %d → %d", polls, got)
 	}
+}
+
+// runs reports whether the hub runs the source now.
+func (m *sourceManager) runs(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.running[id]
+	return ok
+}
+
+// TestPostgresSourceRunsOnOneNode runs two hubs on one database: a source
+// is polled by exactly one of them, and when that one stops, the other
+// takes the source over and nothing is lost.
+func TestPostgresSourceRunsOnOneNode(t *testing.T) {
+	t.Parallel()
+	dsn := postgrestest.NewDatabase(t)
+	key := seal.NewKey()
+	var hubs []*Hub
+	for range 2 {
+		hubs = append(hubs, startHub(t, func(c *Config) { c.DB, c.EncryptionKey, c.SourceLease = dsn, key, 600*time.Millisecond }))
+	}
+	sim := bullhornsim.New(bullhornsim.Config{})
+	simSrv := httptest.NewServer(sim)
+	t.Cleanup(simSrv.Close)
+	demo, err := sim.SeedDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := newReceiver(t, nil)
+	ep := createEndpoint(t, hubs[0].URL(), rc.URL, "placement.*")
+	simCfg := sim.Config()
+	var src hirehook.Source
+	if st := call(t, hubs[1].URL(), "POST", "/v1/sources", map[string]any{"kind": "bullhorn", "name": "Acme", "config": map[string]any{
+		"client_id": simCfg.ClientID, "client_secret": simCfg.ClientSecret, "username": simCfg.Username, "password": simCfg.Password,
+		"auth_url": simSrv.URL, "login_url": simSrv.URL, "poll_interval_ms": 100,
+	}}, &src); st != 201 {
+		t.Fatalf("create source: status %d", st)
+	}
+	owner := -1
+	waitFor(t, 10*time.Second, "a node to run the source", func() bool {
+		owner = slices.IndexFunc(hubs, func(h *Hub) bool { return h.Sources.runs(src.ID) })
+		return owner >= 0 && sim.Stats().Polls > 0
+	})
+	// Over a few lease periods, never both.
+	for range 20 {
+		if hubs[0].Sources.runs(src.ID) && hubs[1].Sources.runs(src.ID) {
+			t.Fatal("both nodes run the source")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := hubs[owner].Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Update("Placement", demo.Placements[0], map[string]any{"status": "Approved"}); err != nil {
+		t.Fatal(err)
+	}
+	other := hubs[1-owner]
+	waitFor(t, 10*time.Second, "the other node to take the source over", func() bool { return other.Sources.runs(src.ID) })
+	waitFor(t, 10*time.Second, "placement.confirmed", func() bool { return countTypes(webhooks(t, rc, ep.Secret))["placement.confirmed"] == 1 })
 }
