@@ -344,3 +344,40 @@ func (s *Store) SourceStateSet(ctx context.Context, p hirehook.SourceStateParams
 	}
 	return nil
 }
+
+// rotateSourceSecrets re-seals every source's secrets with the keyring's
+// primary key, inside RotateEncryption's transaction.
+func (s *Store) rotateSourceSecrets(ctx context.Context, tx *sql.Tx) error {
+	type row struct{ tenantID, id, secrets string }
+	rows, err := tx.QueryContext(ctx, `SELECT tenant_id, id, secrets FROM sources ORDER BY seq`)
+	if err != nil {
+		return fmt.Errorf("select source secrets: %w", err)
+	}
+	var all []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.tenantID, &r.id, &r.secrets); err != nil {
+			rows.Close()
+			return fmt.Errorf("select source secrets: %w", err)
+		}
+		all = append(all, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("select source secrets: %w", err)
+	}
+	for _, r := range all {
+		plain, err := s.openSourceSecrets(r.tenantID, r.id, []byte(r.secrets))
+		if err != nil {
+			return err
+		}
+		sealed, err := s.sealSourceSecrets(r.tenantID, r.id, plain)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sources SET secrets = ? WHERE tenant_id = ? AND id = ?`, string(sealed), r.tenantID, r.id); err != nil {
+			return fmt.Errorf("update source %s secrets: %w", r.id, err)
+		}
+	}
+	return nil
+}
