@@ -65,6 +65,8 @@ type runningSource struct {
 	// base is the health stored when the poller started: the poller's
 	// counters start at zero, the source's add up.
 	base hirehook.SourceHealth
+	// renewed is when the source's lease was last taken or renewed.
+	renewed time.Time
 }
 
 func newSourceManager(store hirehook.Store, in eventCommitter, owner string, lease time.Duration, allowPrivate bool, logger *slog.Logger) *sourceManager {
@@ -169,12 +171,29 @@ func (m *sourceManager) loop(ctx context.Context) {
 				m.logger.Error("run sources", "error", err)
 				lastLog = time.Now()
 			}
+			m.stopExpiring(ctx)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		case <-m.nudge:
+		}
+	}
+}
+
+// stopExpiring stops the pollers whose leases were last renewed two thirds
+// of a lease ago (the store is failing): another node may take their
+// sources once the leases expire, and two nodes must not read one
+// subscription, since Bullhorn hands each batch to one reader only.
+func (m *sourceManager) stopExpiring(ctx context.Context) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, rs := range m.running {
+		if time.Since(rs.renewed) > 2*m.lease/3 {
+			m.logger.Warn("source lease not renewed; stopping it", "source_id", id)
+			_ = m.stopOne(ctx, rs) // its report fails too, most likely
+			delete(m.running, id)
 		}
 	}
 }
@@ -217,6 +236,11 @@ func (m *sourceManager) reconcile(ctx context.Context) error {
 		}
 		m.running[id] = rs
 		m.logger.Info("source started", "source_id", id, "kind", src.Kind)
+	}
+	for id := range want {
+		if rs, ok := m.running[id]; ok {
+			rs.renewed = now
+		}
 	}
 	for _, rs := range m.running {
 		if err := m.report(ctx, rs); err != nil && hirehook.ErrorCode(err) != hirehook.ECONFLICT {

@@ -205,7 +205,7 @@ func TestPostgresSourceRunsOnOneNode(t *testing.T) {
 	key := seal.NewKey()
 	var hubs []*Hub
 	for range 2 {
-		hubs = append(hubs, startHub(t, func(c *Config) { c.DB, c.EncryptionKey, c.SourceLease = dsn, key, 600*time.Millisecond }))
+		hubs = append(hubs, startHub(t, func(c *Config) { c.DB, c.EncryptionKey, c.SourceLease = dsn, key, 3*time.Second }))
 	}
 	sim := bullhornsim.New(bullhornsim.Config{})
 	simSrv := httptest.NewServer(sim)
