@@ -191,7 +191,15 @@ func (h *Handler) handleSourceUpdate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		u.Config = &public
-		u.Secrets = secrets
+		// Only the secrets that changed: a refresh token the running
+		// source rotated meanwhile must not be overwritten with the
+		// one read above.
+		u.Secrets = map[string]string{}
+		for k, v := range secrets {
+			if cur.Secrets[k] != v {
+				u.Secrets[k] = v
+			}
+		}
 		for k := range cur.Secrets {
 			if _, ok := secrets[k]; !ok {
 				u.Secrets[k] = "" // removed

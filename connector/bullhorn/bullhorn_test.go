@@ -842,3 +842,26 @@ func TestDeletedAndInterviewUpdated(t *testing.T) {
 		}
 	}
 }
+
+// A transport error never shows the credentials that Bullhorn takes in
+// query strings: it goes into the source's health and the logs.
+func TestTransportErrorsHideCredentials(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	dead := srv.URL
+	srv.Close() // connection refused from now on
+	c, err := bullhorn.NewClient(bullhorn.ClientConfig{
+		Credentials: bullhorn.Credentials{ClientID: "id", ClientSecret: "the-client-secret", Username: "u", Password: "the-password"},
+		AuthURL:     dead, LoginURL: dead,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Events(t.Context(), "sub", 10, 0)
+	if err == nil {
+		t.Fatal("no error from a dead server")
+	}
+	if msg := err.Error(); strings.Contains(msg, "the-client-secret") || strings.Contains(msg, "the-password") {
+		t.Fatalf("error shows a credential: %s", msg)
+	}
+}
