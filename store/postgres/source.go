@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/hirehook/hirehook"
@@ -224,26 +222,34 @@ func (s *Store) SourceDelete(ctx context.Context, tenantID, id string) error {
 	return nil
 }
 
-// SourceLease implements hirehook.Store. Nodes lease concurrently: the
-// candidates are locked with SKIP LOCKED, so two nodes never take the same
-// free source, and the sources the owner holds already come first, so a
-// limit never makes it drop one for another.
+// SourceLease implements hirehook.Store. A node first renews what it holds
+// (waiting for a row another transaction locks, such as a report, rather
+// than dropping the source for a round), then takes free or expired
+// sources, locked with SKIP LOCKED so that two nodes never take the same
+// one.
 func (s *Store) SourceLease(ctx context.Context, p hirehook.SourceLeaseParams) ([]*hirehook.Source, error) {
-	var lim any
-	if p.Limit > 0 {
-		lim = p.Limit
-	}
 	var out []*hirehook.Source
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE sources SET lease_owner = '', lease_until = 'epoch' WHERE lease_owner = $1 AND NOT enabled`, p.Owner); err != nil {
 			return fmt.Errorf("release disabled sources: %w", err)
 		}
-		rows, err := tx.QueryContext(ctx, `UPDATE sources SET lease_owner = $1, lease_until = $2 WHERE seq IN (
-			SELECT seq FROM sources WHERE enabled AND (lease_owner = $1 OR lease_owner = '' OR lease_until <= $3)
-			ORDER BY lease_owner = $1 DESC, seq LIMIT $4 FOR UPDATE SKIP LOCKED)
-			RETURNING `+sourceColumns, p.Owner, p.Until, p.Now, lim)
+		res, err := tx.ExecContext(ctx, `UPDATE sources SET lease_until = $2 WHERE lease_owner = $1 AND enabled`, p.Owner, p.Until)
 		if err != nil {
+			return fmt.Errorf("renew sources: %w", err)
+		}
+		held, _ := res.RowsAffected()
+		var lim any // NULL: no limit
+		if p.Limit > 0 {
+			lim = max(0, int64(p.Limit)-held)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sources SET lease_owner = $1, lease_until = $2 WHERE seq IN (
+			SELECT seq FROM sources WHERE enabled AND lease_owner <> $1 AND (lease_owner = '' OR lease_until <= $3)
+			ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED)`, p.Owner, p.Until, p.Now, lim); err != nil {
 			return fmt.Errorf("lease sources: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+sourceColumns+` FROM sources WHERE lease_owner = $1 AND lease_until = $2 ORDER BY seq`, p.Owner, p.Until)
+		if err != nil {
+			return fmt.Errorf("select leased sources: %w", err)
 		}
 		out, err = s.scanSources(rows)
 		return err
@@ -254,8 +260,6 @@ func (s *Store) SourceLease(ctx context.Context, p hirehook.SourceLeaseParams) (
 	for _, src := range out {
 		src.Health.Node = p.Owner
 	}
-	// RETURNING gives no order; ids sort in creation order.
-	slices.SortFunc(out, func(a, b *hirehook.Source) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
