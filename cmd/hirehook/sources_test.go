@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -270,4 +274,72 @@ func TestPostgresSourceRunsOnOneNode(t *testing.T) {
 	other := hubs[1-owner]
 	waitFor(t, 10*time.Second, "the other node to take the source over", func() bool { return other.Sources.runs(src.ID) })
 	waitFor(t, 10*time.Second, "placement.confirmed", func() bool { return countTypes(webhooks(t, rc, ep.Secret))["placement.confirmed"] == 1 })
+}
+
+// TestBullhornLatency measures the time from a placement's approval in the
+// simulator to its placement.confirmed webhook reaching a receiver through
+// a real hub (SQLite), over 1,000 placements approved across 20 s, with the
+// default 2 s poll interval. It takes about 25 s, so it runs only with
+// HIREHOOK_BULLHORN_LATENCY=1.
+func TestBullhornLatency(t *testing.T) {
+	if os.Getenv("HIREHOOK_BULLHORN_LATENCY") == "" {
+		t.Skip("set HIREHOOK_BULLHORN_LATENCY=1 to measure")
+	}
+	const n = 1000
+	sim := bullhornsim.New(bullhornsim.Config{})
+	simSrv := httptest.NewServer(sim)
+	t.Cleanup(simSrv.Close)
+	demo, err := sim.SeedDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]int, n)
+	for i := range ids {
+		if ids[i], err = sim.Create("Placement", map[string]any{"candidate": map[string]any{"id": demo.Candidates[i%5]}, "jobOrder": map[string]any{"id": demo.JobOrders[i%3]},
+			"status": "Placed", "employmentType": "Contract"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hub := openHubAt(t, filepath.Join(t.TempDir(), "hirehook.db"))
+	var mu sync.Mutex
+	approved := map[string]time.Time{}
+	var lat []time.Duration
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		var wh webhook
+		if err := json.NewDecoder(r.Body).Decode(&wh); err == nil && wh.Type == "placement.confirmed" {
+			mu.Lock()
+			lat = append(lat, now.Sub(approved[wh.Subject.ID]))
+			mu.Unlock()
+		}
+	}))
+	t.Cleanup(rc.Close)
+	createEndpoint(t, hub.URL(), rc.URL, "placement.confirmed")
+	simCfg := sim.Config()
+	if st := call(t, hub.URL(), "POST", "/v1/sources", map[string]any{"kind": "bullhorn", "name": "Acme", "config": map[string]any{
+		"client_id": simCfg.ClientID, "client_secret": simCfg.ClientSecret, "username": simCfg.Username, "password": simCfg.Password,
+		"auth_url": simSrv.URL, "login_url": simSrv.URL,
+	}}, nil); st != 201 {
+		t.Fatalf("create source: status %d", st)
+	}
+	waitFor(t, 10*time.Second, "the source's first poll", func() bool { return sim.Stats().Polls > 0 })
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for _, id := range ids {
+		<-tick.C
+		mu.Lock()
+		approved["bh_"+strconv.Itoa(id)] = time.Now()
+		mu.Unlock()
+		if err := sim.Update("Placement", id, map[string]any{"status": "Approved"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 30*time.Second, "every placement.confirmed", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(lat) == n
+	})
+	slices.Sort(lat)
+	t.Logf("simulator change → webhook received, over %d placements, 2 s poll interval: p50 %v, p90 %v, p99 %v, max %v",
+		n, lat[n/2].Round(time.Millisecond), lat[n*9/10].Round(time.Millisecond), lat[n*99/100].Round(time.Millisecond), lat[n-1].Round(time.Millisecond))
 }
