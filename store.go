@@ -64,6 +64,40 @@ type Store interface {
 	// deliveries, or ENOTFOUND.
 	EndpointDelete(ctx context.Context, tenantID, id string) error
 
+	// SourceCreate stores s. ECONFLICT if its id exists.
+	SourceCreate(ctx context.Context, s *Source) error
+	// SourceGet returns one source with its secrets and checkpoint, or
+	// ENOTFOUND.
+	SourceGet(ctx context.Context, tenantID, id string) (*Source, error)
+	// SourceList returns sources in creation order, with their secrets.
+	// EINVALID if f.After names no source.
+	SourceList(ctx context.Context, f SourceFilter) ([]*Source, error)
+	// SourceUpdate applies u and returns the result, or ENOTFOUND.
+	SourceUpdate(ctx context.Context, tenantID, id string, u SourceUpdate) (*Source, error)
+	// SourceDelete removes the source and its state, or ENOTFOUND. The
+	// events it emitted stay.
+	SourceDelete(ctx context.Context, tenantID, id string) error
+	// SourceLease leases to p.Owner, until p.Until, the enabled sources of
+	// every tenant that no one holds, whose lease expired, or that p.Owner
+	// holds already (renewing those), at most p.Limit in all, and returns
+	// every source p.Owner now holds. Disabled sources it held are
+	// released.
+	SourceLease(ctx context.Context, p SourceLeaseParams) ([]*Source, error)
+	// SourceRelease gives up the leases of owner, so that another node may
+	// take its sources at once (used at shutdown).
+	SourceRelease(ctx context.Context, owner string) error
+	// SourceReport writes what a running source reports: health,
+	// checkpoint, rotated secrets. ENOTFOUND if the source does not exist;
+	// ECONFLICT if p.Owner is set and does not hold its lease. It does not
+	// change UpdatedAt.
+	SourceReport(ctx context.Context, p SourceReportParams) error
+	// SourceStateGet returns the value of p.Key in the source's state, or
+	// ENOTFOUND.
+	SourceStateGet(ctx context.Context, p SourceStateParams) (string, error)
+	// SourceStateSet writes p.Value under p.Key. ENOTFOUND if the source
+	// does not exist.
+	SourceStateSet(ctx context.Context, p SourceStateParams) error
+
 	// EventIngest writes a batch of events atomically: each new event, the
 	// snapshot of its subject and one delivery per enabled endpoint that
 	// subscribes to its type. An event whose id (or idempotency key) exists

@@ -49,8 +49,13 @@ type Config struct {
 	// with Retry-After.
 	RateLimit float64
 	RateBurst int
-	NowFunc   func() time.Time
-	Logger    *slog.Logger
+	// SourceKinds are the kinds of source the hub runs, by name
+	// ("bullhorn"); SourcesChanged, if set, is called after a source was
+	// created, changed or deleted, so the hub starts or stops it at once.
+	SourceKinds    map[string]SourceKind
+	SourcesChanged func()
+	NowFunc        func() time.Time
+	Logger         *slog.Logger
 }
 
 // Handler serves the API.
@@ -130,6 +135,12 @@ func (h *Handler) RouteTable() []Route {
 		{"GET", "/v1/endpoints/{id}/secret", admin, h.handleEndpointSecret},
 		{"POST", "/v1/endpoints/{id}/rotate-secret", admin, h.handleEndpointRotateSecret},
 		{"POST", "/v1/endpoints/{id}/recover", admin, h.handleEndpointRecover},
+
+		{"POST", "/v1/sources", admin, h.handleSourceCreate},
+		{"GET", "/v1/sources", viewer, h.handleSourceList},
+		{"GET", "/v1/sources/{id}", viewer, h.handleSourceGet},
+		{"PATCH", "/v1/sources/{id}", admin, h.handleSourceUpdate},
+		{"DELETE", "/v1/sources/{id}", admin, h.handleSourceDelete},
 
 		{"GET", "/v1/deliveries", viewer, h.handleDeliveryList},
 		{"GET", "/v1/deliveries/{id}", viewer, h.handleDeliveryGet},

@@ -19,11 +19,12 @@ type isolationBundle struct {
 	keys map[string]string
 	// objects of tenant A
 	endpointID, secret, eventID, deliveryID, keyID string
+	sourceID                                       string
 }
 
 func setupIsolation(t *testing.T) *isolationBundle {
 	t.Helper()
-	b := &isolationBundle{api: startAPI(t, api.Config{}), keys: map[string]string{}}
+	b := &isolationBundle{api: startAPI(t, api.Config{SourceKinds: sourceKinds}), keys: map[string]string{}}
 	op := b.api.Key
 	for _, tenant := range []string{"agency_a", "agency_b"} {
 		b.api.doJSONKey(t, op, http.MethodPost, "/v1/tenants", `{"id":"`+tenant+`","name":"`+tenant+`"}`, http.StatusCreated, nil)
@@ -48,6 +49,9 @@ func setupIsolation(t *testing.T) *isolationBundle {
 		t.Fatalf("tenant A's event has %d deliveries", len(ev.DeliveryList))
 	}
 	b.deliveryID = ev.DeliveryList[0].ID
+	var src hirehook.Source
+	b.api.doJSONKey(t, b.keys["a_admin"], http.MethodPost, "/v1/sources", `{"kind":"bullhorn","name":"A","enabled":false,"config":{"client_id":"a","client_secret":"secret-of-a","refresh_token":"rt-of-a"}}`, http.StatusCreated, &src)
+	b.sourceID = src.ID
 	return b
 }
 
@@ -64,6 +68,8 @@ func (b *isolationBundle) pathFor(pattern string) string {
 		p = strings.Replace(p, "{id}", b.deliveryID, 1)
 	case strings.HasPrefix(pattern, "/v1/api-keys/"):
 		p = strings.Replace(p, "{id}", b.keyID, 1)
+	case strings.HasPrefix(pattern, "/v1/sources/"):
+		p = strings.Replace(p, "{id}", b.sourceID, 1)
 	case strings.HasPrefix(pattern, "/v1/tenants/"):
 		p = strings.Replace(p, "{id}", "agency_a", 1)
 	case strings.HasPrefix(pattern, "/v1/records/"):
@@ -86,6 +92,10 @@ func bodyFor(method, pattern string) string {
 		return `{"description":"changed"}`
 	case "POST /v1/endpoints/{id}/recover":
 		return `{"since":"2020-01-01T00:00:00Z"}`
+	case "POST /v1/sources":
+		return `{"kind":"bullhorn","name":"B","enabled":false,"config":{"client_id":"b","client_secret":"s","refresh_token":"r"}}`
+	case "PATCH /v1/sources/{id}":
+		return `{"name":"changed"}`
 	case "POST /v1/api-keys":
 		return `{"name":"another","scope":"viewer"}`
 	case "POST /v1/tenants":
@@ -112,7 +122,7 @@ func TestIsolationEveryRoute(t *testing.T) {
 			b := setupIsolation(t)
 			path := b.pathFor(rt.Pattern)
 			body := bodyFor(rt.Method, rt.Pattern)
-			secretsOfA := []string{b.endpointID, b.secret, b.eventID, b.deliveryID, b.keyID, "pl_AAA", "secret.person@example.com", "onboarding.example.com"}
+			secretsOfA := []string{b.endpointID, b.secret, b.eventID, b.deliveryID, b.keyID, "pl_AAA", "secret.person@example.com", "onboarding.example.com", b.sourceID, "secret-of-a", "rt-of-a"}
 			never := func(t *testing.T, who string, res *response) {
 				t.Helper()
 				for _, s := range secretsOfA {

@@ -109,6 +109,18 @@ var operations = map[string]opSpec{
 		description: "Makes the endpoint's failed deliveries of events received in [since, until) due again.",
 		body:        "RecoverInput", status: 202, result: "RecoverAccepted"},
 
+	"POST /v1/sources": {id: "createSource", tag: "Sources", summary: "Connect a source (an ATS whose events the hub reads)",
+		description: "The hub starts reading the source at once when it is enabled. Secrets in `config` are write-only: never returned, never logged.",
+		body:        "SourceCreate", status: 201, result: "Source", location: true},
+	"GET /v1/sources": {id: "listSources", tag: "Sources", summary: "List sources with their health",
+		query: []string{"After", "Limit"}, status: 200, result: "SourceList", errs: []int{422}},
+	"GET /v1/sources/{id}": {id: "getSource", tag: "Sources", summary: "Get a source and its health (without its secrets)",
+		status: 200, result: "Source"},
+	"PATCH /v1/sources/{id}": {id: "updateSource", tag: "Sources", summary: "Change a source; the hub restarts it",
+		body: "SourceUpdate", status: 200, result: "Source"},
+	"DELETE /v1/sources/{id}": {id: "deleteSource", tag: "Sources", summary: "Delete a source; the events it emitted stay",
+		status: 204},
+
 	"GET /v1/deliveries": {id: "listDeliveries", tag: "Deliveries", summary: "List deliveries, newest first",
 		query: []string{"After", "Limit", "EndpointID", "EventID", "State"}, status: 200, result: "DeliveryList", errs: []int{422}},
 	"GET /v1/deliveries/{id}": {id: "getDelivery", tag: "Deliveries", summary: "Get a delivery and every attempt",
@@ -225,6 +237,7 @@ func (h *Handler) buildOpenAPI(closed bool) ([]byte, error) {
 			m{"name": "Records", "description": "The current snapshot of each entity, built from its events."},
 			m{"name": "Endpoints", "description": "Subscribers: a URL and the event types it wants."},
 			m{"name": "Deliveries", "description": "One event owed to one endpoint, and its attempts."},
+			m{"name": "Sources", "description": "Inbound connections: ATSs whose events the hub reads, such as Bullhorn."},
 			m{"name": "Catalog", "description": "The event types and their JSON Schemas."},
 			m{"name": "API keys"}, m{"name": "Audit log"},
 			m{"name": "Tenants", "description": "Operator key only."},
@@ -513,6 +526,8 @@ func (b *docBuilder) apiSchemas() {
 		"until": dateTime("... until this time, exclusive; default: now."),
 	}, "since"))
 	b.add("RecoverAccepted", b.object("", m{"recovered": integer("How many failed deliveries are due again.")}, "recovered"))
+
+	b.sourceSchemas()
 
 	// Deliveries.
 	b.add("DeliveryState", m{"type": "string",

@@ -75,9 +75,11 @@ var definitions = []definition{
 	{"application.reactivated", "application", "A rejected or withdrawn application was put back into the pipeline."},
 	{"application.hired", "application", "The candidate was hired for the job and the application is marked hired."},
 	{"application.withdrawn", "application", "The candidate withdrew from the process; withdrawal_reason says why."},
+	{"application.deleted", "application", "An application or submission was deleted in the source system; data may carry only the id."},
 
 	{"interview.scheduled", "interview", "An interview with the candidate was booked."},
 	{"interview.rescheduled", "interview", "An interview's time, place or interviewers changed."},
+	{"interview.updated", "interview", "An interview's other details changed: notes, type, contacts or custom fields, not its time or place."},
 	{"interview.cancelled", "interview", "An interview was called off; cancellation_reason says why."},
 	{"interview.completed", "interview", "An interview took place; feedback may follow."},
 
@@ -95,12 +97,15 @@ var definitions = []definition{
 	{"placement.started", "placement", "A placement began: it is the worker's first day on the job."},
 	{"placement.ended", "placement", "A placement ended because the assignment completed or was terminated; end_reason says which."},
 	{"placement.cancelled", "placement", "A placement fell through before its start date."},
+	{"placement.deleted", "placement", "A placement was deleted in the source system; data may carry only the id."},
 
 	{"client.created", "client", "A client company was added to the agency's CRM."},
 	{"client.updated", "client", "A client company's details changed."},
+	{"client.deleted", "client", "A client company was deleted in the source system; data may carry only the id."},
 
 	{"contact.created", "contact", "A contact at a client company was added."},
 	{"contact.updated", "contact", "A client contact's details changed."},
+	{"contact.deleted", "contact", "A client contact was deleted in the source system; data may carry only the id."},
 
 	// Operational events: the hub emits these itself (source "hirehook")
 	// about its own endpoints and deliveries.

@@ -41,9 +41,11 @@ var wantTypes = map[string]string{
 	"application.reactivated":   "application",
 	"application.hired":         "application",
 	"application.withdrawn":     "application",
+	"application.deleted":       "application",
 
 	"interview.scheduled":   "interview",
 	"interview.rescheduled": "interview",
+	"interview.updated":     "interview",
 	"interview.cancelled":   "interview",
 	"interview.completed":   "interview",
 
@@ -61,12 +63,15 @@ var wantTypes = map[string]string{
 	"placement.started":   "placement",
 	"placement.ended":     "placement",
 	"placement.cancelled": "placement",
+	"placement.deleted":   "placement",
 
 	"client.created": "client",
 	"client.updated": "client",
+	"client.deleted": "client",
 
 	"contact.created": "contact",
 	"contact.updated": "contact",
+	"contact.deleted": "contact",
 
 	"endpoint.disabled": "endpoint",
 
@@ -307,6 +312,7 @@ func TestCatalog_Validate(t *testing.T) {
 		{name: "PlacementValid", typ: "placement.confirmed", data: placement},
 		{name: "OnlyID", typ: "placement.created", data: `{"id": "plc_1"}`},
 		{name: "DeletedCandidate", typ: "candidate.deleted", data: `{"id": "cand_1"}`},
+		{name: "DeletedPlacement", typ: "placement.deleted", data: `{"id": "pl_1"}`},
 		{name: "AnonymizedCandidate", typ: "candidate.anonymized", data: `{"id": "cand_1", "first_name": null, "email": null, "anonymized_at": "2026-05-01T00:00:00Z"}`},
 		{name: "CandidateValid", typ: "candidate.created", data: `{"id": "cand_1", "first_name": "Amara", "last_name": "Okafor", "email": "amara@example.com", "emails": [{"value": "a.okafor@work.example", "type": "work"}], "phones": [{"value": "0161 496 0000"}], "location": {"city": "Manchester", "country": "GB"}, "tags": ["java"]}`},
 		{name: "JobValid", typ: "job.opened", data: `{"id": "job_1", "title": "Nurse", "status": "open", "employment_type": "temp", "openings": 3, "salary": {"min": 30000, "max": 36000, "currency": "GBP", "unit": "year"}, "opened_at": "2026-03-01T09:00:00Z"}`},

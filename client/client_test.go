@@ -645,6 +645,12 @@ func TestClientCoversEveryRoute(t *testing.T) {
 	ignore(nil, c.DeleteTenant(ctx, "t1"))
 	ignore(c.EventTypes(ctx))
 	ignore(c.EventType(ctx, "placement.confirmed"))
+	// The test hub runs no source kinds: each call still uses its route.
+	ignore(c.CreateSource(ctx, client.SourceCreateParams{Kind: hirehook.SourceBullhorn, Name: "x", Config: json.RawMessage(`{}`)}))
+	ignore(c.ListSources(ctx, client.ListParams{}))
+	ignore(c.GetSource(ctx, "src_1"))
+	ignore(c.UpdateSource(ctx, "src_1", client.SourceUpdateParams{Name: new("y")}))
+	ignore(nil, c.DeleteSource(ctx, "src_1"))
 
 	for route := range want {
 		if !used[route] {

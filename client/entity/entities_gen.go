@@ -12,6 +12,9 @@ const (
 	// EventApplicationCreated: A candidate entered a job's pipeline: applied,
 	// was sourced, or was submitted by an agency to a client.
 	EventApplicationCreated = "application.created"
+	// EventApplicationDeleted: An application or submission was deleted in the
+	// source system; data may carry only the id.
+	EventApplicationDeleted = "application.deleted"
 	// EventApplicationHired: The candidate was hired for the job and the
 	// application is marked hired.
 	EventApplicationHired = "application.hired"
@@ -44,10 +47,16 @@ const (
 	EventCandidateUpdated = "candidate.updated"
 	// EventClientCreated: A client company was added to the agency's CRM.
 	EventClientCreated = "client.created"
+	// EventClientDeleted: A client company was deleted in the source system;
+	// data may carry only the id.
+	EventClientDeleted = "client.deleted"
 	// EventClientUpdated: A client company's details changed.
 	EventClientUpdated = "client.updated"
 	// EventContactCreated: A contact at a client company was added.
 	EventContactCreated = "contact.created"
+	// EventContactDeleted: A client contact was deleted in the source system;
+	// data may carry only the id.
+	EventContactDeleted = "contact.deleted"
 	// EventContactUpdated: A client contact's details changed.
 	EventContactUpdated = "contact.updated"
 	// EventDeliveryExhausted: A delivery failed for good because its retries are
@@ -72,6 +81,9 @@ const (
 	EventInterviewRescheduled = "interview.rescheduled"
 	// EventInterviewScheduled: An interview with the candidate was booked.
 	EventInterviewScheduled = "interview.scheduled"
+	// EventInterviewUpdated: An interview's other details changed: notes, type,
+	// contacts or custom fields, not its time or place.
+	EventInterviewUpdated = "interview.updated"
 	// EventJobApproved: A job's requisition was approved internally, so it can
 	// be opened.
 	EventJobApproved = "job.approved"
@@ -121,6 +133,9 @@ const (
 	// EventPlacementCreated: A placement was recorded: the candidate is to be
 	// placed, pending confirmation.
 	EventPlacementCreated = "placement.created"
+	// EventPlacementDeleted: A placement was deleted in the source system; data
+	// may carry only the id.
+	EventPlacementDeleted = "placement.deleted"
 	// EventPlacementEnded: A placement ended because the assignment completed or
 	// was terminated; end_reason says which.
 	EventPlacementEnded = "placement.ended"
@@ -135,6 +150,7 @@ const (
 // eventEntities maps each event type to its entity.
 var eventEntities = map[string]string{
 	"application.created":       "application",
+	"application.deleted":       "application",
 	"application.hired":         "application",
 	"application.reactivated":   "application",
 	"application.rejected":      "application",
@@ -146,8 +162,10 @@ var eventEntities = map[string]string{
 	"candidate.deleted":         "candidate",
 	"candidate.updated":         "candidate",
 	"client.created":            "client",
+	"client.deleted":            "client",
 	"client.updated":            "client",
 	"contact.created":           "contact",
+	"contact.deleted":           "contact",
 	"contact.updated":           "contact",
 	"delivery.exhausted":        "delivery",
 	"delivery.failing":          "delivery",
@@ -157,6 +175,7 @@ var eventEntities = map[string]string{
 	"interview.completed":       "interview",
 	"interview.rescheduled":     "interview",
 	"interview.scheduled":       "interview",
+	"interview.updated":         "interview",
 	"job.approved":              "job",
 	"job.closed":                "job",
 	"job.created":               "job",
@@ -176,6 +195,7 @@ var eventEntities = map[string]string{
 	"placement.cancelled":       "placement",
 	"placement.confirmed":       "placement",
 	"placement.created":         "placement",
+	"placement.deleted":         "placement",
 	"placement.ended":           "placement",
 	"placement.started":         "placement",
 	"placement.updated":         "placement",

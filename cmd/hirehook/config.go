@@ -36,6 +36,10 @@ type Config struct {
 	RetentionInterval        time.Duration
 	LogLevel                 string
 	LogFormat                string
+	// SourceLease is how long a node holds a source (a Bullhorn
+	// subscription it polls) before another node may take it over; the
+	// lease is renewed every third of it.
+	SourceLease time.Duration
 
 	// pollInterval is the dispatcher's polling fallback; 0 means its
 	// default (1 s). Tests lengthen it to show that NOTIFY wakes a node.
@@ -57,6 +61,7 @@ func DefaultConfig() Config {
 		RetrySchedule:       []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour},
 		ShutdownTimeout:     30 * time.Second,
 		RetentionInterval:   time.Hour,
+		SourceLease:         30 * time.Second,
 		LogLevel:            "info",
 		LogFormat:           "text",
 	}
@@ -127,6 +132,7 @@ func (c *Config) flagSet(name string, out io.Writer) *flag.FlagSet {
 	fs.Float64Var(&c.APIRateLimit, "api-rate-limit", c.APIRateLimit, "most API requests a second per key, with bursts of twice that (0: no limit)")
 	fs.Var(durations{&c.RetrySchedule}, "retry-schedule", "waits between attempts, comma-separated")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long shutdown waits for requests and deliveries in flight")
+	fs.DurationVar(&c.SourceLease, "source-lease", c.SourceLease, "how long a node holds a source it polls before another node may take it over (renewed every third of it)")
 	fs.DurationVar(&c.RetentionInterval, "retention-interval", c.RetentionInterval, "how often expired event payloads and response bodies are purged (each tenant keeps its retention_days)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
@@ -213,6 +219,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RetentionInterval <= 0 {
 		return &ConfigError{Field: "retention-interval", Value: c.RetentionInterval.String(), Err: errors.New("must be positive")}
+	}
+	if c.SourceLease < 300*time.Millisecond {
+		return &ConfigError{Field: "source-lease", Value: c.SourceLease.String(), Err: errors.New("must be at least 300ms")}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

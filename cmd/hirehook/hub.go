@@ -37,6 +37,8 @@ type Hub struct {
 	Server     *server.Server
 	// Metrics counts ingest and attempts and serves GET /metrics.
 	Metrics *metrics.Metrics
+	// Sources runs the sources (Bullhorn pollers) this node holds.
+	Sources *sourceManager
 
 	// GeneratedKey is the admin key generated at first start, if any.
 	GeneratedKey string
@@ -149,6 +151,9 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 		return err
 	}
 	h.opEvents.Start() // after the ingester: it commits through it
+	// Sources emit through the ingester too.
+	h.Sources = newSourceManager(st, h.Ingester, h.Dispatcher.Owner(), h.Config.SourceLease, h.Config.AllowPrivateDestinations, h.Logger)
+	h.Sources.Start(ctx)
 	dashboard, err := web.New(web.Config{Store: st, Catalog: cat, Notify: h.Dispatcher.Notify, Logger: h.Logger})
 	if err != nil {
 		return err
@@ -168,6 +173,8 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 			// Endpoints created without a max_concurrency get the hub's.
 			DefaultMaxConcurrency: h.Config.EndpointConcurrency,
 			Logger:                h.Logger,
+			SourceKinds:           sourceKinds,
+			SourcesChanged:        h.Sources.Changed,
 		}),
 		Logger: h.Logger,
 	}
@@ -228,6 +235,11 @@ func (h *Hub) Close(ctx context.Context) error {
 	// before the dispatcher keeps it clear of the dispatcher's deadline.
 	if h.Purger != nil {
 		errs = append(errs, h.Purger.Stop(ctx))
+	}
+	// Sources emit through the ingester: stop them first; a batch in
+	// flight is re-read by whichever node runs the source next.
+	if h.Sources != nil {
+		errs = append(errs, h.Sources.Stop(ctx))
 	}
 	// Operational events go through the ingester: commit the queued ones
 	// before it stops. Results stored later (the dispatcher stops last)

@@ -3,6 +3,7 @@
 //	hirehook serve     start the hub (SQLite in ./hirehook.db, API on 127.0.0.1:8080)
 //	hirehook listen    a local webhook receiver that prints and verifies what arrives
 //	hirehook bench     measure ingest and delivery throughput and latency
+//	hirehook sim bullhorn  a simulated Bullhorn to connect a source to
 //	hirehook config    print the effective configuration, secrets masked
 //	hirehook rotate-encryption-key  re-encrypt endpoint secrets with a new key
 //	hirehook migrate-store          copy a whole database into a new one (SQLite ↔ PostgreSQL)
@@ -56,6 +57,8 @@ Usage:
   hirehook serve [flags]     start the hub (see "hirehook serve -h")
   hirehook listen [flags]    run a local receiver that prints and verifies webhooks
   hirehook bench [flags]     measure ingest and delivery speed on this machine
+  hirehook sim bullhorn [--addr 127.0.0.1:8090] [--seed-demo]
+                             serve a simulated Bullhorn to connect a source to
   hirehook config [flags]    print the effective configuration, secrets masked
   hirehook rotate-encryption-key [flags]
                              re-encrypt endpoint secrets with a new key (stop the hub first)
@@ -86,6 +89,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runServe(ctx, args[1:], getenv, stdout, stderr)
 	case "listen":
 		err = runListen(ctx, args[1:], stdout, stderr)
+	case "sim":
+		err = runSim(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
 	case "rotate-encryption-key":

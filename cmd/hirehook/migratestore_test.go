@@ -57,7 +57,7 @@ func normTimes(v any) any {
 func hubAnswers(tb testing.TB, base string, tenantKey string, deliveryIDs, recordIDs []string, endpointIDs []string) map[string]any {
 	tb.Helper()
 	out := map[string]any{}
-	for _, p := range []string{"/v1/events?limit=1000", "/v1/deliveries?limit=1000", "/v1/endpoints?limit=1000", "/v1/api-keys", "/v1/audit-log?limit=1000", "/v1/tenants?limit=1000"} {
+	for _, p := range []string{"/v1/events?limit=1000", "/v1/deliveries?limit=1000", "/v1/endpoints?limit=1000", "/v1/api-keys", "/v1/audit-log?limit=1000", "/v1/tenants?limit=1000", "/v1/sources?limit=1000"} {
 		out[p] = getJSON(tb, testKey, base, p)
 	}
 	out["t2 /v1/events"] = getJSON(tb, tenantKey, base, "/v1/events?limit=1000")
@@ -100,6 +100,16 @@ func TestMigrateStoreSQLiteToPostgresAndBack(t *testing.T) {
 
 	epOK := createEndpoint(t, a.URL(), ok.URL+"/hooks", "placement.*")
 	epGone := createEndpoint(t, a.URL(), gone.URL, "placement.*")
+	// A source (disabled: nothing polls it), with secrets and state.
+	var src hirehook.Source
+	if st := call(t, a.URL(), "POST", "/v1/sources", map[string]any{"kind": "bullhorn", "name": "Acme Bullhorn", "enabled": false,
+		"config": map[string]any{"client_id": "acme", "client_secret": "cs-migrated", "refresh_token": "rt-migrated"}}, &src); st != 201 {
+		t.Fatalf("create source: %d", st)
+	}
+	stateKey := hirehook.SourceStateParams{TenantID: hirehook.DefaultTenantID, SourceID: src.ID, Key: "status/JobSubmission/7", Value: "Submitted"}
+	if err := a.Store.SourceStateSet(ctx, stateKey); err != nil {
+		t.Fatal(err)
+	}
 	var viewer struct {
 		Key string `json:"key"`
 	}
@@ -311,6 +321,12 @@ func TestMigrateStoreSQLiteToPostgresAndBack(t *testing.T) {
 	}
 	if st := callAs(t, acme.Key, b.URL(), "GET", "/v1/endpoints/"+epAcme.ID+"/secret", nil, &sec); st != 200 || sec.Secret != epAcme.Secret {
 		t.Fatalf("acme's endpoint secret: %d %q", st, sec.Secret)
+	}
+	if got, err := b.Store.SourceGet(ctx, hirehook.DefaultTenantID, src.ID); err != nil || got.Secrets["client_secret"] != "cs-migrated" || got.Secrets["refresh_token"] != "rt-migrated" {
+		t.Fatalf("source after the copy: %v", err)
+	}
+	if v, err := b.Store.SourceStateGet(ctx, stateKey); err != nil || v != stateKey.Value {
+		t.Fatalf("source state after the copy: %q, %v", v, err)
 	}
 
 	// And back: PostgreSQL → a new SQLite file, sealed with a generated key

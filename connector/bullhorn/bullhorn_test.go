@@ -806,3 +806,62 @@ func TestPlacementCreatedAndApprovedInOneBatch(t *testing.T) {
 		t.Error("two events of one Bullhorn event share an id")
 	}
 }
+
+// DELETED events of placements, submissions, clients and contacts map onto
+// the catalog's .deleted types, and an interview's other changes onto
+// interview.updated.
+func TestDeletedAndInterviewUpdated(t *testing.T) {
+	t.Parallel()
+	b := setup(t, bullhornsim.Config{})
+	pollOnce(t, b.poller)
+	a := seed(t, b.sim)
+	pl := newPlacement(t, b.sim, a)
+	appt := mustCreate(t, b.sim, "Appointment", map[string]any{"type": "Interview", "subject": "First interview",
+		"candidateReference": map[string]any{"id": a.candidate}, "jobOrder": map[string]any{"id": a.job}})
+	pollOnce(t, b.poller)
+	n := len(b.events())
+	mustUpdate(t, b.sim, "Appointment", appt, map[string]any{"subject": "First interview (video)"})
+	for _, d := range []struct {
+		entity string
+		id     int
+	}{{"Placement", pl}, {"JobSubmission", a.submission}, {"ClientContact", a.contact}, {"ClientCorporation", a.client}} {
+		if err := b.sim.Delete(d.entity, d.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pollOnce(t, b.poller)
+	evs := b.events()[n:]
+	checkValid(t, evs)
+	want := "interview.updated,placement.deleted,application.deleted,contact.deleted,client.deleted"
+	if got := strings.Join(types(evs), ","); got != want {
+		t.Fatalf("types =\n%s\nwant\n%s", got, want)
+	}
+	for _, e := range evs[1:] {
+		if d := dataOf(t, e); d["id"] != e.Subject.ID {
+			t.Errorf("%s data = %s", e.Type, e.Data)
+		}
+	}
+}
+
+// A transport error never shows the credentials that Bullhorn takes in
+// query strings: it goes into the source's health and the logs.
+func TestTransportErrorsHideCredentials(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	dead := srv.URL
+	srv.Close() // connection refused from now on
+	c, err := bullhorn.NewClient(bullhorn.ClientConfig{
+		Credentials: bullhorn.Credentials{ClientID: "id", ClientSecret: "the-client-secret", Username: "u", Password: "the-password"},
+		AuthURL:     dead, LoginURL: dead,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Events(t.Context(), "sub", 10, 0)
+	if err == nil {
+		t.Fatal("no error from a dead server")
+	}
+	if msg := err.Error(); strings.Contains(msg, "the-client-secret") || strings.Contains(msg, "the-password") {
+		t.Fatalf("error shows a credential: %s", msg)
+	}
+}

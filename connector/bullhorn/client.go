@@ -221,7 +221,7 @@ func (c *Client) authorizeLocked(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("authorize bullhorn: %w", err)
 	}
-	resp, err := c.http.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return "", fmt.Errorf("authorize bullhorn: %w", err)
 	}
@@ -250,7 +250,7 @@ func (c *Client) grantLocked(ctx context.Context, v url.Values) error {
 	if err != nil {
 		return err
 	}
-	resp, err := c.http.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return err
 	}
@@ -299,7 +299,7 @@ func (c *Client) restLoginLocked(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("bullhorn login: %w", err)
 		}
-		resp, err := c.http.Do(req)
+		resp, err := c.send(req)
 		if err != nil {
 			return fmt.Errorf("bullhorn login: %w", err)
 		}
@@ -357,7 +357,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, out 
 			return err
 		}
 		req.Header.Set("BhRestToken", bh)
-		resp, err := c.http.Do(req)
+		resp, err := c.send(req)
 		if err != nil {
 			return err
 		}
@@ -418,6 +418,20 @@ func decodeResponse(resp *http.Response, out any) error {
 		return fmt.Errorf("decode bullhorn answer: %w", err)
 	}
 	return nil
+}
+
+// send does req. A transport error names the URL without its query, which
+// carries credentials (client_secret, password, access_token): the error
+// ends up in the source's health and in logs.
+func (c *Client) send(req *http.Request) (*http.Response, error) {
+	resp, err := c.http.Do(req)
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		u := *req.URL
+		u.RawQuery, u.User = "", nil
+		ue.URL = u.String()
+	}
+	return resp, err
 }
 
 func drain(resp *http.Response) {

@@ -17,7 +17,8 @@
 //
 // The mapping, per Bullhorn entity and change:
 //
-//	Placement      INSERTED → placement.created (+ placement.confirmed when it is
+//	Placement      DELETED or isDeleted → placement.deleted;
+//	               INSERTED → placement.created (+ placement.confirmed when it is
 //	               already in a confirmed status); UPDATED with the status now in
 //	               ConfirmedStatuses → placement.confirmed, in EndedStatuses →
 //	               placement.ended, else placement.updated. Candidate, job and
@@ -26,18 +27,20 @@
 //	               response, else submission); a status change →
 //	               application.stage_changed with stage and previous_stage
 //	               (from LastState, as Bullhorn sends no old values); other
-//	               changes → application.updated.
+//	               changes → application.updated; DELETED or isDeleted →
+//	               application.deleted.
 //	JobOrder       INSERTED → job.created (+ job.posted if public); isOpen →
 //	               job.opened/job.closed; isPublic → job.posted/job.unposted;
 //	               other fields → job.updated; DELETED or isDeleted → job.deleted.
 //	Candidate      candidate.created/updated; DELETED or isDeleted → candidate.deleted.
 //	Appointment    of an interview type only: INSERTED → interview.scheduled;
-//	               date or location change → interview.rescheduled; DELETED or
-//	               isDeleted → interview.cancelled.
-//	ClientCorporation, ClientContact  client.*, contact.* (created, updated).
+//	               date or location change → interview.rescheduled; other
+//	               changes → interview.updated; DELETED or isDeleted →
+//	               interview.cancelled.
+//	ClientCorporation, ClientContact  client.*, contact.* (created, updated,
+//	               and deleted on DELETED or isDeleted).
 //
-// The catalog has no deleted type for placements, applications, clients or
-// contacts, and no type for Sendout, so those events are counted as skipped.
+// The catalog has no type for Sendout, so its events are counted as skipped.
 //
 // Records are hydrated as they are when the batch is read, so several
 // changes to one record in one batch all see its latest state; the mapper

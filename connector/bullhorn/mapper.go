@@ -326,29 +326,29 @@ func (m *Mapper) mapOne(ctx context.Context, ev Event, recs records, overlay map
 		}
 
 	case "ClientCorporation":
-		switch ev.EntityEventType {
-		case "INSERTED":
+		switch {
+		case deleted || softDeleted:
+			return []out{{typ: "client.deleted", data: m.withRefs(ev.EntityID, map[string]any{"id": id})}}, nil
+		case ev.EntityEventType == "INSERTED":
 			return []out{{typ: "client.created", data: m.client(rec)}}, nil
-		case "UPDATED":
-			return []out{{typ: "client.updated", data: m.client(rec)}}, nil
 		}
-		return nil, nil // the catalog has no client.deleted
+		return []out{{typ: "client.updated", data: m.client(rec)}}, nil
 
 	case "ClientContact":
-		switch ev.EntityEventType {
-		case "INSERTED":
+		switch {
+		case deleted || softDeleted:
+			return []out{{typ: "contact.deleted", data: m.withRefs(ev.EntityID, map[string]any{"id": id})}}, nil
+		case ev.EntityEventType == "INSERTED":
 			return []out{{typ: "contact.created", data: m.contact(rec, recs)}}, nil
-		case "UPDATED":
-			return []out{{typ: "contact.updated", data: m.contact(rec, recs)}}, nil
 		}
-		return nil, nil // the catalog has no contact.deleted
+		return []out{{typ: "contact.updated", data: m.contact(rec, recs)}}, nil
 
 	case "JobOrder":
 		return m.mapJob(ev, rec, recs, deleted || softDeleted), nil
 
 	case "JobSubmission":
-		if deleted {
-			return nil, nil // the catalog has no application.deleted
+		if deleted || softDeleted {
+			return []out{{typ: "application.deleted", data: m.withRefs(ev.EntityID, map[string]any{"id": id})}}, nil
 		}
 		status := str(rec["status"])
 		data := m.application(rec, recs)
@@ -374,8 +374,8 @@ func (m *Mapper) mapOne(ctx context.Context, ev Event, recs records, overlay map
 		return []out{{typ: "application.stage_changed", data: data, changes: change("status", from, status), derived: true}}, nil
 
 	case "Placement":
-		if deleted {
-			return nil, nil // the catalog has no placement.deleted
+		if deleted || softDeleted {
+			return []out{{typ: "placement.deleted", data: m.withRefs(ev.EntityID, map[string]any{"id": id})}}, nil
 		}
 		status := str(rec["status"])
 		data := m.placement(rec, recs)
@@ -446,7 +446,7 @@ func (m *Mapper) mapOne(ctx context.Context, ev Event, recs records, overlay map
 		case hasAny(ev.UpdatedProperties, "dateBegin", "dateEnd", "location"):
 			return []out{{typ: "interview.rescheduled", data: data}}, nil
 		}
-		return nil, nil // the catalog has no interview.updated
+		return []out{{typ: "interview.updated", data: data}}, nil
 	}
 	return nil, nil // Sendout and anything else: no catalog type yet
 }

@@ -1,10 +1,15 @@
 package bullhorn
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -140,4 +145,50 @@ func NewSource(cfg SourceConfig, deps SourceDeps) (*Poller, error) {
 		Interval:       time.Duration(cfg.PollIntervalMS) * time.Millisecond,
 		Logger:         logger,
 	})
+}
+
+// SplitConfig decodes a source's whole configuration, as an API client
+// sends it (secrets included; unknown fields refused), validates it and
+// splits it into the configuration without secrets and the secrets by name
+// (client_secret, password, refresh_token). Errors are *hirehook.Error
+// naming the field under "config".
+func SplitConfig(raw json.RawMessage) (public json.RawMessage, secrets map[string]string, err error) {
+	var c SourceConfig
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			name, _ = strconv.Unquote(name)
+			return nil, nil, hirehook.FieldError("config."+name, "is not a known field of a bullhorn source")
+		} else if errors.As(err, &typeErr) && typeErr.Field != "" {
+			return nil, nil, hirehook.FieldError("config."+typeErr.Field, "has the wrong type")
+		}
+		return nil, nil, hirehook.FieldError("config", "must be a JSON object")
+	}
+	if err := c.Validate(); err != nil {
+		return nil, nil, err
+	}
+	secrets = map[string]string{}
+	for name, v := range map[string]string{"client_secret": c.ClientSecret, "password": c.Password, "refresh_token": c.RefreshToken} {
+		if v != "" {
+			secrets[name] = v
+		}
+	}
+	public, err = json.Marshal(c.Public())
+	if err != nil {
+		return nil, nil, err
+	}
+	return public, secrets, nil
+}
+
+// JoinConfig puts a stored source's configuration and secrets back
+// together.
+func JoinConfig(public json.RawMessage, secrets map[string]string) (SourceConfig, error) {
+	var c SourceConfig
+	if err := json.Unmarshal(public, &c); err != nil {
+		return c, fmt.Errorf("decode bullhorn source config: %w", err)
+	}
+	c.ClientSecret, c.Password, c.RefreshToken = secrets["client_secret"], secrets["password"], secrets["refresh_token"]
+	return c, nil
 }

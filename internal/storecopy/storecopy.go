@@ -21,7 +21,7 @@ import (
 const BatchSize = 500
 
 // Tables are the tables copied, in the order they are exported.
-var Tables = []string{"tenants", "api_keys", "endpoints", "events", "records", "deliveries", "attempts", "audit_log"}
+var Tables = []string{"tenants", "api_keys", "endpoints", "events", "records", "deliveries", "attempts", "audit_log", "sources", "source_state"}
 
 // Tenant is a row of tenants.
 type Tenant struct {
@@ -115,6 +115,25 @@ type AuditEntry struct {
 	Details                        *string
 }
 
+// Source is a row of sources. Secrets is the plain JSON object of its
+// secrets; Config and Health are the stored JSON text. Leases are not
+// copied: the new database's nodes take the sources afresh.
+type Source struct {
+	Seq                      int64
+	ID, TenantID, Kind, Name string
+	Config                   string
+	Secrets                  []byte
+	Enabled                  bool
+	Health                   string
+	Checkpoint               *string
+	CreatedAt, UpdatedAt     time.Time
+}
+
+// SourceState is a row of source_state.
+type SourceState struct {
+	SourceID, Key, Value string
+}
+
 // Batch holds rows of one table (one of its slices is not empty).
 type Batch struct {
 	Tenants    []Tenant
@@ -125,12 +144,14 @@ type Batch struct {
 	Deliveries []Delivery
 	Attempts   []Attempt
 	Audit      []AuditEntry
+	Sources    []Source
+	States     []SourceState
 }
 
 // Len is the number of rows in b.
 func (b Batch) Len() int {
 	return len(b.Tenants) + len(b.APIKeys) + len(b.Endpoints) + len(b.Events) + len(b.Records) +
-		len(b.Deliveries) + len(b.Attempts) + len(b.Audit)
+		len(b.Deliveries) + len(b.Attempts) + len(b.Audit) + len(b.Sources) + len(b.States)
 }
 
 // Counts counts rows by table.
@@ -146,6 +167,8 @@ func (c Counts) Add(b Batch) {
 	c["deliveries"] += len(b.Deliveries)
 	c["attempts"] += len(b.Attempts)
 	c["audit_log"] += len(b.Audit)
+	c["sources"] += len(b.Sources)
+	c["source_state"] += len(b.States)
 }
 
 // String lists the non-zero counts in table order: "3 tenants, 12 events".

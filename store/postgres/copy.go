@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -19,7 +20,7 @@ type Importer struct {
 
 // copiedTables are the tables an import writes, which it locks and which
 // must be empty.
-var copiedTables = []string{"tenants", "api_keys", "endpoints", "events", "records", "deliveries", "attempts", "audit_log"}
+var copiedTables = []string{"tenants", "api_keys", "endpoints", "events", "records", "deliveries", "attempts", "audit_log", "sources", "source_state"}
 
 // BeginImport starts an import. It locks every table against other
 // writers (EXCLUSIVE: a hub still running on the database waits, and
@@ -141,6 +142,32 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 			return err
 		}
 	}
+	if len(b.Sources) > 0 {
+		rows := make([][]any, len(b.Sources))
+		for i, x := range b.Sources {
+			var secrets map[string]string
+			if err := json.Unmarshal(x.Secrets, &secrets); err != nil {
+				return fmt.Errorf("import: source %s secrets: %w", x.ID, err)
+			}
+			sealed, err := im.s.sealSourceSecrets(x.TenantID, x.ID, secrets)
+			if err != nil {
+				return fmt.Errorf("import: %w", err)
+			}
+			rows[i] = []any{x.Seq, x.ID, x.TenantID, x.Kind, x.Name, x.Config, sealed, x.Enabled, x.Health, nullString(x.Checkpoint), x.CreatedAt, x.UpdatedAt}
+		}
+		if err := im.insert(ctx, `sources (seq, id, tenant_id, kind, name, config, secrets, enabled, health, checkpoint, created_at, updated_at) OVERRIDING SYSTEM VALUE`, rows); err != nil {
+			return err
+		}
+	}
+	if len(b.States) > 0 {
+		rows := make([][]any, len(b.States))
+		for i, x := range b.States {
+			rows[i] = []any{x.SourceID, x.Key, x.Value}
+		}
+		if err := im.insert(ctx, `source_state (source_id, key, value)`, rows); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -172,7 +199,7 @@ func (im *Importer) insert(ctx context.Context, into string, rows [][]any) error
 
 // Commit moves each identity sequence past the copied seqs and commits.
 func (im *Importer) Commit(ctx context.Context) error {
-	for _, t := range []string{"tenants", "endpoints", "events", "deliveries", "audit_log"} {
+	for _, t := range []string{"tenants", "endpoints", "events", "deliveries", "audit_log", "sources"} {
 		if _, err := im.tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('`+t+`', 'seq'), coalesce(max(seq), 0) + 1, false) FROM `+t); err != nil {
 			return fmt.Errorf("import: advance %s seq: %w", t, err)
 		}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -128,6 +129,37 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 					a.Details = &d.String
 				}
 				b.Audit = append(b.Audit, a)
+				return nil
+			}},
+		{"sources", `SELECT seq, id, tenant_id, kind, name, config, secrets, enabled, health, checkpoint, created_at, updated_at FROM sources ORDER BY seq`,
+			func(r *sql.Rows, b *storecopy.Batch) error {
+				var x storecopy.Source
+				var stored string
+				var cp sql.NullString
+				if err := r.Scan(&x.Seq, &x.ID, &x.TenantID, &x.Kind, &x.Name, &x.Config, &stored, &x.Enabled, &x.Health, &cp, &x.CreatedAt, &x.UpdatedAt); err != nil {
+					return err
+				}
+				secrets, err := s.openSourceSecrets(x.TenantID, x.ID, stored)
+				if err != nil {
+					return err
+				}
+				if x.Secrets, err = json.Marshal(secrets); err != nil {
+					return err
+				}
+				if cp.Valid {
+					x.Checkpoint = &cp.String
+				}
+				x.CreatedAt, x.UpdatedAt = utc(x.CreatedAt), utc(x.UpdatedAt)
+				b.Sources = append(b.Sources, x)
+				return nil
+			}},
+		{"source_state", `SELECT source_id, key, value FROM source_state ORDER BY source_id, key`,
+			func(r *sql.Rows, b *storecopy.Batch) error {
+				var x storecopy.SourceState
+				if err := r.Scan(&x.SourceID, &x.Key, &x.Value); err != nil {
+					return err
+				}
+				b.States = append(b.States, x)
 				return nil
 			}},
 	}

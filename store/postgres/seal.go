@@ -53,7 +53,9 @@ func (s *Store) openSecrets(tenantID, id, stored string) ([]byte, error) {
 func (s *Store) CheckEncryption(ctx context.Context) error {
 	// Only the 18-character header, "hhenc:v1:<8 hex>:", is needed to learn
 	// the key. (LIKE is case-sensitive here, as seal.IsSealed is.)
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT substr(secrets, 1, 18) FROM endpoints WHERE secrets LIKE 'hhenc:%'`)
+	// Sources' secrets are sealed with the same keyring.
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT substr(secrets, 1, 18) FROM endpoints WHERE secrets LIKE 'hhenc:%'
+		UNION SELECT DISTINCT substr(secrets, 1, 18) FROM sources WHERE secrets LIKE 'hhenc:%'`)
 	if err != nil {
 		return fmt.Errorf("check encryption keys: %w", err)
 	}
@@ -72,9 +74,9 @@ func (s *Store) CheckEncryption(ctx context.Context) error {
 	return s.keyring.CheckHeads("database "+s.name, heads)
 }
 
-// RotateEncryption re-seals the secrets of every endpoint with the keyring's
-// primary key, in one transaction, and returns how many endpoints it
-// rewrote. Values sealed with any key of the keyring, and plain JSON written
+// RotateEncryption re-seals the secrets of every endpoint (and every
+// source) with the keyring's primary key, in one transaction, and returns
+// how many endpoints it rewrote. Values sealed with any key of the keyring, and plain JSON written
 // before encryption, are read; afterwards only the primary key is needed.
 // It does not touch updated_at: the secrets themselves are unchanged.
 //
@@ -120,6 +122,9 @@ func (s *Store) RotateEncryption(ctx context.Context) (int, error) {
 			if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET secrets = $1 WHERE tenant_id = $2 AND id = $3`, sealed, r.tenantID, r.id); err != nil {
 				return fmt.Errorf("update endpoint %s secrets: %w", r.id, err)
 			}
+		}
+		if err := s.rotateSourceSecrets(ctx, tx); err != nil {
+			return err
 		}
 		n = len(all)
 		return nil

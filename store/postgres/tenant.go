@@ -116,6 +116,7 @@ func (s *Store) TenantDelete(ctx context.Context, id string) error {
 			`DELETE FROM events WHERE tenant_id = $1`,
 			`DELETE FROM records WHERE tenant_id = $1`,
 			`DELETE FROM endpoints WHERE tenant_id = $1`,
+			`DELETE FROM sources WHERE tenant_id = $1`,
 			`DELETE FROM api_keys WHERE tenant_id = $1`,
 			`DELETE FROM audit_log WHERE tenant_id = $1`,
 			`DELETE FROM tenants WHERE id = $1`,

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -139,6 +140,38 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 					a.Details = &d.String
 				}
 				b.Audit = append(b.Audit, a)
+				return nil
+			}},
+		{"sources", `SELECT seq, id, tenant_id, kind, name, config, secrets, enabled, health, checkpoint, created_at, updated_at FROM sources ORDER BY seq`,
+			func(r *sql.Rows, b *storecopy.Batch) error {
+				var x storecopy.Source
+				var stored string
+				var cp sql.NullString
+				var c, u int64
+				if err := r.Scan(&x.Seq, &x.ID, &x.TenantID, &x.Kind, &x.Name, &x.Config, &stored, &x.Enabled, &x.Health, &cp, &c, &u); err != nil {
+					return err
+				}
+				secrets, err := s.openSourceSecrets(x.TenantID, x.ID, []byte(stored))
+				if err != nil {
+					return err
+				}
+				if x.Secrets, err = json.Marshal(secrets); err != nil {
+					return err
+				}
+				if cp.Valid {
+					x.Checkpoint = &cp.String
+				}
+				x.CreatedAt, x.UpdatedAt = fromMicros(c), fromMicros(u)
+				b.Sources = append(b.Sources, x)
+				return nil
+			}},
+		{"source_state", `SELECT source_id, key, value FROM source_state ORDER BY source_id, key`,
+			func(r *sql.Rows, b *storecopy.Batch) error {
+				var x storecopy.SourceState
+				if err := r.Scan(&x.SourceID, &x.Key, &x.Value); err != nil {
+					return err
+				}
+				b.States = append(b.States, x)
 				return nil
 			}},
 	}

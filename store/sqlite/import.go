@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"github.com/hirehook/hirehook/internal/storecopy"
@@ -127,6 +128,29 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 		}
 		if err := ex("audit_log", `INSERT INTO audit_log (seq, id, tenant_id, at, key_id, key_name, action, target, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.Seq, a.ID, a.TenantID, toMicros(a.At), a.KeyID, a.KeyName, a.Action, a.Target, details); err != nil {
+			return err
+		}
+	}
+	for _, x := range b.Sources {
+		var secrets map[string]string
+		if err := json.Unmarshal(x.Secrets, &secrets); err != nil {
+			return fmt.Errorf("import: source %s secrets: %w", x.ID, err)
+		}
+		sealed, err := im.s.sealSourceSecrets(x.TenantID, x.ID, secrets)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		var cp any
+		if x.Checkpoint != nil {
+			cp = *x.Checkpoint
+		}
+		if err := ex("sources", `INSERT INTO sources (seq, `+sourceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, ?, ?)`,
+			x.Seq, x.ID, x.TenantID, x.Kind, x.Name, x.Config, string(sealed), x.Enabled, x.Health, cp, toMicros(x.CreatedAt), toMicros(x.UpdatedAt)); err != nil {
+			return err
+		}
+	}
+	for _, x := range b.States {
+		if err := ex("source_state", `INSERT INTO source_state (source_id, key, value) VALUES (?, ?, ?)`, x.SourceID, x.Key, x.Value); err != nil {
 			return err
 		}
 	}

@@ -52,7 +52,9 @@ func (s *Store) CheckEncryption(ctx context.Context) error {
 	// The column holds TEXT or BLOB (JSON is bound as []byte); LIKE compares
 	// both as text (case-insensitively: seal.KeyID checks again). Only the
 	// 18-character header, "hhenc:v1:<8 hex>:", is needed to learn the key.
-	rows, err := s.reader.QueryContext(ctx, `SELECT DISTINCT substr(CAST(secrets AS TEXT), 1, 18) FROM endpoints WHERE CAST(secrets AS TEXT) LIKE 'hhenc:%'`)
+	// Sources' secrets are sealed with the same keyring.
+	rows, err := s.reader.QueryContext(ctx, `SELECT DISTINCT substr(CAST(secrets AS TEXT), 1, 18) FROM endpoints WHERE CAST(secrets AS TEXT) LIKE 'hhenc:%'
+		UNION SELECT DISTINCT substr(secrets, 1, 18) FROM sources WHERE secrets LIKE 'hhenc:%'`)
 	if err != nil {
 		return fmt.Errorf("check encryption keys: %w", err)
 	}
@@ -71,9 +73,9 @@ func (s *Store) CheckEncryption(ctx context.Context) error {
 	return s.keyring.CheckHeads(s.path, heads)
 }
 
-// RotateEncryption re-seals the secrets of every endpoint with the keyring's
-// primary key, in one transaction, and returns how many endpoints it
-// rewrote. Values sealed with any key of the keyring, and plain JSON written
+// RotateEncryption re-seals the secrets of every endpoint (and every
+// source) with the keyring's primary key, in one transaction, and returns
+// how many endpoints it rewrote. Values sealed with any key of the keyring, and plain JSON written
 // before encryption, are read; afterwards only the primary key is needed.
 // It does not touch updated_at: the secrets themselves are unchanged.
 func (s *Store) RotateEncryption(ctx context.Context) (int, error) {
@@ -152,6 +154,9 @@ func (s *Store) rotateEncryption(ctx context.Context, conn *sql.Conn) (int, erro
 		if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET secrets = ? WHERE tenant_id = ? AND id = ?`, sealed, r.tenantID, r.id); err != nil {
 			return 0, fmt.Errorf("update endpoint %s secrets: %w", r.id, err)
 		}
+	}
+	if err := s.rotateSourceSecrets(ctx, tx); err != nil {
+		return 0, err
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("commit: %w", err)

@@ -113,6 +113,7 @@ func (s *Store) TenantDelete(ctx context.Context, id string) error {
 		`DELETE FROM events WHERE tenant_id = ?`,
 		`DELETE FROM records WHERE tenant_id = ?`,
 		`DELETE FROM endpoints WHERE tenant_id = ?`,
+		`DELETE FROM sources WHERE tenant_id = ?`,
 		`DELETE FROM api_keys WHERE tenant_id = ?`,
 		`DELETE FROM audit_log WHERE tenant_id = ?`,
 		`DELETE FROM tenants WHERE id = ?`,

@@ -45,6 +45,8 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("DeliveryStatsPercentiles", func(t *testing.T) { t.Parallel(); testDeliveryStatsPercentiles(t, newStore) })
 	t.Run("RetentionPurge", func(t *testing.T) { t.Parallel(); testRetentionPurge(t, newStore) })
 	t.Run("CandidateErase", func(t *testing.T) { t.Parallel(); testCandidateErase(t, newStore) })
+	t.Run("Source", func(t *testing.T) { t.Parallel(); testSource(t, newStore) })
+	t.Run("SourceLease", func(t *testing.T) { t.Parallel(); testSourceLease(t, newStore) })
 }
 
 const tenant = hirehook.DefaultTenantID
