@@ -362,9 +362,6 @@ func (d *Dispatcher) laneWorker(l *lane) {
 // completer. A rate-limited endpoint's delivery first waits for its turn;
 // the wait is no attempt.
 func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
-	// A delivery that waited in memory past its lease is still sent: at
-	// worst another node took it too (at least once), and its result is
-	// then ignored by DeliveryComplete, which checks the lease owner.
 	now := d.cfg.NowFunc()
 	ep, signer, err := d.endpoint.get(d.runCtx, dl.TenantID, dl.EndpointID, now)
 	if err != nil {
@@ -401,6 +398,14 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 	// The attempt starts now, after any endpoint load or rate wait: its
 	// StartedAt, signature timestamp and the retry wait all count from here.
 	now = d.cfg.NowFunc()
+	if !dl.LeaseExpiresAt.IsZero() && dl.LeaseExpiresAt.Sub(now) < d.cfg.Sender.Timeout() {
+		// It waited in its lane for most of its lease: its lease could run
+		// out during the attempt, and another node take it and send it too.
+		// Hand it back instead (a no-op if another node has it already); it
+		// is claimed again with a fresh lease.
+		d.release(dl)
+		return
+	}
 	resp := d.cfg.Sender.Send(d.runCtx, Message{URL: ep.URL, ID: dl.EventID, Body: dl.Payload, Headers: ep.Headers, Signer: signer}, now)
 	if d.runCtx.Err() != nil && resp.Attempt.StatusCode == 0 {
 		// Hard stop cancelled the attempt: release it, count nothing.

@@ -108,9 +108,11 @@ func TestIsolationRateLimit(t *testing.T) {
 	if span := starts[19].Sub(starts[0]); span < 900*time.Millisecond {
 		t.Errorf("20 attempts at 20/s spanned %v, want at least ~0.95 s", span)
 	}
+	// At the receiver, arrivals jitter by the network and scheduling on a
+	// loaded machine: the bound is looser there.
 	reqs := rcv.requests()
-	if span := reqs[len(reqs)-1].At.Sub(reqs[0].At); len(reqs) != 20 || span < 900*time.Millisecond {
-		t.Errorf("receiver got %d requests over %v, want 20 over at least ~0.95 s", len(reqs), span)
+	if span := reqs[len(reqs)-1].At.Sub(reqs[0].At); len(reqs) != 20 || span < 800*time.Millisecond {
+		t.Errorf("receiver got %d requests over %v, want 20 over at least ~0.95 s (less arrival jitter)", len(reqs), span)
 	}
 }
 

@@ -82,7 +82,11 @@ type SenderConfig struct {
 type Sender struct {
 	client    *http.Client
 	userAgent string
+	timeout   time.Duration
 }
+
+// Timeout is the longest one attempt takes.
+func (s *Sender) Timeout() time.Duration { return s.timeout }
 
 // NewSender returns a Sender.
 func NewSender(cfg SenderConfig) *Sender {
@@ -122,6 +126,7 @@ func NewSender(cfg SenderConfig) *Sender {
 			},
 		},
 		userAgent: ua,
+		timeout:   cfg.Timeout,
 	}
 }
 
