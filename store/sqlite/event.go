@@ -28,6 +28,15 @@ const (
 	qInsertDelivery = `INSERT INTO deliveries
 		(id, tenant_id, event_id, event_type, endpoint_id, state, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at, ordering_key)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// qInsertDeliveries writes the deliveries of one event to many
+	// endpoints in one statement: ?1 is a JSON array of [id, tenant, event,
+	// type, endpoint, state, lease owner, lease until, ordering key], ?2
+	// the time. One statement instead of one per endpoint is what makes
+	// fan-out ingest fast.
+	qInsertDeliveries = `INSERT INTO deliveries
+		(id, tenant_id, event_id, event_type, endpoint_id, state, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at, ordering_key)
+		SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, ?2, value->>6, value->>7, ?2, ?2, value->>8
+		FROM json_each(?1) ORDER BY key`
 	// qOrderHeld tells whether an ordered endpoint has an unfinished
 	// delivery of a subject: a new one must then wait its turn.
 	qOrderHeld = `SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE endpoint_id = ? AND ordering_key = ?
@@ -54,6 +63,10 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 	insertDelivery, err := s.stmt(ctx, tx, qInsertDelivery)
 	if err != nil {
 		return nil, fmt.Errorf("prepare insert delivery: %w", err)
+	}
+	insertDeliveries, err := s.stmt(ctx, tx, qInsertDeliveries)
+	if err != nil {
+		return nil, fmt.Errorf("prepare insert deliveries: %w", err)
 	}
 
 	now := toMicros(p.Now)
@@ -137,6 +150,7 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 		}
 
 		result := hirehook.EventIngestResult{EventID: e.ID, Deliveries: len(matched)}
+		var rows [][]any // the event's deliveries, for one multi-row insert
 		for _, ep := range matched {
 			state, leaseOwner, leaseUntil := state, leaseOwner, leaseUntil
 			var orderingKey any
@@ -166,14 +180,27 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 			if orderingKey != nil {
 				d.OrderingKey = orderingKey.(string)
 			}
-			if _, err := insertDelivery.ExecContext(ctx, d.ID, d.TenantID, d.EventID, d.EventType, d.EndpointID, string(state),
-				now, leaseOwner, leaseUntil, now, now, orderingKey); err != nil {
-				return nil, fmt.Errorf("insert delivery of event %s to endpoint %s: %w", e.ID, ep.ID, err)
+			if len(matched) == 1 {
+				if _, err := insertDelivery.ExecContext(ctx, d.ID, d.TenantID, d.EventID, d.EventType, d.EndpointID, string(state),
+					now, leaseOwner, leaseUntil, now, now, orderingKey); err != nil {
+					return nil, fmt.Errorf("insert delivery of event %s to endpoint %s: %w", e.ID, ep.ID, err)
+				}
+			} else {
+				rows = append(rows, []any{d.ID, d.TenantID, d.EventID, d.EventType, d.EndpointID, string(state), leaseOwner, leaseUntil, orderingKey})
 			}
 			if state == hirehook.DeliveryDelivering {
 				d.Payload = e.Payload
 				d.LeaseExpiresAt = p.LeaseUntil
 				result.Leased = append(result.Leased, d)
+			}
+		}
+		if len(rows) > 0 {
+			b, err := json.Marshal(rows)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := insertDeliveries.ExecContext(ctx, b, now); err != nil {
+				return nil, fmt.Errorf("insert %d deliveries of event %s: %w", len(rows), e.ID, err)
 			}
 		}
 		results[i] = result

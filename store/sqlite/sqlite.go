@@ -178,7 +178,7 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 // hotQueries are the statements of the write paths that run per event or
 // per attempt.
 var hotQueries = []string{
-	qInsertEvent, qUpsertRecord, qInsertDelivery, qOrderHeld,
+	qInsertEvent, qUpsertRecord, qInsertDelivery, qInsertDeliveries, qOrderHeld,
 	qSelectPayload, qCompleteDelivery, qInsertAttempt, qReleaseDelivery, qFailingSet, qFailingStart,
 }
 
