@@ -58,7 +58,9 @@ type Config struct {
 	// HeartbeatInterval is how often the node heartbeats when its store is
 	// a hirehook.NodeRegistry (shared by several nodes), and so how soon
 	// the nodes learn that one started or stopped; a node silent for three
-	// intervals is taken for dead. Default 5 s.
+	// intervals is taken for dead. Default: a quarter of Lease, at most 5 s,
+	// so that a dead node is forgotten (and its share of the endpoints'
+	// limits passed on) before its leases expire.
 	HeartbeatInterval time.Duration
 	// Logger receives lifecycle and failure logs. Default: discard.
 	Logger *slog.Logger
@@ -133,7 +135,7 @@ func New(store hirehook.Store, cfg Config) *Dispatcher {
 		cfg.LaneBacklog = 4096
 	}
 	if cfg.HeartbeatInterval <= 0 {
-		cfg.HeartbeatInterval = 5 * time.Second
+		cfg.HeartbeatInterval = min(5*time.Second, cfg.Lease/4)
 	}
 	if cfg.CompleteInterval <= 0 {
 		cfg.CompleteInterval = 2 * time.Millisecond
