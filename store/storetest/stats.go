@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -139,8 +140,8 @@ func testDeliveryStats(t *testing.T, newStore NewStoreFunc) {
 		LatencyP50: 20 * ms, LatencyP99: 400 * ms, // ranks ceil(0.5·4) = 2 and ceil(0.99·4) = 4
 		LastSuccessAt: ptrTime(since.Add(time.Minute)),
 		Timeline: []hirehook.AttemptBucket{
-			{Start: since, Succeeded: 2},
-			{Start: since.Add(time.Minute), Succeeded: 1, Failed: 1},
+			{Start: since, Succeeded: 2, LatencyP50: 10 * ms, LatencyP99: 20 * ms},
+			{Start: since.Add(time.Minute), Succeeded: 1, Failed: 1, LatencyP50: 30 * ms, LatencyP99: 400 * ms},
 		},
 	}
 	if diff := cmp.Diff(want, st[ep1.ID]); diff != "" {
@@ -195,6 +196,34 @@ func testDeliveryStatsPercentiles(t *testing.T, newStore NewStoreFunc) {
 	}
 	if st.LastSuccessAt == nil || !st.LastSuccessAt.Equal(t0.Add(99*time.Second)) {
 		t.Fatalf("last success = %v", st.LastSuccessAt)
+	}
+	// Per bucket, the same ranks: one hour holds all hundred; minutes
+	// split them 60 (1 … 100 ms, the first 60 of the shuffle) and 40.
+	st = statsByEndpoint(t, s, hirehook.DeliveryStatsParams{TenantID: tenant, Since: t0, Bucket: time.Hour}, ep.ID)[ep.ID]
+	want := []hirehook.AttemptBucket{{Start: t0, Succeeded: 100, LatencyP50: 50 * time.Millisecond, LatencyP99: 99 * time.Millisecond}}
+	if diff := cmp.Diff(want, st.Timeline); diff != "" {
+		t.Fatalf("hourly timeline (-want +got):\n%s", diff)
+	}
+	st = statsByEndpoint(t, s, hirehook.DeliveryStatsParams{TenantID: tenant, Since: t0, Bucket: time.Minute}, ep.ID)[ep.ID]
+	var first, second []int
+	for i := range 100 {
+		if i < 60 {
+			first = append(first, (i*37)%100+1)
+		} else {
+			second = append(second, (i*37)%100+1)
+		}
+	}
+	slices.Sort(first)
+	slices.Sort(second)
+	rank := func(ds []int, p int) time.Duration {
+		return time.Duration(ds[(p*len(ds)+99)/100-1]) * time.Millisecond
+	}
+	want = []hirehook.AttemptBucket{
+		{Start: t0, Succeeded: 60, LatencyP50: rank(first, 50), LatencyP99: rank(first, 99)},
+		{Start: t0.Add(time.Minute), Succeeded: 40, LatencyP50: rank(second, 50), LatencyP99: rank(second, 99)},
+	}
+	if diff := cmp.Diff(want, st.Timeline); diff != "" {
+		t.Fatalf("per-minute timeline (-want +got):\n%s", diff)
 	}
 }
 
