@@ -51,6 +51,7 @@ type Handler struct {
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 	sessions *sessionStore
+	signIns  *signInLimiter
 	origin   *http.CrossOriginProtection
 	// cssURL carries a hash of the stylesheet, so browsers may cache it
 	// for long and still see a new one at once.
@@ -93,6 +94,7 @@ func New(cfg Config) (*Handler, error) {
 		logger:   logger.With("component", "web"),
 		pages:    map[string]*template.Template{},
 		sessions: newSessionStore(cfg.MaxSessions),
+		signIns:  newSignInLimiter(signInEvery, signInBurst, signInAddrs),
 		origin:   http.NewCrossOriginProtection(),
 	}
 	for _, name := range pageNames {

@@ -435,3 +435,38 @@ func TestNotFoundAndStatic(t *testing.T) {
 		t.Fatalf("pages must not be cached: Cache-Control = %q", r.header.Get("Cache-Control"))
 	}
 }
+
+// TestSignIn_RateLimit: five failed sign-ins from one address are
+// allowed; the sixth try is refused with 429, even with a good key, until
+// the bucket refills a try 12 s later.
+func TestSignIn_RateLimit(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.client(t)
+	c.get("/signin")
+	for i := range 5 {
+		r := c.post("/signin", url.Values{"api_key": {"hh_wrong_key_000000"}}, true)
+		if r.status != http.StatusUnauthorized {
+			t.Fatalf("failed sign-in %d = %d, want 401", i+1, r.status)
+		}
+	}
+	r := c.post("/signin", url.Values{"api_key": {adminKey}}, true)
+	wantStatus(t, r, http.StatusTooManyRequests)
+	wantContains(t, r.body, "Too many failed sign-ins from your address. Wait 12 seconds and try again.")
+	if got := r.header.Get("Retry-After"); got != "12" {
+		t.Fatalf("Retry-After = %q, want 12", got)
+	}
+	if strings.Contains(strings.Join(r.header.Values("Set-Cookie"), ";"), "hirehook_session=") {
+		t.Fatal("a throttled sign-in got a session")
+	}
+
+	b.clock.Add(5 * time.Second)
+	r = c.post("/signin", url.Values{"api_key": {adminKey}}, true)
+	wantStatus(t, r, http.StatusTooManyRequests)
+	wantContains(t, r.body, "Wait 7 seconds")
+
+	// 12 s after the fifth failure one try is back: a good key signs in.
+	b.clock.Add(7 * time.Second)
+	r = c.post("/signin", url.Values{"api_key": {adminKey}}, true)
+	wantRedirect(t, r, "/")
+}
