@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
@@ -139,7 +138,7 @@ func (h *Handler) handleEventBatch(w http.ResponseWriter, r *http.Request) {
 // hubOnlyType refuses the operational event types (endpoint.*, delivery.*)
 // from producers: only the hub emits them, so a subscriber can trust them.
 func hubOnlyType(typ string) error {
-	if strings.HasPrefix(typ, "endpoint.") || strings.HasPrefix(typ, "delivery.") {
+	if catalog.Operational(typ) {
 		return hirehook.FieldError("type", "%q is emitted by the hub itself and cannot be sent", typ)
 	}
 	return nil

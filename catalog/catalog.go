@@ -272,6 +272,15 @@ func (c *Catalog) Entity(name string) (string, bool) {
 	return c.types[i].Entity, true
 }
 
+// Operational reports whether typ is one of the hub's operational event
+// types (endpoint.*, delivery.*): the hub emits them itself, with source
+// "hirehook", about its own endpoints and deliveries; producers may not
+// send them. The test is by name, so it holds for a type a later version
+// adds under those prefixes.
+func Operational(typ string) bool {
+	return strings.HasPrefix(typ, "endpoint.") || strings.HasPrefix(typ, "delivery.")
+}
+
 // Entities returns the entity names sorted.
 func (c *Catalog) Entities() []string {
 	return slices.Clone(c.entities)
