@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
@@ -197,6 +198,24 @@ func (h *Handler) handleEventList(w http.ResponseWriter, r *http.Request) {
 	}
 	if s := q.Get("entity"); s != "" {
 		f.Entity = &s
+	}
+	if q.Has("source") {
+		s := q.Get("source") // source= (empty) asks for events sent without one
+		f.Source = &s
+	}
+	for _, p := range []struct {
+		name string
+		dst  **time.Time
+	}{{"received_after", &f.ReceivedAfter}, {"received_before", &f.ReceivedBefore}} {
+		if s := q.Get(p.name); s != "" {
+			t, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				Error(w, r, h.logger, hirehook.FieldError(p.name, "must be an RFC 3339 time such as 2026-11-27T09:30:00Z"))
+				return
+			}
+			t = t.UTC()
+			*p.dst = &t
+		}
 	}
 	events, err := h.store.EventList(r.Context(), f)
 	if err != nil {

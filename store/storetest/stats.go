@@ -265,3 +265,56 @@ func testEventListDescending(t *testing.T, newStore NewStoreFunc) {
 	_, err = s.EventList(ctx, hirehook.EventFilter{TenantID: tenant, After: "evt_nope", Descending: true})
 	wantCode(t, err, hirehook.EINVALID)
 }
+
+// testEventListSourceAndTime checks the source filter and the half-open
+// received range, alone, together, with the other filters and paging.
+func testEventListSourceAndTime(t *testing.T, newStore NewStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t)
+	// Four events a minute apart: greenhouse, bullhorn, greenhouse, none.
+	var all []*hirehook.Event
+	for i, src := range []string{"greenhouse", "bullhorn", "greenhouse", ""} {
+		e := newEvent(tenant, "candidate.created", fmt.Sprintf("r%d", i), fmt.Sprintf(`{"id":"r%d"}`, i))
+		e.Source = src
+		ingestAt(t, s, t0.Add(time.Duration(i)*time.Minute), e)
+		all = append(all, e)
+	}
+	other := newEvent("tenant_b", "candidate.created", "r9", `{"id":"r9"}`)
+	must(t, s.TenantCreate(ctx, &hirehook.Tenant{ID: "tenant_b", Name: "B", RetentionDays: 30, CreatedAt: t0, UpdatedAt: t0}))
+	other.Source = "greenhouse"
+	ingestAt(t, s, t0, other)
+
+	list := func(f hirehook.EventFilter) []string {
+		t.Helper()
+		f.TenantID = tenant
+		es, err := s.EventList(ctx, f)
+		must(t, err)
+		out := []string{}
+		for _, e := range es {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	str := func(v string) *string { return &v }
+	at := func(d time.Duration) *time.Time { v := t0.Add(d); return &v }
+	for _, tc := range []struct {
+		name string
+		f    hirehook.EventFilter
+		want []string
+	}{
+		{"source", hirehook.EventFilter{Source: str("greenhouse")}, []string{all[0].ID, all[2].ID}},
+		{"no source", hirehook.EventFilter{Source: str("")}, []string{all[3].ID}},
+		{"unknown source", hirehook.EventFilter{Source: str("lever")}, []string{}},
+		{"received after (inclusive)", hirehook.EventFilter{ReceivedAfter: at(time.Minute)}, []string{all[1].ID, all[2].ID, all[3].ID}},
+		{"received before (exclusive)", hirehook.EventFilter{ReceivedBefore: at(2 * time.Minute)}, []string{all[0].ID, all[1].ID}},
+		{"range", hirehook.EventFilter{ReceivedAfter: at(time.Minute), ReceivedBefore: at(3 * time.Minute)}, []string{all[1].ID, all[2].ID}},
+		{"range and source, newest first", hirehook.EventFilter{Source: str("greenhouse"), ReceivedAfter: at(0), ReceivedBefore: at(time.Hour), Descending: true}, []string{all[2].ID, all[0].ID}},
+		{"range and type", hirehook.EventFilter{Type: str("job.created"), ReceivedAfter: at(0)}, []string{}},
+		{"paged", hirehook.EventFilter{ReceivedAfter: at(0), After: all[1].ID, Limit: 1}, []string{all[2].ID}},
+		{"empty range", hirehook.EventFilter{ReceivedAfter: at(time.Minute), ReceivedBefore: at(time.Minute)}, []string{}},
+	} {
+		if diff := cmp.Diff(tc.want, list(tc.f)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
