@@ -69,6 +69,7 @@ var wantTypes = map[string]string{
 	"contact.updated": "contact",
 
 	"endpoint.disabled": "endpoint",
+	"endpoint.tested":   "endpoint",
 
 	"delivery.failing":   "delivery",
 	"delivery.exhausted": "delivery",

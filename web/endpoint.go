@@ -202,6 +202,12 @@ type endpointPage struct {
 	// hour that Latency draws.
 	Day     *hirehook.DeliveryStats
 	Latency chart
+	// CanTest is set when "Send test event" is offered (the dashboard has
+	// an ingester); TestType names the type it sends and Testable whether
+	// the endpoint would receive it (enabled and subscribed).
+	CanTest  bool
+	TestType string
+	Testable bool
 	// Recover is the recover form.
 	Recover recoverForm
 	// Recent lists the endpoint's latest deliveries.
@@ -274,6 +280,8 @@ func (h *Handler) endpointPageFor(r *http.Request, ep *hirehook.Endpoint) (endpo
 	if page.Day == nil {
 		page.Day = &hirehook.DeliveryStats{TenantID: p.tenantID, EndpointID: ep.ID}
 	}
+	page.CanTest, page.TestType = h.cfg.Ingester != nil, testEventType
+	page.Testable = !ep.Disabled && ep.Subscribes(testEventType)
 	page.Latency = newLatencyChart(page.Day, daySince(now), time.Hour, int(dayWindow/time.Hour))
 	page.Recent, err = h.store.DeliveryList(r.Context(), hirehook.DeliveryFilter{TenantID: p.tenantID, EndpointID: &ep.ID, Limit: recentDeliveries})
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
+	"github.com/hirehook/hirehook/ingest"
 )
 
 //go:embed templates/*.html
@@ -33,6 +34,9 @@ type Config struct {
 	// Notify wakes the dispatcher after a replay or a recovery made
 	// deliveries due.
 	Notify func()
+	// Ingester commits the endpoint.tested events of "Send test event",
+	// the same path as POST /v1/events. Nil hides the button.
+	Ingester *ingest.Ingester
 	// SessionTTL is how long a sign-in lasts. Default 12 h.
 	SessionTTL time.Duration
 	// MaxSessions bounds the sessions held in memory; past it the oldest
@@ -166,6 +170,7 @@ func (h *Handler) RouteTable() []Route {
 		{"POST", "/endpoints/{id}", admin, false, h.handleEndpointUpdate},
 		{"POST", "/endpoints/{id}/rotate-secret", admin, false, h.handleEndpointRotateSecret},
 		{"POST", "/endpoints/{id}/recover", admin, false, h.handleEndpointRecover},
+		{"POST", "/endpoints/{id}/test", admin, false, h.handleEndpointTest},
 	}
 }
 

@@ -149,7 +149,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 		return err
 	}
 	h.opEvents.Start() // after the ingester: it commits through it
-	dashboard, err := web.New(web.Config{Store: st, Catalog: cat, Notify: h.Dispatcher.Notify, Logger: h.Logger})
+	dashboard, err := web.New(web.Config{Store: st, Catalog: cat, Notify: h.Dispatcher.Notify, Ingester: h.Ingester, Logger: h.Logger})
 	if err != nil {
 		return err
 	}
