@@ -168,7 +168,15 @@ func newLatencyChart(st *hirehook.DeliveryStats, since time.Time, width time.Dur
 	top := niceCeil(int((peak + unit - 1) / unit))
 	c.PlotLeft, c.PlotTop = chartLeft, chartTop
 	c.PlotBottom, c.PlotHeight = chartTop+chartPlotH, chartPlotH
-	c.PlotRight = chartLeft + n*(chartBarWidth+chartBarGap)
+	// Fewer, wider bars than the attempts chart, so that both charts are
+	// as wide and their labels the same size on the page.
+	barW, gap := chartBarWidth, chartBarGap
+	if n > 0 && n < 60 {
+		step := 60 * (chartBarWidth + chartBarGap) / n
+		gap = max(step/5, chartBarGap)
+		barW = step - gap
+	}
+	c.PlotRight = chartLeft + n*(barW+gap)
 	c.Width, c.Height = c.PlotRight+8, c.PlotBottom+chartBottomH
 	c.AxisX, c.LabelY = c.PlotLeft-6, c.PlotBottom+16
 	c.CenterX, c.CenterY = (c.PlotLeft+c.PlotRight)/2, c.PlotTop+chartPlotH/2
@@ -180,9 +188,9 @@ func newLatencyChart(st *hirehook.DeliveryStats, since time.Time, width time.Dur
 		return h
 	}
 	for i := range n {
-		x := chartLeft + i*(chartBarWidth+chartBarGap) + chartBarGap/2
+		x := chartLeft + i*(barW+gap) + gap/2
 		start := since.Add(time.Duration(i) * width).UTC()
-		b := bar{X: x, W: chartBarWidth, Title: fmt.Sprintf("%s UTC: no attempts", start.Format("15:04"))}
+		b := bar{X: x, W: barW, Title: fmt.Sprintf("%s UTC: no attempts", start.Format("15:04"))}
 		if counts[i] > 0 {
 			lo, hi := scale(p50[i]), scale(p99[i])
 			b.OKY, b.OKH = c.PlotBottom-lo, lo
