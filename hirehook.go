@@ -101,8 +101,16 @@ type EventFilter struct {
 	Type      *string
 	SubjectID *string
 	Entity    *string
-	After     string
-	Limit     int
+	// Source keeps the events whose source is exactly this ("" is the
+	// events sent without one).
+	Source *string
+	// ReceivedAfter and ReceivedBefore keep the events received at or
+	// after, and strictly before, these times (a half-open range, so
+	// consecutive ranges never count an event twice).
+	ReceivedAfter  *time.Time
+	ReceivedBefore *time.Time
+	After          string
+	Limit          int
 	// Descending lists the newest events first (the dashboard's explorer);
 	// After then names the last, oldest, event of the previous page and
 	// the page holds events ingested before it.

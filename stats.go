@@ -57,9 +57,13 @@ type DeliveryStats struct {
 // pending, retrying, delivering and paused.
 func (s *DeliveryStats) Unfinished() int { return s.Pending + s.Retrying + s.Delivering + s.Paused }
 
-// AttemptBucket counts the attempts that started in [Start, Start+Bucket).
+// AttemptBucket counts the attempts that started in [Start, Start+Bucket)
+// and gives their latency: nearest-rank percentiles of their durations,
+// as DeliveryStats.LatencyP50 and LatencyP99 are for the whole window.
 type AttemptBucket struct {
-	Start     time.Time
-	Succeeded int
-	Failed    int
+	Start      time.Time
+	Succeeded  int
+	Failed     int
+	LatencyP50 time.Duration
+	LatencyP99 time.Duration
 }

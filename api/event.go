@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
+	"time"
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
@@ -139,7 +139,7 @@ func (h *Handler) handleEventBatch(w http.ResponseWriter, r *http.Request) {
 // hubOnlyType refuses the operational event types (endpoint.*, delivery.*)
 // from producers: only the hub emits them, so a subscriber can trust them.
 func hubOnlyType(typ string) error {
-	if strings.HasPrefix(typ, "endpoint.") || strings.HasPrefix(typ, "delivery.") {
+	if catalog.Operational(typ) {
 		return hirehook.FieldError("type", "%q is emitted by the hub itself and cannot be sent", typ)
 	}
 	return nil
@@ -198,6 +198,24 @@ func (h *Handler) handleEventList(w http.ResponseWriter, r *http.Request) {
 	}
 	if s := q.Get("entity"); s != "" {
 		f.Entity = &s
+	}
+	if q.Has("source") {
+		s := q.Get("source") // source= (empty) asks for events sent without one
+		f.Source = &s
+	}
+	for _, p := range []struct {
+		name string
+		dst  **time.Time
+	}{{"received_after", &f.ReceivedAfter}, {"received_before", &f.ReceivedBefore}} {
+		if s := q.Get(p.name); s != "" {
+			t, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				Error(w, r, h.logger, hirehook.FieldError(p.name, "must be an RFC 3339 time such as 2026-11-27T09:30:00Z"))
+				return
+			}
+			t = t.UTC()
+			*p.dst = &t
+		}
 	}
 	events, err := h.store.EventList(r.Context(), f)
 	if err != nil {

@@ -663,7 +663,7 @@ func TestEventList(t *testing.T) {
 			event("placement.created", `{"id":"plc_1"}`),
 			event("candidate.updated", `{"id":"cand_1"}`),
 			event("placement.confirmed", `{"id":"plc_1"}`),
-			event("candidate.created", `{"id":"cand_2"}`),
+			`{"type":"candidate.created","source":"greenhouse","data":{"id":"cand_2"}}`,
 		}, ",")+`]}`, http.StatusAccepted, &res)
 		b := &bundle{api: a}
 		for _, acc := range res.Data {
@@ -737,6 +737,13 @@ func TestEventList(t *testing.T) {
 			{"subject_id=plc_1&type=placement.created", []int{1}},
 			{"entity=placement", []int{1, 3}},
 			{"type=candidate.created&after=" + b.ids[0], []int{4}},
+			{"source=greenhouse", []int{4}},
+			{"source=", []int{0, 1, 2, 3}},
+			{"source=lever", nil},
+			{"received_after=2000-01-01T00:00:00Z&type=placement.created", []int{1}},
+			{"received_after=2000-01-01T01:00:00%2B01:00&received_before=2999-01-01T00:00:00Z&source=greenhouse", []int{4}},
+			{"received_before=2000-01-01T00:00:00Z", nil},
+			{"received_after=2999-01-01T00:00:00Z", nil},
 		} {
 			var want, got []string
 			for _, i := range tt.want {
@@ -761,6 +768,8 @@ func TestEventList(t *testing.T) {
 		{"limit=1.5", "limit"},
 		{"after=evt_unknown", "after"},
 		{"type=placement.approved", "type"},
+		{"received_after=yesterday", "received_after"},
+		{"received_before=2026-11-27", "received_before"},
 	} {
 		t.Run("Invalid "+tt.query, func(t *testing.T) {
 			t.Parallel()

@@ -110,6 +110,7 @@ var definitions = []definition{
 	// Operational events: the hub emits these itself (source "hirehook")
 	// about its own endpoints and deliveries.
 	{"endpoint.disabled", "endpoint", "The hub disabled an endpoint, for example because it answered 410 Gone; disabled_reason says why."},
+	{"endpoint.tested", "endpoint", "An operator sent a test event from the dashboard to check that an endpoint receives and verifies webhooks; data.id names the endpoint tested, and nothing else changed."},
 
 	{"delivery.failing", "delivery", "A delivery failed its 4th attempt and will be retried; next_attempt_at says when."},
 	{"delivery.exhausted", "delivery", "A delivery failed for good because its retries are used up."},
@@ -275,6 +276,15 @@ func (c *Catalog) Entity(name string) (string, bool) {
 		return "", false
 	}
 	return c.types[i].Entity, true
+}
+
+// Operational reports whether typ is one of the hub's operational event
+// types (endpoint.*, delivery.*): the hub emits them itself, with source
+// "hirehook", about its own endpoints and deliveries; producers may not
+// send them. The test is by name, so it holds for a type a later version
+// adds under those prefixes.
+func Operational(typ string) bool {
+	return strings.HasPrefix(typ, "endpoint.") || strings.HasPrefix(typ, "delivery.")
 }
 
 // Entities returns the entity names sorted.

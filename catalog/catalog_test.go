@@ -74,6 +74,7 @@ var wantTypes = map[string]string{
 	"contact.deleted": "contact",
 
 	"endpoint.disabled": "endpoint",
+	"endpoint.tested":   "endpoint",
 
 	"delivery.failing":   "delivery",
 	"delivery.exhausted": "delivery",
@@ -512,6 +513,24 @@ func BenchmarkValidate(b *testing.B) {
 	for b.Loop() {
 		if err := c.Validate(typ.Name, data); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestOperational(t *testing.T) {
+	t.Parallel()
+	for typ, want := range map[string]bool{
+		"endpoint.disabled": true, "delivery.failing": true, "delivery.recovered": true,
+		"candidate.created": false, "job.opened": false, "endpoints.x": false,
+	} {
+		if got := Operational(typ); got != want {
+			t.Errorf("Operational(%q) = %v, want %v", typ, got, want)
+		}
+	}
+	// Every operational type of the catalog carries an operational entity.
+	for _, et := range Default().Types() {
+		if Operational(et.Name) != (et.Entity == "endpoint" || et.Entity == "delivery") {
+			t.Errorf("type %s (entity %s): Operational disagrees with its entity", et.Name, et.Entity)
 		}
 	}
 }

@@ -18,13 +18,18 @@
 //	placement    a candidate placed in a job: a permanent hire or a contract or temp assignment
 //	client       a company an agency recruits for
 //	contact      a person at a client company
-//	endpoint     one of the hub's webhook endpoints (operational: endpoint.disabled)
+//	endpoint     one of the hub's webhook endpoints (operational: endpoint.disabled,
+//	             endpoint.tested)
 //	delivery     the hub's delivery of an event to an endpoint (operational:
 //	             delivery.failing, delivery.exhausted, delivery.recovered)
 //
 // The operational types are not sent by producers: the hub emits them
 // itself, with source "hirehook", when it disables an endpoint or a
-// delivery starts failing, fails for good or recovers. They are delivered
+// delivery starts failing, fails for good or recovers, and when an operator
+// presses "Send test event" on an endpoint's dashboard page
+// (endpoint.tested: a dedicated type, so that testing one endpoint never
+// sends a made-up candidate or placement to the others, nor touches
+// a recruiting record). They are delivered
 // like any other event, so an endpoint subscribed to "delivery.*" gets them.
 //
 // Note that a type's prefix is not always its entity: the job posting types

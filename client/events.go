@@ -6,6 +6,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/hirehook/hirehook"
 )
@@ -77,6 +78,11 @@ type EventListParams struct {
 	Type      string // an exact event type, "placement.confirmed"
 	SubjectID string // the id of the entity the events are about
 	Entity    string // the kind of entity, "placement"
+	Source    string // the events' source, "greenhouse" ("hirehook" for the hub's own)
+	// ReceivedAfter and ReceivedBefore keep the events received at or
+	// after, and before, these times; zero does not filter.
+	ReceivedAfter  time.Time
+	ReceivedBefore time.Time
 	ListParams
 }
 
@@ -90,6 +96,15 @@ func (p EventListParams) values() url.Values {
 	}
 	if p.Entity != "" {
 		q.Set("entity", p.Entity)
+	}
+	if p.Source != "" {
+		q.Set("source", p.Source)
+	}
+	if !p.ReceivedAfter.IsZero() {
+		q.Set("received_after", p.ReceivedAfter.UTC().Format(time.RFC3339Nano))
+	}
+	if !p.ReceivedBefore.IsZero() {
+		q.Set("received_before", p.ReceivedBefore.UTC().Format(time.RFC3339Nano))
 	}
 	return p.ListParams.query(q)
 }

@@ -138,3 +138,88 @@ func halfLabel(top int) string {
 	}
 	return ""
 }
+
+// newLatencyChart lays out an endpoint's latency per bucket: for each of
+// the n buckets of width from since, a pale bar up to its p99 with a dark
+// one up to its p50 (the same stacked bars as newChart: p50 below, the
+// p99 - p50 spread above). A bucket without attempts stays empty.
+func newLatencyChart(st *hirehook.DeliveryStats, since time.Time, width time.Duration, n int) chart {
+	p50, p99 := make([]time.Duration, n), make([]time.Duration, n)
+	counts := make([]int, n)
+	c := chart{}
+	var peak time.Duration
+	for _, b := range st.Timeline {
+		i := int(b.Start.Sub(since) / width)
+		if i < 0 || i >= n {
+			continue
+		}
+		p50[i], p99[i] = b.LatencyP50, b.LatencyP99
+		counts[i] = b.Succeeded + b.Failed
+		c.Total += counts[i]
+		c.Failed += b.Failed
+		peak = max(peak, b.LatencyP99)
+	}
+	// The axis counts whole milliseconds, or microseconds when every
+	// answer took under one.
+	unit := time.Millisecond
+	if peak < time.Millisecond {
+		unit = time.Microsecond
+	}
+	top := niceCeil(int((peak + unit - 1) / unit))
+	c.PlotLeft, c.PlotTop = chartLeft, chartTop
+	c.PlotBottom, c.PlotHeight = chartTop+chartPlotH, chartPlotH
+	// Fewer, wider bars than the attempts chart, so that both charts are
+	// as wide and their labels the same size on the page.
+	barW, gap := chartBarWidth, chartBarGap
+	if n > 0 && n < 60 {
+		step := 60 * (chartBarWidth + chartBarGap) / n
+		gap = max(step/5, chartBarGap)
+		barW = step - gap
+	}
+	c.PlotRight = chartLeft + n*(barW+gap)
+	c.Width, c.Height = c.PlotRight+8, c.PlotBottom+chartBottomH
+	c.AxisX, c.LabelY = c.PlotLeft-6, c.PlotBottom+16
+	c.CenterX, c.CenterY = (c.PlotLeft+c.PlotRight)/2, c.PlotTop+chartPlotH/2
+	scale := func(d time.Duration) int {
+		h := int((int64(d)*chartPlotH + int64(top)*int64(unit)/2) / (int64(top) * int64(unit)))
+		if d > 0 && h == 0 {
+			h = 1 // a fast bucket stays visible next to a slow one
+		}
+		return h
+	}
+	for i := range n {
+		x := chartLeft + i*(barW+gap) + gap/2
+		start := since.Add(time.Duration(i) * width).UTC()
+		b := bar{X: x, W: barW, Title: fmt.Sprintf("%s UTC: no attempts", start.Format("15:04"))}
+		if counts[i] > 0 {
+			lo, hi := scale(p50[i]), scale(p99[i])
+			b.OKY, b.OKH = c.PlotBottom-lo, lo
+			b.FailY, b.FailH = c.PlotBottom-hi, hi-lo
+			b.Title = fmt.Sprintf("%s UTC: p50 %s, p99 %s over %s", start.Format("15:04"),
+				formatDuration(p50[i]), formatDuration(p99[i]), countNoun(counts[i], "attempt", "attempts"))
+		}
+		c.Bars = append(c.Bars, b)
+	}
+	label := func(v int) string {
+		if v == 0 {
+			return "0"
+		}
+		return formatDuration(time.Duration(v) * unit)
+	}
+	c.Grid = []gridLine{
+		{Y: c.PlotTop, Label: label(top)},
+		{Y: c.PlotTop + chartPlotH/2, Label: ""},
+		{Y: c.PlotBottom, Label: "0"},
+	}
+	if top%2 == 0 {
+		c.Grid[1].Label = label(top / 2)
+	}
+	hours := int(width*time.Duration(n)) / int(time.Hour)
+	c.XLabels = []axisLabel{
+		{X: c.PlotLeft, Anchor: "start", Text: fmt.Sprintf("%d h ago", hours)},
+		{X: (c.PlotLeft + c.PlotRight) / 2, Anchor: "middle", Text: fmt.Sprintf("%d h ago", hours/2)},
+		{X: c.PlotRight, Anchor: "end", Text: "now"},
+	}
+	c.Summary = fmt.Sprintf("Latency per hour over the last %d hours, p50 and p99, from %s.", hours, countNoun(c.Total, "attempt", "attempts"))
+	return c
+}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/catalog"
 )
 
 // coveragePage is the data of the Coverage page: every catalog type (rows,
@@ -11,10 +12,28 @@ import (
 type coveragePage struct {
 	Columns []coverageColumn
 	Groups  []coverageGroup
+	// HubGroups holds the hub's operational types (endpoint.*,
+	// delivery.*), shown apart: the hub emits them about itself, so an
+	// endpoint not receiving them is a choice, not a gap. They count in
+	// neither Uncovered nor Types.
+	HubGroups []coverageGroup
 	// Uncovered counts the types no enabled endpoint receives.
 	Uncovered, Types int
 	// Colspan spans a group's heading row over the whole table.
 	Colspan int
+}
+
+// coverageMatrix is one table of the Coverage page: the page's columns
+// against some of its groups. Hub is set for the hub's operational types,
+// whose rows without receivers are not gaps.
+type coverageMatrix struct {
+	Page   coveragePage
+	Groups []coverageGroup
+	Hub    bool
+}
+
+func newCoverageMatrix(p coveragePage, groups []coverageGroup, hub bool) coverageMatrix {
+	return coverageMatrix{Page: p, Groups: groups, Hub: hub}
 }
 
 type coverageColumn struct {
@@ -63,6 +82,7 @@ func (h *Handler) handleCoverage(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, g := range typeGroups(h.cfg.Catalog) {
 		cg := coverageGroup{Entity: g.Entity}
+		hub := len(g.Types) > 0 && catalog.Operational(g.Types[0].Name)
 		for _, t := range g.Types {
 			row := coverageRow{Type: t.Name, Description: t.Description}
 			for _, ep := range eps {
@@ -77,13 +97,19 @@ func (h *Handler) handleCoverage(w http.ResponseWriter, r *http.Request) {
 				}
 				row.Cells = append(row.Cells, cell)
 			}
-			if row.Receivers == 0 {
-				page.Uncovered++
+			if !hub {
+				if row.Receivers == 0 {
+					page.Uncovered++
+				}
+				page.Types++
 			}
-			page.Types++
 			cg.Rows = append(cg.Rows, row)
 		}
-		page.Groups = append(page.Groups, cg)
+		if hub {
+			page.HubGroups = append(page.HubGroups, cg)
+		} else {
+			page.Groups = append(page.Groups, cg)
+		}
 	}
 	h.render(w, r, http.StatusOK, "coverage", "Coverage", "coverage", page)
 }

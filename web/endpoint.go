@@ -198,6 +198,16 @@ type endpointPage struct {
 	Groups   []typeGroup
 	Health   Health
 	Stats    *hirehook.DeliveryStats
+	// Day holds the last 24 hours of attempts, with a timeline by the
+	// hour that Latency draws.
+	Day     *hirehook.DeliveryStats
+	Latency chart
+	// CanTest is set when "Send test event" is offered (the dashboard has
+	// an ingester); TestType names the type it sends and Testable whether
+	// the endpoint would receive it (enabled and subscribed).
+	CanTest  bool
+	TestType string
+	Testable bool
 	// Recover is the recover form.
 	Recover recoverForm
 	// Recent lists the endpoint's latest deliveries.
@@ -262,6 +272,17 @@ func (h *Handler) endpointPageFor(r *http.Request, ep *hirehook.Endpoint) (endpo
 		page.Stats = &hirehook.DeliveryStats{TenantID: p.tenantID, EndpointID: ep.ID}
 	}
 	page.Health = healthOf(ep, page.Stats, now)
+	day, err := h.dayStats(r.Context(), p.tenantID, now, time.Hour)
+	if err != nil {
+		return page, err
+	}
+	page.Day = day[ep.ID]
+	if page.Day == nil {
+		page.Day = &hirehook.DeliveryStats{TenantID: p.tenantID, EndpointID: ep.ID}
+	}
+	page.CanTest, page.TestType = h.cfg.Ingester != nil, testEventType
+	page.Testable = !ep.Disabled && ep.Subscribes(testEventType)
+	page.Latency = newLatencyChart(page.Day, daySince(now), time.Hour, int(dayWindow/time.Hour))
 	page.Recent, err = h.store.DeliveryList(r.Context(), hirehook.DeliveryFilter{TenantID: p.tenantID, EndpointID: &ep.ID, Limit: recentDeliveries})
 	if err != nil {
 		return page, err

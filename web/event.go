@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/hirehook/hirehook"
 )
@@ -18,6 +19,12 @@ type eventFilter struct {
 	Type    string
 	Subject string
 	Entity  string
+	Source  string
+	// From and Until bound the time received, [From, Until), as typed in
+	// datetime-local fields (UTC) or as RFC 3339.
+	From, Until string
+	// Errors holds a message per field that could not be read.
+	Errors map[string]string
 }
 
 // eventsPage is the data of the event explorer.
@@ -57,6 +64,10 @@ func (h *Handler) handleEventList(w http.ResponseWriter, r *http.Request) {
 		Type:    truncate(strings.TrimSpace(q.Get("type")), 128),
 		Subject: truncate(strings.TrimSpace(q.Get("subject")), 128),
 		Entity:  truncate(strings.TrimSpace(q.Get("entity")), 64),
+		Source:  truncate(strings.TrimSpace(q.Get("source")), 128),
+		From:    truncate(strings.TrimSpace(q.Get("from")), 64),
+		Until:   truncate(strings.TrimSpace(q.Get("until")), 64),
+		Errors:  map[string]string{},
 	}}
 	for _, t := range h.cfg.Catalog.Types() {
 		page.Types = append(page.Types, t.Name)
@@ -75,7 +86,34 @@ func (h *Handler) handleEventList(w http.ResponseWriter, r *http.Request) {
 		f.Entity = &page.Filter.Entity
 		filter.Set("entity", page.Filter.Entity)
 	}
+	if page.Filter.Source != "" {
+		f.Source = &page.Filter.Source
+		filter.Set("source", page.Filter.Source)
+	}
+	for _, b := range []struct {
+		name, value string
+		dst         **time.Time
+	}{{"from", page.Filter.From, &f.ReceivedAfter}, {"until", page.Filter.Until, &f.ReceivedBefore}} {
+		if b.value == "" {
+			continue
+		}
+		t, ok := parseFormTime(b.value)
+		if !ok {
+			page.Filter.Errors[b.name] = "Enter a time such as 2026-11-27T09:30 (UTC)."
+			continue
+		}
+		*b.dst = &t
+		filter.Set(b.name, b.value)
+	}
+	if f.ReceivedAfter != nil && f.ReceivedBefore != nil && !f.ReceivedBefore.After(*f.ReceivedAfter) {
+		page.Filter.Errors["until"] = "Until must be after From."
+	}
 	page.Filtered = len(filter) > 0
+	if len(page.Filter.Errors) > 0 {
+		page.Filtered = true
+		h.render(w, r, http.StatusUnprocessableEntity, "events", "Events", "events", page)
+		return
+	}
 	if f.After != "" {
 		page.NewestURL = "/events?" + filter.Encode()
 	}

@@ -30,6 +30,7 @@ var funcs = template.FuncMap{
 	"version":    func() string { return hirehook.Version },
 	"redact":     redactURL,
 	"isOK":       func(status int) bool { return status >= 200 && status <= 299 },
+	"matrix":     newCoverageMatrix,
 }
 
 // humanize turns an identifier into words: "job_posting" → "Job posting".

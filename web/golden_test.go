@@ -33,6 +33,8 @@ func TestPages(t *testing.T) {
 		{"events_filtered", admin, "/events?type=placement.started", http.StatusOK},
 		{"events_none_match", admin, "/events?subject=nobody", http.StatusOK},
 		{"events_empty", acme, "/events", http.StatusOK},
+		{"events_source_time", admin, "/events?source=bullhorn&from=2026-11-27T09:25&until=2026-11-27T09:45", http.StatusOK},
+		{"events_bad_time", admin, "/events?source=bullhorn&from=yesterday&until=2026-11-27T09:45", http.StatusUnprocessableEntity},
 		{"event", admin, "/events/" + evtStarted, http.StatusOK},
 		{"event_viewer", viewer, "/events/" + evtStarted, http.StatusOK},
 		{"event_no_subscriber", admin, "/events/" + evtJob, http.StatusOK},

@@ -23,6 +23,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/ingest"
 	"github.com/hirehook/hirehook/store/sqlite"
 	"github.com/hirehook/hirehook/web"
 )
@@ -104,11 +105,19 @@ func setup(tb testing.TB) *bundle {
 		must(tb, st.APIKeyCreate(ctx, &hirehook.APIKey{ID: hirehook.NewID("key"), TenantID: k.tenant, Name: k.name, Scope: k.scope,
 			Hash: hashKey(k.key), CreatedAt: now}))
 	}
+	ing := ingest.New(st, ingest.Config{NowFunc: b.clock.Now, Notify: func() { b.notified.Add(1) }})
+	must(tb, ing.Start(ctx))
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		must(tb, ing.Stop(ctx))
+	})
 	h, err := web.New(web.Config{
-		Store:   st,
-		Notify:  func() { b.notified.Add(1) },
-		NowFunc: b.clock.Now,
-		Logger:  slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Store:    st,
+		Ingester: ing,
+		Notify:   func() { b.notified.Add(1) },
+		NowFunc:  b.clock.Now,
+		Logger:   slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		tb.Fatal(err)

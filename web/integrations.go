@@ -37,6 +37,7 @@ const (
 //   - healthy: otherwise, including an endpoint with no traffic.
 const (
 	healthWindow        = time.Hour
+	dayWindow           = 24 * time.Hour
 	failingMinAttempts  = 3
 	failingSuccessRate  = 0.50
 	failingBacklogAge   = time.Hour
@@ -89,8 +90,11 @@ func healthOf(ep *hirehook.Endpoint, st *hirehook.DeliveryStats, now time.Time) 
 
 // integrationRow is one endpoint on the Integrations page.
 type integrationRow struct {
-	Endpoint    *hirehook.Endpoint
+	Endpoint *hirehook.Endpoint
+	// Stats covers the health window (the last hour) and the queue; Day
+	// the last 24 hours of attempts.
 	Stats       *hirehook.DeliveryStats
+	Day         *hirehook.DeliveryStats
 	Health      Health
 	LastSuccess *time.Time
 }
@@ -100,8 +104,10 @@ type integrationsPage struct {
 	Rows   []integrationRow
 	Chart  chart
 	Counts map[string]int
-	// Attempts and Succeeded total the window over every endpoint.
+	// Attempts and Succeeded total the window over every endpoint;
+	// DayAttempts and DaySucceeded the last 24 hours.
 	Attempts, Succeeded, Backlog int
+	DayAttempts, DaySucceeded    int
 }
 
 // endpointStats reads the tenant's endpoints and their figures over the
@@ -129,11 +135,36 @@ func (h *Handler) endpointStats(ctx context.Context, tenantID string, now time.T
 	return eps, stats, since, nil
 }
 
-// lastSuccess is the latest success in the window, or else the last
-// delivery the endpoint got, whenever that was.
-func (h *Handler) lastSuccess(ctx context.Context, tenantID string, st *hirehook.DeliveryStats) (*time.Time, error) {
+// daySince starts the day window: 24 hourly buckets, the last one the hour
+// now is in.
+func daySince(now time.Time) time.Time {
+	return now.UTC().Truncate(time.Hour).Add(-dayWindow + time.Hour)
+}
+
+// dayStats reads the tenant's attempt figures over the day window, in one
+// stats query: with a timeline in buckets of bucket, or none if it is zero.
+// The queue figures come again with them (they are cheap: the backlog's
+// partial indexes), but callers use those of endpointStats.
+func (h *Handler) dayStats(ctx context.Context, tenantID string, now time.Time, bucket time.Duration) (map[string]*hirehook.DeliveryStats, error) {
+	list, err := h.store.DeliveryStats(ctx, hirehook.DeliveryStatsParams{TenantID: tenantID, Since: daySince(now), Bucket: bucket})
+	if err != nil {
+		return nil, err
+	}
+	stats := map[string]*hirehook.DeliveryStats{}
+	for _, st := range list {
+		stats[st.EndpointID] = st
+	}
+	return stats, nil
+}
+
+// lastSuccess is the latest success in the windows (the hour, then the
+// day), or else the last delivery the endpoint got, whenever that was.
+func (h *Handler) lastSuccess(ctx context.Context, tenantID string, st, day *hirehook.DeliveryStats) (*time.Time, error) {
 	if st.LastSuccessAt != nil {
 		return st.LastSuccessAt, nil
+	}
+	if day != nil && day.LastSuccessAt != nil {
+		return day.LastSuccessAt, nil
 	}
 	delivered := hirehook.DeliveryDelivered
 	ds, err := h.store.DeliveryList(ctx, hirehook.DeliveryFilter{TenantID: tenantID, EndpointID: &st.EndpointID, State: &delivered, Limit: 1})
@@ -151,21 +182,32 @@ func (h *Handler) handleIntegrations(w http.ResponseWriter, r *http.Request) {
 		h.error(w, r, err)
 		return
 	}
+	day, err := h.dayStats(r.Context(), p.tenantID, now, 0)
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
 	page := integrationsPage{Counts: map[string]int{}}
 	var all []*hirehook.DeliveryStats
 	for _, ep := range eps {
 		st := stats[ep.ID]
-		last, err := h.lastSuccess(r.Context(), p.tenantID, st)
+		ds := day[ep.ID]
+		if ds == nil { // created between the reads
+			ds = &hirehook.DeliveryStats{TenantID: p.tenantID, EndpointID: ep.ID}
+		}
+		last, err := h.lastSuccess(r.Context(), p.tenantID, st, ds)
 		if err != nil {
 			h.error(w, r, err)
 			return
 		}
-		row := integrationRow{Endpoint: ep, Stats: st, Health: healthOf(ep, st, now), LastSuccess: last}
+		row := integrationRow{Endpoint: ep, Stats: st, Day: ds, Health: healthOf(ep, st, now), LastSuccess: last}
 		page.Rows = append(page.Rows, row)
 		page.Counts[string(row.Health.State)]++
 		page.Attempts += st.Attempts
 		page.Succeeded += st.Succeeded
 		page.Backlog += st.Unfinished()
+		page.DayAttempts += ds.Attempts
+		page.DaySucceeded += ds.Succeeded
 		all = append(all, st)
 	}
 	page.Chart = newChart(all, since, time.Minute, 60)

@@ -46,6 +46,8 @@ type flash struct {
 	Kind    string // "ok" or "error"
 	Message string
 	Secret  string
+	// Link and LinkText add a link after the message.
+	Link, LinkText string
 }
 
 // sessionStore holds sessions in memory. Sessions end with the process: a
@@ -156,6 +158,13 @@ func (h *Handler) sessionOf(r *http.Request, now time.Time) *session {
 func (h *Handler) flash(r *http.Request, kind, msg string) {
 	if p := principalOf(r); p != nil {
 		h.sessions.addFlash(p.session, flash{Kind: kind, Message: msg})
+	}
+}
+
+// flashLink queues a success message with a link (a local path).
+func (h *Handler) flashLink(r *http.Request, msg, link, text string) {
+	if p := principalOf(r); p != nil {
+		h.sessions.addFlash(p.session, flash{Kind: "ok", Message: msg, Link: link, LinkText: text})
 	}
 }
 

@@ -2,8 +2,10 @@ package web
 
 import (
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,6 +83,15 @@ func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		h.renderSignIn(w, r, http.StatusForbidden, page)
 		return
 	}
+	addr := clientAddr(r.RemoteAddr)
+	if wait := h.signIns.wait(addr, now); wait > 0 {
+		secs := int((wait + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		h.logger.Warn("dashboard sign-in throttled", "remote_addr", addr)
+		page.Error = fmt.Sprintf("Too many failed sign-ins from your address. Wait %s and try again.", countNoun(secs, "second", "seconds"))
+		h.renderSignIn(w, r, http.StatusTooManyRequests, page)
+		return
+	}
 	key := strings.TrimSpace(r.PostForm.Get("api_key"))
 	if key == "" {
 		page.Error = "Enter an API key."
@@ -96,6 +107,7 @@ func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	// The lookup compared hashes in the database; compare again in
 	// constant time so no timing of ours depends on the key.
 	if err != nil || subtle.ConstantTimeCompare([]byte(k.Hash), []byte(hash)) != 1 || k.Expired(now) {
+		h.signIns.fail(addr, now)
 		h.logger.Info("dashboard sign-in refused", "remote_addr", r.RemoteAddr)
 		page.Error = "That API key is not valid: it is unknown, revoked or expired."
 		h.renderSignIn(w, r, http.StatusUnauthorized, page)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
+	"github.com/hirehook/hirehook/ingest"
 )
 
 //go:embed templates/*.html
@@ -33,6 +34,9 @@ type Config struct {
 	// Notify wakes the dispatcher after a replay or a recovery made
 	// deliveries due.
 	Notify func()
+	// Ingester commits the endpoint.tested events of "Send test event",
+	// the same path as POST /v1/events. Nil hides the button.
+	Ingester *ingest.Ingester
 	// SessionTTL is how long a sign-in lasts. Default 12 h.
 	SessionTTL time.Duration
 	// MaxSessions bounds the sessions held in memory; past it the oldest
@@ -51,6 +55,7 @@ type Handler struct {
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 	sessions *sessionStore
+	signIns  *signInLimiter
 	origin   *http.CrossOriginProtection
 	// cssURL carries a hash of the stylesheet, so browsers may cache it
 	// for long and still see a new one at once.
@@ -93,6 +98,7 @@ func New(cfg Config) (*Handler, error) {
 		logger:   logger.With("component", "web"),
 		pages:    map[string]*template.Template{},
 		sessions: newSessionStore(cfg.MaxSessions),
+		signIns:  newSignInLimiter(signInEvery, signInBurst, signInAddrs),
 		origin:   http.NewCrossOriginProtection(),
 	}
 	for _, name := range pageNames {
@@ -164,6 +170,7 @@ func (h *Handler) RouteTable() []Route {
 		{"POST", "/endpoints/{id}", admin, false, h.handleEndpointUpdate},
 		{"POST", "/endpoints/{id}/rotate-secret", admin, false, h.handleEndpointRotateSecret},
 		{"POST", "/endpoints/{id}/recover", admin, false, h.handleEndpointRecover},
+		{"POST", "/endpoints/{id}/test", admin, false, h.handleEndpointTest},
 	}
 }
 

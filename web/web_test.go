@@ -435,3 +435,112 @@ func TestNotFoundAndStatic(t *testing.T) {
 		t.Fatalf("pages must not be cached: Cache-Control = %q", r.header.Get("Cache-Control"))
 	}
 }
+
+// TestSignIn_RateLimit: five failed sign-ins from one address are
+// allowed; the sixth try is refused with 429, even with a good key, until
+// the bucket refills a try 12 s later.
+func TestSignIn_RateLimit(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.client(t)
+	c.get("/signin")
+	for i := range 5 {
+		r := c.post("/signin", url.Values{"api_key": {"hh_wrong_key_000000"}}, true)
+		if r.status != http.StatusUnauthorized {
+			t.Fatalf("failed sign-in %d = %d, want 401", i+1, r.status)
+		}
+	}
+	r := c.post("/signin", url.Values{"api_key": {adminKey}}, true)
+	wantStatus(t, r, http.StatusTooManyRequests)
+	wantContains(t, r.body, "Too many failed sign-ins from your address. Wait 12 seconds and try again.")
+	if got := r.header.Get("Retry-After"); got != "12" {
+		t.Fatalf("Retry-After = %q, want 12", got)
+	}
+	if strings.Contains(strings.Join(r.header.Values("Set-Cookie"), ";"), "hirehook_session=") {
+		t.Fatal("a throttled sign-in got a session")
+	}
+
+	b.clock.Add(5 * time.Second)
+	r = c.post("/signin", url.Values{"api_key": {adminKey}}, true)
+	wantStatus(t, r, http.StatusTooManyRequests)
+	wantContains(t, r.body, "Wait 7 seconds")
+
+	// 12 s after the fifth failure one try is back: a good key signs in.
+	b.clock.Add(7 * time.Second)
+	r = c.post("/signin", url.Values{"api_key": {adminKey}}, true)
+	wantRedirect(t, r, "/")
+}
+
+// TestEndpointTestEvent: "Send test event" ingests an endpoint.tested event
+// about the endpoint through the ingester, which queues it for every
+// subscriber; the flash links to the event. An endpoint that would not
+// receive it gets an explanation and no event is made.
+func TestEndpointTestEvent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	b.seed(t)
+	c := b.signedIn(t, adminKey)
+	events := func() int {
+		t.Helper()
+		es, err := b.store.EventList(ctx, hirehook.EventFilter{TenantID: hirehook.DefaultTenantID, Limit: 1000})
+		must(t, err)
+		return len(es)
+	}
+	before := events()
+
+	// The seeded onboarding endpoint subscribes to placement.* only.
+	page := c.get("/endpoints/" + epOnboarding)
+	wantContains(t, page.body, "Send test event", "does not subscribe to <span class=\"mono\">endpoint.tested</span>")
+	wantRedirect(t, c.post("/endpoints/"+epOnboarding+"/test", nil, true), "/endpoints/"+epOnboarding)
+	wantContains(t, c.get("/endpoints/"+epOnboarding).body, `class="flash error"`, "does not subscribe to endpoint.tested")
+	if n := events(); n != before {
+		t.Fatalf("a refused test made an event: %d events, want %d", n, before)
+	}
+
+	// Subscribed, and a second endpoint that takes every type.
+	_, err := b.store.EndpointUpdate(ctx, hirehook.DefaultTenantID, epOnboarding, hirehook.EndpointUpdate{EventTypes: &[]string{"placement.*", "endpoint.tested"}})
+	must(t, err)
+	_, err = b.store.EndpointUpdate(ctx, hirehook.DefaultTenantID, epPayroll, hirehook.EndpointUpdate{EventTypes: &[]string{"*"}})
+	must(t, err)
+	if !strings.Contains(c.get("/endpoints/"+epOnboarding).body, `action="/endpoints/`+epOnboarding+`/test"`) {
+		t.Fatal("a subscribed endpoint is not offered the button")
+	}
+	wantStatus(t, c.post("/endpoints/"+epOnboarding+"/test", nil, false), http.StatusForbidden) // no CSRF token
+	wantRedirect(t, c.post("/endpoints/"+epOnboarding+"/test", nil, true), "/endpoints/"+epOnboarding)
+	r := c.get("/endpoints/" + epOnboarding)
+	wantContains(t, r.body, `class="flash ok"`, "Test event sent: endpoint.tested is on its way to this endpoint and 1 other endpoint that also subscribe to it.")
+	m := regexp.MustCompile(`<a href="/events/(evt_[^"]+)">Follow its delivery</a>`).FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("the flash links to no event:\n%s", r.body)
+	}
+	e, err := b.store.EventGet(ctx, hirehook.DefaultTenantID, m[1])
+	must(t, err)
+	if e.Type != "endpoint.tested" || e.Source != "hirehook" || e.Subject != (hirehook.Subject{Entity: "endpoint", ID: epOnboarding}) || e.Deliveries != 2 {
+		t.Fatalf("test event = %s from %q about %+v with %d deliveries", e.Type, e.Source, e.Subject, e.Deliveries)
+	}
+	wantContains(t, string(e.Data), `"id":"`+epOnboarding+`"`, `"url":"https://onboarding.example.com/hooks"`)
+	if strings.Contains(string(e.Data), "s3cret") {
+		t.Fatalf("the test event carries the URL's query: %s", e.Data)
+	}
+	d := b.deliveryOf(t, e.ID, epOnboarding)
+	if d.State != hirehook.DeliveryPending {
+		t.Fatalf("test delivery state = %s, want pending", d.State)
+	}
+	wantContains(t, c.get("/events/"+e.ID).body, "endpoint.tested")
+	entries, err := b.store.AuditList(ctx, hirehook.AuditFilter{TenantID: hirehook.DefaultTenantID})
+	must(t, err)
+	if len(entries) != 1 || entries[0].Action != "endpoint.test_sent" || entries[0].Target != epOnboarding {
+		t.Fatalf("audit = %+v, want one endpoint.test_sent", entries)
+	}
+
+	// A disabled endpoint is not tested, and a viewer may not test.
+	must(t, func() error {
+		_, err := b.store.EndpointUpdate(ctx, hirehook.DefaultTenantID, epOnboarding, hirehook.EndpointUpdate{Disabled: new(true)})
+		return err
+	}())
+	wantRedirect(t, c.post("/endpoints/"+epOnboarding+"/test", nil, true), "/endpoints/"+epOnboarding)
+	wantContains(t, c.get("/endpoints/"+epOnboarding).body, `class="flash error"`, "The endpoint is disabled")
+	v := b.signedIn(t, viewerKey)
+	wantStatus(t, v.post("/endpoints/"+epPayroll+"/test", nil, true), http.StatusForbidden)
+}

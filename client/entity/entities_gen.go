@@ -71,6 +71,10 @@ const (
 	// EventEndpointDisabled: The hub disabled an endpoint, for example because
 	// it answered 410 Gone; disabled_reason says why.
 	EventEndpointDisabled = "endpoint.disabled"
+	// EventEndpointTested: An operator sent a test event from the dashboard to
+	// check that an endpoint receives and verifies webhooks; data.id names the
+	// endpoint tested, and nothing else changed.
+	EventEndpointTested = "endpoint.tested"
 	// EventInterviewCancelled: An interview was called off; cancellation_reason
 	// says why.
 	EventInterviewCancelled = "interview.cancelled"
@@ -171,6 +175,7 @@ var eventEntities = map[string]string{
 	"delivery.failing":          "delivery",
 	"delivery.recovered":        "delivery",
 	"endpoint.disabled":         "endpoint",
+	"endpoint.tested":           "endpoint",
 	"interview.cancelled":       "interview",
 	"interview.completed":       "interview",
 	"interview.rescheduled":     "interview",

@@ -106,7 +106,8 @@ func (b *browserSession) waitEventState(eventID, want string, timeout time.Durat
 // TestBrowserDashboard drives the dashboard in a real headless Chromium:
 // sign in, create an endpoint through the form, watch an event delivered,
 // watch one fail while the receiver answers 500, replay it and see it
-// delivered.
+// delivered, then send a test event from the endpoint page and see it
+// delivered, signed.
 func TestBrowserDashboard(t *testing.T) {
 	chrome := findBrowser()
 	if chrome == "" {
@@ -208,6 +209,27 @@ func TestBrowserDashboard(t *testing.T) {
 	b.waitEventState(ok2.ID, "delivered", 20*time.Second)
 	b.screenshot("event-replayed")
 
+	// Send a test event: subscribe the endpoint to endpoint.tested, press
+	// the button, follow the flash's link to the event, see it delivered.
+	b.run("subscribe to endpoint.tested",
+		chromedp.Navigate(base+"/endpoints/"+endpointID),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="event_types"][value="endpoint.tested"]`)),
+		chromedp.Click(chromedp.CSS(`input[name="event_types"][value="endpoint.tested"]`)),
+		chromedp.Click(chromedp.CSS(`form[action="/endpoints/`+endpointID+`"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/test"] button[type=submit]`)),
+	)
+	b.run("send test event",
+		chromedp.Click(chromedp.CSS(`form[action$="/test"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash.ok a[href^="/events/"]`)),
+	)
+	b.screenshot("endpoint-test-sent")
+	href, err := chromedp.Run(tabCtx, chromedp.Evaluate[string](`document.querySelector('.flash.ok a[href^="/events/"]').getAttribute('href')`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.waitEventState(strings.TrimPrefix(href, "/events/"), "delivered", 20*time.Second)
+	b.screenshot("event-test-delivered")
+
 	// The other pages, as they look after all this.
 	for _, page := range []struct{ name, path, sel string }{
 		{"events", "/events", `h1`},
@@ -224,8 +246,10 @@ func TestBrowserDashboard(t *testing.T) {
 
 	// The receiver saw the first event, the failed attempts and the replay.
 	got := rc.got()
-	if len(got) < 3 {
-		t.Errorf("receiver got %d requests, want at least 3", len(got))
+	if len(got) < 4 {
+		t.Errorf("receiver got %d requests, want at least 4", len(got))
+	} else if last := got[len(got)-1]; !strings.Contains(string(last.body), `"type":"endpoint.tested"`) || last.header.Get("Webhook-Signature") == "" {
+		t.Errorf("the last webhook is not a signed endpoint.tested event: %s", last.body)
 	}
 	t.Logf("browser test: %d screenshots in %s, %v", b.shot, b.dir, time.Since(start).Round(time.Millisecond))
 }

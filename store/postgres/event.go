@@ -500,6 +500,15 @@ func (s *Store) eventList(ctx context.Context, f hirehook.EventFilter) ([]*hireh
 	if f.SubjectID != nil {
 		add("subject_id = $%d", *f.SubjectID)
 	}
+	if f.Source != nil {
+		add("source = $%d", *f.Source)
+	}
+	if f.ReceivedAfter != nil {
+		add("received_at >= $%d", f.ReceivedAfter.UTC())
+	}
+	if f.ReceivedBefore != nil {
+		add("received_at < $%d", f.ReceivedBefore.UTC())
+	}
 	args = append(args, limit(f.Limit))
 	order := "seq"
 	if f.Descending {

@@ -170,21 +170,34 @@ func attemptStats(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsParam
 	return rows.Err()
 }
 
-// attemptTimeline counts the window's attempts per bucket and endpoint.
-// date_bin gives each attempt's bucket start exactly (PostgreSQL 14+).
+// attemptTimeline counts the window's attempts per bucket and endpoint,
+// with each bucket's exact nearest-rank percentiles (ranked as in
+// attemptStats, within the bucket). date_bin gives each attempt's bucket
+// start exactly (PostgreSQL 14+).
 func attemptTimeline(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsParams, byID map[string]*hirehook.DeliveryStats) error {
 	width := p.Bucket.Microseconds()
 	if width < 1 {
 		width = 1
 	}
 	rows, err := tx.QueryContext(ctx, `
-		SELECT d.endpoint_id, date_bin($3::bigint * interval '1 microsecond', a.started_at, $2::timestamptz) AS b,
-			count(*) FILTER (WHERE a.status_code BETWEEN 200 AND 299),
-			count(*) FILTER (WHERE NOT (a.status_code BETWEEN 200 AND 299))
-		FROM attempts a
-		JOIN deliveries d ON d.id = a.delivery_id
-		WHERE a.tenant_id = $1 AND a.started_at >= $2
-		GROUP BY d.endpoint_id, b ORDER BY d.endpoint_id, b`, p.TenantID, p.Since, width)
+		WITH w AS (
+			SELECT d.endpoint_id AS ep, a.duration_us AS dur,
+				date_bin($3::bigint * interval '1 microsecond', a.started_at, $2::timestamptz) AS b,
+				(a.status_code BETWEEN 200 AND 299) AS ok
+			FROM attempts a
+			JOIN deliveries d ON d.id = a.delivery_id
+			WHERE a.tenant_id = $1 AND a.started_at >= $2
+		), ranked AS (
+			SELECT ep, b, dur, ok,
+				row_number() OVER (PARTITION BY ep, b ORDER BY dur) AS rn,
+				count(*) OVER (PARTITION BY ep, b) AS n
+			FROM w
+		)
+		SELECT ep, b, count(*) FILTER (WHERE ok), count(*) FILTER (WHERE NOT ok),
+			min(CASE WHEN rn >= (n * 50 + 99) / 100 THEN dur END),
+			min(CASE WHEN rn >= (n * 99 + 99) / 100 THEN dur END)
+		FROM ranked
+		GROUP BY ep, b ORDER BY ep, b`, p.TenantID, p.Since, width)
 	if err != nil {
 		return fmt.Errorf("select attempt timeline: %w", err)
 	}
@@ -193,14 +206,16 @@ func attemptTimeline(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsPa
 		var endpointID string
 		var start time.Time
 		var ok, failed int
-		if err := rows.Scan(&endpointID, &start, &ok, &failed); err != nil {
+		var p50, p99 int64
+		if err := rows.Scan(&endpointID, &start, &ok, &failed, &p50, &p99); err != nil {
 			return err
 		}
 		st := byID[endpointID]
 		if st == nil {
 			continue
 		}
-		st.Timeline = append(st.Timeline, hirehook.AttemptBucket{Start: utc(start), Succeeded: ok, Failed: failed})
+		st.Timeline = append(st.Timeline, hirehook.AttemptBucket{Start: utc(start), Succeeded: ok, Failed: failed,
+			LatencyP50: time.Duration(p50) * time.Microsecond, LatencyP99: time.Duration(p99) * time.Microsecond})
 	}
 	return rows.Err()
 }

@@ -331,6 +331,17 @@ func (s *Store) eventList(ctx context.Context, f hirehook.EventFilter) ([]*hireh
 	if f.SubjectID != nil {
 		where, args = append(where, "subject_id = ?"), append(args, *f.SubjectID)
 	}
+	// Source and time narrow the scan of seq order; received_at follows
+	// seq (both are set at commit), so a range stops the walk early.
+	if f.Source != nil {
+		where, args = append(where, "source = ?"), append(args, *f.Source)
+	}
+	if f.ReceivedAfter != nil {
+		where, args = append(where, "received_at >= ?"), append(args, toMicros(*f.ReceivedAfter))
+	}
+	if f.ReceivedBefore != nil {
+		where, args = append(where, "received_at < ?"), append(args, toMicros(*f.ReceivedBefore))
+	}
 	args = append(args, limit(f.Limit))
 	order := "seq"
 	if f.Descending {

@@ -138,6 +138,10 @@ func attemptStats(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsParam
 	since, width := toMicros(p.Since), p.Bucket.Microseconds()
 	durations := map[string][]int64{}
 	buckets := map[string]map[int64]*hirehook.AttemptBucket{}
+	// bucketDurations holds each bucket's durations for its percentiles;
+	// every attempt sits in exactly one, so this at most doubles the
+	// window's slices.
+	bucketDurations := map[*hirehook.AttemptBucket][]int64{}
 	for rows.Next() {
 		var endpointID string
 		var started, dur int64
@@ -175,6 +179,7 @@ func attemptStats(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsParam
 			} else {
 				ab.Failed++
 			}
+			bucketDurations[ab] = append(bucketDurations[ab], dur)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -185,6 +190,11 @@ func attemptStats(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsParam
 		st := byID[endpointID]
 		st.LatencyP50 = time.Duration(nearestRank(ds, 50)) * time.Microsecond
 		st.LatencyP99 = time.Duration(nearestRank(ds, 99)) * time.Microsecond
+	}
+	for ab, ds := range bucketDurations {
+		slices.Sort(ds)
+		ab.LatencyP50 = time.Duration(nearestRank(ds, 50)) * time.Microsecond
+		ab.LatencyP99 = time.Duration(nearestRank(ds, 99)) * time.Microsecond
 	}
 	for endpointID, m := range buckets {
 		st := byID[endpointID]

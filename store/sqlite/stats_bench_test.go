@@ -59,6 +59,15 @@ func BenchmarkDeliveryStats(b *testing.B) {
 				}
 			}
 		})
+		// The day window as the endpoint page reads it: hourly buckets,
+		// each with its latency percentiles.
+		b.Run(fmt.Sprintf("day/attempts=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := s.DeliveryStats(ctx, hirehook.DeliveryStatsParams{TenantID: hirehook.DefaultTenantID, Since: now.Add(-24 * time.Hour), Bucket: time.Hour}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 		b.Run(fmt.Sprintf("queue/history=%d", n), func(b *testing.B) {
 			for b.Loop() {
 				if _, err := s.DeliveryStats(ctx, hirehook.DeliveryStatsParams{}); err != nil {

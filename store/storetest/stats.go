@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -139,8 +140,8 @@ func testDeliveryStats(t *testing.T, newStore NewStoreFunc) {
 		LatencyP50: 20 * ms, LatencyP99: 400 * ms, // ranks ceil(0.5·4) = 2 and ceil(0.99·4) = 4
 		LastSuccessAt: ptrTime(since.Add(time.Minute)),
 		Timeline: []hirehook.AttemptBucket{
-			{Start: since, Succeeded: 2},
-			{Start: since.Add(time.Minute), Succeeded: 1, Failed: 1},
+			{Start: since, Succeeded: 2, LatencyP50: 10 * ms, LatencyP99: 20 * ms},
+			{Start: since.Add(time.Minute), Succeeded: 1, Failed: 1, LatencyP50: 30 * ms, LatencyP99: 400 * ms},
 		},
 	}
 	if diff := cmp.Diff(want, st[ep1.ID]); diff != "" {
@@ -196,6 +197,34 @@ func testDeliveryStatsPercentiles(t *testing.T, newStore NewStoreFunc) {
 	if st.LastSuccessAt == nil || !st.LastSuccessAt.Equal(t0.Add(99*time.Second)) {
 		t.Fatalf("last success = %v", st.LastSuccessAt)
 	}
+	// Per bucket, the same ranks: one hour holds all hundred; minutes
+	// split them 60 (1 … 100 ms, the first 60 of the shuffle) and 40.
+	st = statsByEndpoint(t, s, hirehook.DeliveryStatsParams{TenantID: tenant, Since: t0, Bucket: time.Hour}, ep.ID)[ep.ID]
+	want := []hirehook.AttemptBucket{{Start: t0, Succeeded: 100, LatencyP50: 50 * time.Millisecond, LatencyP99: 99 * time.Millisecond}}
+	if diff := cmp.Diff(want, st.Timeline); diff != "" {
+		t.Fatalf("hourly timeline (-want +got):\n%s", diff)
+	}
+	st = statsByEndpoint(t, s, hirehook.DeliveryStatsParams{TenantID: tenant, Since: t0, Bucket: time.Minute}, ep.ID)[ep.ID]
+	var first, second []int
+	for i := range 100 {
+		if i < 60 {
+			first = append(first, (i*37)%100+1)
+		} else {
+			second = append(second, (i*37)%100+1)
+		}
+	}
+	slices.Sort(first)
+	slices.Sort(second)
+	rank := func(ds []int, p int) time.Duration {
+		return time.Duration(ds[(p*len(ds)+99)/100-1]) * time.Millisecond
+	}
+	want = []hirehook.AttemptBucket{
+		{Start: t0, Succeeded: 60, LatencyP50: rank(first, 50), LatencyP99: rank(first, 99)},
+		{Start: t0.Add(time.Minute), Succeeded: 40, LatencyP50: rank(second, 50), LatencyP99: rank(second, 99)},
+	}
+	if diff := cmp.Diff(want, st.Timeline); diff != "" {
+		t.Fatalf("per-minute timeline (-want +got):\n%s", diff)
+	}
 }
 
 func testEventListDescending(t *testing.T, newStore NewStoreFunc) {
@@ -235,4 +264,57 @@ func testEventListDescending(t *testing.T, newStore NewStoreFunc) {
 	}
 	_, err = s.EventList(ctx, hirehook.EventFilter{TenantID: tenant, After: "evt_nope", Descending: true})
 	wantCode(t, err, hirehook.EINVALID)
+}
+
+// testEventListSourceAndTime checks the source filter and the half-open
+// received range, alone, together, with the other filters and paging.
+func testEventListSourceAndTime(t *testing.T, newStore NewStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t)
+	// Four events a minute apart: greenhouse, bullhorn, greenhouse, none.
+	var all []*hirehook.Event
+	for i, src := range []string{"greenhouse", "bullhorn", "greenhouse", ""} {
+		e := newEvent(tenant, "candidate.created", fmt.Sprintf("r%d", i), fmt.Sprintf(`{"id":"r%d"}`, i))
+		e.Source = src
+		ingestAt(t, s, t0.Add(time.Duration(i)*time.Minute), e)
+		all = append(all, e)
+	}
+	other := newEvent("tenant_b", "candidate.created", "r9", `{"id":"r9"}`)
+	must(t, s.TenantCreate(ctx, &hirehook.Tenant{ID: "tenant_b", Name: "B", RetentionDays: 30, CreatedAt: t0, UpdatedAt: t0}))
+	other.Source = "greenhouse"
+	ingestAt(t, s, t0, other)
+
+	list := func(f hirehook.EventFilter) []string {
+		t.Helper()
+		f.TenantID = tenant
+		es, err := s.EventList(ctx, f)
+		must(t, err)
+		out := []string{}
+		for _, e := range es {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	str := func(v string) *string { return &v }
+	at := func(d time.Duration) *time.Time { v := t0.Add(d); return &v }
+	for _, tc := range []struct {
+		name string
+		f    hirehook.EventFilter
+		want []string
+	}{
+		{"source", hirehook.EventFilter{Source: str("greenhouse")}, []string{all[0].ID, all[2].ID}},
+		{"no source", hirehook.EventFilter{Source: str("")}, []string{all[3].ID}},
+		{"unknown source", hirehook.EventFilter{Source: str("lever")}, []string{}},
+		{"received after (inclusive)", hirehook.EventFilter{ReceivedAfter: at(time.Minute)}, []string{all[1].ID, all[2].ID, all[3].ID}},
+		{"received before (exclusive)", hirehook.EventFilter{ReceivedBefore: at(2 * time.Minute)}, []string{all[0].ID, all[1].ID}},
+		{"range", hirehook.EventFilter{ReceivedAfter: at(time.Minute), ReceivedBefore: at(3 * time.Minute)}, []string{all[1].ID, all[2].ID}},
+		{"range and source, newest first", hirehook.EventFilter{Source: str("greenhouse"), ReceivedAfter: at(0), ReceivedBefore: at(time.Hour), Descending: true}, []string{all[2].ID, all[0].ID}},
+		{"range and type", hirehook.EventFilter{Type: str("job.created"), ReceivedAfter: at(0)}, []string{}},
+		{"paged", hirehook.EventFilter{ReceivedAfter: at(0), After: all[1].ID, Limit: 1}, []string{all[2].ID}},
+		{"empty range", hirehook.EventFilter{ReceivedAfter: at(time.Minute), ReceivedBefore: at(time.Minute)}, []string{}},
+	} {
+		if diff := cmp.Diff(tc.want, list(tc.f)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
 }

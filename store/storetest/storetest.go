@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("EventIngestAtomic", func(t *testing.T) { t.Parallel(); testEventIngestAtomic(t, newStore) })
 	t.Run("EventList", func(t *testing.T) { t.Parallel(); testEventList(t, newStore) })
 	t.Run("EventListDescending", func(t *testing.T) { t.Parallel(); testEventListDescending(t, newStore) })
+	t.Run("EventListSourceAndTime", func(t *testing.T) { t.Parallel(); testEventListSourceAndTime(t, newStore) })
 	t.Run("Record", func(t *testing.T) { t.Parallel(); testRecord(t, newStore) })
 	t.Run("DeliveryClaim", func(t *testing.T) { t.Parallel(); testDeliveryClaim(t, newStore) })
 	t.Run("DeliveryClaimConcurrent", func(t *testing.T) { t.Parallel(); testDeliveryClaimConcurrent(t, newStore) })
