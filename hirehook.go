@@ -362,6 +362,12 @@ const (
 	ErrorClassStatus     ErrorClass = "http_status"    // answered, but not 2xx
 	ErrorClassForbidden  ErrorClass = "forbidden_dest" // private address refused by the guard
 	ErrorClassOther      ErrorClass = "other"
+
+	// ErrorClassTransform: the endpoint's route (transform, redaction,
+	// thin payload) could not make the body, so nothing was sent. A
+	// configuration error: the delivery fails at once, to be replayed
+	// after the fix.
+	ErrorClassTransform ErrorClass = "transform"
 )
 
 // Attempt records one HTTP try of a delivery.
