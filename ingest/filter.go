@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/route"
@@ -14,8 +15,9 @@ import (
 // the endpoints' content filters (Endpoint.Filter, on the envelope redacted
 // by Endpoint.Redact) at ingest, so that an event an endpoint's filter
 // does not select creates no delivery for it: no row, no claim, no
-// attempt. Filters are compiled once per endpoint and spec (routes), and
-// each event is decoded once for all of its endpoints.
+// attempt. Filters are compiled once per endpoint and spec (routes), each
+// event is decoded once for all of its endpoints, and endpoints with the
+// same filter and redaction share one evaluation per event.
 //
 // An event a filter cannot judge is not delivered (fail closed, as in
 // package route): an error, a value that is not true, too many steps. The
@@ -30,10 +32,18 @@ func FilterFunc(routes *route.Cache, logger *slog.Logger) func(ctx context.Conte
 	}
 	return func(ctx context.Context, e *hirehook.Event, subscribed []*hirehook.Endpoint) ([]*hirehook.Endpoint, error) {
 		var env *route.Envelope
+		var seen map[string]bool // filter and redaction → the filter's answer
 		out := subscribed[:0:0]
 		for _, ep := range subscribed {
 			if !route.HasFilter(ep.Filter) {
 				out = append(out, ep)
+				continue
+			}
+			key := ep.Filter + "\x00" + strings.Join(ep.Redact, "\x00")
+			if ok, done := seen[key]; done {
+				if ok {
+					out = append(out, ep)
+				}
 				continue
 			}
 			r, err := routes.Get(ep.ID, route.Spec{Filter: ep.Filter, Redact: ep.Redact})
@@ -55,6 +65,10 @@ func FilterFunc(routes *route.Cache, logger *slog.Logger) func(ctx context.Conte
 			} else if err != nil {
 				return nil, fmt.Errorf("filter event %s for endpoint %s: %w", e.ID, ep.ID, err)
 			}
+			if seen == nil {
+				seen = map[string]bool{}
+			}
+			seen[key] = ok
 			if ok {
 				out = append(out, ep)
 			}
