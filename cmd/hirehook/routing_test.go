@@ -226,3 +226,24 @@ func TestRoutingTransformFailure(t *testing.T) {
 		t.Fatalf("after the fix the receiver got %q", got)
 	}
 }
+
+// TestCLIEndpointsCreateRouted: endpoints create takes the route, and a
+// syntax error comes back naming the field and position.
+func TestCLIEndpointsCreateRouted(t *testing.T) {
+	t.Parallel()
+	hub := startHub(t, nil)
+	env := map[string]string{"HIREHOOK_URL": hub.URL(), "HIREHOOK_API_KEY": testKey}
+	res := runCLI(t, env, "endpoints", "create", "--url", "https://board.example.com/in", "--event-types", "job.posted",
+		"--filter", `.data.board == "indeed"`, "--redact", "personal_data, .data.custom_fields", "--payload", "thin")
+	if res.code != 0 {
+		t.Fatalf("endpoints create: exit %d", res.code)
+	}
+	if field(t, res.stdout, "payload") != "thin" || field(t, res.stdout, "redact") != "personal_data,.data.custom_fields" ||
+		!strings.Contains(res.stdout, `filter       .data.board == "indeed"`) {
+		t.Fatalf("endpoints create printed:\n%s", res.stdout)
+	}
+	res = runCLI(t, env, "endpoints", "create", "--url", "https://board.example.com/in", "--event-types", "job.posted", "--filter", ".data.board ==")
+	if res.code == 0 || !strings.Contains(res.stderr, "filter") || !strings.Contains(res.stderr, "offset") {
+		t.Fatalf("a bad filter: exit %d, stderr %s", res.code, res.stderr)
+	}
+}
