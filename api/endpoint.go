@@ -62,9 +62,6 @@ func (in *EndpointInput) routeSpec() route.Spec {
 	}
 	if in.Payload != nil {
 		s.Payload = *in.Payload
-		if s.Payload == "" {
-			s.Payload = "\x00" // "" is not a payload mode in the API
-		}
 	}
 	if in.Redact != nil {
 		s.Redact = *in.Redact
@@ -216,6 +213,9 @@ func (h *Handler) validateEndpoint(in *EndpointInput, create bool) error {
 	}
 	if _, _, err := in.limits(); err != nil {
 		return err
+	}
+	if in.Payload != nil && *in.Payload == "" {
+		return hirehook.FieldError("payload", "must be %q or %q", hirehook.PayloadFull, hirehook.PayloadThin)
 	}
 	// The jq expressions are compiled when saved, so a syntax error is a
 	// field error naming its position, never a failure at ingest.

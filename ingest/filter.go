@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/hirehook/hirehook"
@@ -39,7 +40,7 @@ func FilterFunc(routes *route.Cache, logger *slog.Logger) func(ctx context.Conte
 				out = append(out, ep)
 				continue
 			}
-			key := ep.Filter + "\x00" + strings.Join(ep.Redact, "\x00")
+			key := strconv.Itoa(len(ep.Filter)) + ":" + ep.Filter + strings.Join(ep.Redact, "\x00")
 			if ok, done := seen[key]; done {
 				if ok {
 					out = append(out, ep)
