@@ -881,7 +881,8 @@ func (b *docBuilder) webhooks() m {
 				m{"$ref": "#/components/parameters/WebhookTimestamp"},
 				m{"$ref": "#/components/parameters/WebhookSignature"},
 			},
-			"requestBody": m{"required": true, "content": m{"application/json": m{"schema": ref(b.entities[t.Entity] + "Webhook")}}},
+			"requestBody": m{"required": true, "description": "The event envelope, for an endpoint without a route. An endpoint's route changes it: `redact` removes paths, `payload: thin` keeps only id, type, timestamp, source, subject and `record_url`, and a `transform` sends its own output; the signature covers the body as sent.",
+				"content": m{"application/json": m{"schema": ref(b.entities[t.Entity] + "Webhook")}}},
 			"responses": m{
 				"2XX": m{"description": "Received. Any 2xx counts."},
 				"410": m{"description": "Gone: the hub disables the endpoint."},
