@@ -170,9 +170,37 @@ type Endpoint struct {
 	// disables an endpoint that has done nothing but fail for its
 	// configured period (5 days by default).
 	FailingSince *time.Time `json:"failing_since"`
-	Secrets      []Secret   `json:"-"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
+	// Filter is a jq expression evaluated on each event's envelope (after
+	// Redact) when the event is ingested: the endpoint gets a delivery only
+	// when it yields true. Empty delivers every event of EventTypes. See
+	// package route.
+	Filter string `json:"filter"`
+	// Transform is a jq expression whose output becomes the webhook body
+	// (and what is signed), applied when the delivery is sent. Empty
+	// sends the envelope.
+	Transform string `json:"transform"`
+	// Payload is PayloadFull (the whole envelope; "" means full) or
+	// PayloadThin (type, ids and a link to the record).
+	Payload string `json:"payload"`
+	// Redact lists envelope paths (".data.candidate.email") and presets
+	// ("personal_data") removed before the filter, the transform and the
+	// send.
+	Redact    []string  `json:"redact"`
+	Secrets   []Secret  `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Payload modes of Endpoint.Payload.
+const (
+	PayloadFull = "full"
+	PayloadThin = "thin"
+)
+
+// Routed reports whether the endpoint changes the events it gets: a filter,
+// a transform, a thin payload or redaction.
+func (e *Endpoint) Routed() bool {
+	return e.Filter != "" || e.Transform != "" || (e.Payload != "" && e.Payload != PayloadFull) || len(e.Redact) > 0
 }
 
 // Secret is one signing secret of an endpoint. The newest secret has no
@@ -239,6 +267,12 @@ type EndpointUpdate struct {
 	RateLimitPerSecond **float64
 	// Ordered applies to deliveries created from then on.
 	Ordered *bool
+	// Filter applies to events ingested from then on; Transform, Payload
+	// and Redact to deliveries sent from then on.
+	Filter    *string
+	Transform *string
+	Payload   *string
+	Redact    *[]string
 	// Now is the time of the change: enabling a disabled endpoint makes
 	// its paused deliveries due at Now. Zero means time.Now().
 	Now time.Time
@@ -336,6 +370,12 @@ const (
 	ErrorClassStatus     ErrorClass = "http_status"    // answered, but not 2xx
 	ErrorClassForbidden  ErrorClass = "forbidden_dest" // private address refused by the guard
 	ErrorClassOther      ErrorClass = "other"
+
+	// ErrorClassTransform: the endpoint's route (transform, redaction,
+	// thin payload) could not make the body, so nothing was sent. A
+	// configuration error: the delivery fails at once, to be replayed
+	// after the fix.
+	ErrorClassTransform ErrorClass = "transform"
 )
 
 // Attempt records one HTTP try of a delivery.

@@ -216,6 +216,12 @@ type EventIngestParams struct {
 	// pending.
 	LeaseOwner string
 	LeaseUntil time.Time
+	// MatchFunc, when set, is called for each new event with the enabled
+	// endpoints that subscribe to its type, of which it returns those that
+	// get a delivery (the ones whose Filter selects the event). The
+	// endpoints carry ID, EventTypes, Ordered, Filter and Redact. An error
+	// fails the whole batch. Nil gives a delivery to every subscriber.
+	MatchFunc func(ctx context.Context, e *Event, subscribed []*Endpoint) ([]*Endpoint, error)
 }
 
 // EventIngestResult is the answer for one event of an ingest batch.

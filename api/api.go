@@ -21,6 +21,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
+	"github.com/hirehook/hirehook/route"
 	"golang.org/x/time/rate"
 )
 
@@ -35,6 +36,9 @@ type Config struct {
 	Store    hirehook.Store
 	Ingester EventIngester
 	Catalog  *catalog.Catalog
+	// Route holds the options routes are compiled with (test-route); its
+	// zero value takes route's defaults and Catalog.
+	Route route.Options
 	// Notify wakes the dispatcher after a retry or recover made deliveries due.
 	Notify func()
 	// MaxBodyBytes limits a request body; a batch may be 10 times larger.
@@ -128,6 +132,7 @@ func (h *Handler) RouteTable() []Route {
 		{"POST", "/v1/records/candidate/{id}/erase", admin, h.handleCandidateErase},
 
 		{"POST", "/v1/endpoints", admin, h.handleEndpointCreate},
+		{"POST", "/v1/endpoints/test-route", admin, h.handleTestRoute},
 		{"GET", "/v1/endpoints", viewer, h.handleEndpointList},
 		{"GET", "/v1/endpoints/{id}", viewer, h.handleEndpointGet},
 		{"PATCH", "/v1/endpoints/{id}", admin, h.handleEndpointUpdate},

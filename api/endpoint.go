@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/route"
 )
 
 // EndpointInput is the body of POST /v1/endpoints and PATCH
@@ -35,6 +36,37 @@ type EndpointInput struct {
 	// Ordered delivers each subject's events in ingest order (default
 	// false); a change applies to deliveries created afterwards.
 	Ordered *bool `json:"ordered"`
+	// Filter is a jq expression on the event envelope; the endpoint gets
+	// the event only when it yields true. "" removes it. Applies to events
+	// ingested afterwards.
+	Filter *string `json:"filter"`
+	// Transform is a jq expression whose output becomes the body. ""
+	// removes it.
+	Transform *string `json:"transform"`
+	// Payload is "full" (default) or "thin".
+	Payload *string `json:"payload"`
+	// Redact lists paths and presets ("personal_data") to remove.
+	Redact *[]string `json:"redact"`
+}
+
+// routeSpec is the route of the routing fields present in in; absent ones
+// are empty, which route.Compile accepts, so that each present field is
+// checked on its own.
+func (in *EndpointInput) routeSpec() route.Spec {
+	var s route.Spec
+	if in.Filter != nil {
+		s.Filter = *in.Filter
+	}
+	if in.Transform != nil {
+		s.Transform = *in.Transform
+	}
+	if in.Payload != nil {
+		s.Payload = *in.Payload
+	}
+	if in.Redact != nil {
+		s.Redact = *in.Redact
+	}
+	return s
 }
 
 // limits parses the isolation fields of in: conc is nil when
@@ -182,6 +214,14 @@ func (h *Handler) validateEndpoint(in *EndpointInput, create bool) error {
 	if _, _, err := in.limits(); err != nil {
 		return err
 	}
+	if in.Payload != nil && *in.Payload == "" {
+		return hirehook.FieldError("payload", "must be %q or %q", hirehook.PayloadFull, hirehook.PayloadThin)
+	}
+	// The jq expressions are compiled when saved, so a syntax error is a
+	// field error naming its position, never a failure at ingest.
+	if _, err := route.CompileOptions(in.routeSpec(), h.routeOptions()); err != nil {
+		return err
+	}
 	if in.Headers != nil {
 		if len(*in.Headers) > 20 {
 			return hirehook.FieldError("headers", "must hold at most 20 headers")
@@ -200,6 +240,24 @@ func (h *Handler) validateEndpoint(in *EndpointInput, create bool) error {
 		}
 	}
 	return nil
+}
+
+// setRouting sets the routing fields of a new endpoint from in (validated).
+func setRouting(e *hirehook.Endpoint, in *EndpointInput) {
+	e.Payload = hirehook.PayloadFull
+	e.Redact = []string{}
+	if in.Filter != nil {
+		e.Filter = *in.Filter
+	}
+	if in.Transform != nil {
+		e.Transform = *in.Transform
+	}
+	if in.Payload != nil {
+		e.Payload = *in.Payload
+	}
+	if in.Redact != nil {
+		e.Redact = *in.Redact
+	}
 }
 
 // redactURL keeps a URL's scheme, host and path for the audit log and drops
@@ -284,6 +342,7 @@ func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 	if in.Ordered != nil {
 		e.Ordered = *in.Ordered
 	}
+	setRouting(e, &in)
 	conc, rate, _ := in.limits() // validated above
 	e.MaxConcurrency = min(h.cfg.DefaultMaxConcurrency, hirehook.MaxMaxConcurrency)
 	if conc != nil {
@@ -296,7 +355,8 @@ func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, h.logger, err)
 		return
 	}
-	h.audit(r, e.TenantID, "endpoint.created", e.ID, map[string]any{"url": redactURL(e.URL), "event_types": e.EventTypes, "disabled": e.Disabled, "signing": e.SigningScheme(), "ordered": e.Ordered})
+	h.audit(r, e.TenantID, "endpoint.created", e.ID, map[string]any{"url": redactURL(e.URL), "event_types": e.EventTypes, "disabled": e.Disabled, "signing": e.SigningScheme(), "ordered": e.Ordered,
+		"filter": e.Filter, "transform": e.Transform, "payload": e.Payload, "redact": e.Redact})
 	ans, err := withSecret(e, secret)
 	if err != nil {
 		Error(w, r, h.logger, err)
@@ -357,7 +417,8 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	conc, rate, _ := in.limits() // validated above
 	u := hirehook.EndpointUpdate{URL: in.URL, Description: in.Description, EventTypes: in.EventTypes, Headers: in.Headers, Disabled: in.Disabled,
-		MaxConcurrency: conc, RateLimitPerSecond: rate, Ordered: in.Ordered, Now: h.cfg.NowFunc()}
+		MaxConcurrency: conc, RateLimitPerSecond: rate, Ordered: in.Ordered, Now: h.cfg.NowFunc(),
+		Filter: in.Filter, Transform: in.Transform, Payload: in.Payload, Redact: in.Redact}
 	e, err := h.store.EndpointUpdate(r.Context(), tenantOf(r), r.PathValue("id"), u)
 	if err != nil {
 		Error(w, r, h.logger, err)
@@ -390,6 +451,20 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	if in.Ordered != nil {
 		changed["ordered"] = *in.Ordered
+	}
+	// The expressions and paths are configuration, not personal data: the
+	// audit log keeps them as they were set, to tell who routed what where.
+	if in.Filter != nil {
+		changed["filter"] = *in.Filter
+	}
+	if in.Transform != nil {
+		changed["transform"] = *in.Transform
+	}
+	if in.Payload != nil {
+		changed["payload"] = *in.Payload
+	}
+	if in.Redact != nil {
+		changed["redact"] = *in.Redact
 	}
 	h.audit(r, e.TenantID, "endpoint.updated", e.ID, changed)
 	e.Signing = e.SigningScheme()

@@ -91,6 +91,8 @@ func TestEndpointCreate(t *testing.T) {
 			UpdatedAt:   created.UpdatedAt,
 			// The isolation defaults: 16 in flight, no rate limit.
 			MaxConcurrency: hirehook.DefaultMaxConcurrency,
+			// No routing: the full envelope, nothing redacted.
+			Payload: hirehook.PayloadFull, Redact: []string{},
 		}
 		if diff := cmp.Diff(want, created.Endpoint); diff != "" {
 			t.Errorf("created endpoint (-want +got):\n%s", diff)

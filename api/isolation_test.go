@@ -90,6 +90,8 @@ func bodyFor(method, pattern string) string {
 		return `{"url":"https://crm.example.com/b","event_types":["candidate.*"]}`
 	case "PATCH /v1/endpoints/{id}":
 		return `{"description":"changed"}`
+	case "POST /v1/endpoints/test-route":
+		return `{"filter":".type == \"candidate.created\"","event":{"id":"evt_x","type":"candidate.created","subject":{"entity":"candidate","id":"c_x"},"data":{"id":"c_x"}}}`
 	case "POST /v1/endpoints/{id}/recover":
 		return `{"since":"2020-01-01T00:00:00Z"}`
 	case "POST /v1/sources":

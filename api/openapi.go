@@ -105,6 +105,10 @@ var operations = map[string]opSpec{
 	"POST /v1/endpoints/{id}/rotate-secret": {id: "rotateEndpointSecret", tag: "Endpoints", summary: "Rotate an endpoint's signing secret",
 		description: "The new secret (key of the same scheme) signs at once; the previous ones keep signing beside it for the grace, 24 hours unless the optional body says otherwise.",
 		body:        "RotateInput", optionalBody: true, status: 200, result: "EndpointWithSecret"},
+	"POST /v1/endpoints/test-route": {id: "testRoute", tag: "Endpoints", summary: "Try a route (filter, transform, payload, redact) on an event",
+		description: "Runs the route on the event, an envelope as webhooks carry it or a stored event (`event_id`), and answers whether an endpoint with this route would get it and the exact body it would be sent. Nothing is saved or sent. " +
+			"A jq syntax error is a 422 naming the field and the position.",
+		body: "TestRouteInput", status: 200, result: "TestRouteResult", errs: []int{404}},
 	"POST /v1/endpoints/{id}/recover": {id: "recoverEndpoint", tag: "Endpoints", summary: "Send an endpoint's failed deliveries again",
 		description: "Makes the endpoint's failed deliveries of events received in [since, until) due again.",
 		body:        "RecoverInput", status: 202, result: "RecoverAccepted"},
@@ -475,6 +479,10 @@ func (b *docBuilder) apiSchemas() {
 		"disabled_reason": str("Why the hub disabled it (a 410 Gone answer, or every attempt failing for 5 days); absent when an operator did or it is enabled."),
 		"ordered":         boolean("Each subject's events (one candidate, one application, …) are delivered in ingest order: a delivery waits while an earlier one of the same subject to this endpoint is unfinished. One that fails for good lets the next go."),
 		"failing_since":   m{"type": []string{"string", "null"}, "format": "date-time", "description": "When the current run of failed attempts began; null after a success. After 5 days of nothing but failures the hub disables the endpoint."},
+		"filter":          str("A jq expression on the event envelope (after `redact`); the endpoint gets the event only when it yields `true`. Evaluated at ingest: a filtered-out event creates no delivery. Empty: every subscribed event."),
+		"transform":       str("A jq expression whose output becomes the webhook body (and what is signed). Empty: the envelope. A transform that fails fails the delivery at once with the reason in its attempt (`error_class: transform`)."),
+		"payload":         m{"type": "string", "enum": []string{"full", "thin"}, "description": "`full`: the event envelope; `thin`: id, type, timestamp, source, subject and `record_url`, for receivers that fetch the record."},
+		"redact":          array(m{"type": "string"}, "Envelope paths (`.data.candidate.email`) and presets (`personal_data`: the catalog's personal fields) removed before the filter, the transform and the send."),
 		"signing":         m{"type": "string", "enum": []string{"hmac", "ed25519"}, "description": "The signature scheme: `hmac` (`v1`, `whsec_` secrets) or `ed25519` (`v1a`, receivers verify with the `whpk_` public key)."},
 		"created_at":      dateTime(""),
 		"updated_at":      dateTime(""),
@@ -483,7 +491,7 @@ func (b *docBuilder) apiSchemas() {
 		"rate_limit_per_second": m{"type": []string{"number", "null"}, "exclusiveMinimum": 0, "maximum": 10000,
 			"description": "The most attempts started per second to this endpoint; null: no limit. A delivery held back by the limit waits, it is not a failed attempt."},
 	}
-	endpointRequired := []string{"id", "url", "description", "event_types", "headers", "disabled", "signing", "max_concurrency", "rate_limit_per_second", "ordered", "failing_since", "created_at", "updated_at"}
+	endpointRequired := []string{"id", "url", "description", "event_types", "headers", "disabled", "signing", "max_concurrency", "rate_limit_per_second", "ordered", "failing_since", "filter", "transform", "payload", "redact", "created_at", "updated_at"}
 	b.add("Endpoint", b.object("A subscriber.", endpointProps, endpointRequired...))
 	b.add("EndpointWithSecret", b.object("An endpoint and its signing secret (`hmac`) or public key (`ed25519`).",
 		with(endpointProps, m{
@@ -501,6 +509,14 @@ func (b *docBuilder) apiSchemas() {
 		"disabled": m{"type": "boolean", "description": "Disabling pauses the endpoint's unfinished deliveries; enabling makes them due at once."},
 		"ordered": m{"type": "boolean", "default": false,
 			"description": "Deliver each subject's events in ingest order (see Endpoint.ordered). A change applies to deliveries created afterwards."},
+		"filter": m{"type": "string", "maxLength": 65536,
+			"description": "A jq expression on the event envelope, e.g. `.type == \"placement.confirmed\" and .data.client.id == \"acme\"`; the endpoint gets the event only when it yields `true`. Compiled when saved: a syntax error is a 422 naming the position. Applies to events ingested afterwards. Empty removes it."},
+		"transform": m{"type": "string", "maxLength": 65536,
+			"description": "A jq expression whose single output becomes the body, e.g. `{start_date: .data.start_date, client_code: .data.client.id}`. Empty removes it."},
+		"payload": m{"type": "string", "enum": []string{"full", "thin"}, "default": "full",
+			"description": "`thin` sends only type, ids and a link to the record (`record_url`)."},
+		"redact": m{"type": "array", "items": m{"type": "string"}, "maxItems": 100,
+			"description": "Paths to remove (`.data.candidate.email`, `.data[\"pay_rate\"]`) and presets (`personal_data`)."},
 		"signing": m{"type": "string", "enum": []string{"hmac", "ed25519"}, "default": "hmac",
 			"description": "`hmac` signs `v1` with a `whsec_` secret; `ed25519` signs `v1a` with a key kept in the hub, the receiver gets the `whpk_` public key. Fixed at creation: an update may only repeat it."},
 		"max_concurrency": m{"type": []string{"integer", "null"}, "minimum": 1, "maximum": 256, "default": 16,
@@ -527,6 +543,20 @@ func (b *docBuilder) apiSchemas() {
 			{"type": "number", "minimum": 0, "maximum": 604800, "description": "Seconds."},
 		}, "default": "24h", "description": "How long the previous secrets keep signing beside the new one: 0 to 7 days; 0 stops them at once."},
 	}))
+	b.add("TestRouteInput", input("A route and an event to try it on: `event` or `event_id`.", m{
+		"filter":    m{"type": "string", "description": "As Endpoint.filter."},
+		"transform": m{"type": "string", "description": "As Endpoint.transform."},
+		"payload":   m{"type": "string", "enum": []string{"full", "thin"}, "default": "full"},
+		"redact":    m{"type": "array", "items": m{"type": "string"}, "maxItems": 100},
+		"event":     m{"type": "object", "description": "An event envelope as webhooks carry it: `id`, `type`, `timestamp`, `subject`, `data`, `changes`."},
+		"event_id":  str("A stored event of the tenant, instead of `event`."),
+	}))
+	b.add("TestRouteResult", b.object("What an endpoint with the route would get.", m{
+		"deliver": boolean("Whether the event would be delivered."),
+		"body":    m{"description": "The exact JSON body that would be signed and sent; null when not delivered."},
+		"reason":  str("Why the event would not be delivered: the filter's answer, or the transform's error."),
+		"failed":  boolean("The delivery would fail for good: the transform failed, yielded no value or too much."),
+	}, "deliver", "body", "failed"))
 	b.add("RecoverInput", input("", m{
 		"since": dateTime("Recover failed deliveries of events received from this time (RFC 3339)."),
 		"until": dateTime("... until this time, exclusive; default: now."),
@@ -567,7 +597,7 @@ func (b *docBuilder) apiSchemas() {
 		"started_at":    dateTime(""),
 		"status_code":   integer("The answer's HTTP status, if any."),
 		"response_body": str("The first 4 KiB of the answer; cleared by retention and erasure."),
-		"error_class": m{"type": "string", "enum": []string{"timeout", "connection", "dns", "tls", "http_status", "forbidden_dest", "other"},
+		"error_class": m{"type": "string", "enum": []string{"timeout", "connection", "dns", "tls", "http_status", "forbidden_dest", "transform", "other"},
 			"description": "Why the attempt failed."},
 		"error":      str(""),
 		"latency_ms": m{"type": "number", "description": "How long the attempt took."},
@@ -872,7 +902,8 @@ func (b *docBuilder) webhooks() m {
 				m{"$ref": "#/components/parameters/WebhookTimestamp"},
 				m{"$ref": "#/components/parameters/WebhookSignature"},
 			},
-			"requestBody": m{"required": true, "content": m{"application/json": m{"schema": ref(b.entities[t.Entity] + "Webhook")}}},
+			"requestBody": m{"required": true, "description": "The event envelope, for an endpoint without a route. An endpoint's route changes it: `redact` removes paths, `payload: thin` keeps only id, type, timestamp, source, subject and `record_url`, and a `transform` sends its own output; the signature covers the body as sent.",
+				"content": m{"application/json": m{"schema": ref(b.entities[t.Entity] + "Webhook")}}},
 			"responses": m{
 				"2XX": m{"description": "Received. Any 2xx counts."},
 				"410": m{"description": "Gone: the hub disables the endpoint."},

@@ -627,6 +627,7 @@ func TestClientCoversEveryRoute(t *testing.T) {
 	ignore(c.EndpointSecret(ctx, ep.ID))
 	ignore(c.RotateSecret(ctx, ep.ID))
 	ignore(c.Recover(ctx, ep.ID, time.Now().Add(-time.Hour), time.Now()))
+	ignore(c.TestRoute(ctx, client.TestRouteParams{Filter: ".type == \"job.posted\"", Event: json.RawMessage(`{"type":"job.posted"}`)}))
 	page, _ := c.ListDeliveries(ctx, client.DeliveryListParams{})
 	if page == nil || len(page.Data) == 0 {
 		t.Fatal("no deliveries")

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/route"
 )
 
 // Config configures a Dispatcher. Zero fields take the defaults noted.
@@ -66,6 +67,11 @@ type Config struct {
 	Logger *slog.Logger
 	// OnResult, if set, is called after each attempt's result is stored.
 	OnResult func(d *hirehook.Delivery, r hirehook.DeliveryResult)
+	// Routes compiles and keeps the endpoints' routes (transform, payload,
+	// redact) applied to each body before it is signed. Default: a cache
+	// with route's default options. Filters are applied at ingest, not
+	// here (see ingest.FilterFunc).
+	Routes *route.Cache
 }
 
 // DefaultDisableFailingAfter is how long an endpoint may fail every
@@ -151,6 +157,9 @@ func New(store hirehook.Store, cfg Config) *Dispatcher {
 	}
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
+	}
+	if cfg.Routes == nil {
+		cfg.Routes = route.NewCache(route.Options{})
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -391,6 +400,15 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 		}
 		return
 	}
+	body, fail := d.route(dl, ep)
+	if fail != nil {
+		if d.runCtx.Err() != nil {
+			d.release(dl) // hard stop cut the evaluation short
+			return
+		}
+		d.results <- completion{d: dl, r: *fail}
+		return
+	}
 	if lim != nil {
 		if err := lim.Wait(d.waitCtx); err != nil {
 			d.release(dl) // stopping: it is due again at once
@@ -408,7 +426,7 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 		d.release(dl)
 		return
 	}
-	resp := d.cfg.Sender.Send(d.runCtx, Message{URL: ep.URL, ID: dl.EventID, Body: dl.Payload, Headers: ep.Headers, Signer: signer}, now)
+	resp := d.cfg.Sender.Send(d.runCtx, Message{URL: ep.URL, ID: dl.EventID, Body: body, Headers: ep.Headers, Signer: signer}, now)
 	if d.runCtx.Err() != nil && resp.Attempt.StatusCode == 0 {
 		// Hard stop cancelled the attempt: release it, count nothing.
 		d.release(dl)
@@ -422,6 +440,44 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 		d.endpoint.markDisabled(dl.EndpointID, r.DisableEndpoint)
 	}
 	d.results <- completion{d: dl, r: r}
+}
+
+// route makes the body of dl for ep: the event's payload through the
+// endpoint's route (redact → thin → transform; the filter ran at ingest).
+// The signature covers this body. When the route cannot make it, fail is
+// the delivery's result, with no request sent: failed at once for a
+// configuration error (its Reason in the attempt, error class
+// "transform"), retrying when the evaluation ran out of time. The attempt
+// holds the reason, never the body, so what was redacted stays out of the
+// endpoint's attempt log (a reason quotes only redacted values).
+func (d *Dispatcher) route(dl *hirehook.Delivery, ep *hirehook.Endpoint) (body []byte, fail *hirehook.DeliveryResult) {
+	if ep.Transform == "" && (ep.Payload == "" || ep.Payload == hirehook.PayloadFull) && len(ep.Redact) == 0 {
+		return dl.Payload, nil
+	}
+	start := d.cfg.NowFunc()
+	result := func(reason string, retry bool) *hirehook.DeliveryResult {
+		a := hirehook.Attempt{ID: hirehook.NewID("att"), DeliveryID: dl.ID, Number: dl.Attempts + 1, StartedAt: start,
+			Duration: d.cfg.NowFunc().Sub(start), ErrorClass: hirehook.ErrorClassTransform, Error: reason}
+		r := &hirehook.DeliveryResult{DeliveryID: dl.ID, TenantID: dl.TenantID, LeaseOwner: d.cfg.Owner, Attempt: a, State: hirehook.DeliveryFailed}
+		if delay, ok := d.cfg.Retry.NextDelay(a.Number); retry && ok {
+			r.State, r.NextAttemptAt = hirehook.DeliveryRetrying, start.Add(a.Duration).Add(delay)
+		}
+		return r
+	}
+	rt, err := d.cfg.Routes.Get(ep.ID, route.Spec{Transform: ep.Transform, Payload: ep.Payload, Redact: ep.Redact})
+	if err != nil {
+		return nil, result("route: "+hirehook.ErrorMessage(err), false)
+	}
+	res, err := rt.Apply(d.runCtx, dl.Payload)
+	switch {
+	case errors.Is(err, route.ErrTimeout):
+		return nil, result("route: "+err.Error()+"; will retry", true)
+	case err != nil:
+		return nil, result("route: "+err.Error(), false)
+	case !res.Deliver:
+		return nil, result(res.Reason, false)
+	}
+	return res.Body, nil
 }
 
 // decide turns an attempt into the delivery's next state.

@@ -40,6 +40,10 @@ type Config struct {
 	// Duplicate). The metrics count ingested events here. It runs on the
 	// committer goroutine, so it must be quick.
 	OnCommit func(events []*hirehook.Event, results []hirehook.EventIngestResult)
+	// MatchFunc, if set, picks which subscribed endpoints get each event
+	// (see hirehook.EventIngestParams.MatchFunc): FilterFunc applies the
+	// endpoints' filters.
+	MatchFunc func(ctx context.Context, e *hirehook.Event, subscribed []*hirehook.Endpoint) ([]*hirehook.Endpoint, error)
 	// MaxCommit is the most events one transaction carries. Default 2000.
 	MaxCommit int
 	NowFunc   func() time.Time
@@ -287,7 +291,7 @@ func (in *Ingester) commit(batch []*request, n int) {
 		}
 		return
 	}
-	p := hirehook.EventIngestParams{Events: events, Now: in.cfg.NowFunc().UTC().Truncate(time.Microsecond)}
+	p := hirehook.EventIngestParams{Events: events, Now: in.cfg.NowFunc().UTC().Truncate(time.Microsecond), MatchFunc: in.cfg.MatchFunc}
 	if in.cfg.Handoff != nil {
 		p.LeaseOwner, p.LeaseUntil = in.cfg.LeaseOwner, p.Now.Add(in.cfg.Lease)
 	}

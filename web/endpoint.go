@@ -10,6 +10,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
+	"github.com/hirehook/hirehook/route"
 )
 
 // recentDeliveries is how many of an endpoint's deliveries its page lists.
@@ -67,13 +68,28 @@ type endpointForm struct {
 	Disabled bool
 	// Ordered: each subject's events in ingest order.
 	Ordered bool
-	Errors  map[string]string
+	// Filter, Transform, Payload and Redact (comma-separated) are the
+	// endpoint's route (see package route).
+	Filter, Transform, Payload, Redact string
+	Errors                             map[string]string
+}
+
+// redactList splits the form's comma-separated redact field.
+func (f *endpointForm) redactList() []string {
+	out := []string{}
+	for _, p := range strings.Split(f.Redact, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // formOf fills the form from an endpoint: patterns the checkboxes show are
 // checked, the others go to the free-text field.
 func formOf(ep *hirehook.Endpoint, groups []typeGroup) endpointForm {
-	f := endpointForm{URL: ep.URL, Description: ep.Description, Selected: map[string]bool{}, Disabled: ep.Disabled, Ordered: ep.Ordered, Errors: map[string]string{}}
+	f := endpointForm{URL: ep.URL, Description: ep.Description, Selected: map[string]bool{}, Disabled: ep.Disabled, Ordered: ep.Ordered, Errors: map[string]string{},
+		Filter: ep.Filter, Transform: ep.Transform, Payload: ep.Payload, Redact: strings.Join(ep.Redact, ", ")}
 	boxes := map[string]bool{"*": true}
 	for _, g := range groups {
 		if g.Wildcard != "" {
@@ -103,6 +119,10 @@ func parseEndpointForm(r *http.Request) endpointForm {
 		Patterns:    strings.TrimSpace(r.PostForm.Get("patterns")),
 		Disabled:    r.PostForm.Get("disabled") == "on",
 		Ordered:     r.PostForm.Get("ordered") == "on",
+		Filter:      strings.TrimSpace(r.PostForm.Get("filter")),
+		Transform:   strings.TrimSpace(r.PostForm.Get("transform")),
+		Payload:     r.PostForm.Get("payload"),
+		Redact:      strings.TrimSpace(r.PostForm.Get("redact")),
 		Selected:    map[string]bool{},
 		Errors:      map[string]string{},
 	}
@@ -121,6 +141,20 @@ func (f *endpointForm) validate(c *catalog.Catalog) []string {
 	}
 	if len(f.Description) > 1000 {
 		f.Errors["description"] = "The description must be at most 1000 characters."
+	}
+	if f.Payload == "" {
+		f.Payload = hirehook.PayloadFull
+	}
+	// Compiled as the API does, so that a syntax error shows on the field
+	// with its position.
+	spec := route.Spec{Filter: f.Filter, Transform: f.Transform, Payload: f.Payload, Redact: f.redactList()}
+	if _, err := route.CompileOptions(spec, route.Options{Catalog: c}); err != nil {
+		name := hirehook.ErrorField(err) // filter, transform, payload, redact[i]
+		if name == "" {
+			name = "filter"
+		}
+		field, _, _ := strings.Cut(name, "[")
+		f.Errors[field] = strings.ToUpper(name[:1]) + name[1:] + ": " + hirehook.ErrorMessage(err) + "."
 	}
 	var out []string
 	var patterns []string
@@ -244,6 +278,7 @@ func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 	ep := &hirehook.Endpoint{
 		TenantID: p.tenantID, ID: hirehook.NewID("ep"), URL: form.URL, Description: form.Description,
 		EventTypes: types, Headers: map[string]string{}, Disabled: form.Disabled, Ordered: form.Ordered,
+		Filter: form.Filter, Transform: form.Transform, Payload: form.Payload, Redact: form.redactList(),
 		Secrets:   []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now}},
 		CreatedAt: now, UpdatedAt: now,
 	}
@@ -251,7 +286,8 @@ func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 		h.error(w, r, err)
 		return
 	}
-	h.audit(r, "endpoint.created", ep.ID, map[string]any{"url": redactURL(ep.URL), "event_types": ep.EventTypes, "disabled": ep.Disabled})
+	h.audit(r, "endpoint.created", ep.ID, map[string]any{"url": redactURL(ep.URL), "event_types": ep.EventTypes, "disabled": ep.Disabled,
+		"filter": ep.Filter, "transform": ep.Transform, "payload": ep.Payload, "redact": ep.Redact})
 	h.flashSecret(r, "Endpoint created. Give its receiver this signing secret; it is shown only now (admins can rotate it any time).", ep.Secrets[0].Value)
 	redirect(w, r, "/endpoints/"+url.PathEscape(ep.ID))
 }
@@ -349,6 +385,22 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 	if form.Ordered != old.Ordered {
 		u.Ordered = &form.Ordered
 		changed["ordered"] = form.Ordered
+	}
+	if form.Filter != old.Filter {
+		u.Filter = &form.Filter
+		changed["filter"] = form.Filter
+	}
+	if form.Transform != old.Transform {
+		u.Transform = &form.Transform
+		changed["transform"] = form.Transform
+	}
+	if form.Payload != old.Payload {
+		u.Payload = &form.Payload
+		changed["payload"] = form.Payload
+	}
+	if redact := form.redactList(); !slices.Equal(redact, old.Redact) {
+		u.Redact = &redact
+		changed["redact"] = redact
 	}
 	if form.Disabled != old.Disabled {
 		u.Disabled = &form.Disabled

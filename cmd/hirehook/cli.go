@@ -249,7 +249,7 @@ func readEventFile(path string, stdin io.Reader) (hirehook.EventInput, error) {
 
 const endpointsUsage = `Usage:
   hirehook endpoints list [--json]
-  hirehook endpoints create --url https://… --event-types placement.*,offer.signed [--description …] [--hub-url …]
+  hirehook endpoints create --url https://… --event-types placement.*,offer.signed [--description …] [--filter …] [--transform …] [--payload thin] [--redact personal_data,…] [--hub-url …]
 `
 
 // runEndpoints is `hirehook endpoints`.
@@ -315,6 +315,10 @@ func runEndpointsCreate(ctx context.Context, args []string, getenv func(string) 
 	types := fs.String("event-types", "", "comma-separated event types or patterns, e.g. placement.*,offer.signed")
 	desc := fs.String("description", "", "a note for people, e.g. the system behind the URL")
 	ordered := fs.Bool("ordered", false, "deliver each subject's events (one candidate, one placement, ...) in ingest order")
+	filter := fs.String("filter", "", `a jq expression: deliver only events for which it yields true, e.g. '.data.client.id == "acme"'`)
+	transform := fs.String("transform", "", "a jq expression whose output becomes the body, e.g. '{start_date: .data.start_date}'")
+	payload := fs.String("payload", "", "full (the default) or thin (type, ids and a link to the record)")
+	redact := fs.String("redact", "", "comma-separated paths and presets to remove, e.g. personal_data,.data.pay_rate")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -325,10 +329,15 @@ func runEndpointsCreate(ctx context.Context, args []string, getenv func(string) 
 	if *url == "" || *types == "" {
 		return fmt.Errorf("endpoints create: --url and --event-types are required\n\n%s", endpointsUsage)
 	}
-	p := client.EndpointCreateParams{URL: *url, Description: *desc, Ordered: *ordered}
+	p := client.EndpointCreateParams{URL: *url, Description: *desc, Ordered: *ordered, Filter: *filter, Transform: *transform, Payload: *payload}
 	for t := range strings.SplitSeq(*types, ",") {
 		if t = strings.TrimSpace(t); t != "" {
 			p.EventTypes = append(p.EventTypes, t)
+		}
+	}
+	for t := range strings.SplitSeq(*redact, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			p.Redact = append(p.Redact, t)
 		}
 	}
 	c, err := r.client()
@@ -346,6 +355,18 @@ func runEndpointsCreate(ctx context.Context, args []string, getenv func(string) 
 	fmt.Fprintf(tw, "id\t%s\n", ep.ID)
 	fmt.Fprintf(tw, "url\t%s\n", ep.URL)
 	fmt.Fprintf(tw, "event types\t%s\n", strings.Join(ep.EventTypes, ","))
+	if ep.Filter != "" {
+		fmt.Fprintf(tw, "filter\t%s\n", ep.Filter)
+	}
+	if ep.Transform != "" {
+		fmt.Fprintf(tw, "transform\t%s\n", ep.Transform)
+	}
+	if ep.Payload != "" && ep.Payload != hirehook.PayloadFull {
+		fmt.Fprintf(tw, "payload\t%s\n", ep.Payload)
+	}
+	if len(ep.Redact) > 0 {
+		fmt.Fprintf(tw, "redact\t%s\n", strings.Join(ep.Redact, ","))
+	}
 	fmt.Fprintf(tw, "secret\t%s\n", ep.Secret)
 	if err := tw.Flush(); err != nil {
 		return err

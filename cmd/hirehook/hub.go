@@ -16,6 +16,7 @@ import (
 	"github.com/hirehook/hirehook/ingest"
 	"github.com/hirehook/hirehook/metrics"
 	"github.com/hirehook/hirehook/retention"
+	"github.com/hirehook/hirehook/route"
 	"github.com/hirehook/hirehook/server"
 	"github.com/hirehook/hirehook/store/postgres"
 	"github.com/hirehook/hirehook/store/sqlite"
@@ -107,7 +108,11 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 			h.OnResult(d, r)
 		}
 	}
+	// Routes: the filters run at ingest, the rest (redact, thin,
+	// transform) at send; each side keeps its own compiled routes.
+	routeOpts := route.Options{Catalog: cat}
 	h.Dispatcher = delivery.New(st, delivery.Config{
+		Routes:              route.NewCache(routeOpts),
 		Lease:               h.Config.DeliveryLease,
 		EndpointConcurrency: h.Config.EndpointConcurrency,
 		DisableFailingAfter: disableAfter(h.Config.DisableFailingAfter),
@@ -127,6 +132,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 		Lease:      h.Dispatcher.Lease(),
 		Notify:     h.Dispatcher.Notify,
 		OnCommit:   h.Metrics.ObserveIngest,
+		MatchFunc:  ingest.FilterFunc(route.NewCache(routeOpts), h.Logger),
 		Logger:     h.Logger,
 	})
 	h.opEvents = newOpEmitter(st, h.Ingester, h.Logger)
@@ -167,6 +173,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 			Store:        st,
 			Ingester:     h.Ingester,
 			Catalog:      cat,
+			Route:        routeOpts,
 			Notify:       h.Dispatcher.Notify,
 			MaxBodyBytes: h.Config.MaxBodyBytes,
 			RateLimit:    h.Config.APIRateLimit,

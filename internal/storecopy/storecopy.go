@@ -52,6 +52,9 @@ type Endpoint struct {
 	RateLimitPerSecond             *float64
 	Ordered                        bool
 	FailingSince                   *time.Time
+	// Filter, Transform, Payload and Redact route the endpoint's events;
+	// Redact is the stored JSON text.
+	Filter, Transform, Payload, Redact string
 }
 
 // Event is a row of events; Payload is byte for byte what was signed.

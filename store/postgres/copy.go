@@ -89,9 +89,9 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 				return fmt.Errorf("import: %w", err)
 			}
 			rows[i] = []any{e.Seq, e.ID, e.TenantID, e.URL, e.Description, e.EventTypes, e.Headers, e.Disabled, e.DisabledReason, sealed, e.CreatedAt, e.UpdatedAt, e.MaxConcurrency, e.RateLimitPerSecond,
-				e.Ordered, nullTime(e.FailingSince)}
+				e.Ordered, nullTime(e.FailingSince), e.Filter, e.Transform, e.Payload, e.Redact}
 		}
-		if err := im.insert(ctx, `endpoints (seq, id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since) OVERRIDING SYSTEM VALUE`, rows); err != nil {
+		if err := im.insert(ctx, `endpoints (seq, id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since, filter, transform, payload, redact) OVERRIDING SYSTEM VALUE`, rows); err != nil {
 			return err
 		}
 	}

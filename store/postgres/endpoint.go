@@ -11,7 +11,7 @@ import (
 	"github.com/hirehook/hirehook"
 )
 
-const endpointColumns = `id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since`
+const endpointColumns = `id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since, filter, transform, payload, redact`
 
 // EndpointCreate implements hirehook.Store.
 func (s *Store) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error {
@@ -19,9 +19,13 @@ func (s *Store) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error 
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+	redact, err := marshalRedact(e)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 		e.ID, e.TenantID, e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, e.CreatedAt, e.UpdatedAt, e.MaxConcurrency, e.RateLimitPerSecond,
-		e.Ordered, e.FailingSince)
+		e.Ordered, e.FailingSince, e.Filter, e.Transform, e.Payload, redact)
 	if isUniqueViolation(err) {
 		return hirehook.Errorf(hirehook.ECONFLICT, "Endpoint %q exists already.", e.ID)
 	} else if err != nil {
@@ -59,9 +63,13 @@ func (s *Store) scanEndpoint(row scanner) (*hirehook.Endpoint, error) {
 	var e hirehook.Endpoint
 	var types, headers, secrets string
 	var failing sql.NullTime
+	var redact string
 	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &headers, &e.Disabled, &e.DisabledReason, &secrets, &e.CreatedAt, &e.UpdatedAt, &e.MaxConcurrency, &e.RateLimitPerSecond,
-		&e.Ordered, &failing); err != nil {
+		&e.Ordered, &failing, &e.Filter, &e.Transform, &e.Payload, &redact); err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal([]byte(redact), &e.Redact); err != nil {
+		return nil, fmt.Errorf("decode endpoint %s redact: %w", e.ID, err)
 	}
 	e.FailingSince = ptrTime(failing)
 	if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
@@ -167,6 +175,7 @@ func (s *Store) EndpointUpdate(ctx context.Context, tenantID, id string, u hireh
 		if u.Ordered != nil {
 			e.Ordered = *u.Ordered
 		}
+		applyRouting(e, u)
 		now := u.Now
 		if now.IsZero() {
 			now = time.Now()
@@ -196,11 +205,16 @@ func (s *Store) updateEndpoint(ctx context.Context, tx *sql.Tx, e *hirehook.Endp
 	if err != nil {
 		return err
 	}
+	redact, err := marshalRedact(e)
+	if err != nil {
+		return err
+	}
 	_, err = tx.ExecContext(ctx, `UPDATE endpoints SET url = $1, description = $2, event_types = $3, headers = $4, disabled = $5,
-		disabled_reason = $6, secrets = $7, updated_at = $8, max_concurrency = $9, rate_limit_per_second = $10, ordered = $11, failing_since = $12
-		WHERE tenant_id = $13 AND id = $14`,
+		disabled_reason = $6, secrets = $7, updated_at = $8, max_concurrency = $9, rate_limit_per_second = $10, ordered = $11, failing_since = $12,
+		filter = $13, transform = $14, payload = $15, redact = $16
+		WHERE tenant_id = $17 AND id = $18`,
 		e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, e.UpdatedAt, e.MaxConcurrency, e.RateLimitPerSecond,
-		e.Ordered, e.FailingSince, e.TenantID, e.ID)
+		e.Ordered, e.FailingSince, e.Filter, e.Transform, e.Payload, redact, e.TenantID, e.ID)
 	if err != nil {
 		return fmt.Errorf("update endpoint %s: %w", e.ID, err)
 	}
@@ -260,4 +274,36 @@ func setPaused(ctx context.Context, tx *sql.Tx, endpointID string, disabled bool
 		return fmt.Errorf("pause or resume deliveries of endpoint %s: %w", endpointID, err)
 	}
 	return nil
+}
+
+// applyRouting applies the routing fields of u to e.
+func applyRouting(e *hirehook.Endpoint, u hirehook.EndpointUpdate) {
+	if u.Filter != nil {
+		e.Filter = *u.Filter
+	}
+	if u.Transform != nil {
+		e.Transform = *u.Transform
+	}
+	if u.Payload != nil {
+		e.Payload = *u.Payload
+	}
+	if u.Redact != nil {
+		e.Redact = *u.Redact
+	}
+}
+
+// marshalRedact encodes e.Redact as JSON text; an empty Payload is stored
+// as full (and set so in e).
+func marshalRedact(e *hirehook.Endpoint) (string, error) {
+	if e.Payload == "" {
+		e.Payload = hirehook.PayloadFull
+	}
+	if e.Redact == nil {
+		e.Redact = []string{}
+	}
+	b, err := json.Marshal(e.Redact)
+	if err != nil {
+		return "", fmt.Errorf("encode endpoint %s redact: %w", e.ID, err)
+	}
+	return string(b), nil
 }

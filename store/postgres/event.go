@@ -188,6 +188,11 @@ func (s *Store) eventIngest(ctx context.Context, tx *sql.Tx, p hirehook.EventIng
 				matched = append(matched, ep)
 			}
 		}
+		if p.MatchFunc != nil && len(matched) > 0 {
+			if matched, err = p.MatchFunc(ctx, e, matched); err != nil {
+				return nil, fmt.Errorf("match endpoints of event %s: %w", e.ID, err)
+			}
+		}
 		var key *string
 		if e.IdempotencyKey != "" {
 			key = &e.IdempotencyKey
@@ -408,7 +413,7 @@ func upsertRecords(ctx context.Context, tx *sql.Tx, events []*hirehook.Event, no
 }
 
 func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hirehook.Endpoint, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, event_types, ordered FROM endpoints WHERE tenant_id = $1 AND NOT disabled ORDER BY seq`, tenantID)
+	rows, err := tx.QueryContext(ctx, `SELECT id, event_types, ordered, filter, redact FROM endpoints WHERE tenant_id = $1 AND NOT disabled ORDER BY seq`, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("select endpoints of tenant %s: %w", tenantID, err)
 	}
@@ -416,9 +421,12 @@ func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hire
 	var out []*hirehook.Endpoint
 	for rows.Next() {
 		var ep hirehook.Endpoint
-		var types string
-		if err := rows.Scan(&ep.ID, &types, &ep.Ordered); err != nil {
+		var types, redact string
+		if err := rows.Scan(&ep.ID, &types, &ep.Ordered, &ep.Filter, &redact); err != nil {
 			return nil, err
+		}
+		if err := json.Unmarshal([]byte(redact), &ep.Redact); err != nil {
+			return nil, fmt.Errorf("decode endpoint %s redact: %w", ep.ID, err)
 		}
 		if err := json.Unmarshal([]byte(types), &ep.EventTypes); err != nil {
 			return nil, fmt.Errorf("decode endpoint %s event types: %w", ep.ID, err)

@@ -51,14 +51,14 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 				b.APIKeys = append(b.APIKeys, k)
 				return nil
 			}},
-		{"endpoints", `SELECT seq, id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since FROM endpoints ORDER BY seq`,
+		{"endpoints", `SELECT seq, id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since, filter, transform, payload, redact FROM endpoints ORDER BY seq`,
 			func(r *sql.Rows, b *storecopy.Batch) error {
 				var e storecopy.Endpoint
 				var stored []byte
 				var c, u int64
 				var f sql.NullInt64
 				if err := r.Scan(&e.Seq, &e.ID, &e.TenantID, &e.URL, &e.Description, &e.EventTypes, &e.Headers, &e.Disabled, &e.DisabledReason, &stored, &c, &u, &e.MaxConcurrency, &e.RateLimitPerSecond,
-					&e.Ordered, &f); err != nil {
+					&e.Ordered, &f, &e.Filter, &e.Transform, &e.Payload, &e.Redact); err != nil {
 					return err
 				}
 				e.FailingSince = ptrMicros(f)

@@ -11,7 +11,7 @@ import (
 	"github.com/hirehook/hirehook"
 )
 
-const endpointColumns = `id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since`
+const endpointColumns = `id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since, filter, transform, payload, redact`
 
 // EndpointCreate implements hirehook.Store.
 func (s *Store) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error {
@@ -19,9 +19,13 @@ func (s *Store) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error 
 	if err != nil {
 		return err
 	}
-	_, err = s.writer.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	redact, err := marshalRedact(e)
+	if err != nil {
+		return err
+	}
+	_, err = s.writer.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, e.TenantID, e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, toMicros(e.CreatedAt), toMicros(e.UpdatedAt), e.MaxConcurrency, e.RateLimitPerSecond,
-		e.Ordered, nullMicros(e.FailingSince))
+		e.Ordered, nullMicros(e.FailingSince), e.Filter, e.Transform, e.Payload, redact)
 	if isUniqueViolation(err) {
 		return hirehook.Errorf(hirehook.ECONFLICT, "Endpoint %q exists already.", e.ID)
 	} else if err != nil {
@@ -59,9 +63,13 @@ func (s *Store) scanEndpoint(row scanner) (*hirehook.Endpoint, error) {
 	var types, headers, secrets []byte
 	var created, updated int64
 	var failing sql.NullInt64
+	var redact []byte
 	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &headers, &e.Disabled, &e.DisabledReason, &secrets, &created, &updated, &e.MaxConcurrency, &e.RateLimitPerSecond,
-		&e.Ordered, &failing); err != nil {
+		&e.Ordered, &failing, &e.Filter, &e.Transform, &e.Payload, &redact); err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal(redact, &e.Redact); err != nil {
+		return nil, fmt.Errorf("decode endpoint %s redact: %w", e.ID, err)
 	}
 	e.FailingSince = ptrMicros(failing)
 	if err := json.Unmarshal(types, &e.EventTypes); err != nil {
@@ -165,6 +173,7 @@ func (s *Store) EndpointUpdate(ctx context.Context, tenantID, id string, u hireh
 	if u.Ordered != nil {
 		e.Ordered = *u.Ordered
 	}
+	applyRouting(e, u)
 	now := u.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -186,10 +195,14 @@ func (s *Store) updateEndpoint(ctx context.Context, tx *sql.Tx, e *hirehook.Endp
 	if err != nil {
 		return err
 	}
+	redact, err := marshalRedact(e)
+	if err != nil {
+		return err
+	}
 	_, err = tx.ExecContext(ctx, `UPDATE endpoints SET url = ?, description = ?, event_types = ?, headers = ?, disabled = ?, disabled_reason = ?, secrets = ?, updated_at = ?,
-		max_concurrency = ?, rate_limit_per_second = ?, ordered = ?, failing_since = ? WHERE tenant_id = ? AND id = ?`,
+		max_concurrency = ?, rate_limit_per_second = ?, ordered = ?, failing_since = ?, filter = ?, transform = ?, payload = ?, redact = ? WHERE tenant_id = ? AND id = ?`,
 		e.URL, e.Description, types, headers, e.Disabled, e.DisabledReason, secrets, toMicros(e.UpdatedAt), e.MaxConcurrency, e.RateLimitPerSecond,
-		e.Ordered, nullMicros(e.FailingSince), e.TenantID, e.ID)
+		e.Ordered, nullMicros(e.FailingSince), e.Filter, e.Transform, e.Payload, redact, e.TenantID, e.ID)
 	if err != nil {
 		return fmt.Errorf("update endpoint %s: %w", e.ID, err)
 	}
@@ -251,4 +264,36 @@ func setPaused(ctx context.Context, tx *sql.Tx, endpointID string, disabled bool
 		return fmt.Errorf("pause or resume deliveries of endpoint %s: %w", endpointID, err)
 	}
 	return nil
+}
+
+// applyRouting applies the routing fields of u to e.
+func applyRouting(e *hirehook.Endpoint, u hirehook.EndpointUpdate) {
+	if u.Filter != nil {
+		e.Filter = *u.Filter
+	}
+	if u.Transform != nil {
+		e.Transform = *u.Transform
+	}
+	if u.Payload != nil {
+		e.Payload = *u.Payload
+	}
+	if u.Redact != nil {
+		e.Redact = *u.Redact
+	}
+}
+
+// marshalRedact encodes e.Redact as a JSON array; an empty Payload is
+// stored as full (and set so in e).
+func marshalRedact(e *hirehook.Endpoint) ([]byte, error) {
+	if e.Payload == "" {
+		e.Payload = hirehook.PayloadFull
+	}
+	if e.Redact == nil {
+		e.Redact = []string{}
+	}
+	b, err := json.Marshal(e.Redact)
+	if err != nil {
+		return nil, fmt.Errorf("encode endpoint %s redact: %w", e.ID, err)
+	}
+	return b, nil
 }

@@ -116,6 +116,11 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 				return nil, fmt.Errorf("render event %s: %w", e.ID, err)
 			}
 		}
+		if p.MatchFunc != nil && len(matched) > 0 {
+			if matched, err = p.MatchFunc(ctx, e, matched); err != nil {
+				return nil, fmt.Errorf("match endpoints of event %s: %w", e.ID, err)
+			}
+		}
 		var idem any
 		if e.IdempotencyKey != "" {
 			idem = e.IdempotencyKey
@@ -246,7 +251,7 @@ func firstAnswer(ctx context.Context, tx *sql.Tx, e *hirehook.Event) (hirehook.E
 }
 
 func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hirehook.Endpoint, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, event_types, ordered FROM endpoints WHERE tenant_id = ? AND disabled = 0 ORDER BY seq`, tenantID)
+	rows, err := tx.QueryContext(ctx, `SELECT id, event_types, ordered, filter, redact FROM endpoints WHERE tenant_id = ? AND disabled = 0 ORDER BY seq`, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("select endpoints of tenant %s: %w", tenantID, err)
 	}
@@ -254,9 +259,12 @@ func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hire
 	var out []*hirehook.Endpoint
 	for rows.Next() {
 		var ep hirehook.Endpoint
-		var types []byte
-		if err := rows.Scan(&ep.ID, &types, &ep.Ordered); err != nil {
+		var types, redact []byte
+		if err := rows.Scan(&ep.ID, &types, &ep.Ordered, &ep.Filter, &redact); err != nil {
 			return nil, err
+		}
+		if err := json.Unmarshal(redact, &ep.Redact); err != nil {
+			return nil, fmt.Errorf("decode endpoint %s redact: %w", ep.ID, err)
 		}
 		if err := json.Unmarshal(types, &ep.EventTypes); err != nil {
 			return nil, fmt.Errorf("decode endpoint %s event types: %w", ep.ID, err)

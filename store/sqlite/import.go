@@ -77,9 +77,9 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
-		if err := ex("endpoints", `INSERT INTO endpoints (seq, `+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if err := ex("endpoints", `INSERT INTO endpoints (seq, `+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			e.Seq, e.ID, e.TenantID, e.URL, e.Description, e.EventTypes, e.Headers, e.Disabled, e.DisabledReason, sealed, toMicros(e.CreatedAt), toMicros(e.UpdatedAt), e.MaxConcurrency, e.RateLimitPerSecond,
-			e.Ordered, nullMicros(e.FailingSince)); err != nil {
+			e.Ordered, nullMicros(e.FailingSince), e.Filter, e.Transform, e.Payload, e.Redact); err != nil {
 			return err
 		}
 	}

@@ -25,6 +25,8 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("Tenant", func(t *testing.T) { t.Parallel(); testTenant(t, newStore) })
 	t.Run("Audit", func(t *testing.T) { t.Parallel(); testAudit(t, newStore) })
 	t.Run("Endpoint", func(t *testing.T) { t.Parallel(); testEndpoint(t, newStore) })
+	t.Run("EndpointRouting", func(t *testing.T) { t.Parallel(); testEndpointRouting(t, newStore) })
+	t.Run("EventIngestMatch", func(t *testing.T) { t.Parallel(); testEventIngestMatch(t, newStore) })
 	t.Run("EndpointTenantIsolation", func(t *testing.T) { t.Parallel(); testEndpointTenantIsolation(t, newStore) })
 	t.Run("EventIngest", func(t *testing.T) { t.Parallel(); testEventIngest(t, newStore) })
 	t.Run("EventIngestIdempotency", func(t *testing.T) { t.Parallel(); testEventIngestIdempotency(t, newStore) })
