@@ -248,6 +248,10 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 		applied++
 	}
 	for _, run := range runs {
+		clean := run.reset && run.failingSince.IsZero()
+		if _, known := s.notFailing.Load(run.endpointID); clean && known {
+			continue // successes only, to an endpoint not failing: nothing changes
+		}
 		q, since := qFailingStart, nullMicros(&run.failingSince)
 		if run.reset {
 			q = qFailingSet
@@ -260,7 +264,17 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 			return 0, fmt.Errorf("update failing_since of endpoint %s: %w", run.endpointID, err)
 		}
 	}
-	return applied, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	for _, run := range runs {
+		if run.reset && run.failingSince.IsZero() {
+			s.notFailing.Store(run.endpointID, true)
+		} else {
+			s.notFailing.Delete(run.endpointID)
+		}
+	}
+	return applied, nil
 }
 
 // failingRuns sums up, per endpoint, what a batch of attempts does to the

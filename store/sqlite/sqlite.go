@@ -49,6 +49,12 @@ type Store struct {
 
 	// keyring seals endpoint secrets; nil keeps them in plain JSON.
 	keyring *seal.Keyring
+
+	// notFailing holds endpoints whose failing_since this store knows to
+	// be NULL (it wrote so): a batch of successes to them needs no
+	// statement. Only DeliveryComplete sets failing_since, and it keeps
+	// this up to date after each commit.
+	notFailing sync.Map
 }
 
 var _ hirehook.Store = (*Store)(nil)
