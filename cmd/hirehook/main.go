@@ -1,6 +1,7 @@
 // Command hirehook runs the hirehook event hub and its tools.
 //
 //	hirehook serve     start the hub (SQLite in ./hirehook.db, API on 127.0.0.1:8080)
+//	hirehook demo      the whole flow in one process: Bullhorn → hub → onboarding, timed
 //	hirehook listen    a local webhook receiver that prints and verifies what arrives
 //	hirehook bench     measure ingest and delivery throughput and latency
 //	hirehook sim bullhorn  a simulated Bullhorn to connect a source to
@@ -63,6 +64,9 @@ const usage = `hirehook — a real-time event hub for recruiting and staffing
 
 Usage:
   hirehook serve [flags]     start the hub (see "hirehook serve -h")
+  hirehook demo [--placements N] [--addr 127.0.0.1:8080] [--exit]
+                             run hub, simulated Bullhorn and onboarding receiver in one
+                             process, approve a placement and print the timeline
   hirehook listen [flags]    run a local receiver that prints and verifies webhooks
   hirehook bench [flags]     measure ingest and delivery speed on this machine
   hirehook sim bullhorn [--addr 127.0.0.1:8090] [--seed-demo]
@@ -95,6 +99,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		err = runServe(ctx, args[1:], getenv, stdout, stderr)
+	case "demo":
+		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "listen":
 		err = runListen(ctx, args[1:], stdout, stderr)
 	case "sim":
