@@ -181,10 +181,58 @@ func demo(ctx context.Context, opts demoOptions, out io.Writer) (*demoResult, er
 	fmt.Fprintf(out, "  API         curl -H \"Authorization: Bearer %s\" %s/v1/events\n", env.key, env.hub.URL())
 	fmt.Fprintf(out, "  new hires   %s/new-hires   (the onboarding receiver's records)\n", env.rcvURL)
 	fmt.Fprintf(out, "  Bullhorn    approve one more: curl -X PATCH -d '{\"status\":\"Approved\"}' %s/admin/entity/Placement/%d\n", env.simURL, env.spare)
-	fmt.Fprintf(out, "Ctrl-C stops everything and deletes the temporary database.\n")
-	<-ctx.Done()
+	fmt.Fprintf(out, "Ctrl-C stops everything and deletes the temporary database.\n\n")
+	printed := map[string]bool{}
+	for _, t := range res.Traces {
+		printed[t.Placement] = true
+	}
+	env.follow(ctx, out, opts.Logger, printed)
 	fmt.Fprintln(out, "stopping")
 	return res, nil
+}
+
+// follow prints a line for each placement confirmed after the timeline (a
+// newcomer approving one in the simulator), until ctx ends. Its approval
+// time is Bullhorn's event time (to the millisecond), as the hub has it.
+func (env *demoEnv) follow(ctx context.Context, out io.Writer, logger *slog.Logger, printed map[string]bool) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-env.sink.Received():
+		case <-tick.C:
+		}
+		nhs, err := env.svc.NewHires(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				logger.Warn("demo: read new hires", "error", err)
+			}
+			continue
+		}
+		for _, nh := range nhs {
+			if printed[nh.PlacementID] || nh.WelcomeSentAt == nil {
+				continue
+			}
+			page, err := env.hh.ListEvents(ctx, client.EventListParams{Type: "placement.confirmed", SubjectID: nh.PlacementID})
+			if err != nil || len(page.Data) == 0 {
+				continue // the next tick tries again
+			}
+			printed[nh.PlacementID] = true
+			ev := page.Data[0]
+			mailAt := *nh.WelcomeSentAt
+			for _, m := range env.sink.Mails() {
+				if sm := welcomeID.FindSubmatch(m.Data); sm != nil && string(sm[1]) == nh.PlacementID {
+					mailAt = m.At
+					break
+				}
+			}
+			fmt.Fprintf(out, "  %s  placement %s (%s %s) approved in Bullhorn → ingested +%s → new hire and packet +%s → welcome email received +%s\n",
+				ev.OccurredAt.Local().Format("15:04:05.000"), nh.PlacementID, nh.GivenName, nh.FamilyName,
+				ms(ev.ReceivedAt.Sub(ev.OccurredAt)), ms(nh.CreatedAt.Sub(ev.OccurredAt)), ms(mailAt.Sub(ev.OccurredAt)))
+		}
+	}
 }
 
 // start runs the components and connects them; it returns the Bullhorn ids

@@ -120,6 +120,21 @@ func TestDemoKeepsRunning(t *testing.T) {
 	if st := callKey(t, base, key, "/v1/events?type=placement.confirmed", &page); st != 200 || len(page.Data) != 1 {
 		t.Fatalf("GET /v1/events with the printed key: status %d, %d events", st, len(page.Data))
 	}
+	// The printed curl approves one more placement; the demo follows it.
+	approve := out.String()[strings.Index(out.String(), "curl -X PATCH"):]
+	simURL := strings.Fields(approve[:strings.Index(approve, "\n")])[5]
+	req, _ := http.NewRequest(http.MethodPatch, simURL, strings.NewReader(`{"status":"Approved"}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("PATCH %s: %s", simURL, resp.Status)
+	}
+	waitFor(t, 15*time.Second, "the demo to follow the second placement", func() bool {
+		return strings.Contains(out.String(), "placement bh_2 (Liam Byrne) approved in Bullhorn → ingested +")
+	})
 	cancel()
 	select {
 	case err := <-done:
