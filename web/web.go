@@ -64,7 +64,7 @@ type Handler struct {
 
 // pageNames are the page templates; each is parsed with layout.html.
 var pageNames = []string{
-	"signin", "integrations", "coverage", "events", "event", "record", "endpoint", "error",
+	"signin", "integrations", "coverage", "sources", "events", "event", "record", "endpoint", "error",
 }
 
 // New parses the templates (a broken one fails here, at start-up) and
@@ -158,6 +158,7 @@ func (h *Handler) RouteTable() []Route {
 
 		{"GET", "/{$}", viewer, false, h.handleIntegrations},
 		{"GET", "/coverage", viewer, false, h.handleCoverage},
+		{"GET", "/sources", viewer, false, h.handleSourceList},
 
 		{"GET", "/events", viewer, false, h.handleEventList},
 		{"GET", "/events/{id}", viewer, false, h.handleEventGet},
