@@ -1,12 +1,9 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
 
-	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/route"
 )
 
@@ -50,35 +47,8 @@ func (h *Handler) handleTestRoute(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	spec := route.Spec{Filter: in.Filter, Transform: in.Transform, Payload: in.Payload, Redact: in.Redact}
-	rt, err := route.CompileOptions(spec, h.routeOptions())
+	res, err := route.Try(r.Context(), h.store, h.routeOptions(), route.TryParams{Spec: spec, TenantID: tenantOf(r), Event: in.Event, EventID: in.EventID})
 	if err != nil {
-		Error(w, r, h.logger, err)
-		return
-	}
-	envelope := bytes.TrimSpace(in.Event)
-	switch {
-	case in.EventID != "" && len(envelope) > 0:
-		Error(w, r, h.logger, hirehook.FieldError("event", "give either event or event_id, not both"))
-		return
-	case in.EventID != "":
-		e, err := h.store.EventGet(r.Context(), tenantOf(r), in.EventID)
-		if err != nil {
-			Error(w, r, h.logger, err)
-			return
-		} else if e.Purged {
-			Error(w, r, h.logger, hirehook.FieldError("event_id", "names an event whose payload was purged by retention"))
-			return
-		}
-		envelope = e.Payload
-	case len(envelope) == 0 || envelope[0] != '{':
-		Error(w, r, h.logger, hirehook.FieldError("event", "is required: an event envelope {\"id\", \"type\", \"subject\", \"data\", ...} as webhooks carry it, or give event_id"))
-		return
-	}
-	res, err := rt.Apply(r.Context(), envelope)
-	if errors.Is(err, route.ErrTimeout) {
-		Error(w, r, h.logger, hirehook.Errorf(hirehook.EUNAVAILABLE, "Evaluating the route took too long; try again."))
-		return
-	} else if err != nil {
 		Error(w, r, h.logger, err)
 		return
 	}

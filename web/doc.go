@@ -3,13 +3,20 @@
 //
 //   - Integrations (/): every endpoint with its health (healthy, degraded,
 //     failing, disabled), success rate and p50/p99 latency over the last
-//     hour, backlog, last success, and a chart of attempts per minute.
+//     hour, backlog, last success, and a chart of attempts per minute;
+//     below them every source with its health.
 //   - Coverage (/coverage): event types × endpoints; types nobody
 //     receives stand out.
+//   - Sources (/sources): every inbound source (a polled Bullhorn) with
+//     its health, polls, counters, last error, lag and node; never its
+//     secrets.
 //   - Events (/events, /events/{id}): the event explorer, every delivery
 //     and attempt of an event, and a Replay button per delivery.
 //   - Endpoints (/endpoints/new, /endpoints/{id}): create and edit,
-//     rotate the signing secret, recover failed deliveries.
+//     rotate the signing secret, recover failed deliveries, and try the
+//     form's route on an event (POST /endpoints/try-route,
+//     /endpoints/{id}/try-route: route.Try, as the API's test-route; a
+//     page rendered, nothing saved or sent).
 //
 // People sign in with an API key (POST /signin). The key is never stored:
 // the session (in memory, with an expiry) keeps its hash and looks the key
@@ -23,5 +30,6 @@
 // Templates are parsed from the embedded templates/ at New, a layout plus
 // one template per page; the stylesheet is embedded static/ and there is no
 // JavaScript. Forms follow POST → redirect → GET; a form with errors is
-// rendered again with the errors next to their fields (422).
+// rendered again with the errors next to their fields (422). Trying a route
+// is the exception: it changes nothing, so its answer is the page itself.
 package web

@@ -250,6 +250,8 @@ type endpointPage struct {
 	// when the previous one stops signing (nil if none is signing).
 	SecretCreatedAt time.Time
 	PreviousUntil   *time.Time
+	// Try is the "try it" box of the route.
+	Try tryForm
 }
 
 // recoverForm asks for the window of failed deliveries to send again.
@@ -262,6 +264,10 @@ const formTime = "2006-01-02T15:04"
 
 func (h *Handler) handleEndpointNew(w http.ResponseWriter, r *http.Request) {
 	page := endpointPage{Groups: typeGroups(h.cfg.Catalog), Form: endpointForm{Selected: map[string]bool{}, Errors: map[string]string{}}}
+	if err := h.loadTryEvents(r, &page.Try); err != nil {
+		h.error(w, r, err)
+		return
+	}
 	h.render(w, r, http.StatusOK, "endpoint", "New endpoint", "integrations", page)
 }
 
@@ -271,6 +277,10 @@ func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 	types := form.validate(h.cfg.Catalog)
 	if len(form.Errors) > 0 {
 		page := endpointPage{Groups: typeGroups(h.cfg.Catalog), Form: form}
+		if err := h.loadTryEvents(r, &page.Try); err != nil {
+			h.error(w, r, err)
+			return
+		}
 		h.render(w, r, http.StatusUnprocessableEntity, "endpoint", "New endpoint", "integrations", page)
 		return
 	}
@@ -319,6 +329,9 @@ func (h *Handler) endpointPageFor(r *http.Request, ep *hirehook.Endpoint) (endpo
 	page.CanTest, page.TestType = h.cfg.Ingester != nil, testEventType
 	page.Testable = !ep.Disabled && ep.Subscribes(testEventType)
 	page.Latency = newLatencyChart(page.Day, daySince(now), time.Hour, int(dayWindow/time.Hour))
+	if err := h.loadTryEvents(r, &page.Try); err != nil {
+		return page, err
+	}
 	page.Recent, err = h.store.DeliveryList(r.Context(), hirehook.DeliveryFilter{TenantID: p.tenantID, EndpointID: &ep.ID, Limit: recentDeliveries})
 	if err != nil {
 		return page, err

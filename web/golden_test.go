@@ -29,6 +29,8 @@ func TestPages(t *testing.T) {
 		{"integrations_empty", acme, "/", http.StatusOK},
 		{"coverage", admin, "/coverage", http.StatusOK},
 		{"coverage_empty", acme, "/coverage", http.StatusOK},
+		{"sources", admin, "/sources", http.StatusOK},
+		{"sources_empty", acme, "/sources", http.StatusOK},
 		{"events", admin, "/events", http.StatusOK},
 		{"events_filtered", admin, "/events?type=placement.started", http.StatusOK},
 		{"events_none_match", admin, "/events?subject=nobody", http.StatusOK},

@@ -71,3 +71,35 @@ func TestPercent(t *testing.T) {
 		}
 	}
 }
+
+func TestSourceHealthOf(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	ago := func(d time.Duration) *time.Time { t := now.Add(-d); return &t }
+	src := func(created time.Duration, config string, h hirehook.SourceHealth) *hirehook.Source {
+		return &hirehook.Source{Enabled: true, Config: []byte(config), Health: h, CreatedAt: now.Add(-created), UpdatedAt: now.Add(-created)}
+	}
+	for _, tc := range []struct {
+		name string
+		src  *hirehook.Source
+		want HealthState
+	}{
+		{"new, not polled yet", src(10*time.Second, `{}`, hirehook.SourceHealth{}), HealthHealthy},
+		{"never polled", src(time.Hour, `{}`, hirehook.SourceHealth{}), HealthFailing},
+		{"first polls fail", src(30*time.Second, `{}`, hirehook.SourceHealth{LastPollAt: ago(time.Second), Errors: 3, LastError: "401", LastErrorAt: ago(time.Second)}), HealthDegraded},
+		{"no poll ever succeeded", src(time.Hour, `{}`, hirehook.SourceHealth{LastPollAt: ago(time.Second), Errors: 30, LastError: "401", LastErrorAt: ago(time.Second)}), HealthFailing},
+		{"polling", src(time.Hour, `{}`, hirehook.SourceHealth{LastPollAt: ago(2 * time.Second), LastSuccessAt: ago(2 * time.Second), LagMS: 800}), HealthHealthy},
+		{"a failed poll", src(time.Hour, `{}`, hirehook.SourceHealth{LastPollAt: ago(time.Second), LastSuccessAt: ago(20 * time.Second), LastErrorAt: ago(time.Second), LastError: "timeout"}), HealthDegraded},
+		{"an old failure", src(time.Hour, `{}`, hirehook.SourceHealth{LastPollAt: ago(time.Second), LastSuccessAt: ago(time.Second), LastErrorAt: ago(time.Minute), LastError: "timeout"}), HealthHealthy},
+		{"lagging", src(time.Hour, `{}`, hirehook.SourceHealth{LastPollAt: ago(time.Second), LastSuccessAt: ago(time.Second), LagMS: 6 * 60 * 1000}), HealthDegraded},
+		{"no success for 2 min", src(time.Hour, `{}`, hirehook.SourceHealth{LastPollAt: ago(time.Second), LastSuccessAt: ago(2 * time.Minute)}), HealthFailing},
+		{"slow interval: 2 min is fine", src(time.Hour, `{"poll_interval_ms":60000}`, hirehook.SourceHealth{LastPollAt: ago(2 * time.Minute), LastSuccessAt: ago(2 * time.Minute)}), HealthHealthy},
+		{"slow interval: 10 intervals", src(time.Hour, `{"poll_interval_ms":60000}`, hirehook.SourceHealth{LastPollAt: ago(10 * time.Minute), LastSuccessAt: ago(10 * time.Minute)}), HealthFailing},
+		{"disabled", &hirehook.Source{Config: []byte(`{}`)}, HealthDisabled},
+	} {
+		got := sourceHealthOf(tc.src, now)
+		if got.State != tc.want || got.Reason == "" {
+			t.Errorf("%s: health = %s (%q), want %s", tc.name, got.State, got.Reason, tc.want)
+		}
+	}
+}

@@ -254,10 +254,13 @@ var (
 	versionRE = regexp.MustCompile(`hirehook ` + regexp.QuoteMeta(hirehook.Version) + ` ·`)
 )
 
+var originRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
+
 func normalise(page string) string {
 	page = idRE.ReplaceAllString(page, "${1}_ID")
 	page = tokenRE.ReplaceAllString(page, `${1}TOKEN"`)
 	page = cssRE.ReplaceAllString(page, "style.css?v=HASH")
+	page = originRE.ReplaceAllString(page, "http://127.0.0.1:PORT")
 	return versionRE.ReplaceAllString(page, "hirehook VERSION ·")
 }
 
@@ -291,6 +294,9 @@ const (
 	evtStarted   = "evt_0002"
 	evtCandidate = "evt_0003"
 	evtJob       = "evt_0004"
+	srcBullhorn  = "src_northwind"
+	srcBroken    = "src_legacy"
+	srcPaused    = "src_sandbox"
 )
 
 // seed fills the default tenant with a small agency's last hour:
@@ -373,6 +379,30 @@ func (b *bundle) seed(tb testing.TB) {
 
 	event(evtCandidate, "candidate.created", "c_77", `{"id":"c_77","first_name":"Ada","last_name":"Lovelace","email":"ada@example.com"}`, now.Add(-20*time.Minute))
 	event(evtJob, "job.created", "j_12", `{"id":"j_12","title":"Data Engineer"}`, now.Add(-10*time.Minute))
+
+	// Sources: one polling well, one whose polls fail, one disabled.
+	at := func(d time.Duration) *time.Time { t := now.Add(-d); return &t }
+	for _, src := range []struct {
+		s *hirehook.Source
+		h hirehook.SourceHealth
+	}{
+		{&hirehook.Source{ID: srcBullhorn, Name: "Northwind Bullhorn", Config: json.RawMessage(`{"client_id":"hirehook","username":"api.user"}`), Enabled: true},
+			hirehook.SourceHealth{LastPollAt: at(3 * time.Second), LastSuccessAt: at(3 * time.Second), EventsRead: 412, EventsEmitted: 398, LagMS: 2400, Node: "hub-1"}},
+		{&hirehook.Source{ID: srcBroken, Name: "Legacy Bullhorn", Config: json.RawMessage(`{"client_id":"legacy","poll_interval_ms":5000}`), Enabled: true},
+			hirehook.SourceHealth{LastPollAt: at(20 * time.Second), LastSuccessAt: at(3 * time.Hour), EventsRead: 40, EventsEmitted: 40, Errors: 57,
+				LastError: "bullhorn: login: 401 Unauthorized: invalid client credentials", LastErrorAt: at(20 * time.Second), LagMS: 1100, Node: "hub-2"}},
+		{&hirehook.Source{ID: srcPaused, Name: "Sandbox Bullhorn", Config: json.RawMessage(`{}`), Enabled: false}, hirehook.SourceHealth{}},
+	} {
+		src.s.TenantID, src.s.Kind = hirehook.DefaultTenantID, hirehook.SourceBullhorn
+		src.s.Secrets = map[string]string{"client_secret": "sh-do-not-show", "password": "hunter2-do-not-show"}
+		src.s.CreatedAt, src.s.UpdatedAt = now.Add(-72*time.Hour), now.Add(-72*time.Hour)
+		must(tb, st.SourceCreate(ctx, src.s))
+		h := src.h
+		must(tb, st.SourceReport(ctx, hirehook.SourceReportParams{TenantID: hirehook.DefaultTenantID, ID: src.s.ID, Health: &h}))
+	}
+	// A node runs the enabled ones.
+	_, err = st.SourceLease(ctx, hirehook.SourceLeaseParams{Owner: "hub-1", Now: now, Until: now.Add(time.Minute)})
+	must(tb, err)
 }
 
 // deliveryOf returns the delivery of an event to an endpoint.

@@ -108,6 +108,8 @@ type integrationsPage struct {
 	// DayAttempts and DaySucceeded the last 24 hours.
 	Attempts, Succeeded, Backlog int
 	DayAttempts, DaySucceeded    int
+	// Sources are the tenant's inbound sources, with their health.
+	Sources []sourceRow
 }
 
 // endpointStats reads the tenant's endpoints and their figures over the
@@ -211,5 +213,9 @@ func (h *Handler) handleIntegrations(w http.ResponseWriter, r *http.Request) {
 		all = append(all, st)
 	}
 	page.Chart = newChart(all, since, time.Minute, 60)
+	if page.Sources, err = h.sourceRows(r.Context(), p.tenantID, now); err != nil {
+		h.error(w, r, err)
+		return
+	}
 	h.render(w, r, http.StatusOK, "integrations", "Integrations", "integrations", page)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
 	"github.com/hirehook/hirehook/ingest"
+	"github.com/hirehook/hirehook/route"
 )
 
 //go:embed templates/*.html
@@ -37,6 +38,9 @@ type Config struct {
 	// Ingester commits the endpoint.tested events of "Send test event",
 	// the same path as POST /v1/events. Nil hides the button.
 	Ingester *ingest.Ingester
+	// Route holds the options routes are compiled with by the "try it"
+	// box: the hub's, as the API's test-route has them.
+	Route route.Options
 	// SessionTTL is how long a sign-in lasts. Default 12 h.
 	SessionTTL time.Duration
 	// MaxSessions bounds the sessions held in memory; past it the oldest
@@ -64,7 +68,7 @@ type Handler struct {
 
 // pageNames are the page templates; each is parsed with layout.html.
 var pageNames = []string{
-	"signin", "integrations", "coverage", "events", "event", "record", "endpoint", "error",
+	"signin", "integrations", "coverage", "sources", "events", "event", "record", "endpoint", "error",
 }
 
 // New parses the templates (a broken one fails here, at start-up) and
@@ -158,6 +162,7 @@ func (h *Handler) RouteTable() []Route {
 
 		{"GET", "/{$}", viewer, false, h.handleIntegrations},
 		{"GET", "/coverage", viewer, false, h.handleCoverage},
+		{"GET", "/sources", viewer, false, h.handleSourceList},
 
 		{"GET", "/events", viewer, false, h.handleEventList},
 		{"GET", "/events/{id}", viewer, false, h.handleEventGet},
@@ -166,11 +171,13 @@ func (h *Handler) RouteTable() []Route {
 
 		{"GET", "/endpoints/new", admin, false, h.handleEndpointNew},
 		{"POST", "/endpoints", admin, false, h.handleEndpointCreate},
+		{"POST", "/endpoints/try-route", admin, false, h.handleEndpointTryRoute},
 		{"GET", "/endpoints/{id}", viewer, false, h.handleEndpointGet},
 		{"POST", "/endpoints/{id}", admin, false, h.handleEndpointUpdate},
 		{"POST", "/endpoints/{id}/rotate-secret", admin, false, h.handleEndpointRotateSecret},
 		{"POST", "/endpoints/{id}/recover", admin, false, h.handleEndpointRecover},
 		{"POST", "/endpoints/{id}/test", admin, false, h.handleEndpointTest},
+		{"POST", "/endpoints/{id}/try-route", admin, false, h.handleEndpointTryRoute},
 	}
 }
 

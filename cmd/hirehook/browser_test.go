@@ -230,12 +230,32 @@ func TestBrowserDashboard(t *testing.T) {
 	b.waitEventState(strings.TrimPrefix(href, "/events/"), "delivered", 20*time.Second)
 	b.screenshot("event-test-delivered")
 
+	// Try a route on the first event: nothing is saved, the verdict and
+	// the body show.
+	b.run("try a route",
+		chromedp.Navigate(base+"/endpoints/"+endpointID),
+		chromedp.WaitVisible(chromedp.ID(`try_event_id`)),
+		chromedp.SendKeys(chromedp.ID(`transform`), `{placement: .subject.id}`),
+		chromedp.SetValue(chromedp.ID(`try_event_id`), ok1.ID),
+		chromedp.Click(chromedp.CSS(`button[formaction$="/try-route#try"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.try-result .badge.ok`)),
+	)
+	b.screenshot("endpoint-try-route")
+	tried, err := chromedp.Run(tabCtx, chromedp.Evaluate[string](`document.querySelector('.try-result details pre').textContent`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tried != `{"placement":"p_browser_1"}` {
+		t.Errorf("try it shows the body %s", tried)
+	}
+
 	// The other pages, as they look after all this.
 	for _, page := range []struct{ name, path, sel string }{
 		{"events", "/events", `h1`},
 		{"endpoint", "/endpoints/" + endpointID, `h1`},
 		{"integrations", "/", `a[href="/endpoints/new"]`},
 		{"coverage", "/coverage", `h1`},
+		{"sources", "/sources", `h1`},
 	} {
 		b.run("open "+page.name,
 			chromedp.Navigate(base+page.path),

@@ -160,7 +160,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	// Sources emit through the ingester too.
 	h.Sources = newSourceManager(st, h.Ingester, h.Dispatcher.Owner(), h.Config.SourceLease, h.Config.AllowPrivateDestinations, h.Logger)
 	h.Sources.Start(ctx)
-	dashboard, err := web.New(web.Config{Store: st, Catalog: cat, Notify: h.Dispatcher.Notify, Ingester: h.Ingester, Logger: h.Logger})
+	dashboard, err := web.New(web.Config{Store: st, Catalog: cat, Route: routeOpts, Notify: h.Dispatcher.Notify, Ingester: h.Ingester, Logger: h.Logger})
 	if err != nil {
 		return err
 	}
