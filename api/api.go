@@ -44,6 +44,10 @@ type Config struct {
 	// MaxBodyBytes limits a request body; a batch may be 10 times larger.
 	// Default 1 MiB.
 	MaxBodyBytes int64
+	// OnRejected, if set, is told of every event request (POST /v1/events
+	// and /v1/events/batch) answered with an error, with its HTTP status:
+	// the metrics count inbound rejections by reason.
+	OnRejected func(status int)
 	// DefaultMaxConcurrency is the max_concurrency of endpoints created
 	// without one (the hub's --endpoint-concurrency). Default
 	// hirehook.DefaultMaxConcurrency.
@@ -168,7 +172,11 @@ func (h *Handler) RouteTable() []Route {
 // Routes registers every API route on mux.
 func (h *Handler) Routes(mux *http.ServeMux) {
 	for _, rt := range h.RouteTable() {
-		mux.Handle(rt.Method+" "+rt.Pattern, h.auth(rt.Scope, rt.handler))
+		var handler http.Handler = h.auth(rt.Scope, rt.handler)
+		if h.cfg.OnRejected != nil && rt.Method == http.MethodPost && strings.HasPrefix(rt.Pattern, "/v1/events") {
+			handler = h.countRejections(handler)
+		}
+		mux.Handle(rt.Method+" "+rt.Pattern, handler)
 	}
 	// Public, outside the route table: it describes the API, not a tenant.
 	mux.Handle("GET /v1/openapi.json", http.HandlerFunc(h.handleOpenAPI))
@@ -176,6 +184,32 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 		Error(w, r, h.logger, hirehook.Errorf(hirehook.ENOTFOUND, "No route %s %s.", r.Method, r.URL.Path))
 	}))
 }
+
+// countRejections tells OnRejected of the error answers of next
+// (authentication included: it wraps the auth check).
+func (h *Handler) countRejections(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		if sw.status >= 400 {
+			h.cfg.OnRejected(sw.status)
+		}
+	})
+}
+
+// statusWriter remembers the status a handler answered with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // HashKey returns the stored form of an API key: hex SHA-256. Keys are
 // random and long, so a fast hash is enough; it is never reversible.

@@ -40,6 +40,16 @@ type Config struct {
 	NowFunc func() time.Time
 	// Logger receives scrape failures. Default: discard.
 	Logger *slog.Logger
+	// Sources, if set, returns the sources this node runs, read at scrape
+	// time. Each source runs on one node, so summing over nodes counts
+	// each once.
+	Sources func() []SourceStats
+}
+
+// SourceStats is one running source's health, for the source metrics.
+type SourceStats struct {
+	ID, Kind string
+	Health   hirehook.SourceHealth
 }
 
 // Metrics holds the hub's metrics and their registry.
@@ -49,6 +59,7 @@ type Metrics struct {
 	registry *prometheus.Registry
 
 	eventsIngested  *prometheus.CounterVec
+	eventsRejected  *prometheus.CounterVec
 	deliveries      *prometheus.CounterVec
 	attemptDuration *prometheus.HistogramVec
 
@@ -92,6 +103,10 @@ func New(cfg Config) *Metrics {
 			Name: "hirehook_deliveries_total",
 			Help: "Attempt results by endpoint and outcome: delivered (2xx, final), retrying (failed, another attempt is scheduled) or failed (no attempt left, or the endpoint is gone).",
 		}, []string{"endpoint_id", "outcome"}),
+		eventsRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hirehook_events_rejected_total",
+			Help: "Event requests (POST /v1/events and /v1/events/batch) answered with an error, by reason: invalid (bad JSON, unknown type, schema), unauthorized, too_large, rate_limited, unavailable or other.",
+		}, []string{"reason"}),
 		attemptDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "hirehook_attempt_duration_seconds",
 			Help: "Duration of webhook attempts, from dial to the end of the answer (or the error), by endpoint.",
@@ -101,7 +116,7 @@ func New(cfg Config) *Metrics {
 		}, []string{"endpoint_id"}),
 	}
 	m.registry.MustRegister(
-		m.eventsIngested, m.deliveries, m.attemptDuration,
+		m.eventsIngested, m.eventsRejected, m.deliveries, m.attemptDuration,
 		&storeCollector{m: m},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -152,6 +167,24 @@ func (m *Metrics) sourceLabel(source string) string {
 	return source
 }
 
+// ObserveRejected counts one event request answered with status (api.Config.OnRejected).
+func (m *Metrics) ObserveRejected(status int) {
+	reason := "other"
+	switch {
+	case status == 400 || status == 422 || status == 409:
+		reason = "invalid"
+	case status == 401 || status == 403:
+		reason = "unauthorized"
+	case status == 413:
+		reason = "too_large"
+	case status == 429:
+		reason = "rate_limited"
+	case status >= 500:
+		reason = "unavailable"
+	}
+	m.eventsRejected.WithLabelValues(reason).Inc()
+}
+
 // ObserveResult counts one stored attempt result (delivery.Config.OnResult).
 func (m *Metrics) ObserveResult(d *hirehook.Delivery, r hirehook.DeliveryResult) {
 	m.deliveries.WithLabelValues(d.EndpointID, string(r.State)).Inc()
@@ -172,6 +205,16 @@ var (
 		[]string{"endpoint_id"}, nil)
 	storePingDesc = prometheus.NewDesc("hirehook_store_ping_seconds",
 		"How long the store took to answer a ping at this scrape.", nil, nil)
+	sourceReadDesc = prometheus.NewDesc("hirehook_source_events_read_total",
+		"Vendor events a source read (a Bullhorn subscription's events), by source; reported by the node running it.", []string{"source_id", "kind"}, nil)
+	sourceEmittedDesc = prometheus.NewDesc("hirehook_source_events_emitted_total",
+		"Catalog events a source ingested, by source.", []string{"source_id", "kind"}, nil)
+	sourceErrorsDesc = prometheus.NewDesc("hirehook_source_errors_total",
+		"Failed reads of a source (login, poll, fetch), by source.", []string{"source_id", "kind"}, nil)
+	sourceLagDesc = prometheus.NewDesc("hirehook_source_lag_seconds",
+		"Time from the vendor's timestamp of a source's newest event to its ingest, by source.", []string{"source_id", "kind"}, nil)
+	sourceSuccessAgeDesc = prometheus.NewDesc("hirehook_source_last_success_age_seconds",
+		"Time since a source's last successful read (-1 before its first), by source.", []string{"source_id", "kind"}, nil)
 	storeUpDesc = prometheus.NewDesc("hirehook_store_up",
 		"1 if the store answered this scrape's ping and queue read, else 0.", nil, nil)
 )
@@ -182,6 +225,11 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- queueOldestDesc
 	ch <- storePingDesc
 	ch <- storeUpDesc
+	ch <- sourceReadDesc
+	ch <- sourceEmittedDesc
+	ch <- sourceErrorsDesc
+	ch <- sourceLagDesc
+	ch <- sourceSuccessAgeDesc
 }
 
 // Collect implements prometheus.Collector. Prometheus gives Collect no
@@ -189,6 +237,21 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 // the scrape answer without queue figures rather than hang.
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	m := c.m
+	if m.cfg.Sources != nil {
+		now := m.cfg.NowFunc()
+		for _, s := range m.cfg.Sources() {
+			h := s.Health
+			ch <- prometheus.MustNewConstMetric(sourceReadDesc, prometheus.CounterValue, float64(h.EventsRead), s.ID, s.Kind)
+			ch <- prometheus.MustNewConstMetric(sourceEmittedDesc, prometheus.CounterValue, float64(h.EventsEmitted), s.ID, s.Kind)
+			ch <- prometheus.MustNewConstMetric(sourceErrorsDesc, prometheus.CounterValue, float64(h.Errors), s.ID, s.Kind)
+			ch <- prometheus.MustNewConstMetric(sourceLagDesc, prometheus.GaugeValue, float64(h.LagMS)/1000, s.ID, s.Kind)
+			age := -1.0
+			if h.LastSuccessAt != nil {
+				age = max(0, now.Sub(*h.LastSuccessAt).Seconds())
+			}
+			ch <- prometheus.MustNewConstMetric(sourceSuccessAgeDesc, prometheus.GaugeValue, age, s.ID, s.Kind)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.ScrapeTimeout)
 	defer cancel()
 	start := time.Now()

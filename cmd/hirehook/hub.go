@@ -100,7 +100,9 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	}
 
 	cat := catalog.Default()
-	h.Metrics = metrics.New(metrics.Config{Store: st, Logger: h.Logger})
+	h.Metrics = metrics.New(metrics.Config{Store: st, Logger: h.Logger,
+		// Read at scrape time: the source manager starts later in Open.
+		Sources: func() []metrics.SourceStats { return h.Sources.Metrics() }})
 	onResult := func(d *hirehook.Delivery, r hirehook.DeliveryResult) {
 		h.Metrics.ObserveResult(d, r)
 		h.opEvents.Observe(d, r)
@@ -179,6 +181,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 			RateLimit:    h.Config.APIRateLimit,
 			// Endpoints created without a max_concurrency get the hub's.
 			DefaultMaxConcurrency: h.Config.EndpointConcurrency,
+			OnRejected:            h.Metrics.ObserveRejected,
 			Logger:                h.Logger,
 			SourceKinds:           sourceKinds,
 			SourcesChanged:        h.Sources.Changed,

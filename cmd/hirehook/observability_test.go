@@ -45,6 +45,17 @@ func TestMetricsAfterAnEvent(t *testing.T) {
 	ep := createEndpoint(t, hub.URL(), rc.URL, "placement.*")
 	sendEvent(t, hub.URL(), placement("pl_1"))
 	waitFor(t, 10*time.Second, "the delivery", func() bool { return len(rc.got()) == 1 })
+	// Two rejected event requests: an unknown type, and a bad key.
+	if st := call(t, hub.URL(), "POST", "/v1/events", map[string]any{"type": "placement.teleported", "data": map[string]any{"id": "x"}}, nil); st != http.StatusUnprocessableEntity && st != http.StatusBadRequest {
+		t.Fatalf("unknown type: %d", st)
+	}
+	req, _ := http.NewRequest("POST", hub.URL()+"/v1/events", strings.NewReader(`{}`))
+	req.Header.Set("Authorization", "Bearer hh_not_a_key")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("bad key: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 
 	var scrape string
 	want := map[string]string{
@@ -56,6 +67,8 @@ func TestMetricsAfterAnEvent(t *testing.T) {
 		`hirehook_queue_depth{endpoint_id="` + ep.ID + `",state="delivering"}`:         "0",
 		`hirehook_queue_oldest_age_seconds{endpoint_id="` + ep.ID + `"}`:               "0",
 		`hirehook_store_up`: "1",
+		`hirehook_events_rejected_total{reason="invalid"}`:      "1",
+		`hirehook_events_rejected_total{reason="unauthorized"}`: "1",
 	}
 	// The receiver has the webhook a moment before the hub records it.
 	waitFor(t, 10*time.Second, "the attempt to be recorded", func() bool {
@@ -85,6 +98,17 @@ func TestDashboardMounted(t *testing.T) {
 	createEndpoint(t, hub.URL(), rc.URL, "placement.*")
 	sendEvent(t, hub.URL(), placement("pl_1"))
 	waitFor(t, 10*time.Second, "the delivery", func() bool { return len(rc.got()) == 1 })
+	// Two rejected event requests: an unknown type, and a bad key.
+	if st := call(t, hub.URL(), "POST", "/v1/events", map[string]any{"type": "placement.teleported", "data": map[string]any{"id": "x"}}, nil); st != http.StatusUnprocessableEntity && st != http.StatusBadRequest {
+		t.Fatalf("unknown type: %d", st)
+	}
+	req, _ := http.NewRequest("POST", hub.URL()+"/v1/events", strings.NewReader(`{}`))
+	req.Header.Set("Authorization", "Bearer hh_not_a_key")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("bad key: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}

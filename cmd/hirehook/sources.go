@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hirehook/hirehook/metrics"
 	"log/slog"
 	"net"
 	"net/http"
@@ -305,6 +306,13 @@ func (m *sourceManager) stopOne(ctx context.Context, rs *runningSource) error {
 // report writes a running source's health: what was stored when it started
 // plus the poller's counters.
 func (m *sourceManager) report(ctx context.Context, rs *runningSource) error {
+	h := rs.health()
+	return m.store.SourceReport(ctx, hirehook.SourceReportParams{TenantID: rs.src.TenantID, ID: rs.src.ID, Owner: m.owner, Health: &h})
+}
+
+// health is the source's health: what was stored when its poller started,
+// plus the poller's counters since.
+func (rs *runningSource) health() hirehook.SourceHealth {
 	s := rs.poller.Stats()
 	h := rs.base
 	h.EventsRead += s.EventsRead
@@ -322,7 +330,22 @@ func (m *sourceManager) report(ctx context.Context, rs *runningSource) error {
 	if s.Lag != 0 {
 		h.LagMS = s.Lag.Milliseconds()
 	}
-	return m.store.SourceReport(ctx, hirehook.SourceReportParams{TenantID: rs.src.TenantID, ID: rs.src.ID, Owner: m.owner, Health: &h})
+	return h
+}
+
+// Metrics returns the health of the sources this node runs, for the
+// Prometheus collector. Safe on a nil manager.
+func (m *sourceManager) Metrics() []metrics.SourceStats {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]metrics.SourceStats, 0, len(m.running))
+	for _, rs := range m.running {
+		out = append(out, metrics.SourceStats{ID: rs.src.ID, Kind: rs.src.Kind, Health: rs.health()})
+	}
+	return out
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -116,6 +116,15 @@ func TestBullhornSourceEndToEnd(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "placement.confirmed", func() bool { return countTypes(webhooks(t, rc, ep.Secret))["placement.confirmed"] == 1 })
 	t.Logf("placement approved in the simulator → webhook received in %v", time.Since(approved))
+	// The node running the source reports it in /metrics (the poller
+	// counts an emit once Emit returns, a moment after the delivery).
+	labels := `{kind="bullhorn",source_id="` + src.ID + `"}`
+	waitFor(t, 10*time.Second, "the source's metrics", func() bool {
+		_, scrape := getText(t, http.DefaultClient, hub.URL()+"/metrics")
+		emitted := metricValue(scrape, "hirehook_source_events_emitted_total"+labels)
+		age := metricValue(scrape, "hirehook_source_last_success_age_seconds"+labels)
+		return emitted != "" && emitted != "0" && age != "" && !strings.HasPrefix(age, "-")
+	})
 	ws := webhooks(t, rc, ep.Secret)
 	conf := ws[slices.IndexFunc(ws, func(w webhook) bool { return w.Type == "placement.confirmed" })]
 	cand, _ := conf.Data["candidate"].(map[string]any)
