@@ -319,3 +319,57 @@ func testEndpointFailingSince(t *testing.T, newStore NewStoreFunc) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// testEventIngestCarriesResults: attempt results given to EventIngest are
+// recorded in its transaction, as DeliveryComplete records them, and roll
+// back with a batch that fails.
+func testEventIngestCarriesResults(t *testing.T, newStore NewStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t)
+	newEndpoint(t, s, tenant, "*")
+	ingest(t, s, newEvent(tenant, "job.created", "j1", `{"id":"j1"}`), newEvent(tenant, "job.created", "j2", `{"id":"j2"}`))
+	ds := claim(t, s, "w1", t0, 10)
+	if len(ds) != 2 {
+		t.Fatalf("claimed %d", len(ds))
+	}
+	result := func(d *hirehook.Delivery) hirehook.DeliveryResult {
+		return hirehook.DeliveryResult{DeliveryID: d.ID, TenantID: tenant, LeaseOwner: "w1", State: hirehook.DeliveryDelivered,
+			Attempt: hirehook.Attempt{StartedAt: t0, Duration: time.Millisecond, StatusCode: 204}}
+	}
+	// A batch that fails (an event without a subject) records nothing.
+	bad := newEvent(tenant, "job.created", "", `{"id":"x"}`)
+	bad.Subject.ID = ""
+	if _, err := s.EventIngest(ctx, hirehook.EventIngestParams{Events: []*hirehook.Event{bad}, Now: t0, Results: []hirehook.DeliveryResult{result(ds[0])}}); err == nil {
+		t.Fatal("a batch with an event without a subject committed")
+	}
+	if d, _, err := s.DeliveryGet(ctx, tenant, ds[0].ID); err != nil || d.State != hirehook.DeliveryDelivering {
+		t.Fatalf("after a failed batch: %+v (%v), want still delivering", d, err)
+	}
+	// A good batch records its results with its events.
+	res, err := s.EventIngest(ctx, hirehook.EventIngestParams{Events: []*hirehook.Event{newEvent(tenant, "job.created", "j3", `{"id":"j3"}`)}, Now: t0,
+		Results: []hirehook.DeliveryResult{result(ds[0]), result(ds[1])}})
+	must(t, err)
+	if len(res) != 1 || res[0].Deliveries != 1 {
+		t.Fatalf("ingest answered %+v", res)
+	}
+	for _, dl := range ds {
+		d, attempts, err := s.DeliveryGet(ctx, tenant, dl.ID)
+		must(t, err)
+		if d.State != hirehook.DeliveryDelivered || len(attempts) != 1 || attempts[0].StatusCode != 204 {
+			t.Fatalf("delivery %s after ingest with its result: %s, %d attempts", dl.ID, d.State, len(attempts))
+		}
+	}
+	// Results alone (every event a duplicate) are recorded too.
+	ingest(t, s, newEvent(tenant, "job.created", "j4", `{"id":"j4"}`))
+	more := claim(t, s, "w1", t0, 10)
+	if len(more) != 2 {
+		t.Fatalf("claimed %d, want j3's and j4's", len(more))
+	}
+	dup := newEvent(tenant, "job.created", "j3", `{"id":"j3"}`)
+	dup.ID = res[0].EventID
+	_, err = s.EventIngest(ctx, hirehook.EventIngestParams{Events: []*hirehook.Event{dup}, Now: t0, Results: []hirehook.DeliveryResult{result(more[0])}})
+	must(t, err)
+	if d, _, _ := s.DeliveryGet(ctx, tenant, more[0].ID); d.State != hirehook.DeliveryDelivered {
+		t.Fatalf("result carried by a batch of duplicates: %s", d.State)
+	}
+}
