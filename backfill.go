@@ -117,7 +117,6 @@ type RecordListParams struct {
 	Limit int
 }
 
-
 // NewSnapshot returns the <entity>.snapshot event of r, from source
 // "hirehook", occurred now, its payload rendered.
 func NewSnapshot(r *Record, now time.Time) (*Event, error) {
