@@ -77,7 +77,8 @@ func (r *Runner) defaults() {
 		r.LeaseTTL = DefaultLeaseTTL
 	}
 	if r.PollInterval <= 0 {
-		r.PollInterval = DefaultPollInterval
+		// Renew well within the lease.
+		r.PollInterval = min(DefaultPollInterval, r.LeaseTTL/3)
 	}
 	if r.MaxRunning <= 0 {
 		r.MaxRunning = DefaultMaxRunning

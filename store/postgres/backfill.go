@@ -229,6 +229,9 @@ func (s *Store) BackfillEnqueue(ctx context.Context, p hirehook.BackfillEnqueueP
 			p.Cursor.Entity, p.Cursor.ID, p.Scanned, len(p.Events), p.Skipped, p.Now, p.BackfillID); err != nil {
 			return fmt.Errorf("advance backfill %s: %w", p.BackfillID, err)
 		}
+		if len(p.Events) > 0 {
+			return notify(ctx, tx) // wake every node's dispatcher
+		}
 		return nil
 	})
 }
