@@ -9,6 +9,8 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/backfill"
+	"github.com/hirehook/hirehook/seal"
+	"github.com/hirehook/hirehook/store/postgres/postgrestest"
 )
 
 // backfillFixture ingests 3 candidates and 2 placements, received by an
@@ -226,5 +228,33 @@ func TestBackfillCancel(t *testing.T) {
 	call(t, base, "GET", "/v1/backfills/"+bf.ID, nil, &after)
 	if after.Sent != c.Sent || after.State != hirehook.BackfillCancelled {
 		t.Fatalf("after cancel: sent %d → %d, state %s", c.Sent, after.Sent, after.State)
+	}
+}
+
+// TestPostgresBackfillTwoNodes: two hubs share a PostgreSQL database; a
+// backfill runs on one of them (the lease), and the receiver gets each
+// record exactly once.
+func TestPostgresBackfillTwoNodes(t *testing.T) {
+	t.Parallel()
+	dsn := postgrestest.NewDatabase(t)
+	key := seal.NewKey()
+	var hubs []*Hub
+	for range 2 {
+		hubs = append(hubs, startHub(t, func(c *Config) { c.DB, c.EncryptionKey = dsn, key }))
+	}
+	base, _, _ := backfillFixture(t, hubs[0])
+	rc := newReceiver(t, nil)
+	ep := createEndpoint(t, base, rc.URL, "job.posted")
+	var bf hirehook.Backfill
+	if st := call(t, hubs[1].URL(), "POST", "/v1/endpoints/"+ep.ID+"/backfill", map[string]any{"entities": []string{"placement", "candidate"}}, &bf); st != 202 {
+		t.Fatalf("backfill: status %d", st)
+	}
+	done := waitBackfill(t, base, bf.ID)
+	if done.State != hirehook.BackfillCompleted || done.Sent != 5 {
+		t.Fatalf("backfill = %+v", done)
+	}
+	waitFor(t, 10*time.Second, "5 snapshots", func() bool { return len(rc.got()) >= 5 })
+	if got := subjectIDs(snapshots(t, rc, ep.Secret)); !slices.Equal(got, []string{"c_1", "c_2", "c_3", "pl_1", "pl_2"}) {
+		t.Fatalf("snapshots of %v, want each record once", got)
 	}
 }
