@@ -27,7 +27,7 @@ type Store interface {
 	// TenantUpdate applies u, or ENOTFOUND.
 	TenantUpdate(ctx context.Context, id string, u TenantUpdate) (*Tenant, error)
 	// TenantDelete removes the tenant and everything it owns (events,
-	// records, endpoints, deliveries, attempts, keys, audit entries), or
+	// records, endpoints, backfills, deliveries, attempts, keys, audit entries), or
 	// ENOTFOUND.
 	TenantDelete(ctx context.Context, id string) error
 
@@ -114,6 +114,37 @@ type Store interface {
 	RecordGet(ctx context.Context, tenantID, entity, id string) (*Record, error)
 	// RecordEvents returns the events of one entity in ingest order.
 	RecordEvents(ctx context.Context, f EventFilter) ([]*Event, error)
+
+	// RecordList returns up to p.Limit records of p.Entity in p.TenantID
+	// whose id sorts after p.After, in id order, leaving out deleted ones.
+	RecordList(ctx context.Context, p RecordListParams) ([]*Record, error)
+
+	// BackfillCreate stores b (state running). ENOTFOUND if its endpoint
+	// does not exist in its tenant, ECONFLICT if its id exists.
+	BackfillCreate(ctx context.Context, b *Backfill) error
+	// BackfillGet returns one backfill or ENOTFOUND.
+	BackfillGet(ctx context.Context, tenantID, id string) (*Backfill, error)
+	// BackfillList returns the backfills of an endpoint, newest first.
+	BackfillList(ctx context.Context, tenantID, endpointID string) ([]*Backfill, error)
+	// BackfillCancel stops a running backfill and returns it; ENOTFOUND,
+	// or ECONFLICT if it is no longer running.
+	BackfillCancel(ctx context.Context, tenantID, id string, now time.Time) (*Backfill, error)
+	// BackfillLease leases to p.Owner, until p.Until, the running
+	// backfills of every tenant that no one holds, whose lease expired, or
+	// that p.Owner holds already (renewing those), at most p.Limit in all,
+	// and returns every running backfill p.Owner now holds.
+	BackfillLease(ctx context.Context, p BackfillLeaseParams) ([]*Backfill, error)
+	// BackfillEnqueue writes one page of a backfill in one transaction: the
+	// snapshot events (no record changes), one pending delivery each to
+	// the backfill's endpoint only, and the backfill's new cursor and
+	// counts. So a backfill that stops resumes from its cursor and sends
+	// nothing twice. ENOTFOUND if the backfill or its endpoint is gone;
+	// ECONFLICT if it is no longer running or p.Owner does not hold it.
+	BackfillEnqueue(ctx context.Context, p BackfillEnqueueParams) error
+	// BackfillFinish moves a running backfill that p.Owner holds to
+	// p.State and releases it. ENOTFOUND, or ECONFLICT if it is no longer
+	// running or p.Owner does not hold it.
+	BackfillFinish(ctx context.Context, p BackfillFinishParams) error
 
 	// DeliveryGet returns one delivery with its attempts, or ENOTFOUND.
 	DeliveryGet(ctx context.Context, tenantID, id string) (*Delivery, []*Attempt, error)

@@ -62,8 +62,11 @@ type Config struct {
 	// created, changed or deleted, so the hub starts or stops it at once.
 	SourceKinds    map[string]SourceKind
 	SourcesChanged func()
-	NowFunc        func() time.Time
-	Logger         *slog.Logger
+	// BackfillsChanged, if set, is called after a backfill was created, so
+	// the hub starts it at once rather than at its next poll.
+	BackfillsChanged func()
+	NowFunc          func() time.Time
+	Logger           *slog.Logger
 }
 
 // Handler serves the API.
@@ -144,6 +147,10 @@ func (h *Handler) RouteTable() []Route {
 		{"GET", "/v1/endpoints/{id}/secret", admin, h.handleEndpointSecret},
 		{"POST", "/v1/endpoints/{id}/rotate-secret", admin, h.handleEndpointRotateSecret},
 		{"POST", "/v1/endpoints/{id}/recover", admin, h.handleEndpointRecover},
+		{"POST", "/v1/endpoints/{id}/backfill", admin, h.handleBackfillCreate},
+		{"GET", "/v1/endpoints/{id}/backfills", viewer, h.handleBackfillList},
+		{"GET", "/v1/backfills/{id}", viewer, h.handleBackfillGet},
+		{"POST", "/v1/backfills/{id}/cancel", admin, h.handleBackfillCancel},
 
 		{"POST", "/v1/sources", admin, h.handleSourceCreate},
 		{"GET", "/v1/sources", viewer, h.handleSourceList},

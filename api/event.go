@@ -137,9 +137,10 @@ func (h *Handler) handleEventBatch(w http.ResponseWriter, r *http.Request) {
 }
 
 // hubOnlyType refuses the operational event types (endpoint.*, delivery.*)
-// from producers: only the hub emits them, so a subscriber can trust them.
+// and the snapshot types (<entity>.snapshot, sent by backfills) from
+// producers: only the hub emits them, so a subscriber can trust them.
 func hubOnlyType(typ string) error {
-	if catalog.Operational(typ) {
+	if catalog.HubOnly(typ) {
 		return hirehook.FieldError("type", "%q is emitted by the hub itself and cannot be sent", typ)
 	}
 	return nil

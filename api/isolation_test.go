@@ -19,7 +19,7 @@ type isolationBundle struct {
 	keys map[string]string
 	// objects of tenant A
 	endpointID, secret, eventID, deliveryID, keyID string
-	sourceID                                       string
+	sourceID, backfillID                           string
 }
 
 func setupIsolation(t *testing.T) *isolationBundle {
@@ -52,6 +52,9 @@ func setupIsolation(t *testing.T) *isolationBundle {
 	var src hirehook.Source
 	b.api.doJSONKey(t, b.keys["a_admin"], http.MethodPost, "/v1/sources", `{"kind":"bullhorn","name":"A","enabled":false,"config":{"client_id":"a","client_secret":"secret-of-a","refresh_token":"rt-of-a"}}`, http.StatusCreated, &src)
 	b.sourceID = src.ID
+	var bf hirehook.Backfill
+	b.api.doJSONKey(t, b.keys["a_admin"], http.MethodPost, "/v1/endpoints/"+ep.ID+"/backfill", `{"entities":["placement"],"filter":".data.id == \"pl_AAA\""}`, http.StatusAccepted, &bf)
+	b.backfillID = bf.ID
 	return b
 }
 
@@ -68,6 +71,8 @@ func (b *isolationBundle) pathFor(pattern string) string {
 		p = strings.Replace(p, "{id}", b.deliveryID, 1)
 	case strings.HasPrefix(pattern, "/v1/api-keys/"):
 		p = strings.Replace(p, "{id}", b.keyID, 1)
+	case strings.HasPrefix(pattern, "/v1/backfills/"):
+		p = strings.Replace(p, "{id}", b.backfillID, 1)
 	case strings.HasPrefix(pattern, "/v1/sources/"):
 		p = strings.Replace(p, "{id}", b.sourceID, 1)
 	case strings.HasPrefix(pattern, "/v1/tenants/"):
@@ -94,6 +99,8 @@ func bodyFor(method, pattern string) string {
 		return `{"filter":".type == \"candidate.created\"","event":{"id":"evt_x","type":"candidate.created","subject":{"entity":"candidate","id":"c_x"},"data":{"id":"c_x"}}}`
 	case "POST /v1/endpoints/{id}/recover":
 		return `{"since":"2020-01-01T00:00:00Z"}`
+	case "POST /v1/endpoints/{id}/backfill":
+		return `{"entities":["candidate"]}`
 	case "POST /v1/sources":
 		return `{"kind":"bullhorn","name":"B","enabled":false,"config":{"client_id":"b","client_secret":"s","refresh_token":"r"}}`
 	case "PATCH /v1/sources/{id}":

@@ -112,6 +112,17 @@ var operations = map[string]opSpec{
 	"POST /v1/endpoints/{id}/recover": {id: "recoverEndpoint", tag: "Endpoints", summary: "Send an endpoint's failed deliveries again",
 		description: "Makes the endpoint's failed deliveries of events received in [since, until) due again.",
 		body:        "RecoverInput", status: 202, result: "RecoverAccepted"},
+	"POST /v1/endpoints/{id}/backfill": {id: "backfillEndpoint", tag: "Endpoints", summary: "Send an endpoint the current record of every matching entity",
+		description: "Starts a backfill: the current record of each entity listed, in id order, goes to this endpoint only as a `<entity>.snapshot` event, at most `rate_per_second` records a second. " +
+			"Only the backfill's `filter` selects records (not the endpoint's filter); the endpoint's redaction, transform and payload mode apply. Records are not changed. " +
+			"The backfill survives restarts, resuming after the last record sent; follow it with GET /v1/backfills/{id}.",
+		body: "BackfillInput", status: 202, result: "Backfill"},
+	"GET /v1/endpoints/{id}/backfills": {id: "listEndpointBackfills", tag: "Endpoints", summary: "List an endpoint's backfills, newest first",
+		status: 200, result: "BackfillList"},
+	"GET /v1/backfills/{id}": {id: "getBackfill", tag: "Endpoints", summary: "Get a backfill and its progress",
+		status: 200, result: "Backfill"},
+	"POST /v1/backfills/{id}/cancel": {id: "cancelBackfill", tag: "Endpoints", summary: "Stop a running backfill; what it sent stays sent",
+		status: 200, result: "Backfill", errs: []int{409}},
 
 	"POST /v1/sources": {id: "createSource", tag: "Sources", summary: "Connect a source (an ATS whose events the hub reads)",
 		description: "The hub starts reading the source at once when it is enabled. Secrets in `config` are write-only: never returned, never logged.",
@@ -561,6 +572,33 @@ func (b *docBuilder) apiSchemas() {
 		"since": dateTime("Recover failed deliveries of events received from this time (RFC 3339)."),
 		"until": dateTime("... until this time, exclusive; default: now."),
 	}, "since"))
+	b.add("BackfillInput", input("", m{
+		"entities": m{"type": "array", "items": m{"type": "string"}, "minItems": 1,
+			"description": "The entities whose records are sent, in this order: `candidate`, `job`, `job_posting`, `application`, `interview`, `offer`, `placement`, `client`, `contact`."},
+		"filter": m{"type": "string", "maxLength": 65536,
+			"description": "A jq expression on each snapshot's envelope, e.g. `.data.status == \"active\"`; only records for which it yields `true` are sent. A syntax error is a 422 naming the position."},
+		"rate_per_second": m{"type": "integer", "minimum": 1, "maximum": hirehook.MaxBackfillRate, "default": hirehook.DefaultBackfillRate,
+			"description": "The most records sent a second."},
+	}, "entities"))
+	b.add("BackfillCursor", b.object("The last record done.", m{"entity": str(""), "id": str("")}))
+	b.add("Backfill", b.object("A backfill and its progress.", m{
+		"id":              str("The backfill's id, `bf_…`."),
+		"endpoint_id":     str("The endpoint it sends to."),
+		"entities":        array(m{"type": "string"}, "The entities sent, in order."),
+		"filter":          str("The jq filter that selects records."),
+		"rate_per_second": integer("The most records sent a second."),
+		"state": m{"type": "string", "enum": []string{string(hirehook.BackfillRunning), string(hirehook.BackfillCompleted), string(hirehook.BackfillCancelled), string(hirehook.BackfillFailed)},
+			"description": "`running` until every record was sent (`completed`), an operator stopped it (`cancelled`) or it failed (`failed`, see `error`)."},
+		"cursor":      ref("BackfillCursor"),
+		"scanned":     integer("Records read so far."),
+		"sent":        integer("Snapshots queued for the endpoint so far (each one a delivery)."),
+		"skipped":     integer("Records the filter left out."),
+		"error":       str("Why it failed."),
+		"created_at":  dateTime(""),
+		"updated_at":  dateTime(""),
+		"finished_at": dateTime("When it stopped running."),
+	}, "id", "endpoint_id", "entities", "rate_per_second", "state", "cursor", "scanned", "sent", "skipped", "created_at", "updated_at"))
+	b.list("BackfillList", "Backfill")
 	b.add("RecoverAccepted", b.object("", m{"recovered": integer("How many failed deliveries are due again.")}, "recovered"))
 
 	b.sourceSchemas()

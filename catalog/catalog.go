@@ -56,6 +56,7 @@ var definitions = []definition{
 	{"candidate.updated", "candidate", "A candidate's profile changed: name, contact details, location, tags or custom fields."},
 	{"candidate.deleted", "candidate", "A candidate was deleted in the source system; data may carry only the id."},
 	{"candidate.anonymized", "candidate", "A candidate's personal data was erased, for example on a GDPR request; data carries the id and whatever is left."},
+	{"candidate.snapshot", "candidate", "The current record of a candidate, sent by a backfill; only the hub emits it."},
 
 	{"job.created", "job", "A job was created: a new requisition, or a job order taken from a client."},
 	{"job.updated", "job", "A job's details changed: title, description, openings, rates, team or custom fields."},
@@ -63,10 +64,12 @@ var definitions = []definition{
 	{"job.opened", "job", "A job opened and is accepting candidates."},
 	{"job.closed", "job", "A job closed because it was filled, cancelled, put on hold or lost; close_reason says which."},
 	{"job.deleted", "job", "A job was deleted in the source system; data may carry only the id."},
+	{"job.snapshot", "job", "The current record of a job, sent by a backfill; only the hub emits it."},
 
 	{"job.posted", "job_posting", "A job posting went live on a career site or job board."},
 	{"job.posting_updated", "job_posting", "A job posting's content, location or advertised pay changed."},
 	{"job.unposted", "job_posting", "A job posting was taken down or expired."},
+	{"job_posting.snapshot", "job_posting", "The current record of a job posting, sent by a backfill; only the hub emits it."},
 
 	{"application.created", "application", "A candidate entered a job's pipeline: applied, was sourced, or was submitted by an agency to a client."},
 	{"application.updated", "application", "An application changed other than by a stage move: source, recruiter, tags or custom fields."},
@@ -76,12 +79,14 @@ var definitions = []definition{
 	{"application.hired", "application", "The candidate was hired for the job and the application is marked hired."},
 	{"application.withdrawn", "application", "The candidate withdrew from the process; withdrawal_reason says why."},
 	{"application.deleted", "application", "An application or submission was deleted in the source system; data may carry only the id."},
+	{"application.snapshot", "application", "The current record of an application, sent by a backfill; only the hub emits it."},
 
 	{"interview.scheduled", "interview", "An interview with the candidate was booked."},
 	{"interview.rescheduled", "interview", "An interview's time, place or interviewers changed."},
 	{"interview.updated", "interview", "An interview's other details changed: notes, type, contacts or custom fields, not its time or place."},
 	{"interview.cancelled", "interview", "An interview was called off; cancellation_reason says why."},
 	{"interview.completed", "interview", "An interview took place; feedback may follow."},
+	{"interview.snapshot", "interview", "The current record of an interview, sent by a backfill; only the hub emits it."},
 
 	{"offer.created", "offer", "An offer was drafted, or a new version of it was made."},
 	{"offer.approved", "offer", "An offer was approved internally and can be extended to the candidate."},
@@ -90,6 +95,7 @@ var definitions = []definition{
 	{"offer.signed", "offer", "The offer letter or contract was signed."},
 	{"offer.declined", "offer", "The candidate declined the offer; decline_reason says why."},
 	{"offer.withdrawn", "offer", "The offer was withdrawn or rescinded before the candidate accepted it."},
+	{"offer.snapshot", "offer", "The current record of an offer, sent by a backfill; only the hub emits it."},
 
 	{"placement.created", "placement", "A placement was recorded: the candidate is to be placed, pending confirmation."},
 	{"placement.confirmed", "placement", "A placement was confirmed: the candidate will start work for the client."},
@@ -98,14 +104,17 @@ var definitions = []definition{
 	{"placement.ended", "placement", "A placement ended because the assignment completed or was terminated; end_reason says which."},
 	{"placement.cancelled", "placement", "A placement fell through before its start date."},
 	{"placement.deleted", "placement", "A placement was deleted in the source system; data may carry only the id."},
+	{"placement.snapshot", "placement", "The current record of a placement, sent by a backfill; only the hub emits it."},
 
 	{"client.created", "client", "A client company was added to the agency's CRM."},
 	{"client.updated", "client", "A client company's details changed."},
 	{"client.deleted", "client", "A client company was deleted in the source system; data may carry only the id."},
+	{"client.snapshot", "client", "The current record of a client company, sent by a backfill; only the hub emits it."},
 
 	{"contact.created", "contact", "A contact at a client company was added."},
 	{"contact.updated", "contact", "A client contact's details changed."},
 	{"contact.deleted", "contact", "A client contact was deleted in the source system; data may carry only the id."},
+	{"contact.snapshot", "contact", "The current record of a client contact, sent by a backfill; only the hub emits it."},
 
 	// Operational events: the hub emits these itself (source "hirehook")
 	// about its own endpoints and deliveries.
@@ -285,6 +294,20 @@ func (c *Catalog) Entity(name string) (string, bool) {
 // adds under those prefixes.
 func Operational(typ string) bool {
 	return strings.HasPrefix(typ, "endpoint.") || strings.HasPrefix(typ, "delivery.")
+}
+
+// Snapshot reports whether typ is a snapshot type (<entity>.snapshot): the
+// hub emits it itself, to one endpoint, when a backfill sends the current
+// record of an entity. Producers may not send it.
+func Snapshot(typ string) bool {
+	return strings.HasSuffix(typ, ".snapshot")
+}
+
+// HubOnly reports whether only the hub may emit typ: the operational types
+// and the snapshot types. Producers may not send them; endpoints may
+// subscribe to them.
+func HubOnly(typ string) bool {
+	return Operational(typ) || Snapshot(typ)
 }
 
 // Entities returns the entity names sorted.

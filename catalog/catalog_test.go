@@ -73,6 +73,17 @@ var wantTypes = map[string]string{
 	"contact.updated": "contact",
 	"contact.deleted": "contact",
 
+	// The snapshot types, sent by backfills.
+	"candidate.snapshot":   "candidate",
+	"job.snapshot":         "job",
+	"job_posting.snapshot": "job_posting",
+	"application.snapshot": "application",
+	"interview.snapshot":   "interview",
+	"offer.snapshot":       "offer",
+	"placement.snapshot":   "placement",
+	"client.snapshot":      "client",
+	"contact.snapshot":     "contact",
+
 	"endpoint.disabled": "endpoint",
 	"endpoint.tested":   "endpoint",
 
@@ -531,6 +542,27 @@ func TestOperational(t *testing.T) {
 	for _, et := range Default().Types() {
 		if Operational(et.Name) != (et.Entity == "endpoint" || et.Entity == "delivery") {
 			t.Errorf("type %s (entity %s): Operational disagrees with its entity", et.Name, et.Entity)
+		}
+	}
+}
+
+func TestHubOnly(t *testing.T) {
+	t.Parallel()
+	for typ, want := range map[string]bool{
+		"candidate.snapshot": true, "placement.snapshot": true, "job_posting.snapshot": true,
+		"endpoint.disabled": true, "delivery.failing": true,
+		"candidate.created": false, "placement.confirmed": false,
+	} {
+		if got := HubOnly(typ); got != want {
+			t.Errorf("HubOnly(%q) = %v, want %v", typ, got, want)
+		}
+	}
+	for _, entity := range Default().Entities() {
+		if entity == "endpoint" || entity == "delivery" {
+			continue
+		}
+		if _, ok := Default().Lookup(entity + ".snapshot"); !ok {
+			t.Errorf("entity %s has no snapshot type", entity)
 		}
 	}
 }

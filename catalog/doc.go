@@ -32,6 +32,13 @@
 // a recruiting record). They are delivered
 // like any other event, so an endpoint subscribed to "delivery.*" gets them.
 //
+// Every recruiting entity also has a snapshot type, "<entity>.snapshot"
+// ("candidate.snapshot", "job_posting.snapshot"): the current record of the
+// entity, which a backfill sends to one endpoint so that a newly connected
+// system does not start from an empty state. Like the operational types
+// they are hub-only (HubOnly): producers may not send them, and a snapshot
+// never changes a record.
+//
 // Note that a type's prefix is not always its entity: the job posting types
 // start with "job." but carry a job_posting. Use EventType.Entity, never the
 // prefix, as the kind of an event's subject.

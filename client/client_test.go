@@ -627,6 +627,13 @@ func TestClientCoversEveryRoute(t *testing.T) {
 	ignore(c.EndpointSecret(ctx, ep.ID))
 	ignore(c.RotateSecret(ctx, ep.ID))
 	ignore(c.Recover(ctx, ep.ID, time.Now().Add(-time.Hour), time.Now()))
+	bf, err := c.Backfill(ctx, ep.ID, client.BackfillParams{Entities: []string{"candidate"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ignore(c.ListBackfills(ctx, ep.ID))
+	ignore(c.GetBackfill(ctx, bf.ID))
+	ignore(c.CancelBackfill(ctx, bf.ID))
 	ignore(c.TestRoute(ctx, client.TestRouteParams{Filter: ".type == \"job.posted\"", Event: json.RawMessage(`{"type":"job.posted"}`)}))
 	page, _ := c.ListDeliveries(ctx, client.DeliveryListParams{})
 	if page == nil || len(page.Data) == 0 {

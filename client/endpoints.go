@@ -238,3 +238,55 @@ func (c *Client) Recover(ctx context.Context, endpointID string, since, until ti
 	err := c.do(ctx, call{method: http.MethodPost, path: "/v1/endpoints/" + seg(endpointID) + "/recover", in: in, out: &out})
 	return out.Recovered, err
 }
+
+// BackfillParams are the arguments of Backfill.
+type BackfillParams struct {
+	// Entities are the entities whose records are sent, in this order
+	// ("candidate", "placement", ...).
+	Entities []string `json:"entities"`
+	// Filter, if set, is a jq expression on each snapshot's envelope; only
+	// records for which it yields true are sent.
+	Filter string `json:"filter,omitempty"`
+	// RatePerSecond is the most records a second (0: the hub's default,
+	// hirehook.DefaultBackfillRate).
+	RatePerSecond int `json:"rate_per_second,omitempty"`
+}
+
+// Backfill starts sending the current record of every matching entity to
+// the endpoint, as <entity>.snapshot events, and returns the running
+// backfill (admin scope). Follow its progress with GetBackfill.
+func (c *Client) Backfill(ctx context.Context, endpointID string, p BackfillParams) (*hirehook.Backfill, error) {
+	var out hirehook.Backfill
+	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/endpoints/" + seg(endpointID) + "/backfill", in: p, out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListBackfills returns the endpoint's backfills, newest first.
+func (c *Client) ListBackfills(ctx context.Context, endpointID string) ([]*hirehook.Backfill, error) {
+	var out Page[*hirehook.Backfill]
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/endpoints/" + seg(endpointID) + "/backfills", out: &out}); err != nil {
+		return nil, err
+	}
+	return out.Data, nil
+}
+
+// GetBackfill returns one backfill and its progress.
+func (c *Client) GetBackfill(ctx context.Context, id string) (*hirehook.Backfill, error) {
+	var out hirehook.Backfill
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/backfills/" + seg(id), out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CancelBackfill stops a running backfill (admin scope); what it sent
+// stays sent. ECONFLICT if it is no longer running.
+func (c *Client) CancelBackfill(ctx context.Context, id string) (*hirehook.Backfill, error) {
+	var out hirehook.Backfill
+	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/backfills/" + seg(id) + "/cancel", out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

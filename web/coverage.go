@@ -84,6 +84,11 @@ func (h *Handler) handleCoverage(w http.ResponseWriter, r *http.Request) {
 		cg := coverageGroup{Entity: g.Entity}
 		hub := len(g.Types) > 0 && catalog.Operational(g.Types[0].Name)
 		for _, t := range g.Types {
+			if catalog.Snapshot(t.Name) {
+				// A backfill sends snapshots to the endpoint that asked,
+				// whatever it subscribes to: no gap to show.
+				continue
+			}
 			row := coverageRow{Type: t.Name, Description: t.Description}
 			for _, ep := range eps {
 				cell := coverageCell{}

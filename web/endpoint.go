@@ -252,6 +252,9 @@ type endpointPage struct {
 	PreviousUntil   *time.Time
 	// Try is the "try it" box of the route.
 	Try tryForm
+	// Backfills lists the endpoint's backfills, newest first, with their
+	// progress (started through the API: POST /v1/endpoints/{id}/backfill).
+	Backfills []*hirehook.Backfill
 }
 
 // recoverForm asks for the window of failed deliveries to send again.
@@ -330,6 +333,9 @@ func (h *Handler) endpointPageFor(r *http.Request, ep *hirehook.Endpoint) (endpo
 	page.Testable = !ep.Disabled && ep.Subscribes(testEventType)
 	page.Latency = newLatencyChart(page.Day, daySince(now), time.Hour, int(dayWindow/time.Hour))
 	if err := h.loadTryEvents(r, &page.Try); err != nil {
+		return page, err
+	}
+	if page.Backfills, err = h.store.BackfillList(r.Context(), p.tenantID, ep.ID); err != nil {
 		return page, err
 	}
 	page.Recent, err = h.store.DeliveryList(r.Context(), hirehook.DeliveryFilter{TenantID: p.tenantID, EndpointID: &ep.ID, Limit: recentDeliveries})

@@ -320,6 +320,11 @@ func (b *bundle) seed(tb testing.TB) {
 		ep.CreatedAt, ep.UpdatedAt = now.Add(-48*time.Hour), now.Add(-48*time.Hour)
 		must(tb, st.EndpointCreate(ctx, ep))
 	}
+	// A backfill of the payroll endpoint, half-way: its progress shows on
+	// the endpoint page.
+	must(tb, st.BackfillCreate(ctx, &hirehook.Backfill{TenantID: hirehook.DefaultTenantID, ID: "bf_payroll", EndpointID: epPayroll,
+		Entities: []string{"candidate", "placement"}, Filter: `.data.client.id == "acme"`, RatePerSecond: 100,
+		State: hirehook.BackfillRunning, CreatedAt: now.Add(-time.Minute), UpdatedAt: now.Add(-time.Minute)}))
 	_, err := st.EndpointUpdate(ctx, hirehook.DefaultTenantID, epCRM, hirehook.EndpointUpdate{Disabled: new(true), DisabledReason: new("410 Gone")})
 	must(tb, err)
 

@@ -24,6 +24,9 @@ const (
 	// EventApplicationRejected: An application was rejected or disqualified;
 	// rejection_reason says why.
 	EventApplicationRejected = "application.rejected"
+	// EventApplicationSnapshot: The current record of an application, sent by a
+	// backfill; only the hub emits it.
+	EventApplicationSnapshot = "application.snapshot"
 	// EventApplicationStageChanged: An application moved to another pipeline
 	// stage; stage and previous_stage say where to and where from.
 	EventApplicationStageChanged = "application.stage_changed"
@@ -42,6 +45,9 @@ const (
 	// EventCandidateDeleted: A candidate was deleted in the source system; data
 	// may carry only the id.
 	EventCandidateDeleted = "candidate.deleted"
+	// EventCandidateSnapshot: The current record of a candidate, sent by a
+	// backfill; only the hub emits it.
+	EventCandidateSnapshot = "candidate.snapshot"
 	// EventCandidateUpdated: A candidate's profile changed: name, contact
 	// details, location, tags or custom fields.
 	EventCandidateUpdated = "candidate.updated"
@@ -50,6 +56,9 @@ const (
 	// EventClientDeleted: A client company was deleted in the source system;
 	// data may carry only the id.
 	EventClientDeleted = "client.deleted"
+	// EventClientSnapshot: The current record of a client company, sent by a
+	// backfill; only the hub emits it.
+	EventClientSnapshot = "client.snapshot"
 	// EventClientUpdated: A client company's details changed.
 	EventClientUpdated = "client.updated"
 	// EventContactCreated: A contact at a client company was added.
@@ -57,6 +66,9 @@ const (
 	// EventContactDeleted: A client contact was deleted in the source system;
 	// data may carry only the id.
 	EventContactDeleted = "contact.deleted"
+	// EventContactSnapshot: The current record of a client contact, sent by a
+	// backfill; only the hub emits it.
+	EventContactSnapshot = "contact.snapshot"
 	// EventContactUpdated: A client contact's details changed.
 	EventContactUpdated = "contact.updated"
 	// EventDeliveryExhausted: A delivery failed for good because its retries are
@@ -85,6 +97,9 @@ const (
 	EventInterviewRescheduled = "interview.rescheduled"
 	// EventInterviewScheduled: An interview with the candidate was booked.
 	EventInterviewScheduled = "interview.scheduled"
+	// EventInterviewSnapshot: The current record of an interview, sent by a
+	// backfill; only the hub emits it.
+	EventInterviewSnapshot = "interview.snapshot"
 	// EventInterviewUpdated: An interview's other details changed: notes, type,
 	// contacts or custom fields, not its time or place.
 	EventInterviewUpdated = "interview.updated"
@@ -102,6 +117,9 @@ const (
 	EventJobDeleted = "job.deleted"
 	// EventJobOpened: A job opened and is accepting candidates.
 	EventJobOpened = "job.opened"
+	// EventJobSnapshot: The current record of a job, sent by a backfill; only
+	// the hub emits it.
+	EventJobSnapshot = "job.snapshot"
 	// EventJobUpdated: A job's details changed: title, description, openings,
 	// rates, team or custom fields.
 	EventJobUpdated = "job.updated"
@@ -112,6 +130,9 @@ const (
 	EventJobPostingUpdated = "job.posting_updated"
 	// EventJobUnposted: A job posting was taken down or expired.
 	EventJobUnposted = "job.unposted"
+	// EventJobPostingSnapshot: The current record of a job posting, sent by a
+	// backfill; only the hub emits it.
+	EventJobPostingSnapshot = "job_posting.snapshot"
 	// EventOfferAccepted: The candidate accepted the offer.
 	EventOfferAccepted = "offer.accepted"
 	// EventOfferApproved: An offer was approved internally and can be extended
@@ -126,6 +147,9 @@ const (
 	EventOfferExtended = "offer.extended"
 	// EventOfferSigned: The offer letter or contract was signed.
 	EventOfferSigned = "offer.signed"
+	// EventOfferSnapshot: The current record of an offer, sent by a backfill;
+	// only the hub emits it.
+	EventOfferSnapshot = "offer.snapshot"
 	// EventOfferWithdrawn: The offer was withdrawn or rescinded before the
 	// candidate accepted it.
 	EventOfferWithdrawn = "offer.withdrawn"
@@ -143,6 +167,9 @@ const (
 	// EventPlacementEnded: A placement ended because the assignment completed or
 	// was terminated; end_reason says which.
 	EventPlacementEnded = "placement.ended"
+	// EventPlacementSnapshot: The current record of a placement, sent by a
+	// backfill; only the hub emits it.
+	EventPlacementSnapshot = "placement.snapshot"
 	// EventPlacementStarted: A placement began: it is the worker's first day on
 	// the job.
 	EventPlacementStarted = "placement.started"
@@ -158,18 +185,22 @@ var eventEntities = map[string]string{
 	"application.hired":         "application",
 	"application.reactivated":   "application",
 	"application.rejected":      "application",
+	"application.snapshot":      "application",
 	"application.stage_changed": "application",
 	"application.updated":       "application",
 	"application.withdrawn":     "application",
 	"candidate.anonymized":      "candidate",
 	"candidate.created":         "candidate",
 	"candidate.deleted":         "candidate",
+	"candidate.snapshot":        "candidate",
 	"candidate.updated":         "candidate",
 	"client.created":            "client",
 	"client.deleted":            "client",
+	"client.snapshot":           "client",
 	"client.updated":            "client",
 	"contact.created":           "contact",
 	"contact.deleted":           "contact",
+	"contact.snapshot":          "contact",
 	"contact.updated":           "contact",
 	"delivery.exhausted":        "delivery",
 	"delivery.failing":          "delivery",
@@ -180,28 +211,33 @@ var eventEntities = map[string]string{
 	"interview.completed":       "interview",
 	"interview.rescheduled":     "interview",
 	"interview.scheduled":       "interview",
+	"interview.snapshot":        "interview",
 	"interview.updated":         "interview",
 	"job.approved":              "job",
 	"job.closed":                "job",
 	"job.created":               "job",
 	"job.deleted":               "job",
 	"job.opened":                "job",
+	"job.snapshot":              "job",
 	"job.updated":               "job",
 	"job.posted":                "job_posting",
 	"job.posting_updated":       "job_posting",
 	"job.unposted":              "job_posting",
+	"job_posting.snapshot":      "job_posting",
 	"offer.accepted":            "offer",
 	"offer.approved":            "offer",
 	"offer.created":             "offer",
 	"offer.declined":            "offer",
 	"offer.extended":            "offer",
 	"offer.signed":              "offer",
+	"offer.snapshot":            "offer",
 	"offer.withdrawn":           "offer",
 	"placement.cancelled":       "placement",
 	"placement.confirmed":       "placement",
 	"placement.created":         "placement",
 	"placement.deleted":         "placement",
 	"placement.ended":           "placement",
+	"placement.snapshot":        "placement",
 	"placement.started":         "placement",
 	"placement.updated":         "placement",
 }

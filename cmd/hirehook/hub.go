@@ -11,6 +11,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/api"
+	"github.com/hirehook/hirehook/backfill"
 	"github.com/hirehook/hirehook/catalog"
 	"github.com/hirehook/hirehook/delivery"
 	"github.com/hirehook/hirehook/ingest"
@@ -40,6 +41,8 @@ type Hub struct {
 	Metrics *metrics.Metrics
 	// Sources runs the sources (Bullhorn pollers) this node holds.
 	Sources *sourceManager
+	// Backfills runs the backfills this node leases.
+	Backfills *backfill.Runner
 
 	// GeneratedKey is the admin key generated at first start, if any.
 	GeneratedKey string
@@ -164,6 +167,11 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	// Sources emit through the ingester too.
 	h.Sources = newSourceManager(st, h.Ingester, h.Dispatcher.Owner(), h.Config.SourceLease, h.Config.AllowPrivateDestinations, h.Logger)
 	h.Sources.Start(ctx)
+	// Backfills: leased like sources, so one node runs each, and resumed
+	// from their cursors at start.
+	h.Backfills = &backfill.Runner{Store: st, Owner: h.Dispatcher.Owner(), Notify: h.Dispatcher.Notify, Route: routeOpts,
+		LeaseTTL: h.Config.SourceLease, Logger: h.Logger.With("component", "backfill")}
+	h.Backfills.Start(ctx)
 	dashboard, err := web.New(web.Config{Store: st, Catalog: cat, Route: routeOpts, Notify: h.Dispatcher.Notify, Ingester: h.Ingester, Logger: h.Logger})
 	if err != nil {
 		return err
@@ -187,6 +195,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 			Logger:                h.Logger,
 			SourceKinds:           sourceKinds,
 			SourcesChanged:        h.Sources.Changed,
+			BackfillsChanged:      h.Backfills.Poke,
 		}),
 		Logger: h.Logger,
 	}
@@ -252,6 +261,10 @@ func (h *Hub) Close(ctx context.Context) error {
 	// flight is re-read by whichever node runs the source next.
 	if h.Sources != nil {
 		errs = append(errs, h.Sources.Stop(ctx))
+	}
+	// Backfills stop between pages; each resumes from its cursor.
+	if h.Backfills != nil {
+		errs = append(errs, h.Backfills.Stop(ctx))
 	}
 	// Operational events go through the ingester: commit the queued ones
 	// before it stops. Results stored later (the dispatcher stops last)

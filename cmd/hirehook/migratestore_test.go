@@ -71,6 +71,7 @@ func hubAnswers(tb testing.TB, base string, tenantKey string, deliveryIDs, recor
 	}
 	for _, id := range endpointIDs {
 		out["/v1/endpoints/"+id+"/secret"] = getJSON(tb, testKey, base, "/v1/endpoints/"+id+"/secret")
+		out["/v1/endpoints/"+id+"/backfills"] = getJSON(tb, testKey, base, "/v1/endpoints/"+id+"/backfills")
 	}
 	return out
 }
@@ -159,6 +160,15 @@ func TestMigrateStoreSQLiteToPostgresAndBack(t *testing.T) {
 	var acmeAcc hirehook.EventAccepted
 	if st := callAs(t, acme.Key, a.URL(), "POST", "/v1/events", placement("pl_acme_1"), &acmeAcc); st != 202 {
 		t.Fatalf("acme event: %d", st)
+	}
+	// A backfill, to carry across: its filter selects nothing, so it
+	// makes no deliveries.
+	var bf hirehook.Backfill
+	if st := call(t, a.URL(), "POST", "/v1/endpoints/"+epOK.ID+"/backfill", map[string]any{"entities": []string{"placement"}, "filter": `.data.id == "none"`}, &bf); st != 202 {
+		t.Fatalf("backfill: %d", st)
+	}
+	if done := waitBackfill(t, a.URL(), bf.ID); done.State != hirehook.BackfillCompleted || done.Skipped != 2 {
+		t.Fatalf("backfill = %+v", done)
 	}
 	var deliveryIDs []string
 	var downIDs []string

@@ -21,7 +21,7 @@ import (
 const BatchSize = 500
 
 // Tables are the tables copied, in the order they are exported.
-var Tables = []string{"tenants", "api_keys", "endpoints", "events", "records", "deliveries", "attempts", "audit_log", "sources", "source_state"}
+var Tables = []string{"tenants", "api_keys", "endpoints", "events", "records", "deliveries", "attempts", "audit_log", "sources", "source_state", "backfills"}
 
 // Tenant is a row of tenants.
 type Tenant struct {
@@ -137,6 +137,19 @@ type SourceState struct {
 	SourceID, Key, Value string
 }
 
+// Backfill is a row of backfills; Entities is the stored JSON array.
+// Leases are not copied: the new database's nodes take running backfills
+// afresh, from their cursors.
+type Backfill struct {
+	ID, TenantID, EndpointID, Entities, Filter string
+	RatePerSecond                              int
+	State, CursorEntity, CursorID              string
+	Scanned, Sent, Skipped                     int64
+	Error                                      string
+	CreatedAt, UpdatedAt                       time.Time
+	FinishedAt                                 *time.Time
+}
+
 // Batch holds rows of one table (one of its slices is not empty).
 type Batch struct {
 	Tenants    []Tenant
@@ -149,12 +162,13 @@ type Batch struct {
 	Audit      []AuditEntry
 	Sources    []Source
 	States     []SourceState
+	Backfills  []Backfill
 }
 
 // Len is the number of rows in b.
 func (b Batch) Len() int {
 	return len(b.Tenants) + len(b.APIKeys) + len(b.Endpoints) + len(b.Events) + len(b.Records) +
-		len(b.Deliveries) + len(b.Attempts) + len(b.Audit) + len(b.Sources) + len(b.States)
+		len(b.Deliveries) + len(b.Attempts) + len(b.Audit) + len(b.Sources) + len(b.States) + len(b.Backfills)
 }
 
 // Counts counts rows by table.
@@ -172,6 +186,7 @@ func (c Counts) Add(b Batch) {
 	c["audit_log"] += len(b.Audit)
 	c["sources"] += len(b.Sources)
 	c["source_state"] += len(b.States)
+	c["backfills"] += len(b.Backfills)
 }
 
 // String lists the non-zero counts in table order: "3 tenants, 12 events".

@@ -20,7 +20,7 @@ type Importer struct {
 
 // copiedTables are the tables an import writes, which it locks and which
 // must be empty.
-var copiedTables = []string{"tenants", "api_keys", "endpoints", "events", "records", "deliveries", "attempts", "audit_log", "sources", "source_state"}
+var copiedTables = []string{"tenants", "api_keys", "endpoints", "events", "records", "deliveries", "attempts", "audit_log", "sources", "source_state", "backfills"}
 
 // BeginImport starts an import. It locks every table against other
 // writers (EXCLUSIVE: a hub still running on the database waits, and
@@ -165,6 +165,20 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 			rows[i] = []any{x.SourceID, x.Key, x.Value}
 		}
 		if err := im.insert(ctx, `source_state (source_id, key, value)`, rows); err != nil {
+			return err
+		}
+	}
+	if len(b.Backfills) > 0 {
+		rows := make([][]any, len(b.Backfills))
+		for i, x := range b.Backfills {
+			var finished any
+			if x.FinishedAt != nil {
+				finished = *x.FinishedAt
+			}
+			rows[i] = []any{x.ID, x.TenantID, x.EndpointID, x.Entities, x.Filter, x.RatePerSecond, x.State, x.CursorEntity, x.CursorID,
+				x.Scanned, x.Sent, x.Skipped, x.Error, x.CreatedAt, x.UpdatedAt, finished}
+		}
+		if err := im.insert(ctx, `backfills (id, tenant_id, endpoint_id, entities, filter, rate_per_second, state, cursor_entity, cursor_id, scanned, sent, skipped, error, created_at, updated_at, finished_at)`, rows); err != nil {
 			return err
 		}
 	}

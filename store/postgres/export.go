@@ -162,6 +162,18 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 				b.States = append(b.States, x)
 				return nil
 			}},
+		{"backfills", `SELECT id, tenant_id, endpoint_id, entities::text, filter, rate_per_second, state, cursor_entity, cursor_id, scanned, sent, skipped, error, created_at, updated_at, finished_at FROM backfills ORDER BY created_at, id`,
+			func(r *sql.Rows, b *storecopy.Batch) error {
+				var x storecopy.Backfill
+				var f sql.NullTime
+				if err := r.Scan(&x.ID, &x.TenantID, &x.EndpointID, &x.Entities, &x.Filter, &x.RatePerSecond, &x.State, &x.CursorEntity, &x.CursorID,
+					&x.Scanned, &x.Sent, &x.Skipped, &x.Error, &x.CreatedAt, &x.UpdatedAt, &f); err != nil {
+					return err
+				}
+				x.CreatedAt, x.UpdatedAt, x.FinishedAt = utc(x.CreatedAt), utc(x.UpdatedAt), ptrTime(f)
+				b.Backfills = append(b.Backfills, x)
+				return nil
+			}},
 	}
 	for _, t := range tables {
 		if err := exportTable(ctx, tx, t.query, t.scan, fn); err != nil {

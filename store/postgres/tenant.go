@@ -115,6 +115,7 @@ func (s *Store) TenantDelete(ctx context.Context, id string) error {
 			`DELETE FROM deliveries WHERE tenant_id = $1`,
 			`DELETE FROM events WHERE tenant_id = $1`,
 			`DELETE FROM records WHERE tenant_id = $1`,
+			`DELETE FROM backfills WHERE tenant_id = $1`,
 			`DELETE FROM endpoints WHERE tenant_id = $1`,
 			`DELETE FROM sources WHERE tenant_id = $1`,
 			`DELETE FROM api_keys WHERE tenant_id = $1`,

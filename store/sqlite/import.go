@@ -154,6 +154,18 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 			return err
 		}
 	}
+	for _, x := range b.Backfills {
+		var finished any
+		if x.FinishedAt != nil {
+			finished = toMicros(*x.FinishedAt)
+		}
+		if err := ex("backfills", `INSERT INTO backfills (id, tenant_id, endpoint_id, entities, filter, rate_per_second, state, cursor_entity, cursor_id,
+			scanned, sent, skipped, error, created_at, updated_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			x.ID, x.TenantID, x.EndpointID, x.Entities, x.Filter, x.RatePerSecond, x.State, x.CursorEntity, x.CursorID,
+			x.Scanned, x.Sent, x.Skipped, x.Error, toMicros(x.CreatedAt), toMicros(x.UpdatedAt), finished); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

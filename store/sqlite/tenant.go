@@ -112,6 +112,7 @@ func (s *Store) TenantDelete(ctx context.Context, id string) error {
 		`DELETE FROM deliveries WHERE tenant_id = ?`,
 		`DELETE FROM events WHERE tenant_id = ?`,
 		`DELETE FROM records WHERE tenant_id = ?`,
+		`DELETE FROM backfills WHERE tenant_id = ?`,
 		`DELETE FROM endpoints WHERE tenant_id = ?`,
 		`DELETE FROM sources WHERE tenant_id = ?`,
 		`DELETE FROM api_keys WHERE tenant_id = ?`,

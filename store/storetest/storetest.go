@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("CandidateErase", func(t *testing.T) { t.Parallel(); testCandidateErase(t, newStore) })
 	t.Run("Source", func(t *testing.T) { t.Parallel(); testSource(t, newStore) })
 	t.Run("SourceLease", func(t *testing.T) { t.Parallel(); testSourceLease(t, newStore) })
+	t.Run("Backfill", func(t *testing.T) { t.Parallel(); testBackfill(t, newStore) })
 }
 
 const tenant = hirehook.DefaultTenantID
