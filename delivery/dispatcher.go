@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -99,10 +98,8 @@ type Dispatcher struct {
 	members membership
 	notMine map[string]bool
 	hbDone  chan struct{}
-	// lastTake is when TakeResults last ran (unix ns; 0: never).
-	lastTake atomic.Int64
-	started  bool
-	stopped  bool
+	started bool
+	stopped bool
 
 	runCtx    context.Context // lives until Stop; cancels attempts on hard stop
 	runCancel context.CancelFunc
@@ -642,12 +639,6 @@ func (d *Dispatcher) completeLoop() {
 	defer close(d.compDone)
 	batch := make([]completion, 0, 512)
 	for {
-		if d.takenLately() {
-			// Ingest commits are taking the results along (TakeResults):
-			// leave them to it, and write on our own only when it pauses.
-			time.Sleep(d.cfg.CompleteInterval)
-			continue
-		}
 		c, ok := <-d.results
 		if !ok {
 			return
@@ -703,7 +694,6 @@ func (d *Dispatcher) writeResults(batch []completion) {
 // transaction serves both. The caller must call done, with whether they
 // were stored; results not stored are written as usual.
 func (d *Dispatcher) TakeResults(max int) (results []hirehook.DeliveryResult, done func(stored bool)) {
-	d.lastTake.Store(time.Now().UnixNano())
 	var batch []completion
 take:
 	for len(batch) < max {
@@ -731,13 +721,6 @@ take:
 			d.writeResults(batch)
 		}
 	}
-}
-
-// takenLately reports whether an ingest commit took results within the
-// last few completion intervals: it will again soon.
-func (d *Dispatcher) takenLately() bool {
-	last := d.lastTake.Load()
-	return last != 0 && time.Since(time.Unix(0, last)) < 5*d.cfg.CompleteInterval
 }
 
 // afterResults follows up results once stored: the deliveries leave
