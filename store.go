@@ -253,12 +253,6 @@ type EventIngestParams struct {
 	// endpoints carry ID, EventTypes, Ordered, Filter and Redact. An error
 	// fails the whole batch. Nil gives a delivery to every subscriber.
 	MatchFunc func(ctx context.Context, e *Event, subscribed []*Endpoint) ([]*Endpoint, error)
-	// Results are attempt results to record in the same transaction,
-	// exactly as DeliveryComplete records them: the dispatcher's results
-	// ride along with ingest's commit, so that the single SQLite writer
-	// makes one transaction (one fsync) for both. They commit or roll back
-	// with the events.
-	Results []DeliveryResult
 }
 
 // EventIngestResult is the answer for one event of an ingest batch.

@@ -685,48 +685,6 @@ func (d *Dispatcher) writeResults(batch []completion) {
 			break
 		}
 	}
-	d.afterResults(batch)
-}
-
-// TakeResults hands up to max attempt results that wait for the completer
-// to a caller that records them in a transaction of its own: the
-// ingester's commit (hirehook.EventIngestParams.Results), so that one
-// transaction serves both. The caller must call done, with whether they
-// were stored; results not stored are written as usual.
-func (d *Dispatcher) TakeResults(max int) (results []hirehook.DeliveryResult, done func(stored bool)) {
-	var batch []completion
-take:
-	for len(batch) < max {
-		select {
-		case c, ok := <-d.results:
-			if !ok {
-				break take
-			}
-			batch = append(batch, c)
-		default:
-			break take
-		}
-	}
-	if len(batch) == 0 {
-		return nil, func(bool) {}
-	}
-	results = make([]hirehook.DeliveryResult, len(batch))
-	for i, c := range batch {
-		results[i] = c.r
-	}
-	return results, func(stored bool) {
-		if stored {
-			d.afterResults(batch)
-		} else {
-			d.writeResults(batch)
-		}
-	}
-}
-
-// afterResults follows up results once stored: the deliveries leave
-// memory, the next of an ordered subject and soon-due retries are claimed,
-// and OnResult hears of each.
-func (d *Dispatcher) afterResults(batch []completion) {
 	soonest := time.Time{}
 	next := false // an ordered delivery is done: the next of its subject is due
 	d.mu.Lock()

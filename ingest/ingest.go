@@ -44,11 +44,6 @@ type Config struct {
 	// (see hirehook.EventIngestParams.MatchFunc): FilterFunc applies the
 	// endpoints' filters.
 	MatchFunc func(ctx context.Context, e *hirehook.Event, subscribed []*hirehook.Endpoint) ([]*hirehook.Endpoint, error)
-	// Results, if set, gives each commit the dispatcher's attempt results
-	// that wait to be recorded (delivery.Dispatcher.TakeResults): they ride
-	// along in the events' transaction, one fsync for both. done reports
-	// whether they were stored.
-	Results func(max int) (results []hirehook.DeliveryResult, done func(stored bool))
 	// MaxCommit is the most events one transaction carries. Default 2000.
 	MaxCommit int
 	NowFunc   func() time.Time
@@ -300,10 +295,6 @@ func (in *Ingester) commit(batch []*request, n int) {
 	if in.cfg.Handoff != nil {
 		p.LeaseOwner, p.LeaseUntil = in.cfg.LeaseOwner, p.Now.Add(in.cfg.Lease)
 	}
-	resultsDone := func(bool) {}
-	if in.cfg.Results != nil {
-		p.Results, resultsDone = in.cfg.Results(2048)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	results, err := in.store.EventIngest(ctx, p)
 	cancel()
@@ -312,10 +303,8 @@ func (in *Ingester) commit(batch []*request, n int) {
 		for _, r := range live {
 			r.done <- response{err: err}
 		}
-		go resultsDone(false) // written on their own, off the committer
 		return
 	}
-	defer resultsDone(true) // after the callers have their answers
 	if in.cfg.OnCommit != nil {
 		in.cfg.OnCommit(events, results)
 	}

@@ -138,9 +138,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 		Notify:     h.Dispatcher.Notify,
 		OnCommit:   h.Metrics.ObserveIngest,
 		MatchFunc:  ingest.FilterFunc(route.NewCache(routeOpts), h.Logger),
-		// Attempt results ride along in ingest's transactions.
-		Results: h.Dispatcher.TakeResults,
-		Logger:  h.Logger,
+		Logger:     h.Logger,
 	})
 	h.opEvents = newOpEmitter(st, h.Ingester, h.Logger)
 	if err := h.Dispatcher.Start(ctx); err != nil {

@@ -254,22 +254,6 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 	if len(results) == 0 {
 		return 0, nil
 	}
-	args := completeBatches(results)
-	applied := 0
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		applied, err = complete(ctx, tx, args)
-		return err
-	})
-	if err != nil {
-		return 0, err
-	}
-	return applied, nil
-}
-
-// completeBatches turns results into qComplete's arguments: one batch, or
-// one per result when a delivery is named twice.
-func completeBatches(results []hirehook.DeliveryResult) []completeArgs {
 	batches := [][]hirehook.DeliveryResult{results}
 	seen := make(map[string]struct{}, len(results))
 	for _, r := range results {
@@ -286,26 +270,26 @@ func completeBatches(results []hirehook.DeliveryResult) []completeArgs {
 	for i, b := range batches {
 		args[i] = newCompleteArgs(b)
 	}
-	return args
-}
-
-// complete records the results in tx (DeliveryComplete's work, which
-// EventIngest also does for the results it carries) and returns how many
-// applied.
-func complete(ctx context.Context, tx *sql.Tx, args []completeArgs) (int, error) {
 	applied := 0
-	for _, a := range args {
-		var n int
-		if err := tx.QueryRowContext(ctx, qComplete, a.ids, a.owners, a.states, a.next, a.started, a.statuses, a.lastErrors,
-			a.updated, a.attemptIDs, a.durations, a.bodies, a.errorClasses, a.errors, a.disable).Scan(&n); err != nil {
-			return 0, fmt.Errorf("complete %d deliveries: %w", len(a.ids), err)
-		}
-		applied += n
-		if len(a.disabling) > 0 {
-			if _, err := tx.ExecContext(ctx, qPauseDisabled, a.disabling); err != nil {
-				return 0, fmt.Errorf("pause deliveries of disabled endpoints: %w", err)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		applied = 0
+		for _, a := range args {
+			var n int
+			if err := tx.QueryRowContext(ctx, qComplete, a.ids, a.owners, a.states, a.next, a.started, a.statuses, a.lastErrors,
+				a.updated, a.attemptIDs, a.durations, a.bodies, a.errorClasses, a.errors, a.disable).Scan(&n); err != nil {
+				return fmt.Errorf("complete %d deliveries: %w", len(a.ids), err)
+			}
+			applied += n
+			if len(a.disabling) > 0 {
+				if _, err := tx.ExecContext(ctx, qPauseDisabled, a.disabling); err != nil {
+					return fmt.Errorf("pause deliveries of disabled endpoints: %w", err)
+				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	return applied, nil
 }

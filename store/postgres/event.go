@@ -96,16 +96,9 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 		}
 	}
 	var results []hirehook.EventIngestResult
-	var rargs []completeArgs
-	if len(p.Results) > 0 {
-		rargs = completeBatches(p.Results)
-	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if results, err = s.eventIngest(ctx, tx, p); err != nil {
-			return err
-		}
-		_, err = complete(ctx, tx, rargs)
+		results, err = s.eventIngest(ctx, tx, p)
 		return err
 	})
 	if err != nil {

@@ -196,28 +196,13 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 		return 0, fmt.Errorf("begin complete: %w", err)
 	}
 	defer tx.Rollback()
-	applied, runs, err := s.complete(ctx, tx, results)
-	if err != nil {
-		return 0, err
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, err
-	}
-	s.committed(runs)
-	return applied, nil
-}
-
-// complete records results in tx (DeliveryComplete's work, which
-// EventIngest also does for the results it carries). The caller calls
-// committed(runs) once tx has committed.
-func (s *Store) complete(ctx context.Context, tx *sql.Tx, results []hirehook.DeliveryResult) (int, failingRuns, error) {
 	update, err := s.stmt(ctx, tx, qCompleteDelivery)
 	if err != nil {
-		return 0, nil, fmt.Errorf("prepare complete: %w", err)
+		return 0, fmt.Errorf("prepare complete: %w", err)
 	}
 	insertAttempt, err := s.stmt(ctx, tx, qInsertAttempt)
 	if err != nil {
-		return 0, nil, fmt.Errorf("prepare insert attempt: %w", err)
+		return 0, fmt.Errorf("prepare insert attempt: %w", err)
 	}
 	applied := 0
 	runs := failingRuns{}
@@ -241,7 +226,7 @@ func (s *Store) complete(ctx context.Context, tx *sql.Tx, results []hirehook.Del
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // the lease was lost: another worker owns this delivery now
 		} else if err != nil {
-			return 0, nil, fmt.Errorf("complete delivery %s: %w", r.DeliveryID, err)
+			return 0, fmt.Errorf("complete delivery %s: %w", r.DeliveryID, err)
 		}
 		id := a.ID
 		if id == "" {
@@ -249,15 +234,15 @@ func (s *Store) complete(ctx context.Context, tx *sql.Tx, results []hirehook.Del
 		}
 		if _, err := insertAttempt.ExecContext(ctx, r.DeliveryID, number, id, toMicros(a.StartedAt), a.Duration.Microseconds(),
 			a.StatusCode, a.ResponseBody, string(a.ErrorClass), a.Error, tenantID, endpointID); err != nil {
-			return 0, nil, fmt.Errorf("insert attempt %d of delivery %s: %w", number, r.DeliveryID, err)
+			return 0, fmt.Errorf("insert attempt %d of delivery %s: %w", number, r.DeliveryID, err)
 		}
 		if r.DisableEndpoint != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
 				r.DisableEndpoint, toMicros(a.StartedAt), tenantID, endpointID); err != nil {
-				return 0, nil, fmt.Errorf("disable endpoint %s: %w", endpointID, err)
+				return 0, fmt.Errorf("disable endpoint %s: %w", endpointID, err)
 			}
 			if err := setPaused(ctx, tx, endpointID, true, toMicros(a.StartedAt)); err != nil {
-				return 0, nil, err
+				return 0, err
 			}
 		}
 		applied++
@@ -273,18 +258,15 @@ func (s *Store) complete(ctx context.Context, tx *sql.Tx, results []hirehook.Del
 		}
 		stmt, err := s.stmt(ctx, tx, q)
 		if err != nil {
-			return 0, nil, fmt.Errorf("prepare failing update: %w", err)
+			return 0, fmt.Errorf("prepare failing update: %w", err)
 		}
 		if _, err := stmt.ExecContext(ctx, run.endpointID, since); err != nil {
-			return 0, nil, fmt.Errorf("update failing_since of endpoint %s: %w", run.endpointID, err)
+			return 0, fmt.Errorf("update failing_since of endpoint %s: %w", run.endpointID, err)
 		}
 	}
-	return applied, runs, nil
-}
-
-// committed notes, once the results' transaction has committed, which
-// endpoints are known not to be failing (see Store.notFailing).
-func (s *Store) committed(runs failingRuns) {
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
 	for _, run := range runs {
 		if run.reset && run.failingSince.IsZero() {
 			s.notFailing.Store(run.endpointID, true)
@@ -292,6 +274,7 @@ func (s *Store) committed(runs failingRuns) {
 			s.notFailing.Delete(run.endpointID)
 		}
 	}
+	return applied, nil
 }
 
 // failingRuns sums up, per endpoint, what a batch of attempts does to the

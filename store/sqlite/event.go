@@ -210,16 +210,9 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 		}
 		results[i] = result
 	}
-	var runs failingRuns
-	if len(p.Results) > 0 {
-		if _, runs, err = s.complete(ctx, tx, p.Results); err != nil {
-			return nil, err
-		}
-	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit ingest: %w", err)
 	}
-	s.committed(runs)
 	return results, nil
 }
 

@@ -40,7 +40,6 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("DeliveryHotHandoff", func(t *testing.T) { t.Parallel(); testDeliveryHotHandoff(t, newStore) })
 	t.Run("DeliveryComplete", func(t *testing.T) { t.Parallel(); testDeliveryComplete(t, newStore) })
 	t.Run("DeliveryRetryRecoverRelease", func(t *testing.T) { t.Parallel(); testDeliveryRetryRecoverRelease(t, newStore) })
-	t.Run("EventIngestCarriesResults", func(t *testing.T) { t.Parallel(); testEventIngestCarriesResults(t, newStore) })
 	t.Run("DeliveryOrdered", func(t *testing.T) { t.Parallel(); testDeliveryOrdered(t, newStore) })
 	t.Run("DeliveryPaused", func(t *testing.T) { t.Parallel(); testDeliveryPaused(t, newStore) })
 	t.Run("EndpointFailingSince", func(t *testing.T) { t.Parallel(); testEndpointFailingSince(t, newStore) })
