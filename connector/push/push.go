@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/mail"
 	"time"
 
 	"github.com/hirehook/hirehook"
@@ -229,3 +230,14 @@ func Decode(body []byte) (map[string]any, error) {
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+// Email returns s if it is a bare email address, else "": a malformed
+// address from a vendor is dropped rather than failing the whole event
+// against the catalog's email format.
+func Email(s string) string {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return ""
+	}
+	return s
+}

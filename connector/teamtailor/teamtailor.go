@@ -123,7 +123,11 @@ func Parse(body []byte, opts push.Options) (*push.Result, error) {
 	case "candidate.create", "candidate.update":
 		typ = map[string]string{"candidate.create": "candidate.created", "candidate.update": "candidate.updated"}[name]
 		for _, f := range [][3]string{{"first_name", "first-name", "first_name"}, {"last_name", "last-name", "last_name"}, {"email", "email", "email"}, {"phone", "phone", "phone"}} {
-			if v := attr(attrs, f[1], f[2]); v != "" {
+			v := attr(attrs, f[1], f[2])
+			if f[0] == "email" {
+				v = push.Email(v)
+			}
+			if v != "" {
 				data[f[0]] = v
 			}
 		}
