@@ -25,13 +25,20 @@
 //
 // # Facts relied on
 //
-// From Teamtailor/tt-partner-docs (reference §7, marked primary): TT-Signature
-// is base64("t=<unix>,v2=<hex>") with v2 = HMAC-SHA256(key, t + "." + raw
-// body); v1 signs only the resource id and is refused here. The envelope is
-// {payload:{event_name, data:{id, type, attributes}}, signature}. Not
-// verified (reference §7/§16): the exact data.type of applications, and
-// whether attributes are kebab-case (documented) or snake_case (the
-// documented sample); both spellings are read. Teamtailor does not retry,
-// so a rejected request is lost: sources must also reconcile by polling.
-// The 5-minute replay window (push.Tolerance) is ours, not Teamtailor's.
+// From Teamtailor/tt-partner-docs (reference §7, marked primary), re-read
+// this session in source/includes/company_webhooks/_signatures.md.erb and
+// _payloads.md.erb: TT-Signature is base64("t=<unix>,v2=<hex>"). The
+// reference says v2 signs t + "." + the raw body, but Teamtailor's own
+// JavaScript and PHP examples sign t + "." + JSON.stringify(body.payload),
+// the payload member only (the body also carries the signature, so the
+// whole body cannot be what is signed). Verify therefore tries the raw
+// payload member, then it compacted, then the whole body; which one
+// Teamtailor really signs is unverified until a live request is seen. v1
+// signs only the resource id and is refused here. The envelope is
+// {payload:{event_name, data:{id, type, attributes}}, signature}.
+// Attributes are documented as kebab-case, yet the job-application list
+// is snake_case (stage_name, job_id, rejected_at): both spellings are read.
+// Teamtailor does not retry (changelog 2026-03-19), so a rejected request
+// is lost: sources must also reconcile by polling. The 5-minute replay
+// window (push.Tolerance) is ours, not Teamtailor's.
 package teamtailor

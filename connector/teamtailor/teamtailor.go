@@ -1,9 +1,11 @@
 package teamtailor
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -24,10 +26,17 @@ const HeaderSignature = "TT-Signature"
 const IDPrefix = "tt_"
 
 // Verify checks a Teamtailor v2 signature: TT-Signature is the base64 of
-// "t=<unix>,v2=<hex>", and v2 is hex(HMAC-SHA256(key, t + "." + body)) over
-// the raw body. t must be within push.Tolerance of now. Any of keys may
-// match (rotation); the comparison is constant-time. v1, which signs only
-// the resource id, is refused: it does not protect the body.
+// "t=<unix>,v2=<hex>", and v2 is hex(HMAC-SHA256(key, t + "." + payload)),
+// where payload is the body's "payload" member: Teamtailor's own examples
+// sign JSON.stringify(body.payload), not the whole body (which also holds
+// the signature). The member is taken from the raw bytes, never
+// re-encoded: first exactly as received, then with insignificant
+// whitespace removed (which is what JSON.stringify of a parsed body gives,
+// key order and number spelling kept). The whole raw body is tried last,
+// as reference §7 reads the scheme. t must be within push.Tolerance of now.
+// Any of keys may match (rotation); comparisons are constant-time. v1,
+// which signs only the resource id, is refused: it does not protect the
+// body.
 func Verify(h http.Header, body []byte, now time.Time, keys ...string) error {
 	fail := func(err error) error {
 		return &push.VerifyError{System: System, Header: HeaderSignature, Err: err}
@@ -71,25 +80,46 @@ func Verify(h http.Header, body []byte, now time.Time, keys ...string) error {
 	if err := push.CheckTime(ts, now); err != nil {
 		return fail(err)
 	}
+	msgs := signedCandidates(body)
 	for _, key := range keys {
 		if key == "" {
 			continue
 		}
-		want := push.HMACSHA256([]byte(key), []byte(tText), []byte{'.'}, body)
-		for _, s := range sigs {
-			if hmac.Equal(s, want) {
-				return nil
+		for _, msg := range msgs {
+			want := push.HMACSHA256([]byte(key), []byte(tText), []byte{'.'}, msg)
+			for _, s := range sigs {
+				if hmac.Equal(s, want) {
+					return nil
+				}
 			}
 		}
 	}
 	return fail(push.ErrMismatch)
 }
 
-// Sign returns the TT-Signature value for body at t: what Teamtailor
-// sends. For tests and simulators.
+// signedCandidates returns the byte strings Teamtailor may have signed, most
+// likely first: the raw payload member, the same compacted, the whole body.
+func signedCandidates(body []byte) [][]byte {
+	var env struct {
+		Payload json.RawMessage `json:"payload"`
+	}
+	var out [][]byte
+	if json.Unmarshal(body, &env) == nil && len(env.Payload) > 0 {
+		out = append(out, env.Payload)
+		var c bytes.Buffer
+		if json.Compact(&c, env.Payload) == nil && !bytes.Equal(c.Bytes(), env.Payload) {
+			out = append(out, c.Bytes())
+		}
+	}
+	return append(out, body)
+}
+
+// Sign returns the TT-Signature value Teamtailor sends for body at t: over
+// the raw payload member (the whole body if it has none). For tests and
+// simulators.
 func Sign(key string, t time.Time, body []byte) string {
 	ts := strconv.FormatInt(t.Unix(), 10)
-	sig := push.HMACSHA256([]byte(key), []byte(ts), []byte{'.'}, body)
+	sig := push.HMACSHA256([]byte(key), []byte(ts), []byte{'.'}, signedCandidates(body)[0])
 	return base64.StdEncoding.EncodeToString([]byte("t=" + ts + ",v2=" + hex.EncodeToString(sig)))
 }
 

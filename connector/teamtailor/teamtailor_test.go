@@ -2,10 +2,12 @@ package teamtailor
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,8 +38,14 @@ func signed(body []byte, key string, t time.Time) http.Header {
 func TestVerify(t *testing.T) {
 	t.Parallel()
 	body := fixture(t, "job_application_update.json")
-	changed := append([]byte(nil), body...)
-	changed[len(changed)-3] ^= 1
+	changed := []byte(strings.Replace(string(body), "Interview", "Interviev", 1))
+	pretty := []byte("{\n  \"payload\": {\n    \"event_name\": \"job.update\",\n    \"data\": {\"id\": \"2\", \"type\": \"jobs\", \"attributes\": {\"title\": \"IT Designer 1\"}}\n  },\n  \"signature\": \"x\"\n}\n")
+	compact := `{"event_name":"job.update","data":{"id":"2","type":"jobs","attributes":{"title":"IT Designer 1"}}}`
+	stringified := http.Header{}
+	stringified.Set(HeaderSignature, Sign(testKey, testNow, []byte(`{"payload":`+compact+`}`)))
+	wholeBody := http.Header{}
+	wholeBody.Set(HeaderSignature, base64.StdEncoding.EncodeToString([]byte(
+		"t="+strconv.FormatInt(testNow.Unix(), 10)+",v2="+hex.EncodeToString(push.HMACSHA256([]byte(testKey), []byte(strconv.FormatInt(testNow.Unix(), 10)+"."), body)))))
 	v1 := http.Header{}
 	v1.Set(HeaderSignature, base64.StdEncoding.EncodeToString([]byte("t=1,v1=abcd")))
 	tests := []struct {
@@ -49,6 +57,9 @@ func TestVerify(t *testing.T) {
 	}{
 		{"valid", signed(body, testKey, testNow), body, []string{testKey}, nil},
 		{"rotated key", signed(body, testKey, testNow), body, []string{"old", testKey}, nil},
+		{"pretty body, JSON.stringify'd payload signed", stringified, pretty, []string{testKey}, nil},
+		{"whole raw body signed", wholeBody, body, []string{testKey}, nil},
+		{"signature field changed", signed(body, testKey, testNow), []byte(strings.Replace(string(body), "ignored", "ignoreD", 1)), []string{testKey}, nil},
 		{"one changed byte", signed(body, testKey, testNow), changed, []string{testKey}, push.ErrMismatch},
 		{"wrong secret", signed(body, "other", testNow), body, []string{testKey}, push.ErrMismatch},
 		{"old timestamp", signed(body, testKey, testNow.Add(-6*time.Minute)), body, []string{testKey}, push.ErrTimestampTooOld},
