@@ -173,3 +173,15 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParse_badEmailDropped(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"event_type":"candidate_created","data":{"id":"9","firstname":"Bo","email":"bo at example"}}`)
+	res, err := Parse(body, push.Options{Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(res.Events[0].Data), "email") || !strings.Contains(string(res.Events[0].Data), `"first_name":"Bo"`) {
+		t.Fatalf("data = %s, want the bad email dropped and the rest kept", res.Events[0].Data)
+	}
+}
