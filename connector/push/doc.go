@@ -1,0 +1,17 @@
+// Package push holds what the push connectors (connector/workable,
+// connector/smartrecruiters, connector/teamtailor, connector/generic) share:
+// the Result of parsing a verified vendor request, the Handshake answer, the
+// typed verification errors and the deterministic event builder.
+//
+// A push request goes through three steps, in this order: the vendor's
+// handshake (if the request is one, answer it and stop), Verify on the raw
+// body bytes exactly as received, and Parse, which never sees an unverified
+// body in production (it is nonetheless safe on any input: each parser is
+// fuzzed).
+//
+// Unknown vendor event types are not errors: Parse returns a Result with
+// Unsupported set and no events, so the receiver still acknowledges the
+// request (a vendor that sees errors retries, suspends or disables the
+// subscription) and the raw request can be re-normalised once a mapping
+// exists. Errors from Parse mean the body is not what the vendor documents.
+package push

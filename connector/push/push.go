@@ -1,0 +1,243 @@
+package push
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/mail"
+	"time"
+
+	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/catalog"
+)
+
+// Tolerance is how far a signed timestamp may be from the receiver's clock,
+// in either direction, where a vendor signs one (Teamtailor v2,
+// SmartRecruiters, Standard Webhooks).
+const Tolerance = 5 * time.Minute
+
+// Errors of the vendors' Verify functions, wrapped in a *VerifyError. None
+// of them carries a secret, a signature or the body.
+var (
+	ErrNoSecret          = errors.New("no secret configured")
+	ErrMissingSignature  = errors.New("signature header is missing")
+	ErrMalformed         = errors.New("signature header is malformed")
+	ErrMismatch          = errors.New("no signature matches")
+	ErrInvalidTimestamp  = errors.New("signed timestamp is not unix seconds")
+	ErrTimestampTooOld   = errors.New("signed timestamp is too old")
+	ErrTimestampTooNew   = errors.New("signed timestamp is too far in the future")
+	ErrUnsupportedConfig = errors.New("unsupported verification setting")
+)
+
+// VerifyError is the error of a failed verification: which system and
+// header, and why (one of the Err variables above, for errors.Is). It is
+// safe to show and to log: it never holds secret or signature material.
+type VerifyError struct {
+	System string // "teamtailor"
+	Header string // "TT-Signature"
+	Err    error
+}
+
+func (e *VerifyError) Error() string {
+	return fmt.Sprintf("%s: verify %s: %v", e.System, e.Header, e.Err)
+}
+
+// Unwrap returns the reason.
+func (e *VerifyError) Unwrap() error { return e.Err }
+
+// Options configure Parse in every push connector.
+type Options struct {
+	// SourceID is the hirehook source the request came in on. It goes into
+	// the event ids, so two sources never collide. Optional.
+	SourceID string
+	// Tenant is the vendor account, for external_refs. Optional.
+	Tenant string
+	// Now is the received time, used as occurred_at when the vendor gives
+	// none. Zero means time.Now().
+	Now time.Time
+	// Catalog validates every event; nil means catalog.Default().
+	Catalog *catalog.Catalog
+}
+
+// Event is one catalog event made from a vendor webhook.
+type Event struct {
+	*hirehook.Event
+	// Derived is set when hirehook inferred the type from the payload (a
+	// hire from a stage name, a rejection from a flag) rather than it
+	// following from the vendor's event name alone.
+	Derived bool
+}
+
+// Result is what a connector's Parse made of one verified request.
+type Result struct {
+	// System is the vendor: "workable", "smartrecruiters", ...
+	System string
+	// VendorEvent is the vendor's event name, "candidate_moved".
+	VendorEvent string
+	// DedupeKey identifies the request across the vendor's retries: the
+	// vendor's event id where it sends one, else "sha256:" and the hex
+	// SHA-256 of the raw body.
+	DedupeKey string
+	// Events are the catalog events, each already valid against the
+	// catalog. Empty when Unsupported or when the type needs hydration.
+	Events []Event
+	// Thin is set when the vendor sent ids only: Events carry the ids and
+	// external_refs and nothing else. Hydrate from Link for the rest.
+	Thin bool
+	// NeedsHydration is set when the catalog type itself depends on the
+	// resource's current state (a job's status, an offer's status), so no
+	// event is emitted until the resource is fetched from Link.
+	NeedsHydration bool
+	// Link is the vendor's URL of the resource, where it sends one.
+	Link string
+	// Unsupported is set when the vendor event has no catalog type
+	// (yet): the request is valid and acknowledged, and nothing is
+	// emitted. Reason says why.
+	Unsupported bool
+	Reason      string
+}
+
+// Handshake is the answer a vendor's subscription handshake expects. It is
+// source health (the vendor proved it can reach us, like
+// connection.verified), never a recruiting event.
+type Handshake struct {
+	Status int
+	Header http.Header
+}
+
+// BodyKey is the dedupe key of a vendor that sends no event id.
+func BodyKey(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// HMACSHA256 returns HMAC-SHA256(key, parts...).
+func HMACSHA256(key []byte, parts ...[]byte) []byte {
+	m := hmac.New(sha256.New, key)
+	for _, p := range parts {
+		m.Write(p)
+	}
+	return m.Sum(nil)
+}
+
+// CheckTime checks a signed unix-seconds timestamp against now ± Tolerance.
+func CheckTime(ts int64, now time.Time) error {
+	t := time.Unix(ts, 0)
+	if now.Sub(t) > Tolerance {
+		return ErrTimestampTooOld
+	}
+	if t.Sub(now) > Tolerance {
+		return ErrTimestampTooNew
+	}
+	return nil
+}
+
+// Builder makes catalog events for one request.
+type Builder struct {
+	System  string // "teamtailor"
+	Prefix  string // entity id prefix, "tt_"
+	Key     string // the request's dedupe key
+	Options Options
+}
+
+// Ref is the external_refs entry of a vendor id.
+func (b *Builder) Ref(id string) []map[string]any {
+	r := map[string]any{"system": b.System, "id": id}
+	if b.Options.Tenant != "" {
+		r["tenant"] = b.Options.Tenant
+	}
+	return []map[string]any{r}
+}
+
+// ID is the hirehook entity id of a vendor id.
+func (b *Builder) ID(vendorID string) string { return b.Prefix + vendorID }
+
+// Event validates data against typ and returns the event. Its id is
+// deterministic in (source, dedupe key, type), so the same request parsed
+// twice makes the same ids and ingest drops the copy.
+func (b *Builder) Event(typ string, data map[string]any, occurred time.Time, derived bool) (Event, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return Event{}, fmt.Errorf("encode %s data: %w", typ, err)
+	}
+	cat := b.Options.Catalog
+	if cat == nil {
+		cat = catalog.Default()
+	}
+	entity, id, err := cat.ValidateEvent(typ, raw)
+	if err != nil {
+		return Event{}, fmt.Errorf("%s: map to %s: %w", b.System, typ, err)
+	}
+	now := b.Options.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if occurred.IsZero() {
+		occurred = now
+	}
+	sum := sha256.Sum256([]byte(b.Options.SourceID + "\x00" + b.Key + "\x00" + typ))
+	return Event{
+		Event: &hirehook.Event{
+			ID:         b.System + ":" + hex.EncodeToString(sum[:16]),
+			Type:       typ,
+			OccurredAt: occurred.UTC(),
+			Source:     b.System,
+			Subject:    hirehook.Subject{Entity: entity, ID: id},
+			Data:       raw,
+		},
+		Derived: derived,
+	}, nil
+}
+
+// Str returns m[k] as a string: strings as they are, numbers in their
+// shortest form, anything else "".
+func Str(m map[string]any, k string) string {
+	switch v := m[k].(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	case float64:
+		return fmt.Sprint(int64(v))
+	}
+	return ""
+}
+
+// Map returns m[k] as an object, or nil.
+func Map(m map[string]any, k string) map[string]any {
+	v, _ := m[k].(map[string]any)
+	return v
+}
+
+// Decode decodes a JSON object keeping numbers exact (ids can exceed
+// float64's integers).
+func Decode(body []byte) (map[string]any, error) {
+	var m map[string]any
+	d := json.NewDecoder(bytesReader(body))
+	d.UseNumber()
+	if err := d.Decode(&m); err != nil {
+		return nil, fmt.Errorf("decode body: %w", err)
+	}
+	if m == nil {
+		return nil, errors.New("decode body: not a JSON object")
+	}
+	return m, nil
+}
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+// Email returns s if it is a bare email address, else "": a malformed
+// address from a vendor is dropped rather than failing the whole event
+// against the catalog's email format.
+func Email(s string) string {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return ""
+	}
+	return s
+}

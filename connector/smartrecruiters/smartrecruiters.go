@@ -1,0 +1,228 @@
+package smartrecruiters
+
+import (
+	"crypto/hmac"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hirehook/hirehook/connector/push"
+)
+
+// System is the name hirehook gives SmartRecruiters: the events' source and
+// the system of their external_refs.
+const System = "smartrecruiters"
+
+// IDPrefix starts the hirehook id of every SmartRecruiters entity.
+const IDPrefix = "sr_"
+
+// Headers SmartRecruiters sends with every event.
+const (
+	HeaderSignature    = "Smartrecruiters-Signature"
+	HeaderTimestamp    = "Smartrecruiters-Timestamp"
+	HeaderEventID      = "Event-Id"
+	HeaderEventName    = "Event-Name"
+	HeaderEventVersion = "Event-Version"
+	HeaderLink         = "Link"
+	// HeaderHookSecret carries the activation handshake's secret.
+	HeaderHookSecret = "X-Hook-Secret"
+)
+
+// ReplyStatus is what SmartRecruiters needs for an event, within 5 s:
+// 202, not 200.
+const ReplyStatus = http.StatusAccepted
+
+// Handshake answers SmartRecruiters' activation handshake: a request with
+// X-Hook-Secret must get 200 with the same X-Hook-Secret echoed (within
+// 20 s). ok is false when the request is not a handshake. A handshake is
+// source health (the subscription is now active), not a recruiting event,
+// and carries no body to verify.
+func Handshake(h http.Header) (hs push.Handshake, ok bool) {
+	secret := h.Get(HeaderHookSecret)
+	if secret == "" {
+		return push.Handshake{}, false
+	}
+	out := http.Header{}
+	out.Set(HeaderHookSecret, secret)
+	return push.Handshake{Status: http.StatusOK, Header: out}, true
+}
+
+// Verify checks smartrecruiters-signature: a ";"-separated list of
+// "v1=<hex>" entries (one per live key, or future schemes, which are
+// skipped), each hex(HMAC-SHA256(key, timestamp "." body "." event-id "."
+// event-name "." event-version "." link)) with "" for a missing header.
+// Any entry may match any of keys (SmartRecruiters keeps up to 16 keys
+// live, the old one for 24 h after rotation); the comparison is
+// constant-time. smartrecruiters-timestamp (seconds) must be within
+// push.Tolerance of now.
+func Verify(h http.Header, body []byte, now time.Time, keys ...string) error {
+	fail := func(err error) error {
+		return &push.VerifyError{System: System, Header: HeaderSignature, Err: err}
+	}
+	if len(keys) == 0 {
+		return fail(push.ErrNoSecret)
+	}
+	raw := strings.TrimSpace(h.Get(HeaderSignature))
+	if raw == "" {
+		return fail(push.ErrMissingSignature)
+	}
+	var sigs [][]byte
+	for part := range strings.SplitSeq(raw, ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || k != "v1" {
+			continue
+		}
+		s, err := hex.DecodeString(v)
+		if err != nil {
+			continue
+		}
+		sigs = append(sigs, s)
+	}
+	if len(sigs) == 0 {
+		return fail(push.ErrMalformed)
+	}
+	tsText := h.Get(HeaderTimestamp)
+	ts, err := strconv.ParseInt(tsText, 10, 64)
+	if err != nil {
+		return &push.VerifyError{System: System, Header: HeaderTimestamp, Err: push.ErrInvalidTimestamp}
+	}
+	if err := push.CheckTime(ts, now); err != nil {
+		return &push.VerifyError{System: System, Header: HeaderTimestamp, Err: err}
+	}
+	for _, key := range keys {
+		if key == "" {
+			continue
+		}
+		want := mac(key, h, body)
+		for _, s := range sigs {
+			if hmac.Equal(s, want) {
+				return nil
+			}
+		}
+	}
+	return fail(push.ErrMismatch)
+}
+
+func mac(key string, h http.Header, body []byte) []byte {
+	dot := []byte{'.'}
+	return push.HMACSHA256([]byte(key),
+		[]byte(h.Get(HeaderTimestamp)), dot, body, dot,
+		[]byte(h.Get(HeaderEventID)), dot,
+		[]byte(h.Get(HeaderEventName)), dot,
+		[]byte(h.Get(HeaderEventVersion)), dot,
+		[]byte(h.Get(HeaderLink)))
+}
+
+// Sign returns the smartrecruiters-signature value for a request whose
+// other headers are already in h: what SmartRecruiters sends, one v1 entry
+// per key. For tests and simulators.
+func Sign(h http.Header, body []byte, keys ...string) string {
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, "v1="+hex.EncodeToString(mac(k, h, body)))
+	}
+	return strings.Join(parts, ";")
+}
+
+// mapping is the catalog type of each SmartRecruiters event with a fixed
+// one. Events whose type depends on the resource's fetched state are in
+// hydrate; everything else is unsupported.
+var mapping = map[string]string{
+	"application.created":        "application.created",
+	"application.status.updated": "application.stage_changed",
+	"candidate.created":          "candidate.created",
+	"candidate.updated":          "candidate.updated",
+	"candidate.deleted":          "candidate.deleted",
+	"offer.created":              "offer.created",
+	"offer.approval.approved":    "offer.approved",
+	"job.created":                "job.created",
+	"job.updated":                "job.updated",
+	"job.approval.approved":      "job.approved",
+	"job.ad.created":             "job.posted",
+	"interview.created":          "interview.scheduled",
+	"interview.updated":          "interview.rescheduled",
+	"interview.canceled":         "interview.cancelled",
+}
+
+// hydrate lists the events whose catalog type is decided by the fetched
+// resource: job.opened or job.closed by status, job.posting_updated or
+// job.unposted by the postings, offer.extended/accepted/declined by status.
+var hydrate = map[string]string{
+	"job.status.updated":      "job status decides job.opened or job.closed",
+	"job.ad.postings.updated": "postings decide job.posting_updated or job.unposted",
+	"offer.updated":           "offer status decides offer.extended, offer.accepted or offer.declined",
+}
+
+// Parse maps a verified SmartRecruiters event onto the catalog. The payload
+// is thin (the resource id, and a Link header to fetch it), so every event
+// carries only ids and external_refs and Result.Thin is set. The dedupe key
+// is the event-id header, or the body hash when it is missing.
+func Parse(h http.Header, body []byte, opts push.Options) (*push.Result, error) {
+	res := &push.Result{System: System, Thin: true, Link: h.Get(HeaderLink)}
+	res.VendorEvent = h.Get(HeaderEventName)
+	if id := h.Get(HeaderEventID); id != "" {
+		res.DedupeKey = "event-id:" + id
+	} else {
+		res.DedupeKey = push.BodyKey(body)
+	}
+	m, err := push.Decode(body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", System, err)
+	}
+	if res.VendorEvent == "" {
+		return nil, fmt.Errorf("%s: no %s header", System, HeaderEventName)
+	}
+	typ, ok := mapping[res.VendorEvent]
+	if !ok {
+		if why, ok := hydrate[res.VendorEvent]; ok {
+			res.NeedsHydration = true
+			res.Reason = why
+			return res, nil
+		}
+		res.Unsupported = true
+		res.Reason = fmt.Sprintf("smartrecruiters event %q has no catalog mapping", res.VendorEvent)
+		return res, nil
+	}
+	id := first(m, "id")
+	if id == "" && strings.HasPrefix(res.VendorEvent, "job.") {
+		id = first(m, "jobId", "job_id")
+	}
+	if id == "" {
+		return nil, fmt.Errorf("%s: %s body has no id", System, res.VendorEvent)
+	}
+	b := &push.Builder{System: System, Prefix: IDPrefix, Key: res.DedupeKey, Options: opts}
+	data := map[string]any{"id": b.ID(id), "external_refs": b.Ref(id)}
+	if !strings.HasPrefix(res.VendorEvent, "job.") || res.VendorEvent == "job.ad.created" {
+		if v := first(m, "jobId", "job_id"); v != "" && v != id {
+			data["job_id"] = b.ID(v)
+		}
+	}
+	if !strings.HasPrefix(res.VendorEvent, "candidate.") && !strings.HasPrefix(res.VendorEvent, "job.") {
+		if v := first(m, "candidateId", "candidate_id"); v != "" {
+			data["candidate_id"] = b.ID(v)
+		}
+	}
+	var occurred time.Time
+	if ts, err := strconv.ParseInt(h.Get(HeaderTimestamp), 10, 64); err == nil {
+		occurred = time.Unix(ts, 0)
+	}
+	ev, err := b.Event(typ, data, occurred, false)
+	if err != nil {
+		return nil, err
+	}
+	res.Events = append(res.Events, ev)
+	return res, nil
+}
+
+// first returns the first of keys that m has as a string or number.
+func first(m map[string]any, keys ...string) string {
+	for _, k := range keys {
+		if v := push.Str(m, k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
