@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/hirehook/hirehook/catalog"
+	"github.com/hirehook/hirehook/ingest"
 )
 
 const secret = "ab-test-secret"
@@ -211,4 +212,41 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPrepareAndDedup runs every mapped event through ingest's Prepare,
+// which is what the inbound route will do, and checks that a retried
+// delivery (the same request again) maps to the same event ids, so that
+// ingest accepts it once.
+func TestPrepareAndDedup(t *testing.T) {
+	t.Parallel()
+	in := ingest.New(nil, ingest.Config{})
+	files, _ := filepath.Glob("testdata/*.json")
+	for _, file := range files {
+		body := fixture(t, filepath.Base(file))
+		first, err := Parse(body)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		again, err := Parse(body)
+		if err != nil {
+			t.Fatalf("%s again: %v", file, err)
+		}
+		if first.DedupKey != again.DedupKey || len(first.Events) != len(again.Events) {
+			t.Fatalf("%s: a retry parses differently", file)
+		}
+		for i, e := range first.Events {
+			if again.Events[i].ID != e.ID {
+				t.Errorf("%s: event %d id %q, retry %q", file, i, e.ID, again.Events[i].ID)
+			}
+			ev, err := in.Prepare("tenant", e, "")
+			if err != nil {
+				t.Errorf("%s: prepare %s: %v", file, e.Type, err)
+				continue
+			}
+			if ev.ID != e.ID || ev.Source != System {
+				t.Errorf("%s: prepared id %q source %q", file, ev.ID, ev.Source)
+			}
+		}
+	}
 }
