@@ -18,7 +18,9 @@
 //
 // Mapping (action → catalog type):
 //
-//	ping                            Result.Ping (connection health, no event)
+//	ping                            Result.Ping (connection health, no event); also
+//	                                a body with a top-level "configuration" and no
+//	                                action
 //	new_candidate_application       application.created (kind application)
 //	new_prospect_application        application.created (kind prospect)
 //	candidate_stage_change          application.stage_changed, derived: stage is
@@ -31,7 +33,7 @@
 //	                                when the payload carries the offer
 //	delete_application              application.deleted
 //	update_candidate                candidate.updated
-//	delete_candidate                candidate.deleted
+//	delete_candidate                candidate.deleted (payload.person.id)
 //	candidate_anonymized            candidate.anonymized
 //	offer_created                   offer.created
 //	offer_approved                  offer.approved
@@ -57,12 +59,23 @@
 // external_refs [{system: "greenhouse", id}]. Event ids are
 // "gh:<dedup key>:<type>", so a retried delivery is accepted once.
 //
-// Facts the reference marks unverified that this package relies on: the
-// ping's payload shape (only action "ping" is relied on), and whether
-// Greenhouse-Event-ID is stable across retries (if it is not, a retry is
-// not deduplicated; the body-hash fallback applies only when the header is
-// absent). Payload shapes of the job, job post, candidate and interview
-// events were written from the reference's sketches, which name the
-// application and offer fields only; the parser looks for the entity under
+// Facts the reference marks unverified (its section 16) that this package
+// relies on:
+//
+//   - The ping's shape. Greenhouse documents it only as "a payload
+//     containing some configuration settings". Parse treats action "ping",
+//     or a body with a top-level "configuration" object and no action or
+//     payload (the shape a third-party receiver's fixture uses), as the
+//     ping. Check it against a real webhook creation.
+//   - Whether Greenhouse-Event-ID is stable across retries. The docs call
+//     it "an unique id associated with this delivery". If a retry gets a
+//     new id, it is not deduplicated here (the body-hash fallback applies
+//     only when the header is missing), and downstream sees it twice.
+//
+// Payload shapes were checked against grnhse/greenhouse-api-docs @8e920c3
+// for the job events (payload.job), the job post events (flat payload for
+// created and updated, payload.job_post for deleted) and interview_deleted
+// (payload.interview.id). The application, candidate and offer shapes
+// follow the reference's sketches; the parser looks for an entity under
 // payload.<entity> and falls back to payload itself.
 package greenhouse

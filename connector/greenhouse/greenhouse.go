@@ -122,6 +122,9 @@ func Parse(dedupKey string, body []byte) (Result, error) {
 	if err := json.Unmarshal(body, &env); err != nil {
 		return Result{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
+	if env.Action == "" && isConfigPing(body) {
+		env.Action = "ping"
+	}
 	if env.Action == "" {
 		return Result{}, fmt.Errorf("%w: no action", ErrMalformed)
 	}
@@ -157,6 +160,18 @@ func Parse(dedupKey string, body []byte) (Result, error) {
 		res.Derived = append(res.Derived, o.derived)
 	}
 	return res, nil
+}
+
+// isConfigPing reports whether body looks like the ping when it carries no
+// action: Greenhouse documents the ping only as "a payload containing some
+// configuration settings", and a third-party receiver's fixture has a
+// top-level "configuration" object and no action.
+func isConfigPing(body []byte) bool {
+	var v struct {
+		Configuration json.RawMessage `json:"configuration"`
+		Payload       json.RawMessage `json:"payload"`
+	}
+	return json.Unmarshal(body, &v) == nil && len(v.Configuration) > 0 && len(v.Payload) == 0
 }
 
 type out struct {
@@ -255,9 +270,11 @@ func mapAction(action string, p map[string]any) ([]out, string) {
 	case "update_candidate":
 		return []out{{typ: "candidate.updated", data: candidate(obj(p["candidate"]))}}, ""
 	case "delete_candidate":
+		// The documented payload is {person: {id}}; candidate and a flat id
+		// are accepted too.
 		c := candidate(obj(p["candidate"]))
 		if c["id"] == nil {
-			c = withRefs(p["id"], map[string]any{})
+			c = withRefs(firstNonNil(obj(p["person"])["id"], p["id"]), map[string]any{})
 		}
 		return []out{{typ: "candidate.deleted", data: c}}, ""
 	case "candidate_anonymized":
@@ -467,6 +484,15 @@ func withRefs(v any, d map[string]any) map[string]any {
 		d["external_refs"] = []any{map[string]any{"system": System, "id": vendorID(v)}}
 	}
 	return d
+}
+
+func firstNonNil(vs ...any) any {
+	for _, v := range vs {
+		if v != nil {
+			return v
+		}
+	}
+	return nil
 }
 
 func obj(v any) map[string]any {

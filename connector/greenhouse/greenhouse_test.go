@@ -75,6 +75,7 @@ func TestParse(t *testing.T) {
 		{"new_candidate_application.json", []string{"application.created"}, []bool{false}},
 		{"job_post_created.json", []string{"job.posted"}, []bool{false}},
 		{"offer_updated_accepted.json", []string{"offer.accepted"}, []bool{true}},
+		{"delete_candidate.json", []string{"candidate.deleted"}, []bool{false}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -152,12 +153,14 @@ func TestParseStageChange(t *testing.T) {
 
 func TestParsePing(t *testing.T) {
 	t.Parallel()
-	res, err := Parse("", fixture(t, "ping.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.Ping || len(res.Events) != 0 {
-		t.Errorf("ping: %+v", res)
+	for _, file := range []string{"ping.json", "ping_configuration.json"} {
+		res, err := Parse("", fixture(t, file))
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if !res.Ping || len(res.Events) != 0 {
+			t.Errorf("%s: %+v", file, res)
+		}
 	}
 }
 
