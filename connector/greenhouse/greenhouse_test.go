@@ -1,0 +1,247 @@
+package greenhouse
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hirehook/hirehook/catalog"
+	"github.com/hirehook/hirehook/ingest"
+)
+
+const secret = "gh-test-secret"
+
+func fixture(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func signed(body []byte, secret string) http.Header {
+	h := http.Header{}
+	h.Set("Signature", Sign(body, secret))
+	h.Set("Greenhouse-Event-ID", "4b3e6f2a-0001")
+	return h
+}
+
+func TestVerify(t *testing.T) {
+	t.Parallel()
+	body := fixture(t, "candidate_stage_change.json")
+
+	if err := Verify(signed(body, secret), body, secret); err != nil {
+		t.Fatalf("valid request: %v", err)
+	}
+	changed := []byte(strings.Replace(string(body), "265293", "265294", 1))
+	if err := Verify(signed(body, secret), changed, secret); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("one byte changed: got %v, want ErrBadSignature", err)
+	}
+	if err := Verify(signed(body, "other"), body, secret); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("wrong secret: got %v, want ErrBadSignature", err)
+	}
+	if err := Verify(http.Header{}, body, secret); !errors.Is(err, ErrMissingSignature) {
+		t.Errorf("no header: got %v, want ErrMissingSignature", err)
+	}
+	h := http.Header{}
+	h.Set("Signature", strings.Replace(Sign(body, secret), "sha256 ", "sha256=", 1))
+	if err := Verify(h, body, secret); !errors.Is(err, ErrMalformedSignature) {
+		t.Errorf("sha256= form: got %v, want ErrMalformedSignature", err)
+	}
+	if err := Verify(signed(body, secret), body, ""); !errors.Is(err, ErrNoSecret) {
+		t.Errorf("no secret: got %v, want ErrNoSecret", err)
+	}
+	// The secret never appears in an error.
+	err := Verify(signed(body, "other"), body, secret)
+	if strings.Contains(err.Error(), secret) {
+		t.Errorf("error %q contains the secret", err)
+	}
+}
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		file    string
+		types   []string
+		derived []bool
+	}{
+		{"candidate_stage_change.json", []string{"application.stage_changed"}, []bool{true}},
+		{"hire_candidate.json", []string{"application.hired", "offer.accepted"}, []bool{false, true}},
+		{"new_candidate_application.json", []string{"application.created"}, []bool{false}},
+		{"job_post_created.json", []string{"job.posted"}, []bool{false}},
+		{"offer_updated_accepted.json", []string{"offer.accepted"}, []bool{true}},
+		{"delete_candidate.json", []string{"candidate.deleted"}, []bool{false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			body := fixture(t, tt.file)
+			res, err := Parse(DedupKey(signed(body, secret), body), body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Ping || res.Unsupported != "" {
+				t.Fatalf("ping %v, unsupported %q", res.Ping, res.Unsupported)
+			}
+			if len(res.Events) != len(tt.types) {
+				t.Fatalf("got %d events, want %d", len(res.Events), len(tt.types))
+			}
+			for i, e := range res.Events {
+				if e.Type != tt.types[i] {
+					t.Errorf("event %d: type %q, want %q", i, e.Type, tt.types[i])
+				}
+				if res.Derived[i] != tt.derived[i] {
+					t.Errorf("event %d: derived %v, want %v", i, res.Derived[i], tt.derived[i])
+				}
+				if e.Source != System {
+					t.Errorf("event %d: source %q", i, e.Source)
+				}
+				if !strings.HasPrefix(e.ID, "gh:4b3e6f2a-0001:") {
+					t.Errorf("event %d: id %q not derived from the event id", i, e.ID)
+				}
+				if _, _, err := catalog.Default().ValidateEvent(e.Type, e.Data); err != nil {
+					t.Errorf("event %d: %v", i, err)
+				}
+			}
+		})
+	}
+}
+
+func TestParseStageChange(t *testing.T) {
+	t.Parallel()
+	body := fixture(t, "candidate_stage_change.json")
+	res, err := Parse("ev1", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := res.Events[0]
+	var d struct {
+		ID           string                        `json:"id"`
+		CandidateID  string                        `json:"candidate_id"`
+		JobID        string                        `json:"job_id"`
+		ExternalRefs []struct{ System, ID string } `json:"external_refs"`
+		Stage        struct{ ID, Name string }
+	}
+	if err := json.Unmarshal(e.Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.ID != "gh_265293" || d.CandidateID != "gh_265772" || d.JobID != "gh_107761" {
+		t.Errorf("ids: %+v", d)
+	}
+	if len(d.ExternalRefs) != 1 || d.ExternalRefs[0].System != "greenhouse" || d.ExternalRefs[0].ID != "265293" {
+		t.Errorf("external_refs: %+v", d.ExternalRefs)
+	}
+	if d.Stage.Name != "Phone Screen <b>" || d.Stage.ID != "gh_767358" {
+		t.Errorf("stage: %+v", d.Stage)
+	}
+	ch, ok := e.Changes["stage"]
+	if !ok {
+		t.Fatal("no changes.stage")
+	}
+	if ch.From != nil {
+		t.Errorf("changes.stage.from = %s, want absent", ch.From)
+	}
+	if !strings.Contains(string(ch.To), `"Phone Screen \u003cb\u003e"`) && !strings.Contains(string(ch.To), `Phone Screen <b>`) {
+		t.Errorf("changes.stage.to = %s", ch.To)
+	}
+}
+
+func TestParsePing(t *testing.T) {
+	t.Parallel()
+	for _, file := range []string{"ping.json", "ping_configuration.json"} {
+		res, err := Parse("", fixture(t, file))
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if !res.Ping || len(res.Events) != 0 {
+			t.Errorf("%s: %+v", file, res)
+		}
+	}
+}
+
+func TestParseUnsupported(t *testing.T) {
+	t.Parallel()
+	res, err := Parse("", fixture(t, "unknown.json"))
+	if err != nil {
+		t.Fatalf("unsupported action is an error: %v", err)
+	}
+	if res.Unsupported == "" || len(res.Events) != 0 {
+		t.Errorf("got %+v, want Unsupported", res)
+	}
+	if !strings.HasPrefix(res.DedupKey, "sha256:") {
+		t.Errorf("dedup key %q, want a body hash", res.DedupKey)
+	}
+}
+
+func TestParseMalformed(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{``, `[]`, `{}`, `{"action":"candidate_stage_change","payload":{}}`} {
+		if _, err := Parse("k", []byte(body)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%q: got %v, want ErrMalformed", body, err)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.json")
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		res, err := Parse("k", body)
+		if err != nil {
+			return
+		}
+		for _, e := range res.Events {
+			if _, _, err := catalog.Default().ValidateEvent(e.Type, e.Data); err != nil {
+				t.Fatalf("Parse returned an invalid %s: %v", e.Type, err)
+			}
+		}
+	})
+}
+
+// TestPrepareAndDedup runs every mapped event through ingest's Prepare,
+// which is what the inbound route will do, and checks that a retried
+// delivery (the same request again) maps to the same event ids, so that
+// ingest accepts it once.
+func TestPrepareAndDedup(t *testing.T) {
+	t.Parallel()
+	in := ingest.New(nil, ingest.Config{})
+	files, _ := filepath.Glob("testdata/*.json")
+	for _, file := range files {
+		body := fixture(t, filepath.Base(file))
+		first, err := Parse(DedupKey(signed(body, secret), body), body)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		again, err := Parse(DedupKey(signed(body, secret), body), body)
+		if err != nil {
+			t.Fatalf("%s again: %v", file, err)
+		}
+		if first.DedupKey != again.DedupKey || len(first.Events) != len(again.Events) {
+			t.Fatalf("%s: a retry parses differently", file)
+		}
+		for i, e := range first.Events {
+			if again.Events[i].ID != e.ID {
+				t.Errorf("%s: event %d id %q, retry %q", file, i, e.ID, again.Events[i].ID)
+			}
+			ev, err := in.Prepare("tenant", e, "")
+			if err != nil {
+				t.Errorf("%s: prepare %s: %v", file, e.Type, err)
+				continue
+			}
+			if ev.ID != e.ID || ev.Source != System {
+				t.Errorf("%s: prepared id %q source %q", file, ev.ID, ev.Source)
+			}
+		}
+	}
+}

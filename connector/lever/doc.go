@@ -1,0 +1,58 @@
+// Package lever is hirehook's Lever push connector: it verifies Lever's
+// webhooks and maps them onto the catalog. It holds no state and does no
+// I/O; the inbound route (POST /in/{source_id}), the token replay cache and
+// hydration are wired elsewhere.
+//
+// A receiver reads the raw body, calls Verify(header, body, secret, now),
+// then Parse(body), and answers 2xx for a verified body whatever Parse
+// makes of it: an unsupported event will not get better on retry.
+//
+// Signature: Lever signs neither a header nor the body. The body's
+// "signature" is hex(HMAC-SHA256(key = the webhook's signature token,
+// msg = token + triggeredAt)), compared with hmac.Equal; triggeredAt (epoch
+// ms) must be within 5 minutes of now. Because data is not signed, a
+// changed byte in data cannot be detected (payload integrity rests on
+// TLS); a changed token, triggeredAt or signature is refused. Lever advises
+// caching token to refuse a replay within the window: DedupKey falls back
+// to it.
+//
+// Dedup key: the envelope's id, else "token:<token>", else a body hash.
+//
+// Lever sends ids only, so every Result is Thin: events carry the ids
+// (opportunity → application, contact → candidate) with external_refs, and
+// hydration through Lever's API adds the rest later.
+//
+// Mapping (event → catalog type):
+//
+//	applicationCreated      application.created
+//	candidateStageChange    application.stage_changed; changes.stage from/to
+//	                        carry fromStageId/toStageId (Lever sends both, so
+//	                        not derived); data.stage waits for hydration, the
+//	                        catalog's stage needing a name
+//	candidateHired          application.hired
+//	candidateArchiveChange  toArchived set → application.rejected (reason id as
+//	                        rejection_reason); toArchived null →
+//	                        application.reactivated. An archive with a "hired"
+//	                        reason is still reported as rejected until
+//	                        hydration can read the reason's name.
+//	candidateDeleted        candidate.deleted
+//	contactCreated/Updated  candidate.created/updated (a Lever contact is the person)
+//	interviewCreated        interview.scheduled
+//	interviewUpdated        interview.rescheduled (derived: the change may not be
+//	                        the time)
+//	interviewDeleted        interview.cancelled
+//
+// Any other event gives Result.Unsupported, not an error. Lever has no
+// ping: its test request is an ordinary signed event.
+//
+// Entity ids are "lv_" + the Lever id, with external_refs
+// [{system: "lever", id}]. Event ids are "lv:<dedup key>:<type>".
+//
+// Relied on from the reference (section 2, primary source, none of it in
+// the reference's unverified list): the envelope {id, event, triggeredAt,
+// token, signature, data}, the data field names (opportunityId,
+// candidateId, contactId, fromStageId, toStageId). Written by us, not from
+// a documented sample: the names in candidateArchiveChange
+// (fromArchived/toArchived {archivedAt, reason}) and the interview events
+// (interviewId); check them against a real delivery.
+package lever
