@@ -8,13 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/mail"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
+	"github.com/hirehook/hirehook/connector/internal/value"
 )
 
 // System is the name hirehook gives Ashby: the events' source and the
@@ -414,82 +413,21 @@ func posting(p map[string]any) map[string]any {
 	return d
 }
 
-// ---- helpers ----
+// ---- helpers: shared with the other push connectors (connector/internal/value) ----
 
-// vendorID renders a Ashby id (a JSON number or string) as a string.
-func vendorID(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case float64:
-		if x == float64(int64(x)) {
-			return strconv.FormatInt(int64(x), 10)
-		}
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	}
-	return ""
-}
+var (
+	vendorID = value.ID
+	obj      = value.Object
+	str      = value.String
+	nullable = value.Nullable
+	rfc3339  = value.RFC3339
+	date     = value.Date
+	email    = value.Email
+)
 
-// ref returns hirehook's id for a Ashby id, or nil if there is none
-// (or it is too long for the catalog).
-func ref(v any) any {
-	id := vendorID(v)
-	if id == "" || len(id) > 128-len(IDPrefix) {
-		return nil
-	}
-	return IDPrefix + id
-}
+// ref returns hirehook's id for a vendor id, or nil if there is none.
+func ref(v any) any { return value.Ref(IDPrefix, v) }
 
-// withRefs sets id and external_refs from a Ashby id. Without one, d
+// withRefs sets id and external_refs from a vendor id; without one, d
 // gets no id and the event is refused as malformed.
-func withRefs(v any, d map[string]any) map[string]any {
-	if r := ref(v); r != nil {
-		d["id"] = r
-		d["external_refs"] = []any{map[string]any{"system": System, "id": vendorID(v)}}
-	}
-	return d
-}
-
-func obj(v any) map[string]any {
-	m, _ := v.(map[string]any)
-	return m
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func rfc3339(v any) any {
-	t, err := time.Parse(time.RFC3339Nano, str(v))
-	if err != nil {
-		return nil
-	}
-	return t.UTC().Format(time.RFC3339Nano)
-}
-
-func date(s string) any {
-	if _, err := time.Parse(time.DateOnly, s); err == nil {
-		return s
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC().Format(time.DateOnly)
-	}
-	return nil
-}
-
-func email(v any) any {
-	s := str(v)
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" {
-		return nil
-	}
-	return s
-}
+func withRefs(v any, d map[string]any) map[string]any { return value.WithRefs(System, IDPrefix, v, d) }

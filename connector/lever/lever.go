@@ -14,6 +14,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
+	"github.com/hirehook/hirehook/connector/internal/value"
 )
 
 // System is the name hirehook gives Lever: the events' source and the
@@ -313,55 +314,18 @@ func msTime(v any) any {
 	return time.UnixMilli(int64(f)).UTC().Format(time.RFC3339Nano)
 }
 
-// ---- helpers ----
+// ---- helpers: shared with the other push connectors (connector/internal/value) ----
 
-// vendorID renders a Lever id (a JSON number or string) as a string.
-func vendorID(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case float64:
-		if x == float64(int64(x)) {
-			return strconv.FormatInt(int64(x), 10)
-		}
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	}
-	return ""
-}
+var (
+	vendorID = value.ID
+	obj      = value.Object
+	str      = value.String
+	nullable = value.Nullable
+)
 
-// ref returns hirehook's id for a Lever id, or nil if there is none
-// (or it is too long for the catalog).
-func ref(v any) any {
-	id := vendorID(v)
-	if id == "" || len(id) > 128-len(IDPrefix) {
-		return nil
-	}
-	return IDPrefix + id
-}
+// ref returns hirehook's id for a vendor id, or nil if there is none.
+func ref(v any) any { return value.Ref(IDPrefix, v) }
 
-// withRefs sets id and external_refs from a Lever id. Without one, d
+// withRefs sets id and external_refs from a vendor id; without one, d
 // gets no id and the event is refused as malformed.
-func withRefs(v any, d map[string]any) map[string]any {
-	if r := ref(v); r != nil {
-		d["id"] = r
-		d["external_refs"] = []any{map[string]any{"system": System, "id": vendorID(v)}}
-	}
-	return d
-}
-
-func obj(v any) map[string]any {
-	m, _ := v.(map[string]any)
-	return m
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
+func withRefs(v any, d map[string]any) map[string]any { return value.WithRefs(System, IDPrefix, v, d) }
