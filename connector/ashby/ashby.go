@@ -14,6 +14,7 @@ import (
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
 	"github.com/hirehook/hirehook/connector/internal/value"
+	"github.com/hirehook/hirehook/connector/push"
 )
 
 // System is the name hirehook gives Ashby: the events' source and the
@@ -53,9 +54,7 @@ func Verify(h http.Header, body []byte, secret string) error {
 	if err != nil {
 		return ErrMalformedSignature
 	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
+	if !hmac.Equal(got, push.HMACSHA256([]byte(secret), body)) {
 		return ErrBadSignature
 	}
 	return nil
@@ -63,9 +62,7 @@ func Verify(h http.Header, body []byte, secret string) error {
 
 // Sign returns the Ashby-Signature header value Ashby would send for body.
 func Sign(body []byte, secret string) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	return "sha256=" + hex.EncodeToString(push.HMACSHA256([]byte(secret), body))
 }
 
 type envelope struct {
@@ -85,8 +82,7 @@ func DedupKey(h http.Header, body []byte) string {
 	if err := json.Unmarshal(body, &env); err == nil && env.WebhookActionID != "" {
 		return env.WebhookActionID + ":" + env.Action
 	}
-	sum := sha256.Sum256(body)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return push.BodyKey(body)
 }
 
 // Result is what Parse made of one webhook.

@@ -14,6 +14,7 @@ import (
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
 	"github.com/hirehook/hirehook/connector/internal/value"
+	"github.com/hirehook/hirehook/connector/push"
 )
 
 // System is the name hirehook gives Greenhouse: the events' source and the
@@ -53,9 +54,7 @@ func Verify(h http.Header, body []byte, secret string) error {
 	if err != nil {
 		return ErrMalformedSignature
 	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
+	if !hmac.Equal(got, push.HMACSHA256([]byte(secret), body)) {
 		return ErrBadSignature
 	}
 	return nil
@@ -64,9 +63,7 @@ func Verify(h http.Header, body []byte, secret string) error {
 // Sign returns the Signature header value Greenhouse would send for body.
 // Tests and simulators use it.
 func Sign(body []byte, secret string) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return "sha256 " + hex.EncodeToString(mac.Sum(nil))
+	return "sha256 " + hex.EncodeToString(push.HMACSHA256([]byte(secret), body))
 }
 
 // DedupKey returns the key to deduplicate a delivery on: the
@@ -77,8 +74,7 @@ func DedupKey(h http.Header, body []byte) string {
 	if id := strings.TrimSpace(h.Get("Greenhouse-Event-ID")); id != "" {
 		return id
 	}
-	sum := sha256.Sum256(body)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return push.BodyKey(body)
 }
 
 // Result is what Parse made of one webhook.
@@ -128,8 +124,7 @@ func Parse(dedupKey string, body []byte) (Result, error) {
 		return Result{}, fmt.Errorf("%w: no action", ErrMalformed)
 	}
 	if dedupKey == "" {
-		sum := sha256.Sum256(body)
-		dedupKey = "sha256:" + hex.EncodeToString(sum[:])
+		dedupKey = push.BodyKey(body)
 	}
 	res := Result{Action: env.Action, DedupKey: dedupKey}
 	if env.Action == "ping" {

@@ -15,6 +15,7 @@ import (
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
 	"github.com/hirehook/hirehook/connector/internal/value"
+	"github.com/hirehook/hirehook/connector/push"
 )
 
 // System is the name hirehook gives Lever: the events' source and the
@@ -81,9 +82,7 @@ func Verify(h http.Header, body []byte, secret string, now time.Time) error {
 	if err != nil {
 		return ErrBadSignature
 	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(env.Token + env.TriggeredAt.String()))
-	if !hmac.Equal(got, mac.Sum(nil)) {
+	if !hmac.Equal(got, push.HMACSHA256([]byte(secret), []byte(env.Token+env.TriggeredAt.String()))) {
 		return ErrBadSignature
 	}
 	ms, err := env.TriggeredAt.Int64()
@@ -99,9 +98,7 @@ func Verify(h http.Header, body []byte, secret string, now time.Time) error {
 // Sign returns the signature Lever would put in a body with this token
 // and triggeredAt. Tests and simulators use it.
 func Sign(token string, triggeredAt int64, secret string) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(token + strconv.FormatInt(triggeredAt, 10)))
-	return hex.EncodeToString(mac.Sum(nil))
+	return hex.EncodeToString(push.HMACSHA256([]byte(secret), []byte(token+strconv.FormatInt(triggeredAt, 10))))
 }
 
 // DedupKey returns the key to deduplicate a delivery on: the envelope's
@@ -116,8 +113,7 @@ func DedupKey(h http.Header, body []byte) string {
 			return "token:" + env.Token
 		}
 	}
-	sum := sha256.Sum256(body)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return push.BodyKey(body)
 }
 
 // Result is what Parse made of one webhook.
