@@ -319,13 +319,13 @@ func (rs *runningSource) health() hirehook.SourceHealth {
 	h.EventsEmitted += s.EventsEmitted
 	h.Errors += s.Errors
 	if !s.LastPollAt.IsZero() {
-		h.LastPollAt = ptr(s.LastPollAt.UTC())
+		h.LastPollAt = new(s.LastPollAt.UTC())
 	}
 	if !s.LastSuccessAt.IsZero() {
-		h.LastSuccessAt = ptr(s.LastSuccessAt.UTC())
+		h.LastSuccessAt = new(s.LastSuccessAt.UTC())
 	}
 	if s.LastError != "" {
-		h.LastError, h.LastErrorAt = s.LastError, ptr(s.LastErrorAt.UTC())
+		h.LastError, h.LastErrorAt = s.LastError, new(s.LastErrorAt.UTC())
 	}
 	if s.Lag != 0 {
 		h.LagMS = s.Lag.Milliseconds()
@@ -347,8 +347,6 @@ func (m *sourceManager) Metrics() []metrics.SourceStats {
 	}
 	return out
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // emitFunc commits a source's events through the ingester, in one group
 // commit. An event the catalog refuses is dropped with a warning rather

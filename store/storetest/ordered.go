@@ -166,7 +166,7 @@ func testDeliveryPaused(t *testing.T, newStore NewStoreFunc) {
 	must(t, s.DeliveryRelease(ctx, "w1", []string{mine[2].ID}))
 
 	off := true
-	_, err := s.EndpointUpdate(ctx, tenant, ep.ID, hirehook.EndpointUpdate{Disabled: &off, DisabledReason: ptr("maintenance"), Now: t0})
+	_, err := s.EndpointUpdate(ctx, tenant, ep.ID, hirehook.EndpointUpdate{Disabled: &off, DisabledReason: new("maintenance"), Now: t0})
 	must(t, err)
 	state := func(d *hirehook.Delivery) hirehook.DeliveryState {
 		t.Helper()
@@ -231,7 +231,7 @@ func testDeliveryPaused(t *testing.T, newStore NewStoreFunc) {
 	if st := state(got[0]); st != hirehook.DeliveryPaused {
 		t.Fatalf("the disabling delivery: %s, want paused", st)
 	}
-	list, err := s.DeliveryList(ctx, hirehook.DeliveryFilter{TenantID: tenant, EndpointID: &ep.ID, State: ptr(hirehook.DeliveryPending)})
+	list, err := s.DeliveryList(ctx, hirehook.DeliveryFilter{TenantID: tenant, EndpointID: &ep.ID, State: new(hirehook.DeliveryPending)})
 	must(t, err)
 	if len(list) != 0 {
 		t.Fatalf("%d deliveries still pending on the disabled endpoint", len(list))
@@ -317,5 +317,3 @@ func testEndpointFailingSince(t *testing.T, newStore NewStoreFunc) {
 		t.Fatalf("failing since %v after enable, want nil", f)
 	}
 }
-
-func ptr[T any](v T) *T { return &v }

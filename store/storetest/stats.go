@@ -29,8 +29,6 @@ func statsByEndpoint(tb testing.TB, s hirehook.Store, p hirehook.DeliveryStatsPa
 	return m
 }
 
-func ptrTime(t time.Time) *time.Time { return &t }
-
 // deliveriesByEvent maps event id → the delivery of that event to endpointID.
 func deliveriesByEvent(ds []*hirehook.Delivery, endpointID string) map[string]*hirehook.Delivery {
 	m := map[string]*hirehook.Delivery{}
@@ -80,7 +78,7 @@ func testDeliveryStats(t *testing.T, newStore NewStoreFunc) {
 
 	// The queue: ep1 owes 4 (oldest at t0), ep2 1, the disabled ep3 none.
 	st := statsByEndpoint(t, s, hirehook.DeliveryStatsParams{TenantID: tenant}, ep1.ID, ep2.ID, ep3.ID)
-	want := &hirehook.DeliveryStats{TenantID: tenant, EndpointID: ep1.ID, Pending: 4, OldestUnfinishedAt: ptrTime(t0)}
+	want := &hirehook.DeliveryStats{TenantID: tenant, EndpointID: ep1.ID, Pending: 4, OldestUnfinishedAt: new(t0)}
 	if diff := cmp.Diff(want, st[ep1.ID]); diff != "" {
 		t.Fatalf("ep1 queue (-want +got):\n%s", diff)
 	}
@@ -135,10 +133,10 @@ func testDeliveryStats(t *testing.T, newStore NewStoreFunc) {
 	st = statsByEndpoint(t, s, hirehook.DeliveryStatsParams{TenantID: tenant, Since: since, Bucket: time.Minute}, ep1.ID, ep2.ID, ep3.ID)
 	want = &hirehook.DeliveryStats{
 		TenantID: tenant, EndpointID: ep1.ID,
-		Retrying: 1, OldestUnfinishedAt: ptrTime(t0.Add(time.Minute)), // e4's delivery waits
+		Retrying: 1, OldestUnfinishedAt: new(t0.Add(time.Minute)), // e4's delivery waits
 		Attempts: 4, Succeeded: 3,
 		LatencyP50: 20 * ms, LatencyP99: 400 * ms, // ranks ceil(0.5·4) = 2 and ceil(0.99·4) = 4
-		LastSuccessAt: ptrTime(since.Add(time.Minute)),
+		LastSuccessAt: new(since.Add(time.Minute)),
 		Timeline: []hirehook.AttemptBucket{
 			{Start: since, Succeeded: 2, LatencyP50: 10 * ms, LatencyP99: 20 * ms},
 			{Start: since.Add(time.Minute), Succeeded: 1, Failed: 1, LatencyP50: 30 * ms, LatencyP99: 400 * ms},
