@@ -242,10 +242,7 @@ func (d *Dispatcher) enqueueLocked(dl *hirehook.Delivery) {
 	if d.notMine[dl.EndpointID] {
 		// Another node serves this endpoint's share of its limits.
 		d.overflow = append(d.overflow, dl.ID)
-		select {
-		case d.overflowSignal <- struct{}{}:
-		default:
-		}
+		d.signalOverflow()
 		return
 	}
 	l := d.lanes[dl.EndpointID]
@@ -263,10 +260,7 @@ func (d *Dispatcher) enqueueLocked(dl *hirehook.Delivery) {
 		// Hand it back to the store rather than hold unbounded memory for a
 		// slow endpoint; it is claimed again once the lane drains.
 		d.overflow = append(d.overflow, dl.ID)
-		select {
-		case d.overflowSignal <- struct{}{}:
-		default:
-		}
+		d.signalOverflow()
 		return
 	}
 	d.inflight[dl.ID] = true
@@ -394,10 +388,7 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 		delete(d.inflight, dl.ID)
 		d.overflow = append(d.overflow, dl.ID) // released with the lane's queue
 		d.mu.Unlock()
-		select {
-		case d.overflowSignal <- struct{}{}:
-		default:
-		}
+		d.signalOverflow()
 		return
 	}
 	body, fail := d.route(dl, ep)
@@ -613,6 +604,15 @@ func (d *Dispatcher) releaseLoop(ctx context.Context) {
 		case <-d.overflowSignal:
 			d.releaseOverflow()
 		}
+	}
+}
+
+// signalOverflow wakes the release loop (without blocking): d.overflow
+// holds deliveries to hand back.
+func (d *Dispatcher) signalOverflow() {
+	select {
+	case d.overflowSignal <- struct{}{}:
+	default:
 	}
 }
 

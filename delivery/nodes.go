@@ -115,8 +115,5 @@ func (d *Dispatcher) leaveLaneLocked(l *lane) {
 		d.overflow = append(d.overflow, dl.ID)
 	}
 	l.queue = nil
-	select {
-	case d.overflowSignal <- struct{}{}:
-	default:
-	}
+	d.signalOverflow()
 }
