@@ -46,6 +46,17 @@ type Event struct {
 	Subject    Subject         `json:"subject"`
 	Data       json.RawMessage `json:"data"`
 	Changes    json.RawMessage `json:"changes,omitempty"`
+	// Derived is set when hirehook inferred part of the event rather than
+	// the producer stating it: a type decided from a stage name or a
+	// status (a hire from a move to a "Hired" stage), or a change's "from"
+	// taken from the last state the hub stored because the vendor sends
+	// only the new value.
+	Derived bool `json:"derived,omitempty"`
+	// Partial is set when data holds only what a thin vendor webhook
+	// carried (ids and external_refs) because the source has no API
+	// credentials to fetch the rest; the subject's record keeps what it
+	// had, merged with these fields.
+	Partial bool `json:"partial,omitempty"`
 
 	// IdempotencyKey is the producer's Idempotency-Key, if any.
 	IdempotencyKey string `json:"-"`
@@ -69,6 +80,8 @@ type WebhookPayload struct {
 	Subject   Subject         `json:"subject"`
 	Data      json.RawMessage `json:"data"`
 	Changes   json.RawMessage `json:"changes,omitempty"`
+	Derived   bool            `json:"derived,omitempty"`
+	Partial   bool            `json:"partial,omitempty"`
 	// Purged marks the tombstone that replaces a payload purged by
 	// retention (its Data is null). It is never sent: a purged event's
 	// deliveries are not attempted again.
@@ -85,6 +98,8 @@ func (e *Event) RenderPayload() ([]byte, error) {
 		Subject:   e.Subject,
 		Data:      e.Data,
 		Changes:   e.Changes,
+		Derived:   e.Derived,
+		Partial:   e.Partial,
 	})
 }
 
@@ -553,6 +568,10 @@ type EventInput struct {
 	Data json.RawMessage `json:"data"`
 	// Changes lists changed fields: {"status": {"from": "a", "to": "b"}}.
 	Changes map[string]Change `json:"changes,omitempty"`
+	// Derived marks an event the producer inferred in part (Event.Derived).
+	Derived bool `json:"derived,omitempty"`
+	// Partial marks an event whose data is incomplete (Event.Partial).
+	Partial bool `json:"partial,omitempty"`
 }
 
 // SubjectInput is the optional subject of an EventInput.

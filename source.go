@@ -92,6 +92,9 @@ type SourceLeaseParams struct {
 	Until time.Time
 	// Limit is the most sources one node runs (0: no limit).
 	Limit int
+	// Kinds, when set, limits the leases to sources of these kinds (the
+	// polled ones: a push source has nothing to run).
+	Kinds []string
 }
 
 // SourceReportParams are the arguments of SourceReport: what the node that

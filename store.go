@@ -98,6 +98,37 @@ type Store interface {
 	// does not exist.
 	SourceStateSet(ctx context.Context, p SourceStateParams) error
 
+	// InboundCreate stores a request a push source received (see
+	// InboundRequest). A request whose DedupeKey another request of the
+	// same source already has (rejected ones aside) is stored as
+	// InboundDuplicate instead, without its body, naming the first in
+	// DuplicateOf; r is updated to what was stored. ENOTFOUND if the source
+	// does not exist in r.TenantID.
+	InboundCreate(ctx context.Context, r *InboundRequest) error
+	// InboundGet returns one request of a source, with its body, or
+	// ENOTFOUND.
+	InboundGet(ctx context.Context, tenantID, sourceID, id string) (*InboundRequest, error)
+	// InboundList returns a source's requests, newest first, without
+	// their bodies. EINVALID if f.Before names no request.
+	InboundList(ctx context.Context, f InboundFilter) ([]*InboundRequest, error)
+	// InboundUpdate writes the outcome of normalising a request: status,
+	// vendor event, event ids, error; it adds one to Attempts, releases
+	// any claim, and sets ProcessedAt (or, for InboundReceived, DueAt).
+	// ENOTFOUND if the request does not exist.
+	InboundUpdate(ctx context.Context, p InboundUpdateParams) error
+	// InboundClaim claims for p.Owner, until p.Until, up to p.Limit
+	// received requests of every tenant whose DueAt has come and that no
+	// one else holds, oldest first, and returns them with their bodies.
+	InboundClaim(ctx context.Context, p InboundClaimParams) ([]*InboundRequest, error)
+	// InboundReprocess makes the processed, unsupported and failed
+	// requests of a source received in [p.From, p.To) due again
+	// (InboundReceived, DueAt p.Now), to be normalised anew, and returns
+	// how many. ENOTFOUND if the source does not exist.
+	InboundReprocess(ctx context.Context, p InboundReprocessParams) (int, error)
+	// InboundStats sums the requests of each of a tenant's sources
+	// (sources with none are left out).
+	InboundStats(ctx context.Context, tenantID string) (map[string]*InboundStats, error)
+
 	// EventIngest writes a batch of events atomically: each new event, the
 	// snapshot of its subject and one delivery per enabled endpoint that
 	// subscribes to its type. An event whose id (or idempotency key) exists
@@ -188,8 +219,9 @@ type Store interface {
 	// comes back equal to p.Limit. A purged event keeps its row (id, type,
 	// times, subject, deliveries) with a tombstone payload whose data is
 	// null (Event.Purged); its pending and retrying deliveries are
-	// cancelled. Attempts keep everything but the body. EINVALID if
-	// p.Limit < 1.
+	// cancelled. Attempts keep everything but the body. The raw requests
+	// of push sources (InboundRequest) received before then are deleted,
+	// at most p.Limit. EINVALID if p.Limit < 1.
 	RetentionPurge(ctx context.Context, p RetentionPurgeParams) (RetentionPurgeResult, error)
 	// CandidateErase removes one candidate's personal data from a tenant,
 	// in one transaction: events about the candidate keep only
@@ -198,7 +230,8 @@ type Store interface {
 	// {"id": id} as their candidate and lose the changes of candidate
 	// fields; the candidate's record keeps only its id (and its version);
 	// attempts of the touched events' deliveries lose their response
-	// bodies. Rows stay, so counts and delivery history still add up.
+	// bodies; inbound requests (InboundRequest) that became one of the
+	// touched events lose their bodies. Rows stay, so counts and delivery history still add up.
 	// Implementations make sure no copy of the removed data survives in
 	// their files. ENOTFOUND if the tenant has neither a record of nor an
 	// event about the candidate; EINVALID for an empty id; EUNAVAILABLE if
@@ -219,6 +252,8 @@ type RetentionPurgeParams struct {
 type RetentionPurgeResult struct {
 	Events   int `json:"events"`
 	Attempts int `json:"attempts"`
+	// InboundRequests counts the raw requests of push sources deleted.
+	InboundRequests int `json:"inbound_requests"`
 }
 
 // CandidateEraseParams are the arguments of CandidateErase.
@@ -234,6 +269,8 @@ type CandidateEraseResult struct {
 	Events   int `json:"events"`
 	Records  int `json:"records"`
 	Attempts int `json:"attempts"`
+	// InboundRequests counts the raw requests whose bodies were removed.
+	InboundRequests int `json:"inbound_requests"`
 }
 
 // EventIngestParams is a batch of events for EventIngest.

@@ -183,6 +183,7 @@ func (in *Ingester) Prepare(tenantID string, input *hirehook.EventInput, idempot
 		}
 		e.Changes = b
 	}
+	e.Derived, e.Partial = input.Derived, input.Partial
 	p, err := e.RenderPayload()
 	if err != nil {
 		return nil, fmt.Errorf("render event %s: %w", e.ID, err)

@@ -449,6 +449,7 @@ func scanEvent(row scanner) (*hirehook.Event, error) {
 		return nil, fmt.Errorf("decode payload of event %s: %w", e.ID, err)
 	}
 	e.Data, e.Changes, e.Purged = body.Data, body.Changes, body.Purged
+	e.Derived, e.Partial = body.Derived, body.Partial
 	return &e, nil
 }
 
