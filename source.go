@@ -34,6 +34,15 @@ type Source struct {
 	Checkpoint json.RawMessage `json:"-"`
 	CreatedAt  time.Time       `json:"created_at"`
 	UpdatedAt  time.Time       `json:"updated_at"`
+
+	// IngestURL is where a push source's vendor posts its webhooks
+	// (POST /in/{id}); empty for polled sources. Filled in by the API,
+	// not stored.
+	IngestURL string `json:"ingest_url,omitempty"`
+	// Requests sums a push source's request log (InboundStats): received,
+	// rejected, handshakes, the last of each. Filled in by the API, not
+	// stored; nil for polled sources.
+	Requests *InboundStats `json:"requests,omitempty"`
 }
 
 // SourceBullhorn is the kind of a source that polls a Bullhorn event

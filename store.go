@@ -69,6 +69,9 @@ type Store interface {
 	// SourceGet returns one source with its secrets and checkpoint, or
 	// ENOTFOUND.
 	SourceGet(ctx context.Context, tenantID, id string) (*Source, error)
+	// SourceTenant returns the tenant of the source with that id, or
+	// ENOTFOUND: POST /in/{source_id} names a source without its tenant.
+	SourceTenant(ctx context.Context, id string) (string, error)
 	// SourceList returns sources in creation order, with their secrets.
 	// EINVALID if f.After names no source.
 	SourceList(ctx context.Context, f SourceFilter) ([]*Source, error)

@@ -62,6 +62,16 @@ type Config struct {
 	// created, changed or deleted, so the hub starts or stops it at once.
 	SourceKinds    map[string]SourceKind
 	SourcesChanged func()
+	// PushKinds are the source kinds that take webhooks at
+	// POST /in/{source_id} (package inbound): their sources show an
+	// ingest_url and their request log. InboundChanged, if set, is called
+	// after requests were made due again (reprocess).
+	PushKinds      map[string]bool
+	InboundChanged func()
+	// PublicURL is the address vendors reach the hub at
+	// ("https://hooks.example.com"), for ingest_url; empty means the
+	// scheme and host of the API request.
+	PublicURL string
 	// BackfillsChanged, if set, is called after a backfill was created, so
 	// the hub starts it at once rather than at its next poll.
 	BackfillsChanged func()
@@ -157,6 +167,9 @@ func (h *Handler) RouteTable() []Route {
 		{"GET", "/v1/sources/{id}", viewer, h.handleSourceGet},
 		{"PATCH", "/v1/sources/{id}", admin, h.handleSourceUpdate},
 		{"DELETE", "/v1/sources/{id}", admin, h.handleSourceDelete},
+		{"GET", "/v1/sources/{id}/requests", viewer, h.handleInboundList},
+		{"GET", "/v1/sources/{id}/requests/{request_id}", viewer, h.handleInboundGet},
+		{"POST", "/v1/sources/{id}/reprocess", admin, h.handleSourceReprocess},
 
 		{"GET", "/v1/deliveries", viewer, h.handleDeliveryList},
 		{"GET", "/v1/deliveries/{id}", viewer, h.handleDeliveryGet},

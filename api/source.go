@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -112,6 +113,10 @@ func (h *Handler) handleSourceCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	h.audit(r, src.TenantID, "source.created", src.ID, map[string]any{"kind": src.Kind, "name": src.Name, "enabled": src.Enabled})
 	h.sourcesChanged()
+	if err := h.withInbound(r, src); err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
 	w.Header().Set("Location", "/v1/sources/"+src.ID)
 	writeJSON(w, http.StatusCreated, src)
 }
@@ -127,12 +132,20 @@ func (h *Handler) handleSourceList(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, h.logger, err)
 		return
 	}
+	if err := h.withInbound(r, srcs...); err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, page(srcs, limit, func(s *hirehook.Source) string { return s.ID }))
 }
 
 func (h *Handler) handleSourceGet(w http.ResponseWriter, r *http.Request) {
 	src, err := h.store.SourceGet(r.Context(), tenantOf(r), r.PathValue("id"))
 	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	if err := h.withInbound(r, src); err != nil {
 		Error(w, r, h.logger, err)
 		return
 	}
@@ -220,6 +233,10 @@ func (h *Handler) handleSourceUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	h.audit(r, src.TenantID, "source.updated", src.ID, changed)
 	h.sourcesChanged()
+	if err := h.withInbound(r, src); err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, src)
 }
 
@@ -294,4 +311,161 @@ func (b *docBuilder) sourceSchemas() {
 	b.add("SourceCreate", input("", props, "kind", "name", "config"))
 	b.add("SourceUpdate", input("Fields left out are unchanged; `config` is a JSON Merge Patch of the stored configuration, so secrets need not be sent again.",
 		with(props, m{"config": m{"type": "object", "description": "Fields to change; null removes one."}})))
+}
+
+// withInbound fills in what the API shows of push sources beside what is
+// stored: the ingest URL and the sums of the request log.
+func (h *Handler) withInbound(r *http.Request, srcs ...*hirehook.Source) error {
+	var stats map[string]*hirehook.InboundStats
+	for _, src := range srcs {
+		if !h.cfg.PushKinds[src.Kind] {
+			continue
+		}
+		if stats == nil {
+			var err error
+			if stats, err = h.store.InboundStats(r.Context(), tenantOf(r)); err != nil {
+				return err
+			}
+		}
+		src.IngestURL = h.publicURL(r) + "/in/" + src.ID
+		src.Requests = stats[src.ID]
+		if src.Requests == nil {
+			src.Requests = &hirehook.InboundStats{ByStatus: map[string]int64{}}
+		}
+	}
+	return nil
+}
+
+// publicURL is the hub's address as vendors reach it: --public-url, else
+// the scheme and host this request came in on.
+func (h *Handler) publicURL(r *http.Request) string {
+	if h.cfg.PublicURL != "" {
+		return strings.TrimSuffix(h.cfg.PublicURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// pushSource returns the push source named in the path, or ENOTFOUND.
+func (h *Handler) pushSource(r *http.Request) (*hirehook.Source, error) {
+	src, err := h.store.SourceGet(r.Context(), tenantOf(r), r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	if !h.cfg.PushKinds[src.Kind] {
+		return nil, hirehook.Errorf(hirehook.ENOTFOUND, "Source %q is a %s source, which the hub polls; it has no request log.", src.ID, src.Kind)
+	}
+	return src, nil
+}
+
+func (h *Handler) handleInboundList(w http.ResponseWriter, r *http.Request) {
+	after, limit, err := listQuery(r)
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	status := r.URL.Query().Get("status")
+	switch status {
+	case "", hirehook.InboundReceived, hirehook.InboundProcessed, hirehook.InboundUnsupported, hirehook.InboundFailed,
+		hirehook.InboundDuplicate, hirehook.InboundRejected, hirehook.InboundHandshake:
+	default:
+		Error(w, r, h.logger, hirehook.FieldError("status", "must be one of: received, processed, unsupported, failed, duplicate, rejected, handshake"))
+		return
+	}
+	src, err := h.pushSource(r)
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	reqs, err := h.store.InboundList(r.Context(), hirehook.InboundFilter{TenantID: src.TenantID, SourceID: src.ID, Status: status, Before: after, Limit: limit + 1})
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page(reqs, limit, func(q *hirehook.InboundRequest) string { return q.ID }))
+}
+
+// InboundRequestDetail is one request of a push source's log with its body:
+// as JSON when the body is JSON (as every supported vendor sends), else in
+// base64.
+type InboundRequestDetail struct {
+	*hirehook.InboundRequest
+	Body       json.RawMessage `json:"body,omitempty"`
+	BodyBase64 string          `json:"body_base64,omitempty"`
+}
+
+func (h *Handler) handleInboundGet(w http.ResponseWriter, r *http.Request) {
+	src, err := h.pushSource(r)
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	req, err := h.store.InboundGet(r.Context(), src.TenantID, src.ID, r.PathValue("request_id"))
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	d := InboundRequestDetail{InboundRequest: req}
+	switch {
+	case len(req.Body) == 0:
+	case json.Valid(req.Body):
+		d.Body = req.Body
+	default:
+		d.BodyBase64 = base64.StdEncoding.EncodeToString(req.Body)
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// ReprocessInput is the body of POST /v1/sources/{id}/reprocess.
+type ReprocessInput struct {
+	// From and To bound the requests' received time: from ≤ t < to. To
+	// defaults to now.
+	From *time.Time `json:"from"`
+	To   *time.Time `json:"to"`
+}
+
+// ReprocessResult answers POST /v1/sources/{id}/reprocess.
+type ReprocessResult struct {
+	// Requests counts the requests made due again: processed,
+	// unsupported and failed ones in the window.
+	Requests int `json:"requests"`
+}
+
+func (h *Handler) handleSourceReprocess(w http.ResponseWriter, r *http.Request) {
+	var in ReprocessInput
+	if err := decode(w, r, h.cfg.MaxBodyBytes, &in); err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	now := h.cfg.NowFunc().UTC().Truncate(time.Microsecond)
+	if in.From == nil {
+		Error(w, r, h.logger, hirehook.FieldError("from", "is required: the start of the window (RFC 3339)"))
+		return
+	}
+	to := now.Add(time.Microsecond)
+	if in.To != nil {
+		to = *in.To
+	}
+	if !in.From.Before(to) {
+		Error(w, r, h.logger, hirehook.FieldError("to", "must be after from"))
+		return
+	}
+	src, err := h.pushSource(r)
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	n, err := h.store.InboundReprocess(r.Context(), hirehook.InboundReprocessParams{TenantID: src.TenantID, SourceID: src.ID, From: in.From.UTC(), To: to.UTC(), Now: now})
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	h.audit(r, src.TenantID, "source.reprocessed", src.ID, map[string]any{"from": in.From.UTC(), "to": to.UTC(), "requests": n})
+	if n > 0 && h.cfg.InboundChanged != nil {
+		h.cfg.InboundChanged()
+	}
+	writeJSON(w, http.StatusAccepted, ReprocessResult{Requests: n})
 }

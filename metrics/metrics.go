@@ -60,6 +60,7 @@ type Metrics struct {
 
 	eventsIngested  *prometheus.CounterVec
 	eventsRejected  *prometheus.CounterVec
+	inbound         *prometheus.CounterVec
 	deliveries      *prometheus.CounterVec
 	attemptDuration *prometheus.HistogramVec
 
@@ -107,6 +108,10 @@ func New(cfg Config) *Metrics {
 			Name: "hirehook_events_rejected_total",
 			Help: "Event requests (POST /v1/events and /v1/events/batch) answered with an error, by reason: invalid (bad JSON, unknown type, schema), unauthorized, too_large, rate_limited, unavailable or other.",
 		}, []string{"reason"}),
+		inbound: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hirehook_inbound_requests_total",
+			Help: "Webhooks received by push sources at /in/{source_id}, by source kind and outcome: processed, received (left to the worker), duplicate, unsupported, failed, rejected (bad signature) or handshake.",
+		}, []string{"kind", "status"}),
 		attemptDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "hirehook_attempt_duration_seconds",
 			Help: "Duration of webhook attempts, from dial to the end of the answer (or the error), by endpoint.",
@@ -116,7 +121,7 @@ func New(cfg Config) *Metrics {
 		}, []string{"endpoint_id"}),
 	}
 	m.registry.MustRegister(
-		m.eventsIngested, m.eventsRejected, m.deliveries, m.attemptDuration,
+		m.eventsIngested, m.eventsRejected, m.deliveries, m.attemptDuration, m.inbound,
 		&storeCollector{m: m},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -183,6 +188,12 @@ func (m *Metrics) ObserveRejected(status int) {
 		reason = "unavailable"
 	}
 	m.eventsRejected.WithLabelValues(reason).Inc()
+}
+
+// ObserveInbound counts one webhook a push source received
+// (inbound.Handler.Observe).
+func (m *Metrics) ObserveInbound(kind, status string) {
+	m.inbound.WithLabelValues(kind, status).Inc()
 }
 
 // ObserveResult counts one stored attempt result (delivery.Config.OnResult).

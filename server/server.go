@@ -30,6 +30,9 @@ type Server struct {
 	// Metrics, if set, serves GET /metrics (no key: scrapers rarely carry
 	// one; bind the hub to a private address or filter at the proxy).
 	Metrics http.Handler
+	// Inbound, if set, serves POST /in/{source_id}: webhooks from push
+	// sources, authenticated by the vendor's signature (package inbound).
+	Inbound http.Handler
 	Logger  *slog.Logger
 
 	ln     net.Listener
@@ -111,6 +114,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 		fmt.Fprintln(w, `{"status":"ready"}`)
 	})
 	s.API.Routes(mux)
+	if s.Inbound != nil {
+		mux.Handle("POST /in/{source_id}", s.Inbound)
+	}
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", s.Metrics)
 	}

@@ -36,6 +36,9 @@ type Config struct {
 	RetentionInterval        time.Duration
 	LogLevel                 string
 	LogFormat                string
+	// PublicURL is the address vendors reach the hub at, for the
+	// ingest_url of push sources; empty means the API request's host.
+	PublicURL string
 	// SourceLease is how long a node holds a source (a Bullhorn
 	// subscription it polls) before another node may take it over; the
 	// lease is renewed every third of it.
@@ -134,6 +137,7 @@ func (c *Config) flagSet(name string, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long shutdown waits for requests and deliveries in flight")
 	fs.DurationVar(&c.SourceLease, "source-lease", c.SourceLease, "how long a node holds a source it polls before another node may take it over (renewed every third of it)")
 	fs.DurationVar(&c.RetentionInterval, "retention-interval", c.RetentionInterval, "how often expired event payloads and response bodies are purged (each tenant keeps its retention_days)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "address vendors reach the hub at, e.g. https://hooks.example.com: push sources show their ingest_url under it (unset: the host of each API request)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
 	return fs

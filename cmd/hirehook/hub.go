@@ -14,6 +14,7 @@ import (
 	"github.com/hirehook/hirehook/backfill"
 	"github.com/hirehook/hirehook/catalog"
 	"github.com/hirehook/hirehook/delivery"
+	"github.com/hirehook/hirehook/inbound"
 	"github.com/hirehook/hirehook/ingest"
 	"github.com/hirehook/hirehook/metrics"
 	"github.com/hirehook/hirehook/retention"
@@ -43,6 +44,9 @@ type Hub struct {
 	Sources *sourceManager
 	// Backfills runs the backfills this node leases.
 	Backfills *backfill.Runner
+	// Inbound normalises the webhooks of push sources that are due on
+	// this node (hydration, retries, reprocessing).
+	Inbound *inbound.Worker
 
 	// GeneratedKey is the admin key generated at first start, if any.
 	GeneratedKey string
@@ -170,6 +174,10 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	h.Backfills = &backfill.Runner{Store: st, Owner: h.Dispatcher.Owner(), Notify: h.Dispatcher.Notify, Route: routeOpts,
 		LeaseTTL: h.Config.SourceLease, Logger: h.Logger.With("component", "backfill")}
 	h.Backfills.Start(ctx)
+	processor := &inbound.Processor{Store: st, Ingest: h.Ingester, HTTPClient: sourceHTTPClient(h.Config.AllowPrivateDestinations),
+		Logger: h.Logger.With("component", "inbound")}
+	h.Inbound = &inbound.Worker{Processor: processor, Owner: h.Dispatcher.Owner()}
+	h.Inbound.Start(ctx)
 	dashboard, err := web.New(web.Config{Store: st, Catalog: cat, Route: routeOpts, Notify: h.Dispatcher.Notify, Ingester: h.Ingester, Logger: h.Logger})
 	if err != nil {
 		return err
@@ -179,6 +187,8 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 		Store:   st,
 		Web:     dashboard,
 		Metrics: h.Metrics.Handler(),
+		Inbound: &inbound.Handler{Store: st, Processor: processor, MaxBodyBytes: h.Config.MaxBodyBytes,
+			Nudge: h.Inbound.Nudge, Observe: h.Metrics.ObserveInbound, Logger: h.Logger.With("component", "inbound")},
 		API: api.New(api.Config{
 			Store:        st,
 			Ingester:     h.Ingester,
@@ -193,6 +203,9 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 			Logger:                h.Logger,
 			SourceKinds:           sourceKinds,
 			SourcesChanged:        h.Sources.Changed,
+			PushKinds:             pushKinds,
+			InboundChanged:        h.Inbound.Nudge,
+			PublicURL:             h.Config.PublicURL,
 			BackfillsChanged:      h.Backfills.Poke,
 		}),
 		Logger: h.Logger,
@@ -259,6 +272,11 @@ func (h *Hub) Close(ctx context.Context) error {
 	// flight is re-read by whichever node runs the source next.
 	if h.Sources != nil {
 		errs = append(errs, h.Sources.Stop(ctx))
+	}
+	// The inbound worker emits through the ingester too; a request in
+	// hand is finished, the others wait for their claims to run out.
+	if h.Inbound != nil {
+		errs = append(errs, h.Inbound.Stop(ctx))
 	}
 	// Backfills stop between pages; each resumes from its cursor.
 	if h.Backfills != nil {

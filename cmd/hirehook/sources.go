@@ -18,10 +18,31 @@ import (
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/api"
 	"github.com/hirehook/hirehook/connector/bullhorn"
+	"github.com/hirehook/hirehook/inbound"
 )
 
-// sourceKinds are the kinds of source this hub runs, for the API.
-var sourceKinds = map[string]api.SourceKind{hirehook.SourceBullhorn: bullhorn.SplitConfig}
+// sourceKinds are the kinds of source this hub runs, for the API: Bullhorn,
+// which the source manager polls, and the push kinds, whose webhooks
+// package inbound takes at POST /in/{source_id}.
+var sourceKinds = func() map[string]api.SourceKind {
+	kinds := map[string]api.SourceKind{hirehook.SourceBullhorn: bullhorn.SplitConfig}
+	for _, k := range inbound.KindNames() {
+		kinds[k] = inbound.SplitConfig(k)
+	}
+	return kinds
+}()
+
+// pushKinds are the source kinds that take webhooks.
+var pushKinds = func() map[string]bool {
+	kinds := map[string]bool{}
+	for _, k := range inbound.KindNames() {
+		kinds[k] = true
+	}
+	return kinds
+}()
+
+// polledKinds are the source kinds the source manager runs.
+var polledKinds = []string{hirehook.SourceBullhorn}
 
 // eventCommitter is the ingest path of POST /v1/events (package ingest):
 // sources emit through it, so their events are validated, deduplicated by
@@ -202,7 +223,7 @@ func (m *sourceManager) stopExpiring(ctx context.Context) {
 // reconcile runs one round: lease, stop, start, report.
 func (m *sourceManager) reconcile(ctx context.Context) error {
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	held, err := m.store.SourceLease(ctx, hirehook.SourceLeaseParams{Owner: m.owner, Now: now, Until: now.Add(m.lease)})
+	held, err := m.store.SourceLease(ctx, hirehook.SourceLeaseParams{Owner: m.owner, Now: now, Until: now.Add(m.lease), Kinds: polledKinds})
 	if err != nil {
 		return fmt.Errorf("lease sources: %w", err)
 	}

@@ -34,6 +34,16 @@ var (
 	ErrUnsupportedConfig = errors.New("unsupported verification setting")
 )
 
+// Errors of the vendors' Hydrate functions (fetching a thin webhook's
+// records from the vendor's API).
+var (
+	// ErrHydrateTemporary: the API answered 429 or 5xx, or could not be
+	// reached; try again later.
+	ErrHydrateTemporary = errors.New("vendor API temporarily unavailable")
+	// ErrHydrateGone: the record no longer exists (404 or 410).
+	ErrHydrateGone = errors.New("record not found at the vendor")
+)
+
 // VerifyError is the error of a failed verification: which system and
 // header, and why (one of the Err variables above, for errors.Is). It is
 // safe to show and to log: it never holds secret or signature material.

@@ -1,0 +1,227 @@
+package inbound
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/api"
+	"github.com/hirehook/hirehook/connector/push"
+)
+
+// inlineGrace is how long the worker leaves a request that the handler
+// is normalising itself before it takes it (the handler crashed, or
+// normalising failed and is due again).
+const inlineGrace = 30 * time.Second
+
+// Handler serves POST /in/{source_id}: one URL per push source,
+// authenticated by the vendor's signature rather than by an API key.
+//
+// In order: the source is looked up (404 if it is not a push source, 503
+// while it is disabled); a handshake that comes before any signature
+// (SmartRecruiters' X-Hook-Secret) is answered; the raw body, exactly as
+// received, is verified as the vendor signs it (401 on a bad or missing
+// signature or a stale timestamp, with the rejection kept in the source's
+// request log, without its body); the request is stored; then it is
+// normalised at once, unless that needs the vendor's API, in which case
+// the Worker does it and the vendor gets its answer without waiting. The
+// answer is the status the vendor expects (SmartRecruiters 202, others 200)
+// once the request is durable.
+type Handler struct {
+	Store     hirehook.Store
+	Processor *Processor
+	// MaxBodyBytes is the largest body accepted (413 beyond).
+	MaxBodyBytes int64
+	// Nudge wakes the worker (a request waits for hydration).
+	Nudge func()
+	// Observe counts a request by source kind and outcome (metrics).
+	Observe func(kind, status string)
+	Logger  *slog.Logger
+}
+
+// Response is the JSON body of a successful answer.
+type Response struct {
+	// RequestID names the request in the source's request log.
+	RequestID string `json:"request_id"`
+	// Status is the request's state: processed, received (to be
+	// normalised by the worker), duplicate, unsupported, failed or
+	// handshake.
+	Status string `json:"status"`
+	// EventIDs are the catalog events it became, when processed.
+	EventIDs []string `json:"event_ids"`
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return h.Logger
+}
+
+func (h *Handler) observe(kind, status string) {
+	if h.Observe != nil {
+		h.Observe(kind, status)
+	}
+}
+
+// storedHeader is the request's header as the log keeps it: without
+// credentials and the handshake secret.
+func storedHeader(in http.Header) http.Header {
+	out := in.Clone()
+	for _, k := range []string{"Authorization", "Cookie", "Proxy-Authorization", "X-Hook-Secret"} {
+		out.Del(k)
+	}
+	return out
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id := r.PathValue("source_id")
+	tenantID, err := h.Store.SourceTenant(ctx, id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	src, err := h.Store.SourceGet(ctx, tenantID, id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	k := Kinds[src.Kind]
+	if k == nil {
+		h.fail(w, r, hirehook.Errorf(hirehook.ENOTFOUND, "Source %q is a %s source, which the hub polls; it takes no webhooks.", id, src.Kind))
+		return
+	}
+	if !src.Enabled {
+		w.Header().Set("Retry-After", "300")
+		h.fail(w, r, hirehook.Errorf(hirehook.EUNAVAILABLE, "Source %q is disabled.", id))
+		return
+	}
+	limit := h.MaxBodyBytes
+	if limit <= 0 {
+		limit = 1 << 20
+	}
+	body, err := readBody(w, r, limit)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	cfg, err := joinConfig(src)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	now := h.Processor.now()
+	req := &hirehook.InboundRequest{TenantID: src.TenantID, ID: hirehook.NewID("inr"), SourceID: src.ID, ReceivedAt: now,
+		Header: storedHeader(r.Header), BodySize: len(body)}
+
+	if k.handshake != nil {
+		if hs, ok := k.handshake(r.Header); ok {
+			req.Status, req.VendorEvent = hirehook.InboundHandshake, "handshake"
+			if err := h.Store.InboundCreate(ctx, req); err != nil {
+				h.logger().Warn("record inbound handshake", "source_id", src.ID, "error", err)
+			}
+			h.observe(k.Name, req.Status)
+			for name, vs := range hs.Header {
+				w.Header()[name] = vs
+			}
+			w.WriteHeader(hs.Status)
+			return
+		}
+	}
+	if err := k.verify(cfg, r.Header, body, now); err != nil {
+		req.Status, req.Error = hirehook.InboundRejected, err.Error()
+		if err := h.Store.InboundCreate(ctx, req); err != nil {
+			h.logger().Warn("record inbound rejection", "source_id", src.ID, "error", err)
+		}
+		h.observe(k.Name, req.Status)
+		h.logger().Info("inbound request rejected", "source_id", src.ID, "kind", k.Name, "reason", err.Error())
+		h.fail(w, r, hirehook.Errorf(hirehook.EUNAUTHORIZED, "%s", verifyMessage(err)))
+		return
+	}
+	req.Body = body
+	opts := push.Options{SourceID: src.ID, Tenant: cfg.Account, Now: now}
+	p, perr := k.parse(cfg, req.Header, body, opts)
+	if perr == nil && p.Ping {
+		req.Status, req.VendorEvent = hirehook.InboundHandshake, p.VendorEvent
+		if err := h.Store.InboundCreate(ctx, req); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.observe(k.Name, req.Status)
+		h.reply(w, k, Response{RequestID: req.ID, Status: req.Status, EventIDs: []string{}})
+		return
+	}
+	req.Status, req.DedupeKey = hirehook.InboundReceived, push.BodyKey(body)
+	if perr == nil {
+		req.DedupeKey, req.VendorEvent = p.DedupeKey, p.VendorEvent
+	}
+	async := perr == nil && needsFetch(k, cfg, p)
+	due := now.Add(inlineGrace)
+	if async {
+		due = now
+	}
+	req.DueAt = &due
+	if err := h.Store.InboundCreate(ctx, req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	resp := Response{RequestID: req.ID, Status: req.Status, EventIDs: []string{}}
+	switch {
+	case req.Status == hirehook.InboundDuplicate:
+	case async:
+		if h.Nudge != nil {
+			h.Nudge()
+		}
+	default:
+		// Stored: from here on the vendor gets its 2xx whatever happens,
+		// and the worker finishes what this does not.
+		upd, err := h.Processor.Process(ctx, src, req)
+		if err != nil {
+			h.logger().Error("normalise inbound request", "source_id", src.ID, "request_id", req.ID, "error", err)
+		} else {
+			resp.Status = upd.Status
+			if upd.EventIDs != nil {
+				resp.EventIDs = upd.EventIDs
+			}
+		}
+	}
+	h.observe(k.Name, resp.Status)
+	h.reply(w, k, resp)
+}
+
+func (h *Handler) reply(w http.ResponseWriter, k *Kind, resp Response) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(k.Status)
+	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// verifyMessage is what a rejected sender is told: the reason without the
+// hub's internals.
+func verifyMessage(err error) string {
+	var ve *push.VerifyError
+	if errors.As(err, &ve) {
+		return "Signature rejected: " + ve.Error() + "."
+	}
+	return "Signature rejected: " + err.Error() + "."
+}
+
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, hirehook.Errorf(hirehook.ETOOLARGE, "The body is larger than %d bytes.", limit)
+		}
+		return nil, hirehook.Errorf(hirehook.EINVALID, "The body could not be read.")
+	}
+	return b, nil
+}
+
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	api.Error(w, r, h.logger(), err)
+}
