@@ -34,6 +34,18 @@ var (
 	ErrUnsupportedConfig = errors.New("unsupported verification setting")
 )
 
+// Errors of the vendors' Hydrate functions, wrapped with the operation
+// and the resource. Neither carries an API key.
+var (
+	// ErrHydrateTemporary is a failure that may pass: the vendor answered
+	// 429 or 5xx, timed out, or could not be reached. Retry later with
+	// backoff.
+	ErrHydrateTemporary = errors.New("hydrate: temporary failure")
+	// ErrHydrateGone is a 404 or 410: the resource no longer exists, so
+	// the thin event is all there will be.
+	ErrHydrateGone = errors.New("hydrate: resource is gone")
+)
+
 // VerifyError is the error of a failed verification: which system and
 // header, and why (one of the Err variables above, for errors.Is). It is
 // safe to show and to log: it never holds secret or signature material.
