@@ -279,3 +279,34 @@ func TestHydrate_networkError(t *testing.T) {
 		t.Errorf("got %v, want ErrHydrateTemporary", err)
 	}
 }
+
+func TestHydrate_interview(t *testing.T) {
+	t.Parallel()
+	srv := leverAPI(t, map[string]any{oppPath + "/interviews/6fd6d5a9-2b3c-4a88-9f00-0a1b2c3d4e5f": "interview.json"})
+	body := []byte(`{"id": "e1b6a7c2-0010", "event": "interviewCreated", "triggeredAt": 1774950000000, "token": "t", "signature": "s", "data": {"interviewId": "6fd6d5a9-2b3c-4a88-9f00-0a1b2c3d4e5f", "opportunityId": "250d8f03-738a-4bba-a671-8a3d73477145", "contactId": "` + contactID + `"}}`)
+	thin, full, err := hydrateFixture(t, srv, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := full.Events[0]
+	if got.ID != thin.Events[0].ID || got.Type != "interview.scheduled" {
+		t.Errorf("got %s %s, want %s interview.scheduled", got.ID, got.Type, thin.Events[0].ID)
+	}
+	want := map[string]any{
+		"id":             "lv_6fd6d5a9-2b3c-4a88-9f00-0a1b2c3d4e5f",
+		"external_refs":  []any{map[string]any{"system": "lever", "id": "6fd6d5a9-2b3c-4a88-9f00-0a1b2c3d4e5f"}},
+		"application_id": "lv_250d8f03-738a-4bba-a671-8a3d73477145",
+		"candidate_id":   "lv_" + contactID,
+		"title":          "On-site interview - Shane Smith",
+		"timezone":       "America/Los_Angeles",
+		"location":       "Room 101",
+		"start_at":       "2026-04-02T09:00:00Z",
+		"end_at":         "2026-04-02T09:45:00Z",
+		"created_at":     "2026-03-31T06:53:20Z",
+		"status":         "scheduled",
+		"interviewers":   []any{map[string]any{"id": "lv_df0adaa6-172c-4cd6-8520-49b203660fe1", "name": "Rachel Green", "email": "rachel@example.com"}},
+	}
+	if d := cmp.Diff(want, decoded(t, got)); d != "" {
+		t.Errorf("data (-want +got):\n%s", d)
+	}
+}

@@ -39,6 +39,12 @@ func Hydrate(ctx context.Context, c *http.Client, apiKey string, h http.Header, 
 	if res.Unsupported || (!res.Thin && !res.NeedsHydration) {
 		return res, nil
 	}
+	if strings.HasSuffix(res.VendorEvent, ".deleted") {
+		// Nothing left to fetch: the ids are the whole event.
+		out := *res
+		out.Thin = false
+		return &out, nil
+	}
 	if res.Link == "" {
 		return nil, fmt.Errorf("%s: hydrate %s: no %s header", System, res.VendorEvent, HeaderLink)
 	}

@@ -328,3 +328,15 @@ func TestHydrate_networkError(t *testing.T) {
 		t.Errorf("error %q holds the API key", err)
 	}
 }
+
+func TestHydrate_deletedNotFetched(t *testing.T) {
+	t.Parallel()
+	srv := api(t, map[string]any{"/candidates/c1": http.StatusNotFound})
+	thin, full, err := hydrateEvent(t, srv, "candidate.deleted", `{"id":"c1"}`, "/candidates/c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.Thin || len(full.Events) != 1 || full.Events[0].ID != thin.Events[0].ID || string(full.Events[0].Data) != string(thin.Events[0].Data) {
+		t.Errorf("got %+v, want the thin event as it is, Thin false", full)
+	}
+}
