@@ -118,6 +118,17 @@ func get(ctx context.Context, c *http.Client, apiKey, url string) (map[string]an
 	if c == nil {
 		c = &http.Client{Timeout: 30 * time.Second}
 	}
+	// X-SmartToken is not a header net/http drops on a redirect to another
+	// host, so such a redirect is not followed: the key goes to Link's host
+	// only.
+	cc := *c
+	cc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 5 || req.URL.Host != via[0].URL.Host {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	c = &cc
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)

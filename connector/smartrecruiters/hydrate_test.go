@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -338,5 +339,47 @@ func TestHydrate_deletedNotFetched(t *testing.T) {
 	}
 	if full.Thin || len(full.Events) != 1 || full.Events[0].ID != thin.Events[0].ID || string(full.Events[0].Data) != string(thin.Events[0].Data) {
 		t.Errorf("got %+v, want the thin event as it is, Thin false", full)
+	}
+}
+
+func TestHydrate_timeout(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // hang until the client gives up
+	}))
+	t.Cleanup(srv.Close)
+	h, b := event("candidate.created", `{"id":"c1"}`, srv.URL+"/candidates/c1")
+	res, err := Parse(h, b, push.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Timeout: 50 * time.Millisecond}
+	if _, err := Hydrate(context.Background(), c, apiKey, h, b, res, push.Options{}); !errors.Is(err, push.ErrHydrateTemporary) {
+		t.Errorf("got %v, want ErrHydrateTemporary", err)
+	}
+}
+
+func TestHydrate_noKeyToOtherHost(t *testing.T) {
+	t.Parallel()
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(HeaderToken) != "" {
+			t.Error("the API key was sent to another host")
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(other.Close)
+	// Same port, another host name: a redirect to another host.
+	target := strings.Replace(other.URL, "127.0.0.1", "localhost", 1) + "/x"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target, http.StatusFound)
+	}))
+	t.Cleanup(srv.Close)
+	h, b := event("candidate.created", `{"id":"c1"}`, srv.URL+"/candidates/c1")
+	res, err := Parse(h, b, push.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Hydrate(context.Background(), srv.Client(), apiKey, h, b, res, push.Options{}); err == nil || strings.Contains(err.Error(), apiKey) {
+		t.Errorf("got %v, want an error (a 302 is not a resource) without the key", err)
 	}
 }
