@@ -67,6 +67,7 @@
 //	                         → offer.approved; drafts and approval steps →
 //	                         Unsupported
 //
+// A redirect to another host is not followed (the key would go with it).
 // candidate.deleted is not fetched. Errors: 404/410 wrap
 // push.ErrHydrateGone (keep the thin event), 429, 408, 5xx, timeouts and
 // network errors wrap push.ErrHydrateTemporary (retry with backoff),
