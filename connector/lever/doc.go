@@ -1,7 +1,8 @@
 // Package lever is hirehook's Lever push connector: it verifies Lever's
-// webhooks and maps them onto the catalog. It holds no state and does no
-// I/O; the inbound route (POST /in/{source_id}), the token replay cache and
-// hydration are wired elsewhere.
+// webhooks and maps them onto the catalog, and Hydrate fills the thin
+// events from the Lever API. It holds no state; Verify and Parse do no
+// I/O. The inbound route (POST /in/{source_id}), the token replay cache
+// and when to hydrate are wired elsewhere.
 //
 // A receiver reads the raw body, calls Verify(header, body, secret, now),
 // then Parse(body), and answers 2xx for a verified body whatever Parse
@@ -47,6 +48,42 @@
 //
 // Entity ids are "lv_" + the Lever id, with external_refs
 // [{system: "lever", id}]. Event ids are "lv:<dedup key>:<type>".
+//
+// Hydration: Hydrate(ctx, client, DefaultAPIURL, apiKey, res) calls the
+// Lever API with basic auth (the key as user, empty password), Accept:
+// application/json, reading at most MaxResponse bytes of each answer
+// ({"data": ...}):
+//
+//	application.*  GET /opportunities/:id?expand=stage&expand=owner&expand=applications
+//	               → candidate_id and candidate {email, phone} from contact,
+//	               emails, phones; stage {id, name: text}; job_id from the
+//	               application's posting; recruiter from owner; source,
+//	               tags, applied_at/created_at, updated_at, stage_changed_at
+//	               (lastAdvancedAt); status active, or from archived
+//	               {archivedAt, reason} and GET /archive_reasons/:id {text,
+//	               type}: a "hired" reason gives hired_at and turns
+//	               application.rejected into application.hired (Derived, so
+//	               a new id), else rejected_at and rejection_reason.
+//	               application.stage_changed also gets previous_stage from
+//	               GET /stages/:fromStageId, and names in changes.stage.
+//	candidate.created/updated  GET /contacts/:id → name, headline,
+//	               location {name}, email(s), phone(s)
+//	interview.scheduled/rescheduled  GET /opportunities/:opp/interviews/:id
+//	               → title (subject), start_at (date), end_at (date +
+//	               duration min), timezone, location, interviewers, status
+//	candidate.deleted, interview.cancelled  not fetched
+//
+// Ids stay as Parse made them ("lv:<dedup key>:<type>"), so only a changed
+// type changes an id. A stage or archive reason that is gone is left out;
+// the event's own record gone (404/410) wraps push.ErrHydrateGone. 429,
+// 408, 5xx, timeouts and network errors wrap push.ErrHydrateTemporary;
+// 401/403 say the key was refused; no error holds the key. Documented
+// (Lever API docs, the copy the reference names): the opportunity's fields
+// and its "Retrieve a single opportunity" example, expand, GET
+// /archive_reasons/:id with type hired/non-hired, basic auth, the status
+// codes. Guessed: the contact endpoint's field names, the expanded
+// application's posting field (posting or postingId), the interview's
+// field names beyond the documented list.
 //
 // Relied on from the reference (section 2, primary source, none of it in
 // the reference's unverified list): the envelope {id, event, triggeredAt,

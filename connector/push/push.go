@@ -34,14 +34,16 @@ var (
 	ErrUnsupportedConfig = errors.New("unsupported verification setting")
 )
 
-// Errors of the vendors' Hydrate functions (fetching a thin webhook's
-// records from the vendor's API).
+// Errors of the vendors' Hydrate functions, wrapped with the operation
+// and the resource. Neither carries an API key.
 var (
-	// ErrHydrateTemporary: the API answered 429 or 5xx, or could not be
-	// reached; try again later.
-	ErrHydrateTemporary = errors.New("vendor API temporarily unavailable")
-	// ErrHydrateGone: the record no longer exists (404 or 410).
-	ErrHydrateGone = errors.New("record not found at the vendor")
+	// ErrHydrateTemporary is a failure that may pass: the vendor answered
+	// 429 or 5xx, timed out, or could not be reached. Retry later with
+	// backoff.
+	ErrHydrateTemporary = errors.New("hydrate: temporary failure")
+	// ErrHydrateGone is a 404 or 410: the resource no longer exists, so
+	// the thin event is all there will be.
+	ErrHydrateGone = errors.New("hydrate: resource is gone")
 )
 
 // VerifyError is the error of a failed verification: which system and

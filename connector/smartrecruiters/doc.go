@@ -30,6 +30,57 @@
 //	                                 offer.approval_rejected, scorecard.* or
 //	                                 onboarding.* types)
 //
+// # Hydration
+//
+// With an API key, Hydrate fetches Link (GET, X-SmartToken, Accept:
+// application/json, at most MaxResponse bytes) and rebuilds the events
+// with the same push.Builder as Parse, so an event whose type does not
+// change keeps its id; Thin becomes false. It maps, by the event's entity:
+//
+//	candidate    firstName, lastName, email, phoneNumber, location{city,
+//	             region/regionCode, countryCode/country}, web{linkedin,
+//	             website, ...} → urls, tags, createdOn, updatedOn
+//	application  candidateId, jobId/jobTitle → job, status/subStatus →
+//	             stage {id: status, name: subStatus or the status,
+//	             category}, appliedOn, updatedOn, source, reasonOfRejection.
+//	             application.status.updated becomes application.hired,
+//	             .rejected or .withdrawn (Derived) when status says so.
+//	job          title, refNumber → code, status, typeOfEmployment →
+//	             employment_type, department, location, numberOfOpenings,
+//	             createdOn, updatedOn
+//	job ad       title, postingStatus → status/internal, location, applyUrl
+//	offer        status, candidateId, jobId, createdOn, updatedOn (no
+//	             compensation: none is documented)
+//
+// The NeedsHydration events get their type from the fetched state (and
+// Derived):
+//
+//	job.status.updated       SOURCING, INTERVIEW, OFFER → job.opened;
+//	                         FILLED, CANCELLED, ON_HOLD (HIRED) → job.closed
+//	                         with close_reason; CREATED, PENDING_APPROVAL,
+//	                         APPROVED → Unsupported
+//	job.ad.postings.updated  postingStatus PUBLIC, INTERNAL, PRIVATE →
+//	                         job.posting_updated; NOT_PUBLISHED → job.unposted
+//	offer.updated            SENT/EXTENDED → offer.extended, ACCEPTED →
+//	                         offer.accepted, DECLINED → offer.declined,
+//	                         WITHDRAWN/CANCELLED → offer.withdrawn, APPROVED
+//	                         → offer.approved; drafts and approval steps →
+//	                         Unsupported
+//
+// A redirect to another host is not followed (the key would go with it).
+// candidate.deleted is not fetched. Errors: 404/410 wrap
+// push.ErrHydrateGone (keep the thin event), 429, 408, 5xx, timeouts and
+// network errors wrap push.ErrHydrateTemporary (retry with backoff),
+// 401/403 say the key was refused. No error holds the key.
+//
+// Sources: the job shape is SmartRecruiters' documented example of GET
+// /jobs/{id} (dev.smartrecruiters.com, "jobs – details"); the job status
+// list and the job-ad posting statuses are from help.smartrecruiters.com
+// ("Job statuses"). Guessed, to check against a real account: the enum
+// spelling of the statuses (FILLED, ON_HOLD, NOT_PUBLISHED ...), the
+// candidate, application, job ad and offer field names, the offer status
+// values, and that Link points at the resource itself for every event.
+//
 // Entity ids are "sr_" + SmartRecruiters' id. The dedupe key is
 // "event-id:" + the event-id header, or the body hash without one.
 //
