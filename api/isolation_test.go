@@ -105,6 +105,8 @@ func bodyFor(method, pattern string) string {
 		return `{"kind":"bullhorn","name":"B","enabled":false,"config":{"client_id":"b","client_secret":"s","refresh_token":"r"}}`
 	case "PATCH /v1/sources/{id}":
 		return `{"name":"changed"}`
+	case "POST /v1/sources/{id}/reprocess":
+		return `{"from":"2020-01-01T00:00:00Z"}`
 	case "POST /v1/api-keys":
 		return `{"name":"another","scope":"viewer"}`
 	case "POST /v1/tenants":

@@ -135,6 +135,14 @@ var operations = map[string]opSpec{
 		body: "SourceUpdate", status: 200, result: "Source"},
 	"DELETE /v1/sources/{id}": {id: "deleteSource", tag: "Sources", summary: "Delete a source; the events it emitted stay",
 		status: 204},
+	"GET /v1/sources/{id}/requests": {id: "listSourceRequests", tag: "Sources", summary: "List the webhooks a push source received, newest first",
+		description: "The raw request log of a push source: every request to its `ingest_url`, verified or not, with what it became. Bodies are left out here; get one request for its body. Kept for the tenant's retention.",
+		query:       []string{"After", "Limit", "RequestStatus"}, status: 200, result: "InboundRequestList", errs: []int{422}},
+	"GET /v1/sources/{id}/requests/{request_id}": {id: "getSourceRequest", tag: "Sources", summary: "Get one received webhook with its raw body",
+		status: 200, result: "InboundRequestDetail"},
+	"POST /v1/sources/{id}/reprocess": {id: "reprocessSource", tag: "Sources", summary: "Normalise a window of received webhooks again",
+		description: "After a mapping was fixed (or one was added for an unsupported vendor event), makes the source's processed, unsupported and failed requests received in [from, to) due again; the hub's worker normalises them anew within seconds. Events already emitted keep their ids, so they are not sent twice; events the new mapping adds are.",
+		body:        "ReprocessInput", status: 202, result: "ReprocessResult", errs: []int{422}},
 
 	"GET /v1/deliveries": {id: "listDeliveries", tag: "Deliveries", summary: "List deliveries, newest first",
 		query: []string{"After", "Limit", "EndpointID", "EventID", "State"}, status: 200, result: "DeliveryList", errs: []int{422}},
@@ -199,7 +207,10 @@ func (h *Handler) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
 // answers open, so that clients generated from it accept fields added later;
 // tests validate against the closed one.
 func (h *Handler) buildOpenAPI(closed bool) ([]byte, error) {
-	b := &docBuilder{closed: closed, schemas: m{}, cat: h.cfg.Catalog}
+	b := &docBuilder{closed: closed, schemas: m{}, cat: h.cfg.Catalog, sourceKinds: slices.Sorted(maps.Keys(h.cfg.SourceKinds))}
+	if len(b.sourceKinds) == 0 {
+		b.sourceKinds = []string{hirehook.SourceBullhorn}
+	}
 	if err := b.catalogSchemas(); err != nil {
 		return nil, err
 	}
@@ -222,6 +233,25 @@ func (h *Handler) buildOpenAPI(closed bool) ([]byte, error) {
 		"operationId": "getOpenAPI", "tags": []string{"Meta"}, "summary": "This document",
 		"security":  []any{},
 		"responses": m{"200": m{"description": "The OpenAPI 3.1 document of the API.", "content": m{"application/json": m{"schema": m{"type": "object"}}}}},
+	}}
+	paths["/in/{source_id}"] = m{"post": m{
+		"operationId": "receiveSourceWebhook", "tags": []string{"Sources"}, "summary": "A push source's ingest URL: where its ATS posts webhooks",
+		"description": "Authenticated by the vendor's signature over the raw body, not by an API key: Greenhouse `Signature`, Lever's body `signature`, " +
+			"Ashby `Ashby-Signature`, Workable `X-Workable-Signature`, SmartRecruiters `smartrecruiters-signature` (and its `X-Hook-Secret` handshake, echoed), " +
+			"Teamtailor `TT-Signature`, Standard Webhooks `webhook-signature`, or a configured HMAC header. Answered as the vendor expects " +
+			"(SmartRecruiters 202, others 200) once the request is stored.",
+		"security":   []any{},
+		"parameters": []any{m{"name": "source_id", "in": "path", "required": true, "schema": m{"type": "string"}}},
+		"requestBody": m{"required": true, "description": "The vendor's webhook, exactly as it sends it.",
+			"content": m{"application/json": m{"schema": m{"type": "object"}}}},
+		"responses": m{
+			"200": jsonResponse("Stored (and normalised, unless it waits for the vendor's API).", ref("InboundResponse")),
+			"202": jsonResponse("The same, for SmartRecruiters.", ref("InboundResponse")),
+			"401": m{"$ref": "#/components/responses/Unauthorized"},
+			"404": m{"$ref": "#/components/responses/NotFound"},
+			"413": m{"$ref": "#/components/responses/TooLarge"},
+			"503": m{"$ref": "#/components/responses/Unavailable"},
+		},
 	}}
 	paths["/healthz"] = m{"get": m{
 		"operationId": "healthz", "tags": []string{"Meta"}, "summary": "Liveness: the process answers",
@@ -308,6 +338,8 @@ var parameters = m{
 		"schema": m{"type": "string"}},
 	"EventID": m{"name": "event_id", "in": "query", "description": "Only deliveries of this event.",
 		"schema": m{"type": "string"}},
+	"RequestStatus": m{"name": "status", "in": "query", "description": "Only requests in this state.",
+		"schema": m{"type": "string", "enum": inboundStates}},
 	"State": m{"name": "state", "in": "query", "description": "Only deliveries in this state.",
 		"schema": m{"$ref": "#/components/schemas/DeliveryState"}},
 	"IncludeSchemas": m{"name": "include_schemas", "in": "query", "description": "Include each type's JSON Schema.",
@@ -337,7 +369,9 @@ type docBuilder struct {
 	schemas m
 	// entities maps each catalog entity to its component schema name.
 	entities map[string]string
-	err      error
+	// sourceKinds are the kinds of source the hub runs.
+	sourceKinds []string
+	err         error
 }
 
 func (b *docBuilder) add(name string, schema m) {
@@ -443,6 +477,8 @@ func (b *docBuilder) apiSchemas() {
 		"data": m{"type": []string{"object", "null"},
 			"description": "The entity as the catalog schema of the event's type describes it (components/schemas/<Entity>); null once retention purged it."},
 		"changes":    changes,
+		"derived":    boolean("True when the hub inferred part of the event: a type decided from a stage or status, or a `from` taken from the last state it stored because the vendor sends only the new value."),
+		"partial":    boolean("True when `data` holds only what a thin vendor webhook carried (ids and external_refs): the source has no API key to fetch the rest."),
 		"deliveries": integer("How many deliveries the event made at ingest."),
 		"purged":     boolean("True once retention replaced the payload with this tombstone."),
 	}
@@ -865,6 +901,8 @@ func (b *docBuilder) catalogSchemas() error {
 			"data": ref(name),
 			"changes": m{"type": "object", "additionalProperties": ref("Change"),
 				"description": "The fields that changed, by name: `{\"status\": {\"from\": \"pending\", \"to\": \"confirmed\"}}`."},
+			"derived": m{"type": "boolean", "description": "The producer inferred part of the event (a type from a status, a `from` from its own state)."},
+			"partial": m{"type": "boolean", "description": "`data` is incomplete: only what the producer knew (ids)."},
 		}, "type", "data"))
 		b.add(name+"Webhook", m{
 			"type": "object", "description": "The body of a webhook about a " + strings.ReplaceAll(entity, "_", " ") + ".",
@@ -877,6 +915,8 @@ func (b *docBuilder) catalogSchemas() error {
 				"data":      ref(name),
 				"changes": m{"type": "object", "additionalProperties": ref("Change"),
 					"description": "The fields that changed, by name."},
+				"derived": m{"type": "boolean", "description": "Present and true when the hub inferred part of the event (see Event.derived)."},
+				"partial": m{"type": "boolean", "description": "Present and true when data holds only what a thin vendor webhook carried (see Event.partial)."},
 			},
 			"required": []string{"id", "type", "timestamp", "subject", "data"},
 		})

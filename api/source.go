@@ -289,21 +289,69 @@ func (b *docBuilder) sourceSchemas() {
 	}, "last_poll_at", "last_success_at", "events_read", "events_emitted", "errors", "lag_ms"))
 	b.add("Source", b.object("An inbound connection: a recruiting system whose events the hub takes in.", m{
 		"id":   str("The source's id, `src_…`."),
-		"kind": m{"type": "string", "enum": []string{hirehook.SourceBullhorn}, "description": "The connector."},
+		"kind": m{"type": "string", "enum": b.sourceKinds, "description": "The connector: `bullhorn` is polled; the others are push sources that take webhooks at their `ingest_url`."},
 		"name": str(""),
 		"config": m{"type": "object",
-			"description": "The connector's configuration without its secrets (`client_secret`, `password`, `refresh_token`), which are never returned."},
+			"description": "The connector's configuration without its secrets (`client_secret`, `password`, `refresh_token`, `signing_secret`, `previous_signing_secret`, `api_key`), which are never returned."},
+		"ingest_url": str("Push sources: the URL to give the vendor as the webhook address (`POST /in/{id}`), under `--public-url`."),
+		"requests":   ref("InboundStats"),
 		"enabled":    boolean("A disabled source is not read."),
 		"health":     ref("SourceHealth"),
 		"created_at": dateTime(""),
 		"updated_at": dateTime(""),
 	}, "id", "kind", "name", "config", "enabled", "health", "created_at", "updated_at"))
 	b.list("SourceList", "Source")
+	b.add("InboundStats", b.object("Push sources: the sums of the request log (over what retention keeps).", m{
+		"by_status":         m{"type": "object", "additionalProperties": m{"type": "integer"}, "description": "Requests by state."},
+		"events":            integer("Catalog events the processed requests became."),
+		"last_received_at":  ts("The last request, verified or not."),
+		"last_verified_at":  ts("The last request whose signature verified (or handshake): the vendor reaches the hub with the right secret."),
+		"last_handshake_at": ts("The last handshake or ping (connection verified)."),
+		"last_rejected_at":  ts("The last rejected request."),
+		"last_rejection":    str("Why it was rejected."),
+	}, "by_status", "events", "last_received_at", "last_verified_at", "last_handshake_at", "last_rejected_at"))
+	requestProps := m{
+		"id":           str("The request's id, `inr_…`."),
+		"source_id":    str(""),
+		"received_at":  dateTime(""),
+		"status":       m{"type": "string", "enum": inboundStates, "description": "received (waiting for the worker), processed, unsupported (no catalog mapping yet), failed, duplicate (the vendor's retry), rejected (bad signature; no body kept) or handshake."},
+		"dedupe_key":   str("The vendor's event id, or `sha256:` and the body's hash."),
+		"duplicate_of": str("The request a duplicate repeats."),
+		"vendor_event": str("The vendor's event name."),
+		"header":       m{"type": "object", "additionalProperties": m{"type": "array", "items": m{"type": "string"}}, "description": "The request headers, without Authorization, Cookie and X-Hook-Secret."},
+		"body_size":    integer("Bytes received."),
+		"event_ids":    array(m{"type": "string"}, "The events the request became."),
+		"error":        str("Why it was rejected, failed or unsupported."),
+		"attempts":     integer("Times it was normalised."),
+		"processed_at": ts("When it reached its state."),
+		"due_at":       ts("When a received request is next normalised."),
+	}
+	requestRequired := []string{"id", "source_id", "received_at", "status", "body_size", "event_ids", "attempts"}
+	b.add("InboundRequest", b.object("One webhook a push source received.", requestProps, requestRequired...))
+	b.list("InboundRequestList", "InboundRequest")
+	b.add("InboundRequestDetail", b.object("One webhook with its raw body.", with(requestProps, m{
+		"body":        m{"description": "The body exactly as received, when it is JSON."},
+		"body_base64": str("The body in base64, when it is not JSON."),
+	}), requestRequired...))
+	b.add("InboundResponse", b.object("The answer to a vendor's webhook.", m{
+		"request_id": str("The request's id in the source's log."),
+		"status":     m{"type": "string", "enum": inboundStates},
+		"event_ids":  array(m{"type": "string"}, "The events it became, when processed."),
+	}, "request_id", "status", "event_ids"))
+	b.add("ReprocessInput", input("", m{
+		"from": m{"type": "string", "format": "date-time", "description": "Start of the window of received times (inclusive)."},
+		"to":   m{"type": "string", "format": "date-time", "description": "End of the window (exclusive); default now."},
+	}, "from"))
+	b.add("ReprocessResult", b.object("", m{"requests": integer("Requests made due again.")}, "requests"))
 	bullhornConfig := m{"type": "object", "description": "For `bullhorn`: `client_id`, `client_secret`, and `username` + `password` or a `refresh_token`; " +
 		"`auth_url` and `login_url` (default Bullhorn's hosts), `subscription_id`, `poll_interval_ms` (default 2000), `confirmed_statuses` (default `[\"Approved\"]`), " +
-		"`ended_statuses`, `interview_types`, `web_response_statuses`, `stage_categories`, `currency`. Secrets are write-only."}
+		"`ended_statuses`, `interview_types`, `web_response_statuses`, `stage_categories`, `currency`. " +
+		"For push sources: `signing_secret` (required: the secret the vendor signs with; `whsec_…` or `whpk_…` for generic Standard Webhooks), " +
+		"`previous_signing_secret` (also verifies, during a rotation), `account` (named in external_refs), `api_key` and for Lever `api_url` " +
+		"(SmartRecruiters and Lever: fetch the records of their thin webhooks), and for `generic`: `scheme` (`standard_webhooks` or `hmac`), " +
+		"with hmac `header`, `encoding` (`hex` or `base64`) and `prefix`. Secrets are write-only."}
 	props := m{
-		"kind":    m{"type": "string", "enum": []string{hirehook.SourceBullhorn}},
+		"kind":    m{"type": "string", "enum": b.sourceKinds},
 		"name":    m{"type": "string", "minLength": 1, "maxLength": 200},
 		"config":  bullhornConfig,
 		"enabled": m{"type": "boolean", "default": true},
@@ -312,6 +360,10 @@ func (b *docBuilder) sourceSchemas() {
 	b.add("SourceUpdate", input("Fields left out are unchanged; `config` is a JSON Merge Patch of the stored configuration, so secrets need not be sent again.",
 		with(props, m{"config": m{"type": "object", "description": "Fields to change; null removes one."}})))
 }
+
+// inboundStates are the states of an inbound request.
+var inboundStates = []string{hirehook.InboundReceived, hirehook.InboundProcessed, hirehook.InboundUnsupported, hirehook.InboundFailed,
+	hirehook.InboundDuplicate, hirehook.InboundRejected, hirehook.InboundHandshake}
 
 // withInbound fills in what the API shows of push sources beside what is
 // stored: the ingest URL and the sums of the request log.

@@ -164,6 +164,19 @@ var Kinds = map[string]*Kind{
 			p.lever = &r
 			return p, nil
 		},
+		hydrate: func(ctx context.Context, c *http.Client, cfg *Config, _ http.Header, _ []byte, p *parsed, opts push.Options) (*parsed, error) {
+			base := cfg.APIURL
+			if base == "" {
+				base = lever.DefaultAPIURL
+			}
+			r, err := lever.Hydrate(ctx, c, base, cfg.APIKey, *p.lever)
+			if err != nil {
+				return nil, err
+			}
+			out := fromEventInputs(opts, r.Event, r.DedupKey, r.Ping, r.Unsupported, r.Thin, r.Events, r.Derived)
+			out.lever = &r
+			return out, nil
+		},
 	},
 	KindAshby: {
 		Name: KindAshby, Title: "Ashby", Status: http.StatusOK,
@@ -195,6 +208,9 @@ var Kinds = map[string]*Kind{
 		},
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
 			return fromPush(smartrecruiters.Parse(h, body, opts))
+		},
+		hydrate: func(ctx context.Context, c *http.Client, cfg *Config, h http.Header, body []byte, p *parsed, opts push.Options) (*parsed, error) {
+			return fromPush(smartrecruiters.Hydrate(ctx, c, cfg.APIKey, h, body, p.push, opts))
 		},
 	},
 	KindTeamtailor: {

@@ -125,6 +125,10 @@ func (p *Processor) outcome(ctx context.Context, src *hirehook.Source, req *hire
 			p.logger().Warn("inbound hydration failed", "source_id", src.ID, "request_id", req.ID, "error", err)
 		}
 	}
+	if parsed.Unsupported != "" {
+		upd.Status, upd.Error = hirehook.InboundUnsupported, parsed.Unsupported
+		return upd
+	}
 	if parsed.NeedsHydration {
 		why := "the catalog type depends on the record's current state"
 		if cfg.APIKey == "" || k.hydrate == nil {
