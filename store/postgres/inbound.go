@@ -79,7 +79,7 @@ func marshalIDs(ids []string) (string, error) {
 // qInsertInbound inserts one request; a received request whose dedupe key
 // is taken inserts nothing (RowsAffected 0). body is NULL for a nil slice.
 const qInsertInbound = `INSERT INTO inbound_requests (id, tenant_id, source_id, received_at, status, dedupe_key, duplicate_of,
-	header, body, body_size, due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+	header, body, body_size, due_at, vendor_event, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 	ON CONFLICT (tenant_id, source_id, dedupe_key) WHERE dedupe_key <> '' AND status NOT IN ('duplicate', 'rejected') DO NOTHING`
 
 // InboundCreate implements hirehook.Store.
@@ -118,7 +118,7 @@ func (s *Store) InboundCreate(ctx context.Context, r *hirehook.InboundRequest) e
 		}
 		insert := func(status, duplicateOf string, body []byte, due *time.Time) (int64, error) {
 			res, err := tx.ExecContext(ctx, qInsertInbound, r.ID, r.TenantID, r.SourceID, r.ReceivedAt, status, r.DedupeKey, duplicateOf,
-				string(header), body, r.BodySize, nullTime(due))
+				string(header), body, r.BodySize, nullTime(due), cleanText(r.VendorEvent), cleanText(r.Error))
 			if isUniqueViolation(err) {
 				return 0, hirehook.Errorf(hirehook.ECONFLICT, "Inbound request %q exists already.", r.ID)
 			} else if err != nil {

@@ -86,7 +86,7 @@ func marshalIDs(ids []string) (string, error) {
 // qInsertInbound inserts one request; a received request whose dedupe key
 // is taken inserts nothing (RowsAffected 0).
 const qInsertInbound = `INSERT INTO inbound_requests (id, tenant_id, source_id, received_at, status, dedupe_key, duplicate_of,
-	header, body, body_size, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	header, body, body_size, due_at, vendor_event, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (tenant_id, source_id, dedupe_key) WHERE dedupe_key <> '' AND status NOT IN ('duplicate', 'rejected') DO NOTHING`
 
 // InboundCreate implements hirehook.Store.
@@ -125,7 +125,7 @@ func (s *Store) InboundCreate(ctx context.Context, r *hirehook.InboundRequest) e
 	}
 	insert := func() (int64, error) {
 		res, err := tx.ExecContext(ctx, qInsertInbound, r.ID, r.TenantID, r.SourceID, toMicros(r.ReceivedAt), r.Status, r.DedupeKey, r.DuplicateOf,
-			string(header), blob(r.Body), r.BodySize, nullMicros(r.DueAt))
+			string(header), blob(r.Body), r.BodySize, nullMicros(r.DueAt), r.VendorEvent, r.Error)
 		if isUniqueViolation(err) {
 			return 0, hirehook.Errorf(hirehook.ECONFLICT, "Inbound request %q exists already.", r.ID)
 		} else if err != nil {
