@@ -52,6 +52,10 @@ const (
 		WHERE tenant_id = $1 AND response_body <> '' AND started_at < $2
 		ORDER BY started_at LIMIT $3
 		FOR UPDATE SKIP LOCKED)`
+	qPurgeInbound = `DELETE FROM inbound_requests WHERE seq IN (
+		SELECT seq FROM inbound_requests WHERE tenant_id = $1 AND received_at < $2
+		ORDER BY received_at LIMIT $3
+		FOR UPDATE SKIP LOCKED)`
 )
 
 // RetentionPurge implements hirehook.Store.
@@ -107,6 +111,19 @@ func (s *Store) RetentionPurge(ctx context.Context, p hirehook.RetentionPurgePar
 			}
 			n, _ := r.RowsAffected()
 			res.Attempts += int(n)
+		}
+		// Raw requests go whole: their bodies are the vendor's payloads,
+		// and their rows say nothing the events do not.
+		for _, t := range tenants {
+			if res.InboundRequests >= p.Limit {
+				break
+			}
+			r, err := tx.ExecContext(ctx, qPurgeInbound, t.id, t.cutoff, p.Limit-res.InboundRequests)
+			if err != nil {
+				return fmt.Errorf("purge inbound requests of tenant %s: %w", t.id, err)
+			}
+			n, _ := r.RowsAffected()
+			res.InboundRequests += int(n)
 		}
 		return nil
 	})
@@ -298,6 +315,16 @@ func candidateErase(ctx context.Context, tx *sql.Tx, p hirehook.CandidateErasePa
 	}
 	n, _ = r.RowsAffected()
 	res.Attempts = int(n)
+
+	// (e) The raw requests the touched events came from hold the
+	// candidate as the vendor sent them.
+	r, err = tx.ExecContext(ctx, `UPDATE inbound_requests SET body = NULL WHERE tenant_id = $1 AND body IS NOT NULL
+		AND EXISTS (SELECT 1 FROM json_array_elements_text(event_ids::json) AS e (id) WHERE e.id = ANY ($2::text[]))`, p.TenantID, touched)
+	if err != nil {
+		return res, fmt.Errorf("erase inbound requests of candidate %s: %w", id, err)
+	}
+	n, _ = r.RowsAffected()
+	res.InboundRequests = int(n)
 	return res, nil
 }
 

@@ -210,30 +210,43 @@ func (s *Store) SourceUpdate(ctx context.Context, tenantID, id string, u hirehoo
 }
 
 // SourceDelete implements hirehook.Store. Its state goes with it (ON
-// DELETE CASCADE).
+// DELETE CASCADE), and so does its inbound request log.
 func (s *Store) SourceDelete(ctx context.Context, tenantID, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM sources WHERE tenant_id = $1 AND id = $2`, tenantID, id)
-	if err != nil {
-		return fmt.Errorf("delete source %s: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return hirehook.Errorf(hirehook.ENOTFOUND, "Source %q not found.", id)
-	}
-	return nil
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+		if err != nil {
+			return fmt.Errorf("delete source %s: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return hirehook.Errorf(hirehook.ENOTFOUND, "Source %q not found.", id)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM inbound_requests WHERE tenant_id = $1 AND source_id = $2`, tenantID, id); err != nil {
+			return fmt.Errorf("delete inbound requests of source %s: %w", id, err)
+		}
+		return nil
+	})
 }
 
 // SourceLease implements hirehook.Store. A node first renews what it holds
 // (waiting for a row another transaction locks, such as a report, rather
 // than dropping the source for a round), then takes free or expired
 // sources, locked with SKIP LOCKED so that two nodes never take the same
-// one.
+// one. With p.Kinds, sources of other kinds are neither taken nor renewed,
+// and the owner's leases of them are released with those of disabled
+// sources.
 func (s *Store) SourceLease(ctx context.Context, p hirehook.SourceLeaseParams) ([]*hirehook.Source, error) {
+	kinds := p.Kinds
+	if kinds == nil {
+		kinds = []string{} // not NULL: cardinality 0 means every kind
+	}
+	const ofKinds = `(cardinality($2::text[]) = 0 OR kind = ANY ($2::text[]))`
 	var out []*hirehook.Source
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE sources SET lease_owner = '', lease_until = 'epoch' WHERE lease_owner = $1 AND NOT enabled`, p.Owner); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE sources SET lease_owner = '', lease_until = 'epoch' WHERE lease_owner = $1 AND NOT (enabled AND `+ofKinds+`)`,
+			p.Owner, kinds); err != nil {
 			return fmt.Errorf("release disabled sources: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE sources SET lease_until = $2 WHERE lease_owner = $1 AND enabled`, p.Owner, p.Until)
+		res, err := tx.ExecContext(ctx, `UPDATE sources SET lease_until = $3 WHERE lease_owner = $1 AND enabled AND `+ofKinds, p.Owner, kinds, p.Until)
 		if err != nil {
 			return fmt.Errorf("renew sources: %w", err)
 		}
@@ -242,9 +255,9 @@ func (s *Store) SourceLease(ctx context.Context, p hirehook.SourceLeaseParams) (
 		if p.Limit > 0 {
 			lim = max(0, int64(p.Limit)-held)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE sources SET lease_owner = $1, lease_until = $2 WHERE seq IN (
-			SELECT seq FROM sources WHERE enabled AND lease_owner <> $1 AND (lease_owner = '' OR lease_until <= $3)
-			ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED)`, p.Owner, p.Until, p.Now, lim); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE sources SET lease_owner = $1, lease_until = $3 WHERE seq IN (
+			SELECT seq FROM sources WHERE enabled AND lease_owner <> $1 AND (lease_owner = '' OR lease_until <= $4) AND `+ofKinds+`
+			ORDER BY seq LIMIT $5 FOR UPDATE SKIP LOCKED)`, p.Owner, kinds, p.Until, p.Now, lim); err != nil {
 			return fmt.Errorf("lease sources: %w", err)
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT `+sourceColumns+` FROM sources WHERE lease_owner = $1 AND lease_until = $2 ORDER BY seq`, p.Owner, p.Until)

@@ -117,6 +117,7 @@ func (s *Store) TenantDelete(ctx context.Context, id string) error {
 			`DELETE FROM records WHERE tenant_id = $1`,
 			`DELETE FROM backfills WHERE tenant_id = $1`,
 			`DELETE FROM endpoints WHERE tenant_id = $1`,
+			`DELETE FROM inbound_requests WHERE tenant_id = $1`,
 			`DELETE FROM sources WHERE tenant_id = $1`,
 			`DELETE FROM api_keys WHERE tenant_id = $1`,
 			`DELETE FROM audit_log WHERE tenant_id = $1`,

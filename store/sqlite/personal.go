@@ -57,6 +57,9 @@ const (
 		SELECT delivery_id, number FROM attempts
 		WHERE tenant_id = ? AND response_body <> '' AND started_at < ?
 		ORDER BY started_at LIMIT ?)`
+	qPurgeInbound = `DELETE FROM inbound_requests WHERE seq IN (
+		SELECT seq FROM inbound_requests WHERE tenant_id = ? AND received_at < ?
+		ORDER BY received_at LIMIT ?)`
 )
 
 // RetentionPurge implements hirehook.Store. Events are found through the
@@ -120,6 +123,19 @@ func (s *Store) RetentionPurge(ctx context.Context, p hirehook.RetentionPurgePar
 		}
 		n, _ := r.RowsAffected()
 		res.Attempts += int(n)
+	}
+	// Raw requests go whole: their bodies are the vendor's payloads, and
+	// their rows say nothing the events do not.
+	for _, t := range tenants {
+		if res.InboundRequests >= p.Limit {
+			break
+		}
+		r, err := tx.ExecContext(ctx, qPurgeInbound, t.id, t.cutoff, p.Limit-res.InboundRequests)
+		if err != nil {
+			return res, fmt.Errorf("purge inbound requests of tenant %s: %w", t.id, err)
+		}
+		n, _ := r.RowsAffected()
+		res.InboundRequests += int(n)
 	}
 	if err := tx.Commit(); err != nil {
 		return res, fmt.Errorf("commit purge: %w", err)
@@ -332,6 +348,16 @@ func (s *Store) candidateErase(ctx context.Context, conn *sql.Conn, p hirehook.C
 	}
 	n, _ = r.RowsAffected()
 	res.Attempts = int(n)
+
+	// (e) The raw requests the touched events came from hold the
+	// candidate as the vendor sent them.
+	r, err = tx.ExecContext(ctx, `UPDATE inbound_requests SET body = NULL WHERE tenant_id = ? AND body IS NOT NULL
+		AND EXISTS (SELECT 1 FROM json_each(inbound_requests.event_ids) WHERE value IN (SELECT value FROM json_each(?)))`, p.TenantID, string(ids))
+	if err != nil {
+		return res, false, fmt.Errorf("erase inbound requests of candidate %s: %w", id, err)
+	}
+	n, _ = r.RowsAffected()
+	res.InboundRequests = int(n)
 
 	var needsScrub bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM store_meta WHERE key = 'needs_scrub')`).Scan(&needsScrub); err != nil {

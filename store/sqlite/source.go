@@ -208,38 +208,57 @@ func (s *Store) SourceUpdate(ctx context.Context, tenantID, id string, u hirehoo
 }
 
 // SourceDelete implements hirehook.Store. Its state goes with it (ON
-// DELETE CASCADE).
+// DELETE CASCADE), and so does its inbound request log.
 func (s *Store) SourceDelete(ctx context.Context, tenantID, id string) error {
-	res, err := s.writer.ExecContext(ctx, `DELETE FROM sources WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE tenant_id = ? AND id = ?`, tenantID, id)
 	if err != nil {
 		return fmt.Errorf("delete source %s: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return hirehook.Errorf(hirehook.ENOTFOUND, "Source %q not found.", id)
 	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM inbound_requests WHERE tenant_id = ? AND source_id = ?`, tenantID, id); err != nil {
+		return fmt.Errorf("delete inbound requests of source %s: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
 	return nil
 }
 
 // SourceLease implements hirehook.Store. With one writer there is no race
 // between the select and the update; the sources the owner holds already
-// come first, so a limit never makes it drop one for another.
+// come first, so a limit never makes it drop one for another. With
+// p.Kinds, sources of other kinds are neither taken nor renewed, and the
+// owner's leases of them are released with those of disabled sources.
 func (s *Store) SourceLease(ctx context.Context, p hirehook.SourceLeaseParams) ([]*hirehook.Source, error) {
 	n := p.Limit
 	if n <= 0 {
 		n = -1 // no limit
+	}
+	kinds, err := json.Marshal(p.Kinds) // null when unset: every kind
+	if err != nil {
+		return nil, fmt.Errorf("encode source kinds: %w", err)
 	}
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE sources SET lease_owner = '', lease_until = 0 WHERE lease_owner = ? AND enabled = 0`, p.Owner); err != nil {
+	const ofKinds = `(json_array_length(?) IS NULL OR json_array_length(?) = 0 OR kind IN (SELECT value FROM json_each(?)))`
+	if _, err := tx.ExecContext(ctx, `UPDATE sources SET lease_owner = '', lease_until = 0 WHERE lease_owner = ? AND (enabled = 0 OR NOT `+ofKinds+`)`,
+		p.Owner, string(kinds), string(kinds), string(kinds)); err != nil {
 		return nil, fmt.Errorf("release disabled sources: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE sources SET lease_owner = ?, lease_until = ? WHERE seq IN (
-		SELECT seq FROM sources WHERE enabled = 1 AND (lease_owner = ? OR lease_owner = '' OR lease_until <= ?)
+		SELECT seq FROM sources WHERE enabled = 1 AND (lease_owner = ? OR lease_owner = '' OR lease_until <= ?) AND `+ofKinds+`
 		ORDER BY lease_owner = ? DESC, seq LIMIT ?)`,
-		p.Owner, toMicros(p.Until), p.Owner, toMicros(p.Now), p.Owner, n); err != nil {
+		p.Owner, toMicros(p.Until), p.Owner, toMicros(p.Now), string(kinds), string(kinds), string(kinds), p.Owner, n); err != nil {
 		return nil, fmt.Errorf("lease sources: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+sourceColumns+` FROM sources WHERE lease_owner = ? AND lease_until = ? ORDER BY seq`, p.Owner, toMicros(p.Until))

@@ -114,6 +114,7 @@ func (s *Store) TenantDelete(ctx context.Context, id string) error {
 		`DELETE FROM records WHERE tenant_id = ?`,
 		`DELETE FROM backfills WHERE tenant_id = ?`,
 		`DELETE FROM endpoints WHERE tenant_id = ?`,
+		`DELETE FROM inbound_requests WHERE tenant_id = ?`,
 		`DELETE FROM sources WHERE tenant_id = ?`,
 		`DELETE FROM api_keys WHERE tenant_id = ?`,
 		`DELETE FROM audit_log WHERE tenant_id = ?`,

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -87,20 +88,42 @@ func testRetentionPurge(t *testing.T, newStore NewStoreFunc) {
 	// A fourth old event whose delivery is still pending when purged.
 	pending := newEvent(tenant, "candidate.created", "c4", `{"id":"c4"}`)
 	ingestAt(t, s, t0, pending)
+	// Raw requests: three old ones, a young one, and archive's old one.
+	src := newSource(t, s, tenant, true)
+	archiveSrc := newSource(t, s, "archive", true)
+	var oldInbound []*hirehook.InboundRequest
+	for i := range 3 {
+		oldInbound = append(oldInbound, newInbound(t, s, src, hirehook.InboundReceived, fmt.Sprintf("old-%d", i), `{"id":"c1"}`, t0.Add(time.Duration(i)*time.Second), &t0))
+	}
+	youngInbound := newInbound(t, s, src, hirehook.InboundReceived, "young", `{"id":"c9"}`, fresh, &fresh)
+	keptInbound := newInbound(t, s, archiveSrc, hirehook.InboundReceived, "kept", `{"id":"c1"}`, t0, &t0)
 
 	_, err := s.RetentionPurge(ctx, hirehook.RetentionPurgeParams{Now: now, Limit: 0})
 	wantCode(t, err, hirehook.EINVALID)
-	// Limit 2 a call: 4 old events and 3 old attempts take two full calls
-	// and an empty one; archive's and the fresh ones are never touched.
+	// Limit 2 a call: 4 old events, 3 old attempts and 3 old requests
+	// take two full calls and an empty one; archive's and the fresh ones
+	// are never touched.
 	var got []hirehook.RetentionPurgeResult
 	for range 3 {
 		res, err := s.RetentionPurge(ctx, hirehook.RetentionPurgeParams{Now: now, Limit: 2})
 		must(t, err)
 		got = append(got, res)
 	}
-	want := []hirehook.RetentionPurgeResult{{Events: 2, Attempts: 2}, {Events: 2, Attempts: 1}, {}}
+	want := []hirehook.RetentionPurgeResult{{Events: 2, Attempts: 2, InboundRequests: 2}, {Events: 2, Attempts: 1, InboundRequests: 1}, {}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("RetentionPurge counts (-want +got):\n%s", diff)
+	}
+	for _, r := range oldInbound {
+		_, err := s.InboundGet(ctx, tenant, src.ID, r.ID)
+		wantCode(t, err, hirehook.ENOTFOUND)
+	}
+	rs, err := s.InboundList(ctx, hirehook.InboundFilter{TenantID: tenant, SourceID: src.ID})
+	must(t, err)
+	if diff := cmp.Diff([]string{youngInbound.ID}, inboundIDs(rs)); diff != "" {
+		t.Fatalf("inbound requests after the purge (-want +got):\n%s", diff)
+	}
+	if _, err := s.InboundGet(ctx, "archive", archiveSrc.ID, keptInbound.ID); err != nil {
+		t.Fatalf("inbound request within archive's retention: %v", err)
 	}
 
 	for _, e := range append(old, pending) {
@@ -201,6 +224,20 @@ func testCandidateErase(t *testing.T, newStore NewStoreFunc) {
 	ingest(t, s, late)
 	before, err := s.DeliveryList(ctx, hirehook.DeliveryFilter{TenantID: tenant})
 	must(t, err)
+	// Raw requests: two became touched events (one also an untouched
+	// one), one only c2's event, one not yet normalised, and tenant_b's.
+	src := newSource(t, s, tenant, true)
+	srcB := newSource(t, s, "tenant_b", true)
+	rawBody := `{"candidate":{"id":"c1",` + person + `}}`
+	inApp := newInbound(t, s, src, hirehook.InboundReceived, "app", rawBody, t0, &t0)
+	processInbound(t, s, inApp, t0, app.ID, other.ID)
+	inLate := newInbound(t, s, src, hirehook.InboundReceived, "late", rawBody, t0, &t0)
+	processInbound(t, s, inLate, t0, late.ID)
+	inOther := newInbound(t, s, src, hirehook.InboundReceived, "other", `{"id":"c2"}`, t0, &t0)
+	processInbound(t, s, inOther, t0, other.ID)
+	inNew := newInbound(t, s, src, hirehook.InboundReceived, "new", rawBody, t0, &t0)
+	inB := newInbound(t, s, srcB, hirehook.InboundReceived, "b", rawBody, t0, &t0)
+	processInbound(t, s, inB, t0, otherTenant.ID)
 
 	_, err = s.CandidateErase(ctx, hirehook.CandidateEraseParams{TenantID: tenant, CandidateID: "c404", Now: t0})
 	wantCode(t, err, hirehook.ENOTFOUND)
@@ -214,9 +251,27 @@ func testCandidateErase(t *testing.T, newStore NewStoreFunc) {
 	must(t, err)
 	// Events: 3 about c1 + app, placement and the offer that names c1.
 	// Records: c1, a1 and pl1 (o1 holds only the id). Attempts: the five
-	// echoes of touched events (not c2's).
-	if want := (hirehook.CandidateEraseResult{Events: 6, Records: 3, Attempts: 5}); res != want {
+	// echoes of touched events (not c2's). Inbound requests: the two that
+	// became touched events.
+	if want := (hirehook.CandidateEraseResult{Events: 6, Records: 3, Attempts: 5, InboundRequests: 2}); res != want {
 		t.Fatalf("CandidateErase = %+v, want %+v", res, want)
+	}
+	for _, c := range []struct {
+		tenantID, sourceID string
+		r                  *hirehook.InboundRequest
+		body               string // "" for none
+	}{
+		{tenant, src.ID, inApp, ""},
+		{tenant, src.ID, inLate, ""},
+		{tenant, src.ID, inOther, `{"id":"c2"}`},
+		{tenant, src.ID, inNew, rawBody},
+		{"tenant_b", srcB.ID, inB, rawBody},
+	} {
+		got, err := s.InboundGet(ctx, c.tenantID, c.sourceID, c.r.ID)
+		must(t, err)
+		if string(got.Body) != c.body || (c.body == "") != (got.Body == nil) || got.BodySize != c.r.BodySize || got.Status != c.r.Status && got.Status != hirehook.InboundProcessed {
+			t.Errorf("inbound request %s after erasure: %s, body %q (size %d), want body %q (size %d)", c.r.ID, got.Status, got.Body, got.BodySize, c.body, c.r.BodySize)
+		}
 	}
 
 	wantData := map[string]string{

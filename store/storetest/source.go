@@ -214,4 +214,37 @@ func testSourceLease(t *testing.T, newStore NewStoreFunc) {
 	if diff := cmp.Diff([]string{b.ID}, lease("node-2", now.Add(33*time.Second), 0)); diff != "" {
 		t.Fatalf("after release (-want +got):\n%s", diff)
 	}
+
+	// Kinds: a node running polled sources takes none of a push kind, and
+	// gives up one it held of a kind it no longer runs.
+	push := &hirehook.Source{TenantID: tenant, ID: hirehook.NewID("src"), Kind: "greenhouse", Name: "Acme Greenhouse",
+		Config: json.RawMessage(`{}`), Secrets: map[string]string{"client_secret": "cs-1"}, Enabled: true, CreatedAt: t0, UpdatedAt: t0}
+	must(t, s.SourceCreate(ctx, push))
+	leaseKinds := func(owner string, at time.Time, kinds ...string) []string {
+		t.Helper()
+		srcs, err := s.SourceLease(ctx, hirehook.SourceLeaseParams{Owner: owner, Now: at, Until: at.Add(30 * time.Second), Kinds: kinds})
+		must(t, err)
+		return sourceIDs(srcs)
+	}
+	if diff := cmp.Diff([]string{b.ID}, leaseKinds("node-2", now.Add(34*time.Second), hirehook.SourceBullhorn)); diff != "" {
+		t.Fatalf("lease of bullhorn sources (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{push.ID}, leaseKinds("node-3", now.Add(34*time.Second), "greenhouse", "lever")); diff != "" {
+		t.Fatalf("lease of push kinds (-want +got):\n%s", diff)
+	}
+	// No kinds: every kind. node-2 holds b and takes nothing held.
+	if diff := cmp.Diff([]string{b.ID}, leaseKinds("node-2", now.Add(35*time.Second))); diff != "" {
+		t.Fatalf("lease of every kind (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{}, leaseKinds("node-3", now.Add(36*time.Second), "lever")); diff != "" {
+		t.Fatalf("lease after narrowing kinds (-want +got):\n%s", diff)
+	}
+	got, err = s.SourceGet(ctx, tenant, push.ID)
+	must(t, err)
+	if got.Health.Node != "" {
+		t.Fatalf("source of a kind node-3 dropped still names node %q", got.Health.Node)
+	}
+	if diff := cmp.Diff([]string{push.ID}, leaseKinds("node-1", now.Add(37*time.Second), "greenhouse")); diff != "" {
+		t.Fatalf("lease of the released push source (-want +got):\n%s", diff)
+	}
 }

@@ -51,6 +51,8 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("Source", func(t *testing.T) { t.Parallel(); testSource(t, newStore) })
 	t.Run("SourceLease", func(t *testing.T) { t.Parallel(); testSourceLease(t, newStore) })
 	t.Run("Backfill", func(t *testing.T) { t.Parallel(); testBackfill(t, newStore) })
+	t.Run("Inbound", func(t *testing.T) { t.Parallel(); testInbound(t, newStore) })
+	t.Run("InboundClaimConcurrent", func(t *testing.T) { t.Parallel(); testInboundClaimConcurrent(t, newStore) })
 }
 
 const tenant = hirehook.DefaultTenantID
