@@ -3,8 +3,8 @@ package inbound
 import (
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
