@@ -454,8 +454,8 @@ func TestStageFromLastState(t *testing.T) {
 	if err := json.Unmarshal(events[0].Changes, &ch); err != nil {
 		t.Fatal(err)
 	}
-	if from := ch["stage"].From; len(from) != 0 && string(from) != "null" {
-		t.Fatalf("first move: from %s, want none", from)
+	if from := ch["stage"].From; (len(from) != 0 && string(from) != "null") || events[0].Derived {
+		t.Fatalf("first move: from %s derived %v, want none and not derived", from, events[0].Derived)
 	}
 	if err := json.Unmarshal(events[1].Changes, &ch); err != nil {
 		t.Fatal(err)

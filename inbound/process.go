@@ -218,7 +218,7 @@ func stageOf(in *hirehook.EventInput) (string, json.RawMessage) {
 // deriveFrom fills changes.stage.from of a stage change whose vendor sent
 // only the new stage, from the last stage stored for the application (or
 // seen earlier in this request), and marks the event derived. Without a
-// stored stage, "from" stays null.
+// stored stage, "from" stays null and the event is not derived.
 func (p *Processor) deriveFrom(ctx context.Context, src *hirehook.Source, in *hirehook.EventInput, key string, stage json.RawMessage, seen map[string]json.RawMessage) error {
 	if in.Type != "application.stage_changed" {
 		return nil
@@ -226,6 +226,9 @@ func (p *Processor) deriveFrom(ctx context.Context, src *hirehook.Source, in *hi
 	if c, ok := in.Changes["stage"]; ok && len(c.From) > 0 && string(c.From) != "null" {
 		return nil
 	}
+	// The parsers mark a stage change without its "from" derived, for
+	// this lookup to fill in; it is derived only once filled in.
+	in.Derived = false
 	prev, ok := seen[key]
 	if !ok {
 		v, err := p.Store.SourceStateGet(ctx, hirehook.SourceStateParams{TenantID: src.TenantID, SourceID: src.ID, Key: key})
