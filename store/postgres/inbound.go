@@ -126,15 +126,21 @@ func (s *Store) InboundCreate(ctx context.Context, r *hirehook.InboundRequest) e
 			}
 			return res.RowsAffected()
 		}
-		n, err := insert(r.Status, r.DuplicateOf, r.Body, r.DueAt)
-		if err != nil || n > 0 {
-			return err
-		}
-		err = tx.QueryRowContext(ctx, `SELECT id FROM inbound_requests WHERE tenant_id = $1 AND source_id = $2 AND dedupe_key = $3
-			AND dedupe_key <> '' AND status NOT IN ('duplicate', 'rejected')`, r.TenantID, r.SourceID, r.DedupeKey).Scan(&first)
-		if err != nil {
-			// ErrNoRows: the holder was deleted since; the retry inserts.
-			return fmt.Errorf("select inbound request with dedupe key of %s: %w", r.ID, err)
+		// The holder of the key may be deleted (by retention) between the
+		// insert and the select; the key is free then, so insert again.
+		for try := 1; ; try++ {
+			n, err := insert(r.Status, r.DuplicateOf, r.Body, r.DueAt)
+			if err != nil || n > 0 {
+				return err
+			}
+			err = tx.QueryRowContext(ctx, `SELECT id FROM inbound_requests WHERE tenant_id = $1 AND source_id = $2 AND dedupe_key = $3
+				AND dedupe_key <> '' AND status NOT IN ('duplicate', 'rejected')`, r.TenantID, r.SourceID, r.DedupeKey).Scan(&first)
+			if errors.Is(err, sql.ErrNoRows) && try < 3 {
+				continue
+			} else if err != nil {
+				return fmt.Errorf("select inbound request with dedupe key of %s: %w", r.ID, err)
+			}
+			break
 		}
 		if r.Status != hirehook.InboundReceived {
 			return hirehook.Errorf(hirehook.ECONFLICT, "Inbound request %q has the dedupe key of %q.", r.ID, first)
