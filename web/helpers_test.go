@@ -122,7 +122,7 @@ func setup(tb testing.TB) *bundle {
 		// The push kinds of package inbound (cmd/hirehook passes them).
 		PushKinds:      map[string]bool{"greenhouse": true, "lever": true, "ashby": true, "workable": true, "smartrecruiters": true, "teamtailor": true, "generic": true},
 		InboundChanged: func() { b.nudged.Add(1) },
-		Logger:   slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:         slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		tb.Fatal(err)
