@@ -127,7 +127,9 @@ func pushHealthOf(src *hirehook.Source, st *hirehook.InboundStats, now time.Time
 	case st.LastRejectedAt != nil && (st.LastVerifiedAt == nil || st.LastRejectedAt.After(*st.LastVerifiedAt)):
 		reason := excerpt(st.LastRejection, 160)
 		if reason == "" {
-			reason = "the signature did not verify"
+			reason = "the signature did not verify."
+		} else if !strings.HasSuffix(reason, ".") && !strings.HasSuffix(reason, "?") && !strings.HasSuffix(reason, "…") {
+			reason += "."
 		}
 		return Health{HealthFailing, "Webhooks are rejected: " + reason + " Check the signing secret."}
 	case st.ByStatus[hirehook.InboundFailed] > 0:
