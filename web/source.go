@@ -166,7 +166,7 @@ type sourceRow struct {
 	Read, Emitted, Errors int64
 }
 
-// Verified counts a push source's requests whose signature verified
+// verifiedOf counts a push source's requests whose signature verified
 // (every state but rejected).
 func verifiedOf(st *hirehook.InboundStats) int64 {
 	var n int64
