@@ -7,9 +7,14 @@
 //     below them every source with its health.
 //   - Coverage (/coverage): event types × endpoints; types nobody
 //     receives stand out.
-//   - Sources (/sources): every inbound source (a polled Bullhorn) with
-//     its health, polls, counters, last error, lag and node; never its
-//     secrets.
+//   - Sources (/sources, /sources/{id}): every inbound source with its
+//     health, never its secrets. A polled source (Bullhorn) shows its
+//     polls, counters, last error, lag and node; a push source (the kinds
+//     in Config.PushKinds) its ingest URL and its request log's sums, and
+//     on its page the latest requests by status, each request's headers
+//     and body (/sources/{id}/requests/{request_id}), and a Reprocess form
+//     (POST /sources/{id}/reprocess, admin) that makes requests of a
+//     window due again and wakes the inbound worker (InboundChanged).
 //   - Events (/events, /events/{id}): the event explorer, every delivery
 //     and attempt of an event, and a Replay button per delivery.
 //   - Endpoints (/endpoints/new, /endpoints/{id}): create and edit,

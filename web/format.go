@@ -16,21 +16,22 @@ import (
 // funcs are the template functions. Times are shown in UTC, the hub's
 // time everywhere (the API, the logs), with a relative form beside them.
 var funcs = template.FuncMap{
-	"ago":        ago,
-	"age":        age,
-	"clock":      clock,
-	"dur":        formatDuration,
-	"pct":        percent,
-	"prettyJSON": prettyJSON,
-	"label":      endpointLabel,
-	"excerpt":    excerpt,
-	"stateClass": stateClass,
-	"count":      countNoun,
-	"humanize":   humanize,
-	"version":    func() string { return hirehook.Version },
-	"redact":     redactURL,
-	"isOK":       func(status int) bool { return status >= 200 && status <= 299 },
-	"matrix":     newCoverageMatrix,
+	"ago":          ago,
+	"age":          age,
+	"clock":        clock,
+	"dur":          formatDuration,
+	"pct":          percent,
+	"prettyJSON":   prettyJSON,
+	"label":        endpointLabel,
+	"excerpt":      excerpt,
+	"stateClass":   stateClass,
+	"inboundClass": inboundClass,
+	"count":        countNoun,
+	"humanize":     humanize,
+	"version":      func() string { return hirehook.Version },
+	"redact":       redactURL,
+	"isOK":         func(status int) bool { return status >= 200 && status <= 299 },
+	"matrix":       newCoverageMatrix,
 }
 
 // humanize turns an identifier into words: "job_posting" → "Job posting".
@@ -214,4 +215,17 @@ func countNoun(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// inboundClass maps an inbound request's state to a badge class.
+func inboundClass(status string) string {
+	switch status {
+	case hirehook.InboundProcessed, hirehook.InboundHandshake:
+		return "badge ok"
+	case hirehook.InboundReceived, hirehook.InboundUnsupported:
+		return "badge warn"
+	case hirehook.InboundFailed, hirehook.InboundRejected:
+		return "badge bad"
+	}
+	return "badge muted"
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -100,6 +101,46 @@ func TestSourceHealthOf(t *testing.T) {
 		got := sourceHealthOf(tc.src, now)
 		if got.State != tc.want || got.Reason == "" {
 			t.Errorf("%s: health = %s (%q), want %s", tc.name, got.State, got.Reason, tc.want)
+		}
+	}
+}
+
+func TestPushHealthOf(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	ago := func(d time.Duration) *time.Time { t := now.Add(-d); return &t }
+	src := func(created time.Duration) *hirehook.Source {
+		return &hirehook.Source{Kind: "greenhouse", Enabled: true, Config: []byte(`{}`), CreatedAt: now.Add(-created), UpdatedAt: now.Add(-created)}
+	}
+	for _, tc := range []struct {
+		name   string
+		src    *hirehook.Source
+		st     *hirehook.InboundStats
+		want   HealthState
+		reason string
+	}{
+		{"disabled", &hirehook.Source{Kind: "greenhouse"}, nil, HealthDisabled, "Disabled"},
+		{"new, no webhook yet", src(time.Hour), nil, HealthHealthy, "Waiting for its first webhook."},
+		{"new, empty stats", src(time.Hour), &hirehook.InboundStats{ByStatus: map[string]int64{}}, HealthHealthy, "Waiting for its first webhook."},
+		{"a day without a webhook", src(25 * time.Hour), nil, HealthDegraded, "No webhook in 1 day"},
+		{"only rejected", src(time.Hour), &hirehook.InboundStats{ByStatus: map[string]int64{"rejected": 3}, LastReceivedAt: ago(time.Minute),
+			LastRejectedAt: ago(time.Minute), LastRejection: "The signature does not match."}, HealthFailing, "Webhooks are rejected: The signature does not match."},
+		{"rejected after verified", src(time.Hour), &hirehook.InboundStats{ByStatus: map[string]int64{"processed": 5, "rejected": 1},
+			LastReceivedAt: ago(time.Minute), LastVerifiedAt: ago(time.Hour), LastRejectedAt: ago(time.Minute), LastRejection: "bad signature"}, HealthFailing, "Webhooks are rejected: bad signature"},
+		{"rejected before verified", src(time.Hour), &hirehook.InboundStats{ByStatus: map[string]int64{"processed": 5, "rejected": 1},
+			LastReceivedAt: ago(time.Minute), LastVerifiedAt: ago(time.Minute), LastRejectedAt: ago(time.Hour), LastRejection: "bad signature"}, HealthHealthy, "Last webhook 1 min ago."},
+		{"failed to normalise", src(time.Hour), &hirehook.InboundStats{ByStatus: map[string]int64{"processed": 5, "failed": 2},
+			LastReceivedAt: ago(time.Minute), LastVerifiedAt: ago(time.Minute)}, HealthDegraded, "2 webhooks failed to normalise; see the request log."},
+		{"rejected beats failed", src(time.Hour), &hirehook.InboundStats{ByStatus: map[string]int64{"failed": 2, "rejected": 1},
+			LastReceivedAt: ago(time.Second), LastVerifiedAt: ago(time.Minute), LastRejectedAt: ago(time.Second)}, HealthFailing, "Webhooks are rejected"},
+		{"healthy", src(48 * time.Hour), &hirehook.InboundStats{ByStatus: map[string]int64{"processed": 5, "unsupported": 1, "duplicate": 2},
+			LastReceivedAt: ago(3 * time.Hour), LastVerifiedAt: ago(3 * time.Hour)}, HealthHealthy, "Last webhook 3 h ago."},
+		{"handshake only", src(48 * time.Hour), &hirehook.InboundStats{ByStatus: map[string]int64{"handshake": 1},
+			LastReceivedAt: ago(30 * time.Hour), LastVerifiedAt: ago(30 * time.Hour), LastHandshakeAt: ago(30 * time.Hour)}, HealthHealthy, "Last webhook 1 day ago."},
+	} {
+		got := pushHealthOf(tc.src, tc.st, now)
+		if got.State != tc.want || !strings.HasPrefix(got.Reason, tc.reason) {
+			t.Errorf("%s: health = %s (%q), want %s (%q…)", tc.name, got.State, got.Reason, tc.want, tc.reason)
 		}
 	}
 }

@@ -74,6 +74,8 @@ type bundle struct {
 	server   *httptest.Server
 	clock    *clock
 	notified atomic.Int32
+	// nudged counts the calls of InboundChanged.
+	nudged atomic.Int32
 }
 
 type tbWriter struct{ tb testing.TB }
@@ -117,7 +119,10 @@ func setup(tb testing.TB) *bundle {
 		Ingester: ing,
 		Notify:   func() { b.notified.Add(1) },
 		NowFunc:  b.clock.Now,
-		Logger:   slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		// The push kinds of package inbound (cmd/hirehook passes them).
+		PushKinds:      map[string]bool{"greenhouse": true, "lever": true, "ashby": true, "workable": true, "smartrecruiters": true, "teamtailor": true, "generic": true},
+		InboundChanged: func() { b.nudged.Add(1) },
+		Logger:         slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -297,6 +302,9 @@ const (
 	srcBullhorn  = "src_northwind"
 	srcBroken    = "src_legacy"
 	srcPaused    = "src_sandbox"
+	srcPush      = "src_greenhouse"
+	inrProcessed = "inr_0001"
+	inrFailed    = "inr_0003"
 )
 
 // seed fills the default tenant with a small agency's last hour:
@@ -408,6 +416,39 @@ func (b *bundle) seed(tb testing.TB) {
 	// A node runs the enabled ones.
 	_, err = st.SourceLease(ctx, hirehook.SourceLeaseParams{Owner: "hub-1", Now: now, Until: now.Add(time.Minute)})
 	must(tb, err)
+
+	// A push source, Greenhouse: a webhook with a wrong signature two
+	// hours ago (since fixed), then one processed, its vendor's retry, and
+	// one that failed to normalise: degraded.
+	must(tb, st.SourceCreate(ctx, &hirehook.Source{TenantID: hirehook.DefaultTenantID, ID: srcPush, Kind: "greenhouse", Name: "Northwind Greenhouse",
+		Config: json.RawMessage(`{"account":"northwind"}`), Secrets: map[string]string{"signing_secret": "gh-do-not-show"}, Enabled: true,
+		CreatedAt: now.Add(-72 * time.Hour), UpdatedAt: now.Add(-72 * time.Hour)}))
+	hdr := http.Header{"Content-Type": {"application/json"}, "Signature": {"sha256 5f2b…"}, "User-Agent": {"Greenhouse-Webhooks"}}
+	for _, q := range []struct {
+		r      *hirehook.InboundRequest
+		status string
+		events []string
+		err    string
+	}{
+		{&hirehook.InboundRequest{ID: "inr_0000", ReceivedAt: now.Add(-2 * time.Hour), Status: hirehook.InboundRejected, Header: hdr,
+			Error: "The Signature header does not match the body: is the signing secret the one set in Greenhouse?"}, "", nil, ""},
+		{&hirehook.InboundRequest{ID: inrProcessed, ReceivedAt: now.Add(-40 * time.Minute), Status: hirehook.InboundReceived, Header: hdr,
+			DedupeKey: "gh:delivery-7781", VendorEvent: "candidate_stage_change",
+			Body: []byte(`{"action":"candidate_stage_change","payload":{"application":{"id":7781,"candidate":{"id":77}}}}`)}, hirehook.InboundProcessed, []string{evtCandidate}, ""},
+		{&hirehook.InboundRequest{ID: "inr_0002", ReceivedAt: now.Add(-39 * time.Minute), Status: hirehook.InboundReceived, Header: hdr,
+			DedupeKey: "gh:delivery-7781", Body: []byte(`{}`)}, "", nil, ""},
+		{&hirehook.InboundRequest{ID: inrFailed, ReceivedAt: now.Add(-15 * time.Minute), Status: hirehook.InboundReceived, Header: hdr,
+			DedupeKey: "gh:delivery-7790", VendorEvent: "offer_created", Body: []byte(`{"action":"offer_created","payload":{}}`)},
+			hirehook.InboundFailed, nil, "greenhouse: offer_created: payload.offer is missing"},
+	} {
+		q.r.TenantID, q.r.SourceID = hirehook.DefaultTenantID, srcPush
+		q.r.BodySize = len(q.r.Body)
+		must(tb, st.InboundCreate(ctx, q.r))
+		if q.status != "" {
+			must(tb, st.InboundUpdate(ctx, hirehook.InboundUpdateParams{TenantID: hirehook.DefaultTenantID, ID: q.r.ID, Status: q.status,
+				VendorEvent: q.r.VendorEvent, EventIDs: q.events, Error: q.err, Now: q.r.ReceivedAt.Add(time.Second)}))
+		}
+	}
 }
 
 // deliveryOf returns the delivery of an event to an endpoint.

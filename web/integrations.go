@@ -213,7 +213,7 @@ func (h *Handler) handleIntegrations(w http.ResponseWriter, r *http.Request) {
 		all = append(all, st)
 	}
 	page.Chart = newChart(all, since, time.Minute, 60)
-	if page.Sources, err = h.sourceRows(r.Context(), p.tenantID, now); err != nil {
+	if page.Sources, err = h.sourceRows(r.Context(), p.tenantID, originOf(r), now); err != nil {
 		h.error(w, r, err)
 		return
 	}

@@ -4,7 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hirehook/hirehook"
@@ -86,19 +90,127 @@ func sourceHealthOf(src *hirehook.Source, now time.Time) Health {
 	return Health{HealthHealthy, fmt.Sprintf("Polled every %s; the last success was %s.", span(interval), ago(now, hl.LastSuccessAt))}
 }
 
-// sourceRow is one source on the Sources and Integrations pages.
+// Push source health. A push source is not polled: its vendor posts
+// webhooks to its ingest URL whenever something happens, so silence is
+// normal for a while and only a long one is worth a look. The rules, from
+// the request log's sums (hirehook.InboundStats), first match wins:
+//
+//   - disabled: the source is disabled (the hub answers its webhooks 503).
+//   - no request yet: healthy while the source is younger than
+//     pushQuietDegraded (it waits for its first webhook), else degraded.
+//   - failing: the latest request was rejected (a rejection after the last
+//     verified request, or rejections and no verified one): the vendor's
+//     webhooks do not get in, typically for a wrong signing secret.
+//   - degraded: verified requests failed to normalise; the request log
+//     says why, and Reprocess runs them again once that is fixed.
+//   - healthy: otherwise.
+const pushQuietDegraded = 24 * time.Hour
+
+// pushHealthOf applies the push rules above; st may be nil (no request).
+func pushHealthOf(src *hirehook.Source, st *hirehook.InboundStats, now time.Time) Health {
+	if !src.Enabled {
+		return Health{HealthDisabled, "Disabled: the hub refuses its webhooks."}
+	}
+	if st == nil {
+		st = &hirehook.InboundStats{}
+	}
+	since := src.CreatedAt
+	if src.UpdatedAt.After(since) {
+		since = src.UpdatedAt
+	}
+	switch {
+	case st.LastReceivedAt == nil && st.LastRejectedAt == nil:
+		if now.Sub(since) >= pushQuietDegraded {
+			return Health{HealthDegraded, fmt.Sprintf("No webhook in %s: is its ingest URL set up in the vendor's settings?", span(now.Sub(since)))}
+		}
+		return Health{HealthHealthy, "Waiting for its first webhook."}
+	case st.LastRejectedAt != nil && (st.LastVerifiedAt == nil || st.LastRejectedAt.After(*st.LastVerifiedAt)):
+		reason := excerpt(st.LastRejection, 160)
+		if reason == "" {
+			reason = "the signature did not verify."
+		} else if !strings.HasSuffix(reason, ".") && !strings.HasSuffix(reason, "?") && !strings.HasSuffix(reason, "…") {
+			reason += "."
+		}
+		return Health{HealthFailing, "Webhooks are rejected: " + reason + " Check the signing secret."}
+	case st.ByStatus[hirehook.InboundFailed] > 0:
+		n := int(st.ByStatus[hirehook.InboundFailed])
+		return Health{HealthDegraded, fmt.Sprintf("%s failed to normalise; see the request log.", countNoun(n, "webhook", "webhooks"))}
+	}
+	last := st.LastReceivedAt
+	if last == nil {
+		last = st.LastVerifiedAt
+	}
+	return Health{HealthHealthy, fmt.Sprintf("Last webhook %s.", ago(now, last))}
+}
+
+// sourceRow is one source on the Sources and Integrations pages. Its
+// figures mean the same for both kinds of source where they can: for a
+// polled source they come from its health report, for a push source from
+// its request log.
 type sourceRow struct {
 	Source *hirehook.Source
 	Health Health
-	// Lag is Health.LagMS as a duration.
+	// Lag is Health.LagMS as a duration (polled sources).
 	Lag time.Duration
+	// Push is true for a source that takes webhooks; IngestURL is where
+	// (absolute) and Requests sums its request log.
+	Push      bool
+	IngestURL string
+	Requests  *hirehook.InboundStats
+	// LastSeen is the last poll or request received; LastOK the last
+	// successful poll or verified request.
+	LastSeen, LastOK *time.Time
+	// Read counts vendor events read (polled) or requests verified
+	// (push); Emitted the catalog events they became; Errors the failed
+	// polls, or the rejected and failed requests.
+	Read, Emitted, Errors int64
+}
+
+// verifiedOf counts a push source's requests whose signature verified
+// (every state but rejected).
+func verifiedOf(st *hirehook.InboundStats) int64 {
+	var n int64
+	for status, c := range st.ByStatus {
+		if status != hirehook.InboundRejected {
+			n += c
+		}
+	}
+	return n
+}
+
+// newSourceRow rates one source. stats are the tenant's request log sums
+// (InboundStats), read once per page.
+func (h *Handler) newSourceRow(src *hirehook.Source, stats map[string]*hirehook.InboundStats, origin string, now time.Time) sourceRow {
+	if !h.cfg.PushKinds[src.Kind] {
+		hl := src.Health
+		return sourceRow{Source: src, Health: sourceHealthOf(src, now), Lag: time.Duration(hl.LagMS) * time.Millisecond,
+			LastSeen: hl.LastPollAt, LastOK: hl.LastSuccessAt, Read: hl.EventsRead, Emitted: hl.EventsEmitted, Errors: hl.Errors}
+	}
+	st := stats[src.ID]
+	if st == nil {
+		st = &hirehook.InboundStats{ByStatus: map[string]int64{}}
+	}
+	return sourceRow{Source: src, Health: pushHealthOf(src, st, now), Push: true, IngestURL: h.ingestURL(origin, src.ID), Requests: st,
+		LastSeen: st.LastReceivedAt, LastOK: st.LastVerifiedAt, Read: verifiedOf(st), Emitted: st.Events,
+		Errors: st.ByStatus[hirehook.InboundRejected] + st.ByStatus[hirehook.InboundFailed]}
+}
+
+// ingestURL is where a push source's vendor posts: under Config.PublicURL
+// when set, else the address the browser reached the dashboard at.
+func (h *Handler) ingestURL(origin, sourceID string) string {
+	if h.cfg.PublicURL != "" {
+		origin = strings.TrimSuffix(h.cfg.PublicURL, "/")
+	}
+	return origin + "/in/" + sourceID
 }
 
 // sourcesPage is the data of the Sources page.
 type sourcesPage struct {
-	Rows   []sourceRow
-	Counts map[string]int
-	// Read, Emitted and Errors total the sources' counters.
+	// Polled and Pushed are the sources of each kind.
+	Polled, Pushed []sourceRow
+	Total          int
+	Counts         map[string]int
+	// Read, Emitted and Errors total the sources' figures.
 	Read, Emitted, Errors int64
 	// Origin is the hub's address as the browser reached it, for the
 	// empty state's curl.
@@ -106,33 +218,46 @@ type sourcesPage struct {
 }
 
 // sourceRows reads the tenant's sources and rates their health. Secrets are
-// dropped at once: no page shows them.
-func (h *Handler) sourceRows(ctx context.Context, tenantID string, now time.Time) ([]sourceRow, error) {
+// dropped at once: no page shows them. The request log's sums are read
+// once, and only when there is a push source.
+func (h *Handler) sourceRows(ctx context.Context, tenantID, origin string, now time.Time) ([]sourceRow, error) {
 	list, err := h.store.SourceList(ctx, hirehook.SourceFilter{TenantID: tenantID, Limit: 1000})
 	if err != nil {
 		return nil, err
 	}
+	var stats map[string]*hirehook.InboundStats
+	if slices.ContainsFunc(list, func(s *hirehook.Source) bool { return h.cfg.PushKinds[s.Kind] }) {
+		if stats, err = h.store.InboundStats(ctx, tenantID); err != nil {
+			return nil, err
+		}
+	}
 	rows := make([]sourceRow, 0, len(list))
 	for _, src := range list {
 		src.Secrets, src.Checkpoint = nil, nil
-		rows = append(rows, sourceRow{Source: src, Health: sourceHealthOf(src, now), Lag: time.Duration(src.Health.LagMS) * time.Millisecond})
+		rows = append(rows, h.newSourceRow(src, stats, origin, now))
 	}
 	return rows, nil
 }
 
 func (h *Handler) handleSourceList(w http.ResponseWriter, r *http.Request) {
 	p := principalOf(r)
-	rows, err := h.sourceRows(r.Context(), p.tenantID, h.cfg.NowFunc().UTC())
+	origin := originOf(r)
+	rows, err := h.sourceRows(r.Context(), p.tenantID, origin, h.cfg.NowFunc().UTC())
 	if err != nil {
 		h.error(w, r, err)
 		return
 	}
-	page := sourcesPage{Rows: rows, Counts: map[string]int{}, Origin: originOf(r)}
+	page := sourcesPage{Total: len(rows), Counts: map[string]int{}, Origin: origin}
 	for _, row := range rows {
+		if row.Push {
+			page.Pushed = append(page.Pushed, row)
+		} else {
+			page.Polled = append(page.Polled, row)
+		}
 		page.Counts[string(row.Health.State)]++
-		page.Read += row.Source.Health.EventsRead
-		page.Emitted += row.Source.Health.EventsEmitted
-		page.Errors += row.Source.Health.Errors
+		page.Read += row.Read
+		page.Emitted += row.Emitted
+		page.Errors += row.Errors
 	}
 	h.render(w, r, http.StatusOK, "sources", "Sources", "sources", page)
 }
@@ -144,4 +269,204 @@ func originOf(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
+}
+
+// sourceRequestsShown is how many requests the source page lists.
+const sourceRequestsShown = 50
+
+// inboundStates are the states of a push source's request, in the order
+// the status filter offers them.
+var inboundStates = []string{hirehook.InboundReceived, hirehook.InboundProcessed, hirehook.InboundUnsupported, hirehook.InboundFailed,
+	hirehook.InboundDuplicate, hirehook.InboundRejected, hirehook.InboundHandshake}
+
+// reprocessForm is the Reprocess form of a push source: a window of
+// received times (datetime-local, UTC).
+type reprocessForm struct {
+	From, To string
+	Errors   map[string]string
+}
+
+// sourcePage is the data of a source's page.
+type sourcePage struct {
+	Row sourceRow
+	// Config is the source's public configuration, indented; the store
+	// keeps secrets apart (Source.Secrets), and they are never read here.
+	Config string
+	// Requests are the latest requests of a push source, filtered by
+	// Status; More is true when there are older ones.
+	Requests []*hirehook.InboundRequest
+	More     bool
+	Status   string
+	States   []string
+	// Reprocess is the Reprocess form.
+	Reprocess reprocessForm
+}
+
+// sourceFor reads the source named in the path, without its secrets and
+// checkpoint.
+func (h *Handler) sourceFor(r *http.Request) (*hirehook.Source, error) {
+	src, err := h.store.SourceGet(r.Context(), principalOf(r).tenantID, r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	src.Secrets, src.Checkpoint = nil, nil
+	return src, nil
+}
+
+// sourcePageFor builds a source's page, listing its requests filtered by
+// status (empty: all).
+func (h *Handler) sourcePageFor(r *http.Request, src *hirehook.Source, status string) (*sourcePage, error) {
+	ctx := r.Context()
+	now := h.cfg.NowFunc().UTC()
+	var stats map[string]*hirehook.InboundStats
+	push := h.cfg.PushKinds[src.Kind]
+	if push {
+		all, err := h.store.InboundStats(ctx, src.TenantID)
+		if err != nil {
+			return nil, err
+		}
+		stats = map[string]*hirehook.InboundStats{src.ID: all[src.ID]}
+	}
+	page := &sourcePage{Row: h.newSourceRow(src, stats, originOf(r), now), Config: prettyJSON(src.Config), Status: status, States: inboundStates,
+		Reprocess: reprocessForm{From: now.Add(-24 * time.Hour).Format(formTime), To: now.Format(formTime), Errors: map[string]string{}}}
+	if !push {
+		return page, nil
+	}
+	reqs, err := h.store.InboundList(ctx, hirehook.InboundFilter{TenantID: src.TenantID, SourceID: src.ID, Status: status, Limit: sourceRequestsShown + 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(reqs) > sourceRequestsShown {
+		reqs, page.More = reqs[:sourceRequestsShown], true
+	}
+	page.Requests = reqs
+	return page, nil
+}
+
+func (h *Handler) handleSourceGet(w http.ResponseWriter, r *http.Request) {
+	status := r.URL.Query().Get("status")
+	if status != "" && !slices.Contains(inboundStates, status) {
+		h.error(w, r, hirehook.Errorf(hirehook.EINVALID, "There is no request status %q; it is one of %s.", truncate(status, 40), strings.Join(inboundStates, ", ")))
+		return
+	}
+	src, err := h.sourceFor(r)
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	page, err := h.sourcePageFor(r, src, status)
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "source", src.Name, "sources", page)
+}
+
+// inboundPage is the data of a request's page.
+type inboundPage struct {
+	Source  *hirehook.Source
+	Request *hirehook.InboundRequest
+	// Headers are the request's headers, sorted by name.
+	Headers []inboundHeader
+	// Body is the raw body, indented when it is JSON.
+	Body string
+}
+
+// inboundHeader is one header of a request.
+type inboundHeader struct {
+	Name  string
+	Value string
+}
+
+func (h *Handler) handleInboundGet(w http.ResponseWriter, r *http.Request) {
+	src, err := h.sourceFor(r)
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	if !h.cfg.PushKinds[src.Kind] {
+		h.error(w, r, hirehook.Errorf(hirehook.ENOTFOUND, "%s is a %s source, which the hub polls; it has no request log.", src.Name, src.Kind))
+		return
+	}
+	req, err := h.store.InboundGet(r.Context(), src.TenantID, src.ID, r.PathValue("request_id"))
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	page := inboundPage{Source: src, Request: req}
+	for _, name := range slices.Sorted(maps.Keys(req.Header)) {
+		page.Headers = append(page.Headers, inboundHeader{Name: name, Value: strings.Join(req.Header[name], ", ")})
+	}
+	if json.Valid(req.Body) {
+		page.Body = prettyJSON(req.Body)
+	} else {
+		page.Body = strings.ToValidUTF8(string(req.Body), "\uFFFD")
+	}
+	h.render(w, r, http.StatusOK, "inbound", "Request "+req.ID, "sources", page)
+}
+
+// handleSourceReprocess makes a push source's processed, unsupported and
+// failed requests received in a window due again (Store.InboundReprocess),
+// for after a mapping was fixed, and wakes the inbound worker.
+func (h *Handler) handleSourceReprocess(w http.ResponseWriter, r *http.Request) {
+	src, err := h.sourceFor(r)
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	if !h.cfg.PushKinds[src.Kind] {
+		h.error(w, r, hirehook.Errorf(hirehook.ENOTFOUND, "%s is a %s source, which the hub polls; it has no requests to reprocess.", src.Name, src.Kind))
+		return
+	}
+	now := h.cfg.NowFunc().UTC().Truncate(time.Microsecond)
+	form := reprocessForm{From: strings.TrimSpace(r.PostForm.Get("from")), To: strings.TrimSpace(r.PostForm.Get("to")), Errors: map[string]string{}}
+	from, ok := parseFormTime(form.From)
+	switch {
+	case form.From == "":
+		form.Errors["from"] = "Enter the start of the window."
+	case !ok:
+		form.Errors["from"] = "Enter a date and time such as 2026-11-27T09:30 (UTC)."
+	case from.After(now):
+		form.Errors["from"] = "This is in the future."
+	}
+	// An empty or minute-precise end includes the minute it names, so the
+	// default (now, to the minute) takes the request received seconds ago.
+	to := now.Add(time.Microsecond)
+	if form.To != "" {
+		if to, ok = parseFormTime(form.To); !ok {
+			form.Errors["to"] = "Enter a date and time such as 2026-11-28T09:30 (UTC), or leave it empty for now."
+		} else {
+			if len(form.To) == len(formTime) {
+				to = to.Add(time.Minute)
+			}
+			if len(form.Errors) == 0 && !to.After(from) {
+				form.Errors["to"] = "This must be after the start."
+			}
+		}
+	}
+	if len(form.Errors) > 0 {
+		page, err := h.sourcePageFor(r, src, "")
+		if err != nil {
+			h.error(w, r, err)
+			return
+		}
+		page.Reprocess = form
+		h.render(w, r, http.StatusUnprocessableEntity, "source", src.Name, "sources", page)
+		return
+	}
+	n, err := h.store.InboundReprocess(r.Context(), hirehook.InboundReprocessParams{TenantID: src.TenantID, SourceID: src.ID, From: from, To: to, Now: now})
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	if n > 0 && h.cfg.InboundChanged != nil {
+		h.cfg.InboundChanged()
+	}
+	h.audit(r, "source.reprocessed", src.ID, map[string]any{"from": from, "to": to, "requests": n})
+	if n == 0 {
+		h.flash(r, "ok", "No processed, unsupported or failed requests in that window: nothing to reprocess.")
+	} else {
+		h.flash(r, "ok", fmt.Sprintf("%s made due again: the hub normalises them anew in a moment.", countNoun(n, "request", "requests")))
+	}
+	redirect(w, r, "/sources/"+url.PathEscape(src.ID))
 }

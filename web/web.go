@@ -41,6 +41,17 @@ type Config struct {
 	// Route holds the options routes are compiled with by the "try it"
 	// box: the hub's, as the API's test-route has them.
 	Route route.Options
+	// PushKinds are the source kinds that take webhooks at
+	// POST /in/{source_id} (package inbound, which the dashboard does not
+	// import: it brings the API with it). Their sources get the push
+	// health rules, an ingest URL and a request log.
+	PushKinds map[string]bool
+	// InboundChanged, if set, wakes the inbound worker after a reprocess
+	// made requests due again.
+	InboundChanged func()
+	// PublicURL is the address vendors reach the hub at, for ingest URLs;
+	// empty means the scheme and host the dashboard was reached at.
+	PublicURL string
 	// SessionTTL is how long a sign-in lasts. Default 12 h.
 	SessionTTL time.Duration
 	// MaxSessions bounds the sessions held in memory; past it the oldest
@@ -68,7 +79,7 @@ type Handler struct {
 
 // pageNames are the page templates; each is parsed with layout.html.
 var pageNames = []string{
-	"signin", "integrations", "coverage", "sources", "events", "event", "record", "endpoint", "error",
+	"signin", "integrations", "coverage", "sources", "source", "inbound", "events", "event", "record", "endpoint", "error",
 }
 
 // New parses the templates (a broken one fails here, at start-up) and
@@ -163,6 +174,9 @@ func (h *Handler) RouteTable() []Route {
 		{"GET", "/{$}", viewer, false, h.handleIntegrations},
 		{"GET", "/coverage", viewer, false, h.handleCoverage},
 		{"GET", "/sources", viewer, false, h.handleSourceList},
+		{"GET", "/sources/{id}", viewer, false, h.handleSourceGet},
+		{"GET", "/sources/{id}/requests/{request_id}", viewer, false, h.handleInboundGet},
+		{"POST", "/sources/{id}/reprocess", admin, false, h.handleSourceReprocess},
 
 		{"GET", "/events", viewer, false, h.handleEventList},
 		{"GET", "/events/{id}", viewer, false, h.handleEventGet},

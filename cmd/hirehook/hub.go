@@ -178,7 +178,8 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 		Logger: h.Logger.With("component", "inbound")}
 	h.Inbound = &inbound.Worker{Processor: processor, Owner: h.Dispatcher.Owner()}
 	h.Inbound.Start(ctx)
-	dashboard, err := web.New(web.Config{Store: st, Catalog: cat, Route: routeOpts, Notify: h.Dispatcher.Notify, Ingester: h.Ingester, Logger: h.Logger})
+	dashboard, err := web.New(web.Config{Store: st, Catalog: cat, Route: routeOpts, Notify: h.Dispatcher.Notify, Ingester: h.Ingester,
+		PushKinds: pushKinds, InboundChanged: h.Inbound.Nudge, PublicURL: h.Config.PublicURL, Logger: h.Logger})
 	if err != nil {
 		return err
 	}
