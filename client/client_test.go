@@ -658,6 +658,9 @@ func TestClientCoversEveryRoute(t *testing.T) {
 	ignore(c.ListSources(ctx, client.ListParams{}))
 	ignore(c.GetSource(ctx, "src_1"))
 	ignore(c.UpdateSource(ctx, "src_1", client.SourceUpdateParams{Name: new("y")}))
+	ignore(c.ListSourceRequests(ctx, "src_1", client.SourceRequestListParams{Status: hirehook.InboundRejected}))
+	ignore(c.GetSourceRequest(ctx, "src_1", "inr_1"))
+	ignore(c.ReprocessSource(ctx, "src_1", time.Now().Add(-time.Hour), time.Time{}))
 	ignore(nil, c.DeleteSource(ctx, "src_1"))
 
 	for route := range want {

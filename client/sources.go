@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"iter"
 	"net/http"
+	"time"
 
 	"github.com/hirehook/hirehook"
 )
@@ -84,4 +85,62 @@ func (c *Client) UpdateSource(ctx context.Context, id string, p SourceUpdatePara
 // DeleteSource deletes a source; the events it emitted stay (admin scope).
 func (c *Client) DeleteSource(ctx context.Context, id string) error {
 	return c.do(ctx, call{method: http.MethodDelete, path: "/v1/sources/" + seg(id)})
+}
+
+// SourceRequestListParams selects a push source's received webhooks.
+type SourceRequestListParams struct {
+	After string
+	Limit int
+	// Status keeps one state only: hirehook.InboundRejected, ...
+	Status string
+}
+
+// SourceRequest is one webhook a push source received, with its raw body
+// (GetSourceRequest): Body when it is JSON, else BodyBase64.
+type SourceRequest struct {
+	hirehook.InboundRequest
+	Body       json.RawMessage `json:"body,omitempty"`
+	BodyBase64 string          `json:"body_base64,omitempty"`
+}
+
+// ListSourceRequests returns one page of a push source's request log,
+// newest first, without bodies (viewer scope).
+func (c *Client) ListSourceRequests(ctx context.Context, sourceID string, p SourceRequestListParams) (*Page[hirehook.InboundRequest], error) {
+	q := ListParams{After: p.After, Limit: p.Limit}.query(nil)
+	if p.Status != "" {
+		q.Set("status", p.Status)
+	}
+	var out Page[hirehook.InboundRequest]
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/sources/" + seg(sourceID) + "/requests", query: q, out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetSourceRequest returns one received webhook with its raw body and
+// headers (viewer scope).
+func (c *Client) GetSourceRequest(ctx context.Context, sourceID, requestID string) (*SourceRequest, error) {
+	var out SourceRequest
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/sources/" + seg(sourceID) + "/requests/" + seg(requestID), out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ReprocessSource makes the push source's processed, unsupported and failed
+// requests received in [from, to) due again, to be normalised anew (after
+// a mapping was fixed), and returns how many (admin scope). A zero to means
+// now.
+func (c *Client) ReprocessSource(ctx context.Context, sourceID string, from, to time.Time) (int, error) {
+	in := map[string]any{"from": from}
+	if !to.IsZero() {
+		in["to"] = to
+	}
+	var out struct {
+		Requests int `json:"requests"`
+	}
+	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/sources/" + seg(sourceID) + "/reprocess", in: in, out: &out}); err != nil {
+		return 0, err
+	}
+	return out.Requests, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/client"
 	"github.com/hirehook/hirehook/connector/greenhouse"
 )
 
@@ -118,7 +121,8 @@ func TestPushSourceEndToEnd(t *testing.T) {
 		Body   json.RawMessage     `json:"body"`
 		Header map[string][]string `json:"header"`
 	}
-	if st := call(t, base, "GET", "/v1/sources/"+src.ID+"/requests/"+list.Data[1].ID, nil, &detail); st != 200 {
+	firstID := list.Data[1].ID
+	if st := call(t, base, "GET", "/v1/sources/"+src.ID+"/requests/"+firstID, nil, &detail); st != 200 {
 		t.Fatal(st)
 	}
 	var compact bytes.Buffer
@@ -138,6 +142,23 @@ func TestPushSourceEndToEnd(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if n := len(rc.got()); n != 2 {
 		t.Fatalf("%d webhooks after reprocessing, want 2", n)
+	}
+	// The same through the Go SDK.
+	c, err := client.New(base, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rejected, err := c.ListSourceRequests(ctx, src.ID, client.SourceRequestListParams{Status: hirehook.InboundRejected})
+	if err != nil || len(rejected.Data) != 1 || rejected.Data[0].Error == "" || rejected.Data[0].BodySize != len(tampered) {
+		t.Fatalf("SDK list: %v %+v", err, rejected)
+	}
+	one, err := c.GetSourceRequest(ctx, src.ID, firstID)
+	if err != nil || one.Status != hirehook.InboundProcessed || len(one.Body) == 0 || len(one.EventIDs) != 1 {
+		t.Fatalf("SDK get: %v %+v", err, one)
+	}
+	if n, err := c.ReprocessSource(ctx, src.ID, time.Now().Add(-time.Hour), time.Time{}); err != nil || n != 2 {
+		t.Fatalf("SDK reprocess: %d %v", n, err)
 	}
 	var bad map[string]any
 	if st := call(t, base, "POST", "/v1/sources/"+src.ID+"/reprocess", map[string]any{}, &bad); st != 422 {
