@@ -156,9 +156,10 @@ func TestFailingEndpointDisabledAndResumed(t *testing.T) {
 		return err == nil && e.FailingSince != nil
 	})
 	skew.Store(int64(6 * 24 * time.Hour))
+	// OnResult sees the result after it was committed: wait for both.
 	waitFor(t, waitTimeout, "the endpoint to be disabled", func() bool {
 		e, err := s.EndpointGet(context.Background(), hirehook.DefaultTenantID, ep.ID)
-		return err == nil && e.Disabled
+		return err == nil && e.Disabled && disabled.Load() != nil
 	})
 	e, _ := s.EndpointGet(context.Background(), hirehook.DefaultTenantID, ep.ID)
 	if reason, _ := disabled.Load().(string); reason == "" || e.DisabledReason != reason {
