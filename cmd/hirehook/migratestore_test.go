@@ -417,6 +417,12 @@ func TestMigrateStoreSQLiteToPostgresAndBack(t *testing.T) {
 	if diff := cmp.Diff(wantClaims, inboundClaims(t, backDB, "?", requestIDs)); diff != "" {
 		t.Fatalf("inbound claims copied back (-sqlite +sqlite again):\n%s", diff)
 	}
+	// The PostgreSQL import moved the log's seq past the copied rows, so
+	// that a request received next lists first.
+	var next, last int64
+	if err := pg.QueryRow(`SELECT nextval(pg_get_serial_sequence('inbound_requests', 'seq')), (SELECT max(seq) FROM inbound_requests)`).Scan(&next, &last); err != nil || next <= last {
+		t.Fatalf("inbound_requests seq after the copy: next %d, max %d, %v", next, last, err)
+	}
 }
 
 // TestMigrateStoreRefuses checks the refusals that need no copy.
