@@ -2,7 +2,7 @@ package storecopy
 
 import "testing"
 
-func TestCountsEveryTable(t *testing.T) {
+func TestCopyCountsEveryTable(t *testing.T) {
 	t.Parallel()
 	b := Batch{
 		Tenants: make([]Tenant, 1), APIKeys: make([]APIKey, 1), Endpoints: make([]Endpoint, 1), Events: make([]Event, 1),
