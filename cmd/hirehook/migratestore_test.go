@@ -54,7 +54,7 @@ func normTimes(v any) any {
 }
 
 // hubAnswers is what the test compares between the two hubs.
-func hubAnswers(tb testing.TB, base string, tenantKey string, deliveryIDs, recordIDs []string, endpointIDs []string) map[string]any {
+func hubAnswers(tb testing.TB, base string, tenantKey string, deliveryIDs, recordIDs []string, endpointIDs []string, sourceID string, requestIDs []string) map[string]any {
 	tb.Helper()
 	out := map[string]any{}
 	for _, p := range []string{"/v1/events?limit=1000", "/v1/deliveries?limit=1000", "/v1/endpoints?limit=1000", "/v1/api-keys", "/v1/audit-log?limit=1000", "/v1/tenants?limit=1000", "/v1/sources?limit=1000"} {
@@ -72,6 +72,11 @@ func hubAnswers(tb testing.TB, base string, tenantKey string, deliveryIDs, recor
 	for _, id := range endpointIDs {
 		out["/v1/endpoints/"+id+"/secret"] = getJSON(tb, testKey, base, "/v1/endpoints/"+id+"/secret")
 		out["/v1/endpoints/"+id+"/backfills"] = getJSON(tb, testKey, base, "/v1/endpoints/"+id+"/backfills")
+	}
+	// The source's request log, newest first, and each request with its body.
+	out["/v1/sources/"+sourceID+"/requests"] = getJSON(tb, testKey, base, "/v1/sources/"+sourceID+"/requests?limit=1000")
+	for _, id := range requestIDs {
+		out["/v1/sources/"+sourceID+"/requests/"+id] = getJSON(tb, testKey, base, "/v1/sources/"+sourceID+"/requests/"+id)
 	}
 	return out
 }
@@ -111,6 +116,13 @@ func TestMigrateStoreSQLiteToPostgresAndBack(t *testing.T) {
 	if err := a.Store.SourceStateSet(ctx, stateKey); err != nil {
 		t.Fatal(err)
 	}
+	// A push source (Greenhouse), with its request log.
+	var push hirehook.Source
+	if st := call(t, a.URL(), "POST", "/v1/sources", map[string]any{"kind": "greenhouse", "name": "Acme Greenhouse", "enabled": false,
+		"config": map[string]any{"signing_secret": "gh-migrated", "account": "acme"}}, &push); st != 201 {
+		t.Fatalf("create push source: %d", st)
+	}
+	requestIDs := createInboundRequests(t, a.Store, push.ID)
 	var viewer struct {
 		Key string `json:"key"`
 	}
@@ -208,8 +220,9 @@ func TestMigrateStoreSQLiteToPostgresAndBack(t *testing.T) {
 	acmeDeliveries := getJSON(t, acme.Key, a.URL(), "/v1/deliveries?limit=1000")
 	records := []string{"pl_m_1", "pl_m_2"}
 	endpoints := []string{epOK.ID, epGone.ID, epDown.ID}
-	want := hubAnswers(t, a.URL(), acme.Key, deliveryIDs, records, endpoints)
+	want := hubAnswers(t, a.URL(), acme.Key, deliveryIDs, records, endpoints, push.ID, requestIDs)
 	want["acme /v1/deliveries"] = acmeDeliveries
+	wantInbound := inboundRows(t, a.Store, push.ID, requestIDs)
 	if err := a.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +237,16 @@ func TestMigrateStoreSQLiteToPostgresAndBack(t *testing.T) {
 	if _, err := db.Exec(`UPDATE deliveries SET state = 'delivering', lease_owner = 'dead-node', lease_expires_at = ?, next_attempt_at = NULL WHERE id = ?`, hour, downIDs[0]); err != nil {
 		t.Fatal(err)
 	}
+	// The received request is claimed by that node too: the claim is
+	// copied as it is and lapses on its own.
+	if _, err := db.Exec(`UPDATE inbound_requests SET claim_owner = 'dead-node', claim_until = ? WHERE id = ?`, hour, requestIDs[2]); err != nil {
+		t.Fatal(err)
+	}
+	wantClaims := inboundClaims(t, db, "?", requestIDs)
 	db.Close()
+	if wantClaims[requestIDs[1]] != (inboundClaim{BodyNull: true}) || wantClaims[requestIDs[2]] != (inboundClaim{"dead-node", hour, false}) {
+		t.Fatalf("claims before the copy: %v", wantClaims)
+	}
 
 	key := seal.NewKey()
 	args := []string{"migrate-store", "--from", "sqlite:" + path, "--to", dsn, "--encryption-key", key}
@@ -233,7 +255,7 @@ func TestMigrateStoreSQLiteToPostgresAndBack(t *testing.T) {
 		t.Fatalf("migrate-store exited %d: %s", code, errOut.String())
 	}
 	t.Log(out.String())
-	if !strings.Contains(out.String(), "7 deliveries") || !strings.Contains(out.String(), "2 tenants") {
+	if !strings.Contains(out.String(), "7 deliveries") || !strings.Contains(out.String(), "2 tenants") || !strings.Contains(out.String(), "3 inbound_requests") {
 		t.Fatalf("migrate-store output:\n%s", out.String())
 	}
 	// A second run refuses: the target is no longer empty, and says what
@@ -285,7 +307,7 @@ func TestMigrateStoreSQLiteToPostgresAndBack(t *testing.T) {
 		t.Fatalf("the new hub's signature: %v", err)
 	}
 
-	got := hubAnswers(t, b.URL(), acme.Key, deliveryIDs, records, endpoints)
+	got := hubAnswers(t, b.URL(), acme.Key, deliveryIDs, records, endpoints, push.ID, requestIDs)
 	got["acme /v1/deliveries"] = getJSON(t, acme.Key, b.URL(), "/v1/deliveries?limit=1000")
 	// The leased delivery moved on; everything else is as it was.
 	skipLeased := cmp.FilterPath(func(p cmp.Path) bool {
@@ -319,7 +341,12 @@ func TestMigrateStoreSQLiteToPostgresAndBack(t *testing.T) {
 		e, _ := v.(map[string]any)
 		return e["type"] == "delivery.recovered" && e["source"] == "hirehook"
 	})
-	if diff := cmp.Diff(want, got, skipLeased, skipRecovered); diff != "" {
+	// A push source's ingest URL names the hub it is read from.
+	skipIngestURL := cmp.FilterPath(func(p cmp.Path) bool {
+		m, ok := p.Last().(cmp.MapIndex)
+		return ok && m.Key().String() == "ingest_url"
+	}, cmp.Ignore())
+	if diff := cmp.Diff(want, got, skipLeased, skipRecovered, skipIngestURL); diff != "" {
 		t.Fatalf("the PostgreSQL hub answers differently (-sqlite +postgres):\n%s", diff)
 	}
 	// (The secrets were compared above, as every endpoint's GET .../secret.)
@@ -340,10 +367,21 @@ func TestMigrateStoreSQLiteToPostgresAndBack(t *testing.T) {
 	if v, err := b.Store.SourceStateGet(ctx, stateKey); err != nil || v != stateKey.Value {
 		t.Fatalf("source state after the copy: %q, %v", v, err)
 	}
+	if diff := cmp.Diff(wantInbound, inboundRows(t, b.Store, push.ID, requestIDs)); diff != "" {
+		t.Fatalf("inbound requests after the copy (-sqlite +postgres):\n%s", diff)
+	}
+	pg, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	if diff := cmp.Diff(wantClaims, inboundClaims(t, pg, "$1", requestIDs)); diff != "" {
+		t.Fatalf("inbound claims after the copy (-sqlite +postgres):\n%s", diff)
+	}
 
 	// And back: PostgreSQL → a new SQLite file, sealed with a generated key
 	// file, answers as the PostgreSQL hub did.
-	pgAnswers := hubAnswers(t, b.URL(), acme.Key, deliveryIDs, records, endpoints)
+	pgAnswers := hubAnswers(t, b.URL(), acme.Key, deliveryIDs, records, endpoints, push.ID, requestIDs)
 	if err := b.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -354,13 +392,36 @@ func TestMigrateStoreSQLiteToPostgresAndBack(t *testing.T) {
 		t.Fatalf("migrate-store back to SQLite exited %d: %s", code, errOut.String())
 	}
 	c := startHub(t, func(c *Config) { c.DB = "sqlite:" + back })
-	backAnswers := hubAnswers(t, c.URL(), acme.Key, deliveryIDs, records, endpoints)
+	backAnswers := hubAnswers(t, c.URL(), acme.Key, deliveryIDs, records, endpoints, push.ID, requestIDs)
 	onlyKeyUse := cmp.FilterPath(func(p cmp.Path) bool {
 		m, ok := p.Last().(cmp.MapIndex)
 		return ok && m.Key().String() == "last_used_at"
 	}, cmp.Ignore())
-	if diff := cmp.Diff(pgAnswers, backAnswers, onlyKeyUse); diff != "" {
+	if diff := cmp.Diff(pgAnswers, backAnswers, onlyKeyUse, skipIngestURL); diff != "" {
 		t.Fatalf("the SQLite hub copied back answers differently (-postgres +sqlite):\n%s", diff)
+	}
+	if !strings.Contains(out.String(), "3 inbound_requests") {
+		t.Fatalf("migrate-store back to SQLite output:\n%s", out.String())
+	}
+	if diff := cmp.Diff(wantInbound, inboundRows(t, c.Store, push.ID, requestIDs)); diff != "" {
+		t.Fatalf("inbound requests copied back (-sqlite +sqlite again):\n%s", diff)
+	}
+	if err := c.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	backDB, err := sql.Open("sqlite", back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backDB.Close()
+	if diff := cmp.Diff(wantClaims, inboundClaims(t, backDB, "?", requestIDs)); diff != "" {
+		t.Fatalf("inbound claims copied back (-sqlite +sqlite again):\n%s", diff)
+	}
+	// The PostgreSQL import moved the log's seq past the copied rows, so
+	// that a request received next lists first.
+	var next, last int64
+	if err := pg.QueryRow(`SELECT nextval(pg_get_serial_sequence('inbound_requests', 'seq')), (SELECT max(seq) FROM inbound_requests)`).Scan(&next, &last); err != nil || next <= last {
+		t.Fatalf("inbound_requests seq after the copy: next %d, max %d, %v", next, last, err)
 	}
 }
 
@@ -379,4 +440,97 @@ func TestMigrateStoreRefuses(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut.String(), "encryption-key") {
 		t.Fatalf("no target key: exit %d: %s", code, errOut.String())
 	}
+}
+
+// createInboundRequests logs three requests of source sourceID: one
+// processed, with a body and the events it became; one rejected, without a
+// body; and one received, due in an hour (so that no hub takes it during
+// the test). It returns their ids, oldest first.
+func createInboundRequests(tb testing.TB, st hirehook.Store, sourceID string) []string {
+	tb.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	due := now.Add(time.Hour)
+	reqs := []*hirehook.InboundRequest{
+		{ID: "inr_m_1", Status: hirehook.InboundReceived, DedupeKey: "evt-1001", ReceivedAt: now.Add(-3 * time.Minute),
+			Header: http.Header{"Content-Type": {"application/json"}, "X-Signature": {"sha256=abc"}}, Body: []byte(`{"id":1001,"event":"placement.created"}`), DueAt: &due},
+		{ID: "inr_m_2", Status: hirehook.InboundRejected, ReceivedAt: now.Add(-2 * time.Minute),
+			Header: http.Header{"X-Signature": {"sha256=bad"}}, BodySize: 42, Error: "The signature does not match the body."},
+		{ID: "inr_m_3", Status: hirehook.InboundReceived, DedupeKey: "sha256:00ff", ReceivedAt: now.Add(-time.Minute),
+			Header: http.Header{"Content-Type": {"text/xml"}}, Body: []byte("<event id=\"1002\"/>"), DueAt: &due},
+	}
+	for _, r := range reqs {
+		r.TenantID, r.SourceID = hirehook.DefaultTenantID, sourceID
+		if r.Body != nil {
+			r.BodySize = len(r.Body)
+		}
+		if err := st.InboundCreate(ctx, r); err != nil {
+			tb.Fatalf("create inbound request %s: %v", r.ID, err)
+		}
+	}
+	if err := st.InboundUpdate(ctx, hirehook.InboundUpdateParams{TenantID: hirehook.DefaultTenantID, ID: "inr_m_1", Status: hirehook.InboundProcessed,
+		VendorEvent: "placement.created", EventIDs: []string{"evt_m_a", "evt_m_b"}, Now: now.Add(-150 * time.Second)}); err != nil {
+		tb.Fatal(err)
+	}
+	return []string{"inr_m_1", "inr_m_2", "inr_m_3"}
+}
+
+// inboundRows reads source sourceID's request log from st: the list
+// (newest first, without bodies) and each request by id (with its body).
+func inboundRows(tb testing.TB, st hirehook.Store, sourceID string, ids []string) map[string]any {
+	tb.Helper()
+	ctx := context.Background()
+	list, err := st.InboundList(ctx, hirehook.InboundFilter{TenantID: hirehook.DefaultTenantID, SourceID: sourceID, Limit: 1000})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := map[string]any{"list": list}
+	for _, id := range ids {
+		r, err := st.InboundGet(ctx, hirehook.DefaultTenantID, sourceID, id)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out[id] = r
+	}
+	// The shape the test set up, so that the comparisons compare something.
+	if len(list) != 3 || list[0].ID != ids[2] || list[2].ID != ids[0] {
+		tb.Fatalf("inbound list: %d requests, not newest first", len(list))
+	}
+	p, rj, rc := out[ids[0]].(*hirehook.InboundRequest), out[ids[1]].(*hirehook.InboundRequest), out[ids[2]].(*hirehook.InboundRequest)
+	if p.Status != hirehook.InboundProcessed || len(p.Body) == 0 || len(p.EventIDs) != 2 || p.ProcessedAt == nil ||
+		rj.Status != hirehook.InboundRejected || rj.Body != nil || rj.Error == "" ||
+		rc.Status != hirehook.InboundReceived || rc.DueAt == nil || len(rc.Body) == 0 {
+		tb.Fatalf("inbound requests: %+v, %+v, %+v", p, rj, rc)
+	}
+	return out
+}
+
+// inboundClaim is what the API does not show of a request: its claim
+// (owner, and until in microseconds) and whether its body is NULL.
+type inboundClaim struct {
+	Owner    string
+	Until    int64
+	BodyNull bool
+}
+
+// inboundClaims reads those of requests ids from db, where param is the
+// dialect's first placeholder.
+func inboundClaims(tb testing.TB, db *sql.DB, param string, ids []string) map[string]inboundClaim {
+	tb.Helper()
+	out := map[string]inboundClaim{}
+	for _, id := range ids {
+		var c inboundClaim
+		var until any
+		if err := db.QueryRow(`SELECT claim_owner, claim_until, body IS NULL FROM inbound_requests WHERE id = `+param, id).Scan(&c.Owner, &until, &c.BodyNull); err != nil {
+			tb.Fatal(err)
+		}
+		switch u := until.(type) {
+		case int64:
+			c.Until = u
+		case time.Time:
+			c.Until = u.UnixMicro()
+		}
+		out[id] = c
+	}
+	return out
 }

@@ -21,7 +21,7 @@ import (
 const BatchSize = 500
 
 // Tables are the tables copied, in the order they are exported.
-var Tables = []string{"tenants", "api_keys", "endpoints", "events", "records", "deliveries", "attempts", "audit_log", "sources", "source_state", "backfills"}
+var Tables = []string{"tenants", "api_keys", "endpoints", "events", "records", "deliveries", "attempts", "audit_log", "sources", "source_state", "backfills", "inbound_requests"}
 
 // Tenant is a row of tenants.
 type Tenant struct {
@@ -150,6 +150,29 @@ type Backfill struct {
 	FinishedAt                                 *time.Time
 }
 
+// InboundRequest is a row of inbound_requests. Header and EventIDs are the
+// stored JSON text and Events the length of EventIDs. Body is nil where the
+// row keeps none (NULL: rejected, duplicate, erased) and not nil, possibly
+// empty, where it does. Claims are copied as they are: a claim names a node
+// of the old store and lapses at ClaimUntil, after which the new
+// database's nodes take the request as the old one's would have.
+type InboundRequest struct {
+	Seq                                         int64
+	ID, TenantID, SourceID                      string
+	ReceivedAt                                  time.Time
+	Status, DedupeKey, DuplicateOf, VendorEvent string
+	Header                                      string
+	Body                                        []byte
+	BodySize                                    int64
+	EventIDs                                    string
+	Events                                      int
+	Error                                       string
+	Attempts                                    int
+	ProcessedAt, DueAt                          *time.Time
+	ClaimOwner                                  string
+	ClaimUntil                                  *time.Time
+}
+
 // Batch holds rows of one table (one of its slices is not empty).
 type Batch struct {
 	Tenants    []Tenant
@@ -163,12 +186,13 @@ type Batch struct {
 	Sources    []Source
 	States     []SourceState
 	Backfills  []Backfill
+	Inbound    []InboundRequest
 }
 
 // Len is the number of rows in b.
 func (b Batch) Len() int {
 	return len(b.Tenants) + len(b.APIKeys) + len(b.Endpoints) + len(b.Events) + len(b.Records) +
-		len(b.Deliveries) + len(b.Attempts) + len(b.Audit) + len(b.Sources) + len(b.States) + len(b.Backfills)
+		len(b.Deliveries) + len(b.Attempts) + len(b.Audit) + len(b.Sources) + len(b.States) + len(b.Backfills) + len(b.Inbound)
 }
 
 // Counts counts rows by table.
@@ -187,6 +211,7 @@ func (c Counts) Add(b Batch) {
 	c["sources"] += len(b.Sources)
 	c["source_state"] += len(b.States)
 	c["backfills"] += len(b.Backfills)
+	c["inbound_requests"] += len(b.Inbound)
 }
 
 // String lists the non-zero counts in table order: "3 tenants, 12 events".

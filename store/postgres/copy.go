@@ -20,7 +20,7 @@ type Importer struct {
 
 // copiedTables are the tables an import writes, which it locks and which
 // must be empty.
-var copiedTables = []string{"tenants", "api_keys", "endpoints", "events", "records", "deliveries", "attempts", "audit_log", "sources", "source_state", "backfills"}
+var copiedTables = []string{"tenants", "api_keys", "endpoints", "events", "records", "deliveries", "attempts", "audit_log", "sources", "source_state", "backfills", "inbound_requests"}
 
 // BeginImport starts an import. It locks every table against other
 // writers (EXCLUSIVE: a hub still running on the database waits, and
@@ -182,6 +182,19 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 			return err
 		}
 	}
+	if len(b.Inbound) > 0 {
+		rows := make([][]any, len(b.Inbound))
+		for i, x := range b.Inbound {
+			// A nil body is NULL (not kept); vendor_event and error are
+			// cleaned as InboundCreate cleans them, since SQLite text may
+			// hold a NUL that a text column refuses.
+			rows[i] = []any{x.Seq, x.ID, x.TenantID, x.SourceID, x.ReceivedAt, x.Status, x.DedupeKey, x.DuplicateOf, cleanText(x.VendorEvent), x.Header, x.Body, x.BodySize,
+				x.EventIDs, x.Events, cleanText(x.Error), x.Attempts, nullTime(x.ProcessedAt), nullTime(x.DueAt), x.ClaimOwner, nullTime(x.ClaimUntil)}
+		}
+		if err := im.insert(ctx, `inbound_requests (seq, id, tenant_id, source_id, received_at, status, dedupe_key, duplicate_of, vendor_event, header, body, body_size, event_ids, events, error, attempts, processed_at, due_at, claim_owner, claim_until) OVERRIDING SYSTEM VALUE`, rows); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -213,7 +226,7 @@ func (im *Importer) insert(ctx context.Context, into string, rows [][]any) error
 
 // Commit moves each identity sequence past the copied seqs and commits.
 func (im *Importer) Commit(ctx context.Context) error {
-	for _, t := range []string{"tenants", "endpoints", "events", "deliveries", "audit_log", "sources"} {
+	for _, t := range []string{"tenants", "endpoints", "events", "deliveries", "audit_log", "sources", "inbound_requests"} {
 		if _, err := im.tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('`+t+`', 'seq'), coalesce(max(seq), 0) + 1, false) FROM `+t); err != nil {
 			return fmt.Errorf("import: advance %s seq: %w", t, err)
 		}

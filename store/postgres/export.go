@@ -174,6 +174,28 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 				b.Backfills = append(b.Backfills, x)
 				return nil
 			}},
+		// Seq keeps the log's order, newest first in lists and cursors;
+		// body IS NULL tells a body not kept from an empty one.
+		{"inbound_requests", `SELECT seq, id, tenant_id, source_id, received_at, status, dedupe_key, duplicate_of, vendor_event, header, body, body IS NULL, body_size,
+			event_ids, events, error, attempts, processed_at, due_at, claim_owner, claim_until FROM inbound_requests ORDER BY seq`,
+			func(r *sql.Rows, b *storecopy.Batch) error {
+				var x storecopy.InboundRequest
+				var noBody bool
+				var p, d, cu sql.NullTime
+				if err := r.Scan(&x.Seq, &x.ID, &x.TenantID, &x.SourceID, &x.ReceivedAt, &x.Status, &x.DedupeKey, &x.DuplicateOf, &x.VendorEvent, &x.Header, &x.Body, &noBody, &x.BodySize,
+					&x.EventIDs, &x.Events, &x.Error, &x.Attempts, &p, &d, &x.ClaimOwner, &cu); err != nil {
+					return err
+				}
+				switch {
+				case noBody:
+					x.Body = nil
+				case x.Body == nil:
+					x.Body = []byte{}
+				}
+				x.ReceivedAt, x.ProcessedAt, x.DueAt, x.ClaimUntil = utc(x.ReceivedAt), ptrTime(p), ptrTime(d), ptrTime(cu)
+				b.Inbound = append(b.Inbound, x)
+				return nil
+			}},
 	}
 	for _, t := range tables {
 		if err := exportTable(ctx, tx, t.query, t.scan, fn); err != nil {

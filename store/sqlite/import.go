@@ -166,6 +166,14 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 			return err
 		}
 	}
+	for _, x := range b.Inbound {
+		if err := ex("inbound_requests", `INSERT INTO inbound_requests (seq, id, tenant_id, source_id, received_at, status, dedupe_key, duplicate_of, vendor_event, header, body, body_size,
+			event_ids, events, error, attempts, processed_at, due_at, claim_owner, claim_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			x.Seq, x.ID, x.TenantID, x.SourceID, toMicros(x.ReceivedAt), x.Status, x.DedupeKey, x.DuplicateOf, x.VendorEvent, x.Header, blob(x.Body), x.BodySize,
+			x.EventIDs, x.Events, x.Error, x.Attempts, nullMicros(x.ProcessedAt), nullMicros(x.DueAt), x.ClaimOwner, nullMicros(x.ClaimUntil)); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
