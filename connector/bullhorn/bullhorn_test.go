@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -863,5 +865,68 @@ func TestTransportErrorsHideCredentials(t *testing.T) {
 	}
 	if msg := err.Error(); strings.Contains(msg, "the-client-secret") || strings.Contains(msg, "the-password") {
 		t.Fatalf("error shows a credential: %s", msg)
+	}
+}
+
+// A poller stopped while Bullhorn answers a read of new events: Bullhorn
+// has handed the batch out (it is gone from the queue), so the read and
+// the save of its requestId finish before the poller stops, and the next
+// poller re-reads the batch. Before, the cancelled read dropped the answer
+// and the batch was lost (TestBullhornSourceEndToEnd flaked on it when a
+// PATCH restarted the poller).
+func TestStopDuringReadLosesNothing(t *testing.T) {
+	t.Parallel()
+	b := &bundle{sim: bullhornsim.New(bullhornsim.Config{}), state: &bullhorn.MemoryState{}, cp: &bullhorn.MemoryCheckpoint{}}
+	var slow atomic.Bool
+	answered := make(chan struct{}, 1)
+	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !slow.Load() || r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/event/subscription/") {
+			b.sim.ServeHTTP(w, r)
+			return
+		}
+		// Bullhorn takes the events off the queue, then the answer
+		// is slow to arrive.
+		rec := httptest.NewRecorder()
+		b.sim.ServeHTTP(rec, r)
+		answered <- struct{}{}
+		time.Sleep(300 * time.Millisecond)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	}))
+	t.Cleanup(b.srv.Close)
+	b.client = newClient(t, b)
+	b.mapper = bullhorn.NewMapper(b.client, bullhorn.MapperConfig{SourceID: "src1", Tenant: "e999", Currency: "GBP", State: b.state, Logger: testLogger(t)})
+	b.poller = newPoller(t, b, b.client)
+	pollOnce(t, b.poller) // subscribes
+
+	a := seed(t, b.sim)
+	slow.Store(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { _, err := b.poller.PollOnce(ctx); errc <- err }()
+	<-answered
+	cancel() // what Stop does
+	<-errc
+	if n := b.sim.Queued(subID); n != 0 {
+		t.Fatalf("queued = %d: the read should have taken the events", n)
+	}
+	st, _ := b.cp.Load(context.Background())
+	if !st.Pending || st.RequestID == 0 {
+		t.Fatalf("checkpoint = %+v, want the batch pending", st)
+	}
+	slow.Store(false)
+	p2 := newPoller(t, b, newClient(t, b))
+	pollOnce(t, p2)
+	found := false
+	for _, e := range b.events() {
+		if e.Type == "candidate.created" && strings.HasSuffix(e.Subject.ID, fmt.Sprint(a.candidate)) {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("the batch taken during the stop was lost: %v", types(b.events()))
 	}
 }

@@ -218,6 +218,12 @@ func (p *Poller) PollOnce(ctx context.Context) (full bool, err error) {
 	return full, err
 }
 
+// fetchGrace bounds a read of a new batch, and the save of its requestId,
+// that go on while the poller is being stopped: shorter than the 10 s the
+// source manager waits for a poller to stop, so that two pollers of one
+// source never overlap.
+const fetchGrace = 8 * time.Second
+
 func (p *Poller) pollOnce(ctx context.Context) (bool, error) {
 	if p.seen == nil {
 		st, err := p.cfg.Checkpoint.Load(ctx)
@@ -250,15 +256,23 @@ func (p *Poller) pollOnce(ctx context.Context) (bool, error) {
 			p.cfg.Logger.Info("bullhorn batch re-read", "subscription", p.cfg.SubscriptionID, "request_id", p.state.RequestID, "events", len(batch.Events))
 		}
 	} else {
-		batch, err = p.cfg.Client.Events(ctx, p.cfg.SubscriptionID, p.cfg.MaxEvents, 0)
+		// Bullhorn hands a batch out once: a read that Stop cancels
+		// after Bullhorn answered, but before its requestId was saved,
+		// would lose the batch. So the read and the save finish even
+		// when the poller is stopping (bounded by fetchGrace); once the
+		// requestId is saved, the next poller re-reads the batch.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchGrace)
+		batch, err = p.cfg.Client.Events(fctx, p.cfg.SubscriptionID, p.cfg.MaxEvents, 0)
 		if err == nil && len(batch.Events) > 0 {
 			// The only copy of these events is now batch.RequestID
 			// on Bullhorn's side: record it before anything else.
 			p.state.RequestID, p.state.Pending = batch.RequestID, true
-			if err := p.cfg.Checkpoint.Save(ctx, p.state); err != nil {
+			if err := p.cfg.Checkpoint.Save(fctx, p.state); err != nil {
+				cancel()
 				return false, fmt.Errorf("save bullhorn checkpoint: %w", err)
 			}
 		}
+		cancel()
 	}
 	if err != nil {
 		if IsNotFound(err) {
