@@ -414,7 +414,8 @@ func (b *bundle) seed(tb testing.TB) {
 		must(tb, st.SourceReport(ctx, hirehook.SourceReportParams{TenantID: hirehook.DefaultTenantID, ID: src.s.ID, Health: &h}))
 	}
 	// A node runs the enabled ones.
-	_, err = st.SourceLease(ctx, hirehook.SourceLeaseParams{Owner: "hub-1", Now: now, Until: now.Add(time.Minute)})
+	// The lease is read against the real clock: it must outlast any run.
+	_, err = st.SourceLease(ctx, hirehook.SourceLeaseParams{Owner: "hub-1", Now: now, Until: now.Add(100 * 365 * 24 * time.Hour)})
 	must(tb, err)
 
 	// A push source, Greenhouse: a webhook with a wrong signature two
