@@ -41,7 +41,7 @@ type rig struct {
 	logs   *bytes.Buffer
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hirehook.db"))
@@ -80,7 +80,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 // source creates a source of kind through SplitConfig, as the API does.
-func (r *rig) source(t *testing.T, kind string, cfg map[string]any) *hirehook.Source {
+func (r *rig) source(t testing.TB, kind string, cfg map[string]any) *hirehook.Source {
 	t.Helper()
 	raw, _ := json.Marshal(cfg)
 	pub, secrets, err := SplitConfig(kind)(raw)

@@ -160,11 +160,13 @@ func (p *Processor) outcome(ctx context.Context, src *hirehook.Source, req *hire
 // one group commit and records the stages they leave, returning the ids.
 func (p *Processor) emit(ctx context.Context, src *hirehook.Source, events []*hirehook.EventInput) ([]string, error) {
 	prepared := make([]*hirehook.Event, 0, len(events))
-	stages := map[string]json.RawMessage{}
+	// stages are the stages the events leave; stored those read from the
+	// store, so that an unchanged stage is not written again.
+	stages, stored := map[string]json.RawMessage{}, map[string]json.RawMessage{}
 	for _, in := range events {
 		key, stage := stageOf(in)
 		if key != "" {
-			if err := p.deriveFrom(ctx, src, in, key, stage, stages); err != nil {
+			if err := p.deriveFrom(ctx, src, in, key, stage, stages, stored); err != nil {
 				return nil, err
 			}
 			stages[key] = stage
@@ -187,6 +189,9 @@ func (p *Processor) emit(ctx context.Context, src *hirehook.Source, events []*hi
 		ids[i] = r.EventID
 	}
 	for key, stage := range stages {
+		if v, ok := stored[key]; ok && bytes.Equal(v, stage) {
+			continue
+		}
 		if err := p.Store.SourceStateSet(ctx, hirehook.SourceStateParams{TenantID: src.TenantID, SourceID: src.ID, Key: key, Value: string(stage)}); err != nil {
 			// The events are in; the next change of this application
 			// derives its "from" from an older stage, or none.
@@ -219,7 +224,7 @@ func stageOf(in *hirehook.EventInput) (string, json.RawMessage) {
 // only the new stage, from the last stage stored for the application (or
 // seen earlier in this request), and marks the event derived. Without a
 // stored stage, "from" stays null and the event is not derived.
-func (p *Processor) deriveFrom(ctx context.Context, src *hirehook.Source, in *hirehook.EventInput, key string, stage json.RawMessage, seen map[string]json.RawMessage) error {
+func (p *Processor) deriveFrom(ctx context.Context, src *hirehook.Source, in *hirehook.EventInput, key string, stage json.RawMessage, seen, stored map[string]json.RawMessage) error {
 	if in.Type != "application.stage_changed" {
 		return nil
 	}
@@ -238,6 +243,7 @@ func (p *Processor) deriveFrom(ctx context.Context, src *hirehook.Source, in *hi
 			return fmt.Errorf("read stage of %s: %w", in.Subject.ID, err)
 		}
 		prev = json.RawMessage(v)
+		stored[key] = prev
 	}
 	if bytes.Equal(prev, stage) {
 		return nil
