@@ -1,7 +1,11 @@
 package hirehook
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -130,4 +134,23 @@ type SourceStateParams struct {
 	Key      string
 	// Value is written by SourceStateSet.
 	Value string
+}
+
+// DecodeSourceConfig decodes a source's configuration (a JSON object) into
+// v, refusing unknown fields, with errors naming the field under "config"
+// (for the API's 422).
+func DecodeSourceConfig(raw json.RawMessage, v any, kind string) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			name, _ = strconv.Unquote(name)
+			return FieldError("config."+name, "is not a known field of a %s source", kind)
+		} else if errors.As(err, &typeErr) && typeErr.Field != "" {
+			return FieldError("config."+typeErr.Field, "has the wrong type")
+		}
+		return FieldError("config", "must be a JSON object")
+	}
+	return nil
 }

@@ -1,17 +1,14 @@
 package inbound
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -372,17 +369,8 @@ func SplitConfig(kind string) func(raw json.RawMessage) (json.RawMessage, map[st
 	k := Kinds[kind]
 	return func(raw json.RawMessage) (json.RawMessage, map[string]string, error) {
 		var c Config
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
-			var typeErr *json.UnmarshalTypeError
-			if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-				name, _ = strconv.Unquote(name)
-				return nil, nil, hirehook.FieldError("config."+name, "is not a known field of a %s source", kind)
-			} else if errors.As(err, &typeErr) && typeErr.Field != "" {
-				return nil, nil, hirehook.FieldError("config."+typeErr.Field, "has the wrong type")
-			}
-			return nil, nil, hirehook.FieldError("config", "must be a JSON object")
+		if err := hirehook.DecodeSourceConfig(raw, &c, kind); err != nil {
+			return nil, nil, err
 		}
 		if err := k.validate(&c); err != nil {
 			return nil, nil, err

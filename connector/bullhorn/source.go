@@ -1,15 +1,12 @@
 package bullhorn
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -154,17 +151,8 @@ func NewSource(cfg SourceConfig, deps SourceDeps) (*Poller, error) {
 // naming the field under "config".
 func SplitConfig(raw json.RawMessage) (public json.RawMessage, secrets map[string]string, err error) {
 	var c SourceConfig
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			name, _ = strconv.Unquote(name)
-			return nil, nil, hirehook.FieldError("config."+name, "is not a known field of a bullhorn source")
-		} else if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return nil, nil, hirehook.FieldError("config."+typeErr.Field, "has the wrong type")
-		}
-		return nil, nil, hirehook.FieldError("config", "must be a JSON object")
+	if err := hirehook.DecodeSourceConfig(raw, &c, "bullhorn"); err != nil {
+		return nil, nil, err
 	}
 	if err := c.Validate(); err != nil {
 		return nil, nil, err

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,7 +18,7 @@ import (
 const DefaultAPIURL = "https://api.lever.co/v1"
 
 // MaxResponse caps how much of an API response Hydrate reads.
-const MaxResponse = 4 << 20
+const MaxResponse = push.MaxFetch
 
 // Hydrate fetches what each of res's events is about from the Lever API at
 // baseURL (HTTP basic auth, the API key as user and an empty password) and
@@ -440,28 +439,9 @@ func (a *api) get(ctx context.Context, path string, q url.Values) (map[string]an
 		return nil, fmt.Errorf("build request: %w", err)
 	}
 	req.SetBasicAuth(a.key, "")
-	req.Header.Set("Accept", "application/json")
-	resp, err := a.c.Do(req)
+	raw, err := push.Fetch(a.c, req)
 	if err != nil {
-		return nil, fmt.Errorf("get %s: %w: %w", path, push.ErrHydrateTemporary, err)
-	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
-		return nil, fmt.Errorf("get %s: %w: status %d", path, push.ErrHydrateGone, resp.StatusCode)
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("get %s: the API key was refused (status %d)", path, resp.StatusCode)
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
-		return nil, fmt.Errorf("get %s: %w: status %d", path, push.ErrHydrateTemporary, resp.StatusCode)
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return nil, fmt.Errorf("get %s: unexpected status %d", path, resp.StatusCode)
-	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponse+1))
-	if err != nil {
-		return nil, fmt.Errorf("get %s: %w: read response: %w", path, push.ErrHydrateTemporary, err)
-	}
-	if len(raw) > MaxResponse {
-		return nil, fmt.Errorf("get %s: response exceeds %d bytes", path, MaxResponse)
+		return nil, fmt.Errorf("get %s: %w", path, err)
 	}
 	var env struct {
 		Data map[string]any `json:"data"`

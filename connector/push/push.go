@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/mail"
 	"time"
@@ -252,4 +253,41 @@ func Email(s string) string {
 		return ""
 	}
 	return s
+}
+
+// MaxFetch is the largest vendor API response Fetch reads.
+const MaxFetch = 4 << 20
+
+// Fetch sends a hydration request (built by the vendor's package, with its
+// credentials) and returns the body of a 2xx answer, at most MaxFetch
+// bytes. Failures that may pass (network errors, timeouts, 408, 429, 5xx)
+// wrap ErrHydrateTemporary, 404 and 410 wrap ErrHydrateGone, and 401 or
+// 403 say the API key was refused; no error holds the key.
+func Fetch(c *http.Client, req *http.Request) ([]byte, error) {
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		// Timeouts, refused connections, DNS, and a cancelled ctx: all
+		// may pass, so the caller retries.
+		return nil, fmt.Errorf("%w: %w", ErrHydrateTemporary, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		return nil, fmt.Errorf("%w: status %d", ErrHydrateGone, resp.StatusCode)
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return nil, fmt.Errorf("the API key was refused (status %d)", resp.StatusCode)
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
+		return nil, fmt.Errorf("%w: status %d", ErrHydrateTemporary, resp.StatusCode)
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		return nil, fmt.Errorf("unexpected status %d", resp.StatusCode)
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxFetch+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: read response: %w", ErrHydrateTemporary, err)
+	}
+	if len(raw) > MaxFetch {
+		return nil, fmt.Errorf("response exceeds %d bytes", MaxFetch)
+	}
+	return raw, nil
 }

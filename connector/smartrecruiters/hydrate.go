@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,7 +18,7 @@ import (
 const HeaderToken = "X-SmartToken"
 
 // MaxResponse caps how much of an API response Hydrate reads.
-const MaxResponse = 4 << 20
+const MaxResponse = push.MaxFetch
 
 // Hydrate fetches the resource of a parsed event (res.Link, with the API
 // key in X-SmartToken) and returns a copy of res with full events: the
@@ -134,30 +133,9 @@ func get(ctx context.Context, c *http.Client, apiKey, url string) (map[string]an
 		return nil, fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set(HeaderToken, apiKey)
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.Do(req)
+	raw, err := push.Fetch(c, req)
 	if err != nil {
-		// Timeouts, refused connections, DNS, and a cancelled ctx: all may
-		// pass, so the caller retries.
-		return nil, fmt.Errorf("%w: %w", push.ErrHydrateTemporary, err)
-	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
-		return nil, fmt.Errorf("%w: status %d", push.ErrHydrateGone, resp.StatusCode)
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("the API key was refused (status %d)", resp.StatusCode)
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
-		return nil, fmt.Errorf("%w: status %d", push.ErrHydrateTemporary, resp.StatusCode)
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return nil, fmt.Errorf("unexpected status %d", resp.StatusCode)
-	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponse+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: read response: %w", push.ErrHydrateTemporary, err)
-	}
-	if len(raw) > MaxResponse {
-		return nil, fmt.Errorf("response exceeds %d bytes", MaxResponse)
+		return nil, err
 	}
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
