@@ -6,11 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/api"
 	"github.com/hirehook/hirehook/connector/push"
+	"golang.org/x/time/rate"
 )
 
 // inlineGrace is how long the worker leaves a request that the handler
@@ -41,6 +43,36 @@ type Handler struct {
 	// Observe counts a request by source kind and outcome (metrics).
 	Observe func(kind, status string)
 	Logger  *slog.Logger
+
+	// rejections limits how many rejected requests each source logs
+	// (the route takes anyone's requests): past it, a rejection is
+	// answered and counted in the metric, but not stored.
+	mu         sync.Mutex
+	rejections map[string]*rate.Limiter
+}
+
+// Rejected requests logged per source: a burst of 60, then one a second.
+const (
+	rejectLogBurst = 60
+	rejectLogRate  = 1
+)
+
+// logRejection says whether a rejected request of the source is stored.
+func (h *Handler) logRejection(sourceID string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.rejections == nil {
+		h.rejections = map[string]*rate.Limiter{}
+	}
+	l, ok := h.rejections[sourceID]
+	if !ok {
+		if len(h.rejections) >= 10000 {
+			clear(h.rejections) // bounded; the limits start again
+		}
+		l = rate.NewLimiter(rejectLogRate, rejectLogBurst)
+		h.rejections[sourceID] = l
+	}
+	return l.Allow()
 }
 
 // Response is the JSON body of a successful answer.
@@ -135,11 +167,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := k.verify(cfg, r.Header, body, now); err != nil {
 		req.Status, req.Error = hirehook.InboundRejected, err.Error()
-		if err := h.Store.InboundCreate(ctx, req); err != nil {
-			h.logger().Warn("record inbound rejection", "source_id", src.ID, "error", err)
+		if h.logRejection(src.ID) {
+			if err := h.Store.InboundCreate(ctx, req); err != nil {
+				h.logger().Warn("record inbound rejection", "source_id", src.ID, "error", err)
+			}
+			h.logger().Info("inbound request rejected", "source_id", src.ID, "kind", k.Name, "reason", err.Error())
 		}
 		h.observe(k.Name, req.Status)
-		h.logger().Info("inbound request rejected", "source_id", src.ID, "kind", k.Name, "reason", err.Error())
 		h.fail(w, r, hirehook.Errorf(hirehook.EUNAUTHORIZED, "%s", verifyMessage(err)))
 		return
 	}

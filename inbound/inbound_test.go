@@ -559,3 +559,34 @@ func TestPreviousSecretVerifies(t *testing.T) {
 		}
 	}
 }
+
+// TestRejectionFloodNotStored: anyone can post to an ingest URL, so a
+// flood of bad signatures is answered 401 every time but only the first
+// rejectLogBurst are kept in the source's log.
+func TestRejectionFloodNotStored(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	src := r.source(t, KindAshby, map[string]any{"signing_secret": "a-secret"})
+	body := []byte(`{"action":"ping"}`)
+	for i := range rejectLogBurst + 100 {
+		if code, _ := r.post(t, src.ID, http.Header{"Ashby-Signature": {"sha256=00"}}, body); code != http.StatusUnauthorized {
+			t.Fatalf("request %d: %d", i, code)
+		}
+	}
+	reqs, err := r.st.InboundList(context.Background(), hirehook.InboundFilter{TenantID: src.TenantID, SourceID: src.ID, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The limiter refills one a second: a slow run may keep a few more.
+	if n := len(reqs); n < rejectLogBurst || n > rejectLogBurst+30 {
+		t.Fatalf("%d rejections logged, want about %d", n, rejectLogBurst)
+	}
+	// Another source has its own allowance.
+	other := r.source(t, KindAshby, map[string]any{"signing_secret": "a-secret"})
+	if code, _ := r.post(t, other.ID, http.Header{"Ashby-Signature": {"sha256=00"}}, body); code != http.StatusUnauthorized {
+		t.Fatal(code)
+	}
+	if reqs := r.requests(t, other.ID); len(reqs) != 1 {
+		t.Fatalf("other source: %d logged", len(reqs))
+	}
+}
