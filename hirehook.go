@@ -13,6 +13,7 @@ package hirehook
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -101,6 +102,28 @@ func (e *Event) RenderPayload() ([]byte, error) {
 		Derived:   e.Derived,
 		Partial:   e.Partial,
 	})
+}
+
+// Input turns an event a connector made back into what ingest takes
+// (ingest.Prepare), so that it is validated, deduplicated and recorded like
+// any producer's.
+func (e *Event) Input() (*EventInput, error) {
+	in := &EventInput{
+		ID:         e.ID,
+		Type:       e.Type,
+		OccurredAt: e.OccurredAt.UTC().Format(time.RFC3339Nano),
+		Source:     e.Source,
+		Subject:    &SubjectInput{Entity: e.Subject.Entity, ID: e.Subject.ID},
+		Data:       e.Data,
+		Derived:    e.Derived,
+		Partial:    e.Partial,
+	}
+	if len(e.Changes) > 0 {
+		if err := json.Unmarshal(e.Changes, &in.Changes); err != nil {
+			return nil, fmt.Errorf("decode changes of %s: %w", e.ID, err)
+		}
+	}
+	return in, nil
 }
 
 // DeletesSubject reports whether the event removes its subject (the record

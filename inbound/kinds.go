@@ -341,21 +341,11 @@ func fromPush(r *push.Result, err error) (*parsed, error) {
 
 // inputOf turns a push event back into what ingest takes.
 func inputOf(e push.Event, thin bool) (*hirehook.EventInput, error) {
-	in := &hirehook.EventInput{
-		ID:         e.ID,
-		Type:       e.Type,
-		OccurredAt: e.OccurredAt.UTC().Format(time.RFC3339Nano),
-		Source:     e.Source,
-		Subject:    &hirehook.SubjectInput{Entity: e.Subject.Entity, ID: e.Subject.ID},
-		Data:       e.Data,
-		Derived:    e.Derived,
-		Partial:    thin,
+	in, err := e.Input()
+	if err != nil {
+		return nil, err
 	}
-	if len(e.Changes) > 0 {
-		if err := json.Unmarshal(e.Changes, &in.Changes); err != nil {
-			return nil, fmt.Errorf("%s changes: %w", e.Type, err)
-		}
-	}
+	in.Derived, in.Partial = e.Derived, thin
 	return in, nil
 }
 

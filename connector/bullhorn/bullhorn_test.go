@@ -226,6 +226,14 @@ func TestPlacementApprovedIsConfirmed(t *testing.T) {
 		t.Fatalf("types = %s, want %s", got, want)
 	}
 	e := evs[1]
+	// placement.confirmed is inferred from the status; placement.created
+	// follows from Bullhorn's INSERTED alone.
+	if !e.Derived || evs[0].Derived {
+		t.Fatalf("derived: created %v, confirmed %v; want false, true", evs[0].Derived, e.Derived)
+	}
+	if in, err := bullhorn.ToInput(e); err != nil || !in.Derived {
+		t.Fatalf("ToInput: %v, derived %v", err, in != nil && in.Derived)
+	}
 	d := dataOf(t, e)
 	cand, _ := d["candidate"].(map[string]any)
 	job, _ := d["job"].(map[string]any)

@@ -505,6 +505,7 @@ func (m *Mapper) event(ev Event, o out) (*hirehook.Event, error) {
 		Source:     System,
 		Subject:    hirehook.Subject{Entity: entity, ID: subjectID},
 		Data:       data,
+		Derived:    o.derived,
 	}
 	if len(o.changes) > 0 {
 		if e.Changes, err = json.Marshal(o.changes); err != nil {
@@ -986,19 +987,4 @@ func change(field string, from, to any) map[string]hirehook.Change {
 
 // ToInput returns e as the EventInput that POST /v1/events takes, for an
 // EmitFunc that goes through the ingester's Prepare.
-func ToInput(e *hirehook.Event) (*hirehook.EventInput, error) {
-	in := &hirehook.EventInput{
-		ID:         e.ID,
-		Type:       e.Type,
-		OccurredAt: e.OccurredAt.UTC().Format(time.RFC3339Nano),
-		Source:     e.Source,
-		Subject:    &hirehook.SubjectInput{Entity: e.Subject.Entity, ID: e.Subject.ID},
-		Data:       e.Data,
-	}
-	if len(e.Changes) > 0 {
-		if err := json.Unmarshal(e.Changes, &in.Changes); err != nil {
-			return nil, fmt.Errorf("decode changes of %s: %w", e.ID, err)
-		}
-	}
-	return in, nil
-}
+func ToInput(e *hirehook.Event) (*hirehook.EventInput, error) { return e.Input() }
