@@ -11,6 +11,7 @@
 //	hirehook events send            send an event to a running hub
 //	hirehook endpoints list|create  list or subscribe endpoints of a running hub
 //	hirehook deliveries list|retry  show or resend deliveries of a running hub
+//	hirehook sources list|requests|reprocess  sources, a push source's request log, reprocessing
 //	hirehook version   print the version
 package main
 
@@ -87,6 +88,9 @@ the key from HIREHOOK_API_KEY, HIREHOOK_API_KEY_FILE or --api-key-file):
                              (--hub-url names the hub here)
   hirehook deliveries list [--endpoint-id …] [--event-id …] [--state failed]
   hirehook deliveries retry <delivery-id>
+  hirehook sources list
+  hirehook sources requests <source-id> [--status rejected]
+  hirehook sources reprocess <source-id> --since 24h
 `
 
 // run is main without the process: tests call it.
@@ -117,6 +121,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runEndpoints(ctx, args[1:], getenv, stdout, stderr)
 	case "deliveries":
 		err = runDeliveries(ctx, args[1:], getenv, stdout, stderr)
+	case "sources":
+		err = runSources(ctx, args[1:], getenv, stdout, stderr)
 	case "config":
 		cfg := DefaultConfig()
 		if err = cfg.Load("hirehook config", args[1:], getenv, stderr); err == nil {

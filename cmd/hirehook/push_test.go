@@ -160,6 +160,27 @@ func TestPushSourceEndToEnd(t *testing.T) {
 	if n, err := c.ReprocessSource(ctx, src.ID, time.Now().Add(-time.Hour), time.Time{}); err != nil || n != 2 {
 		t.Fatalf("SDK reprocess: %d %v", n, err)
 	}
+	// And through the CLI, once the worker has normalised them again.
+	waitFor(t, 10*time.Second, "reprocessed through the SDK", func() bool {
+		call(t, base, "GET", "/v1/sources/"+src.ID+"/requests?status=received", nil, &list)
+		return len(list.Data) == 0
+	})
+	env := map[string]string{"HIREHOOK_URL": base, "HIREHOOK_API_KEY": testKey}
+	res := runCLI(t, env, "sources", "list")
+	if res.code != 0 || !strings.Contains(res.stdout, src.ID) || !strings.Contains(res.stdout, "processed 2, rejected 1") || !strings.Contains(res.stdout, "https://hooks.example.com/in/"+src.ID) {
+		t.Fatalf("sources list: %+v", res)
+	}
+	res = runCLI(t, env, "sources", "requests", src.ID, "--status", "rejected")
+	if res.code != 0 || strings.Count(res.stdout, "rejected") != 1 || !strings.Contains(res.stdout, "signature") {
+		t.Fatalf("sources requests: %+v", res)
+	}
+	res = runCLI(t, env, "sources", "reprocess", src.ID, "--since", "1h")
+	if res.code != 0 || !strings.HasPrefix(res.stdout, "2 requests made due again") {
+		t.Fatalf("sources reprocess: %+v", res)
+	}
+	if res = runCLI(t, env, "sources", "reprocess", src.ID); res.code == 0 || !strings.Contains(res.stderr, "--since") {
+		t.Fatalf("sources reprocess without a window: %+v", res)
+	}
 	var bad map[string]any
 	if st := call(t, base, "POST", "/v1/sources/"+src.ID+"/reprocess", map[string]any{}, &bad); st != 422 {
 		t.Fatalf("reprocess without from: %d %v", st, bad)
