@@ -51,20 +51,27 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 		return nil, fmt.Errorf("begin ingest: %w", err)
 	}
 	defer tx.Rollback()
+	// The statements run under sctx, which ctx cannot cancel: for a
+	// cancellable context modernc.org/sqlite starts a goroutine per
+	// statement to interrupt it, and this path runs several statements
+	// per event. ctx still bounds the transaction: once it is done,
+	// database/sql rolls the transaction back and Commit fails, so
+	// nothing is written after it; the loop also checks it per event.
+	sctx := context.WithoutCancel(ctx)
 
-	insertEvent, err := s.stmt(ctx, tx, qInsertEvent)
+	insertEvent, err := s.stmt(sctx, tx, qInsertEvent)
 	if err != nil {
 		return nil, fmt.Errorf("prepare insert event: %w", err)
 	}
-	upsertRecord, err := s.stmt(ctx, tx, qUpsertRecord)
+	upsertRecord, err := s.stmt(sctx, tx, qUpsertRecord)
 	if err != nil {
 		return nil, fmt.Errorf("prepare upsert record: %w", err)
 	}
-	insertDelivery, err := s.stmt(ctx, tx, qInsertDelivery)
+	insertDelivery, err := s.stmt(sctx, tx, qInsertDelivery)
 	if err != nil {
 		return nil, fmt.Errorf("prepare insert delivery: %w", err)
 	}
-	insertDeliveries, err := s.stmt(ctx, tx, qInsertDeliveries)
+	insertDeliveries, err := s.stmt(sctx, tx, qInsertDeliveries)
 	if err != nil {
 		return nil, fmt.Errorf("prepare insert deliveries: %w", err)
 	}
@@ -81,6 +88,9 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 	results := make([]hirehook.EventIngestResult, len(p.Events))
 
 	for i, e := range p.Events {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("ingest event %d: %w", i, err)
+		}
 		if e.ID == "" || e.TenantID == "" || e.Subject.Entity == "" || e.Subject.ID == "" {
 			return nil, fmt.Errorf("ingest event %d: id, tenant and subject are required", i)
 		}
@@ -100,7 +110,7 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 
 		eps, ok := endpoints[e.TenantID]
 		if !ok {
-			if eps, err = enabledEndpoints(ctx, tx, e.TenantID); err != nil {
+			if eps, err = enabledEndpoints(sctx, tx, e.TenantID); err != nil {
 				return nil, err
 			}
 			endpoints[e.TenantID] = eps
@@ -125,7 +135,7 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 		if e.IdempotencyKey != "" {
 			idem = e.IdempotencyKey
 		}
-		res, err := insertEvent.ExecContext(ctx, e.TenantID, e.ID, e.Type, toMicros(e.OccurredAt), now, e.Source,
+		res, err := insertEvent.ExecContext(sctx, e.TenantID, e.ID, e.Type, toMicros(e.OccurredAt), now, e.Source,
 			e.Subject.Entity, e.Subject.ID, idem, len(matched), e.Payload)
 		if err != nil {
 			return nil, fmt.Errorf("insert event %s: %w", e.ID, err)
@@ -135,7 +145,7 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 		} else if n == 0 {
 			// A conflict on the id or the idempotency key: answer as the
 			// first time, write nothing.
-			first, err := firstAnswer(ctx, tx, e)
+			first, err := firstAnswer(sctx, tx, e)
 			if err != nil {
 				return nil, err
 			}
@@ -149,7 +159,7 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 		e.ReceivedAt = p.Now.UTC()
 		e.Deliveries = len(matched)
 
-		if _, err := upsertRecord.ExecContext(ctx, e.TenantID, e.Subject.Entity, e.Subject.ID, e.DeletesSubject(),
+		if _, err := upsertRecord.ExecContext(sctx, e.TenantID, e.Subject.Entity, e.Subject.ID, e.DeletesSubject(),
 			[]byte(e.Data), e.ID, now, now); err != nil {
 			return nil, fmt.Errorf("upsert record %s/%s: %w", e.Subject.Entity, e.Subject.ID, err)
 		}
@@ -162,7 +172,7 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 			if ep.Ordered {
 				key := e.Subject.Key()
 				orderingKey = key
-				held, err := s.orderHeld(ctx, tx, ep.ID, key)
+				held, err := s.orderHeld(sctx, tx, ep.ID, key)
 				if err != nil {
 					return nil, err
 				}
@@ -186,7 +196,7 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 				d.OrderingKey = orderingKey.(string)
 			}
 			if len(matched) == 1 {
-				if _, err := insertDelivery.ExecContext(ctx, d.ID, d.TenantID, d.EventID, d.EventType, d.EndpointID, string(state),
+				if _, err := insertDelivery.ExecContext(sctx, d.ID, d.TenantID, d.EventID, d.EventType, d.EndpointID, string(state),
 					now, leaseOwner, leaseUntil, now, now, orderingKey); err != nil {
 					return nil, fmt.Errorf("insert delivery of event %s to endpoint %s: %w", e.ID, ep.ID, err)
 				}
@@ -204,7 +214,7 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 			if err != nil {
 				return nil, err
 			}
-			if _, err := insertDeliveries.ExecContext(ctx, b, now); err != nil {
+			if _, err := insertDeliveries.ExecContext(sctx, b, now); err != nil {
 				return nil, fmt.Errorf("insert %d deliveries of event %s: %w", len(rows), e.ID, err)
 			}
 		}
