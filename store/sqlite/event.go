@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/hirehook/hirehook"
 )
@@ -39,7 +40,9 @@ const (
 		FROM json_each(?1) ORDER BY key`
 	// qOrderHeld tells whether an ordered endpoint has an unfinished
 	// delivery of a subject: a new one must then wait its turn.
-	qOrderHeld = `SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE endpoint_id = ? AND ordering_key = ?
+	// qEndpointVersion reads the counter that endpointCache checks.
+	qEndpointVersion = `SELECT value FROM endpoint_version WHERE id = 1`
+	qOrderHeld       = `SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE endpoint_id = ? AND ordering_key = ?
 		AND ordering_key IS NOT NULL AND state IN ('pending', 'retrying', 'delivering', 'paused') LIMIT 1)`
 )
 
@@ -84,6 +87,7 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 		leaseOwner, leaseUntil = p.LeaseOwner, toMicros(p.LeaseUntil)
 	}
 	endpoints := map[string][]*hirehook.Endpoint{} // by tenant, loaded once per batch
+	var version int64 = -1                         // endpoint_version, read once per batch
 	seen := map[string]int{}                       // tenant+id / tenant+key → index in results
 	results := make([]hirehook.EventIngestResult, len(p.Events))
 
@@ -110,7 +114,12 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 
 		eps, ok := endpoints[e.TenantID]
 		if !ok {
-			if eps, err = enabledEndpoints(sctx, tx, e.TenantID); err != nil {
+			if version < 0 {
+				if version, err = s.endpointVersion(sctx, tx); err != nil {
+					return nil, err
+				}
+			}
+			if eps, err = s.endpoints.get(sctx, tx, version, e.TenantID); err != nil {
 				return nil, err
 			}
 			endpoints[e.TenantID] = eps
@@ -258,6 +267,57 @@ func firstAnswer(ctx context.Context, tx *sql.Tx, e *hirehook.Event) (hirehook.E
 		return r, fmt.Errorf("select duplicate event %s: %w", e.ID, err)
 	}
 	return r, nil
+}
+
+// endpointVersion reads endpoint_version inside tx.
+func (s *Store) endpointVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
+	stmt, err := s.stmt(ctx, tx, qEndpointVersion)
+	if err != nil {
+		return 0, fmt.Errorf("prepare endpoint version: %w", err)
+	}
+	var v int64
+	if err := stmt.QueryRowContext(ctx).Scan(&v); err != nil {
+		return 0, fmt.Errorf("select endpoint version: %w", err)
+	}
+	return v, nil
+}
+
+// endpointCache holds the enabled endpoints of recently seen tenants as of
+// one endpoint_version. The endpoints in it are shared and must not be
+// modified.
+type endpointCache struct {
+	mu       sync.Mutex
+	version  int64
+	byTenant map[string][]*hirehook.Endpoint
+}
+
+// maxCachedTenants bounds the cache; past it the cache starts over.
+const maxCachedTenants = 10000
+
+// get returns tenantID's enabled endpoints, read through tx when the cache
+// does not hold them at version. version must have been read in tx: the
+// write transaction then makes the cached list exactly what a query would
+// return.
+func (c *endpointCache) get(ctx context.Context, tx *sql.Tx, version int64, tenantID string) ([]*hirehook.Endpoint, error) {
+	c.mu.Lock()
+	if c.byTenant == nil || c.version != version || len(c.byTenant) >= maxCachedTenants {
+		c.byTenant, c.version = map[string][]*hirehook.Endpoint{}, version
+	}
+	eps, ok := c.byTenant[tenantID]
+	c.mu.Unlock()
+	if ok {
+		return eps, nil
+	}
+	eps, err := enabledEndpoints(ctx, tx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.version == version {
+		c.byTenant[tenantID] = eps
+	}
+	c.mu.Unlock()
+	return eps, nil
 }
 
 func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hirehook.Endpoint, error) {
