@@ -196,11 +196,14 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 		return 0, fmt.Errorf("begin complete: %w", err)
 	}
 	defer tx.Rollback()
-	update, err := s.stmt(ctx, tx, qCompleteDelivery)
+	// Statements under sctx, as in EventIngest: no interrupt goroutine per
+	// statement; ctx still rolls the transaction back.
+	sctx := context.WithoutCancel(ctx)
+	update, err := s.stmt(sctx, tx, qCompleteDelivery)
 	if err != nil {
 		return 0, fmt.Errorf("prepare complete: %w", err)
 	}
-	insertAttempt, err := s.stmt(ctx, tx, qInsertAttempt)
+	insertAttempt, err := s.stmt(sctx, tx, qInsertAttempt)
 	if err != nil {
 		return 0, fmt.Errorf("prepare insert attempt: %w", err)
 	}
@@ -218,7 +221,7 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 		}
 		var number int
 		var endpointID, tenantID string
-		err := update.QueryRowContext(ctx, string(r.State), next, toMicros(a.StartedAt), a.StatusCode, lastErr,
+		err := update.QueryRowContext(sctx, string(r.State), next, toMicros(a.StartedAt), a.StatusCode, lastErr,
 			toMicros(a.StartedAt.Add(a.Duration)), r.DeliveryID, r.LeaseOwner).Scan(&number, &endpointID, &tenantID)
 		if err == nil {
 			runs.add(endpointID, r.State == hirehook.DeliveryDelivered, a.StartedAt)
@@ -232,16 +235,16 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 		if id == "" {
 			id = hirehook.NewID("att")
 		}
-		if _, err := insertAttempt.ExecContext(ctx, r.DeliveryID, number, id, toMicros(a.StartedAt), a.Duration.Microseconds(),
+		if _, err := insertAttempt.ExecContext(sctx, r.DeliveryID, number, id, toMicros(a.StartedAt), a.Duration.Microseconds(),
 			a.StatusCode, a.ResponseBody, string(a.ErrorClass), a.Error, tenantID, endpointID); err != nil {
 			return 0, fmt.Errorf("insert attempt %d of delivery %s: %w", number, r.DeliveryID, err)
 		}
 		if r.DisableEndpoint != "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+			if _, err := tx.ExecContext(sctx, `UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
 				r.DisableEndpoint, toMicros(a.StartedAt), tenantID, endpointID); err != nil {
 				return 0, fmt.Errorf("disable endpoint %s: %w", endpointID, err)
 			}
-			if err := setPaused(ctx, tx, endpointID, true, toMicros(a.StartedAt)); err != nil {
+			if err := setPaused(sctx, tx, endpointID, true, toMicros(a.StartedAt)); err != nil {
 				return 0, err
 			}
 		}
@@ -256,11 +259,11 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 		if run.reset {
 			q = qFailingSet
 		}
-		stmt, err := s.stmt(ctx, tx, q)
+		stmt, err := s.stmt(sctx, tx, q)
 		if err != nil {
 			return 0, fmt.Errorf("prepare failing update: %w", err)
 		}
-		if _, err := stmt.ExecContext(ctx, run.endpointID, since); err != nil {
+		if _, err := stmt.ExecContext(sctx, run.endpointID, since); err != nil {
 			return 0, fmt.Errorf("update failing_since of endpoint %s: %w", run.endpointID, err)
 		}
 	}

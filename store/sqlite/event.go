@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/hirehook/hirehook"
 )
@@ -39,7 +40,9 @@ const (
 		FROM json_each(?1) ORDER BY key`
 	// qOrderHeld tells whether an ordered endpoint has an unfinished
 	// delivery of a subject: a new one must then wait its turn.
-	qOrderHeld = `SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE endpoint_id = ? AND ordering_key = ?
+	// qEndpointVersion reads the counter that endpointCache checks.
+	qEndpointVersion = `SELECT value FROM endpoint_version WHERE id = 1`
+	qOrderHeld       = `SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE endpoint_id = ? AND ordering_key = ?
 		AND ordering_key IS NOT NULL AND state IN ('pending', 'retrying', 'delivering', 'paused') LIMIT 1)`
 )
 
@@ -51,20 +54,27 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 		return nil, fmt.Errorf("begin ingest: %w", err)
 	}
 	defer tx.Rollback()
+	// The statements run under sctx, which ctx cannot cancel: for a
+	// cancellable context modernc.org/sqlite starts a goroutine per
+	// statement to interrupt it, and this path runs several statements
+	// per event. ctx still bounds the transaction: once it is done,
+	// database/sql rolls the transaction back and Commit fails, so
+	// nothing is written after it; the loop also checks it per event.
+	sctx := context.WithoutCancel(ctx)
 
-	insertEvent, err := s.stmt(ctx, tx, qInsertEvent)
+	insertEvent, err := s.stmt(sctx, tx, qInsertEvent)
 	if err != nil {
 		return nil, fmt.Errorf("prepare insert event: %w", err)
 	}
-	upsertRecord, err := s.stmt(ctx, tx, qUpsertRecord)
+	upsertRecord, err := s.stmt(sctx, tx, qUpsertRecord)
 	if err != nil {
 		return nil, fmt.Errorf("prepare upsert record: %w", err)
 	}
-	insertDelivery, err := s.stmt(ctx, tx, qInsertDelivery)
+	insertDelivery, err := s.stmt(sctx, tx, qInsertDelivery)
 	if err != nil {
 		return nil, fmt.Errorf("prepare insert delivery: %w", err)
 	}
-	insertDeliveries, err := s.stmt(ctx, tx, qInsertDeliveries)
+	insertDeliveries, err := s.stmt(sctx, tx, qInsertDeliveries)
 	if err != nil {
 		return nil, fmt.Errorf("prepare insert deliveries: %w", err)
 	}
@@ -77,10 +87,14 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 		leaseOwner, leaseUntil = p.LeaseOwner, toMicros(p.LeaseUntil)
 	}
 	endpoints := map[string][]*hirehook.Endpoint{} // by tenant, loaded once per batch
+	var version int64 = -1                         // endpoint_version, read once per batch
 	seen := map[string]int{}                       // tenant+id / tenant+key → index in results
 	results := make([]hirehook.EventIngestResult, len(p.Events))
 
 	for i, e := range p.Events {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("ingest event %d: %w", i, err)
+		}
 		if e.ID == "" || e.TenantID == "" || e.Subject.Entity == "" || e.Subject.ID == "" {
 			return nil, fmt.Errorf("ingest event %d: id, tenant and subject are required", i)
 		}
@@ -100,7 +114,12 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 
 		eps, ok := endpoints[e.TenantID]
 		if !ok {
-			if eps, err = enabledEndpoints(ctx, tx, e.TenantID); err != nil {
+			if version < 0 {
+				if version, err = s.endpointVersion(sctx, tx); err != nil {
+					return nil, err
+				}
+			}
+			if eps, err = s.endpoints.get(sctx, tx, version, e.TenantID); err != nil {
 				return nil, err
 			}
 			endpoints[e.TenantID] = eps
@@ -125,7 +144,7 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 		if e.IdempotencyKey != "" {
 			idem = e.IdempotencyKey
 		}
-		res, err := insertEvent.ExecContext(ctx, e.TenantID, e.ID, e.Type, toMicros(e.OccurredAt), now, e.Source,
+		res, err := insertEvent.ExecContext(sctx, e.TenantID, e.ID, e.Type, toMicros(e.OccurredAt), now, e.Source,
 			e.Subject.Entity, e.Subject.ID, idem, len(matched), e.Payload)
 		if err != nil {
 			return nil, fmt.Errorf("insert event %s: %w", e.ID, err)
@@ -135,7 +154,7 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 		} else if n == 0 {
 			// A conflict on the id or the idempotency key: answer as the
 			// first time, write nothing.
-			first, err := firstAnswer(ctx, tx, e)
+			first, err := firstAnswer(sctx, tx, e)
 			if err != nil {
 				return nil, err
 			}
@@ -149,7 +168,7 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 		e.ReceivedAt = p.Now.UTC()
 		e.Deliveries = len(matched)
 
-		if _, err := upsertRecord.ExecContext(ctx, e.TenantID, e.Subject.Entity, e.Subject.ID, e.DeletesSubject(),
+		if _, err := upsertRecord.ExecContext(sctx, e.TenantID, e.Subject.Entity, e.Subject.ID, e.DeletesSubject(),
 			[]byte(e.Data), e.ID, now, now); err != nil {
 			return nil, fmt.Errorf("upsert record %s/%s: %w", e.Subject.Entity, e.Subject.ID, err)
 		}
@@ -162,7 +181,7 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 			if ep.Ordered {
 				key := e.Subject.Key()
 				orderingKey = key
-				held, err := s.orderHeld(ctx, tx, ep.ID, key)
+				held, err := s.orderHeld(sctx, tx, ep.ID, key)
 				if err != nil {
 					return nil, err
 				}
@@ -186,7 +205,7 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 				d.OrderingKey = orderingKey.(string)
 			}
 			if len(matched) == 1 {
-				if _, err := insertDelivery.ExecContext(ctx, d.ID, d.TenantID, d.EventID, d.EventType, d.EndpointID, string(state),
+				if _, err := insertDelivery.ExecContext(sctx, d.ID, d.TenantID, d.EventID, d.EventType, d.EndpointID, string(state),
 					now, leaseOwner, leaseUntil, now, now, orderingKey); err != nil {
 					return nil, fmt.Errorf("insert delivery of event %s to endpoint %s: %w", e.ID, ep.ID, err)
 				}
@@ -204,7 +223,7 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 			if err != nil {
 				return nil, err
 			}
-			if _, err := insertDeliveries.ExecContext(ctx, b, now); err != nil {
+			if _, err := insertDeliveries.ExecContext(sctx, b, now); err != nil {
 				return nil, fmt.Errorf("insert %d deliveries of event %s: %w", len(rows), e.ID, err)
 			}
 		}
@@ -248,6 +267,57 @@ func firstAnswer(ctx context.Context, tx *sql.Tx, e *hirehook.Event) (hirehook.E
 		return r, fmt.Errorf("select duplicate event %s: %w", e.ID, err)
 	}
 	return r, nil
+}
+
+// endpointVersion reads endpoint_version inside tx.
+func (s *Store) endpointVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
+	stmt, err := s.stmt(ctx, tx, qEndpointVersion)
+	if err != nil {
+		return 0, fmt.Errorf("prepare endpoint version: %w", err)
+	}
+	var v int64
+	if err := stmt.QueryRowContext(ctx).Scan(&v); err != nil {
+		return 0, fmt.Errorf("select endpoint version: %w", err)
+	}
+	return v, nil
+}
+
+// endpointCache holds the enabled endpoints of recently seen tenants as of
+// one endpoint_version. The endpoints in it are shared and must not be
+// modified.
+type endpointCache struct {
+	mu       sync.Mutex
+	version  int64
+	byTenant map[string][]*hirehook.Endpoint
+}
+
+// maxCachedTenants bounds the cache; past it the cache starts over.
+const maxCachedTenants = 10000
+
+// get returns tenantID's enabled endpoints, read through tx when the cache
+// does not hold them at version. version must have been read in tx: the
+// write transaction then makes the cached list exactly what a query would
+// return.
+func (c *endpointCache) get(ctx context.Context, tx *sql.Tx, version int64, tenantID string) ([]*hirehook.Endpoint, error) {
+	c.mu.Lock()
+	if c.byTenant == nil || c.version != version || len(c.byTenant) >= maxCachedTenants {
+		c.byTenant, c.version = map[string][]*hirehook.Endpoint{}, version
+	}
+	eps, ok := c.byTenant[tenantID]
+	c.mu.Unlock()
+	if ok {
+		return eps, nil
+	}
+	eps, err := enabledEndpoints(ctx, tx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.version == version {
+		c.byTenant[tenantID] = eps
+	}
+	c.mu.Unlock()
+	return eps, nil
 }
 
 func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hirehook.Endpoint, error) {

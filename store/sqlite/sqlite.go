@@ -55,6 +55,11 @@ type Store struct {
 	// statement. Only DeliveryComplete sets failing_since, and it keeps
 	// this up to date after each commit.
 	notFailing sync.Map
+
+	// endpoints caches each tenant's enabled endpoints for EventIngest,
+	// valid while endpoint_version (bumped by triggers on every
+	// change to the columns ingest reads) is unchanged.
+	endpoints endpointCache
 }
 
 var _ hirehook.Store = (*Store)(nil)
@@ -185,7 +190,7 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 // per attempt.
 var hotQueries = []string{
 	qInsertEvent, qUpsertRecord, qInsertDelivery, qInsertDeliveries, qOrderHeld,
-	qSelectPayload, qCompleteDelivery, qInsertAttempt, qReleaseDelivery, qFailingSet, qFailingStart,
+	qSelectPayload, qEndpointVersion, qCompleteDelivery, qInsertAttempt, qReleaseDelivery, qFailingSet, qFailingStart,
 }
 
 // prepare compiles the hot write statements once, on the writer connection.
