@@ -68,11 +68,11 @@ func TestIsolationHangingEndpoint(t *testing.T) {
 
 	t.Logf("healthy endpoint's median latency: %v alone, %v beside a hanging endpoint (%d hung requests)", alone, beside, hung.Load())
 	// Medians are a few milliseconds on loopback, and under a loaded
-	// `go test ./...` the two phases see different load: a 10 ms floor
-	// keeps that noise from failing the 2×. Isolation that fails shows as
-	// the hanging endpoint's timeout (2 s) in the healthy one's latency,
-	// far above it.
-	if beside > 2*alone && beside-alone > 10*time.Millisecond {
+	// `go test -race ./...` the two phases see different load (a 10 ms
+	// floor still flaked there): a 250 ms floor keeps that noise from
+	// failing the 2×. Isolation that fails shows as the hanging endpoint's
+	// timeout (2 s) in the healthy one's latency, far above it.
+	if beside > 2*alone && beside-alone > 250*time.Millisecond {
 		t.Errorf("median latency beside a hanging endpoint %v > 2 × %v alone", beside, alone)
 	}
 }
