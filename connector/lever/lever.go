@@ -2,7 +2,6 @@ package lever
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -208,21 +207,8 @@ func (o out) input(key, at string) (*hirehook.EventInput, error) {
 	}, nil
 }
 
-// eventID is "lv:<dedup key>:<type>", with characters ingest refuses
-// replaced and, if long, the key hashed.
-func eventID(key, typ string) string {
-	if len(key) > 80 {
-		sum := sha256.Sum256([]byte(key))
-		key = hex.EncodeToString(sum[:16])
-	}
-	id := []byte("lv:" + key + ":" + strings.ReplaceAll(typ, ".", "_"))
-	for i, c := range id {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == ':') {
-			id[i] = '_'
-		}
-	}
-	return string(id)
-}
+// eventID is the event id of a dedup key and type (value.EventID).
+func eventID(key, typ string) string { return value.EventID("lv", key, typ) }
 
 // application is the thin application an opportunity event implies.
 func application(d map[string]any) map[string]any {

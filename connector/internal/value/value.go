@@ -5,8 +5,11 @@
 package value
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/mail"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -126,4 +129,22 @@ func Email(v any) any {
 		return nil
 	}
 	return s
+}
+
+// EventID is "<prefix>:<dedup key>:<type>" (prefix "gh", "lv", "ab"), with
+// the characters ingest refuses in an id replaced by "_" and, if long, the
+// key hashed: deterministic, so that a request parsed twice makes the same
+// ids and ingest drops the copy.
+func EventID(prefix, key, typ string) string {
+	if len(key) > 80 {
+		sum := sha256.Sum256([]byte(key))
+		key = hex.EncodeToString(sum[:16])
+	}
+	id := []byte(prefix + ":" + key + ":" + strings.ReplaceAll(typ, ".", "_"))
+	for i, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == ':') {
+			id[i] = '_'
+		}
+	}
+	return string(id)
 }
