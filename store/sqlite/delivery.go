@@ -120,11 +120,21 @@ func (s *Store) DeliveryList(ctx context.Context, f hirehook.DeliveryFilter) ([]
 // due rows through the two partial indexes (due by next_attempt_at, and
 // expired leases), then one SELECT reads their events' payloads.
 func (s *Store) DeliveryClaim(ctx context.Context, p hirehook.DeliveryClaimParams) ([]*hirehook.Delivery, error) {
-	tx, err := s.writer.BeginTx(ctx, nil)
+	var out []*hirehook.Delivery
+	err := s.inGroup(ctx, func(ctx context.Context, tx *sql.Tx) (func(), error) {
+		var err error
+		out, err = s.deliveryClaim(context.WithoutCancel(ctx), tx, p)
+		return nil, err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("begin claim: %w", err)
+		return nil, fmt.Errorf("claim: %w", err)
 	}
-	defer tx.Rollback()
+	return out, nil
+}
+
+// deliveryClaim claims in tx, a group transaction (see group.go). ctx
+// cannot be cancelled (as in eventIngest).
+func (s *Store) deliveryClaim(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryClaimParams) ([]*hirehook.Delivery, error) {
 	now := toMicros(p.Now)
 	skip, err := json.Marshal(p.SkipEndpoints)
 	if err != nil {
@@ -181,33 +191,52 @@ func (s *Store) DeliveryClaim(ctx context.Context, p hirehook.DeliveryClaimParam
 	if err != nil {
 		return nil, fmt.Errorf("prepare payload select: %w", err)
 	}
+	// One read, and one copy in memory, per event: a fan-out claims many
+	// deliveries of each.
+	payloads := map[string][]byte{}
 	for _, d := range out {
+		key := d.TenantID + "\x00" + d.EventID
+		if b, ok := payloads[key]; ok {
+			d.Payload = b
+			continue
+		}
 		if err := stmt.QueryRowContext(ctx, d.TenantID, d.EventID).Scan(&d.Payload); err != nil {
 			return nil, fmt.Errorf("select payload of event %s: %w", d.EventID, err)
 		}
+		payloads[key] = d.Payload
 	}
-	return out, tx.Commit()
+	return out, nil
 }
 
 // DeliveryComplete implements hirehook.Store.
 func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.DeliveryResult) (int, error) {
-	tx, err := s.writer.BeginTx(ctx, nil)
+	var applied int
+	err := s.inGroup(ctx, func(ctx context.Context, tx *sql.Tx) (func(), error) {
+		var after func()
+		var err error
+		applied, after, err = s.deliveryComplete(ctx, tx, results)
+		return after, err
+	})
 	if err != nil {
-		return 0, fmt.Errorf("begin complete: %w", err)
+		return 0, fmt.Errorf("complete: %w", err)
 	}
-	defer tx.Rollback()
-	// Statements under sctx, as in EventIngest: no interrupt goroutine per
-	// statement; ctx still rolls the transaction back.
+	return applied, nil
+}
+
+// deliveryComplete writes results in tx, a group transaction (see
+// group.go); after keeps notFailing in step once tx is committed.
+func (s *Store) deliveryComplete(ctx context.Context, tx *sql.Tx, results []hirehook.DeliveryResult) (applied int, after func(), err error) {
+	// Statements under sctx, as in eventIngest: no interrupt goroutine per
+	// statement.
 	sctx := context.WithoutCancel(ctx)
 	update, err := s.stmt(sctx, tx, qCompleteDelivery)
 	if err != nil {
-		return 0, fmt.Errorf("prepare complete: %w", err)
+		return 0, nil, fmt.Errorf("prepare complete: %w", err)
 	}
 	insertAttempt, err := s.stmt(sctx, tx, qInsertAttempt)
 	if err != nil {
-		return 0, fmt.Errorf("prepare insert attempt: %w", err)
+		return 0, nil, fmt.Errorf("prepare insert attempt: %w", err)
 	}
-	applied := 0
 	runs := failingRuns{}
 	for _, r := range results {
 		a := r.Attempt
@@ -229,7 +258,7 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // the lease was lost: another worker owns this delivery now
 		} else if err != nil {
-			return 0, fmt.Errorf("complete delivery %s: %w", r.DeliveryID, err)
+			return 0, nil, fmt.Errorf("complete delivery %s: %w", r.DeliveryID, err)
 		}
 		id := a.ID
 		if id == "" {
@@ -237,15 +266,15 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 		}
 		if _, err := insertAttempt.ExecContext(sctx, r.DeliveryID, number, id, toMicros(a.StartedAt), a.Duration.Microseconds(),
 			a.StatusCode, a.ResponseBody, string(a.ErrorClass), a.Error, tenantID, endpointID); err != nil {
-			return 0, fmt.Errorf("insert attempt %d of delivery %s: %w", number, r.DeliveryID, err)
+			return 0, nil, fmt.Errorf("insert attempt %d of delivery %s: %w", number, r.DeliveryID, err)
 		}
 		if r.DisableEndpoint != "" {
 			if _, err := tx.ExecContext(sctx, `UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
 				r.DisableEndpoint, toMicros(a.StartedAt), tenantID, endpointID); err != nil {
-				return 0, fmt.Errorf("disable endpoint %s: %w", endpointID, err)
+				return 0, nil, fmt.Errorf("disable endpoint %s: %w", endpointID, err)
 			}
 			if err := setPaused(sctx, tx, endpointID, true, toMicros(a.StartedAt)); err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 		}
 		applied++
@@ -261,23 +290,22 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 		}
 		stmt, err := s.stmt(sctx, tx, q)
 		if err != nil {
-			return 0, fmt.Errorf("prepare failing update: %w", err)
+			return 0, nil, fmt.Errorf("prepare failing update: %w", err)
 		}
 		if _, err := stmt.ExecContext(sctx, run.endpointID, since); err != nil {
-			return 0, fmt.Errorf("update failing_since of endpoint %s: %w", run.endpointID, err)
+			return 0, nil, fmt.Errorf("update failing_since of endpoint %s: %w", run.endpointID, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return 0, err
-	}
-	for _, run := range runs {
-		if run.reset && run.failingSince.IsZero() {
-			s.notFailing.Store(run.endpointID, true)
-		} else {
-			s.notFailing.Delete(run.endpointID)
+	after = func() {
+		for _, run := range runs {
+			if run.reset && run.failingSince.IsZero() {
+				s.notFailing.Store(run.endpointID, true)
+			} else {
+				s.notFailing.Delete(run.endpointID)
+			}
 		}
 	}
-	return applied, nil
+	return applied, after, nil
 }
 
 // failingRuns sums up, per endpoint, what a batch of attempts does to the

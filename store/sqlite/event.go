@@ -49,17 +49,25 @@ const (
 // EventIngest implements hirehook.Store. The whole batch is one
 // transaction: one fsync for every event, record and delivery in it.
 func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) ([]hirehook.EventIngestResult, error) {
-	tx, err := s.writer.BeginTx(ctx, nil)
+	var results []hirehook.EventIngestResult
+	err := s.inGroup(ctx, func(ctx context.Context, tx *sql.Tx) (func(), error) {
+		var err error
+		results, err = s.eventIngest(ctx, tx, p)
+		return nil, err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("begin ingest: %w", err)
+		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	defer tx.Rollback()
+	return results, nil
+}
+
+// eventIngest writes p's events in tx, a group transaction (see group.go):
+// it may be run again if another job of the group fails.
+func (s *Store) eventIngest(ctx context.Context, tx *sql.Tx, p hirehook.EventIngestParams) ([]hirehook.EventIngestResult, error) {
 	// The statements run under sctx, which ctx cannot cancel: for a
 	// cancellable context modernc.org/sqlite starts a goroutine per
 	// statement to interrupt it, and this path runs several statements
-	// per event. ctx still bounds the transaction: once it is done,
-	// database/sql rolls the transaction back and Commit fails, so
-	// nothing is written after it; the loop also checks it per event.
+	// per event. The loop checks ctx per event instead.
 	sctx := context.WithoutCancel(ctx)
 
 	insertEvent, err := s.stmt(sctx, tx, qInsertEvent)
@@ -229,9 +237,6 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 		}
 		results[i] = result
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("commit ingest: %w", err)
-	}
 	return results, nil
 }
 
@@ -318,6 +323,13 @@ func (c *endpointCache) get(ctx context.Context, tx *sql.Tx, version int64, tena
 	}
 	c.mu.Unlock()
 	return eps, nil
+}
+
+// reset empties the cache.
+func (c *endpointCache) reset() {
+	c.mu.Lock()
+	c.byTenant = nil
+	c.mu.Unlock()
 }
 
 func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hirehook.Endpoint, error) {

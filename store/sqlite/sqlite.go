@@ -60,6 +60,13 @@ type Store struct {
 	// valid while endpoint_version (bumped by triggers on every
 	// change to the columns ingest reads) is unchanged.
 	endpoints endpointCache
+
+	// group takes the jobs of the group writer (see group.go); quit stops
+	// it and groupDone is closed once it has.
+	group     chan *groupJob
+	quit      chan struct{}
+	quitOnce  sync.Once
+	groupDone chan struct{}
 }
 
 var _ hirehook.Store = (*Store)(nil)
@@ -114,6 +121,8 @@ func OpenWithOptions(ctx context.Context, path string, opts Options) (*Store, er
 	reader.SetMaxOpenConns(8)
 	reader.SetMaxIdleConns(8)
 	s.reader = reader
+	s.group, s.quit, s.groupDone = make(chan *groupJob), make(chan struct{}), make(chan struct{})
+	go s.groupLoop()
 	return s, nil
 }
 
@@ -207,6 +216,10 @@ func (s *Store) prepare(ctx context.Context) error {
 
 // Close implements hirehook.Store. It may be called more than once.
 func (s *Store) Close() error {
+	if s.quit != nil {
+		s.quitOnce.Do(func() { close(s.quit) })
+		<-s.groupDone
+	}
 	var errs []error
 	s.stmtMu.Lock()
 	for q, st := range s.stmts {

@@ -1,0 +1,92 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+)
+
+// TestGroupLeavesOutFailedJob runs three jobs in one group, of which the
+// middle one fails after writing: the group is rolled back and run again
+// without it, so the others' rows are committed (their after funcs run
+// once), the failed job's row is not, and it gets its own error.
+func TestGroupLeavesOutFailedJob(t *testing.T) {
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "hirehook.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	errJob := errors.New("job 1 fails")
+	runs, afters := make([]int, 3), make([]int, 3)
+	jobs := make([]*groupJob, 3)
+	for i := range jobs {
+		jobs[i] = &groupJob{ctx: context.Background(), done: make(chan error, 1), run: func(ctx context.Context, tx *sql.Tx) (func(), error) {
+			runs[i]++
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, 0)`, fmt.Sprint("group-", i)); err != nil {
+				return nil, err
+			}
+			if i == 1 {
+				return nil, errJob
+			}
+			return func() { afters[i]++ }, nil
+		}}
+	}
+	s.runGroup(jobs)
+
+	for i, want := range []error{nil, errJob, nil} {
+		if err := <-jobs[i].done; !errors.Is(err, want) {
+			t.Errorf("job %d answered %v, want %v", i, err, want)
+		}
+	}
+	if want := []int{2, 1, 1}; fmt.Sprint(runs) != fmt.Sprint(want) {
+		t.Errorf("runs %v, want %v (job 0 again after the rollback, job 2 only after it)", runs, want)
+	}
+	if want := []int{1, 0, 1}; fmt.Sprint(afters) != fmt.Sprint(want) {
+		t.Errorf("after funcs ran %v times, want %v", afters, want)
+	}
+	for i, want := range []bool{true, false, true} {
+		var n int
+		if err := s.reader.QueryRow(`SELECT count(*) FROM schema_migrations WHERE name = ?`, fmt.Sprint("group-", i)).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if (n == 1) != want {
+			t.Errorf("row of job %d committed: %v, want %v", i, n == 1, want)
+		}
+	}
+}
+
+// TestGroupSkipsCancelledJob answers a job whose caller gave up before
+// the group ran with its context's error, without running it.
+func TestGroupSkipsCancelledJob(t *testing.T) {
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "hirehook.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ran := false
+	j := &groupJob{ctx: ctx, done: make(chan error, 1), run: func(context.Context, *sql.Tx) (func(), error) {
+		ran = true
+		return nil, nil
+	}}
+	s.runGroup([]*groupJob{j})
+	if err := <-j.done; !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled job answered %v, want context.Canceled", err)
+	}
+	if ran {
+		t.Error("cancelled job ran")
+	}
+	// The store still takes work, and refuses it once closed.
+	if err := s.inGroup(context.Background(), func(context.Context, *sql.Tx) (func(), error) { return nil, nil }); err != nil {
+		t.Errorf("inGroup: %v", err)
+	}
+	s.Close()
+	if err := s.inGroup(context.Background(), func(context.Context, *sql.Tx) (func(), error) { return nil, nil }); !errors.Is(err, errStoreClosed) {
+		t.Errorf("inGroup after Close: %v, want errStoreClosed", err)
+	}
+}
