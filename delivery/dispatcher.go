@@ -41,6 +41,15 @@ type Config struct {
 	// store and the endpoint is left out of claims until the lane has
 	// drained to half. Default 4096.
 	LaneBacklog int
+	// HoldLimit is the most deliveries held in memory across all lanes.
+	// Past it, ingest writes new deliveries pending instead of handing them
+	// over (CanTake), and claims wait until there is room for a batch:
+	// the deliveries wait in the store, where they cost no heap. A fan-out
+	// of every event to a hundred endpoints otherwise fills the lanes with
+	// hundreds of thousands of deliveries, and the collector spends a
+	// fifth of the CPU scanning them under the hub's memory limit.
+	// Default 8192.
+	HoldLimit int
 	// CompleteInterval is how long the completer gathers results before
 	// writing them in one transaction. Default 2 ms.
 	CompleteInterval time.Duration
@@ -91,6 +100,7 @@ type Dispatcher struct {
 	mu             sync.Mutex
 	lanes          map[string]*lane
 	inflight       map[string]bool // delivery ids held in memory or being sent
+	queued         int             // deliveries in all lanes' queues (not yet being sent)
 	overflow       []string        // leased ids a full lane could not take: to release
 	overflowSignal chan struct{}
 	// members divides the endpoints' limits among the nodes sharing the
@@ -140,6 +150,10 @@ func New(store hirehook.Store, cfg Config) *Dispatcher {
 	if cfg.LaneBacklog <= 0 {
 		cfg.LaneBacklog = 4096
 	}
+	if cfg.HoldLimit <= 0 {
+		cfg.HoldLimit = 8192
+	}
+	cfg.HoldLimit = max(cfg.HoldLimit, 2*cfg.ClaimBatch)
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = min(5*time.Second, cfg.Lease/4)
 	}
@@ -220,6 +234,15 @@ func (d *Dispatcher) Notify() {
 	}
 }
 
+// CanTake reports whether the lanes have room for more deliveries (see
+// Config.HoldLimit): ingest hands new deliveries over only then, and
+// otherwise writes them pending for a later claim.
+func (d *Dispatcher) CanTake() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.queued < d.cfg.HoldLimit
+}
+
 // Enqueue takes deliveries that ingest wrote already leased to this node (the
 // hot hand-off) and attempts them without a claim query.
 func (d *Dispatcher) Enqueue(ds []*hirehook.Delivery) {
@@ -265,6 +288,7 @@ func (d *Dispatcher) enqueueLocked(dl *hirehook.Delivery) {
 	}
 	d.inflight[dl.ID] = true
 	l.queue = append(l.queue, dl)
+	d.queued++
 	if l.active < l.limit {
 		l.active++
 		d.workers.Add(1)
@@ -354,7 +378,8 @@ func (d *Dispatcher) laneWorker(l *lane) {
 		dl := l.queue[0]
 		l.queue[0] = nil
 		l.queue = l.queue[1:]
-		drained := len(l.queue) == d.cfg.LaneBacklog/2
+		d.queued--
+		drained := len(l.queue) == d.cfg.LaneBacklog/2 || d.queued == d.cfg.HoldLimit-d.cfg.ClaimBatch
 		d.mu.Unlock()
 		if drained {
 			d.Notify() // the lane takes claims again
@@ -570,6 +595,12 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 func (d *Dispatcher) claimOnce(ctx context.Context) (full bool, err error) {
 	var skip []string
 	d.mu.Lock()
+	if d.queued > d.cfg.HoldLimit-d.cfg.ClaimBatch {
+		// No room for a batch: the worker that makes room wakes the
+		// claimer again.
+		d.mu.Unlock()
+		return false, nil
+	}
 	for id, l := range d.lanes {
 		if len(l.queue) >= d.cfg.LaneBacklog/2 {
 			skip = append(skip, id)
@@ -754,6 +785,7 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 		}
 		l.queue = nil
 	}
+	d.queued = 0
 	d.mu.Unlock()
 
 	d.claimStop()

@@ -324,6 +324,61 @@ func TestDispatcherLaneOverflow(t *testing.T) {
 	}
 }
 
+// TestDispatcherHoldLimit holds at most HoldLimit deliveries in memory:
+// claims take only what fits, CanTake turns ingest's hand-off away while
+// the lanes are full, and everything is still delivered once.
+func TestDispatcherHoldLimit(t *testing.T) {
+	t.Parallel()
+	var rcv *receiver
+	rcv = newReceiver(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		select { // a slow receiver: ~5ms per request
+		case <-time.After(5 * time.Millisecond):
+		case <-r.Context().Done():
+		case <-rcv.release:
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	s := newStore(t)
+	createEndpoint(t, s, rcv.URL)
+	const holdLimit, concurrency = 8, 1
+	ingest(t, s, 60, "", time.Time{}) // pending: for the claimer
+	d := startDispatcher(t, s, delivery.Config{HoldLimit: holdLimit, ClaimBatch: 4, EndpointConcurrency: concurrency})
+
+	most := 0
+	waitFor(t, 20*time.Second, "60 deliveries delivered", func() bool {
+		most = max(most, len(deliveriesIn(t, s, hirehook.DeliveryDelivering)))
+		return len(deliveriesIn(t, s, hirehook.DeliveryDelivered)) == 60
+	})
+	// Claimed is held, being sent, or sent and waiting for the completer's
+	// write: never more than the limit, the attempts in flight and a few
+	// results (without the limit, claims take all 60 at once).
+	if bound := holdLimit + concurrency + holdLimit/2; most > bound {
+		t.Errorf("up to %d deliveries claimed at once, want at most %d", most, bound)
+	}
+	if !d.CanTake() {
+		t.Errorf("CanTake() = false with empty lanes")
+	}
+
+	// A hand-off beyond the limit: the dispatcher says it is full.
+	_, leased := ingest(t, s, holdLimit+2, d.Owner(), time.Now().Add(time.Minute))
+	d.Enqueue(leased)
+	if d.CanTake() {
+		t.Errorf("CanTake() = true with %d deliveries handed over", len(leased))
+	}
+	waitFor(t, 20*time.Second, "the handed-over deliveries delivered", func() bool {
+		return len(deliveriesIn(t, s, hirehook.DeliveryDelivered)) == 60+len(leased)
+	})
+	ids := map[string]int{}
+	for _, r := range rcv.requests() {
+		ids[r.Header.Get(hirehook.HeaderWebhookID)]++
+	}
+	for id, n := range ids {
+		if n != 1 {
+			t.Errorf("receiver got %s %d times, want once", id, n)
+		}
+	}
+}
+
 func TestDispatcherStop(t *testing.T) {
 	t.Parallel()
 

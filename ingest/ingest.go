@@ -30,7 +30,11 @@ type Config struct {
 	// Handoff receives the deliveries written leased to LeaseOwner after
 	// each commit (the dispatcher's Enqueue). Nil writes deliveries pending
 	// and calls Notify instead.
-	Handoff    func([]*hirehook.Delivery)
+	Handoff func([]*hirehook.Delivery)
+	// CanHandoff, if set, is asked before each commit whether Handoff may
+	// take more deliveries; when it says no, the commit writes them
+	// pending and calls Notify instead.
+	CanHandoff func() bool
 	LeaseOwner string
 	Lease      time.Duration
 	// Notify is called after a commit that created pending deliveries.
@@ -293,7 +297,7 @@ func (in *Ingester) commit(batch []*request, n int) {
 		return
 	}
 	p := hirehook.EventIngestParams{Events: events, Now: in.cfg.NowFunc().UTC().Truncate(time.Microsecond), MatchFunc: in.cfg.MatchFunc}
-	if in.cfg.Handoff != nil {
+	if in.cfg.Handoff != nil && (in.cfg.CanHandoff == nil || in.cfg.CanHandoff()) {
 		p.LeaseOwner, p.LeaseUntil = in.cfg.LeaseOwner, p.Now.Add(in.cfg.Lease)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -137,6 +137,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	h.Ingester = ingest.New(st, ingest.Config{
 		Catalog:    cat,
 		Handoff:    h.Dispatcher.Enqueue,
+		CanHandoff: h.Dispatcher.CanTake,
 		LeaseOwner: h.Dispatcher.Owner(),
 		Lease:      h.Dispatcher.Lease(),
 		Notify:     h.Dispatcher.Notify,
