@@ -8,6 +8,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -193,6 +194,9 @@ func (c *client) get(path string) response {
 // post sends a form; withCSRF adds the token of the last page.
 func (c *client) post(path string, form url.Values, withCSRF bool) response {
 	c.tb.Helper()
+	// A copy: callers share forms between parallel subtests, and the
+	// token is this client's.
+	form = maps.Clone(form)
 	if form == nil {
 		form = url.Values{}
 	}
