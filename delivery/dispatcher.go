@@ -50,6 +50,14 @@ type Config struct {
 	// fifth of the CPU scanning them under the hub's memory limit.
 	// Default 8192.
 	HoldLimit int
+	// TripAfter is how many different deliveries' attempts in a row must
+	// find an endpoint down (no connection, a timeout, 5xx, 408, 429)
+	// before its deliveries are paused and it is probed instead (see
+	// breaker.go). Default 10.
+	TripAfter int
+	// ProbeAfter is the first pause before a down endpoint is probed; each
+	// failed probe doubles it, up to ProbeMax. Defaults 1 s and 30 s.
+	ProbeAfter, ProbeMax time.Duration
 	// CompleteInterval is how long the completer gathers results before
 	// writing them in one transaction. Default 2 ms.
 	CompleteInterval time.Duration
@@ -101,7 +109,8 @@ type Dispatcher struct {
 	lanes          map[string]*lane
 	inflight       map[string]bool // delivery ids held in memory or being sent
 	queued         int             // deliveries in all lanes' queues (not yet being sent)
-	overflow       []string        // leased ids a full lane could not take: to release
+	breakers       map[string]*breaker
+	overflow       []string // leased ids a full lane could not take: to release
 	overflowSignal chan struct{}
 	// members divides the endpoints' limits among the nodes sharing the
 	// store; notMine holds endpoints whose share is another node's.
@@ -150,6 +159,16 @@ func New(store hirehook.Store, cfg Config) *Dispatcher {
 	if cfg.LaneBacklog <= 0 {
 		cfg.LaneBacklog = 4096
 	}
+	if cfg.TripAfter <= 0 {
+		cfg.TripAfter = 10
+	}
+	if cfg.ProbeAfter <= 0 {
+		cfg.ProbeAfter = time.Second
+	}
+	if cfg.ProbeMax <= 0 {
+		cfg.ProbeMax = 30 * time.Second
+	}
+	cfg.ProbeMax = max(cfg.ProbeMax, cfg.ProbeAfter)
 	if cfg.HoldLimit <= 0 {
 		cfg.HoldLimit = 8192
 	}
@@ -188,6 +207,7 @@ func New(store hirehook.Store, cfg Config) *Dispatcher {
 		endpoint:       newEndpointCache(store, time.Second),
 		lanes:          map[string]*lane{},
 		inflight:       map[string]bool{},
+		breakers:       map[string]*breaker{},
 		overflowSignal: make(chan struct{}, 1),
 		members:        single,
 		notMine:        map[string]bool{},
@@ -442,12 +462,23 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 		d.release(dl)
 		return
 	}
+	if !d.admit(dl.EndpointID, now) {
+		// The endpoint is down and paused: the delivery waits in the store,
+		// without an attempt, until a probe finds the endpoint back.
+		d.mu.Lock()
+		delete(d.inflight, dl.ID)
+		d.overflow = append(d.overflow, dl.ID)
+		d.mu.Unlock()
+		d.signalOverflow()
+		return
+	}
 	resp := d.cfg.Sender.Send(d.runCtx, Message{URL: ep.URL, ID: dl.EventID, Body: body, Headers: ep.Headers, Signer: signer}, now)
 	if d.runCtx.Err() != nil && resp.Attempt.StatusCode == 0 {
 		// Hard stop cancelled the attempt: release it, count nothing.
 		d.release(dl)
 		return
 	}
+	d.observe(dl.EndpointID, dl.ID, foundDown(resp), resp.RetryAfter, now)
 	r := d.decide(dl, ep, resp)
 	if r.DisableEndpoint != "" {
 		// Deliveries queued behind this one must not be sent to an endpoint
@@ -609,8 +640,9 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (full bool, err error) {
 	for id := range d.notMine {
 		skip = append(skip, id)
 	}
-	d.mu.Unlock()
 	now := d.cfg.NowFunc()
+	skip = d.pausedLocked(skip, now)
+	d.mu.Unlock()
 	ds, err := d.store.DeliveryClaim(ctx, hirehook.DeliveryClaimParams{
 		Owner: d.cfg.Owner, Now: now, LeaseUntil: now.Add(d.cfg.Lease), Limit: d.cfg.ClaimBatch, SkipEndpoints: skip,
 	})

@@ -3,7 +3,9 @@ package delivery_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -474,5 +476,58 @@ func TestDispatcherStop(t *testing.T) {
 		if dl.State != hirehook.DeliveryDelivered || dl.Attempts != 1 {
 			t.Errorf("delivery after a graceful Stop: %s with %d attempts, want delivered with 1", dl.State, dl.Attempts)
 		}
+	})
+}
+
+// TestDownEndpointProbedNotFlooded: once the attempts of TripAfter
+// deliveries in a row find an endpoint down, its deliveries wait in the
+// store and only a probe is sent per pause; when a probe finds it back,
+// every delivery goes out.
+func TestDownEndpointProbedNotFlooded(t *testing.T) {
+	t.Parallel()
+	var up atomic.Bool
+	var whileDown atomic.Int64
+	rcv := newReceiver(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		if !up.Load() {
+			whileDown.Add(1)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	s := newStore(t)
+	ep := createEndpoint(t, s, rcv.URL)
+	const n = 200
+	ingest(t, s, n, "", time.Time{})
+	startDispatcher(t, s, delivery.Config{
+		TripAfter: 5, ProbeAfter: 100 * time.Millisecond, ProbeMax: 200 * time.Millisecond, PollInterval: 20 * time.Millisecond,
+		// Every delivery is due again 20 ms after each failure: without
+		// the pause, the dispatcher would attempt all 200 over and over.
+		Retry: &hirehook.ScheduleRetryPolicy{Schedule: slices.Repeat([]time.Duration{20 * time.Millisecond}, 200)},
+	})
+	time.Sleep(1500 * time.Millisecond)
+	down := whileDown.Load()
+	// Tripping takes 5 failures, and up to max_concurrency (16) attempts
+	// are in flight when it trips; then one probe per pause of at least
+	// 100 ms: about 30 in 1.5 s. Flooded, it would be thousands.
+	if down > 60 {
+		t.Errorf("%d attempts reached the endpoint while it was down, want a handful of probes", down)
+	}
+	if down < 5 {
+		t.Errorf("%d attempts reached the endpoint while it was down, want at least the 5 that trip the pause", down)
+	}
+	unattempted := 0
+	for _, dl := range deliveriesOf(t, s, ep.ID) {
+		if dl.Attempts == 0 {
+			unattempted++
+		}
+	}
+	if unattempted < n-60 {
+		t.Errorf("%d of %d deliveries never attempted while the endpoint was down, want most", unattempted, n)
+	}
+
+	up.Store(true)
+	waitFor(t, waitTimeout, "every delivery delivered once the endpoint is back", func() bool {
+		return len(deliveriesIn(t, s, hirehook.DeliveryDelivered)) == n
 	})
 }

@@ -28,7 +28,7 @@ func TestBenchBacklogRuns(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("bench exited %d: %s", code, errOut.String())
 	}
-	for _, want := range []string{"backlog: 500 deliveries", "500 deliveries unfinished", "empty-hub rate", "peak", "drain: 500 deliveries", "(0 duplicates)", "baseline:"} {
+	for _, want := range []string{"backlog: 500 deliveries", "500 deliveries unfinished", "empty-hub rate", "peak", "the probe that found it back); 500 deliveries in", "(0 duplicates)", "baseline:"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("bench output lacks %q:\n%s", want, out.String())
 		}
