@@ -357,8 +357,72 @@ func benchRun(ctx context.Context, bc benchConfig, mode string, stdout, stderr i
 		rate := float64(n) / d.Seconds()
 		fmt.Fprintf(stdout, "  baseline:  %6d events to a no-op HTTP server in %7.3fs = %8.0f events/s; hirehook ingested at %.2f× and delivered at %.2f× of it\n",
 			n, d.Seconds(), rate, float64(accepted)/ingestDur.Seconds()/rate, float64(rc.received.Load())/deliverDur.Seconds()/rate)
+		rn, rd, err := benchRelay(ctx, bc, total, key, stderr)
+		if err != nil {
+			return err
+		}
+		relay := float64(rn) / rd.Seconds()
+		fmt.Fprintf(stdout, "  relay:     %6d events through a bare relay (202 at once, then %d workers forward each to a no-op receiver; no storage, no validation, no signature) in %7.3fs = %8.0f events/s: the ceiling of two HTTP hops here; hirehook delivered at %.2f× of it\n",
+			rn, bc.EndpointConcurrency, rd.Seconds(), relay, float64(rc.received.Load())/deliverDur.Seconds()/relay)
 	}
 	return nil
+}
+
+// benchRelay sends total events from the same producer through a relay that
+// answers 202 as soon as it has read a request and forwards the body from
+// bc.EndpointConcurrency workers to a receiver that answers 204: what any
+// hub that takes an event in over HTTP and sends it out over HTTP could do
+// on this machine with no work of its own. It returns the events received
+// and the time from the first POST to the last receipt.
+func benchRelay(ctx context.Context, bc benchConfig, total int, key string, stderr io.Writer) (int, time.Duration, error) {
+	var got, last atomic.Int64
+	rbase, rstop, err := startBenchServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		got.Add(1)
+		last.Store(time.Now().UnixNano())
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer rstop()
+	queue := make(chan []byte, total)
+	out := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: bc.EndpointConcurrency}, Timeout: 60 * time.Second}
+	defer out.CloseIdleConnections()
+	var wg sync.WaitGroup
+	for range bc.EndpointConcurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for body := range queue {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, rbase+"/hooks", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				if resp, err := out.Do(req); err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
+	defer func() { close(queue); wg.Wait() }()
+	base, stop, err := startBenchServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		queue <- body
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer stop()
+	p := newProducer(ctx, bc, base, key, stderr)
+	start := time.Now()
+	n, _, _ := p.run("relay", total, 0, func(string, time.Time) {})
+	for got.Load() < int64(n) && time.Since(start) < 2*time.Minute && ctx.Err() == nil {
+		time.Sleep(time.Millisecond)
+	}
+	return int(got.Load()), time.Duration(last.Load() - start.UnixNano()), ctx.Err()
 }
 
 // producer posts bench events as a producer application would.

@@ -649,7 +649,7 @@ func TestBenchRuns(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("bench exited %d: %s", code, errOut.String())
 	}
-	for _, want := range []string{"ingested:     300 events", "delivered:    300 events", "(0 duplicates)", "p99", "baseline:"} {
+	for _, want := range []string{"ingested:     300 events", "delivered:    300 events", "(0 duplicates)", "p99", "baseline:", "relay:        300 events"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("bench output lacks %q:\n%s", want, out.String())
 		}
