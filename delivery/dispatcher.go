@@ -429,11 +429,7 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 	}
 	lim, serve := d.configureLane(l, ep)
 	if !serve {
-		d.mu.Lock()
-		delete(d.inflight, dl.ID)
-		d.overflow = append(d.overflow, dl.ID) // released with the lane's queue
-		d.mu.Unlock()
-		d.signalOverflow()
+		d.handBack(dl) // released with the lane's queue
 		return
 	}
 	body, fail := d.route(dl, ep)
@@ -465,11 +461,7 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 	if !d.admit(dl.EndpointID, now) {
 		// The endpoint is down and paused: the delivery waits in the store,
 		// without an attempt, until a probe finds the endpoint back.
-		d.mu.Lock()
-		delete(d.inflight, dl.ID)
-		d.overflow = append(d.overflow, dl.ID)
-		d.mu.Unlock()
-		d.signalOverflow()
+		d.handBack(dl)
 		return
 	}
 	resp := d.cfg.Sender.Send(d.runCtx, Message{URL: ep.URL, ID: dl.EventID, Body: body, Headers: ep.Headers, Signer: signer}, now)
@@ -578,6 +570,16 @@ func (d *Dispatcher) forget(id string) {
 	d.mu.Lock()
 	delete(d.inflight, id)
 	d.mu.Unlock()
+}
+
+// handBack gives up a delivery a worker took from its lane, unattempted:
+// the release loop hands it back to the store in a batch with others.
+func (d *Dispatcher) handBack(dl *hirehook.Delivery) {
+	d.mu.Lock()
+	delete(d.inflight, dl.ID)
+	d.overflow = append(d.overflow, dl.ID)
+	d.mu.Unlock()
+	d.signalOverflow()
 }
 
 // release hands a leased delivery back to the store without an attempt.
