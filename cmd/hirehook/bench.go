@@ -51,6 +51,9 @@ type benchConfig struct {
 	// Backlog is how many deliveries the backlog mode leaves pending to a
 	// dead endpoint.
 	Backlog int
+	// EndpointUp makes the backlog mode's endpoint answer throughout: a
+	// control run that fills the tables without a backlog.
+	EndpointUp bool
 
 	// quietHub discards the hub's log lines (after formatting them).
 	quietHub bool
@@ -67,6 +70,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&bc.Events, "events", 20000, "events in the burst (fanout: default 2000)")
 	fs.IntVar(&bc.Endpoints, "endpoints", 100, "fanout: endpoints subscribed to the one event type")
 	fs.IntVar(&bc.Backlog, "backlog", 1000000, "backlog: deliveries left pending to the dead endpoint")
+	fs.BoolVar(&bc.EndpointUp, "endpoint-up", false, "backlog: a control run whose endpoint answers throughout (the same table sizes, no backlog)")
 	fs.IntVar(&bc.Rate, "rate", 1000, "events per second in the steady run")
 	fs.DurationVar(&bc.Duration, "duration", 30*time.Second, "length of the steady run")
 	fs.IntVar(&bc.Concurrency, "concurrency", 64, "producer connections")

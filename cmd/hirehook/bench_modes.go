@@ -276,40 +276,12 @@ func mb(kb int64) float64 { return float64(kb) / 1024 }
 // dead endpoint whose deliveries are all due.
 var benchBacklogRetry = slices.Repeat([]time.Duration{time.Second}, 50)
 
-// benchBacklog is `hirehook bench --mode backlog`: bc.Backlog deliveries
-// to an endpoint that answers 503, then the endpoint comes back.
-func benchBacklog(ctx context.Context, bc benchConfig, stdout, stderr io.Writer) error {
-	bc.quietHub = true
-	rss := startRSSSampler(100 * time.Millisecond)
-	defer rss.Stop()
-	env, cleanup, err := benchSetup(ctx, bc, stderr, func(c *Config) { c.RetrySchedule = benchBacklogRetry })
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	rc := &backlogReceiver{c: newBenchCounter(bc.Backlog)}
-	rbase, rstop, err := startBenchServer(rc)
-	if err != nil {
-		return err
-	}
-	defer rstop()
-	epBody, _ := json.Marshal(map[string]any{"url": rbase + "/hooks", "event_types": []string{"placement.*"}, "max_concurrency": bc.EndpointConcurrency})
-	if st, b, err := env.p.post("/v1/endpoints", epBody); err != nil || st != 201 {
-		return fmt.Errorf("create bench endpoint: status %d %s %v", st, b, err)
-	}
-
-	// Three phases of ingest: a probe into the empty hub, the fill, and the
-	// same probe again once the backlog is (nearly) whole. The ratio of the
-	// probes' rates is what the backlog costs ingest.
+// backlogPhases ingests bc.Backlog events in three phases: a probe into the
+// empty hub, the fill, and the same probe again once the rest is in. It
+// returns the probes' rates and the events accepted.
+func backlogPhases(ctx context.Context, bc benchConfig, env *benchEnv, what string, stdout io.Writer) (empty, full float64, accepted int, err error) {
 	probe := min(50000, max(bc.Backlog/10, 1))
 	fill := bc.Backlog - 2*probe
-	fmt.Fprintf(stdout, "backlog: %d deliveries to an endpoint answering 503 (Retry-After: 1), %d producer connections, %d event(s) per request\n",
-		bc.Backlog, bc.Concurrency, bc.Batch)
-	fmt.Fprintf(stdout, "  retry schedule for this run: 1s × %d (the default's hours-long waits would make the drain wait for the schedule); once attempts find the endpoint down the hub pauses its deliveries and probes it, at most 30 s apart; hub logs are formatted but discarded\n",
-		len(benchBacklogRetry))
-	rss.reset()
-	baseRSS := procStatusKB("VmRSS")
-	var accepted int
 	phase := func(name string, n int) (float64, error) {
 		env.p.idOffset = accepted
 		a, failed, d := env.p.run("backlog", n, 0, func(string, time.Time) {})
@@ -322,16 +294,75 @@ func benchBacklog(ctx context.Context, bc benchConfig, stdout, stderr io.Writer)
 		}
 		return rate, ctx.Err()
 	}
-	empty, err := phase("into the empty hub", probe)
+	if empty, err = phase("into the empty hub", probe); err != nil {
+		return
+	}
+	if fill > 0 {
+		if _, err = phase("fill", fill); err != nil {
+			return
+		}
+	}
+	full, err = phase(fmt.Sprintf("with %d %s", accepted, what), probe)
+	return
+}
+
+// benchBacklogControl is `--mode backlog --endpoint-up`: the same events to
+// an endpoint that answers throughout, so that the ingest probes compare the
+// same table sizes with no backlog.
+func benchBacklogControl(ctx context.Context, bc benchConfig, env *benchEnv, rc *backlogReceiver, stdout io.Writer) error {
+	fmt.Fprintf(stdout, "backlog control: %d events to an endpoint answering 204 throughout, %d producer connections, %d event(s) per request\n",
+		bc.Backlog, bc.Concurrency, bc.Batch)
+	empty, full, accepted, err := backlogPhases(ctx, bc, env, "stored", stdout)
 	if err != nil {
 		return err
 	}
-	if fill > 0 {
-		if _, err := phase("fill", fill); err != nil {
-			return err
-		}
+	fmt.Fprintf(stdout, "  with the events stored and no backlog: ingest ran at %.2f× its empty-hub rate\n", full/empty)
+	deadline := time.Now().Add(5 * time.Minute)
+	for rc.c.received.Load() < int64(accepted) && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
 	}
-	full, err := phase(fmt.Sprintf("with %d pending", accepted), probe)
+	fmt.Fprintf(stdout, "  delivered: %d of %d (%d duplicates)\n", rc.c.received.Load(), accepted, rc.c.dupes.Load())
+	if rc.c.received.Load() < int64(accepted) {
+		return fmt.Errorf("bench: only %d of %d deliveries arrived", rc.c.received.Load(), accepted)
+	}
+	return ctx.Err()
+}
+
+// benchBacklog is `hirehook bench --mode backlog`: bc.Backlog deliveries
+// to an endpoint that answers 503, then the endpoint comes back.
+func benchBacklog(ctx context.Context, bc benchConfig, stdout, stderr io.Writer) error {
+	bc.quietHub = true
+	rss := startRSSSampler(100 * time.Millisecond)
+	defer rss.Stop()
+	env, cleanup, err := benchSetup(ctx, bc, stderr, func(c *Config) { c.RetrySchedule = benchBacklogRetry })
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	rc := &backlogReceiver{c: newBenchCounter(bc.Backlog)}
+	rc.up.Store(bc.EndpointUp)
+	rbase, rstop, err := startBenchServer(rc)
+	if err != nil {
+		return err
+	}
+	defer rstop()
+	epBody, _ := json.Marshal(map[string]any{"url": rbase + "/hooks", "event_types": []string{"placement.*"}, "max_concurrency": bc.EndpointConcurrency})
+	if st, b, err := env.p.post("/v1/endpoints", epBody); err != nil || st != 201 {
+		return fmt.Errorf("create bench endpoint: status %d %s %v", st, b, err)
+	}
+
+	// Three phases of ingest (backlogPhases): the ratio of the probes'
+	// rates is what the backlog costs ingest.
+	if bc.EndpointUp {
+		return benchBacklogControl(ctx, bc, env, rc, stdout)
+	}
+	fmt.Fprintf(stdout, "backlog: %d deliveries to an endpoint answering 503 (Retry-After: 1), %d producer connections, %d event(s) per request\n",
+		bc.Backlog, bc.Concurrency, bc.Batch)
+	fmt.Fprintf(stdout, "  retry schedule for this run: 1s × %d (the default's hours-long waits would make the drain wait for the schedule); once attempts find the endpoint down the hub pauses its deliveries and probes it, at most 30 s apart; hub logs are formatted but discarded\n",
+		len(benchBacklogRetry))
+	rss.reset()
+	baseRSS := procStatusKB("VmRSS")
+	empty, full, accepted, err := backlogPhases(ctx, bc, env, "pending", stdout)
 	if err != nil {
 		return err
 	}

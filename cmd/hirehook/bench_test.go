@@ -34,3 +34,17 @@ func TestBenchBacklogRuns(t *testing.T) {
 		}
 	}
 }
+
+func TestBenchBacklogControlRuns(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"bench", "--mode", "backlog", "--backlog", "500", "--batch", "10", "--concurrency", "4", "--endpoint-up"}, func(string) string { return "" }, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("bench exited %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{"backlog control: 500 events", "with 450 stored", "empty-hub rate", "delivered: 500 of 500 (0 duplicates)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("bench output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
