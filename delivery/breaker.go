@@ -32,6 +32,9 @@ type breaker struct {
 // while its breaker is closed; while it is open, only one probe once the
 // pause is over.
 func (d *Dispatcher) admit(endpointID string, now time.Time) bool {
+	if d.breaking.Load() == 0 {
+		return true // no endpoint is failing: no lock per attempt
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	b := d.breakers[endpointID]
@@ -48,12 +51,16 @@ func (d *Dispatcher) admit(endpointID string, now time.Time) bool {
 // observe records what an attempt (or a probe) found: down or not. A
 // retryAfter from a 429 or 503 lengthens the pause to it.
 func (d *Dispatcher) observe(endpointID, deliveryID string, down bool, retryAfter time.Duration, now time.Time) {
+	if !down && d.breaking.Load() == 0 {
+		return // nothing to close: no lock per successful attempt
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	b := d.breakers[endpointID]
 	if !down {
 		if b != nil {
 			delete(d.breakers, endpointID)
+			d.breaking.Add(-1)
 			if !b.openUntil.IsZero() {
 				d.logger.Info("endpoint is back: sending again", "endpoint_id", endpointID)
 				d.Notify() // its waiting deliveries are claimable again
@@ -64,6 +71,7 @@ func (d *Dispatcher) observe(endpointID, deliveryID string, down bool, retryAfte
 	if b == nil {
 		b = &breaker{failed: map[string]bool{}}
 		d.breakers[endpointID] = b
+		d.breaking.Add(1)
 	}
 	if len(b.failed) < d.cfg.TripAfter {
 		b.failed[deliveryID] = true

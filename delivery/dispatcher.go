@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -110,7 +111,8 @@ type Dispatcher struct {
 	inflight       map[string]bool // delivery ids held in memory or being sent
 	queued         int             // deliveries in all lanes' queues (not yet being sent)
 	breakers       map[string]*breaker
-	overflow       []string // leased ids a full lane could not take: to release
+	breaking       atomic.Int32 // len(breakers), read without mu on every attempt
+	overflow       []string     // leased ids a full lane could not take: to release
 	overflowSignal chan struct{}
 	// members divides the endpoints' limits among the nodes sharing the
 	// store; notMine holds endpoints whose share is another node's.
