@@ -33,6 +33,7 @@ import (
 	"net/smtp"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -77,6 +78,9 @@ type Service struct {
 	verifier *receiver.Verifier
 	logger   *slog.Logger
 	wake     chan struct{}
+	// sendMu makes passes over the outbox one at a time, so that Run and a
+	// caller of SendDue never both send the same due email.
+	sendMu sync.Mutex
 }
 
 // NewHire is one new hire the service created.
@@ -411,7 +415,7 @@ func (s *Service) Run(ctx context.Context) {
 	tick := time.NewTicker(min(time.Second, s.cfg.RetryAfter))
 	defer tick.Stop()
 	for {
-		if err := s.sendDue(ctx); err != nil && ctx.Err() == nil {
+		if err := s.SendDue(ctx); err != nil && ctx.Err() == nil {
 			s.logger.Error("send outbox", "error", err)
 		}
 		select {
@@ -423,8 +427,11 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
-// sendDue sends every email whose time has come.
-func (s *Service) sendDue(ctx context.Context) error {
+// SendDue makes one pass over the outbox now, sending every email whose
+// time has come; Run calls it on every wake-up. Passes never overlap.
+func (s *Service) SendDue(ctx context.Context) error {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
 	now := s.cfg.NowFunc().UTC()
 	rows, err := s.db.QueryContext(ctx, `SELECT placement_id, recipient, message, attempts FROM outbox WHERE sent_at IS NULL AND next_try_at <= ? ORDER BY next_try_at LIMIT 100`, now.UnixMicro())
 	if err != nil {
