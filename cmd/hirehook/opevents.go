@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hirehook/hirehook"
@@ -82,6 +83,12 @@ type opEmitter struct {
 	mu      sync.Mutex
 	started bool
 	stopped bool
+
+	// observed counts the results Observe was given, queued the events it
+	// queued and emitted those it has finished with (committed or failed):
+	// a test knows the emitter has settled when every result it expects is
+	// observed and emitted equals queued.
+	observed, queued, emitted atomic.Int64
 }
 
 func newOpEmitter(st hirehook.Store, in *ingest.Ingester, logger *slog.Logger) *opEmitter {
@@ -107,6 +114,7 @@ func (o *opEmitter) Start() {
 // event the result calls for, if any. It never blocks; after Stop, or when
 // the queue is full, the event is dropped.
 func (o *opEmitter) Observe(d *hirehook.Delivery, r hirehook.DeliveryResult) {
+	defer o.observed.Add(1)
 	typ := opEventType(d, r)
 	if typ == "" {
 		return
@@ -118,9 +126,11 @@ func (o *opEmitter) Observe(d *hirehook.Delivery, r hirehook.DeliveryResult) {
 	}
 	ev := opEvent{typ: typ, d: *d, r: r}
 	ev.d.Payload = nil
+	o.queued.Add(1)
 	select {
 	case o.queue <- ev:
 	default:
+		o.queued.Add(-1)
 		o.logger.Warn("operational event dropped: queue full", "type", typ, "delivery_id", d.ID)
 	}
 }
@@ -167,6 +177,7 @@ func (o *opEmitter) loop() {
 
 // emit builds one operational event and commits it in the endpoint's tenant.
 func (o *opEmitter) emit(ev opEvent) {
+	defer o.emitted.Add(1)
 	ctx, cancel := context.WithTimeout(context.Background(), opCommitTimeout)
 	defer cancel()
 	err := o.commit(ctx, ev)

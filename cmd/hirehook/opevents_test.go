@@ -30,6 +30,23 @@ func opEvents(tb testing.TB, rc *receiver) []opWebhook {
 	return out
 }
 
+// opSettled waits until the hub's emitter has observed results attempt
+// results and finished every operational event it queued for them, and
+// returns how many it queued. Called once every delivery of the test is
+// final, no result can follow, so no operational event can either: that
+// count is all there will ever be, with no sleep to wait for an absence.
+func opSettled(tb testing.TB, hub *Hub, results int64) int64 {
+	tb.Helper()
+	o := hub.opEvents
+	waitFor(tb, 10*time.Second, "the operational events to settle", func() bool {
+		return o.observed.Load() >= results && o.emitted.Load() == o.queued.Load()
+	})
+	if n := o.observed.Load(); n != results {
+		tb.Fatalf("%d attempt results observed, want %d", n, results)
+	}
+	return o.queued.Load()
+}
+
 func opTypes(ws []opWebhook) []string {
 	var types []string
 	for _, w := range ws {
@@ -79,7 +96,11 @@ func TestOpEvents_failingThenRecovered(t *testing.T) {
 
 	acc := sendEvent(t, hub.URL(), placement("pl_flaky"))
 	waitFor(t, 5*time.Second, "delivery.recovered", func() bool { return len(ops.got()) >= 2 })
-	time.Sleep(50 * time.Millisecond) // nothing else may follow
+	// Nothing else may follow: six attempts of the flaky delivery and one
+	// each of the two operational events are every result there is.
+	if n := opSettled(t, hub, 6+2); n != 2 {
+		t.Fatalf("%d operational events, want 2", n)
+	}
 
 	got := opEvents(t, ops)
 	if types := opTypes(got); !slices.Equal(types, []string{"delivery.failing", "delivery.recovered"}) {
@@ -111,7 +132,10 @@ func TestOpEvents_exhausted(t *testing.T) {
 
 	acc := sendEvent(t, hub.URL(), placement("pl_down"))
 	waitFor(t, 5*time.Second, "delivery.exhausted", func() bool { return len(ops.got()) >= 1 })
-	time.Sleep(50 * time.Millisecond)
+	// Four attempts of the failed delivery, one of delivery.exhausted.
+	if n := opSettled(t, hub, 4+1); n != 1 {
+		t.Fatalf("%d operational events, want 1", n)
+	}
 
 	got := opEvents(t, ops)
 	if types := opTypes(got); !slices.Equal(types, []string{"delivery.exhausted"}) {
@@ -138,7 +162,11 @@ func TestOpEvents_noLoop(t *testing.T) {
 	sendEvent(t, hub.URL(), placement("pl_loop"))
 	// One delivery.exhausted, attempted four times and failed for good.
 	waitFor(t, 5*time.Second, "the ops delivery to fail", func() bool { return len(ops.got()) >= 4 })
-	time.Sleep(300 * time.Millisecond)
+	// Four attempts of each of the two deliveries are every result; only
+	// the first delivery's exhaustion may call for an operational event.
+	if n := opSettled(t, hub, 4+4); n != 1 {
+		t.Fatalf("%d operational events, want 1: the ops endpoint's own failures fed it", n)
+	}
 
 	got := opEvents(t, ops)
 	if len(got) != 4 {
