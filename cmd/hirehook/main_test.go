@@ -218,6 +218,31 @@ type eventView struct {
 	DeliveryList []deliveryView `json:"delivery_list"`
 }
 
+// deliveriesSettled waits until every delivery of the hub's tenant is
+// final (delivered, failed or cancelled) and returns how many there are.
+// Once the events are stored, that is every webhook the receivers will
+// ever get: a test checks that nothing more comes without sleeping for it.
+func deliveriesSettled(tb testing.TB, base string) int {
+	tb.Helper()
+	var n int
+	waitFor(tb, 10*time.Second, "every delivery to be final", func() bool {
+		var page struct {
+			Data []deliveryView `json:"data"`
+		}
+		if st := call(tb, base, "GET", "/v1/deliveries?limit=1000", nil, &page); st != 200 {
+			tb.Fatalf("list deliveries: status %d", st)
+		}
+		n = len(page.Data)
+		for _, d := range page.Data {
+			if d.State != hirehook.DeliveryDelivered && d.State != hirehook.DeliveryFailed && d.State != hirehook.DeliveryCancelled {
+				return false
+			}
+		}
+		return true
+	})
+	return n
+}
+
 // deliveryOf returns the only delivery of an event, with its attempts.
 func deliveryOf(tb testing.TB, base, eventID string) deliveryView {
 	tb.Helper()

@@ -81,7 +81,11 @@ func TestPushSourceEndToEnd(t *testing.T) {
 	}
 
 	waitFor(t, 10*time.Second, "two webhooks", func() bool { return len(rc.got()) >= 2 })
-	time.Sleep(100 * time.Millisecond) // a third would be a duplicate
+	// A third would be a duplicate: two deliveries, both final, are all
+	// the receiver will get.
+	if n := deliveriesSettled(t, base); n != 2 {
+		t.Fatalf("%d deliveries, want 2", n)
+	}
 	ws := webhooks(t, rc, ep.Secret)
 	if len(ws) != 2 || ws[0].Type != "application.stage_changed" || ws[0].Source != "greenhouse" || ws[1].Type != "application.stage_changed" {
 		t.Fatalf("webhooks %+v", ws)
@@ -139,7 +143,9 @@ func TestPushSourceEndToEnd(t *testing.T) {
 		call(t, base, "GET", "/v1/sources/"+src.ID+"/requests?status=received", nil, &list)
 		return len(list.Data) == 0
 	})
-	time.Sleep(200 * time.Millisecond)
+	if n := deliveriesSettled(t, base); n != 2 {
+		t.Fatalf("%d deliveries after reprocessing, want 2", n)
+	}
 	if n := len(rc.got()); n != 2 {
 		t.Fatalf("%d webhooks after reprocessing, want 2", n)
 	}

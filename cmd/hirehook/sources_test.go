@@ -218,10 +218,16 @@ func TestBullhornSourceEndToEnd(t *testing.T) {
 	if st := call(t, hub.URL(), "DELETE", "/v1/sources/"+src.ID, nil, nil); st != 204 {
 		t.Fatalf("delete source: status %d", st)
 	}
-	time.Sleep(50 * time.Millisecond) // the manager reacts to the API at once
+	// The manager reacts to the API at once, and it forgets a source only
+	// after its poller has stopped: from then on no poll can be made.
+	waitFor(t, 5*time.Second, "the deleted source to stop", func() bool { return !hub.Sources.runs(src.ID) })
 	polls := sim.Stats().Polls
-	time.Sleep(400 * time.Millisecond)
-	if got := sim.Stats().Polls; got != polls {
+	// The next round of the manager, run here rather than waited for, must
+	// not start it again.
+	if err := hub.Sources.reconcile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := sim.Stats().Polls; got != polls || hub.Sources.runs(src.ID) {
 		t.Fatalf("the deleted source still polls: %d → %d", polls, got)
 	}
 }
