@@ -111,11 +111,13 @@ func TestIsolationRateLimit(t *testing.T) {
 	if span := starts[19].Sub(starts[0]); span < 900*time.Millisecond {
 		t.Errorf("20 attempts at 20/s spanned %v, want at least ~0.95 s", span)
 	}
-	// At the receiver, arrivals jitter by the network and scheduling on a
-	// loaded machine: the bound is looser there.
-	reqs := rcv.requests()
-	if span := reqs[len(reqs)-1].At.Sub(reqs[0].At); len(reqs) != 20 || span < 800*time.Millisecond {
-		t.Errorf("receiver got %d requests over %v, want 20 over at least ~0.95 s (less arrival jitter)", len(reqs), span)
+	// The limiter is held to the attempts' recorded starts above, which
+	// only a slower machine can spread further. Arrival times at the
+	// receiver are not: a first request delayed by dialling on a loaded
+	// machine shortens their span (758 ms for 20 was seen under a loaded
+	// -race run), so only their count is checked.
+	if reqs := rcv.requests(); len(reqs) != 20 {
+		t.Errorf("receiver got %d requests, want 20", len(reqs))
 	}
 }
 
