@@ -190,9 +190,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reply(w, k, Response{RequestID: req.ID, Status: req.Status, EventIDs: []string{}})
 		return
 	}
-	req.Status, req.DedupeKey = hirehook.InboundReceived, push.BodyKey(body)
+	// The key comes from what the vendor signed, whatever parse made of
+	// the body, so that a replay with its unsigned parts changed is a
+	// duplicate (Kind.key).
+	req.Status, req.DedupeKey = hirehook.InboundReceived, k.key(cfg, r.Header, body)
 	if perr == nil {
-		req.DedupeKey, req.VendorEvent = p.DedupeKey, p.VendorEvent
+		req.VendorEvent = p.VendorEvent
 	}
 	async := perr == nil && needsFetch(k, cfg, p)
 	due := now.Add(inlineGrace)

@@ -103,7 +103,12 @@ type Kind struct {
 	// (SmartRecruiters' X-Hook-Secret echo); nil for the others.
 	handshake func(h http.Header) (push.Handshake, bool)
 	verify    func(c *Config, h http.Header, body []byte, now time.Time) error
-	parse     func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error)
+	// key is the dedupe key of a verified request, made from what the
+	// vendor signed only (never from an unsigned header or field), so
+	// that a re-sent request is a duplicate however its unsigned parts
+	// were changed. parse puts the same key in its result.
+	key   func(c *Config, h http.Header, body []byte) string
+	parse func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error)
 	// thin says whether the vendor's webhooks carry ids only, so that
 	// an API key makes them worth fetching.
 	thin bool
@@ -139,8 +144,9 @@ var Kinds = map[string]*Kind{
 		verify: func(c *Config, h http.Header, body []byte, _ time.Time) error {
 			return eachSecret(c, func(s string) error { return greenhouse.Verify(h, body, s) })
 		},
+		key: func(_ *Config, _ http.Header, body []byte) string { return greenhouse.DedupKey(body) },
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
-			r, err := greenhouse.Parse(greenhouse.DedupKey(h, body), body)
+			r, err := greenhouse.Parse(greenhouse.DedupKey(body), body)
 			if err != nil {
 				return nil, err
 			}
@@ -152,6 +158,7 @@ var Kinds = map[string]*Kind{
 		verify: func(c *Config, h http.Header, body []byte, now time.Time) error {
 			return eachSecret(c, func(s string) error { return lever.Verify(h, body, s, now) })
 		},
+		key: func(_ *Config, h http.Header, body []byte) string { return lever.DedupKey(h, body) },
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
 			r, err := lever.Parse(body)
 			if err != nil {
@@ -180,6 +187,7 @@ var Kinds = map[string]*Kind{
 		verify: func(c *Config, h http.Header, body []byte, _ time.Time) error {
 			return eachSecret(c, func(s string) error { return ashby.Verify(h, body, s) })
 		},
+		key: func(_ *Config, h http.Header, body []byte) string { return ashby.DedupKey(h, body) },
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
 			r, err := ashby.Parse(body)
 			if err != nil {
@@ -193,6 +201,7 @@ var Kinds = map[string]*Kind{
 		verify: func(c *Config, h http.Header, body []byte, _ time.Time) error {
 			return workable.Verify(h, body, c.secrets()...)
 		},
+		key: func(_ *Config, _ http.Header, body []byte) string { return workable.DedupKey(body) },
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
 			return fromPush(workable.Parse(body, opts))
 		},
@@ -203,6 +212,7 @@ var Kinds = map[string]*Kind{
 		verify: func(c *Config, h http.Header, body []byte, now time.Time) error {
 			return smartrecruiters.Verify(h, body, now, c.secrets()...)
 		},
+		key: func(_ *Config, h http.Header, body []byte) string { return smartrecruiters.DedupKey(h, body) },
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
 			return fromPush(smartrecruiters.Parse(h, body, opts))
 		},
@@ -215,6 +225,7 @@ var Kinds = map[string]*Kind{
 		verify: func(c *Config, h http.Header, body []byte, now time.Time) error {
 			return teamtailor.Verify(h, body, now, c.secrets()...)
 		},
+		key: func(_ *Config, _ http.Header, body []byte) string { return teamtailor.DedupKey(body) },
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
 			return fromPush(teamtailor.Parse(body, opts))
 		},
@@ -227,8 +238,11 @@ var Kinds = map[string]*Kind{
 			}
 			return generic.VerifyStandard(h, body, now, c.secrets()...)
 		},
+		key: func(c *Config, h http.Header, body []byte) string {
+			return generic.DedupKey(h, body, c.Scheme != SchemeHMAC)
+		},
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
-			return fromPush(generic.Parse(h, body, opts))
+			return fromPush(generic.Parse(generic.DedupKey(h, body, c.Scheme != SchemeHMAC), h, body, opts))
 		},
 	},
 }

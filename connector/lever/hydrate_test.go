@@ -152,7 +152,7 @@ func TestHydrate_archive(t *testing.T) {
 			if got.Type != tt.wantType || full.Derived[0] != tt.wantDerived || got.ID != wantID {
 				t.Errorf("got %s %s derived %v, want %s %s derived %v", got.ID, got.Type, full.Derived[0], wantID, tt.wantType, tt.wantDerived)
 			}
-			if got.ID != "lv:e1b6a7c2-0004:"+strings.ReplaceAll(tt.wantType, ".", "_") {
+			if got.ID != "lv:token:tok04tok04tok04tok04tok04tok04tok04tok04abcdefgh:"+strings.ReplaceAll(tt.wantType, ".", "_") {
 				t.Errorf("id %s", got.ID)
 			}
 			d := decoded(t, got)

@@ -156,6 +156,17 @@ var hydrate = map[string]string{
 	"offer.updated":           "offer status decides offer.extended, offer.accepted or offer.declined",
 }
 
+// DedupKey returns the key to deduplicate a request on: "event-id:" and
+// the event-id header, which the v1 signature covers (with the timestamp,
+// body, event name and version, and link); without one, "sha256:" and the
+// hex SHA-256 of the body (the signature then covers an empty event-id).
+func DedupKey(h http.Header, body []byte) string {
+	if id := h.Get(HeaderEventID); id != "" {
+		return "event-id:" + id
+	}
+	return push.BodyKey(body)
+}
+
 // Parse maps a verified SmartRecruiters event onto the catalog. The payload
 // is thin (the resource id, and a Link header to fetch it), so every event
 // carries only ids and external_refs and Result.Thin is set. The dedupe key
@@ -163,11 +174,7 @@ var hydrate = map[string]string{
 func Parse(h http.Header, body []byte, opts push.Options) (*push.Result, error) {
 	res := &push.Result{System: System, Thin: true, Link: h.Get(HeaderLink)}
 	res.VendorEvent = h.Get(HeaderEventName)
-	if id := h.Get(HeaderEventID); id != "" {
-		res.DedupeKey = "event-id:" + id
-	} else {
-		res.DedupeKey = push.BodyKey(body)
-	}
+	res.DedupeKey = DedupKey(h, body)
 	m, err := push.Decode(body)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", System, err)

@@ -58,10 +58,17 @@ func Sign(secret string, body []byte) string {
 	return hex.EncodeToString(push.HMACSHA256([]byte(secret), body))
 }
 
+// DedupKey returns the key to deduplicate a request on: "sha256:" and the
+// hex SHA-256 of the body, which is what Workable signs. Workable documents
+// no event id (reference §16) and signs no timestamp; its replays of a
+// failed delivery carry the same body, so they are duplicates, and so is
+// anyone's re-send of a captured request.
+func DedupKey(body []byte) string { return push.BodyKey(body) }
+
 // Parse maps a verified Workable webhook body onto the catalog. The dedupe
-// key is the body hash: Workable documents no event id (§16).
+// key is DedupKey(body).
 func Parse(body []byte, opts push.Options) (*push.Result, error) {
-	res := &push.Result{System: System, DedupeKey: push.BodyKey(body)}
+	res := &push.Result{System: System, DedupeKey: DedupKey(body)}
 	m, err := push.Decode(body)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", System, err)
