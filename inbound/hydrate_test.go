@@ -66,6 +66,7 @@ func TestHydrateSmartRecruiters(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
 	api, calls := srAPI(t, "job_FILLED.json", 1)
+	r.proc.APIOrigins = map[string][]string{KindSmartRecruiters: {api.URL}}
 	src := r.source(t, KindSmartRecruiters, map[string]any{"signing_secret": "sr-key", "api_key": "sr-api-key"})
 	h, body := srJobStatus(t, api.URL+"/jobs/7f3e2d1c-aaaa-bbbb-cccc-111122223333", "sr-key", time.Now())
 	code, ans := r.post(t, src.ID, h, body)
@@ -129,6 +130,7 @@ func TestHydrateRefusedKey(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
 	api, _ := srAPI(t, "job_FILLED.json", 0)
+	r.proc.APIOrigins = map[string][]string{KindSmartRecruiters: {api.URL}}
 	src := r.source(t, KindSmartRecruiters, map[string]any{"signing_secret": "sr-key", "api_key": "wrong-api-key"})
 	body := []byte(`{"id":"c0ffee00-1111-2222-3333-444455556666"}`)
 	h := http.Header{}

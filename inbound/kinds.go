@@ -113,8 +113,9 @@ type Kind struct {
 	// an API key makes them worth fetching.
 	thin bool
 	// hydrate fetches the records of a thin result; nil when the hub
-	// cannot fetch them from this vendor.
-	hydrate func(ctx context.Context, c *http.Client, cfg *Config, h http.Header, body []byte, p *parsed, opts push.Options) (*parsed, error)
+	// cannot fetch them from this vendor. origins are where the API key
+	// may go when the request names the URL (Processor.APIOrigins).
+	hydrate func(ctx context.Context, c *http.Client, origins []string, cfg *Config, h http.Header, body []byte, p *parsed, opts push.Options) (*parsed, error)
 	// generic validates the scheme settings.
 	generic bool
 }
@@ -168,7 +169,9 @@ var Kinds = map[string]*Kind{
 			p.lever = &r
 			return p, nil
 		},
-		hydrate: func(ctx context.Context, c *http.Client, cfg *Config, _ http.Header, _ []byte, p *parsed, opts push.Options) (*parsed, error) {
+		hydrate: func(ctx context.Context, c *http.Client, _ []string, cfg *Config, _ http.Header, _ []byte, p *parsed, opts push.Options) (*parsed, error) {
+			// The API address is the source's configuration
+			// (api_url), never the request's, so origins do not apply.
 			base := cfg.APIURL
 			if base == "" {
 				base = lever.DefaultAPIURL
@@ -216,8 +219,10 @@ var Kinds = map[string]*Kind{
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
 			return fromPush(smartrecruiters.Parse(h, body, opts))
 		},
-		hydrate: func(ctx context.Context, c *http.Client, cfg *Config, h http.Header, body []byte, p *parsed, opts push.Options) (*parsed, error) {
-			return fromPush(smartrecruiters.Hydrate(ctx, c, cfg.APIKey, h, body, p.push, opts))
+		hydrate: func(ctx context.Context, c *http.Client, origins []string, cfg *Config, h http.Header, body []byte, p *parsed, opts push.Options) (*parsed, error) {
+			// The signed link header names the URL: the key goes only to
+			// SmartRecruiters' API origins.
+			return fromPush(smartrecruiters.Hydrate(ctx, c, cfg.APIKey, origins, h, body, p.push, opts))
 		},
 	},
 	KindTeamtailor: {
