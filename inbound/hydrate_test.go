@@ -161,3 +161,64 @@ func TestHydrateRefusedKey(t *testing.T) {
 		}
 	}
 }
+
+// TestHydrateSmartRecruitersLinkForm: SmartRecruiters sends link as
+// "<url>; rel=self" (RFC 8288). The worker fetches the URL inside the
+// brackets and emits job.closed with the job's fields. Before, the whole
+// value was used as the URL, every hydration failed, and the event was
+// left unsupported.
+func TestHydrateSmartRecruitersLinkForm(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx := context.Background()
+	api, calls := srAPI(t, "job_FILLED.json", 0)
+	r.proc.APIOrigins = map[string][]string{KindSmartRecruiters: {api.URL}}
+	src := r.source(t, KindSmartRecruiters, map[string]any{"signing_secret": "sr-key", "api_key": "sr-api-key"})
+	h, body := srJobStatus(t, "<"+api.URL+"/jobs/7f3e2d1c-aaaa-bbbb-cccc-111122223333>; rel=self", "sr-key", time.Now())
+	code, ans := r.post(t, src.ID, h, body)
+	if code != http.StatusAccepted || ans["status"] != hirehook.InboundReceived {
+		t.Fatalf("answer %d %v", code, ans)
+	}
+	if took, err := r.worker.RunOnce(ctx); err != nil || took != 1 {
+		t.Fatalf("worker took %d, %v", took, err)
+	}
+	q, _ := r.st.InboundGet(ctx, src.TenantID, src.ID, ans["request_id"].(string))
+	if q.Status != hirehook.InboundProcessed || len(q.EventIDs) != 1 || calls.Load() != 1 {
+		t.Fatalf("after hydration (%d calls): %+v", calls.Load(), q)
+	}
+	e, err := r.st.EventGet(ctx, src.TenantID, q.EventIDs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Type != "job.closed" || e.Partial {
+		t.Fatalf("event %s partial %v data %s", e.Type, e.Partial, e.Data)
+	}
+}
+
+// TestHydrateSmartRecruitersOtherHost: the signed link names the host the
+// X-SmartToken goes to; a link to a host that is not one of
+// SmartRecruiters' API origins gets no request (and no key), and the
+// request is settled as received, saying why. Before, the key went to
+// whatever host the link named.
+func TestHydrateSmartRecruitersOtherHost(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx := context.Background()
+	api, calls := srAPI(t, "job_FILLED.json", 0) // not in APIOrigins
+	src := r.source(t, KindSmartRecruiters, map[string]any{"signing_secret": "sr-key", "api_key": "sr-api-key"})
+	h, body := srJobStatus(t, api.URL+"/jobs/7f3e2d1c-aaaa-bbbb-cccc-111122223333", "sr-key", time.Now())
+	code, ans := r.post(t, src.ID, h, body)
+	if code != http.StatusAccepted {
+		t.Fatalf("answer %d %v", code, ans)
+	}
+	if took, err := r.worker.RunOnce(ctx); err != nil || took != 1 {
+		t.Fatalf("worker took %d, %v", took, err)
+	}
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("%d requests reached the host the link named", n)
+	}
+	q, _ := r.st.InboundGet(ctx, src.TenantID, src.ID, ans["request_id"].(string))
+	if q.Status != hirehook.InboundUnsupported || !strings.Contains(q.Error, "not one of SmartRecruiters' API hosts") || strings.Contains(q.Error, "sr-api-key") {
+		t.Fatalf("request %+v", q)
+	}
+}
