@@ -2,6 +2,7 @@ package inbound
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/hirehook/hirehook/connector/greenhouse"
 	"github.com/hirehook/hirehook/connector/push"
 	"github.com/hirehook/hirehook/connector/smartrecruiters"
+	"github.com/hirehook/hirehook/connector/workable"
 )
 
 // srRequest is a SmartRecruiters event as SmartRecruiters sends it: the
@@ -151,5 +153,20 @@ func TestUnmappableRetryAfterFix(t *testing.T) {
 	code, ans = r.post(t, src.ID, h, body)
 	if code != http.StatusOK || ans["status"] != hirehook.InboundDuplicate || r.eventCount(t) != 2 {
 		t.Fatalf("third copy: %d %v", code, ans)
+	}
+}
+
+// TestWorkableBase64: Workable's docs say only "HMAC SHA256", not how it
+// is written; a base64 X-Workable-Signature verifies like a hex one.
+// Before, only hex did and a base64 signature was answered 401.
+func TestWorkableBase64(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	src := r.source(t, KindWorkable, map[string]any{"signing_secret": "wk-token"})
+	body := fixture(t, "workable", "candidate_moved.json")
+	sig := base64.StdEncoding.EncodeToString(push.HMACSHA256([]byte("wk-token"), body))
+	code, ans := r.post(t, src.ID, http.Header{workable.HeaderSignature: {sig}}, body)
+	if code != http.StatusOK || ans["status"] != hirehook.InboundProcessed {
+		t.Fatalf("answer %d %v, want 200 processed", code, ans)
 	}
 }
