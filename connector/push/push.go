@@ -92,9 +92,10 @@ type Result struct {
 	System string
 	// VendorEvent is the vendor's event name, "candidate_moved".
 	VendorEvent string
-	// DedupeKey identifies the request across the vendor's retries: the
-	// vendor's event id where it sends one, else "sha256:" and the hex
-	// SHA-256 of the raw body.
+	// DedupeKey identifies the request across the vendor's retries, made
+	// from what the vendor signed only: the vendor's event id where the
+	// signature covers one, else "sha256:" and the hex SHA-256 of the
+	// signed bytes (see each connector's DedupKey).
 	DedupeKey string
 	// Events are the catalog events, each already valid against the
 	// catalog. Empty when Unsupported or when the type needs hydration.
