@@ -90,7 +90,8 @@ type Response struct {
 	// normalised by the worker), duplicate, unsupported or handshake. A
 	// request that failed to be mapped is answered 422 instead.
 	Status string `json:"status"`
-	// EventIDs are the catalog events it became, when processed.
+	// EventIDs are the catalog events it became, when processed; for a
+	// duplicate, those of the request it repeats.
 	EventIDs []string `json:"event_ids"`
 }
 

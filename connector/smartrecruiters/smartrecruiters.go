@@ -291,9 +291,8 @@ func Parse(h http.Header, body []byte, opts push.Options) (*push.Result, error) 
 	typ, ok := mapping[res.VendorEvent]
 	if !ok {
 		if why, ok := hydrate[res.VendorEvent]; ok {
-			if _, err := bodyIDs(res.VendorEvent, m); err != nil {
-				return nil, err
-			}
+			// The fetched record decides the type and has the id, so
+			// the body's ids are not needed here.
 			res.NeedsHydration = true
 			res.Reason = why
 			return res, nil
