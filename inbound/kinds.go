@@ -114,7 +114,7 @@ type Kind struct {
 	thin bool
 	// hydrate fetches the records of a thin result; nil when the hub
 	// cannot fetch them from this vendor. origins are where the API key
-	// may go when the request names the URL (Processor.APIOrigins).
+	// may go (Processor.APIOrigins; nil: the connector's default).
 	hydrate func(ctx context.Context, c *http.Client, origins []string, cfg *Config, h http.Header, body []byte, p *parsed, opts push.Options) (*parsed, error)
 	// generic validates the scheme settings.
 	generic bool
@@ -169,14 +169,15 @@ var Kinds = map[string]*Kind{
 			p.lever = &r
 			return p, nil
 		},
-		hydrate: func(ctx context.Context, c *http.Client, _ []string, cfg *Config, _ http.Header, _ []byte, p *parsed, opts push.Options) (*parsed, error) {
-			// The API address is the source's configuration
-			// (api_url), never the request's, so origins do not apply.
+		hydrate: func(ctx context.Context, c *http.Client, origins []string, cfg *Config, _ http.Header, _ []byte, p *parsed, opts push.Options) (*parsed, error) {
+			// The API address is the source's api_url, which someone
+			// who cannot read the key may edit: it must be a Lever API
+			// origin too.
 			base := cfg.APIURL
 			if base == "" {
 				base = lever.DefaultAPIURL
 			}
-			r, err := lever.Hydrate(ctx, c, base, cfg.APIKey, *p.lever)
+			r, err := lever.Hydrate(ctx, c, base, cfg.APIKey, origins, *p.lever)
 			if err != nil {
 				return nil, err
 			}

@@ -42,10 +42,10 @@ type Processor struct {
 	// HTTPClient fetches records from vendor APIs (hydration).
 	HTTPClient *http.Client
 	// APIOrigins are, by source kind, the origins ("https://host[:port]")
-	// hydration may send the source's API key to when the vendor's request
-	// names the URL (SmartRecruiters' link header). A kind not listed
-	// uses its connector's default (smartrecruiters.DefaultAPIOrigins);
-	// tests list their own servers.
+	// hydration may send the source's API key to, whoever names the URL
+	// (SmartRecruiters' signed link header, Lever's api_url). A kind not
+	// listed uses its connector's default (smartrecruiters and lever
+	// DefaultAPIOrigins); tests list their own servers.
 	APIOrigins map[string][]string
 	Logger     *slog.Logger
 	// Now is the clock; nil means time.Now.

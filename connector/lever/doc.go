@@ -60,10 +60,13 @@
 // [{system: "lever", id}]. Event ids are "lv:<dedup key>:<type>", so they
 // derive from the signed token too.
 //
-// Hydration: Hydrate(ctx, client, DefaultAPIURL, apiKey, res) calls the
+// Hydration: Hydrate(ctx, client, DefaultAPIURL, apiKey, nil, res) calls the
 // Lever API with basic auth (the key as user, empty password), Accept:
 // application/json, reading at most MaxResponse bytes of each answer
-// ({"data": ...}):
+// ({"data": ...}). The base URL (a source's api_url) must be on one of
+// DefaultAPIOrigins (api.lever.co, api.eu.lever.co, api.sandbox.lever.co)
+// or of the origins given: whoever may edit the source but not read its
+// write-only key must not be able to have it sent elsewhere.
 //
 //	application.*  GET /opportunities/:id?expand=stage&expand=owner&expand=applications
 //	               → candidate_id and candidate {email, phone} from contact,

@@ -25,25 +25,19 @@ const MaxResponse = push.MaxFetch
 // SmartRecruiters' Customer API.
 var DefaultAPIOrigins = []string{"https://api.smartrecruiters.com"}
 
-// allowed says whether link is on one of origins ("scheme://host[:port]",
+// allowed returns link parsed if it is on one of origins ("scheme://host[:port]",
 // DefaultAPIOrigins when empty). The link header is signed, but it names
 // the host the X-SmartToken goes to: anyone holding a signing key (or a
 // SmartRecruiters bug) must not be able to send the API key elsewhere.
 func allowed(link string, origins []string) (*url.URL, error) {
-	u, err := url.Parse(link)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("the %s header %q is not an absolute URL", HeaderLink, link)
-	}
 	if len(origins) == 0 {
 		origins = DefaultAPIOrigins
 	}
-	for _, o := range origins {
-		if strings.EqualFold(strings.TrimRight(o, "/"), u.Scheme+"://"+u.Host) {
-			return u, nil
-		}
+	u, err := push.CheckOrigin(link, origins)
+	if err != nil {
+		return nil, fmt.Errorf("the %s header: %w", HeaderLink, err)
 	}
-	return nil, fmt.Errorf("the %s header names %s, which is not one of SmartRecruiters' API hosts (%s); the API key is not sent there",
-		HeaderLink, u.Scheme+"://"+u.Host, strings.Join(origins, ", "))
+	return u, nil
 }
 
 // Hydrate fetches the resource of a parsed event (res.Link, with the API
