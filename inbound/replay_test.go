@@ -14,6 +14,8 @@ import (
 	"github.com/hirehook/hirehook/connector/greenhouse"
 	"github.com/hirehook/hirehook/connector/lever"
 	"github.com/hirehook/hirehook/connector/teamtailor"
+	"github.com/hirehook/hirehook/store/postgres"
+	"github.com/hirehook/hirehook/store/postgres/postgrestest"
 )
 
 // eventTypes returns the types of every event the rig's store holds.
@@ -160,4 +162,45 @@ func TestReplayTeamtailorOuterBody(t *testing.T) {
 		t.Fatal("the fixture has no outer signature member to change")
 	}
 	r.wantReplayDropped(t, "changed outer body", src.ID, first, http.StatusOK, h, changed)
+}
+
+// TestReplayAcrossNodes: the token a request was taken with lives in the
+// store, so two hub nodes on one PostgreSQL database share it: the genuine
+// Lever request taken by one node, the forged replay sent to the other is
+// a duplicate, and nothing more is emitted. Skipped without PostgreSQL
+// (HIREHOOK_TEST_DATABASE_URL), as the other PostgreSQL tests are.
+func TestReplayAcrossNodes(t *testing.T) {
+	t.Parallel()
+	dsn := postgrestest.NewDatabase(t)
+	node := func() *rig {
+		st, err := postgres.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return newRigOn(t, st)
+	}
+	a, b := node(), node()
+	secret := "lever-signature-token"
+	src := a.source(t, KindLever, map[string]any{"signing_secret": secret})
+	var m map[string]any
+	if err := json.Unmarshal(fixture(t, "lever", "candidateStageChange.json"), &m); err != nil {
+		t.Fatal(err)
+	}
+	ms := time.Now().UnixMilli()
+	m["triggeredAt"] = ms
+	m["signature"] = lever.Sign(m["token"].(string), ms, secret)
+	body, _ := json.Marshal(m)
+	code, ans := a.post(t, src.ID, nil, body)
+	if code != http.StatusOK || ans["status"] != hirehook.InboundProcessed {
+		t.Fatalf("genuine request on node a: %d %v", code, ans)
+	}
+	m["id"], m["event"] = "forged-0002", "candidateHired"
+	forged, _ := json.Marshal(m)
+	b.wantReplayDropped(t, "forged replay on node b", src.ID, ans["request_id"].(string), http.StatusOK, nil, forged)
+	for _, typ := range b.eventTypes(t) {
+		if typ == "application.hired" {
+			t.Fatal("the forged replay emitted application.hired")
+		}
+	}
 }
