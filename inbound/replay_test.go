@@ -13,6 +13,7 @@ import (
 	"github.com/hirehook/hirehook/connector/generic"
 	"github.com/hirehook/hirehook/connector/greenhouse"
 	"github.com/hirehook/hirehook/connector/lever"
+	"github.com/hirehook/hirehook/connector/push"
 	"github.com/hirehook/hirehook/connector/teamtailor"
 	"github.com/hirehook/hirehook/store/postgres"
 	"github.com/hirehook/hirehook/store/postgres/postgrestest"
@@ -201,6 +202,42 @@ func TestReplayAcrossNodes(t *testing.T) {
 	for _, typ := range b.eventTypes(t) {
 		if typ == "application.hired" {
 			t.Fatal("the forged replay emitted application.hired")
+		}
+	}
+}
+
+// TestParseKeyIsSignedKey: for every vendor, the key a parser derives its
+// event ids from is the key the request is logged under (Kind.key, made
+// from what the vendor signed), so a duplicate in the log is a duplicate
+// at ingest too.
+func TestParseKeyIsSignedKey(t *testing.T) {
+	t.Parallel()
+	for _, vc := range vendorCases(t) {
+		k := Kinds[vc.kind]
+		cfg := &Config{SigningSecret: "s"}
+		if s, _ := vc.cfg["scheme"].(string); s != "" {
+			cfg.Scheme, cfg.Header, cfg.Prefix, cfg.Encoding = s, "X-Signature", "sha256=", "base64"
+		}
+		secret := "s"
+		if g, _ := vc.cfg["signing_secret"].(string); g != "" {
+			secret, cfg.SigningSecret = g, g
+		}
+		raw, body := vc.sign(secret, time.Now(), vc.body)
+		h := http.Header{} // as the server receives it: canonical names
+		for name, vs := range raw {
+			for _, v := range vs {
+				h.Add(name, v)
+			}
+		}
+		if err := k.verify(cfg, h, body, time.Now()); err != nil {
+			t.Fatalf("%s: verify: %v", vc.kind, err)
+		}
+		p, err := k.parse(cfg, h, body, push.Options{SourceID: "src_1"})
+		if err != nil {
+			t.Fatalf("%s: parse: %v", vc.kind, err)
+		}
+		if key := k.key(cfg, h, body); p.DedupeKey != key || key == "" {
+			t.Errorf("%s (%s): parse keyed on %q, the log on %q", vc.kind, cfg.Scheme, p.DedupeKey, key)
 		}
 	}
 }
