@@ -284,17 +284,19 @@ func TestParse_documentedBodies(t *testing.T) {
 	// Every subscribed event name, with the body SmartRecruiters
 	// documents for it ({"id": …}) or the application form.
 	for name := range mapping {
-		b := []byte(`{"id":"r1"}`)
+		bodies := []string{`{"id":"r1"}`, `{"id":"r1","candidate_id":"c1","job_id":"j1"}`, `{"id":"r1","candidateId":"c1","jobId":"j1"}`}
 		if strings.HasPrefix(name, "application.") {
-			b = []byte(`{"candidate_id":"c1","job_id":"j1"}`)
+			bodies = append(bodies, `{"candidate_id":"c1","job_id":"j1"}`, `{"candidateId":"c1","jobId":"j1"}`)
 		}
-		res, err := Parse(request(name, "e-"+name, b, testNow), b, push.Options{})
-		if err != nil || len(res.Events) != 1 {
-			t.Errorf("%s %s: %v %+v", name, b, err, res)
-			continue
-		}
-		if _, _, err := catalog.Default().ValidateEvent(res.Events[0].Type, res.Events[0].Data); err != nil {
-			t.Errorf("%s: %v", name, err)
+		for _, b := range bodies {
+			res, err := Parse(request(name, "e-"+name, []byte(b), testNow), []byte(b), push.Options{})
+			if err != nil || len(res.Events) != 1 {
+				t.Errorf("%s %s: %v %+v", name, b, err, res)
+				continue
+			}
+			if _, _, err := catalog.Default().ValidateEvent(res.Events[0].Type, res.Events[0].Data); err != nil {
+				t.Errorf("%s %s: %v", name, b, err)
+			}
 		}
 	}
 	for name := range hydrate {
