@@ -330,3 +330,16 @@ func TestParseLink(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseLink: any header value parses without panicking, into a part
+// of itself.
+func FuzzParseLink(f *testing.F) {
+	for _, s := range []string{"<https://a/x>; rel=self", `<https://a/x>; title="a, b"; rel=next, <https://a/y>; rel="up self"`, "https://a/x", "<", ">;,\""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if got := ParseLink(v); !strings.Contains(v, got) {
+			t.Fatalf("ParseLink(%q) = %q, not part of it", v, got)
+		}
+	})
+}
