@@ -22,9 +22,13 @@ type InboundRequest struct {
 	ReceivedAt time.Time `json:"received_at"`
 	// Status is one of the Inbound* states.
 	Status string `json:"status"`
-	// DedupeKey identifies the vendor's delivery across its retries: the
-	// vendor's event id where it sends one, else "sha256:" and the hex
-	// SHA-256 of the body. Empty for rejected requests and handshakes.
+	// DedupeKey identifies the vendor's delivery across its retries, made
+	// from what the vendor signed only (never an unsigned header or
+	// field): the vendor's event id where its signature covers one,
+	// Lever's token, else "sha256:" and the hex SHA-256 of the signed
+	// body. A request keeps it for as long as the log keeps the request,
+	// so a replay is a duplicate. Empty for rejected requests and
+	// handshakes.
 	DedupeKey string `json:"dedupe_key,omitempty"`
 	// DuplicateOf is the request a duplicate repeats.
 	DuplicateOf string `json:"duplicate_of,omitempty"`
@@ -63,9 +67,10 @@ const (
 	// InboundUnsupported: valid, but the vendor event has no catalog
 	// mapping (yet); Error says why. Reprocess once a mapping exists.
 	InboundUnsupported = "unsupported"
-	// InboundFailed: verified, but normalising failed for good (the body
-	// is not what the vendor documents, or hydration kept failing); Error
-	// says why.
+	// InboundFailed: verified, but the body is not what the vendor
+	// documents (or its events failed the catalog); Error says why. When
+	// normalised as it came in, the vendor was answered 422, so it
+	// retries; its retry, a duplicate, normalises this request again.
 	InboundFailed = "failed"
 	// InboundDuplicate: the vendor's retry of a request already stored
 	// (same DedupeKey); DuplicateOf names it.

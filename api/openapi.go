@@ -250,6 +250,9 @@ func (h *Handler) buildOpenAPI(closed bool) ([]byte, error) {
 			"401": m{"$ref": "#/components/responses/Unauthorized"},
 			"404": m{"$ref": "#/components/responses/NotFound"},
 			"413": m{"$ref": "#/components/responses/TooLarge"},
+			"422": m{"description": "Verified and logged as failed, but the body is not what the vendor documents, so it could not be mapped: " +
+				"answered non-2xx so that the vendor retries; a retry maps the logged request again.",
+				"content": m{"application/json": m{"schema": ref("ErrorBody")}}},
 			"503": m{"$ref": "#/components/responses/Unavailable"},
 		},
 	}}

@@ -32,7 +32,14 @@ const inlineGrace = 30 * time.Second
 // normalised at once, unless that needs the vendor's API, in which case
 // the Worker does it and the vendor gets its answer without waiting. The
 // answer is the status the vendor expects (SmartRecruiters 202, others 200)
-// once the request is durable.
+// once the request is durable; but a verified body the hub cannot map is
+// answered 422 (the request log keeps it as failed, saying why), so that
+// the vendor retries it, and its retry, a duplicate, maps the stored
+// original again.
+//
+// Replays: the dedupe key comes from what the vendor signed (Kind.key), and
+// the store keeps it for as long as the request log is kept, so a request
+// re-sent with its unsigned parts changed is a duplicate.
 type Handler struct {
 	Store     hirehook.Store
 	Processor *Processor
@@ -80,10 +87,11 @@ type Response struct {
 	// RequestID names the request in the source's request log.
 	RequestID string `json:"request_id"`
 	// Status is the request's state: processed, received (to be
-	// normalised by the worker), duplicate, unsupported, failed or
-	// handshake.
+	// normalised by the worker), duplicate, unsupported or handshake. A
+	// request that failed to be mapped is answered 422 instead.
 	Status string `json:"status"`
-	// EventIDs are the catalog events it became, when processed.
+	// EventIDs are the catalog events it became, when processed; for a
+	// duplicate, those of the request it repeats.
 	EventIDs []string `json:"event_ids"`
 }
 
@@ -190,9 +198,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reply(w, k, Response{RequestID: req.ID, Status: req.Status, EventIDs: []string{}})
 		return
 	}
-	req.Status, req.DedupeKey = hirehook.InboundReceived, push.BodyKey(body)
+	// The key comes from what the vendor signed, whatever parse made of
+	// the body, so that a replay with its unsigned parts changed is a
+	// duplicate (Kind.key).
+	req.Status, req.DedupeKey = hirehook.InboundReceived, k.key(cfg, r.Header, body)
 	if perr == nil {
-		req.DedupeKey, req.VendorEvent = p.DedupeKey, p.VendorEvent
+		req.VendorEvent = p.VendorEvent
 	}
 	async := perr == nil && needsFetch(k, cfg, p)
 	due := now.Add(inlineGrace)
@@ -207,17 +218,47 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp := Response{RequestID: req.ID, Status: req.Status, EventIDs: []string{}}
 	switch {
 	case req.Status == hirehook.InboundDuplicate:
+		// The vendor's retry of a request the hub could not map asks
+		// again: the stored original (its body, never this one's) is
+		// normalised again, and answered as that goes.
+		orig, err := h.Store.InboundGet(ctx, src.TenantID, src.ID, req.DuplicateOf)
+		if err != nil || orig.Status != hirehook.InboundFailed {
+			if err == nil {
+				resp.EventIDs = orig.EventIDs
+			}
+			break
+		}
+		upd, err := h.Processor.Process(ctx, src, orig)
+		if err != nil {
+			h.logger().Error("normalise inbound request again", "source_id", src.ID, "request_id", orig.ID, "error", err)
+			break
+		}
+		if upd.Status == hirehook.InboundFailed {
+			h.observe(k.Name, upd.Status)
+			h.fail(w, r, unmapped(orig.ID, upd.Error))
+			return
+		}
+		if upd.EventIDs != nil {
+			resp.EventIDs = upd.EventIDs
+		}
 	case async:
 		if h.Nudge != nil {
 			h.Nudge()
 		}
 	default:
 		// Stored: from here on the vendor gets its 2xx whatever happens,
-		// and the worker finishes what this does not.
+		// and the worker finishes what this does not; except a body the
+		// hub cannot map, which is answered 422 so that the vendor
+		// retries it (and alerts), while the request log shows it.
 		upd, err := h.Processor.Process(ctx, src, req)
 		if err != nil {
 			h.logger().Error("normalise inbound request", "source_id", src.ID, "request_id", req.ID, "error", err)
 		} else {
+			if upd.Status == hirehook.InboundFailed {
+				h.observe(k.Name, upd.Status)
+				h.fail(w, r, unmapped(req.ID, upd.Error))
+				return
+			}
 			resp.Status = upd.Status
 			if upd.EventIDs != nil {
 				resp.EventIDs = upd.EventIDs
@@ -226,6 +267,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.observe(k.Name, resp.Status)
 	h.reply(w, k, resp)
+}
+
+// unmapped is the answer to a verified request that could not be mapped
+// (stored as failed, with why): 422, which every vendor retries, so that
+// a retry after the mapping is fixed goes through; the reason is safe to
+// show (it names fields, never secrets).
+func unmapped(id, why string) error {
+	return hirehook.Errorf(hirehook.EINVALID, "The request was verified and logged as %s, but could not be mapped: %s. "+
+		"A retry of it is mapped again.", id, why)
 }
 
 func (h *Handler) reply(w http.ResponseWriter, k *Kind, resp Response) {

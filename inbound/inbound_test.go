@@ -43,12 +43,19 @@ type rig struct {
 
 func newRig(t testing.TB) *rig {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hirehook.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hirehook.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newRigOn(t, st)
+}
+
+// newRigOn is a hub's inbound side on st: one node, when several share a
+// database.
+func newRigOn(t testing.TB, st hirehook.Store) *rig {
+	t.Helper()
+	ctx := context.Background()
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ing := ingest.New(st, ingest.Config{Logger: logger})

@@ -103,13 +103,19 @@ type Kind struct {
 	// (SmartRecruiters' X-Hook-Secret echo); nil for the others.
 	handshake func(h http.Header) (push.Handshake, bool)
 	verify    func(c *Config, h http.Header, body []byte, now time.Time) error
-	parse     func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error)
+	// key is the dedupe key of a verified request, made from what the
+	// vendor signed only (never from an unsigned header or field), so
+	// that a re-sent request is a duplicate however its unsigned parts
+	// were changed. parse puts the same key in its result.
+	key   func(c *Config, h http.Header, body []byte) string
+	parse func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error)
 	// thin says whether the vendor's webhooks carry ids only, so that
 	// an API key makes them worth fetching.
 	thin bool
 	// hydrate fetches the records of a thin result; nil when the hub
-	// cannot fetch them from this vendor.
-	hydrate func(ctx context.Context, c *http.Client, cfg *Config, h http.Header, body []byte, p *parsed, opts push.Options) (*parsed, error)
+	// cannot fetch them from this vendor. origins are where the API key
+	// may go (Processor.APIOrigins; nil: the connector's default).
+	hydrate func(ctx context.Context, c *http.Client, origins []string, cfg *Config, h http.Header, body []byte, p *parsed, opts push.Options) (*parsed, error)
 	// generic validates the scheme settings.
 	generic bool
 }
@@ -139,8 +145,9 @@ var Kinds = map[string]*Kind{
 		verify: func(c *Config, h http.Header, body []byte, _ time.Time) error {
 			return eachSecret(c, func(s string) error { return greenhouse.Verify(h, body, s) })
 		},
+		key: func(_ *Config, _ http.Header, body []byte) string { return greenhouse.DedupKey(body) },
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
-			r, err := greenhouse.Parse(greenhouse.DedupKey(h, body), body)
+			r, err := greenhouse.Parse(greenhouse.DedupKey(body), body)
 			if err != nil {
 				return nil, err
 			}
@@ -152,6 +159,7 @@ var Kinds = map[string]*Kind{
 		verify: func(c *Config, h http.Header, body []byte, now time.Time) error {
 			return eachSecret(c, func(s string) error { return lever.Verify(h, body, s, now) })
 		},
+		key: func(_ *Config, h http.Header, body []byte) string { return lever.DedupKey(h, body) },
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
 			r, err := lever.Parse(body)
 			if err != nil {
@@ -161,12 +169,15 @@ var Kinds = map[string]*Kind{
 			p.lever = &r
 			return p, nil
 		},
-		hydrate: func(ctx context.Context, c *http.Client, cfg *Config, _ http.Header, _ []byte, p *parsed, opts push.Options) (*parsed, error) {
+		hydrate: func(ctx context.Context, c *http.Client, origins []string, cfg *Config, _ http.Header, _ []byte, p *parsed, opts push.Options) (*parsed, error) {
+			// The API address is the source's api_url, which someone
+			// who cannot read the key may edit: it must be a Lever API
+			// origin too.
 			base := cfg.APIURL
 			if base == "" {
 				base = lever.DefaultAPIURL
 			}
-			r, err := lever.Hydrate(ctx, c, base, cfg.APIKey, *p.lever)
+			r, err := lever.Hydrate(ctx, c, base, cfg.APIKey, origins, *p.lever)
 			if err != nil {
 				return nil, err
 			}
@@ -180,6 +191,7 @@ var Kinds = map[string]*Kind{
 		verify: func(c *Config, h http.Header, body []byte, _ time.Time) error {
 			return eachSecret(c, func(s string) error { return ashby.Verify(h, body, s) })
 		},
+		key: func(_ *Config, h http.Header, body []byte) string { return ashby.DedupKey(h, body) },
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
 			r, err := ashby.Parse(body)
 			if err != nil {
@@ -193,6 +205,7 @@ var Kinds = map[string]*Kind{
 		verify: func(c *Config, h http.Header, body []byte, _ time.Time) error {
 			return workable.Verify(h, body, c.secrets()...)
 		},
+		key: func(_ *Config, _ http.Header, body []byte) string { return workable.DedupKey(body) },
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
 			return fromPush(workable.Parse(body, opts))
 		},
@@ -203,11 +216,14 @@ var Kinds = map[string]*Kind{
 		verify: func(c *Config, h http.Header, body []byte, now time.Time) error {
 			return smartrecruiters.Verify(h, body, now, c.secrets()...)
 		},
+		key: func(_ *Config, h http.Header, body []byte) string { return smartrecruiters.DedupKey(h, body) },
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
 			return fromPush(smartrecruiters.Parse(h, body, opts))
 		},
-		hydrate: func(ctx context.Context, c *http.Client, cfg *Config, h http.Header, body []byte, p *parsed, opts push.Options) (*parsed, error) {
-			return fromPush(smartrecruiters.Hydrate(ctx, c, cfg.APIKey, h, body, p.push, opts))
+		hydrate: func(ctx context.Context, c *http.Client, origins []string, cfg *Config, h http.Header, body []byte, p *parsed, opts push.Options) (*parsed, error) {
+			// The signed link header names the URL: the key goes only to
+			// SmartRecruiters' API origins.
+			return fromPush(smartrecruiters.Hydrate(ctx, c, cfg.APIKey, origins, h, body, p.push, opts))
 		},
 	},
 	KindTeamtailor: {
@@ -215,6 +231,7 @@ var Kinds = map[string]*Kind{
 		verify: func(c *Config, h http.Header, body []byte, now time.Time) error {
 			return teamtailor.Verify(h, body, now, c.secrets()...)
 		},
+		key: func(_ *Config, _ http.Header, body []byte) string { return teamtailor.DedupKey(body) },
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
 			return fromPush(teamtailor.Parse(body, opts))
 		},
@@ -227,8 +244,11 @@ var Kinds = map[string]*Kind{
 			}
 			return generic.VerifyStandard(h, body, now, c.secrets()...)
 		},
+		key: func(c *Config, h http.Header, body []byte) string {
+			return generic.DedupKey(h, body, c.Scheme != SchemeHMAC)
+		},
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
-			return fromPush(generic.Parse(h, body, opts))
+			return fromPush(generic.Parse(generic.DedupKey(h, body, c.Scheme != SchemeHMAC), h, body, opts))
 		},
 	},
 }

@@ -41,6 +41,12 @@ type Processor struct {
 	Ingest Committer
 	// HTTPClient fetches records from vendor APIs (hydration).
 	HTTPClient *http.Client
+	// APIOrigins are, by source kind, the origins ("https://host[:port]")
+	// hydration may send the source's API key to, whoever names the URL
+	// (SmartRecruiters' signed link header, Lever's api_url). A kind not
+	// listed uses its connector's default (smartrecruiters and lever
+	// DefaultAPIOrigins); tests list their own servers.
+	APIOrigins map[string][]string
 	Logger     *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -110,7 +116,7 @@ func (p *Processor) outcome(ctx context.Context, src *hirehook.Source, req *hire
 	}
 	var note string
 	if needsFetch(k, cfg, parsed) {
-		full, err := k.hydrate(ctx, p.HTTPClient, cfg, req.Header, req.Body, parsed, opts)
+		full, err := k.hydrate(ctx, p.HTTPClient, p.APIOrigins[k.Name], cfg, req.Header, req.Body, parsed, opts)
 		switch {
 		case err == nil:
 			parsed = full

@@ -21,12 +21,12 @@ const kindFixable = "fixable"
 
 func init() {
 	gh := Kinds[KindGreenhouse]
-	Kinds[kindFixable] = &Kind{Name: kindFixable, Title: "Fixable", Status: http.StatusOK, verify: gh.verify,
+	Kinds[kindFixable] = &Kind{Name: kindFixable, Title: "Fixable", Status: http.StatusOK, verify: gh.verify, key: gh.key,
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
 			if _, ok := mapped.Load(opts.SourceID); ok {
 				return gh.parse(c, h, body, opts)
 			}
-			return &parsed{VendorEvent: "candidate_stage_change", DedupeKey: greenhouse.DedupKey(h, body), Unsupported: "not mapped yet"}, nil
+			return &parsed{VendorEvent: "candidate_stage_change", DedupeKey: greenhouse.DedupKey(body), Unsupported: "not mapped yet"}, nil
 		}}
 }
 

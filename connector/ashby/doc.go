@@ -4,19 +4,23 @@
 // wired elsewhere.
 //
 // A receiver reads the raw body, calls Verify(header, body, secret), then
-// Parse(body), and answers 2xx for a verified body whatever Parse makes of
-// it: a ping must succeed (Ashby creates the webhook disabled otherwise),
-// and an unsupported action will not get better on retry. A bad signature
-// should get 401, on which Ashby does not retry.
+// Parse(body), and answers 2xx for a verified ping or action, supported or
+// not: a ping must succeed (Ashby creates the webhook disabled otherwise),
+// and an unsupported action will not get better on retry. hirehook answers
+// 422 for a body Parse refuses (Ashby retries it) and 401 for a bad
+// signature, on which Ashby does not retry.
 //
-// Signature: the header "Ashby-Signature: sha256=<hex>" is the hex
-// HMAC-SHA256 of the raw body keyed with the webhook's secretToken,
-// compared with hmac.Equal. Ashby sends no timestamp, so there is no
-// replay window; replays are dropped by deduplicating on DedupKey:
-// "<webhookActionId>:<action>". Ashby keeps webhookActionId across retries
-// and shares it between cascaded hooks (candidateHire also fires
-// candidateStageChange and applicationUpdate); the action keeps the
-// cascade's hooks apart, since they map to different catalog types.
+// Signed, and deduplicated: the header "Ashby-Signature: sha256=<hex>" is
+// the hex HMAC-SHA256 of the raw body keyed with the webhook's
+// secretToken, compared with hmac.Equal. Ashby sends no timestamp, so
+// there is no replay window; replays are dropped by deduplicating on
+// DedupKey: "<webhookActionId>:<action>", both read from the signed body
+// (a body hash when webhookActionId is missing), so a re-sent request is
+// a duplicate for as long as the request log keeps the first. Ashby keeps
+// webhookActionId across retries and shares it between cascaded hooks
+// (candidateHire also fires candidateStageChange and applicationUpdate);
+// the action keeps the cascade's hooks apart, since they map to different
+// catalog types.
 //
 // Mapping (action → catalog type):
 //

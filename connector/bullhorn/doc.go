@@ -52,6 +52,14 @@
 // eventTimestamp, external_refs naming the Bullhorn id, and Changes for the
 // status changes it derived a type from.
 //
+// Signed, and deduplicated: nothing is pushed, so nothing is signed and
+// there is no request anyone else could replay. The hub reads the
+// subscription itself, over TLS, with its own OAuth session (BhRestToken),
+// from the restUrl Bullhorn's login returned. The dedupe key is Bullhorn's
+// eventId: each event's id derives from it (with the source and type), so a
+// batch read again (a crash before the checkpoint, a requestId re-read)
+// is accepted once by ingest.
+//
 // Package bullhornsim holds a simulator of Bullhorn that the tests run
 // against over real HTTP.
 package bullhorn

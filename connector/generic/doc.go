@@ -12,9 +12,18 @@
 // None: type must be a catalog type a producer may send. Other types, and
 // the hub-only ones (*.snapshot, endpoint.*, delivery.*), are
 // Result.Unsupported. data is kept as sent, with external_refs added
-// (system "generic", tenant Options.Tenant) when it has none. The dedupe key
-// is "webhook-id:" + the webhook-id header, else "id:" + the body's id,
-// else the body hash.
+// (system "generic", tenant Options.Tenant) when it has none.
+//
+// # Signed, and deduplicated
+//
+// The dedupe key (DedupKey) is made from what the sender signed. Standard
+// Webhooks signs the webhook-id header, the timestamp (5-minute window)
+// and the body: the key is "webhook-id:" + that header. The hmac scheme
+// signs the body only, with no timestamp: a webhook-id header is not
+// signed and is ignored (keyed on it, a captured request re-sent with a
+// new one was taken as new); the key is "id:" + the body's id, else the
+// body's SHA-256. Either way the request log keeps the key for as long as
+// it keeps the request, so a re-send is a duplicate.
 //
 // # Facts relied on
 //

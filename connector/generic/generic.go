@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -134,6 +135,33 @@ func (c HMACConfig) Sign(secret string, body []byte) string {
 	return c.Prefix + hex.EncodeToString(sum)
 }
 
+// DedupKey returns the key to deduplicate a request on, from what the
+// sender signed only. With Standard Webhooks (standard true) the
+// webhook-id header is signed with the timestamp and body:
+// "webhook-id:<id>". With a plain body HMAC only the body is signed, so a
+// webhook-id header (which anyone may change on a replay) is ignored:
+// "id:" and the body's "id" member, else "sha256:" and the hex SHA-256 of
+// the body.
+func DedupKey(h http.Header, body []byte, standard bool) string {
+	if id := h.Get(hirehook.HeaderWebhookID); standard && id != "" {
+		return "webhook-id:" + id
+	}
+	var m struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(body, &m) == nil {
+		var s string
+		if json.Unmarshal(m.ID, &s) == nil && s != "" {
+			return "id:" + s
+		}
+		var n json.Number
+		if json.Unmarshal(m.ID, &n) == nil && n != "" {
+			return "id:" + n.String()
+		}
+	}
+	return push.BodyKey(body)
+}
+
 // Parse maps a verified generic webhook onto the catalog. The body is the
 // Standard Webhooks payload shape with a catalog type:
 //
@@ -141,22 +169,17 @@ func (c HMACConfig) Sign(secret string, body []byte) string {
 //
 // data must pass the catalog's schema for type; external_refs is added
 // (system "generic", tenant Options.Tenant, the data's id) when data has
-// none. The dedupe key is the webhook-id header, else the body's "id",
-// else the body hash. A type the catalog lacks, or one only the hub may
-// emit (snapshots, endpoint.*, delivery.*), is Unsupported.
-func Parse(h http.Header, body []byte, opts push.Options) (*push.Result, error) {
-	res := &push.Result{System: System}
+// none. key is the request's dedupe key (DedupKey). A type the catalog
+// lacks, or one only the hub may emit (snapshots, endpoint.*, delivery.*),
+// is Unsupported.
+func Parse(key string, h http.Header, body []byte, opts push.Options) (*push.Result, error) {
+	res := &push.Result{System: System, DedupeKey: key}
 	m, err := push.Decode(body)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", System, err)
 	}
-	switch {
-	case h.Get(hirehook.HeaderWebhookID) != "":
-		res.DedupeKey = "webhook-id:" + h.Get(hirehook.HeaderWebhookID)
-	case push.Str(m, "id") != "":
-		res.DedupeKey = "id:" + push.Str(m, "id")
-	default:
-		res.DedupeKey = push.BodyKey(body)
+	if res.DedupeKey == "" {
+		res.DedupeKey = DedupKey(h, body, false)
 	}
 	typ := push.Str(m, "type")
 	res.VendorEvent = typ

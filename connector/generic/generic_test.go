@@ -143,7 +143,7 @@ func TestParse(t *testing.T) {
 	t.Parallel()
 	body := fixture(t, "application_hired.json")
 	h := standard(t, "evt_1", testNow, body, specSecret)
-	res, err := Parse(h, body, push.Options{SourceID: "src_1", Tenant: "acme-ats", Now: testNow})
+	res, err := Parse(DedupKey(h, body, true), h, body, push.Options{SourceID: "src_1", Tenant: "acme-ats", Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,14 +160,14 @@ func TestParse(t *testing.T) {
 	if !strings.Contains(string(e.Data), `"external_refs":[{"id":"app_123","system":"generic","tenant":"acme-ats"}]`) {
 		t.Fatalf("data %s lacks external_refs", e.Data)
 	}
-	again, err := Parse(h, body, push.Options{SourceID: "src_1", Tenant: "acme-ats"})
+	again, err := Parse(DedupKey(h, body, true), h, body, push.Options{SourceID: "src_1", Tenant: "acme-ats"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if again.Events[0].ID != e.ID {
 		t.Fatalf("event id not stable")
 	}
-	noID, err := Parse(http.Header{}, body, push.Options{})
+	noID, err := Parse(DedupKey(http.Header{}, body, true), http.Header{}, body, push.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,10 +176,40 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// TestDedupKey: the key comes from what was signed. A webhook-id header
+// counts only when Standard Webhooks signed it; with a plain body HMAC it
+// is ignored, and the body's id or hash is the key.
+func TestDedupKey(t *testing.T) {
+	t.Parallel()
+	hdr := func(id string) http.Header {
+		h := http.Header{}
+		h.Set(hirehook.HeaderWebhookID, id)
+		return h
+	}
+	h := hdr("msg_1")
+	body := []byte(`{"type":"application.hired","data":{"id":"a"}}`)
+	for _, tt := range []struct {
+		h        http.Header
+		body     []byte
+		standard bool
+		want     string
+	}{
+		{h, body, true, "webhook-id:msg_1"},
+		{h, body, false, push.BodyKey(body)},
+		{hdr("msg_2"), body, false, push.BodyKey(body)},
+		{h, []byte(`{"id":"evt_9","type":"x"}`), false, "id:evt_9"},
+		{h, []byte(`{"id":42,"type":"x"}`), false, "id:42"},
+	} {
+		if got := DedupKey(tt.h, tt.body, tt.standard); got != tt.want {
+			t.Errorf("DedupKey(%v, %s, %v) = %q, want %q", tt.h, tt.body, tt.standard, got, tt.want)
+		}
+	}
+}
+
 func TestParse_unsupported(t *testing.T) {
 	t.Parallel()
 	for _, f := range []string{"candidate_applied.json", "hub_only.json"} {
-		res, err := Parse(http.Header{}, fixture(t, f), push.Options{})
+		res, err := Parse("", http.Header{}, fixture(t, f), push.Options{})
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -191,7 +221,7 @@ func TestParse_unsupported(t *testing.T) {
 
 func TestParse_invalidData(t *testing.T) {
 	t.Parallel()
-	_, err := Parse(http.Header{}, []byte(`{"type":"candidate.created","data":{"email":"x"}}`), push.Options{})
+	_, err := Parse("", http.Header{}, []byte(`{"type":"candidate.created","data":{"email":"x"}}`), push.Options{})
 	if hirehook.ErrorCode(err) != hirehook.EINVALID {
 		t.Fatalf("Parse = %v, want an invalid error", err)
 	}
@@ -204,7 +234,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, id string) {
 		h := http.Header{}
 		h.Set(hirehook.HeaderWebhookID, id)
-		res, err := Parse(h, body, push.Options{Now: testNow})
+		res, err := Parse(DedupKey(h, body, true), h, body, push.Options{Now: testNow})
 		if err != nil {
 			return
 		}

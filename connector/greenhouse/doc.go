@@ -4,17 +4,23 @@
 // last-state store are wired elsewhere.
 //
 // A receiver reads the raw body, calls Verify(header, body, secret), then
-// Parse(DedupKey(header, body), body), and answers 2xx for a verified body
-// whatever Parse makes of it: a ping, an unsupported action or a malformed
-// payload will not get better on retry, and Greenhouse disables a webhook
-// whose ping fails.
+// Parse(DedupKey(body), body), and answers 2xx for a verified ping or
+// unsupported action (neither gets better on retry, and Greenhouse
+// disables a webhook whose ping fails); hirehook answers 422 for a body
+// Parse refuses, so that Greenhouse retries it (7 tries over about 15 h).
 //
-// Signature: the header "Signature: sha256 <hex>" (a space after the
-// algorithm) is the hex HMAC-SHA256 of the entire raw body, keyed with the
-// webhook's secret key, compared with hmac.Equal. Greenhouse sends no
-// timestamp, so there is no replay window; replays are dropped by
-// deduplicating on the Greenhouse-Event-ID header (DedupKey), or on a body
-// hash when the header is missing.
+// Signed, and deduplicated: the header "Signature: sha256 <hex>" (a space
+// after the algorithm) is the hex HMAC-SHA256 of the entire raw body, keyed
+// with the webhook's secret key, compared with hmac.Equal. That is all
+// Greenhouse signs: no timestamp (so no replay window) and not the
+// Greenhouse-Event-ID header. The dedupe key is therefore the digest of the
+// signed body (DedupKey: "sha256:<hex>"), kept for as long as the request
+// log keeps the request: a retry carries the same body, and a captured
+// request re-sent with another Greenhouse-Event-ID, or none, is a
+// duplicate. (Keyed on the header, such a re-send emitted its events
+// again.) Two genuine webhooks with byte-identical bodies would be taken
+// as one; Greenhouse's payloads carry the resource's timestamps, so they
+// differ.
 //
 // Mapping (action → catalog type):
 //
@@ -57,7 +63,8 @@
 //
 // Entity ids are "gh_" + the Greenhouse id; every entity carries
 // external_refs [{system: "greenhouse", id}]. Event ids are
-// "gh:<dedup key>:<type>", so a retried delivery is accepted once.
+// "gh:<dedup key>:<type>" (the body digest), so a retried delivery is
+// accepted once.
 //
 // Facts the reference marks unverified (its section 16) that this package
 // relies on:
@@ -67,10 +74,8 @@
 //     or a body with a top-level "configuration" object and no action or
 //     payload (the shape a third-party receiver's fixture uses), as the
 //     ping. Check it against a real webhook creation.
-//   - Whether Greenhouse-Event-ID is stable across retries. The docs call
-//     it "an unique id associated with this delivery". If a retry gets a
-//     new id, it is not deduplicated here (the body-hash fallback applies
-//     only when the header is missing), and downstream sees it twice.
+//   - Whether Greenhouse-Event-ID is stable across retries no longer
+//     matters: it is not signed, so it is not the dedupe key.
 //
 // Payload shapes were checked against grnhse/greenhouse-api-docs @8e920c3
 // for the job events (payload.job), the job post events (flat payload for

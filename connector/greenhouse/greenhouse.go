@@ -65,14 +65,13 @@ func Sign(body []byte, secret string) string {
 	return "sha256 " + hex.EncodeToString(push.HMACSHA256([]byte(secret), body))
 }
 
-// DedupKey returns the key to deduplicate a delivery on: the
-// Greenhouse-Event-ID header, or "sha256:<hex of body>" when it is absent.
-// Whether Greenhouse keeps the header across retries is unverified, so a
-// body hash is the fallback rather than nothing.
-func DedupKey(h http.Header, body []byte) string {
-	if id := strings.TrimSpace(h.Get("Greenhouse-Event-ID")); id != "" {
-		return id
-	}
+// DedupKey returns the key to deduplicate a delivery on: "sha256:" and
+// the hex SHA-256 of the body, the only thing Greenhouse signs. The
+// Greenhouse-Event-ID header is not signed: keying on it let anyone who
+// saw one signed request re-send it with a new id (or none) and have it
+// taken again, since Greenhouse signs no timestamp either. A retry carries
+// the same body, so it is a duplicate too.
+func DedupKey(body []byte) string {
 	return push.BodyKey(body)
 }
 

@@ -5,19 +5,29 @@
 // and when to hydrate are wired elsewhere.
 //
 // A receiver reads the raw body, calls Verify(header, body, secret, now),
-// then Parse(body), and answers 2xx for a verified body whatever Parse
-// makes of it: an unsupported event will not get better on retry.
+// then Parse(body), and answers 2xx for a verified body with a supported
+// or unsupported event (the latter will not get better on retry); hirehook
+// answers 422 for a body Parse refuses, so that Lever retries it.
 //
-// Signature: Lever signs neither a header nor the body. The body's
+// Signed: Lever signs neither a header nor the body. The body's
 // "signature" is hex(HMAC-SHA256(key = the webhook's signature token,
 // msg = token + triggeredAt)), compared with hmac.Equal; triggeredAt (epoch
-// ms) must be within 5 minutes of now. Because data is not signed, a
-// changed byte in data cannot be detected (payload integrity rests on
-// TLS); a changed token, triggeredAt or signature is refused. Lever advises
-// caching token to refuse a replay within the window: DedupKey falls back
-// to it.
+// ms) must be within 5 minutes of now. Because the rest of the body (id,
+// event, data) is not signed, a changed byte there cannot be detected
+// (payload integrity rests on TLS); a changed token, triggeredAt or
+// signature is refused.
 //
-// Dedup key: the envelope's id, else "token:<token>", else a body hash.
+// Dedupe key: "token:<token>" (DedupKey), the one signed value that is
+// unique per request, as Lever advises: a token is taken once. hirehook's
+// request log keeps it (in the store, so on every node) for the tenant's
+// retention, a day at least, far past the 5-minute window after which
+// Verify refuses the token anyway. A captured request re-sent inside the
+// window with a new id, another event or other data is a duplicate of the
+// first request with that token, and emits nothing. The envelope's id is
+// never the key: it is not signed (keyed on it, such a re-send was taken
+// as new and emitted, say, application.hired). If Lever re-signed a retry
+// with a new token, the retry would be taken as a new request; its events
+// would carry new ids.
 //
 // Lever sends ids only, so every Result is Thin: events carry the ids
 // (opportunity → application, contact → candidate) with external_refs, and
@@ -47,12 +57,16 @@
 // ping: its test request is an ordinary signed event.
 //
 // Entity ids are "lv_" + the Lever id, with external_refs
-// [{system: "lever", id}]. Event ids are "lv:<dedup key>:<type>".
+// [{system: "lever", id}]. Event ids are "lv:<dedup key>:<type>", so they
+// derive from the signed token too.
 //
-// Hydration: Hydrate(ctx, client, DefaultAPIURL, apiKey, res) calls the
+// Hydration: Hydrate(ctx, client, DefaultAPIURL, apiKey, nil, res) calls the
 // Lever API with basic auth (the key as user, empty password), Accept:
 // application/json, reading at most MaxResponse bytes of each answer
-// ({"data": ...}):
+// ({"data": ...}). The base URL (a source's api_url) must be on one of
+// DefaultAPIOrigins (api.lever.co, api.eu.lever.co, api.sandbox.lever.co)
+// or of the origins given: whoever may edit the source but not read its
+// write-only key must not be able to have it sent elsewhere.
 //
 //	application.*  GET /opportunities/:id?expand=stage&expand=owner&expand=applications
 //	               → candidate_id and candidate {email, phone} from contact,

@@ -17,6 +17,10 @@ import (
 // DefaultAPIURL is the root of the Lever API.
 const DefaultAPIURL = "https://api.lever.co/v1"
 
+// DefaultAPIOrigins are where Hydrate sends the API key by default: the
+// Lever API, its EU region and its sandbox.
+var DefaultAPIOrigins = []string{"https://api.lever.co", "https://api.eu.lever.co", "https://api.sandbox.lever.co"}
+
 // MaxResponse caps how much of an API response Hydrate reads.
 const MaxResponse = push.MaxFetch
 
@@ -29,15 +33,27 @@ const MaxResponse = push.MaxFetch
 // (candidate.deleted, interview.cancelled) have nothing left to fetch and
 // are returned as they are.
 //
+// baseURL must be on one of origins ("https://host[:port]"; nil means
+// DefaultAPIOrigins), else nothing is sent: the source's api_url may be
+// edited by someone who cannot read its write-only API key, and must not be
+// able to have it sent to their own server.
+//
 // Errors wrap push.ErrHydrateTemporary (429, 5xx, timeouts, network) or
 // push.ErrHydrateGone (404, 410 on the event's own record); a refused key
-// (401, 403) is a plain error. No error holds the API key.
-func Hydrate(ctx context.Context, c *http.Client, baseURL, apiKey string, res Result) (Result, error) {
+// (401, 403) or an api_url off the Lever API is a plain error. No error
+// holds the API key.
+func Hydrate(ctx context.Context, c *http.Client, baseURL, apiKey string, origins []string, res Result) (Result, error) {
 	if res.Unsupported != "" || !res.Thin {
 		return res, nil
 	}
 	if baseURL == "" {
 		baseURL = DefaultAPIURL
+	}
+	if len(origins) == 0 {
+		origins = DefaultAPIOrigins
+	}
+	if _, err := push.CheckOrigin(baseURL, origins); err != nil {
+		return Result{}, fmt.Errorf("%s: hydrate: api_url: %w", System, err)
 	}
 	a := &api{c: c, base: strings.TrimRight(baseURL, "/"), key: apiKey}
 	if a.c == nil {

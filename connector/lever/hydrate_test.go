@@ -69,7 +69,7 @@ func hydrateFixture(t *testing.T, srv *httptest.Server, body []byte) (thin, full
 	if perr != nil {
 		t.Fatalf("parse: %v", perr)
 	}
-	full, err = Hydrate(context.Background(), srv.Client(), srv.URL, apiKey, thin)
+	full, err = Hydrate(context.Background(), srv.Client(), srv.URL, apiKey, []string{srv.URL}, thin)
 	return thin, full, err
 }
 
@@ -152,7 +152,7 @@ func TestHydrate_archive(t *testing.T) {
 			if got.Type != tt.wantType || full.Derived[0] != tt.wantDerived || got.ID != wantID {
 				t.Errorf("got %s %s derived %v, want %s %s derived %v", got.ID, got.Type, full.Derived[0], wantID, tt.wantType, tt.wantDerived)
 			}
-			if got.ID != "lv:e1b6a7c2-0004:"+strings.ReplaceAll(tt.wantType, ".", "_") {
+			if got.ID != "lv:token:tok04tok04tok04tok04tok04tok04tok04tok04abcdefgh:"+strings.ReplaceAll(tt.wantType, ".", "_") {
 				t.Errorf("id %s", got.ID)
 			}
 			d := decoded(t, got)
@@ -250,7 +250,7 @@ func TestHydrate_keyRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	const wrong = "lv-wrong-key-0042"
-	_, err = Hydrate(context.Background(), srv.Client(), srv.URL, wrong, res)
+	_, err = Hydrate(context.Background(), srv.Client(), srv.URL, wrong, []string{srv.URL}, res)
 	if err == nil {
 		t.Fatal("a refused key hydrated")
 	}
@@ -274,7 +274,7 @@ func TestHydrate_networkError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Hydrate(context.Background(), http.DefaultClient, base, apiKey, res)
+	_, err = Hydrate(context.Background(), http.DefaultClient, base, apiKey, []string{base}, res)
 	if !errors.Is(err, push.ErrHydrateTemporary) {
 		t.Errorf("got %v, want ErrHydrateTemporary", err)
 	}

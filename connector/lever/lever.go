@@ -64,8 +64,9 @@ func decode(body []byte) (envelope, error) {
 // token + triggeredAt)), so the data itself is protected by TLS only.
 // Verify also refuses a triggeredAt more than Tolerance from now. h is
 // unused (Lever sends no signature header) and kept so every push
-// connector verifies with the same arguments. A receiver should also
-// remember token for a while and refuse it again (see DedupKey).
+// connector verifies with the same arguments. A receiver must also
+// remember token, at least for Tolerance, and take it only once (see
+// DedupKey): the signature does not cover the rest of the body.
 func Verify(h http.Header, body []byte, secret string, now time.Time) error {
 	if secret == "" {
 		return ErrNoSecret
@@ -100,17 +101,17 @@ func Sign(token string, triggeredAt int64, secret string) string {
 	return hex.EncodeToString(push.HMACSHA256([]byte(secret), []byte(token+strconv.FormatInt(triggeredAt, 10))))
 }
 
-// DedupKey returns the key to deduplicate a delivery on: the envelope's
-// id, else its token (unique per request, as Lever advises caching it
-// against replays), else "sha256:<hex of body>". h is unused.
+// DedupKey returns the key to deduplicate a delivery on: "token:" and the
+// envelope's token, the one field of the body that Lever signs (with
+// triggeredAt). Lever advises remembering tokens to refuse replays; the
+// hub's request log does, so a token is taken once. The envelope's id is
+// not signed and is never the key: keyed on it, a captured request re-sent
+// inside the 5-minute window with a new id, event and data was taken as
+// new. A body without a token (which Verify refuses) gets "sha256:<hex of
+// body>". h is unused.
 func DedupKey(h http.Header, body []byte) string {
-	if env, err := decode(body); err == nil {
-		if env.ID != "" {
-			return env.ID
-		}
-		if env.Token != "" {
-			return "token:" + env.Token
-		}
+	if env, err := decode(body); err == nil && env.Token != "" {
+		return "token:" + env.Token
 	}
 	return push.BodyKey(body)
 }

@@ -108,8 +108,8 @@ func TestParse(t *testing.T) {
 			if e.Type != tt.typ || e.Source != System || res.Derived[0] {
 				t.Errorf("type %q source %q derived %v", e.Type, e.Source, res.Derived[0])
 			}
-			if !strings.HasPrefix(e.ID, "lv:e1b6a7c2-") {
-				t.Errorf("id %q not derived from the Lever event id", e.ID)
+			if !strings.HasPrefix(e.ID, "lv:token:tok0") {
+				t.Errorf("id %q not derived from the signed token", e.ID)
 			}
 			if e.OccurredAt != "2026-03-31T09:40:00Z" {
 				t.Errorf("occurred_at %q", e.OccurredAt)

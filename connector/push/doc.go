@@ -13,5 +13,12 @@
 // Unsupported set and no events, so the receiver still acknowledges the
 // request (a vendor that sees errors retries, suspends or disables the
 // subscription) and the raw request can be re-normalised once a mapping
-// exists. Errors from Parse mean the body is not what the vendor documents.
+// exists. Errors from Parse mean the body is not what the vendor documents:
+// hirehook's receiver answers those 422, so that the vendor retries.
+//
+// Result.DedupeKey, and the event ids the Builder derives from it, are made
+// from what the vendor signed only (each connector's DedupKey says what
+// that is), never from an unsigned header or field: the receiver's request
+// log keeps the key, so a request re-sent with its unsigned parts changed
+// is a duplicate.
 package push

@@ -11,6 +11,8 @@ import (
 	"io"
 	"net/http"
 	"net/mail"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/hirehook/hirehook"
@@ -92,9 +94,10 @@ type Result struct {
 	System string
 	// VendorEvent is the vendor's event name, "candidate_moved".
 	VendorEvent string
-	// DedupeKey identifies the request across the vendor's retries: the
-	// vendor's event id where it sends one, else "sha256:" and the hex
-	// SHA-256 of the raw body.
+	// DedupeKey identifies the request across the vendor's retries, made
+	// from what the vendor signed only: the vendor's event id where the
+	// signature covers one, else "sha256:" and the hex SHA-256 of the
+	// signed bytes (see each connector's DedupKey).
 	DedupeKey string
 	// Events are the catalog events, each already valid against the
 	// catalog. Empty when Unsupported or when the type needs hydration.
@@ -253,6 +256,30 @@ func Email(s string) string {
 		return ""
 	}
 	return s
+}
+
+// ErrOrigin is wrapped by CheckOrigin's errors.
+var ErrOrigin = errors.New("not one of the vendor's API origins")
+
+// CheckOrigin returns rawURL parsed if its origin ("scheme://host[:port]")
+// is one of origins (compared without case), else an error wrapping
+// ErrOrigin that names the origin (never a path, query or credential).
+// Hydration calls it before it sends an API key anywhere: the URL comes
+// from a vendor's request (SmartRecruiters' link) or from a source's
+// configuration that someone other than the key's owner may edit (Lever's
+// api_url), and the key must go to the vendor's API only.
+func CheckOrigin(rawURL string, origins []string) (*url.URL, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("%w: not an absolute URL", ErrOrigin)
+	}
+	origin := u.Scheme + "://" + u.Host
+	for _, o := range origins {
+		if strings.EqualFold(strings.TrimRight(o, "/"), origin) {
+			return u, nil
+		}
+	}
+	return nil, fmt.Errorf("%s is %w (%s); the API key is not sent there", origin, ErrOrigin, strings.Join(origins, ", "))
 }
 
 // MaxFetch is the largest vendor API response Fetch reads.

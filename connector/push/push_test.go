@@ -77,3 +77,20 @@ func TestBuilder_Event(t *testing.T) {
 		t.Fatalf("invalid data: err = %v, want invalid", err)
 	}
 }
+
+func TestCheckOrigin(t *testing.T) {
+	t.Parallel()
+	origins := []string{"https://api.example.com", "http://127.0.0.1:8080/"}
+	for _, ok := range []string{"https://api.example.com/v1/x?y=1", "HTTPS://API.EXAMPLE.COM/x", "http://127.0.0.1:8080/a"} {
+		if _, err := CheckOrigin(ok, origins); err != nil {
+			t.Errorf("CheckOrigin(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"http://api.example.com/x", "https://api.example.com:8443/x", "https://api.example.com.evil.test/x",
+		"https://evil.test/api.example.com", "https://api.example.com@evil.test/x", "http://127.0.0.1:8081/a", "//api.example.com/x", "<https://api.example.com/x>; rel=self", ""} {
+		_, err := CheckOrigin(bad, origins)
+		if !errors.Is(err, ErrOrigin) {
+			t.Errorf("CheckOrigin(%q) = %v, want ErrOrigin", bad, err)
+		}
+	}
+}

@@ -6,11 +6,19 @@
 //
 // # Mapping
 //
-// Payloads are thin: the body is {"id": …} (sometimes jobId/job_id,
-// candidateId), the metadata is in headers. Every event is therefore
-// emitted with its ids and external_refs only, and Result.Thin is set
-// (every catalog schema requires only id, so thin events are valid). Link
-// is the resource to fetch for the rest.
+// Payloads are thin: the body is {"id": …} ("the id of the changed
+// resource", SmartRecruiters' docs), or, in SmartRecruiters' own signed
+// example of application.created, {"job_id": …, "candidate_id": …} with
+// no id. Both spellings are read (job_id/jobId, candidate_id/candidateId,
+// offer_id/offerId, …). An application is a candidate's application to a
+// job: where the body names both, its id is "<candidate id>:<job id>",
+// the same for every event about it. The metadata is in headers. Every
+// event is emitted with its ids and external_refs only, and Result.Thin is
+// set (every catalog schema requires only id, so thin events are valid).
+// A body without the ids its event needs is a Parse error, which hirehook
+// answers 422 (not the 202 SmartRecruiters wants), so that SmartRecruiters
+// retries it and alerts. The link header, in the RFC 8288 form
+// "<url>; rel=self" (ParseLink), is the resource to fetch for the rest.
 //
 //	application.created            → application.created
 //	application.status.updated     → application.stage_changed (hired/rejected need the fetched status)
@@ -32,8 +40,12 @@
 //
 // # Hydration
 //
-// With an API key, Hydrate fetches Link (GET, X-SmartToken, Accept:
-// application/json, at most MaxResponse bytes) and rebuilds the events
+// With an API key, Hydrate fetches the link's URL (GET, X-SmartToken,
+// Accept: application/json, at most MaxResponse bytes), only on
+// SmartRecruiters' API origins (DefaultAPIOrigins,
+// https://api.smartrecruiters.com; tests give their own): the link is
+// signed, but it names where the API key goes, so a link to any other host
+// is an error and nothing is sent. It rebuilds the events
 // with the same push.Builder as Parse, so an event whose type does not
 // change keeps its id; Thin becomes false. It maps, by the event's entity:
 //
@@ -81,19 +93,32 @@
 // candidate, application, job ad and offer field names, the offer status
 // values, and that Link points at the resource itself for every event.
 //
-// Entity ids are "sr_" + SmartRecruiters' id. The dedupe key is
-// "event-id:" + the event-id header, or the body hash without one.
+// Entity ids are "sr_" + SmartRecruiters' id.
+//
+// # Signed, and deduplicated
+//
+// v1 signs the timestamp (seconds, within 5 minutes of now), the body,
+// and the event-id, event-name, event-version and link headers. The dedupe
+// key (DedupKey) is "event-id:" + the event-id header, signed; without
+// one, the body's SHA-256 (the signature then covers an empty event-id).
+// The request log keeps it for as long as it keeps the request, so a
+// redelivery, or a re-send of a captured request, is a duplicate.
 //
 // # Facts relied on, and which are unverified (reference §6, §16)
 //
 //   - Primary: the signed string timestamp.body.event-id.event-name.
-//     event-version.link with "" for missing headers; "v1=<hex>" entries
-//     separated by ";"; up to 16 live keys; the 200 + echoed X-Hook-Secret
-//     handshake; 202 for events; timestamp in seconds.
+//     event-version.link with "" for missing headers (SmartRecruiters'
+//     worked example, key HeBVky2bccvvkcXPimH8c, is checked in the tests);
+//     "v1=<hex>" entries separated by ";"; up to 16 live keys; the 200 +
+//     echoed X-Hook-Secret handshake; 202 for events; timestamp in seconds;
+//     link as "<url>; rel=self"; application.created's body
+//     {"job_id","candidate_id"}.
 //   - Ours, not SmartRecruiters': the 5-minute replay window
 //     (push.Tolerance). Unverified is whether a redelivery (up to 24 h
 //     later) is re-signed with a fresh timestamp; if it is not, redeliveries
 //     are rejected and the 30-day event log must fill the gap.
-//   - Unverified: the interview.* event names (secondary source only), the
-//     body field names jobId/candidateId beyond "id" and "job_id".
+//   - Unverified: the interview.* event names (secondary source only); the
+//     bodies of events other than application.created (read as "id", the
+//     documented generic form, or the application form); the camelCase
+//     spellings (jobId, candidateId), read as well.
 package smartrecruiters

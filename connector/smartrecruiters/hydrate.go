@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,25 @@ const HeaderToken = "X-SmartToken"
 // MaxResponse caps how much of an API response Hydrate reads.
 const MaxResponse = push.MaxFetch
 
+// DefaultAPIOrigins are where Hydrate sends the API key by default:
+// SmartRecruiters' Customer API.
+var DefaultAPIOrigins = []string{"https://api.smartrecruiters.com"}
+
+// allowed returns link parsed if it is on one of origins ("scheme://host[:port]",
+// DefaultAPIOrigins when empty). The link header is signed, but it names
+// the host the X-SmartToken goes to: anyone holding a signing key (or a
+// SmartRecruiters bug) must not be able to send the API key elsewhere.
+func allowed(link string, origins []string) (*url.URL, error) {
+	if len(origins) == 0 {
+		origins = DefaultAPIOrigins
+	}
+	u, err := push.CheckOrigin(link, origins)
+	if err != nil {
+		return nil, fmt.Errorf("the %s header: %w", HeaderLink, err)
+	}
+	return u, nil
+}
+
 // Hydrate fetches the resource of a parsed event (res.Link, with the API
 // key in X-SmartToken) and returns a copy of res with full events: the
 // events rebuilt from the fetched fields with the same push.Builder (so a
@@ -27,11 +47,14 @@ const MaxResponse = push.MaxFetch
 // NeedsHydration result the fetched state decides the type (see doc.go);
 // a state that maps to no catalog type gives Unsupported with a Reason.
 // h and body are the request's headers and body, as given to Parse.
+// origins are the API origins the key may go to ("https://host[:port]";
+// nil means DefaultAPIOrigins): a link elsewhere is an error, and nothing
+// is sent.
 //
 // Errors wrap push.ErrHydrateTemporary (429, 5xx, timeouts, network) or
 // push.ErrHydrateGone (404, 410); a refused key (401, 403) is a plain
 // error. No error holds the API key.
-func Hydrate(ctx context.Context, c *http.Client, apiKey string, h http.Header, body []byte, res *push.Result, opts push.Options) (*push.Result, error) {
+func Hydrate(ctx context.Context, c *http.Client, apiKey string, origins []string, h http.Header, body []byte, res *push.Result, opts push.Options) (*push.Result, error) {
 	if res == nil {
 		return nil, errors.New("smartrecruiters: hydrate: no result")
 	}
@@ -47,7 +70,11 @@ func Hydrate(ctx context.Context, c *http.Client, apiKey string, h http.Header, 
 	if res.Link == "" {
 		return nil, fmt.Errorf("%s: hydrate %s: no %s header", System, res.VendorEvent, HeaderLink)
 	}
-	r, err := get(ctx, c, apiKey, res.Link)
+	link, err := allowed(res.Link, origins)
+	if err != nil {
+		return nil, fmt.Errorf("%s: hydrate %s: %w", System, res.VendorEvent, err)
+	}
+	r, err := get(ctx, c, apiKey, link.String())
 	if err != nil {
 		return nil, fmt.Errorf("%s: hydrate %s: %w", System, res.VendorEvent, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,7 +74,7 @@ func hydrateEvent(t *testing.T, srv *httptest.Server, name, body, path string) (
 	if perr != nil {
 		t.Fatalf("parse: %v", perr)
 	}
-	full, err = Hydrate(context.Background(), srv.Client(), apiKey, h, b, thin, opts)
+	full, err = Hydrate(context.Background(), srv.Client(), apiKey, []string{srv.URL}, h, b, thin, opts)
 	return thin, full, err
 }
 
@@ -144,8 +145,8 @@ func TestHydrate_applicationStatus(t *testing.T) {
 		t.Errorf("in review: got id %s type %s derived %v, want the thin id %s, application.stage_changed, not derived", got.ID, got.Type, got.Derived, thin.Events[0].ID)
 	}
 	want := map[string]any{
-		"id":            "sr_a11ce000-0000-4000-8000-000000000001",
-		"external_refs": refs("a11ce000-0000-4000-8000-000000000001"),
+		"id":            "sr_c0ffee00-1111-2222-3333-444455556666:7f3e2d1c-aaaa-bbbb-cccc-111122223333",
+		"external_refs": refs("c0ffee00-1111-2222-3333-444455556666:7f3e2d1c-aaaa-bbbb-cccc-111122223333"),
 		"kind":          "application",
 		"candidate_id":  "sr_c0ffee00-1111-2222-3333-444455556666",
 		"job_id":        "sr_7f3e2d1c-aaaa-bbbb-cccc-111122223333",
@@ -296,7 +297,7 @@ func TestHydrate_keyRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	const wrong = "sr-wrong-key-0042"
-	_, err = Hydrate(context.Background(), srv.Client(), wrong, h, b, res, push.Options{})
+	_, err = Hydrate(context.Background(), srv.Client(), wrong, []string{srv.URL}, h, b, res, push.Options{})
 	if err == nil {
 		t.Fatal("a refused key hydrated")
 	}
@@ -321,7 +322,7 @@ func TestHydrate_networkError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Hydrate(context.Background(), http.DefaultClient, apiKey, h, b, res, push.Options{})
+	_, err = Hydrate(context.Background(), http.DefaultClient, apiKey, []string{srv.URL}, h, b, res, push.Options{})
 	if !errors.Is(err, push.ErrHydrateTemporary) {
 		t.Errorf("got %v, want ErrHydrateTemporary", err)
 	}
@@ -354,7 +355,7 @@ func TestHydrate_timeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &http.Client{Timeout: 50 * time.Millisecond}
-	if _, err := Hydrate(context.Background(), c, apiKey, h, b, res, push.Options{}); !errors.Is(err, push.ErrHydrateTemporary) {
+	if _, err := Hydrate(context.Background(), c, apiKey, []string{srv.URL}, h, b, res, push.Options{}); !errors.Is(err, push.ErrHydrateTemporary) {
 		t.Errorf("got %v, want ErrHydrateTemporary", err)
 	}
 }
@@ -379,7 +380,64 @@ func TestHydrate_noKeyToOtherHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Hydrate(context.Background(), srv.Client(), apiKey, h, b, res, push.Options{}); err == nil || strings.Contains(err.Error(), apiKey) {
+	if _, err := Hydrate(context.Background(), srv.Client(), apiKey, []string{srv.URL}, h, b, res, push.Options{}); err == nil || strings.Contains(err.Error(), apiKey) {
 		t.Errorf("got %v, want an error (a 302 is not a resource) without the key", err)
+	}
+}
+
+// TestHydrate_linkForm: SmartRecruiters sends link in the RFC 8288 form
+// "<url>; rel=self". Hydrate fetches the URL inside the brackets; before,
+// it used the whole value as the URL and every hydration failed.
+func TestHydrate_linkForm(t *testing.T) {
+	t.Parallel()
+	srv := api(t, map[string]any{"/candidates/c1": "candidate.json"})
+	for _, link := range []string{
+		"<" + srv.URL + "/candidates/c1>; rel=self",
+		"<" + srv.URL + "/candidates/c1>; rel=\"self\"",
+		"<" + srv.URL + "/jobs/j1>; rel=\"related\", <" + srv.URL + "/candidates/c1>; rel=self",
+	} {
+		h, b := event("candidate.created", `{"id":"c1"}`, link)
+		opts := push.Options{SourceID: "src_sr", Tenant: "acme", Now: testNow}
+		thin, err := Parse(h, b, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := Hydrate(context.Background(), srv.Client(), apiKey, []string{srv.URL}, h, b, thin, opts)
+		if err != nil {
+			t.Fatalf("link %q: %v", link, err)
+		}
+		if full.Thin || data(t, full.Events[0])["email"] == nil {
+			t.Fatalf("link %q: not hydrated: %s", link, full.Events[0].Data)
+		}
+	}
+}
+
+// TestHydrate_onlyAPIHosts: the signed link names the host the API key
+// goes to; a host that is not SmartRecruiters' API (by default
+// https://api.smartrecruiters.com) gets no request at all.
+func TestHydrate_onlyAPIHosts(t *testing.T) {
+	t.Parallel()
+	var got atomic.Int32
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Add(1)
+		if r.Header.Get(HeaderToken) != "" {
+			t.Error("the API key was sent to a host the link named")
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(evil.Close)
+	h, b := event("candidate.created", `{"id":"c1"}`, "<"+evil.URL+"/candidates/c1>; rel=self")
+	res, err := Parse(h, b, push.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, origins := range [][]string{nil, {"https://api.smartrecruiters.com"}, {"http://api.example.test"}} {
+		_, err := Hydrate(context.Background(), evil.Client(), apiKey, origins, h, b, res, push.Options{})
+		if err == nil || errors.Is(err, push.ErrHydrateTemporary) || strings.Contains(err.Error(), apiKey) {
+			t.Fatalf("origins %v: got %v, want a final error without the key", origins, err)
+		}
+	}
+	if n := got.Load(); n != 0 {
+		t.Fatalf("%d requests reached the host the link named", n)
 	}
 }

@@ -156,18 +156,131 @@ var hydrate = map[string]string{
 	"offer.updated":           "offer status decides offer.extended, offer.accepted or offer.declined",
 }
 
-// Parse maps a verified SmartRecruiters event onto the catalog. The payload
-// is thin (the resource id, and a Link header to fetch it), so every event
-// carries only ids and external_refs and Result.Thin is set. The dedupe key
-// is the event-id header, or the body hash when it is missing.
-func Parse(h http.Header, body []byte, opts push.Options) (*push.Result, error) {
-	res := &push.Result{System: System, Thin: true, Link: h.Get(HeaderLink)}
-	res.VendorEvent = h.Get(HeaderEventName)
+// DedupKey returns the key to deduplicate a request on: "event-id:" and
+// the event-id header, which the v1 signature covers (with the timestamp,
+// body, event name and version, and link); without one, "sha256:" and the
+// hex SHA-256 of the body (the signature then covers an empty event-id).
+func DedupKey(h http.Header, body []byte) string {
 	if id := h.Get(HeaderEventID); id != "" {
-		res.DedupeKey = "event-id:" + id
-	} else {
-		res.DedupeKey = push.BodyKey(body)
+		return "event-id:" + id
 	}
+	return push.BodyKey(body)
+}
+
+// ParseLink returns the URL of SmartRecruiters' link header, which has
+// the RFC 8288 form `<url>; rel=self` (SmartRecruiters' own signature
+// example, and its own webhooks client, read it so): the target of the
+// link whose rel includes "self", else of the first link. A bare URL
+// without angle brackets is taken as it is, up to a ";". "" when there is
+// none. The header is signed as received; only its use is parsed.
+func ParseLink(v string) string {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return ""
+	}
+	if !strings.HasPrefix(v, "<") {
+		u, _, _ := strings.Cut(v, ";")
+		return strings.TrimSpace(u)
+	}
+	first := ""
+	for rest := v; ; {
+		rest = strings.TrimLeft(rest, " \t,")
+		end := strings.IndexByte(rest, '>')
+		if !strings.HasPrefix(rest, "<") || end < 0 {
+			break
+		}
+		target := strings.TrimSpace(rest[1:end])
+		// The link's parameters run to the next "," outside quotes.
+		params := rest[end+1:]
+		rest = ""
+		inQuote := false
+		for i := 0; i < len(params); i++ {
+			if params[i] == '"' {
+				inQuote = !inQuote
+			} else if params[i] == ',' && !inQuote {
+				params, rest = params[:i], params[i+1:]
+				break
+			}
+		}
+		if first == "" {
+			first = target
+		}
+		for p := range strings.SplitSeq(params, ";") {
+			k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+			if !ok || !strings.EqualFold(strings.TrimSpace(k), "rel") {
+				continue
+			}
+			for rel := range strings.FieldsSeq(strings.Trim(strings.TrimSpace(val), `"`)) {
+				if strings.EqualFold(rel, "self") {
+					return target
+				}
+			}
+		}
+	}
+	return first
+}
+
+// ids reads the ids of a SmartRecruiters event body. SmartRecruiters
+// documents the body as the id of the changed resource ({"id": …}) and, in
+// its signature example for application.created, as {"job_id": …,
+// "candidate_id": …}; both spellings (job_id and jobId, …) are read. An
+// application is a candidate's application to a job, so where the body
+// names both its id is "<candidate id>:<job id>" (the same for every event
+// about it, whatever else the body holds), else the body's id.
+type ids struct {
+	id, candidate, job string
+}
+
+// bodyIDs returns the ids of event's body m, or an error naming what is
+// missing: a body the hub cannot map.
+func bodyIDs(event string, m map[string]any) (ids, error) {
+	out := ids{candidate: first(m, "candidate_id", "candidateId"), job: first(m, "job_id", "jobId")}
+	family, _, _ := strings.Cut(event, ".")
+	switch family {
+	case "application":
+		if out.candidate != "" && out.job != "" {
+			out.id = out.candidate + ":" + out.job
+		} else {
+			out.id = first(m, "id", "application_id", "applicationId")
+		}
+		if out.id == "" {
+			return out, fmt.Errorf("%s: %s body has neither candidate_id and job_id nor id", System, event)
+		}
+	case "candidate":
+		out.id = first(m, "id", "candidate_id", "candidateId")
+		out.candidate = ""
+	case "job":
+		if strings.HasPrefix(event, "job.ad.") {
+			out.id = first(m, "id", "job_ad_id", "jobAdId")
+		} else {
+			out.id = first(m, "id", "job_id", "jobId")
+			out.job = ""
+		}
+	case "offer":
+		out.id = first(m, "id", "offer_id", "offerId")
+	case "interview":
+		out.id = first(m, "id", "interview_id", "interviewId")
+	default:
+		out.id = first(m, "id")
+	}
+	if out.id == "" {
+		return out, fmt.Errorf("%s: %s body has no id", System, event)
+	}
+	if out.job == out.id {
+		out.job = ""
+	}
+	return out, nil
+}
+
+// Parse maps a verified SmartRecruiters event onto the catalog. The payload
+// is thin (the resource's ids, and a link header to fetch it), so every
+// event carries only ids and external_refs and Result.Thin is set. The
+// dedupe key is DedupKey(h, body). A body without the ids its event needs
+// is an error: the hub answers it non-2xx, so SmartRecruiters retries it.
+func Parse(h http.Header, body []byte, opts push.Options) (*push.Result, error) {
+	res := &push.Result{System: System, Thin: true, Link: ParseLink(h.Get(HeaderLink))}
+	res.VendorEvent = h.Get(HeaderEventName)
+	res.DedupeKey = DedupKey(h, body)
 	m, err := push.Decode(body)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", System, err)
@@ -178,6 +291,8 @@ func Parse(h http.Header, body []byte, opts push.Options) (*push.Result, error) 
 	typ, ok := mapping[res.VendorEvent]
 	if !ok {
 		if why, ok := hydrate[res.VendorEvent]; ok {
+			// The fetched record decides the type and has the id, so
+			// the body's ids are not needed here.
 			res.NeedsHydration = true
 			res.Reason = why
 			return res, nil
@@ -186,24 +301,17 @@ func Parse(h http.Header, body []byte, opts push.Options) (*push.Result, error) 
 		res.Reason = fmt.Sprintf("smartrecruiters event %q has no catalog mapping", res.VendorEvent)
 		return res, nil
 	}
-	id := first(m, "id")
-	if id == "" && strings.HasPrefix(res.VendorEvent, "job.") {
-		id = first(m, "jobId", "job_id")
-	}
-	if id == "" {
-		return nil, fmt.Errorf("%s: %s body has no id", System, res.VendorEvent)
+	ids, err := bodyIDs(res.VendorEvent, m)
+	if err != nil {
+		return nil, err
 	}
 	b := &push.Builder{System: System, Prefix: IDPrefix, Key: res.DedupeKey, Options: opts}
-	data := map[string]any{"id": b.ID(id), "external_refs": b.Ref(id)}
-	if !strings.HasPrefix(res.VendorEvent, "job.") || res.VendorEvent == "job.ad.created" {
-		if v := first(m, "jobId", "job_id"); v != "" && v != id {
-			data["job_id"] = b.ID(v)
-		}
+	data := map[string]any{"id": b.ID(ids.id), "external_refs": b.Ref(ids.id)}
+	if ids.job != "" {
+		data["job_id"] = b.ID(ids.job)
 	}
-	if !strings.HasPrefix(res.VendorEvent, "candidate.") && !strings.HasPrefix(res.VendorEvent, "job.") {
-		if v := first(m, "candidateId", "candidate_id"); v != "" {
-			data["candidate_id"] = b.ID(v)
-		}
+	if ids.candidate != "" {
+		data["candidate_id"] = b.ID(ids.candidate)
 	}
 	var occurred time.Time
 	if ts, err := strconv.ParseInt(h.Get(HeaderTimestamp), 10, 64); err == nil {

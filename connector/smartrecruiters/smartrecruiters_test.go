@@ -113,7 +113,7 @@ func TestParse(t *testing.T) {
 	tests := []struct {
 		file, name, typ, subject string
 	}{
-		{"application_status_updated.json", "application.status.updated", "application.stage_changed", "sr_3a9e1b2c-0d4f-4b8e-9f61-2c7d5a1e8f00"},
+		{"application_status_updated.json", "application.status.updated", "application.stage_changed", "sr_c0ffee00-1111-2222-3333-444455556666:7f3e2d1c-aaaa-bbbb-cccc-111122223333"},
 		{"candidate_created.json", "candidate.created", "candidate.created", "sr_c0ffee00-1111-2222-3333-444455556666"},
 	}
 	for _, tt := range tests {
@@ -159,7 +159,7 @@ func TestParse_thinFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"candidate_id":"sr_c0ffee00-1111-2222-3333-444455556666","external_refs":[{"id":"3a9e1b2c-0d4f-4b8e-9f61-2c7d5a1e8f00","system":"smartrecruiters"}],"id":"sr_3a9e1b2c-0d4f-4b8e-9f61-2c7d5a1e8f00","job_id":"sr_7f3e2d1c-aaaa-bbbb-cccc-111122223333"}`
+	want := `{"candidate_id":"sr_c0ffee00-1111-2222-3333-444455556666","external_refs":[{"id":"c0ffee00-1111-2222-3333-444455556666:7f3e2d1c-aaaa-bbbb-cccc-111122223333","system":"smartrecruiters"}],"id":"sr_c0ffee00-1111-2222-3333-444455556666:7f3e2d1c-aaaa-bbbb-cccc-111122223333","job_id":"sr_7f3e2d1c-aaaa-bbbb-cccc-111122223333"}`
 	if got := string(res.Events[0].Data); got != want {
 		t.Fatalf("data = %s\nwant   %s", got, want)
 	}
@@ -229,6 +229,117 @@ func FuzzParse(f *testing.F) {
 			if _, _, err := catalog.Default().ValidateEvent(e.Type, e.Data); err != nil {
 				t.Fatalf("invalid event %s: %v", e.Type, err)
 			}
+		}
+	})
+}
+
+// TestVerify_documentedExample checks Verify against SmartRecruiters' own
+// example ("Generate a secret key for a webhook subscription"): key
+// HeBVky2bccvvkcXPimH8c, an application.created with link in the RFC 8288
+// form and body {"job_id":"jid","candidate_id":"cid"}.
+func TestVerify_documentedExample(t *testing.T) {
+	t.Parallel()
+	h, body := documentedExample()
+	at := time.Unix(1574080897, 0)
+	if err := Verify(h, body, at, "HeBVky2bccvvkcXPimH8c"); err != nil {
+		t.Fatal(err)
+	}
+	if got := ParseLink(h.Get(HeaderLink)); got != "http://smartrecruiters.com/endpoint" {
+		t.Fatalf("ParseLink = %q", got)
+	}
+}
+
+// documentedExample is SmartRecruiters' documented signed request.
+func documentedExample() (http.Header, []byte) {
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set(HeaderSignature, "v1=2e9291f10d44ca10204a4cd81b05d73b6a316b2b605d4e2e0e0b37b40198ce1f")
+	h.Set(HeaderTimestamp, "1574080897")
+	h.Set(HeaderEventID, "123")
+	h.Set(HeaderLink, "<http://smartrecruiters.com/endpoint>; rel=self")
+	h.Set(HeaderEventName, "application.created")
+	h.Set(HeaderEventVersion, "v201910")
+	return h, []byte(`{"job_id":"jid","candidate_id":"cid"}`)
+}
+
+// TestParse_documentedBodies: the bodies SmartRecruiters documents map
+// onto catalog events. application.created's documented body has no id,
+// only job_id and candidate_id: the application is "<candidate>:<job>".
+// Before, it failed with "body has no id" (and the hub answered 202).
+func TestParse_documentedBodies(t *testing.T) {
+	t.Parallel()
+	h, body := documentedExample()
+	res, err := Parse(h, body, push.Options{SourceID: "src_1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Link != "http://smartrecruiters.com/endpoint" || len(res.Events) != 1 {
+		t.Fatalf("result %+v", res)
+	}
+	e := res.Events[0]
+	want := `{"candidate_id":"sr_cid","external_refs":[{"id":"cid:jid","system":"smartrecruiters"}],"id":"sr_cid:jid","job_id":"sr_jid"}`
+	if e.Type != "application.created" || string(e.Data) != want {
+		t.Fatalf("event %s %s\nwant data %s", e.Type, e.Data, want)
+	}
+	// Every subscribed event name, with the body SmartRecruiters
+	// documents for it ({"id": …}) or the application form.
+	for name := range mapping {
+		bodies := []string{`{"id":"r1"}`, `{"id":"r1","candidate_id":"c1","job_id":"j1"}`, `{"id":"r1","candidateId":"c1","jobId":"j1"}`}
+		if strings.HasPrefix(name, "application.") {
+			bodies = append(bodies, `{"candidate_id":"c1","job_id":"j1"}`, `{"candidateId":"c1","jobId":"j1"}`)
+		}
+		for _, b := range bodies {
+			res, err := Parse(request(name, "e-"+name, []byte(b), testNow), []byte(b), push.Options{})
+			if err != nil || len(res.Events) != 1 {
+				t.Errorf("%s %s: %v %+v", name, b, err, res)
+				continue
+			}
+			if _, _, err := catalog.Default().ValidateEvent(res.Events[0].Type, res.Events[0].Data); err != nil {
+				t.Errorf("%s %s: %v", name, b, err)
+			}
+		}
+	}
+	for name := range hydrate {
+		b := []byte(`{"id":"r1"}`)
+		if res, err := Parse(request(name, "e-"+name, b, testNow), b, push.Options{}); err != nil || !res.NeedsHydration {
+			t.Errorf("%s: %v %+v", name, err, res)
+		}
+	}
+	// A body without the ids is an error (the hub answers it non-2xx).
+	for _, b := range []string{`{}`, `{"job_id":"j1"}`, `{"name":"x"}`} {
+		if _, err := Parse(request("application.created", "e9", []byte(b), testNow), []byte(b), push.Options{}); err == nil {
+			t.Errorf("application.created %s parsed", b)
+		}
+	}
+}
+
+func TestParseLink(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"":                                  "",
+		"https://api.smartrecruiters.com/x": "https://api.smartrecruiters.com/x",
+		"https://api.smartrecruiters.com/x; rel=self":                         "https://api.smartrecruiters.com/x",
+		"<https://api.smartrecruiters.com/x>; rel=self":                       "https://api.smartrecruiters.com/x",
+		`<https://a/x>; rel="next", <https://a/y>; rel="self"`:                "https://a/y",
+		`<https://a/x>; title="a, b"; rel=next, <https://a/y>; rel="up self"`: "https://a/y",
+		"<https://a/x>; rel=next":                                             "https://a/x",
+		"<https://a/x":                                                        "",
+	} {
+		if got := ParseLink(in); got != want {
+			t.Errorf("ParseLink(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// FuzzParseLink: any header value parses without panicking, into a part
+// of itself.
+func FuzzParseLink(f *testing.F) {
+	for _, s := range []string{"<https://a/x>; rel=self", `<https://a/x>; title="a, b"; rel=next, <https://a/y>; rel="up self"`, "https://a/x", "<", ">;,\""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if got := ParseLink(v); !strings.Contains(v, got) {
+			t.Fatalf("ParseLink(%q) = %q, not part of it", v, got)
 		}
 	})
 }

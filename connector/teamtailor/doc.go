@@ -14,8 +14,17 @@
 //	anything else (custom fields, audit)   → Result.Unsupported, no event
 //
 // Entity ids are "tt_" + Teamtailor's id; the vendor id is kept in
-// external_refs (system "teamtailor"). The dedupe key is the SHA-256 of the
-// body: Teamtailor sends no event id.
+// external_refs (system "teamtailor").
+//
+// # Signed, and deduplicated
+//
+// v2 signs t (within 5 minutes of now) and the body's "payload" member,
+// not the rest of the body (which holds a copy of the signature). Parse
+// reads only payload, and the dedupe key is the SHA-256 of payload with
+// insignificant whitespace removed (DedupKey): Teamtailor sends no event
+// id, and keyed on the whole body, a replay inside the window with the
+// unsigned remainder changed was taken as new. t is left out of the key,
+// so the same payload signed twice is one request.
 //
 // Not done here (the next session's state store): previous_stage from the
 // last stored stage, application.hired from a stage whose type is "hired"

@@ -123,10 +123,31 @@ func Sign(key string, t time.Time, body []byte) string {
 	return base64.StdEncoding.EncodeToString([]byte("t=" + ts + ",v2=" + hex.EncodeToString(sig)))
 }
 
-// Parse maps a verified Teamtailor webhook body onto the catalog. The
-// dedupe key is the body hash: Teamtailor sends no event id.
+// DedupKey returns the key to deduplicate a request on: "sha256:" and the
+// hex SHA-256 of the body's "payload" member with insignificant whitespace
+// removed, which is what the v2 signature covers (with t); the whole body
+// when it has no payload member (Verify then matched the whole body).
+// Teamtailor sends no event id, and the rest of the body (its "signature"
+// copy, anything added) is not signed: a hash of the whole body let a
+// replay inside the window with that remainder changed be taken as new. t
+// is left out, so that the same payload signed twice is one request.
+func DedupKey(body []byte) string {
+	var env struct {
+		Payload json.RawMessage `json:"payload"`
+	}
+	if json.Unmarshal(body, &env) == nil && len(env.Payload) > 0 {
+		var c bytes.Buffer
+		if json.Compact(&c, env.Payload) == nil {
+			return push.BodyKey(c.Bytes())
+		}
+	}
+	return push.BodyKey(body)
+}
+
+// Parse maps a verified Teamtailor webhook body onto the catalog: only the
+// signed "payload" member is read. The dedupe key is DedupKey(body).
 func Parse(body []byte, opts push.Options) (*push.Result, error) {
-	res := &push.Result{System: System, DedupeKey: push.BodyKey(body)}
+	res := &push.Result{System: System, DedupeKey: DedupKey(body)}
 	m, err := push.Decode(body)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", System, err)

@@ -16,8 +16,17 @@
 //	                     onboarding types yet
 //
 // Entity ids are "wk_" + Workable's id (the job's shortcode for jobs); the
-// vendor id is kept in external_refs (system "workable"). The dedupe key is
-// the SHA-256 of the body. A malformed email is dropped, not fatal.
+// vendor id is kept in external_refs (system "workable"). A malformed
+// email is dropped, not fatal.
+//
+// # Signed, and deduplicated
+//
+// Workable signs the raw body, and nothing else (no timestamp, no event
+// id). The dedupe key is the SHA-256 of the signed body (DedupKey), kept
+// for as long as the request log keeps the request: Workable's replay of
+// a failed delivery, and anyone's re-send of a captured one, is a
+// duplicate. A body hirehook cannot map is answered 422, which Workable
+// replays.
 // previous_stage (from the last stored stage) is left to the state store.
 //
 // # Facts relied on, and which are unverified (reference §4, §16)
@@ -25,8 +34,10 @@
 //   - Primary: the header is X-Workable-Signature, HMAC-SHA256 "on the
 //     payload", keyed with the account access token or the OAuth app secret;
 //     the reply must be 200.
-//   - Unverified: that the signature is hex (only secondary sources say so;
-//     upper- and lower-case hex are both accepted); the envelope
+//   - Unverified: how the signature is written. Only secondary sources say
+//     hex, Workable's docs say only "HMAC SHA256": hex (either case) and
+//     base64 (standard or URL alphabet, padded or not) are both accepted,
+//     told apart by length. The envelope
 //     {event_type, data:{id, stage, disqualified, job{shortcode,title}}}
 //     (secondary sources; Workable's docs say only "a Candidate object");
 //     whether an envelope id exists and is stable across replays (so the body

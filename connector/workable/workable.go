@@ -2,6 +2,8 @@ package workable
 
 import (
 	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -25,10 +27,15 @@ const IDPrefix = "wk_"
 // that Workable replays.
 const ReplyStatus = http.StatusOK
 
-// Verify checks X-Workable-Signature: the hex HMAC-SHA256 of the raw body,
-// keyed with the account's API access token or the OAuth app's secret. Any
-// of secrets may match; the comparison is constant-time. Workable signs no
-// timestamp, so there is no replay window: dedupe on the body hash.
+// Verify checks X-Workable-Signature: the HMAC-SHA256 of the raw body,
+// keyed with the account's API access token or the OAuth app's secret.
+// Workable's docs do not say how the digest is written, so both hex (as
+// integrators' code reads it, either case) and base64 (standard or URL
+// alphabet, padded or not) are accepted: the length tells them apart (64
+// hex digits, 43 or 44 base64 characters for 32 bytes). Any of secrets
+// may match; the comparison is constant-time. Workable signs no
+// timestamp, so there is no replay window: dedupe on the body hash
+// (DedupKey).
 func Verify(h http.Header, body []byte, secrets ...string) error {
 	fail := func(err error) error {
 		return &push.VerifyError{System: System, Header: HeaderSignature, Err: err}
@@ -40,8 +47,8 @@ func Verify(h http.Header, body []byte, secrets ...string) error {
 	if raw == "" {
 		return fail(push.ErrMissingSignature)
 	}
-	got, err := hex.DecodeString(raw)
-	if err != nil {
+	got, ok := decodeDigest(raw)
+	if !ok {
 		return fail(push.ErrMalformed)
 	}
 	for _, s := range secrets {
@@ -52,16 +59,36 @@ func Verify(h http.Header, body []byte, secrets ...string) error {
 	return fail(push.ErrMismatch)
 }
 
-// Sign returns the X-Workable-Signature value of body. For tests and
-// simulators.
+// decodeDigest reads a 32-byte digest written in hex or in base64.
+func decodeDigest(s string) ([]byte, bool) {
+	if b, err := hex.DecodeString(s); err == nil && len(b) == sha256.Size {
+		return b, true
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) == sha256.Size {
+			return b, true
+		}
+	}
+	return nil, false
+}
+
+// Sign returns the X-Workable-Signature value of body, in hex. For tests
+// and simulators.
 func Sign(secret string, body []byte) string {
 	return hex.EncodeToString(push.HMACSHA256([]byte(secret), body))
 }
 
+// DedupKey returns the key to deduplicate a request on: "sha256:" and the
+// hex SHA-256 of the body, which is what Workable signs. Workable documents
+// no event id (reference §16) and signs no timestamp; its replays of a
+// failed delivery carry the same body, so they are duplicates, and so is
+// anyone's re-send of a captured request.
+func DedupKey(body []byte) string { return push.BodyKey(body) }
+
 // Parse maps a verified Workable webhook body onto the catalog. The dedupe
-// key is the body hash: Workable documents no event id (§16).
+// key is DedupKey(body).
 func Parse(body []byte, opts push.Options) (*push.Result, error) {
-	res := &push.Result{System: System, DedupeKey: push.BodyKey(body)}
+	res := &push.Result{System: System, DedupeKey: DedupKey(body)}
 	m, err := push.Decode(body)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", System, err)

@@ -1,6 +1,7 @@
 package workable
 
 import (
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"os"
@@ -49,6 +50,12 @@ func TestVerify(t *testing.T) {
 	}{
 		{"valid", good, body, []string{testSecret}, nil},
 		{"upper-case hex", header(HeaderSignature, strings.ToUpper(Sign(testSecret, body))), body, []string{testSecret}, nil},
+		// Workable's docs do not say hex or base64: both verify.
+		{"base64", header(HeaderSignature, base64.StdEncoding.EncodeToString(push.HMACSHA256([]byte(testSecret), body))), body, []string{testSecret}, nil},
+		{"base64 unpadded", header(HeaderSignature, base64.RawStdEncoding.EncodeToString(push.HMACSHA256([]byte(testSecret), body))), body, []string{testSecret}, nil},
+		{"base64url", header(HeaderSignature, base64.RawURLEncoding.EncodeToString(push.HMACSHA256([]byte(testSecret), body))), body, []string{testSecret}, nil},
+		{"base64 of another body", header(HeaderSignature, base64.StdEncoding.EncodeToString(push.HMACSHA256([]byte(testSecret), changed))), body, []string{testSecret}, push.ErrMismatch},
+		{"short hex", header(HeaderSignature, Sign(testSecret, body)[:62]), body, []string{testSecret}, push.ErrMalformed},
 		{"second secret", good, body, []string{"oauth-app-secret", testSecret}, nil},
 		{"one changed byte", good, changed, []string{testSecret}, push.ErrMismatch},
 		{"wrong secret", good, body, []string{"other"}, push.ErrMismatch},

@@ -451,3 +451,77 @@ func testInboundClaimConcurrent(t *testing.T, newStore NewStoreFunc) {
 		t.Fatalf("claimed %d requests, want %d", len(seen), distinct+1)
 	}
 }
+
+// testInboundDedupeHeld: the dedupe key is what makes a replayed vendor
+// request a duplicate (Lever's token, Greenhouse's body digest), so a
+// request holds its key in every state it can reach, received, processed,
+// unsupported, failed, due again, reprocessed, for as long as the request
+// log keeps it (retention, a day at least, far beyond any vendor's
+// 5-minute timestamp window): only its purge frees the key. Duplicates and
+// rejections never hold one.
+func testInboundDedupeHeld(t *testing.T, newStore NewStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t)
+	src := newSource(t, s, tenant, true)
+	days := hirehook.DefaultRetentionDays
+	wantDup := func(key string, of *hirehook.InboundRequest, at time.Time) {
+		t.Helper()
+		r := newInbound(t, s, src, hirehook.InboundReceived, key, `{"replay":true}`, at, &at)
+		if r.Status != hirehook.InboundDuplicate || r.DuplicateOf != of.ID || r.Body != nil {
+			t.Fatalf("key %s at %v: stored %s (duplicate of %q), want a duplicate of %s", key, at, r.Status, r.DuplicateOf, of.ID)
+		}
+	}
+	update := func(r *hirehook.InboundRequest, status string, due *time.Time) {
+		t.Helper()
+		must(t, s.InboundUpdate(ctx, hirehook.InboundUpdateParams{TenantID: r.TenantID, ID: r.ID, Status: status,
+			Error: "why", DueAt: due, Now: t0.Add(time.Second)}))
+	}
+	held := map[string]*hirehook.InboundRequest{}
+	for _, st := range []string{hirehook.InboundReceived, hirehook.InboundProcessed, hirehook.InboundUnsupported, hirehook.InboundFailed, "due again"} {
+		key := "token:" + st
+		r := newInbound(t, s, src, hirehook.InboundReceived, key, `{"token":"`+st+`"}`, t0, at(0))
+		switch st {
+		case hirehook.InboundReceived:
+		case "due again":
+			update(r, hirehook.InboundReceived, at(time.Hour))
+		default:
+			update(r, st, nil)
+		}
+		held[key] = r
+		// Within the vendor's window, and long after.
+		wantDup(key, r, t0.Add(4*time.Minute))
+		wantDup(key, r, t0.Add(time.Duration(days)*24*time.Hour-time.Minute))
+	}
+	// A rejected request (a bad signature) holds nothing: the genuine
+	// request with the same key is taken.
+	rej := &hirehook.InboundRequest{TenantID: tenant, ID: hirehook.NewID("inr"), SourceID: src.ID, ReceivedAt: t0,
+		Status: hirehook.InboundRejected, DedupeKey: "token:rejected", Error: "signature mismatch"}
+	must(t, s.InboundCreate(ctx, rej))
+	if r := newInbound(t, s, src, hirehook.InboundReceived, "token:rejected", `{}`, t0.Add(time.Second), at(time.Second)); r.Status != hirehook.InboundReceived {
+		t.Fatalf("a rejected request held its key: %+v", r)
+	}
+
+	// Reprocessing keeps the keys where they are.
+	n, err := s.InboundReprocess(ctx, hirehook.InboundReprocessParams{TenantID: tenant, SourceID: src.ID, From: t0, To: t0.Add(time.Second), Now: t0.Add(time.Hour)})
+	must(t, err)
+	if n != 3 {
+		t.Fatalf("InboundReprocess = %d, want the processed, unsupported and failed requests", n)
+	}
+	for key, r := range held {
+		wantDup(key, r, t0.Add(2*time.Hour))
+	}
+
+	// A purge within retention keeps them; past it, the purged request
+	// frees its key.
+	_, err = s.RetentionPurge(ctx, hirehook.RetentionPurgeParams{Now: t0.Add(time.Duration(days)*24*time.Hour - time.Hour), Limit: 1000})
+	must(t, err)
+	wantDup("token:processed", held["token:processed"], t0.Add(time.Duration(days)*24*time.Hour-time.Minute))
+	res, err := s.RetentionPurge(ctx, hirehook.RetentionPurgeParams{Now: t0.Add(time.Duration(days)*24*time.Hour + time.Hour), Limit: 1000})
+	must(t, err)
+	if res.InboundRequests == 0 {
+		t.Fatal("RetentionPurge past retention purged no request")
+	}
+	if r := newInbound(t, s, src, hirehook.InboundReceived, "token:processed", `{}`, t0.Add(time.Duration(days)*24*time.Hour+2*time.Hour), at(0)); r.Status != hirehook.InboundReceived {
+		t.Fatalf("a purged request still holds its key: %+v", r)
+	}
+}
