@@ -73,7 +73,8 @@ func (d *Dispatcher) heartbeatLoop(ctx context.Context, reg hirehook.NodeRegistr
 		}
 		select {
 		case <-ctx.Done():
-			lctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			// Leaving is worth a moment at stop, but ends with a hard stop.
+			lctx, cancel := context.WithTimeout(d.runCtx, 5*time.Second)
 			if err := reg.NodeLeave(lctx, d.cfg.Owner); err != nil {
 				d.logger.Warn("leave the node registry", "error", err)
 			}
@@ -105,15 +106,12 @@ func (d *Dispatcher) setMembership(live []string) {
 	}
 }
 
-// leaveLane hands every delivery queued in l back to the store: this node
-// does not serve its endpoint (another node's share of the limits does).
-// d.mu must be held.
-func (d *Dispatcher) leaveLaneLocked(l *lane) {
-	d.notMine[l.endpointID] = true
-	for _, dl := range l.queue {
-		delete(d.inflight, dl.ID)
-		d.overflow = append(d.overflow, dl.ID)
+// leaveLaneLocked hands every delivery queued for endpointID back to the
+// store: this node does not serve the endpoint (another node's share of
+// the limits does). d.mu must be held.
+func (d *Dispatcher) leaveLaneLocked(endpointID string) {
+	d.notMine[endpointID] = true
+	if d.ledger.leave(endpointID) > 0 {
+		d.signalOverflow()
 	}
-	l.queue = nil
-	d.signalOverflow()
 }
