@@ -337,8 +337,11 @@ type DeliveryRecoverParams struct {
 type NodeRegistry interface {
 	// NodeHeartbeat records that node is alive, forgets the nodes that have
 	// not heartbeaten for ttl (by the database's clock, so the nodes'
-	// clocks need not agree), and returns the live nodes' names, sorted.
+	// clocks need not agree), ends the leases those nodes held (their
+	// deliveries are claimable at once, as if the leases had expired), and
+	// returns the live nodes' names, sorted.
 	NodeHeartbeat(ctx context.Context, node string, ttl time.Duration) ([]string, error)
-	// NodeLeave forgets node at once (a clean stop).
+	// NodeLeave forgets node at once (a clean stop). Its leases stay: a
+	// stopping node still finishes its attempts and writes their results.
 	NodeLeave(ctx context.Context, node string) error
 }

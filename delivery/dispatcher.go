@@ -83,9 +83,11 @@ type Config struct {
 	// HeartbeatInterval is how often the node heartbeats when its store is
 	// a hirehook.NodeRegistry (shared by several nodes), and so how soon
 	// the nodes learn that one started or stopped; a node silent for three
-	// intervals is taken for dead. Default: a quarter of Lease, at most 5 s,
-	// so that a dead node is forgotten (and its share of the endpoints'
-	// limits passed on) before its leases expire.
+	// intervals is taken for dead, and its leases end then (see
+	// hirehook.NodeRegistry). Default: a quarter of Lease, at most 5 s, so
+	// that a dead node is forgotten (its share of the endpoints' limits
+	// passed on, its deliveries taken by the live nodes) well before its
+	// leases would expire.
 	HeartbeatInterval time.Duration
 	// Logger receives lifecycle and failure logs. Default: discard.
 	Logger *slog.Logger

@@ -13,6 +13,13 @@ var _ hirehook.NodeRegistry = (*Store)(nil)
 
 // NodeHeartbeat implements hirehook.NodeRegistry. Times are the database's
 // (now()), so that nodes with skewed clocks agree on who is alive.
+//
+// The leases of the nodes it forgets end where the nodes' lives did (their
+// last heartbeat, at most ttl ago), in the same statement, and the nodes
+// are told (NOTIFY): a node that died holding deliveries (kill -9, a lost
+// machine) hands them to the live ones within a few heartbeats, not after
+// its leases' full length. They are taken as any expired lease is (see
+// qClaim).
 func (s *Store) NodeHeartbeat(ctx context.Context, node string, ttl time.Duration) ([]string, error) {
 	if node == "" || ttl <= 0 {
 		return nil, hirehook.Errorf(hirehook.EINVALID, "NodeHeartbeat needs a node name and a positive TTL.")
@@ -23,7 +30,14 @@ func (s *Store) NodeHeartbeat(ctx context.Context, node string, ttl time.Duratio
 		if _, err := tx.ExecContext(ctx, `INSERT INTO nodes (id) VALUES ($1) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`, node); err != nil {
 			return fmt.Errorf("heartbeat node %s: %w", node, err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM nodes WHERE heartbeat_at < now() - make_interval(secs => $1)`, ttl.Seconds()); err != nil {
+		if _, err := tx.ExecContext(ctx, `WITH gone AS (
+				DELETE FROM nodes WHERE heartbeat_at < now() - make_interval(secs => $1) RETURNING id
+			), freed AS (
+				UPDATE deliveries SET lease_expires_at = now() - make_interval(secs => $1)
+				WHERE state = 'delivering' AND lease_owner IN (SELECT id FROM gone)
+				AND lease_expires_at > now() - make_interval(secs => $1)
+				RETURNING 1
+			) `+qNotify+` WHERE EXISTS (SELECT 1 FROM freed)`, ttl.Seconds()); err != nil {
 			return fmt.Errorf("forget silent nodes: %w", err)
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM nodes ORDER BY id`)
