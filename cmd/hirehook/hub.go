@@ -144,9 +144,10 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 			Timeout:      h.Config.DeliveryTimeout,
 			AllowPrivate: h.Config.AllowPrivateDestinations,
 		}),
-		PollInterval: h.Config.pollInterval,
-		Logger:       h.Logger,
-		OnResult:     onResult,
+		PollInterval:     h.Config.pollInterval,
+		EndpointCacheTTL: h.Config.endpointCacheTTL,
+		Logger:           h.Logger,
+		OnResult:         onResult,
 	})
 	h.Ingester = ingest.New(st, ingest.Config{
 		Catalog:    cat,
