@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,22 +63,14 @@ func TestLeavingLaneReturnsItsCount(t *testing.T) {
 	for _, r := range res {
 		d.Enqueue(r.Leased)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waitUntil(t, "the lane's deliveries handed back, and their count with them", func() bool {
 		state := hirehook.DeliveryPending
 		pending, err := s.DeliveryList(ctx, hirehook.DeliveryFilter{TenantID: hirehook.DefaultTenantID, State: &state, Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(pending) == len(evs) && d.CanTake() && d.heldCount() == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after the lane was left: %d of %d deliveries handed back, CanTake() = %v, %d held; want all, true, 0",
-				len(pending), len(evs), d.CanTake(), d.heldCount())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return len(pending) == len(evs) && d.CanTake() && d.heldCount() == 0
+	})
 }
 
 // heldCount is the number of deliveries the dispatcher holds.
@@ -85,4 +78,106 @@ func (d *Dispatcher) heldCount() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.ledger.held()
+}
+
+// flakyRegistry is a store shared by one node whose node registry can be
+// made to fail, as the heartbeat of a node cut off from the database does.
+type flakyRegistry struct {
+	hirehook.Store
+	fail atomic.Bool
+}
+
+func (r *flakyRegistry) NodeHeartbeat(_ context.Context, node string, _ time.Duration) ([]string, error) {
+	if r.fail.Load() {
+		return nil, hirehook.Errorf(hirehook.EUNAVAILABLE, "The registry is down (test).")
+	}
+	return []string{node}, nil
+}
+
+func (r *flakyRegistry) NodeLeave(context.Context, string) error { return nil }
+
+// A node whose heartbeat is about to lapse (the other nodes will take its
+// deliveries) hands back what it has queued instead of sending it too; the
+// attempt in flight finishes.
+func TestHeartbeatLapsingHandsBackQueued(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hirehook.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	var requests atomic.Int64
+	unblock := make(chan struct{})
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		select {
+		case <-unblock:
+		case <-r.Context().Done():
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(rc.Close)
+	t.Cleanup(func() { close(unblock) })
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	ep := &hirehook.Endpoint{TenantID: hirehook.DefaultTenantID, ID: hirehook.NewID("ep"), URL: rc.URL, EventTypes: []string{"*"},
+		MaxConcurrency: 1, Secrets: []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now}}, CreatedAt: now, UpdatedAt: now}
+	if err := s.EndpointCreate(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	reg := &flakyRegistry{Store: s}
+	const owner = "node_cut_off"
+	d := New(reg, Config{Owner: owner, PollInterval: time.Hour, HeartbeatInterval: 20 * time.Millisecond,
+		Sender: NewSender(SenderConfig{AllowPrivate: true, Timeout: 30 * time.Second})})
+	if err := d.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		d.Stop(sctx)
+	})
+	var evs []*hirehook.Event
+	for i := range 5 {
+		evs = append(evs, &hirehook.Event{TenantID: hirehook.DefaultTenantID, ID: hirehook.NewID("evt"), Type: "candidate.created",
+			OccurredAt: now, Source: "test", Subject: hirehook.Subject{Entity: "candidate", ID: fmt.Sprint(i)},
+			Data: json.RawMessage(fmt.Sprintf(`{"id":"%d"}`, i))})
+	}
+	res, err := s.EventIngest(ctx, hirehook.EventIngestParams{Events: evs, Now: time.Now(), LeaseOwner: owner, LeaseUntil: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		d.Enqueue(r.Leased)
+	}
+	waitUntil(t, "the first attempt in flight", func() bool { return requests.Load() == 1 })
+
+	reg.fail.Store(true)
+	waitUntil(t, "the queued deliveries to be handed back", func() bool {
+		state := hirehook.DeliveryPending
+		pending, err := s.DeliveryList(ctx, hirehook.DeliveryFilter{TenantID: hirehook.DefaultTenantID, State: &state, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(pending) == len(evs)-1 && d.heldCount() == 1
+	})
+	if n := requests.Load(); n != 1 {
+		t.Errorf("the receiver got %d requests, want the 1 in flight", n)
+	}
+}
+
+// waitUntil polls cond until it holds, failing tb after 10 s.
+func waitUntil(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline.C:
+			tb.Fatalf("timed out waiting for %s", what)
+		case <-tick.C:
+		}
+	}
 }

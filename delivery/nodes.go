@@ -61,15 +61,28 @@ func (d *Dispatcher) heartbeatLoop(ctx context.Context, reg hirehook.NodeRegistr
 	ttl := 3 * d.cfg.HeartbeatInterval
 	tick := time.NewTicker(d.cfg.HeartbeatInterval)
 	defer tick.Stop()
+	lastBeat, gaveUp := time.Now(), false
 	for {
 		hctx, cancel := context.WithTimeout(ctx, d.cfg.HeartbeatInterval)
 		live, err := reg.NodeHeartbeat(hctx, d.cfg.Owner, ttl)
 		cancel()
-		if err != nil && ctx.Err() == nil {
+		switch {
+		case err == nil:
+			lastBeat, gaveUp = time.Now(), false
+			d.setMembership(live)
+		case ctx.Err() == nil:
 			// Keep the last membership: the limits stay divided as they were.
 			d.logger.Warn("node heartbeat", "error", err)
-		} else if err == nil {
-			d.setMembership(live)
+			if !gaveUp && time.Since(lastBeat) >= ttl-d.cfg.HeartbeatInterval {
+				// One more missed heartbeat and the other nodes forget this
+				// one and take its deliveries: what is queued here is not
+				// sent too, but handed back (the hand-back is a no-op for
+				// those another node has taken).
+				gaveUp = true
+				if n := d.handBackQueued(); n > 0 {
+					d.logger.Warn("node heartbeat lapsing: handing back the queued deliveries", "count", n)
+				}
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -104,6 +117,17 @@ func (d *Dispatcher) setMembership(live []string) {
 		d.logger.Info("nodes sharing the store", "nodes", m.nodes, "rank", m.rank)
 		d.Notify()
 	}
+}
+
+// handBackQueued hands back every queued delivery and returns how many.
+func (d *Dispatcher) handBackQueued() int {
+	d.mu.Lock()
+	n := d.ledger.leaveAll()
+	d.mu.Unlock()
+	if n > 0 {
+		d.signalOverflow()
+	}
+	return n
 }
 
 // leaveLaneLocked hands every delivery queued for endpointID back to the
