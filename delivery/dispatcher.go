@@ -621,6 +621,11 @@ func (d *Dispatcher) complete(c completion) {
 	d.ledger.sent(c.d.ID)
 	d.mu.Unlock()
 	select {
+	case d.results <- c: // while there is room, even after a hard stop
+		return
+	default:
+	}
+	select {
 	case d.results <- c:
 	case <-d.runCtx.Done():
 		d.mu.Lock()
@@ -841,6 +846,9 @@ func (d *Dispatcher) writeResults(batch []completion) {
 	}
 	d.roomLocked()
 	d.mu.Unlock()
+	if !written {
+		return // logged above; OnResult sees stored results only
+	}
 	for _, c := range batch {
 		if c.d.OrderingKey != "" && c.r.State != hirehook.DeliveryRetrying {
 			next = true

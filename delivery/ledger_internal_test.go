@@ -181,3 +181,72 @@ func waitUntil(tb testing.TB, what string, cond func() bool) {
 		}
 	}
 }
+
+// downStore is a store that has stopped answering the dispatcher's writes:
+// they hang until their context ends.
+type downStore struct{ hirehook.Store }
+
+func (s downStore) DeliveryComplete(ctx context.Context, _ []hirehook.DeliveryResult) (int, error) {
+	<-ctx.Done()
+	return 0, ctx.Err()
+}
+
+func (s downStore) DeliveryRelease(ctx context.Context, _ string, _ []string) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// Workers whose results the completer cannot take (it is stuck on a store
+// that is down) do not hold Stop past its deadline.
+func TestStopWithWorkersWaitingOnResults(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hirehook.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	var requests atomic.Int64
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		requests.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(rc.Close)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	ep := &hirehook.Endpoint{TenantID: hirehook.DefaultTenantID, ID: hirehook.NewID("ep"), URL: rc.URL, EventTypes: []string{"*"},
+		MaxConcurrency: 4, Secrets: []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now}}, CreatedAt: now, UpdatedAt: now}
+	if err := s.EndpointCreate(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	const owner = "node_b"
+	d := New(downStore{s}, Config{Owner: owner, PollInterval: time.Hour,
+		Sender: NewSender(SenderConfig{AllowPrivate: true, Timeout: 5 * time.Second})})
+	d.results = make(chan completion) // no room: a worker waits for the completer
+	if err := d.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var evs []*hirehook.Event
+	for i := range 4 {
+		evs = append(evs, &hirehook.Event{TenantID: hirehook.DefaultTenantID, ID: hirehook.NewID("evt"), Type: "candidate.created",
+			OccurredAt: now, Source: "test", Subject: hirehook.Subject{Entity: "candidate", ID: fmt.Sprint(i)},
+			Data: json.RawMessage(fmt.Sprintf(`{"id":"%d"}`, i))})
+	}
+	res, err := s.EventIngest(ctx, hirehook.EventIngestParams{Events: evs, Now: time.Now(), LeaseOwner: owner, LeaseUntil: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		d.Enqueue(r.Leased)
+	}
+	waitUntil(t, "every attempt sent", func() bool { return requests.Load() == int64(len(evs)) })
+
+	sctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	stopped := make(chan struct{})
+	go func() { d.Stop(sctx); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Stop with a 200ms deadline still running after 10s, its workers waiting for the completer")
+	}
+}
