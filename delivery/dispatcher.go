@@ -121,6 +121,9 @@ type Dispatcher struct {
 	ledger   *ledger
 	breakers map[string]*breaker
 	breaking atomic.Int32 // len(breakers), read without mu on every attempt
+	// beat is when (UnixNano) this node's last successful heartbeat
+	// started; 0 without a node registry (see lapsing).
+	beat atomic.Int64
 	// claimWaits is set when a claim was skipped for want of room under
 	// HoldLimit: the completer wakes the claimer once there is room.
 	claimWaits     bool
@@ -256,6 +259,8 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	d.compDone = make(chan struct{})
 	d.relDone = make(chan struct{})
 	if reg, ok := d.store.(hirehook.NodeRegistry); ok {
+		// Not yet registered, nobody can end this node's leases.
+		d.beat.Store(time.Now().UnixNano())
 		d.hbDone = make(chan struct{})
 		go d.heartbeatLoop(claimCtx, reg)
 	}
@@ -482,6 +487,12 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 		// out during the attempt, and another node take it and send it too.
 		// Hand it back instead (a no-op if another node has it already); it
 		// is claimed again with a fresh lease.
+		d.handBack(dl)
+		return
+	}
+	if d.lapsing() {
+		// The other nodes no longer hear this one: they may end its
+		// leases and send this delivery before this attempt could end.
 		d.handBack(dl)
 		return
 	}

@@ -87,11 +87,11 @@ type flakyRegistry struct {
 	fail atomic.Bool
 }
 
-func (r *flakyRegistry) NodeHeartbeat(_ context.Context, node string, _ time.Duration) ([]string, error) {
+func (r *flakyRegistry) NodeHeartbeat(_ context.Context, p hirehook.NodeHeartbeatParams) ([]string, error) {
 	if r.fail.Load() {
 		return nil, hirehook.Errorf(hirehook.EUNAVAILABLE, "The registry is down (test).")
 	}
-	return []string{node}, nil
+	return []string{p.Node}, nil
 }
 
 func (r *flakyRegistry) NodeLeave(context.Context, string) error { return nil }

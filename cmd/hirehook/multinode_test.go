@@ -124,9 +124,9 @@ func TestPostgresNotifyWakesIdleNodes(t *testing.T) {
 
 // TestPostgresKillNodeLeasesTakenOver: hub 1 (a child process) is
 // SIGKILLed with its deliveries leased and in flight; hub 2 on the same
-// database delivers every one of them once hub 1's heartbeat has lapsed
-// (three 5 s heartbeats), long before its leases (2 min, the default)
-// would have expired.
+// database delivers every one of them once hub 1 has been silent for three
+// 5 s heartbeats, the 500 ms delivery timeout and one more heartbeat (20.5
+// s), long before its leases (2 min, the default) would have expired.
 func TestPostgresKillNodeLeasesTakenOver(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -172,7 +172,9 @@ func TestPostgresKillNodeLeasesTakenOver(t *testing.T) {
 	retries := strings.TrimSuffix(strings.Repeat("50ms,", 20), ",")
 	first, base := startChild(t, []string{"serve", "--addr", "127.0.0.1:0", "--db", dsn, "--encryption-key", key, "--admin-key", testKey,
 		"--allow-private-destinations", "--delivery-timeout", "500ms", "--retry-schedule", retries})
-	second := startHub(t, func(c *Config) { c.DB, c.EncryptionKey, c.DeliveryLease = dsn, key, 30*time.Second })
+	second := startHub(t, func(c *Config) {
+		c.DB, c.EncryptionKey, c.DeliveryLease, c.DeliveryTimeout = dsn, key, 30*time.Second, 500*time.Millisecond
+	})
 
 	createEndpoint(t, base, rc.URL, "placement.*") // not the operational events
 	const n = 40
@@ -196,8 +198,7 @@ func TestPostgresKillNodeLeasesTakenOver(t *testing.T) {
 	mu.Unlock()
 	close(release)
 
-	// Hub 2 forgets hub 1 15 to 20 s after its last heartbeat, which ends
-	// its leases.
+	// Hub 2 ends hub 1's leases 20.5 to 25.5 s after its last heartbeat.
 	waitFor(t, 45*time.Second, "hub 2 to deliver every event of the dead node", func() bool {
 		mu.Lock()
 		defer mu.Unlock()

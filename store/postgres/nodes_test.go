@@ -22,24 +22,24 @@ func TestNodeRegistry(t *testing.T) {
 	ctx := context.Background()
 	dsn := postgrestest.NewDatabase(t)
 	s := open(t, dsn, postgres.Options{})
-	if _, err := s.NodeHeartbeat(ctx, "node_b", time.Minute); err != nil {
+	if _, err := s.NodeHeartbeat(ctx, hirehook.NodeHeartbeatParams{Node: "node_b", TTL: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
-	live, err := s.NodeHeartbeat(ctx, "node_a", time.Minute)
+	live, err := s.NodeHeartbeat(ctx, hirehook.NodeHeartbeatParams{Node: "node_a", TTL: time.Minute})
 	if err != nil || !slices.Equal(live, []string{"node_a", "node_b"}) {
 		t.Fatalf("live = %v (%v), want node_a, node_b", live, err)
 	}
 	// node_b goes silent: its last heartbeat is an hour old (by the
 	// database's clock, which the registry goes by).
 	silence(t, dsn, "node_b", time.Hour)
-	live, err = s.NodeHeartbeat(ctx, "node_a", time.Minute)
+	live, err = s.NodeHeartbeat(ctx, hirehook.NodeHeartbeatParams{Node: "node_a", TTL: time.Minute})
 	if err != nil || !slices.Equal(live, []string{"node_a"}) {
 		t.Fatalf("live = %v (%v), want node_a alone", live, err)
 	}
 	if err := s.NodeLeave(ctx, "node_a"); err != nil {
 		t.Fatal(err)
 	}
-	live, err = s.NodeHeartbeat(ctx, "node_c", time.Minute)
+	live, err = s.NodeHeartbeat(ctx, hirehook.NodeHeartbeatParams{Node: "node_c", TTL: time.Minute})
 	if err != nil || !slices.Equal(live, []string{"node_c"}) {
 		t.Fatalf("live = %v (%v) after node_a left, want node_c", live, err)
 	}
@@ -54,10 +54,11 @@ func silence(tb testing.TB, dsn, node string, ago time.Duration) {
 	}
 }
 
-// A node that dies holding leases (its heartbeat lapses) hands its
+// A node that dies holding leases (silent for LeaseTTL) hands its
 // deliveries to the live nodes when they forget it, not when its leases
-// (an hour here) run out; the leases of a node that is alive, or that left
-// cleanly and is finishing its attempts, stay.
+// (an hour here) run out; the leases of a node that is alive, silent for
+// less than LeaseTTL, or that left cleanly and is finishing its attempts,
+// stay.
 func TestNodeHeartbeatLapseEndsLeases(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -70,7 +71,7 @@ func TestNodeHeartbeatLapseEndsLeases(t *testing.T) {
 	}
 	leased := map[string]string{} // delivery id → owner
 	for _, node := range []string{"node_dead", "node_live", "node_left"} {
-		if _, err := s.NodeHeartbeat(ctx, node, time.Minute); err != nil {
+		if _, err := s.NodeHeartbeat(ctx, hirehook.NodeHeartbeatParams{Node: node, TTL: time.Minute}); err != nil {
 			t.Fatal(err)
 		}
 		res, err := s.EventIngest(ctx, hirehook.EventIngestParams{Events: []*hirehook.Event{{
@@ -115,9 +116,19 @@ func TestNodeHeartbeatLapseEndsLeases(t *testing.T) {
 		}
 	}
 	wake("connected")
-	silence(t, dsn, "node_dead", time.Hour)
-	live, err := s.NodeHeartbeat(ctx, "node_live", time.Minute)
+	// Silent for a minute: no longer live (TTL), but its leases hold
+	// (LeaseTTL): an attempt it started may still be running.
+	beat := hirehook.NodeHeartbeatParams{Node: "node_live", TTL: 30 * time.Second, LeaseTTL: 2 * time.Minute}
+	silence(t, dsn, "node_dead", time.Minute)
+	live, err := s.NodeHeartbeat(ctx, beat)
 	if err != nil || !slices.Equal(live, []string{"node_live"}) {
+		t.Fatalf("live = %v (%v), want node_live alone", live, err)
+	}
+	if got := claim(); len(got) != 0 {
+		t.Fatalf("claimed the deliveries of %v while node_dead was silent for less than LeaseTTL, want none", got)
+	}
+	silence(t, dsn, "node_dead", time.Hour)
+	if live, err = s.NodeHeartbeat(ctx, beat); err != nil || !slices.Equal(live, []string{"node_live"}) {
 		t.Fatalf("live = %v (%v), want node_live alone", live, err)
 	}
 	wake("the notification that node_dead's leases ended")
@@ -187,7 +198,7 @@ func TestEndpointLimitsAcrossNodes(t *testing.T) {
 	}
 	// Let the nodes see each other before the work arrives.
 	waitUntil(t, "three live nodes", func() bool {
-		live, err := stores[0].NodeHeartbeat(ctx, "node_0", time.Second)
+		live, err := stores[0].NodeHeartbeat(ctx, hirehook.NodeHeartbeatParams{Node: "node_0", TTL: time.Second})
 		return err == nil && len(live) == 3
 	})
 	time.Sleep(300 * time.Millisecond)
