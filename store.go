@@ -335,10 +335,29 @@ type DeliveryRecoverParams struct {
 // per node. A store that only one process uses (SQLite) does not implement
 // it.
 type NodeRegistry interface {
-	// NodeHeartbeat records that node is alive, forgets the nodes that have
-	// not heartbeaten for ttl (by the database's clock, so the nodes'
-	// clocks need not agree), and returns the live nodes' names, sorted.
-	NodeHeartbeat(ctx context.Context, node string, ttl time.Duration) ([]string, error)
-	// NodeLeave forgets node at once (a clean stop).
+	// NodeHeartbeat records that p.Node is alive and returns the live
+	// nodes' names (those heard from within p.TTL), sorted. A node silent
+	// for p.LeaseTTL is forgotten and its leases end at its last
+	// heartbeat (its deliveries are claimable at once, as if the leases
+	// had expired), announced as due. Silence is measured by the
+	// database's clock, so the nodes' clocks need not agree; each caller's
+	// p.LeaseTTL applies, so the nodes sharing a store use the same one.
+	// EINVALID for an empty node or a TTL that is not positive.
+	NodeHeartbeat(ctx context.Context, p NodeHeartbeatParams) ([]string, error)
+	// NodeLeave forgets node at once (a clean stop). Its leases stay: a
+	// stopping node still finishes its attempts and writes their results.
 	NodeLeave(ctx context.Context, node string) error
+}
+
+// NodeHeartbeatParams are the arguments of NodeHeartbeat.
+type NodeHeartbeatParams struct {
+	Node string
+	// TTL is how long a node may be silent and still count as live
+	// (sharing the endpoints' limits).
+	TTL time.Duration
+	// LeaseTTL is how long a node may be silent before its leases end;
+	// less than TTL counts as TTL. A node must start no attempt that could
+	// still run LeaseTTL after its last heartbeat, or another node may
+	// send the same delivery.
+	LeaseTTL time.Duration
 }

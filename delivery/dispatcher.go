@@ -42,9 +42,11 @@ type Config struct {
 	// store and the endpoint is left out of claims until the lane has
 	// drained to half. Default 4096.
 	LaneBacklog int
-	// HoldLimit is the most deliveries held in memory across all lanes.
+	// HoldLimit is the most deliveries held in memory across all lanes
+	// (queued, being sent, or with their result on its way to the store).
 	// Past it, ingest writes new deliveries pending instead of handing them
-	// over (CanTake), and claims wait until there is room for a batch:
+	// over (CanTake), a hand-off larger than the room left is handed back
+	// to the store beyond it, and claims wait until there is room for a batch:
 	// the deliveries wait in the store, where they cost no heap. A fan-out
 	// of every event to a hundred endpoints otherwise fills the lanes with
 	// hundreds of thousands of deliveries, and the collector spends a
@@ -74,12 +76,18 @@ type Config struct {
 	Sender *Sender
 	// NowFunc returns the current time. Default time.Now.
 	NowFunc func() time.Time
+	// EndpointCacheTTL is how long an endpoint (with its decoded secrets)
+	// is kept between loads: an edit or a secret rotation reaches the
+	// deliveries within it. Measured by NowFunc. Default 1 s.
+	EndpointCacheTTL time.Duration
 	// HeartbeatInterval is how often the node heartbeats when its store is
 	// a hirehook.NodeRegistry (shared by several nodes), and so how soon
 	// the nodes learn that one started or stopped; a node silent for three
-	// intervals is taken for dead. Default: a quarter of Lease, at most 5 s,
-	// so that a dead node is forgotten (and its share of the endpoints'
-	// limits passed on) before its leases expire.
+	// intervals is taken for dead, and its leases end then (see
+	// hirehook.NodeRegistry). Default: a quarter of Lease, at most 5 s, so
+	// that a dead node is forgotten (its share of the endpoints' limits
+	// passed on, its deliveries taken by the live nodes) well before its
+	// leases would expire.
 	HeartbeatInterval time.Duration
 	// Logger receives lifecycle and failure logs. Default: discard.
 	Logger *slog.Logger
@@ -106,13 +114,19 @@ type Dispatcher struct {
 	results  chan completion
 	endpoint *endpointCache
 
-	mu             sync.Mutex
-	lanes          map[string]*lane
-	inflight       map[string]bool // delivery ids held in memory or being sent
-	queued         int             // deliveries in all lanes' queues (not yet being sent)
-	breakers       map[string]*breaker
-	breaking       atomic.Int32 // len(breakers), read without mu on every attempt
-	overflow       []string     // leased ids a full lane could not take: to release
+	mu    sync.Mutex
+	lanes map[string]*lane
+	// ledger holds the deliveries this node holds in memory, their states
+	// and their endpoints' queues (see ledger.go).
+	ledger   *ledger
+	breakers map[string]*breaker
+	breaking atomic.Int32 // len(breakers), read without mu on every attempt
+	// beat is when (UnixNano) this node's last successful heartbeat
+	// started; 0 without a node registry (see lapsing).
+	beat atomic.Int64
+	// claimWaits is set when a claim was skipped for want of room under
+	// HoldLimit: the completer wakes the claimer once there is room.
+	claimWaits     bool
 	overflowSignal chan struct{}
 	// members divides the endpoints' limits among the nodes sharing the
 	// store; notMine holds endpoints whose share is another node's.
@@ -128,11 +142,15 @@ type Dispatcher struct {
 	// limiter give their delivery back rather than hold Stop up.
 	waitCtx    context.Context
 	waitCancel context.CancelFunc
-	claimStop  context.CancelFunc
-	claimDone  chan struct{}
-	relDone    chan struct{}
-	workers    sync.WaitGroup
-	compDone   chan struct{}
+	// stopCtx is for the store writes Stop still makes once its context
+	// is done (the last results, the release of what is held): it ends
+	// stopGrace after Stop's context does. Set by Stop under mu.
+	stopCtx   context.Context
+	claimStop context.CancelFunc
+	claimDone chan struct{}
+	relDone   chan struct{}
+	workers   sync.WaitGroup
+	compDone  chan struct{}
 }
 
 // completion is one attempt result on its way to the store.
@@ -196,6 +214,9 @@ func New(store hirehook.Store, cfg Config) *Dispatcher {
 	if cfg.Routes == nil {
 		cfg.Routes = route.NewCache(route.Options{})
 	}
+	if cfg.EndpointCacheTTL <= 0 {
+		cfg.EndpointCacheTTL = time.Second
+	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -206,9 +227,9 @@ func New(store hirehook.Store, cfg Config) *Dispatcher {
 		logger:         logger.With("component", "delivery"),
 		wake:           make(chan struct{}, 1),
 		results:        make(chan completion, 4096),
-		endpoint:       newEndpointCache(store, time.Second),
+		endpoint:       newEndpointCache(store, cfg.EndpointCacheTTL, cfg.NowFunc),
 		lanes:          map[string]*lane{},
-		inflight:       map[string]bool{},
+		ledger:         newLedger(),
 		breakers:       map[string]*breaker{},
 		overflowSignal: make(chan struct{}, 1),
 		members:        single,
@@ -238,6 +259,8 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	d.compDone = make(chan struct{})
 	d.relDone = make(chan struct{})
 	if reg, ok := d.store.(hirehook.NodeRegistry); ok {
+		// Not yet registered, nobody can end this node's leases.
+		d.beat.Store(time.Now().UnixNano())
 		d.hbDone = make(chan struct{})
 		go d.heartbeatLoop(claimCtx, reg)
 	}
@@ -256,17 +279,26 @@ func (d *Dispatcher) Notify() {
 	}
 }
 
-// CanTake reports whether the lanes have room for more deliveries (see
+// CanTake reports whether this node has room for more deliveries (see
 // Config.HoldLimit): ingest hands new deliveries over only then, and
 // otherwise writes them pending for a later claim.
 func (d *Dispatcher) CanTake() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.queued < d.cfg.HoldLimit
+	return d.holdingLocked() < d.cfg.HoldLimit
+}
+
+// holdingLocked is the number of deliveries that count against HoldLimit:
+// queued, being sent, or with their result on its way to the store (the
+// ones being handed back hold nothing for long). d.mu must be held.
+func (d *Dispatcher) holdingLocked() int {
+	return d.ledger.held() - d.ledger.count[heldReleasing]
 }
 
 // Enqueue takes deliveries that ingest wrote already leased to this node (the
-// hot hand-off) and attempts them without a claim query.
+// hot hand-off) and attempts them without a claim query. Past HoldLimit (one
+// ingest commit can hand over more than CanTake had room for) they are
+// handed back to the store, pending, for a later claim.
 func (d *Dispatcher) Enqueue(ds []*hirehook.Delivery) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -278,15 +310,22 @@ func (d *Dispatcher) Enqueue(ds []*hirehook.Delivery) {
 	}
 }
 
-// enqueueLocked adds one delivery to its endpoint's lane, starting a worker
-// if the lane has room for one. d.mu must be held.
+// enqueueLocked adds one delivery, leased to this node, to its endpoint's
+// lane, starting a worker if the lane has room for one; or hands it back
+// when the lane or the node is full or another node serves its endpoint. A
+// delivery already held is not queued twice (see ledger.retake). d.mu must
+// be held.
 func (d *Dispatcher) enqueueLocked(dl *hirehook.Delivery) {
-	if d.inflight[dl.ID] {
+	if d.ledger.retake(dl) {
 		return
 	}
-	if d.notMine[dl.EndpointID] {
-		// Another node serves this endpoint's share of its limits.
-		d.overflow = append(d.overflow, dl.ID)
+	if d.stopped || d.notMine[dl.EndpointID] || d.ledger.queueLen(dl.EndpointID) >= d.cfg.LaneBacklog ||
+		d.holdingLocked() >= d.cfg.HoldLimit {
+		// Stopping; or another node serves this endpoint's share of its
+		// limits; or a full lane (rather than hold unbounded memory for a
+		// slow endpoint; it is claimed again once the lane drains); or a
+		// full node: it goes back to the store.
+		d.ledger.refuse(dl)
 		d.signalOverflow()
 		return
 	}
@@ -301,16 +340,7 @@ func (d *Dispatcher) enqueueLocked(dl *hirehook.Delivery) {
 		}
 		d.lanes[dl.EndpointID] = l
 	}
-	if len(l.queue) >= d.cfg.LaneBacklog {
-		// Hand it back to the store rather than hold unbounded memory for a
-		// slow endpoint; it is claimed again once the lane drains.
-		d.overflow = append(d.overflow, dl.ID)
-		d.signalOverflow()
-		return
-	}
-	d.inflight[dl.ID] = true
-	l.queue = append(l.queue, dl)
-	d.queued++
+	d.ledger.queue(dl)
 	if l.active < l.limit {
 		l.active++
 		d.workers.Add(1)
@@ -318,13 +348,13 @@ func (d *Dispatcher) enqueueLocked(dl *hirehook.Delivery) {
 	}
 }
 
-// lane is one endpoint's queue of deliveries held in memory. Its workers
-// (at most the endpoint's max_concurrency) drain it and exit when it is
-// empty, so an idle endpoint costs nothing and a slow one only slows
-// itself. Fields are guarded by Dispatcher.mu.
+// lane is the workers of one endpoint's queue of deliveries held in memory
+// (the queue is the ledger's). Its workers (at most the endpoint's
+// max_concurrency) drain it and exit when it is empty, so an idle endpoint
+// costs nothing and a slow one only slows itself. Fields are guarded by
+// Dispatcher.mu.
 type lane struct {
 	endpointID string
-	queue      []*hirehook.Delivery
 	active     int
 	// limit is the most workers: the endpoint's max_concurrency (or
 	// Config.EndpointConcurrency when it has none), 1 until known.
@@ -362,7 +392,7 @@ func (d *Dispatcher) configureLane(l *lane, ep *hirehook.Endpoint) (lim *rate.Li
 	defer d.mu.Unlock()
 	serve, n := d.members.share(ep.ID, d.limitOf(ep))
 	if !serve {
-		d.leaveLaneLocked(l)
+		d.leaveLaneLocked(l.endpointID)
 		return nil, false
 	}
 	l.limit = n
@@ -377,7 +407,7 @@ func (d *Dispatcher) configureLane(l *lane, ep *hirehook.Endpoint) (lim *rate.Li
 			l.limiter = rate.NewLimiter(rate.Limit(r), 1)
 		}
 	}
-	for !d.stopped && l.active < l.limit && l.active < len(l.queue)+1 {
+	for !d.stopped && l.active < l.limit && l.active < d.ledger.queueLen(l.endpointID)+1 {
 		l.active++
 		d.workers.Add(1)
 		go d.laneWorker(l)
@@ -389,19 +419,19 @@ func (d *Dispatcher) laneWorker(l *lane) {
 	defer d.workers.Done()
 	for {
 		d.mu.Lock()
-		if len(l.queue) == 0 || d.stopped || l.active > l.limit {
+		var dl *hirehook.Delivery
+		if !d.stopped && l.active <= l.limit {
+			dl = d.ledger.next(l.endpointID)
+		}
+		if dl == nil {
 			l.active--
-			if l.active == 0 && len(l.queue) == 0 && d.lanes[l.endpointID] == l {
+			if l.active == 0 && d.ledger.queueLen(l.endpointID) == 0 && d.lanes[l.endpointID] == l {
 				delete(d.lanes, l.endpointID) // an idle endpoint costs nothing
 			}
 			d.mu.Unlock()
 			return
 		}
-		dl := l.queue[0]
-		l.queue[0] = nil
-		l.queue = l.queue[1:]
-		d.queued--
-		drained := len(l.queue) == d.cfg.LaneBacklog/2 || d.queued == d.cfg.HoldLimit-d.cfg.ClaimBatch
+		drained := d.ledger.queueLen(l.endpointID) == d.cfg.LaneBacklog/2
 		d.mu.Unlock()
 		if drained {
 			d.Notify() // the lane takes claims again
@@ -422,30 +452,30 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 			return
 		}
 		d.logger.Error("load endpoint", "endpoint_id", dl.EndpointID, "error", err)
-		d.release(dl)
+		d.handBack(dl)
 		return
 	}
 	if ep.Disabled {
-		d.release(dl)
+		d.handBack(dl)
 		return
 	}
 	lim, serve := d.configureLane(l, ep)
 	if !serve {
-		d.handBack(dl) // released with the lane's queue
+		d.handBack(dl) // with the lane's queue
 		return
 	}
 	body, fail := d.route(dl, ep)
 	if fail != nil {
 		if d.runCtx.Err() != nil {
-			d.release(dl) // hard stop cut the evaluation short
+			d.handBack(dl) // hard stop cut the evaluation short
 			return
 		}
-		d.results <- completion{d: dl, r: *fail}
+		d.complete(completion{d: dl, r: *fail})
 		return
 	}
 	if lim != nil {
 		if err := lim.Wait(d.waitCtx); err != nil {
-			d.release(dl) // stopping: it is due again at once
+			d.handBack(dl) // stopping: it is due again at once
 			return
 		}
 	}
@@ -457,7 +487,13 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 		// out during the attempt, and another node take it and send it too.
 		// Hand it back instead (a no-op if another node has it already); it
 		// is claimed again with a fresh lease.
-		d.release(dl)
+		d.handBack(dl)
+		return
+	}
+	if d.lapsing() {
+		// The other nodes no longer hear this one: they may end its
+		// leases and send this delivery before this attempt could end.
+		d.handBack(dl)
 		return
 	}
 	if !d.admit(dl.EndpointID, now) {
@@ -469,7 +505,7 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 	resp := d.cfg.Sender.Send(d.runCtx, Message{URL: ep.URL, ID: dl.EventID, Body: body, Headers: ep.Headers, Signer: signer}, now)
 	if d.runCtx.Err() != nil && resp.Attempt.StatusCode == 0 {
 		// Hard stop cancelled the attempt: release it, count nothing.
-		d.release(dl)
+		d.handBack(dl)
 		return
 	}
 	d.observe(dl.EndpointID, dl.ID, foundDown(resp), resp.RetryAfter, now)
@@ -480,7 +516,7 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 		// an operator re-enables it.
 		d.endpoint.markDisabled(dl.EndpointID, r.DisableEndpoint)
 	}
-	d.results <- completion{d: dl, r: r}
+	d.complete(completion{d: dl, r: r})
 }
 
 // route makes the body of dl for ep: the event's payload through the
@@ -568,30 +604,45 @@ func formatDays(t time.Duration) string {
 	return t.String()
 }
 
+// forget drops a delivery whose endpoint is gone (deleting an endpoint
+// cancels its deliveries): there is nothing to write.
 func (d *Dispatcher) forget(id string) {
 	d.mu.Lock()
-	delete(d.inflight, id)
+	d.ledger.forget(id)
+	d.roomLocked()
 	d.mu.Unlock()
 }
 
 // handBack gives up a delivery a worker took from its lane, unattempted:
-// the release loop hands it back to the store in a batch with others.
+// the release loop hands it back to the store in a batch with others, due
+// again at once.
 func (d *Dispatcher) handBack(dl *hirehook.Delivery) {
 	d.mu.Lock()
-	delete(d.inflight, dl.ID)
-	d.overflow = append(d.overflow, dl.ID)
+	d.ledger.handBack(dl.ID)
 	d.mu.Unlock()
 	d.signalOverflow()
 }
 
-// release hands a leased delivery back to the store without an attempt.
-func (d *Dispatcher) release(dl *hirehook.Delivery) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(d.runCtx), 5*time.Second)
-	defer cancel()
-	if err := d.store.DeliveryRelease(ctx, d.cfg.Owner, []string{dl.ID}); err != nil {
-		d.logger.Error("release delivery", "delivery_id", dl.ID, "error", err)
+// complete hands an attempt's result to the completer. On a hard stop the
+// completer may be stuck on a store that is down: the result is then
+// dropped rather than holding Stop up, and the delivery, still leased, is
+// attempted again when its lease ends.
+func (d *Dispatcher) complete(c completion) {
+	d.mu.Lock()
+	d.ledger.sent(c.d.ID)
+	d.mu.Unlock()
+	select {
+	case d.results <- c: // while there is room, even after a hard stop
+		return
+	default:
 	}
-	d.forget(dl.ID)
+	select {
+	case d.results <- c:
+	case <-d.runCtx.Done():
+		d.mu.Lock()
+		d.ledger.completed([]string{c.d.ID}, nil)
+		d.mu.Unlock()
+	}
 }
 
 // claimLoop asks the store for due deliveries whenever it is woken, a
@@ -630,14 +681,15 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 func (d *Dispatcher) claimOnce(ctx context.Context) (full bool, err error) {
 	var skip []string
 	d.mu.Lock()
-	if d.queued > d.cfg.HoldLimit-d.cfg.ClaimBatch {
-		// No room for a batch: the worker that makes room wakes the
-		// claimer again.
+	if d.holdingLocked() > d.cfg.HoldLimit-d.cfg.ClaimBatch {
+		// No room for a batch: the completer wakes the claimer again once
+		// there is.
+		d.claimWaits = true
 		d.mu.Unlock()
 		return false, nil
 	}
-	for id, l := range d.lanes {
-		if len(l.queue) >= d.cfg.LaneBacklog/2 {
+	for id, q := range d.ledger.queues {
+		if len(q) >= d.cfg.LaneBacklog/2 {
 			skip = append(skip, id)
 		}
 	}
@@ -659,8 +711,9 @@ func (d *Dispatcher) claimOnce(ctx context.Context) (full bool, err error) {
 	return len(ds) == d.cfg.ClaimBatch, nil
 }
 
-// releaseLoop hands the deliveries that full lanes could not take back to
-// the store, in batches, so they are due again for a later claim.
+// releaseLoop hands the deliveries given up unattempted (by full lanes,
+// workers, a lane another node serves) back to the store, in batches, so
+// they are due again for a later claim.
 func (d *Dispatcher) releaseLoop(ctx context.Context) {
 	defer close(d.relDone)
 	for {
@@ -674,7 +727,7 @@ func (d *Dispatcher) releaseLoop(ctx context.Context) {
 	}
 }
 
-// signalOverflow wakes the release loop (without blocking): d.overflow
+// signalOverflow wakes the release loop (without blocking): the ledger
 // holds deliveries to hand back.
 func (d *Dispatcher) signalOverflow() {
 	select {
@@ -683,21 +736,44 @@ func (d *Dispatcher) signalOverflow() {
 	}
 }
 
+// releaseOverflow releases what the ledger has handed back. Its store write
+// ends with a hard stop (d.runCtx).
 func (d *Dispatcher) releaseOverflow() {
 	d.mu.Lock()
-	ids := d.overflow
-	d.overflow = nil
+	ids := d.ledger.takeBack()
 	d.mu.Unlock()
 	if len(ids) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := d.store.DeliveryRelease(ctx, d.cfg.Owner, ids); err != nil {
+	ctx, cancel := context.WithTimeout(d.runCtx, 30*time.Second)
+	err := d.store.DeliveryRelease(ctx, d.cfg.Owner, ids)
+	cancel()
+	d.settleReleased(ids)
+	if err != nil {
 		// They stay leased and are claimed again when the lease runs out.
-		d.logger.Error("release overflowing deliveries", "count", len(ids), "error", err)
+		d.logger.Error("release deliveries", "count", len(ids), "error", err)
 	}
 	d.Notify()
+}
+
+// settleReleased ends the hold of deliveries whose release was written or
+// given up, and queues those claimed again meanwhile.
+func (d *Dispatcher) settleReleased(ids []string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, dl := range d.ledger.released(ids) {
+		d.enqueueLocked(dl)
+	}
+	d.roomLocked()
+}
+
+// roomLocked wakes the claimer if it waits for room under HoldLimit and
+// there is room now. d.mu must be held.
+func (d *Dispatcher) roomLocked() {
+	if d.claimWaits && d.holdingLocked() <= d.cfg.HoldLimit-d.cfg.ClaimBatch {
+		d.claimWaits = false
+		d.Notify()
+	}
 }
 
 // completeLoop writes attempt results in batches: whatever arrived within
@@ -730,22 +806,40 @@ func (d *Dispatcher) completeLoop() {
 }
 
 // writeResults stores one batch of results, retrying while the store fails:
-// results are never dropped while the lease may still hold.
+// results are never dropped while the lease may still hold, until a hard
+// stop (d.runCtx), after which one last try gets what is left of Stop's
+// grace.
 func (d *Dispatcher) writeResults(batch []completion) {
 	rs := make([]hirehook.DeliveryResult, len(batch))
+	ids := make([]string, len(batch))
 	for i, c := range batch {
-		rs[i] = c.r
+		rs[i], ids[i] = c.r, c.d.ID
 	}
+	written := false
 	backoff := 50 * time.Millisecond
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		last := d.runCtx.Err() != nil
+		ctx, cancel := context.WithTimeout(d.runCtx, 10*time.Second)
+		if last {
+			ctx, cancel = context.WithTimeout(d.stopContext(), 10*time.Second)
+		}
 		_, err := d.store.DeliveryComplete(ctx, rs)
 		cancel()
 		if err == nil {
+			written = true
+			break
+		}
+		if last {
+			d.logger.Error("dropping attempt results at stop; the deliveries will be attempted again", "count", len(rs), "error", err)
 			break
 		}
 		d.logger.Error("record attempts", "count", len(rs), "error", err, "retry_in", backoff)
-		time.Sleep(backoff)
+		wait := time.NewTimer(backoff)
+		select {
+		case <-wait.C:
+		case <-d.runCtx.Done(): // hard stop: one last try
+		}
+		wait.Stop()
 		backoff = min(2*backoff, 5*time.Second)
 		if d.cfg.NowFunc().After(batch[0].d.LeaseExpiresAt) {
 			d.logger.Error("dropping attempt results after lease expiry; the deliveries will be attempted again", "count", len(rs))
@@ -755,13 +849,22 @@ func (d *Dispatcher) writeResults(batch []completion) {
 	soonest := time.Time{}
 	next := false // an ordered delivery is done: the next of its subject is due
 	d.mu.Lock()
+	// A delivery claimed again while its result was being written is
+	// queued again, unless the result finished it (see ledger.completed).
+	again := d.ledger.completed(ids, func(i int) bool { return !written || rs[i].State == hirehook.DeliveryRetrying })
+	for _, dl := range again {
+		d.enqueueLocked(dl)
+	}
+	d.roomLocked()
+	d.mu.Unlock()
+	if !written {
+		return // logged above; OnResult sees stored results only
+	}
 	for _, c := range batch {
-		delete(d.inflight, c.d.ID)
 		if c.d.OrderingKey != "" && c.r.State != hirehook.DeliveryRetrying {
 			next = true
 		}
 	}
-	d.mu.Unlock()
 	if next {
 		d.Notify()
 	}
@@ -801,10 +904,18 @@ func (d *Dispatcher) log(c completion) {
 	}
 }
 
+// stopGrace is how long the store writes that Stop makes after its
+// context is done (the last results, the release of what is held) may
+// still take, together: they are worth a moment (what they miss waits for
+// its lease), not an unbounded wait on a store that is down.
+const stopGrace = time.Second
+
 // Stop stops the dispatcher: no more claims; attempts in flight may finish
 // until ctx is done, then they are cancelled; deliveries still held in
 // memory are released to the store so they are due again at once; results
-// are written. Stop may be called twice, and before Start.
+// are written. Every wait ends with ctx, even while the store is down: the
+// writes left then get stopGrace more, and what they miss is attempted
+// again when its lease ends. Stop may be called twice, and before Start.
 func (d *Dispatcher) Stop(ctx context.Context) error {
 	d.mu.Lock()
 	if !d.started || d.stopped {
@@ -812,50 +923,65 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 		return nil
 	}
 	d.stopped = true
+	stopCtx, stopCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopCancel()
+	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(stopGrace, stopCancel) })
+	defer stopAfter()
+	d.stopCtx = stopCtx
 	d.waitCancel()
-	var queued []string
-	for _, l := range d.lanes {
-		for _, dl := range l.queue {
-			queued = append(queued, dl.ID)
-			delete(d.inflight, dl.ID)
-		}
-		l.queue = nil
-	}
-	d.queued = 0
+	d.ledger.leaveAll()
 	d.mu.Unlock()
 
 	d.claimStop()
-	<-d.claimDone
-	<-d.relDone
+	d.await(ctx, d.claimDone)
+	d.await(ctx, d.relDone)
 	if d.hbDone != nil {
-		<-d.hbDone
+		d.await(ctx, d.hbDone)
 	}
-
 	done := make(chan struct{})
 	go func() { d.workers.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		d.runCancel() // hard stop: cancel attempts in flight
-		<-done
-	}
+	d.await(ctx, done)
 	close(d.results)
-	<-d.compDone
+	d.await(ctx, d.compDone)
 	d.runCancel()
-	d.mu.Lock()
-	queued = append(queued, d.overflow...) // handed back by workers after the release loop ended
-	d.overflow = nil
-	d.mu.Unlock()
 
-	relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	d.mu.Lock()
+	ids := d.ledger.takeBack() // handed back after the release loop ended
+	d.mu.Unlock()
+	relCtx, cancel := context.WithTimeout(stopCtx, 10*time.Second)
 	defer cancel()
-	err := d.store.DeliveryRelease(relCtx, d.cfg.Owner, queued)
+	err := d.store.DeliveryRelease(relCtx, d.cfg.Owner, ids)
+	d.mu.Lock()
+	d.ledger.released(ids)
+	d.mu.Unlock()
 	d.cfg.Sender.Close()
-	d.logger.Info("dispatcher stopped", "released", len(queued))
+	d.logger.Info("dispatcher stopped", "released", len(ids))
 	if err != nil {
 		return fmt.Errorf("release deliveries at stop: %w", err)
 	}
 	return nil
+}
+
+// await waits for done; once ctx is done it stops hard (cancels attempts in
+// flight and the store calls of the dispatcher's goroutines) and waits on.
+func (d *Dispatcher) await(ctx context.Context, done <-chan struct{}) {
+	select {
+	case <-done:
+	case <-ctx.Done():
+		d.runCancel()
+		<-done
+	}
+}
+
+// stopContext returns the context of the store writes left once Stop's
+// deadline has passed (see stopGrace).
+func (d *Dispatcher) stopContext() context.Context {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopCtx == nil {
+		return context.WithoutCancel(d.runCtx)
+	}
+	return d.stopCtx
 }
 
 // endpointCache keeps endpoints (and their decoded signers) for a short TTL,
@@ -864,6 +990,7 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 type endpointCache struct {
 	store hirehook.Store
 	ttl   time.Duration
+	now   func() time.Time
 	mu    sync.Mutex
 	m     map[string]cachedEndpoint
 }
@@ -874,8 +1001,8 @@ type cachedEndpoint struct {
 	fetched time.Time
 }
 
-func newEndpointCache(store hirehook.Store, ttl time.Duration) *endpointCache {
-	return &endpointCache{store: store, ttl: ttl, m: map[string]cachedEndpoint{}}
+func newEndpointCache(store hirehook.Store, ttl time.Duration, now func() time.Time) *endpointCache {
+	return &endpointCache{store: store, ttl: ttl, now: now, m: map[string]cachedEndpoint{}}
 }
 
 // markDisabled makes the cached endpoint disabled at once, ahead of the
@@ -907,7 +1034,7 @@ func (c *endpointCache) get(ctx context.Context, tenantID, id string, now time.T
 	c.mu.Lock()
 	ce, ok := c.m[id]
 	c.mu.Unlock()
-	if ok && time.Since(ce.fetched) < c.ttl {
+	if ok && c.now().Sub(ce.fetched) < c.ttl {
 		return ce.ep, ce.signer, nil
 	}
 	ep, err := c.store.EndpointGet(ctx, tenantID, id)
@@ -919,7 +1046,7 @@ func (c *endpointCache) get(ctx context.Context, tenantID, id string, now time.T
 		return nil, nil, fmt.Errorf("endpoint %s secrets: %w", id, err)
 	}
 	c.mu.Lock()
-	c.m[id] = cachedEndpoint{ep: ep, signer: signer, fetched: time.Now()}
+	c.m[id] = cachedEndpoint{ep: ep, signer: signer, fetched: c.now()}
 	c.mu.Unlock()
 	return ep, signer, nil
 }

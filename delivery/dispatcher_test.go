@@ -332,9 +332,16 @@ func TestDispatcherLaneOverflow(t *testing.T) {
 func TestDispatcherHoldLimit(t *testing.T) {
 	t.Parallel()
 	var rcv *receiver
+	var blocking atomic.Bool
+	block := make(chan struct{})
 	rcv = newReceiver(t, func(w http.ResponseWriter, r *http.Request, _ int) {
-		select { // a slow receiver: ~5ms per request
-		case <-time.After(5 * time.Millisecond):
+		wait := time.After(5 * time.Millisecond) // a slow receiver: ~5ms per request
+		if blocking.Load() {
+			wait = nil // until block is closed
+		}
+		select {
+		case <-wait:
+		case <-block:
 		case <-r.Context().Done():
 		case <-rcv.release:
 		}
@@ -361,12 +368,19 @@ func TestDispatcherHoldLimit(t *testing.T) {
 		t.Errorf("CanTake() = false with empty lanes")
 	}
 
-	// A hand-off beyond the limit: the dispatcher says it is full.
+	// A hand-off beyond the limit (one ingest commit can be larger than
+	// the room CanTake saw), while the receiver holds its request: the
+	// dispatcher holds the limit, says it is full, and hands the rest back.
+	blocking.Store(true)
 	_, leased := ingest(t, s, holdLimit+2, d.Owner(), time.Now().Add(time.Minute))
 	d.Enqueue(leased)
 	if d.CanTake() {
 		t.Errorf("CanTake() = true with %d deliveries handed over", len(leased))
 	}
+	waitFor(t, waitTimeout, "the hand-off past the limit to go back to the store", func() bool {
+		return len(deliveriesIn(t, s, hirehook.DeliveryDelivering)) == holdLimit
+	})
+	close(block)
 	waitFor(t, 20*time.Second, "the handed-over deliveries delivered", func() bool {
 		return len(deliveriesIn(t, s, hirehook.DeliveryDelivered)) == 60+len(leased)
 	})
@@ -482,7 +496,10 @@ func TestDispatcherStop(t *testing.T) {
 // TestDownEndpointProbedNotFlooded: once the attempts of TripAfter
 // deliveries in a row find an endpoint down, its deliveries wait in the
 // store and only a probe is sent per pause; when a probe finds it back,
-// every delivery goes out.
+// every delivery goes out. The dispatcher's clock stands still unless the
+// test moves it, so nothing is due and no pause ends between moves: each
+// move past the pause lets exactly one probe through, and the quiet in
+// between is no matter of waiting long enough.
 func TestDownEndpointProbedNotFlooded(t *testing.T) {
 	t.Parallel()
 	var up atomic.Bool
@@ -499,22 +516,38 @@ func TestDownEndpointProbedNotFlooded(t *testing.T) {
 	ep := createEndpoint(t, s, rcv.URL)
 	const n = 200
 	ingest(t, s, n, "", time.Time{})
-	startDispatcher(t, s, delivery.Config{
+	clock := newTestClock()
+	d := startDispatcher(t, s, delivery.Config{
+		NowFunc: clock.now, Lease: time.Hour,
 		TripAfter: 5, ProbeAfter: 100 * time.Millisecond, ProbeMax: 200 * time.Millisecond, PollInterval: 20 * time.Millisecond,
 		// Every delivery is due again 20 ms after each failure: without
-		// the pause, the dispatcher would attempt all 200 over and over.
+		// the pause, the dispatcher would attempt all 200 at every move.
 		Retry: &hirehook.ScheduleRetryPolicy{Schedule: slices.Repeat([]time.Duration{20 * time.Millisecond}, 200)},
 	})
-	time.Sleep(1500 * time.Millisecond)
-	down := whileDown.Load()
-	// Tripping takes 5 failures, and up to max_concurrency (16) attempts
-	// are in flight when it trips; then one probe per pause of at least
-	// 100 ms: about 30 in 1.5 s. Flooded, it would be thousands.
-	if down > 60 {
-		t.Errorf("%d attempts reached the endpoint while it was down, want a handful of probes", down)
+	// settled waits until no delivery is leased (every one was attempted
+	// or handed back) and returns the attempts so far while down.
+	settled := func(what string) int64 {
+		t.Helper()
+		waitFor(t, waitTimeout, what, func() bool {
+			return len(deliveriesIn(t, s, hirehook.DeliveryDelivering)) == 0
+		})
+		return whileDown.Load()
 	}
-	if down < 5 {
-		t.Errorf("%d attempts reached the endpoint while it was down, want at least the 5 that trip the pause", down)
+	waitFor(t, waitTimeout, "the attempts that trip the pause", func() bool { return whileDown.Load() >= 5 })
+	tripped := settled("the attempts in flight at the trip to end")
+	// Tripping takes 5 failures, and up to max_concurrency (16) attempts
+	// are in flight when it trips.
+	if tripped < 5 || tripped > 5+16 {
+		t.Fatalf("%d attempts reached the endpoint before the pause, want 5 to 21", tripped)
+	}
+	const moves = 4
+	for i := range moves {
+		clock.advance(time.Minute) // past the pause, and every delivery due
+		d.Notify()
+		waitFor(t, waitTimeout, "a probe", func() bool { return whileDown.Load() > tripped+int64(i) })
+		if got := settled("the probe to end"); got != tripped+int64(i)+1 {
+			t.Fatalf("after move %d: %d attempts while down, want %d (one probe per pause)", i+1, got, tripped+int64(i)+1)
+		}
 	}
 	unattempted := 0
 	for _, dl := range deliveriesOf(t, s, ep.ID) {
@@ -522,12 +555,27 @@ func TestDownEndpointProbedNotFlooded(t *testing.T) {
 			unattempted++
 		}
 	}
-	if unattempted < n-60 {
-		t.Errorf("%d of %d deliveries never attempted while the endpoint was down, want most", unattempted, n)
+	if least := n - int(tripped) - moves; unattempted < least {
+		t.Errorf("%d of %d deliveries never attempted while the endpoint was down, want at least %d", unattempted, n, least)
 	}
 
 	up.Store(true)
+	clock.advance(time.Minute)
+	d.Notify()
 	waitFor(t, waitTimeout, "every delivery delivered once the endpoint is back", func() bool {
 		return len(deliveriesIn(t, s, hirehook.DeliveryDelivered)) == n
 	})
 }
+
+// testClock is a clock that stands still until advanced.
+type testClock struct{ at atomic.Int64 }
+
+func newTestClock() *testClock {
+	c := &testClock{}
+	c.at.Store(time.Now().UnixNano())
+	return c
+}
+
+func (c *testClock) now() time.Time { return time.Unix(0, c.at.Load()) }
+
+func (c *testClock) advance(by time.Duration) { c.at.Add(int64(by)) }

@@ -58,22 +58,44 @@ func (m membership) rateShare(c int, r float64) float64 {
 // date until ctx ends, then leaves the registry.
 func (d *Dispatcher) heartbeatLoop(ctx context.Context, reg hirehook.NodeRegistry) {
 	defer close(d.hbDone)
-	ttl := 3 * d.cfg.HeartbeatInterval
+	ttl := d.nodeTTL()
+	p := hirehook.NodeHeartbeatParams{Node: d.cfg.Owner, TTL: ttl,
+		// The attempts this node starts while it is live (see attempt)
+		// end before its leases can.
+		LeaseTTL: ttl + d.cfg.Sender.Timeout() + d.cfg.HeartbeatInterval}
 	tick := time.NewTicker(d.cfg.HeartbeatInterval)
 	defer tick.Stop()
+	gaveUp := false
 	for {
+		start := time.Now()
 		hctx, cancel := context.WithTimeout(ctx, d.cfg.HeartbeatInterval)
-		live, err := reg.NodeHeartbeat(hctx, d.cfg.Owner, ttl)
+		live, err := reg.NodeHeartbeat(hctx, p)
 		cancel()
-		if err != nil && ctx.Err() == nil {
+		lastBeat := time.Unix(0, d.beat.Load())
+		switch {
+		case err == nil:
+			d.beat.Store(start.UnixNano())
+			gaveUp = false
+			d.setMembership(live)
+		case ctx.Err() == nil:
 			// Keep the last membership: the limits stay divided as they were.
 			d.logger.Warn("node heartbeat", "error", err)
-		} else if err == nil {
-			d.setMembership(live)
+			if !gaveUp && time.Since(lastBeat) >= ttl-d.cfg.HeartbeatInterval {
+				// One more missed heartbeat and this node is no longer
+				// live, and then its leases end: what is queued here is
+				// handed back at once, to the live nodes, rather than
+				// left until this one is heard again (the hand-back is a
+				// no-op for those another node has taken).
+				gaveUp = true
+				if n := d.handBackQueued(); n > 0 {
+					d.logger.Warn("node heartbeat lapsing: handing back the queued deliveries", "count", n)
+				}
+			}
 		}
 		select {
 		case <-ctx.Done():
-			lctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			// Leaving is worth a moment at stop, but ends with a hard stop.
+			lctx, cancel := context.WithTimeout(d.runCtx, 5*time.Second)
 			if err := reg.NodeLeave(lctx, d.cfg.Owner); err != nil {
 				d.logger.Warn("leave the node registry", "error", err)
 			}
@@ -82,6 +104,18 @@ func (d *Dispatcher) heartbeatLoop(ctx context.Context, reg hirehook.NodeRegistr
 		case <-tick.C:
 		}
 	}
+}
+
+// nodeTTL is how long a node may be silent and still count as live.
+func (d *Dispatcher) nodeTTL() time.Duration { return 3 * d.cfg.HeartbeatInterval }
+
+// lapsing reports whether this node's last heartbeat is so old that the
+// other nodes no longer count it as live: it starts no attempt then, since
+// they will end its leases once the attempt could still be running (see
+// hirehook.NodeHeartbeatParams.LeaseTTL). Always false without a registry.
+func (d *Dispatcher) lapsing() bool {
+	b := d.beat.Load()
+	return b != 0 && time.Since(time.Unix(0, b)) >= d.nodeTTL()
 }
 
 // setMembership applies the registry's list of live nodes.
@@ -105,15 +139,23 @@ func (d *Dispatcher) setMembership(live []string) {
 	}
 }
 
-// leaveLane hands every delivery queued in l back to the store: this node
-// does not serve its endpoint (another node's share of the limits does).
-// d.mu must be held.
-func (d *Dispatcher) leaveLaneLocked(l *lane) {
-	d.notMine[l.endpointID] = true
-	for _, dl := range l.queue {
-		delete(d.inflight, dl.ID)
-		d.overflow = append(d.overflow, dl.ID)
+// handBackQueued hands back every queued delivery and returns how many.
+func (d *Dispatcher) handBackQueued() int {
+	d.mu.Lock()
+	n := d.ledger.leaveAll()
+	d.mu.Unlock()
+	if n > 0 {
+		d.signalOverflow()
 	}
-	l.queue = nil
-	d.signalOverflow()
+	return n
+}
+
+// leaveLaneLocked hands every delivery queued for endpointID back to the
+// store: this node does not serve the endpoint (another node's share of
+// the limits does). d.mu must be held.
+func (d *Dispatcher) leaveLaneLocked(endpointID string) {
+	d.notMine[endpointID] = true
+	if d.ledger.leave(endpointID) > 0 {
+		d.signalOverflow()
+	}
 }

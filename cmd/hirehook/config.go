@@ -47,6 +47,10 @@ type Config struct {
 	// pollInterval is the dispatcher's polling fallback; 0 means its
 	// default (1 s). Tests lengthen it to show that NOTIFY wakes a node.
 	pollInterval time.Duration
+	// endpointCacheTTL is how long the dispatcher keeps an endpoint
+	// between loads; 0 means its default (1 s). Tests shorten it so that
+	// an edit reaches the next delivery without waiting a second.
+	endpointCacheTTL time.Duration
 }
 
 // DefaultConfig returns the configuration of a hub started with no flags:

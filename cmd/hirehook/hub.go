@@ -88,8 +88,22 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		if st, err = sqlite.OpenWithOptions(ctx, path, sqlite.Options{Keyring: ring}); err != nil {
+		lite, err := sqlite.OpenWithOptions(ctx, path, sqlite.Options{Keyring: ring})
+		if err != nil {
 			return fmt.Errorf("open store: %w", keyHint(err, h.Config, path))
+		}
+		st = lite
+		// This hub is the file's one process: a delivery still leased was
+		// left by a hub that ended mid-attempt (kill -9, power cut). It is
+		// due now, not when its lease runs out. (With PostgreSQL, the live
+		// nodes release a dead node's leases when its heartbeat lapses.)
+		n, err := lite.DeliveryReleaseAll(ctx, time.Now())
+		if err != nil {
+			lite.Close()
+			return fmt.Errorf("open store: %w", err)
+		}
+		if n > 0 {
+			h.Logger.Info("released the deliveries a previous run left leased", "count", n)
 		}
 	}
 	h.Store = st
@@ -130,9 +144,10 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 			Timeout:      h.Config.DeliveryTimeout,
 			AllowPrivate: h.Config.AllowPrivateDestinations,
 		}),
-		PollInterval: h.Config.pollInterval,
-		Logger:       h.Logger,
-		OnResult:     onResult,
+		PollInterval:     h.Config.pollInterval,
+		EndpointCacheTTL: h.Config.endpointCacheTTL,
+		Logger:           h.Logger,
+		OnResult:         onResult,
 	})
 	h.Ingester = ingest.New(st, ingest.Config{
 		Catalog:    cat,

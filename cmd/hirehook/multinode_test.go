@@ -124,7 +124,9 @@ func TestPostgresNotifyWakesIdleNodes(t *testing.T) {
 
 // TestPostgresKillNodeLeasesTakenOver: hub 1 (a child process) is
 // SIGKILLed with its deliveries leased and in flight; hub 2 on the same
-// database delivers every one of them once their lease has expired.
+// database delivers every one of them once hub 1 has been silent for three
+// 5 s heartbeats, the 500 ms delivery timeout and one more heartbeat (20.5
+// s), long before its leases (2 min, the default) would have expired.
 func TestPostgresKillNodeLeasesTakenOver(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -161,7 +163,6 @@ func TestPostgresKillNodeLeasesTakenOver(t *testing.T) {
 	}))
 	defer rc.Close()
 
-	const lease = time.Second
 	// Attempts before the kill hang until their 500ms timeout; on a loaded
 	// machine under -race the 40 sends can outlast two of them, so one
 	// retry would let early deliveries fail for good (and a delivery that
@@ -170,8 +171,10 @@ func TestPostgresKillNodeLeasesTakenOver(t *testing.T) {
 	// delivered count at exactly n.
 	retries := strings.TrimSuffix(strings.Repeat("50ms,", 20), ",")
 	first, base := startChild(t, []string{"serve", "--addr", "127.0.0.1:0", "--db", dsn, "--encryption-key", key, "--admin-key", testKey,
-		"--allow-private-destinations", "--delivery-timeout", "500ms", "--delivery-lease", lease.String(), "--retry-schedule", retries})
-	second := startHub(t, func(c *Config) { c.DB, c.EncryptionKey, c.DeliveryLease = dsn, key, 30*time.Second })
+		"--allow-private-destinations", "--delivery-timeout", "500ms", "--retry-schedule", retries})
+	second := startHub(t, func(c *Config) {
+		c.DB, c.EncryptionKey, c.DeliveryLease, c.DeliveryTimeout = dsn, key, 30*time.Second, 500*time.Millisecond
+	})
 
 	createEndpoint(t, base, rc.URL, "placement.*") // not the operational events
 	const n = 40
@@ -195,8 +198,8 @@ func TestPostgresKillNodeLeasesTakenOver(t *testing.T) {
 	mu.Unlock()
 	close(release)
 
-	// The leases expire after 1 s; hub 2 polls every second.
-	waitFor(t, 15*time.Second, "hub 2 to deliver every event of the dead node", func() bool {
+	// Hub 2 ends hub 1's leases 20.5 to 25.5 s after its last heartbeat.
+	waitFor(t, 45*time.Second, "hub 2 to deliver every event of the dead node", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, id := range ids {

@@ -34,8 +34,9 @@ func notify(ctx context.Context, tx *sql.Tx) error {
 // pool) running LISTEN, and calls fn also each time it has (re)connected,
 // since notifications sent while it was away are lost. When the connection
 // fails it reconnects, waiting 100 ms, doubling up to 10 s. Notifications
-// are a wake-up, not a queue: a dispatcher still polls as a fallback, and a
-// dead node's leases are taken when they expire.
+// are a wake-up, not a queue: a dispatcher still polls as a fallback. A
+// dead node's leases end when the live nodes forget it (NodeHeartbeat),
+// which notifies.
 //
 // fn must not block. Listen returns nil when ctx is done.
 func (s *Store) Listen(ctx context.Context, fn func()) error {

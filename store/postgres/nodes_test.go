@@ -20,26 +20,120 @@ import (
 func TestNodeRegistry(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := open(t, postgrestest.NewDatabase(t), postgres.Options{})
-	if _, err := s.NodeHeartbeat(ctx, "node_b", time.Minute); err != nil {
+	dsn := postgrestest.NewDatabase(t)
+	s := open(t, dsn, postgres.Options{})
+	if _, err := s.NodeHeartbeat(ctx, hirehook.NodeHeartbeatParams{Node: "node_b", TTL: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
-	live, err := s.NodeHeartbeat(ctx, "node_a", time.Minute)
+	live, err := s.NodeHeartbeat(ctx, hirehook.NodeHeartbeatParams{Node: "node_a", TTL: time.Minute})
 	if err != nil || !slices.Equal(live, []string{"node_a", "node_b"}) {
 		t.Fatalf("live = %v (%v), want node_a, node_b", live, err)
 	}
-	// node_b goes silent: a TTL shorter than its silence forgets it.
-	time.Sleep(1100 * time.Millisecond)
-	live, err = s.NodeHeartbeat(ctx, "node_a", time.Second)
+	// node_b goes silent: its last heartbeat is an hour old (by the
+	// database's clock, which the registry goes by).
+	silence(t, dsn, "node_b", time.Hour)
+	live, err = s.NodeHeartbeat(ctx, hirehook.NodeHeartbeatParams{Node: "node_a", TTL: time.Minute})
 	if err != nil || !slices.Equal(live, []string{"node_a"}) {
 		t.Fatalf("live = %v (%v), want node_a alone", live, err)
 	}
 	if err := s.NodeLeave(ctx, "node_a"); err != nil {
 		t.Fatal(err)
 	}
-	live, err = s.NodeHeartbeat(ctx, "node_c", time.Minute)
+	live, err = s.NodeHeartbeat(ctx, hirehook.NodeHeartbeatParams{Node: "node_c", TTL: time.Minute})
 	if err != nil || !slices.Equal(live, []string{"node_c"}) {
 		t.Fatalf("live = %v (%v) after node_a left, want node_c", live, err)
+	}
+}
+
+// silence makes node's last heartbeat ago old.
+func silence(tb testing.TB, dsn, node string, ago time.Duration) {
+	tb.Helper()
+	if _, err := rawDB(tb, dsn).ExecContext(context.Background(),
+		`UPDATE nodes SET heartbeat_at = now() - make_interval(secs => $1) WHERE id = $2`, ago.Seconds(), node); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// A node that dies holding leases (silent for LeaseTTL) hands its
+// deliveries to the live nodes when they forget it, not when its leases
+// (an hour here) run out; the leases of a node that is alive, silent for
+// less than LeaseTTL, or that left cleanly and is finishing its attempts,
+// stay.
+func TestNodeHeartbeatLapseEndsLeases(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := postgrestest.NewDatabase(t)
+	s := open(t, dsn, postgres.Options{})
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if err := s.EndpointCreate(ctx, &hirehook.Endpoint{TenantID: hirehook.DefaultTenantID, ID: "ep_1", URL: "https://example.com/hook",
+		EventTypes: []string{"*"}, Secrets: []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now}}, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	leased := map[string]string{} // delivery id → owner
+	for _, node := range []string{"node_dead", "node_live", "node_left"} {
+		if _, err := s.NodeHeartbeat(ctx, hirehook.NodeHeartbeatParams{Node: node, TTL: time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.EventIngest(ctx, hirehook.EventIngestParams{Events: []*hirehook.Event{{
+			TenantID: hirehook.DefaultTenantID, ID: hirehook.NewID("evt"), Type: "candidate.created", OccurredAt: now, Source: "test",
+			Subject: hirehook.Subject{Entity: "candidate", ID: node}, Data: json.RawMessage(`{"id":"` + node + `"}`),
+		}}, Now: now, LeaseOwner: node, LeaseUntil: now.Add(time.Hour)})
+		if err != nil || len(res) != 1 || len(res[0].Leased) != 1 {
+			t.Fatalf("ingest leased to %s: %+v, %v", node, res, err)
+		}
+		leased[res[0].Leased[0].ID] = node
+	}
+	if err := s.NodeLeave(ctx, "node_left"); err != nil {
+		t.Fatal(err)
+	}
+	claim := func() []string {
+		t.Helper()
+		ds, err := s.DeliveryClaim(ctx, hirehook.DeliveryClaimParams{Owner: "node_live", Now: time.Now(), LeaseUntil: time.Now().Add(time.Hour), Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var owners []string
+		for _, d := range ds {
+			owners = append(owners, leased[d.ID])
+		}
+		return owners
+	}
+	if got := claim(); len(got) != 0 {
+		t.Fatalf("claimed the deliveries of %v while every lease holds, want none", got)
+	}
+
+	calls := make(chan struct{}, 8)
+	listenCtx, stopListen := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Listen(listenCtx, func() { calls <- struct{}{} }) }()
+	t.Cleanup(func() { stopListen(); <-done })
+	wake := func(what string) {
+		t.Helper()
+		select {
+		case <-calls:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no call from Listen: %s", what)
+		}
+	}
+	wake("connected")
+	// Silent for a minute: no longer live (TTL), but its leases hold
+	// (LeaseTTL): an attempt it started may still be running.
+	beat := hirehook.NodeHeartbeatParams{Node: "node_live", TTL: 30 * time.Second, LeaseTTL: 2 * time.Minute}
+	silence(t, dsn, "node_dead", time.Minute)
+	live, err := s.NodeHeartbeat(ctx, beat)
+	if err != nil || !slices.Equal(live, []string{"node_live"}) {
+		t.Fatalf("live = %v (%v), want node_live alone", live, err)
+	}
+	if got := claim(); len(got) != 0 {
+		t.Fatalf("claimed the deliveries of %v while node_dead was silent for less than LeaseTTL, want none", got)
+	}
+	silence(t, dsn, "node_dead", time.Hour)
+	if live, err = s.NodeHeartbeat(ctx, beat); err != nil || !slices.Equal(live, []string{"node_live"}) {
+		t.Fatalf("live = %v (%v), want node_live alone", live, err)
+	}
+	wake("the notification that node_dead's leases ended")
+	if got := claim(); !slices.Equal(got, []string{"node_dead"}) {
+		t.Errorf("claimed the deliveries of %v after node_dead's heartbeat lapsed, want node_dead's alone", got)
 	}
 }
 
@@ -104,7 +198,7 @@ func TestEndpointLimitsAcrossNodes(t *testing.T) {
 	}
 	// Let the nodes see each other before the work arrives.
 	waitUntil(t, "three live nodes", func() bool {
-		live, err := stores[0].NodeHeartbeat(ctx, "node_0", time.Second)
+		live, err := stores[0].NodeHeartbeat(ctx, hirehook.NodeHeartbeatParams{Node: "node_0", TTL: time.Second})
 		return err == nil && len(live) == 3
 	})
 	time.Sleep(300 * time.Millisecond)

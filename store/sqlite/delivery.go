@@ -357,6 +357,30 @@ func (s *Store) DeliveryRelease(ctx context.Context, owner string, ids []string)
 	return tx.Commit()
 }
 
+// DeliveryReleaseAll releases every delivery leased in the file, whoever
+// its owner, as DeliveryRelease does (due at once; paused if its endpoint
+// is disabled), and returns how many. A SQLite file is served by one hub
+// (one process; see the package doc), so when that hub starts, every lease
+// in the file is one a hub that has ended left behind (killed in the middle
+// of attempts): its deliveries are due now, not when the lease runs out.
+// Only the serving hub calls it, before it hands out leases of its own.
+func (s *Store) DeliveryReleaseAll(ctx context.Context, now time.Time) (int, error) {
+	at := toMicros(now)
+	res, err := s.writer.ExecContext(ctx, `UPDATE deliveries SET state = CASE
+			WHEN EXISTS (SELECT 1 FROM endpoints WHERE id = deliveries.endpoint_id AND disabled = 1) THEN 'paused'
+			WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
+		next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+		WHERE state = 'delivering'`, at, at)
+	if err != nil {
+		return 0, fmt.Errorf("release leased deliveries: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("release leased deliveries: %w", err)
+	}
+	return int(n), nil
+}
+
 // DeliveryRetry implements hirehook.Store.
 func (s *Store) DeliveryRetry(ctx context.Context, tenantID, id string, now time.Time) (*hirehook.Delivery, error) {
 	tx, err := s.writer.BeginTx(ctx, nil)
