@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("Backfill", func(t *testing.T) { t.Parallel(); testBackfill(t, newStore) })
 	t.Run("Inbound", func(t *testing.T) { t.Parallel(); testInbound(t, newStore) })
 	t.Run("InboundClaimConcurrent", func(t *testing.T) { t.Parallel(); testInboundClaimConcurrent(t, newStore) })
+	t.Run("InboundMasksCredentials", func(t *testing.T) { t.Parallel(); testInboundMasksCredentials(t, newStore) })
 }
 
 const tenant = hirehook.DefaultTenantID
