@@ -1,6 +1,9 @@
 package hirehook
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"strings"
 )
@@ -63,4 +66,23 @@ func MaskCredentialHeaders(h http.Header) http.Header {
 		out[name] = append([]string(nil), vs...)
 	}
 	return out
+}
+
+// APIKeyMACPrefix begins the stored form of an API key (APIKeyMAC). A
+// stored hash without it is a bare SHA-256 digest written by an older hub,
+// which the store rewrites at start (UpgradeSecrets of each store).
+const APIKeyMACPrefix = "hmac:"
+
+// APIKeyMAC returns what a store keeps for an API key: APIKeyMACPrefix and
+// the hex HMAC-SHA256, keyed with the store's API key pepper (32 random
+// bytes kept in the database sealed with the hub's encryption key), of the
+// key's digest (HashAPIKey). A copy of the database alone therefore lets no
+// one test guesses of a key, even a short operator-chosen one, while a
+// lookup stays one indexed query. The input is the digest rather than the
+// key so that rows stored before the pepper (bare digests) can be rewritten
+// without knowing the keys.
+func APIKeyMAC(pepper []byte, digest string) string {
+	m := hmac.New(sha256.New, pepper)
+	m.Write([]byte(digest))
+	return APIKeyMACPrefix + hex.EncodeToString(m.Sum(nil))
 }

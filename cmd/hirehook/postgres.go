@@ -27,6 +27,9 @@ import (
 type encryptedStore interface {
 	hirehook.Store
 	CheckEncryption(ctx context.Context) error
+	// UpgradeSecrets seals what older hubs kept in the clear (endpoints'
+	// custom headers) and rehashes API keys stored as bare SHA-256.
+	UpgradeSecrets(ctx context.Context) (int, error)
 }
 
 // PostgresURL returns --db when it names a PostgreSQL database, else "".
