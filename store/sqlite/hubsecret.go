@@ -222,5 +222,13 @@ func (s *Store) UpgradeSecrets(ctx context.Context) (int, error) {
 		c, _ := res.RowsAffected()
 		n += int(c)
 	}
+	if n > 0 {
+		// The writer zeroes what it overwrites (secure_delete), but the WAL
+		// still holds the pages as they were until a checkpoint; truncate
+		// it, best effort (a reader still on an old snapshot keeps it).
+		if _, err := s.writer.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			return n, fmt.Errorf("upgrade secrets: checkpoint: %w", err)
+		}
+	}
 	return n, nil
 }
