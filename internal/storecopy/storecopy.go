@@ -184,16 +184,16 @@ type Batch struct {
 	// so the importing store adopts it (sealed with its own keyring).
 	// Nil when the source has none (keys stored as bare digests).
 	APIKeyPepper []byte
-	Endpoints  []Endpoint
-	Events     []Event
-	Records    []Record
-	Deliveries []Delivery
-	Attempts   []Attempt
-	Audit      []AuditEntry
-	Sources    []Source
-	States     []SourceState
-	Backfills  []Backfill
-	Inbound    []InboundRequest
+	Endpoints    []Endpoint
+	Events       []Event
+	Records      []Record
+	Deliveries   []Delivery
+	Attempts     []Attempt
+	Audit        []AuditEntry
+	Sources      []Source
+	States       []SourceState
+	Backfills    []Backfill
+	Inbound      []InboundRequest
 }
 
 // Len is the number of rows in b.
