@@ -177,23 +177,24 @@ type InboundRequest struct {
 
 // Batch holds rows of one table (one of its slices is not empty).
 type Batch struct {
-	Tenants []Tenant
-	APIKeys []APIKey
+	Tenants    []Tenant
+	APIKeys    []APIKey
+	Endpoints  []Endpoint
+	Events     []Event
+	Records    []Record
+	Deliveries []Delivery
+	Attempts   []Attempt
+	Audit      []AuditEntry
+	Sources    []Source
+	States     []SourceState
+	Backfills  []Backfill
+	Inbound    []InboundRequest
+
 	// APIKeyPepper is the exporting store's API key pepper (raw bytes),
 	// given with every batch of APIKeys: their hashes are keyed with it,
 	// so the importing store adopts it (sealed with its own keyring).
 	// Nil when the source has none (keys stored as bare digests).
 	APIKeyPepper []byte
-	Endpoints    []Endpoint
-	Events       []Event
-	Records      []Record
-	Deliveries   []Delivery
-	Attempts     []Attempt
-	Audit        []AuditEntry
-	Sources      []Source
-	States       []SourceState
-	Backfills    []Backfill
-	Inbound      []InboundRequest
 }
 
 // Len is the number of rows in b.
