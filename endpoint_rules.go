@@ -7,9 +7,10 @@ import (
 	"time"
 )
 
-// HashAPIKey returns the stored form of an API key: hex SHA-256. Keys are 32
-// random bytes, so a fast hash is enough; it is never reversible. The API and
-// the dashboard both look keys up by it.
+// HashAPIKey returns the digest of an API key, hex SHA-256, by which the API
+// and the dashboard look keys up (Store.APIKeyByHash). Stores do not keep
+// the digest itself but a keyed MAC of it (APIKeyMAC), so that an
+// operator-chosen key cannot be brute-forced from a copy of the database.
 func HashAPIKey(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(sum[:])

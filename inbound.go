@@ -34,9 +34,10 @@ type InboundRequest struct {
 	DuplicateOf string `json:"duplicate_of,omitempty"`
 	// VendorEvent is the vendor's event name, once parsed.
 	VendorEvent string `json:"vendor_event,omitempty"`
-	// Header holds the request's headers except Authorization, Cookie and
-	// Proxy-Authorization. Signatures are kept: they are not secrets, and
-	// they show an operator what the vendor sent.
+	// Header holds the request's headers, the value of every
+	// credential-bearing one (IsCredentialHeader: API tokens, signatures,
+	// cookies) replaced by Masked: the log shows that it came, never what
+	// it held.
 	Header http.Header `json:"header,omitempty"`
 	// Body is the raw body; InboundList leaves it out.
 	Body []byte `json:"-"`

@@ -31,10 +31,12 @@ type Store interface {
 	// ENOTFOUND.
 	TenantDelete(ctx context.Context, id string) error
 
-	// APIKeyCreate stores a key (by hash). ECONFLICT if the hash exists,
-	// ENOTFOUND if its tenant does not.
+	// APIKeyCreate stores a key by its digest k.Hash (HashAPIKey), of
+	// which it keeps only APIKeyMAC under the store's own pepper, never the
+	// digest. ECONFLICT if the key exists, ENOTFOUND if its tenant does not.
 	APIKeyCreate(ctx context.Context, k *APIKey) error
-	// APIKeyByHash returns the key with that hash, or ENOTFOUND.
+	// APIKeyByHash returns the key whose digest (HashAPIKey) is hash, with
+	// Hash set to it, in one indexed query; or ENOTFOUND.
 	APIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
 	// APIKeyCount returns the number of keys in all tenants.
 	APIKeyCount(ctx context.Context) (int, error)

@@ -231,8 +231,8 @@ func (w *statusWriter) WriteHeader(status int) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// HashKey returns the stored form of an API key: hex SHA-256. Keys are
-// random and long, so a fast hash is enough; it is never reversible.
+// HashKey returns the digest by which an API key is looked up
+// (hirehook.HashAPIKey); the store keeps only a keyed MAC of it.
 func HashKey(key string) string {
 	return hirehook.HashAPIKey(key)
 }

@@ -173,6 +173,45 @@ func withSecret(e *hirehook.Endpoint, secret string) (EndpointWithSecret, error)
 	return EndpointWithSecret{Endpoint: e, PublicKey: pub}, nil
 }
 
+// maskHeaders hides the values of e's custom headers, which are write-only
+// like its signing secrets: they often carry a receiver's credentials
+// (Authorization, X-Api-Key, ...), and viewer keys read endpoints. Every
+// answer shows the names, each with hirehook.Masked.
+func maskHeaders(e *hirehook.Endpoint) *hirehook.Endpoint {
+	masked := make(map[string]string, len(e.Headers))
+	for k := range e.Headers {
+		masked[k] = hirehook.Masked
+	}
+	e.Headers = masked
+	return e
+}
+
+// keepMaskedHeaders resolves the headers of a PATCH against the endpoint's
+// current ones: a value of hirehook.Masked keeps the current value of that
+// header, so that what GET answers may be sent back as it is. A masked
+// header the endpoint does not have is a field error.
+func keepMaskedHeaders(in map[string]string, cur *hirehook.Endpoint) (map[string]string, error) {
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		if v == hirehook.Masked {
+			old, ok := cur.Headers[k]
+			if !ok {
+				for name, val := range cur.Headers {
+					if strings.EqualFold(name, k) {
+						old, ok = val, true
+					}
+				}
+			}
+			if !ok {
+				return nil, hirehook.FieldError("headers."+k, "is %q, which keeps a header's hidden value, but the endpoint has no header %q; send its value", hirehook.Masked, k)
+			}
+			v = old
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
 // reservedHeaders are set by the hub on every delivery; an endpoint may not
 // override them.
 var reservedHeaders = map[string]bool{
@@ -236,6 +275,9 @@ func (h *Handler) validateEndpoint(in *EndpointInput, create bool) error {
 			}
 			if len(v) > 4096 || strings.ContainsAny(v, "\r\n\x00") {
 				return hirehook.FieldError("headers."+k, "must be at most 4096 characters on one line")
+			}
+			if create && v == hirehook.Masked {
+				return hirehook.FieldError("headers."+k, "must be the header's value: %q stands for a value the hub hides", hirehook.Masked)
 			}
 		}
 	}
@@ -357,7 +399,7 @@ func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	h.audit(r, e.TenantID, "endpoint.created", e.ID, map[string]any{"url": redactURL(e.URL), "event_types": e.EventTypes, "disabled": e.Disabled, "signing": e.SigningScheme(), "ordered": e.Ordered,
 		"filter": e.Filter, "transform": e.Transform, "payload": e.Payload, "redact": e.Redact})
-	ans, err := withSecret(e, secret)
+	ans, err := withSecret(maskHeaders(e), secret)
 	if err != nil {
 		Error(w, r, h.logger, err)
 		return
@@ -379,6 +421,7 @@ func (h *Handler) handleEndpointList(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, e := range eps {
 		e.Signing = e.SigningScheme()
+		maskHeaders(e)
 	}
 	writeJSON(w, http.StatusOK, page(eps, limit, func(e *hirehook.Endpoint) string { return e.ID }))
 }
@@ -390,7 +433,7 @@ func (h *Handler) handleEndpointGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.Signing = e.SigningScheme()
-	writeJSON(w, http.StatusOK, e)
+	writeJSON(w, http.StatusOK, maskHeaders(e))
 }
 
 func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
@@ -403,14 +446,28 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, h.logger, err)
 		return
 	}
-	if in.Signing != nil {
-		// The scheme is fixed at creation; sending the current one is fine.
+	maskedHeader := false
+	if in.Headers != nil {
+		for _, v := range *in.Headers {
+			maskedHeader = maskedHeader || v == hirehook.Masked
+		}
+	}
+	if in.Signing != nil || maskedHeader {
 		cur, err := h.store.EndpointGet(r.Context(), tenantOf(r), r.PathValue("id"))
 		if err != nil {
 			Error(w, r, h.logger, err)
 			return
 		}
-		if *in.Signing != cur.SigningScheme() {
+		if maskedHeader {
+			headers, err := keepMaskedHeaders(*in.Headers, cur)
+			if err != nil {
+				Error(w, r, h.logger, err)
+				return
+			}
+			in.Headers = &headers
+		}
+		// The scheme is fixed at creation; sending the current one is fine.
+		if in.Signing != nil && *in.Signing != cur.SigningScheme() {
 			Error(w, r, h.logger, hirehook.FieldError("signing", "cannot be changed after creation; create a new endpoint (POST /v1/endpoints/{id}/rotate-secret replaces keys of the same scheme)"))
 			return
 		}
@@ -468,7 +525,7 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	h.audit(r, e.TenantID, "endpoint.updated", e.ID, changed)
 	e.Signing = e.SigningScheme()
-	writeJSON(w, http.StatusOK, e)
+	writeJSON(w, http.StatusOK, maskHeaders(e))
 }
 
 func (h *Handler) handleEndpointDelete(w http.ResponseWriter, r *http.Request) {
@@ -558,7 +615,7 @@ func (h *Handler) handleEndpointRotateSecret(w http.ResponseWriter, r *http.Requ
 		return
 	}
 	h.audit(r, e.TenantID, "endpoint.secret_rotated", e.ID, map[string]any{"previous_expires_at": until, "grace": grace.String()})
-	ans, err := withSecret(e, secrets[0].Value)
+	ans, err := withSecret(maskHeaders(e), secrets[0].Value)
 	if err != nil {
 		Error(w, r, h.logger, err)
 		return

@@ -85,10 +85,11 @@ func TestEndpointCreate(t *testing.T) {
 			URL:         "https://payroll.example.com/hooks?source=hirehook",
 			Description: "Payroll onboarding",
 			EventTypes:  []string{"placement.*", "offer.signed"},
-			Headers:     map[string]string{"X-Agency": "acme"},
-			Signing:     hirehook.SigningHMAC,
-			CreatedAt:   created.CreatedAt,
-			UpdatedAt:   created.UpdatedAt,
+			// Header values are write-only.
+			Headers:   map[string]string{"X-Agency": hirehook.Masked},
+			Signing:   hirehook.SigningHMAC,
+			CreatedAt: created.CreatedAt,
+			UpdatedAt: created.UpdatedAt,
 			// The isolation defaults: 16 in flight, no rate limit.
 			MaxConcurrency: hirehook.DefaultMaxConcurrency,
 			// No routing: the full envelope, nothing redacted.
@@ -227,7 +228,7 @@ func TestEndpointUpdateDelete(t *testing.T) {
 		want.URL = "https://payroll.example.com/v2/hooks"
 		want.Description = "Payroll v2"
 		want.EventTypes = []string{"placement.*", "offer.*"}
-		want.Headers = map[string]string{"X-Region": "eu"}
+		want.Headers = map[string]string{"X-Region": hirehook.Masked}
 		want.Disabled = true
 		if got.UpdatedAt.Before(b.ep.UpdatedAt) {
 			t.Errorf("updated_at went back: %v, was %v", got.UpdatedAt, b.ep.UpdatedAt)

@@ -520,11 +520,12 @@ func (b *docBuilder) apiSchemas() {
 
 	// Endpoints.
 	endpointProps := m{
-		"id":              str("The endpoint's id."),
-		"url":             str("Where webhooks are POSTed."),
-		"description":     str(""),
-		"event_types":     array(m{"type": "string"}, "Exact types, `entity.*` wildcards, or `*`."),
-		"headers":         stringMap("Headers added to every webhook."),
+		"id":          str("The endpoint's id."),
+		"url":         str("Where webhooks are POSTed."),
+		"description": str(""),
+		"event_types": array(m{"type": "string"}, "Exact types, `entity.*` wildcards, or `*`."),
+		"headers": m{"type": "object", "additionalProperties": m{"type": "string", "enum": []string{hirehook.Masked}},
+			"description": "The custom headers added to every webhook, by name. Their values are write-only, like the signing secret: stored encrypted and shown to every key as `" + hirehook.Masked + "`."},
 		"disabled":        boolean("A disabled endpoint gets no attempts and no new deliveries; its unfinished deliveries are `paused` until it is enabled again."),
 		"disabled_reason": str("Why the hub disabled it (a 410 Gone answer, or every attempt failing for 5 days); absent when an operator did or it is enabled."),
 		"ordered":         boolean("Each subject's events (one candidate, one application, …) are delivered in ingest order: a delivery waits while an earlier one of the same subject to this endpoint is unfinished. One that fails for good lets the next go."),
@@ -555,7 +556,7 @@ func (b *docBuilder) apiSchemas() {
 		"description": m{"type": "string", "maxLength": 1000},
 		"event_types": m{"type": "array", "items": m{"type": "string"}, "minItems": 1, "maxItems": 200,
 			"description": "Exact types (`placement.confirmed`), `entity.*` wildcards or `*`; each must match a catalog type."},
-		"headers":  m{"type": "object", "additionalProperties": m{"type": "string", "maxLength": 4096}, "maxProperties": 20, "description": "Headers to add to every webhook; the Standard Webhooks, content and hop-by-hop headers are reserved."},
+		"headers":  m{"type": "object", "additionalProperties": m{"type": "string", "maxLength": 4096}, "maxProperties": 20, "description": "Headers to add to every webhook (replacing the endpoint's); the Standard Webhooks, content and hop-by-hop headers are reserved. Values are write-only: answers show `" + hirehook.Masked + "`, and in a PATCH a value of `" + hirehook.Masked + "` keeps that header's current value, so an endpoint as read may be sent back."},
 		"disabled": m{"type": "boolean", "description": "Disabling pauses the endpoint's unfinished deliveries; enabling makes them due at once."},
 		"ordered": m{"type": "boolean", "default": false,
 			"description": "Deliver each subject's events in ingest order (see Endpoint.ordered). A change applies to deliveries created afterwards."},

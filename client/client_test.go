@@ -70,7 +70,7 @@ func TestEndpointsAndEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(ep.Secret, "whsec_") || ep.URL != "https://onboarding.example.com/hooks" || !ep.Disabled || ep.Headers["X-Team"] != "ops" {
+	if !strings.HasPrefix(ep.Secret, "whsec_") || ep.URL != "https://onboarding.example.com/hooks" || !ep.Disabled || ep.Headers["X-Team"] != hirehook.Masked {
 		t.Fatalf("created %+v", ep)
 	}
 	got, err := c.GetEndpoint(ctx, ep.ID)

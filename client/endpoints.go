@@ -17,10 +17,14 @@ type EndpointCreateParams struct {
 	URL string `json:"url"`
 	// EventTypes are exact types ("placement.confirmed"), entity
 	// wildcards ("placement.*") or "*".
-	EventTypes  []string          `json:"event_types"`
-	Description string            `json:"description,omitempty"`
-	Headers     map[string]string `json:"headers,omitempty"`
-	Disabled    bool              `json:"disabled,omitempty"`
+	EventTypes  []string `json:"event_types"`
+	Description string   `json:"description,omitempty"`
+	// Headers are added to every webhook (an Authorization, a receiver's
+	// token). Their values are write-only, like the signing secret: the
+	// hub stores them encrypted and every answer, to any key, shows each
+	// name with hirehook.Masked.
+	Headers  map[string]string `json:"headers,omitempty"`
+	Disabled bool              `json:"disabled,omitempty"`
 	// Signing is "hmac" (the default, v1 with a whsec_ secret) or
 	// "ed25519" (v1a; the answer carries the whpk_ public key).
 	Signing string `json:"signing,omitempty"`
@@ -50,7 +54,9 @@ type EndpointCreateParams struct {
 
 // EndpointUpdateParams changes an endpoint: nil fields are left as they
 // are. new(value) makes the pointers: EndpointUpdateParams{Disabled: new(false)}.
-// An empty, non-nil Headers map removes every custom header.
+// Headers replaces the custom headers: an empty, non-nil map removes them
+// all, and a value of hirehook.Masked keeps that header's current value (so
+// the Headers of an Endpoint as read may be sent back as they are).
 type EndpointUpdateParams struct {
 	URL         *string           `json:"url,omitempty"`
 	Description *string           `json:"description,omitempty"`

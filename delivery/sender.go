@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/netguard"
 )
 
 // ResponseExcerptLimit is how much of a receiver's answer an attempt keeps.
@@ -27,42 +27,9 @@ const ResponseExcerptLimit = 4 << 10
 const drainLimit = 64 << 10
 
 // ErrForbiddenDestination is returned when a destination resolves to an
-// address the guard refuses.
-var ErrForbiddenDestination = errors.New("destination address is private, loopback, link-local or unspecified")
-
-// forbiddenPrefixes are refused on top of what netip.Addr's predicates catch:
-// carrier-grade NAT and the IPv6 unique-local and NAT64 ranges that some
-// clouds route to internal services.
-var forbiddenPrefixes = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),
-	netip.MustParsePrefix("240.0.0.0/4"),
-	netip.MustParsePrefix("100.64.0.0/10"),
-	netip.MustParsePrefix("192.0.0.0/24"),
-	netip.MustParsePrefix("198.18.0.0/15"),
-	netip.MustParsePrefix("64:ff9b::/96"),
-}
-
-// forbiddenAddr reports whether a destination address is internal.
-func forbiddenAddr(a netip.Addr) bool {
-	a = a.Unmap()
-	if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
-		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() || !a.IsValid() {
-		return true
-	}
-	for _, p := range forbiddenPrefixes {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	if sixToFour.Contains(a) {
-		// 6to4 embeds an IPv4 address in bytes 2–5: judge that one.
-		b := a.As16()
-		return forbiddenAddr(netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}))
-	}
-	return false
-}
-
-var sixToFour = netip.MustParsePrefix("2002::/16")
+// address the guard refuses (package netguard, shared by every outbound
+// client of the hub).
+var ErrForbiddenDestination = netguard.ErrForbidden
 
 // SenderConfig configures a Sender.
 type SenderConfig struct {
@@ -93,16 +60,7 @@ func NewSender(cfg SenderConfig) *Sender {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 15 * time.Second
 	}
-	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
-	if !cfg.AllowPrivate {
-		dialer.Control = func(network, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil || forbiddenAddr(ap.Addr()) {
-				return ErrForbiddenDestination
-			}
-			return nil
-		}
-	}
+	dialer := netguard.Dialer(cfg.Timeout, cfg.AllowPrivate)
 	transport := &http.Transport{
 		Proxy:             nil,
 		DialContext:       dialer.DialContext,

@@ -46,6 +46,15 @@ func TestSenderRefusesPrivateDestinations(t *testing.T) {
 	}{
 		{"LoopbackIP", rcv.URL},
 		{"LocalhostName", "http://localhost:" + u.Port() + "/hook"},
+		// The ranges beyond the private ones; the guard refuses them
+		// before connecting, so nothing leaves the machine.
+		{"CarrierGradeNAT", "http://100.64.0.1/hook"},
+		{"ThisNetwork", "http://0.1.2.3/hook"},
+		{"Benchmarking", "http://198.18.0.1/hook"},
+		{"Reserved", "http://240.0.0.1/hook"},
+		{"NAT64", "http://[64:ff9b::a00:1]/hook"},
+		{"SixToFour", "http://[2002:a00:1::1]/hook"},
+		{"Metadata", "http://169.254.169.254/latest"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			m, _ := message(t, tt.url)

@@ -108,14 +108,13 @@ func (h *Handler) observe(kind, status string) {
 	}
 }
 
-// storedHeader is the request's header as the log keeps it: without
-// credentials and the handshake secret.
+// storedHeader is the request's header as the log keeps it: the value of
+// every credential-bearing header (API tokens, signatures, cookies, the
+// handshake secret; see hirehook.IsCredentialHeader) is masked, since the
+// log is kept for days and viewer keys read it. What parse and hydrate read
+// later (event names, ids, timestamps, links) is kept.
 func storedHeader(in http.Header) http.Header {
-	out := in.Clone()
-	for _, k := range []string{"Authorization", "Cookie", "Proxy-Authorization", "X-Hook-Secret"} {
-		out.Del(k)
-	}
-	return out
+	return hirehook.MaskCredentialHeaders(in)
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -1,5 +1,6 @@
-// Package seal encrypts small secrets for storage (endpoint signing secrets)
-// with AES-256-GCM, so that a copy of the database file alone does not reveal
+// Package seal encrypts small secrets for storage (endpoint signing secrets
+// and custom header values, sources' credentials, the API key pepper) with
+// AES-256-GCM, so that a copy of the database file alone does not reveal
 // them.
 //
 // A sealed value is text that names its format and key:

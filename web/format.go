@@ -27,6 +27,7 @@ var funcs = template.FuncMap{
 	"stateClass":   stateClass,
 	"inboundClass": inboundClass,
 	"count":        countNoun,
+	"masked":       func() string { return hirehook.Masked },
 	"humanize":     humanize,
 	"version":      func() string { return hirehook.Version },
 	"redact":       redactURL,

@@ -116,6 +116,13 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	if err := st.CheckEncryption(ctx); err != nil {
 		return fmt.Errorf("open store: %w", keyHint(err, h.Config, path))
 	}
+	// Before serving: a key stored the old way must work from the first
+	// request, which looks keys up by their keyed hash only.
+	if n, err := st.UpgradeSecrets(ctx); err != nil {
+		return fmt.Errorf("open store: %w", err)
+	} else if n > 0 {
+		h.Logger.Info("sealed custom headers and rehashed API keys stored by an older hub", "rows", n)
+	}
 	if err := h.bootstrapKey(ctx); err != nil {
 		return err
 	}

@@ -27,6 +27,9 @@ import (
 type encryptedStore interface {
 	hirehook.Store
 	CheckEncryption(ctx context.Context) error
+	// UpgradeSecrets seals what older hubs kept in the clear (endpoints'
+	// custom headers) and rehashes API keys stored as bare SHA-256.
+	UpgradeSecrets(ctx context.Context) (int, error)
 }
 
 // PostgresURL returns --db when it names a PostgreSQL database, else "".
@@ -115,7 +118,7 @@ func runRotatePostgres(ctx context.Context, cfg Config, stdout io.Writer) error 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Re-encrypted the signing secrets of %d endpoint(s) with key %s (--encryption-key).\n"+
+	fmt.Fprintf(stdout, "Re-encrypted the sources' credentials, the API key pepper, and the custom headers and signing secrets of %d endpoint(s) with key %s (--encryption-key).\n"+
 		"Start every hub with that key; this database no longer needs the previous ones.\n"+
 		"The old values stay in PostgreSQL's files until VACUUM endpoints (VACUUM FULL endpoints to rewrite the table).\n",
 		n, ring.Primary().ID())

@@ -13,8 +13,10 @@ import (
 )
 
 // runRotate is `hirehook rotate-encryption-key`: it re-encrypts the secrets
-// of every endpoint with a new primary key, in one transaction, so that the
-// old key can be retired. It reads the configuration as serve does.
+// and custom headers of every endpoint, the sources' credentials and the
+// API key pepper with a new primary key, in one transaction, so that the
+// old key can be retired (the API keys' hashes stay as they are: the pepper
+// they are keyed with does not change, only its seal). It reads the configuration as serve does.
 //
 // With --encryption-key, that key is the new one, and the old ones come
 // from --previous-encryption-keys (and the key file, if one exists). Without
@@ -62,7 +64,7 @@ func runRotate(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "Re-encrypted the signing secrets of %d endpoint(s) with key %s (--encryption-key).\n"+
+		fmt.Fprintf(stdout, "Re-encrypted the sources' credentials, the API key pepper, and the custom headers and signing secrets of %d endpoint(s) with key %s (--encryption-key).\n"+
 			"Start the hub with that key; this database no longer needs the previous ones.\n", n, ring.Primary().ID())
 		if fileKeys != nil {
 			fmt.Fprintf(stdout, "The key file %s is no longer used: --encryption-key takes its place.\n", keyFile)
@@ -92,7 +94,7 @@ func runRotate(ctx context.Context, args []string, getenv func(string) string, s
 	if err := replaceKeyFile(keyFile, []string{newKey}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Re-encrypted the signing secrets of %d endpoint(s) with the new key %s.\n"+
+	fmt.Fprintf(stdout, "Re-encrypted the sources' credentials, the API key pepper, and the custom headers and signing secrets of %d endpoint(s) with the new key %s.\n"+
 		"The key is in %s (mode 0600); the hub loads it at its next start. Back it up apart from the database.\n",
 		n, ring.Primary().ID(), keyFile)
 	return nil

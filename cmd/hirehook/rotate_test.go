@@ -50,6 +50,14 @@ func TestRotateEncryptionKeyFile(t *testing.T) {
 
 	hub := startHub(t, func(c *Config) { c.DB = "sqlite:" + db })
 	ep := createEndpoint(t, hub.URL(), rc.URL, "*")
+	// A key the hub made (the operator key would be made again at start):
+	// its hash is keyed with the pepper, which the rotation re-seals.
+	var viewer struct {
+		Key string `json:"key"`
+	}
+	if st := call(t, hub.URL(), "POST", "/v1/api-keys", map[string]any{"name": "v", "scope": "viewer"}, &viewer); st != 201 {
+		t.Fatalf("create viewer key: %d", st)
+	}
 	if err := hub.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +115,13 @@ func TestRotateEncryptionKeyFile(t *testing.T) {
 	req := rc.got()[0]
 	if err := hirehook.Verify(req.header, req.body, time.Now(), ep.Secret); err != nil {
 		t.Fatalf("verify after rotation: %v", err)
+	}
+	// The custom header was re-sealed too, and API keys still work.
+	if got := req.header.Get("X-Agency"); got != "acme" {
+		t.Fatalf("X-Agency after rotation = %q, want the endpoint's header", got)
+	}
+	if st := callAs(t, viewer.Key, hub2.URL(), "GET", "/v1/endpoints", nil, nil); st != 200 {
+		t.Fatalf("a viewer key after rotation: %d", st)
 	}
 }
 

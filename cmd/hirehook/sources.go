@@ -5,20 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/hirehook/hirehook/metrics"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/api"
 	"github.com/hirehook/hirehook/connector/bullhorn"
 	"github.com/hirehook/hirehook/inbound"
+	"github.com/hirehook/hirehook/internal/netguard"
+	"github.com/hirehook/hirehook/metrics"
 )
 
 // sourceKinds are the kinds of source this hub runs, for the API: Bullhorn,
@@ -105,29 +103,19 @@ func newSourceManager(store hirehook.Store, in eventCommitter, owner string, lea
 	}
 }
 
-// sourceHTTPClient is the client sources reach their vendors with. Like
-// the webhook sender, it refuses private, loopback and link-local addresses
-// at dial time (unless allowed), since an admin names the URLs; Bullhorn's
-// login redirects to the corporation's data centre, so redirects are
-// followed (through the same dialer).
+// sourceHTTPClient is the client sources poll their vendors with and
+// inbound hydration fetches records with. It refuses the addresses the
+// webhook sender refuses, with the same guard (package netguard) at dial
+// time (unless allowed), since an admin names the URLs and, for hydration,
+// a vendor's payload may; Bullhorn's login redirects to the corporation's
+// data centre, so redirects are followed (through the same dialer). No
+// proxy from the environment is used: it would dial for us.
 func sourceHTTPClient(allowPrivate bool) *http.Client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	if !allowPrivate {
-		dialer.Control = func(network, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil {
-				return err
-			}
-			a := ap.Addr().Unmap()
-			if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsMulticast() || a.IsUnspecified() {
-				return fmt.Errorf("source address %s is private; start the hub with --allow-private-destinations to allow it", a)
-			}
-			return nil
-		}
-	}
+	dialer := netguard.Dialer(10*time.Second, allowPrivate)
 	return &http.Client{
 		Timeout: 60 * time.Second,
 		Transport: &http.Transport{
+			Proxy:                 nil,
 			DialContext:           dialer.DialContext,
 			ForceAttemptHTTP2:     true,
 			MaxIdleConnsPerHost:   4,

@@ -39,7 +39,9 @@ type APIKey struct {
 }
 
 // Endpoint is a row of endpoints. Secrets is the plain JSON of
-// []hirehook.Secret; EventTypes and Headers are the stored JSON text.
+// []hirehook.Secret and Headers the plain JSON of the custom headers (the
+// exporting store opens both, the importing one seals them); EventTypes is
+// the stored JSON text.
 type Endpoint struct {
 	Seq                            int64
 	ID, TenantID, URL, Description string
@@ -187,6 +189,12 @@ type Batch struct {
 	States     []SourceState
 	Backfills  []Backfill
 	Inbound    []InboundRequest
+
+	// APIKeyPepper is the exporting store's API key pepper (raw bytes),
+	// given with every batch of APIKeys: their hashes are keyed with it,
+	// so the importing store adopts it (sealed with its own keyring).
+	// Nil when the source has none (keys stored as bare digests).
+	APIKeyPepper []byte
 }
 
 // Len is the number of rows in b.

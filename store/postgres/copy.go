@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -16,6 +17,9 @@ import (
 type Importer struct {
 	s  *Store
 	tx *sql.Tx
+	// pepper is set once the import replaced the API key pepper, which the
+	// store then reads again.
+	pepper bool
 }
 
 // copiedTables are the tables an import writes, which it locks and which
@@ -81,6 +85,17 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 			return err
 		}
 	}
+	if b.APIKeyPepper != nil {
+		// The keys' hashes are keyed with the source's pepper: adopt it.
+		stored, err := im.s.sealHubSecret(pepperName, base64.StdEncoding.EncodeToString(b.APIKeyPepper))
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		if _, err := im.tx.ExecContext(ctx, `INSERT INTO hub_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, pepperName, stored); err != nil {
+			return fmt.Errorf("import hub_secrets: %w", err)
+		}
+		im.pepper = true
+	}
 	if len(b.Endpoints) > 0 {
 		rows := make([][]any, len(b.Endpoints))
 		for i, e := range b.Endpoints {
@@ -88,7 +103,11 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 			if err != nil {
 				return fmt.Errorf("import: %w", err)
 			}
-			rows[i] = []any{e.Seq, e.ID, e.TenantID, e.URL, e.Description, e.EventTypes, e.Headers, e.Disabled, e.DisabledReason, sealed, e.CreatedAt, e.UpdatedAt, e.MaxConcurrency, e.RateLimitPerSecond,
+			headers, err := im.s.sealHeaders(e.TenantID, e.ID, []byte(e.Headers))
+			if err != nil {
+				return fmt.Errorf("import: %w", err)
+			}
+			rows[i] = []any{e.Seq, e.ID, e.TenantID, e.URL, e.Description, e.EventTypes, headers, e.Disabled, e.DisabledReason, sealed, e.CreatedAt, e.UpdatedAt, e.MaxConcurrency, e.RateLimitPerSecond,
 				e.Ordered, nullTime(e.FailingSince), e.Filter, e.Transform, e.Payload, e.Redact}
 		}
 		if err := im.insert(ctx, `endpoints (seq, id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since, filter, transform, payload, redact) OVERRIDING SYSTEM VALUE`, rows); err != nil {
@@ -236,6 +255,11 @@ func (im *Importer) Commit(ctx context.Context) error {
 	}
 	if err := im.tx.Commit(); err != nil {
 		return fmt.Errorf("import: commit: %w", err)
+	}
+	if im.pepper {
+		im.s.pepperMu.Lock()
+		im.s.pepper = nil
+		im.s.pepperMu.Unlock()
 	}
 	return nil
 }

@@ -34,8 +34,8 @@ func (s *Store) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error 
 	return nil
 }
 
-// marshalEndpoint encodes the JSON columns of e; secrets is sealed when the
-// store has a keyring (see sealSecrets).
+// marshalEndpoint encodes the JSON columns of e; secrets and headers are
+// sealed when the store has a keyring (see sealSecrets, sealHeaders).
 func (s *Store) marshalEndpoint(e *hirehook.Endpoint) (types, headers, secrets string, err error) {
 	if e.EventTypes == nil {
 		e.EventTypes = []string{}
@@ -51,7 +51,9 @@ func (s *Store) marshalEndpoint(e *hirehook.Endpoint) (types, headers, secrets s
 	if b, err = json.Marshal(e.Headers); err != nil {
 		return
 	}
-	headers = string(b)
+	if headers, err = s.sealHeaders(e.TenantID, e.ID, b); err != nil {
+		return
+	}
 	if b, err = json.Marshal(e.Secrets); err != nil {
 		return
 	}
@@ -75,7 +77,11 @@ func (s *Store) scanEndpoint(row scanner) (*hirehook.Endpoint, error) {
 	if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
 		return nil, fmt.Errorf("decode endpoint %s event types: %w", e.ID, err)
 	}
-	if err := json.Unmarshal([]byte(headers), &e.Headers); err != nil {
+	plainHeaders, err := s.openHeaders(e.TenantID, e.ID, headers)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(plainHeaders, &e.Headers); err != nil {
 		return nil, fmt.Errorf("decode endpoint %s headers: %w", e.ID, err)
 	}
 	plain, err := s.openSecrets(e.TenantID, e.ID, secrets)

@@ -44,9 +44,8 @@ func scanInbound(row scanner) (*hirehook.InboundRequest, error) {
 	if err := json.Unmarshal([]byte(eventIDs), &r.EventIDs); err != nil {
 		return nil, fmt.Errorf("decode inbound request %s event ids: %w", r.ID, err)
 	}
-	if r.Header == nil {
-		r.Header = http.Header{}
-	}
+	// Rows logged before credentials were masked are masked when read.
+	r.Header = hirehook.MaskCredentialHeaders(r.Header)
 	if r.EventIDs == nil {
 		r.EventIDs = []string{}
 	}
@@ -100,7 +99,8 @@ func (s *Store) InboundCreate(ctx context.Context, r *hirehook.InboundRequest) e
 		due := r.ReceivedAt
 		r.DueAt = &due
 	}
-	header, err := json.Marshal(r.Header)
+	// Credentials never reach the log, whoever built r.
+	header, err := json.Marshal(hirehook.MaskCredentialHeaders(r.Header))
 	if err != nil {
 		return fmt.Errorf("encode inbound request %s header: %w", r.ID, err)
 	}

@@ -103,6 +103,9 @@ type Store struct {
 
 	// keyring seals endpoint secrets; nil keeps them in plain JSON.
 	keyring *seal.Keyring
+	// pepper is the API key pepper once read (see hubsecret.go).
+	pepperMu sync.Mutex
+	pepper   []byte
 	// connConfig opens Listen's own connection.
 	connConfig *pgx.ConnConfig
 	logger     *slog.Logger

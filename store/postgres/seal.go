@@ -16,6 +16,38 @@ import (
 // by RotateEncryption. The additional data is the SQLite store's, byte for
 // byte, so a value sealed by one store opens in the other.
 
+// Endpoints' custom header values are sealed the same way, in the headers
+// column, under their own additional data (the SQLite store's, byte for
+// byte); rows written before they were are sealed by UpgradeSecrets when a
+// hub starts.
+
+// headersAAD binds sealed custom headers to their row.
+func headersAAD(tenantID, id string) []byte {
+	return []byte("hirehook endpoint headers\x00" + tenantID + "\x00" + id)
+}
+
+// sealHeaders returns what the headers column stores for plain, the JSON
+// of an endpoint's custom headers: plain without a keyring, else its seal.
+func (s *Store) sealHeaders(tenantID, id string, plain []byte) (string, error) {
+	if s.keyring == nil {
+		return string(plain), nil
+	}
+	v, err := s.keyring.Seal(plain, headersAAD(tenantID, id))
+	if err != nil {
+		return "", fmt.Errorf("encrypt endpoint %s headers: %w", id, err)
+	}
+	return v, nil
+}
+
+// openHeaders reverses sealHeaders; plain JSON is returned as it is.
+func (s *Store) openHeaders(tenantID, id, stored string) ([]byte, error) {
+	plain, err := s.keyring.Open(stored, headersAAD(tenantID, id))
+	if err != nil {
+		return nil, fmt.Errorf("decrypt endpoint %s headers: %w", id, err)
+	}
+	return plain, nil
+}
+
 // secretsAAD is the additional data that binds sealed secrets to their row.
 // The NUL separates the ids (neither may contain one) so that no two
 // (tenant, id) pairs give the same bytes.
@@ -55,7 +87,8 @@ func (s *Store) CheckEncryption(ctx context.Context) error {
 	// the key. (LIKE is case-sensitive here, as seal.IsSealed is.)
 	// Sources' secrets are sealed with the same keyring.
 	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT substr(secrets, 1, 18) FROM endpoints WHERE secrets LIKE 'hhenc:%'
-		UNION SELECT DISTINCT substr(secrets, 1, 18) FROM sources WHERE secrets LIKE 'hhenc:%'`)
+		UNION SELECT DISTINCT substr(headers, 1, 18) FROM endpoints WHERE headers LIKE 'hhenc:%'
+		UNION SELECT DISTINCT substr(secrets, 1, 18) FROM sources WHERE secrets LIKE 'hhenc:%'`+hubSecretHeads)
 	if err != nil {
 		return fmt.Errorf("check encryption keys: %w", err)
 	}
@@ -90,17 +123,17 @@ func (s *Store) RotateEncryption(ctx context.Context) (int, error) {
 	}
 	var n int
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		type row struct{ tenantID, id, secrets string }
+		type row struct{ tenantID, id, secrets, headers string }
 		// FOR UPDATE: a hub still running cannot write secrets sealed with
 		// the old key between this read and the rewrite.
-		rows, err := tx.QueryContext(ctx, `SELECT tenant_id, id, secrets FROM endpoints ORDER BY seq FOR UPDATE`)
+		rows, err := tx.QueryContext(ctx, `SELECT tenant_id, id, secrets, headers FROM endpoints ORDER BY seq FOR UPDATE`)
 		if err != nil {
 			return fmt.Errorf("select endpoint secrets: %w", err)
 		}
 		var all []row
 		for rows.Next() {
 			var r row
-			if err := rows.Scan(&r.tenantID, &r.id, &r.secrets); err != nil {
+			if err := rows.Scan(&r.tenantID, &r.id, &r.secrets, &r.headers); err != nil {
 				rows.Close()
 				return fmt.Errorf("select endpoint secrets: %w", err)
 			}
@@ -119,11 +152,22 @@ func (s *Store) RotateEncryption(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET secrets = $1 WHERE tenant_id = $2 AND id = $3`, sealed, r.tenantID, r.id); err != nil {
+			plainHeaders, err := s.openHeaders(r.tenantID, r.id, r.headers)
+			if err != nil {
+				return err
+			}
+			sealedHeaders, err := s.sealHeaders(r.tenantID, r.id, plainHeaders)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET secrets = $1, headers = $2 WHERE tenant_id = $3 AND id = $4`, sealed, sealedHeaders, r.tenantID, r.id); err != nil {
 				return fmt.Errorf("update endpoint %s secrets: %w", r.id, err)
 			}
 		}
 		if err := s.rotateSourceSecrets(ctx, tx); err != nil {
+			return err
+		}
+		if err := s.rotateHubSecrets(ctx, tx); err != nil {
 			return err
 		}
 		n = len(all)

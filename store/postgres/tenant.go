@@ -145,13 +145,17 @@ func scanAPIKey(row scanner) (*hirehook.APIKey, error) {
 
 // APIKeyCreate implements hirehook.Store.
 func (s *Store) APIKeyCreate(ctx context.Context, k *hirehook.APIKey) error {
+	mac, err := s.apiKeyMAC(ctx, k.Hash)
+	if err != nil {
+		return err
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		// FOR SHARE keeps the tenant from being deleted until the key is in.
 		if _, err := tenantGet(ctx, tx, k.TenantID, "FOR SHARE"); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, tenant_id, name, scope, hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			k.ID, k.TenantID, k.Name, string(k.Scope), k.Hash, k.CreatedAt, nullTime(k.ExpiresAt))
+			k.ID, k.TenantID, k.Name, string(k.Scope), mac, k.CreatedAt, nullTime(k.ExpiresAt))
 		if isUniqueViolation(err) {
 			return hirehook.Errorf(hirehook.ECONFLICT, "The API key exists already.")
 		} else if err != nil {
@@ -163,12 +167,17 @@ func (s *Store) APIKeyCreate(ctx context.Context, k *hirehook.APIKey) error {
 
 // APIKeyByHash implements hirehook.Store.
 func (s *Store) APIKeyByHash(ctx context.Context, hash string) (*hirehook.APIKey, error) {
-	k, err := scanAPIKey(s.db.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = $1`, hash))
+	mac, err := s.apiKeyMAC(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	k, err := scanAPIKey(s.db.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = $1`, mac))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hirehook.Errorf(hirehook.ENOTFOUND, "API key not found.")
 	} else if err != nil {
 		return nil, fmt.Errorf("select api key: %w", mapError(err))
 	}
+	k.Hash = hash
 	return k, nil
 }
 

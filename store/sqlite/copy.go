@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -23,6 +24,16 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 	}
 	defer tx.Rollback()
 	now := time.Now().UTC()
+	var pepper []byte
+	var stored string
+	switch err := tx.QueryRowContext(ctx, `SELECT value FROM hub_secrets WHERE name = ?`, pepperName).Scan(&stored); {
+	case err == nil:
+		if pepper, err = s.openHubSecret(pepperName, stored); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("export: read the api key pepper: %w", err)
+	}
 	type table struct {
 		name, query string
 		scan        func(r *sql.Rows, b *storecopy.Batch) error
@@ -48,7 +59,7 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 					return err
 				}
 				k.CreatedAt, k.ExpiresAt, k.LastUsedAt = fromMicros(c), ptrMicros(e), ptrMicros(l)
-				b.APIKeys = append(b.APIKeys, k)
+				b.APIKeys, b.APIKeyPepper = append(b.APIKeys, k), pepper
 				return nil
 			}},
 		{"endpoints", `SELECT seq, id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since, filter, transform, payload, redact FROM endpoints ORDER BY seq`,
@@ -66,6 +77,11 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 				if err != nil {
 					return err
 				}
+				headers, err := s.openHeaders(e.TenantID, e.ID, []byte(e.Headers))
+				if err != nil {
+					return err
+				}
+				e.Headers = string(headers)
 				e.Secrets, e.CreatedAt, e.UpdatedAt = plain, fromMicros(c), fromMicros(u)
 				b.Endpoints = append(b.Endpoints, e)
 				return nil

@@ -34,8 +34,8 @@ func (s *Store) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error 
 	return nil
 }
 
-// marshalEndpoint encodes the JSON columns of e; secrets is sealed when the
-// store has a keyring (see sealSecrets).
+// marshalEndpoint encodes the JSON columns of e; secrets and headers are
+// sealed when the store has a keyring (see sealSecrets, sealHeaders).
 func (s *Store) marshalEndpoint(e *hirehook.Endpoint) (types, headers, secrets []byte, err error) {
 	if e.EventTypes == nil {
 		e.EventTypes = []string{}
@@ -47,6 +47,9 @@ func (s *Store) marshalEndpoint(e *hirehook.Endpoint) (types, headers, secrets [
 		return
 	}
 	if headers, err = json.Marshal(e.Headers); err != nil {
+		return
+	}
+	if headers, err = s.sealHeaders(e.TenantID, e.ID, headers); err != nil {
 		return
 	}
 	if secrets, err = json.Marshal(e.Secrets); err != nil {
@@ -75,10 +78,14 @@ func (s *Store) scanEndpoint(row scanner) (*hirehook.Endpoint, error) {
 	if err := json.Unmarshal(types, &e.EventTypes); err != nil {
 		return nil, fmt.Errorf("decode endpoint %s event types: %w", e.ID, err)
 	}
+	headers, err := s.openHeaders(e.TenantID, e.ID, headers)
+	if err != nil {
+		return nil, err
+	}
 	if err := json.Unmarshal(headers, &e.Headers); err != nil {
 		return nil, fmt.Errorf("decode endpoint %s headers: %w", e.ID, err)
 	}
-	secrets, err := s.openSecrets(e.TenantID, e.ID, secrets)
+	secrets, err = s.openSecrets(e.TenantID, e.ID, secrets)
 	if err != nil {
 		return nil, err
 	}

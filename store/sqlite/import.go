@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 
@@ -16,6 +17,9 @@ import (
 type Importer struct {
 	s  *Store
 	tx *sql.Tx
+	// pepper is set once the import replaced the API key pepper, which the
+	// store then reads again.
+	pepper bool
 }
 
 // BeginImport starts an import, refusing with a *storecopy.NotEmptyError
@@ -72,13 +76,28 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 			return err
 		}
 	}
+	if b.APIKeyPepper != nil {
+		// The keys' hashes are keyed with the source's pepper: adopt it.
+		stored, err := im.s.sealHubSecret(pepperName, base64.StdEncoding.EncodeToString(b.APIKeyPepper))
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		if err := ex("hub_secrets", `INSERT INTO hub_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, pepperName, stored); err != nil {
+			return err
+		}
+		im.pepper = true
+	}
 	for _, e := range b.Endpoints {
 		sealed, err := im.s.sealSecrets(e.TenantID, e.ID, e.Secrets)
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
+		headers, err := im.s.sealHeaders(e.TenantID, e.ID, []byte(e.Headers))
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
 		if err := ex("endpoints", `INSERT INTO endpoints (seq, `+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.Seq, e.ID, e.TenantID, e.URL, e.Description, e.EventTypes, e.Headers, e.Disabled, e.DisabledReason, sealed, toMicros(e.CreatedAt), toMicros(e.UpdatedAt), e.MaxConcurrency, e.RateLimitPerSecond,
+			e.Seq, e.ID, e.TenantID, e.URL, e.Description, e.EventTypes, headers, e.Disabled, e.DisabledReason, sealed, toMicros(e.CreatedAt), toMicros(e.UpdatedAt), e.MaxConcurrency, e.RateLimitPerSecond,
 			e.Ordered, nullMicros(e.FailingSince), e.Filter, e.Transform, e.Payload, e.Redact); err != nil {
 			return err
 		}
@@ -181,6 +200,11 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 func (im *Importer) Commit(ctx context.Context) error {
 	if err := im.tx.Commit(); err != nil {
 		return fmt.Errorf("import: commit: %w", err)
+	}
+	if im.pepper {
+		im.s.pepperMu.Lock()
+		im.s.pepper = nil
+		im.s.pepperMu.Unlock()
 	}
 	return nil
 }

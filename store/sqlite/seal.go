@@ -14,6 +14,39 @@ import (
 // not open. Rows written before encryption hold plain JSON; they are read as
 // they are and sealed when next written or by RotateEncryption.
 
+// Endpoints' custom header values (an Authorization or a receiver token
+// as often as not) are sealed the same way, in the headers column, under
+// their own additional data; rows written before they were are sealed by
+// UpgradeSecrets when a hub starts.
+
+// headersAAD binds sealed custom headers to their row, as secretsAAD does
+// secrets (a different label: secrets moved into headers do not open).
+func headersAAD(tenantID, id string) []byte {
+	return []byte("hirehook endpoint headers\x00" + tenantID + "\x00" + id)
+}
+
+// sealHeaders returns what the headers column stores for plain, the JSON
+// of an endpoint's custom headers: plain without a keyring, else its seal.
+func (s *Store) sealHeaders(tenantID, id string, plain []byte) ([]byte, error) {
+	if s.keyring == nil {
+		return plain, nil
+	}
+	v, err := s.keyring.Seal(plain, headersAAD(tenantID, id))
+	if err != nil {
+		return nil, fmt.Errorf("encrypt endpoint %s headers: %w", id, err)
+	}
+	return []byte(v), nil
+}
+
+// openHeaders reverses sealHeaders; plain JSON is returned as it is.
+func (s *Store) openHeaders(tenantID, id string, stored []byte) ([]byte, error) {
+	plain, err := s.keyring.Open(string(stored), headersAAD(tenantID, id))
+	if err != nil {
+		return nil, fmt.Errorf("decrypt endpoint %s headers: %w", id, err)
+	}
+	return plain, nil
+}
+
 // secretsAAD is the additional data that binds sealed secrets to their row.
 // The NUL separates the ids (neither may contain one) so that no two
 // (tenant, id) pairs give the same bytes.
@@ -54,7 +87,8 @@ func (s *Store) CheckEncryption(ctx context.Context) error {
 	// 18-character header, "hhenc:v1:<8 hex>:", is needed to learn the key.
 	// Sources' secrets are sealed with the same keyring.
 	rows, err := s.reader.QueryContext(ctx, `SELECT DISTINCT substr(CAST(secrets AS TEXT), 1, 18) FROM endpoints WHERE CAST(secrets AS TEXT) LIKE 'hhenc:%'
-		UNION SELECT DISTINCT substr(secrets, 1, 18) FROM sources WHERE secrets LIKE 'hhenc:%'`)
+		UNION SELECT DISTINCT substr(CAST(headers AS TEXT), 1, 18) FROM endpoints WHERE CAST(headers AS TEXT) LIKE 'hhenc:%'
+		UNION SELECT DISTINCT substr(secrets, 1, 18) FROM sources WHERE secrets LIKE 'hhenc:%'`+hubSecretHeads)
 	if err != nil {
 		return fmt.Errorf("check encryption keys: %w", err)
 	}
@@ -120,19 +154,19 @@ func (s *Store) rotateEncryption(ctx context.Context, conn *sql.Conn) (int, erro
 	}
 	defer tx.Rollback()
 	type row struct {
-		tenantID, id string
-		secrets      []byte
+		tenantID, id     string
+		secrets, headers []byte
 	}
 	// Read every row before writing any: the single writer connection
 	// cannot interleave an open cursor with updates safely.
-	rows, err := tx.QueryContext(ctx, `SELECT tenant_id, id, secrets FROM endpoints ORDER BY seq`)
+	rows, err := tx.QueryContext(ctx, `SELECT tenant_id, id, secrets, headers FROM endpoints ORDER BY seq`)
 	if err != nil {
 		return 0, fmt.Errorf("select endpoint secrets: %w", err)
 	}
 	var all []row
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.tenantID, &r.id, &r.secrets); err != nil {
+		if err := rows.Scan(&r.tenantID, &r.id, &r.secrets, &r.headers); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("select endpoint secrets: %w", err)
 		}
@@ -151,11 +185,22 @@ func (s *Store) rotateEncryption(ctx context.Context, conn *sql.Conn) (int, erro
 		if err != nil {
 			return 0, err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET secrets = ? WHERE tenant_id = ? AND id = ?`, sealed, r.tenantID, r.id); err != nil {
+		plainHeaders, err := s.openHeaders(r.tenantID, r.id, r.headers)
+		if err != nil {
+			return 0, err
+		}
+		sealedHeaders, err := s.sealHeaders(r.tenantID, r.id, plainHeaders)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET secrets = ?, headers = ? WHERE tenant_id = ? AND id = ?`, sealed, sealedHeaders, r.tenantID, r.id); err != nil {
 			return 0, fmt.Errorf("update endpoint %s secrets: %w", r.id, err)
 		}
 	}
 	if err := s.rotateSourceSecrets(ctx, tx); err != nil {
+		return 0, err
+	}
+	if err := s.rotateHubSecrets(ctx, tx); err != nil {
 		return 0, err
 	}
 	if err := tx.Commit(); err != nil {

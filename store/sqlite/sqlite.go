@@ -50,6 +50,10 @@ type Store struct {
 	// keyring seals endpoint secrets; nil keeps them in plain JSON.
 	keyring *seal.Keyring
 
+	// pepper is the API key pepper once read (see hubsecret.go).
+	pepperMu sync.Mutex
+	pepper   []byte
+
 	// notFailing holds endpoints whose failing_since this store knows to
 	// be NULL (it wrote so): a batch of successes to them needs no
 	// statement. Only DeliveryComplete sets failing_since, and it keeps

@@ -142,6 +142,11 @@ func scanAPIKey(row scanner) (*hirehook.APIKey, error) {
 
 // APIKeyCreate implements hirehook.Store.
 func (s *Store) APIKeyCreate(ctx context.Context, k *hirehook.APIKey) error {
+	// Before the transaction: the pepper may need the writer.
+	mac, err := s.apiKeyMAC(ctx, k.Hash)
+	if err != nil {
+		return err
+	}
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -151,7 +156,7 @@ func (s *Store) APIKeyCreate(ctx context.Context, k *hirehook.APIKey) error {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO api_keys (id, tenant_id, name, scope, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.TenantID, k.Name, string(k.Scope), k.Hash, toMicros(k.CreatedAt), nullMicros(k.ExpiresAt))
+		k.ID, k.TenantID, k.Name, string(k.Scope), mac, toMicros(k.CreatedAt), nullMicros(k.ExpiresAt))
 	if isUniqueViolation(err) {
 		return hirehook.Errorf(hirehook.ECONFLICT, "The API key exists already.")
 	} else if err != nil {
@@ -162,12 +167,17 @@ func (s *Store) APIKeyCreate(ctx context.Context, k *hirehook.APIKey) error {
 
 // APIKeyByHash implements hirehook.Store.
 func (s *Store) APIKeyByHash(ctx context.Context, hash string) (*hirehook.APIKey, error) {
-	k, err := scanAPIKey(s.reader.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = ?`, hash))
+	mac, err := s.apiKeyMAC(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	k, err := scanAPIKey(s.reader.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = ?`, mac))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hirehook.Errorf(hirehook.ENOTFOUND, "API key not found.")
 	} else if err != nil {
 		return nil, fmt.Errorf("select api key: %w", err)
 	}
+	k.Hash = hash
 	return k, nil
 }
 

@@ -24,7 +24,7 @@ func newInbound(tb testing.TB, s hirehook.Store, src *hirehook.Source, status, k
 		ReceivedAt: at,
 		Status:     status,
 		DedupeKey:  key,
-		Header:     http.Header{"Content-Type": {"application/json"}, "X-Signature": {"sha256=" + key}},
+		Header:     http.Header{"Content-Type": {"application/json"}, "X-Delivery": {"d-" + key}},
 		BodySize:   len(body),
 		DueAt:      due,
 	}
@@ -74,7 +74,7 @@ func testInbound(t *testing.T, newStore NewStoreFunc) {
 
 	r1 := newInbound(t, s, a, hirehook.InboundReceived, "k1", `{"id":1,"name":"Zebulon"}`, t0, at(0))
 	want1 := &hirehook.InboundRequest{TenantID: tenant, ID: r1.ID, SourceID: a.ID, ReceivedAt: t0, Status: hirehook.InboundReceived,
-		DedupeKey: "k1", Header: http.Header{"Content-Type": {"application/json"}, "X-Signature": {"sha256=k1"}},
+		DedupeKey: "k1", Header: http.Header{"Content-Type": {"application/json"}, "X-Delivery": {"d-k1"}},
 		Body: []byte(`{"id":1,"name":"Zebulon"}`), BodySize: 25, EventIDs: []string{}, DueAt: at(0)}
 	if diff := cmp.Diff(want1, r1); diff != "" {
 		t.Fatalf("InboundCreate result (-want +got):\n%s", diff)
@@ -87,7 +87,7 @@ func testInbound(t *testing.T, newStore NewStoreFunc) {
 	// The vendor's retry is a duplicate: no body, not due, naming r1.
 	r2 := newInbound(t, s, a, hirehook.InboundReceived, "k1", `{"id":1,"name":"Zebulon"}`, t0.Add(time.Second), at(time.Second))
 	want2 := &hirehook.InboundRequest{TenantID: tenant, ID: r2.ID, SourceID: a.ID, ReceivedAt: t0.Add(time.Second), Status: hirehook.InboundDuplicate,
-		DedupeKey: "k1", DuplicateOf: r1.ID, Header: http.Header{"Content-Type": {"application/json"}, "X-Signature": {"sha256=k1"}},
+		DedupeKey: "k1", DuplicateOf: r1.ID, Header: http.Header{"Content-Type": {"application/json"}, "X-Delivery": {"d-k1"}},
 		BodySize: 25, EventIDs: []string{}}
 	if diff := cmp.Diff(want2, r2); diff != "" {
 		t.Fatalf("InboundCreate of a duplicate (-want +got):\n%s", diff)

@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("Inbound", func(t *testing.T) { t.Parallel(); testInbound(t, newStore) })
 	t.Run("InboundClaimConcurrent", func(t *testing.T) { t.Parallel(); testInboundClaimConcurrent(t, newStore) })
 	t.Run("InboundDedupeHeld", func(t *testing.T) { t.Parallel(); testInboundDedupeHeld(t, newStore) })
+	t.Run("InboundMasksCredentials", func(t *testing.T) { t.Parallel(); testInboundMasksCredentials(t, newStore) })
 }
 
 const tenant = hirehook.DefaultTenantID
