@@ -337,7 +337,7 @@ func (h *Handler) auth(need hirehook.Scope, next http.HandlerFunc) http.Handler 
 			Error(w, r, h.logger, hirehook.Errorf(hirehook.EUNAUTHORIZED, "Send an API key as \"Authorization: Bearer <key>\"."))
 			return
 		}
-		now := time.Now()
+		now := h.cfg.NowFunc()
 		k, lim, err := h.lookup(r.Context(), HashKey(key), now)
 		if hirehook.ErrorCode(err) == hirehook.ENOTFOUND || (err == nil && k.Expired(now)) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hirehook", error="invalid_token"`)
