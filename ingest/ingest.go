@@ -280,7 +280,6 @@ func (in *Ingester) commitLoop() {
 // commit writes one group. A request whose caller gave up before the write
 // is left out; one whose caller gives up during it is still committed.
 func (in *Ingester) commit(batch []*request, n int) {
-	events := make([]*hirehook.Event, 0, n)
 	live := batch[:0:0]
 	for _, r := range batch {
 		if r.ctx.Err() != nil {
@@ -288,10 +287,31 @@ func (in *Ingester) commit(batch []*request, n int) {
 			continue
 		}
 		live = append(live, r)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	in.write(ctx, live)
+}
+
+// write commits the events of reqs in one transaction and answers each
+// request.
+//
+// The group joins the events of unrelated callers, of any tenant, in one
+// transaction, so an event the store rejects would fail every caller of
+// the group. When the store rejects a group of several requests, write
+// therefore splits it in halves and writes each again: the request that
+// holds the rejected event ends alone and gets the error, and every other
+// request commits. One bad request among k costs about 2·log2(k) more
+// transactions, and only on that path. An error that is not about the
+// events (the store is unavailable, or the time is up) is not split: it
+// would fail each half alike.
+func (in *Ingester) write(ctx context.Context, reqs []*request) {
+	events := make([]*hirehook.Event, 0, len(reqs))
+	for _, r := range reqs {
 		events = append(events, r.events...)
 	}
 	if len(events) == 0 {
-		for _, r := range live {
+		for _, r := range reqs {
 			r.done <- response{results: []hirehook.EventIngestResult{}}
 		}
 		return
@@ -300,12 +320,16 @@ func (in *Ingester) commit(batch []*request, n int) {
 	if in.cfg.Handoff != nil && (in.cfg.CanHandoff == nil || in.cfg.CanHandoff()) {
 		p.LeaseOwner, p.LeaseUntil = in.cfg.LeaseOwner, p.Now.Add(in.cfg.Lease)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	results, err := in.store.EventIngest(ctx, p)
-	cancel()
 	if err != nil {
+		if len(reqs) > 1 && splittable(ctx, err) {
+			half := len(reqs) / 2
+			in.write(ctx, reqs[:half])
+			in.write(ctx, reqs[half:])
+			return
+		}
 		in.cfg.Logger.Error("commit events", "count", len(events), "error", err)
-		for _, r := range live {
+		for _, r := range reqs {
 			r.done <- response{err: err}
 		}
 		return
@@ -316,7 +340,7 @@ func (in *Ingester) commit(batch []*request, n int) {
 	var leased []*hirehook.Delivery
 	pending := false
 	off := 0
-	for _, r := range live {
+	for _, r := range reqs {
 		rs := results[off : off+len(r.events)]
 		off += len(r.events)
 		for _, res := range rs {
@@ -330,4 +354,14 @@ func (in *Ingester) commit(batch []*request, n int) {
 	} else if pending && in.cfg.Notify != nil {
 		in.cfg.Notify()
 	}
+}
+
+// splittable reports whether a group that failed with err may succeed in
+// parts: the error may be about one of its events. An unavailable store
+// or a group out of time would fail every part alike.
+func splittable(ctx context.Context, err error) bool {
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	return hirehook.ErrorCode(err) != hirehook.EUNAVAILABLE
 }

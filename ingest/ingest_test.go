@@ -21,6 +21,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/store/postgres"
+	"github.com/hirehook/hirehook/store/postgres/postgrestest"
 	"github.com/hirehook/hirehook/store/sqlite"
 )
 
@@ -1021,5 +1023,121 @@ func TestCommitQueueFullDuringStop(t *testing.T) {
 	wg.Wait()
 	if v := panicked.Load(); v != nil {
 		t.Errorf("Commit waiting for room in the queue panicked when Stop closed it: %v", v)
+	}
+}
+
+// poisons are event data that each store rejects though it is valid JSON
+// (deeper than SQLite's JSON functions go; a NUL that PostgreSQL's jsonb
+// cannot hold). Prepare refuses both; the tests put them on an event
+// after Prepare, as a store error that no limit foresaw would arrive.
+var poisons = map[string]json.RawMessage{
+	"sqlite":   json.RawMessage(`{"id":"cand_poison","x":` + strings.Repeat("[", 1000) + strings.Repeat("]", 1000) + `}`),
+	"postgres": json.RawMessage(`{"id":"cand_poison","x":"a\u0000b"}`),
+}
+
+// stores opens each store the tests run on: SQLite on a file, and
+// PostgreSQL in a database of its own (skipped when it is not there).
+var stores = map[string]func(tb testing.TB) hirehook.Store{
+	"sqlite": newStore,
+	"postgres": func(tb testing.TB) hirehook.Store {
+		tb.Helper()
+		st, err := postgres.Open(context.Background(), postgrestest.NewDatabase(tb))
+		if err != nil {
+			tb.Fatalf("open store: %v", err)
+		}
+		tb.Cleanup(func() {
+			if err := st.Close(); err != nil {
+				tb.Errorf("close store: %v", err)
+			}
+		})
+		return st
+	},
+}
+
+// TestCommit_failsAlone queues requests of two tenants behind a busy
+// committer, so that they are written as one group, one of them holding an
+// event the store rejects: that request gets the error and every other
+// request commits. A batch request with the rejected event fails whole
+// (a batch is all or nothing).
+func TestCommit_failsAlone(t *testing.T) {
+	t.Parallel()
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st := open(t)
+			now := time.Now().UTC().Truncate(time.Microsecond)
+			if err := st.TenantCreate(ctx, &hirehook.Tenant{ID: "tenant_b", Name: "B", RetentionDays: 30, CreatedAt: now, UpdatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+			newEndpoint(t, st, false, "*")
+			blk := newBlocker()
+			in := startIngester(t, st, Config{Notify: blk.notify})
+			t.Cleanup(blk.unblock)
+
+			poisoned := func(id string) *hirehook.Event {
+				e := prepare(t, in, input(id, "candidate.created", "cand_poison"))
+				e.Data, e.Payload = poisons[name], nil
+				return e
+			}
+			alone, err := in.Commit(ctx, []*hirehook.Event{poisoned("evt_poison_alone")})
+			if err == nil {
+				t.Fatalf("the poison committed alone (%+v): it is no poison for %s", alone, name)
+			}
+
+			// The first commit notifies, and the committer blocks there.
+			first := prepare(t, in, input("evt_first", "candidate.created", "cand_first"))
+			firstDone := make(chan error, 1)
+			go func() {
+				_, err := in.Commit(ctx, []*hirehook.Event{first})
+				firstDone <- err
+			}()
+			blk.waitEntered(t)
+
+			var reqs [][]*hirehook.Event
+			for i := range 8 {
+				tenantID := "tenant_b"
+				if i%2 == 0 {
+					tenantID = tenant
+				}
+				e, err := in.Prepare(tenantID, input(fmt.Sprintf("evt_good_%d", i), "candidate.created", fmt.Sprintf("cand_%d", i)), "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				reqs = append(reqs, []*hirehook.Event{e})
+			}
+			const poisonAt, batchAt = 3, 6
+			reqs[poisonAt] = []*hirehook.Event{poisoned("evt_poison")}
+			reqs[batchAt] = append(reqs[batchAt], poisoned("evt_poison_in_batch"))
+
+			results := make([][]hirehook.EventIngestResult, len(reqs))
+			errs := make([]error, len(reqs))
+			var wg sync.WaitGroup
+			for i := range reqs {
+				wg.Go(func() { results[i], errs[i] = in.Commit(ctx, reqs[i]) })
+			}
+			waitFor(t, 10*time.Second, "the requests to queue", func() bool { return len(in.queue) == len(reqs) })
+			blk.unblock()
+			wg.Wait()
+			if err := <-firstDone; err != nil {
+				t.Errorf("first commit: %v", err)
+			}
+
+			for i, evs := range reqs {
+				failed := i == poisonAt || i == batchAt
+				if failed != (errs[i] != nil) {
+					t.Errorf("request %d (%s): error %v, want an error: %v", i, evs[0].ID, errs[i], failed)
+				}
+				for _, e := range evs {
+					_, err := st.EventGet(ctx, e.TenantID, e.ID)
+					if stored := err == nil; stored == failed {
+						t.Errorf("request %d: event %s stored: %v (%v), want %v", i, e.ID, stored, err, !failed)
+					}
+				}
+				if !failed && (len(results[i]) != 1 || results[i][0].EventID != evs[0].ID || results[i][0].Duplicate) {
+					t.Errorf("request %d: results %+v, want event %s new", i, results[i], evs[0].ID)
+				}
+			}
+		})
 	}
 }
