@@ -14,6 +14,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/strictjson"
 )
 
 // EventType describes one event type of the catalog.
@@ -418,8 +419,12 @@ func (c *Catalog) validate(i int, typ string, data json.RawMessage) (any, error)
 	} else if trimmed[0] != '{' {
 		return nil, hirehook.FieldError("data", "must be a JSON object")
 	}
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(trimmed))
+	v, err := strictjson.Decode(trimmed, dataLimits)
 	if err != nil {
+		var serr *strictjson.Error
+		if errors.As(err, &serr) && !serr.Syntax {
+			return nil, hirehook.FieldError(serr.Field("data"), "%s", serr.Message)
+		}
 		return nil, hirehook.FieldError("data", "must be valid JSON")
 	}
 
