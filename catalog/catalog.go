@@ -421,11 +421,7 @@ func (c *Catalog) validate(i int, typ string, data json.RawMessage) (any, error)
 	}
 	v, err := strictjson.Decode(trimmed, dataLimits)
 	if err != nil {
-		var serr *strictjson.Error
-		if errors.As(err, &serr) && !serr.Syntax {
-			return nil, hirehook.FieldError(serr.Field("data"), "%s", serr.Message)
-		}
-		return nil, hirehook.FieldError("data", "must be valid JSON")
+		return nil, valueError("data", err)
 	}
 
 	err = c.schemas[i].Validate(v)

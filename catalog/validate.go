@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -34,6 +35,26 @@ const (
 // alike: valid UTF-8, no lone surrogates, no duplicate keys, numbers
 // within float64; and no U+0000, which PostgreSQL cannot store.
 var dataLimits = strictjson.Limits{MaxDepth: MaxDataDepth, MaxString: MaxDataString, MaxKeys: MaxDataKeys, MaxBytes: MaxDataBytes, NoNUL: true}
+
+// CheckValue holds raw, a JSON value of an event outside its data (a
+// change's "from" or "to"), to the rules and limits of data. The error is
+// a *hirehook.Error naming field or the part of it at fault.
+func CheckValue(field string, raw []byte) error {
+	return valueError(field, strictjson.Check(raw, dataLimits))
+}
+
+// valueError turns a strictjson error of the value at field into a
+// *hirehook.Error.
+func valueError(field string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var serr *strictjson.Error
+	if errors.As(err, &serr) && !serr.Syntax {
+		return hirehook.FieldError(serr.Field(field), "%s", serr.Message)
+	}
+	return hirehook.FieldError(field, "must be valid JSON")
+}
 
 // fieldError turns a failed validation of the decoded data v into the one
 // *hirehook.Error a producer most needs to see.

@@ -14,8 +14,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
@@ -146,6 +149,8 @@ func (in *Ingester) Prepare(tenantID string, input *hirehook.EventInput, idempot
 	}
 	if len(input.Source) > 128 {
 		return nil, hirehook.FieldError("source", "must be at most 128 characters")
+	} else if !plainText(input.Source) {
+		return nil, hirehook.FieldError("source", "must be UTF-8 text without control characters")
 	}
 	e.OccurredAt = now
 	if input.OccurredAt != "" {
@@ -162,6 +167,9 @@ func (in *Ingester) Prepare(tenantID string, input *hirehook.EventInput, idempot
 	if err != nil {
 		return nil, err
 	}
+	if !plainText(dataID) {
+		return nil, hirehook.FieldError("data.id", "must be UTF-8 text without control characters")
+	}
 	e.Subject = hirehook.Subject{Entity: entity, ID: dataID}
 	if input.Subject != nil {
 		if input.Subject.Entity != "" && input.Subject.Entity != entity {
@@ -170,15 +178,28 @@ func (in *Ingester) Prepare(tenantID string, input *hirehook.EventInput, idempot
 		if input.Subject.ID != "" {
 			if len(input.Subject.ID) > 128 {
 				return nil, hirehook.FieldError("subject.id", "must be at most 128 characters")
+			} else if !plainText(input.Subject.ID) {
+				return nil, hirehook.FieldError("subject.id", "must be UTF-8 text without control characters")
 			}
 			e.Subject.ID = input.Subject.ID
 		}
 	}
 	e.Data = input.Data // compacted when the payload is rendered
 	if len(input.Changes) > 0 {
-		for field := range input.Changes {
-			if field == "" || len(field) > 256 {
-				return nil, hirehook.FieldError("changes", "field names must be 1 to 256 characters")
+		for field, c := range input.Changes {
+			if field == "" || len(field) > 256 || !plainText(field) {
+				return nil, hirehook.FieldError("changes", "field names must be 1 to 256 characters of UTF-8 text without control characters")
+			}
+			for _, v := range []struct {
+				name string
+				raw  json.RawMessage
+			}{{"from", c.From}, {"to", c.To}} {
+				if len(v.raw) == 0 {
+					continue
+				}
+				if err := catalog.CheckValue(changeField(field)+"."+v.name, v.raw); err != nil {
+					return nil, err
+				}
 			}
 		}
 		b, err := json.Marshal(input.Changes)
@@ -194,6 +215,26 @@ func (in *Ingester) Prepare(tenantID string, input *hirehook.EventInput, idempot
 	}
 	e.Payload = p
 	return e, nil
+}
+
+// plainText reports whether s is valid UTF-8 without control characters
+// (C0, DEL): an id or a name, which every store and receiver can hold.
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || c >= utf8.RuneSelf {
+			return utf8.ValidString(s[i:]) && !strings.ContainsFunc(s[i:], func(r rune) bool { return r < 0x20 || r == 0x7f })
+		}
+	}
+	return true
+}
+
+// changeField is the path of a change: "changes.status", or
+// `changes["odd name"]`.
+func changeField(name string) string {
+	if strings.ContainsAny(name, ".[]\" ") {
+		return "changes[" + strconv.Quote(name) + "]"
+	}
+	return "changes." + name
 }
 
 func truncate(s string, n int) string {

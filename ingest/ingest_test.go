@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/catalog"
 	"github.com/hirehook/hirehook/store/postgres"
 	"github.com/hirehook/hirehook/store/postgres/postgrestest"
 	"github.com/hirehook/hirehook/store/sqlite"
@@ -78,6 +79,23 @@ func newEndpoint(tb testing.TB, st hirehook.Store, disabled bool, types ...strin
 		tb.Fatalf("create endpoint: %v", err)
 	}
 	return ep
+}
+
+// data returns a candidate.created input with data d.
+func data(d string) *hirehook.EventInput {
+	return &hirehook.EventInput{Type: "candidate.created", Data: json.RawMessage(d)}
+}
+
+// manyKeys returns n members "k0":0,"k1":0,... of an object.
+func manyKeys(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"k%d":0`, i)
+	}
+	return b.String()
 }
 
 // input returns a minimal valid input of type typ about entity id.
@@ -274,6 +292,30 @@ func TestPrepare(t *testing.T) {
 			{"MissingData", &hirehook.EventInput{Type: "candidate.created"}, "data"},
 			{"MissingDataID", &hirehook.EventInput{Type: "candidate.created", Data: json.RawMessage(`{"first_name":"Amara"}`)}, "data.id"},
 			{"EmptyChangeField", &hirehook.EventInput{Type: "candidate.updated", Data: json.RawMessage(`{"id":"cand_1"}`), Changes: map[string]hirehook.Change{"": {}}}, "changes"},
+
+			// The limits of data (catalog.MaxData*) and the JSON every
+			// parser reads alike (issue 16).
+			{"DataTooDeep", data(`{"id":"cand_1","x":` + strings.Repeat("[", 1000) + strings.Repeat("]", 1000) + `}`), "data.x" + strings.Repeat("[0]", catalog.MaxDataDepth-1)},
+			{"DataDeepAtLimit", data(`{"id":"cand_1","x":` + strings.Repeat("[", catalog.MaxDataDepth) + strings.Repeat("]", catalog.MaxDataDepth) + `}`), "data.x" + strings.Repeat("[0]", catalog.MaxDataDepth-1)},
+			{"DataStringTooLong", data(`{"id":"cand_1","first_name":"` + strings.Repeat("a", catalog.MaxDataString+1) + `"}`), "data.first_name"},
+			{"DataTooManyKeys", data(`{"id":"cand_1","x":{` + manyKeys(catalog.MaxDataKeys) + `}}`), fmt.Sprintf("data.x.k%d", catalog.MaxDataKeys-2)}, // id and x count too,
+			{"DataTooLarge", data(`{"id":"cand_1","x":[` + strings.Repeat(`"`+strings.Repeat("a", 1000)+`",`, catalog.MaxDataBytes/1000) + `""]}`), "data"},
+			{"DataInvalidUTF8", data("{\"id\":\"cand_1\",\"first_name\":\"A\xffB\"}"), "data.first_name"},
+			{"DataLoneSurrogate", data(`{"id":"cand_1","first_name":"\ud800"}`), "data.first_name"},
+			{"DataLoneLowSurrogate", data(`{"id":"cand_1","tags":["ok","\udc00x"]}`), "data.tags[1]"},
+			{"DataNUL", data(`{"id":"cand_1","first_name":"a\u0000b"}`), "data.first_name"},
+			{"DataIDNUL", data(`{"id":"cand\u00001"}`), "data.id"},
+			{"DataIDControl", data(`{"id":"cand\u00011"}`), "data.id"},
+			{"DataNumberTooLarge", data(`{"id":"cand_1","x":1e400}`), "data.x"},
+			{"DataDuplicateKey", data(`{"id":"cand_1","first_name":"A","first_name":"B"}`), "data.first_name"},
+			{"DataDuplicateID", data(`{"id":"cand_1","id":"cand_2"}`), "data.id"},
+			{"SubjectIDNUL", &hirehook.EventInput{Type: "candidate.created", Subject: &hirehook.SubjectInput{ID: "a\x00b"}, Data: json.RawMessage(`{"id":"cand_1"}`)}, "subject.id"},
+			{"SubjectIDInvalidUTF8", &hirehook.EventInput{Type: "candidate.created", Subject: &hirehook.SubjectInput{ID: "a\xffb"}, Data: json.RawMessage(`{"id":"cand_1"}`)}, "subject.id"},
+			{"SourceNUL", &hirehook.EventInput{Type: "candidate.created", Source: "ats\x00", Data: json.RawMessage(`{"id":"cand_1"}`)}, "source"},
+			{"ChangeFieldNUL", &hirehook.EventInput{Type: "candidate.updated", Data: json.RawMessage(`{"id":"cand_1"}`), Changes: map[string]hirehook.Change{"a\x00": {}}}, "changes"},
+			{"ChangeFromNumberTooLarge", &hirehook.EventInput{Type: "candidate.updated", Data: json.RawMessage(`{"id":"cand_1"}`), Changes: map[string]hirehook.Change{"score": {From: json.RawMessage(`1e400`), To: json.RawMessage(`1`)}}}, "changes.score.from"},
+			{"ChangeToDuplicateKey", &hirehook.EventInput{Type: "candidate.updated", Data: json.RawMessage(`{"id":"cand_1"}`), Changes: map[string]hirehook.Change{"address": {To: json.RawMessage(`{"city":"A","city":"B"}`)}}}, "changes.address.to.city"},
+			{"ChangeToInvalidUTF8", &hirehook.EventInput{Type: "candidate.updated", Data: json.RawMessage(`{"id":"cand_1"}`), Changes: map[string]hirehook.Change{"first name": {To: json.RawMessage("\"\xff\"")}}}, `changes["first name"].to`},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
