@@ -487,11 +487,14 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	if err := jsonContentType(r); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	if err != nil {
+	var buf bytes.Buffer
+	if r.ContentLength > 0 && r.ContentLength <= limit {
+		buf.Grow(int(r.ContentLength) + 1) // +1: ReadFrom wants room to see EOF
+	}
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
 		return decodeError(err, limit)
 	}
-	return decodeValue(body, v)
+	return decodeValue(buf.Bytes(), v)
 }
 
 // jsonContentType refuses a body whose Content-Type says it is not JSON

@@ -105,8 +105,9 @@ type reader struct {
 	depth int
 	keys  int
 	// keyBuf holds the keys of the objects being read, for the duplicate
-	// check without a map per object (Check only).
-	keyBuf []string
+	// check without a map per object (Check only): slices of b, or the
+	// unescaped key.
+	keyBuf [][]byte
 }
 
 func (r *reader) fail(format string, args ...any) *Error {
@@ -219,14 +220,21 @@ func (r *reader) object(build bool) (any, *Error) {
 		if r.i >= len(r.b) || r.b[r.i] != '"' {
 			return nil, r.syntax("expected a member name")
 		}
-		key, err := r.str(true, false)
+		var key string
+		var raw []byte // the key, without a string made of it (Check)
+		var err *Error
+		if build {
+			key, err = r.str(true, false)
+		} else {
+			raw, err = r.keyBytes()
+		}
 		if err != nil {
 			return nil, err
 		}
 		r.keys++
 		if r.lim.MaxKeys > 0 && r.keys > r.lim.MaxKeys {
 			err := r.fail("must have at most %d object members in all", r.lim.MaxKeys)
-			err.Path = AppendKey("", key)
+			err.Path = AppendKey("", keyName(key, raw))
 			return nil, err
 		}
 		dup := false
@@ -234,28 +242,28 @@ func (r *reader) object(build bool) (any, *Error) {
 		case build:
 			_, dup = m[key]
 		case seen != nil:
-			_, dup = seen[key]
-			seen[key] = struct{}{}
+			_, dup = seen[string(raw)]
+			seen[string(raw)] = struct{}{}
 		default:
 			for _, k := range r.keyBuf[mark:] {
-				if k == key {
+				if string(k) == string(raw) {
 					dup = true
 					break
 				}
 			}
-			r.keyBuf = append(r.keyBuf, key)
+			r.keyBuf = append(r.keyBuf, raw)
 			if len(r.keyBuf)-mark > linearKeys {
 				// Past a few members a set is cheaper than comparing
 				// each key with all before it.
 				seen = make(map[string]struct{}, 2*linearKeys)
 				for _, k := range r.keyBuf[mark:] {
-					seen[k] = struct{}{}
+					seen[string(k)] = struct{}{}
 				}
 			}
 		}
 		if dup {
 			err := r.fail("must not appear twice in one object")
-			err.Path = AppendKey("", key)
+			err.Path = AppendKey("", keyName(key, raw))
 			return nil, err
 		}
 		r.space()
@@ -266,7 +274,7 @@ func (r *reader) object(build bool) (any, *Error) {
 		r.space()
 		v, err := r.value(build)
 		if err != nil {
-			err.Path = AppendKey("", key) + err.Path
+			err.Path = AppendKey("", keyName(key, raw)) + err.Path
 			return nil, err
 		}
 		if build {
@@ -383,6 +391,30 @@ func (r *reader) str(build, value bool) (string, *Error) {
 			r.i += size
 		}
 	}
+}
+
+// keyName is the key an error names: key (Decode) or raw (Check).
+func keyName(key string, raw []byte) string {
+	if raw != nil {
+		return string(raw)
+	}
+	return key
+}
+
+// keyBytes reads a member name as str does, returning its bytes: a slice
+// of the input when it has no escapes, so that Check makes no string.
+func (r *reader) keyBytes() ([]byte, *Error) {
+	start := r.i
+	if _, err := r.str(false, false); err != nil {
+		return nil, err
+	}
+	raw := r.b[start+1 : r.i-1]
+	for _, c := range raw {
+		if c == '\\' {
+			return []byte(unescape(raw)), nil
+		}
+	}
+	return raw, nil
 }
 
 // escape reads one escape sequence at r.i (a backslash).
