@@ -314,13 +314,13 @@ func (in *Ingester) commitLoop() {
 				break gather
 			}
 		}
-		in.commit(batch, n)
+		in.commit(batch)
 	}
 }
 
 // commit writes one group. A request whose caller gave up before the write
 // is left out; one whose caller gives up during it is still committed.
-func (in *Ingester) commit(batch []*request, n int) {
+func (in *Ingester) commit(batch []*request) {
 	live := batch[:0:0]
 	for _, r := range batch {
 		if r.ctx.Err() != nil {
@@ -347,7 +347,11 @@ func (in *Ingester) commit(batch []*request, n int) {
 // events (the store is unavailable, or the time is up) is not split: it
 // would fail each half alike.
 func (in *Ingester) write(ctx context.Context, reqs []*request) {
-	events := make([]*hirehook.Event, 0, len(reqs))
+	n := 0
+	for _, r := range reqs {
+		n += len(r.events)
+	}
+	events := make([]*hirehook.Event, 0, n)
 	for _, r := range reqs {
 		events = append(events, r.events...)
 	}
