@@ -6,6 +6,12 @@
 // whatever has queued up (events, record snapshots, deliveries) in one
 // transaction and then answers every waiting handler. Under load a batch
 // grows by itself; when idle a batch is one event, so latency stays low.
+// A group the store refuses is split until the request at fault fails
+// alone (see write), so one producer's event never fails another's.
+//
+// Prepare is the door: every event, from the API, a batch or a push source,
+// is checked there before it queues, its data against the catalog's
+// limits and JSON rules (catalog.MaxData*).
 package ingest
 
 import (
