@@ -8,15 +8,17 @@ import (
 // Error codes. They are part of the public API: clients match on them, so a
 // code is never renamed once released.
 const (
-	EINVALID      = "invalid"      // the request is malformed or fails validation
-	ETOOLARGE     = "too_large"    // the request body is over the configured limit
-	ENOTFOUND     = "not_found"    // the object does not exist (or belongs to another tenant)
-	ECONFLICT     = "conflict"     // the object already exists or changed underneath
-	EUNAUTHORIZED = "unauthorized" // no valid API key
-	EFORBIDDEN    = "forbidden"    // the key is valid but may not do this
-	ERATELIMITED  = "rate_limited" // the key sent too many requests; see Retry-After
-	EUNAVAILABLE  = "unavailable"  // the hub is shutting down or the store is unreachable
-	EINTERNAL     = "internal"     // a bug or an unexpected failure; details are logged, not shown
+	EINVALID          = "invalid"                // the request is malformed or fails validation
+	ETOOLARGE         = "too_large"              // the request body is over the configured limit
+	EUNSUPPORTEDMEDIA = "unsupported_media_type" // the body is not sent as JSON (Content-Type)
+	EMETHOD           = "method_not_allowed"     // the path exists, not with this method; Allow lists those it has
+	ENOTFOUND         = "not_found"              // the object does not exist (or belongs to another tenant)
+	ECONFLICT         = "conflict"               // the object already exists or changed underneath
+	EUNAUTHORIZED     = "unauthorized"           // no valid API key
+	EFORBIDDEN        = "forbidden"              // the key is valid but may not do this
+	ERATELIMITED      = "rate_limited"           // the key sent too many requests; see Retry-After
+	EUNAVAILABLE      = "unavailable"            // the hub is shutting down or the store is unreachable
+	EINTERNAL         = "internal"               // a bug or an unexpected failure; details are logged, not shown
 )
 
 // Error is an error that is safe to show to a user. Message never contains

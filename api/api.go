@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
+	"github.com/hirehook/hirehook/internal/strictjson"
 	"github.com/hirehook/hirehook/route"
 	"golang.org/x/time/rate"
 )
@@ -200,9 +202,40 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	}
 	// Public, outside the route table: it describes the API, not a tenant.
 	mux.Handle("GET /v1/openapi.json", http.HandlerFunc(h.handleOpenAPI))
+	// The catch-all answers every path under /v1/ that no route took,
+	// which hides the mux's own 405: a probe mux of the same patterns
+	// tells a known path asked with another method from an unknown path.
+	probe := http.NewServeMux()
+	for _, rt := range h.RouteTable() {
+		probe.Handle(rt.Method+" "+rt.Pattern, http.NotFoundHandler())
+	}
+	probe.Handle("GET /v1/openapi.json", http.NotFoundHandler())
 	mux.Handle("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if allow := AllowedMethods(probe, r); len(allow) > 0 {
+			MethodNotAllowed(w, r, h.logger, allow)
+			return
+		}
 		Error(w, r, h.logger, hirehook.Errorf(hirehook.ENOTFOUND, "No route %s %s.", r.Method, r.URL.Path))
 	}))
+}
+
+// AllowedMethods returns the methods for which routes has a route of r's
+// path (GET brings HEAD), in a fixed order: nil if the path is unknown.
+func AllowedMethods(routes *http.ServeMux, r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := routes.Handler(probe); pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
+}
+
+// MethodNotAllowed answers 405 method_not_allowed with the Allow header.
+func MethodNotAllowed(w http.ResponseWriter, r *http.Request, logger *slog.Logger, allow []string) {
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	Error(w, r, logger, hirehook.Errorf(hirehook.EMETHOD, "%s takes %s, not %s.", r.URL.Path, strings.Join(allow, ", "), r.Method))
 }
 
 // countRejections tells OnRejected of the error answers of next
@@ -382,15 +415,17 @@ func (h *Handler) audit(r *http.Request, tenantID, action, target string, detail
 
 // statusOf maps error codes to HTTP statuses.
 var statusOf = map[string]int{
-	hirehook.EINVALID:      http.StatusUnprocessableEntity,
-	hirehook.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	hirehook.ENOTFOUND:     http.StatusNotFound,
-	hirehook.ECONFLICT:     http.StatusConflict,
-	hirehook.EUNAUTHORIZED: http.StatusUnauthorized,
-	hirehook.EFORBIDDEN:    http.StatusForbidden,
-	hirehook.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	hirehook.ERATELIMITED:  http.StatusTooManyRequests,
-	hirehook.EINTERNAL:     http.StatusInternalServerError,
+	hirehook.EINVALID:          http.StatusUnprocessableEntity,
+	hirehook.ETOOLARGE:         http.StatusRequestEntityTooLarge,
+	hirehook.EUNSUPPORTEDMEDIA: http.StatusUnsupportedMediaType,
+	hirehook.EMETHOD:           http.StatusMethodNotAllowed,
+	hirehook.ENOTFOUND:         http.StatusNotFound,
+	hirehook.ECONFLICT:         http.StatusConflict,
+	hirehook.EUNAUTHORIZED:     http.StatusUnauthorized,
+	hirehook.EFORBIDDEN:        http.StatusForbidden,
+	hirehook.EUNAVAILABLE:      http.StatusServiceUnavailable,
+	hirehook.ERATELIMITED:      http.StatusTooManyRequests,
+	hirehook.EINTERNAL:         http.StatusInternalServerError,
 }
 
 // ErrorStatus returns the HTTP status of err.
@@ -444,31 +479,82 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// decode reads a JSON body of at most limit bytes into v, refusing unknown
-// fields and trailing data, and turns decoder errors into field errors.
+// decode reads a JSON body of at most limit bytes into v, refusing a body
+// sent as another media type, JSON that parsers read differently (see
+// checkJSON), unknown fields and trailing data, and turns decoder errors
+// into field errors.
 func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
-	body := http.MaxBytesReader(w, r.Body, limit)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := jsonContentType(r); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if r.ContentLength > 0 && r.ContentLength <= limit {
+		buf.Grow(int(r.ContentLength) + 1) // +1: ReadFrom wants room to see EOF
+	}
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
 		return decodeError(err, limit)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if err != nil {
-			return decodeError(err, limit)
+	return decodeValue(buf.Bytes(), v)
+}
+
+// jsonContentType refuses a body whose Content-Type says it is not JSON
+// (415). A request without one is read as JSON.
+func jsonContentType(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		if cs, ok := params["charset"]; !ok || strings.EqualFold(cs, "utf-8") {
+			return nil
 		}
-		return hirehook.FieldError("", "The body must hold one JSON value.")
+	}
+	return &hirehook.Error{Code: hirehook.EUNSUPPORTEDMEDIA, Field: "Content-Type",
+		Message: "The body must be JSON in UTF-8, sent with Content-Type: application/json."}
+}
+
+// bodyLimits hold a whole body to the JSON every parser reads alike. The
+// size is the caller's limit; the depth is encoding/json's, and an event's
+// data is held to its own limits (catalog.MaxData*) by Prepare, which
+// names them.
+var bodyLimits = strictjson.Limits{NoNUL: true}
+
+// decodeValue decodes one JSON value read whole with the same rules as
+// decode, Content-Type aside.
+func decodeValue(data []byte, v any) error {
+	if err := checkJSON(data); err != nil {
+		return err
+	}
+	return decodeChecked(data, v)
+}
+
+// checkJSON refuses, naming the field, JSON that parsers read differently:
+// invalid UTF-8 and lone surrogates (encoding/json turns them into U+FFFD
+// in a string and keeps them in a RawMessage), duplicate keys (it keeps the
+// last), numbers beyond float64 and U+0000 (no store can hold it). Bytes
+// that are not JSON at all are left to the decoder, whose messages say
+// where.
+func checkJSON(data []byte) error {
+	var serr *strictjson.Error
+	if err := strictjson.Check(data, bodyLimits); errors.As(err, &serr) && !serr.Syntax {
+		return hirehook.FieldError(serr.Field(""), "%s", serr.Message)
 	}
 	return nil
 }
 
-// decodeValue decodes one JSON value already read (an element of a batch)
-// with the same rules as decode.
-func decodeValue(data []byte, v any) error {
+// decodeChecked decodes data, already through checkJSON, into v.
+func decodeChecked(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err, 0)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return decodeError(err, 0)
+		}
+		return hirehook.FieldError("", "The body must hold one JSON value.")
 	}
 	return nil
 }
@@ -489,8 +575,11 @@ func decodeError(err error, limit int64) error {
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
 		if field == "" {
-			return hirehook.FieldError("", "The body must be a JSON %s.", jsonKind(typeErr.Type.Kind().String()))
+			return hirehook.FieldError("", "The body must be a JSON %s.", jsonNoun(typeErr.Type.Kind().String()))
 		}
+		// eventInput embeds EventInput, whose name encoding/json puts in
+		// the path; the body has no such level.
+		field = strings.ReplaceAll(field, "EventInput.", "")
 		return hirehook.FieldError(field, "must be %s", jsonKind(typeErr.Type.Kind().String()))
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
@@ -498,6 +587,19 @@ func decodeError(err error, limit int64) error {
 		return hirehook.FieldError(name, "is not a known field")
 	}
 	return hirehook.FieldError("", "The body could not be read as JSON.")
+}
+
+// jsonNoun names the JSON type of a Go kind: "object", "array", ...
+func jsonNoun(goKind string) string {
+	switch k := jsonKind(goKind); k {
+	case "true or false":
+		return "boolean"
+	case "of another type":
+		return "value of another type"
+	default:
+		_, noun, _ := strings.Cut(k, " ")
+		return noun
+	}
 }
 
 func jsonKind(goKind string) string {

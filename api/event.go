@@ -14,8 +14,13 @@ import (
 // handleEventCreate accepts one event: 202 once it, its record snapshot and
 // its deliveries are committed.
 func (h *Handler) handleEventCreate(w http.ResponseWriter, r *http.Request) {
-	var in hirehook.EventInput
-	if err := decode(w, r, h.cfg.MaxBodyBytes, &in); err != nil {
+	var body eventInput
+	if err := decode(w, r, h.cfg.MaxBodyBytes, &body); err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	in, err := body.input()
+	if err != nil {
 		Error(w, r, h.logger, err)
 		return
 	}
@@ -28,7 +33,7 @@ func (h *Handler) handleEventCreate(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, h.logger, err)
 		return
 	}
-	e, err := h.cfg.Ingester.Prepare(tenantOf(r), &in, key)
+	e, err := h.cfg.Ingester.Prepare(tenantOf(r), in, key)
 	if err != nil {
 		Error(w, r, h.logger, err)
 		return
@@ -39,6 +44,25 @@ func (h *Handler) handleEventCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, accepted(res[0]))
+}
+
+// eventInput is an EventInput as a body carries it, with the id a pointer
+// so that "id": "" is told from no id: a producer whose id came out empty
+// would otherwise get a new event from each retry, never a duplicate.
+type eventInput struct {
+	hirehook.EventInput
+	ID *string `json:"id,omitempty"`
+}
+
+// input returns the EventInput, refusing an empty id.
+func (in *eventInput) input() (*hirehook.EventInput, error) {
+	if in.ID != nil {
+		if *in.ID == "" {
+			return nil, hirehook.FieldError("id", "must not be empty; leave it out for the hub to make one")
+		}
+		in.EventInput.ID = *in.ID
+	}
+	return &in.EventInput, nil
 }
 
 func accepted(r hirehook.EventIngestResult) hirehook.EventAccepted {
@@ -83,7 +107,16 @@ func (h *Handler) handleEventBatch(w http.ResponseWriter, r *http.Request) {
 	in := EventBatch{Events: make([]hirehook.EventInput, len(raw.Events))}
 	if len(raw.Events) <= ingest.MaxBatch {
 		for i, ev := range raw.Events {
-			if err := decodeValue(ev, &in.Events[i]); err != nil {
+			// decode has checked the whole body, these events with it.
+			var body eventInput
+			err := decodeChecked(ev, &body)
+			if err == nil {
+				var input *hirehook.EventInput
+				if input, err = body.input(); err == nil {
+					in.Events[i] = *input
+				}
+			}
+			if err != nil {
 				Error(w, r, h.logger, prefixField(err, fmt.Sprintf("events[%d]", i)))
 				return
 			}

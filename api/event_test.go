@@ -13,6 +13,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/api"
+	"github.com/hirehook/hirehook/catalog"
 )
 
 // placementData is a valid placement.confirmed data object.
@@ -86,6 +87,20 @@ func TestEventCreate_invalid(t *testing.T) {
 		{name: "EmptyBody", body: ``, wantField: ""},
 		{name: "BodyNotObject", body: `[]`, wantField: ""},
 		{name: "TwoValues", body: event("placement.confirmed", `{"id":"plc_1"}`) + ` {}`, wantField: ""},
+
+		// JSON that parsers read differently, and limits (issue 16).
+		{name: "DataInvalidUTF8", body: event("placement.confirmed", "{\"id\":\"plc_1\",\"status\":\"a\xffb\"}"), wantField: "data.status"},
+		{name: "SourceInvalidUTF8", body: "{\"type\":\"placement.confirmed\",\"source\":\"a\xc3\",\"data\":{\"id\":\"plc_1\"}}", wantField: "source"},
+		{name: "DataLoneSurrogate", body: event("placement.confirmed", `{"id":"plc_1","status":"\ud800"}`), wantField: "data.status"},
+		{name: "SourceLoneSurrogate", body: `{"type":"placement.confirmed","source":"\udfff","data":{"id":"plc_1"}}`, wantField: "source"},
+		{name: "DataIDNUL", body: event("placement.confirmed", `{"id":"plc\u00001"}`), wantField: "data.id"},
+		{name: "SubjectIDNUL", body: `{"type":"placement.confirmed","subject":{"id":"p\u0000"},"data":{"id":"plc_1"}}`, wantField: "subject.id"},
+		{name: "DataNumberBeyondFloat64", body: event("placement.confirmed", `{"id":"plc_1","pay_rate":{"amount":1e400,"currency":"GBP"}}`), wantField: "data.pay_rate.amount"},
+		{name: "DataDuplicateKey", body: event("placement.confirmed", `{"id":"plc_1","status":"confirmed","status":"cancelled"}`), wantField: "data.status"},
+		{name: "DuplicateType", body: `{"type":"placement.confirmed","type":"candidate.created","data":{"id":"plc_1"}}`, wantField: "type"},
+		{name: "IDEmpty", body: `{"id":"","type":"placement.confirmed","data":{"id":"plc_1"}}`, wantField: "id"},
+		{name: "DataTooDeep", body: event("placement.confirmed", `{"id":"plc_1","x":`+strings.Repeat("[", 1000)+strings.Repeat("]", 1000)+`}`), wantField: "data.x" + strings.Repeat("[0]", catalog.MaxDataDepth-1)},
+		{name: "DataStringTooLong", body: event("placement.confirmed", `{"id":"plc_1","status":"`+strings.Repeat("s", catalog.MaxDataString+1)+`"}`), wantField: "data.status"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -182,6 +182,7 @@ var errorResponses = map[int]string{
 	404: "NotFound",
 	409: "Conflict",
 	413: "TooLarge",
+	415: "UnsupportedMediaType",
 	422: "Invalid",
 	429: "RateLimited",
 	500: "Internal",
@@ -442,7 +443,7 @@ func (b *docBuilder) list(name, item string) {
 // apiSchemas adds the schemas of the API's own JSON shapes (api/*.go and
 // the root package's types).
 func (b *docBuilder) apiSchemas() {
-	codes := []string{hirehook.EINVALID, hirehook.ETOOLARGE, hirehook.ENOTFOUND, hirehook.ECONFLICT, hirehook.EUNAUTHORIZED,
+	codes := []string{hirehook.EINVALID, hirehook.ETOOLARGE, hirehook.EUNSUPPORTEDMEDIA, hirehook.EMETHOD, hirehook.ENOTFOUND, hirehook.ECONFLICT, hirehook.EUNAUTHORIZED,
 		hirehook.EFORBIDDEN, hirehook.ERATELIMITED, hirehook.EUNAVAILABLE, hirehook.EINTERNAL}
 	b.add("ErrorBody", b.object("The body of every error answer.", m{"error": ref("ErrorDetail")}, "error"))
 	b.add("ErrorDetail", b.object("", m{
@@ -740,6 +741,7 @@ func (b *docBuilder) errorComponents() m {
 		404: "No such object in the key's tenant (another tenant's objects do not exist for it).",
 		409: "The object already exists.",
 		413: "The body is larger than the hub's limit.",
+		415: "The body is sent as another media type than JSON (Content-Type).",
 		422: "The request is malformed or fails validation; `field` names what to fix.",
 		429: "The key is over its rate limit; wait Retry-After seconds.",
 		500: "A bug or an unexpected failure; quote the request id.",
@@ -809,7 +811,7 @@ func (b *docBuilder) operation(rt Route, spec opSpec) m {
 	}
 	if spec.body != "" {
 		op["requestBody"] = m{"required": !spec.optionalBody, "content": m{"application/json": m{"schema": ref(spec.body)}}}
-		errs = append(errs, 413, 422)
+		errs = append(errs, 413, 415, 422)
 	}
 
 	responses := m{}

@@ -14,6 +14,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/strictjson"
 )
 
 // EventType describes one event type of the catalog.
@@ -380,7 +381,11 @@ func (c *Catalog) Entities() []string {
 // Validate checks data (raw JSON) against the schema of type typ and returns
 // nil if it is valid. Otherwise it returns a *hirehook.Error with code
 // EINVALID: Field "type" for an unknown type; Field "data" when data is
-// missing, is not JSON or is not a JSON object; else the dotted path of the
+// missing, is not JSON or is not a JSON object; the path where data breaks
+// its limits (MaxDataDepth, MaxDataString, MaxDataKeys, MaxDataBytes) or
+// the rules of JSON every parser reads alike (valid UTF-8, no lone
+// surrogate, no duplicate key, numbers within float64, no U+0000),
+// checked in the one pass that decodes it; else the dotted path of the
 // failing property ("data.candidate.email", "data.pay_rate.amount",
 // "data.interviewers[2].email") with a short message such as "is required" or
 // "must be a valid email address". Of several failures, the deepest one is
@@ -418,9 +423,9 @@ func (c *Catalog) validate(i int, typ string, data json.RawMessage) (any, error)
 	} else if trimmed[0] != '{' {
 		return nil, hirehook.FieldError("data", "must be a JSON object")
 	}
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(trimmed))
+	v, err := strictjson.Decode(trimmed, dataLimits)
 	if err != nil {
-		return nil, hirehook.FieldError("data", "must be valid JSON")
+		return nil, valueError("data", err)
 	}
 
 	err = c.schemas[i].Validate(v)

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -10,7 +11,50 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/strictjson"
 )
+
+// The limits of an event's data, checked with the JSON rules below before
+// its schema, in the one pass that decodes it. They keep one event from
+// costing the store (SQLite's JSON functions stop at a depth of 1,000) or a
+// receiver more than any recruiting record needs.
+const (
+	// MaxDataDepth is the deepest nesting of objects and arrays in data;
+	// data itself counts 1.
+	MaxDataDepth = 32
+	// MaxDataString is the most bytes of one string in data, as sent.
+	MaxDataString = 64 << 10
+	// MaxDataKeys is the most object members in data, counted over every
+	// object in it.
+	MaxDataKeys = 10000
+	// MaxDataBytes is the most bytes of data.
+	MaxDataBytes = 256 << 10
+)
+
+// dataLimits holds data to the limits and to JSON that every parser reads
+// alike: valid UTF-8, no lone surrogates, no duplicate keys, numbers
+// within float64; and no U+0000, which PostgreSQL cannot store.
+var dataLimits = strictjson.Limits{MaxDepth: MaxDataDepth, MaxString: MaxDataString, MaxKeys: MaxDataKeys, MaxBytes: MaxDataBytes, NoNUL: true}
+
+// CheckValue holds raw, a JSON value of an event outside its data (a
+// change's "from" or "to"), to the rules and limits of data. The error is
+// a *hirehook.Error naming field or the part of it at fault.
+func CheckValue(field string, raw []byte) error {
+	return valueError(field, strictjson.Check(raw, dataLimits))
+}
+
+// valueError turns a strictjson error of the value at field into a
+// *hirehook.Error.
+func valueError(field string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var serr *strictjson.Error
+	if errors.As(err, &serr) && !serr.Syntax {
+		return hirehook.FieldError(serr.Field(field), "%s", serr.Message)
+	}
+	return hirehook.FieldError(field, "must be valid JSON")
+}
 
 // fieldError turns a failed validation of the decoded data v into the one
 // *hirehook.Error a producer most needs to see.

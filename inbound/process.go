@@ -153,6 +153,9 @@ func (p *Processor) outcome(ctx context.Context, src *hirehook.Source, req *hire
 		}
 		if hirehook.ErrorCode(err) == hirehook.EINVALID {
 			upd.Status, upd.Error = hirehook.InboundFailed, hirehook.ErrorMessage(err)
+			if f := hirehook.ErrorField(err); f != "" {
+				upd.Error = f + ": " + upd.Error
+			}
 			return upd
 		}
 		p.logger().Error("inbound request not ingested; retrying", "source_id", src.ID, "request_id", req.ID, "error", err)

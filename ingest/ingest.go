@@ -6,6 +6,12 @@
 // whatever has queued up (events, record snapshots, deliveries) in one
 // transaction and then answers every waiting handler. Under load a batch
 // grows by itself; when idle a batch is one event, so latency stays low.
+// A group the store refuses is split until the request at fault fails
+// alone (see write), so one producer's event never fails another's.
+//
+// Prepare is the door: every event, from the API, a batch or a push source,
+// is checked there before it queues, its data against the catalog's
+// limits and JSON rules (catalog.MaxData*).
 package ingest
 
 import (
@@ -14,8 +20,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
@@ -146,6 +155,8 @@ func (in *Ingester) Prepare(tenantID string, input *hirehook.EventInput, idempot
 	}
 	if len(input.Source) > 128 {
 		return nil, hirehook.FieldError("source", "must be at most 128 characters")
+	} else if !plainText(input.Source) {
+		return nil, hirehook.FieldError("source", "must be UTF-8 text without control characters")
 	}
 	e.OccurredAt = now
 	if input.OccurredAt != "" {
@@ -162,6 +173,9 @@ func (in *Ingester) Prepare(tenantID string, input *hirehook.EventInput, idempot
 	if err != nil {
 		return nil, err
 	}
+	if !plainText(dataID) {
+		return nil, hirehook.FieldError("data.id", "must be UTF-8 text without control characters")
+	}
 	e.Subject = hirehook.Subject{Entity: entity, ID: dataID}
 	if input.Subject != nil {
 		if input.Subject.Entity != "" && input.Subject.Entity != entity {
@@ -170,15 +184,28 @@ func (in *Ingester) Prepare(tenantID string, input *hirehook.EventInput, idempot
 		if input.Subject.ID != "" {
 			if len(input.Subject.ID) > 128 {
 				return nil, hirehook.FieldError("subject.id", "must be at most 128 characters")
+			} else if !plainText(input.Subject.ID) {
+				return nil, hirehook.FieldError("subject.id", "must be UTF-8 text without control characters")
 			}
 			e.Subject.ID = input.Subject.ID
 		}
 	}
 	e.Data = input.Data // compacted when the payload is rendered
 	if len(input.Changes) > 0 {
-		for field := range input.Changes {
-			if field == "" || len(field) > 256 {
-				return nil, hirehook.FieldError("changes", "field names must be 1 to 256 characters")
+		for field, c := range input.Changes {
+			if field == "" || len(field) > 256 || !plainText(field) {
+				return nil, hirehook.FieldError("changes", "field names must be 1 to 256 characters of UTF-8 text without control characters")
+			}
+			for _, v := range []struct {
+				name string
+				raw  json.RawMessage
+			}{{"from", c.From}, {"to", c.To}} {
+				if len(v.raw) == 0 {
+					continue
+				}
+				if err := catalog.CheckValue(changeField(field)+"."+v.name, v.raw); err != nil {
+					return nil, err
+				}
 			}
 		}
 		b, err := json.Marshal(input.Changes)
@@ -194,6 +221,26 @@ func (in *Ingester) Prepare(tenantID string, input *hirehook.EventInput, idempot
 	}
 	e.Payload = p
 	return e, nil
+}
+
+// plainText reports whether s is valid UTF-8 without control characters
+// (C0, DEL): an id or a name, which every store and receiver can hold.
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || c >= utf8.RuneSelf {
+			return utf8.ValidString(s[i:]) && !strings.ContainsFunc(s[i:], func(r rune) bool { return r < 0x20 || r == 0x7f })
+		}
+	}
+	return true
+}
+
+// changeField is the path of a change: "changes.status", or
+// `changes["odd name"]`.
+func changeField(name string) string {
+	if strings.ContainsAny(name, ".[]\" ") {
+		return "changes[" + strconv.Quote(name) + "]"
+	}
+	return "changes." + name
 }
 
 func truncate(s string, n int) string {
@@ -273,14 +320,13 @@ func (in *Ingester) commitLoop() {
 				break gather
 			}
 		}
-		in.commit(batch, n)
+		in.commit(batch)
 	}
 }
 
 // commit writes one group. A request whose caller gave up before the write
 // is left out; one whose caller gives up during it is still committed.
-func (in *Ingester) commit(batch []*request, n int) {
-	events := make([]*hirehook.Event, 0, n)
+func (in *Ingester) commit(batch []*request) {
 	live := batch[:0:0]
 	for _, r := range batch {
 		if r.ctx.Err() != nil {
@@ -288,10 +334,35 @@ func (in *Ingester) commit(batch []*request, n int) {
 			continue
 		}
 		live = append(live, r)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	in.write(ctx, live)
+}
+
+// write commits the events of reqs in one transaction and answers each
+// request.
+//
+// The group joins the events of unrelated callers, of any tenant, in one
+// transaction, so an event the store rejects would fail every caller of
+// the group. When the store rejects a group of several requests, write
+// therefore splits it in halves and writes each again: the request that
+// holds the rejected event ends alone and gets the error, and every other
+// request commits. One bad request among k costs about 2·log2(k) more
+// transactions, and only on that path. An error that is not about the
+// events (the store is unavailable, or the time is up) is not split: it
+// would fail each half alike.
+func (in *Ingester) write(ctx context.Context, reqs []*request) {
+	n := 0
+	for _, r := range reqs {
+		n += len(r.events)
+	}
+	events := make([]*hirehook.Event, 0, n)
+	for _, r := range reqs {
 		events = append(events, r.events...)
 	}
 	if len(events) == 0 {
-		for _, r := range live {
+		for _, r := range reqs {
 			r.done <- response{results: []hirehook.EventIngestResult{}}
 		}
 		return
@@ -300,12 +371,16 @@ func (in *Ingester) commit(batch []*request, n int) {
 	if in.cfg.Handoff != nil && (in.cfg.CanHandoff == nil || in.cfg.CanHandoff()) {
 		p.LeaseOwner, p.LeaseUntil = in.cfg.LeaseOwner, p.Now.Add(in.cfg.Lease)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	results, err := in.store.EventIngest(ctx, p)
-	cancel()
 	if err != nil {
+		if len(reqs) > 1 && splittable(ctx, err) {
+			half := len(reqs) / 2
+			in.write(ctx, reqs[:half])
+			in.write(ctx, reqs[half:])
+			return
+		}
 		in.cfg.Logger.Error("commit events", "count", len(events), "error", err)
-		for _, r := range live {
+		for _, r := range reqs {
 			r.done <- response{err: err}
 		}
 		return
@@ -316,7 +391,7 @@ func (in *Ingester) commit(batch []*request, n int) {
 	var leased []*hirehook.Delivery
 	pending := false
 	off := 0
-	for _, r := range live {
+	for _, r := range reqs {
 		rs := results[off : off+len(r.events)]
 		off += len(r.events)
 		for _, res := range rs {
@@ -330,4 +405,14 @@ func (in *Ingester) commit(batch []*request, n int) {
 	} else if pending && in.cfg.Notify != nil {
 		in.cfg.Notify()
 	}
+}
+
+// splittable reports whether a group that failed with err may succeed in
+// parts: the error may be about one of its events. An unavailable store
+// or a group out of time would fail every part alike.
+func splittable(ctx context.Context, err error) bool {
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	return hirehook.ErrorCode(err) != hirehook.EUNAVAILABLE
 }

@@ -21,6 +21,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/catalog"
+	"github.com/hirehook/hirehook/store/postgres"
+	"github.com/hirehook/hirehook/store/postgres/postgrestest"
 	"github.com/hirehook/hirehook/store/sqlite"
 )
 
@@ -76,6 +79,23 @@ func newEndpoint(tb testing.TB, st hirehook.Store, disabled bool, types ...strin
 		tb.Fatalf("create endpoint: %v", err)
 	}
 	return ep
+}
+
+// data returns a candidate.created input with data d.
+func data(d string) *hirehook.EventInput {
+	return &hirehook.EventInput{Type: "candidate.created", Data: json.RawMessage(d)}
+}
+
+// manyKeys returns n members "k0":0,"k1":0,... of an object.
+func manyKeys(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"k%d":0`, i)
+	}
+	return b.String()
 }
 
 // input returns a minimal valid input of type typ about entity id.
@@ -272,6 +292,30 @@ func TestPrepare(t *testing.T) {
 			{"MissingData", &hirehook.EventInput{Type: "candidate.created"}, "data"},
 			{"MissingDataID", &hirehook.EventInput{Type: "candidate.created", Data: json.RawMessage(`{"first_name":"Amara"}`)}, "data.id"},
 			{"EmptyChangeField", &hirehook.EventInput{Type: "candidate.updated", Data: json.RawMessage(`{"id":"cand_1"}`), Changes: map[string]hirehook.Change{"": {}}}, "changes"},
+
+			// The limits of data (catalog.MaxData*) and the JSON every
+			// parser reads alike (issue 16).
+			{"DataTooDeep", data(`{"id":"cand_1","x":` + strings.Repeat("[", 1000) + strings.Repeat("]", 1000) + `}`), "data.x" + strings.Repeat("[0]", catalog.MaxDataDepth-1)},
+			{"DataDeepAtLimit", data(`{"id":"cand_1","x":` + strings.Repeat("[", catalog.MaxDataDepth) + strings.Repeat("]", catalog.MaxDataDepth) + `}`), "data.x" + strings.Repeat("[0]", catalog.MaxDataDepth-1)},
+			{"DataStringTooLong", data(`{"id":"cand_1","first_name":"` + strings.Repeat("a", catalog.MaxDataString+1) + `"}`), "data.first_name"},
+			{"DataTooManyKeys", data(`{"id":"cand_1","x":{` + manyKeys(catalog.MaxDataKeys) + `}}`), fmt.Sprintf("data.x.k%d", catalog.MaxDataKeys-2)}, // id and x count too,
+			{"DataTooLarge", data(`{"id":"cand_1","x":[` + strings.Repeat(`"`+strings.Repeat("a", 1000)+`",`, catalog.MaxDataBytes/1000) + `""]}`), "data"},
+			{"DataInvalidUTF8", data("{\"id\":\"cand_1\",\"first_name\":\"A\xffB\"}"), "data.first_name"},
+			{"DataLoneSurrogate", data(`{"id":"cand_1","first_name":"\ud800"}`), "data.first_name"},
+			{"DataLoneLowSurrogate", data(`{"id":"cand_1","tags":["ok","\udc00x"]}`), "data.tags[1]"},
+			{"DataNUL", data(`{"id":"cand_1","first_name":"a\u0000b"}`), "data.first_name"},
+			{"DataIDNUL", data(`{"id":"cand\u00001"}`), "data.id"},
+			{"DataIDControl", data(`{"id":"cand\u00011"}`), "data.id"},
+			{"DataNumberTooLarge", data(`{"id":"cand_1","x":1e400}`), "data.x"},
+			{"DataDuplicateKey", data(`{"id":"cand_1","first_name":"A","first_name":"B"}`), "data.first_name"},
+			{"DataDuplicateID", data(`{"id":"cand_1","id":"cand_2"}`), "data.id"},
+			{"SubjectIDNUL", &hirehook.EventInput{Type: "candidate.created", Subject: &hirehook.SubjectInput{ID: "a\x00b"}, Data: json.RawMessage(`{"id":"cand_1"}`)}, "subject.id"},
+			{"SubjectIDInvalidUTF8", &hirehook.EventInput{Type: "candidate.created", Subject: &hirehook.SubjectInput{ID: "a\xffb"}, Data: json.RawMessage(`{"id":"cand_1"}`)}, "subject.id"},
+			{"SourceNUL", &hirehook.EventInput{Type: "candidate.created", Source: "ats\x00", Data: json.RawMessage(`{"id":"cand_1"}`)}, "source"},
+			{"ChangeFieldNUL", &hirehook.EventInput{Type: "candidate.updated", Data: json.RawMessage(`{"id":"cand_1"}`), Changes: map[string]hirehook.Change{"a\x00": {}}}, "changes"},
+			{"ChangeFromNumberTooLarge", &hirehook.EventInput{Type: "candidate.updated", Data: json.RawMessage(`{"id":"cand_1"}`), Changes: map[string]hirehook.Change{"score": {From: json.RawMessage(`1e400`), To: json.RawMessage(`1`)}}}, "changes.score.from"},
+			{"ChangeToDuplicateKey", &hirehook.EventInput{Type: "candidate.updated", Data: json.RawMessage(`{"id":"cand_1"}`), Changes: map[string]hirehook.Change{"address": {To: json.RawMessage(`{"city":"A","city":"B"}`)}}}, "changes.address.to.city"},
+			{"ChangeToInvalidUTF8", &hirehook.EventInput{Type: "candidate.updated", Data: json.RawMessage(`{"id":"cand_1"}`), Changes: map[string]hirehook.Change{"first name": {To: json.RawMessage("\"\xff\"")}}}, `changes["first name"].to`},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -1021,5 +1065,121 @@ func TestCommitQueueFullDuringStop(t *testing.T) {
 	wg.Wait()
 	if v := panicked.Load(); v != nil {
 		t.Errorf("Commit waiting for room in the queue panicked when Stop closed it: %v", v)
+	}
+}
+
+// poisons are event data that each store rejects though it is valid JSON
+// (deeper than SQLite's JSON functions go; a NUL that PostgreSQL's jsonb
+// cannot hold). Prepare refuses both; the tests put them on an event
+// after Prepare, as a store error that no limit foresaw would arrive.
+var poisons = map[string]json.RawMessage{
+	"sqlite":   json.RawMessage(`{"id":"cand_poison","x":` + strings.Repeat("[", 1000) + strings.Repeat("]", 1000) + `}`),
+	"postgres": json.RawMessage(`{"id":"cand_poison","x":"a\u0000b"}`),
+}
+
+// stores opens each store the tests run on: SQLite on a file, and
+// PostgreSQL in a database of its own (skipped when it is not there).
+var stores = map[string]func(tb testing.TB) hirehook.Store{
+	"sqlite": newStore,
+	"postgres": func(tb testing.TB) hirehook.Store {
+		tb.Helper()
+		st, err := postgres.Open(context.Background(), postgrestest.NewDatabase(tb))
+		if err != nil {
+			tb.Fatalf("open store: %v", err)
+		}
+		tb.Cleanup(func() {
+			if err := st.Close(); err != nil {
+				tb.Errorf("close store: %v", err)
+			}
+		})
+		return st
+	},
+}
+
+// TestCommit_failsAlone queues requests of two tenants behind a busy
+// committer, so that they are written as one group, one of them holding an
+// event the store rejects: that request gets the error and every other
+// request commits. A batch request with the rejected event fails whole
+// (a batch is all or nothing).
+func TestCommit_failsAlone(t *testing.T) {
+	t.Parallel()
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st := open(t)
+			now := time.Now().UTC().Truncate(time.Microsecond)
+			if err := st.TenantCreate(ctx, &hirehook.Tenant{ID: "tenant_b", Name: "B", RetentionDays: 30, CreatedAt: now, UpdatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+			newEndpoint(t, st, false, "*")
+			blk := newBlocker()
+			in := startIngester(t, st, Config{Notify: blk.notify})
+			t.Cleanup(blk.unblock)
+
+			poisoned := func(id string) *hirehook.Event {
+				e := prepare(t, in, input(id, "candidate.created", "cand_poison"))
+				e.Data, e.Payload = poisons[name], nil
+				return e
+			}
+			alone, err := in.Commit(ctx, []*hirehook.Event{poisoned("evt_poison_alone")})
+			if err == nil {
+				t.Fatalf("the poison committed alone (%+v): it is no poison for %s", alone, name)
+			}
+
+			// The first commit notifies, and the committer blocks there.
+			first := prepare(t, in, input("evt_first", "candidate.created", "cand_first"))
+			firstDone := make(chan error, 1)
+			go func() {
+				_, err := in.Commit(ctx, []*hirehook.Event{first})
+				firstDone <- err
+			}()
+			blk.waitEntered(t)
+
+			var reqs [][]*hirehook.Event
+			for i := range 8 {
+				tenantID := "tenant_b"
+				if i%2 == 0 {
+					tenantID = tenant
+				}
+				e, err := in.Prepare(tenantID, input(fmt.Sprintf("evt_good_%d", i), "candidate.created", fmt.Sprintf("cand_%d", i)), "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				reqs = append(reqs, []*hirehook.Event{e})
+			}
+			const poisonAt, batchAt = 3, 6
+			reqs[poisonAt] = []*hirehook.Event{poisoned("evt_poison")}
+			reqs[batchAt] = append(reqs[batchAt], poisoned("evt_poison_in_batch"))
+
+			results := make([][]hirehook.EventIngestResult, len(reqs))
+			errs := make([]error, len(reqs))
+			var wg sync.WaitGroup
+			for i := range reqs {
+				wg.Go(func() { results[i], errs[i] = in.Commit(ctx, reqs[i]) })
+			}
+			waitFor(t, 10*time.Second, "the requests to queue", func() bool { return len(in.queue) == len(reqs) })
+			blk.unblock()
+			wg.Wait()
+			if err := <-firstDone; err != nil {
+				t.Errorf("first commit: %v", err)
+			}
+
+			for i, evs := range reqs {
+				failed := i == poisonAt || i == batchAt
+				if failed != (errs[i] != nil) {
+					t.Errorf("request %d (%s): error %v, want an error: %v", i, evs[0].ID, errs[i], failed)
+				}
+				for _, e := range evs {
+					_, err := st.EventGet(ctx, e.TenantID, e.ID)
+					if stored := err == nil; stored == failed {
+						t.Errorf("request %d: event %s stored: %v (%v), want %v", i, e.ID, stored, err, !failed)
+					}
+				}
+				if !failed && (len(results[i]) != 1 || results[i][0].EventID != evs[0].ID || results[i][0].Duplicate) {
+					t.Errorf("request %d: results %+v, want event %s new", i, results[i], evs[0].ID)
+				}
+			}
+		})
 	}
 }

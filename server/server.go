@@ -99,11 +99,18 @@ func (s *Server) Close(ctx context.Context) error {
 }
 
 func (s *Server) routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	// probe holds the server's own patterns (not the API's, which answers
+	// its own 405s, nor the dashboard's), for the catch-all's 405.
+	probe := http.NewServeMux()
+	handle := func(pattern string, h http.Handler) {
+		mux.Handle(pattern, h)
+		probe.Handle(pattern, h)
+	}
+	handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintln(w, `{"status":"ok"}`)
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	}))
+	handle("GET /readyz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := s.Store.Ping(ctx); err != nil {
@@ -112,17 +119,30 @@ func (s *Server) routes(mux *http.ServeMux) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintln(w, `{"status":"ready"}`)
-	})
+	}))
 	s.API.Routes(mux)
 	if s.Inbound != nil {
-		mux.Handle("POST /in/{source_id}", s.Inbound)
+		handle("POST /in/{source_id}", s.Inbound)
 	}
 	if s.Metrics != nil {
-		mux.Handle("GET /metrics", s.Metrics)
+		handle("GET /metrics", s.Metrics)
 	}
-	if s.Web != nil {
-		mux.Handle("/", s.Web)
+	// The catch-all (the dashboard's pages, or a 404) would hide the
+	// mux's 405 for the routes above: a known path asked with another
+	// method is answered 405 with Allow here.
+	fallback := s.Web
+	if fallback == nil {
+		fallback = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			api.Error(w, r, s.Logger, hirehook.Errorf(hirehook.ENOTFOUND, "No route %s %s.", r.Method, r.URL.Path))
+		})
 	}
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if allow := api.AllowedMethods(probe, r); len(allow) > 0 {
+			api.MethodNotAllowed(w, r, s.Logger, allow)
+			return
+		}
+		fallback.ServeHTTP(w, r)
+	}))
 }
 
 // middleware gives every request an id (X-Request-Id, echoed back) and turns

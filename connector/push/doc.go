@@ -9,6 +9,16 @@
 // body in production (it is nonetheless safe on any input: each parser is
 // fuzzed).
 //
+// Event data from a vendor is held to the limits and rules of any event's
+// data (catalog.MaxDataDepth, MaxDataString, MaxDataKeys, MaxDataBytes; no
+// number beyond float64, no U+0000, no control character in an id): Builder.Event
+// checks them through catalog.ValidateEvent and ingest's Prepare checks them
+// again, so a request that breaks one is failed with an error naming the
+// field ("data.x[0]...: must not nest ...") and nothing is ingested. What
+// Decode's encoding/json already replaces is ingested as replaced: invalid
+// UTF-8 and lone surrogates in a vendor's strings become U+FFFD, and of a
+// duplicate key the last is kept.
+//
 // Unknown vendor event types are not errors: Parse returns a Result with
 // Unsupported set and no events, so the receiver still acknowledges the
 // request (a vendor that sees errors retries, suspends or disables the

@@ -395,3 +395,50 @@ func TestIngestAcrossNodes(t *testing.T) {
 		t.Fatalf("records merged %d events, want %d", versions, rounds*batch)
 	}
 }
+
+// TestIngestPoisonFailsAlone sends concurrent ingest batches, one holding
+// an event whose data PostgreSQL refuses (valid JSON with \u0000, which
+// jsonb cannot hold; ingest's Prepare refuses it, so the test calls the
+// store directly): that batch fails, and every other batch, of another
+// tenant, is committed. Each EventIngest is its own transaction; callers
+// are joined in one batch only by ingest's committer, which splits a
+// failed batch (TestCommit_failsAlone in package ingest).
+func TestIngestPoisonFailsAlone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStore(t)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if err := s.TenantCreate(ctx, &hirehook.Tenant{ID: "tenant_b", Name: "B", RetentionDays: 30, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	event := func(tenantID, id, data string) *hirehook.Event {
+		return &hirehook.Event{TenantID: tenantID, ID: id, Type: "candidate.created", OccurredAt: now,
+			Subject: hirehook.Subject{Entity: "candidate", ID: "cand_" + id}, Data: json.RawMessage(data)}
+	}
+	const n, poisoned = 8, 3
+	errs := make([]error, n)
+	batches := make([][]*hirehook.Event, n)
+	for i := range batches {
+		batches[i] = []*hirehook.Event{event("tenant_b", fmt.Sprintf("evt_b%d", i), fmt.Sprintf(`{"id":"cand_b%d"}`, i))}
+	}
+	batches[poisoned] = []*hirehook.Event{event(hirehook.DefaultTenantID, "evt_a1", `{"id":"cand_a1"}`),
+		event(hirehook.DefaultTenantID, "evt_poison", `{"id":"cand_p","x":"a\u0000b"}`)}
+	var wg sync.WaitGroup
+	for i := range batches {
+		wg.Go(func() {
+			_, errs[i] = s.EventIngest(ctx, hirehook.EventIngestParams{Events: batches[i], Now: now})
+		})
+	}
+	wg.Wait()
+	for i, events := range batches {
+		if failed := i == poisoned; failed != (errs[i] != nil) {
+			t.Errorf("batch %d answered %v, want an error: %v", i, errs[i], failed)
+		}
+		for _, e := range events {
+			_, err := s.EventGet(ctx, e.TenantID, e.ID)
+			if stored, want := err == nil, i != poisoned; stored != want {
+				t.Errorf("event %s stored: %v, want %v", e.ID, stored, want)
+			}
+		}
+	}
+}

@@ -3,10 +3,15 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/hirehook/hirehook"
 )
 
 // TestGroupLeavesOutFailedJob runs three jobs in one group, of which the
@@ -88,5 +93,54 @@ func TestGroupSkipsCancelledJob(t *testing.T) {
 	s.Close()
 	if err := s.inGroup(context.Background(), func(context.Context, *sql.Tx) (func(), error) { return nil, nil }); !errors.Is(err, errStoreClosed) {
 		t.Errorf("inGroup after Close: %v, want errStoreClosed", err)
+	}
+}
+
+// TestGroupIngestPoisonFailsAlone runs three ingest batches in one group,
+// the middle one holding an event whose data SQLite's JSON functions
+// refuse (valid JSON, 1,000 levels deep; ingest's Prepare refuses it, so
+// the test calls the store directly): that batch fails with its error,
+// and the others, of another tenant, are committed.
+func TestGroupIngestPoisonFailsAlone(t *testing.T) {
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "hirehook.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if err := s.TenantCreate(ctx, &hirehook.Tenant{ID: "tenant_b", Name: "B", RetentionDays: 30, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	event := func(tenantID, id, data string) *hirehook.Event {
+		return &hirehook.Event{TenantID: tenantID, ID: id, Type: "candidate.created", OccurredAt: now,
+			Subject: hirehook.Subject{Entity: "candidate", ID: "cand_" + id}, Data: json.RawMessage(data)}
+	}
+	poison := `{"id":"cand_p","x":` + strings.Repeat("[", 1000) + strings.Repeat("]", 1000) + `}`
+	batches := [][]*hirehook.Event{
+		{event("tenant_b", "evt_b1", `{"id":"cand_b1"}`), event("tenant_b", "evt_b2", `{"id":"cand_b2"}`)},
+		{event(hirehook.DefaultTenantID, "evt_a1", `{"id":"cand_a1"}`), event(hirehook.DefaultTenantID, "evt_poison", poison)},
+		{event("tenant_b", "evt_b3", `{"id":"cand_b3"}`)},
+	}
+	jobs := make([]*groupJob, len(batches))
+	for i, events := range batches {
+		p := hirehook.EventIngestParams{Events: events, Now: now}
+		jobs[i] = &groupJob{ctx: ctx, done: make(chan error, 1), run: func(ctx context.Context, tx *sql.Tx) (func(), error) {
+			_, err := s.eventIngest(ctx, tx, p)
+			return nil, err
+		}}
+	}
+	s.runGroup(jobs)
+	for i, events := range batches {
+		err := <-jobs[i].done
+		if failed := i == 1; failed != (err != nil) {
+			t.Errorf("batch %d answered %v, want an error: %v", i, err, failed)
+		}
+		for _, e := range events {
+			_, err := s.EventGet(ctx, e.TenantID, e.ID)
+			if stored, want := err == nil, i != 1; stored != want {
+				t.Errorf("event %s stored: %v, want %v", e.ID, stored, want)
+			}
+		}
 	}
 }

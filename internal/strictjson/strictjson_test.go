@@ -1,0 +1,159 @@
+package strictjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	lim := Limits{MaxDepth: 4, MaxString: 40, MaxKeys: 5, MaxBytes: 400, NoNUL: true}
+	for _, tc := range []struct {
+		name, in string
+		path     string // "" with ok
+		ok       bool
+		syntax   bool
+		lim      *Limits
+	}{
+		{name: "Object", in: ` {"a": [1, -2.5e3, true, false, null], "b": {"c": "d"}} `, ok: true},
+		{name: "Escapes", in: `{"a\u00e9": "\"\\\/\b\f\n\r\t\ud83d\ude00"}`, ok: true},
+		{name: "UTF8", in: `{"a": "é😀"}`, ok: true},
+		{name: "BigInteger", in: `{"a": 123456789012345678901234567890}`, ok: true},
+		{name: "Underflow", in: `{"a": 1e-400}`, ok: true},
+		{name: "Scalar", in: `"x"`, ok: true},
+
+		{name: "InvalidUTF8", in: "{\"a\": [\"x\xffy\"]}", path: ".a[0]"},
+		{name: "EncodedSurrogate", in: "{\"a\": \"\xed\xa0\x80\"}", path: ".a"},
+		{name: "InvalidUTF8Key", in: "{\"a\xff\": 1}", path: ""},
+		{name: "LoneHigh", in: `{"a": {"b": "\ud800"}}`, path: ".a.b"},
+		{name: "LoneHighThenText", in: `{"a": "\ud800x"}`, path: ".a"},
+		{name: "HighThenHigh", in: `{"a": "\ud800\ud800"}`, path: ".a"},
+		{name: "LoneLow", in: `{"a": "\udc00"}`, path: ".a"},
+		{name: "NUL", in: `{"id": "a\u0000b"}`, path: ".id"},
+		{name: "NULKey", in: `{"a\u0000": 1}`, path: ""},
+		{name: "DuplicateKey", in: `{"a": 1, "b": {"c": 1, "c": 2}}`, path: ".b.c"},
+		{name: "DuplicateKeyEscaped", in: `{"a": 1, "\u0061": 2}`, path: ".a"},
+		{name: "Huge", in: `{"a": [0, 1e400]}`, path: ".a[1]"},
+		{name: "HugeNegative", in: `{"a": -1E+309}`, path: ".a"},
+		{name: "LongInteger", in: `{"a": 1` + strings.Repeat("0", 309) + `}`, path: ".a", lim: &Limits{}},
+		{name: "LongNumber", in: `{"a": 1` + strings.Repeat("0", 40) + `}`, path: ".a"},
+		{name: "Deep", in: `{"a": [[[{}]]]}`, path: ".a[0][0][0]"},
+		{name: "LongString", in: `{"a": "` + strings.Repeat("x", 41) + `"}`, path: ".a"},
+		{name: "LongKey", in: `{"` + strings.Repeat("x", 41) + `": 1}`, path: ""},
+		{name: "OddKeyPath", in: `{"a b": {"": "\ud800"}}`, path: `["a b"][""]`},
+		{name: "TooManyKeys", in: `{"a": 1, "b": {"c": 1, "d": 1}, "e": 1, "f": 1}`, path: ".f"},
+		{name: "TooLarge", in: `{"a": "` + strings.Repeat(" ", 400) + `"}`, path: ""},
+
+		{name: "Empty", in: ``, syntax: true},
+		{name: "Trailing", in: `{} {}`, syntax: true},
+		{name: "Unclosed", in: `{"a": [1, 2}`, syntax: true},
+		{name: "ControlChar", in: "{\"a\": \"x\ny\"}", syntax: true},
+		{name: "BadEscape", in: `{"a": "\x"}`, syntax: true},
+		{name: "ShortU", in: `{"a": "\u12"}`, syntax: true},
+		{name: "LeadingZero", in: `{"a": 01}`, syntax: true},
+		{name: "BareDot", in: `{"a": 1.}`, syntax: true},
+		{name: "TrailingComma", in: `{"a": 1,}`, syntax: true},
+		{name: "Literal", in: `{"a": tru}`, syntax: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			lim := lim
+			if tc.lim != nil {
+				lim = *tc.lim
+			}
+			for _, build := range []bool{false, true} {
+				var err error
+				if build {
+					_, err = Decode([]byte(tc.in), lim)
+				} else {
+					err = Check([]byte(tc.in), lim)
+				}
+				if tc.ok {
+					if err != nil {
+						t.Errorf("build=%v: %v, want nil", build, err)
+					}
+					continue
+				}
+				e, ok := err.(*Error)
+				if !ok {
+					t.Fatalf("build=%v: error %v (%T), want *Error", build, err, err)
+				}
+				if e.Syntax != tc.syntax {
+					t.Errorf("build=%v: %v: Syntax = %v, want %v", build, e, e.Syntax, tc.syntax)
+				}
+				if !tc.syntax && e.Path != tc.path {
+					t.Errorf("build=%v: %v: Path = %q, want %q", build, e, e.Path, tc.path)
+				}
+			}
+		})
+	}
+}
+
+func TestField(t *testing.T) {
+	t.Parallel()
+	e := &Error{Path: ".a[2]"}
+	if got := e.Field("data"); got != "data.a[2]" {
+		t.Errorf("Field(data) = %q", got)
+	}
+	if got := e.Field(""); got != "a[2]" {
+		t.Errorf("Field() = %q", got)
+	}
+}
+
+// TestManyKeysOneObject checks that an object of many members is read in
+// time (the duplicate check must not compare each key with every other).
+func TestManyKeysOneObject(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	b.WriteString("{")
+	for i := range 20000 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(`"k` + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + `_` + itoa(i) + `":1`)
+	}
+	b.WriteString("}")
+	if err := Check(b.Bytes(), Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	dup := append(bytes.TrimSuffix(b.Bytes(), []byte("}")), []byte(`,"ka_0":2}`)...)
+	if err := Check(dup, Limits{}); err == nil || err.(*Error).Path != ".ka_0" {
+		t.Fatalf("duplicate in a large object: %v", err)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// FuzzDecode checks strictjson against encoding/json: what it accepts,
+// encoding/json accepts and decodes (UseNumber) to the same value, and
+// Check and Decode agree.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{`{"a":[1,"x",null,true,{"b":-0.5e-3}]}`, `"\ud83d\ude00"`, `{"a":1,"a":2}`, "\"\xff\"", `1e400`, `[[[[[[]]]]]]`, `{"\u0061":"\u00e9"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v, err := Decode(b, Limits{})
+		if cerr := Check(b, Limits{}); (cerr == nil) != (err == nil) {
+			t.Fatalf("Check = %v, Decode = %v", cerr, err)
+		}
+		if err != nil {
+			return
+		}
+		if !json.Valid(b) {
+			t.Fatalf("accepted %q, which encoding/json says is not JSON", b)
+		}
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.UseNumber()
+		var want any
+		if err := d.Decode(&want); err != nil {
+			t.Fatalf("encoding/json: %v", err)
+		}
+		if !reflect.DeepEqual(v, want) {
+			t.Fatalf("Decode(%q) = %#v, encoding/json %#v", b, v, want)
+		}
+	})
+}
