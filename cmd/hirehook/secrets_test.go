@@ -48,7 +48,7 @@ func TestPushRequestLogMasksCredentials(t *testing.T) {
 		t.Fatalf("create source: %d", st)
 	}
 	const apiToken, apiKey, cookie = "tt-api-token-0123456789abcdef", "x-api-key-fedcba9876543210", "session=cookie-5555aaaa"
-	body := []byte(`{"event":"candidate.created","payload":{"id":"77","type":"candidates","attributes":{"first-name":"Ada"}}}`)
+	body := []byte(`{"payload":{"event_name":"candidate.create","data":{"id":"77","type":"candidates","attributes":{"first-name":"Ada","last-name":"Lovelace","email":"ada@example.com"}}}}`)
 	req, _ := http.NewRequest("POST", base+"/in/"+src.ID, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(teamtailor.HeaderSignature, teamtailor.Sign("tt-signing-key", time.Now(), body))
