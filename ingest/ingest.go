@@ -50,9 +50,24 @@ type Config struct {
 	MatchFunc func(ctx context.Context, e *hirehook.Event, subscribed []*hirehook.Endpoint) ([]*hirehook.Endpoint, error)
 	// MaxCommit is the most events one transaction carries. Default 2000.
 	MaxCommit int
-	NowFunc   func() time.Time
-	Logger    *slog.Logger
+	// Timeout is the ingest deadline: how long Commit waits for its
+	// events' commit, queueing included. Past it Commit answers
+	// EUNAVAILABLE (the API's 503) whether or not the commit happens
+	// later, and the store call of a group is bounded by it too, so a
+	// frozen database holds no request longer. Never an answer of success
+	// for a commit not confirmed in time: an event that was stored after
+	// all is answered as a duplicate of itself when the producer sends it
+	// again with the same id or Idempotency-Key. Default DefaultTimeout.
+	Timeout time.Duration
+	NowFunc func() time.Time
+	Logger  *slog.Logger
 }
+
+// DefaultTimeout is the default ingest deadline (Config.Timeout): far
+// above a commit's usual milliseconds, well below a producer's own HTTP
+// timeout, so that the producer gets a 503 it retries rather than a
+// timeout of its own.
+const DefaultTimeout = 5 * time.Second
 
 // Ingester validates and commits events.
 type Ingester struct {
@@ -87,6 +102,9 @@ func New(store hirehook.Store, cfg Config) *Ingester {
 	}
 	if cfg.MaxCommit <= 0 {
 		cfg.MaxCommit = 2000
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
 	}
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
@@ -204,10 +222,25 @@ func truncate(s string, n int) string {
 }
 
 // Commit writes prepared events in the next group commit and returns their
-// results once they are durable.
+// results once they are durable. If the commit is not confirmed within
+// Config.Timeout it returns an EUNAVAILABLE error: the events may or may
+// not be stored, and the producer sends them again with the same ids (a
+// stored one is then answered as a duplicate), as after any 503.
 func (in *Ingester) Commit(ctx context.Context, events []*hirehook.Event) ([]hirehook.EventIngestResult, error) {
-	req := &request{ctx: ctx, events: events, done: make(chan response, 1)}
+	// The committer leaves out a request whose context is done before its
+	// group is written, so no group is written for a request past its
+	// deadline that has been answered 503 already.
+	rctx, cancel := context.WithTimeout(ctx, in.cfg.Timeout)
+	defer cancel()
+	req := &request{ctx: rctx, events: events, done: make(chan response, 1)}
 	unavailable := hirehook.Errorf(hirehook.EUNAVAILABLE, "The hub is shutting down; send the event again.")
+	late := func() error {
+		if err := ctx.Err(); err != nil {
+			return err // the caller gave up: not the deadline
+		}
+		return hirehook.Errorf(hirehook.EUNAVAILABLE,
+			"The database did not confirm the commit within the ingest deadline (%s); send the same event again, with the same id or Idempotency-Key: if it was stored after all, it is answered as a duplicate.", in.cfg.Timeout)
+	}
 	in.mu.RLock()
 	ok := in.started && !in.stopped
 	in.mu.RUnlock()
@@ -218,8 +251,8 @@ func (in *Ingester) Commit(ctx context.Context, events []*hirehook.Event) ([]hir
 	case in.queue <- req:
 	case <-in.quit:
 		return nil, unavailable
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	case <-rctx.Done():
+		return nil, late()
 	}
 	select {
 	case r := <-req.done:
@@ -233,10 +266,16 @@ func (in *Ingester) Commit(ctx context.Context, events []*hirehook.Event) ([]hir
 		default:
 			return nil, unavailable
 		}
-	case <-ctx.Done():
+	case <-rctx.Done():
+		// An answer that came at the same moment is the truth.
+		select {
+		case r := <-req.done:
+			return r.results, r.err
+		default:
+		}
 		// The commit may still happen; the producer's retry with the same
 		// id is answered as a duplicate, so nothing is lost or doubled.
-		return nil, ctx.Err()
+		return nil, late()
 	}
 }
 
@@ -300,7 +339,9 @@ func (in *Ingester) commit(batch []*request, n int) {
 	if in.cfg.Handoff != nil && (in.cfg.CanHandoff == nil || in.cfg.CanHandoff()) {
 		p.LeaseOwner, p.LeaseUntil = in.cfg.LeaseOwner, p.Now.Add(in.cfg.Lease)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Its callers stop waiting at their deadlines; the group need not
+	// outlast them by more than one deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), in.cfg.Timeout)
 	results, err := in.store.EventIngest(ctx, p)
 	cancel()
 	if err != nil {

@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -152,13 +153,30 @@ func (s *Store) open(dsn string) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sql.OpenDB(dbfault.Connector(c, classify, &s.health)), nil
+	return sql.OpenDB(dbfault.Connector(c, s.classify, &s.health)), nil
 }
 
-// classify names the SQLite errors that are about the database's
+// classify is classifyCode, except that an I/O error while the database's
+// file system has no space left says the disk is full: SQLite reports a
+// full disk as SQLITE_FULL only when a write of the database or the WAL
+// fails, and as an I/O error (SQLITE_IOERR_SHMSIZE, a failed truncate)
+// when its shared-memory index cannot grow, as when a hub starts on a
+// full disk.
+func (s *Store) classify(err error) (string, bool) {
+	msg, ok := classifyCode(err)
+	var se *sqlite3.Error
+	if ok && errors.As(err, &se) && se.Code()&0xff == sqlite3lib.SQLITE_IOERR && diskFull(filepath.Dir(s.path)) {
+		return msgDiskFull, true
+	}
+	return msg, ok
+}
+
+const msgDiskFull = "The database's disk is full."
+
+// classifyCode names the SQLite errors that are about the database's
 // availability rather than the statement, by primary result code (the
 // extended codes, such as SQLITE_IOERR_WRITE, share it in the low byte).
-func classify(err error) (string, bool) {
+func classifyCode(err error) (string, bool) {
 	var se *sqlite3.Error
 	if !errors.As(err, &se) {
 		return "", false
@@ -167,7 +185,7 @@ func classify(err error) (string, bool) {
 	case sqlite3lib.SQLITE_BUSY, sqlite3lib.SQLITE_LOCKED:
 		return "The database is locked by another writer.", true
 	case sqlite3lib.SQLITE_FULL:
-		return "The database's disk is full.", true
+		return msgDiskFull, true
 	case sqlite3lib.SQLITE_READONLY:
 		return "The database is read-only (its file, or its directory, cannot be written).", true
 	case sqlite3lib.SQLITE_IOERR:
