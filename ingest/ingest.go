@@ -85,9 +85,10 @@ type Ingester struct {
 }
 
 type request struct {
-	ctx    context.Context
-	events []*hirehook.Event
-	done   chan response
+	ctx      context.Context
+	deadline time.Time // the ingest deadline: Commit answers 503 past it
+	events   []*hirehook.Event
+	done     chan response
 }
 
 type response struct {
@@ -227,17 +228,14 @@ func truncate(s string, n int) string {
 // not be stored, and the producer sends them again with the same ids (a
 // stored one is then answered as a duplicate), as after any 503.
 func (in *Ingester) Commit(ctx context.Context, events []*hirehook.Event) ([]hirehook.EventIngestResult, error) {
-	// The committer leaves out a request whose context is done before its
-	// group is written, so no group is written for a request past its
-	// deadline that has been answered 503 already.
-	rctx, cancel := context.WithTimeout(ctx, in.cfg.Timeout)
-	defer cancel()
-	req := &request{ctx: rctx, events: events, done: make(chan response, 1)}
+	// The committer leaves out a request whose context is done or whose
+	// deadline has passed before its group is written, so no group is
+	// written for a request that has been answered 503 already.
+	deadline := time.NewTimer(in.cfg.Timeout)
+	defer deadline.Stop()
+	req := &request{ctx: ctx, deadline: time.Now().Add(in.cfg.Timeout), events: events, done: make(chan response, 1)}
 	unavailable := hirehook.Errorf(hirehook.EUNAVAILABLE, "The hub is shutting down; send the event again.")
 	late := func() error {
-		if err := ctx.Err(); err != nil {
-			return err // the caller gave up: not the deadline
-		}
 		return hirehook.Errorf(hirehook.EUNAVAILABLE,
 			"The database did not confirm the commit within the ingest deadline (%s); send the same event again, with the same id or Idempotency-Key: if it was stored after all, it is answered as a duplicate.", in.cfg.Timeout)
 	}
@@ -251,7 +249,9 @@ func (in *Ingester) Commit(ctx context.Context, events []*hirehook.Event) ([]hir
 	case in.queue <- req:
 	case <-in.quit:
 		return nil, unavailable
-	case <-rctx.Done():
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-deadline.C:
 		return nil, late()
 	}
 	select {
@@ -266,15 +266,18 @@ func (in *Ingester) Commit(ctx context.Context, events []*hirehook.Event) ([]hir
 		default:
 			return nil, unavailable
 		}
-	case <-rctx.Done():
+	case <-ctx.Done():
+		// The commit may still happen; the producer's retry with the same
+		// id is answered as a duplicate, so nothing is lost or doubled.
+		return nil, ctx.Err()
+	case <-deadline.C:
 		// An answer that came at the same moment is the truth.
 		select {
 		case r := <-req.done:
 			return r.results, r.err
 		default:
 		}
-		// The commit may still happen; the producer's retry with the same
-		// id is answered as a duplicate, so nothing is lost or doubled.
+		// Likewise: the commit may still happen.
 		return nil, late()
 	}
 }
@@ -321,9 +324,14 @@ func (in *Ingester) commitLoop() {
 func (in *Ingester) commit(batch []*request, n int) {
 	events := make([]*hirehook.Event, 0, n)
 	live := batch[:0:0]
+	now := time.Now()
 	for _, r := range batch {
 		if r.ctx.Err() != nil {
 			r.done <- response{err: r.ctx.Err()}
+			continue
+		}
+		if !r.deadline.IsZero() && now.After(r.deadline) {
+			r.done <- response{err: hirehook.Errorf(hirehook.EUNAVAILABLE, "The ingest deadline passed before the commit.")}
 			continue
 		}
 		live = append(live, r)
