@@ -236,8 +236,8 @@ func (in *Ingester) Commit(ctx context.Context, events []*hirehook.Event) ([]hir
 	req := &request{ctx: ctx, deadline: time.Now().Add(in.cfg.Timeout), events: events, done: make(chan response, 1)}
 	unavailable := hirehook.Errorf(hirehook.EUNAVAILABLE, "The hub is shutting down; send the event again.")
 	late := func() error {
-		return hirehook.Errorf(hirehook.EUNAVAILABLE,
-			"The database did not confirm the commit within the ingest deadline (%s); send the same event again, with the same id or Idempotency-Key: if it was stored after all, it is answered as a duplicate.", in.cfg.Timeout)
+		// Wrapped with what waited, so that the API's renderer logs it.
+		return fmt.Errorf("commit of %d event(s) past the ingest deadline: %w", len(events), in.errDeadline())
 	}
 	in.mu.RLock()
 	ok := in.started && !in.stopped
@@ -280,6 +280,13 @@ func (in *Ingester) Commit(ctx context.Context, events []*hirehook.Event) ([]hir
 		// Likewise: the commit may still happen.
 		return nil, late()
 	}
+}
+
+// errDeadline is the answer to a commit not confirmed within the ingest
+// deadline.
+func (in *Ingester) errDeadline() *hirehook.Error {
+	return hirehook.Errorf(hirehook.EUNAVAILABLE,
+		"The database did not confirm the commit within the ingest deadline (%s); send the same event again, with the same id or Idempotency-Key: if it was stored after all, it is answered as a duplicate.", in.cfg.Timeout)
 }
 
 func (in *Ingester) commitLoop() {
@@ -351,6 +358,11 @@ func (in *Ingester) commit(batch []*request, n int) {
 	// outlast them by more than one deadline.
 	ctx, cancel := context.WithTimeout(context.Background(), in.cfg.Timeout)
 	results, err := in.store.EventIngest(ctx, p)
+	if err != nil && ctx.Err() != nil && hirehook.ErrorCode(err) != hirehook.EUNAVAILABLE {
+		// The group's own deadline cut the store call short: its callers
+		// are at theirs, and get the same answer.
+		err = fmt.Errorf("%w: %w", in.errDeadline(), err)
+	}
 	cancel()
 	if err != nil {
 		in.cfg.Logger.Error("commit events", "count", len(events), "error", err)
