@@ -453,6 +453,10 @@ type ErrorDetail struct {
 // RequestIDFunc returns the id of a request (set by the server middleware).
 var RequestIDFunc = func(r *http.Request) string { return r.Header.Get("X-Request-Id") }
 
+// UnavailableRetryAfter is the Retry-After, in seconds, of every 503
+// (EUNAVAILABLE) answer.
+const UnavailableRetryAfter = 2
+
 // Error renders err as JSON. Internal errors are logged in full and shown as
 // a generic message with the request id.
 func Error(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
@@ -464,6 +468,19 @@ func Error(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err erro
 	reqID := RequestIDFunc(r)
 	if code == hirehook.EINTERNAL && logger != nil {
 		logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "request_id", reqID, "error", err)
+	}
+	if code == hirehook.EUNAVAILABLE {
+		// The store (or the hub) cannot take the request now; the same
+		// request later can succeed. An event sent again with the same
+		// id or Idempotency-Key is answered as the first was.
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", strconv.Itoa(UnavailableRetryAfter))
+		}
+		var e *hirehook.Error
+		if logger != nil && errors.As(err, &e) && error(e) != err {
+			// It carries its cause (a store error): say what it was.
+			logger.Warn("request unavailable", "method", r.Method, "path", r.URL.Path, "request_id", reqID, "error", err)
+		}
 	}
 	msg := hirehook.ErrorMessage(err)
 	if code == hirehook.EINTERNAL {

@@ -745,7 +745,7 @@ func (b *docBuilder) errorComponents() m {
 		422: "The request is malformed or fails validation; `field` names what to fix.",
 		429: "The key is over its rate limit; wait Retry-After seconds.",
 		500: "A bug or an unexpected failure; quote the request id.",
-		503: "The hub is shutting down or its store is unreachable; try again.",
+		503: "The hub is shutting down, or its database cannot take the request now (unreachable, full, read-only, or it did not confirm an event's commit within the ingest deadline); wait Retry-After seconds and send the same request again (an event with the same id or Idempotency-Key is stored once).",
 	}
 	out := m{}
 	for status, name := range errorResponses {
@@ -753,7 +753,7 @@ func (b *docBuilder) errorComponents() m {
 		switch status {
 		case 401:
 			r["headers"] = m{"WWW-Authenticate": m{"description": "A Bearer challenge.", "schema": m{"type": "string"}}}
-		case 429:
+		case 429, 503:
 			r["headers"] = m{"Retry-After": m{"description": "Seconds to wait.", "schema": m{"type": "integer"}}}
 		}
 		out[name] = r

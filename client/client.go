@@ -77,7 +77,7 @@ type APIError struct {
 	StatusCode int
 	// RequestID is the hub's id of the request, to quote in a report.
 	RequestID string
-	// RetryAfter is the wait the hub asked for (429), or zero.
+	// RetryAfter is the wait the hub asked for (429 and 503), or zero.
 	RetryAfter time.Duration
 	// Err holds the code, message and field of the error.
 	Err *hirehook.Error
@@ -103,7 +103,9 @@ func (e *APIError) Unwrap() error { return e.Err }
 
 // Retryable reports whether a call that failed with err may succeed if made
 // again unchanged: the hub was unreachable or timed out, shutting down or
-// unavailable (503), or rate-limited the key (429; wait APIError.RetryAfter).
+// unavailable (503: its database is unreachable, full or read-only, or did
+// not confirm the commit within the ingest deadline), or rate-limited the
+// key (429); wait APIError.RetryAfter before the next try.
 // A cancelled ctx is not retryable. Send events again with the same event id
 // or Idempotency-Key, so a retry of one that did arrive is not stored twice.
 func Retryable(err error) bool {
@@ -116,7 +118,11 @@ func Retryable(err error) bool {
 		case hirehook.ERATELIMITED, hirehook.EUNAVAILABLE:
 			return true
 		}
-		return apiErr.StatusCode == http.StatusBadGateway || apiErr.StatusCode == http.StatusGatewayTimeout
+		switch apiErr.StatusCode {
+		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		}
+		return false
 	}
 	var transport *transportError
 	return errors.As(err, &transport)

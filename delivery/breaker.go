@@ -1,7 +1,10 @@
 package delivery
 
 import (
+	"sync"
 	"time"
+
+	"github.com/hirehook/hirehook"
 )
 
 // An endpoint that is down is probed, not flooded. After attempts of
@@ -19,6 +22,23 @@ import (
 // dead endpoint costs one attempt per pause. Different deliveries: one
 // delivery that the receiver keeps refusing with a 503 (its payload breaks
 // something) retries on its own schedule and trips nothing.
+//
+// Whatever the failure kind, the schedule is the same:
+//   - A pause counts from when the failure is known, the end of the
+//     attempt, not its start: a probe that hangs until the attempt timeout
+//     (15 s) is followed by a pause of 1 s, 2 s, 4 s… after it, not by
+//     another probe at once because its pause ran out while it hung.
+//   - A receiver that accepts and never answers is known to be down only
+//     at the first timeout, when the other attempts sent to it are still
+//     hanging. So when an attempt times out, every other attempt to the
+//     endpoint in flight for at least half the attempt timeout counts as a
+//     failure toward the trip at once, instead of workers starting a new
+//     attempt per timeout until TripAfter of them have ended.
+//   - A failed probe, and any attempt that fails while the endpoint is
+//     paused, is due again no later than the next probe: the probe is an
+//     attempt and is recorded as one, but it must not push its delivery to
+//     a later retry step than the endpoint's recovery (a 5-minute step,
+//     while the others go out the moment a probe finds the endpoint back).
 
 // breaker is one endpoint's state. Guarded by Dispatcher.mu.
 type breaker struct {
@@ -28,13 +48,19 @@ type breaker struct {
 	probing   bool            // the probe is in flight
 }
 
-// admit tells whether a delivery to endpointID may be attempted now: yes
-// while its breaker is closed; while it is open, only one probe once the
-// pause is over.
-func (d *Dispatcher) admit(endpointID string, now time.Time) bool {
-	if d.breaking.Load() == 0 {
-		return true // no endpoint is failing: no lock per attempt
+// admit tells whether the delivery deliveryID to endpointID may be
+// attempted now: yes while its breaker is closed; while it is open, only
+// one probe once the pause is over. An admitted attempt is in flight until
+// landed.
+func (d *Dispatcher) admit(endpointID, deliveryID string, now time.Time) bool {
+	if d.breaking.Load() != 0 && !d.admitLocked(endpointID, now) {
+		return false
 	}
+	d.flights.start(endpointID, deliveryID)
+	return true
+}
+
+func (d *Dispatcher) admitLocked(endpointID string, now time.Time) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	b := d.breakers[endpointID]
@@ -48,11 +74,23 @@ func (d *Dispatcher) admit(endpointID string, now time.Time) bool {
 	return true
 }
 
-// observe records what an attempt (or a probe) found: down or not. A
-// retryAfter from a 429 or 503 lengthens the pause to it.
-func (d *Dispatcher) observe(endpointID, deliveryID string, down bool, retryAfter time.Duration, now time.Time) {
+// landed ends an attempt admit let in, whatever became of it.
+func (d *Dispatcher) landed(endpointID, deliveryID string) {
+	d.flights.end(endpointID, deliveryID)
+}
+
+// observe records what an attempt (or a probe) found, at now, when it
+// ended: down or not. A RetryAfter from a 429 or 503 lengthens the pause to
+// it. It returns when the endpoint is next probed if it is paused, else
+// the zero time: a failed attempt is due again no later than that.
+func (d *Dispatcher) observe(endpointID, deliveryID string, resp Response, now time.Time) time.Time {
+	down := foundDown(resp)
 	if !down && d.breaking.Load() == 0 {
-		return // nothing to close: no lock per successful attempt
+		return time.Time{} // nothing to close: no lock per successful attempt
+	}
+	var hanging []string
+	if down && resp.Attempt.ErrorClass == hirehook.ErrorClassTimeout {
+		hanging = d.flights.longerThan(endpointID, deliveryID, d.cfg.Sender.Timeout()/2)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -66,15 +104,17 @@ func (d *Dispatcher) observe(endpointID, deliveryID string, down bool, retryAfte
 				d.Notify() // its waiting deliveries are claimable again
 			}
 		}
-		return
+		return time.Time{}
 	}
 	if b == nil {
 		b = &breaker{failed: map[string]bool{}}
 		d.breakers[endpointID] = b
 		d.breaking.Add(1)
 	}
-	if len(b.failed) < d.cfg.TripAfter {
-		b.failed[deliveryID] = true
+	for _, id := range append(hanging, deliveryID) {
+		if len(b.failed) < d.cfg.TripAfter {
+			b.failed[id] = true
+		}
 	}
 	switch {
 	case b.probing:
@@ -83,11 +123,74 @@ func (d *Dispatcher) observe(endpointID, deliveryID string, down bool, retryAfte
 	case b.openUntil.IsZero() && len(b.failed) >= d.cfg.TripAfter:
 		b.pause = d.cfg.ProbeAfter
 		d.logger.Info("endpoint is down: pausing its deliveries and probing it", "endpoint_id", endpointID,
-			"deliveries_failed_in_a_row", len(b.failed), "probe_in", b.pause)
+			"deliveries_failed_in_a_row", len(b.failed), "of_them_still_hanging", len(hanging), "probe_in", b.pause)
 	default:
-		return // closed and under the threshold, or open with the probe still to come
+		return b.openUntil // closed and under the threshold (zero), or open with the probe still to come
 	}
-	b.openUntil = now.Add(max(b.pause, min(retryAfter, d.cfg.ProbeMax)))
+	b.openUntil = now.Add(max(b.pause, min(resp.RetryAfter, d.cfg.ProbeMax)))
+	return b.openUntil
+}
+
+// holdUntilProbe makes a failed attempt's result due again no later than
+// next, the endpoint's next probe (zero: not paused), so that the
+// delivery goes out with the others once the endpoint is back.
+func holdUntilProbe(r hirehook.DeliveryResult, next time.Time) hirehook.DeliveryResult {
+	if r.State == hirehook.DeliveryRetrying && !next.IsZero() && r.NextAttemptAt.After(next) {
+		r.NextAttemptAt = next
+	}
+	return r
+}
+
+// flights holds, per endpoint, the attempts in flight and when each
+// started, for the trip to count those a timeout says are hanging. Each
+// endpoint has its own lock, so an attempt costs no dispatcher-wide lock.
+// The times are the wall clock's (monotonic), not Config.NowFunc's: they
+// are compared with the attempt timeout, which the HTTP client measures on
+// the wall clock.
+type flights struct {
+	endpoints sync.Map // endpoint id → *endpointFlights
+}
+
+type endpointFlights struct {
+	mu      sync.Mutex
+	started map[string]time.Time // delivery id → attempt start
+}
+
+func (f *flights) of(endpointID string) *endpointFlights {
+	if ef, ok := f.endpoints.Load(endpointID); ok {
+		return ef.(*endpointFlights)
+	}
+	ef, _ := f.endpoints.LoadOrStore(endpointID, &endpointFlights{started: map[string]time.Time{}})
+	return ef.(*endpointFlights)
+}
+
+func (f *flights) start(endpointID, deliveryID string) {
+	ef := f.of(endpointID)
+	ef.mu.Lock()
+	ef.started[deliveryID] = time.Now()
+	ef.mu.Unlock()
+}
+
+func (f *flights) end(endpointID, deliveryID string) {
+	ef := f.of(endpointID)
+	ef.mu.Lock()
+	delete(ef.started, deliveryID)
+	ef.mu.Unlock()
+}
+
+// longerThan returns the deliveries other than except whose attempts to
+// endpointID have been in flight for at least age.
+func (f *flights) longerThan(endpointID, except string, age time.Duration) []string {
+	ef := f.of(endpointID)
+	ef.mu.Lock()
+	defer ef.mu.Unlock()
+	var ids []string
+	for id, at := range ef.started {
+		if id != except && time.Since(at) >= age {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // pausedLocked appends the endpoints whose breaker holds them back at now (open,

@@ -121,6 +121,7 @@ type Dispatcher struct {
 	ledger   *ledger
 	breakers map[string]*breaker
 	breaking atomic.Int32 // len(breakers), read without mu on every attempt
+	flights  flights      // attempts in flight, by endpoint (breaker.go)
 	// beat is when (UnixNano) this node's last successful heartbeat
 	// started; 0 without a node registry (see lapsing).
 	beat atomic.Int64
@@ -496,20 +497,21 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 		d.handBack(dl)
 		return
 	}
-	if !d.admit(dl.EndpointID, now) {
+	if !d.admit(dl.EndpointID, dl.ID, now) {
 		// The endpoint is down and paused: the delivery waits in the store,
 		// without an attempt, until a probe finds the endpoint back.
 		d.handBack(dl)
 		return
 	}
 	resp := d.cfg.Sender.Send(d.runCtx, Message{URL: ep.URL, ID: dl.EventID, Body: body, Headers: ep.Headers, Signer: signer}, now)
+	d.landed(dl.EndpointID, dl.ID)
 	if d.runCtx.Err() != nil && resp.Attempt.StatusCode == 0 {
 		// Hard stop cancelled the attempt: release it, count nothing.
 		d.handBack(dl)
 		return
 	}
-	d.observe(dl.EndpointID, dl.ID, foundDown(resp), resp.RetryAfter, now)
-	r := d.decide(dl, ep, resp)
+	nextProbe := d.observe(dl.EndpointID, dl.ID, resp, d.cfg.NowFunc())
+	r := holdUntilProbe(d.decide(dl, ep, resp), nextProbe)
 	if r.DisableEndpoint != "" {
 		// Deliveries queued behind this one must not be sent to an endpoint
 		// that said it is gone: they are released and wait, pending, until

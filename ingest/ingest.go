@@ -59,9 +59,24 @@ type Config struct {
 	MatchFunc func(ctx context.Context, e *hirehook.Event, subscribed []*hirehook.Endpoint) ([]*hirehook.Endpoint, error)
 	// MaxCommit is the most events one transaction carries. Default 2000.
 	MaxCommit int
-	NowFunc   func() time.Time
-	Logger    *slog.Logger
+	// Timeout is the ingest deadline: how long Commit waits for its
+	// events' commit, queueing included. Past it Commit answers
+	// EUNAVAILABLE (the API's 503) whether or not the commit happens
+	// later, and the store call of a group is bounded by it too, so a
+	// frozen database holds no request longer. Never an answer of success
+	// for a commit not confirmed in time: an event that was stored after
+	// all is answered as a duplicate of itself when the producer sends it
+	// again with the same id or Idempotency-Key. Default DefaultTimeout.
+	Timeout time.Duration
+	NowFunc func() time.Time
+	Logger  *slog.Logger
 }
+
+// DefaultTimeout is the default ingest deadline (Config.Timeout): far
+// above a commit's usual milliseconds, well below a producer's own HTTP
+// timeout, so that the producer gets a 503 it retries rather than a
+// timeout of its own.
+const DefaultTimeout = 5 * time.Second
 
 // Ingester validates and commits events.
 type Ingester struct {
@@ -79,9 +94,10 @@ type Ingester struct {
 }
 
 type request struct {
-	ctx    context.Context
-	events []*hirehook.Event
-	done   chan response
+	ctx      context.Context
+	deadline time.Time // the ingest deadline: Commit answers 503 past it
+	events   []*hirehook.Event
+	done     chan response
 }
 
 type response struct {
@@ -96,6 +112,9 @@ func New(store hirehook.Store, cfg Config) *Ingester {
 	}
 	if cfg.MaxCommit <= 0 {
 		cfg.MaxCommit = 2000
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
 	}
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
@@ -251,10 +270,22 @@ func truncate(s string, n int) string {
 }
 
 // Commit writes prepared events in the next group commit and returns their
-// results once they are durable.
+// results once they are durable. If the commit is not confirmed within
+// Config.Timeout it returns an EUNAVAILABLE error: the events may or may
+// not be stored, and the producer sends them again with the same ids (a
+// stored one is then answered as a duplicate), as after any 503.
 func (in *Ingester) Commit(ctx context.Context, events []*hirehook.Event) ([]hirehook.EventIngestResult, error) {
-	req := &request{ctx: ctx, events: events, done: make(chan response, 1)}
+	// The committer leaves out a request whose context is done or whose
+	// deadline has passed before its group is written, so no group is
+	// written for a request that has been answered 503 already.
+	deadline := time.NewTimer(in.cfg.Timeout)
+	defer deadline.Stop()
+	req := &request{ctx: ctx, deadline: time.Now().Add(in.cfg.Timeout), events: events, done: make(chan response, 1)}
 	unavailable := hirehook.Errorf(hirehook.EUNAVAILABLE, "The hub is shutting down; send the event again.")
+	late := func() error {
+		// Wrapped with what waited, so that the API's renderer logs it.
+		return fmt.Errorf("commit of %d event(s) past the ingest deadline: %w", len(events), in.errDeadline())
+	}
 	in.mu.RLock()
 	ok := in.started && !in.stopped
 	in.mu.RUnlock()
@@ -267,6 +298,8 @@ func (in *Ingester) Commit(ctx context.Context, events []*hirehook.Event) ([]hir
 		return nil, unavailable
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-deadline.C:
+		return nil, late()
 	}
 	select {
 	case r := <-req.done:
@@ -284,7 +317,23 @@ func (in *Ingester) Commit(ctx context.Context, events []*hirehook.Event) ([]hir
 		// The commit may still happen; the producer's retry with the same
 		// id is answered as a duplicate, so nothing is lost or doubled.
 		return nil, ctx.Err()
+	case <-deadline.C:
+		// An answer that came at the same moment is the truth.
+		select {
+		case r := <-req.done:
+			return r.results, r.err
+		default:
+		}
+		// Likewise: the commit may still happen.
+		return nil, late()
 	}
+}
+
+// errDeadline is the answer to a commit not confirmed within the ingest
+// deadline.
+func (in *Ingester) errDeadline() *hirehook.Error {
+	return hirehook.Errorf(hirehook.EUNAVAILABLE,
+		"The database did not confirm the commit within the ingest deadline (%s); send the same event again, with the same id or Idempotency-Key: if it was stored after all, it is answered as a duplicate.", in.cfg.Timeout)
 }
 
 func (in *Ingester) commitLoop() {
@@ -328,14 +377,21 @@ func (in *Ingester) commitLoop() {
 // is left out; one whose caller gives up during it is still committed.
 func (in *Ingester) commit(batch []*request) {
 	live := batch[:0:0]
+	now := time.Now()
 	for _, r := range batch {
 		if r.ctx.Err() != nil {
 			r.done <- response{err: r.ctx.Err()}
 			continue
 		}
+		if !r.deadline.IsZero() && now.After(r.deadline) {
+			r.done <- response{err: hirehook.Errorf(hirehook.EUNAVAILABLE, "The ingest deadline passed before the commit.")}
+			continue
+		}
 		live = append(live, r)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Its callers stop waiting at their deadlines; the group, and any
+	// split of it, need not outlast them by more than one deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), in.cfg.Timeout)
 	defer cancel()
 	in.write(ctx, live)
 }
@@ -372,6 +428,11 @@ func (in *Ingester) write(ctx context.Context, reqs []*request) {
 		p.LeaseOwner, p.LeaseUntil = in.cfg.LeaseOwner, p.Now.Add(in.cfg.Lease)
 	}
 	results, err := in.store.EventIngest(ctx, p)
+	if err != nil && ctx.Err() != nil && hirehook.ErrorCode(err) != hirehook.EUNAVAILABLE {
+		// The group's own deadline cut the store call short: its callers
+		// are at theirs, and get the same answer.
+		err = fmt.Errorf("%w: %w", in.errDeadline(), err)
+	}
 	if err != nil {
 		if len(reqs) > 1 && splittable(ctx, err) {
 			half := len(reqs) / 2

@@ -1004,7 +1004,9 @@ func TestCommitQueueFullDuringStop(t *testing.T) {
 	st := newStore(t)
 	newEndpoint(t, st, false, "*")
 	blk := newBlocker()
-	in := startIngester(t, st, Config{Notify: blk.notify})
+	// The committer is held on purpose for longer than the default ingest
+	// deadline may be under -race: the callers must wait for it.
+	in := startIngester(t, st, Config{Notify: blk.notify, Timeout: time.Minute})
 	// Cleanups run last first: release the committer, wait for the
 	// callers, then stop.
 	var wg sync.WaitGroup

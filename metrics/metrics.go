@@ -106,7 +106,7 @@ func New(cfg Config) *Metrics {
 		}, []string{"endpoint_id", "outcome"}),
 		eventsRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hirehook_events_rejected_total",
-			Help: "Event requests (POST /v1/events and /v1/events/batch) answered with an error, by reason: invalid (bad JSON, unknown type, schema), unauthorized, too_large, rate_limited, unavailable or other.",
+			Help: "Event requests (POST /v1/events and /v1/events/batch) answered with an error, by reason: invalid (bad JSON, unknown type, schema), unauthorized, too_large, rate_limited, unavailable (503: the store cannot take it now, or the hub is stopping; retry), internal (any other 5xx) or other.",
 		}, []string{"reason"}),
 		inbound: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hirehook_inbound_requests_total",
@@ -184,8 +184,10 @@ func (m *Metrics) ObserveRejected(status int) {
 		reason = "too_large"
 	case status == 429:
 		reason = "rate_limited"
-	case status >= 500:
+	case status == 503:
 		reason = "unavailable"
+	case status >= 500:
+		reason = "internal"
 	}
 	m.eventsRejected.WithLabelValues(reason).Inc()
 }
@@ -227,7 +229,7 @@ var (
 	sourceSuccessAgeDesc = prometheus.NewDesc("hirehook_source_last_success_age_seconds",
 		"Time since a source's last successful read (-1 before its first), by source.", []string{"source_id", "kind"}, nil)
 	storeUpDesc = prometheus.NewDesc("hirehook_store_up",
-		"1 if the store answered this scrape's ping and queue read, else 0.", nil, nil)
+		"1 if the store answered this scrape's ping and queue read and its last write did not fail for want of the store (a full disk, a read-only or unreachable database), else 0.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.

@@ -156,3 +156,20 @@ func TestMetrics_storeDown(t *testing.T) {
 		}
 	}
 }
+
+// TestMetrics_rejectedReasons: a 503 counts as unavailable and a 500 as
+// internal, so that the metric says what the producer was told (a 500 once
+// counted as unavailable while the answer said internal).
+func TestMetrics_rejectedReasons(t *testing.T) {
+	t.Parallel()
+	m := metrics.New(metrics.Config{Store: openStore(t)})
+	for _, status := range []int{503, 503, 500, 422, 429} {
+		m.ObserveRejected(status)
+	}
+	wantSeries(t, scrape(t, m), map[string]string{
+		`hirehook_events_rejected_total{reason="unavailable"}`:  "2",
+		`hirehook_events_rejected_total{reason="internal"}`:     "1",
+		`hirehook_events_rejected_total{reason="invalid"}`:      "1",
+		`hirehook_events_rejected_total{reason="rate_limited"}`: "1",
+	})
+}

@@ -113,8 +113,19 @@ func (s *Server) routes(mux *http.ServeMux) {
 	handle("GET /readyz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
+		// The store's Ping fails also while its last write failed for want
+		// of the store (a full disk answers reads): a hub that cannot write
+		// is not ready. Its message says why; the cause is not logged here,
+		// where a balancer asks every few seconds (the requests that failed
+		// logged it).
 		if err := s.Store.Ping(ctx); err != nil {
-			api.Error(w, r, s.Logger, hirehook.Errorf(hirehook.EUNAVAILABLE, "The store is not reachable."))
+			msg := "The store is not reachable."
+			if hirehook.ErrorCode(err) == hirehook.EUNAVAILABLE {
+				msg = hirehook.ErrorMessage(err)
+			} else if ctx.Err() != nil {
+				msg = "The store did not answer within 2s."
+			}
+			api.Error(w, r, s.Logger, hirehook.Errorf(hirehook.EUNAVAILABLE, "%s", msg))
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")

@@ -72,8 +72,13 @@ type testServer struct {
 // stopped in tb's cleanup.
 func startServer(tb testing.TB) *testServer {
 	tb.Helper()
+	return startServerOn(tb, newStore(tb))
+}
+
+// startServerOn is startServer on the store st.
+func startServerOn(tb testing.TB, st hirehook.Store) *testServer {
+	tb.Helper()
 	ctx := context.Background()
-	st := newStore(tb)
 	key := "hh_test_" + hirehook.NewSecret()
 	if err := st.APIKeyCreate(ctx, &hirehook.APIKey{
 		ID: hirehook.NewID("key"), TenantID: hirehook.DefaultTenantID, Name: "t", Scope: hirehook.ScopeAdmin,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/ingest"
 )
 
 // Config is the configuration of `hirehook serve`. Each field has a flag and
@@ -43,6 +44,9 @@ type Config struct {
 	// subscription it polls) before another node may take it over; the
 	// lease is renewed every third of it.
 	SourceLease time.Duration
+	// IngestTimeout is the ingest deadline: how long an event request
+	// waits for its commit before it is answered 503 (ingest.Config.Timeout).
+	IngestTimeout time.Duration
 
 	// pollInterval is the dispatcher's polling fallback; 0 means its
 	// default (1 s). Tests lengthen it to show that NOTIFY wakes a node.
@@ -69,6 +73,7 @@ func DefaultConfig() Config {
 		ShutdownTimeout:     30 * time.Second,
 		RetentionInterval:   time.Hour,
 		SourceLease:         30 * time.Second,
+		IngestTimeout:       ingest.DefaultTimeout,
 		LogLevel:            "info",
 		LogFormat:           "text",
 	}
@@ -139,6 +144,7 @@ func (c *Config) flagSet(name string, out io.Writer) *flag.FlagSet {
 	fs.Float64Var(&c.APIRateLimit, "api-rate-limit", c.APIRateLimit, "most API requests a second per key, with bursts of twice that (0: no limit)")
 	fs.Var(durations{&c.RetrySchedule}, "retry-schedule", "waits between attempts, comma-separated")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long shutdown waits for requests and deliveries in flight")
+	fs.DurationVar(&c.IngestTimeout, "ingest-timeout", c.IngestTimeout, "ingest deadline: an event request whose commit the database has not confirmed by then is answered 503 (send it again with the same id)")
 	fs.DurationVar(&c.SourceLease, "source-lease", c.SourceLease, "how long a node holds a source it polls before another node may take it over (renewed every third of it)")
 	fs.DurationVar(&c.RetentionInterval, "retention-interval", c.RetentionInterval, "how often expired event payloads and response bodies are purged (each tenant keeps its retention_days)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "address vendors reach the hub at, e.g. https://hooks.example.com: push sources show their ingest_url under it (unset: the host of each API request)")
@@ -227,6 +233,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RetentionInterval <= 0 {
 		return &ConfigError{Field: "retention-interval", Value: c.RetentionInterval.String(), Err: errors.New("must be positive")}
+	}
+	if c.IngestTimeout < 100*time.Millisecond || c.IngestTimeout > 30*time.Second {
+		return &ConfigError{Field: "ingest-timeout", Value: c.IngestTimeout.String(), Err: errors.New("must be from 100ms to 30s")}
 	}
 	if c.SourceLease < 300*time.Millisecond {
 		return &ConfigError{Field: "source-lease", Value: c.SourceLease.String(), Err: errors.New("must be at least 300ms")}

@@ -165,6 +165,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 		Notify:     h.Dispatcher.Notify,
 		OnCommit:   h.Metrics.ObserveIngest,
 		MatchFunc:  ingest.FilterFunc(route.NewCache(routeOpts), h.Logger),
+		Timeout:    h.Config.IngestTimeout,
 		Logger:     h.Logger,
 	})
 	h.opEvents = newOpEmitter(st, h.Ingester, h.Logger)

@@ -58,6 +58,10 @@ func startHub(tb testing.TB, edit func(*Config)) *Hub {
 	cfg.AllowPrivateDestinations = true
 	cfg.RetrySchedule = []time.Duration{10 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond}
 	cfg.ShutdownTimeout = 5 * time.Second
+	// Dozens of hubs run in parallel under -race on small CI machines,
+	// where a commit can take longer than the 5 s default deadline; the
+	// tests of the deadline set their own.
+	cfg.IngestTimeout = 30 * time.Second
 	if edit != nil {
 		edit(&cfg)
 	}

@@ -39,6 +39,15 @@
 //   - Driver errors become codes by SQLSTATE, never by message text: 23505
 //     (unique_violation) → ECONFLICT; no row → ENOTFOUND; 22021 and 22P05
 //     (text PostgreSQL cannot hold: NUL, \u0000 in jsonb) → EINVALID.
+//     Errors about the database's availability → EUNAVAILABLE, wherever
+//     they surface, at the driver (internal/dbfault): the SQLSTATE classes
+//     08 (connection exception), 53 (insufficient resources: disk full, out
+//     of memory, too many connections), 57P (the server shutting down or
+//     not yet accepting connections) and 58 (system error: I/O), 25006 (a
+//     read-only server: a standby during a failover), and the network's
+//     errors (connection refused or reset, cut mid-message). Ping reports
+//     such an error until a probe write (a transaction that takes a
+//     transaction id and commits) succeeds.
 //
 // Personal data (CandidateErase, RotateEncryption): PostgreSQL never updates
 // in place. A rewritten or deleted row leaves its old version in the table
@@ -68,6 +77,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/dbfault"
 	"github.com/hirehook/hirehook/seal"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -88,6 +98,7 @@ const (
 	codeUntranslatableCharacter  = "22P05" // \u0000 in jsonb
 	codeSerializationFailure     = "40001"
 	codeDeadlockDetected         = "40P01"
+	codeReadOnlyTransaction      = "25006" // a standby, or default_transaction_read_only
 )
 
 // txAttempts is how many times a transaction that lost a deadlock or a
@@ -112,6 +123,10 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// health holds the last availability error a statement met, until
+	// a probe write succeeds (see Ping).
+	health dbfault.Health
 }
 
 var _ hirehook.Store = (*Store)(nil)
@@ -156,7 +171,9 @@ func OpenWithOptions(ctx context.Context, dsn string, opts Options) (*Store, err
 	if cfg.Host != "" {
 		name = fmt.Sprintf("%s on %s:%d", cfg.Database, cfg.Host, cfg.Port)
 	}
-	db := stdlib.OpenDB(*cfg)
+	s := &Store{name: name, keyring: opts.Keyring, connConfig: cfg.Copy()}
+	db := sql.OpenDB(dbfault.Connector(stdlib.GetConnector(*cfg), classify, &s.health))
+	s.db = db
 	n := opts.MaxConns
 	if n <= 0 {
 		n = 16
@@ -168,7 +185,7 @@ func OpenWithOptions(ctx context.Context, dsn string, opts Options) (*Store, err
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{db: db, name: name, keyring: opts.Keyring, connConfig: cfg.Copy(), logger: logger}
+	s.logger = logger
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open postgres database %s: %w", name, err)
@@ -247,12 +264,35 @@ func applyMigration(ctx context.Context, conn *sql.Conn, name string) error {
 	return tx.Commit()
 }
 
-// Ping implements hirehook.Store.
+// Ping implements hirehook.Store. It answers EUNAVAILABLE when the
+// database does not answer, and also while the last statement failed for
+// want of the database (a read-only standby, a full disk): then it tries a
+// probe write, and answers nil again once one succeeds.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
 	if err := s.db.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		if dbfault.Unavailable(err) {
+			return fmt.Errorf("ping %s: %w", s.name, err)
+		}
 		return fmt.Errorf("ping %s: %w: %w", s.name, hirehook.Errorf(hirehook.EUNAVAILABLE, "The database is unreachable."), err)
 	}
+	if s.health.Err() == nil {
+		return nil
+	}
+	gen := s.health.Gen()
+	// A transaction that takes a transaction id writes its commit to the
+	// WAL, which a read-only server refuses and a full disk cannot hold.
+	err := s.tryTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `SELECT pg_current_xact_id()`)
+		return err
+	})
+	if err != nil {
+		if dbfault.Unavailable(err) {
+			return fmt.Errorf("ping %s: probe write: %w", s.name, err)
+		}
+		return fmt.Errorf("ping %s: probe write: %w: %w", s.name, hirehook.Errorf(hirehook.EUNAVAILABLE, "The database cannot be written."), err)
+	}
+	s.health.ClearSince(gen)
 	return nil
 }
 
@@ -322,6 +362,30 @@ func sqlState(err error) string {
 
 // isUniqueViolation reports a UNIQUE or PRIMARY KEY violation, by SQLSTATE.
 func isUniqueViolation(err error) bool { return sqlState(err) == codeUniqueViolation }
+
+// classify names the PostgreSQL errors that are about the database's
+// availability rather than the statement, by SQLSTATE class (see the
+// package doc); dbfault has already named the network's.
+func classify(err error) (string, bool) {
+	code := sqlState(err)
+	switch {
+	case code == "":
+		return "", false
+	case strings.HasPrefix(code, "08"):
+		return "The database is unreachable.", true
+	case code == "53100":
+		return "The database's disk is full.", true
+	case strings.HasPrefix(code, "53"):
+		return "The database is out of resources (memory or connections).", true
+	case strings.HasPrefix(code, "57P"):
+		return "The database is shutting down or starting up.", true
+	case strings.HasPrefix(code, "58"):
+		return "The database met a system or I/O error.", true
+	case code == codeReadOnlyTransaction:
+		return "The database is read-only (a standby).", true
+	}
+	return "", false
+}
 
 // mapError gives the PostgreSQL errors that a caller can act on their
 // hirehook code, keeping err in the chain for the log.

@@ -12,6 +12,13 @@
 //   - foreign_keys on and a busy_timeout for other processes on the file;
 //   - secure_delete on the writer, so removed personal data is zeroed in
 //     the file rather than left in free space.
+//
+// Both pools go through internal/dbfault: an error about the database's
+// availability (SQLITE_BUSY or SQLITE_LOCKED past busy_timeout, SQLITE_FULL,
+// SQLITE_READONLY, SQLITE_IOERR, SQLITE_CANTOPEN, by extended result code)
+// is EUNAVAILABLE wherever it surfaces, and Ping reports it until a probe
+// write succeeds: a full disk still answers reads. Open makes that probe
+// write too, so a hub started on a full disk says so instead of starting.
 package sqlite
 
 import (
@@ -21,12 +28,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/dbfault"
 	"github.com/hirehook/hirehook/seal"
 	sqlite3 "modernc.org/sqlite"
 	sqlite3lib "modernc.org/sqlite/lib"
@@ -71,6 +80,10 @@ type Store struct {
 	quit      chan struct{}
 	quitOnce  sync.Once
 	groupDone chan struct{}
+
+	// health holds the last availability error a statement met, until
+	// a probe write succeeds (see Ping).
+	health dbfault.Health
 }
 
 var _ hirehook.Store = (*Store)(nil)
@@ -101,25 +114,33 @@ func OpenWithOptions(ctx context.Context, path string, opts Options) (*Store, er
 	// secure_delete on the writer zeroes the bytes of every row it deletes
 	// or rewrites, so an erased candidate leaves no copy in free space (see
 	// personal.go; its cost is within the noise of `hirehook bench`).
-	writer, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=secure_delete(1)&_txlock=immediate")
+	s := &Store{path: path, stmts: map[string]*sql.Stmt{}, keyring: opts.Keyring}
+	writer, err := s.open("file:" + path + "?" + pragmas + "&_pragma=secure_delete(1)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
-	s := &Store{path: path, writer: writer, stmts: map[string]*sql.Stmt{}, keyring: opts.Keyring}
+	s.writer = writer
 	if err := s.migrate(ctx); err != nil {
 		writer.Close()
-		return nil, err
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	if err := s.prepare(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
-	reader, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	// The migrations may have written nothing (all applied): write once
+	// now, so that a full disk or a read-only file fails the start with
+	// its reason rather than every request after it.
+	if err := s.probe(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	reader, err := s.open("file:" + path + "?" + pragmas + "&_pragma=query_only(1)")
 	if err != nil {
-		writer.Close()
+		s.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	reader.SetMaxOpenConns(8)
@@ -128,6 +149,79 @@ func OpenWithOptions(ctx context.Context, path string, opts Options) (*Store, er
 	s.group, s.quit, s.groupDone = make(chan *groupJob), make(chan struct{}), make(chan struct{})
 	go s.groupLoop()
 	return s, nil
+}
+
+// open returns a pool on dsn whose errors dbfault classifies.
+func (s *Store) open(dsn string) (*sql.DB, error) {
+	c, err := sqlite3.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(dbfault.Connector(c, s.classify, &s.health)), nil
+}
+
+// classify is classifyCode, except that an I/O error while the database's
+// file system has no space left says the disk is full: SQLite reports a
+// full disk as SQLITE_FULL only when a write of the database or the WAL
+// fails, and as an I/O error (SQLITE_IOERR_SHMSIZE, a failed truncate)
+// when its shared-memory index cannot grow, as when a hub starts on a
+// full disk.
+func (s *Store) classify(err error) (string, bool) {
+	msg, ok := classifyCode(err)
+	var se *sqlite3.Error
+	if ok && errors.As(err, &se) && se.Code()&0xff == sqlite3lib.SQLITE_IOERR && diskFull(filepath.Dir(s.path)) {
+		return msgDiskFull, true
+	}
+	return msg, ok
+}
+
+const msgDiskFull = "The database's disk is full."
+
+// classifyCode names the SQLite errors that are about the database's
+// availability rather than the statement, by primary result code (the
+// extended codes, such as SQLITE_IOERR_WRITE, share it in the low byte).
+func classifyCode(err error) (string, bool) {
+	var se *sqlite3.Error
+	if !errors.As(err, &se) {
+		return "", false
+	}
+	switch se.Code() & 0xff {
+	case sqlite3lib.SQLITE_BUSY, sqlite3lib.SQLITE_LOCKED:
+		return "The database is locked by another writer.", true
+	case sqlite3lib.SQLITE_FULL:
+		return msgDiskFull, true
+	case sqlite3lib.SQLITE_READONLY:
+		return "The database is read-only (its file, or its directory, cannot be written).", true
+	case sqlite3lib.SQLITE_IOERR:
+		return "The database met an I/O error.", true
+	case sqlite3lib.SQLITE_CANTOPEN:
+		return "The database file cannot be opened.", true
+	}
+	return "", false
+}
+
+// probe writes to the database and commits, and succeeds only if that
+// reached the file: the row is larger than a page, so it takes pages the
+// database must have room for, and it is deleted in the same transaction
+// (the WAL still receives both, as any commit's). It is what Ping runs
+// after a write failed for want of the database, to learn when writes
+// work again.
+func (s *Store) probe(ctx context.Context) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("probe write: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO store_probe (id, pad) VALUES (1, zeroblob(8192))`); err != nil {
+		return fmt.Errorf("probe write: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM store_probe`); err != nil {
+		return fmt.Errorf("probe write: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("probe write: %w", err)
+	}
+	return nil
 }
 
 // migrate applies the embedded migrations that the database has not seen,
@@ -174,15 +268,29 @@ func (s *Store) applyMigration(ctx context.Context, name string) error {
 	return tx.Commit()
 }
 
-// Ping implements hirehook.Store.
+// Ping implements hirehook.Store. It answers EUNAVAILABLE when the
+// database cannot be read, and also while the last write failed for want of
+// the database (a full disk, a read-only file): then it tries a probe
+// write, and answers nil again once one succeeds.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.reader.PingContext(ctx); err != nil {
-		return hirehook.Errorf(hirehook.EUNAVAILABLE, "The database is unreachable.")
-	}
 	var one int
 	if err := s.reader.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
-		return hirehook.Errorf(hirehook.EUNAVAILABLE, "The database is unreachable.")
+		if dbfault.Unavailable(err) {
+			return fmt.Errorf("ping %s: %w", s.path, err)
+		}
+		return fmt.Errorf("ping %s: %w: %w", s.path, hirehook.Errorf(hirehook.EUNAVAILABLE, "The database is unreachable."), err)
 	}
+	if s.health.Err() == nil {
+		return nil
+	}
+	gen := s.health.Gen()
+	if err := s.probe(ctx); err != nil {
+		if dbfault.Unavailable(err) {
+			return fmt.Errorf("ping %s: %w", s.path, err)
+		}
+		return fmt.Errorf("ping %s: %w: %w", s.path, hirehook.Errorf(hirehook.EUNAVAILABLE, "The database cannot be written."), err)
+	}
+	s.health.ClearSince(gen)
 	return nil
 }
 
