@@ -104,7 +104,10 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	hc := http.Client{Timeout: 30 * time.Second}
+	// A transport of its own: http.DefaultTransport's idle connections are
+	// closed by anyone in the process (httptest.Server.Close does), which
+	// breaks a request about to reuse one.
+	hc := http.Client{Timeout: 30 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	if cfg.HTTPClient != nil {
 		hc = *cfg.HTTPClient
 	}

@@ -57,7 +57,10 @@ func Hydrate(ctx context.Context, c *http.Client, baseURL, apiKey string, origin
 	}
 	a := &api{c: c, base: strings.TrimRight(baseURL, "/"), key: apiKey}
 	if a.c == nil {
-		a.c = &http.Client{Timeout: 30 * time.Second}
+		// A transport of its own: http.DefaultTransport's idle connections are
+		// closed by anyone in the process (httptest.Server.Close does), which
+		// breaks a request about to reuse one.
+		a.c = &http.Client{Timeout: 30 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}
 	out := res
 	out.Events = make([]*hirehook.EventInput, 0, len(res.Events))

@@ -142,7 +142,10 @@ func Hydrate(ctx context.Context, c *http.Client, apiKey string, origins []strin
 // get fetches url from the Customer API and decodes its JSON object.
 func get(ctx context.Context, c *http.Client, apiKey, url string) (map[string]any, error) {
 	if c == nil {
-		c = &http.Client{Timeout: 30 * time.Second}
+		// A transport of its own: http.DefaultTransport's idle connections are
+		// closed by anyone in the process (httptest.Server.Close does), which
+		// breaks a request about to reuse one.
+		c = &http.Client{Timeout: 30 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}
 	// X-SmartToken is not a header net/http drops on a redirect to another
 	// host, so such a redirect is not followed: the key goes to Link's host
