@@ -207,6 +207,16 @@ func (r *Runner) lease(ctx context.Context) {
 	}
 }
 
+// Runs reports whether this runner is running the backfill id now. Once it
+// says false after a cancel, that backfill's goroutine has ended: nothing
+// more of it is sent from this runner.
+func (r *Runner) Runs(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.running[id]
+	return ok
+}
+
 // run runs one backfill until it is done, cancelled, lost or ctx ends.
 func (r *Runner) run(ctx context.Context, b *hirehook.Backfill) {
 	log := r.Logger.With("backfill_id", b.ID, "endpoint_id", b.EndpointID)

@@ -222,8 +222,10 @@ func TestBackfillCancel(t *testing.T) {
 	if c.State != hirehook.BackfillCancelled || c.Sent >= 5 {
 		t.Fatalf("cancelled = %+v", c)
 	}
-	// The runner stops at its next page: nothing is added after the cancel.
-	time.Sleep(1500 * time.Millisecond) // a page is due every second
+	// The runner stops at its next page (due a second later), when the
+	// store refuses it: wait for its goroutine to end, after which nothing
+	// can be added.
+	waitFor(t, 10*time.Second, "the runner to drop the cancelled backfill", func() bool { return !hub.Backfills.Runs(bf.ID) })
 	var after hirehook.Backfill
 	call(t, base, "GET", "/v1/backfills/"+bf.ID, nil, &after)
 	if after.Sent != c.Sent || after.State != hirehook.BackfillCancelled {
