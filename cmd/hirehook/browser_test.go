@@ -77,6 +77,47 @@ func (b *browserSession) screenshot(name string) {
 // deliveryStates reads the state badge of every delivery on an event page.
 const deliveryStates = `Array.from(document.querySelectorAll('article.delivery .card-head .badge')).map(e => e.textContent.trim()).join(',')`
 
+// unreachableCells lists each table cell that a person cannot bring on
+// screen: a cell is reachable when it lies inside every box that clips it
+// (overflow hidden or clip) up to the nearest box that scrolls sideways,
+// and that box, or the cell itself when no box scrolls, lies within the
+// window's width (the page itself must not need a sideways scroll).
+const unreachableCells = `(() => {
+  const cut = new Map();
+  const viewport = document.documentElement.clientWidth;
+  const tables = Array.from(document.querySelectorAll('table'));
+  const squash = (s) => s.trim().replace(/\s+/g, ' ').slice(0, 48);
+  for (const c of document.querySelectorAll('table th, table td')) {
+    const r = c.getBoundingClientRect();
+    if (r.width === 0) continue;
+    let right = r.right + window.scrollX, left = r.left + window.scrollX;
+    let what = '';
+    for (let a = c.parentElement; a && a !== document.body; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX;
+      if (ox === 'visible') continue;
+      const b = a.getBoundingClientRect();
+      if (ox === 'auto' || ox === 'scroll') {
+        // Reachable by scrolling this box; the box itself must be on screen.
+        right = b.right + window.scrollX; left = b.left + window.scrollX;
+        break;
+      }
+      if (r.right > b.right + 0.5 || r.left < b.left - 0.5) {
+        what = a.tagName.toLowerCase() + '.' + a.className.trim().replace(/ +/g, '.') + ' (overflow-x: ' + ox + ', ' + Math.round(b.width) + ' px wide)';
+        break;
+      }
+    }
+    if (!what && (right > viewport + 0.5 || left < -0.5)) {
+      what = 'the window (' + viewport + ' px wide: the page scrolls sideways)';
+    }
+    if (!what) continue;
+    const t = c.closest('table');
+    const head = t.querySelector('thead tr:first-child > :nth-child(' + (c.cellIndex + 1) + ')');
+    const key = 'table ' + (tables.indexOf(t) + 1) + ', column "' + squash(head ? head.textContent : c.textContent) + '", cut off by ' + what;
+    cut.set(key, Math.max(cut.get(key) || 0, Math.round(r.right)));
+  }
+  return Array.from(cut, ([k, v]) => k + ': cells end at ' + v + ' px');
+})()`
+
 // waitEventState loads the event page until its deliveries read want,
 // polling at most timeout.
 func (b *browserSession) waitEventState(eventID, want string, timeout time.Duration) {
@@ -249,19 +290,53 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Errorf("try it shows the body %s", tried)
 	}
 
-	// The other pages, as they look after all this.
-	for _, page := range []struct{ name, path, sel string }{
-		{"events", "/events", `h1`},
-		{"endpoint", "/endpoints/" + endpointID, `h1`},
-		{"integrations", "/", `a[href="/endpoints/new"]`},
-		{"coverage", "/coverage", `h1`},
-		{"sources", "/sources", `h1`},
+	// Wide tables: an endpoint with a long address subscribed to every
+	// type (a wide coverage matrix), a polled and a push source.
+	// They answer on a receiver of their own, so the one above keeps its
+	// count.
+	other := newReceiver(t, func(int) int { return http.StatusOK })
+	wide := createEndpoint(t, base, other.URL+"/hooks/onboarding/eu-west/acme-staffing-group/candidates-and-placements", "*").ID
+	for _, name := range []string{"payroll", "background-checks", "crm-sync", "analytics-warehouse", "slack-alerts", "timesheets"} {
+		createEndpoint(t, base, other.URL+"/hooks/"+name, "candidate.*", "placement.*")
+	}
+	for _, src := range []map[string]any{
+		{"kind": "bullhorn", "name": "Acme Staffing Group Bullhorn (EU production)", "enabled": false,
+			"config": map[string]any{"client_id": "acme", "client_secret": "cs-browser", "refresh_token": "rt-browser"}},
+		{"kind": "greenhouse", "name": "Acme Staffing Group Greenhouse", "enabled": false,
+			"config": map[string]any{"signing_secret": "gh-browser", "account": "acme"}},
 	} {
-		b.run("open "+page.name,
-			chromedp.Navigate(base+page.path),
-			chromedp.WaitVisible(chromedp.CSS(page.sel)),
-		)
-		b.screenshot(page.name)
+		if st := call(t, base, "POST", "/v1/sources", src, nil); st != http.StatusCreated {
+			t.Fatalf("create source %s: %d", src["name"], st)
+		}
+	}
+
+	// The other pages, as they look after all this, at the widths an
+	// operator's screen has: every cell of every table is on screen or
+	// in a container that scrolls to it.
+	for _, width := range []int64{1024, 1280, 1920} {
+		b.run(fmt.Sprintf("resize to %d px", width), chromedp.EmulateViewport(width, 900))
+		for _, page := range []struct{ name, path, sel string }{
+			{"events", "/events", `h1`},
+			{"endpoint", "/endpoints/" + endpointID, `h1`},
+			{"endpoint-wide", "/endpoints/" + wide, `h1`},
+			{"event", "/events/" + ok2.ID, `h1`},
+			{"integrations", "/", `a[href="/endpoints/new"]`},
+			{"coverage", "/coverage", `h1`},
+			{"sources", "/sources", `h1`},
+		} {
+			b.run("open "+page.name,
+				chromedp.Navigate(base+page.path),
+				chromedp.WaitVisible(chromedp.CSS(page.sel)),
+			)
+			b.screenshot(fmt.Sprintf("%s-%d", page.name, width))
+			cut, err := chromedp.Run(tabCtx, chromedp.Evaluate[[]string](unreachableCells))
+			if err != nil {
+				t.Fatalf("measure the tables of %s: %v", page.name, err)
+			}
+			for _, c := range cut {
+				t.Errorf("%s at %d px: %s", page.name, width, c)
+			}
+		}
 	}
 
 	// The receiver saw the first event, the failed attempts and the replay.
