@@ -118,6 +118,29 @@ const unreachableCells = `(() => {
   return Array.from(cut, ([k, v]) => k + ': cells end at ' + v + ' px');
 })()`
 
+// matrixHeadOnScreen brings a row two thirds down the coverage matrix to
+// the middle of the window, as a person scrolling down to it would, and
+// says what is
+// wrong if the matrix's endpoint headers are then not on screen, or are
+// covered by the rows ("" when they show).
+const matrixHeadOnScreen = `(() => {
+  const table = document.querySelector('table.matrix');
+  const rows = table.querySelectorAll('tbody tr');
+  const row = rows[Math.floor(rows.length * 2 / 3)];
+  row.scrollIntoView({block: 'center', inline: 'nearest'});
+  const head = table.querySelector('thead th.col');
+  const r = head.getBoundingClientRect();
+  if (r.bottom <= 0 || r.top >= window.innerHeight) {
+    return 'the header "' + head.textContent.trim().replace(/\s+/g, ' ') + '" is at ' + Math.round(r.top) + ' px, off the ' + window.innerHeight + ' px window';
+  }
+  const x = r.left + Math.min(r.width / 2, 20), y = r.top + r.height / 2;
+  const at = document.elementFromPoint(x, y);
+  if (!at || !head.contains(at)) {
+    return 'the header is covered by ' + (at ? at.tagName.toLowerCase() + '.' + at.className : 'nothing');
+  }
+  return '';
+})()`
+
 // waitEventState loads the event page until its deliveries read want,
 // polling at most timeout.
 func (b *browserSession) waitEventState(eventID, want string, timeout time.Duration) {
@@ -335,6 +358,19 @@ func TestBrowserDashboard(t *testing.T) {
 			}
 			for _, c := range cut {
 				t.Errorf("%s at %d px: %s", page.name, width, c)
+			}
+			if page.name != "coverage" {
+				continue
+			}
+			// Scrolled far down the event types, the matrix still
+			// shows which endpoint each column is.
+			lost, err := chromedp.Run(tabCtx, chromedp.Evaluate[string](matrixHeadOnScreen))
+			if err != nil {
+				t.Fatalf("scroll the coverage matrix: %v", err)
+			}
+			b.screenshot(fmt.Sprintf("coverage-scrolled-%d", width))
+			if lost != "" {
+				t.Errorf("coverage at %d px, scrolled down: %s", width, lost)
 			}
 		}
 	}
