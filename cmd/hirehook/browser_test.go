@@ -322,16 +322,27 @@ func TestBrowserDashboard(t *testing.T) {
 	for _, name := range []string{"payroll", "background-checks", "crm-sync", "analytics-warehouse", "slack-alerts", "timesheets"} {
 		createEndpoint(t, base, other.URL+"/hooks/"+name, "candidate.*", "placement.*")
 	}
+	var sourceIDs []string
 	for _, src := range []map[string]any{
 		{"kind": "bullhorn", "name": "Acme Staffing Group Bullhorn (EU production)", "enabled": false,
 			"config": map[string]any{"client_id": "acme", "client_secret": "cs-browser", "refresh_token": "rt-browser"}},
-		{"kind": "greenhouse", "name": "Acme Staffing Group Greenhouse", "enabled": false,
+		{"kind": "greenhouse", "name": "Acme Staffing Group Greenhouse",
 			"config": map[string]any{"signing_secret": "gh-browser", "account": "acme"}},
 	} {
-		if st := call(t, base, "POST", "/v1/sources", src, nil); st != http.StatusCreated {
+		var created struct {
+			ID string `json:"id"`
+		}
+		if st := call(t, base, "POST", "/v1/sources", src, &created); st != http.StatusCreated {
 			t.Fatalf("create source %s: %d", src["name"], st)
 		}
+		sourceIDs = append(sourceIDs, created.ID)
 	}
+	// An unsigned webhook, so the push source's request log has a row.
+	resp, err := http.Post(base+"/in/"+sourceIDs[1], "application/json", strings.NewReader(`{"action":"ping"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 
 	// The other pages, as they look after all this, at the widths an
 	// operator's screen has: every cell of every table is on screen or
@@ -346,6 +357,8 @@ func TestBrowserDashboard(t *testing.T) {
 			{"integrations", "/", `a[href="/endpoints/new"]`},
 			{"coverage", "/coverage", `h1`},
 			{"sources", "/sources", `h1`},
+			{"source-polled", "/sources/" + sourceIDs[0], `h1`},
+			{"source-push", "/sources/" + sourceIDs[1], `h1`},
 		} {
 			b.run("open "+page.name,
 				chromedp.Navigate(base+page.path),
