@@ -40,8 +40,8 @@ func TestNewLatencyChart(t *testing.T) {
 
 	// Sub-millisecond answers count in microseconds; no attempts, no bars.
 	fast := newLatencyChart(&hirehook.DeliveryStats{Timeline: []hirehook.AttemptBucket{{Start: since, Succeeded: 1, LatencyP50: 300 * time.Microsecond, LatencyP99: 700 * time.Microsecond}}}, since, time.Hour, 24)
-	if fast.Grid[0].Label != "1.0 ms" {
-		t.Fatalf("fast axis top = %q, want 1.0 ms (1000 µs)", fast.Grid[0].Label)
+	if fast.Grid[0].Label != "1 ms" {
+		t.Fatalf("fast axis top = %q, want 1 ms (1000 µs)", fast.Grid[0].Label)
 	}
 	empty := newLatencyChart(&hirehook.DeliveryStats{}, since, time.Hour, 24)
 	if empty.Total != 0 || empty.Grid[0].Label == "" {

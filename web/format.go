@@ -91,11 +91,33 @@ func ago(now time.Time, v any) string {
 	return span(d) + " ago"
 }
 
+// span formats a length of time that may be zero (an age, an interval):
+// formatDuration, with "0 s" for none.
 func span(d time.Duration) string {
-	if d < 0 {
-		d = 0
+	if d <= 0 {
+		return "0 s"
 	}
+	return formatDuration(d)
+}
+
+// formatDuration formats a duration in the unit that fits it, the one way
+// the dashboard prints a latency, an interval or an age: "850 µs",
+// "4.2 ms", "200 ms", "1.25 s", "42 s", "5 min", "3 h 10 min", "2 days";
+// "—" for zero (unknown). Below a minute it keeps about three significant
+// digits; from a minute up it rounds down to whole units, as a person
+// reading "5 min" expects.
+func formatDuration(d time.Duration) string {
 	switch {
+	case d <= 0:
+		return "—"
+	case d < time.Millisecond:
+		return fmt.Sprintf("%d µs", d.Microseconds())
+	case d < 10*time.Millisecond:
+		return trimZeros(fmt.Sprintf("%.1f", float64(d.Microseconds())/1000)) + " ms"
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	case d < 10*time.Second:
+		return trimZeros(fmt.Sprintf("%.2f", float64(d.Milliseconds())/1000)) + " s"
 	case d < time.Minute:
 		return fmt.Sprintf("%d s", int(d.Seconds()))
 	case d < time.Hour:
@@ -114,21 +136,13 @@ func span(d time.Duration) string {
 	return fmt.Sprintf("%d days", days)
 }
 
-// formatDuration formats a latency: "850 µs", "12 ms", "1.25 s"; "—" for zero.
-func formatDuration(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "—"
-	case d < time.Millisecond:
-		return fmt.Sprintf("%d µs", d.Microseconds())
-	case d < 10*time.Millisecond:
-		return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
-	case d < time.Second:
-		return fmt.Sprintf("%d ms", d.Milliseconds())
-	case d < 10*time.Second:
-		return fmt.Sprintf("%.2f s", d.Seconds())
+// trimZeros drops a decimal fraction's trailing zeros: "1.50" → "1.5",
+// "2.00" → "2".
+func trimZeros(s string) string {
+	if !strings.Contains(s, ".") {
+		return s
 	}
-	return fmt.Sprintf("%.1f s", d.Seconds())
+	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
 }
 
 // percent formats part/whole as "97.5%"; "—" when whole is 0. It rounds

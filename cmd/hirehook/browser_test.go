@@ -77,6 +77,70 @@ func (b *browserSession) screenshot(name string) {
 // deliveryStates reads the state badge of every delivery on an event page.
 const deliveryStates = `Array.from(document.querySelectorAll('article.delivery .card-head .badge')).map(e => e.textContent.trim()).join(',')`
 
+// unreachableCells lists each table cell that a person cannot bring on
+// screen: a cell is reachable when it lies inside every box that clips it
+// (overflow hidden or clip) up to the nearest box that scrolls sideways,
+// and that box, or the cell itself when no box scrolls, lies within the
+// window's width (the page itself must not need a sideways scroll).
+const unreachableCells = `(() => {
+  const cut = new Map();
+  const viewport = document.documentElement.clientWidth;
+  const tables = Array.from(document.querySelectorAll('table'));
+  const squash = (s) => s.trim().replace(/\s+/g, ' ').slice(0, 48);
+  for (const c of document.querySelectorAll('table th, table td')) {
+    const r = c.getBoundingClientRect();
+    if (r.width === 0) continue;
+    let right = r.right + window.scrollX, left = r.left + window.scrollX;
+    let what = '';
+    for (let a = c.parentElement; a && a !== document.body; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX;
+      if (ox === 'visible') continue;
+      const b = a.getBoundingClientRect();
+      if (ox === 'auto' || ox === 'scroll') {
+        // Reachable by scrolling this box; the box itself must be on screen.
+        right = b.right + window.scrollX; left = b.left + window.scrollX;
+        break;
+      }
+      if (r.right > b.right + 0.5 || r.left < b.left - 0.5) {
+        what = a.tagName.toLowerCase() + '.' + a.className.trim().replace(/ +/g, '.') + ' (overflow-x: ' + ox + ', ' + Math.round(b.width) + ' px wide)';
+        break;
+      }
+    }
+    if (!what && (right > viewport + 0.5 || left < -0.5)) {
+      what = 'the window (' + viewport + ' px wide: the page scrolls sideways)';
+    }
+    if (!what) continue;
+    const t = c.closest('table');
+    const head = t.querySelector('thead tr:first-child > :nth-child(' + (c.cellIndex + 1) + ')');
+    const key = 'table ' + (tables.indexOf(t) + 1) + ', column "' + squash(head ? head.textContent : c.textContent) + '", cut off by ' + what;
+    cut.set(key, Math.max(cut.get(key) || 0, Math.round(r.right)));
+  }
+  return Array.from(cut, ([k, v]) => k + ': cells end at ' + v + ' px');
+})()`
+
+// matrixHeadOnScreen brings a row two thirds down the coverage matrix to
+// the middle of the window, as a person scrolling down to it would, and
+// says what is
+// wrong if the matrix's endpoint headers are then not on screen, or are
+// covered by the rows ("" when they show).
+const matrixHeadOnScreen = `(() => {
+  const table = document.querySelector('table.matrix');
+  const rows = table.querySelectorAll('tbody tr');
+  const row = rows[Math.floor(rows.length * 2 / 3)];
+  row.scrollIntoView({block: 'center', inline: 'nearest'});
+  const head = table.querySelector('thead th.col');
+  const r = head.getBoundingClientRect();
+  if (r.bottom <= 0 || r.top >= window.innerHeight) {
+    return 'the header "' + head.textContent.trim().replace(/\s+/g, ' ') + '" is at ' + Math.round(r.top) + ' px, off the ' + window.innerHeight + ' px window';
+  }
+  const x = r.left + Math.min(r.width / 2, 20), y = r.top + r.height / 2;
+  const at = document.elementFromPoint(x, y);
+  if (!at || !head.contains(at)) {
+    return 'the header is covered by ' + (at ? at.tagName.toLowerCase() + '.' + at.className : 'nothing');
+  }
+  return '';
+})()`
+
 // waitEventState loads the event page until its deliveries read want,
 // polling at most timeout.
 func (b *browserSession) waitEventState(eventID, want string, timeout time.Duration) {
@@ -249,19 +313,79 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Errorf("try it shows the body %s", tried)
 	}
 
-	// The other pages, as they look after all this.
-	for _, page := range []struct{ name, path, sel string }{
-		{"events", "/events", `h1`},
-		{"endpoint", "/endpoints/" + endpointID, `h1`},
-		{"integrations", "/", `a[href="/endpoints/new"]`},
-		{"coverage", "/coverage", `h1`},
-		{"sources", "/sources", `h1`},
+	// Wide tables: an endpoint with a long address subscribed to every
+	// type (a wide coverage matrix), a polled and a push source.
+	// They answer on a receiver of their own, so the one above keeps its
+	// count.
+	other := newReceiver(t, func(int) int { return http.StatusOK })
+	wide := createEndpoint(t, base, other.URL+"/hooks/onboarding/eu-west/acme-staffing-group/candidates-and-placements", "*").ID
+	for _, name := range []string{"payroll", "background-checks", "crm-sync", "analytics-warehouse", "slack-alerts", "timesheets"} {
+		createEndpoint(t, base, other.URL+"/hooks/"+name, "candidate.*", "placement.*")
+	}
+	var sourceIDs []string
+	for _, src := range []map[string]any{
+		{"kind": "bullhorn", "name": "Acme Staffing Group Bullhorn (EU production)", "enabled": false,
+			"config": map[string]any{"client_id": "acme", "client_secret": "cs-browser", "refresh_token": "rt-browser"}},
+		{"kind": "greenhouse", "name": "Acme Staffing Group Greenhouse",
+			"config": map[string]any{"signing_secret": "gh-browser", "account": "acme"}},
 	} {
-		b.run("open "+page.name,
-			chromedp.Navigate(base+page.path),
-			chromedp.WaitVisible(chromedp.CSS(page.sel)),
-		)
-		b.screenshot(page.name)
+		var created struct {
+			ID string `json:"id"`
+		}
+		if st := call(t, base, "POST", "/v1/sources", src, &created); st != http.StatusCreated {
+			t.Fatalf("create source %s: %d", src["name"], st)
+		}
+		sourceIDs = append(sourceIDs, created.ID)
+	}
+	// An unsigned webhook, so the push source's request log has a row.
+	resp, err := http.Post(base+"/in/"+sourceIDs[1], "application/json", strings.NewReader(`{"action":"ping"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
+	// The other pages, as they look after all this, at the widths an
+	// operator's screen has: every cell of every table is on screen or
+	// in a container that scrolls to it.
+	for _, width := range []int64{1024, 1280, 1920} {
+		b.run(fmt.Sprintf("resize to %d px", width), chromedp.EmulateViewport(width, 900))
+		for _, page := range []struct{ name, path, sel string }{
+			{"events", "/events", `h1`},
+			{"endpoint", "/endpoints/" + endpointID, `h1`},
+			{"endpoint-wide", "/endpoints/" + wide, `h1`},
+			{"event", "/events/" + ok2.ID, `h1`},
+			{"integrations", "/", `a[href="/endpoints/new"]`},
+			{"coverage", "/coverage", `h1`},
+			{"sources", "/sources", `h1`},
+			{"source-polled", "/sources/" + sourceIDs[0], `h1`},
+			{"source-push", "/sources/" + sourceIDs[1], `h1`},
+		} {
+			b.run("open "+page.name,
+				chromedp.Navigate(base+page.path),
+				chromedp.WaitVisible(chromedp.CSS(page.sel)),
+			)
+			b.screenshot(fmt.Sprintf("%s-%d", page.name, width))
+			cut, err := chromedp.Run(tabCtx, chromedp.Evaluate[[]string](unreachableCells))
+			if err != nil {
+				t.Fatalf("measure the tables of %s: %v", page.name, err)
+			}
+			for _, c := range cut {
+				t.Errorf("%s at %d px: %s", page.name, width, c)
+			}
+			if page.name != "coverage" {
+				continue
+			}
+			// Scrolled far down the event types, the matrix still
+			// shows which endpoint each column is.
+			lost, err := chromedp.Run(tabCtx, chromedp.Evaluate[string](matrixHeadOnScreen))
+			if err != nil {
+				t.Fatalf("scroll the coverage matrix: %v", err)
+			}
+			b.screenshot(fmt.Sprintf("coverage-scrolled-%d", width))
+			if lost != "" {
+				t.Errorf("coverage at %d px, scrolled down: %s", width, lost)
+			}
+		}
 	}
 
 	// The receiver saw the first event, the failed attempts and the replay.
