@@ -3,6 +3,7 @@ package hirehook
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Error codes. They are part of the public API: clients match on them, so a
@@ -80,4 +81,29 @@ func ErrorField(err error) string {
 		return e.Field
 	}
 	return ""
+}
+
+// codeStatus is the one table from error code to HTTP status, shared by the
+// JSON API and the dashboard.
+var codeStatus = map[string]int{
+	EINVALID:          http.StatusUnprocessableEntity,
+	ETOOLARGE:         http.StatusRequestEntityTooLarge,
+	EUNSUPPORTEDMEDIA: http.StatusUnsupportedMediaType,
+	EMETHOD:           http.StatusMethodNotAllowed,
+	ENOTFOUND:         http.StatusNotFound,
+	ECONFLICT:         http.StatusConflict,
+	EUNAUTHORIZED:     http.StatusUnauthorized,
+	EFORBIDDEN:        http.StatusForbidden,
+	EUNAVAILABLE:      http.StatusServiceUnavailable,
+	ERATELIMITED:      http.StatusTooManyRequests,
+	EINTERNAL:         http.StatusInternalServerError,
+}
+
+// CodeStatus returns the HTTP status that answers an error of code: 500
+// for a code it does not know.
+func CodeStatus(code string) int {
+	if s, ok := codeStatus[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
 }

@@ -413,28 +413,8 @@ func (h *Handler) audit(r *http.Request, tenantID, action, target string, detail
 	}
 }
 
-// statusOf maps error codes to HTTP statuses.
-var statusOf = map[string]int{
-	hirehook.EINVALID:          http.StatusUnprocessableEntity,
-	hirehook.ETOOLARGE:         http.StatusRequestEntityTooLarge,
-	hirehook.EUNSUPPORTEDMEDIA: http.StatusUnsupportedMediaType,
-	hirehook.EMETHOD:           http.StatusMethodNotAllowed,
-	hirehook.ENOTFOUND:         http.StatusNotFound,
-	hirehook.ECONFLICT:         http.StatusConflict,
-	hirehook.EUNAUTHORIZED:     http.StatusUnauthorized,
-	hirehook.EFORBIDDEN:        http.StatusForbidden,
-	hirehook.EUNAVAILABLE:      http.StatusServiceUnavailable,
-	hirehook.ERATELIMITED:      http.StatusTooManyRequests,
-	hirehook.EINTERNAL:         http.StatusInternalServerError,
-}
-
 // ErrorStatus returns the HTTP status of err.
-func ErrorStatus(err error) int {
-	if s, ok := statusOf[hirehook.ErrorCode(err)]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
+func ErrorStatus(err error) int { return hirehook.CodeStatus(hirehook.ErrorCode(err)) }
 
 // ErrorBody is the JSON body of every error answer.
 type ErrorBody struct {

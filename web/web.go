@@ -357,19 +357,6 @@ func redirect(w http.ResponseWriter, r *http.Request, target string) {
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
-// statusOf maps error codes to HTTP statuses (the API's table).
-var statusOf = map[string]int{
-	hirehook.EINVALID:      http.StatusUnprocessableEntity,
-	hirehook.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	hirehook.ENOTFOUND:     http.StatusNotFound,
-	hirehook.ECONFLICT:     http.StatusConflict,
-	hirehook.EUNAUTHORIZED: http.StatusUnauthorized,
-	hirehook.EFORBIDDEN:    http.StatusForbidden,
-	hirehook.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	hirehook.ERATELIMITED:  http.StatusTooManyRequests,
-	hirehook.EINTERNAL:     http.StatusInternalServerError,
-}
-
 // errorPage is the data of the error page.
 type errorPage struct {
 	Status    int
@@ -386,10 +373,7 @@ func (h *Handler) error(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		code, err = hirehook.EUNAVAILABLE, hirehook.Errorf(hirehook.EUNAVAILABLE, "The request was cancelled or timed out.")
 	}
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := hirehook.CodeStatus(code)
 	reqID := r.Header.Get("X-Request-Id")
 	msg := hirehook.ErrorMessage(err)
 	if code == hirehook.EINTERNAL {
