@@ -21,9 +21,13 @@ import (
 // Server is the HTTP server of a hub.
 type Server struct {
 	// Addr is the address to listen on ("127.0.0.1:8080"; ":0" picks a port).
-	Addr  string
-	API   *api.Handler
-	Store hirehook.Store
+	Addr string
+	// Listener, if set, is served instead of binding Addr: the hub binds
+	// its port before it opens the database, so a taken port fails
+	// start-up before anything is written. Close closes it.
+	Listener net.Listener
+	API      *api.Handler
+	Store    hirehook.Store
 	// Web, if set, serves the dashboard at / (every path the API and the
 	// health routes do not take).
 	Web http.Handler
@@ -47,9 +51,12 @@ func (s *Server) Open() error {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
-	ln, err := net.Listen("tcp", s.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", s.Addr, err)
+	ln := s.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", s.Addr); err != nil {
+			return fmt.Errorf("listen on %s: %w", s.Addr, err)
+		}
 	}
 	s.ln = ln
 	mux := http.NewServeMux()

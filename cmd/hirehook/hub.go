@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/hirehook/hirehook"
@@ -72,6 +73,17 @@ func NewHub(cfg Config, logger *slog.Logger) *Hub {
 // Open opens the store, makes sure an admin key exists, and starts
 // delivering and serving.
 func (h *Hub) Open(ctx context.Context) (err error) {
+	// The port first: a taken one fails the start before the database
+	// and the key file are created, so nothing is left half-made.
+	ln, err := net.Listen("tcp", h.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", h.Config.Addr, err)
+	}
+	defer func() {
+		if err != nil {
+			ln.Close() // the server, if it got it, is not serving it
+		}
+	}()
 	var st encryptedStore
 	var pg *postgres.Store
 	var path string // of the SQLite file; "" with PostgreSQL
@@ -208,10 +220,11 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 		return err
 	}
 	h.Server = &server.Server{
-		Addr:    h.Config.Addr,
-		Store:   st,
-		Web:     dashboard,
-		Metrics: h.Metrics.Handler(),
+		Addr:     h.Config.Addr,
+		Listener: ln,
+		Store:    st,
+		Web:      dashboard,
+		Metrics:  h.Metrics.Handler(),
 		Inbound: &inbound.Handler{Store: st, Processor: processor, MaxBodyBytes: h.Config.MaxBodyBytes,
 			Nudge: h.Inbound.Nudge, Observe: h.Metrics.ObserveInbound, Logger: h.Logger.With("component", "inbound")},
 		API: api.New(api.Config{
