@@ -100,12 +100,14 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		lite, err := sqlite.OpenWithOptions(ctx, path, sqlite.Options{Keyring: ring})
+		lite, err := sqlite.OpenWithOptions(ctx, path, sqlite.Options{Keyring: ring, Exclusive: true})
 		if err != nil {
 			return fmt.Errorf("open store: %w", keyHint(err, h.Config, path))
 		}
 		st = lite
-		// This hub is the file's one process: a delivery still leased was
+		// This hub is the file's one process (Exclusive: a second hub, or
+		// rotate-encryption-key or migrate-store, is refused while it
+		// runs): a delivery still leased was
 		// left by a hub that ended mid-attempt (kill -9, power cut). It is
 		// due now, not when its lease runs out. (With PostgreSQL, the live
 		// nodes release a dead node's leases when its heartbeat lapses.)

@@ -172,7 +172,7 @@ func openCopySource(ctx context.Context, db, key string, prev []string) (copySou
 			return nil, &ConfigError{Field: "from-encryption-key", Value: mask(key), Err: err}
 		}
 	}
-	st, err := sqlite.OpenWithOptions(ctx, path, sqlite.Options{Keyring: ring})
+	st, err := sqlite.OpenWithOptions(ctx, path, sqlite.Options{Keyring: ring, Exclusive: true})
 	if err != nil {
 		return nil, fmt.Errorf("open source: %w", err)
 	}
@@ -248,7 +248,7 @@ func openSQLiteTarget(ctx context.Context, cfg Config) (copyTarget, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlite.OpenWithOptions(ctx, path, sqlite.Options{Keyring: ring})
+	st, err := sqlite.OpenWithOptions(ctx, path, sqlite.Options{Keyring: ring, Exclusive: true})
 	if err != nil {
 		return nil, fmt.Errorf("open target: %w", err)
 	}

@@ -101,7 +101,7 @@ func runRotate(ctx context.Context, args []string, getenv func(string) string, s
 }
 
 func openForRotation(ctx context.Context, cfg Config, path string, ring *seal.Keyring) (*sqlite.Store, error) {
-	st, err := sqlite.OpenWithOptions(ctx, path, sqlite.Options{Keyring: ring})
+	st, err := sqlite.OpenWithOptions(ctx, path, sqlite.Options{Keyring: ring, Exclusive: true})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

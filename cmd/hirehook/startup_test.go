@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // assertNoFiles fails for each of paths that exists.
@@ -47,4 +48,40 @@ func TestServePortTakenCreatesNothing(t *testing.T) {
 		t.Errorf("a key was generated although the hub did not start:\n%s", stdout.String())
 	}
 	assertNoFiles(t, db, db+"-wal", db+"-shm", keyFilePath(db))
+}
+
+// A second hub on the SQLite file of a running one is refused, naming the
+// file, and leaves the first at work: it would release the first one's
+// leases at start and send their deliveries a second time. Once the first
+// has stopped, a hub starts on the file again.
+func TestSecondHubOnLockedSQLiteRefused(t *testing.T) {
+	first := startHub(t, nil)
+	path, err := first.Config.SQLitePath()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	second := NewHub(first.Config, nil)
+	err = second.Open(context.Background())
+	if err == nil {
+		second.Close(context.Background())
+		t.Fatal("a second hub started on the SQLite file of a running one")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "in use by another hirehook") || !strings.Contains(msg, path) {
+		t.Errorf("the error does not say the file %s is in use by another hirehook:\n%s", path, msg)
+	}
+
+	// The first hub still takes and delivers events.
+	rc := newReceiver(t, nil)
+	createEndpoint(t, first.URL(), rc.URL, "placement.*")
+	sendEvent(t, first.URL(), placement("pl_lock"))
+	waitFor(t, 10*time.Second, "the first hub delivers", func() bool { return len(rc.got()) == 1 })
+
+	if err := first.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	next := startHub(t, func(c *Config) { c.DB = first.Config.DB })
+	if st := call(t, next.URL(), "GET", "/v1/event-types", nil, nil); st != 200 {
+		t.Fatalf("the hub started after the first stopped answers %d", st)
+	}
 }

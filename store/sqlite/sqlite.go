@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -84,6 +85,10 @@ type Store struct {
 	// health holds the last availability error a statement met, until
 	// a probe write succeeds (see Ping).
 	health dbfault.Health
+
+	// lock holds the flock of <path>.lock while the store is open, if
+	// Options.Exclusive asked for it.
+	lock *os.File
 }
 
 var _ hirehook.Store = (*Store)(nil)
@@ -94,7 +99,33 @@ type Options struct {
 	// stores them in plain JSON, as tests do; endpoints sealed earlier then
 	// fail to load (see CheckEncryption).
 	Keyring *seal.Keyring
+	// Exclusive makes the store the file's only user among hirehook
+	// processes: Open takes an exclusive advisory lock (flock) on the file
+	// <path>.lock, without waiting, and holds it until Close; if another
+	// store holds it, Open fails with ErrInUse and touches nothing. The
+	// hub needs this: it releases every lease it finds at start, which
+	// would hand a running hub's deliveries in flight to a second one.
+	//
+	// The lock is on a file of its own, not on the database, so it cannot
+	// meddle with SQLite's POSIX (fcntl) locks on the database: a process
+	// that closes any descriptor of a file loses all its fcntl locks on
+	// it, and on NFS flock is emulated with fcntl locks. It is taken
+	// before the database is created. The lock file stays after Close
+	// (removing it would let a third process lock a new file while the
+	// first holds the old). Where there is no flock (Windows), no lock is
+	// taken.
+	Exclusive bool
 }
+
+// ErrInUse is the error of an Exclusive Open of a database another
+// hirehook holds (see Options.Exclusive).
+var ErrInUse = errors.New("the database file is in use by another hirehook (a hub, or a tool such as rotate-encryption-key)")
+
+// errLocked is lockFile's: another open file holds the lock.
+var errLocked = errors.New("locked")
+
+// lockPath is the lock file of the database at path.
+func lockPath(path string) string { return path + ".lock" }
 
 // Open opens (creating if needed) the database file at path and applies
 // pending migrations, with zero Options.
@@ -115,8 +146,18 @@ func OpenWithOptions(ctx context.Context, path string, opts Options) (*Store, er
 	// or rewrites, so an erased candidate leaves no copy in free space (see
 	// personal.go; its cost is within the noise of `hirehook bench`).
 	s := &Store{path: path, stmts: map[string]*sql.Stmt{}, keyring: opts.Keyring}
+	if opts.Exclusive {
+		lock, err := lockFile(lockPath(path))
+		if errors.Is(err, errLocked) {
+			return nil, fmt.Errorf("open sqlite %s: %w: it holds the lock %s; stop it first", path, ErrInUse, lockPath(path))
+		} else if err != nil {
+			return nil, fmt.Errorf("open sqlite %s: lock %s: %w", path, lockPath(path), err)
+		}
+		s.lock = lock
+	}
 	writer, err := s.open("file:" + path + "?" + pragmas + "&_pragma=secure_delete(1)&_txlock=immediate")
 	if err != nil {
+		s.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	writer.SetMaxOpenConns(1)
@@ -124,7 +165,7 @@ func OpenWithOptions(ctx context.Context, path string, opts Options) (*Store, er
 	writer.SetConnMaxLifetime(0)
 	s.writer = writer
 	if err := s.migrate(ctx); err != nil {
-		writer.Close()
+		s.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	if err := s.prepare(ctx); err != nil {
@@ -344,6 +385,11 @@ func (s *Store) Close() error {
 	}
 	if s.writer != nil {
 		errs = append(errs, s.writer.Close())
+	}
+	// Last: the next hub may start once the database is closed.
+	if s.lock != nil {
+		errs = append(errs, s.lock.Close())
+		s.lock = nil
 	}
 	return errors.Join(errs...)
 }
