@@ -5,55 +5,15 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/client"
+	"github.com/hirehook/hirehook/internal/fulldisk"
 	"github.com/hirehook/hirehook/store/sqlite"
 )
-
-// tmpfs mounts a small file system on a new directory, for a real full
-// disk; it skips the test where mounting is not allowed.
-func tmpfs(t *testing.T, size string) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a tmpfs needs root")
-	}
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
-
-// fill writes a file in dir until its file system is full.
-func fill(t *testing.T, dir string) string {
-	t.Helper()
-	path := filepath.Join(dir, "filler")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, 4096)
-	for {
-		if _, err := f.Write(buf); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			return path
-		}
-	}
-}
 
 // TestDiskFull runs a hub on a SQLite file on a disk that fills up: event
 // requests are answered 503 unavailable with Retry-After, which the SDK
@@ -61,7 +21,7 @@ func fill(t *testing.T, dir string) string {
 // disk is full, though the database still answers reads; and when the disk
 // has room again, /readyz is 200 and events are accepted.
 func TestDiskFull(t *testing.T) {
-	dir := tmpfs(t, "4m")
+	dir := fulldisk.Tmpfs(t, "4m")
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(dir, "hirehook.db"))
 	if err != nil {
@@ -83,7 +43,7 @@ func TestDiskFull(t *testing.T) {
 	}
 	wantJSON(t, srv.do(t, "GET", "/readyz", nil), http.StatusOK, map[string]any{"status": "ready"})
 
-	filler := fill(t, dir)
+	filler := fulldisk.Fill(t, dir)
 	for range 10000 {
 		if err = send(); err != nil {
 			break

@@ -3,15 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hirehook/hirehook/internal/fulldisk"
 )
 
 // TestIngestTimeoutConfig: --ingest-timeout and HIREHOOK_INGEST_TIMEOUT set
@@ -43,36 +41,13 @@ func TestIngestTimeoutConfig(t *testing.T) {
 // small tmpfs; skipped where it cannot be mounted): serve fails at once
 // and says the disk is full, rather than starting and failing every write.
 func TestServeOnFullDisk(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a tmpfs needs root")
-	}
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
+	dir := fulldisk.Tmpfs(t, "4m")
 	db := filepath.Join(dir, "hirehook.db")
 	hub := startHub(t, func(c *Config) { c.DB = "sqlite:" + db })
 	if err := hub.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Create(filepath.Join(dir, "filler"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for buf := make([]byte, 4096); ; {
-		if _, err := f.Write(buf); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			break
-		}
-	}
-	f.Close()
+	fulldisk.Fill(t, dir)
 
 	var stderr bytes.Buffer
 	code := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--db", "sqlite:" + db, "--admin-key", testKey},

@@ -3,17 +3,15 @@ package sqlite
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/fulldisk"
 )
 
 // ingestOne ingests one event with a payload of n bytes.
@@ -88,52 +86,12 @@ func TestDatabaseFullIsUnavailable(t *testing.T) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// tmpfs mounts a file system of size bytes on a new directory, for the
-// tests of a real full disk; it skips the test where mounting is not
-// allowed (not root, or in a container without the capability).
-func tmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a tmpfs needs root")
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
-
-// fill writes a file in dir until the file system is full.
-func fill(t *testing.T, dir string) string {
-	t.Helper()
-	path := filepath.Join(dir, "filler")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, 4096)
-	for {
-		if _, err := f.Write(buf); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			return path
-		}
-	}
-}
-
 // TestDiskFull fills a real (tmpfs) disk under a running store and then
 // under a store being opened: the writes are EUNAVAILABLE, the disk is
 // full; so is Ping; an Open says so; and once the disk has room again
 // Ping succeeds and writes go through.
 func TestDiskFull(t *testing.T) {
-	dir := tmpfs(t, "4m")
+	dir := fulldisk.Tmpfs(t, "4m")
 	ctx := context.Background()
 	path := filepath.Join(dir, "hirehook.db")
 	s, err := Open(ctx, path)
@@ -141,7 +99,7 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	filler := fill(t, dir)
+	filler := fulldisk.Fill(t, dir)
 
 	err = writeUntilFailure(t, s)
 	if code := hirehook.ErrorCode(err); code != hirehook.EUNAVAILABLE || !strings.Contains(hirehook.ErrorMessage(err), "disk is full") {
