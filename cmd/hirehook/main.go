@@ -169,8 +169,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if hub.GeneratedKey != "" {
 		fmt.Fprintf(stdout, "\nNo API key was configured, so hirehook generated one. It is shown only this once;\n"+
-			"only its hash is stored. Keep it somewhere safe:\n\n    %s\n\n"+
-			"Use it as:  curl -H \"Authorization: Bearer $HIREHOOK_API_KEY\" %s/v1/event-types\n\n", hub.GeneratedKey, hub.URL())
+			"only its hash is stored. Keep it somewhere safe. To use it, in another terminal:\n\n"+
+			"    export HIREHOOK_URL=%s\n"+
+			"    export HIREHOOK_API_KEY=%s\n\n"+
+			"    curl -H \"Authorization: Bearer $HIREHOOK_API_KEY\" \"$HIREHOOK_URL/v1/event-types\"\n\n", hub.URL(), hub.GeneratedKey)
 	}
 	<-ctx.Done()
 	logger.Info("shutting down (a second signal stops at once)")
