@@ -15,6 +15,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -27,14 +28,18 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Getenv); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "onboarding:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string, getenv func(string) string) error {
+// run is the service until ctx ends; it logs to logOut.
+func run(ctx context.Context, args []string, getenv func(string) string, logOut io.Writer) error {
 	fs := flag.NewFlagSet("onboarding", flag.ContinueOnError)
+	fs.SetOutput(logOut)
 	addr := fs.String("addr", "127.0.0.1:9100", "address to listen on")
 	db := fs.String("db", "onboarding.db", "the service's SQLite file")
 	secrets := fs.String("secret", "", "the hirehook endpoint's signing secret (whsec_…) or public key (whpk_…); comma-separated during a rotation")
@@ -52,7 +57,7 @@ func run(args []string, getenv func(string) string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	logger := slog.New(slog.NewTextHandler(logOut, nil))
 	cfg := onboarding.Config{
 		DBPath: *db, SMTPAddr: *smtpAddr, MailFrom: *from, HubURL: *hubURL, HubKey: *hubKey, Logger: logger,
 		DefaultPacket: []string{"Right-to-work check", "Tax form", "Signed contract"},
@@ -83,8 +88,6 @@ func run(args []string, getenv func(string) string) error {
 		}
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if *sink {
 		s, err := onboarding.StartSink(*smtpAddr)
 		if err != nil {
@@ -92,10 +95,15 @@ func run(args []string, getenv func(string) string) error {
 		}
 		defer s.Close()
 		go func() {
+			// One signal may stand for several mails: log each one once.
+			logged := 0
 			for range s.Received() {
 				mails := s.Mails()
-				m := mails[len(mails)-1]
-				logger.Info("SMTP sink got a mail", "to", strings.Join(m.To, ","), "bytes", len(m.Data))
+				for _, m := range mails[logged:] {
+					logger.Info("SMTP sink got a mail", "to", strings.Join(m.To, ","), "subject", m.Subject(),
+						"first_lines", strings.Join(m.FirstLines(3), " / "), "bytes", len(m.Data))
+				}
+				logged = len(mails)
 			}
 		}()
 		logger.Info("SMTP sink listening", "addr", s.Addr())

@@ -1,9 +1,16 @@
 package onboarding
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
+	"mime"
+	"mime/quotedprintable"
 	"net"
+	"net/mail"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +23,44 @@ type Mail struct {
 	To   []string
 	Data []byte
 	At   time.Time
+}
+
+// Subject is the mail's Subject header, with encoded words (RFC 2047)
+// decoded; "" if the mail has none or cannot be parsed.
+func (m Mail) Subject() string {
+	msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+	if err != nil {
+		return ""
+	}
+	subject := msg.Header.Get("Subject")
+	if dec, err := new(mime.WordDecoder).DecodeHeader(subject); err == nil {
+		return dec
+	}
+	return subject
+}
+
+// FirstLines returns up to n non-blank lines of the mail's body, trimmed,
+// with a quoted-printable or base64 transfer encoding undone.
+func (m Mail) FirstLines(n int) []string {
+	msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+	if err != nil {
+		return nil
+	}
+	body := msg.Body
+	switch strings.ToLower(msg.Header.Get("Content-Transfer-Encoding")) {
+	case "quoted-printable":
+		body = quotedprintable.NewReader(body)
+	case "base64":
+		body = base64.NewDecoder(base64.StdEncoding, body)
+	}
+	var lines []string
+	sc := bufio.NewScanner(body)
+	for len(lines) < n && sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
 }
 
 // Sink is a real SMTP server that keeps what it is sent in memory: the
