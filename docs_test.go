@@ -117,6 +117,32 @@ func TestDocsHubAddress(t *testing.T) {
 	}
 }
 
+// TestDocsReachableFromREADME checks that the README links every page
+// under docs/, so that none is found only by browsing the folder.
+func TestDocsReachableFromREADME(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	linked := map[string]bool{}
+	for _, line := range proseLines(string(readme)) {
+		for _, m := range mdLink.FindAllStringSubmatch(codeSpan.ReplaceAllString(line, ""), -1) {
+			path, _, _ := strings.Cut(m[1], "#")
+			linked[filepath.Clean(path)] = true
+		}
+	}
+	entries, err := os.ReadDir("docs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if p := filepath.Join("docs", e.Name()); !e.IsDir() && !linked[p] {
+			t.Errorf("README.md does not link %s", p)
+		}
+	}
+}
+
 // proseLines returns the document's lines with those inside fenced code
 // blocks blanked, so that line numbers stay right.
 func proseLines(doc string) []string {
