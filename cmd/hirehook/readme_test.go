@@ -36,6 +36,9 @@ func TestQuickstart(t *testing.T) {
 	t.Parallel()
 	for _, tool := range []string{"bash", "curl", "grep", "tee"} {
 		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("HIREHOOK_REQUIRE_QUICKSTART") == "1" {
+				t.Fatalf("the quickstart needs %s on PATH: %v (HIREHOOK_REQUIRE_QUICKSTART=1)", tool, err)
+			}
 			t.Skipf("the quickstart needs %s on PATH: %v", tool, err)
 		}
 	}
