@@ -33,6 +33,24 @@ var funcs = template.FuncMap{
 	"redact":       redactURL,
 	"isOK":         func(status int) bool { return status >= 200 && status <= 299 },
 	"matrix":       newCoverageMatrix,
+	"dict":         dict,
+}
+
+// dict builds a map from pairs of a key and a value, to pass several
+// values to a template: (dict "Field" "filter" "Examples" $x).
+func dict(pairs ...any) (map[string]any, error) {
+	if len(pairs)%2 != 0 {
+		return nil, fmt.Errorf("dict: %d arguments, want pairs", len(pairs))
+	}
+	m := make(map[string]any, len(pairs)/2)
+	for i := 0; i < len(pairs); i += 2 {
+		k, ok := pairs[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", pairs[i])
+		}
+		m[k] = pairs[i+1]
+	}
+	return m, nil
 }
 
 // humanize turns an identifier into words: "job_posting" → "Job posting".

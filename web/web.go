@@ -117,7 +117,8 @@ func New(cfg Config) (*Handler, error) {
 		origin:   http.NewCrossOriginProtection(),
 	}
 	for _, name := range pageNames {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		files := append([]string{"templates/layout.html", "templates/" + name + ".html"}, pagePartials[name]...)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, files...)
 		if err != nil {
 			return nil, fmt.Errorf("web: parse template %s: %w", name, err)
 		}
@@ -198,9 +199,10 @@ func (h *Handler) RouteTable() []Route {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
-	// No script runs on these pages, so none may; styles come only from
-	// the embedded stylesheet; forms post only here; no one may frame us.
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	// Scripts and styles come only from the embedded static files (the one
+	// script, the endpoint form's live "try it", calls back only here);
+	// forms post only here; no one may frame us.
+	hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Referrer-Policy", "same-origin")
