@@ -283,7 +283,8 @@ func (h *Handler) authed(need hirehook.Scope, next http.HandlerFunc) http.Handle
 			}
 		}
 		if !k.Scope.Allows(need) {
-			h.error(w, r, hirehook.Errorf(hirehook.EFORBIDDEN, "Your API key's scope (%s) may not do this; it needs %s.", k.Scope, need))
+			have, _ := roleOf(k.Scope)
+			h.error(w, r, hirehook.Errorf(hirehook.EFORBIDDEN, "You are signed in as %s, with %s access: this needs admin access. Ask whoever runs the hub for a key that can make changes.", keyLabel(k.Name), have))
 			return
 		}
 		next(w, r)
