@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"math"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,6 +35,90 @@ var funcs = template.FuncMap{
 	"isOK":         func(status int) bool { return status >= 200 && status <= 299 },
 	"matrix":       newCoverageMatrix,
 	"dict":         dict,
+	"breakID":      breakID,
+}
+
+// shortID is the length up to which breakID leaves an id whole: the
+// hub's own ids (evt_ and 26 characters) stay as they are.
+const shortID = 40
+
+// breakID returns an id with places a line may break: after each ':',
+// '/', '_', '-' and '.', so that a long id (Bullhorn's carry the source and
+// the vendor's event id, "bh:src_…:ID:…:placement_confirmed") wraps
+// between its parts instead of running out of its box.
+func breakID(id string) template.HTML {
+	if len(id) <= shortID {
+		return template.HTML(template.HTMLEscapeString(id))
+	}
+	var b strings.Builder
+	for _, r := range id {
+		b.WriteString(template.HTMLEscapeString(string(r)))
+		switch r {
+		case ':', '/', '_', '-', '.':
+			b.WriteString("<wbr>")
+		}
+	}
+	return template.HTML(b.String())
+}
+
+// maxSubjectName bounds the name shown for a subject.
+const maxSubjectName = 120
+
+// subjectName returns what a person calls the record data describes, from
+// the record's fields: a candidate's or contact's name, a job's or
+// posting's title, a client's name; for an application, interview, offer
+// or placement, the candidate's name, the job and the client, joined by
+// " · ". "" when the record names none of them.
+func subjectName(entity string, data json.RawMessage) string {
+	var m map[string]any
+	if len(data) == 0 || json.Unmarshal(data, &m) != nil {
+		return ""
+	}
+	var parts []string
+	add := func(s string) {
+		if s = strings.Join(strings.Fields(s), " "); s != "" && !slices.Contains(parts, s) {
+			parts = append(parts, s)
+		}
+	}
+	switch entity {
+	case "candidate", "contact":
+		add(personName(m))
+	case "client":
+		add(field(m, "name"))
+	case "job", "job_posting":
+		add(field(m, "title"))
+	case "application", "interview", "offer", "placement":
+		add(personName(object(m, "candidate")))
+		if t := field(object(m, "job"), "title"); t != "" {
+			add(t)
+		} else {
+			add(field(m, "title"))
+		}
+		add(field(object(m, "client"), "name"))
+	}
+	name := []rune(strings.Join(parts, " · "))
+	if len(name) > maxSubjectName {
+		return string(name[:maxSubjectName]) + "…"
+	}
+	return string(name)
+}
+
+// personName is a person's "name", or their first and last names.
+func personName(m map[string]any) string {
+	if n := field(m, "name"); n != "" {
+		return n
+	}
+	return strings.TrimSpace(field(m, "first_name") + " " + field(m, "last_name"))
+}
+
+func field(m map[string]any, key string) string {
+	s, _ := m[key].(string)
+	return strings.TrimSpace(s)
+}
+
+func object(m map[string]any, key string) map[string]any {
+	o, _ := m[key].(map[string]any)
+	return o
 }
 
 // dict builds a map from pairs of a key and a value, to pass several
