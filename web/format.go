@@ -2,9 +2,12 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"math"
 	"net/url"
 	"slices"
@@ -36,6 +39,20 @@ var funcs = template.FuncMap{
 	"matrix":       newCoverageMatrix,
 	"dict":         dict,
 	"breakID":      breakID,
+	"static":       staticURL,
+}
+
+// staticURL is the address of an embedded static file with a hash of its
+// content, so browsers may cache it for long and still see a new one at
+// once. It panics on a missing file: templates name only files that are
+// embedded, and New executes none before the tests do.
+func staticURL(name string) string {
+	b, err := fs.ReadFile(staticFS, "static/"+name)
+	if err != nil {
+		panic(fmt.Sprintf("web: static file %s: %v", name, err))
+	}
+	sum := sha256.Sum256(b)
+	return "/static/" + name + "?v=" + hex.EncodeToString(sum[:6])
 }
 
 // shortID is the length up to which breakID leaves an id whole: the
