@@ -40,12 +40,26 @@ func (g typeGroup) AllLabel() string {
 	return "All " + strings.ToLower(humanize(g.Entity)) + " events"
 }
 
-// typeGroups groups the catalog's types by entity, in the catalog's
-// order of entities, leaving out the snapshot types.
+// entityOrder is the order the dashboard shows entities in: a
+// recruitment's, from the person and the job to the placement, then the
+// agency's clients; entities not listed follow in the catalog's order.
+var entityOrder = []string{"candidate", "job", "job_posting", "application", "interview", "offer", "placement", "client", "contact"}
+
+// typeGroups groups the catalog's types by entity, in entityOrder,
+// leaving out the snapshot types.
 func typeGroups(c *catalog.Catalog) []typeGroup {
 	types := c.Types()
+	catalogOrder := c.Entities()
+	rank := func(e string) int {
+		if i := slices.Index(entityOrder, e); i >= 0 {
+			return i
+		}
+		return len(entityOrder) + slices.Index(catalogOrder, e)
+	}
+	entities := slices.Clone(catalogOrder)
+	slices.SortStableFunc(entities, func(a, b string) int { return rank(a) - rank(b) })
 	var groups []typeGroup
-	for _, entity := range c.Entities() {
+	for _, entity := range entities {
 		g := typeGroup{Entity: entity}
 		for _, t := range types {
 			if t.Entity == entity && !catalog.Snapshot(t.Name) {
