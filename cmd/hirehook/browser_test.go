@@ -218,7 +218,9 @@ func TestBrowserDashboard(t *testing.T) {
 	base := hub.URL()
 
 	userData := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// Generous: two widths of every page, on a CI machine shared with
+	// other builds.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chrome),
