@@ -167,6 +167,29 @@ const matrixHeadOnScreen = `(() => {
   return '';
 })()`
 
+// waitJS evaluates expr in the page until it yields want, for at most 20
+// seconds (the page itself polls, so no round trip per look), and returns
+// its last value.
+func (b *browserSession) waitJS(expr, want string) string {
+	b.t.Helper()
+	wait := fmt.Sprintf(`new Promise((resolve) => {
+  const until = Date.now() + 20000;
+  const look = () => {
+    let v;
+    try { v = String((%s) ?? ''); } catch (e) { v = 'error: ' + e.message; }
+    if (v === %q || Date.now() > until) { resolve(v); return; }
+    setTimeout(look, 50);
+  };
+  look();
+})`, expr, want)
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](wait, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.screenshot("failure-wait")
+		b.t.Fatalf("browser: wait for %s to be %q: %v", expr, want, err)
+	}
+	return got
+}
+
 // waitEventState loads the event page until its deliveries read want,
 // polling at most timeout.
 func (b *browserSession) waitEventState(eventID, want string, timeout time.Duration) {
@@ -355,22 +378,21 @@ func TestBrowserDashboard(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`details.routing > summary`)),
 		chromedp.SetValue(chromedp.ID(`try_event_id`), ok1.ID),
 		chromedp.SendKeys(chromedp.ID(`transform`), `{who: .data.candidate.first_name}`),
-		chromedp.WaitVisible(chromedp.CSS(`#try-output .try-result .badge.ok`)),
 	)
+	const liveBody = `(document.querySelector('#try-output details pre') || {}).textContent`
+	if got := b.waitJS(liveBody, `{"who":"Ada"}`); got != `{"who":"Ada"}` {
+		t.Errorf("the live try shows the body %q, want the transform of everything typed", got)
+	}
 	b.screenshot("endpoint-try-live")
-	tried, err = chromedp.Run(tabCtx, chromedp.Evaluate[string](`document.querySelector('#try-output details pre').textContent`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tried != `{"who":"Ada"}` {
-		t.Errorf("the live try shows the body %s, want the transform of everything typed", tried)
-	}
 	// A filter that leaves the event out: the verdict changes, still
 	// without a button.
 	b.run("filter live",
 		chromedp.SendKeys(chromedp.ID(`filter`), `.data.client.name == "Someone else"`),
-		chromedp.WaitVisible(chromedp.CSS(`#try-output .try-result .badge.muted`)),
 	)
+	const liveVerdict = `(document.querySelector('#try-output .verdict .badge') || {}).textContent`
+	if got := b.waitJS(liveVerdict, "not delivered"); got != "not delivered" {
+		t.Errorf("after a filter that leaves the event out, the live try says %q", got)
+	}
 	b.screenshot("endpoint-try-live-filtered")
 
 	// Wide tables: an endpoint with a long address subscribed to most

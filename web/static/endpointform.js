@@ -87,6 +87,9 @@
   };
   form.addEventListener("input", schedule);
   form.addEventListener("change", schedule);
+  // Show what the settings as loaded do with the chosen event at once,
+  // unless a press of "Try it" has just shown it.
+  if (!out.querySelector(".try-result, .field-error")) schedule();
 
   // "Use this" beside each example puts it in its field.
   for (const b of form.querySelectorAll("button.use-example")) {
