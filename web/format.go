@@ -40,6 +40,33 @@ var funcs = template.FuncMap{
 	"dict":         dict,
 	"breakID":      breakID,
 	"static":       staticURL,
+	"plainReason":  plainReason,
+}
+
+// plainReason explains in plain words why a route would not send an event
+// (or fails it), the route package's own words following in brackets for
+// whoever writes the rules.
+func plainReason(reason string) string {
+	var plain string
+	switch {
+	case reason == "filter yielded false":
+		plain = "The filter answers no for this event."
+	case reason == "filter yielded no value":
+		plain = "The filter gives no answer for this event; a field it reads may be missing."
+	case reason == "filter yielded more than one value":
+		plain = "The filter gives several answers; it must give exactly one, true or false."
+	case strings.HasPrefix(reason, "filter yielded ") && strings.HasSuffix(reason, ", not a boolean"):
+		plain = "The filter must answer true or false; compare a field with == to get such an answer."
+	case reason == "transform yielded no value":
+		plain = "The transform builds nothing for this event."
+	case strings.HasPrefix(reason, "transform yielded more than one value"):
+		plain = "The transform builds several messages; it must build one."
+	case strings.HasPrefix(reason, "transform: "):
+		plain = "The transform cannot build the message for this event."
+	default:
+		return reason
+	}
+	return plain + " (" + reason + ")"
 }
 
 // staticURL is the address of an embedded static file with a hash of its
