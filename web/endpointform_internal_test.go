@@ -75,3 +75,17 @@ func TestBreakID(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainReason(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ reason, want string }{
+		{"filter yielded false", "The filter answers no for this event. (filter yielded false)"},
+		{`filter yielded "x", not a boolean`, `The filter must answer true or false; compare a field with == to get such an answer. (filter yielded "x", not a boolean)`},
+		{"transform: cannot iterate over: null", "The transform cannot build the message for this event. (transform: cannot iterate over: null)"},
+		{"something new", "something new"},
+	} {
+		if got := plainReason(tc.reason); got != tc.want {
+			t.Errorf("plainReason(%q) = %q, want %q", tc.reason, got, tc.want)
+		}
+	}
+}
