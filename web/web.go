@@ -339,7 +339,11 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 	v := view{Title: title, Nav: nav, P: principalOf(r), CSS: h.cssURL, Now: h.cfg.NowFunc().UTC(), Data: data}
 	if v.P != nil {
 		v.CSRF = v.P.session.csrf
-		if page != "error" { // keep them for the page the person was going to
+		// Flashes wait for a GET of a page other than the error page: the
+		// page the person was going to, not a form answered in place (the
+		// endpoint form's live "try it" posts in the background, and must
+		// not take a flash meant for the page a click is loading).
+		if page != "error" && r.Method == http.MethodGet {
 			v.Flashes = h.sessions.takeFlashes(v.P.session)
 		}
 	}

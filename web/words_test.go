@@ -226,3 +226,24 @@ func TestSubjectNames(t *testing.T) {
 	r = admin.get("/records/candidate/c_77")
 	wantContains(t, r.body, `<h1>Ada Lovelace</h1>`, `Candidate <span class="mono id">c_77</span>`)
 }
+
+// TestTryRouteLeavesFlashes: the endpoint form's live "try it" posts in
+// the background while the person may be loading another page; it must
+// not take the message ("Endpoint saved.") that page is to show.
+func TestTryRouteLeavesFlashes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.seed(t)
+	admin := b.signedIn(t, adminKey)
+	admin.get("/endpoints/" + epOnboarding)
+	r := admin.post("/endpoints/"+epOnboarding, url.Values{"url": {"https://onboarding.example.com/hooks?token=s3cret"},
+		"description": {"Onboarding service, renamed"}, "event_types": {"placement.*"}}, true)
+	wantRedirect(t, r, "/endpoints/"+epOnboarding)
+	r = admin.post("/endpoints/"+epOnboarding+"/try-route", url.Values{"try_event_id": {evtConfirmed}, "event_types": {"placement.*"}}, true)
+	wantStatus(t, r, http.StatusOK)
+	if strings.Contains(r.body, "Endpoint saved.") {
+		t.Error("the try answer shows the flash of the save")
+	}
+	r = admin.get("/endpoints/" + epOnboarding)
+	wantContains(t, r.body, "Endpoint saved.")
+}
