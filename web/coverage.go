@@ -21,6 +21,10 @@ type coveragePage struct {
 	Uncovered, Types int
 	// Colspan spans a group's heading row over the whole table.
 	Colspan int
+	// GapsOnly is set by ?gaps=1: Groups then hold only the types no
+	// enabled endpoint receives, and the hub's types are left out (they
+	// are never gaps). Uncovered and Types still count every type.
+	GapsOnly bool
 }
 
 // coverageMatrix is one table of the Coverage page: the page's columns
@@ -73,7 +77,7 @@ func (h *Handler) handleCoverage(w http.ResponseWriter, r *http.Request) {
 		h.error(w, r, err)
 		return
 	}
-	page := coveragePage{Colspan: len(eps) + 2}
+	page := coveragePage{Colspan: len(eps) + 2, GapsOnly: r.URL.Query().Get("gaps") == "1"}
 	for _, ep := range eps {
 		st := stats[ep.ID]
 		col := coverageColumn{Endpoint: ep, Health: healthOf(ep, st, now), Unfinished: st.Unfinished()}
@@ -108,11 +112,16 @@ func (h *Handler) handleCoverage(w http.ResponseWriter, r *http.Request) {
 				}
 				page.Types++
 			}
+			if page.GapsOnly && (hub || row.Receivers > 0) {
+				continue
+			}
 			cg.Rows = append(cg.Rows, row)
 		}
-		if hub {
+		switch {
+		case len(cg.Rows) == 0:
+		case hub:
 			page.HubGroups = append(page.HubGroups, cg)
-		} else {
+		default:
 			page.Groups = append(page.Groups, cg)
 		}
 	}

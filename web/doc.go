@@ -33,8 +33,11 @@
 // before that (net/http's CrossOriginProtection).
 //
 // Templates are parsed from the embedded templates/ at New, a layout plus
-// one template per page; the stylesheet is embedded static/ and there is no
-// JavaScript. Forms follow POST → redirect → GET; a form with errors is
+// one template per page (and the partials a page names in pagePartials);
+// the stylesheet is embedded static/. Every page works without JavaScript;
+// the one script, static/endpointform.js, makes the endpoint form's "Try
+// the route" box follow what is typed, by posting the form to the same
+// try-route handler its button posts to. Forms follow POST → redirect → GET; a form with errors is
 // rendered again with the errors next to their fields (422). Trying a route
 // is the exception: it changes nothing, so its answer is the page itself.
 package web

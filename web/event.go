@@ -42,6 +42,9 @@ type eventsPage struct {
 
 type eventRow struct {
 	Event *hirehook.Event
+	// Name is what a person calls the event's subject, from its stored
+	// record ("Ada Lovelace", "Data Engineer"); empty when unknown.
+	Name string
 	// States counts the event's deliveries by state, in a fixed order.
 	States []stateCount
 }
@@ -130,8 +133,13 @@ func (h *Handler) handleEventList(w http.ResponseWriter, r *http.Request) {
 		}
 		page.OlderURL = "/events?" + older.Encode()
 	}
+	names := subjectNames{}
 	for _, e := range events {
 		row := eventRow{Event: e}
+		if row.Name, err = h.subjectName(r.Context(), p.tenantID, e.Subject, names); err != nil {
+			h.error(w, r, err)
+			return
+		}
 		if e.Deliveries > 0 {
 			ds, err := h.store.DeliveryList(r.Context(), hirehook.DeliveryFilter{TenantID: p.tenantID, EventID: &e.ID, Limit: 1000})
 			if err != nil {
@@ -159,11 +167,37 @@ func countStates(ds []*hirehook.Delivery) []stateCount {
 	return out
 }
 
+// subjectNames caches subjects' names within one request, by entity and id.
+type subjectNames map[hirehook.Subject]string
+
+// subjectName returns the name of a subject from its stored record (see
+// subjectName in format.go); "" when there is no record or it names
+// nothing.
+func (h *Handler) subjectName(ctx context.Context, tenantID string, s hirehook.Subject, cache subjectNames) (string, error) {
+	if name, ok := cache[s]; ok {
+		return name, nil
+	}
+	name := ""
+	if s.Entity != "" && s.ID != "" {
+		rec, err := h.store.RecordGet(ctx, tenantID, s.Entity, s.ID)
+		switch {
+		case err == nil:
+			name = subjectName(rec.Entity, rec.Data)
+		case hirehook.ErrorCode(err) != hirehook.ENOTFOUND:
+			return "", err
+		}
+	}
+	cache[s] = name
+	return name, nil
+}
+
 // eventPage is the data of one event's page.
 type eventPage struct {
-	Event      *hirehook.Event
-	HasRecord  bool
-	Deliveries []deliveryView
+	Event     *hirehook.Event
+	HasRecord bool
+	// SubjectName is what a person calls the subject, from its record.
+	SubjectName string
+	Deliveries  []deliveryView
 }
 
 type deliveryView struct {
@@ -184,8 +218,9 @@ func (h *Handler) handleEventGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := eventPage{Event: e}
-	if _, err := h.store.RecordGet(ctx, p.tenantID, e.Subject.Entity, e.Subject.ID); err == nil {
+	if rec, err := h.store.RecordGet(ctx, p.tenantID, e.Subject.Entity, e.Subject.ID); err == nil {
 		page.HasRecord = true
+		page.SubjectName = subjectName(rec.Entity, rec.Data)
 	} else if hirehook.ErrorCode(err) != hirehook.ENOTFOUND {
 		h.error(w, r, err)
 		return
@@ -261,6 +296,8 @@ func (h *Handler) handleDeliveryReplay(w http.ResponseWriter, r *http.Request) {
 // recordPage is the data of a record's page.
 type recordPage struct {
 	Record *hirehook.Record
+	// Name is what a person calls the record ("Ada Lovelace").
+	Name string
 	// EventsURL links the explorer filtered to the record's events.
 	EventsURL string
 }
@@ -273,5 +310,5 @@ func (h *Handler) handleRecordGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := url.Values{"entity": {rec.Entity}, "subject": {rec.ID}}
-	h.render(w, r, http.StatusOK, "record", rec.Entity+" "+rec.ID, "events", recordPage{Record: rec, EventsURL: "/events?" + q.Encode()})
+	h.render(w, r, http.StatusOK, "record", rec.Entity+" "+rec.ID, "events", recordPage{Record: rec, Name: subjectName(rec.Entity, rec.Data), EventsURL: "/events?" + q.Encode()})
 }

@@ -2,11 +2,15 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"math"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,6 +37,149 @@ var funcs = template.FuncMap{
 	"redact":       redactURL,
 	"isOK":         func(status int) bool { return status >= 200 && status <= 299 },
 	"matrix":       newCoverageMatrix,
+	"dict":         dict,
+	"breakID":      breakID,
+	"static":       staticURL,
+	"plainReason":  plainReason,
+}
+
+// plainReason explains in plain words why a route would not send an event
+// (or fails it), the route package's own words following in brackets for
+// whoever writes the rules.
+func plainReason(reason string) string {
+	var plain string
+	switch {
+	case reason == "filter yielded false":
+		plain = "The filter answers no for this event."
+	case reason == "filter yielded no value":
+		plain = "The filter gives no answer for this event; a field it reads may be missing."
+	case reason == "filter yielded more than one value":
+		plain = "The filter gives several answers; it must give exactly one, true or false."
+	case strings.HasPrefix(reason, "filter yielded ") && strings.HasSuffix(reason, ", not a boolean"):
+		plain = "The filter must answer true or false; compare a field with == to get such an answer."
+	case reason == "transform yielded no value":
+		plain = "The transform builds nothing for this event."
+	case strings.HasPrefix(reason, "transform yielded more than one value"):
+		plain = "The transform builds several messages; it must build one."
+	case strings.HasPrefix(reason, "transform: "):
+		plain = "The transform cannot build the message for this event."
+	default:
+		return reason
+	}
+	return plain + " (" + reason + ")"
+}
+
+// staticURL is the address of an embedded static file with a hash of its
+// content, so browsers may cache it for long and still see a new one at
+// once. It panics on a missing file: templates name only files that are
+// embedded, and New executes none before the tests do.
+func staticURL(name string) string {
+	b, err := fs.ReadFile(staticFS, "static/"+name)
+	if err != nil {
+		panic(fmt.Sprintf("web: static file %s: %v", name, err))
+	}
+	sum := sha256.Sum256(b)
+	return "/static/" + name + "?v=" + hex.EncodeToString(sum[:6])
+}
+
+// shortID is the length up to which breakID leaves an id whole: the
+// hub's own ids (evt_ and 26 characters) stay as they are.
+const shortID = 40
+
+// breakID returns an id with places a line may break: after each ':',
+// '/', '_', '-' and '.', so that a long id (Bullhorn's carry the source and
+// the vendor's event id, "bh:src_…:ID:…:placement_confirmed") wraps
+// between its parts instead of running out of its box.
+func breakID(id string) template.HTML {
+	if len(id) <= shortID {
+		return template.HTML(template.HTMLEscapeString(id))
+	}
+	var b strings.Builder
+	for _, r := range id {
+		b.WriteString(template.HTMLEscapeString(string(r)))
+		switch r {
+		case ':', '/', '_', '-', '.':
+			b.WriteString("<wbr>")
+		}
+	}
+	return template.HTML(b.String())
+}
+
+// maxSubjectName bounds the name shown for a subject.
+const maxSubjectName = 120
+
+// subjectName returns what a person calls the record data describes, from
+// the record's fields: a candidate's or contact's name, a job's or
+// posting's title, a client's name; for an application, interview, offer
+// or placement, the candidate's name, the job and the client, joined by
+// " · ". "" when the record names none of them.
+func subjectName(entity string, data json.RawMessage) string {
+	var m map[string]any
+	if len(data) == 0 || json.Unmarshal(data, &m) != nil {
+		return ""
+	}
+	var parts []string
+	add := func(s string) {
+		if s = strings.Join(strings.Fields(s), " "); s != "" && !slices.Contains(parts, s) {
+			parts = append(parts, s)
+		}
+	}
+	switch entity {
+	case "candidate", "contact":
+		add(personName(m))
+	case "client":
+		add(field(m, "name"))
+	case "job", "job_posting":
+		add(field(m, "title"))
+	case "application", "interview", "offer", "placement":
+		add(personName(object(m, "candidate")))
+		if t := field(object(m, "job"), "title"); t != "" {
+			add(t)
+		} else {
+			add(field(m, "title"))
+		}
+		add(field(object(m, "client"), "name"))
+	}
+	name := []rune(strings.Join(parts, " · "))
+	if len(name) > maxSubjectName {
+		return string(name[:maxSubjectName]) + "…"
+	}
+	return string(name)
+}
+
+// personName is a person's "name", or their first and last names.
+func personName(m map[string]any) string {
+	if n := field(m, "name"); n != "" {
+		return n
+	}
+	return strings.TrimSpace(field(m, "first_name") + " " + field(m, "last_name"))
+}
+
+func field(m map[string]any, key string) string {
+	s, _ := m[key].(string)
+	return strings.TrimSpace(s)
+}
+
+func object(m map[string]any, key string) map[string]any {
+	o, _ := m[key].(map[string]any)
+	return o
+}
+
+// dict builds a map from pairs of a key and a value, to pass several
+// values to a template: (dict "Field" "filter" "Examples" $x).
+func dict(pairs ...any) (map[string]any, error) {
+	if len(pairs)%2 != 0 {
+		return nil, fmt.Errorf("dict: %d arguments, want pairs", len(pairs))
+	}
+	m := make(map[string]any, len(pairs)/2)
+	for i := 0; i < len(pairs); i += 2 {
+		k, ok := pairs[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", pairs[i])
+		}
+		m[k] = pairs[i+1]
+	}
+	return m, nil
 }
 
 // humanize turns an identifier into words: "job_posting" → "Job posting".

@@ -259,7 +259,7 @@ func wantContains(tb testing.TB, body string, subs ...string) {
 var (
 	idRE      = regexp.MustCompile(`\b(dlv|req|ep|evt|key|aud|att)_[0-9a-hjkmnp-tv-z]{26}\b`)
 	tokenRE   = regexp.MustCompile(`(name="csrf_token" value=")[^"]+"`)
-	cssRE     = regexp.MustCompile(`style\.css\?v=[0-9a-f]+`)
+	cssRE     = regexp.MustCompile(`\.(css|js)\?v=[0-9a-f]+`)
 	versionRE = regexp.MustCompile(`hirehook ` + regexp.QuoteMeta(hirehook.Version) + ` ·`)
 )
 
@@ -268,7 +268,7 @@ var originRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
 func normalise(page string) string {
 	page = idRE.ReplaceAllString(page, "${1}_ID")
 	page = tokenRE.ReplaceAllString(page, `${1}TOKEN"`)
-	page = cssRE.ReplaceAllString(page, "style.css?v=HASH")
+	page = cssRE.ReplaceAllString(page, ".${1}?v=HASH")
 	page = originRE.ReplaceAllString(page, "http://127.0.0.1:PORT")
 	return versionRE.ReplaceAllString(page, "hirehook VERSION ·")
 }

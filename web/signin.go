@@ -114,7 +114,7 @@ func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !k.Scope.Allows(hirehook.ScopeViewer) {
-		page.Error = "This is a " + string(k.Scope) + " key: it may send events but not read them. Sign in with a viewer or admin key."
+		page.Error = "This key can only send events into the hub; it cannot open the dashboard. Sign in with a view-only or admin key."
 		h.renderSignIn(w, r, http.StatusForbidden, page)
 		return
 	}

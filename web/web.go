@@ -117,7 +117,8 @@ func New(cfg Config) (*Handler, error) {
 		origin:   http.NewCrossOriginProtection(),
 	}
 	for _, name := range pageNames {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		files := append([]string{"templates/layout.html", "templates/" + name + ".html"}, pagePartials[name]...)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, files...)
 		if err != nil {
 			return nil, fmt.Errorf("web: parse template %s: %w", name, err)
 		}
@@ -198,9 +199,10 @@ func (h *Handler) RouteTable() []Route {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
-	// No script runs on these pages, so none may; styles come only from
-	// the embedded stylesheet; forms post only here; no one may frame us.
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	// Scripts and styles come only from the embedded static files (the one
+	// script, the endpoint form's live "try it", calls back only here);
+	// forms post only here; no one may frame us.
+	hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Referrer-Policy", "same-origin")
@@ -281,7 +283,8 @@ func (h *Handler) authed(need hirehook.Scope, next http.HandlerFunc) http.Handle
 			}
 		}
 		if !k.Scope.Allows(need) {
-			h.error(w, r, hirehook.Errorf(hirehook.EFORBIDDEN, "Your API key's scope (%s) may not do this; it needs %s.", k.Scope, need))
+			have, _ := roleOf(k.Scope)
+			h.error(w, r, hirehook.Errorf(hirehook.EFORBIDDEN, "You are signed in as %s, with %s access: this needs admin access. Ask whoever runs the hub for a key that can make changes.", keyLabel(k.Name), have))
 			return
 		}
 		next(w, r)
@@ -336,7 +339,11 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 	v := view{Title: title, Nav: nav, P: principalOf(r), CSS: h.cssURL, Now: h.cfg.NowFunc().UTC(), Data: data}
 	if v.P != nil {
 		v.CSRF = v.P.session.csrf
-		if page != "error" { // keep them for the page the person was going to
+		// Flashes wait for a GET of a page other than the error page: the
+		// page the person was going to, not a form answered in place (the
+		// endpoint form's live "try it" posts in the background, and must
+		// not take a flash meant for the page a click is loading).
+		if page != "error" && r.Method == http.MethodGet {
 			v.Flashes = h.sessions.takeFlashes(v.P.session)
 		}
 	}

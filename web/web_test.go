@@ -71,7 +71,7 @@ func TestSignIn(t *testing.T) {
 		c.get("/signin")
 		r := c.post("/signin", url.Values{"api_key": {producerKey}}, true)
 		wantStatus(t, r, http.StatusForbidden)
-		wantContains(t, r.body, "producer key")
+		wantContains(t, r.body, "can only send events into the hub")
 	})
 
 	t.Run("already signed in", func(t *testing.T) {
@@ -261,7 +261,7 @@ func TestReplay(t *testing.T) {
 		}
 		r := c.post("/deliveries/"+d.ID+"/replay", nil, true)
 		wantStatus(t, r, http.StatusForbidden)
-		wantContains(t, r.body, "scope (viewer)")
+		wantContains(t, r.body, "with view only access: this needs admin access")
 		got, _, err := b.store.DeliveryGet(ctx, hirehook.DefaultTenantID, d.ID)
 		must(t, err)
 		entries, err := b.store.AuditList(ctx, hirehook.AuditFilter{TenantID: hirehook.DefaultTenantID})

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -73,6 +74,31 @@ func (b *browserSession) screenshot(name string) {
 		b.t.Errorf("screenshot %s: %v", name, err)
 	}
 }
+
+// shotWidths are the window widths every page is photographed at.
+var shotWidths = []int64{1280, 1920}
+
+// pageOverflow says which element makes the page wider than the window
+// ("" when none does): a long id or a wide form must wrap or scroll inside
+// its own box, not push the page sideways. Tables are measured apart
+// (unreachableCells), so elements inside a scrolling box are skipped.
+const pageOverflow = `(() => {
+  const viewport = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= viewport + 1) return '';
+  let widest = null, right = 0;
+  for (const e of document.body.querySelectorAll('*')) {
+    let scrolled = false;
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX;
+      if (ox !== 'visible') { scrolled = true; break; }
+    }
+    if (scrolled) continue;
+    const r = e.getBoundingClientRect();
+    if (r.right > right) { right = r.right; widest = e; }
+  }
+  const what = widest ? widest.tagName.toLowerCase() + (widest.className ? '.' + String(widest.className).trim().replace(/ +/g, '.') : '') + ' "' + widest.textContent.trim().replace(/\s+/g, ' ').slice(0, 60) + '"' : 'something';
+  return 'the page is ' + document.documentElement.scrollWidth + ' px wide in a ' + viewport + ' px window: ' + what + ' ends at ' + Math.round(right) + ' px';
+})()`
 
 // deliveryStates reads the state badge of every delivery on an event page.
 const deliveryStates = `Array.from(document.querySelectorAll('article.delivery .card-head .badge')).map(e => e.textContent.trim()).join(',')`
@@ -141,6 +167,29 @@ const matrixHeadOnScreen = `(() => {
   return '';
 })()`
 
+// waitJS evaluates expr in the page until it yields want, for at most 20
+// seconds (the page itself polls, so no round trip per look), and returns
+// its last value.
+func (b *browserSession) waitJS(expr, want string) string {
+	b.t.Helper()
+	wait := fmt.Sprintf(`new Promise((resolve) => {
+  const until = Date.now() + 20000;
+  const look = () => {
+    let v;
+    try { v = String((%s) ?? ''); } catch (e) { v = 'error: ' + e.message; }
+    if (v === %q || Date.now() > until) { resolve(v); return; }
+    setTimeout(look, 50);
+  };
+  look();
+})`, expr, want)
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](wait, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.screenshot("failure-wait")
+		b.t.Fatalf("browser: wait for %s to be %q: %v", expr, want, err)
+	}
+	return got
+}
+
 // waitEventState loads the event page until its deliveries read want,
 // polling at most timeout.
 func (b *browserSession) waitEventState(eventID, want string, timeout time.Duration) {
@@ -192,7 +241,9 @@ func TestBrowserDashboard(t *testing.T) {
 	base := hub.URL()
 
 	userData := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// Generous: two widths of every page, on a CI machine shared with
+	// other builds.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chrome),
@@ -214,11 +265,15 @@ func TestBrowserDashboard(t *testing.T) {
 	b := &browserSession{t: t, ctx: tabCtx, base: base, dir: screenshotDir(t)}
 
 	// Sign in: the dashboard sends a visitor without a session there.
-	b.run("open sign-in",
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(chromedp.ID(`api_key`)),
-	)
-	b.screenshot("signin")
+	for _, width := range shotWidths {
+		b.run("open sign-in",
+			chromedp.EmulateViewport(width, 900),
+			chromedp.Navigate(base+"/"),
+			chromedp.WaitVisible(chromedp.ID(`api_key`)),
+		)
+		b.screenshot(fmt.Sprintf("signin-%d", width))
+	}
+	b.run("back to 1280 px", chromedp.EmulateViewport(1280, 900))
 	b.run("sign in",
 		chromedp.SendKeys(chromedp.ID(`api_key`), testKey),
 		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)),
@@ -277,6 +332,7 @@ func TestBrowserDashboard(t *testing.T) {
 	// the button, follow the flash's link to the event, see it delivered.
 	b.run("subscribe to endpoint.tested",
 		chromedp.Navigate(base+"/endpoints/"+endpointID),
+		chromedp.Click(chromedp.CSS(`details.hub-types > summary`)),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="event_types"][value="endpoint.tested"]`)),
 		chromedp.Click(chromedp.CSS(`input[name="event_types"][value="endpoint.tested"]`)),
 		chromedp.Click(chromedp.CSS(`form[action="/endpoints/`+endpointID+`"] button[type=submit]`)),
@@ -299,6 +355,7 @@ func TestBrowserDashboard(t *testing.T) {
 	b.run("try a route",
 		chromedp.Navigate(base+"/endpoints/"+endpointID),
 		chromedp.WaitVisible(chromedp.ID(`try_event_id`)),
+		chromedp.Click(chromedp.CSS(`details.routing > summary`)),
 		chromedp.SendKeys(chromedp.ID(`transform`), `{placement: .subject.id}`),
 		chromedp.SetValue(chromedp.ID(`try_event_id`), ok1.ID),
 		chromedp.Click(chromedp.CSS(`button[formaction$="/try-route#try"]`)),
@@ -313,12 +370,39 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Errorf("try it shows the body %s", tried)
 	}
 
-	// Wide tables: an endpoint with a long address subscribed to every
-	// type (a wide coverage matrix), a polled and a push source.
+	// The same box, live: no button pressed, the result follows what is
+	// typed (a script posts the form to the same try-route handler).
+	b.run("try a route live",
+		chromedp.Navigate(base+"/endpoints/"+endpointID),
+		chromedp.WaitVisible(chromedp.ID(`try-live`)),
+		chromedp.Click(chromedp.CSS(`details.routing > summary`)),
+		chromedp.SetValue(chromedp.ID(`try_event_id`), ok1.ID),
+		chromedp.SendKeys(chromedp.ID(`transform`), `{who: .data.candidate.first_name}`),
+	)
+	const liveBody = `(document.querySelector('#try-output details pre') || {}).textContent`
+	if got := b.waitJS(liveBody, `{"who":"Ada"}`); got != `{"who":"Ada"}` {
+		t.Errorf("the live try shows the body %q, want the transform of everything typed", got)
+	}
+	b.screenshot("endpoint-try-live")
+	// A filter that leaves the event out: the verdict changes, still
+	// without a button.
+	b.run("filter live",
+		chromedp.SendKeys(chromedp.ID(`filter`), `.data.client.name == "Someone else"`),
+	)
+	const liveVerdict = `(document.querySelector('#try-output .verdict .badge') || {}).textContent`
+	if got := b.waitJS(liveVerdict, "not delivered"); got != "not delivered" {
+		t.Errorf("after a filter that leaves the event out, the live try says %q", got)
+	}
+	b.screenshot("endpoint-try-live-filtered")
+
+	// Wide tables: an endpoint with a long address subscribed to most
+	// types (a wide coverage matrix; jobs, postings and interviews left as
+	// gaps), a polled and a push source.
 	// They answer on a receiver of their own, so the one above keeps its
 	// count.
 	other := newReceiver(t, func(int) int { return http.StatusOK })
-	wide := createEndpoint(t, base, other.URL+"/hooks/onboarding/eu-west/acme-staffing-group/candidates-and-placements", "*").ID
+	wide := createEndpoint(t, base, other.URL+"/hooks/onboarding/eu-west/acme-staffing-group/candidates-and-placements",
+		"candidate.*", "application.*", "offer.*", "placement.*", "client.*", "contact.*", "endpoint.*", "delivery.*").ID
 	for _, name := range []string{"payroll", "background-checks", "crm-sync", "analytics-warehouse", "slack-alerts", "timesheets"} {
 		createEndpoint(t, base, other.URL+"/hooks/"+name, "candidate.*", "placement.*")
 	}
@@ -344,27 +428,59 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	// The other pages, as they look after all this, at the widths an
-	// operator's screen has: every cell of every table is on screen or
-	// in a container that scrolls to it.
+	// An event with an id as long as Bullhorn's (source, vendor event id,
+	// type), about a candidate: its page must wrap the id.
+	long := sendEvent(t, base, map[string]any{
+		"id": "bh:src_01jqz5w8k2m4n6p8r0t2v4x6z8:ID:9c1f3e7a-52d4-4b8e-a1f0-7d2c6b9e4a13:candidate_updated", "type": "candidate.updated", "source": "bullhorn",
+		"data": map[string]any{"id": "bh-candidate-4815162342-northwind-eu", "first_name": "Grace", "last_name": "Hopper"},
+	})
+	// The request log of the push source, for the page of one request.
+	var requests struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if st := call(t, base, "GET", "/v1/sources/"+sourceIDs[1]+"/requests", nil, &requests); st != http.StatusOK || len(requests.Data) == 0 {
+		t.Fatalf("list the push source's requests: %d, %d requests", st, len(requests.Data))
+	}
+
+	// Every page, as it looks after all this, at the widths an operator's
+	// screen has (screenshots at 1280 and 1920 px): every cell of every
+	// table is on screen or in a container that scrolls to it, and nothing
+	// else makes the page scroll sideways.
 	for _, width := range []int64{1024, 1280, 1920} {
 		b.run(fmt.Sprintf("resize to %d px", width), chromedp.EmulateViewport(width, 900))
 		for _, page := range []struct{ name, path, sel string }{
-			{"events", "/events", `h1`},
+			{"integrations", "/", `a[href="/endpoints/new"]`},
+			{"endpoint-new", "/endpoints/new", `h1`},
 			{"endpoint", "/endpoints/" + endpointID, `h1`},
 			{"endpoint-wide", "/endpoints/" + wide, `h1`},
+			{"events", "/events", `h1`},
 			{"event", "/events/" + ok2.ID, `h1`},
-			{"integrations", "/", `a[href="/endpoints/new"]`},
+			{"event-long-id", "/events/" + long.ID, `h1`},
+			{"record", "/records/placement/p_browser_1", `h1`},
 			{"coverage", "/coverage", `h1`},
+			{"coverage-gaps", "/coverage?gaps=1", `h1`},
 			{"sources", "/sources", `h1`},
 			{"source-polled", "/sources/" + sourceIDs[0], `h1`},
 			{"source-push", "/sources/" + sourceIDs[1], `h1`},
+			{"inbound-request", "/sources/" + sourceIDs[1] + "/requests/" + requests.Data[0].ID, `h1`},
+			{"not-found", "/no/such/page", `h1`},
 		} {
 			b.run("open "+page.name,
 				chromedp.Navigate(base+page.path),
 				chromedp.WaitVisible(chromedp.CSS(page.sel)),
 			)
-			b.screenshot(fmt.Sprintf("%s-%d", page.name, width))
+			if slices.Contains(shotWidths, width) {
+				b.screenshot(fmt.Sprintf("%s-%d", page.name, width))
+			}
+			wider, err := chromedp.Run(tabCtx, chromedp.Evaluate[string](pageOverflow))
+			if err != nil {
+				t.Fatalf("measure the width of %s: %v", page.name, err)
+			}
+			if wider != "" {
+				t.Errorf("%s at %d px: %s", page.name, width, wider)
+			}
 			cut, err := chromedp.Run(tabCtx, chromedp.Evaluate[[]string](unreachableCells))
 			if err != nil {
 				t.Fatalf("measure the tables of %s: %v", page.name, err)
@@ -381,7 +497,9 @@ func TestBrowserDashboard(t *testing.T) {
 			if err != nil {
 				t.Fatalf("scroll the coverage matrix: %v", err)
 			}
-			b.screenshot(fmt.Sprintf("coverage-scrolled-%d", width))
+			if slices.Contains(shotWidths, width) {
+				b.screenshot(fmt.Sprintf("coverage-scrolled-%d", width))
+			}
 			if lost != "" {
 				t.Errorf("coverage at %d px, scrolled down: %s", width, lost)
 			}
