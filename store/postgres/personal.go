@@ -10,21 +10,17 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/internal/erasure"
+	"github.com/hirehook/hirehook/store/sqlstore"
 )
 
-// Reasons written to the last_error of deliveries cancelled because their
-// event can no longer be sent.
-const (
-	reasonPurged = "cancelled: the event's payload was purged by retention"
-	reasonErased = "cancelled: the event was erased with its candidate's personal data"
-)
+// reasonErased is the last_error of deliveries cancelled because their
+// event was erased (sqlstore.ReasonPurged is retention's).
+const reasonErased = "cancelled: the event was erased with its candidate's personal data"
 
 // qCancelUnsent cancels the deliveries of some events of a tenant that have
 // not been sent for good: pending, retrying, paused, and leased by a worker whose
@@ -37,142 +33,11 @@ const qCancelUnsent = `UPDATE deliveries SET state = 'cancelled', next_attempt_a
 	WHERE tenant_id = $3 AND event_id = ANY ($4::text[])
 	AND (state IN ('pending', 'retrying', 'paused') OR (state = 'delivering' AND lease_expires_at <= $2))`
 
-// The purge queries take (tenant, cutoff, limit) and read only the partial
-// indexes events_retention and attempts_retention: rows already purged are
-// not in them. SKIP LOCKED lets the purgers of several nodes share the
-// work instead of queueing on the same rows.
-const (
-	qPurgeSelectEvents = `SELECT seq, id, type, occurred_at, source, subject_entity, subject_id FROM events
-		WHERE tenant_id = $1 AND purged_at IS NULL AND received_at < $2 ORDER BY received_at LIMIT $3
-		FOR UPDATE SKIP LOCKED`
-	qPurgeEvents = `UPDATE events e SET payload = v.payload, purged_at = $1
-		FROM unnest($2::bigint[], $3::bytea[]) AS v(seq, payload) WHERE e.seq = v.seq`
-	qPurgeAttempts = `UPDATE attempts SET response_body = '' WHERE (delivery_id, number) IN (
-		SELECT delivery_id, number FROM attempts
-		WHERE tenant_id = $1 AND response_body <> '' AND started_at < $2
-		ORDER BY started_at LIMIT $3
-		FOR UPDATE SKIP LOCKED)`
-	qPurgeInbound = `DELETE FROM inbound_requests WHERE seq IN (
-		SELECT seq FROM inbound_requests WHERE tenant_id = $1 AND received_at < $2
-		ORDER BY received_at LIMIT $3
-		FOR UPDATE SKIP LOCKED)`
-)
-
-// RetentionPurge implements hirehook.Store.
+// RetentionPurge implements hirehook.Store; the rule is the core's
+// (sqlstore.RetentionPurge). SKIP LOCKED lets the purgers of several nodes
+// share the work instead of queueing on the same rows.
 func (s *Store) RetentionPurge(ctx context.Context, p hirehook.RetentionPurgeParams) (hirehook.RetentionPurgeResult, error) {
-	if p.Limit < 1 {
-		return hirehook.RetentionPurgeResult{}, hirehook.Errorf(hirehook.EINVALID, "The purge limit must be at least 1.")
-	}
-	var res hirehook.RetentionPurgeResult
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res = hirehook.RetentionPurgeResult{}
-		type tenantCutoff struct {
-			id     string
-			cutoff time.Time
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, retention_days FROM tenants ORDER BY seq`)
-		if err != nil {
-			return fmt.Errorf("select tenants: %w", err)
-		}
-		var tenants []tenantCutoff
-		for rows.Next() {
-			var id string
-			var days int
-			if err := rows.Scan(&id, &days); err != nil {
-				rows.Close()
-				return fmt.Errorf("select tenants: %w", err)
-			}
-			if days < 1 {
-				continue // not a retention the API accepts: keep everything
-			}
-			tenants = append(tenants, tenantCutoff{id, p.Now.Add(-time.Duration(days) * 24 * time.Hour)})
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("select tenants: %w", err)
-		}
-		for _, t := range tenants {
-			if res.Events >= p.Limit {
-				break
-			}
-			n, err := purgeEvents(ctx, tx, t.id, t.cutoff, p.Now, p.Limit-res.Events)
-			if err != nil {
-				return err
-			}
-			res.Events += n
-		}
-		for _, t := range tenants {
-			if res.Attempts >= p.Limit {
-				break
-			}
-			r, err := tx.ExecContext(ctx, qPurgeAttempts, t.id, t.cutoff, p.Limit-res.Attempts)
-			if err != nil {
-				return fmt.Errorf("purge attempts of tenant %s: %w", t.id, err)
-			}
-			n, _ := r.RowsAffected()
-			res.Attempts += int(n)
-		}
-		// Raw requests go whole: their bodies are the vendor's payloads,
-		// and their rows say nothing the events do not.
-		for _, t := range tenants {
-			if res.InboundRequests >= p.Limit {
-				break
-			}
-			r, err := tx.ExecContext(ctx, qPurgeInbound, t.id, t.cutoff, p.Limit-res.InboundRequests)
-			if err != nil {
-				return fmt.Errorf("purge inbound requests of tenant %s: %w", t.id, err)
-			}
-			n, _ := r.RowsAffected()
-			res.InboundRequests += int(n)
-		}
-		return nil
-	})
-	if err != nil {
-		return hirehook.RetentionPurgeResult{}, fmt.Errorf("purge: %w", err)
-	}
-	return res, nil
-}
-
-// purgeEvents replaces the payloads of up to limit events of one tenant
-// received before cutoff with tombstones, cancels their unsent deliveries,
-// and returns how many events it purged.
-func purgeEvents(ctx context.Context, tx *sql.Tx, tenantID string, cutoff, now time.Time, limit int) (int, error) {
-	rows, err := tx.QueryContext(ctx, qPurgeSelectEvents, tenantID, cutoff, limit)
-	if err != nil {
-		return 0, fmt.Errorf("select events to purge of tenant %s: %w", tenantID, err)
-	}
-	var seqs []int64
-	var ids []string
-	var tombstones [][]byte
-	for rows.Next() {
-		var seq int64
-		var body hirehook.WebhookPayload
-		if err := rows.Scan(&seq, &body.ID, &body.Type, &body.Timestamp, &body.Source, &body.Subject.Entity, &body.Subject.ID); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("select events to purge of tenant %s: %w", tenantID, err)
-		}
-		body.Timestamp, body.Purged = utc(body.Timestamp), true
-		tombstone, err := json.Marshal(body) // data: null, purged: true
-		if err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("render tombstone of event %s: %w", body.ID, err)
-		}
-		seqs, ids, tombstones = append(seqs, seq), append(ids, body.ID), append(tombstones, tombstone)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("select events to purge of tenant %s: %w", tenantID, err)
-	}
-	if len(seqs) == 0 {
-		return 0, nil
-	}
-	if _, err := tx.ExecContext(ctx, qPurgeEvents, now, seqs, tombstones); err != nil {
-		return 0, fmt.Errorf("purge %d events of tenant %s: %w", len(seqs), tenantID, err)
-	}
-	if _, err := tx.ExecContext(ctx, qCancelUnsent, reasonPurged, now, tenantID, ids); err != nil {
-		return 0, fmt.Errorf("cancel deliveries of %d purged events of tenant %s: %w", len(ids), tenantID, err)
-	}
-	return len(seqs), nil
+	return sqlstore.RetentionPurge(ctx, s.dialect, p)
 }
 
 // checkResendable refuses to send d again when its event's payload is a

@@ -79,6 +79,7 @@ import (
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/internal/dbfault"
 	"github.com/hirehook/hirehook/seal"
+	"github.com/hirehook/hirehook/store/sqlstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -114,9 +115,10 @@ type Store struct {
 
 	// keyring seals endpoint secrets; nil keeps them in plain JSON.
 	keyring *seal.Keyring
-	// pepper is the API key pepper once read (see hubsecret.go).
-	pepperMu sync.Mutex
-	pepper   []byte
+	// dialect is what the core (store/sqlstore) needs of this store, and
+	// hub the hub's secrets the core keeps (the API key pepper).
+	dialect *sqlstore.Dialect
+	hub     sqlstore.HubSecrets
 	// connConfig opens Listen's own connection.
 	connConfig *pgx.ConnConfig
 	logger     *slog.Logger
@@ -174,6 +176,8 @@ func OpenWithOptions(ctx context.Context, dsn string, opts Options) (*Store, err
 	s := &Store{name: name, keyring: opts.Keyring, connConfig: cfg.Copy()}
 	db := sql.OpenDB(dbfault.Connector(stdlib.GetConnector(*cfg), classify, &s.health))
 	s.db = db
+	s.dialect = s.newDialect()
+	s.hub = sqlstore.HubSecrets{Dialect: s.dialect, Keyring: opts.Keyring}
 	n := opts.MaxConns
 	if n <= 0 {
 		n = 16

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -24,15 +23,9 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 	}
 	defer tx.Rollback()
 	now := time.Now().UTC()
-	var pepper []byte
-	var stored string
-	switch err := tx.QueryRowContext(ctx, `SELECT value FROM hub_secrets WHERE name = ?`, pepperName).Scan(&stored); {
-	case err == nil:
-		if pepper, err = s.openHubSecret(pepperName, stored); err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("export: read the api key pepper: %w", err)
+	pepper, err := s.hub.ReadPepper(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
 	}
 	type table struct {
 		name, query string

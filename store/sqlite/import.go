@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 
@@ -78,11 +77,7 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 	}
 	if b.APIKeyPepper != nil {
 		// The keys' hashes are keyed with the source's pepper: adopt it.
-		stored, err := im.s.sealHubSecret(pepperName, base64.StdEncoding.EncodeToString(b.APIKeyPepper))
-		if err != nil {
-			return fmt.Errorf("import: %w", err)
-		}
-		if err := ex("hub_secrets", `INSERT INTO hub_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, pepperName, stored); err != nil {
+		if err := im.s.hub.AdoptPepper(ctx, im.tx, b.APIKeyPepper); err != nil {
 			return err
 		}
 		im.pepper = true
@@ -202,9 +197,7 @@ func (im *Importer) Commit(ctx context.Context) error {
 		return fmt.Errorf("import: commit: %w", err)
 	}
 	if im.pepper {
-		im.s.pepperMu.Lock()
-		im.s.pepper = nil
-		im.s.pepperMu.Unlock()
+		im.s.hub.Forget()
 	}
 	return nil
 }

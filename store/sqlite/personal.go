@@ -31,14 +31,12 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/internal/erasure"
+	"github.com/hirehook/hirehook/store/sqlstore"
 )
 
-// Reasons written to the last_error of deliveries cancelled because their
-// event can no longer be sent.
-const (
-	reasonPurged = "cancelled: the event's payload was purged by retention"
-	reasonErased = "cancelled: the event was erased with its candidate's personal data"
-)
+// reasonErased is the last_error of deliveries cancelled because their
+// event was erased (sqlstore.ReasonPurged is retention's).
+const reasonErased = "cancelled: the event was erased with its candidate's personal data"
 
 // qCancelUnsent cancels the deliveries of one event that have not been
 // sent for good: pending, retrying, paused, and leased by a worker whose lease
@@ -48,153 +46,35 @@ const qCancelUnsent = `UPDATE deliveries SET state = 'cancelled', next_attempt_a
 	WHERE tenant_id = ?3 AND event_id = ?4
 	AND (state IN ('pending', 'retrying', 'paused') OR (state = 'delivering' AND lease_expires_at <= ?2))`
 
-// The purge queries take (tenant, cutoff, limit) and read only the partial
-// indexes of migration 0003: rows already purged are not in them.
-const (
-	qPurgeSelectEvents = `SELECT seq, id, type, occurred_at, source, subject_entity, subject_id FROM events
-		WHERE tenant_id = ? AND purged_at IS NULL AND received_at < ? ORDER BY received_at LIMIT ?`
-	qPurgeAttempts = `UPDATE attempts SET response_body = '' WHERE (delivery_id, number) IN (
-		SELECT delivery_id, number FROM attempts
-		WHERE tenant_id = ? AND response_body <> '' AND started_at < ?
-		ORDER BY started_at LIMIT ?)`
-	qPurgeInbound = `DELETE FROM inbound_requests WHERE seq IN (
-		SELECT seq FROM inbound_requests WHERE tenant_id = ? AND received_at < ?
-		ORDER BY received_at LIMIT ?)`
-)
-
-// RetentionPurge implements hirehook.Store. Events are found through the
-// partial index events_retention and attempts through attempts_retention,
-// so a batch costs the same however long the log has grown.
+// RetentionPurge implements hirehook.Store; the rule is the core's
+// (sqlstore.RetentionPurge), in one transaction on the writer.
 func (s *Store) RetentionPurge(ctx context.Context, p hirehook.RetentionPurgeParams) (hirehook.RetentionPurgeResult, error) {
-	var res hirehook.RetentionPurgeResult
-	if p.Limit < 1 {
-		return res, hirehook.Errorf(hirehook.EINVALID, "The purge limit must be at least 1.")
-	}
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return res, fmt.Errorf("begin purge: %w", err)
-	}
-	defer tx.Rollback()
-
-	type tenantCutoff struct {
-		id     string
-		cutoff int64
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, retention_days FROM tenants ORDER BY seq`)
-	if err != nil {
-		return res, fmt.Errorf("select tenants: %w", err)
-	}
-	var tenants []tenantCutoff
-	for rows.Next() {
-		var id string
-		var days int
-		if err := rows.Scan(&id, &days); err != nil {
-			rows.Close()
-			return res, fmt.Errorf("select tenants: %w", err)
-		}
-		if days < 1 {
-			continue // not a retention the API accepts: keep everything
-		}
-		tenants = append(tenants, tenantCutoff{id, toMicros(p.Now.Add(-time.Duration(days) * 24 * time.Hour))})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return res, fmt.Errorf("select tenants: %w", err)
-	}
-
-	now := toMicros(p.Now)
-	for _, t := range tenants {
-		if res.Events >= p.Limit {
-			break
-		}
-		n, err := purgeEvents(ctx, tx, t.id, t.cutoff, now, p.Limit-res.Events)
-		if err != nil {
-			return res, err
-		}
-		res.Events += n
-	}
-	for _, t := range tenants {
-		if res.Attempts >= p.Limit {
-			break
-		}
-		r, err := tx.ExecContext(ctx, qPurgeAttempts, t.id, t.cutoff, p.Limit-res.Attempts)
-		if err != nil {
-			return res, fmt.Errorf("purge attempts of tenant %s: %w", t.id, err)
-		}
-		n, _ := r.RowsAffected()
-		res.Attempts += int(n)
-	}
-	// Raw requests go whole: their bodies are the vendor's payloads, and
-	// their rows say nothing the events do not.
-	for _, t := range tenants {
-		if res.InboundRequests >= p.Limit {
-			break
-		}
-		r, err := tx.ExecContext(ctx, qPurgeInbound, t.id, t.cutoff, p.Limit-res.InboundRequests)
-		if err != nil {
-			return res, fmt.Errorf("purge inbound requests of tenant %s: %w", t.id, err)
-		}
-		n, _ := r.RowsAffected()
-		res.InboundRequests += int(n)
-	}
-	if err := tx.Commit(); err != nil {
-		return res, fmt.Errorf("commit purge: %w", err)
-	}
-	return res, nil
+	return sqlstore.RetentionPurge(ctx, s.dialect, p)
 }
 
-// purgeEvents replaces the payloads of up to limit events of one tenant
-// received before cutoff with tombstones, and returns how many.
-func purgeEvents(ctx context.Context, tx *sql.Tx, tenantID string, cutoff, now int64, limit int) (int, error) {
-	rows, err := tx.QueryContext(ctx, qPurgeSelectEvents, tenantID, cutoff, limit)
-	if err != nil {
-		return 0, fmt.Errorf("select events to purge of tenant %s: %w", tenantID, err)
-	}
-	type victim struct {
-		seq  int64
-		body hirehook.WebhookPayload
-	}
-	var victims []victim
-	for rows.Next() {
-		var v victim
-		var occurred int64
-		if err := rows.Scan(&v.seq, &v.body.ID, &v.body.Type, &occurred, &v.body.Source, &v.body.Subject.Entity, &v.body.Subject.ID); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("select events to purge of tenant %s: %w", tenantID, err)
-		}
-		v.body.Timestamp, v.body.Purged = fromMicros(occurred), true
-		victims = append(victims, v)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("select events to purge of tenant %s: %w", tenantID, err)
-	}
-	if len(victims) == 0 {
-		return 0, nil
-	}
+// tombstone is sqlstore.Dialect.Tombstone on SQLite: one prepared
+// statement per event (the statements are local calls, not round trips).
+func tombstone(ctx context.Context, tx *sql.Tx, p sqlstore.TombstoneParams) error {
 	update, err := tx.PrepareContext(ctx, `UPDATE events SET payload = ?, purged_at = ? WHERE seq = ?`)
 	if err != nil {
-		return 0, fmt.Errorf("prepare purge: %w", err)
+		return fmt.Errorf("prepare purge: %w", err)
 	}
 	defer update.Close()
 	cancel, err := tx.PrepareContext(ctx, qCancelUnsent)
 	if err != nil {
-		return 0, fmt.Errorf("prepare purge: %w", err)
+		return fmt.Errorf("prepare purge: %w", err)
 	}
 	defer cancel.Close()
-	for _, v := range victims {
-		tombstone, err := json.Marshal(v.body) // data: null, purged: true
-		if err != nil {
-			return 0, fmt.Errorf("render tombstone of event %s: %w", v.body.ID, err)
+	now := toMicros(p.Now)
+	for i, seq := range p.Seqs {
+		if _, err := update.ExecContext(ctx, p.Payloads[i], now, seq); err != nil {
+			return fmt.Errorf("purge event %s: %w", p.IDs[i], err)
 		}
-		if _, err := update.ExecContext(ctx, tombstone, now, v.seq); err != nil {
-			return 0, fmt.Errorf("purge event %s: %w", v.body.ID, err)
-		}
-		if _, err := cancel.ExecContext(ctx, reasonPurged, now, tenantID, v.body.ID); err != nil {
-			return 0, fmt.Errorf("cancel deliveries of purged event %s: %w", v.body.ID, err)
+		if _, err := cancel.ExecContext(ctx, p.Reason, now, p.TenantID, p.IDs[i]); err != nil {
+			return fmt.Errorf("cancel deliveries of purged event %s: %w", p.IDs[i], err)
 		}
 	}
-	return len(victims), nil
+	return nil
 }
 
 // checkResendable refuses to send d again when its event's payload is a

@@ -1,0 +1,47 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/hirehook/hirehook/store/sqlstore"
+)
+
+// newDialect is what the core (store/sqlstore) needs of PostgreSQL:
+// numbered placeholders, timestamptz times, text columns as they are, SKIP
+// LOCKED so that the batch jobs of several nodes share the rows, write
+// transactions run again after a lost deadlock (inTx), and REPEATABLE READ
+// snapshots.
+func (s *Store) newDialect() *sqlstore.Dialect {
+	return &sqlstore.Dialect{
+		Name:       "postgres",
+		Numbered:   true,
+		Time:       func(t time.Time) any { return t },
+		Text:       func(col string) string { return col },
+		SkipLocked: "\n\t\tFOR UPDATE SKIP LOCKED",
+		DB:         s.db,
+		WriteTx:    s.inTx,
+		SnapshotTx: func(ctx context.Context) (*sql.Tx, error) {
+			return s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+		},
+		Tombstone: tombstone,
+	}
+}
+
+// qPurgeEvents writes the tombstones of a purge batch in one statement.
+const qPurgeEvents = `UPDATE events e SET payload = v.payload, purged_at = $1
+	FROM unnest($2::bigint[], $3::bytea[]) AS v(seq, payload) WHERE e.seq = v.seq`
+
+// tombstone is sqlstore.Dialect.Tombstone on PostgreSQL: two set-based
+// statements for the whole batch (the database is across a network).
+func tombstone(ctx context.Context, tx *sql.Tx, p sqlstore.TombstoneParams) error {
+	if _, err := tx.ExecContext(ctx, qPurgeEvents, p.Now, p.Seqs, p.Payloads); err != nil {
+		return fmt.Errorf("purge %d events of tenant %s: %w", len(p.Seqs), p.TenantID, err)
+	}
+	if _, err := tx.ExecContext(ctx, qCancelUnsent, p.Reason, p.Now, p.TenantID, p.IDs); err != nil {
+		return fmt.Errorf("cancel deliveries of %d purged events of tenant %s: %w", len(p.IDs), p.TenantID, err)
+	}
+	return nil
+}

@@ -1,0 +1,41 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/hirehook/hirehook/store/sqlstore"
+)
+
+// newDialect is what the core (store/sqlstore) needs of SQLite: ?
+// placeholders, times as UTC microseconds, text read through CAST (a column
+// may hold JSON bound as a BLOB), no row locks (there is one writer), write
+// transactions on the writer connection, snapshots on a reader.
+func (s *Store) newDialect() *sqlstore.Dialect {
+	return &sqlstore.Dialect{
+		Name: "sqlite",
+		Time: func(t time.Time) any { return toMicros(t) },
+		Text: func(col string) string { return "CAST(" + col + " AS TEXT)" },
+		DB:   s.writer,
+		WriteTx: func(ctx context.Context, fn func(tx *sql.Tx) error) error {
+			tx, err := s.writer.BeginTx(ctx, nil)
+			if err != nil {
+				return fmt.Errorf("begin: %w", err)
+			}
+			defer tx.Rollback()
+			if err := fn(tx); err != nil {
+				return err
+			}
+			if err := tx.Commit(); err != nil {
+				return fmt.Errorf("commit: %w", err)
+			}
+			return nil
+		},
+		SnapshotTx: func(ctx context.Context) (*sql.Tx, error) {
+			return s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		},
+		Tombstone: tombstone,
+	}
+}
