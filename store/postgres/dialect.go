@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/hirehook/hirehook/store/sqlstore"
@@ -26,7 +25,9 @@ func (s *Store) newDialect() *sqlstore.Dialect {
 		SnapshotTx: func(ctx context.Context) (*sql.Tx, error) {
 			return s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 		},
-		Tombstone: tombstone,
+		Tombstone:    tombstone,
+		CancelUnsent: cancelUnsent,
+		Erase:        eraseSQL,
 	}
 }
 
@@ -34,14 +35,16 @@ func (s *Store) newDialect() *sqlstore.Dialect {
 const qPurgeEvents = `UPDATE events e SET payload = v.payload, purged_at = $1
 	FROM unnest($2::bigint[], $3::bytea[]) AS v(seq, payload) WHERE e.seq = v.seq`
 
-// tombstone is sqlstore.Dialect.Tombstone on PostgreSQL: two set-based
-// statements for the whole batch (the database is across a network).
+// tombstone is sqlstore.Dialect.Tombstone on PostgreSQL: one set-based
+// statement for the whole batch (the database is across a network).
 func tombstone(ctx context.Context, tx *sql.Tx, p sqlstore.TombstoneParams) error {
-	if _, err := tx.ExecContext(ctx, qPurgeEvents, p.Now, p.Seqs, p.Payloads); err != nil {
-		return fmt.Errorf("purge %d events of tenant %s: %w", len(p.Seqs), p.TenantID, err)
-	}
-	if _, err := tx.ExecContext(ctx, qCancelUnsent, p.Reason, p.Now, p.TenantID, p.IDs); err != nil {
-		return fmt.Errorf("cancel deliveries of %d purged events of tenant %s: %w", len(p.IDs), p.TenantID, err)
-	}
-	return nil
+	_, err := tx.ExecContext(ctx, qPurgeEvents, p.Now, p.Seqs, p.Payloads)
+	return err
+}
+
+// cancelUnsent is sqlstore.Dialect.CancelUnsent on PostgreSQL, one
+// statement for all the events.
+func cancelUnsent(ctx context.Context, tx *sql.Tx, p sqlstore.CancelParams) error {
+	_, err := tx.ExecContext(ctx, qCancelUnsent, p.Reason, p.Now, p.TenantID, p.IDs)
+	return err
 }

@@ -36,6 +36,8 @@ func (s *Store) newDialect() *sqlstore.Dialect {
 		SnapshotTx: func(ctx context.Context) (*sql.Tx, error) {
 			return s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 		},
-		Tombstone: tombstone,
+		Tombstone:    tombstone,
+		CancelUnsent: cancelUnsent,
+		Erase:        eraseSQL,
 	}
 }

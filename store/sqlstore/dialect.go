@@ -41,22 +41,34 @@ type Dialect struct {
 	// the whole database, for an export.
 	SnapshotTx func(ctx context.Context) (*sql.Tx, error)
 
-	// Tombstone writes the tombstone payloads of purged events of one
-	// tenant (the events' seqs and ids with their new payloads, in the
-	// same order), sets their purged_at to now, and cancels their unsent
-	// deliveries (CancelUnsent) with reason.
+	// Tombstone writes the tombstone payloads of purged events (their
+	// seqs, with their new payloads in the same order) and sets their
+	// purged_at to now.
 	Tombstone func(ctx context.Context, tx *sql.Tx, p TombstoneParams) error
+	// CancelUnsent cancels the deliveries of some events of a tenant that
+	// have not been sent for good: pending, retrying, paused, and leased
+	// by a worker whose lease ran out (it died); a worker holding a live
+	// lease finishes its attempt. last_error is set to p.Reason.
+	CancelUnsent func(ctx context.Context, tx *sql.Tx, p CancelParams) error
+	// Erase holds the statements of a candidate erasure that use the
+	// dialect's JSON functions.
+	Erase EraseSQL
 
 	rebound sync.Map // query → rebound query
 }
 
 // TombstoneParams are the arguments of Dialect.Tombstone.
 type TombstoneParams struct {
-	TenantID string
 	Now      time.Time
 	Seqs     []int64
-	IDs      []string
 	Payloads [][]byte
+}
+
+// CancelParams are the arguments of Dialect.CancelUnsent.
+type CancelParams struct {
+	TenantID string
+	Now      time.Time
+	IDs      []string
 	Reason   string
 }
 

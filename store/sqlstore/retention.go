@@ -119,7 +119,8 @@ func purgeEvents(ctx context.Context, d *Dialect, tx *sql.Tx, tenantID string, c
 	if err != nil {
 		return 0, fmt.Errorf("select events to purge of tenant %s: %w", tenantID, err)
 	}
-	tp := TombstoneParams{TenantID: tenantID, Now: now, Reason: ReasonPurged}
+	tp := TombstoneParams{Now: now}
+	cp := CancelParams{TenantID: tenantID, Now: now, Reason: ReasonPurged}
 	for rows.Next() {
 		var seq int64
 		var occurred Time
@@ -134,7 +135,7 @@ func purgeEvents(ctx context.Context, d *Dialect, tx *sql.Tx, tenantID string, c
 			rows.Close()
 			return 0, fmt.Errorf("render tombstone of event %s: %w", body.ID, err)
 		}
-		tp.Seqs, tp.IDs, tp.Payloads = append(tp.Seqs, seq), append(tp.IDs, body.ID), append(tp.Payloads, tombstone)
+		tp.Seqs, tp.Payloads, cp.IDs = append(tp.Seqs, seq), append(tp.Payloads, tombstone), append(cp.IDs, body.ID)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -144,7 +145,10 @@ func purgeEvents(ctx context.Context, d *Dialect, tx *sql.Tx, tenantID string, c
 		return 0, nil
 	}
 	if err := d.Tombstone(ctx, tx, tp); err != nil {
-		return 0, err
+		return 0, fmt.Errorf("purge %d events of tenant %s: %w", len(tp.Seqs), tenantID, err)
+	}
+	if err := d.CancelUnsent(ctx, tx, cp); err != nil {
+		return 0, fmt.Errorf("cancel deliveries of %d purged events of tenant %s: %w", len(cp.IDs), tenantID, err)
 	}
 	return len(tp.Seqs), nil
 }
