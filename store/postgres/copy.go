@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hirehook/hirehook/internal/storecopy"
+	"github.com/hirehook/hirehook/store/sqlstore"
 )
 
 // Importer writes what another store exported (storecopy) into this one,
@@ -281,4 +282,21 @@ func nullIfEmpty(s string) any {
 		return nil
 	}
 	return s
+}
+
+// Export streams every row of the store to fn: sqlstore.Export, from one
+// REPEATABLE READ, read-only transaction (one snapshot). It is the source
+// side of `hirehook migrate-store`: stop the hubs first.
+func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) error {
+	return sqlstore.Export(ctx, s.dialect, &s.hub, sqlstore.Openers{
+		Secrets: func(tenantID, id string, stored []byte) ([]byte, error) {
+			return s.openSecrets(tenantID, id, string(stored))
+		},
+		Headers: func(tenantID, id string, stored []byte) ([]byte, error) {
+			return s.openHeaders(tenantID, id, string(stored))
+		},
+		SourceSecrets: func(tenantID, id string, stored []byte) (map[string]string, error) {
+			return s.openSourceSecrets(tenantID, id, string(stored))
+		},
+	}, fn)
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // newDialect is what the core (store/sqlstore) needs of PostgreSQL:
-// numbered placeholders, timestamptz times, text columns as they are, SKIP
+// numbered placeholders, timestamptz times, text read with ::text, SKIP
 // LOCKED so that the batch jobs of several nodes share the rows, write
 // transactions run again after a lost deadlock (inTx), and REPEATABLE READ
 // snapshots.
@@ -18,7 +18,7 @@ func (s *Store) newDialect() *sqlstore.Dialect {
 		Name:       "postgres",
 		Numbered:   true,
 		Time:       func(t time.Time) any { return t },
-		Text:       func(col string) string { return col },
+		Text:       func(col string) string { return col + "::text" },
 		SkipLocked: "\n\t\tFOR UPDATE SKIP LOCKED",
 		DB:         s.db,
 		WriteTx:    s.inTx,
@@ -28,6 +28,9 @@ func (s *Store) newDialect() *sqlstore.Dialect {
 		Tombstone:    tombstone,
 		CancelUnsent: cancelUnsent,
 		Erase:        eraseSQL,
+		// Attempts carry their delivery's endpoint in SQLite; here it is joined.
+		ExportAttempts: `SELECT a.delivery_id, a.number, a.id, a.tenant_id, coalesce(d.endpoint_id, ''), a.started_at, a.duration_us, a.status_code, a.response_body, a.error_class, a.error
+			FROM attempts a LEFT JOIN deliveries d ON d.id = a.delivery_id ORDER BY a.delivery_id, a.number`,
 	}
 }
 

@@ -39,5 +39,7 @@ func (s *Store) newDialect() *sqlstore.Dialect {
 		Tombstone:    tombstone,
 		CancelUnsent: cancelUnsent,
 		Erase:        eraseSQL,
+		ExportAttempts: `SELECT delivery_id, number, id, tenant_id, endpoint_id, started_at, duration_us, status_code, response_body, error_class, error
+			FROM attempts ORDER BY delivery_id, number`,
 	}
 }

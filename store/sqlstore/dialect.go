@@ -23,7 +23,8 @@ type Dialect struct {
 	// SQLite; the time itself on PostgreSQL).
 	Time func(time.Time) any
 	// Text returns an expression that reads col as text: SQLite's columns
-	// may hold a BLOB where text was meant (JSON bound as []byte).
+	// may hold a BLOB where text was meant (JSON bound as []byte), and
+	// PostgreSQL's JSON columns are jsonb.
 	Text func(col string) string
 	// SkipLocked ends a SELECT whose rows a batch job rewrites, so that the
 	// jobs of several nodes share the rows instead of queueing on them ("
@@ -50,6 +51,12 @@ type Dialect struct {
 	// by a worker whose lease ran out (it died); a worker holding a live
 	// lease finishes its attempt. last_error is set to p.Reason.
 	CancelUnsent func(ctx context.Context, tx *sql.Tx, p CancelParams) error
+	// ExportAttempts selects the attempts for an export: delivery_id,
+	// number, id, tenant_id, the delivery's endpoint_id, started_at,
+	// duration_us, status_code, response_body, error_class, error, in
+	// (delivery_id, number) order. (SQLite keeps the endpoint in the row;
+	// PostgreSQL joins it.)
+	ExportAttempts string
 	// Erase holds the statements of a candidate erasure that use the
 	// dialect's JSON functions.
 	Erase EraseSQL
