@@ -11,10 +11,16 @@ import (
 	"github.com/hirehook/hirehook/store/sqlstore"
 )
 
-// Importer writes what another store exported (storecopy) into this one,
+// The store is both sides of a copy (see storecopy.Exporter).
+var (
+	_ storecopy.Exporter = (*Store)(nil)
+	_ storecopy.Importer = (*Store)(nil)
+)
+
+// importer writes what another store exported (storecopy) into this one,
 // in one transaction: nothing is visible, and nothing is left behind on
 // failure, until Commit. It is the target side of `hirehook migrate-store`.
-type Importer struct {
+type importer struct {
 	s  *Store
 	tx *sql.Tx
 	// pepper is set once the import replaced the API key pepper, which the
@@ -31,12 +37,12 @@ var copiedTables = []string{"tenants", "api_keys", "endpoints", "events", "recor
 // readers do not) and refuses, with a *storecopy.NotEmptyError naming what
 // it found, a database that holds anything but the default tenant its
 // migration created, which it replaces with the source's tenants.
-func (s *Store) BeginImport(ctx context.Context) (*Importer, error) {
+func (s *Store) BeginImport(ctx context.Context) (storecopy.Import, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("import: begin: %w", err)
 	}
-	fail := func(err error) (*Importer, error) {
+	fail := func(err error) (storecopy.Import, error) {
 		tx.Rollback()
 		return nil, err
 	}
@@ -61,12 +67,12 @@ func (s *Store) BeginImport(ctx context.Context) (*Importer, error) {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM tenants`); err != nil {
 		return fail(fmt.Errorf("import: %w", err))
 	}
-	return &Importer{s: s, tx: tx}, nil
+	return &importer{s: s, tx: tx}, nil
 }
 
 // Write inserts the rows of b, keeping their seq. Endpoint secrets are
 // sealed with the store's keyring.
-func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
+func (im *importer) Write(ctx context.Context, b storecopy.Batch) error {
 	if len(b.Tenants) > 0 {
 		rows := make([][]any, len(b.Tenants))
 		for i, t := range b.Tenants {
@@ -215,7 +221,7 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 
 // insert inserts rows with one multi-row statement; into is what follows
 // INSERT INTO.
-func (im *Importer) insert(ctx context.Context, into string, rows [][]any) error {
+func (im *importer) insert(ctx context.Context, into string, rows [][]any) error {
 	var q strings.Builder
 	q.WriteString("INSERT INTO " + into + " VALUES ")
 	args := make([]any, 0, len(rows)*len(rows[0]))
@@ -240,7 +246,7 @@ func (im *Importer) insert(ctx context.Context, into string, rows [][]any) error
 }
 
 // Commit moves each identity sequence past the copied seqs and commits.
-func (im *Importer) Commit(ctx context.Context) error {
+func (im *importer) Commit(ctx context.Context) error {
 	for _, t := range []string{"tenants", "endpoints", "events", "deliveries", "audit_log", "sources", "inbound_requests"} {
 		if _, err := im.tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('`+t+`', 'seq'), coalesce(max(seq), 0) + 1, false) FROM `+t); err != nil {
 			return fmt.Errorf("import: advance %s seq: %w", t, err)
@@ -259,7 +265,7 @@ func (im *Importer) Commit(ctx context.Context) error {
 }
 
 // Rollback abandons the import; after Commit it does nothing.
-func (im *Importer) Rollback() error { return im.tx.Rollback() }
+func (im *importer) Rollback() error { return im.tx.Rollback() }
 
 func nullString(s *string) any {
 	if s == nil {

@@ -9,11 +9,17 @@ import (
 	"github.com/hirehook/hirehook/internal/storecopy"
 )
 
-// Importer writes what another store exported (storecopy) into this one,
+// The store is both sides of a copy (see storecopy.Exporter).
+var (
+	_ storecopy.Exporter = (*Store)(nil)
+	_ storecopy.Importer = (*Store)(nil)
+)
+
+// importer writes what another store exported (storecopy) into this one,
 // in one transaction on the writer: nothing is visible, and nothing is left
 // behind on failure, until Commit. It is the target side of `hirehook
 // migrate-store`.
-type Importer struct {
+type importer struct {
 	s  *Store
 	tx *sql.Tx
 	// pepper is set once the import replaced the API key pepper, which the
@@ -25,7 +31,7 @@ type Importer struct {
 // naming what it found a database that holds anything but the default
 // tenant its migration created, which it replaces with the source's
 // tenants. The transaction holds SQLite's write lock until Commit.
-func (s *Store) BeginImport(ctx context.Context) (*Importer, error) {
+func (s *Store) BeginImport(ctx context.Context) (storecopy.Import, error) {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("import: begin: %w", err)
@@ -51,12 +57,12 @@ func (s *Store) BeginImport(ctx context.Context) (*Importer, error) {
 		tx.Rollback()
 		return nil, fmt.Errorf("import: %w", err)
 	}
-	return &Importer{s: s, tx: tx}, nil
+	return &importer{s: s, tx: tx}, nil
 }
 
 // Write inserts the rows of b, keeping their seq. Endpoint secrets are
 // sealed with the store's keyring.
-func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
+func (im *importer) Write(ctx context.Context, b storecopy.Batch) error {
 	ex := func(what, q string, args ...any) error {
 		if _, err := im.tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("import %s: %w", what, err)
@@ -192,7 +198,7 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 }
 
 // Commit commits the import.
-func (im *Importer) Commit(ctx context.Context) error {
+func (im *importer) Commit(ctx context.Context) error {
 	if err := im.tx.Commit(); err != nil {
 		return fmt.Errorf("import: commit: %w", err)
 	}
@@ -203,4 +209,4 @@ func (im *Importer) Commit(ctx context.Context) error {
 }
 
 // Rollback abandons the import; after Commit it does nothing.
-func (im *Importer) Rollback() error { return im.tx.Rollback() }
+func (im *importer) Rollback() error { return im.tx.Rollback() }

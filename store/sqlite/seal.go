@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/store/sqlstore"
 )
 
@@ -78,6 +79,9 @@ func (s *Store) openSecrets(tenantID, id string, stored []byte) ([]byte, error) 
 	}
 	return plain, nil
 }
+
+// The store seals secrets at rest with its keyring.
+var _ hirehook.Encrypted = (*Store)(nil)
 
 // CheckEncryption fails with seal.ErrUnknownKey when endpoint secrets are
 // sealed with a key the keyring lacks, naming the missing key ids (never a
