@@ -28,15 +28,10 @@ type importer struct {
 	pepper bool
 }
 
-// copiedTables are the tables an import writes, which it locks and which
-// must be empty.
-var copiedTables = []string{"tenants", "api_keys", "endpoints", "events", "records", "deliveries", "attempts", "audit_log", "sources", "source_state", "backfills", "inbound_requests"}
-
-// BeginImport starts an import. It locks every table against other
+// BeginImport starts an import (see storecopy.Importer and
+// sqlstore.PrepareImport). It first locks every table against other
 // writers (EXCLUSIVE: a hub still running on the database waits, and
-// readers do not) and refuses, with a *storecopy.NotEmptyError naming what
-// it found, a database that holds anything but the default tenant its
-// migration created, which it replaces with the source's tenants.
+// readers do not).
 func (s *Store) BeginImport(ctx context.Context) (storecopy.Import, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -46,26 +41,11 @@ func (s *Store) BeginImport(ctx context.Context) (storecopy.Import, error) {
 		tx.Rollback()
 		return nil, err
 	}
-	if _, err := tx.ExecContext(ctx, `LOCK TABLE `+strings.Join(copiedTables, ", ")+` IN EXCLUSIVE MODE`); err != nil {
+	if _, err := tx.ExecContext(ctx, `LOCK TABLE `+strings.Join(storecopy.Tables, ", ")+` IN EXCLUSIVE MODE`); err != nil {
 		return fail(fmt.Errorf("import: lock tables: %w", err))
 	}
-	found := storecopy.Counts{}
-	for _, t := range copiedTables {
-		q := `SELECT count(*) FROM ` + t
-		if t == "tenants" {
-			q += ` WHERE id <> 'default'`
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, q).Scan(&n); err != nil {
-			return fail(fmt.Errorf("import: count %s: %w", t, err))
-		}
-		found[t] = n
-	}
-	if found.String() != "nothing" {
-		return fail(&storecopy.NotEmptyError{Found: found})
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM tenants`); err != nil {
-		return fail(fmt.Errorf("import: %w", err))
+	if err := sqlstore.PrepareImport(ctx, tx); err != nil {
+		return fail(err)
 	}
 	return &importer{s: s, tx: tx}, nil
 }

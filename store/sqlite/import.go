@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/hirehook/hirehook/internal/storecopy"
+	"github.com/hirehook/hirehook/store/sqlstore"
 )
 
 // The store is both sides of a copy (see storecopy.Exporter).
@@ -27,35 +28,17 @@ type importer struct {
 	pepper bool
 }
 
-// BeginImport starts an import, refusing with a *storecopy.NotEmptyError
-// naming what it found a database that holds anything but the default
-// tenant its migration created, which it replaces with the source's
-// tenants. The transaction holds SQLite's write lock until Commit.
+// BeginImport starts an import (see storecopy.Importer and
+// sqlstore.PrepareImport). The transaction holds SQLite's write lock until
+// Commit.
 func (s *Store) BeginImport(ctx context.Context) (storecopy.Import, error) {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("import: begin: %w", err)
 	}
-	found := storecopy.Counts{}
-	for _, t := range storecopy.Tables {
-		q := `SELECT count(*) FROM ` + t
-		if t == "tenants" {
-			q += ` WHERE id <> 'default'`
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, q).Scan(&n); err != nil {
-			tx.Rollback()
-			return nil, fmt.Errorf("import: count %s: %w", t, err)
-		}
-		found[t] = n
-	}
-	if found.String() != "nothing" {
+	if err := sqlstore.PrepareImport(ctx, tx); err != nil {
 		tx.Rollback()
-		return nil, &storecopy.NotEmptyError{Found: found}
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM tenants`); err != nil {
-		tx.Rollback()
-		return nil, fmt.Errorf("import: %w", err)
+		return nil, err
 	}
 	return &importer{s: s, tx: tx}, nil
 }
