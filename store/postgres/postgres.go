@@ -59,6 +59,10 @@
 // every query path without blocking ingest, and only VACUUM FULL of those
 // tables (an exclusive lock: ingest waits) rewrites the files without them.
 // The README says so.
+//
+// The rules both stores share (hub secrets, retention, candidate erasure,
+// the export scans) are written once in store/sqlstore, over the Dialect
+// this package gives it (dialect.go).
 package postgres
 
 import (

@@ -19,6 +19,10 @@
 // is EUNAVAILABLE wherever it surfaces, and Ping reports it until a probe
 // write succeeds: a full disk still answers reads. Open makes that probe
 // write too, so a hub started on a full disk says so instead of starting.
+//
+// The rules both stores share (hub secrets, retention, candidate erasure,
+// the export scans) are written once in store/sqlstore, over the Dialect
+// this package gives it (dialect.go).
 package sqlite
 
 import (

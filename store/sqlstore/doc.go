@@ -1,9 +1,22 @@
 // Package sqlstore holds the rules of the hirehook stores that do not depend
-// on the database, written once for store/sqlite and store/postgres: the
-// hub's secrets (the API key pepper: made once, sealed, re-sealed by a key
-// rotation, adopted by an import), the retention purge, and the scans of an
-// export (`hirehook migrate-store`). Each dialect package keeps what is
-// truly its own and hands the core a Dialect value that says it.
+// on the database, written once for store/sqlite and store/postgres:
+//
+//   - the hub's secrets (hubsecret.go): the API key pepper, made once,
+//     sealed, re-sealed by a key rotation, adopted by an import, and the
+//     upgrade of what older hubs stored in the clear;
+//   - the retention purge (retention.go): per-tenant cutoffs, the limit
+//     shared across tenants, tombstones, the cancelled deliveries;
+//   - candidate erasure (erase.go): what is rewritten, in which order, and
+//     when the candidate counts as not found;
+//   - `hirehook migrate-store`'s export scans (export.go) and the check
+//     that an import's target is empty (import.go).
+//
+// Each dialect package keeps what is truly its own and hands the core a
+// Dialect value that says it. Not moved yet, and still written in both
+// dialects: ingest planning, the delivery claim and completion, stats, the
+// CRUD of tenants, endpoints, sources, inbound requests and backfills, and
+// an import's inserts (multi-row on PostgreSQL, with OVERRIDING SYSTEM
+// VALUE and a setval of each identity; row by row on SQLite).
 //
 // Where the line is drawn, and why. River (riverdriver: an Executor of
 // small operations, the queue's logic in the client above it) and
@@ -25,14 +38,28 @@
 //     a deadlock, and its error mapping; and how a snapshot for reading is
 //     taken (Dialect.SnapshotTx);
 //   - statements whose best form differs enough that a reader would have to
-//     compare them line by line anyway (the set-based tombstone update of a
-//     purge on PostgreSQL, one statement per event on SQLite): these are
-//     function fields of Dialect, kept in the dialect package.
+//     compare them line by line anyway: the set-based tombstone update and
+//     cancel of a purge on PostgreSQL, one statement per event on SQLite
+//     (Dialect.Tombstone, Dialect.CancelUnsent, function fields kept in the
+//     dialect package), and the JSON functions of an erasure
+//     (Dialect.Erase: json_extract and json_set on SQLite, jsonb operators
+//     on PostgreSQL).
 //
 // What stays in a dialect package is its SQL for the hot paths (ingest, the
-// claim, stats), its migrations, its error mapping, and what its files need
-// beyond the rules (SQLite's secure_delete and WAL truncation after a
-// rewrite of secrets; PostgreSQL's LISTEN/NOTIFY and node registry).
+// claim, stats), its migrations, its error mapping, the sealing of
+// endpoints' and sources' secrets (the column types differ: BLOB or TEXT),
+// and what its files need beyond the rules (SQLite's secure_delete, VACUUM
+// and WAL truncation around an erasure or a rewrite of secrets;
+// PostgreSQL's LISTEN/NOTIFY and node registry).
+//
+// A rule that runs inside a transaction with other work of the dialect
+// (CandidateErase, HubSecrets.Rotate, PrepareImport) takes the *sql.Tx;
+// one that is a whole Store method (RetentionPurge, Export) runs its own
+// through Dialect.WriteTx or Dialect.SnapshotTx.
+//
+// The conformance suite (store/storetest) is the contract of both: Run for
+// hirehook.Store, RunSecretsAtRest for hirehook.Encrypted, RunCopy for
+// storecopy.Exporter and storecopy.Importer.
 //
 // The core is a package beside the dialects rather than store/ itself so
 // that it may import database/sql and seal without the root package doing
