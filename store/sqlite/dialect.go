@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/hirehook/hirehook/store/sqlstore"
@@ -20,18 +19,7 @@ func (s *Store) newDialect() *sqlstore.Dialect {
 		Text: func(col string) string { return "CAST(" + col + " AS TEXT)" },
 		DB:   s.writer,
 		WriteTx: func(ctx context.Context, fn func(tx *sql.Tx) error) error {
-			tx, err := s.writer.BeginTx(ctx, nil)
-			if err != nil {
-				return fmt.Errorf("begin: %w", err)
-			}
-			defer tx.Rollback()
-			if err := fn(tx); err != nil {
-				return err
-			}
-			if err := tx.Commit(); err != nil {
-				return fmt.Errorf("commit: %w", err)
-			}
-			return nil
+			return sqlstore.InTx(ctx, s.writer, fn)
 		},
 		SnapshotTx: func(ctx context.Context) (*sql.Tx, error) {
 			return s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})

@@ -147,3 +147,20 @@ func (t *NullTime) Scan(src any) error {
 	}
 	return nil
 }
+
+// InTx runs fn in one transaction of db and commits it; fn's error rolls
+// it back and is returned as it is.
+func InTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
