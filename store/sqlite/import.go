@@ -16,38 +16,22 @@ var (
 	_ storecopy.Importer = (*Store)(nil)
 )
 
-// importer writes what another store exported (storecopy) into this one,
-// in one transaction on the writer: nothing is visible, and nothing is left
-// behind on failure, until Commit. It is the target side of `hirehook
-// migrate-store`.
-type importer struct {
-	s  *Store
-	tx *sql.Tx
-	// pepper is set once the import replaced the API key pepper, which the
-	// store then reads again.
-	pepper bool
-}
-
-// BeginImport starts an import (see storecopy.Importer and
-// sqlstore.PrepareImport). The transaction holds SQLite's write lock until
-// Commit.
+// BeginImport starts an import of what another store exported
+// (storecopy.Importer; sqlstore.BeginImport), in one transaction on the
+// writer: nothing is visible, and nothing is left behind on failure, until
+// Commit. The transaction holds SQLite's write lock until then.
 func (s *Store) BeginImport(ctx context.Context) (storecopy.Import, error) {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("import: begin: %w", err)
 	}
-	if err := sqlstore.PrepareImport(ctx, tx); err != nil {
-		tx.Rollback()
-		return nil, err
-	}
-	return &importer{s: s, tx: tx}, nil
+	return sqlstore.BeginImport(ctx, tx, &s.hub, sqlstore.ImportWriter{Rows: s.importRows})
 }
 
-// Write inserts the rows of b, keeping their seq. Endpoint secrets are
-// sealed with the store's keyring.
-func (im *importer) Write(ctx context.Context, b storecopy.Batch) error {
+// importRows is sqlstore.ImportWriter.Rows: one statement per row.
+func (s *Store) importRows(ctx context.Context, tx *sql.Tx, b storecopy.Batch) error {
 	ex := func(what, q string, args ...any) error {
-		if _, err := im.tx.ExecContext(ctx, q, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("import %s: %w", what, err)
 		}
 		return nil
@@ -64,19 +48,12 @@ func (im *importer) Write(ctx context.Context, b storecopy.Batch) error {
 			return err
 		}
 	}
-	if b.APIKeyPepper != nil {
-		// The keys' hashes are keyed with the source's pepper: adopt it.
-		if err := im.s.hub.AdoptPepper(ctx, im.tx, b.APIKeyPepper); err != nil {
-			return err
-		}
-		im.pepper = true
-	}
 	for _, e := range b.Endpoints {
-		sealed, err := im.s.sealSecrets(e.TenantID, e.ID, e.Secrets)
+		sealed, err := s.sealSecrets(e.TenantID, e.ID, e.Secrets)
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
-		headers, err := im.s.sealHeaders(e.TenantID, e.ID, []byte(e.Headers))
+		headers, err := s.sealHeaders(e.TenantID, e.ID, []byte(e.Headers))
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
@@ -139,7 +116,7 @@ func (im *importer) Write(ctx context.Context, b storecopy.Batch) error {
 		if err := json.Unmarshal(x.Secrets, &secrets); err != nil {
 			return fmt.Errorf("import: source %s secrets: %w", x.ID, err)
 		}
-		sealed, err := im.s.sealSourceSecrets(x.TenantID, x.ID, secrets)
+		sealed, err := s.sealSourceSecrets(x.TenantID, x.ID, secrets)
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
@@ -179,17 +156,3 @@ func (im *importer) Write(ctx context.Context, b storecopy.Batch) error {
 	}
 	return nil
 }
-
-// Commit commits the import.
-func (im *importer) Commit(ctx context.Context) error {
-	if err := im.tx.Commit(); err != nil {
-		return fmt.Errorf("import: commit: %w", err)
-	}
-	if im.pepper {
-		im.s.hub.Forget()
-	}
-	return nil
-}
-
-// Rollback abandons the import; after Commit it does nothing.
-func (im *importer) Rollback() error { return im.tx.Rollback() }

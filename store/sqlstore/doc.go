@@ -8,15 +8,18 @@
 //     shared across tenants, tombstones, the cancelled deliveries;
 //   - candidate erasure (erase.go): what is rewritten, in which order, and
 //     when the candidate counts as not found;
-//   - `hirehook migrate-store`'s export scans (export.go) and the check
-//     that an import's target is empty (import.go).
+//   - `hirehook migrate-store`'s export scans (export.go) and the frame of
+//     an import (import.go): the check that the target is empty, the API
+//     key pepper that goes with the keys, commit and rollback.
 //
 // Each dialect package keeps what is truly its own and hands the core a
 // Dialect value that says it. Not moved yet, and still written in both
 // dialects: ingest planning, the delivery claim and completion, stats, the
-// CRUD of tenants, endpoints, sources, inbound requests and backfills, and
-// an import's inserts (multi-row on PostgreSQL, with OVERRIDING SYSTEM
-// VALUE and a setval of each identity; row by row on SQLite).
+// CRUD of tenants, endpoints, sources, inbound requests and backfills. An
+// import's inserts stay the dialects' on purpose (ImportWriter): multi-row
+// with OVERRIDING SYSTEM VALUE and a setval of each identity on PostgreSQL,
+// row by row on SQLite, with column types that differ (BLOB or TEXT bodies,
+// attempts' endpoint_id only on SQLite, NUL cleaned for PostgreSQL's text).
 //
 // Where the line is drawn, and why. River (riverdriver: an Executor of
 // small operations, the queue's logic in the client above it) and
@@ -53,7 +56,7 @@
 // PostgreSQL's LISTEN/NOTIFY and node registry).
 //
 // A rule that runs inside a transaction with other work of the dialect
-// (CandidateErase, HubSecrets.Rotate, PrepareImport) takes the *sql.Tx;
+// (CandidateErase, HubSecrets.Rotate, BeginImport) takes the *sql.Tx;
 // one that is a whole Store method (RetentionPurge, Export) runs its own
 // through Dialect.WriteTx or Dialect.SnapshotTx.
 //
