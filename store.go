@@ -6,7 +6,11 @@ import (
 )
 
 // Store is the durable state of the hub: events, records, endpoints and the
-// delivery queue. Every method is one transaction. store/storetest holds the
+// delivery queue. Every method is atomic: it takes effect whole or not at
+// all, and no other caller sees it half done. (It is not always a
+// transaction of its own: the SQLite store's group writer commits the
+// writes of several concurrent callers in one transaction, and fails or
+// retries each caller's part on its own.) store/storetest holds the
 // conformance suite that every implementation passes.
 //
 // Errors: methods return *Error with ENOTFOUND when the object does not exist
@@ -139,6 +143,7 @@ type Store interface {
 	// subscribes to its type. An event whose id (or idempotency key) exists
 	// already in its tenant writes nothing and its result carries the first
 	// answer with Duplicate set. Either the whole batch commits or nothing.
+	// EINVALID if an event lacks its id, tenant or subject.
 	EventIngest(ctx context.Context, p EventIngestParams) ([]EventIngestResult, error)
 	// EventGet returns one event or ENOTFOUND.
 	EventGet(ctx context.Context, tenantID, id string) (*Event, error)
@@ -149,6 +154,7 @@ type Store interface {
 	// RecordGet returns the snapshot of one entity, or ENOTFOUND.
 	RecordGet(ctx context.Context, tenantID, entity, id string) (*Record, error)
 	// RecordEvents returns the events of one entity in ingest order.
+	// EINVALID if f.Entity or f.SubjectID is nil.
 	RecordEvents(ctx context.Context, f EventFilter) ([]*Event, error)
 
 	// RecordList returns up to p.Limit records of p.Entity in p.TenantID
@@ -328,6 +334,27 @@ type DeliveryRecoverParams struct {
 	Since      time.Time
 	Until      time.Time
 	Now        time.Time
+}
+
+// Encrypted is the capability of a store that seals secrets at rest with a
+// keyring: endpoints' signing secrets and custom headers, sources'
+// credentials, and the API key pepper. Both stores declare it (var _
+// hirehook.Encrypted = (*Store)(nil)); store/storetest.RunSecretsAtRest
+// holds them to it.
+type Encrypted interface {
+	// CheckEncryption fails when stored secrets are sealed with a key the
+	// store's keyring lacks, naming the missing key ids (never a key). A
+	// hub calls it at start.
+	CheckEncryption(ctx context.Context) error
+	// UpgradeSecrets brings what older hubs wrote in the clear to the
+	// current form (seals custom headers and hub secrets; rewrites API
+	// keys stored as a bare digest as their APIKeyMAC) and returns how
+	// many rows it rewrote. A hub calls it at start, after
+	// CheckEncryption.
+	UpgradeSecrets(ctx context.Context) (int, error)
+	// RotateEncryption re-seals every secret with the keyring's primary
+	// key, in one transaction, and returns how many endpoints it rewrote.
+	RotateEncryption(ctx context.Context) (int, error)
 }
 
 // NodeRegistry is implemented by stores that several hub processes share

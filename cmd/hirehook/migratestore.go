@@ -115,31 +115,16 @@ func runMigrateStore(ctx context.Context, args []string, getenv func(string) str
 	return nil
 }
 
-// copySource and copyTarget are the two sides of a copy.
+// copySource and copyTarget are the two sides of a copy: stores that
+// declare the capability (storecopy.Exporter, storecopy.Importer).
 type copySource interface {
-	Export(ctx context.Context, fn func(storecopy.Batch) error) error
+	storecopy.Exporter
 	Close() error
-}
-
-type copyImporter interface {
-	Write(ctx context.Context, b storecopy.Batch) error
-	Commit(ctx context.Context) error
-	Rollback() error
 }
 
 type copyTarget interface {
-	BeginImport(ctx context.Context) (copyImporter, error)
+	storecopy.Importer
 	Close() error
-}
-
-type postgresTarget struct{ *postgres.Store }
-
-func (t postgresTarget) BeginImport(ctx context.Context) (copyImporter, error) {
-	im, err := t.Store.BeginImport(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return im, nil
 }
 
 // openCopySource opens the source database and checks that its secrets
@@ -199,7 +184,7 @@ func openCopyTarget(ctx context.Context, db, key string) (copyTarget, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open target: %w", err)
 		}
-		return postgresTarget{st}, nil
+		return st, nil
 	}
 	if strings.HasPrefix(db, "sqlite:") {
 		return openSQLiteTarget(ctx, cfg)
@@ -226,16 +211,6 @@ func openPostgresSource(ctx context.Context, cfg Config) (copySource, error) {
 	return st, nil
 }
 
-type sqliteTarget struct{ *sqlite.Store }
-
-func (t sqliteTarget) BeginImport(ctx context.Context) (copyImporter, error) {
-	im, err := t.Store.BeginImport(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return im, nil
-}
-
 // openSQLiteTarget opens (creating) the target file; its secrets are
 // sealed with --encryption-key or else the key file next to it, generated
 // if missing, as serve does.
@@ -252,5 +227,5 @@ func openSQLiteTarget(ctx context.Context, cfg Config) (copyTarget, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open target: %w", err)
 	}
-	return sqliteTarget{st}, nil
+	return st, nil
 }

@@ -12,6 +12,7 @@
 package storecopy
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -258,4 +259,37 @@ type NotEmptyError struct{ Found Counts }
 
 func (e *NotEmptyError) Error() string {
 	return "the target database is not empty: it holds " + e.Found.String() + " (migrate-store copies into an empty database only)"
+}
+
+// The two sides of a copy are capabilities a store declares, at compile
+// time (var _ storecopy.Exporter = (*Store)(nil)), rather than ones a caller
+// finds by type assertion: both stores are both sides, and
+// store/storetest.RunCopy holds each to it.
+
+// Exporter is a store that exports its rows: it streams every row to fn, table
+// by table in the order of Tables, in batches of at most BatchSize rows,
+// all read from one snapshot, with secrets opened and deliveries being
+// attempted given as due now (Requeue).
+type Exporter interface {
+	Export(ctx context.Context, fn func(Batch) error) error
+}
+
+// Importer is a store that imports what an Exporter exported. BeginImport
+// starts an import in one transaction, refusing with a *NotEmptyError a
+// store that holds anything but the default tenant its migration made.
+type Importer interface {
+	BeginImport(ctx context.Context) (Import, error)
+}
+
+// Import is one import under way: nothing is visible, and nothing is left
+// behind on failure, until Commit.
+type Import interface {
+	// Write inserts the rows of b, keeping their seq, sealing secrets with
+	// the target's keyring.
+	Write(ctx context.Context, b Batch) error
+	// Commit makes the import visible; the target's own sequences carry
+	// on after the copied rows.
+	Commit(ctx context.Context) error
+	// Rollback abandons the import; after Commit it does nothing.
+	Rollback() error
 }

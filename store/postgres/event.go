@@ -86,7 +86,7 @@ var errIngestRace = errors.New("ingest: an event of the batch was stored concurr
 func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) ([]hirehook.EventIngestResult, error) {
 	for i, e := range p.Events {
 		if e.ID == "" || e.TenantID == "" || e.Subject.Entity == "" || e.Subject.ID == "" {
-			return nil, fmt.Errorf("ingest event %d: id, tenant and subject are required", i)
+			return nil, hirehook.Errorf(hirehook.EINVALID, "Event %d of the batch needs an id, a tenant and a subject.", i)
 		}
 		if e.Payload == nil {
 			var err error
@@ -474,7 +474,7 @@ func (s *Store) EventList(ctx context.Context, f hirehook.EventFilter) ([]*hireh
 // RecordEvents implements hirehook.Store.
 func (s *Store) RecordEvents(ctx context.Context, f hirehook.EventFilter) ([]*hirehook.Event, error) {
 	if f.Entity == nil || f.SubjectID == nil {
-		return nil, fmt.Errorf("record events: entity and subject id are required")
+		return nil, hirehook.Errorf(hirehook.EINVALID, "Listing a record's events needs its entity and subject id.")
 	}
 	return s.eventList(ctx, f)
 }

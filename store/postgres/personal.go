@@ -10,169 +10,25 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/hirehook/hirehook"
-	"github.com/hirehook/hirehook/internal/erasure"
+	"github.com/hirehook/hirehook/store/sqlstore"
 )
 
-// Reasons written to the last_error of deliveries cancelled because their
-// event can no longer be sent.
-const (
-	reasonPurged = "cancelled: the event's payload was purged by retention"
-	reasonErased = "cancelled: the event was erased with its candidate's personal data"
-)
-
-// qCancelUnsent cancels the deliveries of some events of a tenant that have
-// not been sent for good: pending, retrying, paused, and leased by a worker whose
-// lease ran out (it died). A worker holding a live lease finishes its
-// attempt.
-//
+// qCancelUnsent is sqlstore.Dialect.CancelUnsent for a batch of events:
 // $1 reason, $2 now, $3 tenant, $4 event ids.
 const qCancelUnsent = `UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL, last_error = $1, updated_at = $2,
 	lease_owner = NULL, lease_expires_at = NULL
 	WHERE tenant_id = $3 AND event_id = ANY ($4::text[])
 	AND (state IN ('pending', 'retrying', 'paused') OR (state = 'delivering' AND lease_expires_at <= $2))`
 
-// The purge queries take (tenant, cutoff, limit) and read only the partial
-// indexes events_retention and attempts_retention: rows already purged are
-// not in them. SKIP LOCKED lets the purgers of several nodes share the
-// work instead of queueing on the same rows.
-const (
-	qPurgeSelectEvents = `SELECT seq, id, type, occurred_at, source, subject_entity, subject_id FROM events
-		WHERE tenant_id = $1 AND purged_at IS NULL AND received_at < $2 ORDER BY received_at LIMIT $3
-		FOR UPDATE SKIP LOCKED`
-	qPurgeEvents = `UPDATE events e SET payload = v.payload, purged_at = $1
-		FROM unnest($2::bigint[], $3::bytea[]) AS v(seq, payload) WHERE e.seq = v.seq`
-	qPurgeAttempts = `UPDATE attempts SET response_body = '' WHERE (delivery_id, number) IN (
-		SELECT delivery_id, number FROM attempts
-		WHERE tenant_id = $1 AND response_body <> '' AND started_at < $2
-		ORDER BY started_at LIMIT $3
-		FOR UPDATE SKIP LOCKED)`
-	qPurgeInbound = `DELETE FROM inbound_requests WHERE seq IN (
-		SELECT seq FROM inbound_requests WHERE tenant_id = $1 AND received_at < $2
-		ORDER BY received_at LIMIT $3
-		FOR UPDATE SKIP LOCKED)`
-)
-
-// RetentionPurge implements hirehook.Store.
+// RetentionPurge implements hirehook.Store; the rule is the core's
+// (sqlstore.RetentionPurge). SKIP LOCKED lets the purgers of several nodes
+// share the work instead of queueing on the same rows.
 func (s *Store) RetentionPurge(ctx context.Context, p hirehook.RetentionPurgeParams) (hirehook.RetentionPurgeResult, error) {
-	if p.Limit < 1 {
-		return hirehook.RetentionPurgeResult{}, hirehook.Errorf(hirehook.EINVALID, "The purge limit must be at least 1.")
-	}
-	var res hirehook.RetentionPurgeResult
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res = hirehook.RetentionPurgeResult{}
-		type tenantCutoff struct {
-			id     string
-			cutoff time.Time
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, retention_days FROM tenants ORDER BY seq`)
-		if err != nil {
-			return fmt.Errorf("select tenants: %w", err)
-		}
-		var tenants []tenantCutoff
-		for rows.Next() {
-			var id string
-			var days int
-			if err := rows.Scan(&id, &days); err != nil {
-				rows.Close()
-				return fmt.Errorf("select tenants: %w", err)
-			}
-			if days < 1 {
-				continue // not a retention the API accepts: keep everything
-			}
-			tenants = append(tenants, tenantCutoff{id, p.Now.Add(-time.Duration(days) * 24 * time.Hour)})
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("select tenants: %w", err)
-		}
-		for _, t := range tenants {
-			if res.Events >= p.Limit {
-				break
-			}
-			n, err := purgeEvents(ctx, tx, t.id, t.cutoff, p.Now, p.Limit-res.Events)
-			if err != nil {
-				return err
-			}
-			res.Events += n
-		}
-		for _, t := range tenants {
-			if res.Attempts >= p.Limit {
-				break
-			}
-			r, err := tx.ExecContext(ctx, qPurgeAttempts, t.id, t.cutoff, p.Limit-res.Attempts)
-			if err != nil {
-				return fmt.Errorf("purge attempts of tenant %s: %w", t.id, err)
-			}
-			n, _ := r.RowsAffected()
-			res.Attempts += int(n)
-		}
-		// Raw requests go whole: their bodies are the vendor's payloads,
-		// and their rows say nothing the events do not.
-		for _, t := range tenants {
-			if res.InboundRequests >= p.Limit {
-				break
-			}
-			r, err := tx.ExecContext(ctx, qPurgeInbound, t.id, t.cutoff, p.Limit-res.InboundRequests)
-			if err != nil {
-				return fmt.Errorf("purge inbound requests of tenant %s: %w", t.id, err)
-			}
-			n, _ := r.RowsAffected()
-			res.InboundRequests += int(n)
-		}
-		return nil
-	})
-	if err != nil {
-		return hirehook.RetentionPurgeResult{}, fmt.Errorf("purge: %w", err)
-	}
-	return res, nil
-}
-
-// purgeEvents replaces the payloads of up to limit events of one tenant
-// received before cutoff with tombstones, cancels their unsent deliveries,
-// and returns how many events it purged.
-func purgeEvents(ctx context.Context, tx *sql.Tx, tenantID string, cutoff, now time.Time, limit int) (int, error) {
-	rows, err := tx.QueryContext(ctx, qPurgeSelectEvents, tenantID, cutoff, limit)
-	if err != nil {
-		return 0, fmt.Errorf("select events to purge of tenant %s: %w", tenantID, err)
-	}
-	var seqs []int64
-	var ids []string
-	var tombstones [][]byte
-	for rows.Next() {
-		var seq int64
-		var body hirehook.WebhookPayload
-		if err := rows.Scan(&seq, &body.ID, &body.Type, &body.Timestamp, &body.Source, &body.Subject.Entity, &body.Subject.ID); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("select events to purge of tenant %s: %w", tenantID, err)
-		}
-		body.Timestamp, body.Purged = utc(body.Timestamp), true
-		tombstone, err := json.Marshal(body) // data: null, purged: true
-		if err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("render tombstone of event %s: %w", body.ID, err)
-		}
-		seqs, ids, tombstones = append(seqs, seq), append(ids, body.ID), append(tombstones, tombstone)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("select events to purge of tenant %s: %w", tenantID, err)
-	}
-	if len(seqs) == 0 {
-		return 0, nil
-	}
-	if _, err := tx.ExecContext(ctx, qPurgeEvents, now, seqs, tombstones); err != nil {
-		return 0, fmt.Errorf("purge %d events of tenant %s: %w", len(seqs), tenantID, err)
-	}
-	if _, err := tx.ExecContext(ctx, qCancelUnsent, reasonPurged, now, tenantID, ids); err != nil {
-		return 0, fmt.Errorf("cancel deliveries of %d purged events of tenant %s: %w", len(ids), tenantID, err)
-	}
-	return len(seqs), nil
+	return sqlstore.RetentionPurge(ctx, s.dialect, p)
 }
 
 // checkResendable refuses to send d again when its event's payload is a
@@ -194,17 +50,18 @@ func checkResendable(ctx context.Context, q querier, d *hirehook.Delivery) error
 	return nil
 }
 
-// CandidateErase implements hirehook.Store, in one transaction. The rows
-// it rewrites keep their old versions in the table files until VACUUM; see
-// the package doc for what an operator runs to drop them.
+// CandidateErase implements hirehook.Store, in one transaction; the rule
+// is the core's (sqlstore.CandidateErase). The rows it rewrites keep their
+// old versions in the table files until VACUUM; see the package doc for
+// what an operator runs to drop them.
 func (s *Store) CandidateErase(ctx context.Context, p hirehook.CandidateEraseParams) (hirehook.CandidateEraseResult, error) {
-	if p.TenantID == "" || p.CandidateID == "" {
-		return hirehook.CandidateEraseResult{}, hirehook.Errorf(hirehook.EINVALID, "A tenant and a candidate id are required.")
+	if err := sqlstore.CheckErase(p); err != nil {
+		return hirehook.CandidateEraseResult{}, err
 	}
 	var res hirehook.CandidateEraseResult
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		res, err = candidateErase(ctx, tx, p)
+		res, err = sqlstore.CandidateErase(ctx, s.dialect, tx, p)
 		return err
 	})
 	if err != nil {
@@ -213,138 +70,26 @@ func (s *Store) CandidateErase(ctx context.Context, p hirehook.CandidateErasePar
 	return res, nil
 }
 
-// erasedEvent is an event CandidateErase rewrites.
-type erasedEvent struct {
-	seq     int64
-	id      string
-	payload []byte
-	purged  bool
-}
-
-func candidateErase(ctx context.Context, tx *sql.Tx, p hirehook.CandidateEraseParams) (hirehook.CandidateEraseResult, error) {
-	var res hirehook.CandidateEraseResult
-	id := p.CandidateID
-
-	var hasRecord bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM records WHERE tenant_id = $1 AND entity = 'candidate' AND id = $2)`,
-		p.TenantID, id).Scan(&hasRecord); err != nil {
-		return res, fmt.Errorf("select candidate record %s: %w", id, err)
-	}
-	// (a) Events about the candidate, through events_subject. FOR UPDATE:
-	// a retention purge of the same rows waits (or skips them) rather than
-	// interleave with the rewrite.
-	about, err := selectErased(ctx, tx, `SELECT seq, id, payload, purged_at IS NOT NULL FROM events
-		WHERE tenant_id = $1 AND subject_entity = 'candidate' AND subject_id = $2 ORDER BY seq FOR UPDATE`, p.TenantID, id)
-	if err != nil {
-		return res, fmt.Errorf("select events of candidate %s: %w", id, err)
-	}
-	// (b) Events about something else that embed the candidate. This scans
-	// the tenant's payloads, as the SQLite store does: erasures are rare,
-	// and an index on a JSON path would cost every ingest. The payload is
-	// read as json, not jsonb, which would refuse a \u0000 anywhere in it;
-	// purged payloads hold no data.
-	embedding, err := selectErased(ctx, tx, `SELECT e.seq, e.id, e.payload, false FROM events e
+// eraseSQL are the statements of a candidate erasure in PostgreSQL's JSON
+// functions (see sqlstore.EraseSQL). FOR UPDATE: a retention purge of the
+// same rows on another node waits (or skips them) rather than interleave
+// with the rewrite. The payload is read as json, not jsonb, which would
+// refuse a \u0000 anywhere in it. Lists of ids are text[].
+var eraseSQL = sqlstore.EraseSQL{
+	Embedding: `SELECT e.seq, e.id, e.payload, false FROM events e
 		CROSS JOIN LATERAL (SELECT convert_from(e.payload, 'UTF8')::json -> 'data' AS data) j
 		WHERE e.tenant_id = $1 AND NOT (e.subject_entity = 'candidate' AND e.subject_id = $2) AND e.purged_at IS NULL
 		AND (j.data -> 'candidate' ->> 'id' = $2 OR j.data ->> 'candidate_id' = $2)
-		ORDER BY e.seq FOR UPDATE OF e`, p.TenantID, id)
-	if err != nil {
-		return res, fmt.Errorf("select events embedding candidate %s: %w", id, err)
-	}
-	if !hasRecord && len(about) == 0 && len(embedding) == 0 {
-		return res, hirehook.Errorf(hirehook.ENOTFOUND, "No candidate %q: no record and no event names them.", id)
-	}
-
-	var aboutIDs, touched []string
-	for _, e := range about {
-		payload := e.payload
-		if !e.purged {
-			if payload, err = erasure.About(e.payload, id); err != nil {
-				return res, fmt.Errorf("erase event %s: %w", e.id, err)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE events SET payload = $1, erased_at = $2 WHERE seq = $3`, payload, p.Now, e.seq); err != nil {
-			return res, fmt.Errorf("erase event %s: %w", e.id, err)
-		}
-		aboutIDs = append(aboutIDs, e.id)
-		touched = append(touched, e.id)
-	}
-	// What is left of an event about them is a tombstone: it is not sent
-	// to anyone who has not had the event yet (they get
-	// candidate.anonymized instead).
-	if len(aboutIDs) > 0 {
-		if _, err := tx.ExecContext(ctx, qCancelUnsent, reasonErased, p.Now, p.TenantID, aboutIDs); err != nil {
-			return res, fmt.Errorf("cancel deliveries of erased events: %w", err)
-		}
-	}
-	for _, e := range embedding {
-		payload, err := erasure.Embedded(e.payload, id)
-		if err != nil {
-			return res, fmt.Errorf("erase candidate from event %s: %w", e.id, err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE events SET payload = $1 WHERE seq = $2`, payload, e.seq); err != nil {
-			return res, fmt.Errorf("erase candidate from event %s: %w", e.id, err)
-		}
-		touched = append(touched, e.id)
-	}
-	res.Events = len(touched)
-
-	// (c) The candidate's record keeps its id, version and history; the
-	// records that embed a summary of them keep all but the summary.
-	r, err := tx.ExecContext(ctx, `UPDATE records SET data = jsonb_build_object('id', $2::text), erased_at = $3
-		WHERE tenant_id = $1 AND entity = 'candidate' AND id = $2`, p.TenantID, id, p.Now)
-	if err != nil {
-		return res, fmt.Errorf("erase record of candidate %s: %w", id, err)
-	}
-	n, _ := r.RowsAffected()
-	res.Records += int(n)
-	r, err = tx.ExecContext(ctx, `UPDATE records SET data = jsonb_set(data, '{candidate}', jsonb_build_object('id', $2::text))
+		ORDER BY e.seq FOR UPDATE OF e`,
+	Record: `UPDATE records SET data = jsonb_build_object('id', $2::text), erased_at = $3
+		WHERE tenant_id = $1 AND entity = 'candidate' AND id = $2`,
+	Embedded: `UPDATE records SET data = jsonb_set(data, '{candidate}', jsonb_build_object('id', $2::text))
 		WHERE tenant_id = $1 AND NOT (entity = 'candidate' AND id = $2)
-		AND jsonb_typeof(data -> 'candidate') = 'object' AND data -> 'candidate' ->> 'id' = $2`, p.TenantID, id)
-	if err != nil {
-		return res, fmt.Errorf("erase candidate %s from records: %w", id, err)
-	}
-	n, _ = r.RowsAffected()
-	res.Records += int(n)
-
-	// (d) Receivers often echo the payload in their answer.
-	r, err = tx.ExecContext(ctx, `UPDATE attempts SET response_body = '' WHERE response_body <> '' AND delivery_id IN (
-		SELECT id FROM deliveries WHERE tenant_id = $1 AND event_id = ANY ($2::text[]))`, p.TenantID, touched)
-	if err != nil {
-		return res, fmt.Errorf("erase attempts of candidate %s: %w", id, err)
-	}
-	n, _ = r.RowsAffected()
-	res.Attempts = int(n)
-
-	// (e) The raw requests the touched events came from hold the
-	// candidate as the vendor sent them.
-	r, err = tx.ExecContext(ctx, `UPDATE inbound_requests SET body = NULL WHERE tenant_id = $1 AND body IS NOT NULL
-		AND EXISTS (SELECT 1 FROM json_array_elements_text(event_ids::json) AS e (id) WHERE e.id = ANY ($2::text[]))`, p.TenantID, touched)
-	if err != nil {
-		return res, fmt.Errorf("erase inbound requests of candidate %s: %w", id, err)
-	}
-	n, _ = r.RowsAffected()
-	res.InboundRequests = int(n)
-	return res, nil
+		AND jsonb_typeof(data -> 'candidate') = 'object' AND data -> 'candidate' ->> 'id' = $2`,
+	Attempts: `UPDATE attempts SET response_body = '' WHERE response_body <> '' AND delivery_id IN (
+		SELECT id FROM deliveries WHERE tenant_id = $1 AND event_id = ANY ($2::text[]))`,
+	Inbound: `UPDATE inbound_requests SET body = NULL WHERE tenant_id = $1 AND body IS NOT NULL
+		AND EXISTS (SELECT 1 FROM json_array_elements_text(event_ids::json) AS e (id) WHERE e.id = ANY ($2::text[]))`,
+	IDs:  func(ids []string) any { return ids },
+	Lock: " FOR UPDATE",
 }
-
-func selectErased(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]erasedEvent, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []erasedEvent
-	for rows.Next() {
-		var e erasedEvent
-		if err := rows.Scan(&e.seq, &e.id, &e.payload, &e.purged); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
-}
-
-// The payload editors below are store/sqlite's (store packages do not
-// import each other): they rewrite the stored webhook body member by
-// member, keeping the order and bytes of everything they do not remove.

@@ -59,6 +59,10 @@
 // every query path without blocking ingest, and only VACUUM FULL of those
 // tables (an exclusive lock: ingest waits) rewrites the files without them.
 // The README says so.
+//
+// The rules both stores share (hub secrets, retention, candidate erasure,
+// the export scans) are written once in store/sqlstore, over the Dialect
+// this package gives it (dialect.go).
 package postgres
 
 import (
@@ -79,6 +83,7 @@ import (
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/internal/dbfault"
 	"github.com/hirehook/hirehook/seal"
+	"github.com/hirehook/hirehook/store/sqlstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -114,9 +119,10 @@ type Store struct {
 
 	// keyring seals endpoint secrets; nil keeps them in plain JSON.
 	keyring *seal.Keyring
-	// pepper is the API key pepper once read (see hubsecret.go).
-	pepperMu sync.Mutex
-	pepper   []byte
+	// dialect is what the core (store/sqlstore) needs of this store, and
+	// hub the hub's secrets the core keeps (the API key pepper).
+	dialect *sqlstore.Dialect
+	hub     sqlstore.HubSecrets
 	// connConfig opens Listen's own connection.
 	connConfig *pgx.ConnConfig
 	logger     *slog.Logger
@@ -174,6 +180,8 @@ func OpenWithOptions(ctx context.Context, dsn string, opts Options) (*Store, err
 	s := &Store{name: name, keyring: opts.Keyring, connConfig: cfg.Copy()}
 	db := sql.OpenDB(dbfault.Connector(stdlib.GetConnector(*cfg), classify, &s.health))
 	s.db = db
+	s.dialect = s.newDialect()
+	s.hub = sqlstore.HubSecrets{Dialect: s.dialect, Keyring: opts.Keyring}
 	n := opts.MaxConns
 	if n <= 0 {
 		n = 16
@@ -325,19 +333,9 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 }
 
+// tryTx runs fn in one transaction, once.
 func (s *Store) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return sqlstore.InTx(ctx, s.db, fn)
 }
 
 // retryable reports an error after which the transaction is run again: it

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/seal"
 	"github.com/hirehook/hirehook/store/postgres"
 	"github.com/hirehook/hirehook/store/postgres/postgrestest"
 	"github.com/hirehook/hirehook/store/storetest"
@@ -441,4 +442,11 @@ func TestIngestPoisonFailsAlone(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestCopy(t *testing.T) {
+	t.Parallel()
+	storetest.RunCopy(t, func(tb testing.TB, ring *seal.Keyring) storetest.CopyStore {
+		return open(tb, postgrestest.NewDatabase(tb), postgres.Options{Keyring: ring})
+	})
 }

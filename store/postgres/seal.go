@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/store/sqlstore"
 )
 
 // Endpoint signing secrets at rest, as in store/sqlite: with a keyring, the
@@ -78,6 +81,9 @@ func (s *Store) openSecrets(tenantID, id, stored string) ([]byte, error) {
 	return plain, nil
 }
 
+// The store seals secrets at rest with its keyring.
+var _ hirehook.Encrypted = (*Store)(nil)
+
 // CheckEncryption fails with seal.ErrUnknownKey when endpoint secrets are
 // sealed with a key the keyring lacks, naming the missing key ids (never a
 // key). A hub calls it at start: with the wrong key it would otherwise run,
@@ -88,7 +94,7 @@ func (s *Store) CheckEncryption(ctx context.Context) error {
 	// Sources' secrets are sealed with the same keyring.
 	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT substr(secrets, 1, 18) FROM endpoints WHERE secrets LIKE 'hhenc:%'
 		UNION SELECT DISTINCT substr(headers, 1, 18) FROM endpoints WHERE headers LIKE 'hhenc:%'
-		UNION SELECT DISTINCT substr(secrets, 1, 18) FROM sources WHERE secrets LIKE 'hhenc:%'`+hubSecretHeads)
+		UNION SELECT DISTINCT substr(secrets, 1, 18) FROM sources WHERE secrets LIKE 'hhenc:%'`+sqlstore.HubSecretHeads)
 	if err != nil {
 		return fmt.Errorf("check encryption keys: %w", err)
 	}
@@ -167,7 +173,7 @@ func (s *Store) RotateEncryption(ctx context.Context) (int, error) {
 		if err := s.rotateSourceSecrets(ctx, tx); err != nil {
 			return err
 		}
-		if err := s.rotateHubSecrets(ctx, tx); err != nil {
+		if err := s.hub.Rotate(ctx, tx); err != nil {
 			return err
 		}
 		n = len(all)

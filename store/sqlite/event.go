@@ -104,7 +104,7 @@ func (s *Store) eventIngest(ctx context.Context, tx *sql.Tx, p hirehook.EventIng
 			return nil, fmt.Errorf("ingest event %d: %w", i, err)
 		}
 		if e.ID == "" || e.TenantID == "" || e.Subject.Entity == "" || e.Subject.ID == "" {
-			return nil, fmt.Errorf("ingest event %d: id, tenant and subject are required", i)
+			return nil, hirehook.Errorf(hirehook.EINVALID, "Event %d of the batch needs an id, a tenant and a subject.", i)
 		}
 		idKey := e.TenantID + "\x00id\x00" + e.ID
 		idemKey := ""
@@ -393,7 +393,7 @@ func (s *Store) EventList(ctx context.Context, f hirehook.EventFilter) ([]*hireh
 // RecordEvents implements hirehook.Store.
 func (s *Store) RecordEvents(ctx context.Context, f hirehook.EventFilter) ([]*hirehook.Event, error) {
 	if f.Entity == nil || f.SubjectID == nil {
-		return nil, fmt.Errorf("record events: entity and subject id are required")
+		return nil, hirehook.Errorf(hirehook.EINVALID, "Listing a record's events needs its entity and subject id.")
 	}
 	return s.eventList(ctx, f)
 }

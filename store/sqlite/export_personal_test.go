@@ -1,6 +1,10 @@
 package sqlite
 
-import "context"
+import (
+	"context"
+
+	"github.com/hirehook/hirehook/store/sqlstore"
+)
 
 // SetSecureDelete turns secure_delete on or off on the writer connection,
 // so that a test can write a history the way a store did before migration
@@ -15,4 +19,4 @@ func (s *Store) SetSecureDelete(ctx context.Context, on bool) error {
 }
 
 // PurgeQueries are the queries of one retention batch, for EXPLAIN.
-var PurgeQueries = map[string]string{"events_retention": qPurgeSelectEvents, "attempts_retention": qPurgeAttempts}
+var PurgeQueries = sqlstore.PurgeQueries((&Store{}).newDialect())

@@ -3,63 +3,35 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 
 	"github.com/hirehook/hirehook/internal/storecopy"
+	"github.com/hirehook/hirehook/store/sqlstore"
 )
 
-// Importer writes what another store exported (storecopy) into this one,
-// in one transaction on the writer: nothing is visible, and nothing is left
-// behind on failure, until Commit. It is the target side of `hirehook
-// migrate-store`.
-type Importer struct {
-	s  *Store
-	tx *sql.Tx
-	// pepper is set once the import replaced the API key pepper, which the
-	// store then reads again.
-	pepper bool
-}
+// The store is both sides of a copy (see storecopy.Exporter).
+var (
+	_ storecopy.Exporter = (*Store)(nil)
+	_ storecopy.Importer = (*Store)(nil)
+)
 
-// BeginImport starts an import, refusing with a *storecopy.NotEmptyError
-// naming what it found a database that holds anything but the default
-// tenant its migration created, which it replaces with the source's
-// tenants. The transaction holds SQLite's write lock until Commit.
-func (s *Store) BeginImport(ctx context.Context) (*Importer, error) {
+// BeginImport starts an import of what another store exported
+// (storecopy.Importer; sqlstore.BeginImport), in one transaction on the
+// writer: nothing is visible, and nothing is left behind on failure, until
+// Commit. The transaction holds SQLite's write lock until then.
+func (s *Store) BeginImport(ctx context.Context) (storecopy.Import, error) {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("import: begin: %w", err)
 	}
-	found := storecopy.Counts{}
-	for _, t := range storecopy.Tables {
-		q := `SELECT count(*) FROM ` + t
-		if t == "tenants" {
-			q += ` WHERE id <> 'default'`
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, q).Scan(&n); err != nil {
-			tx.Rollback()
-			return nil, fmt.Errorf("import: count %s: %w", t, err)
-		}
-		found[t] = n
-	}
-	if found.String() != "nothing" {
-		tx.Rollback()
-		return nil, &storecopy.NotEmptyError{Found: found}
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM tenants`); err != nil {
-		tx.Rollback()
-		return nil, fmt.Errorf("import: %w", err)
-	}
-	return &Importer{s: s, tx: tx}, nil
+	return sqlstore.BeginImport(ctx, tx, &s.hub, sqlstore.ImportWriter{Rows: s.importRows})
 }
 
-// Write inserts the rows of b, keeping their seq. Endpoint secrets are
-// sealed with the store's keyring.
-func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
+// importRows is sqlstore.ImportWriter.Rows: one statement per row.
+func (s *Store) importRows(ctx context.Context, tx *sql.Tx, b storecopy.Batch) error {
 	ex := func(what, q string, args ...any) error {
-		if _, err := im.tx.ExecContext(ctx, q, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("import %s: %w", what, err)
 		}
 		return nil
@@ -76,23 +48,12 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 			return err
 		}
 	}
-	if b.APIKeyPepper != nil {
-		// The keys' hashes are keyed with the source's pepper: adopt it.
-		stored, err := im.s.sealHubSecret(pepperName, base64.StdEncoding.EncodeToString(b.APIKeyPepper))
-		if err != nil {
-			return fmt.Errorf("import: %w", err)
-		}
-		if err := ex("hub_secrets", `INSERT INTO hub_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, pepperName, stored); err != nil {
-			return err
-		}
-		im.pepper = true
-	}
 	for _, e := range b.Endpoints {
-		sealed, err := im.s.sealSecrets(e.TenantID, e.ID, e.Secrets)
+		sealed, err := s.sealSecrets(e.TenantID, e.ID, e.Secrets)
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
-		headers, err := im.s.sealHeaders(e.TenantID, e.ID, []byte(e.Headers))
+		headers, err := s.sealHeaders(e.TenantID, e.ID, []byte(e.Headers))
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
@@ -155,7 +116,7 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 		if err := json.Unmarshal(x.Secrets, &secrets); err != nil {
 			return fmt.Errorf("import: source %s secrets: %w", x.ID, err)
 		}
-		sealed, err := im.s.sealSourceSecrets(x.TenantID, x.ID, secrets)
+		sealed, err := s.sealSourceSecrets(x.TenantID, x.ID, secrets)
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
@@ -195,19 +156,3 @@ func (im *Importer) Write(ctx context.Context, b storecopy.Batch) error {
 	}
 	return nil
 }
-
-// Commit commits the import.
-func (im *Importer) Commit(ctx context.Context) error {
-	if err := im.tx.Commit(); err != nil {
-		return fmt.Errorf("import: commit: %w", err)
-	}
-	if im.pepper {
-		im.s.pepperMu.Lock()
-		im.s.pepper = nil
-		im.s.pepperMu.Unlock()
-	}
-	return nil
-}
-
-// Rollback abandons the import; after Commit it does nothing.
-func (im *Importer) Rollback() error { return im.tx.Rollback() }

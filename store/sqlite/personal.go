@@ -30,171 +30,76 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
-	"github.com/hirehook/hirehook/internal/erasure"
+	"github.com/hirehook/hirehook/store/sqlstore"
 )
 
-// Reasons written to the last_error of deliveries cancelled because their
-// event can no longer be sent.
-const (
-	reasonPurged = "cancelled: the event's payload was purged by retention"
-	reasonErased = "cancelled: the event was erased with its candidate's personal data"
-)
-
-// qCancelUnsent cancels the deliveries of one event that have not been
-// sent for good: pending, retrying, paused, and leased by a worker whose lease
-// ran out (it died). A worker holding a live lease finishes its attempt.
+// qCancelUnsent is sqlstore.Dialect.CancelUnsent for one event: ?1
+// reason, ?2 now, ?3 tenant, ?4 event id.
 const qCancelUnsent = `UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL, last_error = ?1, updated_at = ?2,
 	lease_owner = NULL, lease_expires_at = NULL
 	WHERE tenant_id = ?3 AND event_id = ?4
 	AND (state IN ('pending', 'retrying', 'paused') OR (state = 'delivering' AND lease_expires_at <= ?2))`
 
-// The purge queries take (tenant, cutoff, limit) and read only the partial
-// indexes of migration 0003: rows already purged are not in them.
-const (
-	qPurgeSelectEvents = `SELECT seq, id, type, occurred_at, source, subject_entity, subject_id FROM events
-		WHERE tenant_id = ? AND purged_at IS NULL AND received_at < ? ORDER BY received_at LIMIT ?`
-	qPurgeAttempts = `UPDATE attempts SET response_body = '' WHERE (delivery_id, number) IN (
-		SELECT delivery_id, number FROM attempts
-		WHERE tenant_id = ? AND response_body <> '' AND started_at < ?
-		ORDER BY started_at LIMIT ?)`
-	qPurgeInbound = `DELETE FROM inbound_requests WHERE seq IN (
-		SELECT seq FROM inbound_requests WHERE tenant_id = ? AND received_at < ?
-		ORDER BY received_at LIMIT ?)`
-)
-
-// RetentionPurge implements hirehook.Store. Events are found through the
-// partial index events_retention and attempts through attempts_retention,
-// so a batch costs the same however long the log has grown.
+// RetentionPurge implements hirehook.Store; the rule is the core's
+// (sqlstore.RetentionPurge), in one transaction on the writer.
 func (s *Store) RetentionPurge(ctx context.Context, p hirehook.RetentionPurgeParams) (hirehook.RetentionPurgeResult, error) {
-	var res hirehook.RetentionPurgeResult
-	if p.Limit < 1 {
-		return res, hirehook.Errorf(hirehook.EINVALID, "The purge limit must be at least 1.")
-	}
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return res, fmt.Errorf("begin purge: %w", err)
-	}
-	defer tx.Rollback()
-
-	type tenantCutoff struct {
-		id     string
-		cutoff int64
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, retention_days FROM tenants ORDER BY seq`)
-	if err != nil {
-		return res, fmt.Errorf("select tenants: %w", err)
-	}
-	var tenants []tenantCutoff
-	for rows.Next() {
-		var id string
-		var days int
-		if err := rows.Scan(&id, &days); err != nil {
-			rows.Close()
-			return res, fmt.Errorf("select tenants: %w", err)
-		}
-		if days < 1 {
-			continue // not a retention the API accepts: keep everything
-		}
-		tenants = append(tenants, tenantCutoff{id, toMicros(p.Now.Add(-time.Duration(days) * 24 * time.Hour))})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return res, fmt.Errorf("select tenants: %w", err)
-	}
-
-	now := toMicros(p.Now)
-	for _, t := range tenants {
-		if res.Events >= p.Limit {
-			break
-		}
-		n, err := purgeEvents(ctx, tx, t.id, t.cutoff, now, p.Limit-res.Events)
-		if err != nil {
-			return res, err
-		}
-		res.Events += n
-	}
-	for _, t := range tenants {
-		if res.Attempts >= p.Limit {
-			break
-		}
-		r, err := tx.ExecContext(ctx, qPurgeAttempts, t.id, t.cutoff, p.Limit-res.Attempts)
-		if err != nil {
-			return res, fmt.Errorf("purge attempts of tenant %s: %w", t.id, err)
-		}
-		n, _ := r.RowsAffected()
-		res.Attempts += int(n)
-	}
-	// Raw requests go whole: their bodies are the vendor's payloads, and
-	// their rows say nothing the events do not.
-	for _, t := range tenants {
-		if res.InboundRequests >= p.Limit {
-			break
-		}
-		r, err := tx.ExecContext(ctx, qPurgeInbound, t.id, t.cutoff, p.Limit-res.InboundRequests)
-		if err != nil {
-			return res, fmt.Errorf("purge inbound requests of tenant %s: %w", t.id, err)
-		}
-		n, _ := r.RowsAffected()
-		res.InboundRequests += int(n)
-	}
-	if err := tx.Commit(); err != nil {
-		return res, fmt.Errorf("commit purge: %w", err)
-	}
-	return res, nil
+	return sqlstore.RetentionPurge(ctx, s.dialect, p)
 }
 
-// purgeEvents replaces the payloads of up to limit events of one tenant
-// received before cutoff with tombstones, and returns how many.
-func purgeEvents(ctx context.Context, tx *sql.Tx, tenantID string, cutoff, now int64, limit int) (int, error) {
-	rows, err := tx.QueryContext(ctx, qPurgeSelectEvents, tenantID, cutoff, limit)
-	if err != nil {
-		return 0, fmt.Errorf("select events to purge of tenant %s: %w", tenantID, err)
-	}
-	type victim struct {
-		seq  int64
-		body hirehook.WebhookPayload
-	}
-	var victims []victim
-	for rows.Next() {
-		var v victim
-		var occurred int64
-		if err := rows.Scan(&v.seq, &v.body.ID, &v.body.Type, &occurred, &v.body.Source, &v.body.Subject.Entity, &v.body.Subject.ID); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("select events to purge of tenant %s: %w", tenantID, err)
-		}
-		v.body.Timestamp, v.body.Purged = fromMicros(occurred), true
-		victims = append(victims, v)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("select events to purge of tenant %s: %w", tenantID, err)
-	}
-	if len(victims) == 0 {
-		return 0, nil
-	}
+// tombstone is sqlstore.Dialect.Tombstone on SQLite: one prepared
+// statement run per event (local calls, not round trips).
+func tombstone(ctx context.Context, tx *sql.Tx, p sqlstore.TombstoneParams) error {
 	update, err := tx.PrepareContext(ctx, `UPDATE events SET payload = ?, purged_at = ? WHERE seq = ?`)
 	if err != nil {
-		return 0, fmt.Errorf("prepare purge: %w", err)
+		return fmt.Errorf("prepare: %w", err)
 	}
 	defer update.Close()
+	now := toMicros(p.Now)
+	for i, seq := range p.Seqs {
+		if _, err := update.ExecContext(ctx, p.Payloads[i], now, seq); err != nil {
+			return fmt.Errorf("event seq %d: %w", seq, err)
+		}
+	}
+	return nil
+}
+
+// cancelUnsent is sqlstore.Dialect.CancelUnsent on SQLite, event by event.
+func cancelUnsent(ctx context.Context, tx *sql.Tx, p sqlstore.CancelParams) error {
 	cancel, err := tx.PrepareContext(ctx, qCancelUnsent)
 	if err != nil {
-		return 0, fmt.Errorf("prepare purge: %w", err)
+		return fmt.Errorf("prepare: %w", err)
 	}
 	defer cancel.Close()
-	for _, v := range victims {
-		tombstone, err := json.Marshal(v.body) // data: null, purged: true
-		if err != nil {
-			return 0, fmt.Errorf("render tombstone of event %s: %w", v.body.ID, err)
-		}
-		if _, err := update.ExecContext(ctx, tombstone, now, v.seq); err != nil {
-			return 0, fmt.Errorf("purge event %s: %w", v.body.ID, err)
-		}
-		if _, err := cancel.ExecContext(ctx, reasonPurged, now, tenantID, v.body.ID); err != nil {
-			return 0, fmt.Errorf("cancel deliveries of purged event %s: %w", v.body.ID, err)
+	now := toMicros(p.Now)
+	for _, id := range p.IDs {
+		if _, err := cancel.ExecContext(ctx, p.Reason, now, p.TenantID, id); err != nil {
+			return fmt.Errorf("event %s: %w", id, err)
 		}
 	}
-	return len(victims), nil
+	return nil
+}
+
+// eraseSQL are the statements of a candidate erasure in SQLite's JSON
+// functions (see sqlstore.EraseSQL). The payload is a BLOB: it is read
+// through CAST, as text. Lists of ids are bound as JSON arrays.
+var eraseSQL = sqlstore.EraseSQL{
+	Embedding: `SELECT seq, id, payload, 0 FROM events
+		WHERE tenant_id = ?1 AND NOT (subject_entity = 'candidate' AND subject_id = ?2) AND purged_at IS NULL
+		AND (json_extract(CAST(payload AS TEXT), '$.data.candidate.id') = ?2 OR json_extract(CAST(payload AS TEXT), '$.data.candidate_id') = ?2)
+		ORDER BY seq`,
+	Record: `UPDATE records SET data = json_object('id', ?2), erased_at = ?3
+		WHERE tenant_id = ?1 AND entity = 'candidate' AND id = ?2`,
+	Embedded: `UPDATE records SET data = json_set(data, '$.candidate', json_object('id', ?2))
+		WHERE tenant_id = ?1 AND NOT (entity = 'candidate' AND id = ?2)
+		AND json_type(data, '$.candidate') = 'object' AND json_extract(data, '$.candidate.id') = ?2`,
+	Attempts: `UPDATE attempts SET response_body = '' WHERE response_body <> '' AND delivery_id IN (
+		SELECT id FROM deliveries WHERE tenant_id = ?1 AND event_id IN (SELECT value FROM json_each(?2)))`,
+	Inbound: `UPDATE inbound_requests SET body = NULL WHERE tenant_id = ?1 AND body IS NOT NULL
+		AND EXISTS (SELECT 1 FROM json_each(inbound_requests.event_ids) WHERE value IN (SELECT value FROM json_each(?2)))`,
+	IDs: func(ids []string) any {
+		b, _ := json.Marshal(ids) // []string always marshals
+		return string(b)
+	},
 }
 
 // checkResendable refuses to send d again when its event's payload is a
@@ -221,8 +126,8 @@ func checkResendable(ctx context.Context, q querier, d *hirehook.Delivery) error
 // secure_delete is scrubbed once with VACUUM, and the WAL is checkpointed
 // and truncated so that no old page image outlives the erasure.
 func (s *Store) CandidateErase(ctx context.Context, p hirehook.CandidateEraseParams) (hirehook.CandidateEraseResult, error) {
-	if p.TenantID == "" || p.CandidateID == "" {
-		return hirehook.CandidateEraseResult{}, hirehook.Errorf(hirehook.EINVALID, "A tenant and a candidate id are required.")
+	if err := sqlstore.CheckErase(p); err != nil {
+		return hirehook.CandidateEraseResult{}, err
 	}
 	conn, err := s.writer.Conn(ctx)
 	if err != nil {
@@ -245,120 +150,16 @@ func (s *Store) CandidateErase(ctx context.Context, p hirehook.CandidateErasePar
 	return res, nil
 }
 
-// erasedEvent is an event CandidateErase rewrites.
-type erasedEvent struct {
-	seq     int64
-	id      string
-	payload []byte
-	purged  bool
-}
-
 func (s *Store) candidateErase(ctx context.Context, conn *sql.Conn, p hirehook.CandidateEraseParams) (hirehook.CandidateEraseResult, bool, error) {
-	var res hirehook.CandidateEraseResult
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return res, false, fmt.Errorf("begin erase: %w", err)
+		return hirehook.CandidateEraseResult{}, false, fmt.Errorf("begin erase: %w", err)
 	}
 	defer tx.Rollback()
-	now := toMicros(p.Now)
-	id := p.CandidateID
-
-	var hasRecord bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM records WHERE tenant_id = ? AND entity = 'candidate' AND id = ?)`,
-		p.TenantID, id).Scan(&hasRecord); err != nil {
-		return res, false, fmt.Errorf("select candidate record %s: %w", id, err)
-	}
-	// (a) Events about the candidate, through events_subject.
-	about, err := selectErased(ctx, tx, `SELECT seq, id, payload, purged_at IS NOT NULL FROM events
-		WHERE tenant_id = ?1 AND subject_entity = 'candidate' AND subject_id = ?2 ORDER BY seq`, p.TenantID, id)
-	if err != nil {
-		return res, false, fmt.Errorf("select events of candidate %s: %w", id, err)
-	}
-	// (b) Events about something else that embed the candidate. This scans
-	// the tenant's payloads: erasures are rare, and an index on a JSON
-	// path would cost every ingest. Purged payloads hold no data.
-	embedding, err := selectErased(ctx, tx, `SELECT seq, id, payload, 0 FROM events
-		WHERE tenant_id = ?1 AND NOT (subject_entity = 'candidate' AND subject_id = ?2) AND purged_at IS NULL
-		AND (json_extract(CAST(payload AS TEXT), '$.data.candidate.id') = ?2 OR json_extract(CAST(payload AS TEXT), '$.data.candidate_id') = ?2)
-		ORDER BY seq`, p.TenantID, id)
-	if err != nil {
-		return res, false, fmt.Errorf("select events embedding candidate %s: %w", id, err)
-	}
-	if !hasRecord && len(about) == 0 && len(embedding) == 0 {
-		return res, false, hirehook.Errorf(hirehook.ENOTFOUND, "No candidate %q: no record and no event names them.", id)
-	}
-
-	var touched []string
-	for _, e := range about {
-		payload := e.payload
-		if !e.purged {
-			if payload, err = erasure.About(e.payload, id); err != nil {
-				return res, false, fmt.Errorf("erase event %s: %w", e.id, err)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE events SET payload = ?, erased_at = ? WHERE seq = ?`, payload, now, e.seq); err != nil {
-			return res, false, fmt.Errorf("erase event %s: %w", e.id, err)
-		}
-		// What is left is a tombstone: it is not sent to anyone who has
-		// not had the event yet (they get candidate.anonymized instead).
-		if _, err := tx.ExecContext(ctx, qCancelUnsent, reasonErased, now, p.TenantID, e.id); err != nil {
-			return res, false, fmt.Errorf("cancel deliveries of erased event %s: %w", e.id, err)
-		}
-		touched = append(touched, e.id)
-	}
-	for _, e := range embedding {
-		payload, err := erasure.Embedded(e.payload, id)
-		if err != nil {
-			return res, false, fmt.Errorf("erase candidate from event %s: %w", e.id, err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE events SET payload = ? WHERE seq = ?`, payload, e.seq); err != nil {
-			return res, false, fmt.Errorf("erase candidate from event %s: %w", e.id, err)
-		}
-		touched = append(touched, e.id)
-	}
-	res.Events = len(touched)
-
-	// (c) The candidate's record keeps its id, version and history; the
-	// records that embed a summary of them keep all but the summary.
-	r, err := tx.ExecContext(ctx, `UPDATE records SET data = json_object('id', ?3), erased_at = ?4
-		WHERE tenant_id = ?1 AND entity = 'candidate' AND id = ?2`, p.TenantID, id, id, now)
-	if err != nil {
-		return res, false, fmt.Errorf("erase record of candidate %s: %w", id, err)
-	}
-	n, _ := r.RowsAffected()
-	res.Records += int(n)
-	r, err = tx.ExecContext(ctx, `UPDATE records SET data = json_set(data, '$.candidate', json_object('id', ?2))
-		WHERE tenant_id = ?1 AND NOT (entity = 'candidate' AND id = ?2)
-		AND json_type(data, '$.candidate') = 'object' AND json_extract(data, '$.candidate.id') = ?2`, p.TenantID, id)
-	if err != nil {
-		return res, false, fmt.Errorf("erase candidate %s from records: %w", id, err)
-	}
-	n, _ = r.RowsAffected()
-	res.Records += int(n)
-
-	// (d) Receivers often echo the payload in their answer.
-	ids, err := json.Marshal(touched)
+	res, err := sqlstore.CandidateErase(ctx, s.dialect, tx, p)
 	if err != nil {
 		return res, false, err
 	}
-	r, err = tx.ExecContext(ctx, `UPDATE attempts SET response_body = '' WHERE response_body <> '' AND delivery_id IN (
-		SELECT id FROM deliveries WHERE tenant_id = ? AND event_id IN (SELECT value FROM json_each(?)))`, p.TenantID, string(ids))
-	if err != nil {
-		return res, false, fmt.Errorf("erase attempts of candidate %s: %w", id, err)
-	}
-	n, _ = r.RowsAffected()
-	res.Attempts = int(n)
-
-	// (e) The raw requests the touched events came from hold the
-	// candidate as the vendor sent them.
-	r, err = tx.ExecContext(ctx, `UPDATE inbound_requests SET body = NULL WHERE tenant_id = ? AND body IS NOT NULL
-		AND EXISTS (SELECT 1 FROM json_each(inbound_requests.event_ids) WHERE value IN (SELECT value FROM json_each(?)))`, p.TenantID, string(ids))
-	if err != nil {
-		return res, false, fmt.Errorf("erase inbound requests of candidate %s: %w", id, err)
-	}
-	n, _ = r.RowsAffected()
-	res.InboundRequests = int(n)
-
 	var needsScrub bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM store_meta WHERE key = 'needs_scrub')`).Scan(&needsScrub); err != nil {
 		return res, false, fmt.Errorf("select store_meta: %w", err)
@@ -367,23 +168,6 @@ func (s *Store) candidateErase(ctx context.Context, conn *sql.Conn, p hirehook.C
 		return res, false, fmt.Errorf("commit erase: %w", err)
 	}
 	return res, needsScrub, nil
-}
-
-func selectErased(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]erasedEvent, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []erasedEvent
-	for rows.Next() {
-		var e erasedEvent
-		if err := rows.Scan(&e.seq, &e.id, &e.payload, &e.purged); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }
 
 // scrubFile drops every old copy of erased data from the file: once, for a

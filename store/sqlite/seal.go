@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/store/sqlstore"
 )
 
 // Endpoint signing secrets at rest: with a keyring, the secrets column holds
@@ -77,6 +80,9 @@ func (s *Store) openSecrets(tenantID, id string, stored []byte) ([]byte, error) 
 	return plain, nil
 }
 
+// The store seals secrets at rest with its keyring.
+var _ hirehook.Encrypted = (*Store)(nil)
+
 // CheckEncryption fails with seal.ErrUnknownKey when endpoint secrets are
 // sealed with a key the keyring lacks, naming the missing key ids (never a
 // key). A hub calls it at start: with the wrong key it would otherwise run,
@@ -88,7 +94,7 @@ func (s *Store) CheckEncryption(ctx context.Context) error {
 	// Sources' secrets are sealed with the same keyring.
 	rows, err := s.reader.QueryContext(ctx, `SELECT DISTINCT substr(CAST(secrets AS TEXT), 1, 18) FROM endpoints WHERE CAST(secrets AS TEXT) LIKE 'hhenc:%'
 		UNION SELECT DISTINCT substr(CAST(headers AS TEXT), 1, 18) FROM endpoints WHERE CAST(headers AS TEXT) LIKE 'hhenc:%'
-		UNION SELECT DISTINCT substr(secrets, 1, 18) FROM sources WHERE secrets LIKE 'hhenc:%'`+hubSecretHeads)
+		UNION SELECT DISTINCT substr(secrets, 1, 18) FROM sources WHERE secrets LIKE 'hhenc:%'`+sqlstore.HubSecretHeads)
 	if err != nil {
 		return fmt.Errorf("check encryption keys: %w", err)
 	}
@@ -200,7 +206,7 @@ func (s *Store) rotateEncryption(ctx context.Context, conn *sql.Conn) (int, erro
 	if err := s.rotateSourceSecrets(ctx, tx); err != nil {
 		return 0, err
 	}
-	if err := s.rotateHubSecrets(ctx, tx); err != nil {
+	if err := s.hub.Rotate(ctx, tx); err != nil {
 		return 0, err
 	}
 	if err := tx.Commit(); err != nil {

@@ -19,6 +19,10 @@
 // is EUNAVAILABLE wherever it surfaces, and Ping reports it until a probe
 // write succeeds: a full disk still answers reads. Open makes that probe
 // write too, so a hub started on a full disk says so instead of starting.
+//
+// The rules both stores share (hub secrets, retention, candidate erasure,
+// the export scans) are written once in store/sqlstore, over the Dialect
+// this package gives it (dialect.go).
 package sqlite
 
 import (
@@ -38,6 +42,7 @@ import (
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/internal/dbfault"
 	"github.com/hirehook/hirehook/seal"
+	"github.com/hirehook/hirehook/store/sqlstore"
 	sqlite3 "modernc.org/sqlite"
 	sqlite3lib "modernc.org/sqlite/lib"
 )
@@ -60,9 +65,10 @@ type Store struct {
 	// keyring seals endpoint secrets; nil keeps them in plain JSON.
 	keyring *seal.Keyring
 
-	// pepper is the API key pepper once read (see hubsecret.go).
-	pepperMu sync.Mutex
-	pepper   []byte
+	// dialect is what the core (store/sqlstore) needs of this store, and
+	// hub the hub's secrets the core keeps (the API key pepper).
+	dialect *sqlstore.Dialect
+	hub     sqlstore.HubSecrets
 
 	// notFailing holds endpoints whose failing_since this store knows to
 	// be NULL (it wrote so): a batch of successes to them needs no
@@ -187,6 +193,8 @@ func OpenWithOptions(ctx context.Context, path string, opts Options) (*Store, er
 	reader.SetMaxOpenConns(8)
 	reader.SetMaxIdleConns(8)
 	s.reader = reader
+	s.dialect = s.newDialect()
+	s.hub = sqlstore.HubSecrets{Dialect: s.dialect, Keyring: opts.Keyring}
 	s.group, s.quit, s.groupDone = make(chan *groupJob), make(chan struct{}), make(chan struct{})
 	go s.groupLoop()
 	return s, nil

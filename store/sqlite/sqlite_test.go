@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/seal"
 	"github.com/hirehook/hirehook/store/sqlite"
 	"github.com/hirehook/hirehook/store/storetest"
 )
@@ -55,4 +56,16 @@ func TestOpenRefusesMemory(t *testing.T) {
 	if _, err := sqlite.Open(context.Background(), ":memory:"); err == nil {
 		t.Fatal("Open(:memory:) succeeded; the hub must be durable")
 	}
+}
+
+func TestCopy(t *testing.T) {
+	t.Parallel()
+	storetest.RunCopy(t, func(tb testing.TB, ring *seal.Keyring) storetest.CopyStore {
+		s, err := sqlite.OpenWithOptions(context.Background(), filepath.Join(tb.TempDir(), "hirehook.db"), sqlite.Options{Keyring: ring})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { s.Close() })
+		return s
+	})
 }

@@ -143,7 +143,7 @@ func scanAPIKey(row scanner) (*hirehook.APIKey, error) {
 // APIKeyCreate implements hirehook.Store.
 func (s *Store) APIKeyCreate(ctx context.Context, k *hirehook.APIKey) error {
 	// Before the transaction: the pepper may need the writer.
-	mac, err := s.apiKeyMAC(ctx, k.Hash)
+	mac, err := s.hub.APIKeyMAC(ctx, k.Hash)
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (s *Store) APIKeyCreate(ctx context.Context, k *hirehook.APIKey) error {
 
 // APIKeyByHash implements hirehook.Store.
 func (s *Store) APIKeyByHash(ctx context.Context, hash string) (*hirehook.APIKey, error) {
-	mac, err := s.apiKeyMAC(ctx, hash)
+	mac, err := s.hub.APIKeyMAC(ctx, hash)
 	if err != nil {
 		return nil, err
 	}

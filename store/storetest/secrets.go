@@ -35,12 +35,10 @@ func testInboundMasksCredentials(t *testing.T, newStore NewStoreFunc) {
 	}
 }
 
-// SealingStore is a Store that seals secrets with a keyring: both dialects.
+// SealingStore is a Store with the Encrypted capability: both dialects.
 type SealingStore interface {
 	hirehook.Store
-	CheckEncryption(ctx context.Context) error
-	RotateEncryption(ctx context.Context) (int, error)
-	UpgradeSecrets(ctx context.Context) (int, error)
+	hirehook.Encrypted
 }
 
 // SecretsAtRest is what RunSecretsAtRest needs of a dialect: Open opens

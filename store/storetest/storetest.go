@@ -55,6 +55,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("InboundClaimConcurrent", func(t *testing.T) { t.Parallel(); testInboundClaimConcurrent(t, newStore) })
 	t.Run("InboundDedupeHeld", func(t *testing.T) { t.Parallel(); testInboundDedupeHeld(t, newStore) })
 	t.Run("InboundMasksCredentials", func(t *testing.T) { t.Parallel(); testInboundMasksCredentials(t, newStore) })
+	t.Run("InvalidArguments", func(t *testing.T) { t.Parallel(); testInvalidArguments(t, newStore) })
 }
 
 const tenant = hirehook.DefaultTenantID

@@ -1,38 +1,42 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/hirehook/hirehook/internal/storecopy"
 )
 
+// Openers open what a store seals with its keyring, for an export: the
+// dialect's own functions (the column types of the sealed values differ).
+type Openers struct {
+	// Secrets opens an endpoint's signing secrets to their plain JSON.
+	Secrets func(tenantID, id string, stored []byte) ([]byte, error)
+	// Headers opens an endpoint's custom headers to their plain JSON.
+	Headers func(tenantID, id string, stored []byte) ([]byte, error)
+	// SourceSecrets opens a source's secrets.
+	SourceSecrets func(tenantID, id string, stored []byte) (map[string]string, error)
+}
+
 // Export streams every row of the store to fn, table by table in the order
 // of storecopy.Tables, in batches of at most storecopy.BatchSize rows, all
-// read in one REPEATABLE READ, read-only transaction (one snapshot).
-// Endpoint secrets are opened with the store's keyring; deliveries being
-// attempted are given as due now (storecopy.Requeue). It is the source side
-// of `hirehook migrate-store`: stop the hubs first.
-func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) error {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+// read in one snapshot (Dialect.SnapshotTx). Sealed values are opened with
+// open; deliveries being attempted are given as due now
+// (storecopy.Requeue); the API key pepper goes with every batch of keys.
+// It is the source side of `hirehook migrate-store`: stop the hubs first.
+func Export(ctx context.Context, d *Dialect, hub *HubSecrets, open Openers, fn func(storecopy.Batch) error) error {
+	tx, err := d.SnapshotTx(ctx)
 	if err != nil {
 		return fmt.Errorf("export: begin: %w", err)
 	}
 	defer tx.Rollback()
 	now := time.Now().UTC()
-	var pepper []byte
-	var stored string
-	switch err := tx.QueryRowContext(ctx, `SELECT value FROM hub_secrets WHERE name = $1`, pepperName).Scan(&stored); {
-	case err == nil:
-		if pepper, err = s.openHubSecret(pepperName, stored); err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("export: read the api key pepper: %w", err)
+	pepper, err := hub.ReadPepper(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
 	}
 	type table struct {
 		name, query string
@@ -42,107 +46,116 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 		{"tenants", `SELECT seq, id, name, retention_days, created_at, updated_at FROM tenants ORDER BY seq`,
 			func(r *sql.Rows, b *storecopy.Batch) error {
 				var t storecopy.Tenant
-				if err := r.Scan(&t.Seq, &t.ID, &t.Name, &t.RetentionDays, &t.CreatedAt, &t.UpdatedAt); err != nil {
+				var c, u Time
+				if err := r.Scan(&t.Seq, &t.ID, &t.Name, &t.RetentionDays, &c, &u); err != nil {
 					return err
 				}
-				t.CreatedAt, t.UpdatedAt = utc(t.CreatedAt), utc(t.UpdatedAt)
+				t.CreatedAt, t.UpdatedAt = c.Time, u.Time
 				b.Tenants = append(b.Tenants, t)
 				return nil
 			}},
 		{"api_keys", `SELECT id, tenant_id, name, scope, hash, created_at, expires_at, last_used_at FROM api_keys ORDER BY created_at, id`,
 			func(r *sql.Rows, b *storecopy.Batch) error {
 				var k storecopy.APIKey
-				var e, l sql.NullTime
-				if err := r.Scan(&k.ID, &k.TenantID, &k.Name, &k.Scope, &k.Hash, &k.CreatedAt, &e, &l); err != nil {
+				var c Time
+				var e, l NullTime
+				if err := r.Scan(&k.ID, &k.TenantID, &k.Name, &k.Scope, &k.Hash, &c, &e, &l); err != nil {
 					return err
 				}
-				k.CreatedAt, k.ExpiresAt, k.LastUsedAt = utc(k.CreatedAt), ptrTime(e), ptrTime(l)
+				k.CreatedAt, k.ExpiresAt, k.LastUsedAt = c.Time, e.Time, l.Time
 				b.APIKeys, b.APIKeyPepper = append(b.APIKeys, k), pepper
 				return nil
 			}},
 		{"endpoints", `SELECT seq, id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since, filter, transform, payload, redact FROM endpoints ORDER BY seq`,
 			func(r *sql.Rows, b *storecopy.Batch) error {
 				var e storecopy.Endpoint
-				var stored string
-				var f sql.NullTime
-				if err := r.Scan(&e.Seq, &e.ID, &e.TenantID, &e.URL, &e.Description, &e.EventTypes, &e.Headers, &e.Disabled, &e.DisabledReason, &stored, &e.CreatedAt, &e.UpdatedAt, &e.MaxConcurrency, &e.RateLimitPerSecond,
+				var stored []byte
+				var c, u Time
+				var f NullTime
+				if err := r.Scan(&e.Seq, &e.ID, &e.TenantID, &e.URL, &e.Description, &e.EventTypes, &e.Headers, &e.Disabled, &e.DisabledReason, &stored, &c, &u, &e.MaxConcurrency, &e.RateLimitPerSecond,
 					&e.Ordered, &f, &e.Filter, &e.Transform, &e.Payload, &e.Redact); err != nil {
 					return err
 				}
-				e.FailingSince = ptrTime(f)
-				plain, err := s.openSecrets(e.TenantID, e.ID, stored)
+				plain, err := open.Secrets(e.TenantID, e.ID, stored)
 				if err != nil {
 					return err
 				}
-				headers, err := s.openHeaders(e.TenantID, e.ID, e.Headers)
+				headers, err := open.Headers(e.TenantID, e.ID, []byte(e.Headers))
 				if err != nil {
 					return err
 				}
-				e.Headers = string(headers)
-				e.Secrets, e.CreatedAt, e.UpdatedAt = plain, utc(e.CreatedAt), utc(e.UpdatedAt)
+				e.Secrets, e.Headers, e.CreatedAt, e.UpdatedAt, e.FailingSince = plain, string(headers), c.Time, u.Time, f.Time
 				b.Endpoints = append(b.Endpoints, e)
 				return nil
 			}},
 		{"events", `SELECT seq, tenant_id, id, type, occurred_at, received_at, source, subject_entity, subject_id, idempotency_key, deliveries, payload, purged_at, erased_at FROM events ORDER BY seq`,
 			func(r *sql.Rows, b *storecopy.Batch) error {
 				var e storecopy.Event
+				var o, rc Time
 				var idem sql.NullString
-				var p, er sql.NullTime
-				if err := r.Scan(&e.Seq, &e.TenantID, &e.ID, &e.Type, &e.OccurredAt, &e.ReceivedAt, &e.Source, &e.SubjectEntity, &e.SubjectID, &idem, &e.Deliveries, &e.Payload, &p, &er); err != nil {
+				var p, er NullTime
+				if err := r.Scan(&e.Seq, &e.TenantID, &e.ID, &e.Type, &o, &rc, &e.Source, &e.SubjectEntity, &e.SubjectID, &idem, &e.Deliveries, &e.Payload, &p, &er); err != nil {
 					return err
 				}
-				e.OccurredAt, e.ReceivedAt, e.PurgedAt, e.ErasedAt = utc(e.OccurredAt), utc(e.ReceivedAt), ptrTime(p), ptrTime(er)
+				e.OccurredAt, e.ReceivedAt, e.PurgedAt, e.ErasedAt = o.Time, rc.Time, p.Time, er.Time
 				if idem.Valid {
 					e.IdempotencyKey = &idem.String
+				}
+				if e.Payload == nil {
+					e.Payload = []byte{}
 				}
 				b.Events = append(b.Events, e)
 				return nil
 			}},
-		{"records", `SELECT tenant_id, entity, id, version, deleted, data::text, last_event_id, created_at, updated_at, erased_at FROM records ORDER BY tenant_id, entity, id`,
+		{"records", `SELECT tenant_id, entity, id, version, deleted, ` + d.Text("data") + `, last_event_id, created_at, updated_at, erased_at FROM records ORDER BY tenant_id, entity, id`,
 			func(r *sql.Rows, b *storecopy.Batch) error {
 				var x storecopy.Record
-				var data string
-				var er sql.NullTime
-				if err := r.Scan(&x.TenantID, &x.Entity, &x.ID, &x.Version, &x.Deleted, &data, &x.LastEventID, &x.CreatedAt, &x.UpdatedAt, &er); err != nil {
+				var c, u Time
+				var er NullTime
+				if err := r.Scan(&x.TenantID, &x.Entity, &x.ID, &x.Version, &x.Deleted, &x.Data, &x.LastEventID, &c, &u, &er); err != nil {
 					return err
 				}
-				x.Data, x.CreatedAt, x.UpdatedAt, x.ErasedAt = []byte(data), utc(x.CreatedAt), utc(x.UpdatedAt), ptrTime(er)
+				x.CreatedAt, x.UpdatedAt, x.ErasedAt = c.Time, u.Time, er.Time
 				b.Records = append(b.Records, x)
 				return nil
 			}},
 		{"deliveries", `SELECT seq, id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at, coalesce(ordering_key, '') FROM deliveries ORDER BY seq`,
 			func(r *sql.Rows, b *storecopy.Batch) error {
-				var d storecopy.Delivery
-				var n, l sql.NullTime
-				if err := r.Scan(&d.Seq, &d.ID, &d.TenantID, &d.EventID, &d.EventType, &d.EndpointID, &d.State, &d.Attempts, &n, &l, &d.LastStatus, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &d.OrderingKey); err != nil {
+				var x storecopy.Delivery
+				var n, l NullTime
+				var c, u Time
+				if err := r.Scan(&x.Seq, &x.ID, &x.TenantID, &x.EventID, &x.EventType, &x.EndpointID, &x.State, &x.Attempts, &n, &l, &x.LastStatus, &x.LastError, &c, &u, &x.OrderingKey); err != nil {
 					return err
 				}
-				d.NextAttemptAt, d.LastAttemptAt, d.CreatedAt, d.UpdatedAt = ptrTime(n), ptrTime(l), utc(d.CreatedAt), utc(d.UpdatedAt)
-				b.Deliveries = append(b.Deliveries, storecopy.Requeue(d, now))
+				x.NextAttemptAt, x.LastAttemptAt, x.CreatedAt, x.UpdatedAt = n.Time, l.Time, c.Time, u.Time
+				b.Deliveries = append(b.Deliveries, storecopy.Requeue(x, now))
 				return nil
 			}},
-		// Attempts carry their delivery's endpoint in SQLite; here it is joined.
-		{"attempts", `SELECT a.delivery_id, a.number, a.id, a.tenant_id, coalesce(d.endpoint_id, ''), a.started_at, a.duration_us, a.status_code, a.response_body, a.error_class, a.error
-			FROM attempts a LEFT JOIN deliveries d ON d.id = a.delivery_id ORDER BY a.delivery_id, a.number`,
+		{"attempts", d.ExportAttempts,
 			func(r *sql.Rows, b *storecopy.Batch) error {
 				var a storecopy.Attempt
-				if err := r.Scan(&a.DeliveryID, &a.Number, &a.ID, &a.TenantID, &a.EndpointID, &a.StartedAt, &a.DurationMicros, &a.StatusCode, &a.ResponseBody, &a.ErrorClass, &a.Error); err != nil {
+				var st Time
+				if err := r.Scan(&a.DeliveryID, &a.Number, &a.ID, &a.TenantID, &a.EndpointID, &st, &a.DurationMicros, &a.StatusCode, &a.ResponseBody, &a.ErrorClass, &a.Error); err != nil {
 					return err
 				}
-				a.StartedAt = utc(a.StartedAt)
+				a.StartedAt = st.Time
+				if a.ResponseBody == nil {
+					a.ResponseBody = []byte{}
+				}
 				b.Attempts = append(b.Attempts, a)
 				return nil
 			}},
 		{"audit_log", `SELECT seq, id, tenant_id, at, key_id, key_name, action, target, details FROM audit_log ORDER BY seq`,
 			func(r *sql.Rows, b *storecopy.Batch) error {
 				var a storecopy.AuditEntry
-				var d sql.NullString
-				if err := r.Scan(&a.Seq, &a.ID, &a.TenantID, &a.At, &a.KeyID, &a.KeyName, &a.Action, &a.Target, &d); err != nil {
+				var at Time
+				var details sql.NullString
+				if err := r.Scan(&a.Seq, &a.ID, &a.TenantID, &at, &a.KeyID, &a.KeyName, &a.Action, &a.Target, &details); err != nil {
 					return err
 				}
-				a.At = utc(a.At)
-				if d.Valid {
-					a.Details = &d.String
+				a.At = at.Time
+				if details.Valid {
+					a.Details = &details.String
 				}
 				b.Audit = append(b.Audit, a)
 				return nil
@@ -150,12 +163,13 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 		{"sources", `SELECT seq, id, tenant_id, kind, name, config, secrets, enabled, health, checkpoint, created_at, updated_at FROM sources ORDER BY seq`,
 			func(r *sql.Rows, b *storecopy.Batch) error {
 				var x storecopy.Source
-				var stored string
+				var stored []byte
 				var cp sql.NullString
-				if err := r.Scan(&x.Seq, &x.ID, &x.TenantID, &x.Kind, &x.Name, &x.Config, &stored, &x.Enabled, &x.Health, &cp, &x.CreatedAt, &x.UpdatedAt); err != nil {
+				var c, u Time
+				if err := r.Scan(&x.Seq, &x.ID, &x.TenantID, &x.Kind, &x.Name, &x.Config, &stored, &x.Enabled, &x.Health, &cp, &c, &u); err != nil {
 					return err
 				}
-				secrets, err := s.openSourceSecrets(x.TenantID, x.ID, stored)
+				secrets, err := open.SourceSecrets(x.TenantID, x.ID, stored)
 				if err != nil {
 					return err
 				}
@@ -165,7 +179,7 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 				if cp.Valid {
 					x.Checkpoint = &cp.String
 				}
-				x.CreatedAt, x.UpdatedAt = utc(x.CreatedAt), utc(x.UpdatedAt)
+				x.CreatedAt, x.UpdatedAt = c.Time, u.Time
 				b.Sources = append(b.Sources, x)
 				return nil
 			}},
@@ -178,15 +192,16 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 				b.States = append(b.States, x)
 				return nil
 			}},
-		{"backfills", `SELECT id, tenant_id, endpoint_id, entities::text, filter, rate_per_second, state, cursor_entity, cursor_id, scanned, sent, skipped, error, created_at, updated_at, finished_at FROM backfills ORDER BY created_at, id`,
+		{"backfills", `SELECT id, tenant_id, endpoint_id, ` + d.Text("entities") + `, filter, rate_per_second, state, cursor_entity, cursor_id, scanned, sent, skipped, error, created_at, updated_at, finished_at FROM backfills ORDER BY created_at, id`,
 			func(r *sql.Rows, b *storecopy.Batch) error {
 				var x storecopy.Backfill
-				var f sql.NullTime
+				var c, u Time
+				var f NullTime
 				if err := r.Scan(&x.ID, &x.TenantID, &x.EndpointID, &x.Entities, &x.Filter, &x.RatePerSecond, &x.State, &x.CursorEntity, &x.CursorID,
-					&x.Scanned, &x.Sent, &x.Skipped, &x.Error, &x.CreatedAt, &x.UpdatedAt, &f); err != nil {
+					&x.Scanned, &x.Sent, &x.Skipped, &x.Error, &c, &u, &f); err != nil {
 					return err
 				}
-				x.CreatedAt, x.UpdatedAt, x.FinishedAt = utc(x.CreatedAt), utc(x.UpdatedAt), ptrTime(f)
+				x.CreatedAt, x.UpdatedAt, x.FinishedAt = c.Time, u.Time, f.Time
 				b.Backfills = append(b.Backfills, x)
 				return nil
 			}},
@@ -196,10 +211,11 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 			event_ids, events, error, attempts, processed_at, due_at, claim_owner, claim_until FROM inbound_requests ORDER BY seq`,
 			func(r *sql.Rows, b *storecopy.Batch) error {
 				var x storecopy.InboundRequest
+				var rc Time
 				var noBody bool
-				var p, d, cu sql.NullTime
-				if err := r.Scan(&x.Seq, &x.ID, &x.TenantID, &x.SourceID, &x.ReceivedAt, &x.Status, &x.DedupeKey, &x.DuplicateOf, &x.VendorEvent, &x.Header, &x.Body, &noBody, &x.BodySize,
-					&x.EventIDs, &x.Events, &x.Error, &x.Attempts, &p, &d, &x.ClaimOwner, &cu); err != nil {
+				var p, due, cu NullTime
+				if err := r.Scan(&x.Seq, &x.ID, &x.TenantID, &x.SourceID, &rc, &x.Status, &x.DedupeKey, &x.DuplicateOf, &x.VendorEvent, &x.Header, &x.Body, &noBody, &x.BodySize,
+					&x.EventIDs, &x.Events, &x.Error, &x.Attempts, &p, &due, &x.ClaimOwner, &cu); err != nil {
 					return err
 				}
 				switch {
@@ -208,7 +224,7 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 				case x.Body == nil:
 					x.Body = []byte{}
 				}
-				x.ReceivedAt, x.ProcessedAt, x.DueAt, x.ClaimUntil = utc(x.ReceivedAt), ptrTime(p), ptrTime(d), ptrTime(cu)
+				x.ReceivedAt, x.ProcessedAt, x.DueAt, x.ClaimUntil = rc.Time, p.Time, due.Time, cu.Time
 				b.Inbound = append(b.Inbound, x)
 				return nil
 			}},

@@ -1,0 +1,33 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/hirehook/hirehook/store/sqlstore"
+)
+
+// newDialect is what the core (store/sqlstore) needs of SQLite: ?
+// placeholders, times as UTC microseconds, text read through CAST (a column
+// may hold JSON bound as a BLOB), no row locks (there is one writer), write
+// transactions on the writer connection, snapshots on a reader.
+func (s *Store) newDialect() *sqlstore.Dialect {
+	return &sqlstore.Dialect{
+		Name: "sqlite",
+		Time: func(t time.Time) any { return toMicros(t) },
+		Text: func(col string) string { return "CAST(" + col + " AS TEXT)" },
+		DB:   s.writer,
+		WriteTx: func(ctx context.Context, fn func(tx *sql.Tx) error) error {
+			return sqlstore.InTx(ctx, s.writer, fn)
+		},
+		SnapshotTx: func(ctx context.Context) (*sql.Tx, error) {
+			return s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		},
+		Tombstone:    tombstone,
+		CancelUnsent: cancelUnsent,
+		Erase:        eraseSQL,
+		ExportAttempts: `SELECT delivery_id, number, id, tenant_id, endpoint_id, started_at, duration_us, status_code, response_body, error_class, error
+			FROM attempts ORDER BY delivery_id, number`,
+	}
+}

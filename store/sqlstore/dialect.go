@@ -1,0 +1,166 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Dialect is what the core needs of a database: the differences between
+// SQLite and PostgreSQL that its rules meet, and nothing else (see the
+// package doc). A dialect package builds one value at Open and keeps it.
+type Dialect struct {
+	// Name is the dialect's, for errors: "sqlite" or "postgres".
+	Name string
+	// Numbered is set when placeholders are $1, $2, ... (PostgreSQL)
+	// rather than ? (SQLite); see Rebind.
+	Numbered bool
+	// Time is a time as an argument of a statement (UTC microseconds on
+	// SQLite; the time itself on PostgreSQL).
+	Time func(time.Time) any
+	// Text returns an expression that reads col as text: SQLite's columns
+	// may hold a BLOB where text was meant (JSON bound as []byte), and
+	// PostgreSQL's JSON columns are jsonb.
+	Text func(col string) string
+	// SkipLocked ends a SELECT whose rows a batch job rewrites, so that the
+	// jobs of several nodes share the rows instead of queueing on them ("
+	// FOR UPDATE SKIP LOCKED" on PostgreSQL; "" where there is one writer).
+	SkipLocked string
+
+	// DB runs the statements outside a transaction that write (SQLite:
+	// the writer connection).
+	DB *sql.DB
+	// WriteTx runs fn in one write transaction and commits it. fn may run
+	// more than once (PostgreSQL runs a transaction that lost a deadlock
+	// again), so it builds its results afresh each time.
+	WriteTx func(ctx context.Context, fn func(tx *sql.Tx) error) error
+	// SnapshotTx begins a read-only transaction that sees one snapshot of
+	// the whole database, for an export.
+	SnapshotTx func(ctx context.Context) (*sql.Tx, error)
+
+	// Tombstone writes the tombstone payloads of purged events (their
+	// seqs, with their new payloads in the same order) and sets their
+	// purged_at to now.
+	Tombstone func(ctx context.Context, tx *sql.Tx, p TombstoneParams) error
+	// CancelUnsent cancels the deliveries of some events of a tenant that
+	// have not been sent for good: pending, retrying, paused, and leased
+	// by a worker whose lease ran out (it died); a worker holding a live
+	// lease finishes its attempt. last_error is set to p.Reason.
+	CancelUnsent func(ctx context.Context, tx *sql.Tx, p CancelParams) error
+	// ExportAttempts selects the attempts for an export: delivery_id,
+	// number, id, tenant_id, the delivery's endpoint_id, started_at,
+	// duration_us, status_code, response_body, error_class, error, in
+	// (delivery_id, number) order. (SQLite keeps the endpoint in the row;
+	// PostgreSQL joins it.)
+	ExportAttempts string
+	// Erase holds the statements of a candidate erasure that use the
+	// dialect's JSON functions.
+	Erase EraseSQL
+
+	rebound sync.Map // query → rebound query
+}
+
+// TombstoneParams are the arguments of Dialect.Tombstone.
+type TombstoneParams struct {
+	Now      time.Time
+	Seqs     []int64
+	Payloads [][]byte
+}
+
+// CancelParams are the arguments of Dialect.CancelUnsent.
+type CancelParams struct {
+	TenantID string
+	Now      time.Time
+	IDs      []string
+	Reason   string
+}
+
+// Rebind returns q with its ? placeholders in the dialect's form. The core
+// writes ? in its SQL and never a literal ? in a string or an operator.
+func (d *Dialect) Rebind(q string) string {
+	if !d.Numbered {
+		return q
+	}
+	if v, ok := d.rebound.Load(q); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	d.rebound.Store(q, b.String())
+	return b.String()
+}
+
+// NullTime is t as an argument: NULL for a nil or zero time.
+func (d *Dialect) NullTime(t *time.Time) any {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	return d.Time(*t)
+}
+
+// Time reads a time column of either dialect (an INTEGER of microseconds
+// or a timestamptz), in UTC.
+type Time struct{ time.Time }
+
+// Scan implements sql.Scanner.
+func (t *Time) Scan(src any) error {
+	var n NullTime
+	if err := n.Scan(src); err != nil {
+		return err
+	}
+	if n.Time == nil {
+		return fmt.Errorf("scan time: NULL")
+	}
+	t.Time = *n.Time
+	return nil
+}
+
+// NullTime reads a nullable time column of either dialect; Time is nil
+// for NULL.
+type NullTime struct{ Time *time.Time }
+
+// Scan implements sql.Scanner.
+func (t *NullTime) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		t.Time = nil
+	case int64:
+		u := time.UnixMicro(v).UTC()
+		t.Time = &u
+	case time.Time:
+		u := v.UTC()
+		t.Time = &u
+	default:
+		return fmt.Errorf("scan time: unsupported %T", src)
+	}
+	return nil
+}
+
+// InTx runs fn in one transaction of db and commits it; fn's error rolls
+// it back and is returned as it is.
+func InTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
