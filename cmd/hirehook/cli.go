@@ -423,7 +423,7 @@ func writeEndpoint(w io.Writer, ep hirehook.Endpoint) {
 		fmt.Fprintf(w, "redact\t%s\n", strings.Join(ep.Redact, ","))
 	}
 	if ep.MaxConcurrency != 0 {
-		fmt.Fprintf(w, "max concurrency\t%d\n", ep.MaxConcurrency)
+		fmt.Fprintf(w, "concurrency\t%d\n", ep.MaxConcurrency)
 	}
 	if ep.RateLimitPerSecond != nil {
 		fmt.Fprintf(w, "rate limit\t%g/s\n", *ep.RateLimitPerSecond)

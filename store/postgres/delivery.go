@@ -127,10 +127,12 @@ const qPauseDisabled = `UPDATE deliveries SET state = 'paused', updated_at = now
 
 // deliveryViewColumns are deliveryColumns and the last attempt's latency
 // and the start of its body, for DeliveryList and DeliveryGet: two lookups
-// by the attempts' primary key (delivery_id, number) per row.
+// by the attempts' primary key (delivery_id, number) per row. A few bytes
+// more than hirehook.ResponseExcerptBytes are read, so that ResponseExcerpt
+// can tell a body cut in a character from one that ends there.
 const deliveryViewColumns = deliveryColumns + `,
 	coalesce((SELECT duration_us FROM attempts WHERE delivery_id = deliveries.id AND number = deliveries.attempts), 0),
-	coalesce((SELECT substring(response_body FROM 1 FOR 200) FROM attempts WHERE delivery_id = deliveries.id AND number = deliveries.attempts), '')`
+	coalesce((SELECT substring(response_body FROM 1 FOR 204) FROM attempts WHERE delivery_id = deliveries.id AND number = deliveries.attempts), '')`
 
 // scanDeliveryView scans a row of deliveryViewColumns.
 func scanDeliveryView(row scanner) (*hirehook.Delivery, error) {

@@ -41,10 +41,12 @@ const deliveryColumns = `id, tenant_id, event_id, event_type, endpoint_id, state
 
 // deliveryViewColumns are deliveryColumns and the last attempt's latency
 // and the start of its body, for DeliveryList and DeliveryGet: two lookups
-// by the attempts' primary key (delivery_id, number) per row.
+// by the attempts' primary key (delivery_id, number) per row. A few bytes
+// more than hirehook.ResponseExcerptBytes are read, so that ResponseExcerpt
+// can tell a body cut in a character from one that ends there.
 const deliveryViewColumns = deliveryColumns + `,
 	coalesce((SELECT duration_us FROM attempts WHERE delivery_id = deliveries.id AND number = deliveries.attempts), 0),
-	coalesce((SELECT substr(response_body, 1, 200) FROM attempts WHERE delivery_id = deliveries.id AND number = deliveries.attempts), '')`
+	coalesce((SELECT substr(response_body, 1, 204) FROM attempts WHERE delivery_id = deliveries.id AND number = deliveries.attempts), '')`
 
 // scanDeliveryView scans a row of deliveryViewColumns.
 func scanDeliveryView(row scanner) (*hirehook.Delivery, error) {
