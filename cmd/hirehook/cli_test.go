@@ -380,7 +380,7 @@ func TestCLIHelp(t *testing.T) {
 		}
 	}
 	res = runCLI(t, noEnv, "deliveries", "list", "--url", "http://x")
-	if res.code == 0 || !strings.Contains(res.stderr, "not defined: --url (see hirehook deliveries list --help)") {
+	if res.code == 0 || !strings.Contains(res.stderr, "not defined: --url; the hub's address is --hub-url (or HIREHOOK_URL) (see hirehook deliveries list --help)") {
 		t.Errorf("--url on deliveries list: exit %d, stderr %q", res.code, res.stderr)
 	}
 }

@@ -299,6 +299,9 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	case err != nil:
 		// The flag package names flags "-x"; the help says "--x".
 		msg := flagDash.ReplaceAllString(err.Error(), "$1 --")
+		if strings.HasSuffix(msg, "not defined: --url") && fs.Lookup("hub-url") != nil {
+			msg += "; the hub's address is --hub-url (or HIREHOOK_URL)"
+		}
 		return fmt.Errorf("%s: %s (see %s --help)", strings.TrimPrefix(fs.Name(), "hirehook "), msg, fs.Name())
 	}
 	return nil
