@@ -75,15 +75,29 @@ var commands = []command{
 	{name: "events", args: "<command> [flags]",
 		summary: "Send events to a running hub."},
 	{name: "events send", args: "--type TYPE --data JSON | --file FILE [flags]", group: groupRemote, env: remoteEnv,
-		summary: "Send one event to a running hub and print its id and how many deliveries it made."},
+		summary: "Send one event to a running hub and print its id and how many deliveries it made.",
+		details: `Examples:
+  hirehook events send --type placement.confirmed --data '{"id":"pl_1",…}' --idempotency-key bullhorn:pl_1:confirmed
+  hirehook events send --file event.json     (a whole event: type, data, id, source, …; - reads stdin)
+`},
 	{name: "endpoints", args: "<command> [flags]",
 		summary: "List, create, change and remove the endpoints (webhook subscribers) of a running hub."},
 	{name: "endpoints list", args: "[flags]", group: groupRemote, env: remoteEnv,
 		summary: "List the endpoints of a running hub."},
 	{name: "endpoints create", args: "--url URL --event-types TYPES [flags]", group: groupRemote, env: remoteEnv,
-		summary: "Subscribe a URL to event types and print the endpoint with its signing secret."},
+		summary: "Subscribe a URL to event types and print the endpoint with its signing secret.",
+		details: `Example:
+  hirehook endpoints create --url https://onboarding.example.com/hooks --event-types 'placement.*,offer.signed'
+
+The secret is shown once: the receiver verifies signatures with it.
+`},
 	{name: "endpoints update", args: "ID [flags]", group: groupRemote, env: remoteEnv,
-		summary: "Change an endpoint: only the flags given change, the rest stays as it is."},
+		summary: "Change an endpoint: only the flags given change, the rest stays as it is.",
+		details: `A flag given empty clears its setting (--filter '' removes the filter,
+--redact '' every redaction); --rate-limit none removes the rate limit.
+Example:
+  hirehook endpoints update ep_… --url https://new.example.com/hooks --filter ''
+`},
 	{name: "endpoints disable", args: "ID [flags]", group: groupRemote, env: remoteEnv,
 		summary: "Disable an endpoint: its deliveries wait, paused, until it is enabled again."},
 	{name: "endpoints enable", args: "ID [flags]", group: groupRemote, env: remoteEnv,
@@ -93,7 +107,12 @@ var commands = []command{
 	{name: "deliveries", args: "<command> [flags]",
 		summary: "Show and resend the deliveries of a running hub."},
 	{name: "deliveries list", args: "[flags]", group: groupRemote, env: remoteEnv,
-		summary: "List deliveries, newest first, with the status, latency and start of the answer of each one's last attempt."},
+		summary: "List deliveries, newest first, with the status, latency and start of the answer of each one's last attempt.",
+		details: `RESPONSE is the start of the last answer's body, or why there was none (a
+timeout, a refused connection); NEXT ATTEMPT is when a waiting delivery is
+due. hirehook deliveries retry ID sends one again; --json prints the API's
+page, whose last_response_excerpt holds the body's first 200 bytes.
+`},
 	{name: "deliveries retry", args: "ID [flags]", group: groupRemote, env: remoteEnv,
 		summary: "Make a delivery due now, whatever its state (a delivered one is sent again)."},
 	{name: "sources", args: "<command> [flags]",
