@@ -575,7 +575,7 @@ func runDeliveriesList(ctx context.Context, args []string, getenv func(string) s
 	fs.StringVar(&p.EndpointID, "endpoint-id", "", "only this endpoint's deliveries")
 	fs.StringVar(&p.EventID, "event-id", "", "only this event's deliveries")
 	state := fs.String("state", "", "only deliveries in this state: pending, delivering, retrying, paused, delivered, failed, cancelled")
-	fs.IntVar(&p.Limit, "limit", 50, "at most this many (1 to 100)")
+	fs.IntVar(&p.Limit, "limit", 50, "at most this many (1 to 1000)")
 	fs.StringVar(&p.After, "after", "", "start after this delivery id (the next page)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
