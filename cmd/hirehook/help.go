@@ -156,11 +156,16 @@ deletes the database.
 var docPages = []struct{ path, about string }{
 	{"docs/cli.md", "every command and flag"},
 	{"docs/api.md", "the HTTP API"},
+	{"docs/webhooks.md", "webhooks as receivers see them: headers, signatures, retries"},
 	{"docs/configuration.md", "serve's flags and HIREHOOK_* variables"},
+	{"docs/operations.md", "running the hub: starting, stopping, secrets at rest"},
 	{"docs/connectors.md", "connecting Bullhorn, Greenhouse, Lever and the others"},
 	{"docs/routing.md", "filters, transforms, thin payloads and redaction"},
 	{"docs/tenants-and-keys.md", "tenants, API keys and scopes"},
+	{"docs/personal-data.md", "candidates' personal data: retention and erasure"},
+	{"docs/dashboard.md", "the dashboard and metrics"},
 	{"docs/postgresql.md", "running on PostgreSQL, several hubs"},
+	{"docs/scaling.md", "from one SQLite file to many hubs"},
 	{"docs/performance.md", "throughput, latency and hirehook bench"},
 	{"docs/architecture.md", "how the hub is built"},
 }
