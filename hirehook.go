@@ -14,8 +14,10 @@ package hirehook
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Version is the hub's version, sent in the user-agent of every webhook.
@@ -377,12 +379,56 @@ type Delivery struct {
 	OrderingKey string    `json:"ordering_key,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// LastLatency is how long the last attempt took (JSON: last_latency_ms)
+	// and LastResponseExcerpt the start of its response body (see
+	// ResponseExcerpt), so a list shows how each delivery went without
+	// reading its attempts. DeliveryList and DeliveryGet fill them; zero
+	// before the first attempt, and the excerpt is empty once retention or
+	// erasure cleared the body.
+	LastLatency         Milliseconds `json:"last_latency_ms,omitzero"`
+	LastResponseExcerpt string       `json:"last_response_excerpt,omitempty"`
 
 	// Payload is the event's webhook body; set by DeliveryClaim and by
 	// EventIngest's hot hand-off, not serialised.
 	Payload []byte `json:"-"`
 	// LeaseExpiresAt is when a claimed delivery's lease runs out.
 	LeaseExpiresAt time.Time `json:"-"`
+}
+
+// ResponseExcerptBytes is the most a delivery's LastResponseExcerpt holds.
+const ResponseExcerptBytes = 200
+
+// ResponseExcerpt returns the start of a response body for a delivery's
+// LastResponseExcerpt: at most ResponseExcerptBytes, cut before a
+// character that would not fit whole.
+func ResponseExcerpt(body string) string {
+	if len(body) <= ResponseExcerptBytes {
+		return strings.ToValidUTF8(body, "\uFFFD")
+	}
+	cut := ResponseExcerptBytes
+	for cut > 0 && !utf8.RuneStart(body[cut]) {
+		cut--
+	}
+	return strings.ToValidUTF8(body[:cut], "\uFFFD")
+}
+
+// Milliseconds is a duration that JSON writes as a number of milliseconds,
+// with microseconds as decimals (1.25 is 1250 µs).
+type Milliseconds time.Duration
+
+// MarshalJSON writes m in milliseconds.
+func (m Milliseconds) MarshalJSON() ([]byte, error) {
+	return json.Marshal(float64(time.Duration(m).Microseconds()) / 1000)
+}
+
+// UnmarshalJSON reads a number of milliseconds.
+func (m *Milliseconds) UnmarshalJSON(b []byte) error {
+	var ms float64
+	if err := json.Unmarshal(b, &ms); err != nil {
+		return err
+	}
+	*m = Milliseconds(math.Round(ms*1000) * float64(time.Microsecond))
+	return nil
 }
 
 // DeliveryFilter selects deliveries for DeliveryList, newest first.

@@ -659,9 +659,13 @@ func (b *docBuilder) apiSchemas() {
 		"last_attempt_at":  dateTime(""),
 		"last_status_code": integer("The HTTP status of the last attempt."),
 		"last_error":       str("Why the last attempt failed."),
-		"ordering_key":     str("For an ordered endpoint: the subject (`candidate/cand_1`) whose order this delivery keeps."),
-		"created_at":       dateTime(""),
-		"updated_at":       dateTime(""),
+		"last_latency_ms": m{"type": "number", "description": "How long the last attempt took, in milliseconds (decimals are microseconds); absent before the first attempt. " +
+			"Lists and GET return it, so a list shows how each delivery went without its attempts."},
+		"last_response_excerpt": str("The first 200 bytes of the last attempt's response body (cut at a character); " +
+			"the whole stored body is in the attempt's `response_body` (GET /v1/deliveries/{id}). Absent when the body was empty or retention or erasure cleared it."),
+		"ordering_key": str("For an ordered endpoint: the subject (`candidate/cand_1`) whose order this delivery keeps."),
+		"created_at":   dateTime(""),
+		"updated_at":   dateTime(""),
 	}
 	deliveryRequired := []string{"id", "event_id", "event_type", "endpoint_id", "state", "attempts", "created_at", "updated_at"}
 	b.add("Delivery", b.object("One event owed to one endpoint.", deliveryProps, deliveryRequired...))

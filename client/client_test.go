@@ -673,3 +673,50 @@ func TestClientCoversEveryRoute(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestListDeliveriesLastAttempt: a listed delivery carries its last
+// attempt's latency and the start of its answer, as GetDelivery's last
+// attempt has them, so a list says how each delivery went.
+func TestListDeliveriesLastAttempt(t *testing.T) {
+	t.Parallel()
+	h := startHub(t)
+	c := newClient(t, h)
+	ctx := t.Context()
+	long := "upstream down: " + strings.Repeat("x", 300)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+		fmt.Fprint(w, long)
+	}))
+	defer rcv.Close()
+	if _, err := c.CreateEndpoint(ctx, client.EndpointCreateParams{URL: rcv.URL, EventTypes: []string{"*"}}); err != nil {
+		t.Fatal(err)
+	}
+	acc, err := c.SendEvent(ctx, placement("pl_1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d hirehook.Delivery
+	eventually(t, "the delivery to fail", func() bool {
+		p, err := c.ListDeliveries(ctx, client.DeliveryListParams{EventID: acc.ID})
+		if err != nil || len(p.Data) != 1 {
+			return false
+		}
+		d = p.Data[0]
+		return d.State == hirehook.DeliveryFailed
+	})
+	full, err := c.GetDelivery(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := full.AttemptList[len(full.AttemptList)-1]
+	if d.LastStatus != http.StatusBadGateway || d.LastLatency <= 0 || time.Duration(d.LastLatency) != a.Duration {
+		t.Errorf("listed: status %d, latency %v; the attempt: %d, %v", d.LastStatus, time.Duration(d.LastLatency), a.StatusCode, a.Duration)
+	}
+	if want := long[:hirehook.ResponseExcerptBytes]; d.LastResponseExcerpt != want {
+		t.Errorf("listed excerpt %q, want the first %d bytes %q", d.LastResponseExcerpt, hirehook.ResponseExcerptBytes, want)
+	}
+	last := full.AttemptList[len(full.AttemptList)-1]
+	if time.Duration(full.LastLatency) != last.Duration || full.LastResponseExcerpt != long[:hirehook.ResponseExcerptBytes] {
+		t.Errorf("GetDelivery: latency %v excerpt %q; its last attempt: %v", time.Duration(full.LastLatency), full.LastResponseExcerpt, last.Duration)
+	}
+}

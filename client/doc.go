@@ -3,7 +3,9 @@
 // keys and tenants, and anyone with a key reads events, records and
 // deliveries, and replays them.
 //
-//	c, err := client.New("http://127.0.0.1:8080", os.Getenv("HIREHOOK_API_KEY"))
+//	// The hub's address and key, as the hirehook CLI reads them
+//	// (e.g. HIREHOOK_URL=http://127.0.0.1:8080).
+//	c, err := client.New(os.Getenv("HIREHOOK_URL"), os.Getenv("HIREHOOK_API_KEY"))
 //	acc, err := c.SendEvent(ctx, hirehook.EventInput{Type: "placement.confirmed", Data: data},
 //		client.SendOption{IdempotencyKey: "bullhorn:placement:1001:confirmed"})
 //

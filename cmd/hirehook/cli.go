@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
+	"unicode/utf8"
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/client"
@@ -22,7 +25,9 @@ import (
 // --api-key-file, never from a flag that holds it: a flag's value lands in
 // shell history and in ps.
 
-const defaultHubURL = "http://127.0.0.1:8080"
+// defaultHubURL is where the commands look for the hub when neither
+// --hub-url nor HIREHOOK_URL says: where `hirehook serve` listens by default.
+var defaultHubURL = "http://" + DefaultConfig().Addr
 
 // remote holds the flags every API command shares.
 type remote struct {
@@ -32,23 +37,18 @@ type remote struct {
 	getenv  func(string) string
 }
 
-// newRemoteFlags returns the flag set of one API command with --url (the
-// hub; urlFlag names it differently where --url means something else),
-// --hub-url, --api-key-file and --json.
-func newRemoteFlags(name, urlFlag string, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *remote) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// newRemoteFlags returns the flag set of the API command name ("hirehook
+// endpoints list") with the flags every one has: --hub-url (the hub's
+// address; --url is an endpoint's, in the commands that take one),
+// --api-key-file and --json. Its --help goes to out.
+func newRemoteFlags(name string, getenv func(string) string, out io.Writer) (*flag.FlagSet, *remote) {
+	fs := newFlags(strings.TrimPrefix(name, "hirehook "), out)
 	r := &remote{getenv: getenv}
 	def := getenv("HIREHOOK_URL")
 	if def == "" {
 		def = defaultHubURL
 	}
-	r.url = def
-	const urlUsage = "the hub's URL (or HIREHOOK_URL)"
-	fs.StringVar(&r.url, "hub-url", def, urlUsage)
-	if urlFlag != "hub-url" {
-		fs.StringVar(&r.url, urlFlag, def, urlUsage)
-	}
+	fs.StringVar(&r.url, "hub-url", def, "the hub's address (else HIREHOOK_URL)")
 	fs.StringVar(&r.keyFile, "api-key-file", "", "read the API key from this file (else HIREHOOK_API_KEY or HIREHOOK_API_KEY_FILE)")
 	fs.BoolVar(&r.json, "json", false, "print the API's answer as JSON")
 	return fs, r
@@ -63,7 +63,7 @@ func (r *remote) client() (*client.Client, error) {
 	}
 	c, err := client.New(r.url, key, client.WithUserAgent("hirehook-cli/"+hirehook.Version))
 	if err != nil {
-		return nil, &ConfigError{Field: "url", Value: r.url, Err: errors.New("must be an absolute http:// or https:// URL without query")}
+		return nil, &ConfigError{Field: "hub-url", Value: r.url, Err: errors.New("must be an absolute http:// or https:// URL without query")}
 	}
 	return c, nil
 }
@@ -119,7 +119,7 @@ func (r *remote) failure(op string, err error) error {
 	}
 	// The SDK's transport errors start with "hirehook: ", which run adds too.
 	msg := strings.TrimPrefix(err.Error(), "hirehook: ")
-	return &cliError{msg: fmt.Sprintf("%s: %s\n  is the hub running at %s? (set --url or HIREHOOK_URL)", op, msg, r.url), err: err}
+	return &cliError{msg: fmt.Sprintf("%s: %s\n  is the hub running at %s? (set --hub-url or HIREHOOK_URL)", op, msg, r.url), err: err}
 }
 
 // cliError is an error with a message written for the terminal; it keeps
@@ -139,12 +139,12 @@ func (r *remote) printJSON(w io.Writer, v any) error {
 }
 
 // parseInterleaved parses flags that may come before or after positional
-// arguments ("deliveries retry dlv_1 --url …"), which flag.Parse alone
-// stops at, and returns the positional ones.
+// arguments ("deliveries retry dlv_1 --hub-url …"), which flag.Parse alone
+// stops at, and returns the positional ones. --help is as in parseFlags.
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return nil, err
 		}
 		args = fs.Args()
@@ -159,17 +159,12 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-const eventsUsage = `Usage:
-  hirehook events send --type placement.confirmed --data '{"id":"pl_1",…}' [--id …] [--source …] [--idempotency-key …]
-  hirehook events send --file event.json     (a whole event; - reads stdin)
-`
-
 // runEvents is `hirehook events`.
 func runEvents(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "send" {
-		return subcommandError(args, eventsUsage, stdout, stderr)
+		return subcommandError("events", args, stdout, stderr)
 	}
-	fs, r := newRemoteFlags("hirehook events send", "url", getenv, stderr)
+	fs, r := newRemoteFlags("hirehook events send", getenv, stdout)
 	typ := fs.String("type", "", "the event type, e.g. placement.confirmed")
 	data := fs.String("data", "", "the event's data, a JSON object")
 	file := fs.String("file", "", "read the whole event (type, data, id, source, subject, changes) from this JSON file; - for stdin")
@@ -181,7 +176,7 @@ func runEvents(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	if len(pos) > 0 {
-		return fmt.Errorf("events send: unexpected argument %q\n\n%s", pos[0], eventsUsage)
+		return fmt.Errorf("events send: unexpected argument %q (see hirehook events send --help)", pos[0])
 	}
 	var in hirehook.EventInput
 	switch {
@@ -193,7 +188,7 @@ func runEvents(ctx context.Context, args []string, getenv func(string) string, s
 		}
 	default:
 		if *typ == "" || *data == "" {
-			return fmt.Errorf("events send: --type and --data are required (or --file)\n\n%s", eventsUsage)
+			return errors.New("events send: --type and --data are required, or --file (see hirehook events send --help)")
 		}
 		if !json.Valid([]byte(*data)) {
 			return errors.New("events send: --data is not valid JSON")
@@ -247,27 +242,28 @@ func readEventFile(path string, stdin io.Reader) (hirehook.EventInput, error) {
 	return in, nil
 }
 
-const endpointsUsage = `Usage:
-  hirehook endpoints list [--json]
-  hirehook endpoints create --url https://… --event-types placement.*,offer.signed [--description …] [--filter …] [--transform …] [--payload thin] [--redact personal_data,…] [--hub-url …]
-`
-
 // runEndpoints is `hirehook endpoints`.
 func runEndpoints(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return subcommandError(args, endpointsUsage, stdout, stderr)
+		return subcommandError("endpoints", args, stdout, stderr)
 	}
 	switch args[0] {
 	case "list":
-		return runEndpointsList(ctx, args[1:], getenv, stdout, stderr)
+		return runEndpointsList(ctx, args[1:], getenv, stdout)
 	case "create":
-		return runEndpointsCreate(ctx, args[1:], getenv, stdout, stderr)
+		return runEndpointsCreate(ctx, args[1:], getenv, stdout)
+	case "update":
+		return runEndpointsUpdate(ctx, args[1:], getenv, stdout)
+	case "disable", "enable":
+		return runEndpointsEnable(ctx, args[0] == "enable", args[1:], getenv, stdout)
+	case "delete":
+		return runEndpointsDelete(ctx, args[1:], getenv, stdout)
 	}
-	return subcommandError(args, endpointsUsage, stdout, stderr)
+	return subcommandError("endpoints", args, stdout, stderr)
 }
 
-func runEndpointsList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, r := newRemoteFlags("hirehook endpoints list", "url", getenv, stderr)
+func runEndpointsList(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs, r := newRemoteFlags("hirehook endpoints list", getenv, stdout)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -296,29 +292,69 @@ func runEndpointsList(ctx context.Context, args []string, getenv func(string) st
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tURL\tEVENT TYPES\tDISABLED")
 	for _, ep := range eps {
-		disabled := "no"
-		if ep.Disabled {
-			disabled = "yes"
-			if ep.DisabledReason != "" {
-				disabled += " (" + ep.DisabledReason + ")"
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", ep.ID, ep.URL, strings.Join(ep.EventTypes, ","), disabled)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", ep.ID, ep.URL, strings.Join(ep.EventTypes, ","), disabledText(ep))
 	}
 	return tw.Flush()
 }
 
-func runEndpointsCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	// --url is the endpoint's here, so the hub's is --hub-url (or HIREHOOK_URL).
-	fs, r := newRemoteFlags("hirehook endpoints create", "hub-url", getenv, stderr)
-	url := fs.String("url", "", "the endpoint's URL, where the hub POSTs webhooks")
-	types := fs.String("event-types", "", "comma-separated event types or patterns, e.g. placement.*,offer.signed")
-	desc := fs.String("description", "", "a note for people, e.g. the system behind the URL")
-	ordered := fs.Bool("ordered", false, "deliver each subject's events (one candidate, one placement, ...) in ingest order")
-	filter := fs.String("filter", "", `a jq expression: deliver only events for which it yields true, e.g. '.data.client.id == "acme"'`)
-	transform := fs.String("transform", "", "a jq expression whose output becomes the body, e.g. '{start_date: .data.start_date}'")
-	payload := fs.String("payload", "", "full (the default) or thin (type, ids and a link to the record)")
-	redact := fs.String("redact", "", "comma-separated paths and presets to remove, e.g. personal_data,.data.pay_rate")
+// disabledText is "no", "yes", or "yes (the hub's reason)".
+func disabledText(ep hirehook.Endpoint) string {
+	if !ep.Disabled {
+		return "no"
+	}
+	if ep.DisabledReason != "" {
+		return "yes (" + ep.DisabledReason + ")"
+	}
+	return "yes"
+}
+
+// endpointFlags are the settings endpoints create and update share.
+type endpointFlags struct {
+	url, types, desc, filter, transform, payload, redact, rateLimit string
+	ordered                                                         bool
+	maxConcurrency                                                  int
+}
+
+func (f *endpointFlags) declare(fs *flag.FlagSet) {
+	fs.StringVar(&f.url, "url", "", "the endpoint's URL, where the hub POSTs webhooks")
+	fs.StringVar(&f.types, "event-types", "", "comma-separated event types or patterns, e.g. placement.*,offer.signed")
+	fs.StringVar(&f.desc, "description", "", "a note for people, e.g. the system behind the URL")
+	fs.BoolVar(&f.ordered, "ordered", false, "deliver each subject's events (one candidate, one placement, ...) in ingest order")
+	fs.StringVar(&f.filter, "filter", "", `a jq expression: deliver only events for which it yields true, e.g. '.data.client.id == "acme"'`)
+	fs.StringVar(&f.transform, "transform", "", "a jq expression whose output becomes the body, e.g. '{start_date: .data.start_date}'")
+	fs.StringVar(&f.payload, "payload", "", "full (the default) or thin (type, ids and a link to the record)")
+	fs.StringVar(&f.redact, "redact", "", "comma-separated paths and presets to remove, e.g. personal_data,.data.pay_rate")
+	fs.IntVar(&f.maxConcurrency, "max-concurrency", 0, "the most attempts in flight to the endpoint at once, 1 to 256 (default: the hub's --endpoint-concurrency)")
+	fs.StringVar(&f.rateLimit, "rate-limit", "", "the most attempts started per second, e.g. 5 or 0.5; none removes the limit")
+}
+
+// list splits a comma-separated flag value; "" is an empty, non-nil list.
+func list(s string) []string {
+	out := []string{}
+	for t := range strings.SplitSeq(s, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// rate parses --rate-limit: nil for none.
+func (f *endpointFlags) rate() (*float64, error) {
+	if f.rateLimit == "none" {
+		return nil, nil
+	}
+	v, err := strconv.ParseFloat(f.rateLimit, 64)
+	if err != nil || v <= 0 {
+		return nil, &ConfigError{Field: "rate-limit", Value: f.rateLimit, Err: errors.New("must be a number of attempts per second above 0, or none")}
+	}
+	return &v, nil
+}
+
+func runEndpointsCreate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs, r := newRemoteFlags("hirehook endpoints create", getenv, stdout)
+	var f endpointFlags
+	f.declare(fs)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -326,18 +362,17 @@ func runEndpointsCreate(ctx context.Context, args []string, getenv func(string) 
 	if len(pos) > 0 {
 		return fmt.Errorf("endpoints create: unexpected argument %q", pos[0])
 	}
-	if *url == "" || *types == "" {
-		return fmt.Errorf("endpoints create: --url and --event-types are required\n\n%s", endpointsUsage)
+	if f.url == "" || f.types == "" {
+		return errors.New("endpoints create: --url and --event-types are required (see hirehook endpoints create --help)")
 	}
-	p := client.EndpointCreateParams{URL: *url, Description: *desc, Ordered: *ordered, Filter: *filter, Transform: *transform, Payload: *payload}
-	for t := range strings.SplitSeq(*types, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			p.EventTypes = append(p.EventTypes, t)
-		}
+	p := client.EndpointCreateParams{URL: f.url, EventTypes: list(f.types), Description: f.desc, Ordered: f.ordered,
+		Filter: f.filter, Transform: f.transform, Payload: f.payload, MaxConcurrency: f.maxConcurrency}
+	if f.redact != "" {
+		p.Redact = list(f.redact)
 	}
-	for t := range strings.SplitSeq(*redact, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			p.Redact = append(p.Redact, t)
+	if f.rateLimit != "" && f.rateLimit != "none" {
+		if p.RateLimitPerSecond, err = f.rate(); err != nil {
+			return err
 		}
 	}
 	c, err := r.client()
@@ -352,21 +387,7 @@ func runEndpointsCreate(ctx context.Context, args []string, getenv func(string) 
 		return r.printJSON(stdout, ep)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "id\t%s\n", ep.ID)
-	fmt.Fprintf(tw, "url\t%s\n", ep.URL)
-	fmt.Fprintf(tw, "event types\t%s\n", strings.Join(ep.EventTypes, ","))
-	if ep.Filter != "" {
-		fmt.Fprintf(tw, "filter\t%s\n", ep.Filter)
-	}
-	if ep.Transform != "" {
-		fmt.Fprintf(tw, "transform\t%s\n", ep.Transform)
-	}
-	if ep.Payload != "" && ep.Payload != hirehook.PayloadFull {
-		fmt.Fprintf(tw, "payload\t%s\n", ep.Payload)
-	}
-	if len(ep.Redact) > 0 {
-		fmt.Fprintf(tw, "redact\t%s\n", strings.Join(ep.Redact, ","))
-	}
+	writeEndpoint(tw, ep.Endpoint)
 	fmt.Fprintf(tw, "secret\t%s\n", ep.Secret)
 	if err := tw.Flush(); err != nil {
 		return err
@@ -376,32 +397,185 @@ func runEndpointsCreate(ctx context.Context, args []string, getenv func(string) 
 	return nil
 }
 
-const deliveriesUsage = `Usage:
-  hirehook deliveries list [--endpoint-id …] [--event-id …] [--state failed] [--limit 50] [--after …] [--json]
-  hirehook deliveries retry <delivery-id>
-`
+// writeEndpoint writes an endpoint as two columns, leaving out settings
+// at their defaults.
+func writeEndpoint(w io.Writer, ep hirehook.Endpoint) {
+	fmt.Fprintf(w, "id\t%s\n", ep.ID)
+	fmt.Fprintf(w, "url\t%s\n", ep.URL)
+	fmt.Fprintf(w, "event types\t%s\n", strings.Join(ep.EventTypes, ","))
+	if ep.Description != "" {
+		fmt.Fprintf(w, "description\t%s\n", ep.Description)
+	}
+	fmt.Fprintf(w, "disabled\t%s\n", disabledText(ep))
+	if ep.Ordered {
+		fmt.Fprintf(w, "ordered\t%t\n", ep.Ordered)
+	}
+	if ep.Filter != "" {
+		fmt.Fprintf(w, "filter\t%s\n", ep.Filter)
+	}
+	if ep.Transform != "" {
+		fmt.Fprintf(w, "transform\t%s\n", ep.Transform)
+	}
+	if ep.Payload != "" && ep.Payload != hirehook.PayloadFull {
+		fmt.Fprintf(w, "payload\t%s\n", ep.Payload)
+	}
+	if len(ep.Redact) > 0 {
+		fmt.Fprintf(w, "redact\t%s\n", strings.Join(ep.Redact, ","))
+	}
+	if ep.MaxConcurrency != 0 {
+		fmt.Fprintf(w, "concurrency\t%d\n", ep.MaxConcurrency)
+	}
+	if ep.RateLimitPerSecond != nil {
+		fmt.Fprintf(w, "rate limit\t%g/s\n", *ep.RateLimitPerSecond)
+	}
+}
+
+// endpointID returns the one positional argument of an endpoints verb.
+func endpointID(verb string, pos []string) (string, error) {
+	if len(pos) != 1 || pos[0] == "" {
+		return "", fmt.Errorf("endpoints %s: give one endpoint id, as in: hirehook endpoints %s ep_… (see --help)", verb, verb)
+	}
+	return pos[0], nil
+}
+
+func runEndpointsUpdate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs, r := newRemoteFlags("hirehook endpoints update", getenv, stdout)
+	var f endpointFlags
+	f.declare(fs)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := endpointID("update", pos)
+	if err != nil {
+		return err
+	}
+	// Only the flags given change: an empty value given ('--filter ""')
+	// clears the setting, an absent flag leaves it alone.
+	var p client.EndpointUpdateParams
+	set := 0
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "url":
+			p.URL = &f.url
+		case "event-types":
+			p.EventTypes = list(f.types)
+		case "description":
+			p.Description = &f.desc
+		case "ordered":
+			p.Ordered = &f.ordered
+		case "filter":
+			p.Filter = &f.filter
+		case "transform":
+			p.Transform = &f.transform
+		case "payload":
+			p.Payload = &f.payload
+		case "redact":
+			p.Redact = list(f.redact)
+		case "max-concurrency":
+			p.MaxConcurrency = &f.maxConcurrency
+		case "rate-limit":
+			if f.rateLimit == "none" {
+				p.RemoveRateLimit = true
+			} else if p.RateLimitPerSecond, err = f.rate(); err != nil {
+				return
+			}
+		default:
+			return // --hub-url, --api-key-file, --json
+		}
+		set++
+	})
+	if err != nil {
+		return err
+	}
+	if set == 0 {
+		return errors.New("endpoints update: nothing to change: give the flags to change, e.g. --url or --event-types (see hirehook endpoints update --help)")
+	}
+	return updateEndpoint(ctx, r, "update endpoint "+id, id, p, stdout)
+}
+
+// updateEndpoint sends p and prints the endpoint as it now is.
+func updateEndpoint(ctx context.Context, r *remote, op, id string, p client.EndpointUpdateParams, stdout io.Writer) error {
+	c, err := r.client()
+	if err != nil {
+		return err
+	}
+	ep, err := c.UpdateEndpoint(ctx, id, p)
+	if err != nil {
+		return r.failure(op, err)
+	}
+	if r.json {
+		return r.printJSON(stdout, ep)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	writeEndpoint(tw, *ep)
+	return tw.Flush()
+}
+
+// runEndpointsEnable is `endpoints enable` and `endpoints disable`.
+func runEndpointsEnable(ctx context.Context, enable bool, args []string, getenv func(string) string, stdout io.Writer) error {
+	verb := "disable"
+	if enable {
+		verb = "enable"
+	}
+	fs, r := newRemoteFlags("hirehook endpoints "+verb, getenv, stdout)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := endpointID(verb, pos)
+	if err != nil {
+		return err
+	}
+	disabled := !enable
+	return updateEndpoint(ctx, r, verb+" endpoint "+id, id, client.EndpointUpdateParams{Disabled: &disabled}, stdout)
+}
+
+func runEndpointsDelete(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs, r := newRemoteFlags("hirehook endpoints delete", getenv, stdout)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := endpointID("delete", pos)
+	if err != nil {
+		return err
+	}
+	c, err := r.client()
+	if err != nil {
+		return err
+	}
+	if err := c.DeleteEndpoint(ctx, id); err != nil {
+		return r.failure("delete endpoint "+id, err)
+	}
+	if r.json {
+		return r.printJSON(stdout, map[string]any{"id": id, "deleted": true})
+	}
+	fmt.Fprintf(stdout, "endpoint %s deleted; its unsent deliveries are cancelled\n", id)
+	return nil
+}
 
 // runDeliveries is `hirehook deliveries`.
 func runDeliveries(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return subcommandError(args, deliveriesUsage, stdout, stderr)
+		return subcommandError("deliveries", args, stdout, stderr)
 	}
 	switch args[0] {
 	case "list":
-		return runDeliveriesList(ctx, args[1:], getenv, stdout, stderr)
+		return runDeliveriesList(ctx, args[1:], getenv, stdout)
 	case "retry":
-		return runDeliveriesRetry(ctx, args[1:], getenv, stdout, stderr)
+		return runDeliveriesRetry(ctx, args[1:], getenv, stdout)
 	}
-	return subcommandError(args, deliveriesUsage, stdout, stderr)
+	return subcommandError("deliveries", args, stdout, stderr)
 }
 
-func runDeliveriesList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, r := newRemoteFlags("hirehook deliveries list", "url", getenv, stderr)
+func runDeliveriesList(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs, r := newRemoteFlags("hirehook deliveries list", getenv, stdout)
 	var p client.DeliveryListParams
 	fs.StringVar(&p.EndpointID, "endpoint-id", "", "only this endpoint's deliveries")
 	fs.StringVar(&p.EventID, "event-id", "", "only this event's deliveries")
 	state := fs.String("state", "", "only deliveries in this state: pending, delivering, retrying, paused, delivered, failed, cancelled")
-	fs.IntVar(&p.Limit, "limit", 50, "at most this many")
+	fs.IntVar(&p.Limit, "limit", 50, "at most this many (1 to 1000)")
 	fs.StringVar(&p.After, "after", "", "start after this delivery id (the next page)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -427,17 +601,29 @@ func runDeliveriesList(ctx context.Context, args []string, getenv func(string) s
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tEVENT\tTYPE\tENDPOINT\tSTATE\tATTEMPTS\tLAST STATUS\tLAST ERROR")
+	fmt.Fprintln(tw, "ID\tEVENT\tTYPE\tENDPOINT\tSTATE\tATTEMPTS\tSTATUS\tLATENCY\tNEXT ATTEMPT\tRESPONSE")
 	for _, d := range page.Data {
-		status := "-"
+		status, latency, next := "-", "-", "-"
 		if d.LastStatus != 0 {
-			status = fmt.Sprint(d.LastStatus)
+			status = strconv.Itoa(d.LastStatus)
 		}
-		lastErr := d.LastError
-		if len(lastErr) > 60 {
-			lastErr = lastErr[:57] + "..."
+		if d.Attempts > 0 {
+			latency = formatLatency(time.Duration(d.LastLatency))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.ID, d.EventID, d.EventType, d.EndpointID, d.State, d.Attempts, status, lastErr)
+		if d.NextAttemptAt != nil && (d.State == hirehook.DeliveryRetrying || d.State == hirehook.DeliveryPending) {
+			next = d.NextAttemptAt.Local().Format(time.DateTime)
+		}
+		// The answer's start, or why there was none (a timeout, a
+		// refused connection).
+		resp := oneLine(d.LastResponseExcerpt)
+		if resp != "" {
+			resp = strconv.Quote(truncate(resp, 40))
+		} else if d.LastError != "" {
+			resp = truncate(oneLine(d.LastError), 42)
+		} else {
+			resp = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", d.ID, d.EventID, d.EventType, d.EndpointID, d.State, d.Attempts, status, latency, next, resp)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -448,14 +634,41 @@ func runDeliveriesList(ctx context.Context, args []string, getenv func(string) s
 	return nil
 }
 
-func runDeliveriesRetry(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, r := newRemoteFlags("hirehook deliveries retry", "url", getenv, stderr)
+// formatLatency prints a latency in the unit that fits: 850µs, 12.3ms,
+// 230ms, 1.5s.
+func formatLatency(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	case d < 100*time.Millisecond:
+		return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + "ms"
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(100 * time.Millisecond).String()
+}
+
+// oneLine collapses runs of white space (new lines of a body) into one
+// space.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// truncate cuts s to n characters, marking the cut with "…".
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+func runDeliveriesRetry(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs, r := newRemoteFlags("hirehook deliveries retry", getenv, stdout)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return fmt.Errorf("deliveries retry: give one delivery id\n\n%s", deliveriesUsage)
+		return errors.New("deliveries retry: give one delivery id, as in: hirehook deliveries retry dlv_… (see --help)")
 	}
 	c, err := r.client()
 	if err != nil {
@@ -472,17 +685,18 @@ func runDeliveriesRetry(ctx context.Context, args []string, getenv func(string) 
 	return nil
 }
 
-// subcommandError answers a missing or unknown subcommand: the usage on
-// stdout for help, else an error.
-func subcommandError(args []string, usage string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprint(stdout, usage)
+// subcommandError answers a group ("endpoints") without a known
+// subcommand: the group's help on stdout when asked for, else on stderr
+// with an error.
+func subcommandError(group string, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		writeGroupUsage(stdout, group)
 		return flag.ErrHelp
 	}
+	writeGroupUsage(stderr, group)
+	fmt.Fprintln(stderr)
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return errors.New("missing subcommand")
+		return fmt.Errorf("%s: missing command", group)
 	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown subcommand %q", args[0])
+	return fmt.Errorf("%s: unknown command %q", group, args[0])
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -12,17 +13,11 @@ import (
 	"github.com/hirehook/hirehook/client"
 )
 
-const sourcesUsage = `usage:
-  hirehook sources list [--json]
-  hirehook sources requests <source-id> [--status rejected] [--limit 50] [--after …] [--json]
-  hirehook sources reprocess <source-id> --since 24h | --from 2026-11-01T00:00:00Z [--to …]
-`
-
 // runSources is "hirehook sources": the sources of a running hub, a push
 // source's request log, and reprocessing after a mapping was fixed.
 func runSources(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return subcommandError(args, sourcesUsage, stdout, stderr)
+		return subcommandError("sources", args, stdout, stderr)
 	}
 	switch args[0] {
 	case "list":
@@ -32,11 +27,11 @@ func runSources(ctx context.Context, args []string, getenv func(string) string, 
 	case "reprocess":
 		return runSourcesReprocess(ctx, args[1:], getenv, stdout, stderr)
 	}
-	return subcommandError(args, sourcesUsage, stdout, stderr)
+	return subcommandError("sources", args, stdout, stderr)
 }
 
 func runSourcesList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, r := newRemoteFlags("hirehook sources list", "url", getenv, stderr)
+	fs, r := newRemoteFlags("hirehook sources list", getenv, stdout)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -79,7 +74,7 @@ func runSourcesList(ctx context.Context, args []string, getenv func(string) stri
 }
 
 func runSourcesRequests(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, r := newRemoteFlags("hirehook sources requests", "url", getenv, stderr)
+	fs, r := newRemoteFlags("hirehook sources requests", getenv, stdout)
 	var p client.SourceRequestListParams
 	fs.StringVar(&p.Status, "status", "", "only requests in this state: received, processed, unsupported, failed, duplicate, rejected, handshake")
 	fs.IntVar(&p.Limit, "limit", 50, "at most this many")
@@ -89,7 +84,7 @@ func runSourcesRequests(ctx context.Context, args []string, getenv func(string) 
 		return err
 	}
 	if len(pos) != 1 {
-		return fmt.Errorf("sources requests: give one source id\n\n%s", sourcesUsage)
+		return errors.New("sources requests: give one source id (see hirehook sources requests --help)")
 	}
 	c, err := r.client()
 	if err != nil {
@@ -136,7 +131,7 @@ func dash(s string) string {
 }
 
 func runSourcesReprocess(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, r := newRemoteFlags("hirehook sources reprocess", "url", getenv, stderr)
+	fs, r := newRemoteFlags("hirehook sources reprocess", getenv, stdout)
 	since := fs.Duration("since", 0, "reprocess the requests received in this last span (24h)")
 	fromS := fs.String("from", "", "start of the window (RFC 3339), instead of --since")
 	toS := fs.String("to", "", "end of the window (RFC 3339; default now)")
@@ -145,7 +140,7 @@ func runSourcesReprocess(ctx context.Context, args []string, getenv func(string)
 		return err
 	}
 	if len(pos) != 1 {
-		return fmt.Errorf("sources reprocess: give one source id\n\n%s", sourcesUsage)
+		return errors.New("sources reprocess: give one source id (see hirehook sources reprocess --help)")
 	}
 	var from, to time.Time
 	switch {
@@ -158,7 +153,7 @@ func runSourcesReprocess(ctx context.Context, args []string, getenv func(string)
 			return fmt.Errorf("sources reprocess: --from %q is not an RFC 3339 time", *fromS)
 		}
 	default:
-		return fmt.Errorf("sources reprocess: give --since (24h) or --from\n\n%s", sourcesUsage)
+		return errors.New("sources reprocess: give --since (24h) or --from (see hirehook sources reprocess --help)")
 	}
 	if *toS != "" {
 		if to, err = time.Parse(time.RFC3339, *toS); err != nil {

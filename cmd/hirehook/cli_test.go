@@ -4,15 +4,23 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/seal"
+	"github.com/hirehook/hirehook/store/postgres/postgrestest"
 )
 
 // cliResult is what one CLI run printed.
@@ -128,7 +136,7 @@ func TestCLIEndpointsEventsDeliveries(t *testing.T) {
 	mu.Lock()
 	down = false
 	mu.Unlock()
-	res = runCLI(t, env, "deliveries", "retry", d.ID, "--url", hub.URL())
+	res = runCLI(t, env, "deliveries", "retry", d.ID, "--hub-url", hub.URL())
 	if res.code != 0 || !strings.Contains(res.stdout, "delivery "+d.ID+" queued") {
 		t.Fatalf("deliveries retry: exit %d", res.code)
 	}
@@ -226,7 +234,7 @@ func TestCLIErrors(t *testing.T) {
 		}
 	})
 	t.Run("no hub", func(t *testing.T) {
-		res := runCLI(t, env, "endpoints", "list", "--url", "http://127.0.0.1:1")
+		res := runCLI(t, env, "endpoints", "list", "--hub-url", "http://127.0.0.1:1")
 		if res.code == 0 || !strings.Contains(res.stderr, "is the hub running at http://127.0.0.1:1?") {
 			t.Fatalf("exit %d, stderr:\n%s", res.code, res.stderr)
 		}
@@ -240,8 +248,340 @@ func TestCLIErrors(t *testing.T) {
 				t.Errorf("hirehook %v: exit %d, stderr %q", args, res.code, res.stderr)
 			}
 		}
-		if res := runCLI(t, env, "deliveries", "help"); res.code != 0 || !strings.Contains(res.stdout, "deliveries retry <delivery-id>") {
+		if res := runCLI(t, env, "deliveries", "help"); res.code != 0 || !regexp.MustCompile(`(?m)^  retry\s+Make a delivery due now`).MatchString(res.stdout) {
 			t.Errorf("deliveries help: exit %d", res.code)
 		}
 	})
+}
+
+// TestCLIHelp walks every command's --help: one sentence saying what it
+// does, then "Usage: hirehook <command>", then its own flags and no
+// other's, in --flag style, then the HIREHOOK_* variables it reads. And
+// `hirehook --help` lists every command and the docs pages.
+func TestCLIHelp(t *testing.T) {
+	t.Parallel()
+	remote := []string{"api-key-file", "hub-url", "json"}
+	remoteEnv := []string{"HIREHOOK_URL", "HIREHOOK_API_KEY", "HIREHOOK_API_KEY_FILE"}
+	with := func(a []string, b ...string) []string { return append(append([]string(nil), a...), b...) }
+	serve := []string{"addr", "admin-key", "allow-private-destinations", "api-rate-limit", "db", "delivery-lease", "delivery-timeout",
+		"disable-failing-after", "encryption-key", "endpoint-concurrency", "ingest-timeout", "log-format", "log-level", "max-body-bytes",
+		"previous-encryption-keys", "public-url", "retention-interval", "retry-schedule", "shutdown-timeout", "source-lease"}
+	twins := func(flags []string) []string {
+		var env []string
+		for _, f := range flags {
+			v := "HIREHOOK_" + strings.ToUpper(strings.ReplaceAll(f, "-", "_"))
+			env = append(env, v)
+			if f == "admin-key" || strings.HasSuffix(f, "encryption-key") || strings.HasSuffix(f, "encryption-keys") {
+				env = append(env, v+"_FILE")
+			}
+		}
+		return env
+	}
+	rotate := []string{"db", "encryption-key", "log-format", "log-level", "previous-encryption-keys"}
+	endpoint := with(remote, "description", "event-types", "filter", "max-concurrency", "ordered", "payload", "rate-limit", "redact", "transform", "url")
+	cases := []struct {
+		cmd   string
+		flags []string
+		env   []string
+	}{
+		{"serve", serve, twins(serve)},
+		{"config", serve, twins(serve)},
+		{"rotate-encryption-key", rotate, twins(rotate)},
+		{"migrate-store", []string{"encryption-key", "from", "from-encryption-key", "from-previous-encryption-keys", "to"}, []string{"HIREHOOK_ENCRYPTION_KEY"}},
+		{"version", nil, nil},
+		{"demo", []string{"addr", "exit", "placements", "poll-interval", "timeout"}, nil},
+		{"listen", []string{"addr", "port", "secret", "status"}, []string{"HIREHOOK_LISTEN_SECRET"}},
+		{"sim bullhorn", []string{"addr", "client-id", "client-secret", "password", "seed-demo", "username"}, nil},
+		{"bench", []string{"backlog", "batch", "concurrency", "cpuprofile", "db", "duration", "endpoint-concurrency", "endpoint-up",
+			"endpoints", "events", "mode", "nodes", "rate", "trace"}, nil},
+		{"events send", with(remote, "data", "file", "id", "idempotency-key", "source", "type"), remoteEnv},
+		{"endpoints list", remote, remoteEnv},
+		{"endpoints create", endpoint, remoteEnv},
+		{"endpoints update", endpoint, remoteEnv},
+		{"endpoints disable", remote, remoteEnv},
+		{"endpoints enable", remote, remoteEnv},
+		{"endpoints delete", remote, remoteEnv},
+		{"deliveries list", with(remote, "after", "endpoint-id", "event-id", "limit", "state"), remoteEnv},
+		{"deliveries retry", remote, remoteEnv},
+		{"sources list", remote, remoteEnv},
+		{"sources requests", with(remote, "after", "limit", "status"), remoteEnv},
+		{"sources reprocess", with(remote, "from", "since", "to"), remoteEnv},
+	}
+	sentence := regexp.MustCompile(`^[A-Z][^\n]*\.$`)
+	flagLine := regexp.MustCompile(`^  --([a-z0-9-]+)`)
+	envName := regexp.MustCompile(`HIREHOOK_[A-Z_]+`)
+	noEnv := map[string]string{}
+	for _, c := range cases {
+		t.Run(strings.ReplaceAll(c.cmd, " ", "_"), func(t *testing.T) {
+			res := runCLI(t, noEnv, append(strings.Fields(c.cmd), "--help")...)
+			if res.code != 0 || res.stderr != "" {
+				t.Fatalf("exit %d, stderr %q: want the help on stdout and exit 0", res.code, res.stderr)
+			}
+			lines := strings.Split(res.stdout, "\n")
+			if len(lines) < 3 || !sentence.MatchString(lines[0]) || lines[1] != "" || !strings.HasPrefix(lines[2], "Usage: hirehook "+c.cmd) {
+				t.Fatalf("want a sentence, a blank line and \"Usage: hirehook %s\" first; got:\n%s", c.cmd, res.stdout)
+			}
+			var flags, env []string
+			section := ""
+			for _, l := range lines[3:] {
+				switch {
+				case l == "Flags:" || l == "Environment:":
+					section = l
+				case regexp.MustCompile(`^\s+-[a-z]`).MatchString(l):
+					t.Errorf("a flag in -flag style, want --flag: %q", l)
+				case section == "Flags:" && flagLine.MatchString(l):
+					flags = append(flags, flagLine.FindStringSubmatch(l)[1])
+				case section == "Environment:" && strings.HasPrefix(l, "  HIREHOOK_"):
+					env = append(env, envName.FindString(l))
+				}
+			}
+			slices.Sort(flags)
+			want := slices.Sorted(slices.Values(c.flags))
+			if !slices.Equal(flags, want) {
+				t.Errorf("flags\n got %v\nwant %v", flags, want)
+			}
+			slices.Sort(env)
+			wantEnv := slices.Sorted(slices.Values(c.env))
+			if !slices.Equal(env, wantEnv) {
+				t.Errorf("environment\n got %v\nwant %v", env, wantEnv)
+			}
+		})
+	}
+
+	// hirehook --help: a line per command, the docs pages, nothing unknown.
+	res := runCLI(t, noEnv, "--help")
+	if res.code != 0 || !strings.HasPrefix(res.stdout, "hirehook ") || !strings.Contains(res.stdout, "Usage: hirehook <command> [flags]") {
+		t.Fatalf("hirehook --help: exit %d\n%s", res.code, res.stdout)
+	}
+	listed := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^  ([a-z][a-z-]*(?: [a-z-]+)?)\s{2,}[A-Z]`).FindAllStringSubmatch(res.stdout, -1) {
+		listed[m[1]] = true
+	}
+	for _, c := range cases {
+		if !listed[c.cmd] {
+			t.Errorf("hirehook --help does not list %q with its sentence", c.cmd)
+		}
+		delete(listed, c.cmd)
+	}
+	if len(listed) > 0 {
+		t.Errorf("hirehook --help lists commands this test does not know: %v", listed)
+	}
+	for _, page := range []string{"docs/cli.md", "docs/api.md", "docs/configuration.md", "docs/connectors.md", "docs/routing.md",
+		"docs/tenants-and-keys.md", "docs/postgresql.md", "docs/performance.md", "docs/architecture.md"} {
+		if !strings.Contains(res.stdout, page) {
+			t.Errorf("hirehook --help does not point to %s", page)
+		}
+	}
+	// A group's help lists its commands; a wrong flag points to --help.
+	for _, group := range []string{"events", "endpoints", "deliveries", "sources", "sim"} {
+		res := runCLI(t, noEnv, group, "--help")
+		if res.code != 0 || !sentence.MatchString(strings.SplitN(res.stdout, "\n", 2)[0]) || !strings.Contains(res.stdout, "Usage: hirehook "+group+" <") {
+			t.Errorf("hirehook %s --help: exit %d\n%s", group, res.code, res.stdout)
+		}
+	}
+	res = runCLI(t, noEnv, "deliveries", "list", "--url", "http://x")
+	if res.code == 0 || !strings.Contains(res.stderr, "not defined: --url; the hub's address is --hub-url (or HIREHOOK_URL) (see hirehook deliveries list --help)") {
+		t.Errorf("--url on deliveries list: exit %d, stderr %q", res.code, res.stderr)
+	}
+}
+
+// getMap GETs path from the hub with the test key into a map.
+func getMap(tb testing.TB, base, path string) (int, map[string]any) {
+	tb.Helper()
+	var out map[string]any
+	st := call(tb, base, "GET", path, nil, &out)
+	return st, out
+}
+
+// TestCLIEndpointsUpdateDisableEnableDelete: endpoints update changes only
+// the flags given, disable pauses the deliveries, enable sends them, and
+// delete removes the endpoint.
+func TestCLIEndpointsUpdateDisableEnableDelete(t *testing.T) {
+	t.Parallel()
+	// The first attempt fails and the next is an hour away, so the
+	// delivery waits while the endpoint is disabled, and enabling it
+	// makes it due at once.
+	hub := startHub(t, func(c *Config) { c.RetrySchedule = []time.Duration{time.Hour} })
+	rc := newReceiver(t, func(n int) int {
+		if n == 1 {
+			return 503
+		}
+		return 200
+	})
+	env := map[string]string{"HIREHOOK_URL": hub.URL(), "HIREHOOK_API_KEY": testKey}
+	res := runCLI(t, env, "endpoints", "create", "--url", rc.URL+"/a", "--event-types", "placement.confirmed",
+		"--description", "onboarding", "--filter", `.data.id != "pl_skip"`)
+	if res.code != 0 {
+		t.Fatalf("endpoints create: exit %d", res.code)
+	}
+	id := field(t, res.stdout, "id")
+	endpoint := func() map[string]any {
+		t.Helper()
+		st, ep := getMap(t, hub.URL(), "/v1/endpoints/"+id)
+		if st != 200 {
+			t.Fatalf("GET endpoint: %d", st)
+		}
+		return ep
+	}
+
+	// Only the flags given change; a flag given empty clears its setting.
+	res = runCLI(t, env, "endpoints", "update", id, "--url", rc.URL+"/b", "--description", "", "--rate-limit", "5", "--max-concurrency", "3")
+	if res.code != 0 || field(t, res.stdout, "url") != rc.URL+"/b" || field(t, res.stdout, "concurrency") != "3" || !regexp.MustCompile(`(?m)^rate limit\s+5/s$`).MatchString(res.stdout) {
+		t.Fatalf("endpoints update: exit %d\n%s", res.code, res.stdout)
+	}
+	ep := endpoint()
+	if ep["url"] != rc.URL+"/b" || ep["description"] != "" || ep["filter"] != `.data.id != "pl_skip"` ||
+		fmt.Sprint(ep["event_types"]) != "[placement.confirmed]" || ep["rate_limit_per_second"] != 5.0 || ep["max_concurrency"] != 3.0 {
+		t.Fatalf("after update: %v", ep)
+	}
+	res = runCLI(t, env, "endpoints", "update", "--filter", "", "--rate-limit", "none", id, "--json")
+	var updated hirehook.Endpoint
+	if err := json.Unmarshal([]byte(res.stdout), &updated); res.code != 0 || err != nil || updated.Filter != "" || updated.RateLimitPerSecond != nil || updated.URL != rc.URL+"/b" {
+		t.Fatalf("update --json: exit %d, %v, %+v", res.code, err, updated)
+	}
+
+	// Wrong use fails before anything is sent, naming what is missing.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"endpoints", "update", id}, "nothing to change"},
+		{[]string{"endpoints", "update", "--url", "https://x.example"}, "give one endpoint id"},
+		{[]string{"endpoints", "update", id, "--rate-limit", "fast"}, "--rate-limit"},
+		{[]string{"endpoints", "update", id, "--event-types", ""}, "event_types"},
+		{[]string{"endpoints", "update", "ep_nope", "--description", "x"}, "not_found"},
+		{[]string{"endpoints", "disable"}, "give one endpoint id"},
+		{[]string{"endpoints", "enable", "ep_nope"}, "not_found"},
+	} {
+		if res := runCLI(t, env, c.args...); res.code == 0 || !strings.Contains(res.stderr, c.want) {
+			t.Errorf("hirehook %s: exit %d, stderr %q, want it to name %q", strings.Join(c.args, " "), res.code, res.stderr, c.want)
+		}
+	}
+	if ep := endpoint(); ep["url"] != rc.URL+"/b" || ep["rate_limit_per_second"] != nil {
+		t.Fatalf("a refused update changed the endpoint: %v", ep)
+	}
+
+	// Disabled, its waiting delivery is paused; enabled, it is sent.
+	acc := sendEvent(t, hub.URL(), placement("pl_1"))
+	waitFor(t, 10*time.Second, "the first attempt to fail", func() bool {
+		return deliveryOf(t, hub.URL(), acc.ID).State == hirehook.DeliveryRetrying
+	})
+	res = runCLI(t, env, "endpoints", "disable", id, "--hub-url", hub.URL())
+	if res.code != 0 || field(t, res.stdout, "disabled") != "yes" {
+		t.Fatalf("endpoints disable: exit %d\n%s", res.code, res.stdout)
+	}
+	if st := deliveryOf(t, hub.URL(), acc.ID).State; st != hirehook.DeliveryPaused {
+		t.Fatalf("after disable the delivery is %s, want paused", st)
+	}
+	if res := runCLI(t, env, "endpoints", "list"); !regexp.MustCompile(`(?m)^` + id + `\s+\S+\s+placement\.confirmed\s+yes$`).MatchString(res.stdout) {
+		t.Fatalf("endpoints list does not show it disabled:\n%s", res.stdout)
+	}
+	res = runCLI(t, env, "endpoints", "enable", id)
+	if res.code != 0 || field(t, res.stdout, "disabled") != "no" {
+		t.Fatalf("endpoints enable: exit %d\n%s", res.code, res.stdout)
+	}
+	waitFor(t, 10*time.Second, "the paused delivery to be sent", func() bool {
+		return deliveryOf(t, hub.URL(), acc.ID).State == hirehook.DeliveryDelivered
+	})
+	if got := rc.got(); len(got) != 2 {
+		t.Fatalf("the receiver got %d webhooks, want 2 (the failed one and the resumed one)", len(got))
+	}
+
+	// Deleted, it is gone; deleting it again is not_found.
+	res = runCLI(t, env, "endpoints", "delete", id)
+	if res.code != 0 || !strings.Contains(res.stdout, "endpoint "+id+" deleted") {
+		t.Fatalf("endpoints delete: exit %d\n%s", res.code, res.stdout)
+	}
+	if st, _ := getMap(t, hub.URL(), "/v1/endpoints/"+id); st != 404 {
+		t.Fatalf("GET a deleted endpoint: %d, want 404", st)
+	}
+	if res := runCLI(t, env, "endpoints", "delete", id); res.code == 0 || !strings.Contains(res.stderr, "not_found") {
+		t.Fatalf("delete twice: exit %d, stderr %q", res.code, res.stderr)
+	}
+	if res := runCLI(t, env, "endpoints", "list"); !strings.HasPrefix(res.stdout, "no endpoints") {
+		t.Fatalf("endpoints list after delete:\n%s", res.stdout)
+	}
+}
+
+// TestCLIDeliveriesListLastAttempt: deliveries list shows each delivery's
+// last attempt: status, latency and the start of the answer (or why there
+// was none), as a table and in --json; on SQLite and PostgreSQL.
+func TestCLIDeliveriesListLastAttempt(t *testing.T) {
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		testDeliveriesListLastAttempt(t, startHub(t, nil))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		testDeliveriesListLastAttempt(t, startPostgresHub(t, postgrestest.NewDatabase(t), seal.NewKey()))
+	})
+}
+
+func testDeliveriesListLastAttempt(t *testing.T, hub *Hub) {
+	// A receiver that is down, and says so at length: 300 bytes over three
+	// lines, with a two-byte character across byte 200.
+	down := "Service Unavailable\n\n  the onboarding system is down for maintenance (1h): " + strings.Repeat("é", 150)
+	downSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, down)
+	}))
+	t.Cleanup(downSrv.Close)
+	up := newReceiver(t, nil) // answers 200 "answer 1"
+	env := map[string]string{"HIREHOOK_URL": hub.URL(), "HIREHOOK_API_KEY": testKey}
+	downEp := createEndpoint(t, hub.URL(), downSrv.URL+"/onboarding", "placement.confirmed")
+	upEp := createEndpoint(t, hub.URL(), up.URL+"/payroll", "placement.confirmed")
+	acc := sendEvent(t, hub.URL(), placement("pl_1"))
+	waitFor(t, 20*time.Second, "both deliveries to settle", func() bool {
+		_, ev := getMap(t, hub.URL(), "/v1/deliveries?event_id="+acc.ID)
+		n := 0
+		for _, d := range ev["data"].([]any) {
+			if s := d.(map[string]any)["state"]; s == "failed" || s == "delivered" {
+				n++
+			}
+		}
+		return n == 2
+	})
+
+	res := runCLI(t, env, "deliveries", "list", "--event-id", acc.ID)
+	if res.code != 0 {
+		t.Fatalf("deliveries list: exit %d", res.code)
+	}
+	header := regexp.MustCompile(`^ID\s+EVENT\s+TYPE\s+ENDPOINT\s+STATE\s+ATTEMPTS\s+STATUS\s+LATENCY\s+NEXT ATTEMPT\s+RESPONSE\n`)
+	failedRow := regexp.MustCompile(`(?m)^dlv_\S+\s+` + acc.ID + `\s+placement\.confirmed\s+` + downEp.ID +
+		`\s+failed\s+4\s+503\s+[0-9.]+(µs|ms|s)\s+-\s+"Service Unavailable the onboarding syst…"$`)
+	okRow := regexp.MustCompile(`(?m)^dlv_\S+\s+` + acc.ID + `\s+placement\.confirmed\s+` + upEp.ID +
+		`\s+delivered\s+1\s+200\s+[0-9.]+(µs|ms|s)\s+-\s+"answer 1"$`)
+	if !header.MatchString(res.stdout) || !failedRow.MatchString(res.stdout) || !okRow.MatchString(res.stdout) {
+		t.Fatalf("deliveries list printed:\n%s", res.stdout)
+	}
+
+	// --json has the same as the API: last_latency_ms and the first 200
+	// bytes of the answer, cut before the character that does not fit.
+	res = runCLI(t, env, "deliveries", "list", "--event-id", acc.ID, "--json")
+	var page struct {
+		Data []map[string]any `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &page); err != nil || len(page.Data) != 2 {
+		t.Fatalf("deliveries list --json: %v\n%s", err, res.stdout)
+	}
+	for _, d := range page.Data {
+		_, full := getMap(t, hub.URL(), "/v1/deliveries/"+d["id"].(string))
+		attempts := full["attempt_list"].([]any)
+		last := attempts[len(attempts)-1].(map[string]any)
+		if d["last_latency_ms"] == nil || d["last_latency_ms"] != last["latency_ms"] || full["last_latency_ms"] != last["latency_ms"] {
+			t.Errorf("delivery %s: last_latency_ms %v (GET: %v), want the last attempt's latency_ms %v", d["id"], d["last_latency_ms"], full["last_latency_ms"], last["latency_ms"])
+		}
+		excerpt, _ := d["last_response_excerpt"].(string)
+		want := last["response_body"].(string)
+		if d["endpoint_id"] == downEp.ID {
+			want = down[:199] // byte 200 is the first half of an é
+			if !utf8.ValidString(down[:199]) || utf8.ValidString(down[:200]) {
+				t.Fatal("the test's body does not put a character across byte 200")
+			}
+		}
+		if excerpt != want || full["last_response_excerpt"] != want {
+			t.Errorf("delivery %s: last_response_excerpt %q (GET: %q), want %q", d["id"], excerpt, full["last_response_excerpt"], want)
+		}
+	}
 }

@@ -126,10 +126,11 @@ func (v durations) Set(s string) error {
 	return nil
 }
 
-// flagSet declares the serve flags on cfg.
-func (c *Config) flagSet(name string, out io.Writer) *flag.FlagSet {
+// flagSet declares the serve flags on cfg, or of them only those named in
+// only (a command that needs a few, such as rotate-encryption-key). Its
+// --help, written to out, is that of the command name ("hirehook serve").
+func (c *Config) flagSet(name string, out io.Writer, only []string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(out)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address the API listens on")
 	fs.StringVar(&c.DB, "db", c.DB, "database: sqlite:PATH, or postgres://user@host:5432/dbname (then --encryption-key is required)")
 	fs.StringVar(&c.AdminKey, "admin-key", c.AdminKey, "bootstrap API key (if unset on first start, one is generated and printed once)")
@@ -150,13 +151,53 @@ func (c *Config) flagSet(name string, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "address vendors reach the hub at, e.g. https://hooks.example.com: push sources show their ingest_url under it (unset: the host of each API request)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
+	if only != nil {
+		all := fs
+		fs = flag.NewFlagSet(name, flag.ContinueOnError)
+		for _, n := range only {
+			f := all.Lookup(n)
+			usage := f.Usage
+			if u, ok := flagUsage[name+" --"+n]; ok {
+				usage = u
+			}
+			fs.Var(f.Value, f.Name, usage)
+		}
+	}
+	setHelp(fs, strings.TrimPrefix(name, "hirehook "), out, configEnv(fs))
 	return fs
 }
 
+// flagUsage holds what a serve flag means in another command ("hirehook
+// rotate-encryption-key --encryption-key"), where that differs.
+var flagUsage = map[string]string{
+	"hirehook rotate-encryption-key --encryption-key":           "the new key (base64 of 32 bytes) to re-encrypt with; unset: a new key is generated into the key file next to the SQLite database",
+	"hirehook rotate-encryption-key --previous-encryption-keys": "the keys the secrets are encrypted with now, comma-separated (the key file's are read too)",
+}
+
+// configEnv lists the variable twin of each of fs's flags (and the _FILE
+// twin of a secret's), for --help.
+func configEnv(fs *flag.FlagSet) []envVar {
+	var env []envVar
+	fs.VisitAll(func(f *flag.Flag) {
+		v := "HIREHOOK_" + envName(f.Name)
+		env = append(env, envVar{v, "--" + f.Name})
+		if secretFlags[f.Name] {
+			env = append(env, envVar{v + "_FILE", "a file holding --" + f.Name})
+		}
+	})
+	return env
+}
+
 // Load fills cfg from the environment, then from args (flags win). getenv
-// is os.Getenv outside tests.
+// is os.Getenv outside tests; --help is written to out.
 func (c *Config) Load(name string, args []string, getenv func(string) string, out io.Writer) error {
-	fs := c.flagSet(name, out)
+	return c.load(name, nil, args, getenv, out)
+}
+
+// load is Load with only the flags (and variables) named in only, or all
+// of them if only is nil.
+func (c *Config) load(name string, only, args []string, getenv func(string) string, out io.Writer) error {
+	fs := c.flagSet(name, out, only)
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
 		env := "HIREHOOK_" + envName(f.Name)
@@ -183,11 +224,11 @@ func (c *Config) Load(name string, args []string, getenv func(string) string, ou
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return fmt.Errorf("unexpected argument %q (see %s --help)", fs.Arg(0), name)
 	}
 	return c.Validate()
 }
@@ -279,7 +320,7 @@ func mask(s string) string {
 // Print writes the effective configuration, secrets masked.
 func (c *Config) Print(w io.Writer) {
 	cp := *c
-	fs := cp.flagSet("config", io.Discard)
+	fs := cp.flagSet("config", io.Discard, nil)
 	fs.VisitAll(func(f *flag.Flag) {
 		v := f.Value.String()
 		if secretFlags[f.Name] {

@@ -26,18 +26,10 @@ import (
 	"github.com/hirehook/hirehook/examples/onboarding/onboarding"
 )
 
-const demoUsage = `Usage:
-  hirehook demo [--addr 127.0.0.1:8080] [--placements 1] [--poll-interval 200ms] [--exit]
-      start a hub (temporary SQLite), a simulated Bullhorn, the onboarding
-      receiver and an SMTP sink in this process, connect them, approve
-      placements in "Bullhorn" and print what happened when; then keep
-      running (dashboard URL and API key printed) until Ctrl-C
-`
-
 // demoOptions are the flags of `hirehook demo`.
 type demoOptions struct {
-	// Addr is the hub's address; "" takes 127.0.0.1:8080 if it is free,
-	// else any free port.
+	// Addr is the hub's address; "" takes serve's default address
+	// (DefaultConfig().Addr) if it is free, else any free port.
 	Addr string
 	// Placements is how many placements to approve.
 	Placements int
@@ -58,20 +50,18 @@ type demoOptions struct {
 
 // runDemo is `hirehook demo`.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprint(stdout, demoUsage)
+	fs := newFlags("demo", stdout)
+	if len(args) > 0 && args[0] == "help" {
+		fs.Usage()
 		return flag.ErrHelp
 	}
-	fs := flag.NewFlagSet("hirehook demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, demoUsage) }
 	opts := demoOptions{Spacing: 20 * time.Millisecond}
-	fs.StringVar(&opts.Addr, "addr", "", "the hub's address (default 127.0.0.1:8080 if free, else a free port)")
+	fs.StringVar(&opts.Addr, "addr", "", "the hub's address (default "+DefaultConfig().Addr+" if free, else a free port)")
 	fs.IntVar(&opts.Placements, "placements", 1, "how many placements to approve; above 1 the p50/p99 end-to-end times are printed")
 	fs.DurationVar(&opts.PollInterval, "poll-interval", 200*time.Millisecond, "how often the Bullhorn source polls (a real source: 2s by default)")
 	fs.DurationVar(&opts.Timeout, "timeout", time.Minute, "how long to wait for the last welcome email")
 	fs.BoolVar(&opts.Exit, "exit", false, "stop after printing the timeline (for tests and CI)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -179,6 +169,8 @@ func demo(ctx context.Context, opts demoOptions, out io.Writer) (*demoResult, er
 	fmt.Fprintf(out, "  dashboard   %s/   (sign in with the API key)\n", env.hub.URL())
 	fmt.Fprintf(out, "  API key     %s\n", env.key)
 	fmt.Fprintf(out, "  API         curl -H \"Authorization: Bearer %s\" %s/v1/events\n", env.key, env.hub.URL())
+	fmt.Fprintf(out, "  CLI         export HIREHOOK_URL=%s HIREHOOK_API_KEY=%s\n", env.hub.URL(), env.key)
+	fmt.Fprintf(out, "              then, in that shell: hirehook deliveries list\n")
 	fmt.Fprintf(out, "  new hires   %s/new-hires   (the onboarding receiver's records)\n", env.rcvURL)
 	fmt.Fprintf(out, "  Bullhorn    approve one more: curl -X PATCH -d '{\"status\":\"Approved\"}' %s/admin/entity/Placement/%d\n", env.simURL, env.spare)
 	fmt.Fprintf(out, "Ctrl-C stops everything and deletes the temporary database.\n\n")
@@ -274,13 +266,12 @@ func (env *demoEnv) start(ctx context.Context, opts demoOptions) ([]int, error) 
 	// The hub, on a temporary database; with no admin key configured it
 	// generates one.
 	cfg := DefaultConfig()
-	cfg.Addr = opts.Addr
-	if cfg.Addr == "" {
+	if opts.Addr != "" {
+		cfg.Addr = opts.Addr
+	} else if ln, err := net.Listen("tcp", cfg.Addr); err == nil {
+		ln.Close() // serve's default address is free: the README's commands work as written
+	} else {
 		cfg.Addr = "127.0.0.1:0"
-		if ln, err := net.Listen("tcp", "127.0.0.1:8080"); err == nil {
-			ln.Close()
-			cfg.Addr = "127.0.0.1:8080"
-		}
 	}
 	cfg.DB = "sqlite:" + filepath.Join(env.tmp, "hirehook.db")
 	cfg.AllowPrivateDestinations = true

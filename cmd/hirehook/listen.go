@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -19,15 +18,19 @@ import (
 
 // runListen is `hirehook listen`: a receiver for development that prints
 // each webhook and, given the endpoint's secret, verifies its signature.
-func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("hirehook listen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// The secret may come from HIREHOOK_LISTEN_SECRET, to keep it out of the
+// shell history and ps.
+func runListen(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("listen", stdout)
 	addr := fs.String("addr", "", "address to listen on (overrides --port)")
 	port := fs.Int("port", 9000, "port to listen on, on 127.0.0.1")
-	secret := fs.String("secret", "", "the endpoint's whsec_ secret: verify every webhook (or HIREHOOK_LISTEN_SECRET)")
+	secret := fs.String("secret", "", "the endpoint's whsec_ secret: verify every webhook (else HIREHOOK_LISTEN_SECRET)")
 	status := fs.Int("status", 200, "HTTP status to answer with (e.g. 500 to watch retries)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *secret == "" {
+		*secret = strings.TrimSpace(getenv("HIREHOOK_LISTEN_SECRET"))
 	}
 	if *status < 200 || *status > 599 {
 		return &ConfigError{Field: "status", Value: fmt.Sprint(*status), Err: errors.New("must be an HTTP status from 200 to 599")}

@@ -9,10 +9,13 @@
 //	hirehook rotate-encryption-key  re-encrypt endpoint secrets with a new key
 //	hirehook migrate-store          copy a whole database into a new one (SQLite ↔ PostgreSQL)
 //	hirehook events send            send an event to a running hub
-//	hirehook endpoints list|create  list or subscribe endpoints of a running hub
+//	hirehook endpoints list|create|update|disable|enable|delete  the endpoints of a running hub
 //	hirehook deliveries list|retry  show or resend deliveries of a running hub
 //	hirehook sources list|requests|reprocess  sources, a push source's request log, reprocessing
 //	hirehook version   print the version
+//
+// The commands and their one-line summaries are in help.go (commands);
+// each command's --help prints its sentence, usage, flags and variables.
 package main
 
 import (
@@ -61,42 +64,10 @@ func signalContext() context.Context {
 	return ctx
 }
 
-const usage = `hirehook — a real-time event hub for recruiting and staffing
-
-Usage:
-  hirehook serve [flags]     start the hub (see "hirehook serve -h")
-  hirehook demo [--placements N] [--addr 127.0.0.1:8080] [--exit]
-                             run hub, simulated Bullhorn and onboarding receiver in one
-                             process, approve a placement and print the timeline
-  hirehook listen [flags]    run a local receiver that prints and verifies webhooks
-  hirehook bench [flags]     measure ingest and delivery speed on this machine
-  hirehook sim bullhorn [--addr 127.0.0.1:8090] [--seed-demo]
-                             serve a simulated Bullhorn to connect a source to
-  hirehook config [flags]    print the effective configuration, secrets masked
-  hirehook rotate-encryption-key [flags]
-                             re-encrypt endpoint secrets with a new key (stop the hub first)
-  hirehook migrate-store --from sqlite:hirehook.db --to postgres://… --encryption-key KEY
-                             copy everything into a new, empty database (stop the hubs first)
-  hirehook version           print the version
-
-Talking to a running hub (--url or HIREHOOK_URL, default http://127.0.0.1:8080;
-the key from HIREHOOK_API_KEY, HIREHOOK_API_KEY_FILE or --api-key-file):
-  hirehook events send --type placement.confirmed --data '{"id":"pl_1",…}'
-  hirehook events send --file event.json      (- reads stdin)
-  hirehook endpoints list [--json]
-  hirehook endpoints create --url https://… --event-types placement.*,offer.signed
-                             (--hub-url names the hub here)
-  hirehook deliveries list [--endpoint-id …] [--event-id …] [--state failed]
-  hirehook deliveries retry <delivery-id>
-  hirehook sources list
-  hirehook sources requests <source-id> [--status rejected]
-  hirehook sources reprocess <source-id> --since 24h
-`
-
 // run is main without the process: tests call it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		writeUsage(stderr)
 		return 2
 	}
 	var err error
@@ -106,7 +77,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "demo":
 		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "listen":
-		err = runListen(ctx, args[1:], stdout, stderr)
+		err = runListen(ctx, args[1:], getenv, stdout, stderr)
 	case "sim":
 		err = runSim(ctx, args[1:], stdout, stderr)
 	case "bench":
@@ -125,15 +96,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runSources(ctx, args[1:], getenv, stdout, stderr)
 	case "config":
 		cfg := DefaultConfig()
-		if err = cfg.Load("hirehook config", args[1:], getenv, stderr); err == nil {
+		if err = cfg.Load("hirehook config", args[1:], getenv, stdout); err == nil {
 			cfg.Print(stdout)
 		}
 	case "version", "--version", "-v":
-		fmt.Fprintln(stdout, "hirehook", hirehook.Version)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		if err = parseFlags(newFlags("version", stdout), args[1:]); err == nil {
+			fmt.Fprintln(stdout, "hirehook", hirehook.Version)
+		}
+	case "help", "-h", "-help", "--help":
+		writeUsage(stdout)
 	default:
-		fmt.Fprintf(stderr, "hirehook: unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "hirehook: unknown command %q\n\n", args[0])
+		writeUsage(stderr)
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {
@@ -158,7 +132,7 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg := DefaultConfig()
-	if err := cfg.Load("hirehook serve", args, getenv, stderr); err != nil {
+	if err := cfg.Load("hirehook serve", args, getenv, stdout); err != nil {
 		return err
 	}
 	logger := newLogger(cfg, stderr)

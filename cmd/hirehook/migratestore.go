@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -17,56 +16,27 @@ import (
 	"github.com/hirehook/hirehook/store/sqlite"
 )
 
-const migrateStoreUsage = `Usage: hirehook migrate-store --from sqlite:hirehook.db --to postgres://… --encryption-key KEY
-
-Copies everything from one hub database into another, empty one: tenants,
-API keys (their hashes: every key still works), endpoints and their signing
-secrets, events (payloads byte for byte, purge and erasure marks), records,
-deliveries with their state, attempt counts and next attempt times, attempts,
-and the audit log, keeping every list's order and every cursor.
-
-STOP EVERY HUB on both databases first. A delivery that a hub was attempting
-is copied as due now (its lease belonged to the stopped process).
-
-The copy runs in one transaction of the target: it is all there or not at
-all, and a failed run may simply be run again. The target must be empty (a
-new database, or one where hubs only started); anything else is refused.
-
-The source's secrets are opened with --from-encryption-key (and the key file
-<db>.key next to a SQLite source, if any); the target's are sealed with
---encryption-key (HIREHOOK_ENCRYPTION_KEY), required for PostgreSQL: start
-the new hubs with it. With a SQLite target and no --encryption-key, the
-key file <db>.key next to it is used, generated if missing.
-
-Both ways work: SQLite to PostgreSQL, and PostgreSQL to SQLite.
-
-Flags:
-`
-
 // runMigrateStore is `hirehook migrate-store`.
 func runMigrateStore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fl := flag.NewFlagSet("hirehook migrate-store", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	fl.Usage = func() {
-		fmt.Fprint(stderr, migrateStoreUsage)
-		fl.PrintDefaults()
-	}
+	fl := newFlags("migrate-store", stdout)
 	var from, to, key, fromKey string
 	var fromPrev []string
 	fl.StringVar(&from, "from", "", "the source database: sqlite:PATH or a postgres:// URL")
 	fl.StringVar(&to, "to", "", "the target database, empty: a postgres:// URL or sqlite:PATH")
-	fl.StringVar(&key, "encryption-key", getenv("HIREHOOK_ENCRYPTION_KEY"), "key that seals the target's endpoint secrets (env HIREHOOK_ENCRYPTION_KEY)")
+	fl.StringVar(&key, "encryption-key", "", "key that seals the target's endpoint secrets (else HIREHOOK_ENCRYPTION_KEY); required for a PostgreSQL target")
 	fl.StringVar(&fromKey, "from-encryption-key", "", "key that opens the source's endpoint secrets (default: the SQLite source's key file)")
 	fl.Var(stringList{&fromPrev}, "from-previous-encryption-keys", "older keys of the source, comma-separated")
-	if err := fl.Parse(args); err != nil {
+	if err := parseFlags(fl, args); err != nil {
 		return err
+	}
+	if key == "" {
+		key = getenv("HIREHOOK_ENCRYPTION_KEY")
 	}
 	if fl.NArg() > 0 {
 		return fmt.Errorf("migrate-store: unexpected argument %q", fl.Arg(0))
 	}
 	if from == "" || to == "" {
-		fl.Usage()
-		return errors.New("migrate-store: --from and --to are required")
+		return errors.New("migrate-store: --from and --to are required (see hirehook migrate-store --help)")
 	}
 	if from == to {
 		return errors.New("migrate-store: --from and --to name the same database")

@@ -324,7 +324,7 @@ func TestMigrateStoreSQLiteToPostgresAndBack(t *testing.T) {
 			parent, _ := p.Index(-2).Values()
 			obj, _ := parent.Interface().(map[string]any)
 			return obj != nil && obj["id"] == epDown.ID
-		case "state", "attempts", "attempt_list", "next_attempt_at", "last_attempt_at", "last_status_code", "last_error", "updated_at":
+		case "state", "attempts", "attempt_list", "next_attempt_at", "last_attempt_at", "last_status_code", "last_error", "last_latency_ms", "last_response_excerpt", "updated_at":
 		default:
 			return false
 		}

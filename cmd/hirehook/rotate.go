@@ -12,11 +12,16 @@ import (
 	"github.com/hirehook/hirehook/store/sqlite"
 )
 
+// rotateFlags are the serve flags rotate-encryption-key reads.
+var rotateFlags = []string{"db", "encryption-key", "previous-encryption-keys", "log-level", "log-format"}
+
 // runRotate is `hirehook rotate-encryption-key`: it re-encrypts the secrets
 // and custom headers of every endpoint, the sources' credentials and the
 // API key pepper with a new primary key, in one transaction, so that the
 // old key can be retired (the API keys' hashes stay as they are: the pepper
-// they are keyed with does not change, only its seal). It reads the configuration as serve does.
+// they are keyed with does not change, only its seal). It reads serve's
+// --db, --encryption-key, --previous-encryption-keys and log flags (rotateFlags)
+// and their HIREHOOK_* twins, and nothing else of serve's configuration.
 //
 // With --encryption-key, that key is the new one, and the old ones come
 // from --previous-encryption-keys (and the key file, if one exists). Without
@@ -30,7 +35,7 @@ import (
 // the rotation wrote, and would encrypt new secrets with the old key.
 func runRotate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg := DefaultConfig()
-	if err := cfg.Load("hirehook rotate-encryption-key", args, getenv, stderr); err != nil {
+	if err := cfg.load("hirehook rotate-encryption-key", rotateFlags, args, getenv, stdout); err != nil {
 		return err
 	}
 	if cfg.PostgresURL() != "" {

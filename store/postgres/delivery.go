@@ -125,6 +125,28 @@ const qPauseDisabled = `UPDATE deliveries SET state = 'paused', updated_at = now
 	WHERE state IN ('pending', 'retrying') AND endpoint_id IN (SELECT id FROM endpoints WHERE disabled
 		AND id IN (SELECT endpoint_id FROM deliveries WHERE id = ANY ($1::text[])))`
 
+// deliveryViewColumns are deliveryColumns and the last attempt's latency
+// and the start of its body, for DeliveryList and DeliveryGet: two lookups
+// by the attempts' primary key (delivery_id, number) per row. A few bytes
+// more than hirehook.ResponseExcerptBytes are read, so that ResponseExcerpt
+// can tell a body cut in a character from one that ends there.
+const deliveryViewColumns = deliveryColumns + `,
+	coalesce((SELECT duration_us FROM attempts WHERE delivery_id = deliveries.id AND number = deliveries.attempts), 0),
+	coalesce((SELECT substring(response_body FROM 1 FOR 204) FROM attempts WHERE delivery_id = deliveries.id AND number = deliveries.attempts), '')`
+
+// scanDeliveryView scans a row of deliveryViewColumns.
+func scanDeliveryView(row scanner) (*hirehook.Delivery, error) {
+	var dur int64
+	var body []byte
+	d, err := scanDelivery(row, &dur, &body)
+	if err != nil {
+		return nil, err
+	}
+	d.LastLatency = hirehook.Milliseconds(time.Duration(dur) * time.Microsecond)
+	d.LastResponseExcerpt = hirehook.ResponseExcerpt(string(body))
+	return d, nil
+}
+
 func scanDelivery(row scanner, extra ...any) (*hirehook.Delivery, error) {
 	var d hirehook.Delivery
 	var next, last sql.NullTime
@@ -140,7 +162,7 @@ func scanDelivery(row scanner, extra ...any) (*hirehook.Delivery, error) {
 
 // DeliveryGet implements hirehook.Store.
 func (s *Store) DeliveryGet(ctx context.Context, tenantID, id string) (*hirehook.Delivery, []*hirehook.Attempt, error) {
-	d, err := scanDelivery(s.db.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	d, err := scanDeliveryView(s.db.QueryRowContext(ctx, `SELECT `+deliveryViewColumns+` FROM deliveries WHERE tenant_id = $1 AND id = $2`, tenantID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, hirehook.Errorf(hirehook.ENOTFOUND, "Delivery %q not found.", id)
 	} else if err != nil {
@@ -194,7 +216,7 @@ func (s *Store) DeliveryList(ctx context.Context, f hirehook.DeliveryFilter) ([]
 		add("state = $%d", string(*f.State))
 	}
 	args = append(args, limit(f.Limit))
-	q := fmt.Sprintf(`SELECT %s FROM deliveries WHERE %s ORDER BY seq DESC LIMIT $%d`, deliveryColumns, strings.Join(where, " AND "), len(args))
+	q := fmt.Sprintf(`SELECT %s FROM deliveries WHERE %s ORDER BY seq DESC LIMIT $%d`, deliveryViewColumns, strings.Join(where, " AND "), len(args))
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("select deliveries: %w", err)
@@ -202,7 +224,7 @@ func (s *Store) DeliveryList(ctx context.Context, f hirehook.DeliveryFilter) ([]
 	defer rows.Close()
 	out := []*hirehook.Delivery{}
 	for rows.Next() {
-		d, err := scanDelivery(rows)
+		d, err := scanDeliveryView(rows)
 		if err != nil {
 			return nil, err
 		}

@@ -39,12 +39,35 @@ const (
 
 const deliveryColumns = `id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at, coalesce(ordering_key, '') AS ordering_key`
 
-func scanDelivery(row scanner) (*hirehook.Delivery, error) {
+// deliveryViewColumns are deliveryColumns and the last attempt's latency
+// and the start of its body, for DeliveryList and DeliveryGet: two lookups
+// by the attempts' primary key (delivery_id, number) per row. A few bytes
+// more than hirehook.ResponseExcerptBytes are read, so that ResponseExcerpt
+// can tell a body cut in a character from one that ends there.
+const deliveryViewColumns = deliveryColumns + `,
+	coalesce((SELECT duration_us FROM attempts WHERE delivery_id = deliveries.id AND number = deliveries.attempts), 0),
+	coalesce((SELECT substr(response_body, 1, 204) FROM attempts WHERE delivery_id = deliveries.id AND number = deliveries.attempts), '')`
+
+// scanDeliveryView scans a row of deliveryViewColumns.
+func scanDeliveryView(row scanner) (*hirehook.Delivery, error) {
+	var dur int64
+	var body string
+	d, err := scanDelivery(row, &dur, &body)
+	if err != nil {
+		return nil, err
+	}
+	d.LastLatency = hirehook.Milliseconds(time.Duration(dur) * time.Microsecond)
+	d.LastResponseExcerpt = hirehook.ResponseExcerpt(body)
+	return d, nil
+}
+
+func scanDelivery(row scanner, extra ...any) (*hirehook.Delivery, error) {
 	var d hirehook.Delivery
 	var next, last sql.NullInt64
 	var created, updated int64
-	if err := row.Scan(&d.ID, &d.TenantID, &d.EventID, &d.EventType, &d.EndpointID, &d.State, &d.Attempts, &next, &last,
-		&d.LastStatus, &d.LastError, &created, &updated, &d.OrderingKey); err != nil {
+	dest := append([]any{&d.ID, &d.TenantID, &d.EventID, &d.EventType, &d.EndpointID, &d.State, &d.Attempts, &next, &last,
+		&d.LastStatus, &d.LastError, &created, &updated, &d.OrderingKey}, extra...)
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	d.NextAttemptAt, d.LastAttemptAt = ptrMicros(next), ptrMicros(last)
@@ -54,7 +77,7 @@ func scanDelivery(row scanner) (*hirehook.Delivery, error) {
 
 // DeliveryGet implements hirehook.Store.
 func (s *Store) DeliveryGet(ctx context.Context, tenantID, id string) (*hirehook.Delivery, []*hirehook.Attempt, error) {
-	d, err := scanDelivery(s.reader.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	d, err := scanDeliveryView(s.reader.QueryRowContext(ctx, `SELECT `+deliveryViewColumns+` FROM deliveries WHERE tenant_id = ? AND id = ?`, tenantID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, hirehook.Errorf(hirehook.ENOTFOUND, "Delivery %q not found.", id)
 	} else if err != nil {
@@ -100,14 +123,14 @@ func (s *Store) DeliveryList(ctx context.Context, f hirehook.DeliveryFilter) ([]
 		where, args = append(where, "state = ?"), append(args, string(*f.State))
 	}
 	args = append(args, limit(f.Limit))
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE `+strings.Join(where, " AND ")+` ORDER BY seq DESC LIMIT ?`, args...)
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+deliveryViewColumns+` FROM deliveries WHERE `+strings.Join(where, " AND ")+` ORDER BY seq DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("select deliveries: %w", err)
 	}
 	defer rows.Close()
 	out := []*hirehook.Delivery{}
 	for rows.Next() {
-		d, err := scanDelivery(rows)
+		d, err := scanDeliveryView(rows)
 		if err != nil {
 			return nil, err
 		}
