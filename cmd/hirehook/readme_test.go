@@ -55,7 +55,7 @@ func TestQuickstart(t *testing.T) {
 
 	binDir := buildHirehook(t)
 	dir := t.TempDir()
-	hubURL := fmt.Sprintf("http://localhost:%d", freePort(t))
+	hubURL := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
 	env := []string{"HIREHOOK_URL=" + hubURL, "PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH")}
 	for _, kv := range os.Environ() {
 		// The README's commands must work without anything the test's
