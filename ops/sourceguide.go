@@ -122,9 +122,9 @@ var SourceGuides = []SourceGuide{
 				Placeholder: "leave empty for Bullhorn's own",
 				Hint:        "Only for a test system or the simulator: where the hub opens its REST session."},
 			{Name: "poll_interval_ms", Label: "Check for changes every", Type: "seconds", Advanced: true,
-				Placeholder: "2", Hint: "Seconds between checks of the event subscription; 2 when empty, at least 0.1."},
+				Placeholder: "default: every 2 seconds", Hint: "Seconds between checks of the event subscription; 2 when empty, at least 0.1."},
 			{Name: "confirmed_statuses", Label: "Placement statuses that confirm a placement", Type: "list", Advanced: true,
-				Placeholder: "Approved", Hint: "Comma-separated. A placement that reaches one of them becomes a placement.confirmed event. Approved when empty."},
+				Placeholder: "default: Approved", Hint: "Comma-separated. A placement that reaches one of them becomes a placement.confirmed event. Approved when empty."},
 		},
 		Steps: []string{
 			"Ask Bullhorn support for REST API credentials (a client ID and secret) and an API user, if you have none yet.",

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -463,7 +464,7 @@ func TestSourceEditDisableDelete(t *testing.T) {
 	wantRedirect(t, r, "/sources/"+id)
 	src = get()
 	if src.Secrets["signing_secret"] != "gh-new-secret" || src.Secrets["previous_signing_secret"] != "" || strings.Contains(string(src.Config), "acme") {
-		t.Fatalf("after second edit: secrets %v, config %s", maps.Collect(maps.Keys(src.Secrets)), src.Config)
+		t.Fatalf("after second edit: secrets %v, config %s", slices.Sorted(maps.Keys(src.Secrets)), src.Config)
 	}
 	// A mistake comes back with the stored source's form.
 	c.get("/sources/" + id + "/edit")
