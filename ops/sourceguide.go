@@ -88,12 +88,21 @@ var (
 		Hint:        "While you change the secret, keep the old one here: webhooks signed with either are accepted. Clear it once the vendor uses the new one."}
 	fieldAccount = SourceField{Name: "account", Label: "Account name", Type: "text",
 		Placeholder: "your name for this account (optional)",
-		Hint:        "Written into each event's external references, so receivers can tell two accounts of the same vendor apart. Optional."}
+		Hint:        "Written into each event's external references, so receivers can tell two accounts of the same vendor apart."}
 )
 
 func signing(hint string) SourceField {
 	f := fieldSigning
 	f.Hint = hint
+	return f
+}
+
+// chosenSigning is the signing secret of a vendor that lets the person
+// choose it (Greenhouse, Ashby).
+func chosenSigning(vendor, where string) SourceField {
+	f := fieldSigning
+	f.Placeholder = "a long random text you make up"
+	f.Hint = "Make one up (a long random text, such as a password manager makes) and enter the same one as the " + where + " in " + vendor + "."
 	return f
 }
 
@@ -109,9 +118,9 @@ var SourceGuides = []SourceGuide{
 			{Name: "client_secret", Label: "Client secret", Type: "secret", Required: true,
 				Placeholder: "from your Bullhorn API credentials", Hint: "Issued with the client ID."},
 			{Name: "username", Label: "API user name", Type: "text",
-				Placeholder: "the Bullhorn user the hub signs in as", Hint: "A Bullhorn user set up for API access. Leave empty if you give a refresh token instead."},
+				Placeholder: "the Bullhorn user the hub signs in as", Hint: "A Bullhorn user set up for API access. Needed unless you give a refresh token (under More settings)."},
 			{Name: "password", Label: "API user password", Type: "secret",
-				Placeholder: "that user's password", Hint: "The password of the API user."},
+				Placeholder: "that user's password", Hint: "The API user's password. Needed unless you give a refresh token."},
 			{Name: "refresh_token", Label: "Refresh token", Type: "secret", Advanced: true,
 				Placeholder: "instead of a user name and password",
 				Hint:        "Instead of a user name and password: a refresh token from Bullhorn's OAuth flow. The hub keeps each new one Bullhorn hands out."},
@@ -121,8 +130,8 @@ var SourceGuides = []SourceGuide{
 			{Name: "login_url", Label: "REST login server", Type: "url", Advanced: true,
 				Placeholder: "leave empty for Bullhorn's own",
 				Hint:        "Only for a test system or the simulator: where the hub opens its REST session."},
-			{Name: "poll_interval_ms", Label: "Check for changes every", Type: "seconds", Advanced: true,
-				Placeholder: "default: every 2 seconds", Hint: "Seconds between checks of the event subscription; 2 when empty, at least 0.1."},
+			{Name: "poll_interval_ms", Label: "Seconds between checks", Type: "seconds", Advanced: true,
+				Placeholder: "default: 2", Hint: "How often the hub asks Bullhorn for changes: 2 seconds when empty, at least 0.1."},
 			{Name: "confirmed_statuses", Label: "Placement statuses that confirm a placement", Type: "list", Advanced: true,
 				Placeholder: "default: Approved", Hint: "Comma-separated. A placement that reaches one of them becomes a placement.confirmed event. Approved when empty."},
 		},
@@ -136,7 +145,7 @@ var SourceGuides = []SourceGuide{
 		Kind: "greenhouse", Title: "Greenhouse", Push: true,
 		Summary: "Greenhouse posts a webhook to the hub whenever a candidate, application, offer or job changes.",
 		Fields: []SourceField{
-			signing("Make one up (a long random text) and enter the same one as the web hook's Secret key in Greenhouse."),
+			chosenSigning("Greenhouse", "web hook's Secret key"),
 			fieldAccount, fieldPrevious,
 		},
 		Steps: []string{
@@ -174,7 +183,7 @@ var SourceGuides = []SourceGuide{
 		Kind: "ashby", Title: "Ashby", Push: true,
 		Summary: "Ashby posts a webhook to the hub for each webhook type you create there: applications, stage changes, hires, offers, jobs.",
 		Fields: []SourceField{
-			signing("Make one up (a long random text) and enter the same one as the webhook's Secret token in Ashby."),
+			chosenSigning("Ashby", "webhook's Secret token"),
 			fieldAccount, fieldPrevious,
 		},
 		Steps: []string{

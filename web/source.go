@@ -313,17 +313,55 @@ type sourcePage struct {
 	HasGuide bool
 	Steps    []string
 	Editable bool
+	// Settings are the source's settings in the guide's words.
+	Settings []sourceSetting
 }
 
-// sourceFor reads the source named in the path, without its secrets and
-// checkpoint.
+// sourceFor reads the source named in the path, without its checkpoint and
+// its secrets' values: Secrets keeps the names of the secrets it has, each
+// with an empty value, so a page can say "saved".
 func (h *Handler) sourceFor(r *http.Request) (*hirehook.Source, error) {
 	src, err := h.store.SourceGet(r.Context(), principalOf(r).tenantID, r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}
-	src.Secrets, src.Checkpoint = nil, nil
+	for k, v := range src.Secrets {
+		if v == "" {
+			delete(src.Secrets, k)
+		} else {
+			src.Secrets[k] = ""
+		}
+	}
+	src.Checkpoint = nil
 	return src, nil
+}
+
+// sourceSetting is one setting of a source as its page lists it.
+type sourceSetting struct {
+	Label, Value string
+	// Secret settings show only that they are saved.
+	Secret bool
+}
+
+// sourceSettings lists the settings a source has, in its guide's words.
+func sourceSettings(g ops.SourceGuide, src *hirehook.Source) []sourceSetting {
+	values := storedValues(g, src.Config)
+	var out []sourceSetting
+	for _, f := range g.Fields {
+		switch _, saved := src.Secrets[f.Name]; {
+		case f.Secret() && saved:
+			out = append(out, sourceSetting{Label: f.Label, Value: "saved", Secret: true})
+		case !f.Secret() && values[f.Name] != "":
+			v := values[f.Name]
+			for _, o := range f.Options {
+				if o.Value == v {
+					v = o.Label
+				}
+			}
+			out = append(out, sourceSetting{Label: f.Label, Value: v})
+		}
+	}
+	return out
 }
 
 // sourcePageFor builds a source's page, listing its requests filtered by
@@ -344,6 +382,7 @@ func (h *Handler) sourcePageFor(r *http.Request, src *hirehook.Source, status st
 		Reprocess: reprocessForm{From: now.Add(-24 * time.Hour).Format(formTime), To: now.Format(formTime), Errors: map[string]string{}}}
 	if g, ok := ops.SourceGuideOf(src.Kind); ok {
 		page.Guide, page.HasGuide, page.Steps = g, true, g.SetupSteps(page.Row.IngestURL)
+		page.Settings = sourceSettings(g, src)
 		_, page.Editable = h.cfg.SourceKinds[src.Kind]
 	}
 	if !push {
