@@ -220,7 +220,7 @@ func runSourcesCreate(ctx context.Context, args []string, getenv func(string) st
 	g, ok := ops.SourceGuideOf(*kind)
 	switch {
 	case *kind == "":
-		return fmt.Errorf("sources create: give --kind, one of %s\n\n%s", strings.Join(pushGuideKinds(), ", "), sourcesUsage)
+		return fmt.Errorf("sources create: give --kind, one of %s (see hirehook sources create --help)", strings.Join(pushGuideKinds(), ", "))
 	case ok && !g.Push:
 		return fmt.Errorf("sources create: %s is polled by the hub, not pushed: connect it from the dashboard (Sources → Connect a source) or with POST /v1/sources", *kind)
 	case !ok:
