@@ -138,7 +138,7 @@ var SourceGuides = []SourceGuide{
 		Steps: []string{
 			"Ask Bullhorn support for REST API credentials (a client ID and secret) and an API user, if you have none yet.",
 			"Nothing to paste into Bullhorn: the hub creates its own event subscription (named hirehook- and the source's id) and checks it every few seconds.",
-			"Within a minute this page shows a last successful check. If it shows an error instead, edit the source and check the credentials.",
+			"Within a minute the source's page shows a last successful check. If it shows an error instead, edit the source and check the credentials.",
 		},
 	},
 	{
@@ -152,8 +152,8 @@ var SourceGuides = []SourceGuide{
 			"In Greenhouse, open Configure → Dev Center → Web Hooks, and choose Web Hooks again.",
 			"Create a web hook for each event you want (for example Candidate has changed stage, Candidate or Prospect hired, Application updated, Job post created).",
 			"Endpoint URL: {ingest_url}",
-			"Secret key: the signing secret you entered here.",
-			"Save. Greenhouse sends a ping at once; this page then shows it under Last handshake. If the ping fails, Greenhouse creates the web hook disabled: fix the address, then enable it there.",
+			"Secret key: the signing secret you gave the hub.",
+			"Save. Greenhouse sends a ping at once; the source's page then shows it under Last handshake. If the ping fails, Greenhouse creates the web hook disabled: fix the address, then enable it there.",
 			"Greenhouse posts only to https addresses: the hub must be reachable over https at the address above.",
 		},
 	},
@@ -176,7 +176,7 @@ var SourceGuides = []SourceGuide{
 			"Turn on each event you want (Application created, Candidate stage change, Candidate hired, Candidate archive state change, Candidate deleted, the interview events).",
 			"For each, enter the webhook URL: {ingest_url}",
 			"Copy the signature token Lever shows there into this source's signing secret (edit the source if you used another).",
-			"Press Test next to an event: this page lists the request.",
+			"Press Test next to an event: the source's request log lists it.",
 		},
 	},
 	{
@@ -190,7 +190,7 @@ var SourceGuides = []SourceGuide{
 			"In Ashby, open Admin → Integrations → Webhooks, and create a webhook.",
 			"Choose its type (one webhook per type: for example Application submitted, Candidate stage change, Candidate hired, Offer created).",
 			"Request URL: {ingest_url}",
-			"Secret token: the signing secret you entered here.",
+			"Secret token: the signing secret you gave the hub.",
 			"Save. Ashby sends a ping; if it fails, Ashby creates the webhook disabled. Repeat for each type you want.",
 		},
 	},
@@ -237,7 +237,7 @@ var SourceGuides = []SourceGuide{
 			"In Teamtailor, open Settings → Integrations → Webhooks and add a webhook.",
 			"URL: {ingest_url}. Choose the events (job_application.update, candidate.create, job.update, …) and signature version 2.",
 			"Copy the signature key Teamtailor shows into this source's signing secret (Edit).",
-			"Teamtailor does not retry a webhook that fails: check this page's request log after a change in Teamtailor.",
+			"Teamtailor does not retry a webhook that fails: check the source's request log after a change in Teamtailor.",
 		},
 	},
 	{
@@ -258,7 +258,7 @@ var SourceGuides = []SourceGuide{
 		},
 		Steps: []string{
 			"Give the sender this address: {ingest_url}",
-			"It signs each request with the signing secret you entered here, and sends catalog events as the body.",
+			"It signs each request with the signing secret you gave the hub, and sends catalog events as the body.",
 		},
 	},
 }
