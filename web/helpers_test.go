@@ -77,6 +77,8 @@ type bundle struct {
 	notified atomic.Int32
 	// nudged counts the calls of InboundChanged.
 	nudged atomic.Int32
+	// sourcesChanged counts the calls of SourcesChanged.
+	sourcesChanged atomic.Int32
 }
 
 type tbWriter struct{ tb testing.TB }
@@ -123,6 +125,8 @@ func setup(tb testing.TB) *bundle {
 		// The push kinds of package inbound (cmd/hirehook passes them).
 		PushKinds:      map[string]bool{"greenhouse": true, "lever": true, "ashby": true, "workable": true, "smartrecruiters": true, "teamtailor": true, "generic": true},
 		InboundChanged: func() { b.nudged.Add(1) },
+		SourceKinds:    testSourceKinds,
+		SourcesChanged: func() { b.sourcesChanged.Add(1) },
 		Logger:         slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {

@@ -3,15 +3,19 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/ops"
 )
 
 // Source health thresholds. A source is polled every interval (the
@@ -212,9 +216,10 @@ type sourcesPage struct {
 	Counts         map[string]int
 	// Read, Emitted and Errors total the sources' figures.
 	Read, Emitted, Errors int64
-	// Origin is the hub's address as the browser reached it, for the
-	// empty state's curl.
+	// Origin is the hub's address as the browser reached it.
 	Origin string
+	// Guides are the kinds a person can connect from the dashboard.
+	Guides []ops.SourceGuide
 }
 
 // sourceRows reads the tenant's sources and rates their health. Secrets are
@@ -247,7 +252,7 @@ func (h *Handler) handleSourceList(w http.ResponseWriter, r *http.Request) {
 		h.error(w, r, err)
 		return
 	}
-	page := sourcesPage{Total: len(rows), Counts: map[string]int{}, Origin: origin}
+	page := sourcesPage{Total: len(rows), Counts: map[string]int{}, Origin: origin, Guides: h.sourceGuides()}
 	for _, row := range rows {
 		if row.Push {
 			page.Pushed = append(page.Pushed, row)
@@ -300,17 +305,63 @@ type sourcePage struct {
 	States   []string
 	// Reprocess is the Reprocess form.
 	Reprocess reprocessForm
+	// Guide explains the source's kind (HasGuide false when there is
+	// none); Steps are its setup steps in the vendor's admin, with the
+	// ingest URL filled in. Editable is true when the dashboard has a
+	// form for the kind.
+	Guide    ops.SourceGuide
+	HasGuide bool
+	Steps    []string
+	Editable bool
+	// Settings are the source's settings in the guide's words.
+	Settings []sourceSetting
 }
 
-// sourceFor reads the source named in the path, without its secrets and
-// checkpoint.
+// sourceFor reads the source named in the path, without its checkpoint and
+// its secrets' values: Secrets keeps the names of the secrets it has, each
+// with an empty value, so a page can say "saved".
 func (h *Handler) sourceFor(r *http.Request) (*hirehook.Source, error) {
 	src, err := h.store.SourceGet(r.Context(), principalOf(r).tenantID, r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}
-	src.Secrets, src.Checkpoint = nil, nil
+	for k, v := range src.Secrets {
+		if v == "" {
+			delete(src.Secrets, k)
+		} else {
+			src.Secrets[k] = ""
+		}
+	}
+	src.Checkpoint = nil
 	return src, nil
+}
+
+// sourceSetting is one setting of a source as its page lists it.
+type sourceSetting struct {
+	Label, Value string
+	// Secret settings show only that they are saved.
+	Secret bool
+}
+
+// sourceSettings lists the settings a source has, in its guide's words.
+func sourceSettings(g ops.SourceGuide, src *hirehook.Source) []sourceSetting {
+	values := storedValues(g, src.Config)
+	var out []sourceSetting
+	for _, f := range g.Fields {
+		switch _, saved := src.Secrets[f.Name]; {
+		case f.Secret() && saved:
+			out = append(out, sourceSetting{Label: f.Label, Value: "saved", Secret: true})
+		case !f.Secret() && values[f.Name] != "":
+			v := values[f.Name]
+			for _, o := range f.Options {
+				if o.Value == v {
+					v = o.Label
+				}
+			}
+			out = append(out, sourceSetting{Label: f.Label, Value: v})
+		}
+	}
+	return out
 }
 
 // sourcePageFor builds a source's page, listing its requests filtered by
@@ -329,6 +380,11 @@ func (h *Handler) sourcePageFor(r *http.Request, src *hirehook.Source, status st
 	}
 	page := &sourcePage{Row: h.newSourceRow(src, stats, originOf(r), now), Config: prettyJSON(src.Config), Status: status, States: inboundStates,
 		Reprocess: reprocessForm{From: now.Add(-24 * time.Hour).Format(formTime), To: now.Format(formTime), Errors: map[string]string{}}}
+	if g, ok := ops.SourceGuideOf(src.Kind); ok {
+		page.Guide, page.HasGuide, page.Steps = g, true, g.SetupSteps(page.Row.IngestURL)
+		page.Settings = sourceSettings(g, src)
+		_, page.Editable = h.cfg.SourceKinds[src.Kind]
+	}
 	if !push {
 		return page, nil
 	}
@@ -470,3 +526,411 @@ func (h *Handler) handleSourceReprocess(w http.ResponseWriter, r *http.Request) 
 	}
 	redirect(w, r, "/sources/"+url.PathEscape(src.ID))
 }
+
+// sources are the source operations (package ops), shared with the API:
+// the dashboard's forms decode, call them and render.
+func (h *Handler) sources() *ops.Sources {
+	return &ops.Sources{Store: h.store, Kinds: h.cfg.SourceKinds, Changed: h.cfg.SourcesChanged, NowFunc: h.cfg.NowFunc, Logger: h.logger}
+}
+
+// actor is the session's key as ops sees it.
+func actor(r *http.Request) ops.Actor {
+	p := principalOf(r)
+	return ops.Actor{TenantID: p.tenantID, KeyID: p.keyID, KeyName: p.keyName, Scope: p.scope, Via: ops.ViaDashboard}
+}
+
+// sourceGuides are the kinds a person can connect here: those the hub runs
+// that have a guide, in the guides' order.
+func (h *Handler) sourceGuides() []ops.SourceGuide {
+	var out []ops.SourceGuide
+	for _, g := range ops.SourceGuides {
+		if _, ok := h.cfg.SourceKinds[g.Kind]; ok {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func (h *Handler) sourceGuide(kind string) (ops.SourceGuide, bool) {
+	if _, ok := h.cfg.SourceKinds[kind]; !ok {
+		return ops.SourceGuide{}, false
+	}
+	return ops.SourceGuideOf(kind)
+}
+
+// sourceFormPage is the data of the connect form (a kind chooser until a
+// kind is picked) and of the edit form.
+type sourceFormPage struct {
+	// Guides are the kinds to choose from, when no kind is picked.
+	Guides []ops.SourceGuide
+	Guide  ops.SourceGuide
+	// Source is the source edited; nil when connecting.
+	Source *hirehook.Source
+	Name   string
+	// Basic and Advanced are the kind's fields, as typed (never a
+	// secret's value); OpenAdvanced unfolds the advanced ones when one
+	// holds a value or an error.
+	Basic, Advanced []sourceFormField
+	OpenAdvanced    bool
+	Errors          map[string]string
+	// Problem is an error that names no field of the form.
+	Problem string
+	// SecretsAgain says that secrets typed were not sent back with the
+	// errors, and must be entered again.
+	SecretsAgain bool
+}
+
+// sourceFormField is one field of the form.
+type sourceFormField struct {
+	ops.SourceField
+	Value string
+	Error string
+	// Saved is true for a secret the source already has (edit form).
+	Saved bool
+}
+
+// newSourceFormPage lays out g's fields with values (form input or the
+// stored configuration) and errors.
+func newSourceFormPage(g ops.SourceGuide, src *hirehook.Source, name string, values map[string]string, saved map[string]bool, errs map[string]string) *sourceFormPage {
+	p := &sourceFormPage{Guide: g, Source: src, Name: name, Errors: errs}
+	for _, f := range g.Fields {
+		ff := sourceFormField{SourceField: f, Value: values[f.Name], Error: errs[f.Name], Saved: saved[f.Name]}
+		if f.Secret() {
+			ff.Value = "" // never sent back
+		}
+		if f.Advanced {
+			p.Advanced = append(p.Advanced, ff)
+			if ff.Value != "" || ff.Error != "" {
+				p.OpenAdvanced = true
+			}
+		} else {
+			p.Basic = append(p.Basic, ff)
+		}
+	}
+	return p
+}
+
+// handleSourceNew is the connect form: a kind chooser, or with ?kind= the
+// form of that kind.
+func (h *Handler) handleSourceNew(w http.ResponseWriter, r *http.Request) {
+	kind := r.URL.Query().Get("kind")
+	if kind == "" {
+		h.render(w, r, http.StatusOK, "source_form", "Connect a source", "sources", &sourceFormPage{Guides: h.sourceGuides()})
+		return
+	}
+	g, ok := h.sourceGuide(kind)
+	if !ok {
+		h.render(w, r, http.StatusNotFound, "source_form", "Connect a source", "sources",
+			&sourceFormPage{Guides: h.sourceGuides(), Problem: fmt.Sprintf("The hub cannot connect a source of kind %q; choose one below.", truncate(kind, 40))})
+		return
+	}
+	h.render(w, r, http.StatusOK, "source_form", "Connect "+g.Title, "sources", newSourceFormPage(g, nil, g.Title, nil, nil, map[string]string{}))
+}
+
+// formValues are the form's values of g's fields, trimmed.
+func formValues(g ops.SourceGuide, form url.Values) map[string]string {
+	v := map[string]string{}
+	for _, f := range g.Fields {
+		v[f.Name] = strings.TrimSpace(form.Get(f.Name))
+	}
+	return v
+}
+
+// sourceConfig turns a form's values into a source configuration: for a
+// new source the fields given; for an edit (patch) a JSON Merge Patch in
+// which an empty field is removed, an empty secret keeps its value, and a
+// secret whose "clear_" box is ticked is removed. errs gets the fields
+// whose value cannot be read.
+func sourceConfig(g ops.SourceGuide, values map[string]string, form url.Values, patch bool, errs map[string]string) map[string]any {
+	cfg := map[string]any{}
+	for _, f := range g.Fields {
+		v := values[f.Name]
+		if v == "" {
+			switch {
+			case !patch:
+			case f.Secret() && form.Get("clear_"+f.Name) != "":
+				cfg[f.Name] = nil
+			case !f.Secret():
+				cfg[f.Name] = nil
+			}
+			continue
+		}
+		switch f.Type {
+		case "seconds":
+			s, err := strconv.ParseFloat(v, 64)
+			if err != nil || s <= 0 || s > 86400 {
+				errs[f.Name] = "Enter a number of seconds, such as 2 or 0.5."
+				continue
+			}
+			cfg[f.Name] = int64(math.Round(s * 1000))
+		case "list":
+			var items []string
+			for item := range strings.SplitSeq(v, ",") {
+				if item = strings.TrimSpace(item); item != "" {
+					items = append(items, item)
+				}
+			}
+			cfg[f.Name] = items
+		default:
+			cfg[f.Name] = v
+		}
+	}
+	return cfg
+}
+
+// storedValues are a source's public configuration as the form shows it.
+func storedValues(g ops.SourceGuide, raw json.RawMessage) map[string]string {
+	var cfg map[string]any
+	_ = json.Unmarshal(raw, &cfg)
+	v := map[string]string{}
+	for _, f := range g.Fields {
+		switch x := cfg[f.Name].(type) {
+		case string:
+			v[f.Name] = x
+		case float64:
+			if f.Type == "seconds" {
+				v[f.Name] = strconv.FormatFloat(x/1000, 'f', -1, 64)
+			} else {
+				v[f.Name] = strconv.FormatFloat(x, 'f', -1, 64)
+			}
+		case []any:
+			var items []string
+			for _, it := range x {
+				items = append(items, fmt.Sprint(it))
+			}
+			v[f.Name] = strings.Join(items, ", ")
+		}
+	}
+	return v
+}
+
+// fieldErrors turns an operation's EINVALID error into messages by form
+// field, in the form's words ("Signing secret is required: …"). ok is
+// false for any other error, which the error page shows.
+func fieldErrors(g ops.SourceGuide, err error, errs map[string]string) (problem string, ok bool) {
+	var e *hirehook.Error
+	if !errors.As(err, &e) || e.Code != hirehook.EINVALID {
+		return "", false
+	}
+	msg := e.Message
+	// Configuration names in the message become the form's labels.
+	fields := slices.Clone(g.Fields)
+	slices.SortFunc(fields, func(a, b ops.SourceField) int { return len(b.Name) - len(a.Name) })
+	for _, f := range fields {
+		msg = strings.ReplaceAll(msg, f.Name, lowerFirst(f.Label))
+	}
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	name := strings.TrimPrefix(e.Field, "config.")
+	label := ""
+	switch f, known := g.Field(name); {
+	case e.Field == "name":
+		label = "Name"
+	case known && e.Field != name:
+		label = f.Label
+	default:
+		if e.Field == "" || e.Field == "config" {
+			return upperFirst(msg), true
+		}
+		return "The setting " + name + " " + msg, true
+	}
+	switch first, _, _ := strings.Cut(msg, " "); first {
+	case "is", "must", "has", "cannot", "are":
+		msg = label + " " + msg
+	default:
+		msg = upperFirst(msg)
+	}
+	errs[name] = msg
+	return "", true
+}
+
+func lowerFirst(s string) string {
+	if len(s) > 1 && s[1] >= 'a' && s[1] <= 'z' {
+		return strings.ToLower(s[:1]) + s[1:]
+	}
+	return s
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// handleSourceCreate connects a source from the form (ops.SourceCreate),
+// then shows its page with the ingest URL and the vendor's setup steps.
+func (h *Handler) handleSourceCreate(w http.ResponseWriter, r *http.Request) {
+	kind := r.PostForm.Get("kind")
+	g, ok := h.sourceGuide(kind)
+	if !ok {
+		h.error(w, r, hirehook.Errorf(hirehook.EINVALID, "The hub cannot connect a source of kind %q.", truncate(kind, 40)))
+		return
+	}
+	name := strings.TrimSpace(r.PostForm.Get("name"))
+	values := formValues(g, r.PostForm)
+	errs := map[string]string{}
+	cfg := sourceConfig(g, values, r.PostForm, false, errs)
+	var src *hirehook.Source
+	var problem string
+	if len(errs) == 0 {
+		raw, err := json.Marshal(cfg)
+		if err != nil {
+			h.error(w, r, err)
+			return
+		}
+		src, err = h.sources().SourceCreate(r.Context(), actor(r), ops.SourceInput{Kind: &kind, Name: &name, Config: raw})
+		if err != nil {
+			if problem, ok = fieldErrors(g, err, errs); !ok {
+				h.error(w, r, err)
+				return
+			}
+		}
+	}
+	if src == nil {
+		page := newSourceFormPage(g, nil, name, values, nil, errs)
+		page.Problem = problem
+		page.SecretsAgain = typedSecret(g, values)
+		h.render(w, r, http.StatusUnprocessableEntity, "source_form", "Connect "+g.Title, "sources", page)
+		return
+	}
+	if g.Push {
+		h.flash(r, "ok", fmt.Sprintf("%s is connected. Now give %s its ingest URL: the steps are below.", src.Name, g.Title))
+	} else {
+		h.flash(r, "ok", fmt.Sprintf("%s is connected: the hub starts checking it for changes in a moment.", src.Name))
+	}
+	redirect(w, r, "/sources/"+url.PathEscape(src.ID))
+}
+
+// typedSecret reports whether the person typed a secret.
+func typedSecret(g ops.SourceGuide, values map[string]string) bool {
+	for _, f := range g.Fields {
+		if f.Secret() && values[f.Name] != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// sourceToEdit reads the source named in the path for the edit form:
+// which secrets it has, and its guide.
+func (h *Handler) sourceToEdit(r *http.Request) (*hirehook.Source, ops.SourceGuide, map[string]bool, error) {
+	src, err := h.store.SourceGet(r.Context(), principalOf(r).tenantID, r.PathValue("id"))
+	if err != nil {
+		return nil, ops.SourceGuide{}, nil, err
+	}
+	saved := map[string]bool{}
+	for k, v := range src.Secrets {
+		saved[k] = v != ""
+	}
+	src.Secrets, src.Checkpoint = nil, nil
+	g, ok := h.sourceGuide(src.Kind)
+	if !ok {
+		return nil, g, nil, hirehook.Errorf(hirehook.ENOTFOUND, "%s is a %s source, which this hub has no form for; change it through PATCH /v1/sources/%s.", src.Name, src.Kind, src.ID)
+	}
+	return src, g, saved, nil
+}
+
+// handleSourceEdit is the edit form: the stored settings, secrets masked.
+func (h *Handler) handleSourceEdit(w http.ResponseWriter, r *http.Request) {
+	src, g, saved, err := h.sourceToEdit(r)
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "source_form", "Edit "+src.Name, "sources",
+		newSourceFormPage(g, src, src.Name, storedValues(g, src.Config), saved, map[string]string{}))
+}
+
+// handleSourceUpdate saves the edit form (ops.SourceUpdate): an empty
+// secret keeps its value.
+func (h *Handler) handleSourceUpdate(w http.ResponseWriter, r *http.Request) {
+	src, g, saved, err := h.sourceToEdit(r)
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	name := strings.TrimSpace(r.PostForm.Get("name"))
+	values := formValues(g, r.PostForm)
+	errs := map[string]string{}
+	cfg := sourceConfig(g, values, r.PostForm, true, errs)
+	var problem string
+	if len(errs) == 0 {
+		raw, err := json.Marshal(cfg)
+		if err != nil {
+			h.error(w, r, err)
+			return
+		}
+		_, err = h.sources().SourceUpdate(r.Context(), actor(r), src.ID, ops.SourceInput{Name: &name, Config: raw})
+		if err == nil {
+			h.flash(r, "ok", "Changes saved; the hub uses them from now on.")
+			redirect(w, r, "/sources/"+url.PathEscape(src.ID))
+			return
+		}
+		var ok bool
+		if problem, ok = fieldErrors(g, err, errs); !ok {
+			h.error(w, r, err)
+			return
+		}
+	}
+	page := newSourceFormPage(g, src, name, values, saved, errs)
+	page.Problem = problem
+	page.SecretsAgain = typedSecret(g, values)
+	h.render(w, r, http.StatusUnprocessableEntity, "source_form", "Edit "+src.Name, "sources", page)
+}
+
+// handleSourceEnabled disables or enables a source (enabled=false|true).
+func (h *Handler) handleSourceEnabled(w http.ResponseWriter, r *http.Request) {
+	var enabled bool
+	switch r.PostForm.Get("enabled") {
+	case "true":
+		enabled = true
+	case "false":
+	default:
+		h.error(w, r, hirehook.Errorf(hirehook.EINVALID, "The form must say enabled=true or enabled=false."))
+		return
+	}
+	src, err := h.sources().SourceUpdate(r.Context(), actor(r), r.PathValue("id"), ops.SourceInput{Enabled: &enabled})
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	switch {
+	case enabled:
+		h.flash(r, "ok", src.Name+" is enabled again.")
+	case h.cfg.PushKinds[src.Kind]:
+		h.flash(r, "ok", src.Name+" is disabled: the hub refuses its webhooks (the vendor sees 503 and may retry) until you enable it.")
+	default:
+		h.flash(r, "ok", src.Name+" is disabled: the hub stops checking it until you enable it; it carries on where it stopped.")
+	}
+	redirect(w, r, "/sources/"+url.PathEscape(src.ID))
+}
+
+// handleSourceDeleteConfirm asks before deleting.
+func (h *Handler) handleSourceDeleteConfirm(w http.ResponseWriter, r *http.Request) {
+	src, err := h.sourceFor(r)
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "source_delete", "Delete "+src.Name, "sources", sourcePage{Row: sourceRow{Source: src, Push: h.cfg.PushKinds[src.Kind]}})
+}
+
+// handleSourceDelete deletes a source (ops.SourceDelete).
+func (h *Handler) handleSourceDelete(w http.ResponseWriter, r *http.Request) {
+	src, err := h.sourceFor(r)
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	if err := h.sources().SourceDelete(r.Context(), actor(r), src.ID); err != nil {
+		h.error(w, r, err)
+		return
+	}
+	h.flash(r, "ok", src.Name+" is deleted.")
+	redirect(w, r, "/sources")
+}
+
+// LowerLabel is the label as it reads inside a sentence.
+func (f sourceFormField) LowerLabel() string { return lowerFirst(f.Label) }

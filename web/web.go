@@ -19,6 +19,7 @@ import (
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
 	"github.com/hirehook/hirehook/ingest"
+	"github.com/hirehook/hirehook/ops"
 	"github.com/hirehook/hirehook/route"
 )
 
@@ -49,6 +50,12 @@ type Config struct {
 	// InboundChanged, if set, wakes the inbound worker after a reprocess
 	// made requests due again.
 	InboundChanged func()
+	// SourceKinds are the kinds of source the hub runs, as the API has
+	// them: the dashboard's forms connect and change sources through the
+	// same operations (package ops). Nil hides "Connect a source".
+	// SourcesChanged, if set, is called after a source changed.
+	SourceKinds    map[string]ops.SourceKind
+	SourcesChanged func()
 	// PublicURL is the address vendors reach the hub at, for ingest URLs;
 	// empty means the scheme and host the dashboard was reached at.
 	PublicURL string
@@ -79,7 +86,7 @@ type Handler struct {
 
 // pageNames are the page templates; each is parsed with layout.html.
 var pageNames = []string{
-	"signin", "integrations", "coverage", "sources", "source", "inbound", "events", "event", "record", "endpoint", "error",
+	"signin", "integrations", "coverage", "sources", "source", "source_form", "source_delete", "inbound", "events", "event", "record", "endpoint", "error",
 }
 
 // New parses the templates (a broken one fails here, at start-up) and
@@ -175,7 +182,14 @@ func (h *Handler) RouteTable() []Route {
 		{"GET", "/{$}", viewer, false, h.handleIntegrations},
 		{"GET", "/coverage", viewer, false, h.handleCoverage},
 		{"GET", "/sources", viewer, false, h.handleSourceList},
+		{"GET", "/sources/new", admin, false, h.handleSourceNew},
+		{"POST", "/sources", admin, false, h.handleSourceCreate},
 		{"GET", "/sources/{id}", viewer, false, h.handleSourceGet},
+		{"GET", "/sources/{id}/edit", admin, false, h.handleSourceEdit},
+		{"POST", "/sources/{id}", admin, false, h.handleSourceUpdate},
+		{"POST", "/sources/{id}/enabled", admin, false, h.handleSourceEnabled},
+		{"GET", "/sources/{id}/delete", admin, false, h.handleSourceDeleteConfirm},
+		{"POST", "/sources/{id}/delete", admin, false, h.handleSourceDelete},
 		{"GET", "/sources/{id}/requests/{request_id}", viewer, false, h.handleInboundGet},
 		{"POST", "/sources/{id}/reprocess", admin, false, h.handleSourceReprocess},
 

@@ -304,6 +304,8 @@ func TestCLIHelp(t *testing.T) {
 		{"deliveries list", with(remote, "after", "endpoint-id", "event-id", "limit", "state"), remoteEnv},
 		{"deliveries retry", remote, remoteEnv},
 		{"sources list", remote, remoteEnv},
+		{"sources create", with(remote, "account", "disabled", "kind", "name", "previous-signing-secret-file", "scheme", "signature-encoding",
+			"signature-header", "signature-prefix", "signing-secret-file", "vendor-api-key-file", "vendor-api-url"), append(append([]string{}, remoteEnv...), "HIREHOOK_SIGNING_SECRET")},
 		{"sources requests", with(remote, "after", "limit", "status"), remoteEnv},
 		{"sources reprocess", with(remote, "from", "since", "to"), remoteEnv},
 	}

@@ -116,9 +116,18 @@ page, whose last_response_excerpt holds the body's first 200 bytes.
 	{name: "deliveries retry", args: "ID [flags]", group: groupRemote, env: remoteEnv,
 		summary: "Make a delivery due now, whatever its state (a delivered one is sent again)."},
 	{name: "sources", args: "<command> [flags]",
-		summary: "Show the sources of a running hub, a push source's request log, and reprocess requests."},
+		summary: "Show and connect the sources of a running hub, a push source's request log, and reprocess requests."},
 	{name: "sources list", args: "[flags]", group: groupRemote, env: remoteEnv,
 		summary: "List the sources of a running hub with their activity and ingest URLs."},
+	{name: "sources create", args: "--kind KIND --name NAME [flags]", group: groupRemote,
+		env:     append(append([]envVar{}, remoteEnv...), envVar{"HIREHOOK_SIGNING_SECRET", "the vendor's signing secret, unless --signing-secret-file is given"}),
+		summary: "Connect a push source (Greenhouse, Lever, Ashby, …) and print its ingest URL and the vendor's setup steps.",
+		details: `The signing secret comes from --signing-secret-file or HIREHOOK_SIGNING_SECRET,
+never from a flag value (it would show in ps and in the shell's history).
+Bullhorn is polled, not pushed: connect it from the dashboard or POST /v1/sources.
+Example:
+  HIREHOOK_SIGNING_SECRET=… hirehook sources create --kind greenhouse --name "Acme Greenhouse"
+`},
 	{name: "sources requests", args: "SOURCE-ID [flags]", group: groupRemote, env: remoteEnv,
 		summary: "List the requests a push source received, newest first, with what became of each."},
 	{name: "sources reprocess", args: "SOURCE-ID --since 24h | --from TIME [flags]", group: groupRemote, env: remoteEnv,

@@ -217,7 +217,8 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	h.Inbound = &inbound.Worker{Processor: processor, Owner: h.Dispatcher.Owner()}
 	h.Inbound.Start(ctx)
 	dashboard, err := web.New(web.Config{Store: st, Catalog: cat, Route: routeOpts, Notify: h.Dispatcher.Notify, Ingester: h.Ingester,
-		PushKinds: pushKinds, InboundChanged: h.Inbound.Nudge, PublicURL: h.Config.PublicURL, Logger: h.Logger})
+		PushKinds: pushKinds, InboundChanged: h.Inbound.Nudge, PublicURL: h.Config.PublicURL, Logger: h.Logger,
+		SourceKinds: sourceKinds, SourcesChanged: h.Sources.Changed})
 	if err != nil {
 		return err
 	}

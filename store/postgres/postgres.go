@@ -58,7 +58,7 @@
 // erasure; of endpoints after a key rotation) drops the old versions from
 // every query path without blocking ingest, and only VACUUM FULL of those
 // tables (an exclusive lock: ingest waits) rewrites the files without them.
-// The README says so.
+// docs/personal-data.md says so.
 //
 // The rules both stores share (hub secrets, retention, candidate erasure,
 // the export scans) are written once in store/sqlstore, over the Dialect

@@ -1,0 +1,28 @@
+// Package ops is hirehook's operations layer: each thing a person can do
+// to the hub (connect a source, change or delete it, and in time create an
+// endpoint, rotate its secret, retry a delivery, erase a candidate…)
+// exists here once, as one method that runs the same steps whichever face
+// asked for it:
+//
+//  1. authorise: the actor's key scope allows the operation (the routes
+//     of the JSON API and the dashboard check it too; this is the rule
+//     both share);
+//  2. validate: the input, with errors that are *hirehook.Error naming
+//     the field (EINVALID), safe to show;
+//  3. store: one atomic Store call;
+//  4. notify: wake whatever runs what changed (the source manager);
+//  5. audit: one entry in the tenant's audit log, naming the key that
+//     acted and, when not the JSON API, the face it used ("via").
+//
+// The JSON API (package api), the dashboard (package web) and the CLI
+// (through the API) call these methods and only decode, call and render
+// around them: no face keeps a copy of a rule, so a rule changes in one
+// place. New operations move here as their faces are touched; until
+// then some still live in api and web.
+//
+// Imports point one way: ops may import the root package and the domain
+// packages below it (catalog, route, …), never api, web, server or cmd,
+// which import ops. Connectors are not imported either: the hub hands
+// ops each source kind's configuration check (SourceKind), as it hands
+// the API the same functions.
+package ops
