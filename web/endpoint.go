@@ -237,11 +237,10 @@ type endpointPage struct {
 	Day     *hirehook.DeliveryStats
 	Latency chart
 	// CanTest is set when "Send test event" is offered (the dashboard has
-	// an ingester); TestType names the type it sends and Testable whether
-	// the endpoint would receive it (enabled and subscribed).
+	// an ingester); TestType names the type it sends (to the endpoint
+	// only, whatever its event types).
 	CanTest  bool
 	TestType string
-	Testable bool
 	// Recover is the recover form.
 	Recover recoverForm
 	// Recent lists the endpoint's latest deliveries.
@@ -330,7 +329,6 @@ func (h *Handler) endpointPageFor(r *http.Request, ep *hirehook.Endpoint) (endpo
 		page.Day = &hirehook.DeliveryStats{TenantID: p.tenantID, EndpointID: ep.ID}
 	}
 	page.CanTest, page.TestType = h.cfg.Ingester != nil, testEventType
-	page.Testable = !ep.Disabled && ep.Subscribes(testEventType)
 	page.Latency = newLatencyChart(page.Day, daySince(now), time.Hour, int(dayWindow/time.Hour))
 	if err := h.loadTryEvents(r, &page.Try); err != nil {
 		return page, err
