@@ -14,7 +14,7 @@ func TestNewLatencyChart(t *testing.T) {
 	st := &hirehook.DeliveryStats{Timeline: []hirehook.AttemptBucket{
 		{Start: since, Succeeded: 3, LatencyP50: 40 * time.Millisecond, LatencyP99: 400 * time.Millisecond},
 		{Start: since.Add(23 * time.Hour), Succeeded: 1, Failed: 1, LatencyP50: 100 * time.Millisecond, LatencyP99: 100 * time.Millisecond},
-		{Start: since.Add(2 * time.Hour), Failed: 5}, // a dead hour: no success, no latency
+		{Start: since.Add(2 * time.Hour), Failed: 5},                        // a dead hour: no success, no latency
 		{Start: since.Add(-time.Hour), Succeeded: 9, LatencyP99: time.Hour}, // outside: ignored
 	}}
 	c := newLatencyChart(st, since, time.Hour, 24)
