@@ -262,8 +262,9 @@ type endpointPage struct {
 	LastSuccess *time.Time
 }
 
-// waitingShown is how many waiting deliveries the page lists.
-const waitingShown = 20
+// waitingShown is how many waiting deliveries the page lists: the
+// soonest; the backlog tile counts them all.
+const waitingShown = 10
 
 // nextView answers "what happens next" for an endpoint.
 type nextView struct {

@@ -56,8 +56,8 @@ func TestEndpointWhatHappensNext(t *testing.T) {
 	b.pauses.set(ep.ID, hirehook.EndpointPause{Node: "node-a", Nodes: 2, Since: now.Add(-3 * time.Minute), FailedInARow: 10,
 		Found: "could not connect (refused, reset or unreachable)", Pause: 30 * time.Second, NextProbeAt: now.Add(20 * time.Second)})
 	page = c.get("/endpoints/" + ep.ID).body
-	wantContains(t, page, "Paused: the endpoint is down", `<span title="2026-11-27 09:57:30 UTC">3 min ago</span>`, "10 deliveries in a row found it down; the latest could not connect",
+	wantContains(t, page, "Paused: the endpoint is down", `The hub paused it <span title="2026-11-27 09:57:30 UTC">3 min ago</span>, when 10 deliveries in a row found it down; the latest could not connect`,
 		`<span title="2026-11-27 10:00:50 UTC">in 20 s</span>`, "the pause doubles (now 30 s)", "node <span class=\"mono\">node-a</span>, one of 2",
 		"disables the endpoint", "2026-12-02 09:59:30 UTC")
-	wantContains(t, c.get("/").body, "<strong>Paused</strong>, down since", "next probe <span title=\"2026-11-27 10:00:50 UTC\">in 20 s</span>", "no success")
+	wantContains(t, c.get("/").body, "<strong>Paused</strong> · probe in 20 s", "Down: paused since 2026-11-27 09:57:30 UTC", "no success")
 }
