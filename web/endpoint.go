@@ -293,14 +293,30 @@ type waitingDelivery struct {
 	Probe bool
 }
 
+// pauseOf returns this node's pause of an endpoint, nil when it is
+// sending to it (or the dashboard cannot know). Its times are rounded up
+// to the second, as people read them ("probe in 10 s", not "in 9.41 s").
+func (h *Handler) pauseOf(endpointID string) *hirehook.EndpointPause {
+	if h.cfg.Pauses == nil {
+		return nil
+	}
+	p, ok := h.cfg.Pauses.EndpointPause(endpointID)
+	if !ok {
+		return nil
+	}
+	if t := p.NextProbeAt.Truncate(time.Second); !t.Equal(p.NextProbeAt) {
+		p.NextProbeAt = t.Add(time.Second)
+	}
+	p.Since = p.Since.Truncate(time.Second)
+	return &p
+}
+
 // nextOf reads what happens next for ep at now.
 func (h *Handler) nextOf(r *http.Request, ep *hirehook.Endpoint, now time.Time) (nextView, error) {
 	p := principalOf(r)
 	var v nextView
 	if h.cfg.Pauses != nil {
-		if pause, ok := h.cfg.Pauses.EndpointPause(ep.ID); ok {
-			v.Pause = &pause
-		}
+		v.Pause = h.pauseOf(ep.ID)
 		if limit := h.cfg.Pauses.DisableFailingAfter(); limit > 0 && ep.FailingSince != nil && !ep.Disabled {
 			at := ep.FailingSince.Add(limit)
 			v.DisableAt, v.DisableAfter = &at, limit

@@ -206,11 +206,7 @@ func (h *Handler) handleIntegrations(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		row := integrationRow{Endpoint: ep, Stats: st, Day: ds, Health: healthOf(ep, st, now), LastSuccess: last}
-		if h.cfg.Pauses != nil {
-			if pause, ok := h.cfg.Pauses.EndpointPause(ep.ID); ok {
-				row.Pause = &pause
-			}
-		}
+		row.Pause = h.pauseOf(ep.ID)
 		page.Rows = append(page.Rows, row)
 		page.Counts[string(row.Health.State)]++
 		page.Attempts += st.Attempts
