@@ -273,11 +273,13 @@ func TestBrowserDashboard(t *testing.T) {
 	b.waitEventState(ok2.ID, "delivered", 20*time.Second)
 	b.screenshot("event-replayed")
 
-	// Send a test event (no subscription needed: it goes to this endpoint
-	// only): press the button, follow the flash's link to the event, see
-	// it delivered.
-	b.run("open the endpoint",
+	// Send a test event: subscribe the endpoint to endpoint.tested, press
+	// the button, follow the flash's link to the event, see it delivered.
+	b.run("subscribe to endpoint.tested",
 		chromedp.Navigate(base+"/endpoints/"+endpointID),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="event_types"][value="endpoint.tested"]`)),
+		chromedp.Click(chromedp.CSS(`input[name="event_types"][value="endpoint.tested"]`)),
+		chromedp.Click(chromedp.CSS(`form[action="/endpoints/`+endpointID+`"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[action$="/test"] button[type=submit]`)),
 	)
 	b.run("send test event",
