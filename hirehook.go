@@ -63,6 +63,12 @@ type Event struct {
 
 	// IdempotencyKey is the producer's Idempotency-Key, if any.
 	IdempotencyKey string `json:"-"`
+	// TargetEndpointID, when set, sends the event to that one endpoint of
+	// its tenant and to no other, whatever the endpoint's event types and
+	// filter: a test send (ops.EndpointTest). A disabled or unknown
+	// target gets nothing, and the event is stored with no delivery. It
+	// is read at ingest only (see Recipients) and not stored.
+	TargetEndpointID string `json:"-"`
 	// Deliveries is the number of deliveries the event created at ingest.
 	Deliveries int `json:"deliveries"`
 	// Purged is set once the retention job has replaced the event's payload

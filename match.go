@@ -41,3 +41,28 @@ func ValidEventTypePattern(p string) bool {
 	}
 	return true
 }
+
+// Recipients returns the endpoints, of the tenant's enabled ones, that an
+// event goes to before the endpoints' filters are applied, and whether
+// those filters apply. It is the one rule both store dialects follow at
+// ingest: an event with a TargetEndpointID goes to that endpoint alone
+// (if enabled), its filter not consulted (a test must reach the endpoint
+// whatever it would select); any other event goes to every endpoint that
+// subscribes to its type, each of whose filters then decides
+// (EventIngestParams.MatchFunc).
+func (e *Event) Recipients(enabled []*Endpoint) (eps []*Endpoint, filter bool) {
+	if e.TargetEndpointID != "" {
+		for _, ep := range enabled {
+			if ep.ID == e.TargetEndpointID {
+				return []*Endpoint{ep}, false
+			}
+		}
+		return nil, false
+	}
+	for _, ep := range enabled {
+		if ep.Subscribes(e.Type) {
+			eps = append(eps, ep)
+		}
+	}
+	return eps, true
+}

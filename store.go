@@ -140,7 +140,8 @@ type Store interface {
 
 	// EventIngest writes a batch of events atomically: each new event, the
 	// snapshot of its subject and one delivery per enabled endpoint that
-	// subscribes to its type. An event whose id (or idempotency key) exists
+	// subscribes to its type, or, for an event with a TargetEndpointID, to
+	// that endpoint only if enabled (Event.Recipients). An event whose id (or idempotency key) exists
 	// already in its tenant writes nothing and its result carries the first
 	// answer with Duplicate set. Either the whole batch commits or nothing.
 	// EINVALID if an event lacks its id, tenant or subject.

@@ -159,6 +159,7 @@ func (h *Handler) RouteTable() []Route {
 		{"GET", "/v1/endpoints/{id}/secret", admin, h.handleEndpointSecret},
 		{"POST", "/v1/endpoints/{id}/rotate-secret", admin, h.handleEndpointRotateSecret},
 		{"POST", "/v1/endpoints/{id}/recover", admin, h.handleEndpointRecover},
+		{"POST", "/v1/endpoints/{id}/test", admin, h.handleEndpointTest},
 		{"POST", "/v1/endpoints/{id}/backfill", admin, h.handleBackfillCreate},
 		{"GET", "/v1/endpoints/{id}/backfills", viewer, h.handleBackfillList},
 		{"GET", "/v1/backfills/{id}", viewer, h.handleBackfillGet},

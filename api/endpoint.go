@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/ops"
 	"github.com/hirehook/hirehook/route"
 )
 
@@ -672,4 +673,20 @@ func (h *Handler) handleEndpointRecover(w http.ResponseWriter, r *http.Request) 
 	}
 	h.audit(r, tenantOf(r), "endpoint.recovered", r.PathValue("id"), map[string]any{"since": since, "until": in.Until, "recovered": n})
 	writeJSON(w, http.StatusAccepted, RecoverAccepted{Recovered: n})
+}
+
+// handleEndpointTest sends a test event to the endpoint only, through
+// ops.EndpointTests, the operation the dashboard's button runs too.
+func (h *Handler) handleEndpointTest(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Ingester == nil {
+		Error(w, r, h.logger, hirehook.Errorf(hirehook.EUNAVAILABLE, "This hub takes no events."))
+		return
+	}
+	tests := ops.EndpointTests{Store: h.store, Ingester: h.cfg.Ingester, NowFunc: h.cfg.NowFunc, Logger: h.logger}
+	res, err := tests.Send(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		Error(w, r, h.logger, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, res)
 }

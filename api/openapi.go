@@ -112,6 +112,11 @@ var operations = map[string]opSpec{
 	"POST /v1/endpoints/{id}/recover": {id: "recoverEndpoint", tag: "Endpoints", summary: "Send an endpoint's failed deliveries again",
 		description: "Makes the endpoint's failed deliveries of events received in [since, until) due again.",
 		body:        "RecoverInput", status: 202, result: "RecoverAccepted"},
+	"POST /v1/endpoints/{id}/test": {id: "testEndpoint", tag: "Endpoints", summary: "Send a test event to one endpoint, whatever it subscribes to",
+		description: "Sends an `endpoint.tested` event about the endpoint (its id, URL without query, description) to this endpoint only: not to the other endpoints that subscribe to `endpoint.tested`, and whatever this one's event types and filter. " +
+			"It is signed, delivered, retried and logged like any event, with the endpoint's transform and payload mode, so the receiver can check that it gets webhooks and verifies their signature; it carries no recruiting data and changes no record. " +
+			"Answers 202 once the event and its delivery are committed, with the event's id and a link to follow the delivery; 409 if the endpoint is disabled (nothing is sent).",
+		status: 202, result: "EndpointTestSent", errs: []int{409}},
 	"POST /v1/endpoints/{id}/backfill": {id: "backfillEndpoint", tag: "Endpoints", summary: "Send an endpoint the current record of every matching entity",
 		description: "Starts a backfill: the current record of each entity listed, in id order, goes to this endpoint only as a `<entity>.snapshot` event, at most `rate_per_second` records a second. " +
 			"Only the backfill's `filter` selects records (not the endpoint's filter); the endpoint's redaction, transform and payload mode apply. Records are not changed. " +
@@ -641,6 +646,12 @@ func (b *docBuilder) apiSchemas() {
 	}, "id", "endpoint_id", "entities", "rate_per_second", "state", "cursor", "scanned", "sent", "skipped", "created_at", "updated_at"))
 	b.list("BackfillList", "Backfill")
 	b.add("RecoverAccepted", b.object("", m{"recovered": integer("How many failed deliveries are due again.")}, "recovered"))
+	b.add("EndpointTestSent", b.object("The test event sent to one endpoint.", m{
+		"event_id":    str("The test event's id, `evt_…`."),
+		"event_type":  str("`endpoint.tested`."),
+		"endpoint_id": str("The endpoint tested: the only one the event goes to."),
+		"event_url":   str("The path of the event with its delivery, `/v1/events/{id}`: follow the attempt there."),
+	}, "event_id", "event_type", "endpoint_id", "event_url"))
 
 	b.sourceSchemas()
 

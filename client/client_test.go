@@ -627,6 +627,7 @@ func TestClientCoversEveryRoute(t *testing.T) {
 	ignore(c.EndpointSecret(ctx, ep.ID))
 	ignore(c.RotateSecret(ctx, ep.ID))
 	ignore(c.Recover(ctx, ep.ID, time.Now().Add(-time.Hour), time.Now()))
+	ignore(c.TestEndpoint(ctx, ep.ID))
 	bf, err := c.Backfill(ctx, ep.ID, client.BackfillParams{Entities: []string{"candidate"}})
 	if err != nil {
 		t.Fatal(err)

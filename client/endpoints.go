@@ -227,6 +227,32 @@ func (c *Client) TestRoute(ctx context.Context, p TestRouteParams) (*TestRouteRe
 	return &out, nil
 }
 
+// EndpointTestResult is the test event TestEndpoint sent.
+type EndpointTestResult struct {
+	// EventID is the test event's id; EventType is "endpoint.tested".
+	EventID   string `json:"event_id"`
+	EventType string `json:"event_type"`
+	// EndpointID is the endpoint tested, the only one the event goes to.
+	EndpointID string `json:"endpoint_id"`
+	// EventURL is the API path of the event with its delivery; GetEvent
+	// with EventID reads the same.
+	EventURL string `json:"event_url"`
+}
+
+// TestEndpoint sends an endpoint.tested event to the endpoint, and to no
+// other, whatever its event types and filter, signed and delivered like
+// any event, so its receiver can check that it gets webhooks and verifies
+// them (admin scope). It returns once the event and its delivery are
+// committed; follow the attempt with GetEvent. Code conflict if the
+// endpoint is disabled (nothing is sent), not_found if there is none.
+func (c *Client) TestEndpoint(ctx context.Context, endpointID string) (*EndpointTestResult, error) {
+	var out EndpointTestResult
+	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/endpoints/" + seg(endpointID) + "/test", out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // Recover makes the endpoint's failed deliveries of events received from
 // since (until until, exclusive; zero means now) due again, and returns how
 // many (admin scope).

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -46,6 +47,54 @@ type breaker struct {
 	openUntil time.Time       // zero: closed (sending); otherwise paused until then
 	pause     time.Duration   // the current pause
 	probing   bool            // the probe is in flight
+	since     time.Time       // when the breaker opened (the pause began)
+	found     string          // what the latest failed attempt found, in words
+}
+
+// EndpointPause implements hirehook.EndpointPauses: the pause of
+// endpointID on this node, false while it is sending to it (its breaker
+// closed, even with failures under TripAfter counted). It is a copy, read
+// under the dispatcher's lock, for the dashboard.
+func (d *Dispatcher) EndpointPause(endpointID string) (hirehook.EndpointPause, bool) {
+	if d.breaking.Load() == 0 {
+		return hirehook.EndpointPause{}, false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	b := d.breakers[endpointID]
+	if b == nil || b.openUntil.IsZero() {
+		return hirehook.EndpointPause{}, false
+	}
+	return hirehook.EndpointPause{
+		Node: d.cfg.Owner, Nodes: max(d.members.nodes, 1),
+		Since: b.since, FailedInARow: len(b.failed), Found: b.found,
+		Pause: b.pause, NextProbeAt: b.openUntil, Probing: b.probing,
+	}, true
+}
+
+// DisableFailingAfter implements hirehook.EndpointPauses: Config's, zero
+// when the hub never disables a failing endpoint.
+func (d *Dispatcher) DisableFailingAfter() time.Duration { return max(d.cfg.DisableFailingAfter, 0) }
+
+// foundWords says what a failed attempt found, for people: no URL, no
+// response body, nothing a receiver controls beyond its status code.
+func foundWords(a hirehook.Attempt) string {
+	if a.StatusCode != 0 {
+		return fmt.Sprintf("answered %d", a.StatusCode)
+	}
+	switch a.ErrorClass {
+	case hirehook.ErrorClassTimeout:
+		return "timed out"
+	case hirehook.ErrorClassConnection:
+		return "could not connect (refused, reset or unreachable)"
+	case hirehook.ErrorClassDNS:
+		return "its host name did not resolve"
+	case hirehook.ErrorClassTLS:
+		return "the TLS handshake failed"
+	case hirehook.ErrorClassForbidden:
+		return "its address is private and not allowed"
+	}
+	return "failed without an answer"
 }
 
 // admit tells whether the delivery deliveryID to endpointID may be
@@ -116,12 +165,14 @@ func (d *Dispatcher) observe(endpointID, deliveryID string, resp Response, now t
 			b.failed[id] = true
 		}
 	}
+	b.found = foundWords(resp.Attempt)
 	switch {
 	case b.probing:
 		b.probing = false
 		b.pause = min(2*b.pause, d.cfg.ProbeMax)
 	case b.openUntil.IsZero() && len(b.failed) >= d.cfg.TripAfter:
 		b.pause = d.cfg.ProbeAfter
+		b.since = now
 		d.logger.Info("endpoint is down: pausing its deliveries and probing it", "endpoint_id", endpointID,
 			"deliveries_failed_in_a_row", len(b.failed), "of_them_still_hanging", len(hanging), "probe_in", b.pause)
 	default:

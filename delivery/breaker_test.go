@@ -148,3 +148,40 @@ func TestFailedProbeWaitsForRecovery(t *testing.T) {
 		return len(deliveriesIn(t, s, hirehook.DeliveryDelivered)) == n
 	})
 }
+
+// TestEndpointPauseReadable: the pause of a down endpoint, which was only
+// in the log, is readable (for the dashboard): since when, what the
+// attempts found, when the probe goes; nothing while the endpoint is
+// sending or has failed fewer than TripAfter deliveries in a row.
+func TestEndpointPauseReadable(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock() // stands still: no probe comes due
+	rcv := newReceiver(t, func(w http.ResponseWriter, _ *http.Request, _ int) { w.WriteHeader(http.StatusInternalServerError) })
+	s := newStore(t)
+	ep := createEndpoint(t, s, rcv.URL, func(e *hirehook.Endpoint) { e.MaxConcurrency = 1 })
+	d := startDispatcher(t, s, delivery.Config{
+		NowFunc: clock.Now, TripAfter: 2, ProbeAfter: 5 * time.Second, ProbeMax: time.Minute, DisableFailingAfter: 48 * time.Hour,
+	})
+	if _, ok := d.EndpointPause(ep.ID); ok {
+		t.Fatal("an endpoint with no attempt is paused")
+	}
+	if got := d.DisableFailingAfter(); got != 48*time.Hour {
+		t.Errorf("DisableFailingAfter = %v, want 48h", got)
+	}
+	ingest(t, s, 1, "", time.Time{})
+	waitFor(t, waitTimeout, "the first delivery to fail", func() bool { return settled(t, s, ep.ID, 1) })
+	if p, ok := d.EndpointPause(ep.ID); ok {
+		t.Fatalf("paused after one failed delivery of TripAfter 2: %+v", p)
+	}
+	ingest(t, s, 3, "", time.Time{})
+	waitFor(t, waitTimeout, "a second delivery to fail and trip the pause", func() bool {
+		_, ok := d.EndpointPause(ep.ID)
+		return ok
+	})
+	p, _ := d.EndpointPause(ep.ID)
+	want := hirehook.EndpointPause{Node: p.Node, Nodes: 1, Since: clock.Now(), FailedInARow: 2, Found: "answered 500",
+		Pause: 5 * time.Second, NextProbeAt: clock.Now().Add(5 * time.Second)}
+	if p != want || p.Node == "" {
+		t.Fatalf("pause = %+v, want %+v with a node name", p, want)
+	}
+}

@@ -142,10 +142,12 @@ func halfLabel(top int) string {
 // newLatencyChart lays out an endpoint's latency per bucket: for each of
 // the n buckets of width from since, a pale bar up to its p99 with a dark
 // one up to its p50 (the same stacked bars as newChart: p50 below, the
-// p99 - p50 spread above). A bucket without attempts stays empty.
+// p99 - p50 spread above). Latency is the successful attempts' (see
+// hirehook.AttemptBucket): a bucket without a success stays empty, and
+// says how many attempts failed in it; Total counts the successes.
 func newLatencyChart(st *hirehook.DeliveryStats, since time.Time, width time.Duration, n int) chart {
 	p50, p99 := make([]time.Duration, n), make([]time.Duration, n)
-	counts := make([]int, n)
+	counts, failed := make([]int, n), make([]int, n)
 	c := chart{}
 	var peak time.Duration
 	for _, b := range st.Timeline {
@@ -154,7 +156,7 @@ func newLatencyChart(st *hirehook.DeliveryStats, since time.Time, width time.Dur
 			continue
 		}
 		p50[i], p99[i] = b.LatencyP50, b.LatencyP99
-		counts[i] = b.Succeeded + b.Failed
+		counts[i], failed[i] = b.Succeeded, b.Failed
 		c.Total += counts[i]
 		c.Failed += b.Failed
 		peak = max(peak, b.LatencyP99)
@@ -191,12 +193,18 @@ func newLatencyChart(st *hirehook.DeliveryStats, since time.Time, width time.Dur
 		x := chartLeft + i*(barW+gap) + gap/2
 		start := since.Add(time.Duration(i) * width).UTC()
 		b := bar{X: x, W: barW, Title: fmt.Sprintf("%s UTC: no attempts", start.Format("15:04"))}
+		if counts[i] == 0 && failed[i] > 0 {
+			b.Title = fmt.Sprintf("%s UTC: no successful attempt, %d failed", start.Format("15:04"), failed[i])
+		}
 		if counts[i] > 0 {
 			lo, hi := scale(p50[i]), scale(p99[i])
 			b.OKY, b.OKH = c.PlotBottom-lo, lo
 			b.FailY, b.FailH = c.PlotBottom-hi, hi-lo
 			b.Title = fmt.Sprintf("%s UTC: p50 %s, p99 %s over %s", start.Format("15:04"),
-				formatDuration(p50[i]), formatDuration(p99[i]), countNoun(counts[i], "attempt", "attempts"))
+				formatDuration(p50[i]), formatDuration(p99[i]), countNoun(counts[i], "successful attempt", "successful attempts"))
+			if failed[i] > 0 {
+				b.Title += fmt.Sprintf(" (%d failed, not counted)", failed[i])
+			}
 		}
 		c.Bars = append(c.Bars, b)
 	}
@@ -220,6 +228,6 @@ func newLatencyChart(st *hirehook.DeliveryStats, since time.Time, width time.Dur
 		{X: (c.PlotLeft + c.PlotRight) / 2, Anchor: "middle", Text: fmt.Sprintf("%d h ago", hours/2)},
 		{X: c.PlotRight, Anchor: "end", Text: "now"},
 	}
-	c.Summary = fmt.Sprintf("Latency per hour over the last %d hours, p50 and p99, from %s.", hours, countNoun(c.Total, "attempt", "attempts"))
+	c.Summary = fmt.Sprintf("Latency per hour over the last %d hours, p50 and p99, from %s.", hours, countNoun(c.Total, "successful attempt", "successful attempts"))
 	return c
 }

@@ -27,11 +27,10 @@ type endpointPage struct {
 	Day     *hirehook.DeliveryStats
 	Latency chart
 	// CanTest is set when "Send test event" is offered (the dashboard has
-	// an ingester); TestType names the type it sends and Testable whether
-	// the endpoint would receive it (enabled and subscribed).
+	// an ingester); TestType names the type it sends (to the endpoint
+	// only, whatever its event types).
 	CanTest  bool
 	TestType string
-	Testable bool
 	// Recover is the recover form.
 	Recover recoverForm
 	// Recent lists the endpoint's latest deliveries.
@@ -45,6 +44,95 @@ type endpointPage struct {
 	// Backfills lists the endpoint's backfills, newest first, with their
 	// progress (started through the API: POST /v1/endpoints/{id}/backfill).
 	Backfills []*hirehook.Backfill
+	// Next is what happens next: the pause, the waiting deliveries and
+	// when each goes, the auto-disable horizon.
+	Next nextView
+	// LastSuccess is the endpoint's latest successful attempt (nil: none
+	// yet), for the latency tile when the window holds none.
+	LastSuccess *time.Time
+}
+
+// waitingShown is how many waiting deliveries the page lists: the
+// soonest; the backlog tile counts them all.
+const waitingShown = 10
+
+// nextView answers "what happens next" for an endpoint.
+type nextView struct {
+	// Pause is this node's pause of the endpoint, if it is paused (a
+	// down endpoint: one probe at a time, see hirehook.EndpointPause).
+	Pause *hirehook.EndpointPause
+	// Waiting lists up to waitingShown of the pending and retrying
+	// deliveries (the newest of each state), soonest first, with when
+	// each goes next; Unfinished counts them all (the backlog).
+	Waiting []waitingDelivery
+	// DisableAt is when the hub disables the endpoint if every attempt
+	// until then fails (from its FailingSince); nil when it is not
+	// failing or the hub never disables.
+	DisableAt *time.Time
+	// DisableAfter is the hub's limit, for the words.
+	DisableAfter time.Duration
+}
+
+// waitingDelivery is one waiting delivery and when it goes next.
+type waitingDelivery struct {
+	*hirehook.Delivery
+	// At is when it is attempted next: its NextAttemptAt, or the probe
+	// when the endpoint is paused and it is due before then.
+	At time.Time
+	// Probe is set when it waits for the probe (the endpoint is paused).
+	Probe bool
+}
+
+// pauseOf returns this node's pause of an endpoint, nil when it is
+// sending to it (or the dashboard cannot know). Its times are rounded up
+// to the second, as people read them ("probe in 10 s", not "in 9.41 s").
+func (h *Handler) pauseOf(endpointID string) *hirehook.EndpointPause {
+	if h.cfg.Pauses == nil {
+		return nil
+	}
+	p, ok := h.cfg.Pauses.EndpointPause(endpointID)
+	if !ok {
+		return nil
+	}
+	if t := p.NextProbeAt.Truncate(time.Second); !t.Equal(p.NextProbeAt) {
+		p.NextProbeAt = t.Add(time.Second)
+	}
+	p.Since = p.Since.Truncate(time.Second)
+	return &p
+}
+
+// nextOf reads what happens next for ep at now.
+func (h *Handler) nextOf(r *http.Request, ep *hirehook.Endpoint, now time.Time) (nextView, error) {
+	p := principalOf(r)
+	var v nextView
+	if h.cfg.Pauses != nil {
+		v.Pause = h.pauseOf(ep.ID)
+		if limit := h.cfg.Pauses.DisableFailingAfter(); limit > 0 && ep.FailingSince != nil && !ep.Disabled {
+			at := ep.FailingSince.Add(limit)
+			v.DisableAt, v.DisableAfter = &at, limit
+		}
+	}
+	for _, state := range []hirehook.DeliveryState{hirehook.DeliveryRetrying, hirehook.DeliveryPending} {
+		ds, err := h.store.DeliveryList(r.Context(), hirehook.DeliveryFilter{TenantID: p.tenantID, EndpointID: &ep.ID, State: &state, Limit: waitingShown})
+		if err != nil {
+			return v, err
+		}
+		for _, d := range ds {
+			w := waitingDelivery{Delivery: d, At: now}
+			if d.NextAttemptAt != nil {
+				w.At = *d.NextAttemptAt
+			}
+			if v.Pause != nil && !v.Pause.Probing && w.At.Before(v.Pause.NextProbeAt) {
+				w.At, w.Probe = v.Pause.NextProbeAt, true
+			}
+			v.Waiting = append(v.Waiting, w)
+		}
+	}
+	slices.SortStableFunc(v.Waiting, func(a, b waitingDelivery) int { return a.At.Compare(b.At) })
+	if len(v.Waiting) > waitingShown {
+		v.Waiting = v.Waiting[:waitingShown]
+	}
+	return v, nil
 }
 
 // recoverForm asks for the window of failed deliveries to send again.
@@ -120,7 +208,12 @@ func (h *Handler) endpointPageFor(r *http.Request, ep *hirehook.Endpoint) (endpo
 		page.Day = &hirehook.DeliveryStats{TenantID: p.tenantID, EndpointID: ep.ID}
 	}
 	page.CanTest, page.TestType = h.cfg.Ingester != nil, testEventType
-	page.Testable = !ep.Disabled && ep.Subscribes(testEventType)
+	if page.Next, err = h.nextOf(r, ep, now); err != nil {
+		return page, err
+	}
+	if page.LastSuccess, err = h.lastSuccess(r.Context(), p.tenantID, page.Stats, page.Day); err != nil {
+		return page, err
+	}
 	page.Latency = newLatencyChart(page.Day, daySince(now), time.Hour, int(dayWindow/time.Hour))
 	if err := h.loadTryEvents(r, &page.Try); err != nil {
 		return page, err

@@ -1,72 +1,40 @@
 package web
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/ops"
 )
 
-// testEventType is what "Send test event" sends. It is an operational type
-// (the hub emits it, producers may not send it), not a recruiting one, so
-// a test never tells an onboarding or payroll system about a made-up hire
-// nor changes a candidate's or placement's record. Like every event it is
-// delivered to each endpoint that subscribes to it (explicitly, through
-// "endpoint.*" or "*"); data.id names the endpoint under test, so other
-// receivers can tell the test was not theirs.
-const testEventType = "endpoint.tested"
+// testEventType is what "Send test event" sends (see ops.EndpointTests):
+// to the endpoint under test only, whatever its event types.
+const testEventType = ops.EndpointTestType
 
-// handleEndpointTest ingests one endpoint.tested event about the endpoint
-// through the same ingester as POST /v1/events: it is stored, signed,
-// delivered, retried and logged like any other event.
+// handleEndpointTest sends a test event to the endpoint through
+// ops.EndpointTests, the operation POST /v1/endpoints/{id}/test runs too.
 func (h *Handler) handleEndpointTest(w http.ResponseWriter, r *http.Request) {
-	p := principalOf(r)
-	ep, err := h.store.EndpointGet(r.Context(), p.tenantID, r.PathValue("id"))
-	if err != nil {
-		h.error(w, r, err)
-		return
-	}
-	back := "/endpoints/" + url.PathEscape(ep.ID)
-	switch {
-	case h.cfg.Ingester == nil:
+	id := r.PathValue("id")
+	back := "/endpoints/" + url.PathEscape(id)
+	if h.cfg.Ingester == nil {
 		h.error(w, r, hirehook.Errorf(hirehook.EUNAVAILABLE, "This dashboard cannot send events."))
 		return
-	case ep.Disabled:
-		h.flash(r, "error", "The endpoint is disabled, so no event would be queued for it. Enable it, then send the test event.")
-		redirect(w, r, back)
-		return
-	case !ep.Subscribes(testEventType):
-		h.flash(r, "error", fmt.Sprintf("The endpoint does not subscribe to %s, so it would not receive the test. Tick %s under Endpoint in its event types, save, and send again.", testEventType, testEventType))
+	}
+	tests := ops.EndpointTests{Store: h.store, Ingester: h.cfg.Ingester, NowFunc: h.cfg.NowFunc, Logger: h.logger}
+	res, err := tests.Send(r.Context(), actor(r), id)
+	if hirehook.ErrorCode(err) == hirehook.ECONFLICT {
+		// Disabled: say so on the page, where the fix is.
+		h.flash(r, "error", hirehook.ErrorMessage(err))
 		redirect(w, r, back)
 		return
 	}
-	data, err := json.Marshal(map[string]any{"id": ep.ID, "url": redactURL(ep.URL), "description": ep.Description})
 	if err != nil {
 		h.error(w, r, err)
 		return
 	}
-	e, err := h.cfg.Ingester.Prepare(p.tenantID, &hirehook.EventInput{Type: testEventType, Source: "hirehook", Data: data}, "")
-	if err != nil {
-		h.error(w, r, err)
-		return
-	}
-	res, err := h.cfg.Ingester.Commit(r.Context(), []*hirehook.Event{e})
-	if err == nil && len(res) != 1 {
-		err = errors.New("ingester answered no result")
-	}
-	if err != nil {
-		h.error(w, r, fmt.Errorf("send test event to endpoint %s: %w", ep.ID, err))
-		return
-	}
-	h.audit(r, "endpoint.test_sent", ep.ID, map[string]any{"event_id": e.ID})
-	msg := fmt.Sprintf("Test event sent: %s is on its way to this endpoint.", testEventType)
-	if n := res[0].Deliveries; n > 1 {
-		msg = fmt.Sprintf("Test event sent: %s is on its way to this endpoint and %s that also subscribe to it.",
-			testEventType, countNoun(n-1, "other endpoint", "other endpoints"))
-	}
-	h.flashLink(r, msg, "/events/"+url.PathEscape(e.ID), "Follow its delivery")
+	h.flashLink(r, fmt.Sprintf("Test event sent: %s is on its way to this endpoint only.", testEventType),
+		"/events/"+url.PathEscape(res.EventID), "Follow its delivery")
 	redirect(w, r, back)
 }

@@ -75,6 +75,9 @@ type bundle struct {
 	server   *httptest.Server
 	clock    *clock
 	notified atomic.Int32
+	// pauses stands for this node's dispatcher (Config.Pauses): the
+	// pauses of down endpoints a test sets.
+	pauses *pauseBoard
 	// nudged counts the calls of InboundChanged.
 	nudged atomic.Int32
 	// sourcesChanged counts the calls of SourcesChanged.
@@ -96,7 +99,7 @@ func setup(tb testing.TB) *bundle {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { st.Close() })
-	b := &bundle{store: st, clock: &clock{t: now}}
+	b := &bundle{store: st, clock: &clock{t: now}, pauses: &pauseBoard{m: map[string]hirehook.EndpointPause{}}}
 	must(tb, st.TenantCreate(ctx, &hirehook.Tenant{ID: "acme", Name: "Acme Staffing", RetentionDays: 30, CreatedAt: now, UpdatedAt: now}))
 	for _, k := range []struct {
 		key, tenant, name string
@@ -120,6 +123,7 @@ func setup(tb testing.TB) *bundle {
 	h, err := web.New(web.Config{
 		Store:    st,
 		Ingester: ing,
+		Pauses:   b.pauses,
 		Notify:   func() { b.notified.Add(1) },
 		NowFunc:  b.clock.Now,
 		// The push kinds of package inbound (cmd/hirehook passes them).
@@ -470,3 +474,26 @@ func (b *bundle) deliveryOf(tb testing.TB, eventID, endpointID string) *hirehook
 	}
 	return ds[0]
 }
+
+// pauseBoard is the read-only view of a dispatcher's pauses
+// (hirehook.EndpointPauses) that a test sets; package delivery's tests
+// hold the dispatcher's own to the same contract.
+type pauseBoard struct {
+	mu sync.Mutex
+	m  map[string]hirehook.EndpointPause
+}
+
+func (p *pauseBoard) set(endpointID string, pause hirehook.EndpointPause) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.m[endpointID] = pause
+}
+
+func (p *pauseBoard) EndpointPause(endpointID string) (hirehook.EndpointPause, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pause, ok := p.m[endpointID]
+	return pause, ok
+}
+
+func (p *pauseBoard) DisableFailingAfter() time.Duration { return 5 * 24 * time.Hour }

@@ -97,6 +97,9 @@ type integrationRow struct {
 	Day         *hirehook.DeliveryStats
 	Health      Health
 	LastSuccess *time.Time
+	// Pause is this node's pause of the endpoint, if the endpoint is
+	// down and paused (see hirehook.EndpointPause).
+	Pause *hirehook.EndpointPause
 }
 
 // integrationsPage is the data of the Integrations page.
@@ -203,6 +206,7 @@ func (h *Handler) handleIntegrations(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		row := integrationRow{Endpoint: ep, Stats: st, Day: ds, Health: healthOf(ep, st, now), LastSuccess: last}
+		row.Pause = h.pauseOf(ep.ID)
 		page.Rows = append(page.Rows, row)
 		page.Counts[string(row.Health.State)]++
 		page.Attempts += st.Attempts

@@ -395,7 +395,7 @@ func TestSourceFormScopes(t *testing.T) {
 	} {
 		r := v.post(p.path, p.form, true)
 		wantStatus(t, r, http.StatusForbidden)
-		wantContains(t, r.body, "it needs admin")
+		wantContains(t, r.body, "this needs admin access")
 	}
 	// Another tenant's admin cannot reach it.
 	a := b.signedIn(t, acmeKey)

@@ -36,6 +36,10 @@ type Config struct {
 	// Notify wakes the dispatcher after a replay or a recovery made
 	// deliveries due.
 	Notify func()
+	// Pauses, if set, reads this node's dispatcher: which down endpoints
+	// it has paused and probes (delivery.Dispatcher). The endpoint page
+	// and the Integrations list show the pause; nil shows none.
+	Pauses hirehook.EndpointPauses
 	// Ingester commits the endpoint.tested events of "Send test event",
 	// the same path as POST /v1/events. Nil hides the button.
 	Ingester *ingest.Ingester

@@ -471,53 +471,37 @@ func TestSignIn_RateLimit(t *testing.T) {
 	wantRedirect(t, r, "/")
 }
 
-// TestEndpointTestEvent: "Send test event" ingests an endpoint.tested event
-// about the endpoint through the ingester, which queues it for every
-// subscriber; the flash links to the event. An endpoint that would not
-// receive it gets an explanation and no event is made.
+// TestEndpointTestEvent: "Send test event" needs no subscription: it
+// ingests an endpoint.tested event about the endpoint through the
+// ingester, delivered to that endpoint only (not to the other endpoints
+// that subscribe to endpoint.tested); the flash links to the event.
 func TestEndpointTestEvent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := setup(t)
 	b.seed(t)
 	c := b.signedIn(t, adminKey)
-	events := func() int {
-		t.Helper()
-		es, err := b.store.EventList(ctx, hirehook.EventFilter{TenantID: hirehook.DefaultTenantID, Limit: 1000})
-		must(t, err)
-		return len(es)
-	}
-	before := events()
 
-	// The seeded onboarding endpoint subscribes to placement.* only.
+	// The seeded onboarding endpoint subscribes to placement.* only, and
+	// payroll, here, to every type: the button is there all the same.
+	_, err := b.store.EndpointUpdate(ctx, hirehook.DefaultTenantID, epPayroll, hirehook.EndpointUpdate{EventTypes: &[]string{"*"}})
+	must(t, err)
 	page := c.get("/endpoints/" + epOnboarding)
-	wantContains(t, page.body, "Send test event", "does not subscribe to <span class=\"mono\">endpoint.tested</span>")
-	wantRedirect(t, c.post("/endpoints/"+epOnboarding+"/test", nil, true), "/endpoints/"+epOnboarding)
-	wantContains(t, c.get("/endpoints/"+epOnboarding).body, `class="flash error"`, "does not subscribe to endpoint.tested")
-	if n := events(); n != before {
-		t.Fatalf("a refused test made an event: %d events, want %d", n, before)
-	}
-
-	// Subscribed, and a second endpoint that takes every type.
-	_, err := b.store.EndpointUpdate(ctx, hirehook.DefaultTenantID, epOnboarding, hirehook.EndpointUpdate{EventTypes: &[]string{"placement.*", "endpoint.tested"}})
-	must(t, err)
-	_, err = b.store.EndpointUpdate(ctx, hirehook.DefaultTenantID, epPayroll, hirehook.EndpointUpdate{EventTypes: &[]string{"*"}})
-	must(t, err)
-	if !strings.Contains(c.get("/endpoints/"+epOnboarding).body, `action="/endpoints/`+epOnboarding+`/test"`) {
-		t.Fatal("a subscribed endpoint is not offered the button")
+	if !strings.Contains(page.body, `action="/endpoints/`+epOnboarding+`/test"`) {
+		t.Fatalf("an endpoint that does not subscribe to endpoint.tested is not offered the button:\n%s", page.body)
 	}
 	wantStatus(t, c.post("/endpoints/"+epOnboarding+"/test", nil, false), http.StatusForbidden) // no CSRF token
 	wantRedirect(t, c.post("/endpoints/"+epOnboarding+"/test", nil, true), "/endpoints/"+epOnboarding)
 	r := c.get("/endpoints/" + epOnboarding)
-	wantContains(t, r.body, `class="flash ok"`, "Test event sent: endpoint.tested is on its way to this endpoint and 1 other endpoint that also subscribe to it.")
+	wantContains(t, r.body, `class="flash ok"`, "Test event sent: endpoint.tested is on its way to this endpoint only.")
 	m := regexp.MustCompile(`<a href="/events/(evt_[^"]+)">Follow its delivery</a>`).FindStringSubmatch(r.body)
 	if m == nil {
 		t.Fatalf("the flash links to no event:\n%s", r.body)
 	}
 	e, err := b.store.EventGet(ctx, hirehook.DefaultTenantID, m[1])
 	must(t, err)
-	if e.Type != "endpoint.tested" || e.Source != "hirehook" || e.Subject != (hirehook.Subject{Entity: "endpoint", ID: epOnboarding}) || e.Deliveries != 2 {
-		t.Fatalf("test event = %s from %q about %+v with %d deliveries", e.Type, e.Source, e.Subject, e.Deliveries)
+	if e.Type != "endpoint.tested" || e.Source != "hirehook" || e.Subject != (hirehook.Subject{Entity: "endpoint", ID: epOnboarding}) || e.Deliveries != 1 {
+		t.Fatalf("test event = %s from %q about %+v with %d deliveries, want 1 (the endpoint tested, not payroll)", e.Type, e.Source, e.Subject, e.Deliveries)
 	}
 	wantContains(t, string(e.Data), `"id":"`+epOnboarding+`"`, `"url":"https://onboarding.example.com/hooks"`)
 	if strings.Contains(string(e.Data), "s3cret") {
@@ -530,8 +514,8 @@ func TestEndpointTestEvent(t *testing.T) {
 	wantContains(t, c.get("/events/"+e.ID).body, "endpoint.tested")
 	entries, err := b.store.AuditList(ctx, hirehook.AuditFilter{TenantID: hirehook.DefaultTenantID})
 	must(t, err)
-	if len(entries) != 1 || entries[0].Action != "endpoint.test_sent" || entries[0].Target != epOnboarding {
-		t.Fatalf("audit = %+v, want one endpoint.test_sent", entries)
+	if len(entries) != 1 || entries[0].Action != "endpoint.test_sent" || entries[0].Target != epOnboarding || !strings.Contains(string(entries[0].Details), `"via":"dashboard"`) {
+		t.Fatalf("audit = %+v, want endpoint.test_sent via the dashboard first", entries)
 	}
 
 	// A disabled endpoint is not tested, and a viewer may not test.
@@ -539,8 +523,15 @@ func TestEndpointTestEvent(t *testing.T) {
 		_, err := b.store.EndpointUpdate(ctx, hirehook.DefaultTenantID, epOnboarding, hirehook.EndpointUpdate{Disabled: new(true)})
 		return err
 	}())
+	before, err := b.store.EventList(ctx, hirehook.EventFilter{TenantID: hirehook.DefaultTenantID, Limit: 1000})
+	must(t, err)
 	wantRedirect(t, c.post("/endpoints/"+epOnboarding+"/test", nil, true), "/endpoints/"+epOnboarding)
-	wantContains(t, c.get("/endpoints/"+epOnboarding).body, `class="flash error"`, "The endpoint is disabled")
+	wantContains(t, c.get("/endpoints/"+epOnboarding).body, `class="flash error"`, "The endpoint is disabled", "Enable it, then send the test event.")
+	after, err := b.store.EventList(ctx, hirehook.EventFilter{TenantID: hirehook.DefaultTenantID, Limit: 1000})
+	must(t, err)
+	if len(after) != len(before) {
+		t.Fatalf("a refused test made an event: %d events, want %d", len(after), len(before))
+	}
 	v := b.signedIn(t, viewerKey)
 	wantStatus(t, v.post("/endpoints/"+epPayroll+"/test", nil, true), http.StatusForbidden)
 }

@@ -216,7 +216,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 		Logger: h.Logger.With("component", "inbound")}
 	h.Inbound = &inbound.Worker{Processor: processor, Owner: h.Dispatcher.Owner()}
 	h.Inbound.Start(ctx)
-	dashboard, err := web.New(web.Config{Store: st, Catalog: cat, Route: routeOpts, Notify: h.Dispatcher.Notify, Ingester: h.Ingester,
+	dashboard, err := web.New(web.Config{Store: st, Catalog: cat, Route: routeOpts, Notify: h.Dispatcher.Notify, Ingester: h.Ingester, Pauses: h.Dispatcher,
 		PushKinds: pushKinds, InboundChanged: h.Inbound.Nudge, PublicURL: h.Config.PublicURL, Logger: h.Logger,
 		SourceKinds: sourceKinds, SourcesChanged: h.Sources.Changed})
 	if err != nil {

@@ -182,13 +182,8 @@ func (s *Store) eventIngest(ctx context.Context, tx *sql.Tx, p hirehook.EventIng
 			}
 			endpoints[e.TenantID] = eps
 		}
-		var matched []*hirehook.Endpoint
-		for _, ep := range eps {
-			if ep.Subscribes(e.Type) {
-				matched = append(matched, ep)
-			}
-		}
-		if p.MatchFunc != nil && len(matched) > 0 {
+		matched, filter := e.Recipients(eps)
+		if p.MatchFunc != nil && filter && len(matched) > 0 {
 			if matched, err = p.MatchFunc(ctx, e, matched); err != nil {
 				return nil, fmt.Errorf("match endpoints of event %s: %w", e.ID, err)
 			}

@@ -126,8 +126,11 @@ func queueStats(ctx context.Context, tx *sql.Tx, tenantID string, byID map[strin
 }
 
 // attemptStats computes the window's counts and exact nearest-rank
-// percentiles: within each endpoint, rank k = ceil(p·n/100) of the
-// durations sorted ascending, which in integers is (p·n + 99) / 100.
+// percentiles of the successful attempts' durations: within each
+// endpoint's successes, rank k = ceil(p·n/100) of the durations sorted
+// ascending, which in integers is (p·n + 99) / 100. The ranking is
+// partitioned by success too, so the failures' ranks are computed and
+// ignored.
 func attemptStats(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsParams, byID map[string]*hirehook.DeliveryStats) error {
 	rows, err := tx.QueryContext(ctx, `
 		WITH w AS (
@@ -138,13 +141,13 @@ func attemptStats(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsParam
 			WHERE a.tenant_id = $1 AND a.started_at >= $2
 		), ranked AS (
 			SELECT ep, at, dur, ok,
-				row_number() OVER (PARTITION BY ep ORDER BY dur) AS rn,
-				count(*) OVER (PARTITION BY ep) AS n
+				row_number() OVER (PARTITION BY ep, ok ORDER BY dur) AS rn,
+				count(*) OVER (PARTITION BY ep, ok) AS n
 			FROM w
 		)
 		SELECT ep, count(*), count(*) FILTER (WHERE ok),
-			min(CASE WHEN rn >= (n * 50 + 99) / 100 THEN dur END),
-			min(CASE WHEN rn >= (n * 99 + 99) / 100 THEN dur END),
+			min(CASE WHEN ok AND rn >= (n * 50 + 99) / 100 THEN dur END),
+			min(CASE WHEN ok AND rn >= (n * 99 + 99) / 100 THEN dur END),
 			max(CASE WHEN ok THEN at END)
 		FROM ranked GROUP BY ep`, p.TenantID, p.Since)
 	if err != nil {
@@ -154,7 +157,7 @@ func attemptStats(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsParam
 	for rows.Next() {
 		var endpointID string
 		var n, ok int
-		var p50, p99 int64
+		var p50, p99 sql.NullInt64 // NULL when no attempt succeeded
 		var lastOK sql.NullTime
 		if err := rows.Scan(&endpointID, &n, &ok, &p50, &p99, &lastOK); err != nil {
 			return err
@@ -164,7 +167,7 @@ func attemptStats(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsParam
 			continue
 		}
 		st.Attempts, st.Succeeded = n, ok
-		st.LatencyP50, st.LatencyP99 = time.Duration(p50)*time.Microsecond, time.Duration(p99)*time.Microsecond
+		st.LatencyP50, st.LatencyP99 = time.Duration(p50.Int64)*time.Microsecond, time.Duration(p99.Int64)*time.Microsecond
 		st.LastSuccessAt = ptrTime(lastOK)
 	}
 	return rows.Err()
@@ -189,13 +192,13 @@ func attemptTimeline(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsPa
 			WHERE a.tenant_id = $1 AND a.started_at >= $2
 		), ranked AS (
 			SELECT ep, b, dur, ok,
-				row_number() OVER (PARTITION BY ep, b ORDER BY dur) AS rn,
-				count(*) OVER (PARTITION BY ep, b) AS n
+				row_number() OVER (PARTITION BY ep, b, ok ORDER BY dur) AS rn,
+				count(*) OVER (PARTITION BY ep, b, ok) AS n
 			FROM w
 		)
 		SELECT ep, b, count(*) FILTER (WHERE ok), count(*) FILTER (WHERE NOT ok),
-			min(CASE WHEN rn >= (n * 50 + 99) / 100 THEN dur END),
-			min(CASE WHEN rn >= (n * 99 + 99) / 100 THEN dur END)
+			min(CASE WHEN ok AND rn >= (n * 50 + 99) / 100 THEN dur END),
+			min(CASE WHEN ok AND rn >= (n * 99 + 99) / 100 THEN dur END)
 		FROM ranked
 		GROUP BY ep, b ORDER BY ep, b`, p.TenantID, p.Since, width)
 	if err != nil {
@@ -206,7 +209,7 @@ func attemptTimeline(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsPa
 		var endpointID string
 		var start time.Time
 		var ok, failed int
-		var p50, p99 int64
+		var p50, p99 sql.NullInt64 // NULL when no attempt of the bucket succeeded
 		if err := rows.Scan(&endpointID, &start, &ok, &failed, &p50, &p99); err != nil {
 			return err
 		}
@@ -215,7 +218,7 @@ func attemptTimeline(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsPa
 			continue
 		}
 		st.Timeline = append(st.Timeline, hirehook.AttemptBucket{Start: utc(start), Succeeded: ok, Failed: failed,
-			LatencyP50: time.Duration(p50) * time.Microsecond, LatencyP99: time.Duration(p99) * time.Microsecond})
+			LatencyP50: time.Duration(p50.Int64) * time.Microsecond, LatencyP99: time.Duration(p99.Int64) * time.Microsecond})
 	}
 	return rows.Err()
 }

@@ -123,8 +123,9 @@ func queueStats(ctx context.Context, tx *sql.Tx, tenantID string, byID map[strin
 }
 
 // attemptStats reads the window's attempts in one index range and
-// computes each endpoint's counts, exact nearest-rank percentiles (rank
-// ceil(p·n/100) of the sorted durations) and timeline in Go: measured on
+// computes each endpoint's counts, exact nearest-rank percentiles of the
+// successful attempts' durations (rank ceil(p·n/100) of the sorted
+// durations) and timeline in Go: measured on
 // 100,000 attempts, ranking in SQL with a window function took ten times as
 // long as reading the rows.
 func attemptStats(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsParams, byID map[string]*hirehook.DeliveryStats) error {
@@ -155,8 +156,10 @@ func attemptStats(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsParam
 		}
 		ok := status >= 200 && status <= 299
 		st.Attempts++
-		durations[endpointID] = append(durations[endpointID], dur)
 		if ok {
+			// Latency is the successful attempts' only (see
+			// hirehook.DeliveryStats.LatencyP50).
+			durations[endpointID] = append(durations[endpointID], dur)
 			st.Succeeded++
 			if t := fromMicros(started); st.LastSuccessAt == nil || t.After(*st.LastSuccessAt) {
 				st.LastSuccessAt = &t
@@ -176,10 +179,10 @@ func attemptStats(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsParam
 			}
 			if ok {
 				ab.Succeeded++
+				bucketDurations[ab] = append(bucketDurations[ab], dur)
 			} else {
 				ab.Failed++
 			}
-			bucketDurations[ab] = append(bucketDurations[ab], dur)
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -135,11 +135,13 @@ func testDeliveryStats(t *testing.T, newStore NewStoreFunc) {
 		TenantID: tenant, EndpointID: ep1.ID,
 		Retrying: 1, OldestUnfinishedAt: new(t0.Add(time.Minute)), // e4's delivery waits
 		Attempts: 4, Succeeded: 3,
-		LatencyP50: 20 * ms, LatencyP99: 400 * ms, // ranks ceil(0.5·4) = 2 and ceil(0.99·4) = 4
+		// Of the three successes (the 500 does not count): ranks
+		// ceil(0.5·3) = 2 and ceil(0.99·3) = 3.
+		LatencyP50: 20 * ms, LatencyP99: 30 * ms,
 		LastSuccessAt: new(since.Add(time.Minute)),
 		Timeline: []hirehook.AttemptBucket{
 			{Start: since, Succeeded: 2, LatencyP50: 10 * ms, LatencyP99: 20 * ms},
-			{Start: since.Add(time.Minute), Succeeded: 1, Failed: 1, LatencyP50: 30 * ms, LatencyP99: 400 * ms},
+			{Start: since.Add(time.Minute), Succeeded: 1, Failed: 1, LatencyP50: 30 * ms, LatencyP99: 30 * ms},
 		},
 	}
 	if diff := cmp.Diff(want, st[ep1.ID]); diff != "" {
@@ -314,5 +316,59 @@ func testEventListSourceAndTime(t *testing.T, newStore NewStoreFunc) {
 		if diff := cmp.Diff(tc.want, list(tc.f)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
 		}
+	}
+}
+
+// testDeliveryStatsLatencySuccessOnly: latency is measured on the
+// attempts that succeeded. A dead endpoint fails fast (a refused
+// connection takes microseconds), and counting those made it look like
+// the fastest endpoint of the hub.
+func testDeliveryStatsLatencySuccessOnly(t *testing.T, newStore NewStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t)
+	dead := newEndpoint(t, s, tenant, "candidate.*")
+	mixed := newEndpoint(t, s, tenant, "job.*")
+	var events []*hirehook.Event
+	for i := range 4 {
+		events = append(events, newEvent(tenant, "candidate.created", fmt.Sprintf("c%d", i), fmt.Sprintf(`{"id":"c%d"}`, i)))
+		events = append(events, newEvent(tenant, "job.created", fmt.Sprintf("j%d", i), fmt.Sprintf(`{"id":"j%d"}`, i)))
+	}
+	ingestAt(t, s, t0, events...)
+	claimed := claim(t, s, "w1", t0, 100)
+	var results []hirehook.DeliveryResult
+	okSeen := false
+	for i, d := range claimed {
+		at := t0.Add(time.Duration(i) * time.Second)
+		switch {
+		case d.EndpointID == dead.ID: // refused at once, every time
+			results = append(results, result(d, "w1", at, 300*time.Microsecond, 0))
+		case !okSeen: // one real answer, 80 ms
+			okSeen = true
+			results = append(results, result(d, "w1", at, 80*time.Millisecond, 200))
+		default: // and three quick 503s
+			results = append(results, result(d, "w1", at, 2*time.Microsecond, 503))
+		}
+	}
+	n, err := s.DeliveryComplete(ctx, results)
+	must(t, err)
+	if n != 8 {
+		t.Fatalf("applied %d results, want 8", n)
+	}
+	st := statsByEndpoint(t, s, hirehook.DeliveryStatsParams{TenantID: tenant, Since: t0, Bucket: time.Hour}, dead.ID, mixed.ID)
+	d := st[dead.ID]
+	if d.Attempts != 4 || d.Succeeded != 0 || d.LatencyP50 != 0 || d.LatencyP99 != 0 {
+		t.Errorf("dead endpoint: attempts %d, succeeded %d, p50 %v, p99 %v; want 4, 0 and no latency (no attempt succeeded)",
+			d.Attempts, d.Succeeded, d.LatencyP50, d.LatencyP99)
+	}
+	if diff := cmp.Diff([]hirehook.AttemptBucket{{Start: t0, Failed: 4}}, d.Timeline); diff != "" {
+		t.Errorf("dead endpoint's timeline: no latency without a success (-want +got):\n%s", diff)
+	}
+	m := st[mixed.ID]
+	if m.Attempts != 4 || m.Succeeded != 1 || m.LatencyP50 != 80*time.Millisecond || m.LatencyP99 != 80*time.Millisecond {
+		t.Errorf("mixed endpoint: attempts %d, succeeded %d, p50 %v, p99 %v; want 4, 1, 80ms, 80ms (the success only)",
+			m.Attempts, m.Succeeded, m.LatencyP50, m.LatencyP99)
+	}
+	if diff := cmp.Diff([]hirehook.AttemptBucket{{Start: t0, Succeeded: 1, Failed: 3, LatencyP50: 80 * time.Millisecond, LatencyP99: 80 * time.Millisecond}}, m.Timeline); diff != "" {
+		t.Errorf("mixed endpoint's timeline (-want +got):\n%s", diff)
 	}
 }
