@@ -120,7 +120,7 @@ var definitions = []definition{
 	// Operational events: the hub emits these itself (source "hirehook")
 	// about its own endpoints and deliveries.
 	{"endpoint.disabled", "endpoint", "The hub disabled an endpoint, for example because it answered 410 Gone; disabled_reason says why."},
-	{"endpoint.tested", "endpoint", "An operator sent a test event from the dashboard to check that an endpoint receives and verifies webhooks; data.id names the endpoint tested, and nothing else changed."},
+	{"endpoint.tested", "endpoint", "An operator sent a test event (from the dashboard or POST /v1/endpoints/{id}/test) to check that an endpoint receives and verifies webhooks; it goes to that endpoint only, data.id names it, and nothing else changed."},
 
 	{"delivery.failing", "delivery", "A delivery failed its 4th attempt and will be retried; next_attempt_at says when."},
 	{"delivery.exhausted", "delivery", "A delivery failed for good because its retries are used up."},

@@ -83,9 +83,10 @@ const (
 	// EventEndpointDisabled: The hub disabled an endpoint, for example because
 	// it answered 410 Gone; disabled_reason says why.
 	EventEndpointDisabled = "endpoint.disabled"
-	// EventEndpointTested: An operator sent a test event from the dashboard to
-	// check that an endpoint receives and verifies webhooks; data.id names the
-	// endpoint tested, and nothing else changed.
+	// EventEndpointTested: An operator sent a test event (from the dashboard or
+	// POST /v1/endpoints/{id}/test) to check that an endpoint receives and
+	// verifies webhooks; it goes to that endpoint only, data.id names it, and
+	// nothing else changed.
 	EventEndpointTested = "endpoint.tested"
 	// EventInterviewCancelled: An interview was called off; cancellation_reason
 	// says why.
