@@ -258,6 +258,8 @@ func runEndpoints(ctx context.Context, args []string, getenv func(string) string
 		return runEndpointsEnable(ctx, args[0] == "enable", args[1:], getenv, stdout)
 	case "delete":
 		return runEndpointsDelete(ctx, args[1:], getenv, stdout)
+	case "test":
+		return runEndpointsTest(ctx, args[1:], getenv, stdout)
 	}
 	return subcommandError("endpoints", args, stdout, stderr)
 }
@@ -552,6 +554,34 @@ func runEndpointsDelete(ctx context.Context, args []string, getenv func(string) 
 		return r.printJSON(stdout, map[string]any{"id": id, "deleted": true})
 	}
 	fmt.Fprintf(stdout, "endpoint %s deleted; its unsent deliveries are cancelled\n", id)
+	return nil
+}
+
+// runEndpointsTest is `hirehook endpoints test`: POST
+// /v1/endpoints/{id}/test, one endpoint.tested event to that endpoint only.
+func runEndpointsTest(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs, r := newRemoteFlags("hirehook endpoints test", getenv, stdout)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := endpointID("test", pos)
+	if err != nil {
+		return err
+	}
+	c, err := r.client()
+	if err != nil {
+		return err
+	}
+	res, err := c.TestEndpoint(ctx, id)
+	if err != nil {
+		return r.failure("test endpoint "+id, err)
+	}
+	if r.json {
+		return r.printJSON(stdout, res)
+	}
+	fmt.Fprintf(stdout, "test event %s (%s) is on its way to endpoint %s only\nfollow it: hirehook deliveries list --event-id %s\n",
+		res.EventID, res.EventType, res.EndpointID, res.EventID)
 	return nil
 }
 

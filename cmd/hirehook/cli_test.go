@@ -301,6 +301,7 @@ func TestCLIHelp(t *testing.T) {
 		{"endpoints disable", remote, remoteEnv},
 		{"endpoints enable", remote, remoteEnv},
 		{"endpoints delete", remote, remoteEnv},
+		{"endpoints test", remote, remoteEnv},
 		{"deliveries list", with(remote, "after", "endpoint-id", "event-id", "limit", "state"), remoteEnv},
 		{"deliveries retry", remote, remoteEnv},
 		{"sources list", remote, remoteEnv},
@@ -585,5 +586,44 @@ func testDeliveriesListLastAttempt(t *testing.T, hub *Hub) {
 		if excerpt != want || full["last_response_excerpt"] != want {
 			t.Errorf("delivery %s: last_response_excerpt %q (GET: %q), want %q", d["id"], excerpt, full["last_response_excerpt"], want)
 		}
+	}
+}
+
+// TestCLIEndpointsTest: endpoints test sends endpoint.tested to an endpoint
+// that does not subscribe to it, and to no other endpoint.
+func TestCLIEndpointsTest(t *testing.T) {
+	t.Parallel()
+	hub := startHub(t, nil)
+	tested, other := newReceiver(t, nil), newReceiver(t, nil)
+	env := map[string]string{"HIREHOOK_URL": hub.URL(), "HIREHOOK_API_KEY": testKey}
+	res := runCLI(t, env, "endpoints", "create", "--url", tested.URL, "--event-types", "placement.confirmed")
+	if res.code != 0 {
+		t.Fatalf("endpoints create: exit %d\n%s", res.code, res.stderr)
+	}
+	id := field(t, res.stdout, "id")
+	if res := runCLI(t, env, "endpoints", "create", "--url", other.URL, "--event-types", "*"); res.code != 0 {
+		t.Fatalf("endpoints create: exit %d\n%s", res.code, res.stderr)
+	}
+	res = runCLI(t, env, "endpoints", "test", id)
+	if res.code != 0 || !strings.Contains(res.stdout, "is on its way to endpoint "+id+" only") {
+		t.Fatalf("endpoints test: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	waitFor(t, 20*time.Second, "the test event at the tested endpoint", func() bool { return len(tested.got()) > 0 })
+	if body := string(tested.got()[0].body); !strings.Contains(body, `"endpoint.tested"`) || !strings.Contains(body, id) {
+		t.Fatalf("the tested endpoint got %s", body)
+	}
+	// The other endpoint subscribes to everything; the test was not for it.
+	// Its absence is checked through the event's deliveries, which the hub
+	// wrote in the same commit as the event.
+	eventID := regexp.MustCompile(`test event (\S+)`).FindStringSubmatch(res.stdout)[1]
+	st, ev := getMap(t, hub.URL(), "/v1/events/"+eventID)
+	if st != 200 {
+		t.Fatalf("GET event: %d", st)
+	}
+	if ds, _ := ev["delivery_list"].([]any); len(ds) != 1 {
+		t.Fatalf("the test event has %d deliveries, want 1 (the tested endpoint's): %v", len(ds), ev["delivery_list"])
+	}
+	if res := runCLI(t, env, "endpoints", "test", "ep_nope"); res.code == 0 || !strings.Contains(res.stderr, "not_found") {
+		t.Fatalf("endpoints test of an unknown endpoint: exit %d\n%s", res.code, res.stderr)
 	}
 }

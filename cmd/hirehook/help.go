@@ -104,6 +104,8 @@ Example:
 		summary: "Enable a disabled endpoint: its paused deliveries are sent again."},
 	{name: "endpoints delete", args: "ID [flags]", group: groupRemote, env: remoteEnv,
 		summary: "Delete an endpoint; its unsent deliveries are cancelled."},
+	{name: "endpoints test", args: "ID [flags]", group: groupRemote, env: remoteEnv,
+		summary: "Send one endpoint.tested event to this endpoint only, whatever its event types, to check that it receives and verifies webhooks."},
 	{name: "deliveries", args: "<command> [flags]",
 		summary: "Show and resend the deliveries of a running hub."},
 	{name: "deliveries list", args: "[flags]", group: groupRemote, env: remoteEnv,
