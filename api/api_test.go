@@ -34,6 +34,11 @@ type testAPI struct {
 
 // startAPI starts the API with cfg; Store and Ingester are filled in.
 // Everything it starts is stopped in tb's cleanup.
+// testIngestTimeout is the ingest deadline of these tests' hubs: the
+// deadline itself is tested in package ingest; here a loaded machine running
+// -race must not turn a slow commit of a 1000-event batch into a 503.
+const testIngestTimeout = time.Minute
+
 func startAPI(tb testing.TB, cfg api.Config) *testAPI {
 	tb.Helper()
 	ctx := context.Background()
@@ -61,7 +66,7 @@ func startAPI(tb testing.TB, cfg api.Config) *testAPI {
 		tb.Fatalf("create api key: %v", err)
 	}
 
-	ing := ingest.New(store, ingest.Config{Logger: logger})
+	ing := ingest.New(store, ingest.Config{Logger: logger, Timeout: testIngestTimeout})
 	if err := ing.Start(ctx); err != nil {
 		tb.Fatalf("start ingester: %v", err)
 	}

@@ -58,7 +58,7 @@ func newRigOn(t testing.TB, st hirehook.Store) *rig {
 	ctx := context.Background()
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ing := ingest.New(st, ingest.Config{Logger: logger})
+	ing := ingest.New(st, ingest.Config{Logger: logger, Timeout: time.Minute})
 	if err := ing.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

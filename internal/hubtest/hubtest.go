@@ -64,7 +64,10 @@ func Open(dir string, logger *slog.Logger) (_ *Hub, err error) {
 		PollInterval: 20 * time.Millisecond,
 		Logger:       logger,
 	})
-	ing := ingest.New(st, ingest.Config{Handoff: d.Enqueue, LeaseOwner: d.Owner(), Lease: d.Lease(), Notify: d.Notify, Logger: logger})
+	ing := ingest.New(st, ingest.Config{Handoff: d.Enqueue, LeaseOwner: d.Owner(), Lease: d.Lease(), Notify: d.Notify, Logger: logger,
+		// The ingest deadline is tested in package ingest; here a loaded
+		// machine running -race must not turn a slow commit into a 503.
+		Timeout: time.Minute})
 	if err := d.Start(ctx); err != nil {
 		return nil, err
 	}
