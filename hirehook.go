@@ -404,14 +404,16 @@ type Delivery struct {
 const ResponseExcerptBytes = 200
 
 // ResponseExcerpt returns the start of a response body for a delivery's
-// LastResponseExcerpt: at most ResponseExcerptBytes, cut before a
-// character that would not fit whole.
+// LastResponseExcerpt: at most ResponseExcerptBytes of valid UTF-8 (invalid
+// bytes become U+FFFD), cut before a character that would not fit whole.
 //
 // It cuts where Truncate does but adds no "…": the excerpt is a stored
 // field bounded in bytes, and a body is a receiver's bytes, which need not
 // be UTF-8.
 func ResponseExcerpt(body string) string {
-	return strings.ToValidUTF8(body[:runeCut(body, ResponseExcerptBytes)], "\uFFFD")
+	s := strings.ToValidUTF8(body[:runeCut(body, ResponseExcerptBytes)], "\uFFFD")
+	// A lone invalid byte became three bytes of U+FFFD.
+	return s[:runeCut(s, ResponseExcerptBytes)]
 }
 
 // Milliseconds is a duration that JSON writes as a number of milliseconds,

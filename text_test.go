@@ -61,11 +61,18 @@ func TestResponseExcerpt(t *testing.T) {
 		{"rune across the limit", pad + "é", pad},
 		{"rune across the limit, four bytes", pad + "😀", pad},
 		{"invalid bytes", "a\xffb", "a\uFFFDb"},
+		// Each lone invalid byte becomes three bytes of U+FFFD; the excerpt
+		// still holds at most ResponseExcerptBytes.
+		{"invalid bytes past the limit", strings.Repeat("a\xff", 100), strings.Repeat("a\uFFFD", 50)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := hirehook.ResponseExcerpt(tc.body); got != tc.want {
+			got := hirehook.ResponseExcerpt(tc.body)
+			if got != tc.want {
 				t.Errorf("ResponseExcerpt(%q) = %q, want %q", tc.body, got, tc.want)
+			}
+			if len(got) > hirehook.ResponseExcerptBytes || !utf8.ValidString(got) {
+				t.Errorf("ResponseExcerpt(%q) = %q: %d bytes, valid UTF-8 %v", tc.body, got, len(got), utf8.ValidString(got))
 			}
 		})
 	}
