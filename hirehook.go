@@ -17,7 +17,6 @@ import (
 	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Version is the hub's version, sent in the user-agent of every webhook.
@@ -405,17 +404,16 @@ type Delivery struct {
 const ResponseExcerptBytes = 200
 
 // ResponseExcerpt returns the start of a response body for a delivery's
-// LastResponseExcerpt: at most ResponseExcerptBytes, cut before a
-// character that would not fit whole.
+// LastResponseExcerpt: at most ResponseExcerptBytes of valid UTF-8 (invalid
+// bytes become U+FFFD), cut before a character that would not fit whole.
+//
+// It cuts where Truncate does but adds no "…": the excerpt is a stored
+// field bounded in bytes, and a body is a receiver's bytes, which need not
+// be UTF-8.
 func ResponseExcerpt(body string) string {
-	if len(body) <= ResponseExcerptBytes {
-		return strings.ToValidUTF8(body, "\uFFFD")
-	}
-	cut := ResponseExcerptBytes
-	for cut > 0 && !utf8.RuneStart(body[cut]) {
-		cut--
-	}
-	return strings.ToValidUTF8(body[:cut], "\uFFFD")
+	s := strings.ToValidUTF8(body[:runeCut(body, ResponseExcerptBytes)], "\uFFFD")
+	// A lone invalid byte became three bytes of U+FFFD.
+	return s[:runeCut(s, ResponseExcerptBytes)]
 }
 
 // Milliseconds is a duration that JSON writes as a number of milliseconds,

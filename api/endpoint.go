@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/textproto"
-	"net/url"
 	"strings"
 	"time"
 
@@ -303,24 +302,6 @@ func setRouting(e *hirehook.Endpoint, in *EndpointInput) {
 	}
 }
 
-// redactURL keeps a URL's scheme, host and path for the audit log and drops
-// credentials and the query, where receivers often put tokens.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return ""
-	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}
-
 func validHeaderName(k string) bool {
 	if k == "" || len(k) > 128 {
 		return false
@@ -338,14 +319,14 @@ func validHeaderName(k string) bool {
 // matches at least one catalog type.
 func (h *Handler) validatePattern(p string) error {
 	if !hirehook.ValidEventTypePattern(p) {
-		return fmt.Errorf("%q is not an event type or pattern (\"placement.confirmed\", \"placement.*\", \"*\")", truncate(p, 64))
+		return fmt.Errorf("%q is not an event type or pattern (\"placement.confirmed\", \"placement.*\", \"*\")", hirehook.Truncate(p, 64))
 	}
 	for _, t := range h.cfg.Catalog.Types() {
 		if hirehook.MatchEventType(p, t.Name) {
 			return nil
 		}
 	}
-	return fmt.Errorf("%q matches no event type; GET /v1/event-types lists them", truncate(p, 64))
+	return fmt.Errorf("%q matches no event type; GET /v1/event-types lists them", hirehook.Truncate(p, 64))
 }
 
 func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
@@ -398,7 +379,7 @@ func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, h.logger, err)
 		return
 	}
-	h.audit(r, e.TenantID, "endpoint.created", e.ID, map[string]any{"url": redactURL(e.URL), "event_types": e.EventTypes, "disabled": e.Disabled, "signing": e.SigningScheme(), "ordered": e.Ordered,
+	h.audit(r, e.TenantID, "endpoint.created", e.ID, map[string]any{"url": hirehook.RedactURL(e.URL), "event_types": e.EventTypes, "disabled": e.Disabled, "signing": e.SigningScheme(), "ordered": e.Ordered,
 		"filter": e.Filter, "transform": e.Transform, "payload": e.Payload, "redact": e.Redact})
 	ans, err := withSecret(maskHeaders(e), secret)
 	if err != nil {
@@ -487,7 +468,7 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	changed := map[string]any{}
 	if in.URL != nil {
-		changed["url"] = redactURL(*in.URL)
+		changed["url"] = hirehook.RedactURL(*in.URL)
 	}
 	if in.EventTypes != nil {
 		changed["event_types"] = *in.EventTypes

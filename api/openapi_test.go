@@ -17,6 +17,7 @@ import (
 	"github.com/pb33f/libopenapi-validator/config"
 	verrors "github.com/pb33f/libopenapi-validator/errors"
 
+	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/api"
 )
 
@@ -107,7 +108,7 @@ func checkOpenAPI(req *http.Request, status int, header http.Header, body []byte
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%s %s → %d does not match the OpenAPI document:\n  %s\nanswer body: %s",
-			req.Method, req.URL.RequestURI(), status, strings.Join(problems, "\n  "), truncateBody(body))
+			req.Method, req.URL.RequestURI(), status, strings.Join(problems, "\n  "), hirehook.Truncate(string(body), 2000))
 	}
 	return nil
 }
@@ -121,13 +122,6 @@ func describe(msg string, details []*verrors.SchemaValidationFailure) string {
 		return msg
 	}
 	return msg + " [" + strings.Join(parts, "; ") + "]"
-}
-
-func truncateBody(b []byte) string {
-	if len(b) > 2000 {
-		return string(b[:2000]) + "…"
-	}
-	return string(b)
 }
 
 func TestOpenAPIDocumentIsValid(t *testing.T) {

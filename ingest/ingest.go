@@ -170,7 +170,7 @@ func (in *Ingester) Prepare(tenantID string, input *hirehook.EventInput, idempot
 		return nil, hirehook.FieldError("type", "is required")
 	}
 	if _, ok := in.cfg.Catalog.Entity(e.Type); !ok {
-		return nil, hirehook.FieldError("type", "unknown event type %q; GET /v1/event-types lists them", truncate(e.Type, 64))
+		return nil, hirehook.FieldError("type", "unknown event type %q; GET /v1/event-types lists them", hirehook.Truncate(e.Type, 64))
 	}
 	if len(input.Source) > 128 {
 		return nil, hirehook.FieldError("source", "must be at most 128 characters")
@@ -260,13 +260,6 @@ func changeField(name string) string {
 		return "changes[" + strconv.Quote(name) + "]"
 	}
 	return "changes." + name
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // Commit writes prepared events in the next group commit and returns their

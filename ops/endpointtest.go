@@ -77,7 +77,7 @@ func (t *EndpointTests) Send(ctx context.Context, a Actor, endpointID string) (*
 	if ep.Disabled {
 		return nil, hirehook.Errorf(hirehook.ECONFLICT, "The endpoint is disabled, so it gets no events, tests included. Enable it, then send the test event.")
 	}
-	data, err := json.Marshal(map[string]any{"id": ep.ID, "url": redactURL(ep.URL), "description": ep.Description})
+	data, err := json.Marshal(map[string]any{"id": ep.ID, "url": hirehook.RedactURL(ep.URL), "description": ep.Description})
 	if err != nil {
 		return nil, fmt.Errorf("test endpoint %s: %w", ep.ID, err)
 	}
@@ -100,15 +100,4 @@ func (t *EndpointTests) Send(ctx context.Context, a Actor, endpointID string) (*
 	}
 	auditor{store: t.Store, nowFunc: t.NowFunc, logger: t.Logger}.audit(ctx, a, "endpoint.test_sent", ep.ID, map[string]any{"event_id": e.ID})
 	return &EndpointTestResult{EventID: e.ID, EventType: EndpointTestType, EndpointID: ep.ID, EventURL: "/v1/events/" + url.PathEscape(e.ID)}, nil
-}
-
-// redactURL keeps a URL's scheme, host and path, dropping credentials,
-// the query and the fragment, where tokens often live.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return ""
-	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
 }

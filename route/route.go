@@ -481,7 +481,7 @@ func (r *Route) evalError(stage string, e error, parent context.Context) (string
 			msg = s
 		}
 	}
-	return stage + " error: " + truncate(msg, 300), nil
+	return stage + " error: " + hirehook.Truncate(msg, 300), nil
 }
 
 // thinBody returns the thin body of env: its id, type, timestamp, source
@@ -561,14 +561,4 @@ func preview(v any) string {
 		return "a " + typ
 	}
 	return fmt.Sprintf("a %s (%s)", typ, b)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

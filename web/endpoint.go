@@ -177,7 +177,7 @@ func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 		h.error(w, r, err)
 		return
 	}
-	h.audit(r, "endpoint.created", ep.ID, map[string]any{"url": redactURL(ep.URL), "event_types": ep.EventTypes, "disabled": ep.Disabled,
+	h.audit(r, "endpoint.created", ep.ID, map[string]any{"url": hirehook.RedactURL(ep.URL), "event_types": ep.EventTypes, "disabled": ep.Disabled,
 		"filter": ep.Filter, "transform": ep.Transform, "payload": ep.Payload, "redact": ep.Redact})
 	h.flashSecret(r, "Endpoint created. Give its receiver this signing secret; it is shown only now (admins can rotate it any time).", ep.Secrets[0].Value)
 	redirect(w, r, "/endpoints/"+url.PathEscape(ep.ID))
@@ -274,7 +274,7 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 	changed := map[string]any{}
 	if form.URL != old.URL {
 		u.URL = &form.URL
-		changed["url"] = redactURL(form.URL)
+		changed["url"] = hirehook.RedactURL(form.URL)
 	}
 	if form.Description != old.Description {
 		u.Description = &form.Description

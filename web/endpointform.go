@@ -213,11 +213,11 @@ func (f *endpointForm) validate(c *catalog.Catalog) []string {
 	}
 	for _, p := range patterns {
 		if !hirehook.ValidEventTypePattern(p) {
-			f.Errors["patterns"] = fmt.Sprintf("%q is not an event type or pattern (such as placement.* or job.posted).", truncate(p, 64))
+			f.Errors["patterns"] = fmt.Sprintf("%q is not an event type or pattern (such as placement.* or job.posted).", hirehook.Truncate(p, 64))
 			break
 		}
 		if !matchesCatalog(c, p) {
-			f.Errors["patterns"] = fmt.Sprintf("%q matches no event type.", truncate(p, 64))
+			f.Errors["patterns"] = fmt.Sprintf("%q matches no event type.", hirehook.Truncate(p, 64))
 			break
 		}
 	}
@@ -232,13 +232,13 @@ func (f *endpointForm) validate(c *catalog.Catalog) []string {
 				}
 			}
 			if n == 0 {
-				f.Errors["event_types"] = fmt.Sprintf("%q is not a group of event types.", truncate(entity, 64))
+				f.Errors["event_types"] = fmt.Sprintf("%q is not a group of event types.", hirehook.Truncate(entity, 64))
 				return nil
 			}
 			continue
 		}
 		if v != "*" && (!hirehook.ValidEventTypePattern(v) || !matchesCatalog(c, v)) {
-			f.Errors["event_types"] = fmt.Sprintf("%q is not an event type.", truncate(v, 64))
+			f.Errors["event_types"] = fmt.Sprintf("%q is not an event type.", hirehook.Truncate(v, 64))
 			return nil
 		}
 		chosen[v] = true

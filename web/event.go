@@ -64,12 +64,12 @@ func (h *Handler) handleEventList(w http.ResponseWriter, r *http.Request) {
 	p := principalOf(r)
 	q := r.URL.Query()
 	page := eventsPage{Filter: eventFilter{
-		Type:    truncate(strings.TrimSpace(q.Get("type")), 128),
-		Subject: truncate(strings.TrimSpace(q.Get("subject")), 128),
-		Entity:  truncate(strings.TrimSpace(q.Get("entity")), 64),
-		Source:  truncate(strings.TrimSpace(q.Get("source")), 128),
-		From:    truncate(strings.TrimSpace(q.Get("from")), 64),
-		Until:   truncate(strings.TrimSpace(q.Get("until")), 64),
+		Type:    hirehook.Truncate(strings.TrimSpace(q.Get("type")), 128),
+		Subject: hirehook.Truncate(strings.TrimSpace(q.Get("subject")), 128),
+		Entity:  hirehook.Truncate(strings.TrimSpace(q.Get("entity")), 64),
+		Source:  hirehook.Truncate(strings.TrimSpace(q.Get("source")), 128),
+		From:    hirehook.Truncate(strings.TrimSpace(q.Get("from")), 64),
+		Until:   hirehook.Truncate(strings.TrimSpace(q.Get("until")), 64),
 		Errors:  map[string]string{},
 	}}
 	for _, t := range h.cfg.Catalog.Types() {

@@ -34,7 +34,7 @@ var funcs = template.FuncMap{
 	"masked":       func() string { return hirehook.Masked },
 	"humanize":     humanize,
 	"version":      func() string { return hirehook.Version },
-	"redact":       redactURL,
+	"redact":       hirehook.RedactURL,
 	"isOK":         func(status int) bool { return status >= 200 && status <= 299 },
 	"matrix":       newCoverageMatrix,
 	"dict":         dict,
@@ -324,7 +324,7 @@ func endpointLabel(e *hirehook.Endpoint) string {
 		return "(deleted endpoint)"
 	}
 	if d := strings.TrimSpace(e.Description); d != "" {
-		return truncate(d, 80)
+		return hirehook.Truncate(d, 80)
 	}
 	return shortURL(e.URL)
 }
@@ -333,20 +333,9 @@ func endpointLabel(e *hirehook.Endpoint) string {
 func shortURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
-		return truncate(s, 80)
+		return hirehook.Truncate(s, 80)
 	}
-	return truncate(u.Host+strings.TrimSuffix(u.Path, "/"), 80)
-}
-
-// redactURL keeps a URL's scheme, host and path for display and the audit
-// log, dropping credentials and the query.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return ""
-	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
+	return hirehook.Truncate(u.Host+strings.TrimSuffix(u.Path, "/"), 80)
 }
 
 // excerpt shortens a response body to n characters on one line.

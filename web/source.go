@@ -402,7 +402,7 @@ func (h *Handler) sourcePageFor(r *http.Request, src *hirehook.Source, status st
 func (h *Handler) handleSourceGet(w http.ResponseWriter, r *http.Request) {
 	status := r.URL.Query().Get("status")
 	if status != "" && !slices.Contains(inboundStates, status) {
-		h.error(w, r, hirehook.Errorf(hirehook.EINVALID, "There is no request status %q; it is one of %s.", truncate(status, 40), strings.Join(inboundStates, ", ")))
+		h.error(w, r, hirehook.Errorf(hirehook.EINVALID, "There is no request status %q; it is one of %s.", hirehook.Truncate(status, 40), strings.Join(inboundStates, ", ")))
 		return
 	}
 	src, err := h.sourceFor(r)
@@ -621,7 +621,7 @@ func (h *Handler) handleSourceNew(w http.ResponseWriter, r *http.Request) {
 	g, ok := h.sourceGuide(kind)
 	if !ok {
 		h.render(w, r, http.StatusNotFound, "source_form", "Connect a source", "sources",
-			&sourceFormPage{Guides: h.sourceGuides(), Problem: fmt.Sprintf("The hub cannot connect a source of kind %q; choose one below.", truncate(kind, 40))})
+			&sourceFormPage{Guides: h.sourceGuides(), Problem: fmt.Sprintf("The hub cannot connect a source of kind %q; choose one below.", hirehook.Truncate(kind, 40))})
 		return
 	}
 	h.render(w, r, http.StatusOK, "source_form", "Connect "+g.Title, "sources", newSourceFormPage(g, nil, g.Title, nil, nil, map[string]string{}))
@@ -765,7 +765,7 @@ func (h *Handler) handleSourceCreate(w http.ResponseWriter, r *http.Request) {
 	kind := r.PostForm.Get("kind")
 	g, ok := h.sourceGuide(kind)
 	if !ok {
-		h.error(w, r, hirehook.Errorf(hirehook.EINVALID, "The hub cannot connect a source of kind %q.", truncate(kind, 40)))
+		h.error(w, r, hirehook.Errorf(hirehook.EINVALID, "The hub cannot connect a source of kind %q.", hirehook.Truncate(kind, 40)))
 		return
 	}
 	name := strings.TrimSpace(r.PostForm.Get("name"))

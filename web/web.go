@@ -427,7 +427,7 @@ func (h *Handler) handleNotFound(w http.ResponseWriter, r *http.Request) {
 			r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 		}
 	}
-	h.error(w, r, hirehook.Errorf(hirehook.ENOTFOUND, "There is no page at %s.", truncate(r.URL.Path, 200)))
+	h.error(w, r, hirehook.Errorf(hirehook.ENOTFOUND, "There is no page at %s.", hirehook.Truncate(r.URL.Path, 200)))
 }
 
 // audit records an action of the session's key. A failure to record is
@@ -444,11 +444,4 @@ func (h *Handler) audit(r *http.Request, action, target string, details map[stri
 	if err := h.store.AuditAppend(context.WithoutCancel(r.Context()), e); err != nil {
 		h.logger.Error("write audit entry", "action", action, "target", target, "error", err)
 	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -216,7 +215,7 @@ func opEventData(ev opEvent, ep *hirehook.Endpoint) map[string]any {
 	at := a.StartedAt.Add(a.Duration).UTC()
 	var epURL string
 	if ep != nil {
-		epURL = redactURL(ep.URL)
+		epURL = hirehook.RedactURL(ep.URL)
 	}
 	if ev.typ == opEndpointDisabled {
 		data := map[string]any{"id": ev.d.EndpointID, "disabled_reason": ev.r.DisableEndpoint, "disabled_at": at.Format(time.RFC3339Nano)}
@@ -242,15 +241,4 @@ func opEventData(ev opEvent, ep *hirehook.Endpoint) map[string]any {
 		data["created_at"] = ev.d.CreatedAt.UTC().Format(time.RFC3339Nano)
 	}
 	return data
-}
-
-// redactURL keeps a URL's scheme, host and path, dropping credentials,
-// query and fragment.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return ""
-	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
 }

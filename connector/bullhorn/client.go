@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hirehook/hirehook"
 )
 
 // Bullhorn's public hosts. A corporation's own data centre is learned at
@@ -423,16 +425,15 @@ func decodeResponse(resp *http.Response, out any) error {
 	return nil
 }
 
-// send does req. A transport error names the URL without its query, which
-// carries credentials (client_secret, password, access_token): the error
-// ends up in the source's health and in logs.
+// send does req. A transport error names the URL as hirehook.RedactURL
+// shows it, without the query, which carries credentials (client_secret,
+// password, access_token): the error ends up in the source's health and in
+// logs.
 func (c *Client) send(req *http.Request) (*http.Response, error) {
 	resp, err := c.http.Do(req)
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		u := *req.URL
-		u.RawQuery, u.User = "", nil
-		ue.URL = u.String()
+		ue.URL = hirehook.RedactURL(req.URL.String())
 	}
 	return resp, err
 }
