@@ -68,10 +68,10 @@ func (d *Dispatcher) heartbeatLoop(ctx context.Context, reg hirehook.NodeRegistr
 	gaveUp := false
 	for {
 		start := time.Now()
-		hctx, cancel := context.WithTimeout(ctx, d.cfg.HeartbeatInterval)
+		lastBeat := time.Unix(0, d.beat.Load())
+		hctx, cancel := context.WithTimeout(ctx, d.beatTimeout(lastBeat, start))
 		live, err := reg.NodeHeartbeat(hctx, p)
 		cancel()
-		lastBeat := time.Unix(0, d.beat.Load())
 		switch {
 		case err == nil:
 			d.beat.Store(start.UnixNano())
@@ -109,6 +109,28 @@ func (d *Dispatcher) heartbeatLoop(ctx context.Context, reg hirehook.NodeRegistr
 // nodeTTL is how long a node may be silent and still count as live.
 func (d *Dispatcher) nodeTTL() time.Duration { return 3 * d.cfg.HeartbeatInterval }
 
+// beatTimeout is how long the heartbeat starting at now, the last one
+// having landed (started) at lastBeat, may take: until this node would
+// no longer count as live without it, since one that lands before then
+// keeps the node live; and, when that is less than an interval away (or
+// past: a node coming back), the whole TTL, as long as one that lands
+// has to keep the node live.
+//
+// Not one interval: a loaded machine or database can take longer than
+// that to answer every heartbeat while answering each well within the
+// TTL, and cutting them short would make the node lapse (starting no
+// attempt, handing back its queue) for as long as the load lasts, though
+// every heartbeat would have kept it live. Worse, a heartbeat cut short
+// mid-query costs the pool its connection, and the next one must dial
+// anew, which is slower still.
+func (d *Dispatcher) beatTimeout(lastBeat, now time.Time) time.Duration {
+	ttl := d.nodeTTL()
+	if left := lastBeat.Add(ttl).Sub(now); left >= d.cfg.HeartbeatInterval {
+		return left
+	}
+	return ttl
+}
+
 // lapsing reports whether this node's last heartbeat is so old that the
 // other nodes no longer count it as live: it starts no attempt then, since
 // they will end its leases once the attempt could still be running (see
@@ -116,6 +138,15 @@ func (d *Dispatcher) nodeTTL() time.Duration { return 3 * d.cfg.HeartbeatInterva
 func (d *Dispatcher) lapsing() bool {
 	b := d.beat.Load()
 	return b != 0 && time.Since(time.Unix(0, b)) >= d.nodeTTL()
+}
+
+// Nodes returns how many live nodes, this one included, share the store
+// and divide the endpoints' limits, as of this node's last heartbeat: 1
+// for a node alone on its store, and before the first heartbeat.
+func (d *Dispatcher) Nodes() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.members.nodes
 }
 
 // setMembership applies the registry's list of live nodes.
