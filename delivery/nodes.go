@@ -65,7 +65,6 @@ func (d *Dispatcher) heartbeatLoop(ctx context.Context, reg hirehook.NodeRegistr
 		LeaseTTL: ttl + d.cfg.Sender.Timeout() + d.cfg.HeartbeatInterval}
 	tick := time.NewTicker(d.cfg.HeartbeatInterval)
 	defer tick.Stop()
-	gaveUp := false
 	for {
 		start := time.Now()
 		lastBeat := time.Unix(0, d.beat.Load())
@@ -74,19 +73,23 @@ func (d *Dispatcher) heartbeatLoop(ctx context.Context, reg hirehook.NodeRegistr
 		cancel()
 		switch {
 		case err == nil:
+			claimed := !d.quiet()
 			d.beat.Store(start.UnixNano())
-			gaveUp = false
+			d.gaveUp.Store(false)
 			d.setMembership(live)
+			if !claimed {
+				d.Notify() // claims resume
+			}
 		case ctx.Err() == nil:
 			// Keep the last membership: the limits stay divided as they were.
 			d.logger.Warn("node heartbeat", "error", err)
-			if !gaveUp && time.Since(lastBeat) >= ttl-d.cfg.HeartbeatInterval {
+			if !d.gaveUp.Load() && time.Since(lastBeat) >= ttl-d.cfg.HeartbeatInterval {
 				// One more missed heartbeat and this node is no longer
 				// live, and then its leases end: what is queued here is
 				// handed back at once, to the live nodes, rather than
 				// left until this one is heard again (the hand-back is a
 				// no-op for those another node has taken).
-				gaveUp = true
+				d.gaveUp.Store(true)
 				if n := d.handBackQueued(); n > 0 {
 					d.logger.Warn("node heartbeat lapsing: handing back the queued deliveries", "count", n)
 				}
@@ -148,6 +151,12 @@ func (d *Dispatcher) Nodes() int {
 	defer d.mu.Unlock()
 	return d.members.nodes
 }
+
+// quiet reports whether this node claims nothing: it lapses (see
+// lapsing), or it handed back its queue as it was about to (see
+// heartbeatLoop), and would otherwise take back at once what it handed
+// back, and hold it from the live nodes, until it is heard again.
+func (d *Dispatcher) quiet() bool { return d.gaveUp.Load() || d.lapsing() }
 
 // setMembership applies the registry's list of live nodes.
 func (d *Dispatcher) setMembership(live []string) {

@@ -63,9 +63,11 @@ func TestSlowHeartbeatsKeepTheNodeLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	const interval = 50 * time.Millisecond
-	// Two intervals: past the interval, one interval short of the TTL
-	// (three intervals).
-	reg := &slowRegistry{Store: s, delay: 2 * interval}
+	// Past the interval. Each heartbeat starts as the last lands, so a
+	// node is heard every delay and counts as live while the one before
+	// the last started less than the TTL (three intervals) ago: 2.5
+	// intervals at most.
+	reg := &slowRegistry{Store: s, delay: interval * 5 / 4}
 	d := New(reg, Config{Owner: "node_slow_db", PollInterval: 20 * time.Millisecond, HeartbeatInterval: interval,
 		Sender: NewSender(SenderConfig{AllowPrivate: true, Timeout: 5 * time.Second})})
 	if err := d.Start(ctx); err != nil {
