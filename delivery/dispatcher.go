@@ -125,6 +125,9 @@ type Dispatcher struct {
 	// beat is when (UnixNano) this node's last successful heartbeat
 	// started; 0 without a node registry (see lapsing).
 	beat atomic.Int64
+	// gaveUp is set while this node's heartbeat fails and it has handed
+	// back its queue for it (see heartbeatLoop and quiet).
+	gaveUp atomic.Bool
 	// claimWaits is set when a claim was skipped for want of room under
 	// HoldLimit: the completer wakes the claimer once there is room.
 	claimWaits     bool
@@ -681,6 +684,11 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 
 // claimOnce claims one batch and enqueues it. full reports a full batch.
 func (d *Dispatcher) claimOnce(ctx context.Context) (full bool, err error) {
+	if d.quiet() {
+		// Not heard by the others: what it claimed now it would hand
+		// back. A heartbeat that lands wakes the claimer again.
+		return false, nil
+	}
 	var skip []string
 	d.mu.Lock()
 	if d.holdingLocked() > d.cfg.HoldLimit-d.cfg.ClaimBatch {

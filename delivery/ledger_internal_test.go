@@ -97,8 +97,8 @@ func (r *flakyRegistry) NodeHeartbeat(_ context.Context, p hirehook.NodeHeartbea
 func (r *flakyRegistry) NodeLeave(context.Context, string) error { return nil }
 
 // A node whose heartbeat is about to lapse (the other nodes will take its
-// deliveries) hands back what it has queued instead of sending it too; the
-// attempt in flight finishes.
+// deliveries) hands back what it has queued instead of sending it too, and
+// claims nothing; the attempt in flight finishes.
 func TestHeartbeatLapsingHandsBackQueued(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -163,6 +163,20 @@ func TestHeartbeatLapsingHandsBackQueued(t *testing.T) {
 	})
 	if n := requests.Load(); n != 1 {
 		t.Errorf("the receiver got %d requests, want the 1 in flight", n)
+	}
+	// Nor does it claim them again while it is not heard: they are the
+	// live nodes' to take.
+	if _, err := d.claimOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	state := hirehook.DeliveryPending
+	pending, err := s.DeliveryList(ctx, hirehook.DeliveryFilter{TenantID: hirehook.DefaultTenantID, State: &state, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != len(evs)-1 || d.heldCount() != 1 {
+		t.Errorf("after a claim, %d deliveries pending and %d held, want %d and the 1 in flight: a node whose heartbeat lapses claims what it handed back",
+			len(pending), d.heldCount(), len(evs)-1)
 	}
 }
 

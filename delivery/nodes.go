@@ -65,28 +65,31 @@ func (d *Dispatcher) heartbeatLoop(ctx context.Context, reg hirehook.NodeRegistr
 		LeaseTTL: ttl + d.cfg.Sender.Timeout() + d.cfg.HeartbeatInterval}
 	tick := time.NewTicker(d.cfg.HeartbeatInterval)
 	defer tick.Stop()
-	gaveUp := false
 	for {
 		start := time.Now()
-		hctx, cancel := context.WithTimeout(ctx, d.cfg.HeartbeatInterval)
+		lastBeat := time.Unix(0, d.beat.Load())
+		hctx, cancel := context.WithTimeout(ctx, d.beatTimeout(lastBeat, start))
 		live, err := reg.NodeHeartbeat(hctx, p)
 		cancel()
-		lastBeat := time.Unix(0, d.beat.Load())
 		switch {
 		case err == nil:
+			claimed := !d.quiet()
 			d.beat.Store(start.UnixNano())
-			gaveUp = false
+			d.gaveUp.Store(false)
 			d.setMembership(live)
+			if !claimed {
+				d.Notify() // claims resume
+			}
 		case ctx.Err() == nil:
 			// Keep the last membership: the limits stay divided as they were.
 			d.logger.Warn("node heartbeat", "error", err)
-			if !gaveUp && time.Since(lastBeat) >= ttl-d.cfg.HeartbeatInterval {
+			if !d.gaveUp.Load() && time.Since(lastBeat) >= ttl-d.cfg.HeartbeatInterval {
 				// One more missed heartbeat and this node is no longer
 				// live, and then its leases end: what is queued here is
 				// handed back at once, to the live nodes, rather than
 				// left until this one is heard again (the hand-back is a
 				// no-op for those another node has taken).
-				gaveUp = true
+				d.gaveUp.Store(true)
 				if n := d.handBackQueued(); n > 0 {
 					d.logger.Warn("node heartbeat lapsing: handing back the queued deliveries", "count", n)
 				}
@@ -109,6 +112,28 @@ func (d *Dispatcher) heartbeatLoop(ctx context.Context, reg hirehook.NodeRegistr
 // nodeTTL is how long a node may be silent and still count as live.
 func (d *Dispatcher) nodeTTL() time.Duration { return 3 * d.cfg.HeartbeatInterval }
 
+// beatTimeout is how long the heartbeat starting at now, the last one
+// having landed (started) at lastBeat, may take: until this node would
+// no longer count as live without it, since one that lands before then
+// keeps the node live; and, when that is less than an interval away (or
+// past: a node coming back), the whole TTL, as long as one that lands
+// has to keep the node live.
+//
+// Not one interval: a loaded machine or database can take longer than
+// that to answer every heartbeat while answering each well within the
+// TTL, and cutting them short would make the node lapse (starting no
+// attempt, handing back its queue) for as long as the load lasts, though
+// every heartbeat would have kept it live. Worse, a heartbeat cut short
+// mid-query costs the pool its connection, and the next one must dial
+// anew, which is slower still.
+func (d *Dispatcher) beatTimeout(lastBeat, now time.Time) time.Duration {
+	ttl := d.nodeTTL()
+	if left := lastBeat.Add(ttl).Sub(now); left >= d.cfg.HeartbeatInterval {
+		return left
+	}
+	return ttl
+}
+
 // lapsing reports whether this node's last heartbeat is so old that the
 // other nodes no longer count it as live: it starts no attempt then, since
 // they will end its leases once the attempt could still be running (see
@@ -117,6 +142,21 @@ func (d *Dispatcher) lapsing() bool {
 	b := d.beat.Load()
 	return b != 0 && time.Since(time.Unix(0, b)) >= d.nodeTTL()
 }
+
+// Nodes returns how many live nodes, this one included, share the store
+// and divide the endpoints' limits, as of this node's last heartbeat: 1
+// for a node alone on its store, and before the first heartbeat.
+func (d *Dispatcher) Nodes() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.members.nodes
+}
+
+// quiet reports whether this node claims nothing: it lapses (see
+// lapsing), or it handed back its queue as it was about to (see
+// heartbeatLoop), and would otherwise take back at once what it handed
+// back, and hold it from the live nodes, until it is heard again.
+func (d *Dispatcher) quiet() bool { return d.gaveUp.Load() || d.lapsing() }
 
 // setMembership applies the registry's list of live nodes.
 func (d *Dispatcher) setMembership(live []string) {

@@ -168,12 +168,18 @@ func TestPostgresKillNodeLeasesTakenOver(t *testing.T) {
 	// retry would let early deliveries fail for good (and a delivery that
 	// succeeds on a later attempt makes a delivery.recovered, one more
 	// delivery to a "*" endpoint): 20 retries and placement.* keep the
-	// delivered count at exactly n.
-	retries := strings.TrimSuffix(strings.Repeat("50ms,", 20), ",")
+	// delivered count at exactly n. Both hubs: the attempts count across
+	// them, and hub 2 attempts some before the kill too (startHub's 3
+	// retries let one fail for good there, at attempt 4, under load).
+	retries := make([]time.Duration, 20)
+	for i := range retries {
+		retries[i] = 50 * time.Millisecond
+	}
 	first, base := startChild(t, []string{"serve", "--addr", "127.0.0.1:0", "--db", dsn, "--encryption-key", key, "--admin-key", testKey,
-		"--allow-private-destinations", "--delivery-timeout", "500ms", "--retry-schedule", retries})
+		"--allow-private-destinations", "--delivery-timeout", "500ms", "--retry-schedule", durations{&retries}.String()})
 	second := startHub(t, func(c *Config) {
 		c.DB, c.EncryptionKey, c.DeliveryLease, c.DeliveryTimeout = dsn, key, 30*time.Second, 500*time.Millisecond
+		c.RetrySchedule = retries
 	})
 
 	createEndpoint(t, base, rc.URL, "placement.*") // not the operational events
