@@ -228,7 +228,8 @@ func ago(now time.Time, v any) string {
 	if t.IsZero() {
 		return "never"
 	}
-	d := now.Sub(t)
+	// A person reads an age in whole seconds: "8 s ago", not "7.83 s ago".
+	d := now.Sub(t).Round(time.Second)
 	switch {
 	case d < 0:
 		return "in " + span(-d)

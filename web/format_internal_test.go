@@ -56,3 +56,22 @@ func TestSourceHealthShortInterval(t *testing.T) {
 		t.Errorf("reason = %q, want %q", got.Reason, want)
 	}
 }
+
+// TestAgo: ages read in whole seconds, past and future.
+func TestAgo(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		at   time.Time
+		want string
+	}{
+		{now.Add(-7830 * time.Millisecond), "8 s ago"},
+		{now.Add(-2 * time.Second), "just now"},
+		{now.Add(-90 * time.Second), "1 min ago"},
+		{now.Add(4200 * time.Millisecond), "in 4 s"},
+		{time.Time{}, "never"},
+	} {
+		if got := ago(now, c.at); got != c.want {
+			t.Errorf("ago(%v before now) = %q, want %q", now.Sub(c.at), got, c.want)
+		}
+	}
+}
