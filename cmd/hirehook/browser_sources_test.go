@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/hirehook/hirehook/connector/bullhorn/bullhornsim"
 	"github.com/hirehook/hirehook/connector/greenhouse"
+	"github.com/hirehook/hirehook/internal/testwait"
 )
 
 // sidewaysOverflow says what sticks out of the window sideways on the
@@ -104,23 +105,19 @@ func (b *browserSession) text(sel string) string {
 	return s
 }
 
-// waitText reloads path until the text of sel contains want.
+// waitText reloads path until the text of sel contains want (a page
+// shows no change until it is loaded again, so this polls).
 func (b *browserSession) waitText(path, sel, want string, timeout time.Duration) {
 	b.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	var got string
+	testwait.For(b.t, timeout, fmt.Sprintf("%s: %s to read %q", path, sel, want), func() bool {
 		b.run("load "+path, chromedp.Navigate(b.base+path), chromedp.WaitVisible(chromedp.CSS(`h1`)))
-		got := b.text(sel)
-		if strings.Contains(got, want) {
-			return
-		}
-		if time.Now().After(deadline) {
-			b.screenshot("timeout-" + strings.ReplaceAll(strings.Trim(path, "/"), "/", "-"))
-			b.t.Fatalf("%s: %s reads %q after %v, want %q", path, sel, got, timeout, want)
-		}
-		// A poll interval, not a wait for something to happen.
-		time.Sleep(100 * time.Millisecond)
-	}
+		got = b.text(sel)
+		return strings.Contains(got, want)
+	}, func() string {
+		b.screenshot("timeout-" + strings.ReplaceAll(strings.Trim(path, "/"), "/", "-"))
+		return fmt.Sprintf("it reads %q", got)
+	})
 }
 
 // TestBrowserConnectSources drives the "Connect a source" forms in a real

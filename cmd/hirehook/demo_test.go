@@ -9,9 +9,10 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/hirehook/hirehook/internal/testwait"
 )
 
 // TestDemo runs the demo's flow with three placements and checks that each
@@ -96,7 +97,7 @@ func TestDemoKeepsRunning(t *testing.T) {
 	tmp := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &syncBuffer{}
+	out := &testwait.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		_, err := demo(ctx, demoOptions{Addr: "127.0.0.1:0", Placements: 1, PollInterval: 100 * time.Millisecond, Timeout: 15 * time.Second, TempDir: tmp}, out)
@@ -162,22 +163,4 @@ func TestDemoCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"demo", "--placements", "0"}, os.Getenv, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "--placements") {
 		t.Fatalf("--placements 0: exit %d, stderr %q", code, stderr.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer that a goroutine writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hirehook/hirehook/internal/testwait"
 )
 
 // TestQuickstart runs the README's quickstart as written, so that the two
@@ -66,14 +68,14 @@ func TestQuickstart(t *testing.T) {
 	}
 
 	hubOut := startShell(t, "the quickstart's hub", hubScript, dir, env)
-	waitOutput(t, 2*time.Minute, "the hub to answer "+hubURL+"/readyz", hubOut, func() bool {
+	testwait.For(t, 2*time.Minute, "the hub to answer "+hubURL+"/readyz", func() bool {
 		resp, err := http.Get(hubURL + "/readyz")
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
-	})
+	}, func() string { return "--- the hub printed:\n" + hubOut.String() })
 
 	// set -e and pipefail stop at the first failing command; curl fails on
 	// an HTTP error status, as it would not by default.
@@ -100,7 +102,7 @@ func TestQuickstart(t *testing.T) {
 	// The receiver runs in the background: what it prints may come after
 	// the script ends (a first attempt that found it not yet listening is
 	// retried 5 s later).
-	waitOutput(t, time.Minute, "the receiver to print the placement with a valid signature", out, func() bool {
+	testwait.ForOutput(t, time.Minute, "the receiver to print the placement with a valid signature", &out.Buffer, func() bool {
 		s := out.String()
 		return strings.Contains(s, "POST /onboarding  placement.confirmed") && strings.Contains(s, "signature valid")
 	})
@@ -115,7 +117,7 @@ func TestQuickstart(t *testing.T) {
 func TestFirstStartPrintsExports(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout syncBuffer
+	var stdout testwait.Buffer
 	done := make(chan int, 1)
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--db", "sqlite:" + filepath.Join(t.TempDir(), "hirehook.db")}
 	go func() { done <- run(ctx, args, func(string) string { return "" }, &stdout, tbWriter{t}) }()
@@ -124,7 +126,7 @@ func TestFirstStartPrintsExports(t *testing.T) {
 		<-done
 	})
 	exports := regexp.MustCompile(`(?m)^ +export HIREHOOK_URL=(http://127\.0\.0\.1:\d+)\n +export HIREHOOK_API_KEY=(hh_\S+)$`)
-	waitOutput(t, time.Minute, "the first-start message", &stdout, func() bool {
+	testwait.ForOutput(t, time.Minute, "the first-start message", &stdout, func() bool {
 		return strings.Contains(stdout.String(), "/v1/event-types")
 	})
 	m := exports.FindStringSubmatch(stdout.String())
@@ -215,7 +217,7 @@ func freePort(tb testing.TB) int {
 // shellRun is a bash script started by startShell: what it (and anything
 // it left in the background) printed, and its exit.
 type shellRun struct {
-	syncBuffer
+	testwait.Buffer
 	done chan error
 }
 
@@ -242,7 +244,7 @@ func startShell(tb testing.TB, what, script, dir string, env []string) *shellRun
 	run := &shellRun{done: make(chan error, 1)}
 	copied := make(chan struct{})
 	go func() {
-		io.Copy(&run.syncBuffer, r)
+		io.Copy(&run.Buffer, r)
 		close(copied)
 	}()
 	go func() { run.done <- cmd.Wait() }()
@@ -258,17 +260,4 @@ func startShell(tb testing.TB, what, script, dir string, env []string) *shellRun
 		tb.Logf("%s printed:\n%s", what, run.String())
 	})
 	return run
-}
-
-// waitOutput waits for cond, polling; on timeout it fails showing what the
-// process printed.
-func waitOutput(tb testing.TB, timeout time.Duration, what string, out interface{ String() string }, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %v waiting for %s\n--- output:\n%s", timeout, what, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/testwait"
 )
 
 // TestSinkLogShowsTheMail runs the receiver as its README says (--smtp-sink)
@@ -22,7 +22,7 @@ func TestSinkLogShowsTheMail(t *testing.T) {
 	t.Parallel()
 	secret := hirehook.NewSecret()
 	addr, smtpAddr := freeAddr(t), freeAddr(t)
-	var logs syncBuffer
+	var logs testwait.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	args := []string{"--addr", addr, "--smtp-addr", smtpAddr, "--smtp-sink", "--secret", secret,
@@ -34,13 +34,13 @@ func TestSinkLogShowsTheMail(t *testing.T) {
 			t.Errorf("run: %v", err)
 		}
 	})
-	eventually(t, "the receiver to listen", &logs, func() bool {
+	testwait.For(t, 30*time.Second, "the receiver to listen", func() bool {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {
 			c.Close()
 		}
 		return err == nil
-	})
+	}, func() string { return "--- log:\n" + logs.String() })
 
 	body := []byte(`{"id":"evt_1","type":"placement.confirmed","timestamp":"2026-12-01T09:00:00Z","source":"bullhorn",
 		"subject":{"entity":"placement","id":"pl_1"},
@@ -65,7 +65,7 @@ func TestSinkLogShowsTheMail(t *testing.T) {
 		t.Fatalf("webhook answered %s, want 200", resp.Status)
 	}
 
-	eventually(t, "the sink's log line", &logs, func() bool { return strings.Contains(logs.String(), "SMTP sink got a mail") })
+	testwait.ForOutput(t, 30*time.Second, "the sink's log line", &logs, func() bool { return strings.Contains(logs.String(), "SMTP sink got a mail") })
 	for _, want := range []string{
 		`to=ada@example.com`,
 		`subject="Welcome aboard, Ada: your start at Acme Corp"`,
@@ -85,34 +85,4 @@ func freeAddr(tb testing.TB) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
-}
-
-func eventually(tb testing.TB, what string, logs *syncBuffer, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s\n--- log:\n%s", what, logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// syncBuffer is a bytes.Buffer that the service's goroutines write while
-// the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
