@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -35,40 +34,6 @@ const sidewaysOverflow = `(() => {
   }
   return '';
 })()`
-
-// newBrowser starts a headless Chromium tab on base, or skips the test
-// when there is none (fails with HIREHOOK_REQUIRE_BROWSER=1).
-func newBrowser(t *testing.T, base string) *browserSession {
-	t.Helper()
-	chrome := findBrowser()
-	if chrome == "" {
-		msg := "no Chromium found in PATH (chromium, chromium-browser, google-chrome): install Debian's chromium package to run the browser test"
-		if os.Getenv("HIREHOOK_REQUIRE_BROWSER") == "1" {
-			t.Fatal(msg + " (HIREHOOK_REQUIRE_BROWSER=1)")
-		}
-		t.Skip(msg)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chrome),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	t.Cleanup(cancelAlloc)
-	tabCtx, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelTab)
-	return &browserSession{t: t, ctx: tabCtx, base: base, dir: screenshotDir(t)}
-}
 
 // shotAt saves a screenshot of the current page at each width, checking
 // that nothing sticks out sideways, and goes back to 1280 px.
@@ -140,7 +105,7 @@ func TestBrowserConnectSources(t *testing.T) {
 	base := hub.URL()
 	rc := newReceiver(t, nil)
 	ep := createEndpoint(t, base, rc.URL+"/onboarding", "application.*", "placement.*")
-	b := newBrowser(t, base)
+	b := newBrowser(t, base, 3*time.Minute)
 
 	b.run("sign in",
 		chromedp.Navigate(base+"/sources"),

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/hirehook/hirehook/internal/testwait"
 )
 
 // findBrowser returns the path of a Chromium or Chrome binary in PATH, or
@@ -191,37 +193,33 @@ func (b *browserSession) waitJS(expr, want string) string {
 }
 
 // waitEventState loads the event page until its deliveries read want,
-// polling at most timeout.
+// for at most timeout (a page shows no change until it is loaded again,
+// so this polls).
 func (b *browserSession) waitEventState(eventID, want string, timeout time.Duration) {
 	b.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	var got string
+	testwait.For(b.t, timeout, fmt.Sprintf("event %s: deliveries to read %q", eventID, want), func() bool {
 		b.run("load event "+eventID,
 			chromedp.Navigate(b.base+"/events/"+eventID),
 			chromedp.WaitVisible(chromedp.CSS(`h1`)),
 		)
-		got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](deliveryStates))
+		var err error
+		got, err = chromedp.Run(b.ctx, chromedp.Evaluate[string](deliveryStates))
 		if err != nil {
 			b.t.Fatalf("browser: read the deliveries of event %s: %v", eventID, err)
 		}
-		if got == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			b.screenshot("timeout-" + eventID)
-			b.t.Fatalf("event %s: deliveries %q after %v, want %q", eventID, got, timeout, want)
-		}
-		// A poll interval, not a wait for something to happen.
-		time.Sleep(100 * time.Millisecond)
-	}
+		return got == want
+	}, func() string {
+		b.screenshot("timeout-" + eventID)
+		return fmt.Sprintf("they read %q", got)
+	})
 }
 
-// TestBrowserDashboard drives the dashboard in a real headless Chromium:
-// sign in, create an endpoint through the form, watch an event delivered,
-// watch one fail while the receiver answers 500, replay it and see it
-// delivered, then send a test event from the endpoint page and see it
-// delivered, signed.
-func TestBrowserDashboard(t *testing.T) {
+// newBrowser starts a headless Chromium tab on base that lives at most
+// timeout, or skips the test when there is none (fails with
+// HIREHOOK_REQUIRE_BROWSER=1).
+func newBrowser(t *testing.T, base string, timeout time.Duration) *browserSession {
+	t.Helper()
 	chrome := findBrowser()
 	if chrome == "" {
 		msg := "no Chromium found in PATH (chromium, chromium-browser, google-chrome): install Debian's chromium package to run the browser test"
@@ -230,20 +228,7 @@ func TestBrowserDashboard(t *testing.T) {
 		}
 		t.Skip(msg)
 	}
-	start := time.Now()
-
-	var status atomic.Int32
-	status.Store(http.StatusOK)
-	rc := newReceiver(t, func(int) int { return int(status.Load()) })
-	hub := startHub(t, func(cfg *Config) {
-		cfg.RetrySchedule = []time.Duration{20 * time.Millisecond, 20 * time.Millisecond}
-	})
-	base := hub.URL()
-
-	userData := t.TempDir()
-	// Generous: two widths of every page, on a CI machine shared with
-	// other builds.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	t.Cleanup(cancel)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chrome),
@@ -256,13 +241,34 @@ func TestBrowserDashboard(t *testing.T) {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(userData),
+		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	)
 	t.Cleanup(cancelAlloc)
 	tabCtx, cancelTab := chromedp.NewContext(allocCtx)
 	t.Cleanup(cancelTab)
-	b := &browserSession{t: t, ctx: tabCtx, base: base, dir: screenshotDir(t)}
+	return &browserSession{t: t, ctx: tabCtx, base: base, dir: screenshotDir(t)}
+}
+
+// TestBrowserDashboard drives the dashboard in a real headless Chromium:
+// sign in, create an endpoint through the form, watch an event delivered,
+// watch one fail while the receiver answers 500, replay it and see it
+// delivered, then send a test event from the endpoint page and see it
+// delivered, signed.
+func TestBrowserDashboard(t *testing.T) {
+	start := time.Now()
+
+	var status atomic.Int32
+	status.Store(http.StatusOK)
+	rc := newReceiver(t, func(int) int { return int(status.Load()) })
+	hub := startHub(t, func(cfg *Config) {
+		cfg.RetrySchedule = []time.Duration{20 * time.Millisecond, 20 * time.Millisecond}
+	})
+	base := hub.URL()
+
+	// Generous: two widths of every page, on a CI machine shared with
+	// other builds.
+	b := newBrowser(t, base, 5*time.Minute)
 
 	// Sign in: the dashboard sends a visitor without a session there.
 	for _, width := range shotWidths {
@@ -294,7 +300,7 @@ func TestBrowserDashboard(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form[action="/endpoints"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.flash code.secret`)),
 	)
-	loc, err := chromedp.Run(tabCtx, chromedp.Location())
+	loc, err := chromedp.Run(b.ctx, chromedp.Location())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +349,7 @@ func TestBrowserDashboard(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`.flash.ok a[href^="/events/"]`)),
 	)
 	b.screenshot("endpoint-test-sent")
-	href, err := chromedp.Run(tabCtx, chromedp.Evaluate[string](`document.querySelector('.flash.ok a[href^="/events/"]').getAttribute('href')`))
+	href, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector('.flash.ok a[href^="/events/"]').getAttribute('href')`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +368,7 @@ func TestBrowserDashboard(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`.try-result .badge.ok`)),
 	)
 	b.screenshot("endpoint-try-route")
-	tried, err := chromedp.Run(tabCtx, chromedp.Evaluate[string](`document.querySelector('.try-result details pre').textContent`))
+	tried, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector('.try-result details pre').textContent`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -474,14 +480,14 @@ func TestBrowserDashboard(t *testing.T) {
 			if slices.Contains(shotWidths, width) {
 				b.screenshot(fmt.Sprintf("%s-%d", page.name, width))
 			}
-			wider, err := chromedp.Run(tabCtx, chromedp.Evaluate[string](pageOverflow))
+			wider, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](pageOverflow))
 			if err != nil {
 				t.Fatalf("measure the width of %s: %v", page.name, err)
 			}
 			if wider != "" {
 				t.Errorf("%s at %d px: %s", page.name, width, wider)
 			}
-			cut, err := chromedp.Run(tabCtx, chromedp.Evaluate[[]string](unreachableCells))
+			cut, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](unreachableCells))
 			if err != nil {
 				t.Fatalf("measure the tables of %s: %v", page.name, err)
 			}
@@ -493,7 +499,7 @@ func TestBrowserDashboard(t *testing.T) {
 			}
 			// Scrolled far down the event types, the matrix still
 			// shows which endpoint each column is.
-			lost, err := chromedp.Run(tabCtx, chromedp.Evaluate[string](matrixHeadOnScreen))
+			lost, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](matrixHeadOnScreen))
 			if err != nil {
 				t.Fatalf("scroll the coverage matrix: %v", err)
 			}
