@@ -9,10 +9,11 @@ import (
 )
 
 // newDialect is what the core (store/sqlstore) needs of PostgreSQL:
-// numbered placeholders, timestamptz times, text read with ::text, SKIP
-// LOCKED so that the batch jobs of several nodes share the rows, write
-// transactions run again after a lost deadlock (inTx), and REPEATABLE READ
-// snapshots.
+// numbered placeholders, timestamptz times, text read with ::text, row
+// locks (FOR UPDATE, FOR SHARE, and SKIP LOCKED so that the batch jobs of
+// several nodes share the rows), ids ordered byte by byte (COLLATE "C"),
+// write transactions run again after a lost deadlock (inTx), REPEATABLE
+// READ snapshots, errors by SQLSTATE, and pg_notify.
 func (s *Store) newDialect() *sqlstore.Dialect {
 	return &sqlstore.Dialect{
 		Name:       "postgres",
@@ -21,6 +22,13 @@ func (s *Store) newDialect() *sqlstore.Dialect {
 		Text:       func(col string) string { return col + "::text" },
 		SkipLocked: "\n\t\tFOR UPDATE SKIP LOCKED",
 		DB:         s.db,
+		Reader:     s.db,
+		ForUpdate:  " FOR UPDATE",
+		ForShare:   " FOR SHARE",
+		Bytewise:   ` COLLATE "C"`,
+		IsUnique:   isUniqueViolation,
+		MapError:   mapError,
+		Notify:     notify,
 		WriteTx:    s.inTx,
 		SnapshotTx: func(ctx context.Context) (*sql.Tx, error) {
 			return s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})

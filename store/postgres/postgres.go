@@ -61,7 +61,8 @@
 // docs/personal-data.md says so.
 //
 // The rules both stores share (hub secrets, retention, candidate erasure,
-// the export scans) are written once in store/sqlstore, over the Dialect
+// the export scans, the CRUD of tenants, endpoints, sources and backfills)
+// are written once in store/sqlstore, over the Dialect
 // this package gives it (dialect.go).
 package postgres
 
@@ -123,6 +124,9 @@ type Store struct {
 	// hub the hub's secrets the core keeps (the API key pepper).
 	dialect *sqlstore.Dialect
 	hub     sqlstore.HubSecrets
+	// CRUD is the core's rules of tenants, API keys, the audit log,
+	// endpoints, sources and backfills: its methods are this Store's.
+	*sqlstore.CRUD
 	// connConfig opens Listen's own connection.
 	connConfig *pgx.ConnConfig
 	logger     *slog.Logger
@@ -182,6 +186,7 @@ func OpenWithOptions(ctx context.Context, dsn string, opts Options) (*Store, err
 	s.db = db
 	s.dialect = s.newDialect()
 	s.hub = sqlstore.HubSecrets{Dialect: s.dialect, Keyring: opts.Keyring}
+	s.CRUD = sqlstore.NewCRUD(s.dialect, opts.Keyring, &s.hub)
 	n := opts.MaxConns
 	if n <= 0 {
 		n = 16

@@ -11,13 +11,16 @@ import (
 // newDialect is what the core (store/sqlstore) needs of SQLite: ?
 // placeholders, times as UTC microseconds, text read through CAST (a column
 // may hold JSON bound as a BLOB), no row locks (there is one writer), write
-// transactions on the writer connection, snapshots on a reader.
+// transactions on the writer connection, reads and snapshots on the
+// readers, and UNIQUE errors by extended result code.
 func (s *Store) newDialect() *sqlstore.Dialect {
 	return &sqlstore.Dialect{
-		Name: "sqlite",
-		Time: func(t time.Time) any { return toMicros(t) },
-		Text: func(col string) string { return "CAST(" + col + " AS TEXT)" },
-		DB:   s.writer,
+		Name:     "sqlite",
+		Time:     func(t time.Time) any { return toMicros(t) },
+		Text:     func(col string) string { return "CAST(" + col + " AS TEXT)" },
+		DB:       s.writer,
+		Reader:   s.reader,
+		IsUnique: isUniqueViolation,
 		WriteTx: func(ctx context.Context, fn func(tx *sql.Tx) error) error {
 			return sqlstore.InTx(ctx, s.writer, fn)
 		},

@@ -16,7 +16,7 @@ import (
 // keeps it).
 func (s *Store) UpgradeSecrets(ctx context.Context) (int, error) {
 	n, err := s.hub.Upgrade(ctx, func(tenantID, id string, plain []byte) (any, error) {
-		return s.sealHeaders(tenantID, id, plain)
+		return s.Sealer().SealHeaders(tenantID, id, plain)
 	})
 	if err != nil {
 		return n, err
