@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("SourceLease", func(t *testing.T) { t.Parallel(); testSourceLease(t, newStore) })
 	t.Run("SourceLeaseLimit", func(t *testing.T) { t.Parallel(); testSourceLeaseLimit(t, newStore) })
 	t.Run("Backfill", func(t *testing.T) { t.Parallel(); testBackfill(t, newStore) })
+	t.Run("BackfillEnqueueInput", func(t *testing.T) { t.Parallel(); testBackfillEnqueueInput(t, newStore) })
 	t.Run("Inbound", func(t *testing.T) { t.Parallel(); testInbound(t, newStore) })
 	t.Run("InboundClaimConcurrent", func(t *testing.T) { t.Parallel(); testInboundClaimConcurrent(t, newStore) })
 	t.Run("InboundDedupeHeld", func(t *testing.T) { t.Parallel(); testInboundDedupeHeld(t, newStore) })
