@@ -23,8 +23,9 @@ type Dialect struct {
 	// SQLite; the time itself on PostgreSQL).
 	Time func(time.Time) any
 	// Text returns an expression that reads col as text: SQLite's columns
-	// may hold a BLOB where text was meant (JSON bound as []byte), and
-	// PostgreSQL's JSON columns are jsonb.
+	// may hold a BLOB where text was meant (JSON bound as []byte, as
+	// endpoints' JSON was before the core wrote it), and PostgreSQL's JSON
+	// columns are jsonb.
 	Text func(col string) string
 	// SkipLocked ends a SELECT whose rows a batch job rewrites, so that the
 	// jobs of several nodes share the rows instead of queueing on them ("

@@ -10,16 +10,23 @@
 //     when the candidate counts as not found;
 //   - `hirehook migrate-store`'s export scans (export.go) and the frame of
 //     an import (import.go): the check that the target is empty, the API
-//     key pepper that goes with the keys, commit and rollback.
+//     key pepper that goes with the keys, commit and rollback;
+//   - the CRUD of the stores' own records (CRUD, crud.go, which each
+//     dialect's Store embeds): tenants, API keys and the audit log
+//     (tenant.go), endpoints and the pausing of their deliveries
+//     (endpoint.go), sources with their leases, reports and state
+//     (source.go), record lists and backfills (backfill.go), and the
+//     sealing of endpoints' and sources' secrets at rest, their key check
+//     and their re-sealing by a key rotation (seal.go).
 //
 // Each dialect package keeps what is truly its own and hands the core a
 // Dialect value that says it. Not moved yet, and still written in both
-// dialects: ingest planning, the delivery claim and completion, stats, the
-// CRUD of tenants, endpoints, sources, inbound requests and backfills. An
-// import's inserts stay the dialects' on purpose (ImportWriter): multi-row
-// with OVERRIDING SYSTEM VALUE and a setval of each identity on PostgreSQL,
-// row by row on SQLite, with column types that differ (BLOB or TEXT bodies,
-// attempts' endpoint_id only on SQLite, NUL cleaned for PostgreSQL's text).
+// dialects: ingest planning, the delivery claim and completion, stats, and
+// inbound requests. An import's inserts stay the dialects' on purpose
+// (ImportWriter): multi-row with OVERRIDING SYSTEM VALUE and a setval of
+// each identity on PostgreSQL, row by row on SQLite, with column types that
+// differ (BLOB or TEXT bodies, attempts' endpoint_id only on SQLite, NUL
+// cleaned for PostgreSQL's text).
 //
 // Where the line is drawn, and why. River (riverdriver: an Executor of
 // small operations, the queue's logic in the client above it) and
@@ -38,8 +45,17 @@
 //     and NullTime read either);
 //   - how a write transaction runs (Dialect.WriteTx): SQLite's one writer
 //     connection, PostgreSQL's pool with a retry of a transaction that lost
-//     a deadlock, and its error mapping; and how a snapshot for reading is
-//     taken (Dialect.SnapshotTx);
+//     a deadlock, and its error mapping; where reads outside one go
+//     (Dialect.Reader: SQLite's read-only pool); how a snapshot for reading
+//     is taken (Dialect.SnapshotTx);
+//   - row locks, which only PostgreSQL has and needs, SQLite having one
+//     writer (Dialect.ForUpdate, ForShare); the collation that orders ids
+//     byte by byte (Dialect.Bytewise);
+//   - errors, by SQLSTATE or SQLite's extended result code: a unique
+//     violation (Dialect.IsUnique) and the codes a caller can act on
+//     (Dialect.MapError);
+//   - the wake-up of other nodes' dispatchers when deliveries became due
+//     (Dialect.Notify: pg_notify; nothing on SQLite);
 //   - statements whose best form differs enough that a reader would have to
 //     compare them line by line anyway: the set-based tombstone update and
 //     cancel of a purge on PostgreSQL, one statement per event on SQLite
@@ -49,16 +65,15 @@
 //     on PostgreSQL).
 //
 // What stays in a dialect package is its SQL for the hot paths (ingest, the
-// claim, stats), its migrations, its error mapping, the sealing of
-// endpoints' and sources' secrets (the column types differ: BLOB or TEXT),
-// and what its files need beyond the rules (SQLite's secure_delete, VACUUM
-// and WAL truncation around an erasure or a rewrite of secrets;
-// PostgreSQL's LISTEN/NOTIFY and node registry).
+// claim, stats), its migrations, its error mapping, and what its files
+// need beyond the rules (SQLite's secure_delete, VACUUM and WAL truncation
+// around an erasure or a rewrite of secrets; PostgreSQL's LISTEN/NOTIFY
+// and node registry).
 //
 // A rule that runs inside a transaction with other work of the dialect
-// (CandidateErase, HubSecrets.Rotate, BeginImport) takes the *sql.Tx;
-// one that is a whole Store method (RetentionPurge, Export) runs its own
-// through Dialect.WriteTx or Dialect.SnapshotTx.
+// (CandidateErase, HubSecrets.Rotate, CRUD.Reseal, BeginImport) takes the
+// *sql.Tx; one that is a whole Store method (RetentionPurge, Export, the
+// CRUD's) runs its own through Dialect.WriteTx or Dialect.SnapshotTx.
 //
 // The conformance suite (store/storetest) is the contract of both: Run for
 // hirehook.Store, RunSecretsAtRest for hirehook.Encrypted, RunCopy for
