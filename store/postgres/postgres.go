@@ -442,14 +442,5 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// limit clamps a list limit to [1, 10000], 100 by default. (The API allows
-// 1000 a page and asks for one more row to learn whether a next page exists.)
-func limit(n int) int {
-	switch {
-	case n <= 0:
-		return 100
-	case n > 10000:
-		return 10000
-	}
-	return n
-}
+// limit is sqlstore.PageLimit: a list limit clamped to [1, 10000].
+func limit(n int) int { return sqlstore.PageLimit(n) }

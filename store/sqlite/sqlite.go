@@ -438,35 +438,11 @@ func isUniqueViolation(err error) bool {
 	return false
 }
 
-// cursorSeq returns the seq of the row with id after in table (within the
-// tenant, except for the tenants table), for keyset paging; 0 when after is
-// empty. An unknown id is an EINVALID error on the "after" field.
+// cursorSeq is sqlstore.AfterSeq on this store: the seq of the row with
+// id after in table, for keyset paging.
 func (s *Store) cursorSeq(ctx context.Context, table, noun, tenantID, after string) (int64, error) {
-	if after == "" {
-		return 0, nil
-	}
-	q, args := `SELECT seq FROM `+table+` WHERE tenant_id = ? AND id = ?`, []any{tenantID, after}
-	if table == "tenants" {
-		q, args = `SELECT seq FROM tenants WHERE id = ?`, []any{after}
-	}
-	var seq int64
-	err := s.reader.QueryRowContext(ctx, q, args...).Scan(&seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, hirehook.FieldError("after", "No %s %q to list after.", noun, after)
-	} else if err != nil {
-		return 0, fmt.Errorf("select %s cursor: %w", noun, err)
-	}
-	return seq, nil
+	return sqlstore.AfterSeq(ctx, s.dialect, table, noun, tenantID, after)
 }
 
-// limit clamps a list limit to [1, 10000], 100 by default. (The API allows
-// 1000 a page and asks for one more row to learn whether a next page exists.)
-func limit(n int) int {
-	switch {
-	case n <= 0:
-		return 100
-	case n > 10000:
-		return 10000
-	}
-	return n
-}
+// limit is sqlstore.PageLimit: a list limit clamped to [1, 10000].
+func limit(n int) int { return sqlstore.PageLimit(n) }

@@ -61,10 +61,16 @@ func (c *CRUD) notify(ctx context.Context, tx *sql.Tx) error {
 	return c.d.Notify(ctx, tx)
 }
 
-// afterSeq returns the seq of the row with id after in table, within
-// tenantID (except for tenants), for keyset paging; 0 when after is empty.
-// An unknown id is an EINVALID error on the "after" field.
+// afterSeq is AfterSeq on c's dialect.
 func (c *CRUD) afterSeq(ctx context.Context, table, noun, tenantID, after string) (int64, error) {
+	return AfterSeq(ctx, c.d, table, noun, tenantID, after)
+}
+
+// AfterSeq returns the seq of the row with id after in table, within
+// tenantID (except for tenants), for keyset paging; 0 when after is empty.
+// An unknown id is an EINVALID error on the "after" field. It reads
+// through Dialect.Reader.
+func AfterSeq(ctx context.Context, d *Dialect, table, noun, tenantID, after string) (int64, error) {
 	if after == "" {
 		return 0, nil
 	}
@@ -73,7 +79,7 @@ func (c *CRUD) afterSeq(ctx context.Context, table, noun, tenantID, after string
 		q, args = `SELECT seq FROM tenants WHERE id = ?`, []any{after}
 	}
 	var seq int64
-	err := c.d.Reader.QueryRowContext(ctx, c.d.Rebind(q), args...).Scan(&seq)
+	err := d.Reader.QueryRowContext(ctx, d.Rebind(q), args...).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, hirehook.FieldError("after", "No %s %q to list after.", noun, after)
 	} else if err != nil {
@@ -82,10 +88,10 @@ func (c *CRUD) afterSeq(ctx context.Context, table, noun, tenantID, after string
 	return seq, nil
 }
 
-// pageLimit clamps a list limit to [1, 10000], 100 by default. (The API
+// PageLimit clamps a list limit to [1, 10000], 100 by default. (The API
 // allows 1000 a page and asks for one more row to learn whether a next
 // page exists.)
-func pageLimit(n int) int {
+func PageLimit(n int) int {
 	switch {
 	case n <= 0:
 		return 100

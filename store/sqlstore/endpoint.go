@@ -136,7 +136,7 @@ func (c *CRUD) EndpointList(ctx context.Context, f hirehook.EndpointFilter) ([]*
 		return nil, err
 	}
 	rows, err := c.d.Reader.QueryContext(ctx, c.d.Rebind(`SELECT `+EndpointColumns+` FROM endpoints WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?`),
-		f.TenantID, after, pageLimit(f.Limit))
+		f.TenantID, after, PageLimit(f.Limit))
 	if err != nil {
 		return nil, fmt.Errorf("select endpoints: %w", err)
 	}

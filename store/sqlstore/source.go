@@ -122,7 +122,7 @@ func (c *CRUD) SourceList(ctx context.Context, f hirehook.SourceFilter) ([]*hire
 		return nil, err
 	}
 	rows, err := c.d.Reader.QueryContext(ctx, c.d.Rebind(`SELECT `+SourceColumns+` FROM sources WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?`),
-		f.TenantID, after, pageLimit(f.Limit))
+		f.TenantID, after, PageLimit(f.Limit))
 	if err != nil {
 		return nil, fmt.Errorf("select sources: %w", err)
 	}

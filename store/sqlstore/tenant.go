@@ -56,7 +56,7 @@ func (c *CRUD) TenantList(ctx context.Context, f hirehook.TenantFilter) ([]*hire
 	if err != nil {
 		return nil, err
 	}
-	rows, err := c.d.Reader.QueryContext(ctx, c.d.Rebind(`SELECT `+tenantColumns+` FROM tenants WHERE seq > ? ORDER BY seq LIMIT ?`), after, pageLimit(f.Limit))
+	rows, err := c.d.Reader.QueryContext(ctx, c.d.Rebind(`SELECT `+tenantColumns+` FROM tenants WHERE seq > ? ORDER BY seq LIMIT ?`), after, PageLimit(f.Limit))
 	if err != nil {
 		return nil, fmt.Errorf("select tenants: %w", err)
 	}
@@ -236,7 +236,7 @@ func (c *CRUD) AuditList(ctx context.Context, f hirehook.AuditFilter) ([]*hireho
 		}
 	}
 	rows, err := c.d.Reader.QueryContext(ctx, c.d.Rebind(`SELECT id, tenant_id, at, key_id, key_name, action, target, details FROM audit_log
-		WHERE tenant_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`), f.TenantID, before, pageLimit(f.Limit))
+		WHERE tenant_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`), f.TenantID, before, PageLimit(f.Limit))
 	if err != nil {
 		return nil, fmt.Errorf("select audit log: %w", err)
 	}
