@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/connector/push"
+	"github.com/hirehook/hirehook/internal/netguard"
 )
 
 // DefaultAPIURL is the root of the Lever API.
@@ -36,7 +36,9 @@ const MaxResponse = push.MaxFetch
 // baseURL must be on one of origins ("https://host[:port]"; nil means
 // DefaultAPIOrigins), else nothing is sent: the source's api_url may be
 // edited by someone who cannot read its write-only API key, and must not be
-// able to have it sent to their own server.
+// able to have it sent to their own server. A nil c means netguard's
+// client, which refuses private addresses; the hub passes its own
+// (netguard's too).
 //
 // Errors wrap push.ErrHydrateTemporary (429, 5xx, timeouts, network) or
 // push.ErrHydrateGone (404, 410 on the event's own record); a refused key
@@ -57,10 +59,7 @@ func Hydrate(ctx context.Context, c *http.Client, baseURL, apiKey string, origin
 	}
 	a := &api{c: c, base: strings.TrimRight(baseURL, "/"), key: apiKey}
 	if a.c == nil {
-		// A transport of its own: http.DefaultTransport's idle connections are
-		// closed by anyone in the process (httptest.Server.Close does), which
-		// breaks a request about to reuse one.
-		a.c = &http.Client{Timeout: 30 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		a.c = netguard.Client(netguard.Options{})
 	}
 	out := res
 	out.Events = make([]*hirehook.EventInput, 0, len(res.Events))
