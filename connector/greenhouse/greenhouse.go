@@ -123,7 +123,7 @@ func Parse(body []byte, opts push.Options) (*push.Result, error) {
 	}
 	b := &push.Builder{System: System, Prefix: IDPrefix, Key: res.DedupeKey, Options: opts, EventIDTag: "gh"}
 	for _, o := range outs {
-		ev, err := o.event(b)
+		ev, err := b.EventWith(ErrMalformed, o.typ, o.data, o.changes, o.at, o.derived)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", env.Action, err)
 		}
@@ -150,10 +150,6 @@ type out struct {
 	changes map[string]hirehook.Change
 	at      string
 	derived bool
-}
-
-func (o out) event(b *push.Builder) (push.Event, error) {
-	return b.EventWith(ErrMalformed, o.typ, o.data, o.changes, o.at, o.derived)
 }
 
 func mapAction(action string, p map[string]any) ([]out, string) {

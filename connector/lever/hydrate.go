@@ -30,7 +30,7 @@ const MaxResponse = push.MaxFetch
 // returns res with full events, Thin false. Each event keeps its type, and
 // so its id, unless the fetched state decides better: an archive whose
 // reason is of type "hired" becomes application.hired (a new id, as every
-// event id is "lv:<dedup key>:<type>", and Derived). Deleted records
+// event id derives from "lv:<dedup key>:<type>", and Derived). Deleted records
 // (candidate.deleted, interview.cancelled) have nothing left to fetch and
 // are returned as they are.
 //
