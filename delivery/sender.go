@@ -42,10 +42,11 @@ type SenderConfig struct {
 	UserAgent string
 }
 
-// Sender POSTs signed webhooks. The address check happens in the dialer's
-// Control hook, on the address actually being dialled after DNS resolution,
-// so a name that resolves to 127.0.0.1 cannot slip past it; redirects are not
-// followed, and no proxy from the environment is used (it would dial for us).
+// Sender POSTs signed webhooks through netguard's client: the address check
+// happens at dial time, on the address actually being dialled after DNS
+// resolution, so a name that resolves to 127.0.0.1 cannot slip past it;
+// redirects are not followed, and no proxy from the environment is used
+// (it would dial for us).
 type Sender struct {
 	client    *http.Client
 	userAgent string
@@ -60,34 +61,25 @@ func NewSender(cfg SenderConfig) *Sender {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 15 * time.Second
 	}
-	dialer := netguard.Dialer(cfg.Timeout, cfg.AllowPrivate)
-	transport := &http.Transport{
-		Proxy:             nil,
-		DialContext:       dialer.DialContext,
-		ForceAttemptHTTP2: true,
+	client := netguard.Client(netguard.Options{
+		AllowPrivate: cfg.AllowPrivate,
+		Timeout:      cfg.Timeout,
+		DialTimeout:  cfg.Timeout,
 		// Keep every connection that an endpoint's max_concurrency may
 		// use: endpoints often share a host (a hundred endpoints of one
 		// onboarding system), and a connection closed after its request
 		// is dialled again for the next (measured with bench --mode
 		// fanout: a tenth of the CPU went to dialling at 64 per host).
-		MaxIdleConns:          4096,
-		MaxIdleConnsPerHost:   hirehook.MaxMaxConcurrency,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: cfg.Timeout,
-	}
+		MaxIdleConns:        4096,
+		MaxIdleConnsPerHost: hirehook.MaxMaxConcurrency,
+		NoRedirects:         true,
+	})
 	ua := cfg.UserAgent
 	if ua == "" {
 		ua = "hirehook/" + hirehook.Version + " (+https://github.com/hirehook/hirehook)"
 	}
 	return &Sender{
-		client: &http.Client{
-			Transport: transport,
-			Timeout:   cfg.Timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			},
-		},
+		client:    client,
 		userAgent: ua,
 		timeout:   cfg.Timeout,
 	}

@@ -2,8 +2,6 @@ package inbound
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -134,8 +132,7 @@ type parsed struct {
 	Thin           bool
 	Events         []*hirehook.EventInput
 
-	push  *push.Result  // SmartRecruiters and the other push-package parsers
-	lever *lever.Result // Lever, for its hydration
+	push *push.Result // for hydration
 }
 
 // Kinds are the push connectors, by source kind.
@@ -143,61 +140,37 @@ var Kinds = map[string]*Kind{
 	KindGreenhouse: {
 		Name: KindGreenhouse, Title: "Greenhouse", Status: http.StatusOK,
 		verify: func(c *Config, h http.Header, body []byte, _ time.Time) error {
-			return eachSecret(c, func(s string) error { return greenhouse.Verify(h, body, s) })
+			return greenhouse.Verify(h, body, c.secrets()...)
 		},
 		key: func(_ *Config, _ http.Header, body []byte) string { return greenhouse.DedupKey(body) },
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
-			r, err := greenhouse.Parse(greenhouse.DedupKey(body), body)
-			if err != nil {
-				return nil, err
-			}
-			return fromEventInputs(opts, r.Action, r.DedupKey, r.Ping, r.Unsupported, false, r.Events, r.Derived), nil
+			return fromPush(greenhouse.Parse(body, opts))
 		},
 	},
 	KindLever: {
 		Name: KindLever, Title: "Lever", Status: http.StatusOK, thin: true,
 		verify: func(c *Config, h http.Header, body []byte, now time.Time) error {
-			return eachSecret(c, func(s string) error { return lever.Verify(h, body, s, now) })
+			return lever.Verify(h, body, now, c.secrets()...)
 		},
 		key: func(_ *Config, h http.Header, body []byte) string { return lever.DedupKey(h, body) },
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
-			r, err := lever.Parse(body)
-			if err != nil {
-				return nil, err
-			}
-			p := fromEventInputs(opts, r.Event, r.DedupKey, r.Ping, r.Unsupported, r.Thin, r.Events, r.Derived)
-			p.lever = &r
-			return p, nil
+			return fromPush(lever.Parse(body, opts))
 		},
 		hydrate: func(ctx context.Context, c *http.Client, origins []string, cfg *Config, _ http.Header, _ []byte, p *parsed, opts push.Options) (*parsed, error) {
 			// The API address is the source's api_url, which someone
 			// who cannot read the key may edit: it must be a Lever API
 			// origin too.
-			base := cfg.APIURL
-			if base == "" {
-				base = lever.DefaultAPIURL
-			}
-			r, err := lever.Hydrate(ctx, c, base, cfg.APIKey, origins, *p.lever)
-			if err != nil {
-				return nil, err
-			}
-			out := fromEventInputs(opts, r.Event, r.DedupKey, r.Ping, r.Unsupported, r.Thin, r.Events, r.Derived)
-			out.lever = &r
-			return out, nil
+			return fromPush(lever.Hydrate(ctx, c, cfg.APIURL, cfg.APIKey, origins, p.push, opts))
 		},
 	},
 	KindAshby: {
 		Name: KindAshby, Title: "Ashby", Status: http.StatusOK,
 		verify: func(c *Config, h http.Header, body []byte, _ time.Time) error {
-			return eachSecret(c, func(s string) error { return ashby.Verify(h, body, s) })
+			return ashby.Verify(h, body, c.secrets()...)
 		},
 		key: func(_ *Config, h http.Header, body []byte) string { return ashby.DedupKey(h, body) },
 		parse: func(c *Config, h http.Header, body []byte, opts push.Options) (*parsed, error) {
-			r, err := ashby.Parse(body)
-			if err != nil {
-				return nil, err
-			}
-			return fromEventInputs(opts, r.Action, r.DedupKey, r.Ping, r.Unsupported, false, r.Events, r.Derived), nil
+			return fromPush(ashby.Parse(body, opts))
 		},
 	},
 	KindWorkable: {
@@ -273,76 +246,12 @@ func (c *Config) hmac() generic.HMACConfig {
 	return generic.HMACConfig{Header: c.Header, Encoding: c.Encoding, Prefix: c.Prefix}
 }
 
-// eachSecret verifies with the current secret, then the previous one; the
-// error is the current secret's.
-func eachSecret(c *Config, verify func(secret string) error) error {
-	secrets := c.secrets()
-	if len(secrets) == 0 {
-		return verify("")
-	}
-	var first error
-	for _, s := range secrets {
-		err := verify(s)
-		if err == nil {
-			return nil
-		}
-		if first == nil {
-			first = err
-		}
-	}
-	return first
-}
-
-// fromEventInputs adapts the Greenhouse, Lever and Ashby results. Their
-// event ids derive from the vendor's event id alone; here they are hashed
-// with the source id too, as push.Builder does, so that two sources of one
-// vendor never collide.
-func fromEventInputs(opts push.Options, vendorEvent, key string, ping bool, unsupported string, thin bool, events []*hirehook.EventInput, derived []bool) *parsed {
-	p := &parsed{VendorEvent: vendorEvent, DedupeKey: key, Ping: ping, Unsupported: unsupported, Thin: thin}
-	for i, e := range events {
-		c := *e
-		sum := sha256.Sum256([]byte(opts.SourceID + "\x00" + e.ID))
-		c.ID = e.Source + ":" + hex.EncodeToString(sum[:16])
-		c.Derived = i < len(derived) && derived[i]
-		c.Partial = thin
-		withRefTenant(&c, opts.Tenant)
-		p.Events = append(p.Events, &c)
-	}
-	return p
-}
-
-// withRefTenant names the vendor account in the external_refs of e's data
-// that do not name one (push.Builder does this for the other vendors).
-func withRefTenant(e *hirehook.EventInput, tenant string) {
-	if tenant == "" {
-		return
-	}
-	var d map[string]any
-	if json.Unmarshal(e.Data, &d) != nil {
-		return
-	}
-	refs, _ := d["external_refs"].([]any)
-	changed := false
-	for _, r := range refs {
-		if m, ok := r.(map[string]any); ok && m["tenant"] == nil {
-			m["tenant"] = tenant
-			changed = true
-		}
-	}
-	if changed {
-		if b, err := json.Marshal(d); err == nil {
-			e.Data = b
-		}
-	}
-}
-
-// fromPush adapts the push-package parsers (Workable, SmartRecruiters,
-// Teamtailor, generic).
+// fromPush turns a connector's result into what ingest takes.
 func fromPush(r *push.Result, err error) (*parsed, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &parsed{VendorEvent: r.VendorEvent, DedupeKey: r.DedupeKey, NeedsHydration: r.NeedsHydration, Thin: r.Thin, push: r}
+	p := &parsed{VendorEvent: r.VendorEvent, DedupeKey: r.DedupeKey, Ping: r.Ping, NeedsHydration: r.NeedsHydration, Thin: r.Thin, push: r}
 	if r.Unsupported {
 		p.Unsupported = r.Reason
 		if p.Unsupported == "" {
@@ -359,11 +268,16 @@ func fromPush(r *push.Result, err error) (*parsed, error) {
 	return p, nil
 }
 
-// inputOf turns a push event back into what ingest takes.
+// inputOf turns a push event back into what ingest takes. An event with no
+// occurred time (Greenhouse and Ashby give none for some) gets none, so
+// that ingest stamps it (push.Builder.EventIDTag).
 func inputOf(e push.Event, thin bool) (*hirehook.EventInput, error) {
 	in, err := e.Input()
 	if err != nil {
 		return nil, err
+	}
+	if e.OccurredAt.IsZero() {
+		in.OccurredAt = ""
 	}
 	in.Derived, in.Partial = e.Derived, thin
 	return in, nil

@@ -111,19 +111,8 @@ func newSourceManager(store hirehook.Store, in eventCommitter, owner string, lea
 // data centre, so redirects are followed (through the same dialer). No
 // proxy from the environment is used: it would dial for us.
 func sourceHTTPClient(allowPrivate bool) *http.Client {
-	dialer := netguard.Dialer(10*time.Second, allowPrivate)
-	return &http.Client{
-		Timeout: 60 * time.Second,
-		Transport: &http.Transport{
-			Proxy:                 nil,
-			DialContext:           dialer.DialContext,
-			ForceAttemptHTTP2:     true,
-			MaxIdleConnsPerHost:   4,
-			IdleConnTimeout:       90 * time.Second,
-			TLSHandshakeTimeout:   10 * time.Second,
-			ResponseHeaderTimeout: 30 * time.Second,
-		},
-	}
+	return netguard.Client(netguard.Options{AllowPrivate: allowPrivate, Timeout: 60 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second, MaxIdleConnsPerHost: 4})
 }
 
 // Start starts the loop; it returns at once.

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/hirehook/hirehook"
-	"github.com/hirehook/hirehook/catalog"
 	"github.com/hirehook/hirehook/connector/internal/value"
 	"github.com/hirehook/hirehook/connector/push"
 )
@@ -36,9 +35,10 @@ var (
 // Verify checks the Ashby-Signature header ("sha256=<hex>", the hex
 // HMAC-SHA256 of the raw body keyed with the webhook's secretToken),
 // compared with hmac.Equal. Ashby sends no timestamp, so there is no
-// replay window; replays are dropped by deduplicating on DedupKey.
-func Verify(h http.Header, body []byte, secret string) error {
-	if secret == "" {
+// replay window; replays are dropped by deduplicating on DedupKey. Any of
+// secrets may match (the current and the previous one, during a rotation).
+func Verify(h http.Header, body []byte, secrets ...string) error {
+	if !push.HasSecret(secrets) {
 		return ErrNoSecret
 	}
 	v := strings.TrimSpace(h.Get("Ashby-Signature"))
@@ -53,10 +53,12 @@ func Verify(h http.Header, body []byte, secret string) error {
 	if err != nil {
 		return ErrMalformedSignature
 	}
-	if !hmac.Equal(got, push.HMACSHA256([]byte(secret), body)) {
-		return ErrBadSignature
+	for _, s := range secrets {
+		if s != "" && hmac.Equal(got, push.HMACSHA256([]byte(s), body)) {
+			return nil
+		}
 	}
-	return nil
+	return ErrBadSignature
 }
 
 // Sign returns the Ashby-Signature header value Ashby would send for body.
@@ -84,36 +86,21 @@ func DedupKey(h http.Header, body []byte) string {
 	return push.BodyKey(body)
 }
 
-// Result is what Parse made of one webhook.
-type Result struct {
-	// Action is Ashby's event name ("candidateStageChange").
-	Action string
-	// DedupKey is DedupKey(nil, body).
-	DedupKey string
-	// Ping is true for the ping Ashby sends when a webhook is created or
-	// edited: answer 2xx (else Ashby creates the webhook disabled) and
-	// record the source as verified; Events is empty.
-	Ping bool
-	// Unsupported is non-empty when the action has no catalog event: it
-	// says why. Answer 2xx anyway, or Ashby retries for nothing.
-	Unsupported string
-	// Events are the catalog events, each valid against the catalog.
-	Events []*hirehook.EventInput
-	// Derived[i] is true when hirehook inferred Events[i].
-	Derived []bool
-}
-
-// Parse maps a verified webhook body onto the catalog. An unknown action is
-// not an error: the Result says Unsupported.
-func Parse(body []byte) (Result, error) {
+// Parse maps a verified webhook body onto the catalog. The dedupe key is
+// DedupKey(nil, body), and the event ids derive from it (push.Builder with
+// EventIDTag "ab"). A ping gives Result.Ping: answer 2xx (else Ashby
+// creates the webhook disabled) and record the source as verified. An
+// unknown action is not an error: the Result says Unsupported, with a
+// Reason (answer 2xx anyway, or Ashby retries for nothing).
+func Parse(body []byte, opts push.Options) (*push.Result, error) {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
-		return Result{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	var d map[string]any
 	if len(env.Data) > 0 && string(env.Data) != "null" {
 		if err := json.Unmarshal(env.Data, &d); err != nil {
-			return Result{}, fmt.Errorf("%w: data: %v", ErrMalformed, err)
+			return nil, fmt.Errorf("%w: data: %v", ErrMalformed, err)
 		}
 	}
 	if d == nil {
@@ -123,25 +110,25 @@ func Parse(body []byte) (Result, error) {
 		env.Action = "ping"
 	}
 	if env.Action == "" {
-		return Result{}, fmt.Errorf("%w: no action", ErrMalformed)
+		return nil, fmt.Errorf("%w: no action", ErrMalformed)
 	}
-	res := Result{Action: env.Action, DedupKey: DedupKey(nil, body)}
+	res := &push.Result{System: System, VendorEvent: env.Action, DedupeKey: DedupKey(nil, body)}
 	if env.Action == "ping" {
 		res.Ping = true
 		return res, nil
 	}
 	outs, why := mapAction(env.Action, d)
 	if why != "" {
-		res.Unsupported = why
+		res.Unsupported, res.Reason = true, why
 		return res, nil
 	}
+	b := &push.Builder{System: System, Prefix: IDPrefix, Key: res.DedupeKey, Options: opts, EventIDTag: "ab"}
 	for _, o := range outs {
-		in, err := o.input(res.DedupKey)
+		ev, err := b.EventWith(ErrMalformed, o.typ, o.data, o.changes, str(o.at), o.derived)
 		if err != nil {
-			return Result{}, fmt.Errorf("%s: %w", env.Action, err)
+			return nil, fmt.Errorf("%s: %w", env.Action, err)
 		}
-		res.Events = append(res.Events, in)
-		res.Derived = append(res.Derived, o.derived)
+		res.Events = append(res.Events, ev)
 	}
 	return res, nil
 }
@@ -153,32 +140,6 @@ type out struct {
 	at      any
 	derived bool
 }
-
-func (o out) input(key string) (*hirehook.EventInput, error) {
-	if o.data["id"] == nil {
-		return nil, fmt.Errorf("%w: no id for %s", ErrMalformed, o.typ)
-	}
-	data, err := json.Marshal(o.data)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s data: %w", o.typ, err)
-	}
-	entity, id, err := catalog.Default().ValidateEvent(o.typ, data)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s data: %v", ErrMalformed, o.typ, err)
-	}
-	return &hirehook.EventInput{
-		ID:         eventID(key, o.typ),
-		Type:       o.typ,
-		OccurredAt: str(o.at),
-		Source:     System,
-		Subject:    &hirehook.SubjectInput{Entity: entity, ID: id},
-		Data:       data,
-		Changes:    o.changes,
-	}, nil
-}
-
-// eventID is the event id of a dedup key and type (value.EventID).
-func eventID(key, typ string) string { return value.EventID("ab", key, typ) }
 
 // stageCategories maps Ashby's interview stage types onto the catalog's
 // stage categories.

@@ -3,8 +3,9 @@
 // I/O; the inbound route (POST /in/{source_id}) and a last-state store are
 // wired elsewhere.
 //
-// A receiver reads the raw body, calls Verify(header, body, secret), then
-// Parse(body), and answers 2xx for a verified ping or action, supported or
+// It is a push connector like the others (connector/push): a receiver
+// reads the raw body, calls Verify(header, body, secrets...) with the
+// current and any previous secret, then Parse(body, opts), and answers 2xx for a verified ping or action, supported or
 // not: a ping must succeed (Ashby creates the webhook disabled otherwise),
 // and an unsupported action will not get better on retry. hirehook answers
 // 422 for a body Parse refuses (Ashby retries it) and 401 for a bad
@@ -57,7 +58,8 @@
 // not listed. Not yet derived: job.opened/job.closed from a job's status.
 //
 // Entity ids are "ab_" + the Ashby id, with external_refs
-// [{system: "ashby", id}]. Event ids are "ab:<dedup key>:<type>".
+// [{system: "ashby", id}]. Event ids hash the source id with
+// "ab:<dedup key>:<type>" (push.Builder.EventIDTag), as they always have.
 //
 // Relied on from the reference (section 5, primary sources): the envelope
 // {webhookActionId, action, data}, the application sketch and the ping's

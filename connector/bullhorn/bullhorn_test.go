@@ -81,6 +81,7 @@ func newClient(t *testing.T, b *bundle) *bullhorn.Client {
 		Credentials: bullhorn.Credentials{ClientID: sc.ClientID, ClientSecret: sc.ClientSecret, Username: sc.Username, Password: sc.Password},
 		AuthURL:     b.srv.URL,
 		LoginURL:    b.srv.URL,
+		HTTPClient:  b.srv.Client(), // the default client refuses loopback
 		TokenFunc: func(_ context.Context, tok bullhorn.Token) error {
 			b.mu.Lock()
 			defer b.mu.Unlock()
@@ -540,7 +541,7 @@ func TestRefreshTokenOnlyAndRefreshBeforeExpiry(t *testing.T) {
 	sc := b.sim.Config()
 	c, err := bullhorn.NewClient(bullhorn.ClientConfig{
 		Credentials: bullhorn.Credentials{ClientID: sc.ClientID, ClientSecret: sc.ClientSecret, RefreshToken: rt},
-		AuthURL:     b.srv.URL, LoginURL: b.srv.URL, NowFunc: clock,
+		AuthURL:     b.srv.URL, LoginURL: b.srv.URL, NowFunc: clock, HTTPClient: b.srv.Client(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -565,7 +566,7 @@ func TestBadCredentials(t *testing.T) {
 	b := setup(t, bullhornsim.Config{})
 	c, err := bullhorn.NewClient(bullhorn.ClientConfig{
 		Credentials: bullhorn.Credentials{ClientID: "hirehook", ClientSecret: "secret", Username: "api.user", Password: "wrong"},
-		AuthURL:     b.srv.URL, LoginURL: b.srv.URL,
+		AuthURL:     b.srv.URL, LoginURL: b.srv.URL, HTTPClient: b.srv.Client(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -858,11 +859,11 @@ func TestDeletedAndInterviewUpdated(t *testing.T) {
 func TestTransportErrorsHideCredentials(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.NotFoundHandler())
-	dead := srv.URL
+	dead, hc := srv.URL, srv.Client()
 	srv.Close() // connection refused from now on
 	c, err := bullhorn.NewClient(bullhorn.ClientConfig{
 		Credentials: bullhorn.Credentials{ClientID: "id", ClientSecret: "the-client-secret", Username: "u", Password: "the-password"},
-		AuthURL:     dead, LoginURL: dead,
+		AuthURL:     dead, LoginURL: dead, HTTPClient: hc,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/netguard"
 )
 
 // Bullhorn's public hosts. A corporation's own data centre is learned at
@@ -53,7 +54,8 @@ type ClientConfig struct {
 	// RedirectURI is sent with authorize and the code grant when the
 	// OAuth client was registered with one.
 	RedirectURI string
-	// HTTPClient makes the calls; default a client with a 30 s timeout.
+	// HTTPClient makes the calls; default netguard's client (30 s
+	// timeout, private addresses refused).
 	// Redirects are never followed automatically: the client follows the
 	// login's data-centre redirect itself and reads the code from the
 	// authorize redirect.
@@ -106,12 +108,11 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	// A transport of its own: http.DefaultTransport's idle connections are
-	// closed by anyone in the process (httptest.Server.Close does), which
-	// breaks a request about to reuse one.
-	hc := http.Client{Timeout: 30 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	var hc http.Client
 	if cfg.HTTPClient != nil {
 		hc = *cfg.HTTPClient
+	} else {
+		hc = *netguard.Client(netguard.Options{})
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Client{

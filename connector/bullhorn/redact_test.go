@@ -16,12 +16,12 @@ import (
 func TestTransportErrorHidesCredentials(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(nil)
-	closed := srv.URL
+	closed, hc := srv.URL, srv.Client()
 	srv.Close() // every request now fails to connect
 	for _, authURL := range []string{closed, closed + "/#section", "http://api.user:hunter2@" + strings.TrimPrefix(closed, "http://")} {
 		c, err := bullhorn.NewClient(bullhorn.ClientConfig{
 			Credentials: bullhorn.Credentials{ClientID: "hirehook", ClientSecret: "s3cret-client", Username: "api.user", Password: "hunter2"},
-			AuthURL:     authURL, LoginURL: closed,
+			AuthURL:     authURL, LoginURL: closed, HTTPClient: hc,
 		})
 		if err != nil {
 			t.Fatal(err)

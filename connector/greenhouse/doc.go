@@ -3,8 +3,9 @@
 // no state and does no I/O; the inbound route (POST /in/{source_id}) and a
 // last-state store are wired elsewhere.
 //
-// A receiver reads the raw body, calls Verify(header, body, secret), then
-// Parse(DedupKey(body), body), and answers 2xx for a verified ping or
+// It is a push connector like the others (connector/push): a receiver
+// reads the raw body, calls Verify(header, body, secrets...) with the
+// current and any previous secret, then Parse(body, opts), and answers 2xx for a verified ping or
 // unsupported action (neither gets better on retry, and Greenhouse
 // disables a webhook whose ping fails); hirehook answers 422 for a body
 // Parse refuses, so that Greenhouse retries it (7 tries over about 15 h).
@@ -62,9 +63,9 @@
 // live flip on job_post_updated; both need the last stored state.
 //
 // Entity ids are "gh_" + the Greenhouse id; every entity carries
-// external_refs [{system: "greenhouse", id}]. Event ids are
-// "gh:<dedup key>:<type>" (the body digest), so a retried delivery is
-// accepted once.
+// external_refs [{system: "greenhouse", id}]. Event ids hash the source
+// id with "gh:<dedup key>:<type>" (the body digest; push.Builder.EventIDTag),
+// as they always have, so a retried delivery is accepted once.
 //
 // Facts the reference marks unverified (its section 16) that this package
 // relies on:

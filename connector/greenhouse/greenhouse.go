@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/hirehook/hirehook"
-	"github.com/hirehook/hirehook/catalog"
 	"github.com/hirehook/hirehook/connector/internal/value"
 	"github.com/hirehook/hirehook/connector/push"
 )
@@ -36,9 +35,11 @@ var (
 // of the raw body keyed with the webhook's secret key). body must be the
 // bytes exactly as received: Greenhouse signs its own escaping. Greenhouse
 // sends no timestamp, so there is no replay window to check; replays are
-// caught by deduplicating on DedupKey.
-func Verify(h http.Header, body []byte, secret string) error {
-	if secret == "" {
+// caught by deduplicating on DedupKey. Any of secrets may match (the
+// current and the previous one, during a rotation); the comparison is
+// constant-time.
+func Verify(h http.Header, body []byte, secrets ...string) error {
+	if !push.HasSecret(secrets) {
 		return ErrNoSecret
 	}
 	v := strings.TrimSpace(h.Get("Signature"))
@@ -53,10 +54,12 @@ func Verify(h http.Header, body []byte, secret string) error {
 	if err != nil {
 		return ErrMalformedSignature
 	}
-	if !hmac.Equal(got, push.HMACSHA256([]byte(secret), body)) {
-		return ErrBadSignature
+	for _, s := range secrets {
+		if s != "" && hmac.Equal(got, push.HMACSHA256([]byte(s), body)) {
+			return nil
+		}
 	}
-	return nil
+	return ErrBadSignature
 }
 
 // Sign returns the Signature header value Greenhouse would send for body.
@@ -75,28 +78,6 @@ func DedupKey(body []byte) string {
 	return push.BodyKey(body)
 }
 
-// Result is what Parse made of one webhook.
-type Result struct {
-	// Action is Greenhouse's event name ("candidate_stage_change").
-	Action string
-	// DedupKey is the key given to Parse (see DedupKey).
-	DedupKey string
-	// Ping is true for the ping Greenhouse sends when a webhook is created
-	// or edited: answer 2xx and record the source as verified; it is not a
-	// recruiting event and Events is empty.
-	Ping bool
-	// Unsupported is non-empty when the action has no catalog event (yet):
-	// it says why. The webhook should still be answered 2xx, since
-	// Greenhouse would otherwise retry a delivery that can never succeed.
-	Unsupported string
-	// Events are the catalog events, each valid against the catalog.
-	Events []*hirehook.EventInput
-	// Derived[i] is true when hirehook inferred Events[i] rather than it
-	// following from the action alone (a stage change without its previous
-	// stage, offer.accepted from a hire).
-	Derived []bool
-}
-
 // ErrMalformed is wrapped by Parse for a body that is not a Greenhouse
 // webhook: not JSON, no action, or a payload without the ids it needs.
 var ErrMalformed = errors.New("greenhouse: malformed webhook")
@@ -106,25 +87,22 @@ type envelope struct {
 	Payload json.RawMessage `json:"payload"`
 }
 
-// Parse maps a verified webhook body onto the catalog. dedupKey (from
-// DedupKey) makes the event ids deterministic, so ingest accepts a retried
-// delivery once. An unknown action is not an error: the Result says
-// Unsupported.
-func Parse(dedupKey string, body []byte) (Result, error) {
+// Parse maps a verified webhook body onto the catalog. The dedupe key is
+// DedupKey(body), and the event ids derive from it (push.Builder with
+// EventIDTag "gh"), so ingest accepts a retried delivery once. An unknown
+// action is not an error: the Result says Unsupported, with a Reason.
+func Parse(body []byte, opts push.Options) (*push.Result, error) {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
-		return Result{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if env.Action == "" && isConfigPing(body) {
 		env.Action = "ping"
 	}
 	if env.Action == "" {
-		return Result{}, fmt.Errorf("%w: no action", ErrMalformed)
+		return nil, fmt.Errorf("%w: no action", ErrMalformed)
 	}
-	if dedupKey == "" {
-		dedupKey = push.BodyKey(body)
-	}
-	res := Result{Action: env.Action, DedupKey: dedupKey}
+	res := &push.Result{System: System, VendorEvent: env.Action, DedupeKey: DedupKey(body)}
 	if env.Action == "ping" {
 		res.Ping = true
 		return res, nil
@@ -132,7 +110,7 @@ func Parse(dedupKey string, body []byte) (Result, error) {
 	var p map[string]any
 	if len(env.Payload) > 0 && string(env.Payload) != "null" {
 		if err := json.Unmarshal(env.Payload, &p); err != nil {
-			return Result{}, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
+			return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
 		}
 	}
 	if p == nil {
@@ -140,16 +118,16 @@ func Parse(dedupKey string, body []byte) (Result, error) {
 	}
 	outs, why := mapAction(env.Action, p)
 	if why != "" {
-		res.Unsupported = why
+		res.Unsupported, res.Reason = true, why
 		return res, nil
 	}
+	b := &push.Builder{System: System, Prefix: IDPrefix, Key: res.DedupeKey, Options: opts, EventIDTag: "gh"}
 	for _, o := range outs {
-		in, err := o.input(dedupKey)
+		ev, err := b.EventWith(ErrMalformed, o.typ, o.data, o.changes, o.at, o.derived)
 		if err != nil {
-			return Result{}, fmt.Errorf("%s: %w", env.Action, err)
+			return nil, fmt.Errorf("%s: %w", env.Action, err)
 		}
-		res.Events = append(res.Events, in)
-		res.Derived = append(res.Derived, o.derived)
+		res.Events = append(res.Events, ev)
 	}
 	return res, nil
 }
@@ -173,32 +151,6 @@ type out struct {
 	at      string
 	derived bool
 }
-
-func (o out) input(key string) (*hirehook.EventInput, error) {
-	if o.data["id"] == nil {
-		return nil, fmt.Errorf("%w: no id for %s", ErrMalformed, o.typ)
-	}
-	data, err := json.Marshal(o.data)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s data: %w", o.typ, err)
-	}
-	entity, id, err := catalog.Default().ValidateEvent(o.typ, data)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s data: %v", ErrMalformed, o.typ, err)
-	}
-	return &hirehook.EventInput{
-		ID:         eventID(key, o.typ),
-		Type:       o.typ,
-		OccurredAt: o.at,
-		Source:     System,
-		Subject:    &hirehook.SubjectInput{Entity: entity, ID: id},
-		Data:       data,
-		Changes:    o.changes,
-	}, nil
-}
-
-// eventID is the event id of a dedup key and type (value.EventID).
-func eventID(key, typ string) string { return value.EventID("gh", key, typ) }
 
 func mapAction(action string, p map[string]any) ([]out, string) {
 	switch action {

@@ -4,8 +4,9 @@
 // I/O. The inbound route (POST /in/{source_id}), the token replay cache
 // and when to hydrate are wired elsewhere.
 //
-// A receiver reads the raw body, calls Verify(header, body, secret, now),
-// then Parse(body), and answers 2xx for a verified body with a supported
+// It is a push connector like the others (connector/push): a receiver
+// reads the raw body, calls Verify(header, body, now, secrets...) with the
+// current and any previous secret, then Parse(body, opts), and answers 2xx for a verified body with a supported
 // or unsupported event (the latter will not get better on retry); hirehook
 // answers 422 for a body Parse refuses, so that Lever retries it.
 //
@@ -57,10 +58,11 @@
 // ping: its test request is an ordinary signed event.
 //
 // Entity ids are "lv_" + the Lever id, with external_refs
-// [{system: "lever", id}]. Event ids are "lv:<dedup key>:<type>", so they
-// derive from the signed token too.
+// [{system: "lever", id}]. Event ids hash the source id with
+// "lv:<dedup key>:<type>" (push.Builder.EventIDTag), as they always have,
+// so they derive from the signed token too.
 //
-// Hydration: Hydrate(ctx, client, DefaultAPIURL, apiKey, nil, res) calls the
+// Hydration: Hydrate(ctx, client, DefaultAPIURL, apiKey, nil, res, opts) calls the
 // Lever API with basic auth (the key as user, empty password), Accept:
 // application/json, reading at most MaxResponse bytes of each answer
 // ({"data": ...}). The base URL (a source's api_url) must be on one of
@@ -87,7 +89,7 @@
 //	               duration min), timezone, location, interviewers, status
 //	candidate.deleted, interview.cancelled  not fetched
 //
-// Ids stay as Parse made them ("lv:<dedup key>:<type>"), so only a changed
+// Ids stay as Parse made them (from "lv:<dedup key>:<type>"), so only a changed
 // type changes an id. A stage or archive reason that is gone is left out;
 // the event's own record gone (404/410) wraps push.ErrHydrateGone. 429,
 // 408, 5xx, timeouts and network errors wrap push.ErrHydrateTemporary;

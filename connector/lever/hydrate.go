@@ -12,6 +12,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/connector/push"
+	"github.com/hirehook/hirehook/internal/netguard"
 )
 
 // DefaultAPIURL is the root of the Lever API.
@@ -29,21 +30,26 @@ const MaxResponse = push.MaxFetch
 // returns res with full events, Thin false. Each event keeps its type, and
 // so its id, unless the fetched state decides better: an archive whose
 // reason is of type "hired" becomes application.hired (a new id, as every
-// event id is "lv:<dedup key>:<type>", and Derived). Deleted records
+// event id derives from "lv:<dedup key>:<type>", and Derived). Deleted records
 // (candidate.deleted, interview.cancelled) have nothing left to fetch and
 // are returned as they are.
 //
 // baseURL must be on one of origins ("https://host[:port]"; nil means
 // DefaultAPIOrigins), else nothing is sent: the source's api_url may be
 // edited by someone who cannot read its write-only API key, and must not be
-// able to have it sent to their own server.
+// able to have it sent to their own server. A nil c means netguard's
+// client, which refuses private addresses; the hub passes its own
+// (netguard's too).
 //
 // Errors wrap push.ErrHydrateTemporary (429, 5xx, timeouts, network) or
 // push.ErrHydrateGone (404, 410 on the event's own record); a refused key
 // (401, 403) or an api_url off the Lever API is a plain error. No error
 // holds the API key.
-func Hydrate(ctx context.Context, c *http.Client, baseURL, apiKey string, origins []string, res Result) (Result, error) {
-	if res.Unsupported != "" || !res.Thin {
+func Hydrate(ctx context.Context, c *http.Client, baseURL, apiKey string, origins []string, res *push.Result, opts push.Options) (*push.Result, error) {
+	if res == nil {
+		return nil, errors.New("lever: hydrate: no result")
+	}
+	if res.Unsupported || !res.Thin {
 		return res, nil
 	}
 	if baseURL == "" {
@@ -53,41 +59,41 @@ func Hydrate(ctx context.Context, c *http.Client, baseURL, apiKey string, origin
 		origins = DefaultAPIOrigins
 	}
 	if _, err := push.CheckOrigin(baseURL, origins); err != nil {
-		return Result{}, fmt.Errorf("%s: hydrate: api_url: %w", System, err)
+		return nil, fmt.Errorf("%s: hydrate: api_url: %w", System, err)
 	}
 	a := &api{c: c, base: strings.TrimRight(baseURL, "/"), key: apiKey}
 	if a.c == nil {
-		// A transport of its own: http.DefaultTransport's idle connections are
-		// closed by anyone in the process (httptest.Server.Close does), which
-		// breaks a request about to reuse one.
-		a.c = &http.Client{Timeout: 30 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		a.c = netguard.Client(netguard.Options{})
 	}
-	out := res
-	out.Events = make([]*hirehook.EventInput, 0, len(res.Events))
-	out.Derived = make([]bool, 0, len(res.Events))
-	for i, in := range res.Events {
-		derived := i < len(res.Derived) && res.Derived[i]
-		ev, d, err := a.hydrate(ctx, res.DedupKey, in, derived)
+	b := builder(res.DedupeKey, opts)
+	out := *res
+	out.Events = make([]push.Event, 0, len(res.Events))
+	for _, in := range res.Events {
+		ev, err := a.hydrate(ctx, b, in)
 		if err != nil {
-			return Result{}, fmt.Errorf("%s: hydrate %s: %w", System, in.Type, err)
+			return nil, fmt.Errorf("%s: hydrate %s: %w", System, in.Type, err)
 		}
 		out.Events = append(out.Events, ev)
-		out.Derived = append(out.Derived, d)
 	}
 	out.Thin = false
-	return out, nil
+	return &out, nil
 }
 
-func (a *api) hydrate(ctx context.Context, key string, in *hirehook.EventInput, derived bool) (*hirehook.EventInput, bool, error) {
+func (a *api) hydrate(ctx context.Context, b *push.Builder, in push.Event) (push.Event, error) {
 	var d map[string]any
 	if err := json.Unmarshal(in.Data, &d); err != nil {
-		return nil, false, fmt.Errorf("thin data: %w", err)
+		return push.Event{}, fmt.Errorf("thin data: %w", err)
 	}
-	o := out{typ: in.Type, data: d, changes: in.Changes, derived: derived}
+	o := out{typ: in.Type, data: d, derived: in.Derived}
+	if len(in.Changes) > 0 {
+		if err := json.Unmarshal(in.Changes, &o.changes); err != nil {
+			return push.Event{}, fmt.Errorf("thin changes: %w", err)
+		}
+	}
 	var err error
 	switch in.Type {
 	case "candidate.deleted", "interview.cancelled":
-		return in, derived, nil
+		return in, nil
 	case "candidate.created", "candidate.updated":
 		err = a.contact(ctx, &o)
 	case "interview.scheduled", "interview.rescheduled":
@@ -98,13 +104,13 @@ func (a *api) hydrate(ctx context.Context, key string, in *hirehook.EventInput, 
 		}
 	}
 	if err != nil {
-		return nil, false, err
+		return push.Event{}, err
 	}
-	ev, err := o.input(key, in.OccurredAt)
-	if err != nil {
-		return nil, false, err
+	at := ""
+	if !in.OccurredAt.IsZero() {
+		at = in.OccurredAt.UTC().Format(time.RFC3339Nano)
 	}
-	return ev, o.derived, nil
+	return b.EventWith(ErrMalformed, o.typ, o.data, o.changes, at, o.derived)
 }
 
 // vendorOf returns the Lever id behind a hirehook id.

@@ -13,9 +13,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
 	"github.com/hirehook/hirehook/connector/push"
+	"github.com/hirehook/hirehook/internal/netguard"
 )
 
 const apiKey = "lv-api-key-do-not-leak-93be"
@@ -63,17 +63,17 @@ func leverAPI(tb testing.TB, routes map[string]any) *httptest.Server {
 	return srv
 }
 
-func hydrateFixture(t *testing.T, srv *httptest.Server, body []byte) (thin, full Result, err error) {
+func hydrateFixture(t *testing.T, srv *httptest.Server, body []byte) (thin, full *push.Result, err error) {
 	t.Helper()
-	thin, perr := Parse(body)
+	thin, perr := Parse(body, push.Options{})
 	if perr != nil {
 		t.Fatalf("parse: %v", perr)
 	}
-	full, err = Hydrate(context.Background(), srv.Client(), srv.URL, apiKey, []string{srv.URL}, thin)
+	full, err = Hydrate(context.Background(), srv.Client(), srv.URL, apiKey, []string{srv.URL}, thin, push.Options{})
 	return thin, full, err
 }
 
-func decoded(t *testing.T, ev *hirehook.EventInput) map[string]any {
+func decoded(t *testing.T, ev push.Event) map[string]any {
 	t.Helper()
 	if _, _, err := catalog.Default().ValidateEvent(ev.Type, ev.Data); err != nil {
 		t.Fatalf("%s does not validate: %v", ev.Type, err)
@@ -92,12 +92,12 @@ func TestHydrate_stageChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if full.Thin || !thin.Thin || len(full.Events) != 1 || len(full.Derived) != 1 {
-		t.Fatalf("got Thin %v (input %v), %d events, %d derived", full.Thin, thin.Thin, len(full.Events), len(full.Derived))
+	if full.Thin || !thin.Thin || len(full.Events) != 1 {
+		t.Fatalf("got Thin %v (input %v), %d events", full.Thin, thin.Thin, len(full.Events))
 	}
 	got, was := full.Events[0], thin.Events[0]
-	if got.ID != was.ID || got.Type != "application.stage_changed" || got.OccurredAt != was.OccurredAt || full.Derived[0] {
-		t.Errorf("got %s %s at %s derived %v, want %s application.stage_changed at %s", got.ID, got.Type, got.OccurredAt, full.Derived[0], was.ID, was.OccurredAt)
+	if got.ID != was.ID || got.Type != "application.stage_changed" || !got.OccurredAt.Equal(was.OccurredAt) || got.Derived {
+		t.Errorf("got %s %s at %s derived %v, want %s application.stage_changed at %s", got.ID, got.Type, got.OccurredAt, got.Derived, was.ID, was.OccurredAt)
 	}
 	want := map[string]any{
 		"id":               "lv_250d8f03-738a-4bba-a671-8a3d73477145",
@@ -120,7 +120,7 @@ func TestHydrate_stageChange(t *testing.T) {
 	if d := cmp.Diff(want, decoded(t, got)); d != "" {
 		t.Errorf("data (-want +got):\n%s", d)
 	}
-	ch := got.Changes["stage"]
+	ch := stageChange(t, got)
 	if string(ch.From) != `{"id":"lv_lead-new","name":"New lead"}` || string(ch.To) != `{"id":"lv_00922a60-7c15-4d29-9f64-1a2b3c4d5e6f","name":"Phone Screen"}` {
 		t.Errorf("changes.stage = %s → %s", ch.From, ch.To)
 	}
@@ -147,12 +147,12 @@ func TestHydrate_archive(t *testing.T) {
 			got := full.Events[0]
 			wantID := thin.Events[0].ID
 			if tt.wantType != thin.Events[0].Type {
-				wantID = eventID(thin.DedupKey, tt.wantType)
+				wantID = eventIDOf("", thin.DedupeKey, tt.wantType)
 			}
-			if got.Type != tt.wantType || full.Derived[0] != tt.wantDerived || got.ID != wantID {
-				t.Errorf("got %s %s derived %v, want %s %s derived %v", got.ID, got.Type, full.Derived[0], wantID, tt.wantType, tt.wantDerived)
+			if got.Type != tt.wantType || got.Derived != tt.wantDerived || got.ID != wantID {
+				t.Errorf("got %s %s derived %v, want %s %s derived %v", got.ID, got.Type, got.Derived, wantID, tt.wantType, tt.wantDerived)
 			}
-			if got.ID != "lv:token:tok04tok04tok04tok04tok04tok04tok04tok04abcdefgh:"+strings.ReplaceAll(tt.wantType, ".", "_") {
+			if got.ID != eventIDOf("", "token:tok04tok04tok04tok04tok04tok04tok04tok04abcdefgh", tt.wantType) {
 				t.Errorf("id %s", got.ID)
 			}
 			d := decoded(t, got)
@@ -226,7 +226,7 @@ func TestHydrate_errors(t *testing.T) {
 			t.Parallel()
 			srv := leverAPI(t, map[string]any{oppPath: tt.status})
 			_, full, err := hydrateFixture(t, srv, fixture(t, "candidateHired.json"))
-			if err == nil || full.Events != nil {
+			if err == nil || full != nil {
 				t.Fatalf("got %+v, %v; want an error", full, err)
 			}
 			if tt.want != nil && !errors.Is(err, tt.want) {
@@ -245,12 +245,12 @@ func TestHydrate_errors(t *testing.T) {
 func TestHydrate_keyRefused(t *testing.T) {
 	t.Parallel()
 	srv := leverAPI(t, map[string]any{oppPath: "opportunity_active.json"})
-	res, err := Parse(fixture(t, "candidateHired.json"))
+	res, err := Parse(fixture(t, "candidateHired.json"), push.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	const wrong = "lv-wrong-key-0042"
-	_, err = Hydrate(context.Background(), srv.Client(), srv.URL, wrong, []string{srv.URL}, res)
+	_, err = Hydrate(context.Background(), srv.Client(), srv.URL, wrong, []string{srv.URL}, res, push.Options{})
 	if err == nil {
 		t.Fatal("a refused key hydrated")
 	}
@@ -270,11 +270,11 @@ func TestHydrate_networkError(t *testing.T) {
 	srv := leverAPI(t, nil)
 	base := srv.URL
 	srv.Close()
-	res, err := Parse(fixture(t, "candidateHired.json"))
+	res, err := Parse(fixture(t, "candidateHired.json"), push.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Hydrate(context.Background(), http.DefaultClient, base, apiKey, []string{base}, res)
+	_, err = Hydrate(context.Background(), http.DefaultClient, base, apiKey, []string{base}, res, push.Options{})
 	if !errors.Is(err, push.ErrHydrateTemporary) {
 		t.Errorf("got %v, want ErrHydrateTemporary", err)
 	}
@@ -308,5 +308,25 @@ func TestHydrate_interview(t *testing.T) {
 	}
 	if d := cmp.Diff(want, decoded(t, got)); d != "" {
 		t.Errorf("data (-want +got):\n%s", d)
+	}
+}
+
+// TestHydrate_nilClientIsGuarded: without a client, Hydrate uses
+// netguard's, so an api_url on loopback (allowed as an origin here) is
+// refused at dial time and the server never sees the key. (It was a plain
+// client that dialled anything.)
+func TestHydrate_nilClientIsGuarded(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the server was reached: %s", r.URL.Path)
+	}))
+	t.Cleanup(srv.Close)
+	res, err := Parse(fixture(t, "candidateHired.json"), push.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Hydrate(context.Background(), nil, srv.URL, apiKey, []string{srv.URL}, res, push.Options{})
+	if !errors.Is(err, netguard.ErrForbidden) {
+		t.Errorf("got %v, want netguard.ErrForbidden", err)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
-	"github.com/hirehook/hirehook/catalog"
 	"github.com/hirehook/hirehook/connector/internal/value"
 	"github.com/hirehook/hirehook/connector/push"
 )
@@ -66,9 +65,11 @@ func decode(body []byte) (envelope, error) {
 // unused (Lever sends no signature header) and kept so every push
 // connector verifies with the same arguments. A receiver must also
 // remember token, at least for Tolerance, and take it only once (see
-// DedupKey): the signature does not cover the rest of the body.
-func Verify(h http.Header, body []byte, secret string, now time.Time) error {
-	if secret == "" {
+// DedupKey): the signature does not cover the rest of the body. Any of
+// secrets may match (the current and the previous one, during a rotation);
+// the time is checked once one does.
+func Verify(h http.Header, body []byte, now time.Time, secrets ...string) error {
+	if !push.HasSecret(secrets) {
 		return ErrNoSecret
 	}
 	env, err := decode(body)
@@ -82,7 +83,14 @@ func Verify(h http.Header, body []byte, secret string, now time.Time) error {
 	if err != nil {
 		return ErrBadSignature
 	}
-	if !hmac.Equal(got, push.HMACSHA256([]byte(secret), []byte(env.Token+env.TriggeredAt.String()))) {
+	match := false
+	for _, s := range secrets {
+		if s != "" && hmac.Equal(got, push.HMACSHA256([]byte(s), []byte(env.Token+env.TriggeredAt.String()))) {
+			match = true
+			break
+		}
+	}
+	if !match {
 		return ErrBadSignature
 	}
 	ms, err := env.TriggeredAt.Int64()
@@ -116,43 +124,27 @@ func DedupKey(h http.Header, body []byte) string {
 	return push.BodyKey(body)
 }
 
-// Result is what Parse made of one webhook.
-type Result struct {
-	// Event is Lever's event name ("candidateStageChange").
-	Event string
-	// DedupKey is DedupKey(nil, body).
-	DedupKey string
-	// Ping is always false: Lever's test request is an ordinary event
-	// (sent with User-Agent Lever-Webhooks) and has no marker of its own.
-	Ping bool
-	// Unsupported is non-empty when the event has no catalog type: it
-	// says why. Answer 2xx anyway, or Lever retries for nothing.
-	Unsupported string
-	// Thin is true for every Lever event: Lever sends ids only, so the
-	// events carry ids and whatever the ids imply until a hydration step
-	// fetches the records.
-	Thin bool
-	// Events are the catalog events, each valid against the catalog.
-	Events []*hirehook.EventInput
-	// Derived[i] is true when hirehook inferred Events[i].
-	Derived []bool
-}
-
-// Parse maps a verified webhook body onto the catalog. An unknown event is
-// not an error: the Result says Unsupported.
-func Parse(body []byte) (Result, error) {
+// Parse maps a verified webhook body onto the catalog. The dedupe key is
+// DedupKey(nil, body), and the event ids derive from it (push.Builder with
+// EventIDTag "lv"). Every Result is Thin: Lever sends ids only, so the
+// events carry ids and whatever the ids imply until Hydrate fetches the
+// records. Lever has no ping (its test request is an ordinary event, sent
+// with User-Agent Lever-Webhooks). An unknown event is not an error: the
+// Result says Unsupported, with a Reason (answer 2xx anyway, or Lever
+// retries for nothing).
+func Parse(body []byte, opts push.Options) (*push.Result, error) {
 	env, err := decode(body)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	if env.Event == "" {
-		return Result{}, fmt.Errorf("%w: no event", ErrMalformed)
+		return nil, fmt.Errorf("%w: no event", ErrMalformed)
 	}
-	res := Result{Event: env.Event, DedupKey: DedupKey(nil, body), Thin: true}
+	res := &push.Result{System: System, VendorEvent: env.Event, DedupeKey: DedupKey(nil, body), Thin: true}
 	var d map[string]any
 	if len(env.Data) > 0 && string(env.Data) != "null" {
 		if err := json.Unmarshal(env.Data, &d); err != nil {
-			return Result{}, fmt.Errorf("%w: data: %v", ErrMalformed, err)
+			return nil, fmt.Errorf("%w: data: %v", ErrMalformed, err)
 		}
 	}
 	if d == nil {
@@ -164,18 +156,23 @@ func Parse(body []byte) (Result, error) {
 	}
 	outs, why := mapEvent(env.Event, d)
 	if why != "" {
-		res.Unsupported = why
+		res.Unsupported, res.Reason = true, why
 		return res, nil
 	}
+	b := builder(res.DedupeKey, opts)
 	for _, o := range outs {
-		in, err := o.input(res.DedupKey, at)
+		ev, err := b.EventWith(ErrMalformed, o.typ, o.data, o.changes, at, o.derived)
 		if err != nil {
-			return Result{}, fmt.Errorf("%s: %w", env.Event, err)
+			return nil, fmt.Errorf("%s: %w", env.Event, err)
 		}
-		res.Events = append(res.Events, in)
-		res.Derived = append(res.Derived, o.derived)
+		res.Events = append(res.Events, ev)
 	}
 	return res, nil
+}
+
+// builder names the events of the request with dedupe key key.
+func builder(key string, opts push.Options) *push.Builder {
+	return &push.Builder{System: System, Prefix: IDPrefix, Key: key, Options: opts, EventIDTag: "lv"}
 }
 
 type out struct {
@@ -184,32 +181,6 @@ type out struct {
 	changes map[string]hirehook.Change
 	derived bool
 }
-
-func (o out) input(key, at string) (*hirehook.EventInput, error) {
-	if o.data["id"] == nil {
-		return nil, fmt.Errorf("%w: no id for %s", ErrMalformed, o.typ)
-	}
-	data, err := json.Marshal(o.data)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s data: %w", o.typ, err)
-	}
-	entity, id, err := catalog.Default().ValidateEvent(o.typ, data)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s data: %v", ErrMalformed, o.typ, err)
-	}
-	return &hirehook.EventInput{
-		ID:         eventID(key, o.typ),
-		Type:       o.typ,
-		OccurredAt: at,
-		Source:     System,
-		Subject:    &hirehook.SubjectInput{Entity: entity, ID: id},
-		Data:       data,
-		Changes:    o.changes,
-	}, nil
-}
-
-// eventID is the event id of a dedup key and type (value.EventID).
-func eventID(key, typ string) string { return value.EventID("lv", key, typ) }
 
 // application is the thin application an opportunity event implies.
 func application(d map[string]any) map[string]any {

@@ -1,6 +1,8 @@
 package lever
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -10,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
+	"github.com/hirehook/hirehook/connector/internal/value"
+	"github.com/hirehook/hirehook/connector/push"
 	"github.com/hirehook/hirehook/ingest"
 )
 
@@ -33,39 +38,53 @@ func TestVerify(t *testing.T) {
 	body := fixture(t, "candidateStageChange.json")
 	now := fixtureTime.Add(30 * time.Second)
 
-	if err := Verify(nil, body, secret, now); err != nil {
+	if err := Verify(nil, body, now, secret); err != nil {
 		t.Fatalf("valid request: %v", err)
 	}
 	// Lever signs token + triggeredAt only: a changed byte in either is
 	// refused. (A changed byte in data is not detectable: Lever does not
 	// sign it.)
 	changed := []byte(strings.Replace(string(body), "1774950000000", "1774950000001", 1))
-	if err := Verify(nil, changed, secret, now); !errors.Is(err, ErrBadSignature) {
+	if err := Verify(nil, changed, now, secret); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("triggeredAt changed: got %v, want ErrBadSignature", err)
 	}
 	changed = []byte(strings.Replace(string(body), `"token": "tok01`, `"token": "tok02`, 1))
 	if string(changed) == string(body) {
 		t.Fatal("token not found in fixture")
 	}
-	if err := Verify(nil, changed, secret, now); !errors.Is(err, ErrBadSignature) {
+	if err := Verify(nil, changed, now, secret); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("token changed: got %v, want ErrBadSignature", err)
 	}
-	if err := Verify(nil, body, "other", now); !errors.Is(err, ErrBadSignature) {
+	if err := Verify(nil, body, now, "other"); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("wrong secret: got %v, want ErrBadSignature", err)
 	}
-	if err := Verify(nil, body, secret, fixtureTime.Add(6*time.Minute)); !errors.Is(err, ErrTooOld) {
+	if err := Verify(nil, body, fixtureTime.Add(6*time.Minute), secret); !errors.Is(err, ErrTooOld) {
 		t.Errorf("old request: got %v, want ErrTooOld", err)
 	}
-	if err := Verify(nil, body, secret, fixtureTime.Add(-6*time.Minute)); !errors.Is(err, ErrTooOld) {
+	if err := Verify(nil, body, fixtureTime.Add(-6*time.Minute), secret); !errors.Is(err, ErrTooOld) {
 		t.Errorf("request from the future: got %v, want ErrTooOld", err)
 	}
-	if err := Verify(nil, []byte(`{"event":"candidateHired","data":{}}`), secret, now); !errors.Is(err, ErrMissingSignature) {
+	if err := Verify(nil, []byte(`{"event":"candidateHired","data":{}}`), now, secret); !errors.Is(err, ErrMissingSignature) {
 		t.Errorf("unsigned: got %v, want ErrMissingSignature", err)
 	}
-	if err := Verify(nil, body, "", now); !errors.Is(err, ErrNoSecret) {
+	if err := Verify(nil, body, now, ""); !errors.Is(err, ErrNoSecret) {
 		t.Errorf("no secret: got %v, want ErrNoSecret", err)
 	}
-	if err := Verify(http.Header{}, body, "other", now); strings.Contains(err.Error(), "other") {
+	if err := Verify(nil, body, now); !errors.Is(err, ErrNoSecret) {
+		t.Errorf("no secrets: got %v, want ErrNoSecret", err)
+	}
+	// A rotation: the fixture is signed with secret, which verifies as
+	// the previous secret too; the time is still checked.
+	if err := Verify(nil, body, now, "current", secret); err != nil {
+		t.Errorf("signed with the previous secret: %v", err)
+	}
+	if err := Verify(nil, body, now, "current", "previous"); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("signed with neither: got %v, want ErrBadSignature", err)
+	}
+	if err := Verify(nil, body, fixtureTime.Add(6*time.Minute), "current", secret); !errors.Is(err, ErrTooOld) {
+		t.Errorf("old request signed with the previous secret: got %v, want ErrTooOld", err)
+	}
+	if err := Verify(http.Header{}, body, now, "other"); strings.Contains(err.Error(), "other") {
 		t.Errorf("error %q contains the secret", err)
 	}
 }
@@ -97,22 +116,25 @@ func TestParse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			t.Parallel()
-			res, err := Parse(fixture(t, tt.file))
+			res, err := Parse(fixture(t, tt.file), push.Options{SourceID: "src_1"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(res.Events) != 1 || res.Unsupported != "" {
+			if len(res.Events) != 1 || res.Unsupported || !res.Thin {
 				t.Fatalf("got %+v", res)
 			}
 			e := res.Events[0]
-			if e.Type != tt.typ || e.Source != System || res.Derived[0] {
-				t.Errorf("type %q source %q derived %v", e.Type, e.Source, res.Derived[0])
+			if e.Type != tt.typ || e.Source != System || e.Derived {
+				t.Errorf("type %q source %q derived %v", e.Type, e.Source, e.Derived)
 			}
-			if !strings.HasPrefix(e.ID, "lv:token:tok0") {
-				t.Errorf("id %q not derived from the signed token", e.ID)
+			if !strings.HasPrefix(res.DedupeKey, "token:tok0") {
+				t.Errorf("dedupe key %q is not the signed token", res.DedupeKey)
 			}
-			if e.OccurredAt != "2026-03-31T09:40:00Z" {
-				t.Errorf("occurred_at %q", e.OccurredAt)
+			if want := eventIDOf("src_1", res.DedupeKey, e.Type); e.ID != want {
+				t.Errorf("id %q, want %q (derived from the signed token)", e.ID, want)
+			}
+			if got := e.OccurredAt.Format(time.RFC3339Nano); got != "2026-03-31T09:40:00Z" {
+				t.Errorf("occurred_at %q", got)
 			}
 			if _, _, err := catalog.Default().ValidateEvent(e.Type, e.Data); err != nil {
 				t.Error(err)
@@ -140,11 +162,11 @@ func TestParse(t *testing.T) {
 
 func TestParseStageChange(t *testing.T) {
 	t.Parallel()
-	res, err := Parse(fixture(t, "candidateStageChange.json"))
+	res, err := Parse(fixture(t, "candidateStageChange.json"), push.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := res.Events[0].Changes["stage"]
+	ch := stageChange(t, res.Events[0])
 	if string(ch.From) != `{"id":"lv_lead-new"}` || string(ch.To) != `{"id":"lv_00922a60-7c15-4d29-9f64-1a2b3c4d5e6f"}` {
 		t.Errorf("changes.stage = %s → %s", ch.From, ch.To)
 	}
@@ -152,11 +174,11 @@ func TestParseStageChange(t *testing.T) {
 
 func TestParseUnsupported(t *testing.T) {
 	t.Parallel()
-	res, err := Parse(fixture(t, "unknown.json"))
+	res, err := Parse(fixture(t, "unknown.json"), push.Options{})
 	if err != nil {
 		t.Fatalf("unknown event is an error: %v", err)
 	}
-	if res.Unsupported == "" || len(res.Events) != 0 {
+	if !res.Unsupported || res.Reason == "" || len(res.Events) != 0 {
 		t.Errorf("got %+v", res)
 	}
 }
@@ -164,7 +186,7 @@ func TestParseUnsupported(t *testing.T) {
 func TestParseMalformed(t *testing.T) {
 	t.Parallel()
 	for _, body := range []string{``, `[]`, `{}`, `{"event":"candidateHired","data":{}}`} {
-		if _, err := Parse([]byte(body)); !errors.Is(err, ErrMalformed) {
+		if _, err := Parse([]byte(body), push.Options{}); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%q: got %v, want ErrMalformed", body, err)
 		}
 	}
@@ -180,8 +202,8 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		_ = Verify(nil, body, secret, fixtureTime)
-		res, err := Parse(body)
+		_ = Verify(nil, body, fixtureTime, secret)
+		res, err := Parse(body, push.Options{})
 		if err != nil {
 			return
 		}
@@ -203,22 +225,26 @@ func TestPrepareAndDedup(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.json")
 	for _, file := range files {
 		body := fixture(t, filepath.Base(file))
-		first, err := Parse(body)
+		first, err := Parse(body, push.Options{SourceID: "src_1"})
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
-		again, err := Parse(body)
+		again, err := Parse(body, push.Options{SourceID: "src_1"})
 		if err != nil {
 			t.Fatalf("%s again: %v", file, err)
 		}
-		if first.DedupKey != again.DedupKey || len(first.Events) != len(again.Events) {
+		if first.DedupeKey != again.DedupeKey || len(first.Events) != len(again.Events) {
 			t.Fatalf("%s: a retry parses differently", file)
 		}
 		for i, e := range first.Events {
 			if again.Events[i].ID != e.ID {
 				t.Errorf("%s: event %d id %q, retry %q", file, i, e.ID, again.Events[i].ID)
 			}
-			ev, err := in.Prepare("tenant", e, "")
+			input, err := e.Input()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, err := in.Prepare("tenant", input, "")
 			if err != nil {
 				t.Errorf("%s: prepare %s: %v", file, e.Type, err)
 				continue
@@ -228,4 +254,22 @@ func TestPrepareAndDedup(t *testing.T) {
 			}
 		}
 	}
+}
+
+// eventIDOf is the id a Lever event has had since before the connector
+// moved onto push: the source and value.EventID("lv", key, type), hashed.
+// Ids must not change, or a retry across an upgrade is taken as new.
+func eventIDOf(sourceID, key, typ string) string {
+	sum := sha256.Sum256([]byte(sourceID + "\x00" + value.EventID("lv", key, typ)))
+	return System + ":" + hex.EncodeToString(sum[:16])
+}
+
+// stageChange is the event's changes.stage.
+func stageChange(t *testing.T, e push.Event) hirehook.Change {
+	t.Helper()
+	var ch map[string]hirehook.Change
+	if err := json.Unmarshal(e.Changes, &ch); err != nil {
+		t.Fatalf("changes %s: %v", e.Changes, err)
+	}
+	return ch["stage"]
 }

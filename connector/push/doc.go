@@ -1,7 +1,11 @@
-// Package push holds what the push connectors (connector/workable,
-// connector/smartrecruiters, connector/teamtailor, connector/generic) share:
-// the Result of parsing a verified vendor request, the Handshake answer, the
-// typed verification errors and the deterministic event builder.
+// Package push holds what the push connectors (connector/greenhouse,
+// connector/lever, connector/ashby, connector/workable,
+// connector/smartrecruiters, connector/teamtailor, connector/generic)
+// share: the Result of parsing a verified vendor request, the Handshake
+// answer, the typed verification errors and the deterministic event
+// builder. Every connector verifies with the same shape, Verify(header,
+// body, [now,] secrets...): any of the secrets (a source's current and
+// previous one, during a rotation) may match.
 //
 // A push request goes through three steps, in this order: the vendor's
 // handshake (if the request is one, answer it and stop), Verify on the raw

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
+	"github.com/hirehook/hirehook/connector/internal/value"
 )
 
 // Tolerance is how far a signed timestamp may be from the receiver's clock,
@@ -111,6 +112,10 @@ type Result struct {
 	NeedsHydration bool
 	// Link is the vendor's URL of the resource, where it sends one.
 	Link string
+	// Ping is set for a signed ping (Greenhouse's and Ashby's, sent when
+	// a webhook is created or edited): connection health, answered 2xx,
+	// never an event; Events is empty.
+	Ping bool
 	// Unsupported is set when the vendor event has no catalog type
 	// (yet): the request is valid and acknowledged, and nothing is
 	// emitted. Reason says why.
@@ -141,6 +146,17 @@ func HMACSHA256(key []byte, parts ...[]byte) []byte {
 	return m.Sum(nil)
 }
 
+// HasSecret reports whether any of secrets is set: a Verify given none
+// fails with its "no secret" error before it reads the request.
+func HasSecret(secrets []string) bool {
+	for _, s := range secrets {
+		if s != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // CheckTime checks a signed unix-seconds timestamp against now ± Tolerance.
 func CheckTime(ts int64, now time.Time) error {
 	t := time.Unix(ts, 0)
@@ -159,6 +175,14 @@ type Builder struct {
 	Prefix  string // entity id prefix, "tt_"
 	Key     string // the request's dedupe key
 	Options Options
+	// EventIDTag ("gh", "lv", "ab") keeps the event ids Greenhouse, Lever
+	// and Ashby events had before these connectors moved onto this
+	// package: the id hashes value.EventID(tag, key, type) instead of key
+	// and type, so that a vendor's retry across an upgrade is still a
+	// duplicate. With a tag, an event the vendor gives no time for also
+	// keeps no occurred time (ingest stamps it), as before. Empty for
+	// every other connector.
+	EventIDTag string
 }
 
 // Ref is the external_refs entry of a vendor id.
@@ -181,22 +205,72 @@ func (b *Builder) Event(typ string, data map[string]any, occurred time.Time, der
 	if err != nil {
 		return Event{}, fmt.Errorf("encode %s data: %w", typ, err)
 	}
-	cat := b.Options.Catalog
-	if cat == nil {
-		cat = catalog.Default()
-	}
-	entity, id, err := cat.ValidateEvent(typ, raw)
+	entity, id, err := b.catalog().ValidateEvent(typ, raw)
 	if err != nil {
 		return Event{}, fmt.Errorf("%s: map to %s: %w", b.System, typ, err)
 	}
+	return b.event(typ, entity, id, raw, occurred, derived), nil
+}
+
+// EventWith is Event for the parsers that carry a time as RFC 3339 text
+// and a field's changes (Greenhouse, Lever, Ashby): at "" is no time,
+// changes (if any) become the event's changes, and the tenant is named in
+// data's top-level external_refs that name none (their refs are made
+// without it). Data without an id, or that the catalog refuses, is an
+// error wrapping malformed (the connector's ErrMalformed).
+func (b *Builder) EventWith(malformed error, typ string, data map[string]any, changes map[string]hirehook.Change, at string, derived bool) (Event, error) {
+	if data["id"] == nil {
+		return Event{}, fmt.Errorf("%w: no id for %s", malformed, typ)
+	}
+	var occurred time.Time
+	if at != "" {
+		t, err := time.Parse(time.RFC3339Nano, at)
+		if err != nil {
+			return Event{}, fmt.Errorf("%w: %s occurred at %q: %v", malformed, typ, at, err)
+		}
+		occurred = t
+	}
+	value.WithTenant(data, b.Options.Tenant)
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return Event{}, fmt.Errorf("encode %s data: %w", typ, err)
+	}
+	entity, id, err := b.catalog().ValidateEvent(typ, raw)
+	if err != nil {
+		return Event{}, fmt.Errorf("%w: %s data: %v", malformed, typ, err)
+	}
+	ev := b.event(typ, entity, id, raw, occurred, derived)
+	if len(changes) > 0 {
+		if ev.Changes, err = json.Marshal(changes); err != nil {
+			return Event{}, fmt.Errorf("encode %s changes: %w", typ, err)
+		}
+	}
+	return ev, nil
+}
+
+func (b *Builder) catalog() *catalog.Catalog {
+	if b.Options.Catalog != nil {
+		return b.Options.Catalog
+	}
+	return catalog.Default()
+}
+
+// event names a validated event: its id hashes the source, the dedupe key
+// and the type (see EventIDTag), and a zero occurred time is the received
+// time (but see EventIDTag).
+func (b *Builder) event(typ, entity, id string, raw json.RawMessage, occurred time.Time, derived bool) Event {
 	now := b.Options.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
-	if occurred.IsZero() {
+	if occurred.IsZero() && b.EventIDTag == "" {
 		occurred = now
 	}
-	sum := sha256.Sum256([]byte(b.Options.SourceID + "\x00" + b.Key + "\x00" + typ))
+	idKey := b.Key + "\x00" + typ
+	if b.EventIDTag != "" {
+		idKey = value.EventID(b.EventIDTag, b.Key, typ)
+	}
+	sum := sha256.Sum256([]byte(b.Options.SourceID + "\x00" + idKey))
 	return Event{
 		Event: &hirehook.Event{
 			ID:         b.System + ":" + hex.EncodeToString(sum[:16]),
@@ -207,7 +281,7 @@ func (b *Builder) Event(typ string, data map[string]any, occurred time.Time, der
 			Data:       raw,
 		},
 		Derived: derived,
-	}, nil
+	}
 }
 
 // Str returns m[k] as a string: strings as they are, numbers in their

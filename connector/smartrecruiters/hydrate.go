@@ -13,6 +13,7 @@ import (
 
 	"github.com/hirehook/hirehook/connector/internal/value"
 	"github.com/hirehook/hirehook/connector/push"
+	"github.com/hirehook/hirehook/internal/netguard"
 )
 
 // HeaderToken carries the SmartRecruiters API key on Customer API calls.
@@ -49,7 +50,8 @@ func allowed(link string, origins []string) (*url.URL, error) {
 // h and body are the request's headers and body, as given to Parse.
 // origins are the API origins the key may go to ("https://host[:port]";
 // nil means DefaultAPIOrigins): a link elsewhere is an error, and nothing
-// is sent.
+// is sent. A nil c means netguard's client, which refuses private
+// addresses; the hub passes its own (netguard's too).
 //
 // Errors wrap push.ErrHydrateTemporary (429, 5xx, timeouts, network) or
 // push.ErrHydrateGone (404, 410); a refused key (401, 403) is a plain
@@ -142,10 +144,7 @@ func Hydrate(ctx context.Context, c *http.Client, apiKey string, origins []strin
 // get fetches url from the Customer API and decodes its JSON object.
 func get(ctx context.Context, c *http.Client, apiKey, url string) (map[string]any, error) {
 	if c == nil {
-		// A transport of its own: http.DefaultTransport's idle connections are
-		// closed by anyone in the process (httptest.Server.Close does), which
-		// breaks a request about to reuse one.
-		c = &http.Client{Timeout: 30 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		c = netguard.Client(netguard.Options{})
 	}
 	// X-SmartToken is not a header net/http drops on a redirect to another
 	// host, so such a redirect is not followed: the key goes to Link's host

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hirehook/hirehook/catalog"
 	"github.com/hirehook/hirehook/connector/push"
+	"github.com/hirehook/hirehook/internal/netguard"
 )
 
 const apiKey = "sr-api-key-do-not-leak-7d1f"
@@ -439,5 +440,26 @@ func TestHydrate_onlyAPIHosts(t *testing.T) {
 	}
 	if n := got.Load(); n != 0 {
 		t.Fatalf("%d requests reached the host the link named", n)
+	}
+}
+
+// TestHydrate_nilClientIsGuarded: without a client, Hydrate uses
+// netguard's, so a link on loopback (allowed as an origin here) is refused
+// at dial time and the server never sees the key. (It was a plain client
+// that dialled anything.)
+func TestHydrate_nilClientIsGuarded(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the server was reached: %s", r.URL.Path)
+	}))
+	t.Cleanup(srv.Close)
+	h, b := event("candidate.created", `{"id":"c1"}`, srv.URL+"/candidates/c1")
+	res, err := Parse(h, b, push.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Hydrate(context.Background(), nil, apiKey, []string{srv.URL}, h, b, res, push.Options{})
+	if !errors.Is(err, netguard.ErrForbidden) {
+		t.Errorf("got %v, want netguard.ErrForbidden", err)
 	}
 }

@@ -8,14 +8,17 @@
 // The check runs in a net.Dialer's Control hook, on the address actually
 // being dialled after name resolution, so a name that resolves to
 // 127.0.0.1 (or that changes its answer between a check and the dial)
-// cannot slip past it. A client built on Dialer must also use no proxy
-// from the environment, which would dial for it.
+// cannot slip past it. Every outbound *http.Client of the hub comes from
+// Client, which also uses no proxy from the environment (a proxy would
+// dial for it, past the guard), so there is one place that says how the
+// hub dials out.
 package netguard
 
 import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
 	"syscall"
 	"time"
@@ -85,4 +88,61 @@ func Dialer(timeout time.Duration, allowPrivate bool) *net.Dialer {
 		d.Control = Control
 	}
 	return d
+}
+
+// Options configure Client. The zero value is a guarded client with the
+// defaults below, following redirects (through the same guarded dialer).
+type Options struct {
+	// AllowPrivate lets the client reach private, loopback and link-local
+	// addresses (development and tests: --allow-private-destinations).
+	AllowPrivate bool
+	// Timeout bounds a whole request, redirects and body included;
+	// default 30 s.
+	Timeout time.Duration
+	// DialTimeout bounds a connect; default 10 s.
+	DialTimeout time.Duration
+	// ResponseHeaderTimeout bounds the wait for the answer's headers
+	// once the request is written; default Timeout.
+	ResponseHeaderTimeout time.Duration
+	// MaxIdleConns and MaxIdleConnsPerHost size the idle pool; zero
+	// means net/http's defaults (no overall limit, 2 per host).
+	MaxIdleConns, MaxIdleConnsPerHost int
+	// NoRedirects makes the client return a redirect as the answer
+	// instead of following it (the webhook sender: a receiver must not
+	// move a delivery elsewhere).
+	NoRedirects bool
+}
+
+// Client returns an HTTP client that refuses forbidden addresses at dial
+// time (unless AllowPrivate), uses no proxy from the environment, and has
+// a transport of its own: http.DefaultTransport's idle connections are
+// closed by anyone in the process (httptest.Server.Close does), which
+// breaks a request about to reuse one.
+func Client(o Options) *http.Client {
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = 10 * time.Second
+	}
+	if o.ResponseHeaderTimeout <= 0 {
+		o.ResponseHeaderTimeout = o.Timeout
+	}
+	c := &http.Client{
+		Timeout: o.Timeout,
+		Transport: &http.Transport{
+			Proxy:                 nil,
+			DialContext:           Dialer(o.DialTimeout, o.AllowPrivate).DialContext,
+			ForceAttemptHTTP2:     true,
+			MaxIdleConns:          o.MaxIdleConns,
+			MaxIdleConnsPerHost:   o.MaxIdleConnsPerHost,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ResponseHeaderTimeout: o.ResponseHeaderTimeout,
+		},
+	}
+	if o.NoRedirects {
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
+	return c
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"testing"
 	"time"
@@ -118,4 +120,62 @@ func TestDialerAllowsPrivateWhenAsked(t *testing.T) {
 		t.Fatalf("dial with allowPrivate: %v", err)
 	}
 	conn.Close()
+}
+
+// TestClient holds every outbound client of the hub (they all come from
+// Client) to the guard: the internal ranges refused at dial time, loopback
+// reached only when allowed, no proxy from the environment, and redirects
+// followed or not as asked.
+func TestClient(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/moved" {
+			http.Redirect(w, r, "/here", http.StatusFound)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+
+	guarded := netguard.Client(netguard.Options{Timeout: 5 * time.Second})
+	for _, u := range append([]string{srv.URL, "http://[::ffff:127.0.0.1]:1/", "http://0.0.0.0:1/"}, hostURLs(internalRanges)...) {
+		resp, err := guarded.Get(u)
+		if err == nil {
+			resp.Body.Close()
+		}
+		if !errors.Is(err, netguard.ErrForbidden) {
+			t.Errorf("GET %s: err = %v, want ErrForbidden", u, err)
+		}
+	}
+	if tr, ok := guarded.Transport.(*http.Transport); !ok || tr.Proxy != nil {
+		t.Errorf("transport %T: want an *http.Transport with no proxy", guarded.Transport)
+	}
+
+	follow := netguard.Client(netguard.Options{AllowPrivate: true})
+	resp, err := follow.Get(srv.URL + "/moved")
+	if err != nil {
+		t.Fatalf("allowed client: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Errorf("following client: status %d, want 204 after the redirect", resp.StatusCode)
+	}
+
+	stay := netguard.Client(netguard.Options{AllowPrivate: true, NoRedirects: true})
+	resp, err = stay.Get(srv.URL + "/moved")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Errorf("NoRedirects client: status %d, want the 302 itself", resp.StatusCode)
+	}
+}
+
+func hostURLs(addrs []string) []string {
+	var out []string
+	for _, a := range addrs {
+		out = append(out, "http://"+net.JoinHostPort(a, "80")+"/")
+	}
+	return out
 }

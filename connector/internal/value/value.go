@@ -148,3 +148,19 @@ func EventID(prefix, key, typ string) string {
 	}
 	return string(id)
 }
+
+// WithTenant names the vendor account (tenant, if any) in each of d's
+// top-level external_refs that names none, as push.Builder.Ref does for
+// the refs it makes. Nested refs (a candidate inside an application) are
+// left as they are.
+func WithTenant(d map[string]any, tenant string) {
+	if tenant == "" {
+		return
+	}
+	refs, _ := d["external_refs"].([]any)
+	for _, r := range refs {
+		if m, ok := r.(map[string]any); ok && m["tenant"] == nil {
+			m["tenant"] = tenant
+		}
+	}
+}
