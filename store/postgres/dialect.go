@@ -10,9 +10,10 @@ import (
 
 // newDialect is what the core (store/sqlstore) needs of PostgreSQL:
 // numbered placeholders, timestamptz times, text read with ::text, SKIP
-// LOCKED so that the batch jobs of several nodes share the rows, write
-// transactions run again after a lost deadlock (inTx), and REPEATABLE READ
-// snapshots.
+// LOCKED so that the batch jobs of several nodes share the rows, row locks
+// where other nodes may write meanwhile, write transactions run again after
+// a lost deadlock (inTx), REPEATABLE READ snapshots, its error mapping and
+// text cleaning, and pg_notify to wake the other nodes.
 func (s *Store) newDialect() *sqlstore.Dialect {
 	return &sqlstore.Dialect{
 		Name:       "postgres",
@@ -21,6 +22,11 @@ func (s *Store) newDialect() *sqlstore.Dialect {
 		Text:       func(col string) string { return col + "::text" },
 		SkipLocked: "\n\t\tFOR UPDATE SKIP LOCKED",
 		DB:         s.db,
+		Reader:     s.db,
+		ForUpdate:  " FOR UPDATE",
+		IsUnique:   isUniqueViolation,
+		MapError:   mapError,
+		Notify:     notify,
 		WriteTx:    s.inTx,
 		SnapshotTx: func(ctx context.Context) (*sql.Tx, error) {
 			return s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
@@ -31,6 +37,11 @@ func (s *Store) newDialect() *sqlstore.Dialect {
 		// Attempts carry their delivery's endpoint in SQLite; here it is joined.
 		ExportAttempts: `SELECT a.delivery_id, a.number, a.id, a.tenant_id, coalesce(d.endpoint_id, ''), a.started_at, a.duration_us, a.status_code, a.response_body, a.error_class, a.error
 			FROM attempts a LEFT JOIN deliveries d ON d.id = a.delivery_id ORDER BY a.delivery_id, a.number`,
+		ForKeyShare: " FOR KEY SHARE",
+		CleanText:   cleanText,
+		// Attempts carry no endpoint here; it is their delivery's.
+		StatsAttempts: `SELECT d.endpoint_id, a.started_at, a.duration_us, a.status_code
+			FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE a.tenant_id = ? AND a.started_at >= ?`,
 	}
 }
 

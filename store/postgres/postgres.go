@@ -61,8 +61,9 @@
 // docs/personal-data.md says so.
 //
 // The rules both stores share (hub secrets, retention, candidate erasure,
-// the export scans) are written once in store/sqlstore, over the Dialect
-// this package gives it (dialect.go).
+// the export scans, the inbound request log, the deliveries outside their
+// claim and completion, the stats) are written once in store/sqlstore, over
+// the Dialect this package gives it (dialect.go).
 package postgres
 
 import (
@@ -123,6 +124,9 @@ type Store struct {
 	// hub the hub's secrets the core keeps (the API key pepper).
 	dialect *sqlstore.Dialect
 	hub     sqlstore.HubSecrets
+	// Queue gives the Store the core's rules of the inbound log, of the
+	// deliveries outside their claim and completion, and of their stats.
+	*sqlstore.Queue
 	// connConfig opens Listen's own connection.
 	connConfig *pgx.ConnConfig
 	logger     *slog.Logger
@@ -182,6 +186,7 @@ func OpenWithOptions(ctx context.Context, dsn string, opts Options) (*Store, err
 	s.db = db
 	s.dialect = s.newDialect()
 	s.hub = sqlstore.HubSecrets{Dialect: s.dialect, Keyring: opts.Keyring}
+	s.Queue = sqlstore.NewQueue(s.dialect)
 	n := opts.MaxConns
 	if n <= 0 {
 		n = 16

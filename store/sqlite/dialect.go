@@ -11,13 +11,17 @@ import (
 // newDialect is what the core (store/sqlstore) needs of SQLite: ?
 // placeholders, times as UTC microseconds, text read through CAST (a column
 // may hold JSON bound as a BLOB), no row locks (there is one writer), write
-// transactions on the writer connection, snapshots on a reader.
+// transactions on the writer connection, reads and snapshots on the reader
+// pool, partial indexes named with INDEXED BY, and attempts that carry
+// their endpoint.
 func (s *Store) newDialect() *sqlstore.Dialect {
 	return &sqlstore.Dialect{
-		Name: "sqlite",
-		Time: func(t time.Time) any { return toMicros(t) },
-		Text: func(col string) string { return "CAST(" + col + " AS TEXT)" },
-		DB:   s.writer,
+		Name:     "sqlite",
+		Time:     func(t time.Time) any { return toMicros(t) },
+		Text:     func(col string) string { return "CAST(" + col + " AS TEXT)" },
+		DB:       s.writer,
+		Reader:   s.reader,
+		IsUnique: isUniqueViolation,
 		WriteTx: func(ctx context.Context, fn func(tx *sql.Tx) error) error {
 			return sqlstore.InTx(ctx, s.writer, fn)
 		},
@@ -29,5 +33,8 @@ func (s *Store) newDialect() *sqlstore.Dialect {
 		Erase:        eraseSQL,
 		ExportAttempts: `SELECT delivery_id, number, id, tenant_id, endpoint_id, started_at, duration_us, status_code, response_body, error_class, error
 			FROM attempts ORDER BY delivery_id, number`,
+		IndexedBy: func(index string) string { return " INDEXED BY " + index },
+		StatsAttempts: `SELECT endpoint_id, started_at, duration_us, status_code
+			FROM attempts INDEXED BY attempts_tenant_started WHERE tenant_id = ? AND started_at >= ?`,
 	}
 }

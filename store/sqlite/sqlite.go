@@ -21,8 +21,9 @@
 // write too, so a hub started on a full disk says so instead of starting.
 //
 // The rules both stores share (hub secrets, retention, candidate erasure,
-// the export scans) are written once in store/sqlstore, over the Dialect
-// this package gives it (dialect.go).
+// the export scans, the inbound request log, the deliveries outside their
+// claim and completion, the stats) are written once in store/sqlstore, over
+// the Dialect this package gives it (dialect.go).
 package sqlite
 
 import (
@@ -69,6 +70,9 @@ type Store struct {
 	// hub the hub's secrets the core keeps (the API key pepper).
 	dialect *sqlstore.Dialect
 	hub     sqlstore.HubSecrets
+	// Queue gives the Store the core's rules of the inbound log, of the
+	// deliveries outside their claim and completion, and of their stats.
+	*sqlstore.Queue
 
 	// notFailing holds endpoints whose failing_since this store knows to
 	// be NULL (it wrote so): a batch of successes to them needs no
@@ -195,6 +199,7 @@ func OpenWithOptions(ctx context.Context, path string, opts Options) (*Store, er
 	s.reader = reader
 	s.dialect = s.newDialect()
 	s.hub = sqlstore.HubSecrets{Dialect: s.dialect, Keyring: opts.Keyring}
+	s.Queue = sqlstore.NewQueue(s.dialect)
 	s.group, s.quit, s.groupDone = make(chan *groupJob), make(chan struct{}), make(chan struct{})
 	go s.groupLoop()
 	return s, nil

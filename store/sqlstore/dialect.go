@@ -34,6 +34,30 @@ type Dialect struct {
 	// DB runs the statements outside a transaction that write (SQLite:
 	// the writer connection).
 	DB *sql.DB
+	// Reader runs the reads outside a transaction (SQLite: its pool of
+	// read-only connections; PostgreSQL: the pool, as DB).
+	Reader *sql.DB
+	// ForUpdate and ForShare end a SELECT in a write transaction that
+	// reads a row it is about to write, or that must not be deleted
+	// before it commits: " FOR UPDATE" and " FOR SHARE" on PostgreSQL, ""
+	// where there is one writer.
+	ForUpdate, ForShare string
+	// Bytewise follows a text column in a comparison or an ORDER BY that
+	// must order its values byte by byte, as a cursor over ids does:
+	// ` COLLATE "C"` on PostgreSQL, whose default collation may not; ""
+	// on SQLite, whose default does.
+	Bytewise string
+	// IsUnique reports an error of a UNIQUE or PRIMARY KEY constraint (by
+	// SQLSTATE or extended result code, never by message).
+	IsUnique func(error) bool
+	// MapError gives the driver errors a caller can act on their hirehook
+	// code, keeping err in the chain (PostgreSQL: text it cannot hold, a
+	// NUL, is EINVALID). Nil leaves errors as they are.
+	MapError func(error) error
+	// Notify announces in tx, when it commits, that deliveries became due,
+	// so that every node's dispatcher wakes (PostgreSQL's pg_notify). Nil
+	// where one process has the database.
+	Notify func(ctx context.Context, tx *sql.Tx) error
 	// WriteTx runs fn in one write transaction and commits it. fn may run
 	// more than once (PostgreSQL runs a transaction that lost a deadlock
 	// again), so it builds its results afresh each time.
@@ -60,6 +84,27 @@ type Dialect struct {
 	// Erase holds the statements of a candidate erasure that use the
 	// dialect's JSON functions.
 	Erase EraseSQL
+
+	// ForKeyShare ends a SELECT in a write transaction of a row that must
+	// not be deleted before it commits, without holding back updates of
+	// its other columns (" FOR KEY SHARE" on PostgreSQL: an inbound request
+	// keeps its source; "" where there is one writer).
+	ForKeyShare string
+	// CleanText makes text from outside (an error that quotes a remote
+	// peer, a vendor's event name) storable in a text column: PostgreSQL's
+	// refuses NUL and invalid UTF-8. Nil stores text as it is.
+	CleanText func(string) string
+	// IndexedBy returns the hint that makes a query read the named partial
+	// index (SQLite's " INDEXED BY name": it uses a partial index only when
+	// told, or when it proves the query's terms imply the index's); ""
+	// where the planner needs no hint.
+	IndexedBy func(index string) string
+	// StatsAttempts selects the attempts of DeliveryStats' window:
+	// endpoint_id, started_at, duration_us, status_code of the attempts
+	// of a tenant (?) started at or after a time (?), through the index
+	// attempts_tenant_started. (SQLite keeps the endpoint in the row;
+	// PostgreSQL joins it from the delivery.)
+	StatsAttempts string
 
 	rebound sync.Map // query → rebound query
 }
