@@ -246,9 +246,7 @@ func (s *Store) DeliveryRelease(ctx context.Context, owner string, ids []string)
 	// One statement: the released deliveries are due now, so other nodes
 	// are woken (when any row was released).
 	if _, err := s.db.ExecContext(ctx, `WITH released AS (
-		UPDATE deliveries SET state = CASE
-			WHEN EXISTS (SELECT 1 FROM endpoints WHERE endpoints.id = deliveries.endpoint_id AND endpoints.disabled) THEN 'paused'
-			WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
+		UPDATE deliveries SET state = `+sqlstore.ReleasedState+`,
 		next_attempt_at = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $1
 		WHERE id = ANY ($2::text[]) AND state = 'delivering' AND lease_owner = $3
 		RETURNING 1

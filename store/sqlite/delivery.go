@@ -30,9 +30,7 @@ const (
 	qInsertAttempt = `INSERT INTO attempts
 		(delivery_id, number, id, started_at, duration_us, status_code, response_body, error_class, error, tenant_id, endpoint_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qReleaseDelivery = `UPDATE deliveries SET state = CASE
-			WHEN EXISTS (SELECT 1 FROM endpoints WHERE id = deliveries.endpoint_id AND disabled = 1) THEN 'paused'
-			WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
+	qReleaseDelivery = `UPDATE deliveries SET state = ` + sqlstore.ReleasedState + `,
 		next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
 		WHERE id = ? AND state = 'delivering' AND lease_owner = ?`
 )
@@ -272,17 +270,15 @@ func (s *Store) DeliveryRelease(ctx context.Context, owner string, ids []string)
 }
 
 // DeliveryReleaseAll releases every delivery leased in the file, whoever
-// its owner, as DeliveryRelease does (due at once; paused if its endpoint
-// is disabled), and returns how many. A SQLite file is served by one hub
+// its owner, as DeliveryRelease does (due at once, in
+// sqlstore.ReleasedState), and returns how many. A SQLite file is served by one hub
 // (one process; see the package doc), so when that hub starts, every lease
 // in the file is one a hub that has ended left behind (killed in the middle
 // of attempts): its deliveries are due now, not when the lease runs out.
 // Only the serving hub calls it, before it hands out leases of its own.
 func (s *Store) DeliveryReleaseAll(ctx context.Context, now time.Time) (int, error) {
 	at := toMicros(now)
-	res, err := s.writer.ExecContext(ctx, `UPDATE deliveries SET state = CASE
-			WHEN EXISTS (SELECT 1 FROM endpoints WHERE id = deliveries.endpoint_id AND disabled = 1) THEN 'paused'
-			WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
+	res, err := s.writer.ExecContext(ctx, `UPDATE deliveries SET state = `+sqlstore.ReleasedState+`,
 		next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
 		WHERE state = 'delivering'`, at, at)
 	if err != nil {

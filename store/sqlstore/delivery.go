@@ -22,6 +22,15 @@ import (
 // claim statement too.
 const DeliveryColumns = `id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at, coalesce(ordering_key, '') AS ordering_key`
 
+// ReleasedState is the state a leased delivery takes when its lease is
+// given back unattempted (a dialect's DeliveryRelease, and SQLite's
+// release of the leases a dead hub left): paused while its endpoint is
+// disabled, else pending if it was never attempted and retrying if it was.
+// It is an expression of the deliveries row being updated.
+const ReleasedState = `CASE
+			WHEN EXISTS (SELECT 1 FROM endpoints WHERE endpoints.id = deliveries.endpoint_id AND endpoints.disabled) THEN 'paused'
+			WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END`
+
 // deliveryViewColumns are DeliveryColumns and the last attempt's latency
 // and the start of its body, for DeliveryList and DeliveryGet: two lookups
 // by the attempts' primary key (delivery_id, number) per row. A few bytes
