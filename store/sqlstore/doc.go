@@ -10,13 +10,27 @@
 //     when the candidate counts as not found;
 //   - `hirehook migrate-store`'s export scans (export.go) and the frame of
 //     an import (import.go): the check that the target is empty, the API
-//     key pepper that goes with the keys, commit and rollback.
+//     key pepper that goes with the keys, commit and rollback;
+//   - the inbound request log (inbound.go): create with its dedupe, get,
+//     list, update, claim, reprocess, stats;
+//   - the deliveries outside their claim and completion (delivery.go):
+//     get, list, an operator's retry (with the check that the event can
+//     still be sent) and recovery, the state a released lease leaves, and
+//     what a completion writes as last_error and attempt id;
+//   - DeliveryStats (stats.go): the queue figures, the attempt counts,
+//     percentiles and timeline.
+//
+// The last three are methods of Queue (queue.go), which both stores embed.
 //
 // Each dialect package keeps what is truly its own and hands the core a
 // Dialect value that says it. Not moved yet, and still written in both
-// dialects: ingest planning, the delivery claim and completion, stats, the
-// CRUD of tenants, endpoints, sources, inbound requests and backfills. An
-// import's inserts stay the dialects' on purpose (ImportWriter): multi-row
+// dialects: ingest planning, the CRUD of tenants, endpoints, sources and
+// backfills. The delivery claim and the batched completion stay the
+// dialects' on purpose: their statements differ in form (SQLite's one
+// UPDATE … RETURNING in the group writer, statements prepared once, and
+// failing_since kept in Go; PostgreSQL's FOR UPDATE SKIP LOCKED CTEs and
+// one set-based statement for a whole batch of results). An import's
+// inserts stay the dialects' on purpose (ImportWriter): multi-row
 // with OVERRIDING SYSTEM VALUE and a setval of each identity on PostgreSQL,
 // row by row on SQLite, with column types that differ (BLOB or TEXT bodies,
 // attempts' endpoint_id only on SQLite, NUL cleaned for PostgreSQL's text).
@@ -40,16 +54,23 @@
 //     connection, PostgreSQL's pool with a retry of a transaction that lost
 //     a deadlock, and its error mapping; and how a snapshot for reading is
 //     taken (Dialect.SnapshotTx);
+//   - the locks a write transaction takes where other nodes write too
+//     (Dialect.ForUpdate, Dialect.ForKeyShare), the hint that names a
+//     partial index (Dialect.IndexedBy), text PostgreSQL cannot hold
+//     (Dialect.CleanText), the error mapping (Dialect.IsUnique,
+//     Dialect.MapError) and the wake-up of other nodes (Dialect.Notify);
 //   - statements whose best form differs enough that a reader would have to
 //     compare them line by line anyway: the set-based tombstone update and
 //     cancel of a purge on PostgreSQL, one statement per event on SQLite
 //     (Dialect.Tombstone, Dialect.CancelUnsent, function fields kept in the
-//     dialect package), and the JSON functions of an erasure
+//     dialect package), the JSON functions of an erasure
 //     (Dialect.Erase: json_extract and json_set on SQLite, jsonb operators
-//     on PostgreSQL).
+//     on PostgreSQL), and the read of the attempts for the stats
+//     (Dialect.StatsAttempts: SQLite's attempts carry their endpoint,
+//     PostgreSQL's join it).
 //
 // What stays in a dialect package is its SQL for the hot paths (ingest, the
-// claim, stats), its migrations, its error mapping, the sealing of
+// claim and completion of deliveries), its migrations, its error mapping, the sealing of
 // endpoints' and sources' secrets (the column types differ: BLOB or TEXT),
 // and what its files need beyond the rules (SQLite's secure_delete, VACUUM
 // and WAL truncation around an erasure or a rewrite of secrets;
