@@ -3,15 +3,12 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/store/sqlstore"
 )
-
-const deliveryColumns = `id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at, coalesce(ordering_key, '') AS ordering_key`
 
 // qClaim leases due deliveries in one statement. Each of the two CTEs walks
 // one partial index in due order (expired leases first: their worker died;
@@ -50,7 +47,7 @@ const qClaim = `WITH expired AS (
 	), claimed AS (
 		UPDATE deliveries SET state = 'delivering', lease_owner = $1, lease_expires_at = $2, updated_at = $3
 		WHERE seq IN (SELECT seq FROM (SELECT seq FROM expired UNION ALL SELECT seq FROM due) AS taken LIMIT $4)
-		RETURNING seq, ` + deliveryColumns + `
+		RETURNING seq, ` + sqlstore.DeliveryColumns + `
 	)
 	SELECT c.id, c.tenant_id, c.event_id, c.event_type, c.endpoint_id, c.state, c.attempts, c.next_attempt_at, c.last_attempt_at,
 		c.last_status, c.last_error, c.created_at, c.updated_at, c.ordering_key, e.payload
@@ -125,114 +122,6 @@ const qPauseDisabled = `UPDATE deliveries SET state = 'paused', updated_at = now
 	WHERE state IN ('pending', 'retrying') AND endpoint_id IN (SELECT id FROM endpoints WHERE disabled
 		AND id IN (SELECT endpoint_id FROM deliveries WHERE id = ANY ($1::text[])))`
 
-// deliveryViewColumns are deliveryColumns and the last attempt's latency
-// and the start of its body, for DeliveryList and DeliveryGet: two lookups
-// by the attempts' primary key (delivery_id, number) per row. A few bytes
-// more than hirehook.ResponseExcerptBytes are read, so that ResponseExcerpt
-// can tell a body cut in a character from one that ends there.
-const deliveryViewColumns = deliveryColumns + `,
-	coalesce((SELECT duration_us FROM attempts WHERE delivery_id = deliveries.id AND number = deliveries.attempts), 0),
-	coalesce((SELECT substring(response_body FROM 1 FOR 204) FROM attempts WHERE delivery_id = deliveries.id AND number = deliveries.attempts), '')`
-
-// scanDeliveryView scans a row of deliveryViewColumns.
-func scanDeliveryView(row scanner) (*hirehook.Delivery, error) {
-	var dur int64
-	var body []byte
-	d, err := scanDelivery(row, &dur, &body)
-	if err != nil {
-		return nil, err
-	}
-	d.LastLatency = hirehook.Milliseconds(time.Duration(dur) * time.Microsecond)
-	d.LastResponseExcerpt = hirehook.ResponseExcerpt(string(body))
-	return d, nil
-}
-
-func scanDelivery(row scanner, extra ...any) (*hirehook.Delivery, error) {
-	var d hirehook.Delivery
-	var next, last sql.NullTime
-	dest := append([]any{&d.ID, &d.TenantID, &d.EventID, &d.EventType, &d.EndpointID, &d.State, &d.Attempts, &next, &last,
-		&d.LastStatus, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &d.OrderingKey}, extra...)
-	if err := row.Scan(dest...); err != nil {
-		return nil, err
-	}
-	d.NextAttemptAt, d.LastAttemptAt = ptrTime(next), ptrTime(last)
-	d.CreatedAt, d.UpdatedAt = utc(d.CreatedAt), utc(d.UpdatedAt)
-	return &d, nil
-}
-
-// DeliveryGet implements hirehook.Store.
-func (s *Store) DeliveryGet(ctx context.Context, tenantID, id string) (*hirehook.Delivery, []*hirehook.Attempt, error) {
-	d, err := scanDeliveryView(s.db.QueryRowContext(ctx, `SELECT `+deliveryViewColumns+` FROM deliveries WHERE tenant_id = $1 AND id = $2`, tenantID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, hirehook.Errorf(hirehook.ENOTFOUND, "Delivery %q not found.", id)
-	} else if err != nil {
-		return nil, nil, fmt.Errorf("select delivery %s: %w", id, err)
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, delivery_id, number, started_at, duration_us, status_code, response_body, error_class, error
-		FROM attempts WHERE delivery_id = $1 ORDER BY number`, id)
-	if err != nil {
-		return nil, nil, fmt.Errorf("select attempts of delivery %s: %w", id, err)
-	}
-	defer rows.Close()
-	attempts := []*hirehook.Attempt{}
-	for rows.Next() {
-		var a hirehook.Attempt
-		var dur int64
-		var body []byte
-		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &a.StartedAt, &dur, &a.StatusCode, &body, &a.ErrorClass, &a.Error); err != nil {
-			return nil, nil, err
-		}
-		a.StartedAt, a.Duration, a.ResponseBody = utc(a.StartedAt), time.Duration(dur)*time.Microsecond, string(body)
-		attempts = append(attempts, &a)
-	}
-	return d, attempts, rows.Err()
-}
-
-// DeliveryList implements hirehook.Store.
-func (s *Store) DeliveryList(ctx context.Context, f hirehook.DeliveryFilter) ([]*hirehook.Delivery, error) {
-	where := []string{"tenant_id = $1"}
-	args := []any{f.TenantID}
-	add := func(cond string, arg any) {
-		args = append(args, arg)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
-	if f.After != "" {
-		var seq int64
-		err := s.db.QueryRowContext(ctx, `SELECT seq FROM deliveries WHERE tenant_id = $1 AND id = $2`, f.TenantID, f.After).Scan(&seq)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, hirehook.FieldError("after", "No delivery %q to list after.", f.After)
-		} else if err != nil {
-			return nil, fmt.Errorf("select delivery cursor: %w", err)
-		}
-		add("seq < $%d", seq)
-	}
-	if f.EndpointID != nil {
-		add("endpoint_id = $%d", *f.EndpointID)
-	}
-	if f.EventID != nil {
-		add("event_id = $%d", *f.EventID)
-	}
-	if f.State != nil {
-		add("state = $%d", string(*f.State))
-	}
-	args = append(args, limit(f.Limit))
-	q := fmt.Sprintf(`SELECT %s FROM deliveries WHERE %s ORDER BY seq DESC LIMIT $%d`, deliveryViewColumns, strings.Join(where, " AND "), len(args))
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("select deliveries: %w", err)
-	}
-	defer rows.Close()
-	out := []*hirehook.Delivery{}
-	for rows.Next() {
-		d, err := scanDeliveryView(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
-}
-
 // DeliveryClaim implements hirehook.Store with one statement (qClaim), its
 // own transaction. It never waits for a row lock (SKIP LOCKED), so it
 // cannot deadlock.
@@ -252,7 +141,7 @@ func (s *Store) DeliveryClaim(ctx context.Context, p hirehook.DeliveryClaimParam
 	var out []*hirehook.Delivery
 	for rows.Next() {
 		var payload []byte
-		d, err := scanDelivery(rows, &payload)
+		d, err := sqlstore.ScanDelivery(rows, &payload)
 		if err != nil {
 			return nil, fmt.Errorf("claim deliveries: %w", err)
 		}
@@ -336,16 +225,8 @@ func newCompleteArgs(results []hirehook.DeliveryResult) completeArgs {
 	}
 	for i, r := range results {
 		a := r.Attempt
-		lastErr := a.Error
-		if lastErr == "" && a.ErrorClass == hirehook.ErrorClassStatus {
-			lastErr = fmt.Sprintf("HTTP %d", a.StatusCode)
-		}
-		id := a.ID
-		if id == "" {
-			id = hirehook.NewID("att")
-		}
-		c.ids[i], c.owners[i], c.states[i], c.lastErrors[i] = r.DeliveryID, r.LeaseOwner, string(r.State), cleanText(lastErr)
-		c.attemptIDs[i], c.errorClasses[i], c.errors[i] = id, cleanText(string(a.ErrorClass)), cleanText(a.Error)
+		c.ids[i], c.owners[i], c.states[i], c.lastErrors[i] = r.DeliveryID, r.LeaseOwner, string(r.State), cleanText(sqlstore.LastError(a))
+		c.attemptIDs[i], c.errorClasses[i], c.errors[i] = sqlstore.AttemptID(a), cleanText(string(a.ErrorClass)), cleanText(a.Error)
 		if r.DisableEndpoint != "" {
 			c.disable[i] = cleanText(r.DisableEndpoint)
 			c.disabling = append(c.disabling, r.DeliveryID)
@@ -365,9 +246,7 @@ func (s *Store) DeliveryRelease(ctx context.Context, owner string, ids []string)
 	// One statement: the released deliveries are due now, so other nodes
 	// are woken (when any row was released).
 	if _, err := s.db.ExecContext(ctx, `WITH released AS (
-		UPDATE deliveries SET state = CASE
-			WHEN EXISTS (SELECT 1 FROM endpoints WHERE endpoints.id = deliveries.endpoint_id AND endpoints.disabled) THEN 'paused'
-			WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
+		UPDATE deliveries SET state = `+sqlstore.ReleasedState+`,
 		next_attempt_at = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $1
 		WHERE id = ANY ($2::text[]) AND state = 'delivering' AND lease_owner = $3
 		RETURNING 1
@@ -375,90 +254,4 @@ func (s *Store) DeliveryRelease(ctx context.Context, owner string, ids []string)
 		return fmt.Errorf("release %d deliveries: %w", len(ids), err)
 	}
 	return nil
-}
-
-// DeliveryRetry implements hirehook.Store.
-func (s *Store) DeliveryRetry(ctx context.Context, tenantID, id string, now time.Time) (*hirehook.Delivery, error) {
-	var d *hirehook.Delivery
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		// FOR UPDATE: a claimer cannot take the delivery between the check
-		// of its state and the update.
-		d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tenantID, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return hirehook.Errorf(hirehook.ENOTFOUND, "Delivery %q not found.", id)
-		} else if err != nil {
-			return fmt.Errorf("select delivery %s: %w", id, err)
-		}
-		if err := checkResendable(ctx, tx, d); err != nil {
-			return err
-		}
-		switch d.State {
-		case hirehook.DeliveryCancelled:
-			return hirehook.Errorf(hirehook.EINVALID, "Delivery %q was cancelled (its endpoint was deleted) and cannot be retried.", id)
-		case hirehook.DeliveryDelivering:
-			return hirehook.Errorf(hirehook.ECONFLICT, "Delivery %q is being attempted right now.", id)
-		}
-		var disabled bool
-		if err := tx.QueryRowContext(ctx, `SELECT disabled FROM endpoints WHERE id = $1`, d.EndpointID).Scan(&disabled); err != nil {
-			return fmt.Errorf("select endpoint of delivery %s: %w", id, err)
-		}
-		state := resumedState(disabled)
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = $3, next_attempt_at = $1, updated_at = $1 WHERE id = $2`, now, id, string(state)); err != nil {
-			return fmt.Errorf("retry delivery %s: %w", id, err)
-		}
-		if err := notify(ctx, tx); err != nil {
-			return err
-		}
-		n := now.UTC()
-		d.State, d.NextAttemptAt, d.UpdatedAt = state, &n, n
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return d, nil
-}
-
-// DeliveryRecover implements hirehook.Store.
-func (s *Store) DeliveryRecover(ctx context.Context, p hirehook.DeliveryRecoverParams) (int, error) {
-	var until any
-	if !p.Until.IsZero() {
-		until = p.Until
-	}
-	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var disabled bool
-		err := tx.QueryRowContext(ctx, `SELECT disabled FROM endpoints WHERE tenant_id = $1 AND id = $2`, p.TenantID, p.EndpointID).Scan(&disabled)
-		if errors.Is(err, sql.ErrNoRows) {
-			return hirehook.Errorf(hirehook.ENOTFOUND, "Endpoint %q not found.", p.EndpointID)
-		} else if err != nil {
-			return fmt.Errorf("select endpoint %s: %w", p.EndpointID, err)
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries d SET state = $6, next_attempt_at = $1, updated_at = $1
-			WHERE d.tenant_id = $2 AND d.endpoint_id = $3 AND d.state = 'failed'
-			AND d.created_at >= $4 AND ($5::timestamptz IS NULL OR d.created_at < $5)
-			AND NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = d.tenant_id AND e.id = d.event_id
-				AND (e.purged_at IS NOT NULL OR e.erased_at IS NOT NULL))`, p.Now, p.TenantID, p.EndpointID, p.Since, until, string(resumedState(disabled)))
-		if err != nil {
-			return fmt.Errorf("recover deliveries of endpoint %s: %w", p.EndpointID, err)
-		}
-		if n, _ = res.RowsAffected(); n > 0 {
-			return notify(ctx, tx)
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return int(n), nil
-}
-
-// resumedState is the state of a delivery an operator makes due again:
-// pending, or paused while its endpoint is disabled.
-func resumedState(endpointDisabled bool) hirehook.DeliveryState {
-	if endpointDisabled {
-		return hirehook.DeliveryPaused
-	}
-	return hirehook.DeliveryPending
 }

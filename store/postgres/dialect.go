@@ -13,7 +13,8 @@ import (
 // locks (FOR UPDATE, FOR SHARE, and SKIP LOCKED so that the batch jobs of
 // several nodes share the rows), ids ordered byte by byte (COLLATE "C"),
 // write transactions run again after a lost deadlock (inTx), REPEATABLE
-// READ snapshots, errors by SQLSTATE, and pg_notify.
+// READ snapshots, errors by SQLSTATE, text cleaning, and pg_notify to wake
+// the other nodes.
 func (s *Store) newDialect() *sqlstore.Dialect {
 	return &sqlstore.Dialect{
 		Name:       "postgres",
@@ -39,6 +40,11 @@ func (s *Store) newDialect() *sqlstore.Dialect {
 		// Attempts carry their delivery's endpoint in SQLite; here it is joined.
 		ExportAttempts: `SELECT a.delivery_id, a.number, a.id, a.tenant_id, coalesce(d.endpoint_id, ''), a.started_at, a.duration_us, a.status_code, a.response_body, a.error_class, a.error
 			FROM attempts a LEFT JOIN deliveries d ON d.id = a.delivery_id ORDER BY a.delivery_id, a.number`,
+		ForKeyShare: " FOR KEY SHARE",
+		CleanText:   cleanText,
+		// Attempts carry no endpoint here; it is their delivery's.
+		StatsAttempts: `SELECT d.endpoint_id, a.started_at, a.duration_us, a.status_code
+			FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE a.tenant_id = ? AND a.started_at >= ?`,
 	}
 }
 

@@ -10,7 +10,6 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/hirehook/hirehook"
@@ -29,25 +28,6 @@ const qCancelUnsent = `UPDATE deliveries SET state = 'cancelled', next_attempt_a
 // share the work instead of queueing on the same rows.
 func (s *Store) RetentionPurge(ctx context.Context, p hirehook.RetentionPurgeParams) (hirehook.RetentionPurgeResult, error) {
 	return sqlstore.RetentionPurge(ctx, s.dialect, p)
-}
-
-// checkResendable refuses to send d again when its event's payload is a
-// tombstone (purged) or was erased: a receiver would take it for the event.
-func checkResendable(ctx context.Context, q querier, d *hirehook.Delivery) error {
-	var purged, erased bool
-	err := q.QueryRowContext(ctx, `SELECT purged_at IS NOT NULL, erased_at IS NOT NULL FROM events WHERE tenant_id = $1 AND id = $2`,
-		d.TenantID, d.EventID).Scan(&purged, &erased)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil
-	case err != nil:
-		return fmt.Errorf("select event %s of delivery %s: %w", d.EventID, d.ID, err)
-	case purged:
-		return hirehook.Errorf(hirehook.EINVALID, "Delivery %q cannot be sent again: its event's payload was purged by retention.", d.ID)
-	case erased:
-		return hirehook.Errorf(hirehook.EINVALID, "Delivery %q cannot be sent again: its event was erased with its candidate's personal data.", d.ID)
-	}
-	return nil
 }
 
 // CandidateErase implements hirehook.Store, in one transaction; the rule

@@ -61,9 +61,10 @@
 // docs/personal-data.md says so.
 //
 // The rules both stores share (hub secrets, retention, candidate erasure,
-// the export scans, the CRUD of tenants, endpoints, sources and backfills)
-// are written once in store/sqlstore, over the Dialect
-// this package gives it (dialect.go).
+// the export scans, the CRUD of tenants, endpoints, sources and backfills,
+// the inbound request log, the deliveries outside their claim and
+// completion, the stats) are written once in store/sqlstore, over the
+// Dialect this package gives it (dialect.go).
 package postgres
 
 import (
@@ -127,6 +128,9 @@ type Store struct {
 	// CRUD is the core's rules of tenants, API keys, the audit log,
 	// endpoints, sources and backfills: its methods are this Store's.
 	*sqlstore.CRUD
+	// Queue gives the Store the core's rules of the inbound log, of the
+	// deliveries outside their claim and completion, and of their stats.
+	*sqlstore.Queue
 	// connConfig opens Listen's own connection.
 	connConfig *pgx.ConnConfig
 	logger     *slog.Logger
@@ -187,6 +191,7 @@ func OpenWithOptions(ctx context.Context, dsn string, opts Options) (*Store, err
 	s.dialect = s.newDialect()
 	s.hub = sqlstore.HubSecrets{Dialect: s.dialect, Keyring: opts.Keyring}
 	s.CRUD = sqlstore.NewCRUD(s.dialect, opts.Keyring, &s.hub)
+	s.Queue = sqlstore.NewQueue(s.dialect)
 	n := opts.MaxConns
 	if n <= 0 {
 		n = 16

@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/store/sqlstore"
 )
 
 // Hot statements, prepared once at Open (see hotQueries).
@@ -30,114 +30,10 @@ const (
 	qInsertAttempt = `INSERT INTO attempts
 		(delivery_id, number, id, started_at, duration_us, status_code, response_body, error_class, error, tenant_id, endpoint_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qReleaseDelivery = `UPDATE deliveries SET state = CASE
-			WHEN EXISTS (SELECT 1 FROM endpoints WHERE id = deliveries.endpoint_id AND disabled = 1) THEN 'paused'
-			WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
+	qReleaseDelivery = `UPDATE deliveries SET state = ` + sqlstore.ReleasedState + `,
 		next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
 		WHERE id = ? AND state = 'delivering' AND lease_owner = ?`
 )
-
-const deliveryColumns = `id, tenant_id, event_id, event_type, endpoint_id, state, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at, coalesce(ordering_key, '') AS ordering_key`
-
-// deliveryViewColumns are deliveryColumns and the last attempt's latency
-// and the start of its body, for DeliveryList and DeliveryGet: two lookups
-// by the attempts' primary key (delivery_id, number) per row. A few bytes
-// more than hirehook.ResponseExcerptBytes are read, so that ResponseExcerpt
-// can tell a body cut in a character from one that ends there.
-const deliveryViewColumns = deliveryColumns + `,
-	coalesce((SELECT duration_us FROM attempts WHERE delivery_id = deliveries.id AND number = deliveries.attempts), 0),
-	coalesce((SELECT substr(response_body, 1, 204) FROM attempts WHERE delivery_id = deliveries.id AND number = deliveries.attempts), '')`
-
-// scanDeliveryView scans a row of deliveryViewColumns.
-func scanDeliveryView(row scanner) (*hirehook.Delivery, error) {
-	var dur int64
-	var body string
-	d, err := scanDelivery(row, &dur, &body)
-	if err != nil {
-		return nil, err
-	}
-	d.LastLatency = hirehook.Milliseconds(time.Duration(dur) * time.Microsecond)
-	d.LastResponseExcerpt = hirehook.ResponseExcerpt(body)
-	return d, nil
-}
-
-func scanDelivery(row scanner, extra ...any) (*hirehook.Delivery, error) {
-	var d hirehook.Delivery
-	var next, last sql.NullInt64
-	var created, updated int64
-	dest := append([]any{&d.ID, &d.TenantID, &d.EventID, &d.EventType, &d.EndpointID, &d.State, &d.Attempts, &next, &last,
-		&d.LastStatus, &d.LastError, &created, &updated, &d.OrderingKey}, extra...)
-	if err := row.Scan(dest...); err != nil {
-		return nil, err
-	}
-	d.NextAttemptAt, d.LastAttemptAt = ptrMicros(next), ptrMicros(last)
-	d.CreatedAt, d.UpdatedAt = fromMicros(created), fromMicros(updated)
-	return &d, nil
-}
-
-// DeliveryGet implements hirehook.Store.
-func (s *Store) DeliveryGet(ctx context.Context, tenantID, id string) (*hirehook.Delivery, []*hirehook.Attempt, error) {
-	d, err := scanDeliveryView(s.reader.QueryRowContext(ctx, `SELECT `+deliveryViewColumns+` FROM deliveries WHERE tenant_id = ? AND id = ?`, tenantID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, hirehook.Errorf(hirehook.ENOTFOUND, "Delivery %q not found.", id)
-	} else if err != nil {
-		return nil, nil, fmt.Errorf("select delivery %s: %w", id, err)
-	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT id, delivery_id, number, started_at, duration_us, status_code, response_body, error_class, error
-		FROM attempts WHERE delivery_id = ? ORDER BY number`, id)
-	if err != nil {
-		return nil, nil, fmt.Errorf("select attempts of delivery %s: %w", id, err)
-	}
-	defer rows.Close()
-	attempts := []*hirehook.Attempt{}
-	for rows.Next() {
-		var a hirehook.Attempt
-		var started, dur int64
-		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &started, &dur, &a.StatusCode, &a.ResponseBody, &a.ErrorClass, &a.Error); err != nil {
-			return nil, nil, err
-		}
-		a.StartedAt, a.Duration = fromMicros(started), time.Duration(dur)*time.Microsecond
-		attempts = append(attempts, &a)
-	}
-	return d, attempts, rows.Err()
-}
-
-// DeliveryList implements hirehook.Store.
-func (s *Store) DeliveryList(ctx context.Context, f hirehook.DeliveryFilter) ([]*hirehook.Delivery, error) {
-	where := []string{"tenant_id = ?"}
-	args := []any{f.TenantID}
-	if f.After != "" {
-		seq, err := s.cursorSeq(ctx, "deliveries", "delivery", f.TenantID, f.After)
-		if err != nil {
-			return nil, err
-		}
-		where, args = append(where, "seq < ?"), append(args, seq)
-	}
-	if f.EndpointID != nil {
-		where, args = append(where, "endpoint_id = ?"), append(args, *f.EndpointID)
-	}
-	if f.EventID != nil {
-		where, args = append(where, "event_id = ?"), append(args, *f.EventID)
-	}
-	if f.State != nil {
-		where, args = append(where, "state = ?"), append(args, string(*f.State))
-	}
-	args = append(args, limit(f.Limit))
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+deliveryViewColumns+` FROM deliveries WHERE `+strings.Join(where, " AND ")+` ORDER BY seq DESC LIMIT ?`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("select deliveries: %w", err)
-	}
-	defer rows.Close()
-	out := []*hirehook.Delivery{}
-	for rows.Next() {
-		d, err := scanDeliveryView(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
-}
 
 // DeliveryClaim implements hirehook.Store. One UPDATE … RETURNING takes the
 // due rows through the two partial indexes (due by next_attempt_at, and
@@ -189,13 +85,13 @@ func (s *Store) deliveryClaim(ctx context.Context, tx *sql.Tx, p hirehook.Delive
 			)
 			LIMIT ?4
 		)
-		RETURNING `+deliveryColumns, p.Owner, toMicros(p.LeaseUntil), now, p.Limit, skip)
+		RETURNING `+sqlstore.DeliveryColumns, p.Owner, toMicros(p.LeaseUntil), now, p.Limit, skip)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	var out []*hirehook.Delivery
 	for rows.Next() {
-		d, err := scanDelivery(rows)
+		d, err := sqlstore.ScanDelivery(rows)
 		if err != nil {
 			rows.Close()
 			return nil, err
@@ -267,10 +163,7 @@ func (s *Store) deliveryComplete(ctx context.Context, tx *sql.Tx, results []hire
 		if r.State == hirehook.DeliveryRetrying {
 			next = toMicros(r.NextAttemptAt)
 		}
-		lastErr := a.Error
-		if lastErr == "" && a.ErrorClass == hirehook.ErrorClassStatus {
-			lastErr = fmt.Sprintf("HTTP %d", a.StatusCode)
-		}
+		lastErr := sqlstore.LastError(a)
 		var number int
 		var endpointID, tenantID string
 		err := update.QueryRowContext(sctx, string(r.State), next, toMicros(a.StartedAt), a.StatusCode, lastErr,
@@ -283,11 +176,7 @@ func (s *Store) deliveryComplete(ctx context.Context, tx *sql.Tx, results []hire
 		} else if err != nil {
 			return 0, nil, fmt.Errorf("complete delivery %s: %w", r.DeliveryID, err)
 		}
-		id := a.ID
-		if id == "" {
-			id = hirehook.NewID("att")
-		}
-		if _, err := insertAttempt.ExecContext(sctx, r.DeliveryID, number, id, toMicros(a.StartedAt), a.Duration.Microseconds(),
+		if _, err := insertAttempt.ExecContext(sctx, r.DeliveryID, number, sqlstore.AttemptID(a), toMicros(a.StartedAt), a.Duration.Microseconds(),
 			a.StatusCode, a.ResponseBody, string(a.ErrorClass), a.Error, tenantID, endpointID); err != nil {
 			return 0, nil, fmt.Errorf("insert attempt %d of delivery %s: %w", number, r.DeliveryID, err)
 		}
@@ -381,17 +270,15 @@ func (s *Store) DeliveryRelease(ctx context.Context, owner string, ids []string)
 }
 
 // DeliveryReleaseAll releases every delivery leased in the file, whoever
-// its owner, as DeliveryRelease does (due at once; paused if its endpoint
-// is disabled), and returns how many. A SQLite file is served by one hub
+// its owner, as DeliveryRelease does (due at once, in
+// sqlstore.ReleasedState), and returns how many. A SQLite file is served by one hub
 // (one process; see the package doc), so when that hub starts, every lease
 // in the file is one a hub that has ended left behind (killed in the middle
 // of attempts): its deliveries are due now, not when the lease runs out.
 // Only the serving hub calls it, before it hands out leases of its own.
 func (s *Store) DeliveryReleaseAll(ctx context.Context, now time.Time) (int, error) {
 	at := toMicros(now)
-	res, err := s.writer.ExecContext(ctx, `UPDATE deliveries SET state = CASE
-			WHEN EXISTS (SELECT 1 FROM endpoints WHERE id = deliveries.endpoint_id AND disabled = 1) THEN 'paused'
-			WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
+	res, err := s.writer.ExecContext(ctx, `UPDATE deliveries SET state = `+sqlstore.ReleasedState+`,
 		next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
 		WHERE state = 'delivering'`, at, at)
 	if err != nil {
@@ -402,76 +289,4 @@ func (s *Store) DeliveryReleaseAll(ctx context.Context, now time.Time) (int, err
 		return 0, fmt.Errorf("release leased deliveries: %w", err)
 	}
 	return int(n), nil
-}
-
-// DeliveryRetry implements hirehook.Store.
-func (s *Store) DeliveryRetry(ctx context.Context, tenantID, id string, now time.Time) (*hirehook.Delivery, error) {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("begin retry: %w", err)
-	}
-	defer tx.Rollback()
-	d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE tenant_id = ? AND id = ?`, tenantID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, hirehook.Errorf(hirehook.ENOTFOUND, "Delivery %q not found.", id)
-	} else if err != nil {
-		return nil, fmt.Errorf("select delivery %s: %w", id, err)
-	}
-	if err := checkResendable(ctx, tx, d); err != nil {
-		return nil, err
-	}
-	switch d.State {
-	case hirehook.DeliveryCancelled:
-		return nil, hirehook.Errorf(hirehook.EINVALID, "Delivery %q was cancelled (its endpoint was deleted) and cannot be retried.", id)
-	case hirehook.DeliveryDelivering:
-		return nil, hirehook.Errorf(hirehook.ECONFLICT, "Delivery %q is being attempted right now.", id)
-	}
-	var disabled bool
-	if err := tx.QueryRowContext(ctx, `SELECT disabled FROM endpoints WHERE id = ?`, d.EndpointID).Scan(&disabled); err != nil {
-		return nil, fmt.Errorf("select endpoint of delivery %s: %w", id, err)
-	}
-	state := resumedState(disabled)
-	n := toMicros(now)
-	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`, string(state), n, n, id); err != nil {
-		return nil, fmt.Errorf("retry delivery %s: %w", id, err)
-	}
-	d.State, d.NextAttemptAt, d.UpdatedAt = state, &now, now.UTC()
-	return d, tx.Commit()
-}
-
-// resumedState is the state of a delivery an operator makes due again:
-// pending, or paused while its endpoint is disabled.
-func resumedState(endpointDisabled bool) hirehook.DeliveryState {
-	if endpointDisabled {
-		return hirehook.DeliveryPaused
-	}
-	return hirehook.DeliveryPending
-}
-
-// DeliveryRecover implements hirehook.Store.
-func (s *Store) DeliveryRecover(ctx context.Context, p hirehook.DeliveryRecoverParams) (int, error) {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("begin recover: %w", err)
-	}
-	defer tx.Rollback()
-	ep, err := s.endpointGet(ctx, tx, p.TenantID, p.EndpointID)
-	if err != nil {
-		return 0, err
-	}
-	until := int64(1<<62 - 1)
-	if !p.Until.IsZero() {
-		until = toMicros(p.Until)
-	}
-	now := toMicros(p.Now)
-	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, next_attempt_at = ?, updated_at = ?
-		WHERE tenant_id = ? AND endpoint_id = ? AND state = 'failed'
-		AND created_at >= ? AND created_at < ?
-		AND NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = deliveries.tenant_id AND e.id = deliveries.event_id
-			AND (e.purged_at IS NOT NULL OR e.erased_at IS NOT NULL))`, string(resumedState(ep.Disabled)), now, now, p.TenantID, p.EndpointID, toMicros(p.Since), until)
-	if err != nil {
-		return 0, fmt.Errorf("recover deliveries of endpoint %s: %w", p.EndpointID, err)
-	}
-	n, _ := res.RowsAffected()
-	return int(n), tx.Commit()
 }

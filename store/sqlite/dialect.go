@@ -11,8 +11,9 @@ import (
 // newDialect is what the core (store/sqlstore) needs of SQLite: ?
 // placeholders, times as UTC microseconds, text read through CAST (a column
 // may hold JSON bound as a BLOB), no row locks (there is one writer), write
-// transactions on the writer connection, reads and snapshots on the
-// readers, and UNIQUE errors by extended result code.
+// transactions on the writer connection, reads and snapshots on the reader
+// pool, UNIQUE errors by extended result code, partial indexes named with
+// INDEXED BY, and attempts that carry their endpoint.
 func (s *Store) newDialect() *sqlstore.Dialect {
 	return &sqlstore.Dialect{
 		Name:     "sqlite",
@@ -32,5 +33,8 @@ func (s *Store) newDialect() *sqlstore.Dialect {
 		Erase:        eraseSQL,
 		ExportAttempts: `SELECT delivery_id, number, id, tenant_id, endpoint_id, started_at, duration_us, status_code, response_body, error_class, error
 			FROM attempts ORDER BY delivery_id, number`,
+		IndexedBy: func(index string) string { return " INDEXED BY " + index },
+		StatsAttempts: `SELECT endpoint_id, started_at, duration_us, status_code
+			FROM attempts INDEXED BY attempts_tenant_started WHERE tenant_id = ? AND started_at >= ?`,
 	}
 }

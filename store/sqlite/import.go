@@ -156,3 +156,11 @@ func (s *Store) importRows(ctx context.Context, tx *sql.Tx, b storecopy.Batch) e
 	}
 	return nil
 }
+
+// blob returns b as a BLOB argument, NULL when b is nil.
+func blob(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return b
+}

@@ -102,25 +102,6 @@ var eraseSQL = sqlstore.EraseSQL{
 	},
 }
 
-// checkResendable refuses to send d again when its event's payload is a
-// tombstone (purged) or was erased: a receiver would take it for the event.
-func checkResendable(ctx context.Context, q querier, d *hirehook.Delivery) error {
-	var purged, erased bool
-	err := q.QueryRowContext(ctx, `SELECT purged_at IS NOT NULL, erased_at IS NOT NULL FROM events WHERE tenant_id = ? AND id = ?`,
-		d.TenantID, d.EventID).Scan(&purged, &erased)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil
-	case err != nil:
-		return fmt.Errorf("select event %s of delivery %s: %w", d.EventID, d.ID, err)
-	case purged:
-		return hirehook.Errorf(hirehook.EINVALID, "Delivery %q cannot be sent again: its event's payload was purged by retention.", d.ID)
-	case erased:
-		return hirehook.Errorf(hirehook.EINVALID, "Delivery %q cannot be sent again: its event was erased with its candidate's personal data.", d.ID)
-	}
-	return nil
-}
-
 // CandidateErase implements hirehook.Store. The rows are rewritten in one
 // transaction; then, on the same connection, a file written before
 // secure_delete is scrubbed once with VACUUM, and the WAL is checkpointed

@@ -21,9 +21,10 @@
 // write too, so a hub started on a full disk says so instead of starting.
 //
 // The rules both stores share (hub secrets, retention, candidate erasure,
-// the export scans, the CRUD of tenants, endpoints, sources and backfills)
-// are written once in store/sqlstore, over the Dialect
-// this package gives it (dialect.go).
+// the export scans, the CRUD of tenants, endpoints, sources and backfills,
+// the inbound request log, the deliveries outside their claim and
+// completion, the stats) are written once in store/sqlstore, over the
+// Dialect this package gives it (dialect.go).
 package sqlite
 
 import (
@@ -73,6 +74,9 @@ type Store struct {
 	// CRUD is the core's rules of tenants, API keys, the audit log,
 	// endpoints, sources and backfills: its methods are this Store's.
 	*sqlstore.CRUD
+	// Queue gives the Store the core's rules of the inbound log, of the
+	// deliveries outside their claim and completion, and of their stats.
+	*sqlstore.Queue
 
 	// notFailing holds endpoints whose failing_since this store knows to
 	// be NULL (it wrote so): a batch of successes to them needs no
@@ -200,6 +204,7 @@ func OpenWithOptions(ctx context.Context, path string, opts Options) (*Store, er
 	s.dialect = s.newDialect()
 	s.hub = sqlstore.HubSecrets{Dialect: s.dialect, Keyring: opts.Keyring}
 	s.CRUD = sqlstore.NewCRUD(s.dialect, opts.Keyring, &s.hub)
+	s.Queue = sqlstore.NewQueue(s.dialect)
 	s.group, s.quit, s.groupDone = make(chan *groupJob), make(chan struct{}), make(chan struct{})
 	go s.groupLoop()
 	return s, nil

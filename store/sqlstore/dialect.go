@@ -86,6 +86,27 @@ type Dialect struct {
 	// dialect's JSON functions.
 	Erase EraseSQL
 
+	// ForKeyShare ends a SELECT in a write transaction of a row that must
+	// not be deleted before it commits, without holding back updates of
+	// its other columns (" FOR KEY SHARE" on PostgreSQL: an inbound request
+	// keeps its source; "" where there is one writer).
+	ForKeyShare string
+	// CleanText makes text from outside (an error that quotes a remote
+	// peer, a vendor's event name) storable in a text column: PostgreSQL's
+	// refuses NUL and invalid UTF-8. Nil stores text as it is.
+	CleanText func(string) string
+	// IndexedBy returns the hint that makes a query read the named partial
+	// index (SQLite's " INDEXED BY name": it uses a partial index only when
+	// told, or when it proves the query's terms imply the index's); ""
+	// where the planner needs no hint.
+	IndexedBy func(index string) string
+	// StatsAttempts selects the attempts of DeliveryStats' window:
+	// endpoint_id, started_at, duration_us, status_code of the attempts
+	// of a tenant (?) started at or after a time (?), through the index
+	// attempts_tenant_started. (SQLite keeps the endpoint in the row;
+	// PostgreSQL joins it from the delivery.)
+	StatsAttempts string
+
 	rebound sync.Map // query → rebound query
 }
 

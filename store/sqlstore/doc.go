@@ -17,16 +17,29 @@
 //     (endpoint.go), sources with their leases, reports and state
 //     (source.go), record lists and backfills (backfill.go), and the
 //     sealing of endpoints' and sources' secrets at rest, their key check
-//     and their re-sealing by a key rotation (seal.go).
+//     and their re-sealing by a key rotation (seal.go);
+//   - the inbound request log (inbound.go): create with its dedupe, get,
+//     list, update, claim, reprocess, stats;
+//   - the deliveries outside their claim and completion (delivery.go):
+//     get, list, an operator's retry (with the check that the event can
+//     still be sent) and recovery, the state a released lease leaves, and
+//     what a completion writes as last_error and attempt id;
+//   - DeliveryStats (stats.go): the queue figures, the attempt counts,
+//     percentiles and timeline.
+//
+// The last three are methods of Queue (queue.go), which both stores embed.
 //
 // Each dialect package keeps what is truly its own and hands the core a
 // Dialect value that says it. Not moved yet, and still written in both
-// dialects: ingest planning, the delivery claim and completion, stats, and
-// inbound requests. An import's inserts stay the dialects' on purpose
-// (ImportWriter): multi-row with OVERRIDING SYSTEM VALUE and a setval of
-// each identity on PostgreSQL, row by row on SQLite, with column types that
-// differ (BLOB or TEXT bodies, attempts' endpoint_id only on SQLite, NUL
-// cleaned for PostgreSQL's text).
+// dialects: ingest planning. The delivery claim and the batched completion
+// stay the dialects' on purpose: their statements differ in form (SQLite's
+// one UPDATE … RETURNING in the group writer, statements prepared once, and
+// failing_since kept in Go; PostgreSQL's FOR UPDATE SKIP LOCKED CTEs and
+// one set-based statement for a whole batch of results). An import's
+// inserts stay the dialects' on purpose (ImportWriter): multi-row
+// with OVERRIDING SYSTEM VALUE and a setval of each identity on PostgreSQL,
+// row by row on SQLite, with column types that differ (BLOB or TEXT bodies,
+// attempts' endpoint_id only on SQLite, NUL cleaned for PostgreSQL's text).
 //
 // Where the line is drawn, and why. River (riverdriver: an Executor of
 // small operations, the queue's logic in the client above it) and
@@ -49,8 +62,10 @@
 //     (Dialect.Reader: SQLite's read-only pool); how a snapshot for reading
 //     is taken (Dialect.SnapshotTx);
 //   - row locks, which only PostgreSQL has and needs, SQLite having one
-//     writer (Dialect.ForUpdate, ForShare); the collation that orders ids
-//     byte by byte (Dialect.Bytewise);
+//     writer (Dialect.ForUpdate, ForShare, ForKeyShare); the collation that
+//     orders ids byte by byte (Dialect.Bytewise); the hint that names a
+//     partial index (Dialect.IndexedBy); text PostgreSQL cannot hold
+//     (Dialect.CleanText);
 //   - errors, by SQLSTATE or SQLite's extended result code: a unique
 //     violation (Dialect.IsUnique) and the codes a caller can act on
 //     (Dialect.MapError);
@@ -60,15 +75,17 @@
 //     compare them line by line anyway: the set-based tombstone update and
 //     cancel of a purge on PostgreSQL, one statement per event on SQLite
 //     (Dialect.Tombstone, Dialect.CancelUnsent, function fields kept in the
-//     dialect package), and the JSON functions of an erasure
+//     dialect package), the JSON functions of an erasure
 //     (Dialect.Erase: json_extract and json_set on SQLite, jsonb operators
-//     on PostgreSQL).
+//     on PostgreSQL), and the read of the attempts for the stats
+//     (Dialect.StatsAttempts: SQLite's attempts carry their endpoint,
+//     PostgreSQL's join it).
 //
 // What stays in a dialect package is its SQL for the hot paths (ingest, the
-// claim, stats), its migrations, its error mapping, and what its files
-// need beyond the rules (SQLite's secure_delete, VACUUM and WAL truncation
-// around an erasure or a rewrite of secrets; PostgreSQL's LISTEN/NOTIFY
-// and node registry).
+// claim and completion of deliveries), its migrations, its error mapping,
+// and what its files need beyond the rules (SQLite's secure_delete, VACUUM
+// and WAL truncation around an erasure or a rewrite of secrets;
+// PostgreSQL's LISTEN/NOTIFY and node registry).
 //
 // A rule that runs inside a transaction with other work of the dialect
 // (CandidateErase, HubSecrets.Rotate, CRUD.Reseal, BeginImport) takes the

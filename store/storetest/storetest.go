@@ -48,6 +48,8 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("DeliveryStats", func(t *testing.T) { t.Parallel(); testDeliveryStats(t, newStore) })
 	t.Run("DeliveryStatsPercentiles", func(t *testing.T) { t.Parallel(); testDeliveryStatsPercentiles(t, newStore) })
 	t.Run("DeliveryStatsLatencySuccessOnly", func(t *testing.T) { t.Parallel(); testDeliveryStatsLatencySuccessOnly(t, newStore) })
+	t.Run("DeliveryStatsFineBucket", func(t *testing.T) { t.Parallel(); testDeliveryStatsFineBucket(t, newStore) })
+	t.Run("DeliveryRetryUTC", func(t *testing.T) { t.Parallel(); testDeliveryRetryUTC(t, newStore) })
 	t.Run("RetentionPurge", func(t *testing.T) { t.Parallel(); testRetentionPurge(t, newStore) })
 	t.Run("CandidateErase", func(t *testing.T) { t.Parallel(); testCandidateErase(t, newStore) })
 	t.Run("Source", func(t *testing.T) { t.Parallel(); testSource(t, newStore) })

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -11,34 +11,38 @@ import (
 	"github.com/hirehook/hirehook"
 )
 
-// DeliveryStats implements hirehook.Store. It runs in one read transaction
-// on the reader pool, so it never waits for (nor blocks) the writer:
-//   - the queue figures read only unfinished deliveries, through the two
-//     partial indexes the claim query uses (deliveries_due and
-//     deliveries_leased), so their cost follows the backlog, not the
-//     history;
-//   - the attempt figures read the window through attempts_tenant_started
-//     (migration 0004), one covering index range per call; percentiles are
-//     exact.
-func (s *Store) DeliveryStats(ctx context.Context, p hirehook.DeliveryStatsParams) ([]*hirehook.DeliveryStats, error) {
+// DeliveryStats is hirehook.Store.DeliveryStats. It reads in one read-only
+// snapshot (Dialect.SnapshotTx: SQLite's reader pool, PostgreSQL's
+// REPEATABLE READ), so its queries agree with each other and it neither
+// waits for the writers nor blocks them:
+//   - the queue figures read only unfinished deliveries, through the
+//     partial indexes the claim query uses, so their cost follows the
+//     backlog, not the history;
+//   - the attempt figures read the window's attempts in one range of
+//     attempts_tenant_started (Dialect.StatsAttempts) and compute the
+//     counts, exact percentiles and timeline in Go: measured on 100,000
+//     attempts, ranking them in SQL with window functions took several
+//     times as long as reading the rows, on SQLite and on PostgreSQL.
+func (q *Queue) DeliveryStats(ctx context.Context, p hirehook.DeliveryStatsParams) ([]*hirehook.DeliveryStats, error) {
+	d := q.d
 	if p.TenantID == "" && (!p.Since.IsZero() || p.Bucket != 0) {
 		return nil, hirehook.Errorf(hirehook.EINVALID, "Attempt figures are computed for one tenant at a time.")
 	}
 	if p.Bucket < 0 || (p.Bucket > 0 && p.Since.IsZero()) {
 		return nil, hirehook.Errorf(hirehook.EINVALID, "A timeline needs a positive bucket and a start.")
 	}
-	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := d.SnapshotTx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin delivery stats: %w", err)
 	}
 	defer tx.Rollback()
 
 	// Every endpoint, zero-filled, in creation order.
-	q, args := `SELECT tenant_id, id FROM endpoints ORDER BY seq`, []any{}
+	query, args := `SELECT tenant_id, id FROM endpoints ORDER BY seq`, []any{}
 	if p.TenantID != "" {
-		q, args = `SELECT tenant_id, id FROM endpoints WHERE tenant_id = ? ORDER BY seq`, []any{p.TenantID}
+		query, args = `SELECT tenant_id, id FROM endpoints WHERE tenant_id = ? ORDER BY seq`, []any{p.TenantID}
 	}
-	rows, err := tx.QueryContext(ctx, q, args...)
+	rows, err := tx.QueryContext(ctx, d.Rebind(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("select endpoints for stats: %w", err)
 	}
@@ -60,12 +64,11 @@ func (s *Store) DeliveryStats(ctx context.Context, p hirehook.DeliveryStatsParam
 	if out == nil {
 		return []*hirehook.DeliveryStats{}, nil
 	}
-
-	if err := queueStats(ctx, tx, p.TenantID, byID); err != nil {
+	if err := queueStats(ctx, d, tx, p.TenantID, byID); err != nil {
 		return nil, err
 	}
 	if !p.Since.IsZero() {
-		if err := attemptStats(ctx, tx, p, byID); err != nil {
+		if err := attemptStats(ctx, d, tx, p, byID); err != nil {
 			return nil, err
 		}
 	}
@@ -74,22 +77,22 @@ func (s *Store) DeliveryStats(ctx context.Context, p hirehook.DeliveryStatsParam
 
 // queueStats counts unfinished deliveries per endpoint and state. The three
 // parts are written with exactly the WHERE terms of the partial indexes
-// deliveries_due, deliveries_leased and deliveries_paused, so SQLite reads only those indexes'
-// rows (a partial index is used only when the query's terms imply its own).
-func queueStats(ctx context.Context, tx *sql.Tx, tenantID string, byID map[string]*hirehook.DeliveryStats) error {
+// deliveries_due, deliveries_leased and deliveries_paused, and name them
+// (Dialect.IndexedBy), so that the database reads only those indexes' rows.
+func queueStats(ctx context.Context, d *Dialect, tx *sql.Tx, tenantID string, byID map[string]*hirehook.DeliveryStats) error {
 	tenantTerm, args := "", []any{}
 	if tenantID != "" {
 		tenantTerm, args = " AND tenant_id = ?", []any{tenantID, tenantID, tenantID}
 	}
-	rows, err := tx.QueryContext(ctx, `
-		SELECT endpoint_id, state, count(*), min(created_at) FROM deliveries INDEXED BY deliveries_due
+	rows, err := tx.QueryContext(ctx, d.Rebind(`
+		SELECT endpoint_id, state, count(*), min(created_at) FROM deliveries`+d.hint("deliveries_due")+`
 		WHERE state IN ('pending', 'retrying')`+tenantTerm+` GROUP BY endpoint_id, state
 		UNION ALL
-		SELECT endpoint_id, state, count(*), min(created_at) FROM deliveries INDEXED BY deliveries_leased
+		SELECT endpoint_id, state, count(*), min(created_at) FROM deliveries`+d.hint("deliveries_leased")+`
 		WHERE state = 'delivering'`+tenantTerm+` GROUP BY endpoint_id, state
 		UNION ALL
-		SELECT endpoint_id, state, count(*), min(created_at) FROM deliveries INDEXED BY deliveries_paused
-		WHERE state = 'paused'`+tenantTerm+` GROUP BY endpoint_id, state`, args...)
+		SELECT endpoint_id, state, count(*), min(created_at) FROM deliveries`+d.hint("deliveries_paused")+`
+		WHERE state = 'paused'`+tenantTerm+` GROUP BY endpoint_id, state`), args...)
 	if err != nil {
 		return fmt.Errorf("select queue stats: %w", err)
 	}
@@ -97,7 +100,7 @@ func queueStats(ctx context.Context, tx *sql.Tx, tenantID string, byID map[strin
 	for rows.Next() {
 		var endpointID, state string
 		var n int
-		var oldest int64
+		var oldest Time
 		if err := rows.Scan(&endpointID, &state, &n, &oldest); err != nil {
 			return err
 		}
@@ -115,28 +118,38 @@ func queueStats(ctx context.Context, tx *sql.Tx, tenantID string, byID map[strin
 		case hirehook.DeliveryPaused:
 			st.Paused += n
 		}
-		if t := fromMicros(oldest); st.OldestUnfinishedAt == nil || t.Before(*st.OldestUnfinishedAt) {
+		if t := oldest.Time; st.OldestUnfinishedAt == nil || t.Before(*st.OldestUnfinishedAt) {
 			st.OldestUnfinishedAt = &t
 		}
 	}
 	return rows.Err()
 }
 
-// attemptStats reads the window's attempts in one index range and
-// computes each endpoint's counts, exact nearest-rank percentiles of the
-// successful attempts' durations (rank ceil(p·n/100) of the sorted
-// durations) and timeline in Go: measured on
-// 100,000 attempts, ranking in SQL with a window function took ten times as
-// long as reading the rows.
-func attemptStats(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsParams, byID map[string]*hirehook.DeliveryStats) error {
-	rows, err := tx.QueryContext(ctx, `SELECT endpoint_id, started_at, duration_us, status_code
-		FROM attempts INDEXED BY attempts_tenant_started
-		WHERE tenant_id = ? AND started_at >= ?`, p.TenantID, toMicros(p.Since))
+// hint is Dialect.IndexedBy, if the dialect has one.
+func (d *Dialect) hint(index string) string {
+	if d.IndexedBy == nil {
+		return ""
+	}
+	return d.IndexedBy(index)
+}
+
+// attemptStats reads the window's attempts (Dialect.StatsAttempts) and
+// computes each endpoint's counts, the exact nearest-rank percentiles of
+// its successful attempts' durations (rank ceil(p·n/100) of the sorted
+// durations) and, for a positive p.Bucket, its timeline: buckets of
+// p.Bucket (at least a microsecond, the stores' precision) from p.Since,
+// each with its counts and percentiles.
+func attemptStats(ctx context.Context, d *Dialect, tx *sql.Tx, p hirehook.DeliveryStatsParams, byID map[string]*hirehook.DeliveryStats) error {
+	rows, err := tx.QueryContext(ctx, d.Rebind(d.StatsAttempts), p.TenantID, d.Time(p.Since))
 	if err != nil {
 		return fmt.Errorf("select attempts for stats: %w", err)
 	}
 	defer rows.Close()
-	since, width := toMicros(p.Since), p.Bucket.Microseconds()
+	since := p.Since.UnixMicro()
+	var width int64
+	if p.Bucket > 0 {
+		width = max(p.Bucket.Microseconds(), 1)
+	}
 	durations := map[string][]int64{}
 	buckets := map[string]map[int64]*hirehook.AttemptBucket{}
 	// bucketDurations holds each bucket's durations for its percentiles;
@@ -145,15 +158,17 @@ func attemptStats(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsParam
 	bucketDurations := map[*hirehook.AttemptBucket][]int64{}
 	for rows.Next() {
 		var endpointID string
-		var started, dur int64
+		var at Time
+		var dur int64
 		var status int
-		if err := rows.Scan(&endpointID, &started, &dur, &status); err != nil {
+		if err := rows.Scan(&endpointID, &at, &dur, &status); err != nil {
 			return err
 		}
 		st := byID[endpointID]
 		if st == nil {
 			continue // its endpoint was deleted
 		}
+		started := at.UnixMicro()
 		ok := status >= 200 && status <= 299
 		st.Attempts++
 		if ok {
@@ -161,7 +176,7 @@ func attemptStats(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsParam
 			// hirehook.DeliveryStats.LatencyP50).
 			durations[endpointID] = append(durations[endpointID], dur)
 			st.Succeeded++
-			if t := fromMicros(started); st.LastSuccessAt == nil || t.After(*st.LastSuccessAt) {
+			if t := at.Time; st.LastSuccessAt == nil || t.After(*st.LastSuccessAt) {
 				st.LastSuccessAt = &t
 			}
 		}
@@ -174,7 +189,7 @@ func attemptStats(ctx context.Context, tx *sql.Tx, p hirehook.DeliveryStatsParam
 			}
 			ab := m[b]
 			if ab == nil {
-				ab = &hirehook.AttemptBucket{Start: fromMicros(since + b*width)}
+				ab = &hirehook.AttemptBucket{Start: time.UnixMicro(since + b*width).UTC()}
 				m[b] = ab
 			}
 			if ok {

@@ -1,0 +1,11 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/hirehook/hirehook/store/storetest"
+)
+
+func BenchmarkDeliveryStats(b *testing.B) { storetest.BenchmarkDeliveryStats(b, newStore) }
+func BenchmarkClaimComplete(b *testing.B) { storetest.BenchmarkClaimComplete(b, newStore) }
+func BenchmarkInbound(b *testing.B)       { storetest.BenchmarkInbound(b, newStore) }
