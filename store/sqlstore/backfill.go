@@ -74,7 +74,7 @@ func (c *CRUD) BackfillCreate(ctx context.Context, b *hirehook.Backfill) error {
 	if c.d.IsUnique(err) {
 		return hirehook.Errorf(hirehook.ECONFLICT, "Backfill %q exists.", b.ID)
 	} else if err != nil {
-		return fmt.Errorf("insert backfill %s: %w", b.ID, c.mapErr(err))
+		return fmt.Errorf("insert backfill %s: %w", b.ID, c.d.mapError(err))
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("insert backfill %s: %w", b.ID, err)
@@ -230,7 +230,7 @@ func (c *CRUD) BackfillEnqueue(ctx context.Context, p hirehook.BackfillEnqueuePa
 			return fmt.Errorf("advance backfill %s: %w", p.BackfillID, err)
 		}
 		if len(p.Events) > 0 {
-			return c.notify(ctx, tx) // wake every node's dispatcher
+			return c.d.notify(ctx, tx) // wake every node's dispatcher
 		}
 		return nil
 	})

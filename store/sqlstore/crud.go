@@ -45,22 +45,6 @@ func (c *CRUD) exec(ctx context.Context, q string, args ...any) (sql.Result, err
 	return c.d.DB.ExecContext(ctx, c.d.Rebind(q), args...)
 }
 
-// mapErr is Dialect.MapError, if the dialect has one.
-func (c *CRUD) mapErr(err error) error {
-	if c.d.MapError == nil || err == nil {
-		return err
-	}
-	return c.d.MapError(err)
-}
-
-// notify is Dialect.Notify, if the dialect has one.
-func (c *CRUD) notify(ctx context.Context, tx *sql.Tx) error {
-	if c.d.Notify == nil {
-		return nil
-	}
-	return c.d.Notify(ctx, tx)
-}
-
 // afterSeq is AfterSeq on c's dialect.
 func (c *CRUD) afterSeq(ctx context.Context, table, noun, tenantID, after string) (int64, error) {
 	return AfterSeq(ctx, c.d, table, noun, tenantID, after)

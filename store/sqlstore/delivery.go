@@ -125,7 +125,7 @@ func (q *Queue) DeliveryList(ctx context.Context, f hirehook.DeliveryFilter) ([]
 		where, args = append(where, "state = ?"), append(args, string(*f.State))
 	}
 	rows, err := d.Reader.QueryContext(ctx, d.Rebind(`SELECT `+deliveryViewColumns+` FROM deliveries WHERE `+strings.Join(where, " AND ")+` ORDER BY seq DESC LIMIT ?`),
-		append(args, listLimit(f.Limit))...)
+		append(args, PageLimit(f.Limit))...)
 	if err != nil {
 		return nil, fmt.Errorf("select deliveries: %w", err)
 	}
@@ -252,14 +252,6 @@ func (q *Queue) DeliveryRecover(ctx context.Context, p hirehook.DeliveryRecoverP
 		return 0, err
 	}
 	return int(n), nil
-}
-
-// notify is Dialect.Notify, if the dialect has one.
-func (d *Dialect) notify(ctx context.Context, tx *sql.Tx) error {
-	if d.Notify == nil {
-		return nil
-	}
-	return d.Notify(ctx, tx)
 }
 
 // LastError is what a completion writes to a delivery's last_error: the

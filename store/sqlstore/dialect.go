@@ -210,3 +210,19 @@ func InTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
 	}
 	return nil
 }
+
+// mapError is Dialect.MapError, if the dialect has one.
+func (d *Dialect) mapError(err error) error {
+	if d.MapError == nil || err == nil {
+		return err
+	}
+	return d.MapError(err)
+}
+
+// notify is Dialect.Notify, if the dialect has one.
+func (d *Dialect) notify(ctx context.Context, tx *sql.Tx) error {
+	if d.Notify == nil {
+		return nil
+	}
+	return d.Notify(ctx, tx)
+}

@@ -72,7 +72,7 @@ func (c *CRUD) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error {
 	if c.d.IsUnique(err) {
 		return hirehook.Errorf(hirehook.ECONFLICT, "Endpoint %q exists already.", e.ID)
 	} else if err != nil {
-		return fmt.Errorf("insert endpoint %s: %w", e.ID, c.mapErr(err))
+		return fmt.Errorf("insert endpoint %s: %w", e.ID, c.d.mapError(err))
 	}
 	return nil
 }
@@ -217,7 +217,7 @@ func (c *CRUD) EndpointUpdate(ctx context.Context, tenantID, id string, u hireho
 			return err
 		}
 		if !e.Disabled {
-			return c.notify(ctx, tx)
+			return c.d.notify(ctx, tx)
 		}
 		return nil
 	})

@@ -169,14 +169,6 @@ func (d *Dialect) clean(s string) string {
 	return d.CleanText(s)
 }
 
-// mapError is Dialect.MapError, if the dialect has one.
-func (d *Dialect) mapError(err error) error {
-	if d.MapError == nil || err == nil {
-		return err
-	}
-	return d.MapError(err)
-}
-
 // nullBytes is b as an argument, NULL when b is nil (a driver may store a
 // nil slice as an empty BLOB).
 func nullBytes(b []byte) any {
@@ -220,7 +212,7 @@ func (q *Queue) InboundList(ctx context.Context, f hirehook.InboundFilter) ([]*h
 	}
 	n := 50
 	if f.Limit > 0 {
-		n = listLimit(f.Limit)
+		n = PageLimit(f.Limit)
 	}
 	rows, err := d.Reader.QueryContext(ctx, d.Rebind(`SELECT `+inboundColumns("NULL")+` FROM inbound_requests
 		WHERE `+strings.Join(where, " AND ")+` ORDER BY seq DESC LIMIT ?`), append(args, n)...)
@@ -228,19 +220,6 @@ func (q *Queue) InboundList(ctx context.Context, f hirehook.InboundFilter) ([]*h
 		return nil, fmt.Errorf("select inbound requests: %w", err)
 	}
 	return scanInbounds(rows)
-}
-
-// listLimit clamps a list or claim limit to [1, 10000], 100 by default.
-// (The API allows 1000 a page and asks for one more row to learn whether a
-// next page exists.)
-func listLimit(n int) int {
-	switch {
-	case n <= 0:
-		return 100
-	case n > 10000:
-		return 10000
-	}
-	return n
 }
 
 // checkInboundUpdate validates the outcome InboundUpdate writes.
@@ -310,7 +289,7 @@ func (q *Queue) InboundClaim(ctx context.Context, p hirehook.InboundClaimParams)
 		rows, err := tx.QueryContext(ctx, d.Rebind(`UPDATE inbound_requests SET claim_owner = ?, claim_until = ? WHERE seq IN (
 			SELECT seq FROM inbound_requests WHERE status = 'received' AND due_at <= ? AND (claim_owner = '' OR claim_until <= ?)
 			ORDER BY due_at, seq LIMIT ?`+d.SkipLocked+`)
-			RETURNING `+inboundColumns("body")), p.Owner, d.Time(p.Until), now, now, listLimit(p.Limit))
+			RETURNING `+inboundColumns("body")), p.Owner, d.Time(p.Until), now, now, PageLimit(p.Limit))
 		if err != nil {
 			return err
 		}

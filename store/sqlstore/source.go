@@ -94,7 +94,7 @@ func (c *CRUD) SourceCreate(ctx context.Context, src *hirehook.Source) error {
 	if c.d.IsUnique(err) {
 		return hirehook.Errorf(hirehook.ECONFLICT, "Source %q exists already.", src.ID)
 	} else if err != nil {
-		return fmt.Errorf("insert source %s: %w", src.ID, c.mapErr(err))
+		return fmt.Errorf("insert source %s: %w", src.ID, c.d.mapError(err))
 	}
 	return nil
 }
@@ -341,7 +341,7 @@ func (c *CRUD) SourceStateSet(ctx context.Context, p hirehook.SourceStateParams)
 		SELECT id, ?, ? FROM sources WHERE tenant_id = ? AND id = ?
 		ON CONFLICT (source_id, key) DO UPDATE SET value = excluded.value`, p.Key, p.Value, p.TenantID, p.SourceID)
 	if err != nil {
-		return fmt.Errorf("write source %s state: %w", p.SourceID, c.mapErr(err))
+		return fmt.Errorf("write source %s state: %w", p.SourceID, c.d.mapError(err))
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return hirehook.Errorf(hirehook.ENOTFOUND, "Source %q not found.", p.SourceID)

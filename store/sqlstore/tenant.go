@@ -17,7 +17,7 @@ func (c *CRUD) TenantCreate(ctx context.Context, t *hirehook.Tenant) error {
 	if c.d.IsUnique(err) {
 		return hirehook.Errorf(hirehook.ECONFLICT, "Tenant %q exists already.", t.ID)
 	} else if err != nil {
-		return fmt.Errorf("insert tenant %s: %w", t.ID, c.mapErr(err))
+		return fmt.Errorf("insert tenant %s: %w", t.ID, c.d.mapError(err))
 	}
 	return nil
 }
@@ -168,7 +168,7 @@ func (c *CRUD) APIKeyByHash(ctx context.Context, hash string) (*hirehook.APIKey,
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hirehook.Errorf(hirehook.ENOTFOUND, "API key not found.")
 	} else if err != nil {
-		return nil, fmt.Errorf("select api key: %w", c.mapErr(err))
+		return nil, fmt.Errorf("select api key: %w", c.d.mapError(err))
 	}
 	k.Hash = hash
 	return k, nil
@@ -221,7 +221,7 @@ func (c *CRUD) AuditAppend(ctx context.Context, e *hirehook.AuditEntry) error {
 	_, err := c.exec(ctx, `INSERT INTO audit_log (id, tenant_id, at, key_id, key_name, action, target, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, e.TenantID, c.d.Time(e.At), e.KeyID, e.KeyName, e.Action, e.Target, details)
 	if err != nil {
-		return fmt.Errorf("insert audit entry %s: %w", e.Action, c.mapErr(err))
+		return fmt.Errorf("insert audit entry %s: %w", e.Action, c.d.mapError(err))
 	}
 	return nil
 }
