@@ -123,6 +123,10 @@ type Store struct {
 	// hub the hub's secrets the core keeps (the API key pepper).
 	dialect *sqlstore.Dialect
 	hub     sqlstore.HubSecrets
+	// ingest is the core's EventIngest over this store's statements (it
+	// caches each tenant's enabled endpoints, checked against
+	// endpoint_version).
+	ingest *sqlstore.Ingest
 	// connConfig opens Listen's own connection.
 	connConfig *pgx.ConnConfig
 	logger     *slog.Logger
@@ -181,6 +185,7 @@ func OpenWithOptions(ctx context.Context, dsn string, opts Options) (*Store, err
 	db := sql.OpenDB(dbfault.Connector(stdlib.GetConnector(*cfg), classify, &s.health))
 	s.db = db
 	s.dialect = s.newDialect()
+	s.ingest = s.newIngest()
 	s.hub = sqlstore.HubSecrets{Dialect: s.dialect, Keyring: opts.Keyring}
 	n := opts.MaxConns
 	if n <= 0 {
