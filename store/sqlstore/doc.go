@@ -10,11 +10,16 @@
 //     when the candidate counts as not found;
 //   - `hirehook migrate-store`'s export scans (export.go) and the frame of
 //     an import (import.go): the check that the target is empty, the API
-//     key pepper that goes with the keys, commit and rollback.
+//     key pepper that goes with the keys, commit and rollback;
+//   - ingest (plan.go): a batch's in-batch dedupe, the subscription match
+//     and the endpoints' filters (MatchFunc), run before the write
+//     transaction against a versioned endpoint snapshot and checked in it,
+//     ordered holds, hot leases, the record snapshots, over the dialects'
+//     statements (IngestSQL).
 //
 // Each dialect package keeps what is truly its own and hands the core a
 // Dialect value that says it. Not moved yet, and still written in both
-// dialects: ingest planning, the delivery claim and completion, stats, the
+// dialects: the delivery claim and completion, stats, the
 // CRUD of tenants, endpoints, sources, inbound requests and backfills. An
 // import's inserts stay the dialects' on purpose (ImportWriter): multi-row
 // with OVERRIDING SYSTEM VALUE and a setval of each identity on PostgreSQL,
@@ -48,8 +53,8 @@
 //     (Dialect.Erase: json_extract and json_set on SQLite, jsonb operators
 //     on PostgreSQL).
 //
-// What stays in a dialect package is its SQL for the hot paths (ingest, the
-// claim, stats), its migrations, its error mapping, the sealing of
+// What stays in a dialect package is its SQL for the hot paths (ingest's
+// statements, the claim, stats), its migrations, its error mapping, the sealing of
 // endpoints' and sources' secrets (the column types differ: BLOB or TEXT),
 // and what its files need beyond the rules (SQLite's secure_delete, VACUUM
 // and WAL truncation around an erasure or a rewrite of secrets;

@@ -34,11 +34,12 @@ import (
 //     transaction: when they are the ones planned against (the change was
 //     another tenant's), the plan stands; when not, the transaction is
 //     given up and the batch planned again, outside it. After MaxReplans
-//     plans that went stale so, the last one is made inside the write
-//     transaction, MatchFunc included: an ingest never fails because
-//     endpoints keep changing, and the writer is held for user code only
-//     in that corner (endpoints of the batch's tenants changed between
-//     plan and write MaxReplans times in a row);
+//     plans again that went stale too, EventIngest gives up with
+//     EUNAVAILABLE (the producer tries again later) rather than run
+//     MatchFunc inside the transaction: user code never runs while the
+//     write is held (on SQLite a MatchFunc that reached the store would
+//     wait for itself), and only endpoints of the batch's tenants that
+//     change between every plan and its write get there;
 //   - then, in the same transaction: the stored events that share an id or
 //     key with the batch (their first answers), the final dedupe, the
 //     inserts of the new events, their records, the holds of ordered
@@ -55,8 +56,8 @@ type Ingest struct {
 	cache endpointCache
 }
 
-// MaxReplans bounds the plans of a batch made outside the write
-// transaction that went stale before their write (see Ingest).
+// MaxReplans bounds how many times a batch is planned again after its
+// plan went stale before the write (see Ingest).
 const MaxReplans = 3
 
 // ErrIngestRace is returned from a write whose new events were committed
@@ -127,40 +128,29 @@ func (in *Ingest) EventIngest(ctx context.Context, p hirehook.EventIngestParams)
 		return nil, err
 	}
 	var results []hirehook.EventIngestResult
-	for attempt := 1; ; attempt++ {
-		var pl *plan
-		inside := attempt > MaxReplans
-		if !inside {
-			version, eps, err := in.endpoints(ctx, p.Events)
-			if err != nil {
-				return nil, err
-			}
-			if pl, err = match(ctx, p, version, eps); err != nil {
-				return nil, err
-			}
+	for replans := 0; ; replans++ {
+		version, eps, err := in.endpoints(ctx, p.Events)
+		if err != nil {
+			return nil, err
 		}
-		err := in.WriteTx(ctx, func(ctx context.Context, tx *sql.Tx) (func(), error) {
+		pl, err := match(ctx, p, version, eps)
+		if err != nil {
+			return nil, err
+		}
+		err = in.WriteTx(ctx, func(ctx context.Context, tx *sql.Tx) (func(), error) {
 			version, err := in.SQL.EndpointVersion(ctx, tx)
 			if err != nil {
 				return nil, err
 			}
 			var after func()
-			if pl == nil || version != pl.version {
-				eps := map[string][]*hirehook.Endpoint{}
-				for _, e := range p.Events {
-					if _, ok := eps[e.TenantID]; !ok {
-						if eps[e.TenantID], err = in.SQL.Endpoints(ctx, tx, e.TenantID); err != nil {
-							return nil, err
-						}
-					}
-				}
-				switch {
-				case pl == nil:
-					// The last resort: match in the transaction.
-					if pl, err = match(ctx, p, version, eps); err != nil {
+			if version != pl.version {
+				eps := make(map[string][]*hirehook.Endpoint, len(pl.endpoints))
+				for tenantID := range pl.endpoints {
+					if eps[tenantID], err = in.SQL.Endpoints(ctx, tx, tenantID); err != nil {
 						return nil, err
 					}
-				case !sameEndpoints(pl.endpoints, eps):
+				}
+				if !sameEndpoints(pl.endpoints, eps) {
 					return nil, errStalePlan
 				}
 				after = func() { in.cache.put(version, eps) }
@@ -170,7 +160,11 @@ func (in *Ingest) EventIngest(ctx context.Context, p hirehook.EventIngestParams)
 		})
 		if errors.Is(err, errStalePlan) {
 			in.cache.reset()
-			continue
+			if replans < MaxReplans {
+				continue
+			}
+			return nil, fmt.Errorf("%w: %w", hirehook.Errorf(hirehook.EUNAVAILABLE,
+				"The endpoints changed while the events were being matched, %d times; try again.", replans+1), err)
 		}
 		if err != nil {
 			return nil, err

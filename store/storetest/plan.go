@@ -85,4 +85,31 @@ func testEventIngestPlan(t *testing.T, newStore NewStoreFunc) {
 			t.Fatalf("MatchFunc called %d times, want 2 (matched again with the new endpoint)", n)
 		}
 	})
+
+	t.Run("EndpointsKeepChanging", func(t *testing.T) {
+		// Endpoints of the tenant that change during every match: the
+		// store gives up, unavailable, rather than match inside its write
+		// (where this MatchFunc would wait for itself), and writes nothing.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		s := newStore(t)
+		newEndpoint(t, s, tenant, "candidate.*")
+		calls := 0
+		match := func(ctx context.Context, e *hirehook.Event, subscribed []*hirehook.Endpoint) ([]*hirehook.Endpoint, error) {
+			calls++
+			ep := &hirehook.Endpoint{TenantID: tenant, ID: hirehook.NewID("ep"), URL: "https://late.example.com/hooks",
+				EventTypes: []string{"candidate.created"}, Secrets: []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: t0}},
+				CreatedAt: t0, UpdatedAt: t0}
+			return subscribed, s.EndpointCreate(ctx, ep)
+		}
+		ev := newEvent(tenant, "candidate.created", "c1", `{"id":"c1"}`)
+		_, err := s.EventIngest(ctx, hirehook.EventIngestParams{Events: []*hirehook.Event{ev}, Now: t0, MatchFunc: match})
+		wantCode(t, err, hirehook.EUNAVAILABLE)
+		if calls < 2 {
+			t.Errorf("MatchFunc called %d times, want the batch matched again at least once", calls)
+		}
+		if _, err := s.EventGet(context.Background(), tenant, ev.ID); hirehook.ErrorCode(err) != hirehook.ENOTFOUND {
+			t.Errorf("event of a batch given up: %v, want not_found", err)
+		}
+	})
 }
