@@ -233,22 +233,7 @@ func storedEvents(ctx context.Context, tx *sql.Tx, events []*hirehook.Event) ([]
 			keyTenants, keys = append(keyTenants, e.TenantID), append(keys, e.IdempotencyKey)
 		}
 	}
-	rows, err := tx.QueryContext(ctx, qExistingEvents, idTenants, ids, keyTenants, keys)
-	if err != nil {
-		return nil, fmt.Errorf("select stored events of the batch: %w", err)
-	}
-	defer rows.Close()
-	var out []sqlstore.StoredEvent
-	for rows.Next() {
-		var st sqlstore.StoredEvent
-		var key sql.NullString
-		if err := rows.Scan(&st.TenantID, &st.ID, &key, &st.Deliveries); err != nil {
-			return nil, fmt.Errorf("select stored events of the batch: %w", err)
-		}
-		st.IdempotencyKey = key.String
-		out = append(out, st)
-	}
-	return out, rows.Err()
+	return sqlstore.ScanStoredEvents(tx.QueryContext(ctx, qExistingEvents, idTenants, ids, keyTenants, keys))
 }
 
 // upsertRecords implements sqlstore.IngestSQL.UpsertRecords in as many
@@ -305,34 +290,10 @@ func (s *Store) endpointVersion(ctx context.Context, tx *sql.Tx) (int64, error) 
 // enabledEndpoints reads a tenant's enabled endpoints in tx, or outside
 // any transaction when tx is nil.
 func (s *Store) enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hirehook.Endpoint, error) {
-	const q = `SELECT id, event_types, ordered, filter, redact FROM endpoints WHERE tenant_id = $1 AND NOT disabled ORDER BY seq`
-	var rows *sql.Rows
-	var err error
 	if tx == nil {
-		rows, err = s.db.QueryContext(ctx, q, tenantID)
-	} else {
-		rows, err = tx.QueryContext(ctx, q, tenantID)
+		return s.dialect.EnabledEndpoints(ctx, s.db, tenantID)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("select endpoints of tenant %s: %w", tenantID, err)
-	}
-	defer rows.Close()
-	var out []*hirehook.Endpoint
-	for rows.Next() {
-		var ep hirehook.Endpoint
-		var types, redact string
-		if err := rows.Scan(&ep.ID, &types, &ep.Ordered, &ep.Filter, &redact); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(redact), &ep.Redact); err != nil {
-			return nil, fmt.Errorf("decode endpoint %s redact: %w", ep.ID, err)
-		}
-		if err := json.Unmarshal([]byte(types), &ep.EventTypes); err != nil {
-			return nil, fmt.Errorf("decode endpoint %s event types: %w", ep.ID, err)
-		}
-		out = append(out, &ep)
-	}
-	return out, rows.Err()
+	return s.dialect.EnabledEndpoints(ctx, tx, tenantID)
 }
 
 const eventColumns = `tenant_id, id, type, occurred_at, received_at, source, subject_entity, subject_id, deliveries, payload`

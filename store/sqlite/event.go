@@ -42,10 +42,10 @@ const (
 	// qStoredEvents finds the events of a batch that are stored already,
 	// by id (?1: a JSON array of [tenant, id]) or by idempotency key (?2:
 	// of [tenant, key]), with their first answers.
-	qStoredEvents = `SELECT e.tenant_id, e.id, coalesce(e.idempotency_key, ''), e.deliveries
+	qStoredEvents = `SELECT e.tenant_id, e.id, e.idempotency_key, e.deliveries
 		FROM json_each(?1) AS k CROSS JOIN events e ON e.tenant_id = k.value->>0 AND e.id = k.value->>1
 		UNION
-		SELECT e.tenant_id, e.id, coalesce(e.idempotency_key, ''), e.deliveries
+		SELECT e.tenant_id, e.id, e.idempotency_key, e.deliveries
 		FROM json_each(?2) AS k CROSS JOIN events e ON e.tenant_id = k.value->>0 AND e.idempotency_key = k.value->>1`
 	// qOrderHeld tells whether an ordered endpoint has an unfinished
 	// delivery of a subject: a new one must then wait its turn.
@@ -116,20 +116,7 @@ func (s *Store) storedEvents(ctx context.Context, tx *sql.Tx, events []*hirehook
 	if err != nil {
 		return nil, err
 	}
-	rows, err := stmt.QueryContext(ctx, idsJSON, keysJSON)
-	if err != nil {
-		return nil, fmt.Errorf("select stored events of the batch: %w", err)
-	}
-	defer rows.Close()
-	var out []sqlstore.StoredEvent
-	for rows.Next() {
-		var st sqlstore.StoredEvent
-		if err := rows.Scan(&st.TenantID, &st.ID, &st.IdempotencyKey, &st.Deliveries); err != nil {
-			return nil, fmt.Errorf("select stored events of the batch: %w", err)
-		}
-		out = append(out, st)
-	}
-	return out, rows.Err()
+	return sqlstore.ScanStoredEvents(stmt.QueryContext(ctx, idsJSON, keysJSON))
 }
 
 // insertEvents implements sqlstore.IngestSQL.InsertEvents, a statement per
@@ -262,34 +249,10 @@ func (s *Store) endpointVersion(ctx context.Context, tx *sql.Tx) (int64, error) 
 // enabledEndpoints reads a tenant's enabled endpoints in tx, or on a
 // reader when tx is nil.
 func (s *Store) enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hirehook.Endpoint, error) {
-	const q = `SELECT id, event_types, ordered, filter, redact FROM endpoints WHERE tenant_id = ? AND disabled = 0 ORDER BY seq`
-	var rows *sql.Rows
-	var err error
 	if tx == nil {
-		rows, err = s.reader.QueryContext(ctx, q, tenantID)
-	} else {
-		rows, err = tx.QueryContext(ctx, q, tenantID)
+		return s.dialect.EnabledEndpoints(ctx, s.reader, tenantID)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("select endpoints of tenant %s: %w", tenantID, err)
-	}
-	defer rows.Close()
-	var out []*hirehook.Endpoint
-	for rows.Next() {
-		var ep hirehook.Endpoint
-		var types, redact []byte
-		if err := rows.Scan(&ep.ID, &types, &ep.Ordered, &ep.Filter, &redact); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(redact, &ep.Redact); err != nil {
-			return nil, fmt.Errorf("decode endpoint %s redact: %w", ep.ID, err)
-		}
-		if err := json.Unmarshal(types, &ep.EventTypes); err != nil {
-			return nil, fmt.Errorf("decode endpoint %s event types: %w", ep.ID, err)
-		}
-		out = append(out, &ep)
-	}
-	return out, rows.Err()
+	return s.dialect.EnabledEndpoints(ctx, tx, tenantID)
 }
 
 const eventColumns = `seq, tenant_id, id, type, occurred_at, received_at, source, subject_entity, subject_id, deliveries, payload`

@@ -109,6 +109,58 @@ type StoredEvent struct {
 	Deliveries     int
 }
 
+// ScanStoredEvents reads the rows of an IngestSQL.Stored query: tenant_id,
+// id, idempotency_key (NULL for none), deliveries.
+func ScanStoredEvents(rows *sql.Rows, err error) ([]StoredEvent, error) {
+	if err != nil {
+		return nil, fmt.Errorf("select stored events of the batch: %w", err)
+	}
+	defer rows.Close()
+	var out []StoredEvent
+	for rows.Next() {
+		var st StoredEvent
+		var key sql.NullString
+		if err := rows.Scan(&st.TenantID, &st.ID, &key, &st.Deliveries); err != nil {
+			return nil, fmt.Errorf("select stored events of the batch: %w", err)
+		}
+		st.IdempotencyKey = key.String
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// Querier is a *sql.DB or a *sql.Tx.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// EnabledEndpoints reads a tenant's enabled endpoints through q, as
+// IngestSQL.Endpoints does.
+func (d *Dialect) EnabledEndpoints(ctx context.Context, q Querier, tenantID string) ([]*hirehook.Endpoint, error) {
+	rows, err := q.QueryContext(ctx, d.Rebind(`SELECT id, event_types, ordered, filter, redact FROM endpoints
+		WHERE tenant_id = ? AND NOT disabled ORDER BY seq`), tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("select endpoints of tenant %s: %w", tenantID, err)
+	}
+	defer rows.Close()
+	var out []*hirehook.Endpoint
+	for rows.Next() {
+		var ep hirehook.Endpoint
+		var types, redact []byte
+		if err := rows.Scan(&ep.ID, &types, &ep.Ordered, &ep.Filter, &redact); err != nil {
+			return nil, fmt.Errorf("select endpoints of tenant %s: %w", tenantID, err)
+		}
+		if err := json.Unmarshal(redact, &ep.Redact); err != nil {
+			return nil, fmt.Errorf("decode endpoint %s redact: %w", ep.ID, err)
+		}
+		if err := json.Unmarshal(types, &ep.EventTypes); err != nil {
+			return nil, fmt.Errorf("decode endpoint %s event types: %w", ep.ID, err)
+		}
+		out = append(out, &ep)
+	}
+	return out, rows.Err()
+}
+
 // OrderPair is an ordered endpoint and an ordering key (a subject).
 type OrderPair struct{ EndpointID, Key string }
 
