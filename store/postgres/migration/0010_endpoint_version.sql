@@ -5,8 +5,12 @@
 -- version, and checks in the transaction that the version has not moved
 -- (see store/sqlstore's Ingest). Triggers bump it in the same transaction
 -- as the change, so the check holds for any writer of the database (every
--- node, `hirehook endpoint`, an import). One bump per statement: a row
--- lock on this one row for the rest of the endpoint write's transaction.
+-- node, `hirehook endpoint`, an import).
+--
+-- The bumps are deferred to the commit (constraint triggers): every
+-- endpoint write takes this one row's lock, and taking it last, after the
+-- endpoint rows' locks, keeps it out of any deadlock between two
+-- transactions that write endpoints in different orders.
 CREATE TABLE endpoint_version (
     id    integer PRIMARY KEY CHECK (id = 1),
     value bigint NOT NULL
@@ -20,14 +24,14 @@ BEGIN
 END;
 $$;
 
-CREATE TRIGGER endpoints_version_insert AFTER INSERT ON endpoints
-    FOR EACH STATEMENT EXECUTE FUNCTION endpoint_version_bump();
-CREATE TRIGGER endpoints_version_delete AFTER DELETE ON endpoints
-    FOR EACH STATEMENT EXECUTE FUNCTION endpoint_version_bump();
-CREATE TRIGGER endpoints_version_truncate AFTER TRUNCATE ON endpoints
-    FOR EACH STATEMENT EXECUTE FUNCTION endpoint_version_bump();
+CREATE CONSTRAINT TRIGGER endpoints_version_insert AFTER INSERT ON endpoints
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION endpoint_version_bump();
+CREATE CONSTRAINT TRIGGER endpoints_version_delete AFTER DELETE ON endpoints
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION endpoint_version_bump();
 -- Only the columns ingest reads: the per-attempt failing_since updates must
 -- not move it.
-CREATE TRIGGER endpoints_version_update
+CREATE CONSTRAINT TRIGGER endpoints_version_update
     AFTER UPDATE OF seq, id, tenant_id, event_types, disabled, ordered, filter, redact ON endpoints
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION endpoint_version_bump();
+CREATE TRIGGER endpoints_version_truncate AFTER TRUNCATE ON endpoints
     FOR EACH STATEMENT EXECUTE FUNCTION endpoint_version_bump();
