@@ -41,10 +41,11 @@ const (
 		FROM json_each(?1) ORDER BY key`
 	// qStoredEvents finds the events of a batch that are stored already,
 	// by id (?1: a JSON array of [tenant, id]) or by idempotency key (?2:
-	// of [tenant, key]), with their first answers.
+	// of [tenant, key]), with their first answers; an event found both ways
+	// comes twice.
 	qStoredEvents = `SELECT e.tenant_id, e.id, e.idempotency_key, e.deliveries
 		FROM json_each(?1) AS k CROSS JOIN events e ON e.tenant_id = k.value->>0 AND e.id = k.value->>1
-		UNION
+		UNION ALL
 		SELECT e.tenant_id, e.id, e.idempotency_key, e.deliveries
 		FROM json_each(?2) AS k CROSS JOIN events e ON e.tenant_id = k.value->>0 AND e.idempotency_key = k.value->>1`
 	// qOrderHeld tells whether an ordered endpoint has an unfinished
