@@ -44,8 +44,8 @@ func ValidEventTypePattern(p string) bool {
 
 // Recipients returns the endpoints, of the tenant's enabled ones, that an
 // event goes to before the endpoints' filters are applied, and whether
-// those filters apply. It is the one rule both store dialects follow at
-// ingest: an event with a TargetEndpointID goes to that endpoint alone
+// those filters apply. It is the rule the stores' ingest follows (written
+// once in store/sqlstore's Ingest): an event with a TargetEndpointID goes to that endpoint alone
 // (if enabled), its filter not consulted (a test must reach the endpoint
 // whatever it would select); any other event goes to every endpoint that
 // subscribes to its type, each of whose filters then decides

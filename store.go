@@ -144,7 +144,12 @@ type Store interface {
 	// that endpoint only if enabled (Event.Recipients). An event whose id (or idempotency key) exists
 	// already in its tenant writes nothing and its result carries the first
 	// answer with Duplicate set. Either the whole batch commits or nothing.
-	// EINVALID if an event lacks its id, tenant or subject.
+	// EINVALID if an event is nil or lacks its id, tenant or subject, if
+	// its data is not JSON, or if p.LeaseOwner is set without
+	// p.LeaseUntil. The deliveries are those of the endpoints as they are
+	// when the batch is written: p.MatchFunc runs before the write and
+	// again if they changed in between; EUNAVAILABLE if they kept
+	// changing (a few times in a row), with nothing written.
 	EventIngest(ctx context.Context, p EventIngestParams) ([]EventIngestResult, error)
 	// EventGet returns one event or ENOTFOUND.
 	EventGet(ctx context.Context, tenantID, id string) (*Event, error)
@@ -301,6 +306,11 @@ type EventIngestParams struct {
 	// get a delivery (the ones whose Filter selects the event). The
 	// endpoints carry ID, EventTypes, Ordered, Filter and Redact. An error
 	// fails the whole batch. Nil gives a delivery to every subscriber.
+	// It runs before the store's write transaction, not holding it (user
+	// code must not hold SQLite's one writer), so it may be called for an
+	// event that then turns out a duplicate, and again for an event when
+	// the endpoints changed before the write (see store/sqlstore's Ingest).
+	// It must not modify the endpoints it is given.
 	MatchFunc func(ctx context.Context, e *Event, subscribed []*Endpoint) ([]*Endpoint, error)
 }
 

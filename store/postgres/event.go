@@ -12,12 +12,13 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/store/sqlstore"
 )
 
 // EventIngest writes a batch with a fixed number of statements, whatever
 // its size: PostgreSQL is across a network, and a statement per event would
 // make a round trip per event. (The SQLite store, in process, uses one
-// statement per event.)
+// statement per event for events and records.)
 const (
 	// qExistingEvents finds the events of the batch that are stored
 	// already, by id or by idempotency key, with their first answers.
@@ -57,15 +58,16 @@ const (
 			data = jsonb_merge_patch(records.data, excluded.data),
 			last_event_id = excluded.last_event_id,
 			updated_at = excluded.updated_at`
-	// qInsertDeliveries writes every delivery of a batch.
-	// A held delivery ($11: an earlier one of its ordering key $10 is
-	// unfinished) is written pending and unleased, to wait its turn.
+	// qInsertDeliveries writes every delivery of a batch, each in its state
+	// ($6): a delivering one leased to $8 until $9, a pending one (one
+	// held behind an earlier delivery of its ordering key $10, or of a
+	// batch not handed off) unleased.
 	qInsertDeliveries = `INSERT INTO deliveries
 		(id, tenant_id, event_id, event_type, endpoint_id, state, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at, ordering_key)
-		SELECT d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id, CASE WHEN d.held THEN 'pending' ELSE $6::text END, $7::timestamptz,
-			CASE WHEN d.held THEN NULL ELSE $8::text END, CASE WHEN d.held THEN NULL ELSE $9::timestamptz END, $7, $7, nullif(d.ordering_key, '')
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $10::text[], $11::boolean[])
-			WITH ORDINALITY AS d(id, tenant_id, event_id, event_type, endpoint_id, ordering_key, held, n)
+		SELECT d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id, d.state, $7::timestamptz,
+			CASE WHEN d.state = 'delivering' THEN $8::text END, CASE WHEN d.state = 'delivering' THEN $9::timestamptz END, $7, $7, nullif(d.ordering_key, '')
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $10::text[])
+			WITH ORDINALITY AS d(id, tenant_id, event_id, event_type, endpoint_id, state, ordering_key, n)
 		ORDER BY d.n`
 	// qOrderHeld returns, of the (endpoint, ordering key) pairs given, those
 	// with an unfinished delivery.
@@ -77,64 +79,53 @@ const (
 
 // errIngestRace is returned from a try of EventIngest whose new events were
 // committed by another node in the meantime; inTx runs it again.
-var errIngestRace = errors.New("ingest: an event of the batch was stored concurrently")
+var errIngestRace = sqlstore.ErrIngestRace
 
-// EventIngest implements hirehook.Store. The whole batch is one
-// transaction of a handful of statements: find the batch's events that are
-// stored already, insert the new ones, merge their records, insert their
-// deliveries.
+// EventIngest implements hirehook.Store with the core's rules
+// (sqlstore.Ingest): the batch is matched before its transaction, and the
+// transaction is a handful of statements: find the batch's events that are
+// stored already, insert the new ones, merge their records, hold ordered
+// deliveries, insert the deliveries.
 func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) ([]hirehook.EventIngestResult, error) {
-	for i, e := range p.Events {
-		if e.ID == "" || e.TenantID == "" || e.Subject.Entity == "" || e.Subject.ID == "" {
-			return nil, hirehook.Errorf(hirehook.EINVALID, "Event %d of the batch needs an id, a tenant and a subject.", i)
-		}
-		if e.Payload == nil {
-			var err error
-			if e.Payload, err = e.RenderPayload(); err != nil {
-				return nil, fmt.Errorf("render event %s: %w", e.ID, err)
-			}
-		}
-	}
-	var results []hirehook.EventIngestResult
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		results, err = s.eventIngest(ctx, tx, p)
-		return err
-	})
+	results, err := s.ingest.EventIngest(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	return results, nil
 }
 
-// storedEvent is the first answer of an event stored already.
-type storedEvent struct {
-	id         string
-	deliveries int
+// newIngest is the core's EventIngest over this store's statements.
+func (s *Store) newIngest() *sqlstore.Ingest {
+	return &sqlstore.Ingest{
+		SQL: sqlstore.IngestSQL{
+			EndpointVersion:  s.endpointVersion,
+			Endpoints:        s.enabledEndpoints,
+			Stored:           storedEvents,
+			InsertEvents:     insertEvents,
+			UpsertRecords:    upsertRecords,
+			Held:             holdOrdered,
+			InsertDeliveries: insertDeliveries,
+		},
+		WriteTx: func(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) (func(), error)) error {
+			var after func()
+			err := s.inTx(ctx, func(tx *sql.Tx) error {
+				var err error
+				after, err = fn(ctx, tx)
+				return err
+			})
+			if err == nil && after != nil {
+				after()
+			}
+			return err
+		},
+	}
 }
 
-// eventIngest is one try of EventIngest's transaction; it builds its
-// results afresh, so that a retried transaction writes new delivery ids.
-// It answers exactly as the SQLite store's event-by-event loop does: an
-// event whose id or idempotency key is stored, or appeared earlier in the
-// batch as a new event, is a duplicate with the first answer (by key
-// before id); every other event is new.
-func (s *Store) eventIngest(ctx context.Context, tx *sql.Tx, p hirehook.EventIngestParams) ([]hirehook.EventIngestResult, error) {
-	now := p.Now.UTC()
-	byID, byKey, err := existingEvents(ctx, tx, p.Events)
-	if err != nil {
-		return nil, err
-	}
-	state := hirehook.DeliveryPending
-	var leaseOwner, leaseUntil any
-	if p.LeaseOwner != "" {
-		state = hirehook.DeliveryDelivering
-		leaseOwner, leaseUntil = p.LeaseOwner, p.LeaseUntil
-	}
-	endpoints := map[string][]*hirehook.Endpoint{} // by tenant, loaded once per batch
-	seen := map[string]int{}                       // tenant+id / tenant+key → index in results
-	results := make([]hirehook.EventIngestResult, len(p.Events))
-	var fresh []*hirehook.Event // the new events, in batch order
+// insertEvents implements sqlstore.IngestSQL.InsertEvents in one
+// statement. A row that conflicts on its id or idempotency key (another
+// node committed it since storedEvents) is not written and not counted:
+// the transaction then runs again and answers it as a duplicate.
+func insertEvents(ctx context.Context, tx *sql.Tx, events []*hirehook.Event) (int, error) {
 	var ev struct {
 		tenants, ids, types, sources, entities, subjects []string
 		keys                                             []*string
@@ -142,52 +133,7 @@ func (s *Store) eventIngest(ctx context.Context, tx *sql.Tx, p hirehook.EventIng
 		deliveries                                       []int32
 		payloads                                         [][]byte
 	}
-	var dl struct {
-		ids, tenants, events, types, endpoints, keys []string
-		held                                         []bool
-	}
-	var ordered []orderedDelivery
-
-	for i, e := range p.Events {
-		idKey := e.TenantID + "\x00id\x00" + e.ID
-		idemKey := ""
-		if e.IdempotencyKey != "" {
-			idemKey = e.TenantID + "\x00key\x00" + e.IdempotencyKey
-		}
-		if j, ok := seen[idemKey]; ok && idemKey != "" {
-			results[i] = hirehook.EventIngestResult{EventID: results[j].EventID, Deliveries: results[j].Deliveries, Duplicate: true}
-			continue
-		}
-		if j, ok := seen[idKey]; ok {
-			results[i] = hirehook.EventIngestResult{EventID: results[j].EventID, Deliveries: results[j].Deliveries, Duplicate: true}
-			continue
-		}
-		if first, ok := byKey[idemKey]; ok && idemKey != "" {
-			results[i] = hirehook.EventIngestResult{EventID: first.id, Deliveries: first.deliveries, Duplicate: true}
-			continue
-		}
-		if first, ok := byID[idKey]; ok {
-			results[i] = hirehook.EventIngestResult{EventID: first.id, Deliveries: first.deliveries, Duplicate: true}
-			continue
-		}
-		seen[idKey] = i
-		if idemKey != "" {
-			seen[idemKey] = i
-		}
-
-		eps, ok := endpoints[e.TenantID]
-		if !ok {
-			if eps, err = enabledEndpoints(ctx, tx, e.TenantID); err != nil {
-				return nil, err
-			}
-			endpoints[e.TenantID] = eps
-		}
-		matched, filter := e.Recipients(eps)
-		if p.MatchFunc != nil && filter && len(matched) > 0 {
-			if matched, err = p.MatchFunc(ctx, e, matched); err != nil {
-				return nil, fmt.Errorf("match endpoints of event %s: %w", e.ID, err)
-			}
-		}
+	for _, e := range events {
 		var key *string
 		if e.IdempotencyKey != "" {
 			key = &e.IdempotencyKey
@@ -195,44 +141,12 @@ func (s *Store) eventIngest(ctx context.Context, tx *sql.Tx, p hirehook.EventIng
 		ev.tenants, ev.ids, ev.types = append(ev.tenants, e.TenantID), append(ev.ids, e.ID), append(ev.types, e.Type)
 		ev.sources, ev.entities, ev.subjects = append(ev.sources, e.Source), append(ev.entities, e.Subject.Entity), append(ev.subjects, e.Subject.ID)
 		ev.keys, ev.occurred = append(ev.keys, key), append(ev.occurred, e.OccurredAt)
-		ev.deliveries, ev.payloads = append(ev.deliveries, int32(len(matched))), append(ev.payloads, e.Payload)
-		fresh = append(fresh, e)
-
-		result := hirehook.EventIngestResult{EventID: e.ID, Deliveries: len(matched)}
-		for _, ep := range matched {
-			d := &hirehook.Delivery{
-				TenantID:   e.TenantID,
-				ID:         hirehook.NewID("dlv"),
-				EventID:    e.ID,
-				EventType:  e.Type,
-				EndpointID: ep.ID,
-				State:      state,
-				CreatedAt:  now,
-				UpdatedAt:  now,
-			}
-			if ep.Ordered {
-				d.OrderingKey = e.Subject.Key()
-				ordered = append(ordered, orderedDelivery{d: d, result: i, row: len(dl.ids)})
-			}
-			dl.ids, dl.tenants, dl.events = append(dl.ids, d.ID), append(dl.tenants, d.TenantID), append(dl.events, d.EventID)
-			dl.types, dl.endpoints = append(dl.types, d.EventType), append(dl.endpoints, d.EndpointID)
-			dl.keys, dl.held = append(dl.keys, d.OrderingKey), append(dl.held, false)
-			if p.LeaseOwner != "" {
-				d.Payload = e.Payload
-				d.LeaseExpiresAt = p.LeaseUntil
-				result.Leased = append(result.Leased, d)
-			}
-		}
-		results[i] = result
+		ev.deliveries, ev.payloads = append(ev.deliveries, int32(e.Deliveries)), append(ev.payloads, e.Payload)
 	}
-	if len(fresh) == 0 {
-		return results, nil
-	}
-
 	rows, err := tx.QueryContext(ctx, qInsertEvents, ev.tenants, ev.ids, ev.types, ev.occurred, ev.sources, ev.entities, ev.subjects,
-		ev.keys, ev.deliveries, ev.payloads, now)
+		ev.keys, ev.deliveries, ev.payloads, events[0].ReceivedAt)
 	if err != nil {
-		return nil, fmt.Errorf("insert %d events: %w", len(fresh), err)
+		return 0, fmt.Errorf("insert %d events: %w", len(events), err)
 	}
 	inserted := 0
 	for rows.Next() {
@@ -240,111 +154,78 @@ func (s *Store) eventIngest(ctx context.Context, tx *sql.Tx, p hirehook.EventIng
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("insert %d events: %w", len(fresh), err)
+		return 0, fmt.Errorf("insert %d events: %w", len(events), err)
 	}
-	if inserted != len(fresh) {
-		return nil, errIngestRace
-	}
-	for _, e := range fresh {
-		e.ReceivedAt = now
-	}
-	for i, r := range results {
-		if !r.Duplicate {
-			p.Events[i].Deliveries = r.Deliveries
-		}
-	}
-	if err := upsertRecords(ctx, tx, fresh, now); err != nil {
-		return nil, err
-	}
-	anyHeld := false
-	if len(ordered) > 0 {
-		if anyHeld, err = holdOrdered(ctx, tx, ordered, results, dl.held); err != nil {
-			return nil, err
-		}
-	}
-	if len(dl.ids) > 0 {
-		if _, err := tx.ExecContext(ctx, qInsertDeliveries, dl.ids, dl.tenants, dl.events, dl.types, dl.endpoints,
-			string(state), now, leaseOwner, leaseUntil, dl.keys, dl.held); err != nil {
-			return nil, fmt.Errorf("insert %d deliveries: %w", len(dl.ids), err)
-		}
-		// Pending deliveries are for any node: wake the idle ones. Leased
-		// ones are the ingesting node's already (the hot hand-off).
-		if state == hirehook.DeliveryPending || anyHeld {
-			if err := notify(ctx, tx); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return results, nil
+	return inserted, nil
 }
 
-// orderedDelivery is a new delivery to an ordered endpoint: result is its
-// event's index in the batch, row its index among the batch's deliveries.
-type orderedDelivery struct {
-	d           *hirehook.Delivery
-	result, row int
+// insertDeliveries implements sqlstore.IngestSQL.InsertDeliveries in one
+// statement. Pending deliveries are for any node: it wakes the idle ones.
+// Leased ones are the ingesting node's already (the hot hand-off).
+func insertDeliveries(ctx context.Context, tx *sql.Tx, ds []*hirehook.Delivery, p hirehook.EventIngestParams) error {
+	var dl struct {
+		ids, tenants, events, types, endpoints, states, keys []string
+	}
+	pending := false
+	for _, d := range ds {
+		dl.ids, dl.tenants, dl.events = append(dl.ids, d.ID), append(dl.tenants, d.TenantID), append(dl.events, d.EventID)
+		dl.types, dl.endpoints = append(dl.types, d.EventType), append(dl.endpoints, d.EndpointID)
+		dl.states, dl.keys = append(dl.states, string(d.State)), append(dl.keys, d.OrderingKey)
+		pending = pending || d.State == hirehook.DeliveryPending
+	}
+	var leaseOwner, leaseUntil any
+	if p.LeaseOwner != "" {
+		leaseOwner, leaseUntil = p.LeaseOwner, p.LeaseUntil
+	}
+	if _, err := tx.ExecContext(ctx, qInsertDeliveries, dl.ids, dl.tenants, dl.events, dl.types, dl.endpoints,
+		dl.states, p.Now.UTC(), leaseOwner, leaseUntil, dl.keys); err != nil {
+		return fmt.Errorf("insert %d deliveries: %w", len(ds), err)
+	}
+	if pending {
+		return notify(ctx, tx)
+	}
+	return nil
 }
 
-// holdOrdered marks held the new deliveries of ordered endpoints that must
-// wait: an earlier delivery of their ordering key is unfinished, stored or
-// earlier in the batch. A held delivery is written pending and leaves its
-// result's Leased (it is not handed to the ingesting node's dispatcher).
+// holdOrdered implements sqlstore.IngestSQL.Held.
 //
 // Two nodes ingesting events of one subject at once would each see no
 // unfinished delivery of the other's (not yet committed): a transaction
 // advisory lock per (endpoint, key), taken in a fixed order so that two
 // batches cannot deadlock, makes the second wait for the first to commit,
 // and its check then sees the first's delivery.
-func holdOrdered(ctx context.Context, tx *sql.Tx, ordered []orderedDelivery, results []hirehook.EventIngestResult, held []bool) (bool, error) {
-	pairs := map[[2]string]bool{}
-	var locks []string
-	var eps, keys []string
-	for _, o := range ordered {
-		k := [2]string{o.d.EndpointID, o.d.OrderingKey}
-		if _, ok := pairs[k]; !ok {
-			pairs[k] = false
-			locks = append(locks, k[0]+" "+k[1])
-			eps, keys = append(eps, k[0]), append(keys, k[1])
-		}
+func holdOrdered(ctx context.Context, tx *sql.Tx, pairs []sqlstore.OrderPair) (map[sqlstore.OrderPair]bool, error) {
+	locks := make([]string, 0, len(pairs))
+	eps, keys := make([]string, 0, len(pairs)), make([]string, 0, len(pairs))
+	for _, k := range pairs {
+		locks = append(locks, k.EndpointID+" "+k.Key)
+		eps, keys = append(eps, k.EndpointID), append(keys, k.Key)
 	}
 	slices.Sort(locks)
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(l, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(l, n) ORDER BY n`, locks); err != nil {
-		return false, fmt.Errorf("lock ordering keys: %w", err)
+		return nil, fmt.Errorf("lock ordering keys: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, qOrderHeld, eps, keys)
 	if err != nil {
-		return false, fmt.Errorf("check ordering keys: %w", err)
+		return nil, fmt.Errorf("check ordering keys: %w", err)
 	}
+	defer rows.Close()
+	held := map[sqlstore.OrderPair]bool{}
 	for rows.Next() {
-		var k [2]string
-		if err := rows.Scan(&k[0], &k[1]); err != nil {
-			rows.Close()
-			return false, err
+		var k sqlstore.OrderPair
+		if err := rows.Scan(&k.EndpointID, &k.Key); err != nil {
+			return nil, err
 		}
-		pairs[k] = true
+		held[k] = true
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("check ordering keys: %w", err)
+		return nil, fmt.Errorf("check ordering keys: %w", err)
 	}
-	anyHeld := false
-	for _, o := range ordered {
-		k := [2]string{o.d.EndpointID, o.d.OrderingKey}
-		if !pairs[k] {
-			pairs[k] = true // the later ones of the key in this batch wait for this one
-			continue
-		}
-		held[o.row], anyHeld = true, true
-		o.d.State, o.d.Payload, o.d.LeaseExpiresAt = hirehook.DeliveryPending, nil, time.Time{}
-		r := &results[o.result]
-		r.Leased = slices.DeleteFunc(r.Leased, func(d *hirehook.Delivery) bool { return d == o.d })
-	}
-	return anyHeld, nil
+	return held, nil
 }
 
-// existingEvents returns the stored events that share an id or an
-// idempotency key with an event of the batch, keyed as eventIngest's seen.
-func existingEvents(ctx context.Context, tx *sql.Tx, events []*hirehook.Event) (byID, byKey map[string]storedEvent, err error) {
+// storedEvents implements sqlstore.IngestSQL.Stored in one statement.
+func storedEvents(ctx context.Context, tx *sql.Tx, events []*hirehook.Event) ([]sqlstore.StoredEvent, error) {
 	var idTenants, ids, keyTenants, keys []string
 	for _, e := range events {
 		idTenants, ids = append(idTenants, e.TenantID), append(ids, e.ID)
@@ -352,29 +233,11 @@ func existingEvents(ctx context.Context, tx *sql.Tx, events []*hirehook.Event) (
 			keyTenants, keys = append(keyTenants, e.TenantID), append(keys, e.IdempotencyKey)
 		}
 	}
-	rows, err := tx.QueryContext(ctx, qExistingEvents, idTenants, ids, keyTenants, keys)
-	if err != nil {
-		return nil, nil, fmt.Errorf("select stored events of the batch: %w", err)
-	}
-	defer rows.Close()
-	byID, byKey = map[string]storedEvent{}, map[string]storedEvent{}
-	for rows.Next() {
-		var tenantID string
-		var key sql.NullString
-		var st storedEvent
-		if err := rows.Scan(&tenantID, &st.id, &key, &st.deliveries); err != nil {
-			return nil, nil, fmt.Errorf("select stored events of the batch: %w", err)
-		}
-		byID[tenantID+"\x00id\x00"+st.id] = st
-		if key.Valid {
-			byKey[tenantID+"\x00key\x00"+key.String] = st
-		}
-	}
-	return byID, byKey, rows.Err()
+	return sqlstore.ScanStoredEvents(tx.QueryContext(ctx, qExistingEvents, idTenants, ids, keyTenants, keys))
 }
 
-// upsertRecords merges the data of the new events into their subjects'
-// snapshots, in as many rounds as the batch has events about one entity.
+// upsertRecords implements sqlstore.IngestSQL.UpsertRecords in as many
+// rounds as the batch has events about one entity.
 func upsertRecords(ctx context.Context, tx *sql.Tx, events []*hirehook.Event, now time.Time) error {
 	type rec struct {
 		tenantID, entity, id string
@@ -407,28 +270,30 @@ func upsertRecords(ctx context.Context, tx *sql.Tx, events []*hirehook.Event, no
 	return nil
 }
 
-func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hirehook.Endpoint, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, event_types, ordered, filter, redact FROM endpoints WHERE tenant_id = $1 AND NOT disabled ORDER BY seq`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("select endpoints of tenant %s: %w", tenantID, err)
+// endpointVersion reads endpoint_version in tx, or outside any
+// transaction when tx is nil.
+func (s *Store) endpointVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
+	const q = `SELECT value FROM endpoint_version WHERE id = 1`
+	var row *sql.Row
+	if tx == nil {
+		row = s.db.QueryRowContext(ctx, q)
+	} else {
+		row = tx.QueryRowContext(ctx, q)
 	}
-	defer rows.Close()
-	var out []*hirehook.Endpoint
-	for rows.Next() {
-		var ep hirehook.Endpoint
-		var types, redact string
-		if err := rows.Scan(&ep.ID, &types, &ep.Ordered, &ep.Filter, &redact); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(redact), &ep.Redact); err != nil {
-			return nil, fmt.Errorf("decode endpoint %s redact: %w", ep.ID, err)
-		}
-		if err := json.Unmarshal([]byte(types), &ep.EventTypes); err != nil {
-			return nil, fmt.Errorf("decode endpoint %s event types: %w", ep.ID, err)
-		}
-		out = append(out, &ep)
+	var v int64
+	if err := row.Scan(&v); err != nil {
+		return 0, fmt.Errorf("select endpoint version: %w", err)
 	}
-	return out, rows.Err()
+	return v, nil
+}
+
+// enabledEndpoints reads a tenant's enabled endpoints in tx, or outside
+// any transaction when tx is nil.
+func (s *Store) enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hirehook.Endpoint, error) {
+	if tx == nil {
+		return s.dialect.EnabledEndpoints(ctx, s.db, tenantID)
+	}
+	return s.dialect.EnabledEndpoints(ctx, tx, tenantID)
 }
 
 const eventColumns = `tenant_id, id, type, occurred_at, received_at, source, subject_entity, subject_id, deliveries, payload`

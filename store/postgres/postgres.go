@@ -131,6 +131,10 @@ type Store struct {
 	// Queue gives the Store the core's rules of the inbound log, of the
 	// deliveries outside their claim and completion, and of their stats.
 	*sqlstore.Queue
+	// ingest is the core's EventIngest over this store's statements (it
+	// caches each tenant's enabled endpoints, checked against
+	// endpoint_version).
+	ingest *sqlstore.Ingest
 	// connConfig opens Listen's own connection.
 	connConfig *pgx.ConnConfig
 	logger     *slog.Logger
@@ -189,6 +193,7 @@ func OpenWithOptions(ctx context.Context, dsn string, opts Options) (*Store, err
 	db := sql.OpenDB(dbfault.Connector(stdlib.GetConnector(*cfg), classify, &s.health))
 	s.db = db
 	s.dialect = s.newDialect()
+	s.ingest = s.newIngest()
 	s.hub = sqlstore.HubSecrets{Dialect: s.dialect, Keyring: opts.Keyring}
 	s.CRUD = sqlstore.NewCRUD(s.dialect, opts.Keyring, &s.hub)
 	s.Queue = sqlstore.NewQueue(s.dialect)

@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
+	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/store/sqlstore"
 )
 
 // Hot statements, prepared once at Open (see hotQueries).
@@ -29,326 +30,230 @@ const (
 	qInsertDelivery = `INSERT INTO deliveries
 		(id, tenant_id, event_id, event_type, endpoint_id, state, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at, ordering_key)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	// qInsertDeliveries writes the deliveries of one event to many
-	// endpoints in one statement: ?1 is a JSON array of [id, tenant, event,
-	// type, endpoint, state, lease owner, lease until, ordering key], ?2
-	// the time. One statement instead of one per endpoint is what makes
-	// fan-out ingest fast.
+	// qInsertDeliveries writes the deliveries of a batch in one
+	// statement: ?1 is a JSON array of [id, tenant, event, type, endpoint,
+	// state, lease owner, lease until, ordering key], ?2 the time. One
+	// statement instead of one per delivery is what makes fan-out ingest
+	// fast.
 	qInsertDeliveries = `INSERT INTO deliveries
 		(id, tenant_id, event_id, event_type, endpoint_id, state, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at, ordering_key)
 		SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, ?2, value->>6, value->>7, ?2, ?2, value->>8
 		FROM json_each(?1) ORDER BY key`
+	// qStoredEvents finds the events of a batch that are stored already,
+	// by id (?1: a JSON array of [tenant, id]) or by idempotency key (?2:
+	// of [tenant, key]), with their first answers; an event found both ways
+	// comes twice.
+	qStoredEvents = `SELECT e.tenant_id, e.id, e.idempotency_key, e.deliveries
+		FROM json_each(?1) AS k CROSS JOIN events e ON e.tenant_id = k.value->>0 AND e.id = k.value->>1
+		UNION ALL
+		SELECT e.tenant_id, e.id, e.idempotency_key, e.deliveries
+		FROM json_each(?2) AS k CROSS JOIN events e ON e.tenant_id = k.value->>0 AND e.idempotency_key = k.value->>1`
 	// qOrderHeld tells whether an ordered endpoint has an unfinished
 	// delivery of a subject: a new one must then wait its turn.
-	// qEndpointVersion reads the counter that endpointCache checks.
+	// qEndpointVersion reads the counter that the core's endpoint cache
+	// checks (see sqlstore.Ingest).
 	qEndpointVersion = `SELECT value FROM endpoint_version WHERE id = 1`
 	qOrderHeld       = `SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE endpoint_id = ? AND ordering_key = ?
 		AND ordering_key IS NOT NULL AND state IN ('pending', 'retrying', 'delivering', 'paused') LIMIT 1)`
 )
 
-// EventIngest implements hirehook.Store. The whole batch is one
-// transaction: one fsync for every event, record and delivery in it.
+// EventIngest implements hirehook.Store with the core's rules
+// (sqlstore.Ingest): the batch is matched before its write, and the whole
+// batch is one transaction of the group writer (see group.go), one fsync
+// for every event, record and delivery in it.
 func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) ([]hirehook.EventIngestResult, error) {
-	var results []hirehook.EventIngestResult
-	err := s.inGroup(ctx, func(ctx context.Context, tx *sql.Tx) (func(), error) {
-		var err error
-		results, err = s.eventIngest(ctx, tx, p)
-		return nil, err
-	})
+	results, err := s.ingest.EventIngest(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	return results, nil
 }
 
-// eventIngest writes p's events in tx, a group transaction (see group.go):
-// it may be run again if another job of the group fails.
-func (s *Store) eventIngest(ctx context.Context, tx *sql.Tx, p hirehook.EventIngestParams) ([]hirehook.EventIngestResult, error) {
-	// The statements run under sctx, which ctx cannot cancel: for a
-	// cancellable context modernc.org/sqlite starts a goroutine per
-	// statement to interrupt it, and this path runs several statements
-	// per event. The loop checks ctx per event instead.
-	sctx := context.WithoutCancel(ctx)
-
-	insertEvent, err := s.stmt(sctx, tx, qInsertEvent)
-	if err != nil {
-		return nil, fmt.Errorf("prepare insert event: %w", err)
-	}
-	upsertRecord, err := s.stmt(sctx, tx, qUpsertRecord)
-	if err != nil {
-		return nil, fmt.Errorf("prepare upsert record: %w", err)
-	}
-	insertDelivery, err := s.stmt(sctx, tx, qInsertDelivery)
-	if err != nil {
-		return nil, fmt.Errorf("prepare insert delivery: %w", err)
-	}
-	insertDeliveries, err := s.stmt(sctx, tx, qInsertDeliveries)
-	if err != nil {
-		return nil, fmt.Errorf("prepare insert deliveries: %w", err)
-	}
-
-	now := toMicros(p.Now)
-	state := hirehook.DeliveryPending
-	var leaseOwner, leaseUntil any
-	if p.LeaseOwner != "" {
-		state = hirehook.DeliveryDelivering
-		leaseOwner, leaseUntil = p.LeaseOwner, toMicros(p.LeaseUntil)
-	}
-	endpoints := map[string][]*hirehook.Endpoint{} // by tenant, loaded once per batch
-	var version int64 = -1                         // endpoint_version, read once per batch
-	seen := map[string]int{}                       // tenant+id / tenant+key → index in results
-	results := make([]hirehook.EventIngestResult, len(p.Events))
-
-	for i, e := range p.Events {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("ingest event %d: %w", i, err)
-		}
-		if e.ID == "" || e.TenantID == "" || e.Subject.Entity == "" || e.Subject.ID == "" {
-			return nil, hirehook.Errorf(hirehook.EINVALID, "Event %d of the batch needs an id, a tenant and a subject.", i)
-		}
-		idKey := e.TenantID + "\x00id\x00" + e.ID
-		idemKey := ""
-		if e.IdempotencyKey != "" {
-			idemKey = e.TenantID + "\x00key\x00" + e.IdempotencyKey
-		}
-		if j, ok := seen[idemKey]; ok && idemKey != "" {
-			results[i] = hirehook.EventIngestResult{EventID: results[j].EventID, Deliveries: results[j].Deliveries, Duplicate: true}
-			continue
-		}
-		if j, ok := seen[idKey]; ok {
-			results[i] = hirehook.EventIngestResult{EventID: results[j].EventID, Deliveries: results[j].Deliveries, Duplicate: true}
-			continue
-		}
-
-		eps, ok := endpoints[e.TenantID]
-		if !ok {
-			if version < 0 {
-				if version, err = s.endpointVersion(sctx, tx); err != nil {
+// newIngest is the core's EventIngest over this store's statements.
+func (s *Store) newIngest() *sqlstore.Ingest {
+	return &sqlstore.Ingest{
+		SQL: sqlstore.IngestSQL{
+			EndpointVersion:  s.endpointVersion,
+			Endpoints:        s.enabledEndpoints,
+			Stored:           s.storedEvents,
+			InsertEvents:     s.insertEvents,
+			UpsertRecords:    s.upsertRecords,
+			Held:             s.orderHeld,
+			InsertDeliveries: s.insertDeliveries,
+		},
+		WriteTx: func(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) (func(), error)) error {
+			return s.inGroup(ctx, func(ctx context.Context, tx *sql.Tx) (func(), error) {
+				if err := ctx.Err(); err != nil {
 					return nil, err
 				}
-			}
-			if eps, err = s.endpoints.get(sctx, tx, version, e.TenantID); err != nil {
-				return nil, err
-			}
-			endpoints[e.TenantID] = eps
+				// The statements run under a context that ctx cannot
+				// cancel: for a cancellable context modernc.org/sqlite
+				// starts a goroutine per statement to interrupt it, and
+				// an ingest runs several statements per event.
+				return fn(context.WithoutCancel(ctx), tx)
+			})
+		},
+	}
+}
+
+// storedEvents implements sqlstore.IngestSQL.Stored in one statement.
+func (s *Store) storedEvents(ctx context.Context, tx *sql.Tx, events []*hirehook.Event) ([]sqlstore.StoredEvent, error) {
+	ids, keys := make([][2]string, 0, len(events)), [][2]string{}
+	for _, e := range events {
+		ids = append(ids, [2]string{e.TenantID, e.ID})
+		if e.IdempotencyKey != "" {
+			keys = append(keys, [2]string{e.TenantID, e.IdempotencyKey})
 		}
-		matched, filter := e.Recipients(eps)
-		if e.Payload == nil {
-			if e.Payload, err = e.RenderPayload(); err != nil {
-				return nil, fmt.Errorf("render event %s: %w", e.ID, err)
-			}
-		}
-		if p.MatchFunc != nil && filter && len(matched) > 0 {
-			if matched, err = p.MatchFunc(ctx, e, matched); err != nil {
-				return nil, fmt.Errorf("match endpoints of event %s: %w", e.ID, err)
-			}
-		}
+	}
+	idsJSON, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	keysJSON, err := json.Marshal(keys)
+	if err != nil {
+		return nil, err
+	}
+	stmt, err := s.stmt(ctx, tx, qStoredEvents)
+	if err != nil {
+		return nil, err
+	}
+	return sqlstore.ScanStoredEvents(stmt.QueryContext(ctx, idsJSON, keysJSON))
+}
+
+// insertEvents implements sqlstore.IngestSQL.InsertEvents, a statement per
+// event (in process, a statement costs no round trip).
+func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []*hirehook.Event) (int, error) {
+	insertEvent, err := s.stmt(ctx, tx, qInsertEvent)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range events {
 		var idem any
 		if e.IdempotencyKey != "" {
 			idem = e.IdempotencyKey
 		}
-		res, err := insertEvent.ExecContext(sctx, e.TenantID, e.ID, e.Type, toMicros(e.OccurredAt), now, e.Source,
-			e.Subject.Entity, e.Subject.ID, idem, len(matched), e.Payload)
+		res, err := insertEvent.ExecContext(ctx, e.TenantID, e.ID, e.Type, toMicros(e.OccurredAt), toMicros(e.ReceivedAt), e.Source,
+			e.Subject.Entity, e.Subject.ID, idem, e.Deliveries, e.Payload)
 		if err != nil {
-			return nil, fmt.Errorf("insert event %s: %w", e.ID, err)
+			return 0, fmt.Errorf("insert event %s: %w", e.ID, err)
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return nil, fmt.Errorf("insert event %s: %w", e.ID, err)
-		} else if n == 0 {
-			// A conflict on the id or the idempotency key: answer as the
-			// first time, write nothing.
-			first, err := firstAnswer(sctx, tx, e)
-			if err != nil {
-				return nil, err
-			}
-			results[i] = first
-			continue
+		k, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("insert event %s: %w", e.ID, err)
 		}
-		seen[idKey] = i
-		if idemKey != "" {
-			seen[idemKey] = i
-		}
-		e.ReceivedAt = p.Now.UTC()
-		e.Deliveries = len(matched)
-
-		if _, err := upsertRecord.ExecContext(sctx, e.TenantID, e.Subject.Entity, e.Subject.ID, e.DeletesSubject(),
-			[]byte(e.Data), e.ID, now, now); err != nil {
-			return nil, fmt.Errorf("upsert record %s/%s: %w", e.Subject.Entity, e.Subject.ID, err)
-		}
-
-		result := hirehook.EventIngestResult{EventID: e.ID, Deliveries: len(matched)}
-		var rows [][]any // the event's deliveries, for one multi-row insert
-		for _, ep := range matched {
-			state, leaseOwner, leaseUntil := state, leaseOwner, leaseUntil
-			var orderingKey any
-			if ep.Ordered {
-				key := e.Subject.Key()
-				orderingKey = key
-				held, err := s.orderHeld(sctx, tx, ep.ID, key)
-				if err != nil {
-					return nil, err
-				}
-				if held {
-					// An earlier delivery of the subject is unfinished: this
-					// one waits, pending, and is claimed after it.
-					state, leaseOwner, leaseUntil = hirehook.DeliveryPending, nil, nil
-				}
-			}
-			d := &hirehook.Delivery{
-				TenantID:   e.TenantID,
-				ID:         hirehook.NewID("dlv"),
-				EventID:    e.ID,
-				EventType:  e.Type,
-				EndpointID: ep.ID,
-				State:      state,
-				CreatedAt:  p.Now.UTC(),
-				UpdatedAt:  p.Now.UTC(),
-			}
-			if orderingKey != nil {
-				d.OrderingKey = orderingKey.(string)
-			}
-			if len(matched) == 1 {
-				if _, err := insertDelivery.ExecContext(sctx, d.ID, d.TenantID, d.EventID, d.EventType, d.EndpointID, string(state),
-					now, leaseOwner, leaseUntil, now, now, orderingKey); err != nil {
-					return nil, fmt.Errorf("insert delivery of event %s to endpoint %s: %w", e.ID, ep.ID, err)
-				}
-			} else {
-				rows = append(rows, []any{d.ID, d.TenantID, d.EventID, d.EventType, d.EndpointID, string(state), leaseOwner, leaseUntil, orderingKey})
-			}
-			if state == hirehook.DeliveryDelivering {
-				d.Payload = e.Payload
-				d.LeaseExpiresAt = p.LeaseUntil
-				result.Leased = append(result.Leased, d)
-			}
-		}
-		if len(rows) > 0 {
-			b, err := json.Marshal(rows)
-			if err != nil {
-				return nil, err
-			}
-			if _, err := insertDeliveries.ExecContext(sctx, b, now); err != nil {
-				return nil, fmt.Errorf("insert %d deliveries of event %s: %w", len(rows), e.ID, err)
-			}
-		}
-		results[i] = result
+		n += int(k)
 	}
-	return results, nil
+	return n, nil
 }
 
-// orderHeld reports whether endpointID has an unfinished delivery with
-// the ordering key.
-func (s *Store) orderHeld(ctx context.Context, tx *sql.Tx, endpointID, key string) (bool, error) {
+// upsertRecords implements sqlstore.IngestSQL.UpsertRecords, a statement
+// per event.
+func (s *Store) upsertRecords(ctx context.Context, tx *sql.Tx, events []*hirehook.Event, now time.Time) error {
+	upsertRecord, err := s.stmt(ctx, tx, qUpsertRecord)
+	if err != nil {
+		return err
+	}
+	at := toMicros(now)
+	for _, e := range events {
+		if _, err := upsertRecord.ExecContext(ctx, e.TenantID, e.Subject.Entity, e.Subject.ID, e.DeletesSubject(),
+			[]byte(e.Data), e.ID, at, at); err != nil {
+			return fmt.Errorf("upsert record %s/%s: %w", e.Subject.Entity, e.Subject.ID, err)
+		}
+	}
+	return nil
+}
+
+// insertDeliveries implements sqlstore.IngestSQL.InsertDeliveries: one
+// delivery alone, or all of the batch's in one statement.
+func (s *Store) insertDeliveries(ctx context.Context, tx *sql.Tx, ds []*hirehook.Delivery, p hirehook.EventIngestParams) error {
+	now := toMicros(p.Now)
+	row := func(d *hirehook.Delivery) []any {
+		var leaseOwner, leaseUntil, orderingKey any
+		if d.State == hirehook.DeliveryDelivering {
+			leaseOwner, leaseUntil = p.LeaseOwner, toMicros(p.LeaseUntil)
+		}
+		if d.OrderingKey != "" {
+			orderingKey = d.OrderingKey
+		}
+		return []any{d.ID, d.TenantID, d.EventID, d.EventType, d.EndpointID, string(d.State), leaseOwner, leaseUntil, orderingKey}
+	}
+	if len(ds) == 1 {
+		stmt, err := s.stmt(ctx, tx, qInsertDelivery)
+		if err != nil {
+			return err
+		}
+		r := row(ds[0])
+		if _, err := stmt.ExecContext(ctx, r[0], r[1], r[2], r[3], r[4], r[5], now, r[6], r[7], now, now, r[8]); err != nil {
+			return fmt.Errorf("insert delivery of event %s to endpoint %s: %w", ds[0].EventID, ds[0].EndpointID, err)
+		}
+		return nil
+	}
+	rows := make([][]any, len(ds))
+	for i, d := range ds {
+		rows[i] = row(d)
+	}
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	stmt, err := s.stmt(ctx, tx, qInsertDeliveries)
+	if err != nil {
+		return err
+	}
+	if _, err := stmt.ExecContext(ctx, b, now); err != nil {
+		return fmt.Errorf("insert %d deliveries: %w", len(ds), err)
+	}
+	return nil
+}
+
+// orderHeld implements sqlstore.IngestSQL.Held, a statement per pair
+// (there is one writer: nothing to lock).
+func (s *Store) orderHeld(ctx context.Context, tx *sql.Tx, pairs []sqlstore.OrderPair) (map[sqlstore.OrderPair]bool, error) {
 	stmt, err := s.stmt(ctx, tx, qOrderHeld)
 	if err != nil {
-		return false, fmt.Errorf("prepare order check: %w", err)
+		return nil, err
 	}
-	var n int
-	if err := stmt.QueryRowContext(ctx, endpointID, key).Scan(&n); err != nil {
-		return false, fmt.Errorf("check order of %s at endpoint %s: %w", key, endpointID, err)
-	}
-	return n > 0, nil
-}
-
-func firstAnswer(ctx context.Context, tx *sql.Tx, e *hirehook.Event) (hirehook.EventIngestResult, error) {
-	r := hirehook.EventIngestResult{Duplicate: true}
-	var err error
-	if e.IdempotencyKey != "" {
-		err = tx.QueryRowContext(ctx, `SELECT id, deliveries FROM events WHERE tenant_id = ? AND idempotency_key = ?`,
-			e.TenantID, e.IdempotencyKey).Scan(&r.EventID, &r.Deliveries)
-		if err == nil {
-			return r, nil
-		} else if !errors.Is(err, sql.ErrNoRows) {
-			return r, fmt.Errorf("select event by idempotency key: %w", err)
+	held := map[sqlstore.OrderPair]bool{}
+	for _, k := range pairs {
+		var n int
+		if err := stmt.QueryRowContext(ctx, k.EndpointID, k.Key).Scan(&n); err != nil {
+			return nil, fmt.Errorf("check order of %s at endpoint %s: %w", k.Key, k.EndpointID, err)
+		}
+		if n > 0 {
+			held[k] = true
 		}
 	}
-	err = tx.QueryRowContext(ctx, `SELECT id, deliveries FROM events WHERE tenant_id = ? AND id = ?`, e.TenantID, e.ID).
-		Scan(&r.EventID, &r.Deliveries)
-	if err != nil {
-		return r, fmt.Errorf("select duplicate event %s: %w", e.ID, err)
-	}
-	return r, nil
+	return held, nil
 }
 
-// endpointVersion reads endpoint_version inside tx.
+// endpointVersion reads endpoint_version in tx, or on a reader when tx is
+// nil.
 func (s *Store) endpointVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
-	stmt, err := s.stmt(ctx, tx, qEndpointVersion)
-	if err != nil {
-		return 0, fmt.Errorf("prepare endpoint version: %w", err)
+	var row *sql.Row
+	if tx == nil {
+		row = s.reader.QueryRowContext(ctx, qEndpointVersion)
+	} else {
+		stmt, err := s.stmt(ctx, tx, qEndpointVersion)
+		if err != nil {
+			return 0, err
+		}
+		row = stmt.QueryRowContext(ctx)
 	}
 	var v int64
-	if err := stmt.QueryRowContext(ctx).Scan(&v); err != nil {
+	if err := row.Scan(&v); err != nil {
 		return 0, fmt.Errorf("select endpoint version: %w", err)
 	}
 	return v, nil
 }
 
-// endpointCache holds the enabled endpoints of recently seen tenants as of
-// one endpoint_version. The endpoints in it are shared and must not be
-// modified.
-type endpointCache struct {
-	mu       sync.Mutex
-	version  int64
-	byTenant map[string][]*hirehook.Endpoint
-}
-
-// maxCachedTenants bounds the cache; past it the cache starts over.
-const maxCachedTenants = 10000
-
-// get returns tenantID's enabled endpoints, read through tx when the cache
-// does not hold them at version. version must have been read in tx: the
-// write transaction then makes the cached list exactly what a query would
-// return.
-func (c *endpointCache) get(ctx context.Context, tx *sql.Tx, version int64, tenantID string) ([]*hirehook.Endpoint, error) {
-	c.mu.Lock()
-	if c.byTenant == nil || c.version != version || len(c.byTenant) >= maxCachedTenants {
-		c.byTenant, c.version = map[string][]*hirehook.Endpoint{}, version
+// enabledEndpoints reads a tenant's enabled endpoints in tx, or on a
+// reader when tx is nil.
+func (s *Store) enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hirehook.Endpoint, error) {
+	if tx == nil {
+		return s.dialect.EnabledEndpoints(ctx, s.reader, tenantID)
 	}
-	eps, ok := c.byTenant[tenantID]
-	c.mu.Unlock()
-	if ok {
-		return eps, nil
-	}
-	eps, err := enabledEndpoints(ctx, tx, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.version == version {
-		c.byTenant[tenantID] = eps
-	}
-	c.mu.Unlock()
-	return eps, nil
-}
-
-// reset empties the cache.
-func (c *endpointCache) reset() {
-	c.mu.Lock()
-	c.byTenant = nil
-	c.mu.Unlock()
-}
-
-func enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hirehook.Endpoint, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, event_types, ordered, filter, redact FROM endpoints WHERE tenant_id = ? AND disabled = 0 ORDER BY seq`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("select endpoints of tenant %s: %w", tenantID, err)
-	}
-	defer rows.Close()
-	var out []*hirehook.Endpoint
-	for rows.Next() {
-		var ep hirehook.Endpoint
-		var types, redact []byte
-		if err := rows.Scan(&ep.ID, &types, &ep.Ordered, &ep.Filter, &redact); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(redact, &ep.Redact); err != nil {
-			return nil, fmt.Errorf("decode endpoint %s redact: %w", ep.ID, err)
-		}
-		if err := json.Unmarshal(types, &ep.EventTypes); err != nil {
-			return nil, fmt.Errorf("decode endpoint %s event types: %w", ep.ID, err)
-		}
-		out = append(out, &ep)
-	}
-	return out, rows.Err()
+	return s.dialect.EnabledEndpoints(ctx, tx, tenantID)
 }
 
 const eventColumns = `seq, tenant_id, id, type, occurred_at, received_at, source, subject_entity, subject_id, deliveries, payload`

@@ -149,10 +149,8 @@ func (s *Store) tryGroup(jobs []*groupJob) (failed int, err error) {
 	return -1, nil
 }
 
-// rolledBack rolls tx back and forgets what was learnt inside it: the
-// endpoint cache may hold a version of the endpoints that an earlier job
-// of the group wrote and that is now undone.
+// rolledBack rolls tx back. (Nothing learnt inside it is kept: the core's
+// endpoint cache takes what a job read only in its after func.)
 func (s *Store) rolledBack(tx *sql.Tx) {
 	_ = tx.Rollback()
-	s.endpoints.reset()
 }

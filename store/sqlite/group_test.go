@@ -124,11 +124,7 @@ func TestGroupIngestPoisonFailsAlone(t *testing.T) {
 	}
 	jobs := make([]*groupJob, len(batches))
 	for i, events := range batches {
-		p := hirehook.EventIngestParams{Events: events, Now: now}
-		jobs[i] = &groupJob{ctx: ctx, done: make(chan error, 1), run: func(ctx context.Context, tx *sql.Tx) (func(), error) {
-			_, err := s.eventIngest(ctx, tx, p)
-			return nil, err
-		}}
+		jobs[i] = &groupJob{ctx: ctx, done: make(chan error, 1), run: ingestWrite(t, s, hirehook.EventIngestParams{Events: events, Now: now})}
 	}
 	s.runGroup(jobs)
 	for i, events := range batches {
@@ -143,4 +139,21 @@ func TestGroupIngestPoisonFailsAlone(t *testing.T) {
 			}
 		}
 	}
+}
+
+// ingestWrite plans p as EventIngest does and returns the write it would
+// hand the group writer, to run as a job of a group the test makes.
+func ingestWrite(t *testing.T, s *Store, p hirehook.EventIngestParams) func(ctx context.Context, tx *sql.Tx) (func(), error) {
+	t.Helper()
+	in := s.newIngest()
+	var run func(ctx context.Context, tx *sql.Tx) (func(), error)
+	errTaken := errors.New("write taken by the test")
+	in.WriteTx = func(_ context.Context, fn func(ctx context.Context, tx *sql.Tx) (func(), error)) error {
+		run = fn
+		return errTaken
+	}
+	if _, err := in.EventIngest(context.Background(), p); !errors.Is(err, errTaken) {
+		t.Fatalf("plan the batch: %v", err)
+	}
+	return run
 }

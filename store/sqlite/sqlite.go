@@ -84,10 +84,11 @@ type Store struct {
 	// this up to date after each commit.
 	notFailing sync.Map
 
-	// endpoints caches each tenant's enabled endpoints for EventIngest,
-	// valid while endpoint_version (bumped by triggers on every
-	// change to the columns ingest reads) is unchanged.
-	endpoints endpointCache
+	// ingest is the core's EventIngest over this store's statements; it
+	// caches each tenant's enabled endpoints, valid while
+	// endpoint_version (bumped by triggers on every change to the columns
+	// ingest reads) is unchanged.
+	ingest *sqlstore.Ingest
 
 	// group takes the jobs of the group writer (see group.go); quit stops
 	// it and groupDone is closed once it has.
@@ -202,6 +203,7 @@ func OpenWithOptions(ctx context.Context, path string, opts Options) (*Store, er
 	reader.SetMaxIdleConns(8)
 	s.reader = reader
 	s.dialect = s.newDialect()
+	s.ingest = s.newIngest()
 	s.hub = sqlstore.HubSecrets{Dialect: s.dialect, Keyring: opts.Keyring}
 	s.CRUD = sqlstore.NewCRUD(s.dialect, opts.Keyring, &s.hub)
 	s.Queue = sqlstore.NewQueue(s.dialect)
@@ -369,7 +371,7 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 // hotQueries are the statements of the write paths that run per event or
 // per attempt.
 var hotQueries = []string{
-	qInsertEvent, qUpsertRecord, qInsertDelivery, qInsertDeliveries, qOrderHeld,
+	qInsertEvent, qStoredEvents, qUpsertRecord, qInsertDelivery, qInsertDeliveries, qOrderHeld,
 	qSelectPayload, qEndpointVersion, qCompleteDelivery, qInsertAttempt, qReleaseDelivery, qFailingSet, qFailingStart,
 }
 

@@ -25,13 +25,16 @@
 //     still be sent) and recovery, the state a released lease leaves, and
 //     what a completion writes as last_error and attempt id;
 //   - DeliveryStats (stats.go): the queue figures, the attempt counts,
-//     percentiles and timeline.
-//
-// The last three are methods of Queue (queue.go), which both stores embed.
+//     percentiles and timeline (the last three are methods of Queue,
+//     queue.go, which both stores embed);
+//   - ingest (plan.go): a batch's in-batch dedupe, the subscription match
+//     and the endpoints' filters (MatchFunc), run before the write
+//     transaction against a versioned endpoint snapshot and checked in it,
+//     ordered holds, hot leases, the record snapshots, over the dialects'
+//     statements (IngestSQL).
 //
 // Each dialect package keeps what is truly its own and hands the core a
-// Dialect value that says it. Not moved yet, and still written in both
-// dialects: ingest planning. The delivery claim and the batched completion
+// Dialect value that says it. The delivery claim and the batched completion
 // stay the dialects' on purpose: their statements differ in form (SQLite's
 // one UPDATE … RETURNING in the group writer, statements prepared once, and
 // failing_since kept in Go; PostgreSQL's FOR UPDATE SKIP LOCKED CTEs and
@@ -81,8 +84,9 @@
 //     (Dialect.StatsAttempts: SQLite's attempts carry their endpoint,
 //     PostgreSQL's join it).
 //
-// What stays in a dialect package is its SQL for the hot paths (ingest, the
-// claim and completion of deliveries), its migrations, its error mapping,
+// What stays in a dialect package is its SQL for the hot paths (ingest's
+// statements, the claim and completion of deliveries), its migrations, its
+// error mapping,
 // and what its files need beyond the rules (SQLite's secure_delete, VACUUM
 // and WAL truncation around an erasure or a rewrite of secrets;
 // PostgreSQL's LISTEN/NOTIFY and node registry).

@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("EventIngest", func(t *testing.T) { t.Parallel(); testEventIngest(t, newStore) })
 	t.Run("EventIngestIdempotency", func(t *testing.T) { t.Parallel(); testEventIngestIdempotency(t, newStore) })
 	t.Run("EventIngestAtomic", func(t *testing.T) { t.Parallel(); testEventIngestAtomic(t, newStore) })
+	t.Run("EventIngestPlan", func(t *testing.T) { t.Parallel(); testEventIngestPlan(t, newStore) })
 	t.Run("EventIngestTarget", func(t *testing.T) { t.Parallel(); testEventIngestTarget(t, newStore) })
 	t.Run("EventList", func(t *testing.T) { t.Parallel(); testEventList(t, newStore) })
 	t.Run("EventListDescending", func(t *testing.T) { t.Parallel(); testEventListDescending(t, newStore) })
