@@ -42,6 +42,7 @@ func (s *Store) newDialect() *sqlstore.Dialect {
 			FROM attempts a LEFT JOIN deliveries d ON d.id = a.delivery_id ORDER BY a.delivery_id, a.number`,
 		ForKeyShare: " FOR KEY SHARE",
 		CleanText:   cleanText,
+		Probe:       probe,
 		// Attempts carry no endpoint here; it is their delivery's.
 		StatsAttempts: `SELECT d.endpoint_id, a.started_at, a.duration_us, a.status_code
 			FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE a.tenant_id = ? AND a.started_at >= ?`,

@@ -4,11 +4,8 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/hirehook/hirehook"
@@ -294,125 +291,4 @@ func (s *Store) enabledEndpoints(ctx context.Context, tx *sql.Tx, tenantID strin
 		return s.dialect.EnabledEndpoints(ctx, s.db, tenantID)
 	}
 	return s.dialect.EnabledEndpoints(ctx, tx, tenantID)
-}
-
-const eventColumns = `tenant_id, id, type, occurred_at, received_at, source, subject_entity, subject_id, deliveries, payload`
-
-func scanEvent(row scanner) (*hirehook.Event, error) {
-	var e hirehook.Event
-	if err := row.Scan(&e.TenantID, &e.ID, &e.Type, &e.OccurredAt, &e.ReceivedAt, &e.Source, &e.Subject.Entity, &e.Subject.ID, &e.Deliveries, &e.Payload); err != nil {
-		return nil, err
-	}
-	e.OccurredAt, e.ReceivedAt = utc(e.OccurredAt), utc(e.ReceivedAt)
-	var body hirehook.WebhookPayload
-	if err := json.Unmarshal(e.Payload, &body); err != nil {
-		return nil, fmt.Errorf("decode payload of event %s: %w", e.ID, err)
-	}
-	e.Data, e.Changes, e.Purged = body.Data, body.Changes, body.Purged
-	e.Derived, e.Partial = body.Derived, body.Partial
-	return &e, nil
-}
-
-// EventGet implements hirehook.Store.
-func (s *Store) EventGet(ctx context.Context, tenantID, id string) (*hirehook.Event, error) {
-	e, err := scanEvent(s.db.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE tenant_id = $1 AND id = $2`, tenantID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, hirehook.Errorf(hirehook.ENOTFOUND, "Event %q not found.", id)
-	} else if err != nil {
-		return nil, fmt.Errorf("select event %s: %w", id, err)
-	}
-	return e, nil
-}
-
-// EventList implements hirehook.Store. Events are listed by seq (newest
-// first with f.Descending), the order in which their inserts began; with several nodes ingesting at once, an
-// event may commit after one with a higher seq was already listed.
-func (s *Store) EventList(ctx context.Context, f hirehook.EventFilter) ([]*hirehook.Event, error) {
-	return s.eventList(ctx, f)
-}
-
-// RecordEvents implements hirehook.Store.
-func (s *Store) RecordEvents(ctx context.Context, f hirehook.EventFilter) ([]*hirehook.Event, error) {
-	if f.Entity == nil || f.SubjectID == nil {
-		return nil, hirehook.Errorf(hirehook.EINVALID, "Listing a record's events needs its entity and subject id.")
-	}
-	return s.eventList(ctx, f)
-}
-
-func (s *Store) eventList(ctx context.Context, f hirehook.EventFilter) ([]*hirehook.Event, error) {
-	where := []string{"tenant_id = $1"}
-	args := []any{f.TenantID}
-	add := func(cond string, arg any) {
-		args = append(args, arg)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
-	if f.After != "" {
-		var seq int64
-		err := s.db.QueryRowContext(ctx, `SELECT seq FROM events WHERE tenant_id = $1 AND id = $2`, f.TenantID, f.After).Scan(&seq)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, hirehook.FieldError("after", "No event %q to list after.", f.After)
-		} else if err != nil {
-			return nil, fmt.Errorf("select event cursor: %w", err)
-		}
-		if f.Descending {
-			add("seq < $%d", seq)
-		} else {
-			add("seq > $%d", seq)
-		}
-	}
-	if f.Type != nil {
-		add("type = $%d", *f.Type)
-	}
-	if f.Entity != nil {
-		add("subject_entity = $%d", *f.Entity)
-	}
-	if f.SubjectID != nil {
-		add("subject_id = $%d", *f.SubjectID)
-	}
-	if f.Source != nil {
-		add("source = $%d", *f.Source)
-	}
-	if f.ReceivedAfter != nil {
-		add("received_at >= $%d", f.ReceivedAfter.UTC())
-	}
-	if f.ReceivedBefore != nil {
-		add("received_at < $%d", f.ReceivedBefore.UTC())
-	}
-	args = append(args, limit(f.Limit))
-	order := "seq"
-	if f.Descending {
-		order = "seq DESC"
-	}
-	q := fmt.Sprintf(`SELECT %s FROM events WHERE %s ORDER BY %s LIMIT $%d`, eventColumns, strings.Join(where, " AND "), order, len(args))
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("select events: %w", err)
-	}
-	defer rows.Close()
-	out := []*hirehook.Event{}
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
-}
-
-// RecordGet implements hirehook.Store.
-func (s *Store) RecordGet(ctx context.Context, tenantID, entity, id string) (*hirehook.Record, error) {
-	var r hirehook.Record
-	var data []byte
-	err := s.db.QueryRowContext(ctx, `SELECT tenant_id, entity, id, version, deleted, data, last_event_id, created_at, updated_at
-		FROM records WHERE tenant_id = $1 AND entity = $2 AND id = $3`, tenantID, entity, id).
-		Scan(&r.TenantID, &r.Entity, &r.ID, &r.Version, &r.Deleted, &data, &r.LastEventID, &r.CreatedAt, &r.UpdatedAt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, hirehook.Errorf(hirehook.ENOTFOUND, "No %s record %q.", entity, id)
-	} else if err != nil {
-		return nil, fmt.Errorf("select record %s/%s: %w", entity, id, err)
-	}
-	r.Data = data
-	r.CreatedAt, r.UpdatedAt = utc(r.CreatedAt), utc(r.UpdatedAt)
-	return &r, nil
 }

@@ -74,10 +74,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"math/rand/v2"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -243,80 +241,28 @@ func (s *Store) migrate(ctx context.Context) error {
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 	}()
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
-	names, err := fs.Glob(migrations, "migration/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := applyMigration(ctx, conn, name); err != nil {
-			return fmt.Errorf("migrate %s: %w", name, err)
-		}
-	}
-	return nil
+	return sqlstore.Migrate(ctx, s.dialect, conn, migrations, qCreateMigrations)
 }
 
-func applyMigration(ctx context.Context, conn *sql.Conn, name string) error {
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var done bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = $1)`, name).Scan(&done); err != nil {
-		return err
-	} else if done {
-		return nil
-	}
-	body, err := migrations.ReadFile(name)
-	if err != nil {
-		return err
-	}
-	// Without arguments pgx sends the file in one simple-protocol query, so
-	// it may hold several statements (and dollar-quoted function bodies).
-	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name) VALUES ($1)`, name); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
+// qCreateMigrations makes the table of the applied migrations (see
+// sqlstore.Migrate).
+const qCreateMigrations = `CREATE TABLE IF NOT EXISTS schema_migrations (
+		name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`
 
-// Ping implements hirehook.Store. It answers EUNAVAILABLE when the
-// database does not answer, and also while the last statement failed for
-// want of the database (a read-only standby, a full disk): then it tries a
-// probe write, and answers nil again once one succeeds.
+// Ping implements hirehook.Store (sqlstore.Ping). It answers EUNAVAILABLE
+// when the database does not answer, and also while the last statement
+// failed for want of the database (a read-only standby, a full disk): then
+// it tries a probe write, and answers nil again once one succeeds.
 func (s *Store) Ping(ctx context.Context) error {
-	var one int
-	if err := s.db.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
-		if dbfault.Unavailable(err) {
-			return fmt.Errorf("ping %s: %w", s.name, err)
-		}
-		return fmt.Errorf("ping %s: %w: %w", s.name, hirehook.Errorf(hirehook.EUNAVAILABLE, "The database is unreachable."), err)
-	}
-	if s.health.Err() == nil {
-		return nil
-	}
-	gen := s.health.Gen()
-	// A transaction that takes a transaction id writes its commit to the
-	// WAL, which a read-only server refuses and a full disk cannot hold.
-	err := s.tryTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `SELECT pg_current_xact_id()`)
-		return err
-	})
-	if err != nil {
-		if dbfault.Unavailable(err) {
-			return fmt.Errorf("ping %s: probe write: %w", s.name, err)
-		}
-		return fmt.Errorf("ping %s: probe write: %w: %w", s.name, hirehook.Errorf(hirehook.EUNAVAILABLE, "The database cannot be written."), err)
-	}
-	s.health.ClearSince(gen)
-	return nil
+	return sqlstore.Ping(ctx, s.dialect, s.name, &s.health)
+}
+
+// probe is sqlstore.Dialect.Probe on PostgreSQL: a transaction that takes
+// a transaction id writes its commit to the WAL, which a read-only server
+// refuses and a full disk cannot hold.
+func probe(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_current_xact_id()`)
+	return err
 }
 
 // Close implements hirehook.Store. It may be called more than once.
@@ -411,10 +357,6 @@ func mapError(err error) error {
 	return err
 }
 
-// utc converts times read from timestamptz columns, which pgx returns in
-// the local zone.
-func utc(t time.Time) time.Time { return t.UTC() }
-
 func ptrTime(n sql.NullTime) *time.Time {
 	if !n.Valid {
 		return nil
@@ -445,12 +387,3 @@ func bytesOf(s string) []byte {
 	}
 	return []byte(s)
 }
-
-type scanner interface{ Scan(dest ...any) error }
-
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// limit is sqlstore.PageLimit: a list limit clamped to [1, 10000].
-func limit(n int) int { return sqlstore.PageLimit(n) }

@@ -34,6 +34,7 @@ func (s *Store) newDialect() *sqlstore.Dialect {
 		ExportAttempts: `SELECT delivery_id, number, id, tenant_id, endpoint_id, started_at, duration_us, status_code, response_body, error_class, error
 			FROM attempts ORDER BY delivery_id, number`,
 		IndexedBy: func(index string) string { return " INDEXED BY " + index },
+		Probe:     probe,
 		StatsAttempts: `SELECT endpoint_id, started_at, duration_us, status_code
 			FROM attempts INDEXED BY attempts_tenant_started WHERE tenant_id = ? AND started_at >= ?`,
 	}

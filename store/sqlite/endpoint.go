@@ -18,8 +18,6 @@ const (
 	sourceColumns   = sqlstore.SourceColumns
 )
 
-type scanner interface{ Scan(dest ...any) error }
-
 type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }

@@ -33,10 +33,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -179,7 +177,18 @@ func OpenWithOptions(ctx context.Context, path string, opts Options) (*Store, er
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	s.writer = writer
-	if err := s.migrate(ctx); err != nil {
+	// The reader pool opens no connection until it is used, after the
+	// migrations; the dialect needs it from the start.
+	reader, err := s.open("file:" + path + "?" + pragmas + "&_pragma=query_only(1)")
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	reader.SetMaxOpenConns(8)
+	reader.SetMaxIdleConns(8)
+	s.reader = reader
+	s.dialect = s.newDialect()
+	if err := sqlstore.Migrate(ctx, s.dialect, s.writer, migrations, qCreateMigrations); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -190,19 +199,10 @@ func OpenWithOptions(ctx context.Context, path string, opts Options) (*Store, er
 	// The migrations may have written nothing (all applied): write once
 	// now, so that a full disk or a read-only file fails the start with
 	// its reason rather than every request after it.
-	if err := s.probe(ctx); err != nil {
+	if err := s.dialect.ProbeWrite(ctx); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		return nil, fmt.Errorf("open sqlite %s: probe write: %w", path, err)
 	}
-	reader, err := s.open("file:" + path + "?" + pragmas + "&_pragma=query_only(1)")
-	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
-	reader.SetMaxOpenConns(8)
-	reader.SetMaxIdleConns(8)
-	s.reader = reader
-	s.dialect = s.newDialect()
 	s.ingest = s.newIngest()
 	s.hub = sqlstore.HubSecrets{Dialect: s.dialect, Keyring: opts.Keyring}
 	s.CRUD = sqlstore.NewCRUD(s.dialect, opts.Keyring, &s.hub)
@@ -261,98 +261,28 @@ func classifyCode(err error) (string, bool) {
 	return "", false
 }
 
-// probe writes to the database and commits, and succeeds only if that
-// reached the file: the row is larger than a page, so it takes pages the
+// qCreateMigrations makes the table of the applied migrations (see
+// sqlstore.Migrate); applied_at is in microseconds, as every time here.
+const qCreateMigrations = `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`
+
+// probe is sqlstore.Dialect.Probe on SQLite: a write that succeeds only if
+// it reached the file. The row is larger than a page, so it takes pages the
 // database must have room for, and it is deleted in the same transaction
-// (the WAL still receives both, as any commit's). It is what Ping runs
-// after a write failed for want of the database, to learn when writes
-// work again.
-func (s *Store) probe(ctx context.Context) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("probe write: %w", err)
-	}
-	defer tx.Rollback()
+// (the WAL still receives both, as any commit's). Open runs it too.
+func probe(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO store_probe (id, pad) VALUES (1, zeroblob(8192))`); err != nil {
-		return fmt.Errorf("probe write: %w", err)
+		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM store_probe`); err != nil {
-		return fmt.Errorf("probe write: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("probe write: %w", err)
-	}
-	return nil
+	_, err := tx.ExecContext(ctx, `DELETE FROM store_probe`)
+	return err
 }
 
-// migrate applies the embedded migrations that the database has not seen,
-// each in its own transaction.
-func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
-	names, err := fs.Glob(migrations, "migration/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := s.applyMigration(ctx, name); err != nil {
-			return fmt.Errorf("migrate %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
-func (s *Store) applyMigration(ctx context.Context, name string) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
-		return err
-	} else if n > 0 {
-		return nil
-	}
-	body, err := migrations.ReadFile(name)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, toMicros(time.Now())); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-// Ping implements hirehook.Store. It answers EUNAVAILABLE when the
-// database cannot be read, and also while the last write failed for want of
-// the database (a full disk, a read-only file): then it tries a probe
-// write, and answers nil again once one succeeds.
+// Ping implements hirehook.Store (sqlstore.Ping). It answers EUNAVAILABLE
+// when the database cannot be read, and also while the last write failed
+// for want of the database (a full disk, a read-only file): then it tries a
+// probe write, and answers nil again once one succeeds.
 func (s *Store) Ping(ctx context.Context) error {
-	var one int
-	if err := s.reader.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
-		if dbfault.Unavailable(err) {
-			return fmt.Errorf("ping %s: %w", s.path, err)
-		}
-		return fmt.Errorf("ping %s: %w: %w", s.path, hirehook.Errorf(hirehook.EUNAVAILABLE, "The database is unreachable."), err)
-	}
-	if s.health.Err() == nil {
-		return nil
-	}
-	gen := s.health.Gen()
-	if err := s.probe(ctx); err != nil {
-		if dbfault.Unavailable(err) {
-			return fmt.Errorf("ping %s: %w", s.path, err)
-		}
-		return fmt.Errorf("ping %s: %w: %w", s.path, hirehook.Errorf(hirehook.EUNAVAILABLE, "The database cannot be written."), err)
-	}
-	s.health.ClearSince(gen)
-	return nil
+	return sqlstore.Ping(ctx, s.dialect, s.path, &s.health)
 }
 
 // stmt returns query prepared on the writer, bound to tx. The statement
@@ -444,12 +374,3 @@ func isUniqueViolation(err error) bool {
 	}
 	return false
 }
-
-// cursorSeq is sqlstore.AfterSeq on this store: the seq of the row with
-// id after in table, for keyset paging.
-func (s *Store) cursorSeq(ctx context.Context, table, noun, tenantID, after string) (int64, error) {
-	return sqlstore.AfterSeq(ctx, s.dialect, table, noun, tenantID, after)
-}
-
-// limit is sqlstore.PageLimit: a list limit clamped to [1, 10000].
-func limit(n int) int { return sqlstore.PageLimit(n) }

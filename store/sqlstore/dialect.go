@@ -107,6 +107,12 @@ type Dialect struct {
 	// PostgreSQL joins it from the delivery.)
 	StatsAttempts string
 
+	// Probe writes in tx what proves that the database takes writes again
+	// (see Ping): SQLite inserts and deletes a row larger than a page;
+	// PostgreSQL takes a transaction id, whose commit a read-only server
+	// refuses and a full disk cannot hold.
+	Probe func(ctx context.Context, tx *sql.Tx) error
+
 	rebound sync.Map // query → rebound query
 }
 
