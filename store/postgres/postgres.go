@@ -63,8 +63,9 @@
 // The rules both stores share (hub secrets, retention, candidate erasure,
 // the export scans, the CRUD of tenants, endpoints, sources and backfills,
 // the inbound request log, the deliveries outside their claim and
-// completion, the stats) are written once in store/sqlstore, over the
-// Dialect this package gives it (dialect.go).
+// completion, the stats, the event and record reads, Ping, the migration
+// runner) are written once in store/sqlstore, over the Dialect this package
+// gives it (dialect.go).
 package postgres
 
 import (

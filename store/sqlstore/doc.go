@@ -31,7 +31,17 @@
 //     and the endpoints' filters (MatchFunc), run before the write
 //     transaction against a versioned endpoint snapshot and checked in it,
 //     ordered holds, hot leases, the record snapshots, over the dialects'
-//     statements (IngestSQL).
+//     statements (IngestSQL);
+//   - the reads of events and records (eventread.go, methods of CRUD):
+//     EventGet, EventList and RecordEvents with their filters and keyset
+//     cursor, RecordGet, on Dialect.Reader;
+//   - Ping (ping.go): the read that tells the database answers, and while
+//     the last statement failed for want of it, the probe write
+//     (Dialect.Probe) whose commit clears that;
+//   - the migration runner (migrate.go): each dialect's embedded files in
+//     name order, each in its own transaction with its row in
+//     schema_migrations (the table's CREATE, and PostgreSQL's advisory
+//     lock around the run, stay the dialect's).
 //
 // Each dialect package keeps what is truly its own and hands the core a
 // Dialect value that says it. The delivery claim and the batched completion
@@ -82,11 +92,12 @@
 //     (Dialect.Erase: json_extract and json_set on SQLite, jsonb operators
 //     on PostgreSQL), and the read of the attempts for the stats
 //     (Dialect.StatsAttempts: SQLite's attempts carry their endpoint,
-//     PostgreSQL's join it).
+//     PostgreSQL's join it), and the probe write of Ping (Dialect.Probe:
+//     a row larger than a page on SQLite, a transaction id on PostgreSQL).
 //
 // What stays in a dialect package is its SQL for the hot paths (ingest's
-// statements, the claim and completion of deliveries), its migrations, its
-// error mapping,
+// statements, the claim and completion of deliveries), its migration files,
+// its error mapping,
 // and what its files need beyond the rules (SQLite's secure_delete, VACUUM
 // and WAL truncation around an erasure or a rewrite of secrets;
 // PostgreSQL's LISTEN/NOTIFY and node registry).
