@@ -18,20 +18,17 @@ var (
 )
 
 // BeginImport starts an import of what another store exported
-// (storecopy.Importer; sqlstore.BeginImport), in one transaction: nothing
-// is visible, and nothing is left behind on failure, until Commit. It
-// first locks every table against other writers (EXCLUSIVE: a hub still
-// running on the database waits, and readers do not).
+// (storecopy.Importer; sqlstore.BeginImport), in one transaction that first
+// locks every table against other writers (lockTables).
 func (s *Store) BeginImport(ctx context.Context) (storecopy.Import, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("import: begin: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `LOCK TABLE `+strings.Join(storecopy.Tables, ", ")+` IN EXCLUSIVE MODE`); err != nil {
-		tx.Rollback()
-		return nil, fmt.Errorf("import: lock tables: %w", err)
-	}
-	return sqlstore.BeginImport(ctx, tx, &s.hub, sqlstore.ImportWriter{Rows: s.importRows, BeforeCommit: advanceSeqs})
+	return sqlstore.BeginImport(ctx, s.dialect, &s.hub, sqlstore.ImportWriter{Lock: lockTables, Rows: s.importRows, BeforeCommit: advanceSeqs})
+}
+
+// lockTables is sqlstore.ImportWriter.Lock: EXCLUSIVE on every table, so a
+// hub still running on the database waits, and readers do not.
+func lockTables(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `LOCK TABLE `+strings.Join(storecopy.Tables, ", ")+` IN EXCLUSIVE MODE`)
+	return err
 }
 
 // importRows is sqlstore.ImportWriter.Rows: one multi-row statement per

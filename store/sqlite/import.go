@@ -18,14 +18,9 @@ var (
 
 // BeginImport starts an import of what another store exported
 // (storecopy.Importer; sqlstore.BeginImport), in one transaction on the
-// writer: nothing is visible, and nothing is left behind on failure, until
-// Commit. The transaction holds SQLite's write lock until then.
+// writer, which holds SQLite's write lock until Commit.
 func (s *Store) BeginImport(ctx context.Context) (storecopy.Import, error) {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("import: begin: %w", err)
-	}
-	return sqlstore.BeginImport(ctx, tx, &s.hub, sqlstore.ImportWriter{Rows: s.importRows})
+	return sqlstore.BeginImport(ctx, s.dialect, &s.hub, sqlstore.ImportWriter{Rows: s.importRows})
 }
 
 // importRows is sqlstore.ImportWriter.Rows: one statement per row.

@@ -9,8 +9,10 @@
 //   - candidate erasure (erase.go): what is rewritten, in which order, and
 //     when the candidate counts as not found;
 //   - `hirehook migrate-store`'s export scans (export.go) and the frame of
-//     an import (import.go): the check that the target is empty, the API
-//     key pepper that goes with the keys, commit and rollback;
+//     an import (import.go): its transaction on Dialect.DB after the
+//     dialect's locks (ImportWriter.Lock), the check that the target is
+//     empty, the API key pepper that goes with the keys, commit and
+//     rollback;
 //   - the CRUD of the stores' own records (CRUD, crud.go, which each
 //     dialect's Store embeds): tenants, API keys and the audit log
 //     (tenant.go), endpoints and the pausing of their deliveries

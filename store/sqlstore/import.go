@@ -38,8 +38,12 @@ func PrepareImport(ctx context.Context, tx *sql.Tx) error {
 
 // ImportWriter is a dialect's part of an import: its inserts, whose form
 // differs (multi-row with OVERRIDING SYSTEM VALUE on PostgreSQL, row by row
-// on SQLite), and what it does before the commit.
+// on SQLite), the locks it takes first, and what it does before the commit.
 type ImportWriter struct {
+	// Lock, if set, runs first in tx and takes the locks the import needs
+	// (PostgreSQL locks every table against other writers; SQLite's write
+	// transaction holds its one lock already).
+	Lock func(ctx context.Context, tx *sql.Tx) error
 	// Rows inserts the rows of b in tx, keeping their seq and sealing
 	// secrets with the store's keyring.
 	Rows func(ctx context.Context, tx *sql.Tx, b storecopy.Batch) error
@@ -48,10 +52,22 @@ type ImportWriter struct {
 	BeforeCommit func(ctx context.Context, tx *sql.Tx) error
 }
 
-// BeginImport makes tx, begun by the dialect (with the locks it needs), an
-// import into the store whose hub secrets are hub: it runs PrepareImport,
-// and rolls tx back if that fails.
-func BeginImport(ctx context.Context, tx *sql.Tx, hub *HubSecrets, w ImportWriter) (storecopy.Import, error) {
+// BeginImport starts an import (storecopy.Importer) into the store of d
+// whose hub secrets are hub, in one transaction of Dialect.DB (SQLite's
+// writer): nothing is visible, and nothing is left behind on failure, until
+// Commit. It runs w.Lock, then PrepareImport, and rolls back if either
+// fails.
+func BeginImport(ctx context.Context, d *Dialect, hub *HubSecrets, w ImportWriter) (storecopy.Import, error) {
+	tx, err := d.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("import: begin: %w", err)
+	}
+	if w.Lock != nil {
+		if err := w.Lock(ctx, tx); err != nil {
+			tx.Rollback()
+			return nil, fmt.Errorf("import: lock tables: %w", err)
+		}
+	}
 	if err := PrepareImport(ctx, tx); err != nil {
 		tx.Rollback()
 		return nil, err
