@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/hub"
 	"github.com/hirehook/hirehook/seal"
 	"github.com/jackc/pgx/v5"
 )
@@ -75,7 +76,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&bc.Concurrency, "concurrency", 64, "producer connections")
 	fs.IntVar(&bc.Batch, "batch", 1, "events per request (1 uses POST /v1/events, more uses /v1/events/batch)")
 	fs.StringVar(&bc.DB, "db", "", "SQLite file to use (default: a new temporary file), or a postgres:// server on which each run creates and drops a database of its own")
-	fs.IntVar(&bc.EndpointConcurrency, "endpoint-concurrency", DefaultConfig().EndpointConcurrency, "max_concurrency of the bench's endpoints (attempts in flight to each)")
+	fs.IntVar(&bc.EndpointConcurrency, "endpoint-concurrency", hub.DefaultConfig().EndpointConcurrency, "max_concurrency of the bench's endpoints (attempts in flight to each)")
 	fs.StringVar(&bc.Trace, "trace", "", "write an execution trace of the whole run to this file (go tool trace)")
 	fs.IntVar(&bc.Nodes, "nodes", 1, "hubs in this process sharing the --db postgres:// database, each receiving the producer's requests in turn")
 	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
@@ -114,25 +115,25 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	switch {
 	case !slices.Contains([]string{"burst", "steady", "both", "fanout", "backlog"}, bc.Mode):
-		return &ConfigError{Field: "mode", Value: bc.Mode, Err: errors.New("must be burst, steady, both, fanout or backlog")}
+		return &hub.ConfigError{Field: "mode", Value: bc.Mode, Err: errors.New("must be burst, steady, both, fanout or backlog")}
 	case bc.Endpoints < 1 || bc.Endpoints > 10000:
-		return &ConfigError{Field: "endpoints", Value: fmt.Sprint(bc.Endpoints), Err: errors.New("must be from 1 to 10000")}
+		return &hub.ConfigError{Field: "endpoints", Value: fmt.Sprint(bc.Endpoints), Err: errors.New("must be from 1 to 10000")}
 	case bc.EndpointConcurrency < 1 || bc.EndpointConcurrency > hirehook.MaxMaxConcurrency:
-		return &ConfigError{Field: "endpoint-concurrency", Value: fmt.Sprint(bc.EndpointConcurrency), Err: fmt.Errorf("must be from 1 to %d", hirehook.MaxMaxConcurrency)}
+		return &hub.ConfigError{Field: "endpoint-concurrency", Value: fmt.Sprint(bc.EndpointConcurrency), Err: fmt.Errorf("must be from 1 to %d", hirehook.MaxMaxConcurrency)}
 	case bc.Backlog < 10:
-		return &ConfigError{Field: "backlog", Value: fmt.Sprint(bc.Backlog), Err: errors.New("must be at least 10")}
+		return &hub.ConfigError{Field: "backlog", Value: fmt.Sprint(bc.Backlog), Err: errors.New("must be at least 10")}
 	case bc.Events < 1:
-		return &ConfigError{Field: "events", Value: fmt.Sprint(bc.Events), Err: errors.New("must be positive")}
+		return &hub.ConfigError{Field: "events", Value: fmt.Sprint(bc.Events), Err: errors.New("must be positive")}
 	case bc.Rate < 1:
-		return &ConfigError{Field: "rate", Value: fmt.Sprint(bc.Rate), Err: errors.New("must be positive")}
+		return &hub.ConfigError{Field: "rate", Value: fmt.Sprint(bc.Rate), Err: errors.New("must be positive")}
 	case bc.Concurrency < 1:
-		return &ConfigError{Field: "concurrency", Value: fmt.Sprint(bc.Concurrency), Err: errors.New("must be positive")}
+		return &hub.ConfigError{Field: "concurrency", Value: fmt.Sprint(bc.Concurrency), Err: errors.New("must be positive")}
 	case bc.Nodes < 1 || bc.Nodes > 16:
-		return &ConfigError{Field: "nodes", Value: fmt.Sprint(bc.Nodes), Err: errors.New("must be from 1 to 16")}
-	case bc.Nodes > 1 && (&Config{DB: bc.DB}).PostgresURL() == "":
-		return &ConfigError{Field: "nodes", Value: fmt.Sprint(bc.Nodes), Err: errors.New("more than one node needs --db postgres://…")}
+		return &hub.ConfigError{Field: "nodes", Value: fmt.Sprint(bc.Nodes), Err: errors.New("must be from 1 to 16")}
+	case bc.Nodes > 1 && (&hub.Config{DB: bc.DB}).PostgresURL() == "":
+		return &hub.ConfigError{Field: "nodes", Value: fmt.Sprint(bc.Nodes), Err: errors.New("more than one node needs --db postgres://…")}
 	case bc.Batch < 1 || bc.Batch > 1000:
-		return &ConfigError{Field: "batch", Value: fmt.Sprint(bc.Batch), Err: errors.New("must be from 1 to 1000")}
+		return &hub.ConfigError{Field: "batch", Value: fmt.Sprint(bc.Batch), Err: errors.New("must be from 1 to 1000")}
 	}
 	switch bc.Mode {
 	case "fanout":
@@ -184,14 +185,14 @@ func (b *benchReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // benchEnv is one bench run's hub (or hubs) on a fresh database and a
 // producer that posts to them with the run's admin key.
 type benchEnv struct {
-	hub *Hub
+	hub *hub.Hub
 	key string
 	p   *producer
 }
 
 // benchSetup starts the hubs of one run; edit, if not nil, changes the
 // hub's configuration first. The returned func closes them.
-func benchSetup(ctx context.Context, bc benchConfig, stderr io.Writer, edit func(*Config)) (env *benchEnv, cleanup func(), err error) {
+func benchSetup(ctx context.Context, bc benchConfig, stderr io.Writer, edit func(*hub.Config)) (env *benchEnv, cleanup func(), err error) {
 	var closers []func()
 	cleanup = func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -208,10 +209,10 @@ func benchSetup(ctx context.Context, bc benchConfig, stderr io.Writer, edit func
 		return nil, cleanup, err
 	}
 	closers = append(closers, func() { os.RemoveAll(dir) })
-	cfg := DefaultConfig()
+	cfg := hub.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DB = "sqlite:" + filepath.Join(dir, "bench.db")
-	if pgURL := (&Config{DB: bc.DB}).PostgresURL(); pgURL != "" {
+	if pgURL := (&hub.Config{DB: bc.DB}).PostgresURL(); pgURL != "" {
 		dsn, drop, err := benchDatabase(ctx, pgURL)
 		if err != nil {
 			return nil, cleanup, err
@@ -239,30 +240,30 @@ func benchSetup(ctx context.Context, bc benchConfig, stderr io.Writer, edit func
 	}
 	logOut := stderr
 	if bc.quietHub {
-		// Formatted all the same (the hub pays for its log lines), but not
+		// Formatted all the same (the h pays for its log lines), but not
 		// shown: a dead endpoint makes one warning per failed attempt.
 		logOut = io.Discard
 	}
 	newLog := func() *slog.Logger {
 		return slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	hub := NewHub(cfg, newLog())
-	if err := hub.Open(ctx); err != nil {
+	h := hub.New(cfg, newLog())
+	if err := h.Open(ctx); err != nil {
 		return nil, cleanup, err
 	}
-	closers = append(closers, func() { hub.Close(context.Background()) })
-	bases := []string{hub.URL()}
+	closers = append(closers, func() { h.Close(context.Background()) })
+	bases := []string{h.URL()}
 	for range bc.Nodes - 1 {
-		other := NewHub(cfg, newLog())
+		other := hub.New(cfg, newLog())
 		if err := other.Open(ctx); err != nil {
 			return nil, cleanup, err
 		}
 		closers = append(closers, func() { other.Close(context.Background()) })
 		bases = append(bases, other.URL())
 	}
-	p := newProducer(ctx, bc, hub.URL(), key, stderr)
+	p := newProducer(ctx, bc, h.URL(), key, stderr)
 	p.bases = bases
-	return &benchEnv{hub: hub, key: key, p: p}, cleanup, nil
+	return &benchEnv{hub: h, key: key, p: p}, cleanup, nil
 }
 
 // startBenchServer serves h on a new loopback port and returns its base URL.
@@ -546,7 +547,7 @@ func benchEvent(id string) []byte {
 func benchDatabase(ctx context.Context, serverURL string) (dsn string, drop func(), err error) {
 	u, err := url.Parse(serverURL)
 	if err != nil {
-		return "", nil, &ConfigError{Field: "db", Value: redactDB(serverURL), Err: errors.New("must be a postgres:// URL")}
+		return "", nil, &hub.ConfigError{Field: "db", Value: hub.RedactDB(serverURL), Err: errors.New("must be a postgres:// URL")}
 	}
 	admin, err := sql.Open("pgx", serverURL)
 	if err != nil {
@@ -557,7 +558,7 @@ func benchDatabase(ctx context.Context, serverURL string) (dsn string, drop func
 	name := "hirehook_bench_" + hex.EncodeToString(b[:])
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		admin.Close()
-		return "", nil, fmt.Errorf("create bench database %s on %s: %w", name, redactDB(serverURL), err)
+		return "", nil, fmt.Errorf("create bench database %s on %s: %w", name, hub.RedactDB(serverURL), err)
 	}
 	u.Path = "/" + name
 	return u.String(), func() {

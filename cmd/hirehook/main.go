@@ -31,6 +31,7 @@ import (
 	"syscall"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/hub"
 )
 
 func main() {
@@ -95,9 +96,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "sources":
 		err = runSources(ctx, args[1:], getenv, stdout, stderr)
 	case "config":
-		cfg := DefaultConfig()
-		if err = cfg.Load("hirehook config", args[1:], getenv, stdout); err == nil {
-			cfg.Print(stdout)
+		cfg := hub.DefaultConfig()
+		if err = loadConfig(&cfg, "hirehook config", args[1:], getenv, stdout); err == nil {
+			printConfig(&cfg, stdout)
 		}
 	case "version", "--version", "-v":
 		if err = parseFlags(newFlags("version", stdout), args[1:]); err == nil {
@@ -120,7 +121,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return 0
 }
 
-func newLogger(cfg Config, w io.Writer) *slog.Logger {
+func newLogger(cfg hub.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
@@ -131,24 +132,24 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg := DefaultConfig()
-	if err := cfg.Load("hirehook serve", args, getenv, stdout); err != nil {
+	cfg := hub.DefaultConfig()
+	if err := loadConfig(&cfg, "hirehook serve", args, getenv, stdout); err != nil {
 		return err
 	}
 	logger := newLogger(cfg, stderr)
 	slog.SetDefault(logger)
-	hub := NewHub(cfg, logger)
-	if err := hub.Open(ctx); err != nil {
+	h := hub.New(cfg, logger)
+	if err := h.Open(ctx); err != nil {
 		return err
 	}
-	if hub.GeneratedKey != "" {
+	if h.GeneratedKey != "" {
 		fmt.Fprintf(stdout, "\nNo API key was configured, so hirehook generated one. It is shown only this once;\n"+
 			"only its hash is stored. Keep it somewhere safe. To use it, in another terminal:\n\n"+
 			"    export HIREHOOK_URL=%s\n"+
 			"    export HIREHOOK_API_KEY=%s\n\n"+
-			"    curl -H \"Authorization: Bearer $HIREHOOK_API_KEY\" \"$HIREHOOK_URL/v1/event-types\"\n\n", hub.URL(), hub.GeneratedKey)
+			"    curl -H \"Authorization: Bearer $HIREHOOK_API_KEY\" \"$HIREHOOK_URL/v1/event-types\"\n\n", h.URL(), h.GeneratedKey)
 	}
 	<-ctx.Done()
 	logger.Info("shutting down (a second signal stops at once)")
-	return hub.Close(context.Background())
+	return h.Close(context.Background())
 }

@@ -469,7 +469,7 @@ func TestSecretRotationSignsWithBoth(t *testing.T) {
 	t.Parallel()
 	// The dispatcher keeps an endpoint for a nanosecond, not a second:
 	// the rotation reaches the next delivery without a wait.
-	hub := startHub(t, func(c *Config) { c.endpointCacheTTL = time.Nanosecond })
+	hub := startHub(t, func(c *Config) { c.EndpointCacheTTL = time.Nanosecond })
 	rc := newReceiver(t, nil)
 	ep := createEndpoint(t, hub.URL(), rc.URL, "*")
 	var rotated endpointCreated
@@ -696,14 +696,14 @@ func TestConfigFromEnvAndFlags(t *testing.T) {
 	}
 	getenv := func(k string) string { return env[k] }
 	cfg := DefaultConfig()
-	if err := cfg.Load("t", []string{"--addr", "127.0.0.1:7777"}, getenv, io.Discard); err != nil {
+	if err := loadConfig(&cfg, "t", []string{"--addr", "127.0.0.1:7777"}, getenv, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Addr != "127.0.0.1:7777" || cfg.AdminKey != "env_admin_key_0123456789" || len(cfg.RetrySchedule) != 2 {
 		t.Fatalf("config = %+v", cfg)
 	}
 	var out bytes.Buffer
-	cfg.Print(&out)
+	printConfig(&cfg, &out)
 	if strings.Contains(out.String(), "env_admin_key") || !strings.Contains(out.String(), "****") {
 		t.Fatalf("config print shows the key or no mask:\n%s", out.String())
 	}
@@ -721,7 +721,7 @@ func TestConfigFromEnvAndFlags(t *testing.T) {
 	}
 	for _, b := range bad {
 		cfg := DefaultConfig()
-		err := cfg.Load("t", b.args, func(string) string { return "" }, io.Discard)
+		err := loadConfig(&cfg, "t", b.args, func(string) string { return "" }, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), b.field) {
 			t.Errorf("Load(%v) = %v, want an error naming %s", b.args, err, b.field)
 		}

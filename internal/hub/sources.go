@@ -1,4 +1,4 @@
-package main
+package hub
 
 import (
 	"context"
@@ -174,7 +174,7 @@ func (m *sourceManager) loop(ctx context.Context) {
 	defer t.Stop()
 	var lastLog time.Time
 	for {
-		if err := m.reconcile(ctx); err != nil && ctx.Err() == nil {
+		if err := m.Reconcile(ctx); err != nil && ctx.Err() == nil {
 			// The log line is rate-limited; the next tick tries again,
 			// and the leases outlive two missed ticks.
 			if time.Since(lastLog) >= time.Minute {
@@ -208,8 +208,9 @@ func (m *sourceManager) stopExpiring(ctx context.Context) {
 	}
 }
 
-// reconcile runs one round: lease, stop, start, report.
-func (m *sourceManager) reconcile(ctx context.Context) error {
+// Reconcile runs one round now: lease, stop, start, report. The loop
+// runs it every Lease/3; tests call it rather than wait for it.
+func (m *sourceManager) Reconcile(ctx context.Context) error {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	held, err := m.store.SourceLease(ctx, hirehook.SourceLeaseParams{Owner: m.owner, Now: now, Until: now.Add(m.lease), Kinds: polledKinds})
 	if err != nil {
@@ -439,4 +440,12 @@ func (s *storeSourceState) LastStatus(ctx context.Context, entity string, id int
 // SetStatus implements bullhorn.LastState.
 func (s *storeSourceState) SetStatus(ctx context.Context, entity string, id int64, status string) error {
 	return s.store.SourceStateSet(ctx, hirehook.SourceStateParams{TenantID: s.tenantID, SourceID: s.sourceID, Key: statusKey(entity, id), Value: status})
+}
+
+// Runs reports whether this node runs the source now.
+func (m *sourceManager) Runs(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.running[id]
+	return ok
 }
