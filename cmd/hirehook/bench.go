@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/cli"
 	"github.com/hirehook/hirehook/internal/hub"
 	"github.com/hirehook/hirehook/seal"
 	"github.com/jackc/pgx/v5"
@@ -65,7 +66,7 @@ type benchConfig struct {
 // reports ingest and delivery rates and the latency from POST to receipt.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	bc := benchConfig{}
-	fs := newFlags("bench", stdout)
+	fs := cli.NewFlags("bench", stdout)
 	fs.StringVar(&bc.Mode, "mode", "both", "burst, steady, both (burst then steady), fanout or backlog")
 	fs.IntVar(&bc.Events, "events", 20000, "events in the burst (fanout: default 2000)")
 	fs.IntVar(&bc.Endpoints, "endpoints", 100, "fanout: endpoints subscribed to the one event type")
@@ -80,7 +81,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&bc.Trace, "trace", "", "write an execution trace of the whole run to this file (go tool trace)")
 	fs.IntVar(&bc.Nodes, "nodes", 1, "hubs in this process sharing the --db postgres:// database, each receiving the producer's requests in turn")
 	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	set := map[string]bool{}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hirehook/hirehook/internal/cli"
 	"github.com/hirehook/hirehook/internal/hub"
 )
 
@@ -104,7 +105,7 @@ func configFlags(c *hub.Config, name string, out io.Writer, only []string) *flag
 			fs.Var(f.Value, f.Name, usage)
 		}
 	}
-	setHelp(fs, strings.TrimPrefix(name, "hirehook "), out, configEnv(fs))
+	cli.SetHelp(fs, strings.TrimPrefix(name, "hirehook "), out, configEnv(fs))
 	return fs
 }
 
@@ -117,13 +118,13 @@ var flagUsage = map[string]string{
 
 // configEnv lists the variable twin of each of fs's flags (and the _FILE
 // twin of a secret's), for --help.
-func configEnv(fs *flag.FlagSet) []envVar {
-	var env []envVar
+func configEnv(fs *flag.FlagSet) []cli.EnvVar {
+	var env []cli.EnvVar
 	fs.VisitAll(func(f *flag.Flag) {
 		v := "HIREHOOK_" + envName(f.Name)
-		env = append(env, envVar{v, "--" + f.Name})
+		env = append(env, cli.EnvVar{v, "--" + f.Name})
 		if secretFlags[f.Name] {
-			env = append(env, envVar{v + "_FILE", "a file holding --" + f.Name})
+			env = append(env, cli.EnvVar{v + "_FILE", "a file holding --" + f.Name})
 		}
 	})
 	return env
@@ -165,7 +166,7 @@ func loadConfigOnly(c *hub.Config, name string, only, args []string, getenv func
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

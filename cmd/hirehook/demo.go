@@ -24,6 +24,7 @@ import (
 	"github.com/hirehook/hirehook/client"
 	"github.com/hirehook/hirehook/connector/bullhorn/bullhornsim"
 	"github.com/hirehook/hirehook/examples/onboarding/onboarding"
+	"github.com/hirehook/hirehook/internal/cli"
 	"github.com/hirehook/hirehook/internal/hub"
 )
 
@@ -51,7 +52,7 @@ type demoOptions struct {
 
 // runDemo is `hirehook demo`.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("demo", stdout)
+	fs := cli.NewFlags("demo", stdout)
 	if len(args) > 0 && args[0] == "help" {
 		fs.Usage()
 		return flag.ErrHelp
@@ -62,7 +63,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.DurationVar(&opts.PollInterval, "poll-interval", 200*time.Millisecond, "how often the Bullhorn source polls (a real source: 2s by default)")
 	fs.DurationVar(&opts.Timeout, "timeout", time.Minute, "how long to wait for the last welcome email")
 	fs.BoolVar(&opts.Exit, "exit", false, "stop after printing the timeline (for tests and CI)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -14,7 +14,7 @@
 //	hirehook sources list|requests|reprocess  sources, a push source's request log, reprocessing
 //	hirehook version   print the version
 //
-// The commands and their one-line summaries are in help.go (commands);
+// The commands and their one-line summaries are in internal/cli/help.go (commands);
 // each command's --help prints its sentence, usage, flags and variables.
 package main
 
@@ -31,6 +31,7 @@ import (
 	"syscall"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/cli"
 	"github.com/hirehook/hirehook/internal/hub"
 )
 
@@ -68,7 +69,7 @@ func signalContext() context.Context {
 // run is main without the process: tests call it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		writeUsage(stderr)
+		cli.WriteUsage(stderr)
 		return 2
 	}
 	var err error
@@ -78,9 +79,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "demo":
 		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "listen":
-		err = runListen(ctx, args[1:], getenv, stdout, stderr)
+		err = cli.RunListen(ctx, args[1:], getenv, stdout, stderr)
 	case "sim":
-		err = runSim(ctx, args[1:], stdout, stderr)
+		err = cli.RunSim(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
 	case "rotate-encryption-key":
@@ -88,27 +89,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "migrate-store":
 		err = runMigrateStore(ctx, args[1:], getenv, stdout, stderr)
 	case "events":
-		err = runEvents(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+		err = cli.RunEvents(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "endpoints":
-		err = runEndpoints(ctx, args[1:], getenv, stdout, stderr)
+		err = cli.RunEndpoints(ctx, args[1:], getenv, stdout, stderr)
 	case "deliveries":
-		err = runDeliveries(ctx, args[1:], getenv, stdout, stderr)
+		err = cli.RunDeliveries(ctx, args[1:], getenv, stdout, stderr)
 	case "sources":
-		err = runSources(ctx, args[1:], getenv, stdout, stderr)
+		err = cli.RunSources(ctx, args[1:], getenv, stdout, stderr)
 	case "config":
 		cfg := hub.DefaultConfig()
 		if err = loadConfig(&cfg, "hirehook config", args[1:], getenv, stdout); err == nil {
 			printConfig(&cfg, stdout)
 		}
 	case "version", "--version", "-v":
-		if err = parseFlags(newFlags("version", stdout), args[1:]); err == nil {
+		if err = cli.ParseFlags(cli.NewFlags("version", stdout), args[1:]); err == nil {
 			fmt.Fprintln(stdout, "hirehook", hirehook.Version)
 		}
 	case "help", "-h", "-help", "--help":
-		writeUsage(stdout)
+		cli.WriteUsage(stdout)
 	default:
 		fmt.Fprintf(stderr, "hirehook: unknown command %q\n\n", args[0])
-		writeUsage(stderr)
+		cli.WriteUsage(stderr)
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {

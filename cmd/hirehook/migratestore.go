@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/hirehook/hirehook/internal/cli"
 	"github.com/hirehook/hirehook/internal/hub"
 	"github.com/hirehook/hirehook/internal/storecopy"
 	"github.com/hirehook/hirehook/seal"
@@ -19,7 +20,7 @@ import (
 
 // runMigrateStore is `hirehook migrate-store`.
 func runMigrateStore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fl := newFlags("migrate-store", stdout)
+	fl := cli.NewFlags("migrate-store", stdout)
 	var from, to, key, fromKey string
 	var fromPrev []string
 	fl.StringVar(&from, "from", "", "the source database: sqlite:PATH or a postgres:// URL")
@@ -27,7 +28,7 @@ func runMigrateStore(ctx context.Context, args []string, getenv func(string) str
 	fl.StringVar(&key, "encryption-key", "", "key that seals the target's endpoint secrets (else HIREHOOK_ENCRYPTION_KEY); required for a PostgreSQL target")
 	fl.StringVar(&fromKey, "from-encryption-key", "", "key that opens the source's endpoint secrets (default: the SQLite source's key file)")
 	fl.Var(stringList{&fromPrev}, "from-previous-encryption-keys", "older keys of the source, comma-separated")
-	if err := parseFlags(fl, args); err != nil {
+	if err := cli.ParseFlags(fl, args); err != nil {
 		return err
 	}
 	if key == "" {

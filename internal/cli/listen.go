@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -17,17 +17,17 @@ import (
 	"github.com/hirehook/hirehook/internal/hub"
 )
 
-// runListen is `hirehook listen`: a receiver for development that prints
+// RunListen is `hirehook listen`: a receiver for development that prints
 // each webhook and, given the endpoint's secret, verifies its signature.
 // The secret may come from HIREHOOK_LISTEN_SECRET, to keep it out of the
 // shell history and ps.
-func runListen(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlags("listen", stdout)
+func RunListen(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := NewFlags("listen", stdout)
 	addr := fs.String("addr", "", "address to listen on (overrides --port)")
 	port := fs.Int("port", 9000, "port to listen on, on 127.0.0.1")
 	secret := fs.String("secret", "", "the endpoint's whsec_ secret: verify every webhook (else HIREHOOK_LISTEN_SECRET)")
 	status := fs.Int("status", 200, "HTTP status to answer with (e.g. 500 to watch retries)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if *secret == "" {
