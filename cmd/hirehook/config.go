@@ -122,9 +122,9 @@ func configEnv(fs *flag.FlagSet) []cli.EnvVar {
 	var env []cli.EnvVar
 	fs.VisitAll(func(f *flag.Flag) {
 		v := "HIREHOOK_" + envName(f.Name)
-		env = append(env, cli.EnvVar{v, "--" + f.Name})
+		env = append(env, cli.EnvVar{Name: v, Usage: "--" + f.Name})
 		if secretFlags[f.Name] {
-			env = append(env, cli.EnvVar{v + "_FILE", "a file holding --" + f.Name})
+			env = append(env, cli.EnvVar{Name: v + "_FILE", Usage: "a file holding --" + f.Name})
 		}
 	})
 	return env

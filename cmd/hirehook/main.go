@@ -31,7 +31,9 @@ import (
 	"syscall"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/bench"
 	"github.com/hirehook/hirehook/internal/cli"
+	"github.com/hirehook/hirehook/internal/demo"
 	"github.com/hirehook/hirehook/internal/hub"
 )
 
@@ -77,13 +79,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve":
 		err = runServe(ctx, args[1:], getenv, stdout, stderr)
 	case "demo":
-		err = runDemo(ctx, args[1:], stdout, stderr)
+		err = demo.Run(ctx, args[1:], stdout, stderr)
 	case "listen":
 		err = cli.RunListen(ctx, args[1:], getenv, stdout, stderr)
 	case "sim":
 		err = cli.RunSim(ctx, args[1:], stdout, stderr)
 	case "bench":
-		err = runBench(ctx, args[1:], stdout, stderr)
+		err = bench.Run(ctx, args[1:], stdout, stderr)
 	case "rotate-encryption-key":
 		err = runRotate(ctx, args[1:], getenv, stdout, stderr)
 	case "migrate-store":

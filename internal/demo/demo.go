@@ -1,4 +1,8 @@
-package main
+// Package demo is `hirehook demo`: a hub, a simulated Bullhorn, the
+// onboarding example (examples/onboarding) and an SMTP sink in one process,
+// timed from approval to welcome email. It is a package of its own so
+// that the hub's serve path links neither the example nor its SMTP server.
+package demo
 
 import (
 	"bytes"
@@ -50,8 +54,8 @@ type demoOptions struct {
 	Logger *slog.Logger
 }
 
-// runDemo is `hirehook demo`.
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// Run is `hirehook demo`.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("demo", stdout)
 	if len(args) > 0 && args[0] == "help" {
 		fs.Usage()

@@ -1,4 +1,8 @@
-package main
+// Package bench is `hirehook bench`: it starts hubs (package hub) in
+// this process and measures ingest and delivery throughput and latency
+// (burst, steady, fanout, backlog). It is a package of its own so that the
+// hub's serve path does not link it.
+package bench
 
 import (
 	"bytes"
@@ -61,10 +65,10 @@ type benchConfig struct {
 	quietHub bool
 }
 
-// runBench is `hirehook bench`: it starts a hub on a fresh SQLite file and a
+// Run is `hirehook bench`: it starts a hub on a fresh SQLite file and a
 // receiver on loopback, sends events over HTTP as producers would, and
 // reports ingest and delivery rates and the latency from POST to receipt.
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	bc := benchConfig{}
 	fs := cli.NewFlags("bench", stdout)
 	fs.StringVar(&bc.Mode, "mode", "both", "burst, steady, both (burst then steady), fanout or backlog")
