@@ -42,14 +42,6 @@ var pushKinds = func() map[string]bool {
 // polledKinds are the source kinds the source manager runs.
 var polledKinds = []string{hirehook.SourceBullhorn}
 
-// eventCommitter is the ingest path of POST /v1/events (package ingest):
-// sources emit through it, so their events are validated, deduplicated by
-// id, recorded and delivered like any producer's.
-type eventCommitter interface {
-	Prepare(tenantID string, input *hirehook.EventInput, idempotencyKey string) (*hirehook.Event, error)
-	Commit(ctx context.Context, events []*hirehook.Event) ([]hirehook.EventIngestResult, error)
-}
-
 // sourceManager runs the sources this node holds the lease of, one
 // bullhorn.Poller each. Every Lease/3 (and at once when the API changed a
 // source) it takes or renews its leases (Store.SourceLease), stops the
@@ -62,7 +54,7 @@ type eventCommitter interface {
 // lease cannot overwrite the new holder's checkpoint.
 type sourceManager struct {
 	store  hirehook.Store
-	ingest eventCommitter
+	ingest hirehook.Ingester
 	// owner names this node in leases (the dispatcher's owner).
 	owner      string
 	lease      time.Duration
@@ -89,7 +81,7 @@ type runningSource struct {
 	renewed time.Time
 }
 
-func newSourceManager(store hirehook.Store, in eventCommitter, owner string, lease time.Duration, allowPrivate bool, logger *slog.Logger) *sourceManager {
+func newSourceManager(store hirehook.Store, in hirehook.Ingester, owner string, lease time.Duration, allowPrivate bool, logger *slog.Logger) *sourceManager {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
