@@ -1,3 +1,10 @@
+// Package hub assembles one hirehook hub: it opens the store (SQLite with
+// its key file, or PostgreSQL), and starts the dispatcher, the ingester,
+// the retention purger, the source manager (sources.go), the backfill
+// runner, the inbound worker, the operational-event emitter (opevents.go)
+// and the HTTP server, and stops them in order. `hirehook serve`
+// (cmd/hirehook), the bench, the demo and internal/hubtest all start the
+// hub through New and Open, so tests run what production runs.
 package hub
 
 import (
