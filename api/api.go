@@ -27,16 +27,10 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// EventIngester validates and durably commits events (package ingest).
-type EventIngester interface {
-	Prepare(tenantID string, input *hirehook.EventInput, idempotencyKey string) (*hirehook.Event, error)
-	Commit(ctx context.Context, events []*hirehook.Event) ([]hirehook.EventIngestResult, error)
-}
-
 // Config holds what the handlers need.
 type Config struct {
 	Store    hirehook.Store
-	Ingester EventIngester
+	Ingester hirehook.Ingester
 	Catalog  *catalog.Catalog
 	// Route holds the options routes are compiled with (test-route); its
 	// zero value takes route's defaults and Catalog.

@@ -14,14 +14,6 @@ import (
 	"github.com/hirehook/hirehook/connector/push"
 )
 
-// Committer is the hub's ingest path (package ingest): push sources emit
-// through it, so their events are validated, deduplicated by id, recorded
-// and delivered like any producer's.
-type Committer interface {
-	Prepare(tenantID string, input *hirehook.EventInput, idempotencyKey string) (*hirehook.Event, error)
-	Commit(ctx context.Context, events []*hirehook.Event) ([]hirehook.EventIngestResult, error)
-}
-
 // hydrateBackoff is the wait before each retry of a hydration that failed
 // for a reason that may pass (the vendor's API answered 429 or 5xx, or was
 // unreachable). After the last, the request is settled without the
@@ -38,7 +30,7 @@ const retryWait = 5 * time.Second
 // takes what is due: hydration, retries, reprocessing) and tests.
 type Processor struct {
 	Store  hirehook.Store
-	Ingest Committer
+	Ingest hirehook.Ingester
 	// HTTPClient fetches records from vendor APIs (hydration).
 	HTTPClient *http.Client
 	// APIOrigins are, by source kind, the origins ("https://host[:port]")

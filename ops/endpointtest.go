@@ -18,20 +18,15 @@ import (
 // about a made-up hire nor changes a candidate's or placement's record.
 const EndpointTestType = "endpoint.tested"
 
-// EndpointTestIngester is what a test send needs of package ingest: the
-// same door and group commit as POST /v1/events, so the test event is
-// validated, stored, signed, delivered, retried and logged like any other.
-type EndpointTestIngester interface {
-	Prepare(tenantID string, input *hirehook.EventInput, idempotencyKey string) (*hirehook.Event, error)
-	Commit(ctx context.Context, events []*hirehook.Event) ([]hirehook.EventIngestResult, error)
-}
-
 // EndpointTests sends test events to endpoints: the one operation behind
 // the dashboard's "Send test event" button and POST
 // /v1/endpoints/{id}/test.
 type EndpointTests struct {
-	Store    hirehook.Store
-	Ingester EndpointTestIngester
+	Store hirehook.Store
+	// Ingester is the same door and group commit as POST /v1/events, so
+	// the test event is validated, stored, signed, delivered, retried and
+	// logged like any other.
+	Ingester hirehook.Ingester
 	// NowFunc stamps the audit entry. Default time.Now.
 	NowFunc func() time.Time
 	// Logger receives the failure to write an audit entry (the test was

@@ -22,7 +22,7 @@ func TestIngestTimeoutConfig(t *testing.T) {
 	}
 	cfg := DefaultConfig()
 	env := map[string]string{"HIREHOOK_INGEST_TIMEOUT": "2s"}
-	if err := cfg.Load("t", nil, func(k string) string { return env[k] }, io.Discard); err != nil {
+	if err := loadConfig(&cfg, "t", nil, func(k string) string { return env[k] }, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.IngestTimeout != 2*time.Second {
@@ -30,7 +30,7 @@ func TestIngestTimeoutConfig(t *testing.T) {
 	}
 	for _, v := range []string{"10ms", "1m"} {
 		cfg := DefaultConfig()
-		err := cfg.Load("t", []string{"--ingest-timeout", v}, func(string) string { return "" }, io.Discard)
+		err := loadConfig(&cfg, "t", []string{"--ingest-timeout", v}, func(string) string { return "" }, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "--ingest-timeout") {
 			t.Errorf("--ingest-timeout %s: %v, want an error naming the flag", v, err)
 		}

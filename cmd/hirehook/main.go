@@ -14,7 +14,7 @@
 //	hirehook sources list|requests|reprocess  sources, a push source's request log, reprocessing
 //	hirehook version   print the version
 //
-// The commands and their one-line summaries are in help.go (commands);
+// The commands and their one-line summaries are in internal/cli/help.go (commands);
 // each command's --help prints its sentence, usage, flags and variables.
 package main
 
@@ -31,6 +31,10 @@ import (
 	"syscall"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/bench"
+	"github.com/hirehook/hirehook/internal/cli"
+	"github.com/hirehook/hirehook/internal/demo"
+	"github.com/hirehook/hirehook/internal/hub"
 )
 
 func main() {
@@ -67,7 +71,7 @@ func signalContext() context.Context {
 // run is main without the process: tests call it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		writeUsage(stderr)
+		cli.WriteUsage(stderr)
 		return 2
 	}
 	var err error
@@ -75,39 +79,39 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve":
 		err = runServe(ctx, args[1:], getenv, stdout, stderr)
 	case "demo":
-		err = runDemo(ctx, args[1:], stdout, stderr)
+		err = demo.Run(ctx, args[1:], stdout, stderr)
 	case "listen":
-		err = runListen(ctx, args[1:], getenv, stdout, stderr)
+		err = cli.RunListen(ctx, args[1:], getenv, stdout, stderr)
 	case "sim":
-		err = runSim(ctx, args[1:], stdout, stderr)
+		err = cli.RunSim(ctx, args[1:], stdout, stderr)
 	case "bench":
-		err = runBench(ctx, args[1:], stdout, stderr)
+		err = bench.Run(ctx, args[1:], stdout, stderr)
 	case "rotate-encryption-key":
 		err = runRotate(ctx, args[1:], getenv, stdout, stderr)
 	case "migrate-store":
 		err = runMigrateStore(ctx, args[1:], getenv, stdout, stderr)
 	case "events":
-		err = runEvents(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+		err = cli.RunEvents(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "endpoints":
-		err = runEndpoints(ctx, args[1:], getenv, stdout, stderr)
+		err = cli.RunEndpoints(ctx, args[1:], getenv, stdout, stderr)
 	case "deliveries":
-		err = runDeliveries(ctx, args[1:], getenv, stdout, stderr)
+		err = cli.RunDeliveries(ctx, args[1:], getenv, stdout, stderr)
 	case "sources":
-		err = runSources(ctx, args[1:], getenv, stdout, stderr)
+		err = cli.RunSources(ctx, args[1:], getenv, stdout, stderr)
 	case "config":
-		cfg := DefaultConfig()
-		if err = cfg.Load("hirehook config", args[1:], getenv, stdout); err == nil {
-			cfg.Print(stdout)
+		cfg := hub.DefaultConfig()
+		if err = loadConfig(&cfg, "hirehook config", args[1:], getenv, stdout); err == nil {
+			printConfig(&cfg, stdout)
 		}
 	case "version", "--version", "-v":
-		if err = parseFlags(newFlags("version", stdout), args[1:]); err == nil {
+		if err = cli.ParseFlags(cli.NewFlags("version", stdout), args[1:]); err == nil {
 			fmt.Fprintln(stdout, "hirehook", hirehook.Version)
 		}
 	case "help", "-h", "-help", "--help":
-		writeUsage(stdout)
+		cli.WriteUsage(stdout)
 	default:
 		fmt.Fprintf(stderr, "hirehook: unknown command %q\n\n", args[0])
-		writeUsage(stderr)
+		cli.WriteUsage(stderr)
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {
@@ -120,7 +124,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return 0
 }
 
-func newLogger(cfg Config, w io.Writer) *slog.Logger {
+func newLogger(cfg hub.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
@@ -131,24 +135,24 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg := DefaultConfig()
-	if err := cfg.Load("hirehook serve", args, getenv, stdout); err != nil {
+	cfg := hub.DefaultConfig()
+	if err := loadConfig(&cfg, "hirehook serve", args, getenv, stdout); err != nil {
 		return err
 	}
 	logger := newLogger(cfg, stderr)
 	slog.SetDefault(logger)
-	hub := NewHub(cfg, logger)
-	if err := hub.Open(ctx); err != nil {
+	h := hub.New(cfg, logger)
+	if err := h.Open(ctx); err != nil {
 		return err
 	}
-	if hub.GeneratedKey != "" {
+	if h.GeneratedKey != "" {
 		fmt.Fprintf(stdout, "\nNo API key was configured, so hirehook generated one. It is shown only this once;\n"+
 			"only its hash is stored. Keep it somewhere safe. To use it, in another terminal:\n\n"+
 			"    export HIREHOOK_URL=%s\n"+
 			"    export HIREHOOK_API_KEY=%s\n\n"+
-			"    curl -H \"Authorization: Bearer $HIREHOOK_API_KEY\" \"$HIREHOOK_URL/v1/event-types\"\n\n", hub.URL(), hub.GeneratedKey)
+			"    curl -H \"Authorization: Bearer $HIREHOOK_API_KEY\" \"$HIREHOOK_URL/v1/event-types\"\n\n", h.URL(), h.GeneratedKey)
 	}
 	<-ctx.Done()
 	logger.Info("shutting down (a second signal stops at once)")
-	return hub.Close(context.Background())
+	return h.Close(context.Background())
 }

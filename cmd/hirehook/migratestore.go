@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/hirehook/hirehook/internal/cli"
+	"github.com/hirehook/hirehook/internal/hub"
 	"github.com/hirehook/hirehook/internal/storecopy"
 	"github.com/hirehook/hirehook/seal"
 	"github.com/hirehook/hirehook/store/postgres"
@@ -18,7 +20,7 @@ import (
 
 // runMigrateStore is `hirehook migrate-store`.
 func runMigrateStore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fl := newFlags("migrate-store", stdout)
+	fl := cli.NewFlags("migrate-store", stdout)
 	var from, to, key, fromKey string
 	var fromPrev []string
 	fl.StringVar(&from, "from", "", "the source database: sqlite:PATH or a postgres:// URL")
@@ -26,7 +28,7 @@ func runMigrateStore(ctx context.Context, args []string, getenv func(string) str
 	fl.StringVar(&key, "encryption-key", "", "key that seals the target's endpoint secrets (else HIREHOOK_ENCRYPTION_KEY); required for a PostgreSQL target")
 	fl.StringVar(&fromKey, "from-encryption-key", "", "key that opens the source's endpoint secrets (default: the SQLite source's key file)")
 	fl.Var(stringList{&fromPrev}, "from-previous-encryption-keys", "older keys of the source, comma-separated")
-	if err := parseFlags(fl, args); err != nil {
+	if err := cli.ParseFlags(fl, args); err != nil {
 		return err
 	}
 	if key == "" {
@@ -42,8 +44,8 @@ func runMigrateStore(ctx context.Context, args []string, getenv func(string) str
 		return errors.New("migrate-store: --from and --to name the same database")
 	}
 
-	if target := (Config{DB: to, EncryptionKey: key}); target.PostgresURL() != "" {
-		if err := target.validatePostgres(); err != nil {
+	if target := (hub.Config{DB: to, EncryptionKey: key}); target.PostgresURL() != "" {
+		if err := target.ValidatePostgres(); err != nil {
 			return err
 		}
 	}
@@ -60,7 +62,7 @@ func runMigrateStore(ctx context.Context, args []string, getenv func(string) str
 
 	im, err := dst.BeginImport(ctx)
 	if err != nil {
-		return fmt.Errorf("migrate-store: target %s: %w", redactDB(to), err)
+		return fmt.Errorf("migrate-store: target %s: %w", hub.RedactDB(to), err)
 	}
 	defer im.Rollback()
 	counts := storecopy.Counts{}
@@ -74,13 +76,13 @@ func runMigrateStore(ctx context.Context, args []string, getenv func(string) str
 	if err := im.Commit(ctx); err != nil {
 		return fmt.Errorf("migrate-store: nothing was copied: %w", err)
 	}
-	fmt.Fprintf(stdout, "Copied %s from %s to %s.\n", counts, redactDB(from), redactDB(to))
+	fmt.Fprintf(stdout, "Copied %s from %s to %s.\n", counts, hub.RedactDB(from), hub.RedactDB(to))
 	if key != "" {
 		keyID := "?"
 		if k, err := seal.ParseKeyring(key); err == nil {
 			keyID = k.Primary().ID()
 		}
-		fmt.Fprintf(stdout, "Endpoint secrets are sealed with key %s: start the hubs on %s with that --encryption-key.\n", keyID, redactDB(to))
+		fmt.Fprintf(stdout, "Endpoint secrets are sealed with key %s: start the hubs on %s with that --encryption-key.\n", keyID, hub.RedactDB(to))
 	}
 	return nil
 }
@@ -100,23 +102,23 @@ type copyTarget interface {
 // openCopySource opens the source database and checks that its secrets
 // open.
 func openCopySource(ctx context.Context, db, key string, prev []string) (copySource, error) {
-	cfg := Config{DB: db, EncryptionKey: key, PreviousEncryptionKeys: prev}
+	cfg := hub.Config{DB: db, EncryptionKey: key, PreviousEncryptionKeys: prev}
 	if cfg.PostgresURL() != "" {
 		return openPostgresSource(ctx, cfg)
 	}
 	path, err := cfg.SQLitePath()
 	if err != nil {
-		return nil, &ConfigError{Field: "from", Value: db, Err: err}
+		return nil, &hub.ConfigError{Field: "from", Value: db, Err: err}
 	}
 	// Opening a missing file would create it.
 	if _, err := os.Stat(path); err != nil {
-		return nil, &ConfigError{Field: "from", Value: db, Err: fmt.Errorf("no database to copy: %w", err)}
+		return nil, &hub.ConfigError{Field: "from", Value: db, Err: fmt.Errorf("no database to copy: %w", err)}
 	}
 	var keys []string
 	if key != "" {
 		keys = append(keys, key)
 	}
-	fileKeys, err := readKeyFile(keyFilePath(path), nil)
+	fileKeys, err := hub.ReadKeyFile(hub.KeyFilePath(path), nil)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -124,7 +126,7 @@ func openCopySource(ctx context.Context, db, key string, prev []string) (copySou
 	var ring *seal.Keyring
 	if len(keys) > 0 {
 		if ring, err = seal.ParseKeyring(keys[0], keys[1:]...); err != nil {
-			return nil, &ConfigError{Field: "from-encryption-key", Value: mask(key), Err: err}
+			return nil, &hub.ConfigError{Field: "from-encryption-key", Value: hub.Mask(key), Err: err}
 		}
 	}
 	st, err := sqlite.OpenWithOptions(ctx, path, sqlite.Options{Keyring: ring, Exclusive: true})
@@ -141,12 +143,12 @@ func openCopySource(ctx context.Context, db, key string, prev []string) (copySou
 // openCopyTarget opens (and migrates) the target database, whose secrets
 // are sealed with key.
 func openCopyTarget(ctx context.Context, db, key string) (copyTarget, error) {
-	cfg := Config{DB: db, EncryptionKey: key}
+	cfg := hub.Config{DB: db, EncryptionKey: key}
 	if cfg.PostgresURL() != "" {
-		if err := cfg.validatePostgres(); err != nil {
+		if err := cfg.ValidatePostgres(); err != nil {
 			return nil, err
 		}
-		ring, err := postgresKeyring(cfg)
+		ring, err := hub.PostgresKeyring(cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -159,15 +161,15 @@ func openCopyTarget(ctx context.Context, db, key string) (copyTarget, error) {
 	if strings.HasPrefix(db, "sqlite:") {
 		return openSQLiteTarget(ctx, cfg)
 	}
-	return nil, &ConfigError{Field: "to", Value: redactDB(db), Err: errors.New("must be a postgres:// URL or sqlite:PATH")}
+	return nil, &hub.ConfigError{Field: "to", Value: hub.RedactDB(db), Err: errors.New("must be a postgres:// URL or sqlite:PATH")}
 }
 
-func openPostgresSource(ctx context.Context, cfg Config) (copySource, error) {
+func openPostgresSource(ctx context.Context, cfg hub.Config) (copySource, error) {
 	var ring *seal.Keyring
 	if cfg.EncryptionKey != "" {
 		var err error
 		if ring, err = seal.ParseKeyring(cfg.EncryptionKey, cfg.PreviousEncryptionKeys...); err != nil {
-			return nil, &ConfigError{Field: "from-encryption-key", Value: mask(cfg.EncryptionKey), Err: err}
+			return nil, &hub.ConfigError{Field: "from-encryption-key", Value: hub.Mask(cfg.EncryptionKey), Err: err}
 		}
 	}
 	st, err := postgres.OpenWithOptions(ctx, cfg.DB, postgres.Options{Keyring: ring, MaxConns: 2})
@@ -184,12 +186,12 @@ func openPostgresSource(ctx context.Context, cfg Config) (copySource, error) {
 // openSQLiteTarget opens (creating) the target file; its secrets are
 // sealed with --encryption-key or else the key file next to it, generated
 // if missing, as serve does.
-func openSQLiteTarget(ctx context.Context, cfg Config) (copyTarget, error) {
+func openSQLiteTarget(ctx context.Context, cfg hub.Config) (copyTarget, error) {
 	path, err := cfg.SQLitePath()
 	if err != nil {
-		return nil, &ConfigError{Field: "to", Value: cfg.DB, Err: err}
+		return nil, &hub.ConfigError{Field: "to", Value: cfg.DB, Err: err}
 	}
-	ring, err := loadKeyring(cfg, path, slog.New(slog.DiscardHandler))
+	ring, err := hub.LoadKeyring(cfg, path, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func TestPostgresNotifyWakesIdleNodes(t *testing.T) {
 	key := seal.NewKey()
 	var hubs []*Hub
 	for range 2 {
-		hubs = append(hubs, startHub(t, func(c *Config) { c.DB, c.EncryptionKey, c.pollInterval = dsn, key, time.Minute }))
+		hubs = append(hubs, startHub(t, func(c *Config) { c.DB, c.EncryptionKey, c.PollInterval = dsn, key, time.Minute }))
 	}
 	writer, err := openPostgres(ctx, hubs[0].Config, nil)
 	if err != nil {

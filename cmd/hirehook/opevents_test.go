@@ -37,14 +37,15 @@ func opEvents(tb testing.TB, rc *receiver) []opWebhook {
 // count is all there will ever be, with no sleep to wait for an absence.
 func opSettled(tb testing.TB, hub *Hub, results int64) int64 {
 	tb.Helper()
-	o := hub.opEvents
 	waitFor(tb, 10*time.Second, "the operational events to settle", func() bool {
-		return o.observed.Load() >= results && o.emitted.Load() == o.queued.Load()
+		observed, queued, emitted := hub.OpEventCounts()
+		return observed >= results && emitted == queued
 	})
-	if n := o.observed.Load(); n != results {
-		tb.Fatalf("%d attempt results observed, want %d", n, results)
+	observed, queued, _ := hub.OpEventCounts()
+	if observed != results {
+		tb.Fatalf("%d attempt results observed, want %d", observed, results)
 	}
-	return o.queued.Load()
+	return queued
 }
 
 func opTypes(ws []opWebhook) []string {

@@ -106,7 +106,7 @@ func TestPostgresConfig(t *testing.T) {
 	const dsn = "postgres://hirehook:s3cret-pw@db.example.com:5432/hirehook?sslmode=require"
 	// No key: the error names --encryption-key and says why.
 	cfg := DefaultConfig()
-	err := cfg.Load("t", []string{"--db", dsn}, noEnv, io.Discard)
+	err := loadConfig(&cfg, "t", []string{"--db", dsn}, noEnv, io.Discard)
 	var ce *ConfigError
 	if !errors.As(err, &ce) || ce.Field != "encryption-key" || !strings.Contains(err.Error(), "PostgreSQL") {
 		t.Fatalf("postgres without a key: %v", err)
@@ -115,7 +115,7 @@ func TestPostgresConfig(t *testing.T) {
 	key := seal.NewKey()
 	env := map[string]string{"HIREHOOK_DB": strings.Replace(dsn, "postgres://", "postgresql://", 1), "HIREHOOK_ENCRYPTION_KEY": key}
 	cfg = DefaultConfig()
-	if err := cfg.Load("t", nil, func(k string) string { return env[k] }, io.Discard); err != nil {
+	if err := loadConfig(&cfg, "t", nil, func(k string) string { return env[k] }, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.PostgresURL() == "" {
@@ -134,7 +134,7 @@ func TestPostgresConfig(t *testing.T) {
 	}
 	// Other schemes are still refused.
 	cfg = DefaultConfig()
-	if err := cfg.Load("t", []string{"--db", "mysql://x"}, noEnv, io.Discard); err == nil || !strings.Contains(err.Error(), "postgres://") {
+	if err := loadConfig(&cfg, "t", []string{"--db", "mysql://x"}, noEnv, io.Discard); err == nil || !strings.Contains(err.Error(), "postgres://") {
 		t.Fatalf("mysql: %v", err)
 	}
 }

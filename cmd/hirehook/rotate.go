@@ -8,7 +8,9 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/hirehook/hirehook/internal/hub"
 	"github.com/hirehook/hirehook/seal"
+	"github.com/hirehook/hirehook/store/postgres"
 	"github.com/hirehook/hirehook/store/sqlite"
 )
 
@@ -34,8 +36,8 @@ var rotateFlags = []string{"db", "encryption-key", "previous-encryption-keys", "
 // Stop the hub first: one still running with the old key cannot read what
 // the rotation wrote, and would encrypt new secrets with the old key.
 func runRotate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg := DefaultConfig()
-	if err := cfg.load("hirehook rotate-encryption-key", rotateFlags, args, getenv, stdout); err != nil {
+	cfg := hub.DefaultConfig()
+	if err := loadConfigOnly(&cfg, "hirehook rotate-encryption-key", rotateFlags, args, getenv, stdout); err != nil {
 		return err
 	}
 	if cfg.PostgresURL() != "" {
@@ -43,14 +45,14 @@ func runRotate(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	path, err := cfg.SQLitePath()
 	if err != nil {
-		return &ConfigError{Field: "db", Value: cfg.DB, Err: err}
+		return &hub.ConfigError{Field: "db", Value: cfg.DB, Err: err}
 	}
 	if _, err := os.Stat(path); err != nil {
-		return &ConfigError{Field: "db", Value: cfg.DB, Err: fmt.Errorf("no database to re-encrypt: %w", err)}
+		return &hub.ConfigError{Field: "db", Value: cfg.DB, Err: fmt.Errorf("no database to re-encrypt: %w", err)}
 	}
 	logger := newLogger(cfg, stderr)
-	keyFile := keyFilePath(path)
-	fileKeys, err := readKeyFile(keyFile, logger)
+	keyFile := hub.KeyFilePath(path)
+	fileKeys, err := hub.ReadKeyFile(keyFile, logger)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
@@ -88,7 +90,7 @@ func runRotate(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	if err := replaceKeyFile(keyFile, append([]string{newKey}, fileKeys...)); err != nil {
+	if err := hub.ReplaceKeyFile(keyFile, append([]string{newKey}, fileKeys...)); err != nil {
 		st.Close()
 		return err
 	}
@@ -96,7 +98,7 @@ func runRotate(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	if err := replaceKeyFile(keyFile, []string{newKey}); err != nil {
+	if err := hub.ReplaceKeyFile(keyFile, []string{newKey}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Re-encrypted the sources' credentials, the API key pepper, and the custom headers and signing secrets of %d endpoint(s) with the new key %s.\n"+
@@ -105,14 +107,14 @@ func runRotate(ctx context.Context, args []string, getenv func(string) string, s
 	return nil
 }
 
-func openForRotation(ctx context.Context, cfg Config, path string, ring *seal.Keyring) (*sqlite.Store, error) {
+func openForRotation(ctx context.Context, cfg hub.Config, path string, ring *seal.Keyring) (*sqlite.Store, error) {
 	st, err := sqlite.OpenWithOptions(ctx, path, sqlite.Options{Keyring: ring, Exclusive: true})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	if err := st.CheckEncryption(ctx); err != nil {
 		st.Close()
-		return nil, fmt.Errorf("open store: %w", keyHint(err, cfg, path))
+		return nil, fmt.Errorf("open store: %w", hub.KeyHint(err, cfg, path))
 	}
 	return st, nil
 }
@@ -123,4 +125,32 @@ func rotateAndClose(ctx context.Context, st *sqlite.Store) (int, error) {
 		return n, fmt.Errorf("close store: %w", cerr)
 	}
 	return n, err
+}
+
+// runRotatePostgres is `hirehook rotate-encryption-key` on PostgreSQL: the
+// new key is --encryption-key, the old ones --previous-encryption-keys.
+// Other hubs on the database must be stopped first: one still running with
+// only the old key cannot read what the rotation wrote.
+func runRotatePostgres(ctx context.Context, cfg hub.Config, stdout io.Writer) error {
+	ring, err := hub.PostgresKeyring(cfg)
+	if err != nil {
+		return err
+	}
+	st, err := postgres.OpenWithOptions(ctx, cfg.DB, postgres.Options{Keyring: ring})
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+	if err := st.CheckEncryption(ctx); err != nil {
+		return fmt.Errorf("open store: %w", hub.KeyHint(err, cfg, ""))
+	}
+	n, err := st.RotateEncryption(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Re-encrypted the sources' credentials, the API key pepper, and the custom headers and signing secrets of %d endpoint(s) with key %s (--encryption-key).\n"+
+		"Start every hub with that key; this database no longer needs the previous ones.\n"+
+		"The old values stay in PostgreSQL's files until VACUUM endpoints (VACUUM FULL endpoints to rewrite the table).\n",
+		n, ring.Primary().ID())
+	return nil
 }

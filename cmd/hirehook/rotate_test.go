@@ -221,7 +221,7 @@ func TestEncryptionKeyConfig(t *testing.T) {
 	}
 	for _, b := range bad {
 		cfg := DefaultConfig()
-		err := cfg.Load("t", b.args, noEnv, io.Discard)
+		err := loadConfig(&cfg, "t", b.args, noEnv, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), b.field) {
 			t.Errorf("Load(%v) = %v, want an error naming %s", b.args, err, b.field)
 			continue
@@ -251,7 +251,7 @@ func TestEncryptionKeyConfig(t *testing.T) {
 		}
 	}
 	cfg := DefaultConfig()
-	if err := cfg.Load("t", nil, func(k string) string { return env[k] }, io.Discard); err != nil || cfg.EncryptionKey != good || len(cfg.PreviousEncryptionKeys) != 1 {
+	if err := loadConfig(&cfg, "t", nil, func(k string) string { return env[k] }, io.Discard); err != nil || cfg.EncryptionKey != good || len(cfg.PreviousEncryptionKeys) != 1 {
 		t.Fatalf("load from env: %v", err)
 	}
 }

@@ -220,24 +220,16 @@ func TestBullhornSourceEndToEnd(t *testing.T) {
 	}
 	// The manager reacts to the API at once, and it forgets a source only
 	// after its poller has stopped: from then on no poll can be made.
-	waitFor(t, 5*time.Second, "the deleted source to stop", func() bool { return !hub.Sources.runs(src.ID) })
+	waitFor(t, 5*time.Second, "the deleted source to stop", func() bool { return !hub.Sources.Runs(src.ID) })
 	polls := sim.Stats().Polls
 	// The next round of the manager, run here rather than waited for, must
 	// not start it again.
-	if err := hub.Sources.reconcile(context.Background()); err != nil {
+	if err := hub.Sources.Reconcile(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := sim.Stats().Polls; got != polls || hub.Sources.runs(src.ID) {
+	if got := sim.Stats().Polls; got != polls || hub.Sources.Runs(src.ID) {
 		t.Fatalf("the deleted source still polls: %d → %d", polls, got)
 	}
-}
-
-// runs reports whether the hub runs the source now.
-func (m *sourceManager) runs(id string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	_, ok := m.running[id]
-	return ok
 }
 
 // TestPostgresSourceRunsOnOneNode runs two hubs on one database: a source
@@ -270,12 +262,12 @@ func TestPostgresSourceRunsOnOneNode(t *testing.T) {
 	}
 	owner := -1
 	waitFor(t, 10*time.Second, "a node to run the source", func() bool {
-		owner = slices.IndexFunc(hubs, func(h *Hub) bool { return h.Sources.runs(src.ID) })
+		owner = slices.IndexFunc(hubs, func(h *Hub) bool { return h.Sources.Runs(src.ID) })
 		return owner >= 0 && sim.Stats().Polls > 0
 	})
 	// Over a few lease periods, never both.
 	for range 20 {
-		if hubs[0].Sources.runs(src.ID) && hubs[1].Sources.runs(src.ID) {
+		if hubs[0].Sources.Runs(src.ID) && hubs[1].Sources.Runs(src.ID) {
 			t.Fatal("both nodes run the source")
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -287,7 +279,7 @@ func TestPostgresSourceRunsOnOneNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := hubs[1-owner]
-	waitFor(t, 10*time.Second, "the other node to take the source over", func() bool { return other.Sources.runs(src.ID) })
+	waitFor(t, 10*time.Second, "the other node to take the source over", func() bool { return other.Sources.Runs(src.ID) })
 	waitFor(t, 10*time.Second, "placement.confirmed", func() bool { return countTypes(webhooks(t, rc, ep.Secret))["placement.confirmed"] == 1 })
 }
 

@@ -1,11 +1,10 @@
 // Package hubtest starts a whole hub in-process for tests (of the SDK, the
-// examples): store, ingester, dispatcher and the HTTP API, wired as
-// cmd/hirehook wires them, on a SQLite file and a loopback port.
+// examples): the hub that package hub assembles for `hirehook serve`, on a
+// SQLite file and a loopback port.
 package hubtest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,87 +14,44 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
-	"github.com/hirehook/hirehook/api"
-	"github.com/hirehook/hirehook/delivery"
-	"github.com/hirehook/hirehook/ingest"
-	"github.com/hirehook/hirehook/server"
-	"github.com/hirehook/hirehook/store/sqlite"
+	"github.com/hirehook/hirehook/internal/hub"
 )
 
-// Hub is a whole hub, wired as cmd/hirehook wires it, on a SQLite file
-// and a loopback port: store, ingester, dispatcher (allowed to deliver to
-// loopback, retrying after 50 ms) and the HTTP server with the API.
+// Hub is a whole hub, assembled by package hub as `hirehook serve`
+// assembles it, on a SQLite file and a loopback port, allowed to deliver to
+// loopback and retrying after 50 ms.
 type Hub struct {
 	URL   string
 	Key   string // an operator key of the default tenant
 	Store hirehook.Store
 
-	stops []func(context.Context) error
+	hub *hub.Hub
 }
 
 // Open starts a hub whose database lives in dir. Close stops it.
-func Open(dir string, logger *slog.Logger) (_ *Hub, err error) {
-	ctx := context.Background()
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	h := &Hub{}
-	defer func() {
-		if err != nil {
-			h.Close()
-		}
-	}()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "hirehook.db"))
-	if err != nil {
+func Open(dir string, logger *slog.Logger) (*Hub, error) {
+	cfg := hub.DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DB = "sqlite:" + filepath.Join(dir, "hirehook.db")
+	cfg.AdminKey = "hh_test_" + strings.ReplaceAll(hirehook.NewID("k"), "_", "")
+	cfg.AllowPrivateDestinations = true
+	cfg.RetrySchedule = []time.Duration{50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond}
+	cfg.DeliveryTimeout = 5 * time.Second
+	cfg.PollInterval = 20 * time.Millisecond
+	cfg.ShutdownTimeout = 10 * time.Second
+	// The ingest deadline is tested in package ingest; here a loaded
+	// machine running -race must not turn a slow commit into a 503.
+	cfg.IngestTimeout = time.Minute
+	h := hub.New(cfg, logger)
+	if err := h.Open(context.Background()); err != nil {
 		return nil, err
 	}
-	h.Store = st
-	h.stops = append(h.stops, func(context.Context) error { return st.Close() })
-
-	h.Key = "hh_test_" + strings.ReplaceAll(hirehook.NewID("k"), "_", "")
-	if err := st.APIKeyCreate(ctx, &hirehook.APIKey{ID: hirehook.NewID("key"), TenantID: hirehook.DefaultTenantID, Name: "test operator",
-		Scope: hirehook.ScopeOperator, Hash: api.HashKey(h.Key), CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}); err != nil {
-		return nil, err
-	}
-
-	d := delivery.New(st, delivery.Config{
-		Retry:        &hirehook.ScheduleRetryPolicy{Schedule: []time.Duration{50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond}},
-		Sender:       delivery.NewSender(delivery.SenderConfig{Timeout: 5 * time.Second, AllowPrivate: true}),
-		PollInterval: 20 * time.Millisecond,
-		Logger:       logger,
-	})
-	ing := ingest.New(st, ingest.Config{Handoff: d.Enqueue, LeaseOwner: d.Owner(), Lease: d.Lease(), Notify: d.Notify, Logger: logger,
-		// The ingest deadline is tested in package ingest; here a loaded
-		// machine running -race must not turn a slow commit into a 503.
-		Timeout: time.Minute})
-	if err := d.Start(ctx); err != nil {
-		return nil, err
-	}
-	h.stops = append(h.stops, d.Stop)
-	if err := ing.Start(ctx); err != nil {
-		return nil, err
-	}
-	h.stops = append(h.stops, ing.Stop)
-	srv := &server.Server{Addr: "127.0.0.1:0", Store: st, Logger: logger,
-		API: api.New(api.Config{Store: st, Ingester: ing, Notify: d.Notify, Logger: logger})}
-	if err := srv.Open(); err != nil {
-		return nil, err
-	}
-	h.stops = append(h.stops, srv.Close)
-	h.URL = srv.URL()
-	return h, nil
+	return &Hub{URL: h.URL(), Key: cfg.AdminKey, Store: h.Store, hub: h}, nil
 }
 
-// Close stops what Open started, in reverse order.
+// Close stops the hub. It may be called twice.
 func (h *Hub) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var errs []error
-	for i := len(h.stops) - 1; i >= 0; i-- {
-		errs = append(errs, h.stops[i](ctx))
-	}
-	h.stops = nil
-	return errors.Join(errs...)
+	return h.hub.Close(context.Background())
 }
 
 // Start starts a hub for one test and stops it in the test's cleanup.

@@ -1,4 +1,12 @@
-package main
+// Package cli is hirehook's command line but for the hub itself: the help
+// of every command (help.go: the one list of commands, their usage and
+// their variables, and the flag conventions every command parses with),
+// the commands that talk to a running hub through the Go SDK (events,
+// endpoints, deliveries, sources), and the development tools listen and
+// sim. cmd/hirehook dispatches to them; serve, config, rotate-encryption-key
+// and migrate-store, which open the database, stay there beside the
+// hub's flags, and bench and demo have their own packages.
+package cli
 
 import (
 	"bytes"
@@ -17,6 +25,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/client"
+	"github.com/hirehook/hirehook/internal/hub"
 )
 
 // The commands in this file (events, endpoints, deliveries) talk to a
@@ -27,7 +36,7 @@ import (
 
 // defaultHubURL is where the commands look for the hub when neither
 // --hub-url nor HIREHOOK_URL says: where `hirehook serve` listens by default.
-var defaultHubURL = "http://" + DefaultConfig().Addr
+var defaultHubURL = "http://" + hub.DefaultConfig().Addr
 
 // remote holds the flags every API command shares.
 type remote struct {
@@ -42,7 +51,7 @@ type remote struct {
 // address; --url is an endpoint's, in the commands that take one),
 // --api-key-file and --json. Its --help goes to out.
 func newRemoteFlags(name string, getenv func(string) string, out io.Writer) (*flag.FlagSet, *remote) {
-	fs := newFlags(strings.TrimPrefix(name, "hirehook "), out)
+	fs := NewFlags(strings.TrimPrefix(name, "hirehook "), out)
 	r := &remote{getenv: getenv}
 	def := getenv("HIREHOOK_URL")
 	if def == "" {
@@ -63,7 +72,7 @@ func (r *remote) client() (*client.Client, error) {
 	}
 	c, err := client.New(r.url, key, client.WithUserAgent("hirehook-cli/"+hirehook.Version))
 	if err != nil {
-		return nil, &ConfigError{Field: "hub-url", Value: r.url, Err: errors.New("must be an absolute http:// or https:// URL without query")}
+		return nil, &hub.ConfigError{Field: "hub-url", Value: r.url, Err: errors.New("must be an absolute http:// or https:// URL without query")}
 	}
 	return c, nil
 }
@@ -140,11 +149,11 @@ func (r *remote) printJSON(w io.Writer, v any) error {
 
 // parseInterleaved parses flags that may come before or after positional
 // arguments ("deliveries retry dlv_1 --hub-url …"), which flag.Parse alone
-// stops at, and returns the positional ones. --help is as in parseFlags.
+// stops at, and returns the positional ones. --help is as in ParseFlags.
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := parseFlags(fs, args); err != nil {
+		if err := ParseFlags(fs, args); err != nil {
 			return nil, err
 		}
 		args = fs.Args()
@@ -159,8 +168,8 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// runEvents is `hirehook events`.
-func runEvents(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+// RunEvents is `hirehook events`.
+func RunEvents(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "send" {
 		return subcommandError("events", args, stdout, stderr)
 	}
@@ -242,8 +251,8 @@ func readEventFile(path string, stdin io.Reader) (hirehook.EventInput, error) {
 	return in, nil
 }
 
-// runEndpoints is `hirehook endpoints`.
-func runEndpoints(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// RunEndpoints is `hirehook endpoints`.
+func RunEndpoints(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return subcommandError("endpoints", args, stdout, stderr)
 	}
@@ -348,7 +357,7 @@ func (f *endpointFlags) rate() (*float64, error) {
 	}
 	v, err := strconv.ParseFloat(f.rateLimit, 64)
 	if err != nil || v <= 0 {
-		return nil, &ConfigError{Field: "rate-limit", Value: f.rateLimit, Err: errors.New("must be a number of attempts per second above 0, or none")}
+		return nil, &hub.ConfigError{Field: "rate-limit", Value: f.rateLimit, Err: errors.New("must be a number of attempts per second above 0, or none")}
 	}
 	return &v, nil
 }
@@ -585,8 +594,8 @@ func runEndpointsTest(ctx context.Context, args []string, getenv func(string) st
 	return nil
 }
 
-// runDeliveries is `hirehook deliveries`.
-func runDeliveries(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// RunDeliveries is `hirehook deliveries`.
+func RunDeliveries(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return subcommandError("deliveries", args, stdout, stderr)
 	}

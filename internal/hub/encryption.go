@@ -1,4 +1,4 @@
-package main
+package hub
 
 import (
 	"errors"
@@ -18,59 +18,38 @@ import (
 // holds one key a line, standard base64, primary first: normally one line;
 // two only if a rotation stopped between its steps (see runRotate).
 
-// stringList is a flag.Value for a comma-separated list of strings.
-type stringList struct{ s *[]string }
-
-func (v stringList) String() string {
-	if v.s == nil {
-		return ""
-	}
-	return strings.Join(*v.s, ",")
-}
-
-func (v stringList) Set(s string) error {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	*v.s = out
-	return nil
-}
-
 // validateEncryption checks --encryption-key and --previous-encryption-keys
 // without ever quoting them.
 func (c *Config) validateEncryption() error {
 	if c.EncryptionKey != "" {
 		if _, err := seal.ParseKey(c.EncryptionKey); err != nil {
-			return &ConfigError{Field: "encryption-key", Value: mask(c.EncryptionKey), Err: err}
+			return &ConfigError{Field: "encryption-key", Value: Mask(c.EncryptionKey), Err: err}
 		}
 	}
 	for i, k := range c.PreviousEncryptionKeys {
 		if _, err := seal.ParseKey(k); err != nil {
-			return &ConfigError{Field: "previous-encryption-keys", Value: mask(k), Err: fmt.Errorf("key %d: %w", i+1, err)}
+			return &ConfigError{Field: "previous-encryption-keys", Value: Mask(k), Err: fmt.Errorf("key %d: %w", i+1, err)}
 		}
 	}
 	return nil
 }
 
-// keyFilePath is where a hub without --encryption-key keeps its key.
-func keyFilePath(dbPath string) string { return dbPath + ".key" }
+// KeyFilePath is where a hub without --encryption-key keeps its key.
+func KeyFilePath(dbPath string) string { return dbPath + ".key" }
 
-// loadKeyring returns the keyring that opens the store at dbPath: the
+// LoadKeyring returns the keyring that opens the store at dbPath: the
 // configured key and the previous ones, or else the key file (created with
 // a new key if missing) and the previous keys.
-func loadKeyring(cfg Config, dbPath string, logger *slog.Logger) (*seal.Keyring, error) {
+func LoadKeyring(cfg Config, dbPath string, logger *slog.Logger) (*seal.Keyring, error) {
 	if cfg.EncryptionKey != "" {
 		ring, err := seal.ParseKeyring(cfg.EncryptionKey, cfg.PreviousEncryptionKeys...)
 		if err != nil {
-			return nil, &ConfigError{Field: "encryption-key", Value: mask(cfg.EncryptionKey), Err: err}
+			return nil, &ConfigError{Field: "encryption-key", Value: Mask(cfg.EncryptionKey), Err: err}
 		}
 		return ring, nil
 	}
-	path := keyFilePath(dbPath)
-	keys, err := readKeyFile(path, logger)
+	path := KeyFilePath(dbPath)
+	keys, err := ReadKeyFile(path, logger)
 	if errors.Is(err, fs.ErrNotExist) {
 		if keys, err = createKeyFile(path); err == nil {
 			logger.Info("generated the encryption key of endpoint secrets; back it up apart from the database", "key_file", path)
@@ -87,9 +66,9 @@ func loadKeyring(cfg Config, dbPath string, logger *slog.Logger) (*seal.Keyring,
 	return ring, nil
 }
 
-// readKeyFile returns the keys of a key file, primary first. A file that
+// ReadKeyFile returns the keys of a key file, primary first. A file that
 // others may read is used, with a warning.
-func readKeyFile(path string, logger *slog.Logger) ([]string, error) {
+func ReadKeyFile(path string, logger *slog.Logger) ([]string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read encryption key file: %w", err)
@@ -122,7 +101,7 @@ func createKeyFile(path string) ([]string, error) {
 	// A hard link never replaces an existing file, and the file appears
 	// whole or not at all.
 	if err := os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
-		return readKeyFile(path, nil)
+		return ReadKeyFile(path, nil)
 	} else if err != nil {
 		// Some file systems have no hard links; fall back to a rename.
 		if err := os.Rename(tmp, path); err != nil {
@@ -133,8 +112,8 @@ func createKeyFile(path string) ([]string, error) {
 	return []string{key}, nil
 }
 
-// replaceKeyFile replaces the key file at path with keys, atomically.
-func replaceKeyFile(path string, keys []string) error {
+// ReplaceKeyFile replaces the key file at path with keys, atomically.
+func ReplaceKeyFile(path string, keys []string) error {
 	tmp, err := writeTemp(path, keys)
 	if err != nil {
 		return err
@@ -180,13 +159,13 @@ func syncDir(dir string) {
 	}
 }
 
-// keyHint adds what to do to an error about a missing encryption key.
-func keyHint(err error, cfg Config, dbPath string) error {
+// KeyHint adds what to do to an error about a missing encryption key.
+func KeyHint(err error, cfg Config, dbPath string) error {
 	if !errors.Is(err, seal.ErrUnknownKey) {
 		return err
 	}
 	if cfg.EncryptionKey != "" {
 		return fmt.Errorf("%w; pass the key that encrypted them in --previous-encryption-keys (then run hirehook rotate-encryption-key to retire it)", err)
 	}
-	return fmt.Errorf("%w; restore the key file %s from a backup, or pass the key with --encryption-key or --previous-encryption-keys", err, keyFilePath(dbPath))
+	return fmt.Errorf("%w; restore the key file %s from a backup, or pass the key with --encryption-key or --previous-encryption-keys", err, KeyFilePath(dbPath))
 }

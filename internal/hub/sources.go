@@ -1,4 +1,4 @@
-package main
+package hub
 
 import (
 	"context"
@@ -42,14 +42,6 @@ var pushKinds = func() map[string]bool {
 // polledKinds are the source kinds the source manager runs.
 var polledKinds = []string{hirehook.SourceBullhorn}
 
-// eventCommitter is the ingest path of POST /v1/events (package ingest):
-// sources emit through it, so their events are validated, deduplicated by
-// id, recorded and delivered like any producer's.
-type eventCommitter interface {
-	Prepare(tenantID string, input *hirehook.EventInput, idempotencyKey string) (*hirehook.Event, error)
-	Commit(ctx context.Context, events []*hirehook.Event) ([]hirehook.EventIngestResult, error)
-}
-
 // sourceManager runs the sources this node holds the lease of, one
 // bullhorn.Poller each. Every Lease/3 (and at once when the API changed a
 // source) it takes or renews its leases (Store.SourceLease), stops the
@@ -62,7 +54,7 @@ type eventCommitter interface {
 // lease cannot overwrite the new holder's checkpoint.
 type sourceManager struct {
 	store  hirehook.Store
-	ingest eventCommitter
+	ingest hirehook.Ingester
 	// owner names this node in leases (the dispatcher's owner).
 	owner      string
 	lease      time.Duration
@@ -89,7 +81,7 @@ type runningSource struct {
 	renewed time.Time
 }
 
-func newSourceManager(store hirehook.Store, in eventCommitter, owner string, lease time.Duration, allowPrivate bool, logger *slog.Logger) *sourceManager {
+func newSourceManager(store hirehook.Store, in hirehook.Ingester, owner string, lease time.Duration, allowPrivate bool, logger *slog.Logger) *sourceManager {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -163,7 +155,7 @@ func (m *sourceManager) loop(ctx context.Context) {
 	defer t.Stop()
 	var lastLog time.Time
 	for {
-		if err := m.reconcile(ctx); err != nil && ctx.Err() == nil {
+		if err := m.Reconcile(ctx); err != nil && ctx.Err() == nil {
 			// The log line is rate-limited; the next tick tries again,
 			// and the leases outlive two missed ticks.
 			if time.Since(lastLog) >= time.Minute {
@@ -197,8 +189,9 @@ func (m *sourceManager) stopExpiring(ctx context.Context) {
 	}
 }
 
-// reconcile runs one round: lease, stop, start, report.
-func (m *sourceManager) reconcile(ctx context.Context) error {
+// Reconcile runs one round now: lease, stop, start, report. The loop
+// runs it every Lease/3; tests call it rather than wait for it.
+func (m *sourceManager) Reconcile(ctx context.Context) error {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	held, err := m.store.SourceLease(ctx, hirehook.SourceLeaseParams{Owner: m.owner, Now: now, Until: now.Add(m.lease), Kinds: polledKinds})
 	if err != nil {
@@ -428,4 +421,12 @@ func (s *storeSourceState) LastStatus(ctx context.Context, entity string, id int
 // SetStatus implements bullhorn.LastState.
 func (s *storeSourceState) SetStatus(ctx context.Context, entity string, id int64, status string) error {
 	return s.store.SourceStateSet(ctx, hirehook.SourceStateParams{TenantID: s.tenantID, SourceID: s.sourceID, Key: statusKey(entity, id), Value: status})
+}
+
+// Runs reports whether this node runs the source now.
+func (m *sourceManager) Runs(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.running[id]
+	return ok
 }

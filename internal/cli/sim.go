@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -12,13 +12,13 @@ import (
 	"github.com/hirehook/hirehook/connector/bullhorn/bullhornsim"
 )
 
-// runSim is `hirehook sim <vendor>`: a simulator of a vendor's API, for
+// RunSim is `hirehook sim <vendor>`: a simulator of a vendor's API, for
 // trying sources without the vendor.
-func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func RunSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "bullhorn" {
 		return subcommandError("sim", args, stdout, stderr)
 	}
-	fs := newFlags("sim bullhorn", stdout)
+	fs := NewFlags("sim bullhorn", stdout)
 	addr := fs.String("addr", "127.0.0.1:8090", "address to serve the simulator on")
 	seed := fs.Bool("seed-demo", false, "start with a small agency: clients, contacts, jobs, candidates, submissions and a placement to approve")
 	var cfg bullhornsim.Config
@@ -26,7 +26,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfg.ClientSecret, "client-secret", "secret", "OAuth client secret the simulator accepts")
 	fs.StringVar(&cfg.Username, "username", "api.user", "API user the simulator accepts")
 	fs.StringVar(&cfg.Password, "password", "password", "password of the API user")
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := ParseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -21,14 +21,14 @@ type command struct {
 	args    string   // what follows the name in the usage line: "ID [flags]"
 	summary string   // one sentence: what the command does
 	details string   // more paragraphs, after the usage line; optional
-	env     []envVar // the HIREHOOK_* variables it reads other than its flags' twins
+	env     []EnvVar // the HIREHOOK_* variables it reads other than its flags' twins
 	// group is the heading `hirehook --help` lists the command under;
 	// empty for a group of subcommands ("endpoints"), which is not listed.
 	group string
 }
 
-// envVar is an environment variable a command reads.
-type envVar struct{ name, usage string }
+// EnvVar is an environment variable a command reads.
+type EnvVar struct{ Name, Usage string }
 
 // Groups of `hirehook --help`, in order.
 const (
@@ -38,7 +38,7 @@ const (
 )
 
 // remoteEnv is what every command talking to a running hub reads.
-var remoteEnv = []envVar{
+var remoteEnv = []EnvVar{
 	{"HIREHOOK_URL", "the hub's address, unless --hub-url is given (default " + defaultHubURL + ")"},
 	{"HIREHOOK_API_KEY", "the API key (hh_…)"},
 	{"HIREHOOK_API_KEY_FILE", "a file holding the API key, if HIREHOOK_API_KEY is unset"},
@@ -55,7 +55,7 @@ var commands = []command{
 	{name: "migrate-store", args: "--from DB --to DB [flags]", group: groupHub,
 		summary: "Copy everything from one hub database into a new, empty one, SQLite or PostgreSQL (stop the hubs first).",
 		details: migrateStoreDetails,
-		env:     []envVar{{"HIREHOOK_ENCRYPTION_KEY", "the target's encryption key, unless --encryption-key is given"}}},
+		env:     []EnvVar{{"HIREHOOK_ENCRYPTION_KEY", "the target's encryption key, unless --encryption-key is given"}}},
 	{name: "version", args: "", group: groupHub,
 		summary: "Print hirehook's version."},
 
@@ -64,7 +64,7 @@ var commands = []command{
 		details: demoDetails},
 	{name: "listen", args: "[flags]", group: groupTools,
 		summary: "Run a local webhook receiver that prints what arrives and verifies its signatures.",
-		env:     []envVar{{"HIREHOOK_LISTEN_SECRET", "the endpoint's whsec_ secret, unless --secret is given"}}},
+		env:     []EnvVar{{"HIREHOOK_LISTEN_SECRET", "the endpoint's whsec_ secret, unless --secret is given"}}},
 	{name: "sim", args: "<vendor> [flags]",
 		summary: "Serve a simulator of a vendor's API, to try a source without the vendor."},
 	{name: "sim bullhorn", args: "[flags]", group: groupTools,
@@ -122,7 +122,7 @@ page, whose last_response_excerpt holds the body's first 200 bytes.
 	{name: "sources list", args: "[flags]", group: groupRemote, env: remoteEnv,
 		summary: "List the sources of a running hub with their activity and ingest URLs."},
 	{name: "sources create", args: "--kind KIND --name NAME [flags]", group: groupRemote,
-		env:     append(append([]envVar{}, remoteEnv...), envVar{"HIREHOOK_SIGNING_SECRET", "the vendor's signing secret, unless --signing-secret-file is given"}),
+		env:     append(append([]EnvVar{}, remoteEnv...), EnvVar{"HIREHOOK_SIGNING_SECRET", "the vendor's signing secret, unless --signing-secret-file is given"}),
 		summary: "Connect a push source (Greenhouse, Lever, Ashby, …) and print its ingest URL and the vendor's setup steps.",
 		details: `The signing secret comes from --signing-secret-file or HIREHOOK_SIGNING_SECRET,
 never from a flag value (it would show in ps and in the shell's history).
@@ -192,8 +192,8 @@ func lookupCommand(name string) *command {
 	return nil
 }
 
-// writeUsage writes `hirehook --help`.
-func writeUsage(w io.Writer) {
+// WriteUsage writes `hirehook --help`.
+func WriteUsage(w io.Writer) {
 	fmt.Fprint(w, "hirehook is a real-time event hub for recruiting and staffing: it takes events from ATS\n"+
 		"and VMS systems and delivers them, signed and retried, to the endpoints subscribed to them.\n\n"+
 		"Usage: hirehook <command> [flags]\n")
@@ -226,27 +226,27 @@ func writeGroupUsage(w io.Writer, group string) {
 	fmt.Fprintf(w, "\n\"hirehook %s <command> --help\" shows a command's flags.\n", group)
 }
 
-// newFlags returns the flag set of the command called name ("endpoints
-// list"), whose --help is written to out. Parse it with parseFlags or
+// NewFlags returns the flag set of the command called name ("endpoints
+// list"), whose --help is written to out. Parse it with ParseFlags or
 // parseInterleaved.
-func newFlags(name string, out io.Writer) *flag.FlagSet {
+func NewFlags(name string, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("hirehook "+name, flag.ContinueOnError)
-	setHelp(fs, name, out, nil)
+	SetHelp(fs, name, out, nil)
 	return fs
 }
 
-// setHelp makes fs's Usage write the help of the command name to out;
+// SetHelp makes fs's Usage write the help of the command name to out;
 // more lists variables read besides those of the command's entry in
 // commands (serve's flags' twins). The flag package's own messages are
-// discarded: parseFlags returns them as errors, which run prints once.
-func setHelp(fs *flag.FlagSet, name string, out io.Writer, more []envVar) {
+// discarded: ParseFlags returns them as errors, which run prints once.
+func SetHelp(fs *flag.FlagSet, name string, out io.Writer, more []EnvVar) {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() { writeHelp(out, name, fs, more) }
 }
 
 // writeHelp writes a command's help: its sentence, its usage line, its
 // flags and the variables it reads.
-func writeHelp(w io.Writer, name string, fs *flag.FlagSet, more []envVar) {
+func writeHelp(w io.Writer, name string, fs *flag.FlagSet, more []EnvVar) {
 	c := lookupCommand(name)
 	if c == nil { // a test's own name for a flag set
 		c = &command{name: name, args: "[flags]"}
@@ -286,15 +286,15 @@ func writeHelp(w io.Writer, name string, fs *flag.FlagSet, more []envVar) {
 			fmt.Fprintln(w)
 		})
 	}
-	env := append(append([]envVar(nil), c.env...), more...)
+	env := append(append([]EnvVar(nil), c.env...), more...)
 	if len(env) > 0 {
 		fmt.Fprint(w, "\nEnvironment:\n")
 		width := 0
 		for _, e := range env {
-			width = max(width, len(e.name))
+			width = max(width, len(e.Name))
 		}
 		for _, e := range env {
-			fmt.Fprintf(w, "  %-*s  %s\n", width, e.name, e.usage)
+			fmt.Fprintf(w, "  %-*s  %s\n", width, e.Name, e.Usage)
 		}
 	}
 }
@@ -319,10 +319,10 @@ func isZeroFlag(f *flag.Flag) bool {
 	return false
 }
 
-// parseFlags parses args with fs. --help writes the command's help (to
-// where newFlags said) and returns flag.ErrHelp; a wrong flag is an error
+// ParseFlags parses args with fs. --help writes the command's help (to
+// where NewFlags said) and returns flag.ErrHelp; a wrong flag is an error
 // that points to --help.
-func parseFlags(fs *flag.FlagSet, args []string) error {
+func ParseFlags(fs *flag.FlagSet, args []string) error {
 	help := fs.Usage
 	fs.Usage = func() {}
 	err := fs.Parse(args)

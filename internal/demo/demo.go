@@ -1,4 +1,8 @@
-package main
+// Package demo is `hirehook demo`: a hub, a simulated Bullhorn, the
+// onboarding example (examples/onboarding) and an SMTP sink in one process,
+// timed from approval to welcome email. It is a package of its own so
+// that the hub's serve path links neither the example nor its SMTP server.
+package demo
 
 import (
 	"bytes"
@@ -24,12 +28,14 @@ import (
 	"github.com/hirehook/hirehook/client"
 	"github.com/hirehook/hirehook/connector/bullhorn/bullhornsim"
 	"github.com/hirehook/hirehook/examples/onboarding/onboarding"
+	"github.com/hirehook/hirehook/internal/cli"
+	"github.com/hirehook/hirehook/internal/hub"
 )
 
 // demoOptions are the flags of `hirehook demo`.
 type demoOptions struct {
 	// Addr is the hub's address; "" takes serve's default address
-	// (DefaultConfig().Addr) if it is free, else any free port.
+	// (hub.DefaultConfig().Addr) if it is free, else any free port.
 	Addr string
 	// Placements is how many placements to approve.
 	Placements int
@@ -48,20 +54,20 @@ type demoOptions struct {
 	Logger *slog.Logger
 }
 
-// runDemo is `hirehook demo`.
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("demo", stdout)
+// Run is `hirehook demo`.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("demo", stdout)
 	if len(args) > 0 && args[0] == "help" {
 		fs.Usage()
 		return flag.ErrHelp
 	}
 	opts := demoOptions{Spacing: 20 * time.Millisecond}
-	fs.StringVar(&opts.Addr, "addr", "", "the hub's address (default "+DefaultConfig().Addr+" if free, else a free port)")
+	fs.StringVar(&opts.Addr, "addr", "", "the hub's address (default "+hub.DefaultConfig().Addr+" if free, else a free port)")
 	fs.IntVar(&opts.Placements, "placements", 1, "how many placements to approve; above 1 the p50/p99 end-to-end times are printed")
 	fs.DurationVar(&opts.PollInterval, "poll-interval", 200*time.Millisecond, "how often the Bullhorn source polls (a real source: 2s by default)")
 	fs.DurationVar(&opts.Timeout, "timeout", time.Minute, "how long to wait for the last welcome email")
 	fs.BoolVar(&opts.Exit, "exit", false, "stop after printing the timeline (for tests and CI)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -69,9 +75,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	switch {
 	case opts.Placements < 1 || opts.Placements > 10000:
-		return &ConfigError{Field: "placements", Value: strconv.Itoa(opts.Placements), Err: errors.New("must be 1 to 10000")}
+		return &hub.ConfigError{Field: "placements", Value: strconv.Itoa(opts.Placements), Err: errors.New("must be 1 to 10000")}
 	case opts.PollInterval < 100*time.Millisecond:
-		return &ConfigError{Field: "poll-interval", Value: opts.PollInterval.String(), Err: errors.New("must be at least 100ms")}
+		return &hub.ConfigError{Field: "poll-interval", Value: opts.PollInterval.String(), Err: errors.New("must be at least 100ms")}
 	}
 	opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	_, err := demo(ctx, opts, stdout)
@@ -124,7 +130,7 @@ type demoEnv struct {
 	simURL   string
 	reads    *pollRecorder
 	sink     *onboarding.Sink
-	hub      *Hub
+	hub      *hub.Hub
 	key      string
 	svc      *onboarding.Service
 	rcvSrv   *http.Server
@@ -265,7 +271,7 @@ func (env *demoEnv) start(ctx context.Context, opts demoOptions) ([]int, error) 
 
 	// The hub, on a temporary database; with no admin key configured it
 	// generates one.
-	cfg := DefaultConfig()
+	cfg := hub.DefaultConfig()
 	if opts.Addr != "" {
 		cfg.Addr = opts.Addr
 	} else if ln, err := net.Listen("tcp", cfg.Addr); err == nil {
@@ -280,7 +286,7 @@ func (env *demoEnv) start(ctx context.Context, opts demoOptions) ([]int, error) 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	env.hub = NewHub(cfg, opts.Logger.With("component", "hub"))
+	env.hub = hub.New(cfg, opts.Logger.With("component", "hub"))
 	if err := env.hub.Open(ctx); err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -16,10 +16,10 @@ import (
 	"github.com/hirehook/hirehook/ops"
 )
 
-// runSources is "hirehook sources": the sources of a running hub,
+// RunSources is "hirehook sources": the sources of a running hub,
 // connecting a push source, a push source's request log, and reprocessing
 // after a mapping was fixed.
-func runSources(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func RunSources(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return subcommandError("sources", args, stdout, stderr)
 	}

@@ -1,4 +1,4 @@
-package main
+package hub
 
 import (
 	"context"
@@ -241,4 +241,11 @@ func opEventData(ev opEvent, ep *hirehook.Endpoint) map[string]any {
 		data["created_at"] = ev.d.CreatedAt.UTC().Format(time.RFC3339Nano)
 	}
 	return data
+}
+
+// Counts returns how many attempt results the emitter observed, how many
+// operational events it queued for them and how many of those it has
+// finished with (committed or failed). Tests wait on them.
+func (o *opEmitter) Counts() (observed, queued, emitted int64) {
+	return o.observed.Load(), o.queued.Load(), o.emitted.Load()
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -14,33 +14,34 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/hub"
 )
 
-// runListen is `hirehook listen`: a receiver for development that prints
+// RunListen is `hirehook listen`: a receiver for development that prints
 // each webhook and, given the endpoint's secret, verifies its signature.
 // The secret may come from HIREHOOK_LISTEN_SECRET, to keep it out of the
 // shell history and ps.
-func runListen(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlags("listen", stdout)
+func RunListen(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := NewFlags("listen", stdout)
 	addr := fs.String("addr", "", "address to listen on (overrides --port)")
 	port := fs.Int("port", 9000, "port to listen on, on 127.0.0.1")
 	secret := fs.String("secret", "", "the endpoint's whsec_ secret: verify every webhook (else HIREHOOK_LISTEN_SECRET)")
 	status := fs.Int("status", 200, "HTTP status to answer with (e.g. 500 to watch retries)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if *secret == "" {
 		*secret = strings.TrimSpace(getenv("HIREHOOK_LISTEN_SECRET"))
 	}
 	if *status < 200 || *status > 599 {
-		return &ConfigError{Field: "status", Value: fmt.Sprint(*status), Err: errors.New("must be an HTTP status from 200 to 599")}
+		return &hub.ConfigError{Field: "status", Value: fmt.Sprint(*status), Err: errors.New("must be an HTTP status from 200 to 599")}
 	}
 	if *addr == "" {
 		*addr = fmt.Sprintf("127.0.0.1:%d", *port)
 	}
 	if *secret != "" {
 		if _, err := hirehook.NewSigner(*secret); err != nil {
-			return &ConfigError{Field: "secret", Value: "****", Err: err}
+			return &hub.ConfigError{Field: "secret", Value: "****", Err: err}
 		}
 	}
 	ln, err := net.Listen("tcp", *addr)

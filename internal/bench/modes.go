@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/hub"
 )
 
 // benchCounter counts distinct receipts in a bitset indexed by slot (the
@@ -334,7 +335,7 @@ func benchBacklog(ctx context.Context, bc benchConfig, stdout, stderr io.Writer)
 	bc.quietHub = true
 	rss := startRSSSampler(100 * time.Millisecond)
 	defer rss.Stop()
-	env, cleanup, err := benchSetup(ctx, bc, stderr, func(c *Config) { c.RetrySchedule = benchBacklogRetry })
+	env, cleanup, err := benchSetup(ctx, bc, stderr, func(c *hub.Config) { c.RetrySchedule = benchBacklogRetry })
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,8 @@
-package main
+// Package bench is `hirehook bench`: it starts hubs (package hub) in
+// this process and measures ingest and delivery throughput and latency
+// (burst, steady, fanout, backlog). It is a package of its own so that the
+// hub's serve path does not link it.
+package bench
 
 import (
 	"bytes"
@@ -26,6 +30,8 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/cli"
+	"github.com/hirehook/hirehook/internal/hub"
 	"github.com/hirehook/hirehook/seal"
 	"github.com/jackc/pgx/v5"
 )
@@ -59,12 +65,12 @@ type benchConfig struct {
 	quietHub bool
 }
 
-// runBench is `hirehook bench`: it starts a hub on a fresh SQLite file and a
+// Run is `hirehook bench`: it starts a hub on a fresh SQLite file and a
 // receiver on loopback, sends events over HTTP as producers would, and
 // reports ingest and delivery rates and the latency from POST to receipt.
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	bc := benchConfig{}
-	fs := newFlags("bench", stdout)
+	fs := cli.NewFlags("bench", stdout)
 	fs.StringVar(&bc.Mode, "mode", "both", "burst, steady, both (burst then steady), fanout or backlog")
 	fs.IntVar(&bc.Events, "events", 20000, "events in the burst (fanout: default 2000)")
 	fs.IntVar(&bc.Endpoints, "endpoints", 100, "fanout: endpoints subscribed to the one event type")
@@ -75,11 +81,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&bc.Concurrency, "concurrency", 64, "producer connections")
 	fs.IntVar(&bc.Batch, "batch", 1, "events per request (1 uses POST /v1/events, more uses /v1/events/batch)")
 	fs.StringVar(&bc.DB, "db", "", "SQLite file to use (default: a new temporary file), or a postgres:// server on which each run creates and drops a database of its own")
-	fs.IntVar(&bc.EndpointConcurrency, "endpoint-concurrency", DefaultConfig().EndpointConcurrency, "max_concurrency of the bench's endpoints (attempts in flight to each)")
+	fs.IntVar(&bc.EndpointConcurrency, "endpoint-concurrency", hub.DefaultConfig().EndpointConcurrency, "max_concurrency of the bench's endpoints (attempts in flight to each)")
 	fs.StringVar(&bc.Trace, "trace", "", "write an execution trace of the whole run to this file (go tool trace)")
 	fs.IntVar(&bc.Nodes, "nodes", 1, "hubs in this process sharing the --db postgres:// database, each receiving the producer's requests in turn")
 	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	set := map[string]bool{}
@@ -114,25 +120,25 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	switch {
 	case !slices.Contains([]string{"burst", "steady", "both", "fanout", "backlog"}, bc.Mode):
-		return &ConfigError{Field: "mode", Value: bc.Mode, Err: errors.New("must be burst, steady, both, fanout or backlog")}
+		return &hub.ConfigError{Field: "mode", Value: bc.Mode, Err: errors.New("must be burst, steady, both, fanout or backlog")}
 	case bc.Endpoints < 1 || bc.Endpoints > 10000:
-		return &ConfigError{Field: "endpoints", Value: fmt.Sprint(bc.Endpoints), Err: errors.New("must be from 1 to 10000")}
+		return &hub.ConfigError{Field: "endpoints", Value: fmt.Sprint(bc.Endpoints), Err: errors.New("must be from 1 to 10000")}
 	case bc.EndpointConcurrency < 1 || bc.EndpointConcurrency > hirehook.MaxMaxConcurrency:
-		return &ConfigError{Field: "endpoint-concurrency", Value: fmt.Sprint(bc.EndpointConcurrency), Err: fmt.Errorf("must be from 1 to %d", hirehook.MaxMaxConcurrency)}
+		return &hub.ConfigError{Field: "endpoint-concurrency", Value: fmt.Sprint(bc.EndpointConcurrency), Err: fmt.Errorf("must be from 1 to %d", hirehook.MaxMaxConcurrency)}
 	case bc.Backlog < 10:
-		return &ConfigError{Field: "backlog", Value: fmt.Sprint(bc.Backlog), Err: errors.New("must be at least 10")}
+		return &hub.ConfigError{Field: "backlog", Value: fmt.Sprint(bc.Backlog), Err: errors.New("must be at least 10")}
 	case bc.Events < 1:
-		return &ConfigError{Field: "events", Value: fmt.Sprint(bc.Events), Err: errors.New("must be positive")}
+		return &hub.ConfigError{Field: "events", Value: fmt.Sprint(bc.Events), Err: errors.New("must be positive")}
 	case bc.Rate < 1:
-		return &ConfigError{Field: "rate", Value: fmt.Sprint(bc.Rate), Err: errors.New("must be positive")}
+		return &hub.ConfigError{Field: "rate", Value: fmt.Sprint(bc.Rate), Err: errors.New("must be positive")}
 	case bc.Concurrency < 1:
-		return &ConfigError{Field: "concurrency", Value: fmt.Sprint(bc.Concurrency), Err: errors.New("must be positive")}
+		return &hub.ConfigError{Field: "concurrency", Value: fmt.Sprint(bc.Concurrency), Err: errors.New("must be positive")}
 	case bc.Nodes < 1 || bc.Nodes > 16:
-		return &ConfigError{Field: "nodes", Value: fmt.Sprint(bc.Nodes), Err: errors.New("must be from 1 to 16")}
-	case bc.Nodes > 1 && (&Config{DB: bc.DB}).PostgresURL() == "":
-		return &ConfigError{Field: "nodes", Value: fmt.Sprint(bc.Nodes), Err: errors.New("more than one node needs --db postgres://…")}
+		return &hub.ConfigError{Field: "nodes", Value: fmt.Sprint(bc.Nodes), Err: errors.New("must be from 1 to 16")}
+	case bc.Nodes > 1 && (&hub.Config{DB: bc.DB}).PostgresURL() == "":
+		return &hub.ConfigError{Field: "nodes", Value: fmt.Sprint(bc.Nodes), Err: errors.New("more than one node needs --db postgres://…")}
 	case bc.Batch < 1 || bc.Batch > 1000:
-		return &ConfigError{Field: "batch", Value: fmt.Sprint(bc.Batch), Err: errors.New("must be from 1 to 1000")}
+		return &hub.ConfigError{Field: "batch", Value: fmt.Sprint(bc.Batch), Err: errors.New("must be from 1 to 1000")}
 	}
 	switch bc.Mode {
 	case "fanout":
@@ -184,14 +190,14 @@ func (b *benchReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // benchEnv is one bench run's hub (or hubs) on a fresh database and a
 // producer that posts to them with the run's admin key.
 type benchEnv struct {
-	hub *Hub
+	hub *hub.Hub
 	key string
 	p   *producer
 }
 
 // benchSetup starts the hubs of one run; edit, if not nil, changes the
 // hub's configuration first. The returned func closes them.
-func benchSetup(ctx context.Context, bc benchConfig, stderr io.Writer, edit func(*Config)) (env *benchEnv, cleanup func(), err error) {
+func benchSetup(ctx context.Context, bc benchConfig, stderr io.Writer, edit func(*hub.Config)) (env *benchEnv, cleanup func(), err error) {
 	var closers []func()
 	cleanup = func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -208,10 +214,10 @@ func benchSetup(ctx context.Context, bc benchConfig, stderr io.Writer, edit func
 		return nil, cleanup, err
 	}
 	closers = append(closers, func() { os.RemoveAll(dir) })
-	cfg := DefaultConfig()
+	cfg := hub.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DB = "sqlite:" + filepath.Join(dir, "bench.db")
-	if pgURL := (&Config{DB: bc.DB}).PostgresURL(); pgURL != "" {
+	if pgURL := (&hub.Config{DB: bc.DB}).PostgresURL(); pgURL != "" {
 		dsn, drop, err := benchDatabase(ctx, pgURL)
 		if err != nil {
 			return nil, cleanup, err
@@ -239,30 +245,30 @@ func benchSetup(ctx context.Context, bc benchConfig, stderr io.Writer, edit func
 	}
 	logOut := stderr
 	if bc.quietHub {
-		// Formatted all the same (the hub pays for its log lines), but not
+		// Formatted all the same (the h pays for its log lines), but not
 		// shown: a dead endpoint makes one warning per failed attempt.
 		logOut = io.Discard
 	}
 	newLog := func() *slog.Logger {
 		return slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	hub := NewHub(cfg, newLog())
-	if err := hub.Open(ctx); err != nil {
+	h := hub.New(cfg, newLog())
+	if err := h.Open(ctx); err != nil {
 		return nil, cleanup, err
 	}
-	closers = append(closers, func() { hub.Close(context.Background()) })
-	bases := []string{hub.URL()}
+	closers = append(closers, func() { h.Close(context.Background()) })
+	bases := []string{h.URL()}
 	for range bc.Nodes - 1 {
-		other := NewHub(cfg, newLog())
+		other := hub.New(cfg, newLog())
 		if err := other.Open(ctx); err != nil {
 			return nil, cleanup, err
 		}
 		closers = append(closers, func() { other.Close(context.Background()) })
 		bases = append(bases, other.URL())
 	}
-	p := newProducer(ctx, bc, hub.URL(), key, stderr)
+	p := newProducer(ctx, bc, h.URL(), key, stderr)
 	p.bases = bases
-	return &benchEnv{hub: hub, key: key, p: p}, cleanup, nil
+	return &benchEnv{hub: h, key: key, p: p}, cleanup, nil
 }
 
 // startBenchServer serves h on a new loopback port and returns its base URL.
@@ -546,7 +552,7 @@ func benchEvent(id string) []byte {
 func benchDatabase(ctx context.Context, serverURL string) (dsn string, drop func(), err error) {
 	u, err := url.Parse(serverURL)
 	if err != nil {
-		return "", nil, &ConfigError{Field: "db", Value: redactDB(serverURL), Err: errors.New("must be a postgres:// URL")}
+		return "", nil, &hub.ConfigError{Field: "db", Value: hub.RedactDB(serverURL), Err: errors.New("must be a postgres:// URL")}
 	}
 	admin, err := sql.Open("pgx", serverURL)
 	if err != nil {
@@ -557,7 +563,7 @@ func benchDatabase(ctx context.Context, serverURL string) (dsn string, drop func
 	name := "hirehook_bench_" + hex.EncodeToString(b[:])
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		admin.Close()
-		return "", nil, fmt.Errorf("create bench database %s on %s: %w", name, redactDB(serverURL), err)
+		return "", nil, fmt.Errorf("create bench database %s on %s: %w", name, hub.RedactDB(serverURL), err)
 	}
 	u.Path = "/" + name
 	return u.String(), func() {

@@ -1,4 +1,11 @@
-package main
+// Package hub assembles one hirehook hub: it opens the store (SQLite with
+// its key file, or PostgreSQL), and starts the dispatcher, the ingester,
+// the retention purger, the source manager (sources.go), the backfill
+// runner, the inbound worker, the operational-event emitter (opevents.go)
+// and the HTTP server, and stops them in order. `hirehook serve`
+// (cmd/hirehook), the bench, the demo and internal/hubtest all start the
+// hub through New and Open, so tests run what production runs.
+package hub
 
 import (
 	"context"
@@ -62,8 +69,8 @@ type Hub struct {
 	opEvents *opEmitter
 }
 
-// NewHub returns a Hub for cfg; Open starts it.
-func NewHub(cfg Config, logger *slog.Logger) *Hub {
+// New returns a Hub for cfg; Open starts it.
+func New(cfg Config, logger *slog.Logger) *Hub {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -88,7 +95,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	var pg *postgres.Store
 	var path string // of the SQLite file; "" with PostgreSQL
 	if h.Config.PostgresURL() != "" {
-		if pg, err = openPostgres(ctx, h.Config, h.Logger); err != nil {
+		if pg, err = OpenPostgres(ctx, h.Config, h.Logger); err != nil {
 			return err
 		}
 		st = pg
@@ -96,13 +103,13 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 		if path, err = h.Config.SQLitePath(); err != nil {
 			return &ConfigError{Field: "db", Value: h.Config.DB, Err: err}
 		}
-		ring, err := loadKeyring(h.Config, path, h.Logger)
+		ring, err := LoadKeyring(h.Config, path, h.Logger)
 		if err != nil {
 			return err
 		}
 		lite, err := sqlite.OpenWithOptions(ctx, path, sqlite.Options{Keyring: ring, Exclusive: true})
 		if err != nil {
-			return fmt.Errorf("open store: %w", keyHint(err, h.Config, path))
+			return fmt.Errorf("open store: %w", KeyHint(err, h.Config, path))
 		}
 		st = lite
 		// This hub is the file's one process (Exclusive: a second hub, or
@@ -128,7 +135,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	}()
 	// The wrong key stops the hub here rather than failing every delivery.
 	if err := st.CheckEncryption(ctx); err != nil {
-		return fmt.Errorf("open store: %w", keyHint(err, h.Config, path))
+		return fmt.Errorf("open store: %w", KeyHint(err, h.Config, path))
 	}
 	// Before serving: a key stored the old way must work from the first
 	// request, which looks keys up by their keyed hash only.
@@ -165,8 +172,8 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 			Timeout:      h.Config.DeliveryTimeout,
 			AllowPrivate: h.Config.AllowPrivateDestinations,
 		}),
-		PollInterval:     h.Config.pollInterval,
-		EndpointCacheTTL: h.Config.endpointCacheTTL,
+		PollInterval:     h.Config.PollInterval,
+		EndpointCacheTTL: h.Config.EndpointCacheTTL,
 		Logger:           h.Logger,
 		OnResult:         onResult,
 	})
@@ -254,7 +261,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	if err := h.Server.Open(); err != nil {
 		return err
 	}
-	h.Logger.Info("hirehook listening", "url", h.Server.URL(), "db", redactDB(h.Config.DB), "version", hirehook.Version,
+	h.Logger.Info("hirehook listening", "url", h.Server.URL(), "db", RedactDB(h.Config.DB), "version", hirehook.Version,
 		"allow_private_destinations", h.Config.AllowPrivateDestinations)
 	return nil
 }
@@ -289,6 +296,10 @@ func (h *Hub) bootstrapKey(ctx context.Context) error {
 	h.GeneratedKey = key
 	return nil
 }
+
+// OpEventCounts returns the operational-event emitter's counts (see
+// opEmitter.Counts); tests wait on them.
+func (h *Hub) OpEventCounts() (observed, queued, emitted int64) { return h.opEvents.Counts() }
 
 // URL returns the base URL of the API.
 func (h *Hub) URL() string { return h.Server.URL() }

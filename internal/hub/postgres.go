@@ -1,10 +1,9 @@
-package main
+package hub
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -40,11 +39,11 @@ func (c *Config) PostgresURL() string {
 	return ""
 }
 
-// validatePostgres checks a postgres:// --db and the key it needs, without
+// ValidatePostgres checks a postgres:// --db and the key it needs, without
 // connecting.
-func (c *Config) validatePostgres() error {
+func (c *Config) ValidatePostgres() error {
 	if _, err := pgx.ParseConfig(c.DB); err != nil {
-		return &ConfigError{Field: "db", Value: redactDB(c.DB), Err: errors.New("is not a PostgreSQL URL that parses, as in postgres://user@host:5432/dbname")}
+		return &ConfigError{Field: "db", Value: RedactDB(c.DB), Err: errors.New("is not a PostgreSQL URL that parses, as in postgres://user@host:5432/dbname")}
 	}
 	if c.EncryptionKey == "" {
 		return &ConfigError{Field: "encryption-key", Value: "", Err: errors.New("is required with a PostgreSQL --db: " +
@@ -54,9 +53,9 @@ func (c *Config) validatePostgres() error {
 	return nil
 }
 
-// redactDB returns --db as logs and errors may show it: a postgres:// URL
+// RedactDB returns --db as logs and errors may show it: a postgres:// URL
 // with its password masked.
-func redactDB(db string) string {
+func RedactDB(db string) string {
 	if !strings.HasPrefix(db, "postgres://") && !strings.HasPrefix(db, "postgresql://") {
 		return db
 	}
@@ -71,22 +70,22 @@ func redactDB(db string) string {
 	return u.Redacted()
 }
 
-// postgresKeyring is the keyring of a PostgreSQL hub: --encryption-key,
+// PostgresKeyring is the keyring of a PostgreSQL hub: --encryption-key,
 // then --previous-encryption-keys.
-func postgresKeyring(cfg Config) (*seal.Keyring, error) {
+func PostgresKeyring(cfg Config) (*seal.Keyring, error) {
 	ring, err := seal.ParseKeyring(cfg.EncryptionKey, cfg.PreviousEncryptionKeys...)
 	if err != nil {
-		return nil, &ConfigError{Field: "encryption-key", Value: mask(cfg.EncryptionKey), Err: err}
+		return nil, &ConfigError{Field: "encryption-key", Value: Mask(cfg.EncryptionKey), Err: err}
 	}
 	return ring, nil
 }
 
-// openPostgres opens the hub's store on PostgreSQL, migrating it.
-func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*postgres.Store, error) {
-	if err := cfg.validatePostgres(); err != nil {
+// OpenPostgres opens the hub's store on PostgreSQL, migrating it.
+func OpenPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*postgres.Store, error) {
+	if err := cfg.ValidatePostgres(); err != nil {
 		return nil, err
 	}
-	ring, err := postgresKeyring(cfg)
+	ring, err := PostgresKeyring(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -95,32 +94,4 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*postgr
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return st, nil
-}
-
-// runRotatePostgres is `hirehook rotate-encryption-key` on PostgreSQL: the
-// new key is --encryption-key, the old ones --previous-encryption-keys.
-// Other hubs on the database must be stopped first: one still running with
-// only the old key cannot read what the rotation wrote.
-func runRotatePostgres(ctx context.Context, cfg Config, stdout io.Writer) error {
-	ring, err := postgresKeyring(cfg)
-	if err != nil {
-		return err
-	}
-	st, err := postgres.OpenWithOptions(ctx, cfg.DB, postgres.Options{Keyring: ring})
-	if err != nil {
-		return fmt.Errorf("open store: %w", err)
-	}
-	defer st.Close()
-	if err := st.CheckEncryption(ctx); err != nil {
-		return fmt.Errorf("open store: %w", keyHint(err, cfg, ""))
-	}
-	n, err := st.RotateEncryption(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "Re-encrypted the sources' credentials, the API key pepper, and the custom headers and signing secrets of %d endpoint(s) with key %s (--encryption-key).\n"+
-		"Start every hub with that key; this database no longer needs the previous ones.\n"+
-		"The old values stay in PostgreSQL's files until VACUUM endpoints (VACUUM FULL endpoints to rewrite the table).\n",
-		n, ring.Primary().ID())
-	return nil
 }
