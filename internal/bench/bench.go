@@ -69,6 +69,10 @@ type benchConfig struct {
 // receiver on loopback, sends events over HTTP as producers would, and
 // reports ingest and delivery rates and the latency from POST to receipt.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	// The producers' goroutines and the hubs' loggers all write warnings
+	// here at once; a caller's writer (a test's bytes.Buffer) need not be
+	// safe for that.
+	stderr = &lockedWriter{w: stderr}
 	bc := benchConfig{}
 	fs := cli.NewFlags("bench", stdout)
 	fs.StringVar(&bc.Mode, "mode", "both", "burst, steady, both (burst then steady), fanout or backlog")
@@ -572,4 +576,16 @@ func benchDatabase(ctx context.Context, serverURL string) (dsn string, drop func
 		_, _ = admin.ExecContext(dropCtx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 		admin.Close()
 	}, nil
+}
+
+// lockedWriter serialises the writes of several goroutines to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

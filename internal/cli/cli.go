@@ -25,7 +25,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/client"
-	"github.com/hirehook/hirehook/internal/hub"
+	"github.com/hirehook/hirehook/internal/flagerr"
 )
 
 // The commands in this file (events, endpoints, deliveries) talk to a
@@ -36,7 +36,7 @@ import (
 
 // defaultHubURL is where the commands look for the hub when neither
 // --hub-url nor HIREHOOK_URL says: where `hirehook serve` listens by default.
-var defaultHubURL = "http://" + hub.DefaultConfig().Addr
+var defaultHubURL = "http://" + flagerr.DefaultAddr
 
 // remote holds the flags every API command shares.
 type remote struct {
@@ -72,7 +72,7 @@ func (r *remote) client() (*client.Client, error) {
 	}
 	c, err := client.New(r.url, key, client.WithUserAgent("hirehook-cli/"+hirehook.Version))
 	if err != nil {
-		return nil, &hub.ConfigError{Field: "hub-url", Value: r.url, Err: errors.New("must be an absolute http:// or https:// URL without query")}
+		return nil, &flagerr.Error{Field: "hub-url", Value: r.url, Err: errors.New("must be an absolute http:// or https:// URL without query")}
 	}
 	return c, nil
 }
@@ -357,7 +357,7 @@ func (f *endpointFlags) rate() (*float64, error) {
 	}
 	v, err := strconv.ParseFloat(f.rateLimit, 64)
 	if err != nil || v <= 0 {
-		return nil, &hub.ConfigError{Field: "rate-limit", Value: f.rateLimit, Err: errors.New("must be a number of attempts per second above 0, or none")}
+		return nil, &flagerr.Error{Field: "rate-limit", Value: f.rateLimit, Err: errors.New("must be a number of attempts per second above 0, or none")}
 	}
 	return &v, nil
 }

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
-	"github.com/hirehook/hirehook/internal/hub"
+	"github.com/hirehook/hirehook/internal/flagerr"
 )
 
 // RunListen is `hirehook listen`: a receiver for development that prints
@@ -34,14 +34,14 @@ func RunListen(ctx context.Context, args []string, getenv func(string) string, s
 		*secret = strings.TrimSpace(getenv("HIREHOOK_LISTEN_SECRET"))
 	}
 	if *status < 200 || *status > 599 {
-		return &hub.ConfigError{Field: "status", Value: fmt.Sprint(*status), Err: errors.New("must be an HTTP status from 200 to 599")}
+		return &flagerr.Error{Field: "status", Value: fmt.Sprint(*status), Err: errors.New("must be an HTTP status from 200 to 599")}
 	}
 	if *addr == "" {
 		*addr = fmt.Sprintf("127.0.0.1:%d", *port)
 	}
 	if *secret != "" {
 		if _, err := hirehook.NewSigner(*secret); err != nil {
-			return &hub.ConfigError{Field: "secret", Value: "****", Err: err}
+			return &flagerr.Error{Field: "secret", Value: "****", Err: err}
 		}
 	}
 	ln, err := net.Listen("tcp", *addr)

@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"fmt"
+	"github.com/hirehook/hirehook/internal/flagerr"
 	"strconv"
 	"strings"
 	"time"
@@ -60,7 +61,7 @@ type Config struct {
 // SQLite in ./hirehook.db, the API on 127.0.0.1:8080.
 func DefaultConfig() Config {
 	return Config{
-		Addr:                "127.0.0.1:8080",
+		Addr:                flagerr.DefaultAddr,
 		DB:                  "sqlite:hirehook.db",
 		MaxBodyBytes:        1 << 20,
 		DeliveryTimeout:     15 * time.Second,
@@ -78,24 +79,13 @@ func DefaultConfig() Config {
 	}
 }
 
-// ConfigError names the setting that is wrong.
-type ConfigError struct {
-	Field string // the flag name, e.g. "db"
-	Value string // the offending value, masked for secrets
-	Err   error
-}
-
-func (e *ConfigError) Error() string {
-	return fmt.Sprintf("--%s (HIREHOOK_%s) %q: %v", e.Field, EnvName(e.Field), e.Value, e.Err)
-}
-
-func (e *ConfigError) Unwrap() error { return e.Err }
+// ConfigError names the flag (and its HIREHOOK_ variable) whose value is
+// wrong; it is flagerr.Error, shared with the client commands.
+type ConfigError = flagerr.Error
 
 // EnvName is the variable twin of a flag name without its HIREHOOK_ prefix
 // (admin-key → ADMIN_KEY).
-func EnvName(flagName string) string {
-	return strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
-}
+func EnvName(flagName string) string { return flagerr.EnvName(flagName) }
 
 // Validate checks every field and names the first wrong one.
 func (c *Config) Validate() error {
