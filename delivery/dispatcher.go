@@ -262,7 +262,7 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	d.claimDone = make(chan struct{})
 	d.compDone = make(chan struct{})
 	d.relDone = make(chan struct{})
-	if reg, ok := d.store.(hirehook.NodeRegistry); ok {
+	if reg := d.store.Capabilities().Nodes; reg != nil {
 		// Not yet registered, nobody can end this node's leases.
 		d.beat.Store(time.Now().UnixNano())
 		d.hbDone = make(chan struct{})

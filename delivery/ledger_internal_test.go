@@ -96,6 +96,13 @@ func (r *flakyRegistry) NodeHeartbeat(_ context.Context, p hirehook.NodeHeartbea
 
 func (r *flakyRegistry) NodeLeave(context.Context, string) error { return nil }
 
+// Capabilities declares the flaky registry (SQLite declares none).
+func (r *flakyRegistry) Capabilities() hirehook.Capabilities {
+	caps := r.Store.Capabilities()
+	caps.Nodes = r
+	return caps
+}
+
 // A node whose heartbeat is about to lapse (the other nodes will take its
 // deliveries) hands back what it has queued instead of sending it too, and
 // claims nothing; the attempt in flight finishes.

@@ -38,6 +38,13 @@ func (r *slowRegistry) NodeHeartbeat(ctx context.Context, p hirehook.NodeHeartbe
 
 func (r *slowRegistry) NodeLeave(context.Context, string) error { return nil }
 
+// Capabilities declares the slow registry (SQLite declares none).
+func (r *slowRegistry) Capabilities() hirehook.Capabilities {
+	caps := r.Store.Capabilities()
+	caps.Nodes = r
+	return caps
+}
+
 // A node whose every heartbeat takes longer than the heartbeat interval,
 // but lands well within the TTL, stays live and delivers: a heartbeat is
 // not cut short at one interval (the node would lapse for as long as the
