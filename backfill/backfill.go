@@ -46,7 +46,7 @@ const (
 
 // Runner runs the backfills it leases. Set its fields, then Start it.
 type Runner struct {
-	Store hirehook.Store
+	Store Store
 	// Owner names this node in the backfills' leases; it must be unique
 	// among the nodes sharing the store.
 	Owner string

@@ -106,7 +106,7 @@ const DefaultDisableFailingAfter = 5 * 24 * time.Hour
 
 // Dispatcher delivers webhooks. Create it with New, then Start and Stop.
 type Dispatcher struct {
-	store  hirehook.Store
+	store  Store
 	cfg    Config
 	logger *slog.Logger
 
@@ -164,7 +164,7 @@ type completion struct {
 }
 
 // New returns a Dispatcher for store.
-func New(store hirehook.Store, cfg Config) *Dispatcher {
+func New(store Store, cfg Config) *Dispatcher {
 	if cfg.Owner == "" {
 		cfg.Owner = hirehook.NewID("node")
 	}
@@ -998,7 +998,7 @@ func (d *Dispatcher) stopContext() context.Context {
 // so an attempt costs no endpoint query, while edits and rotations reach
 // deliveries within the TTL.
 type endpointCache struct {
-	store hirehook.Store
+	store Store
 	ttl   time.Duration
 	now   func() time.Time
 	mu    sync.Mutex
@@ -1011,7 +1011,7 @@ type cachedEndpoint struct {
 	fetched time.Time
 }
 
-func newEndpointCache(store hirehook.Store, ttl time.Duration, now func() time.Time) *endpointCache {
+func newEndpointCache(store Store, ttl time.Duration, now func() time.Time) *endpointCache {
 	return &endpointCache{store: store, ttl: ttl, now: now, m: map[string]cachedEndpoint{}}
 }
 

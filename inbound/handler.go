@@ -41,7 +41,7 @@ const inlineGrace = 30 * time.Second
 // the store keeps it for as long as the request log is kept, so a request
 // re-sent with its unsigned parts changed is a duplicate.
 type Handler struct {
-	Store     hirehook.Store
+	Store     HandlerStore
 	Processor *Processor
 	// MaxBodyBytes is the largest body accepted (413 beyond).
 	MaxBodyBytes int64

@@ -37,7 +37,7 @@ const retryWait = 5 * time.Second
 // normalises at once when no vendor API call is needed), the Worker (which
 // takes what is due: hydration, retries, reprocessing) and tests.
 type Processor struct {
-	Store  hirehook.Store
+	Store  Store
 	Ingest Committer
 	// HTTPClient fetches records from vendor APIs (hydration).
 	HTTPClient *http.Client

@@ -80,7 +80,7 @@ const DefaultTimeout = 5 * time.Second
 
 // Ingester validates and commits events.
 type Ingester struct {
-	store hirehook.Store
+	store Store
 	cfg   Config
 
 	// queue is never closed (a sender blocked on a full queue would panic);
@@ -106,7 +106,7 @@ type response struct {
 }
 
 // New returns an Ingester writing to store.
-func New(store hirehook.Store, cfg Config) *Ingester {
+func New(store Store, cfg Config) *Ingester {
 	if cfg.Catalog == nil {
 		cfg.Catalog = catalog.Default()
 	}

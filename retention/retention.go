@@ -1,6 +1,6 @@
 // Package retention runs the background job that purges, tenant by
 // tenant, event payloads and attempt response bodies older than the
-// tenant's RetentionDays (hirehook.Store.RetentionPurge). Ids, types, times
+// tenant's RetentionDays (Store.RetentionPurge). Ids, types, times
 // and delivery outcomes stay for the log.
 //
 // The purge works in small batches, each one short transaction with a
@@ -29,7 +29,7 @@ const (
 // Purger purges expired personal data every Interval, starting at Start.
 // Set its fields before Start; zero values take the defaults.
 type Purger struct {
-	Store hirehook.Store
+	Store Store
 	// Interval is the time between two passes. Default 1 h.
 	Interval time.Duration
 	// Batch is the most events (and the most attempts) one transaction
