@@ -28,6 +28,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
+	"github.com/hirehook/hirehook/internal/logkey"
 )
 
 // MaxBatch is the most events one POST /v1/events/batch may carry.
@@ -433,7 +434,7 @@ func (in *Ingester) write(ctx context.Context, reqs []*request) {
 			in.write(ctx, reqs[half:])
 			return
 		}
-		in.cfg.Logger.Error("commit events", "count", len(events), "error", err)
+		in.cfg.Logger.Error("commit events", logkey.Count, len(events), logkey.Error, err)
 		for _, r := range reqs {
 			r.done <- response{err: err}
 		}
