@@ -21,6 +21,9 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases the database. It may be called more than once.
 	Close() error
+	// Capabilities declares the optional capabilities the store has
+	// (see Capabilities); it does no I/O.
+	Capabilities() Capabilities
 
 	// TenantCreate stores t. ECONFLICT if its id exists.
 	TenantCreate(ctx context.Context, t *Tenant) error
@@ -349,9 +352,9 @@ type DeliveryRecoverParams struct {
 
 // Encrypted is the capability of a store that seals secrets at rest with a
 // keyring: endpoints' signing secrets and custom headers, sources'
-// credentials, and the API key pepper. Both stores declare it (var _
-// hirehook.Encrypted = (*Store)(nil)); store/storetest.RunSecretsAtRest
-// holds them to it.
+// credentials, and the API key pepper. Both stores declare it
+// (Capabilities.Encryption); store/storetest.RunSecretsAtRest and
+// RunCapabilities hold them to it.
 type Encrypted interface {
 	// CheckEncryption fails when stored secrets are sealed with a key the
 	// store's keyring lacks, naming the missing key ids (never a key). A
@@ -372,8 +375,8 @@ type Encrypted interface {
 // (PostgreSQL). The dispatcher of each node heartbeats through it and
 // divides every endpoint's max_concurrency and rate_limit_per_second among
 // the live nodes, so that the limits hold for the endpoint as a whole, not
-// per node. A store that only one process uses (SQLite) does not implement
-// it.
+// per node. A store that only one process uses (SQLite) does not declare
+// it (Capabilities.Nodes is nil).
 type NodeRegistry interface {
 	// NodeHeartbeat records that p.Node is alive and returns the live
 	// nodes' names (those heard from within p.TTL), sorted. A node silent

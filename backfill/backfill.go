@@ -32,6 +32,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/logkey"
 	"github.com/hirehook/hirehook/route"
 )
 
@@ -46,7 +47,7 @@ const (
 
 // Runner runs the backfills it leases. Set its fields, then Start it.
 type Runner struct {
-	Store hirehook.Store
+	Store Store
 	// Owner names this node in the backfills' leases; it must be unique
 	// among the nodes sharing the store.
 	Owner string
@@ -176,7 +177,7 @@ func (r *Runner) lease(ctx context.Context) {
 		Owner: r.Owner, Now: now, Until: now.Add(r.LeaseTTL), Limit: r.MaxRunning})
 	if err != nil {
 		if ctx.Err() == nil {
-			r.Logger.Error("lease backfills", "error", err)
+			r.Logger.Error("lease backfills", logkey.Error, err)
 		}
 		return
 	}
@@ -199,7 +200,7 @@ func (r *Runner) lease(ctx context.Context) {
 			}()
 			defer func() {
 				if p := recover(); p != nil {
-					r.Logger.Error("backfill panicked", "backfill_id", b.ID, "panic", p)
+					r.Logger.Error("backfill panicked", logkey.BackfillID, b.ID, logkey.Panic, p)
 				}
 			}()
 			r.run(bctx, b)
@@ -219,7 +220,7 @@ func (r *Runner) Runs(id string) bool {
 
 // run runs one backfill until it is done, cancelled, lost or ctx ends.
 func (r *Runner) run(ctx context.Context, b *hirehook.Backfill) {
-	log := r.Logger.With("backfill_id", b.ID, "endpoint_id", b.EndpointID)
+	log := r.Logger.With(logkey.BackfillID, b.ID, logkey.EndpointID, b.EndpointID)
 	err := r.send(ctx, b)
 	switch {
 	case err == nil:
@@ -238,7 +239,7 @@ func (r *Runner) run(ctx context.Context, b *hirehook.Backfill) {
 	if err != nil && ctx.Err() == nil && hirehook.ErrorCode(err) != hirehook.ECONFLICT {
 		// Left running: the next lease poll starts it again from its
 		// cursor.
-		log.Error("backfill", "error", err)
+		log.Error("backfill", logkey.Error, err)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/hirehook/hirehook/client"
 	"github.com/hirehook/hirehook/client/entity"
 	"github.com/hirehook/hirehook/client/receiver"
+	"github.com/hirehook/hirehook/internal/testwait"
 )
 
 // newClient returns a client of the hub whose traffic is checked against
@@ -462,14 +463,14 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	var dlv hirehook.Delivery
-	eventually(t, "the delivery to be delivered", func() bool {
+	testwait.For(t, 10*time.Second, "the delivery to be delivered", func() bool {
 		ev, err := c.GetEvent(ctx, acc.ID)
 		if err != nil || len(ev.DeliveryList) != 1 {
 			return false
 		}
 		dlv = ev.DeliveryList[0]
 		return dlv.State == hirehook.DeliveryDelivered
-	})
+	}, nil)
 	full, err := c.GetDelivery(ctx, dlv.ID)
 	if err != nil || len(full.AttemptList) != 1 || full.AttemptList[0].StatusCode != http.StatusNoContent || full.AttemptList[0].Duration <= 0 {
 		t.Fatalf("delivery %+v %v", full, err)
@@ -480,10 +481,10 @@ func TestEndToEnd(t *testing.T) {
 	if _, err := c.RetryDelivery(ctx, dlv.ID); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the replay", func() bool {
+	testwait.For(t, 10*time.Second, "the replay", func() bool {
 		d, err := c.GetDelivery(ctx, dlv.ID)
 		return err == nil && len(d.AttemptList) == 2 && d.State == hirehook.DeliveryDelivered
-	})
+	}, nil)
 	d, _ := c.GetDelivery(ctx, dlv.ID)
 	if d.AttemptList[1].StatusCode != http.StatusOK {
 		t.Errorf("replay answered %d, want 200 (already processed)", d.AttemptList[1].StatusCode)
@@ -518,10 +519,10 @@ func TestRecoverAndAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the delivery to fail", func() bool {
+	testwait.For(t, 10*time.Second, "the delivery to fail", func() bool {
 		p, err := c.ListDeliveries(ctx, client.DeliveryListParams{EventID: acc.ID, State: hirehook.DeliveryFailed})
 		return err == nil && len(p.Data) == 1
-	})
+	}, nil)
 	n, err := c.Recover(ctx, ep.ID, start, time.Time{})
 	if err != nil || n != 1 {
 		t.Fatalf("recovered %d, %v", n, err)
@@ -697,14 +698,14 @@ func TestListDeliveriesLastAttempt(t *testing.T) {
 		t.Fatal(err)
 	}
 	var d hirehook.Delivery
-	eventually(t, "the delivery to fail", func() bool {
+	testwait.For(t, 10*time.Second, "the delivery to fail", func() bool {
 		p, err := c.ListDeliveries(ctx, client.DeliveryListParams{EventID: acc.ID})
 		if err != nil || len(p.Data) != 1 {
 			return false
 		}
 		d = p.Data[0]
 		return d.State == hirehook.DeliveryFailed
-	})
+	}, nil)
 	full, err := c.GetDelivery(ctx, d.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/client"
 	"github.com/hirehook/hirehook/client/receiver"
+	"github.com/hirehook/hirehook/internal/testwait"
 )
 
 // TestTestEndpoint: TestEndpoint sends a signed endpoint.tested event to
@@ -69,10 +70,10 @@ func TestTestEndpoint(t *testing.T) {
 	if !strings.Contains(string(g.body), `"type":"endpoint.tested"`) || !strings.Contains(string(g.body), `"id":"`+ep.ID+`"`) || strings.Contains(string(g.body), "s3cret") {
 		t.Fatalf("test webhook body = %s", g.body)
 	}
-	eventually(t, "the test delivery to be delivered", func() bool {
+	testwait.For(t, 10*time.Second, "the test delivery to be delivered", func() bool {
 		e, err := c.GetEvent(ctx, res.EventID)
 		return err == nil && len(e.DeliveryList) == 1 && e.DeliveryList[0].State == hirehook.DeliveryDelivered
-	})
+	}, nil)
 	e, err := c.GetEvent(ctx, res.EventID)
 	if err != nil {
 		t.Fatal(err)

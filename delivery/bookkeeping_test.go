@@ -10,6 +10,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/delivery"
+	"github.com/hirehook/hirehook/internal/testwait"
 )
 
 // hookStore is a real store with hooks around the dispatcher's writes, to
@@ -129,7 +130,7 @@ func TestStopHonoursDeadlineWhileStoreDown(t *testing.T) {
 	createEndpoint(t, hs, rcv.URL)
 	ingest(t, hs, 3, "", time.Time{})
 	d := startDispatcher(t, hs, delivery.Config{Lease: time.Hour, EndpointConcurrency: 1})
-	waitFor(t, waitTimeout, "an attempt", func() bool { return rcv.count() >= 1 })
+	testwait.For(t, waitTimeout, "an attempt", func() bool { return rcv.count() >= 1 }, nil)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()

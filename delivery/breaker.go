@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/logkey"
 )
 
 // An endpoint that is down is probed, not flooded. After attempts of
@@ -149,7 +150,7 @@ func (d *Dispatcher) observe(endpointID, deliveryID string, resp Response, now t
 			delete(d.breakers, endpointID)
 			d.breaking.Add(-1)
 			if !b.openUntil.IsZero() {
-				d.logger.Info("endpoint is back: sending again", "endpoint_id", endpointID)
+				d.logger.Info("endpoint is back: sending again", logkey.EndpointID, endpointID)
 				d.Notify() // its waiting deliveries are claimable again
 			}
 		}
@@ -173,8 +174,8 @@ func (d *Dispatcher) observe(endpointID, deliveryID string, resp Response, now t
 	case b.openUntil.IsZero() && len(b.failed) >= d.cfg.TripAfter:
 		b.pause = d.cfg.ProbeAfter
 		b.since = now
-		d.logger.Info("endpoint is down: pausing its deliveries and probing it", "endpoint_id", endpointID,
-			"deliveries_failed_in_a_row", len(b.failed), "of_them_still_hanging", len(hanging), "probe_in", b.pause)
+		d.logger.Info("endpoint is down: pausing its deliveries and probing it", logkey.EndpointID, endpointID,
+			logkey.FailedInARow, len(b.failed), logkey.StillHanging, len(hanging), logkey.ProbeIn, b.pause)
 	default:
 		return b.openUntil // closed and under the threshold (zero), or open with the probe still to come
 	}

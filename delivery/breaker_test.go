@@ -8,6 +8,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/delivery"
+	"github.com/hirehook/hirehook/internal/testwait"
 )
 
 // fakeClock is a clock the test moves; it stands still otherwise.
@@ -58,9 +59,9 @@ func TestHangingEndpointTripsAtFirstTimeout(t *testing.T) {
 	startDispatcher(t, s, delivery.Config{
 		NowFunc: clock.Now, TripAfter: 4, Sender: newSender(t, 2*time.Second),
 	})
-	waitFor(t, 4*waitTimeout, "the first wave to time out and the rest to wait in the store", func() bool {
+	testwait.For(t, 4*waitTimeout, "the first wave to time out and the rest to wait in the store", func() bool {
 		return settled(t, s, ep.ID, 4) || rcv.count() > 4
-	})
+	}, nil)
 	if n := rcv.count(); n != 4 {
 		t.Fatalf("the hanging endpoint got %d attempts, want the 4 of the first wave", n)
 	}
@@ -85,23 +86,23 @@ func TestProbeScheduleAfterTimeout(t *testing.T) {
 		NowFunc: clock.Now, TripAfter: 1, ProbeAfter: time.Second, ProbeMax: 30 * time.Second,
 		Sender: newSender(t, 200*time.Millisecond),
 	})
-	waitFor(t, waitTimeout, "the first attempt to time out and the others to wait", func() bool {
+	testwait.For(t, waitTimeout, "the first attempt to time out and the others to wait", func() bool {
 		return settled(t, s, ep.ID, 1) || rcv.count() > 1
-	})
+	}, nil)
 	if n := rcv.count(); n != 1 {
 		t.Fatalf("%d attempts before the pause after the timeout was over, want 1", n)
 	}
 	// The pause is over 1 s after the attempt ended: the probe goes.
 	clock.Advance(time.Second)
 	d.Notify()
-	waitFor(t, waitTimeout, "the probe", func() bool { return rcv.count() == 2 })
-	waitFor(t, waitTimeout, "the probe to time out", func() bool { return settled(t, s, ep.ID, 2) || rcv.count() > 2 })
+	testwait.For(t, waitTimeout, "the probe", func() bool { return rcv.count() == 2 }, nil)
+	testwait.For(t, waitTimeout, "the probe to time out", func() bool { return settled(t, s, ep.ID, 2) || rcv.count() > 2 }, nil)
 	if n := rcv.count(); n != 2 {
 		t.Fatalf("%d attempts before the 2 s pause after the failed probe was over, want 2", n)
 	}
 	clock.Advance(2 * time.Second)
 	d.Notify()
-	waitFor(t, waitTimeout, "the second probe, 2 s after the first ended", func() bool { return rcv.count() == 3 })
+	testwait.For(t, waitTimeout, "the second probe, 2 s after the first ended", func() bool { return rcv.count() == 3 }, nil)
 }
 
 // TestFailedProbeWaitsForRecovery: a probe is a delivery's attempt, but
@@ -129,12 +130,12 @@ func TestFailedProbeWaitsForRecovery(t *testing.T) {
 		Retry: &hirehook.ScheduleRetryPolicy{Schedule: []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute}},
 	})
 	// Each delivery fails once; the third trips the pause.
-	waitFor(t, waitTimeout, "every delivery to fail once", func() bool { return settled(t, s, ep.ID, n) })
+	testwait.For(t, waitTimeout, "every delivery to fail once", func() bool { return settled(t, s, ep.ID, n) }, nil)
 	// Their second attempts are due 5 s after their first ended (the
 	// clock moves 6 s): the first of them is the probe.
 	clock.Advance(6 * time.Second)
 	d.Notify()
-	waitFor(t, waitTimeout, "the probe to fail", func() bool { return settled(t, s, ep.ID, n+1) })
+	testwait.For(t, waitTimeout, "the probe to fail", func() bool { return settled(t, s, ep.ID, n+1) }, nil)
 	for _, dl := range deliveriesOf(t, s, ep.ID) {
 		if wait := dl.NextAttemptAt.Sub(clock.Now()); wait > probeMax {
 			t.Errorf("delivery %s (attempts %d) is due in %v, after the next probe (at most %v)", dl.ID, dl.Attempts, wait, probeMax)
@@ -144,9 +145,9 @@ func TestFailedProbeWaitsForRecovery(t *testing.T) {
 	up.Store(true)
 	clock.Advance(probeMax)
 	d.Notify()
-	waitFor(t, waitTimeout, "every delivery delivered once the endpoint is back", func() bool {
+	testwait.For(t, waitTimeout, "every delivery delivered once the endpoint is back", func() bool {
 		return len(deliveriesIn(t, s, hirehook.DeliveryDelivered)) == n
-	})
+	}, nil)
 }
 
 // TestEndpointPauseReadable: the pause of a down endpoint, which was only
@@ -169,15 +170,15 @@ func TestEndpointPauseReadable(t *testing.T) {
 		t.Errorf("DisableFailingAfter = %v, want 48h", got)
 	}
 	ingest(t, s, 1, "", time.Time{})
-	waitFor(t, waitTimeout, "the first delivery to fail", func() bool { return settled(t, s, ep.ID, 1) })
+	testwait.For(t, waitTimeout, "the first delivery to fail", func() bool { return settled(t, s, ep.ID, 1) }, nil)
 	if p, ok := d.EndpointPause(ep.ID); ok {
 		t.Fatalf("paused after one failed delivery of TripAfter 2: %+v", p)
 	}
 	ingest(t, s, 3, "", time.Time{})
-	waitFor(t, waitTimeout, "a second delivery to fail and trip the pause", func() bool {
+	testwait.For(t, waitTimeout, "a second delivery to fail and trip the pause", func() bool {
 		_, ok := d.EndpointPause(ep.ID)
 		return ok
-	})
+	}, nil)
 	p, _ := d.EndpointPause(ep.ID)
 	want := hirehook.EndpointPause{Node: p.Node, Nodes: 1, Since: clock.Now(), FailedInARow: 2, Found: "answered 500",
 		Pause: 5 * time.Second, NextProbeAt: clock.Now().Add(5 * time.Second)}

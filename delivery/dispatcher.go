@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/logkey"
 	"github.com/hirehook/hirehook/route"
 )
 
@@ -106,7 +107,7 @@ const DefaultDisableFailingAfter = 5 * 24 * time.Hour
 
 // Dispatcher delivers webhooks. Create it with New, then Start and Stop.
 type Dispatcher struct {
-	store  hirehook.Store
+	store  Store
 	cfg    Config
 	logger *slog.Logger
 
@@ -164,7 +165,7 @@ type completion struct {
 }
 
 // New returns a Dispatcher for store.
-func New(store hirehook.Store, cfg Config) *Dispatcher {
+func New(store Store, cfg Config) *Dispatcher {
 	if cfg.Owner == "" {
 		cfg.Owner = hirehook.NewID("node")
 	}
@@ -228,7 +229,7 @@ func New(store hirehook.Store, cfg Config) *Dispatcher {
 	return &Dispatcher{
 		store:          store,
 		cfg:            cfg,
-		logger:         logger.With("component", "delivery"),
+		logger:         logger.With(logkey.Component, "delivery"),
 		wake:           make(chan struct{}, 1),
 		results:        make(chan completion, 4096),
 		endpoint:       newEndpointCache(store, cfg.EndpointCacheTTL, cfg.NowFunc),
@@ -262,7 +263,7 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	d.claimDone = make(chan struct{})
 	d.compDone = make(chan struct{})
 	d.relDone = make(chan struct{})
-	if reg, ok := d.store.(hirehook.NodeRegistry); ok {
+	if reg := d.store.Capabilities().Nodes; reg != nil {
 		// Not yet registered, nobody can end this node's leases.
 		d.beat.Store(time.Now().UnixNano())
 		d.hbDone = make(chan struct{})
@@ -271,7 +272,7 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	go d.claimLoop(claimCtx)
 	go d.completeLoop()
 	go d.releaseLoop(claimCtx)
-	d.logger.Info("dispatcher started", "owner", d.cfg.Owner, "lease", d.cfg.Lease)
+	d.logger.Info("dispatcher started", logkey.Owner, d.cfg.Owner, logkey.Lease, d.cfg.Lease)
 	return nil
 }
 
@@ -455,7 +456,7 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 			d.forget(dl.ID) // endpoint deleted: its deliveries were cancelled
 			return
 		}
-		d.logger.Error("load endpoint", "endpoint_id", dl.EndpointID, "error", err)
+		d.logger.Error("load endpoint", logkey.EndpointID, dl.EndpointID, logkey.Error, err)
 		d.handBack(dl)
 		return
 	}
@@ -667,7 +668,7 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 		full, err := d.claimOnce(ctx)
 		if err != nil && ctx.Err() == nil {
 			backoff = min(max(2*backoff, 100*time.Millisecond), 30*time.Second)
-			d.logger.Error("claim deliveries", "error", err, "retry_in", backoff)
+			d.logger.Error("claim deliveries", logkey.Error, err, logkey.RetryIn, backoff)
 		} else {
 			backoff = 0
 		}
@@ -761,7 +762,7 @@ func (d *Dispatcher) releaseOverflow() {
 	d.settleReleased(ids)
 	if err != nil {
 		// They stay leased and are claimed again when the lease runs out.
-		d.logger.Error("release deliveries", "count", len(ids), "error", err)
+		d.logger.Error("release deliveries", logkey.Count, len(ids), logkey.Error, err)
 	}
 	d.Notify()
 }
@@ -840,10 +841,10 @@ func (d *Dispatcher) writeResults(batch []completion) {
 			break
 		}
 		if last {
-			d.logger.Error("dropping attempt results at stop; the deliveries will be attempted again", "count", len(rs), "error", err)
+			d.logger.Error("dropping attempt results at stop; the deliveries will be attempted again", logkey.Count, len(rs), logkey.Error, err)
 			break
 		}
-		d.logger.Error("record attempts", "count", len(rs), "error", err, "retry_in", backoff)
+		d.logger.Error("record attempts", logkey.Count, len(rs), logkey.Error, err, logkey.RetryIn, backoff)
 		wait := time.NewTimer(backoff)
 		select {
 		case <-wait.C:
@@ -852,7 +853,7 @@ func (d *Dispatcher) writeResults(batch []completion) {
 		wait.Stop()
 		backoff = min(2*backoff, 5*time.Second)
 		if d.cfg.NowFunc().After(batch[0].d.LeaseExpiresAt) {
-			d.logger.Error("dropping attempt results after lease expiry; the deliveries will be attempted again", "count", len(rs))
+			d.logger.Error("dropping attempt results after lease expiry; the deliveries will be attempted again", logkey.Count, len(rs))
 			break
 		}
 	}
@@ -896,19 +897,19 @@ func (d *Dispatcher) writeResults(batch []completion) {
 
 func (d *Dispatcher) log(c completion) {
 	a := c.r.Attempt
-	attrs := []any{"delivery_id", c.d.ID, "event_id", c.d.EventID, "endpoint_id", c.d.EndpointID,
-		"attempt", a.Number, "status_code", a.StatusCode, "duration", a.Duration}
+	attrs := []any{logkey.DeliveryID, c.d.ID, logkey.EventID, c.d.EventID, logkey.EndpointID, c.d.EndpointID,
+		logkey.Attempt, a.Number, logkey.StatusCode, a.StatusCode, logkey.Duration, a.Duration}
 	if a.ErrorClass != "" {
-		attrs = append(attrs, "error_class", a.ErrorClass, "error", a.Error)
+		attrs = append(attrs, logkey.ErrorClass, a.ErrorClass, logkey.Error, a.Error)
 	}
 	switch c.r.State {
 	case hirehook.DeliveryDelivered:
 		d.logger.Debug("delivered", attrs...)
 	case hirehook.DeliveryRetrying:
-		d.logger.Warn("attempt failed, will retry", append(attrs, "next_attempt_at", c.r.NextAttemptAt)...)
+		d.logger.Warn("attempt failed, will retry", append(attrs, logkey.NextAttemptAt, c.r.NextAttemptAt)...)
 	case hirehook.DeliveryFailed:
 		if c.r.DisableEndpoint != "" {
-			attrs = append(attrs, "endpoint_disabled", c.r.DisableEndpoint)
+			attrs = append(attrs, logkey.EndpointDisabled, c.r.DisableEndpoint)
 		}
 		d.logger.Error("delivery failed for good", attrs...)
 	}
@@ -965,7 +966,7 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 	d.ledger.released(ids)
 	d.mu.Unlock()
 	d.cfg.Sender.Close()
-	d.logger.Info("dispatcher stopped", "released", len(ids))
+	d.logger.Info("dispatcher stopped", logkey.Released, len(ids))
 	if err != nil {
 		return fmt.Errorf("release deliveries at stop: %w", err)
 	}
@@ -998,7 +999,7 @@ func (d *Dispatcher) stopContext() context.Context {
 // so an attempt costs no endpoint query, while edits and rotations reach
 // deliveries within the TTL.
 type endpointCache struct {
-	store hirehook.Store
+	store Store
 	ttl   time.Duration
 	now   func() time.Time
 	mu    sync.Mutex
@@ -1011,7 +1012,7 @@ type cachedEndpoint struct {
 	fetched time.Time
 }
 
-func newEndpointCache(store hirehook.Store, ttl time.Duration, now func() time.Time) *endpointCache {
+func newEndpointCache(store Store, ttl time.Duration, now func() time.Time) *endpointCache {
 	return &endpointCache{store: store, ttl: ttl, now: now, m: map[string]cachedEndpoint{}}
 }
 

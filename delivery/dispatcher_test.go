@@ -13,6 +13,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/delivery"
+	"github.com/hirehook/hirehook/internal/testwait"
 )
 
 func TestDispatcherDelivers(t *testing.T) {
@@ -88,10 +89,10 @@ func TestDispatcherHonoursRetryAfter(t *testing.T) {
 
 	var dl *hirehook.Delivery
 	var attempts []*hirehook.Attempt
-	waitFor(t, waitTimeout, "the first attempt", func() bool {
+	testwait.For(t, waitTimeout, "the first attempt", func() bool {
 		dl, attempts = getDelivery(t, s, id)
 		return dl.Attempts >= 1
-	})
+	}, nil)
 	if dl.State != hirehook.DeliveryRetrying || len(attempts) != 1 {
 		t.Fatalf("after the 429: state %s with %d attempts, want retrying with 1 (Retry-After ignored?)", dl.State, len(attempts))
 	}
@@ -141,10 +142,10 @@ func TestDispatcherCapsRetryAfterAtMaxDelay(t *testing.T) {
 
 	var dl *hirehook.Delivery
 	var attempts []*hirehook.Attempt
-	waitFor(t, waitTimeout, "the first attempt", func() bool {
+	testwait.For(t, waitTimeout, "the first attempt", func() bool {
 		dl, attempts = getDelivery(t, s, id)
 		return dl.Attempts >= 1
-	})
+	}, nil)
 	if dl.State != hirehook.DeliveryRetrying || dl.NextAttemptAt == nil {
 		t.Fatalf("after the 503: state %s, next attempt %v; want retrying with a next attempt", dl.State, dl.NextAttemptAt)
 	}
@@ -263,9 +264,9 @@ func TestDispatcherGoneStopsQueuedDeliveries(t *testing.T) {
 	_, leased := ingest(t, s, 5, d.Owner(), time.Now().Add(time.Minute))
 	d.Enqueue(leased)
 
-	waitFor(t, waitTimeout, "every delivery to leave delivering", func() bool {
+	testwait.For(t, waitTimeout, "every delivery to leave delivering", func() bool {
 		return len(deliveriesIn(t, s, hirehook.DeliveryDelivering)) == 0
-	})
+	}, nil)
 	if n := gone.count(); n != 1 {
 		t.Errorf("gone receiver got %d requests, want 1", n)
 	}
@@ -304,9 +305,9 @@ func TestDispatcherLaneOverflow(t *testing.T) {
 	}
 	d.Enqueue(leased)
 
-	waitFor(t, 20*time.Second, "50 deliveries delivered", func() bool {
+	testwait.For(t, 20*time.Second, "50 deliveries delivered", func() bool {
 		return len(deliveriesIn(t, s, hirehook.DeliveryDelivered)) == 50
-	})
+	}, nil)
 	for _, dl := range deliveriesOf(t, s, ep.ID) {
 		if dl.Attempts != 1 {
 			t.Errorf("delivery %s delivered after %d attempts, want 1", dl.ID, dl.Attempts)
@@ -354,10 +355,10 @@ func TestDispatcherHoldLimit(t *testing.T) {
 	d := startDispatcher(t, s, delivery.Config{HoldLimit: holdLimit, ClaimBatch: 4, EndpointConcurrency: concurrency})
 
 	most := 0
-	waitFor(t, 20*time.Second, "60 deliveries delivered", func() bool {
+	testwait.For(t, 20*time.Second, "60 deliveries delivered", func() bool {
 		most = max(most, len(deliveriesIn(t, s, hirehook.DeliveryDelivering)))
 		return len(deliveriesIn(t, s, hirehook.DeliveryDelivered)) == 60
-	})
+	}, nil)
 	// Claimed is held, being sent, or sent and waiting for the completer's
 	// write: never more than the limit, the attempts in flight and a few
 	// results (without the limit, claims take all 60 at once).
@@ -377,13 +378,13 @@ func TestDispatcherHoldLimit(t *testing.T) {
 	if d.CanTake() {
 		t.Errorf("CanTake() = true with %d deliveries handed over", len(leased))
 	}
-	waitFor(t, waitTimeout, "the hand-off past the limit to go back to the store", func() bool {
+	testwait.For(t, waitTimeout, "the hand-off past the limit to go back to the store", func() bool {
 		return len(deliveriesIn(t, s, hirehook.DeliveryDelivering)) == holdLimit
-	})
+	}, nil)
 	close(block)
-	waitFor(t, 20*time.Second, "the handed-over deliveries delivered", func() bool {
+	testwait.For(t, 20*time.Second, "the handed-over deliveries delivered", func() bool {
 		return len(deliveriesIn(t, s, hirehook.DeliveryDelivered)) == 60+len(leased)
-	})
+	}, nil)
 	ids := map[string]int{}
 	for _, r := range rcv.requests() {
 		ids[r.Header.Get(hirehook.HeaderWebhookID)]++
@@ -442,7 +443,7 @@ func TestDispatcherStop(t *testing.T) {
 			EndpointConcurrency: 1,
 			Sender:              delivery.NewSender(delivery.SenderConfig{AllowPrivate: true, Timeout: time.Minute}),
 		})
-		waitFor(t, waitTimeout, "the receiver to get an attempt", func() bool { return b.rcv.count() >= 1 })
+		testwait.For(t, waitTimeout, "the receiver to get an attempt", func() bool { return b.rcv.count() >= 1 }, nil)
 		if got := len(deliveriesIn(t, b.store, hirehook.DeliveryDelivering)); got != 3 {
 			t.Fatalf("%d deliveries delivering before Stop, want 3", got)
 		}
@@ -480,7 +481,7 @@ func TestDispatcherStop(t *testing.T) {
 			w.WriteHeader(http.StatusOK)
 		})
 		d := startDispatcher(t, b.store, delivery.Config{})
-		waitFor(t, waitTimeout, "the receiver to get an attempt", func() bool { return b.rcv.count() >= 1 })
+		testwait.For(t, waitTimeout, "the receiver to get an attempt", func() bool { return b.rcv.count() >= 1 }, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 		defer cancel()
 		if err := d.Stop(ctx); err != nil {
@@ -528,12 +529,12 @@ func TestDownEndpointProbedNotFlooded(t *testing.T) {
 	// or handed back) and returns the attempts so far while down.
 	settled := func(what string) int64 {
 		t.Helper()
-		waitFor(t, waitTimeout, what, func() bool {
+		testwait.For(t, waitTimeout, what, func() bool {
 			return len(deliveriesIn(t, s, hirehook.DeliveryDelivering)) == 0
-		})
+		}, nil)
 		return whileDown.Load()
 	}
-	waitFor(t, waitTimeout, "the attempts that trip the pause", func() bool { return whileDown.Load() >= 5 })
+	testwait.For(t, waitTimeout, "the attempts that trip the pause", func() bool { return whileDown.Load() >= 5 }, nil)
 	tripped := settled("the attempts in flight at the trip to end")
 	// Tripping takes 5 failures, and up to max_concurrency (16) attempts
 	// are in flight when it trips.
@@ -544,7 +545,7 @@ func TestDownEndpointProbedNotFlooded(t *testing.T) {
 	for i := range moves {
 		clock.advance(time.Minute) // past the pause, and every delivery due
 		d.Notify()
-		waitFor(t, waitTimeout, "a probe", func() bool { return whileDown.Load() > tripped+int64(i) })
+		testwait.For(t, waitTimeout, "a probe", func() bool { return whileDown.Load() > tripped+int64(i) }, nil)
 		if got := settled("the probe to end"); got != tripped+int64(i)+1 {
 			t.Fatalf("after move %d: %d attempts while down, want %d (one probe per pause)", i+1, got, tripped+int64(i)+1)
 		}
@@ -562,9 +563,9 @@ func TestDownEndpointProbedNotFlooded(t *testing.T) {
 	up.Store(true)
 	clock.advance(time.Minute)
 	d.Notify()
-	waitFor(t, waitTimeout, "every delivery delivered once the endpoint is back", func() bool {
+	testwait.For(t, waitTimeout, "every delivery delivered once the endpoint is back", func() bool {
 		return len(deliveriesIn(t, s, hirehook.DeliveryDelivered)) == n
-	})
+	}, nil)
 }
 
 // testClock is a clock that stands still until advanced.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/delivery"
+	"github.com/hirehook/hirehook/internal/testwait"
 	"github.com/hirehook/hirehook/store/sqlite"
 )
 
@@ -96,22 +97,6 @@ func (rc *receiver) requests() []received {
 // answer returns a handler that answers every request with status.
 func answer(status int) func(http.ResponseWriter, *http.Request, int) {
 	return func(w http.ResponseWriter, _ *http.Request, _ int) { w.WriteHeader(status) }
-}
-
-// waitFor polls cond until it holds, failing tb after timeout.
-func waitFor(tb testing.TB, timeout time.Duration, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline.C:
-			tb.Fatalf("timed out after %v waiting for %s", timeout, what)
-		case <-tick.C:
-		}
-	}
 }
 
 // createEndpoint stores an enabled endpoint for url subscribed to
@@ -216,10 +201,10 @@ func waitState(tb testing.TB, s hirehook.Store, id string, state hirehook.Delive
 	tb.Helper()
 	var d *hirehook.Delivery
 	var attempts []*hirehook.Attempt
-	waitFor(tb, waitTimeout, fmt.Sprintf("delivery %s to be %s", id, state), func() bool {
+	testwait.For(tb, waitTimeout, fmt.Sprintf("delivery %s to be %s", id, state), func() bool {
 		d, attempts = getDelivery(tb, s, id)
 		return d.State == state
-	})
+	}, nil)
 	return d, attempts
 }
 

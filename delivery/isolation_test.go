@@ -10,6 +10,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/delivery"
+	"github.com/hirehook/hirehook/internal/testwait"
 )
 
 // TestIsolationHangingEndpoint: an endpoint that hangs until the sender's
@@ -46,12 +47,12 @@ func TestIsolationHangingEndpoint(t *testing.T) {
 			d.Enqueue(leased)
 			id := events[0].ID
 			var at time.Time
-			waitFor(t, waitTimeout, "the healthy endpoint's delivery", func() bool {
+			testwait.For(t, waitTimeout, "the healthy endpoint's delivery", func() bool {
 				mu.Lock()
 				defer mu.Unlock()
 				at = got[id]
 				return !at.IsZero()
-			})
+			}, nil)
 			lat = append(lat, at.Sub(start))
 		}
 		slices.Sort(lat)
@@ -63,7 +64,7 @@ func TestIsolationHangingEndpoint(t *testing.T) {
 	createEndpoint(t, s, hanging.URL, func(ep *hirehook.Endpoint) { ep.MaxConcurrency = 16 })
 	_, leased := ingest(t, s, 20, d.Owner(), time.Now().Add(time.Minute))
 	d.Enqueue(leased)
-	waitFor(t, waitTimeout, "the hanging endpoint's lane to fill", func() bool { return hung.Load() >= 16 })
+	testwait.For(t, waitTimeout, "the hanging endpoint's lane to fill", func() bool { return hung.Load() >= 16 }, nil)
 	beside := measure()
 
 	t.Logf("healthy endpoint's median latency: %v alone, %v beside a hanging endpoint (%d hung requests)", alone, beside, hung.Load())
@@ -93,7 +94,7 @@ func TestIsolationRateLimit(t *testing.T) {
 		t.Fatalf("leased %d", len(leased))
 	}
 	startDispatcher(t, s, delivery.Config{})
-	waitFor(t, waitTimeout, "20 deliveries", func() bool { return len(deliveriesIn(t, s, hirehook.DeliveryDelivered)) == 20 })
+	testwait.For(t, waitTimeout, "20 deliveries", func() bool { return len(deliveriesIn(t, s, hirehook.DeliveryDelivered)) == 20 }, nil)
 
 	var starts []time.Time
 	for _, dl := range deliveriesOf(t, s, ep.ID) {
@@ -146,7 +147,7 @@ func TestIsolationMaxConcurrency(t *testing.T) {
 	d.Enqueue(leased)
 	ingest(t, s, 15, "", time.Time{})
 	d.Notify()
-	waitFor(t, waitTimeout, "30 deliveries", func() bool { return len(deliveriesIn(t, s, hirehook.DeliveryDelivered)) == 30 })
+	testwait.For(t, waitTimeout, "30 deliveries", func() bool { return len(deliveriesIn(t, s, hirehook.DeliveryDelivered)) == 30 }, nil)
 	if p := peak.Load(); p > 2 {
 		t.Errorf("receiver saw %d requests in flight, want at most 2", p)
 	} else if p < 2 {

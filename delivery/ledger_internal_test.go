@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/testwait"
 	"github.com/hirehook/hirehook/store/sqlite"
 )
 
@@ -63,14 +64,14 @@ func TestLeavingLaneReturnsItsCount(t *testing.T) {
 	for _, r := range res {
 		d.Enqueue(r.Leased)
 	}
-	waitUntil(t, "the lane's deliveries handed back, and their count with them", func() bool {
+	testwait.For(t, 10*time.Second, "the lane's deliveries handed back, and their count with them", func() bool {
 		state := hirehook.DeliveryPending
 		pending, err := s.DeliveryList(ctx, hirehook.DeliveryFilter{TenantID: hirehook.DefaultTenantID, State: &state, Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return len(pending) == len(evs) && d.CanTake() && d.heldCount() == 0
-	})
+	}, nil)
 }
 
 // heldCount is the number of deliveries the dispatcher holds.
@@ -95,6 +96,13 @@ func (r *flakyRegistry) NodeHeartbeat(_ context.Context, p hirehook.NodeHeartbea
 }
 
 func (r *flakyRegistry) NodeLeave(context.Context, string) error { return nil }
+
+// Capabilities declares the flaky registry (SQLite declares none).
+func (r *flakyRegistry) Capabilities() hirehook.Capabilities {
+	caps := r.Store.Capabilities()
+	caps.Nodes = r
+	return caps
+}
 
 // A node whose heartbeat is about to lapse (the other nodes will take its
 // deliveries) hands back what it has queued instead of sending it too, and
@@ -150,17 +158,17 @@ func TestHeartbeatLapsingHandsBackQueued(t *testing.T) {
 	for _, r := range res {
 		d.Enqueue(r.Leased)
 	}
-	waitUntil(t, "the first attempt in flight", func() bool { return requests.Load() == 1 })
+	testwait.For(t, 10*time.Second, "the first attempt in flight", func() bool { return requests.Load() == 1 }, nil)
 
 	reg.fail.Store(true)
-	waitUntil(t, "the queued deliveries to be handed back", func() bool {
+	testwait.For(t, 10*time.Second, "the queued deliveries to be handed back", func() bool {
 		state := hirehook.DeliveryPending
 		pending, err := s.DeliveryList(ctx, hirehook.DeliveryFilter{TenantID: hirehook.DefaultTenantID, State: &state, Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return len(pending) == len(evs)-1 && d.heldCount() == 1
-	})
+	}, nil)
 	if n := requests.Load(); n != 1 {
 		t.Errorf("the receiver got %d requests, want the 1 in flight", n)
 	}
@@ -177,22 +185,6 @@ func TestHeartbeatLapsingHandsBackQueued(t *testing.T) {
 	if len(pending) != len(evs)-1 || d.heldCount() != 1 {
 		t.Errorf("after a claim, %d deliveries pending and %d held, want %d and the 1 in flight: a node whose heartbeat lapses claims what it handed back",
 			len(pending), d.heldCount(), len(evs)-1)
-	}
-}
-
-// waitUntil polls cond until it holds, failing tb after 10 s.
-func waitUntil(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.NewTimer(10 * time.Second)
-	defer deadline.Stop()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline.C:
-			tb.Fatalf("timed out waiting for %s", what)
-		case <-tick.C:
-		}
 	}
 }
 
@@ -252,7 +244,7 @@ func TestStopWithWorkersWaitingOnResults(t *testing.T) {
 	for _, r := range res {
 		d.Enqueue(r.Leased)
 	}
-	waitUntil(t, "every attempt sent", func() bool { return requests.Load() == int64(len(evs)) })
+	testwait.For(t, 10*time.Second, "every attempt sent", func() bool { return requests.Load() == int64(len(evs)) }, nil)
 
 	sctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/logkey"
 )
 
 // membership is this node's place among the live nodes sharing the store:
@@ -82,7 +83,7 @@ func (d *Dispatcher) heartbeatLoop(ctx context.Context, reg hirehook.NodeRegistr
 			}
 		case ctx.Err() == nil:
 			// Keep the last membership: the limits stay divided as they were.
-			d.logger.Warn("node heartbeat", "error", err)
+			d.logger.Warn("node heartbeat", logkey.Error, err)
 			if !d.gaveUp.Load() && time.Since(lastBeat) >= ttl-d.cfg.HeartbeatInterval {
 				// One more missed heartbeat and this node is no longer
 				// live, and then its leases end: what is queued here is
@@ -91,7 +92,7 @@ func (d *Dispatcher) heartbeatLoop(ctx context.Context, reg hirehook.NodeRegistr
 				// no-op for those another node has taken).
 				d.gaveUp.Store(true)
 				if n := d.handBackQueued(); n > 0 {
-					d.logger.Warn("node heartbeat lapsing: handing back the queued deliveries", "count", n)
+					d.logger.Warn("node heartbeat lapsing: handing back the queued deliveries", logkey.Count, n)
 				}
 			}
 		}
@@ -100,7 +101,7 @@ func (d *Dispatcher) heartbeatLoop(ctx context.Context, reg hirehook.NodeRegistr
 			// Leaving is worth a moment at stop, but ends with a hard stop.
 			lctx, cancel := context.WithTimeout(d.runCtx, 5*time.Second)
 			if err := reg.NodeLeave(lctx, d.cfg.Owner); err != nil {
-				d.logger.Warn("leave the node registry", "error", err)
+				d.logger.Warn("leave the node registry", logkey.Error, err)
 			}
 			cancel()
 			return
@@ -174,7 +175,7 @@ func (d *Dispatcher) setMembership(live []string) {
 	}
 	d.mu.Unlock()
 	if changed {
-		d.logger.Info("nodes sharing the store", "nodes", m.nodes, "rank", m.rank)
+		d.logger.Info("nodes sharing the store", logkey.Nodes, m.nodes, logkey.Rank, m.rank)
 		d.Notify()
 	}
 }

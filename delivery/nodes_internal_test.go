@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/testwait"
 	"github.com/hirehook/hirehook/store/sqlite"
 )
 
@@ -37,6 +38,13 @@ func (r *slowRegistry) NodeHeartbeat(ctx context.Context, p hirehook.NodeHeartbe
 }
 
 func (r *slowRegistry) NodeLeave(context.Context, string) error { return nil }
+
+// Capabilities declares the slow registry (SQLite declares none).
+func (r *slowRegistry) Capabilities() hirehook.Capabilities {
+	caps := r.Store.Capabilities()
+	caps.Nodes = r
+	return caps
+}
 
 // A node whose every heartbeat takes longer than the heartbeat interval,
 // but lands well within the TTL, stays live and delivers: a heartbeat is
@@ -81,9 +89,9 @@ func TestSlowHeartbeatsKeepTheNodeLive(t *testing.T) {
 	// Past the TTL since the start, the node lives on its heartbeats
 	// alone; the 10 s wait of waitUntil is 60 TTLs.
 	start := time.Now()
-	waitUntil(t, "three heartbeats, a TTL after the start", func() bool {
+	testwait.For(t, 10*time.Second, "three heartbeats, a TTL after the start", func() bool {
 		return reg.beats.Load() >= 3 && time.Since(start) > d.nodeTTL()
-	})
+	}, nil)
 	var evs []*hirehook.Event
 	for i := range 5 {
 		evs = append(evs, &hirehook.Event{TenantID: hirehook.DefaultTenantID, ID: hirehook.NewID("evt"), Type: "candidate.created",
@@ -94,5 +102,5 @@ func TestSlowHeartbeatsKeepTheNodeLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.Notify()
-	waitUntil(t, "every delivery sent", func() bool { return requests.Load() == int64(len(evs)) })
+	testwait.For(t, 10*time.Second, "every delivery sent", func() bool { return requests.Load() == int64(len(evs)) }, nil)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/delivery"
+	"github.com/hirehook/hirehook/internal/testwait"
 )
 
 // subjectEvents returns n events about each of the candidates, in
@@ -97,7 +98,7 @@ func TestOrderedDeliveryPerSubject(t *testing.T) {
 	// claim and a committed result: about 14 s alone under -race, and
 	// 37 s was seen in a loaded full run. The bound is for a hang, not a
 	// measure of speed.
-	waitFor(t, 9*waitTimeout, "every delivery to finish", func() bool {
+	testwait.For(t, 9*waitTimeout, "every delivery to finish", func() bool {
 		n := 0
 		for _, dl := range deliveriesOf(t, s, ep.ID) {
 			if dl.State == hirehook.DeliveryDelivered || dl.State == hirehook.DeliveryFailed {
@@ -105,7 +106,7 @@ func TestOrderedDeliveryPerSubject(t *testing.T) {
 			}
 		}
 		return n == len(evs)
-	})
+	}, nil)
 	mu.Lock()
 	defer mu.Unlock()
 	for _, c := range candidates {
@@ -155,23 +156,23 @@ func TestFailingEndpointDisabledAndResumed(t *testing.T) {
 	})
 	_, _ = ingest(t, s, 3, "", time.Time{})
 	d.Notify()
-	waitFor(t, waitTimeout, "the endpoint to have failing_since", func() bool {
+	testwait.For(t, waitTimeout, "the endpoint to have failing_since", func() bool {
 		e, err := s.EndpointGet(context.Background(), hirehook.DefaultTenantID, ep.ID)
 		return err == nil && e.FailingSince != nil
-	})
+	}, nil)
 	skew.Store(int64(6 * 24 * time.Hour))
 	// OnResult sees the result after it was committed: wait for both.
-	waitFor(t, waitTimeout, "the endpoint to be disabled", func() bool {
+	testwait.For(t, waitTimeout, "the endpoint to be disabled", func() bool {
 		e, err := s.EndpointGet(context.Background(), hirehook.DefaultTenantID, ep.ID)
 		return err == nil && e.Disabled && disabled.Load() != nil
-	})
+	}, nil)
 	e, _ := s.EndpointGet(context.Background(), hirehook.DefaultTenantID, ep.ID)
 	if reason, _ := disabled.Load().(string); reason == "" || e.DisabledReason != reason {
 		t.Errorf("disabled reason %q, result said %q", e.DisabledReason, reason)
 	}
-	waitFor(t, waitTimeout, "the deliveries to be paused", func() bool {
+	testwait.For(t, waitTimeout, "the deliveries to be paused", func() bool {
 		return len(deliveriesIn(t, s, hirehook.DeliveryPaused)) == 3
-	})
+	}, nil)
 	// A delivery to another endpoint, due after the paused ones: once it
 	// has been claimed and delivered, a claim has passed them over.
 	before := rc.count()
@@ -190,7 +191,7 @@ func TestFailingEndpointDisabledAndResumed(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.Notify()
-	waitFor(t, waitTimeout, "the paused deliveries to be delivered", func() bool {
+	testwait.For(t, waitTimeout, "the paused deliveries to be delivered", func() bool {
 		n := 0
 		for _, dl := range deliveriesOf(t, s, ep.ID) {
 			if dl.State == hirehook.DeliveryDelivered {
@@ -198,7 +199,7 @@ func TestFailingEndpointDisabledAndResumed(t *testing.T) {
 			}
 		}
 		return n == 3
-	})
+	}, nil)
 	e, _ = s.EndpointGet(context.Background(), hirehook.DefaultTenantID, ep.ID)
 	if e.Disabled || e.FailingSince != nil {
 		t.Errorf("after enable and success: disabled %v, failing since %v", e.Disabled, e.FailingSince)

@@ -12,6 +12,7 @@ import (
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/api"
 	"github.com/hirehook/hirehook/connector/push"
+	"github.com/hirehook/hirehook/internal/logkey"
 	"golang.org/x/time/rate"
 )
 
@@ -41,7 +42,7 @@ const inlineGrace = 30 * time.Second
 // the store keeps it for as long as the request log is kept, so a request
 // re-sent with its unsigned parts changed is a duplicate.
 type Handler struct {
-	Store     hirehook.Store
+	Store     HandlerStore
 	Processor *Processor
 	// MaxBodyBytes is the largest body accepted (413 beyond).
 	MaxBodyBytes int64
@@ -162,7 +163,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if hs, ok := k.handshake(r.Header); ok {
 			req.Status, req.VendorEvent = hirehook.InboundHandshake, "handshake"
 			if err := h.Store.InboundCreate(ctx, req); err != nil {
-				h.logger().Warn("record inbound handshake", "source_id", src.ID, "error", err)
+				h.logger().Warn("record inbound handshake", logkey.SourceID, src.ID, logkey.Error, err)
 			}
 			h.observe(k.Name, req.Status)
 			for name, vs := range hs.Header {
@@ -176,9 +177,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		req.Status, req.Error = hirehook.InboundRejected, err.Error()
 		if h.logRejection(src.ID) {
 			if err := h.Store.InboundCreate(ctx, req); err != nil {
-				h.logger().Warn("record inbound rejection", "source_id", src.ID, "error", err)
+				h.logger().Warn("record inbound rejection", logkey.SourceID, src.ID, logkey.Error, err)
 			}
-			h.logger().Info("inbound request rejected", "source_id", src.ID, "kind", k.Name, "reason", err.Error())
+			h.logger().Info("inbound request rejected", logkey.SourceID, src.ID, logkey.Kind, k.Name, logkey.Reason, err.Error())
 		}
 		h.observe(k.Name, req.Status)
 		h.fail(w, r, hirehook.Errorf(hirehook.EUNAUTHORIZED, "%s", verifyMessage(err)))
@@ -229,7 +230,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		upd, err := h.Processor.Process(ctx, src, orig)
 		if err != nil {
-			h.logger().Error("normalise inbound request again", "source_id", src.ID, "request_id", orig.ID, "error", err)
+			h.logger().Error("normalise inbound request again", logkey.SourceID, src.ID, logkey.RequestID, orig.ID, logkey.Error, err)
 			break
 		}
 		if upd.Status == hirehook.InboundFailed {
@@ -251,7 +252,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// retries it (and alerts), while the request log shows it.
 		upd, err := h.Processor.Process(ctx, src, req)
 		if err != nil {
-			h.logger().Error("normalise inbound request", "source_id", src.ID, "request_id", req.ID, "error", err)
+			h.logger().Error("normalise inbound request", logkey.SourceID, src.ID, logkey.RequestID, req.ID, logkey.Error, err)
 		} else {
 			if upd.Status == hirehook.InboundFailed {
 				h.observe(k.Name, upd.Status)

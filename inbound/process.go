@@ -12,6 +12,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/connector/push"
+	"github.com/hirehook/hirehook/internal/logkey"
 )
 
 // hydrateBackoff is the wait before each retry of a hydration that failed
@@ -29,7 +30,7 @@ const retryWait = 5 * time.Second
 // normalises at once when no vendor API call is needed), the Worker (which
 // takes what is due: hydration, retries, reprocessing) and tests.
 type Processor struct {
-	Store  hirehook.Store
+	Store  Store
 	Ingest hirehook.Ingester
 	// HTTPClient fetches records from vendor APIs (hydration).
 	HTTPClient *http.Client
@@ -120,7 +121,7 @@ func (p *Processor) outcome(ctx context.Context, src *hirehook.Source, req *hire
 			note = "fetching the record failed; sent as received: " + err.Error()
 		}
 		if note != "" {
-			p.logger().Warn("inbound hydration failed", "source_id", src.ID, "request_id", req.ID, "error", err)
+			p.logger().Warn("inbound hydration failed", logkey.SourceID, src.ID, logkey.RequestID, req.ID, logkey.Error, err)
 		}
 	}
 	if parsed.Unsupported != "" {
@@ -150,7 +151,7 @@ func (p *Processor) outcome(ctx context.Context, src *hirehook.Source, req *hire
 			}
 			return upd
 		}
-		p.logger().Error("inbound request not ingested; retrying", "source_id", src.ID, "request_id", req.ID, "error", err)
+		p.logger().Error("inbound request not ingested; retrying", logkey.SourceID, src.ID, logkey.RequestID, req.ID, logkey.Error, err)
 		return retry(retryWait, "ingest failed; retrying")
 	}
 	upd.Status, upd.EventIDs, upd.Error = hirehook.InboundProcessed, ids, note
@@ -196,7 +197,7 @@ func (p *Processor) emit(ctx context.Context, src *hirehook.Source, events []*hi
 		if err := p.Store.SourceStateSet(ctx, hirehook.SourceStateParams{TenantID: src.TenantID, SourceID: src.ID, Key: key, Value: string(stage)}); err != nil {
 			// The events are in; the next change of this application
 			// derives its "from" from an older stage, or none.
-			p.logger().Warn("record stage of inbound event", "source_id", src.ID, "key", key, "error", err)
+			p.logger().Warn("record stage of inbound event", logkey.SourceID, src.ID, logkey.Key, key, logkey.Error, err)
 		}
 	}
 	return ids, nil

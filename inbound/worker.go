@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/logkey"
 )
 
 // Worker normalises the stored requests that are due on this node: those
@@ -82,7 +83,7 @@ func (w *Worker) loop(ctx context.Context) {
 	for {
 		n, err := w.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil && time.Since(lastLog) >= time.Minute {
-			w.Processor.logger().Error("normalise inbound requests", "error", err)
+			w.Processor.logger().Error("normalise inbound requests", logkey.Error, err)
 			lastLog = time.Now()
 		}
 		if n > 0 && err == nil {

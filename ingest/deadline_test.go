@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/testwait"
 	"github.com/hirehook/hirehook/store/postgres"
 	"github.com/hirehook/hirehook/store/postgres/postgrestest"
 )
@@ -30,13 +31,13 @@ func TestCommitDeadlineFrozenDatabase(t *testing.T) {
 	input := &hirehook.EventInput{ID: "evt_frozen", Type: "candidate.created", Data: json.RawMessage(`{"id":"cand_1"}`)}
 	// The database answers: commits succeed (retried, as a producer
 	// would, if a loaded machine makes one miss the deadline).
-	waitFor(t, 20*time.Second, "a commit before the freeze", func() bool {
+	testwait.For(t, 20*time.Second, "a commit before the freeze", func() bool {
 		_, err := in.Commit(ctx, []*hirehook.Event{prepare(t, in, &hirehook.EventInput{ID: "evt_warm", Type: "candidate.created", Data: json.RawMessage(`{"id":"cand_0"}`)})})
 		if err != nil && hirehook.ErrorCode(err) != hirehook.EUNAVAILABLE {
 			t.Fatalf("Commit before the freeze: %v", err)
 		}
 		return err == nil
-	})
+	}, nil)
 
 	p.Freeze()
 	answer := make(chan error, 1)
@@ -55,13 +56,13 @@ func TestCommitDeadlineFrozenDatabase(t *testing.T) {
 	p.Thaw()
 
 	// The producer sends the event again until it is accepted.
-	waitFor(t, 20*time.Second, "the event to be accepted once the database is back", func() bool {
+	testwait.For(t, 20*time.Second, "the event to be accepted once the database is back", func() bool {
 		_, err := in.Commit(ctx, []*hirehook.Event{prepare(t, in, input)})
 		if err != nil && hirehook.ErrorCode(err) != hirehook.EUNAVAILABLE {
 			t.Fatalf("Commit once the database is back: %v", err)
 		}
 		return err == nil
-	})
+	}, nil)
 	events, err := st.EventList(ctx, hirehook.EventFilter{TenantID: tenant})
 	if err != nil {
 		t.Fatal(err)

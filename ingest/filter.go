@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/logkey"
 	"github.com/hirehook/hirehook/route"
 )
 
@@ -51,7 +52,7 @@ func FilterFunc(routes *route.Cache, logger *slog.Logger) func(ctx context.Conte
 			if err != nil {
 				// Saved specs compiled when saved; one that no longer does
 				// (an older hub's syntax) selects nothing until it is fixed.
-				logger.Error("endpoint filter does not compile; event not delivered to it", "endpoint_id", ep.ID, "event_id", e.ID, "error", err)
+				logger.Error("endpoint filter does not compile; event not delivered to it", logkey.EndpointID, ep.ID, logkey.EventID, e.ID, logkey.Error, err)
 				continue
 			}
 			if env == nil {
@@ -61,7 +62,7 @@ func FilterFunc(routes *route.Cache, logger *slog.Logger) func(ctx context.Conte
 			}
 			ok, _, err := r.Match(ctx, env)
 			if errors.Is(err, route.ErrTimeout) && ctx.Err() == nil {
-				logger.Error("endpoint filter timed out; event not delivered to it", "endpoint_id", ep.ID, "event_id", e.ID, "error", err)
+				logger.Error("endpoint filter timed out; event not delivered to it", logkey.EndpointID, ep.ID, logkey.EventID, e.ID, logkey.Error, err)
 				continue
 			} else if err != nil {
 				return nil, fmt.Errorf("filter event %s for endpoint %s: %w", e.ID, ep.ID, err)

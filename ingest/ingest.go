@@ -28,6 +28,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
+	"github.com/hirehook/hirehook/internal/logkey"
 )
 
 // MaxBatch is the most events one POST /v1/events/batch may carry.
@@ -80,7 +81,7 @@ const DefaultTimeout = 5 * time.Second
 
 // Ingester validates and commits events.
 type Ingester struct {
-	store hirehook.Store
+	store Store
 	cfg   Config
 
 	// queue is never closed (a sender blocked on a full queue would panic);
@@ -106,7 +107,7 @@ type response struct {
 }
 
 // New returns an Ingester writing to store.
-func New(store hirehook.Store, cfg Config) *Ingester {
+func New(store Store, cfg Config) *Ingester {
 	if cfg.Catalog == nil {
 		cfg.Catalog = catalog.Default()
 	}
@@ -433,7 +434,7 @@ func (in *Ingester) write(ctx context.Context, reqs []*request) {
 			in.write(ctx, reqs[half:])
 			return
 		}
-		in.cfg.Logger.Error("commit events", "count", len(events), "error", err)
+		in.cfg.Logger.Error("commit events", logkey.Count, len(events), logkey.Error, err)
 		for _, r := range reqs {
 			r.done <- response{err: err}
 		}

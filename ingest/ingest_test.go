@@ -22,6 +22,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
+	"github.com/hirehook/hirehook/internal/testwait"
 	"github.com/hirehook/hirehook/store/postgres"
 	"github.com/hirehook/hirehook/store/postgres/postgrestest"
 	"github.com/hirehook/hirehook/store/sqlite"
@@ -131,18 +132,6 @@ func commitOne(tb testing.TB, in *Ingester, e *hirehook.Event) hirehook.EventIng
 	return res[0]
 }
 
-// waitFor polls cond until it holds, failing tb after timeout.
-func waitFor(tb testing.TB, timeout time.Duration, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // wantFieldError checks that err is an EINVALID *hirehook.Error naming field.
 func wantFieldError(tb testing.TB, err error, field string) {
 	tb.Helper()
@@ -250,7 +239,7 @@ func TestPrepare(t *testing.T) {
 			t.Errorf("id %q encodes %d ms, want within [%d, %d]", e1.ID, ms, before, after)
 		}
 		// An id made a millisecond later sorts after.
-		waitFor(t, time.Second, "the clock to move on a millisecond", func() bool { return time.Now().UnixMilli() > after })
+		testwait.For(t, time.Second, "the clock to move on a millisecond", func() bool { return time.Now().UnixMilli() > after }, nil)
 		e2 := prepare(t, b.in, input("", "candidate.created", "cand_1"))
 		if !(e1.ID < e2.ID) {
 			t.Errorf("later id %q does not sort after %q", e2.ID, e1.ID)
@@ -672,7 +661,7 @@ func TestCommit_handoff(t *testing.T) {
 		defer b.mu.Unlock()
 		return slices.Clone(b.handed)
 	}
-	waitFor(t, 10*time.Second, "5 deliveries handed off", func() bool { return len(handed()) >= 5 })
+	testwait.For(t, 10*time.Second, "5 deliveries handed off", func() bool { return len(handed()) >= 5 }, nil)
 
 	stored, err := b.st.DeliveryList(ctx, hirehook.DeliveryFilter{TenantID: tenant})
 	if err != nil {
@@ -954,7 +943,7 @@ func TestLifecycle(t *testing.T) {
 			})
 		}
 		queued.Wait()
-		waitFor(t, 10*time.Second, "the commits to queue", func() bool { return len(in.queue) == n })
+		testwait.For(t, 10*time.Second, "the commits to queue", func() bool { return len(in.queue) == n }, nil)
 		stopped := make(chan error, 1)
 		go func() { stopped <- stop(t, in) }()
 		blk.unblock()
@@ -1025,7 +1014,7 @@ func TestCommitQueueFullDuringStop(t *testing.T) {
 			}
 		})
 	}
-	waitFor(t, 10*time.Second, "the queue to fill", func() bool { return len(in.queue) == cap(in.queue) })
+	testwait.For(t, 10*time.Second, "the queue to fill", func() bool { return len(in.queue) == cap(in.queue) }, nil)
 
 	// One more must wait for room in the queue. With the queue full it
 	// calls ctx.Done only for that wait, after it has let go of the mutex.
@@ -1055,11 +1044,11 @@ func TestCommitQueueFullDuringStop(t *testing.T) {
 		defer cancel()
 		stopped <- in.Stop(ctx)
 	}()
-	waitFor(t, 10*time.Second, "Stop to close the queue", func() bool {
+	testwait.For(t, 10*time.Second, "Stop to close the queue", func() bool {
 		in.mu.Lock()
 		defer in.mu.Unlock()
 		return in.stopped
-	})
+	}, nil)
 	blk.unblock()
 	if err := <-stopped; err != nil {
 		t.Errorf("Stop: %v", err)
@@ -1160,7 +1149,7 @@ func TestCommit_failsAlone(t *testing.T) {
 			for i := range reqs {
 				wg.Go(func() { results[i], errs[i] = in.Commit(ctx, reqs[i]) })
 			}
-			waitFor(t, 10*time.Second, "the requests to queue", func() bool { return len(in.queue) == len(reqs) })
+			testwait.For(t, 10*time.Second, "the requests to queue", func() bool { return len(in.queue) == len(reqs) }, nil)
 			blk.unblock()
 			wg.Wait()
 			if err := <-firstDone; err != nil {

@@ -28,7 +28,7 @@ import (
 // Config configures Metrics.
 type Config struct {
 	// Store is read at scrape time for the queue and the ping.
-	Store hirehook.Store
+	Store Store
 	// ScrapeTimeout bounds the store reads of one scrape. Default 2 s.
 	ScrapeTimeout time.Duration
 	// MaxSources is how many distinct event sources get their own label

@@ -1,6 +1,6 @@
 // Package retention runs the background job that purges, tenant by
 // tenant, event payloads and attempt response bodies older than the
-// tenant's RetentionDays (hirehook.Store.RetentionPurge). Ids, types, times
+// tenant's RetentionDays (Store.RetentionPurge). Ids, types, times
 // and delivery outcomes stay for the log.
 //
 // The purge works in small batches, each one short transaction with a
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/logkey"
 )
 
 // Defaults of the Purger's fields.
@@ -29,7 +30,7 @@ const (
 // Purger purges expired personal data every Interval, starting at Start.
 // Set its fields before Start; zero values take the defaults.
 type Purger struct {
-	Store hirehook.Store
+	Store Store
 	// Interval is the time between two passes. Default 1 h.
 	Interval time.Duration
 	// Batch is the most events (and the most attempts) one transaction
@@ -81,7 +82,7 @@ func (p *Purger) Start(ctx context.Context) error {
 	if p.Logger == nil {
 		p.Logger = slog.New(slog.DiscardHandler)
 	}
-	p.Logger = p.Logger.With("component", "retention")
+	p.Logger = p.Logger.With(logkey.Component, "retention")
 	// The loop lives until Stop, not until the caller's ctx ends.
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.started, p.cancel, p.done = true, cancel, make(chan struct{})
@@ -135,15 +136,15 @@ func (p *Purger) loop(ctx context.Context) {
 		case err != nil:
 			failures++
 			wait = min(p.Interval, time.Second<<min(failures-1, 20))
-			p.Logger.Error("retention purge failed", "error", err, "failures", failures, "retry_in", wait)
+			p.Logger.Error("retention purge failed", logkey.Error, err, logkey.Failures, failures, logkey.RetryIn, wait)
 			continue
 		}
 		if failures > 0 {
-			p.Logger.Info("retention purge recovered", "failures", failures)
+			p.Logger.Info("retention purge recovered", logkey.Failures, failures)
 		}
 		failures, wait = 0, p.Interval
 		if res.Events > 0 || res.Attempts > 0 {
-			p.Logger.Info("retention purged", "events", res.Events, "attempts", res.Attempts)
+			p.Logger.Info("retention purged", logkey.Events, res.Events, logkey.Attempts, res.Attempts)
 		}
 	}
 }

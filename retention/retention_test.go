@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/testwait"
 	"github.com/hirehook/hirehook/retention"
 	"github.com/hirehook/hirehook/store/sqlite"
 )
@@ -60,17 +61,6 @@ func (w *logBuffer) count(substr string) int {
 		}
 	}
 	return n
-}
-
-func waitFor(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 type bundle struct {
@@ -155,14 +145,14 @@ func TestPurgerPurgesAndStops(t *testing.T) {
 	if err := b.purger.Start(context.Background()); err != nil {
 		t.Fatalf("second start: %v", err)
 	}
-	waitFor(t, "the 7 old events to be purged", func() bool { p, _ := b.purged(t); return p == 7 })
+	testwait.For(t, 10*time.Second, "the 7 old events to be purged", func() bool { p, _ := b.purged(t); return p == 7 }, nil)
 	// 7 events at 3 a batch: the first pass takes 3 calls (3, 3, 1).
 	if n := b.store.calls.Load(); n < 3 {
 		t.Fatalf("%d purge calls, want at least 3 batches", n)
 	}
 	// The loop keeps running on its interval.
 	calls := b.store.calls.Load()
-	waitFor(t, "another pass", func() bool { return b.store.calls.Load() > calls })
+	testwait.For(t, 10*time.Second, "another pass", func() bool { return b.store.calls.Load() > calls }, nil)
 	stop(t, b.purger)
 	stop(t, b.purger) // twice is fine
 	// Stop waited for the goroutine: no call happens after it.
@@ -194,7 +184,7 @@ func TestPurgerRetriesAfterErrors(t *testing.T) {
 	if err := b.purger.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the purge to succeed after 2 failures", func() bool { p, _ := b.purged(t); return p == 7 })
+	testwait.For(t, 10*time.Second, "the purge to succeed after 2 failures", func() bool { p, _ := b.purged(t); return p == 7 }, nil)
 	stop(t, b.purger)
 	if n := b.logs.count("retention purge failed"); n != 2 {
 		t.Fatalf("%d failure lines, want 2", n)

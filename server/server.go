@@ -16,6 +16,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/api"
+	"github.com/hirehook/hirehook/internal/logkey"
 )
 
 // Server is the HTTP server of a hub.
@@ -74,7 +75,7 @@ func (s *Server) Open() error {
 	go func() {
 		defer s.wg.Done()
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.Logger.Error("http server stopped", "error", err)
+			s.Logger.Error("http server stopped", logkey.Error, err)
 		}
 	}()
 	return nil
@@ -178,7 +179,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.Logger.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "request_id", id, "panic", v, "stack", string(debug.Stack()))
+				s.Logger.Error("panic serving request", logkey.Method, r.Method, logkey.Path, r.URL.Path, logkey.RequestID, id, logkey.Panic, v, logkey.Stack, string(debug.Stack()))
 				api.Error(w, r, s.Logger, fmt.Errorf("panic: %v", v))
 			}
 		}()

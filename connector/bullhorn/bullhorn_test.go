@@ -20,6 +20,7 @@ import (
 	"github.com/hirehook/hirehook/connector/bullhorn"
 	"github.com/hirehook/hirehook/connector/bullhorn/bullhornsim"
 	"github.com/hirehook/hirehook/ingest"
+	"github.com/hirehook/hirehook/internal/testwait"
 )
 
 const subID = "hirehook-test"
@@ -651,7 +652,7 @@ func TestRateLimitAndServerErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = b.poller.Stop(context.Background()) })
-	waitFor(t, func() bool { return len(b.events()) == 5 })
+	testwait.For(t, 10*time.Second, "5 events", func() bool { return len(b.events()) == 5 }, nil)
 	if s := b.poller.Stats(); s.Errors < 5 || s.EventsEmitted != 5 {
 		t.Errorf("stats = %+v", s)
 	}
@@ -670,7 +671,7 @@ func TestFullBatchesBackToBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = b.poller.Stop(context.Background()) })
-	waitFor(t, func() bool { return len(b.events()) == 250 })
+	testwait.For(t, 10*time.Second, "250 events", func() bool { return len(b.events()) == 250 }, nil)
 	if err := b.poller.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -736,17 +737,6 @@ func TestSimAdminAPI(t *testing.T) {
 	}
 	if _, err := b.client.Entities(context.Background(), "Candidate", []int64{2}, "id,shoeSize"); err == nil {
 		t.Error("an unknown field must be refused")
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -91,7 +91,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 			ln.Close() // the server, if it got it, is not serving it
 		}
 	}()
-	var st encryptedStore
+	var st hirehook.Store
 	var pg *postgres.Store
 	var path string // of the SQLite file; "" with PostgreSQL
 	if h.Config.PostgresURL() != "" {
@@ -134,12 +134,16 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 		}
 	}()
 	// The wrong key stops the hub here rather than failing every delivery.
-	if err := st.CheckEncryption(ctx); err != nil {
+	enc := st.Capabilities().Encryption
+	if enc == nil {
+		return errors.New("open store: the store does not seal secrets at rest")
+	}
+	if err := enc.CheckEncryption(ctx); err != nil {
 		return fmt.Errorf("open store: %w", KeyHint(err, h.Config, path))
 	}
 	// Before serving: a key stored the old way must work from the first
 	// request, which looks keys up by their keyed hash only.
-	if n, err := st.UpgradeSecrets(ctx); err != nil {
+	if n, err := enc.UpgradeSecrets(ctx); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	} else if n > 0 {
 		h.Logger.Info("sealed custom headers and rehashed API keys stored by an older hub", "rows", n)
@@ -193,14 +197,14 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	if err := h.Dispatcher.Start(ctx); err != nil {
 		return err
 	}
-	if pg != nil {
+	if wake := st.Capabilities().Wake; wake != nil {
 		// Other nodes wake this one through LISTEN/NOTIFY; the dispatcher's
 		// poll stays as the fallback.
 		listenCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 		h.listenStop, h.listenDone = stop, make(chan struct{})
 		go func() {
 			defer close(h.listenDone)
-			_ = pg.Listen(listenCtx, h.Dispatcher.Notify)
+			_ = wake.Listen(listenCtx, h.Dispatcher.Notify)
 		}()
 	}
 	h.Purger = &retention.Purger{Store: st, Interval: h.Config.RetentionInterval, Logger: h.Logger}

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/seal"
 	"github.com/hirehook/hirehook/store/postgres"
 	"github.com/jackc/pgx/v5"
@@ -20,16 +19,6 @@ import (
 // PGPASSWORD and ~/.pgpass. Endpoint secrets are encrypted as with SQLite,
 // but there is no file next to the database to keep a generated key in, and
 // every node needs the same key: --encryption-key is required.
-
-// encryptedStore is what the hub opens: a Store whose secrets are sealed,
-// and that can tell whether it holds the key for them.
-type encryptedStore interface {
-	hirehook.Store
-	CheckEncryption(ctx context.Context) error
-	// UpgradeSecrets seals what older hubs kept in the clear (endpoints'
-	// custom headers) and rehashes API keys stored as bare SHA-256.
-	UpgradeSecrets(ctx context.Context) (int, error)
-}
 
 // PostgresURL returns --db when it names a PostgreSQL database, else "".
 func (c *Config) PostgresURL() string {

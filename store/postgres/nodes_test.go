@@ -15,6 +15,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/delivery"
+	"github.com/hirehook/hirehook/internal/testwait"
 	"github.com/hirehook/hirehook/store/postgres"
 	"github.com/hirehook/hirehook/store/postgres/postgrestest"
 )
@@ -211,14 +212,14 @@ func TestEndpointLimitsAcrossNodes(t *testing.T) {
 	// The work arrives once every node counts three, each dividing the
 	// limits by three: while a node counts fewer, the endpoint may see
 	// the sum of two divisions (see delivery's membership).
-	waitUntil(t, "every node to count three live nodes", func() bool {
+	testwait.For(t, 30*time.Second, "every node to count three live nodes", func() bool {
 		for _, d := range dispatchers {
 			if d.Nodes() != 3 {
 				return false
 			}
 		}
 		return true
-	})
+	}, nil)
 
 	const n = 60
 	var evs []*hirehook.Event
@@ -241,7 +242,7 @@ func TestEndpointLimitsAcrossNodes(t *testing.T) {
 	for _, d := range dispatchers {
 		d.Notify()
 	}
-	waitUntil(t, "every delivery", func() bool {
+	testwait.For(t, 30*time.Second, "every delivery", func() bool {
 		done := true
 		for _, g := range gauges {
 			g.mu.Lock()
@@ -249,7 +250,7 @@ func TestEndpointLimitsAcrossNodes(t *testing.T) {
 			g.mu.Unlock()
 		}
 		return done
-	})
+	}, nil)
 	for name, limit := range map[string]int{"two": 2, "one": 1} {
 		g := gauges[name]
 		g.mu.Lock()
@@ -279,15 +280,4 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
-}
-
-func waitUntil(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"testing"
 
+	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/seal"
 	"github.com/hirehook/hirehook/store/postgres"
 	"github.com/hirehook/hirehook/store/postgres/postgrestest"
@@ -14,7 +15,7 @@ func TestSecretsAtRest(t *testing.T) {
 	t.Parallel()
 	dsn := postgrestest.NewDatabase(t)
 	storetest.RunSecretsAtRest(t, storetest.SecretsAtRest{
-		Open: func(tb testing.TB, ring *seal.Keyring) storetest.SealingStore {
+		Open: func(tb testing.TB, ring *seal.Keyring) hirehook.Store {
 			return open(tb, dsn, postgres.Options{Keyring: ring})
 		},
 		Raw:     rawDB(t, dsn),

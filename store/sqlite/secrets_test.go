@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/seal"
 	"github.com/hirehook/hirehook/store/sqlite"
 	"github.com/hirehook/hirehook/store/storetest"
@@ -21,7 +22,7 @@ func TestSecretsAtRest(t *testing.T) {
 	}
 	t.Cleanup(func() { raw.Close() })
 	storetest.RunSecretsAtRest(t, storetest.SecretsAtRest{
-		Open: func(tb testing.TB, ring *seal.Keyring) storetest.SealingStore {
+		Open: func(tb testing.TB, ring *seal.Keyring) hirehook.Store {
 			s, err := sqlite.OpenWithOptions(context.Background(), path, sqlite.Options{Keyring: ring})
 			if err != nil {
 				tb.Fatal(err)

@@ -110,7 +110,8 @@
 // CRUD's) runs its own through Dialect.WriteTx or Dialect.SnapshotTx.
 //
 // The conformance suite (store/storetest) is the contract of both: Run for
-// hirehook.Store, RunSecretsAtRest for hirehook.Encrypted, RunCopy for
+// hirehook.Store (with RunCapabilities for what each store declares in
+// Capabilities), RunSecretsAtRest for hirehook.Encrypted, RunCopy for
 // storecopy.Exporter and storecopy.Importer.
 //
 // The core is a package beside the dialects rather than store/ itself so

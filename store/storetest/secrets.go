@@ -35,8 +35,8 @@ func testInboundMasksCredentials(t *testing.T, newStore NewStoreFunc) {
 	}
 }
 
-// SealingStore is a Store with the Encrypted capability: both dialects.
-type SealingStore interface {
+// sealingStore is a Store with the Encrypted capability it declares.
+type sealingStore struct {
 	hirehook.Store
 	hirehook.Encrypted
 }
@@ -47,7 +47,7 @@ type SealingStore interface {
 // database would get, or nil where the dialect cannot give them (then the
 // columns are checked instead).
 type SecretsAtRest struct {
-	Open func(tb testing.TB, ring *seal.Keyring) SealingStore
+	Open func(tb testing.TB, ring *seal.Keyring) hirehook.Store
 	Raw  *sql.DB
 	Dump func(tb testing.TB) []byte
 	// TimeSQL is an SQL literal for a created_at value of the dialect.
@@ -82,6 +82,17 @@ func rawString(tb testing.TB, db *sql.DB, query string) string {
 // the old way authenticates once UpgradeSecrets rewrote it.
 func RunSecretsAtRest(t *testing.T, d SecretsAtRest) {
 	ctx := context.Background()
+	// The capability is reached through the store's declaration, as a hub
+	// reaches it.
+	open := func(ring *seal.Keyring) sealingStore {
+		t.Helper()
+		st := d.Open(t, ring)
+		enc := st.Capabilities().Encryption
+		if enc == nil {
+			t.Fatal("the store does not declare Encryption (Capabilities)")
+		}
+		return sealingStore{st, enc}
+	}
 	token := func(prefix string) string { return prefix + strings.TrimPrefix(hirehook.NewSecret(), "whsec_") }
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	newEndpoint := func(s hirehook.Store, headers map[string]string) *hirehook.Endpoint {
@@ -107,7 +118,7 @@ func RunSecretsAtRest(t *testing.T, d SecretsAtRest) {
 
 	// 1. An older hub, without a keyring: headers in plain JSON, a key as
 	// its bare SHA-256, as stored before.
-	s := d.Open(t, nil)
+	s := open(nil)
 	legacyAuth := "Basic " + token("legacy-")
 	legacy := newEndpoint(s, map[string]string{"Authorization": legacyAuth})
 	oldKey := token("hh_old_")
@@ -124,7 +135,7 @@ func RunSecretsAtRest(t *testing.T, d SecretsAtRest) {
 	// 2. This hub, with a keyring: new headers are sealed at once; older
 	// rows once UpgradeSecrets ran, as a hub does at start.
 	ring, keyText := newRing(t)
-	s = d.Open(t, ring)
+	s = open(ring)
 	newAuth, newToken := "Basic "+token("new-"), token("rt-")
 	e := newEndpoint(s, map[string]string{"Authorization": newAuth, "X-Receiver-Token": newToken})
 	changed := token("changed-")
@@ -190,14 +201,14 @@ func RunSecretsAtRest(t *testing.T, d SecretsAtRest) {
 	newText := seal.NewKey()
 	both, err := seal.ParseKeyring(newText, keyText)
 	must(t, err)
-	s = d.Open(t, both)
+	s = open(both)
 	if _, err := s.RotateEncryption(ctx); err != nil {
 		t.Fatal(err)
 	}
 	must(t, s.Close())
 	onlyNew, err := seal.ParseKeyring(newText)
 	must(t, err)
-	s = d.Open(t, onlyNew)
+	s = open(onlyNew)
 	must(t, s.CheckEncryption(ctx))
 	if got, err := s.EndpointGet(ctx, tenant, e.ID); err != nil || got.Headers["X-Receiver-Token"] != changed {
 		t.Fatalf("headers after rotation: %v, %v", got, err)

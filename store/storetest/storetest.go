@@ -63,6 +63,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("InboundDedupeHeld", func(t *testing.T) { t.Parallel(); testInboundDedupeHeld(t, newStore) })
 	t.Run("InboundMasksCredentials", func(t *testing.T) { t.Parallel(); testInboundMasksCredentials(t, newStore) })
 	t.Run("InvalidArguments", func(t *testing.T) { t.Parallel(); testInvalidArguments(t, newStore) })
+	t.Run("Capabilities", func(t *testing.T) { t.Parallel(); RunCapabilities(t, newStore) })
 }
 
 const tenant = hirehook.DefaultTenantID

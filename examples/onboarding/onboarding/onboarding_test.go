@@ -17,6 +17,7 @@ import (
 	"github.com/hirehook/hirehook/client/entity"
 	"github.com/hirehook/hirehook/examples/onboarding/onboarding"
 	"github.com/hirehook/hirehook/internal/hubtest"
+	"github.com/hirehook/hirehook/internal/testwait"
 	"github.com/hirehook/hirehook/route"
 )
 
@@ -77,17 +78,6 @@ func confirmed(id, client string) hirehook.EventInput {
 	return in
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func newHires(t *testing.T, svc *onboarding.Service) []onboarding.NewHire {
 	t.Helper()
 	nhs, err := svc.NewHires(context.Background())
@@ -112,10 +102,10 @@ func TestPlacementConfirmedBecomesNewHire(t *testing.T) {
 	}
 	// The relay has the mail before the service records the send: wait for
 	// the record, which is what the assertions below read.
-	eventually(t, "the welcome email, recorded as sent", func() bool {
+	testwait.For(t, 15*time.Second, "the welcome email, recorded as sent", func() bool {
 		nhs := newHires(t, svc)
 		return len(nhs) == 1 && nhs[0].WelcomeSentAt != nil && len(sink.Mails()) == 1
-	})
+	}, nil)
 	nhs := newHires(t, svc)
 	if len(nhs) != 1 {
 		t.Fatalf("%d new hires, want 1", len(nhs))
@@ -145,15 +135,15 @@ func TestPlacementConfirmedBecomesNewHire(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{ev.DeliveryList[0].ID} {
-		eventually(t, "the replay to be delivered", func() bool {
+		testwait.For(t, 15*time.Second, "the replay to be delivered", func() bool {
 			d, err := c.GetDelivery(ctx, id)
 			return err == nil && d.State == hirehook.DeliveryDelivered && d.Attempts == 2
-		})
+		}, nil)
 	}
-	eventually(t, "the second event to be delivered", func() bool {
+	testwait.For(t, 15*time.Second, "the second event to be delivered", func() bool {
 		e, err := c.GetEvent(ctx, again.ID)
 		return err == nil && len(e.DeliveryList) == 1 && e.DeliveryList[0].State == hirehook.DeliveryDelivered
-	})
+	}, nil)
 	// Both webhooks were answered, so the service has handled them; one
 	// more pass of the outbox, run here rather than waited for, must find
 	// nothing to send.
@@ -234,7 +224,7 @@ func TestThinEventsBadSignaturesAndBadPlacements(t *testing.T) {
 	if len(nhs) != 1 || nhs[0].PlacementID != "pl_thin" || nhs[0].Email != "ada.pl_thin@example.com" || strings.Join(nhs[0].Packet, "|") != "Right-to-work check" {
 		t.Fatalf("new hires from the thin event = %+v", nhs)
 	}
-	eventually(t, "the welcome email", func() bool { return len(sink.Mails()) == 1 })
+	testwait.For(t, 15*time.Second, "the welcome email", func() bool { return len(sink.Mails()) == 1 }, nil)
 
 	var noEmail map[string]any
 	json.Unmarshal(full, &noEmail)
