@@ -26,11 +26,17 @@ type EndpointTestIngester interface {
 	Commit(ctx context.Context, events []*hirehook.Event) ([]hirehook.EventIngestResult, error)
 }
 
+// EndpointTestStore is what a test send needs of the Store.
+type EndpointTestStore interface {
+	AuditStore
+	EndpointGet(ctx context.Context, tenantID, id string) (*hirehook.Endpoint, error)
+}
+
 // EndpointTests sends test events to endpoints: the one operation behind
 // the dashboard's "Send test event" button and POST
 // /v1/endpoints/{id}/test.
 type EndpointTests struct {
-	Store    hirehook.Store
+	Store    EndpointTestStore
 	Ingester EndpointTestIngester
 	// NowFunc stamps the audit entry. Default time.Now.
 	NowFunc func() time.Time
