@@ -156,20 +156,16 @@ func (h *Handler) handleEndpointNew(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 	form := parseEndpointForm(r)
 	types := form.validate(h.cfg.Catalog)
-	if len(form.Errors) > 0 {
-		page := endpointPage{Groups: typeGroups(h.cfg.Catalog), Form: form}
-		if err := h.loadTryEvents(r, &page.Try); err != nil {
-			h.error(w, r, err)
-			return
-		}
-		h.render(w, r, http.StatusUnprocessableEntity, "endpoint", "New endpoint", "integrations", page)
-		return
+	var ep *hirehook.Endpoint
+	var secret string
+	var err error
+	if len(form.Errors) == 0 {
+		redact := form.redactList()
+		ep, secret, err = h.endpoints().EndpointCreate(r.Context(), actor(r), ops.EndpointInput{URL: &form.URL, Description: &form.Description,
+			EventTypes: &types, Disabled: &form.Disabled, Ordered: &form.Ordered,
+			Filter: &form.Filter, Transform: &form.Transform, Payload: &form.Payload, Redact: &redact})
 	}
-	redact := form.redactList()
-	ep, secret, err := h.endpoints().EndpointCreate(r.Context(), actor(r), ops.EndpointInput{URL: &form.URL, Description: &form.Description,
-		EventTypes: &types, Disabled: &form.Disabled, Ordered: &form.Ordered,
-		Filter: &form.Filter, Transform: &form.Transform, Payload: &form.Payload, Redact: &redact})
-	if form.fieldError(err) {
+	if len(form.Errors) > 0 || form.fieldError(err) {
 		page := endpointPage{Groups: typeGroups(h.cfg.Catalog), Form: form}
 		if err := h.loadTryEvents(r, &page.Try); err != nil {
 			h.error(w, r, err)
@@ -263,7 +259,17 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	form := parseEndpointForm(r)
 	types := form.validate(h.cfg.Catalog)
-	if len(form.Errors) > 0 {
+	ep, err := old, error(nil)
+	if len(form.Errors) == 0 {
+		in := changesOf(old, &form, types)
+		if in == (ops.EndpointInput{}) {
+			h.flash(r, "ok", "Nothing changed.")
+			redirect(w, r, "/endpoints/"+url.PathEscape(old.ID))
+			return
+		}
+		ep, err = h.endpoints().EndpointUpdate(r.Context(), actor(r), old.ID, in)
+	}
+	if len(form.Errors) > 0 || form.fieldError(err) {
 		page, err := h.endpointPageFor(r, old)
 		if err != nil {
 			h.error(w, r, err)
@@ -273,7 +279,17 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusUnprocessableEntity, "endpoint", endpointLabel(old), "integrations", page)
 		return
 	}
-	// The form sends every field; the update sets those that changed.
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	h.flash(r, "ok", "Endpoint saved.")
+	redirect(w, r, "/endpoints/"+url.PathEscape(ep.ID))
+}
+
+// changesOf is the update of a valid form: the fields that differ from
+// old (the form sends every field); empty when nothing changed.
+func changesOf(old *hirehook.Endpoint, form *endpointForm, types []string) ops.EndpointInput {
 	var in ops.EndpointInput
 	if form.URL != old.URL {
 		in.URL = &form.URL
@@ -302,28 +318,7 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 	if form.Disabled != old.Disabled {
 		in.Disabled = &form.Disabled
 	}
-	if in == (ops.EndpointInput{}) {
-		h.flash(r, "ok", "Nothing changed.")
-		redirect(w, r, "/endpoints/"+url.PathEscape(old.ID))
-		return
-	}
-	ep, err := h.endpoints().EndpointUpdate(r.Context(), actor(r), old.ID, in)
-	if form.fieldError(err) {
-		page, err := h.endpointPageFor(r, old)
-		if err != nil {
-			h.error(w, r, err)
-			return
-		}
-		page.Form = form
-		h.render(w, r, http.StatusUnprocessableEntity, "endpoint", endpointLabel(old), "integrations", page)
-		return
-	}
-	if err != nil {
-		h.error(w, r, err)
-		return
-	}
-	h.flash(r, "ok", "Endpoint saved.")
-	redirect(w, r, "/endpoints/"+url.PathEscape(ep.ID))
+	return in
 }
 
 func (h *Handler) handleEndpointRotateSecret(w http.ResponseWriter, r *http.Request) {
