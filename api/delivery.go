@@ -55,12 +55,10 @@ func (h *Handler) handleDeliveryGet(w http.ResponseWriter, r *http.Request) {
 // handleDeliveryRetry makes a delivery due now, whatever its state (a
 // delivered one is sent again: a replay).
 func (h *Handler) handleDeliveryRetry(w http.ResponseWriter, r *http.Request) {
-	d, err := h.store.DeliveryRetry(r.Context(), tenantOf(r), r.PathValue("id"), h.cfg.NowFunc())
+	d, err := h.deliveries().DeliveryRetry(r.Context(), actor(r), r.PathValue("id"))
 	if err != nil {
 		Error(w, r, h.logger, err)
 		return
 	}
-	h.cfg.Notify()
-	h.audit(r, tenantOf(r), "delivery.retried", d.ID, map[string]any{"event_id": d.EventID, "endpoint_id": d.EndpointID})
 	writeJSON(w, http.StatusAccepted, d)
 }

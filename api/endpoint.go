@@ -3,16 +3,13 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
-	"net/textproto"
 	"strings"
 	"time"
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/ops"
-	"github.com/hirehook/hirehook/route"
 )
 
 // EndpointInput is the body of POST /v1/endpoints and PATCH
@@ -49,49 +46,45 @@ type EndpointInput struct {
 	Redact *[]string `json:"redact"`
 }
 
-// routeSpec is the route of the routing fields present in in; absent ones
-// are empty, which route.Compile accepts, so that each present field is
-// checked on its own.
-func (in *EndpointInput) routeSpec() route.Spec {
-	var s route.Spec
-	if in.Filter != nil {
-		s.Filter = *in.Filter
-	}
-	if in.Transform != nil {
-		s.Transform = *in.Transform
-	}
-	if in.Payload != nil {
-		s.Payload = *in.Payload
-	}
-	if in.Redact != nil {
-		s.Redact = *in.Redact
-	}
-	return s
-}
-
-// limits parses the isolation fields of in: conc is nil when
-// max_concurrency is absent or null; rate is nil when rate_limit_per_second
-// is absent, and a pointer to nil when it is null.
-func (in *EndpointInput) limits() (conc *int, rate **float64, err error) {
+// input translates in into the operation's input. A limit of the wrong
+// JSON type becomes a value out of range, so that the operation's check
+// answers it with the same field error as any other wrong value.
+func (in *EndpointInput) input() ops.EndpointInput {
+	o := ops.EndpointInput{URL: in.URL, Description: in.Description, EventTypes: in.EventTypes, Headers: in.Headers,
+		Disabled: in.Disabled, Signing: in.Signing, Ordered: in.Ordered,
+		Filter: in.Filter, Transform: in.Transform, Payload: in.Payload, Redact: in.Redact}
 	if len(in.MaxConcurrency) > 0 && string(in.MaxConcurrency) != "null" {
-		var n int
-		if json.Unmarshal(in.MaxConcurrency, &n) != nil || n < 1 || n > hirehook.MaxMaxConcurrency {
-			return nil, nil, hirehook.FieldError("max_concurrency", "must be a whole number from 1 to %d", hirehook.MaxMaxConcurrency)
+		n := -1
+		if json.Unmarshal(in.MaxConcurrency, &n) != nil {
+			n = -1
 		}
-		conc = &n
+		o.MaxConcurrency = &n
 	}
 	if len(in.RateLimitPerSecond) > 0 {
-		var r *float64
+		var r *float64 // null: no limit
 		if string(in.RateLimitPerSecond) != "null" {
-			var f float64
-			if json.Unmarshal(in.RateLimitPerSecond, &f) != nil || !(f > 0) || f > hirehook.MaxRateLimitPerSecond {
-				return nil, nil, hirehook.FieldError("rate_limit_per_second", "must be a number above 0 and at most %d, or null for no limit", hirehook.MaxRateLimitPerSecond)
+			f := -1.0
+			if json.Unmarshal(in.RateLimitPerSecond, &f) != nil {
+				f = -1
 			}
 			r = &f
 		}
-		rate = &r
+		o.RateLimitPerSecond = &r
 	}
-	return conc, rate, nil
+	return o
+}
+
+// endpoints are the endpoint operations (package ops), shared with the
+// dashboard.
+func (h *Handler) endpoints() *ops.Endpoints {
+	return &ops.Endpoints{Store: h.store, Catalog: h.cfg.Catalog, Route: h.routeOptions(), DefaultMaxConcurrency: h.cfg.DefaultMaxConcurrency,
+		Notify: h.cfg.Notify, NowFunc: h.cfg.NowFunc, Logger: h.logger}
+}
+
+// deliveries are the delivery operations (package ops), shared with the
+// dashboard.
+func (h *Handler) deliveries() *ops.Deliveries {
+	return &ops.Deliveries{Store: h.store, Notify: h.cfg.Notify, NowFunc: h.cfg.NowFunc, Logger: h.logger}
 }
 
 // EndpointWithSecret is the answer to a create or a rotation: the only
@@ -186,201 +179,17 @@ func maskHeaders(e *hirehook.Endpoint) *hirehook.Endpoint {
 	return e
 }
 
-// keepMaskedHeaders resolves the headers of a PATCH against the endpoint's
-// current ones: a value of hirehook.Masked keeps the current value of that
-// header, so that what GET answers may be sent back as it is. A masked
-// header the endpoint does not have is a field error.
-func keepMaskedHeaders(in map[string]string, cur *hirehook.Endpoint) (map[string]string, error) {
-	out := make(map[string]string, len(in))
-	for k, v := range in {
-		if v == hirehook.Masked {
-			old, ok := cur.Headers[k]
-			if !ok {
-				for name, val := range cur.Headers {
-					if strings.EqualFold(name, k) {
-						old, ok = val, true
-					}
-				}
-			}
-			if !ok {
-				return nil, hirehook.FieldError("headers."+k, "is %q, which keeps a header's hidden value, but the endpoint has no header %q; send its value", hirehook.Masked, k)
-			}
-			v = old
-		}
-		out[k] = v
-	}
-	return out, nil
-}
-
-// reservedHeaders are set by the hub on every delivery; an endpoint may not
-// override them.
-var reservedHeaders = map[string]bool{
-	"Content-Type": true, "Content-Length": true, "User-Agent": true, "Host": true,
-	"Webhook-Id": true, "Webhook-Timestamp": true, "Webhook-Signature": true,
-	"Connection": true, "Transfer-Encoding": true, "Te": true, "Upgrade": true,
-}
-
-// validate checks the fields that are present. create requires url and
-// event_types.
-func (h *Handler) validateEndpoint(in *EndpointInput, create bool) error {
-	if create && in.URL == nil {
-		return hirehook.FieldError("url", "is required")
-	}
-	if in.Signing != nil && *in.Signing != hirehook.SigningHMAC && *in.Signing != hirehook.SigningEd25519 {
-		return hirehook.FieldError("signing", "must be \"hmac\" or \"ed25519\"")
-	}
-	if in.URL != nil {
-		if err := hirehook.ValidateEndpointURL(*in.URL); err != nil {
-			return err
-		}
-	}
-	if in.Description != nil && len(*in.Description) > 1000 {
-		return hirehook.FieldError("description", "must be at most 1000 characters")
-	}
-	if create && (in.EventTypes == nil || len(*in.EventTypes) == 0) {
-		return hirehook.FieldError("event_types", "is required: list types such as \"placement.confirmed\", wildcards such as \"placement.*\", or \"*\"")
-	}
-	if in.EventTypes != nil {
-		if len(*in.EventTypes) == 0 || len(*in.EventTypes) > 200 {
-			return hirehook.FieldError("event_types", "must list 1 to 200 types or patterns")
-		}
-		for i, p := range *in.EventTypes {
-			if err := h.validatePattern(p); err != nil {
-				return hirehook.FieldError(fmt.Sprintf("event_types[%d]", i), "%s", err.Error())
-			}
-		}
-	}
-	if _, _, err := in.limits(); err != nil {
-		return err
-	}
-	if in.Payload != nil && *in.Payload == "" {
-		return hirehook.FieldError("payload", "must be %q or %q", hirehook.PayloadFull, hirehook.PayloadThin)
-	}
-	// The jq expressions are compiled when saved, so a syntax error is a
-	// field error naming its position, never a failure at ingest.
-	if _, err := route.CompileOptions(in.routeSpec(), h.routeOptions()); err != nil {
-		return err
-	}
-	if in.Headers != nil {
-		if len(*in.Headers) > 20 {
-			return hirehook.FieldError("headers", "must hold at most 20 headers")
-		}
-		for k, v := range *in.Headers {
-			canon := textproto.CanonicalMIMEHeaderKey(k)
-			if !validHeaderName(k) {
-				return hirehook.FieldError("headers", "%q is not a valid header name", k)
-			}
-			if reservedHeaders[canon] {
-				return hirehook.FieldError("headers."+k, "is set by hirehook and cannot be overridden")
-			}
-			if len(v) > 4096 || strings.ContainsAny(v, "\r\n\x00") {
-				return hirehook.FieldError("headers."+k, "must be at most 4096 characters on one line")
-			}
-			if create && v == hirehook.Masked {
-				return hirehook.FieldError("headers."+k, "must be the header's value: %q stands for a value the hub hides", hirehook.Masked)
-			}
-		}
-	}
-	return nil
-}
-
-// setRouting sets the routing fields of a new endpoint from in (validated).
-func setRouting(e *hirehook.Endpoint, in *EndpointInput) {
-	e.Payload = hirehook.PayloadFull
-	e.Redact = []string{}
-	if in.Filter != nil {
-		e.Filter = *in.Filter
-	}
-	if in.Transform != nil {
-		e.Transform = *in.Transform
-	}
-	if in.Payload != nil {
-		e.Payload = *in.Payload
-	}
-	if in.Redact != nil {
-		e.Redact = *in.Redact
-	}
-}
-
-func validHeaderName(k string) bool {
-	if k == "" || len(k) > 128 {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
-
-// validatePattern accepts "*", a catalog type, or "<entity prefix>.*" that
-// matches at least one catalog type.
-func (h *Handler) validatePattern(p string) error {
-	if !hirehook.ValidEventTypePattern(p) {
-		return fmt.Errorf("%q is not an event type or pattern (\"placement.confirmed\", \"placement.*\", \"*\")", hirehook.Truncate(p, 64))
-	}
-	for _, t := range h.cfg.Catalog.Types() {
-		if hirehook.MatchEventType(p, t.Name) {
-			return nil
-		}
-	}
-	return fmt.Errorf("%q matches no event type; GET /v1/event-types lists them", hirehook.Truncate(p, 64))
-}
-
 func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 	var in EndpointInput
 	if err := decode(w, r, h.cfg.MaxBodyBytes, &in); err != nil {
 		Error(w, r, h.logger, err)
 		return
 	}
-	if err := h.validateEndpoint(&in, true); err != nil {
+	e, secret, err := h.endpoints().EndpointCreate(r.Context(), actor(r), in.input())
+	if err != nil {
 		Error(w, r, h.logger, err)
 		return
 	}
-	now := h.cfg.NowFunc().UTC().Truncate(time.Microsecond)
-	secret := hirehook.NewSecret()
-	if in.Signing != nil && *in.Signing == hirehook.SigningEd25519 {
-		secret = hirehook.NewSigningKey()
-	}
-	e := &hirehook.Endpoint{
-		TenantID:   tenantOf(r),
-		ID:         hirehook.NewID("ep"),
-		URL:        *in.URL,
-		EventTypes: *in.EventTypes,
-		Headers:    map[string]string{},
-		Secrets:    []hirehook.Secret{{Value: secret, CreatedAt: now}},
-		CreatedAt:  now,
-		UpdatedAt:  now,
-	}
-	if in.Description != nil {
-		e.Description = *in.Description
-	}
-	if in.Headers != nil {
-		e.Headers = *in.Headers
-	}
-	if in.Disabled != nil {
-		e.Disabled = *in.Disabled
-	}
-	if in.Ordered != nil {
-		e.Ordered = *in.Ordered
-	}
-	setRouting(e, &in)
-	conc, rate, _ := in.limits() // validated above
-	e.MaxConcurrency = min(h.cfg.DefaultMaxConcurrency, hirehook.MaxMaxConcurrency)
-	if conc != nil {
-		e.MaxConcurrency = *conc
-	}
-	if rate != nil {
-		e.RateLimitPerSecond = *rate
-	}
-	if err := h.store.EndpointCreate(r.Context(), e); err != nil {
-		Error(w, r, h.logger, err)
-		return
-	}
-	h.audit(r, e.TenantID, "endpoint.created", e.ID, map[string]any{"url": hirehook.RedactURL(e.URL), "event_types": e.EventTypes, "disabled": e.Disabled, "signing": e.SigningScheme(), "ordered": e.Ordered,
-		"filter": e.Filter, "transform": e.Transform, "payload": e.Payload, "redact": e.Redact})
 	ans, err := withSecret(maskHeaders(e), secret)
 	if err != nil {
 		Error(w, r, h.logger, err)
@@ -424,98 +233,20 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, h.logger, err)
 		return
 	}
-	if err := h.validateEndpoint(&in, false); err != nil {
-		Error(w, r, h.logger, err)
-		return
-	}
-	maskedHeader := false
-	if in.Headers != nil {
-		for _, v := range *in.Headers {
-			maskedHeader = maskedHeader || v == hirehook.Masked
-		}
-	}
-	if in.Signing != nil || maskedHeader {
-		cur, err := h.store.EndpointGet(r.Context(), tenantOf(r), r.PathValue("id"))
-		if err != nil {
-			Error(w, r, h.logger, err)
-			return
-		}
-		if maskedHeader {
-			headers, err := keepMaskedHeaders(*in.Headers, cur)
-			if err != nil {
-				Error(w, r, h.logger, err)
-				return
-			}
-			in.Headers = &headers
-		}
-		// The scheme is fixed at creation; sending the current one is fine.
-		if in.Signing != nil && *in.Signing != cur.SigningScheme() {
-			Error(w, r, h.logger, hirehook.FieldError("signing", "cannot be changed after creation; create a new endpoint (POST /v1/endpoints/{id}/rotate-secret replaces keys of the same scheme)"))
-			return
-		}
-	}
-	conc, rate, _ := in.limits() // validated above
-	u := hirehook.EndpointUpdate{URL: in.URL, Description: in.Description, EventTypes: in.EventTypes, Headers: in.Headers, Disabled: in.Disabled,
-		MaxConcurrency: conc, RateLimitPerSecond: rate, Ordered: in.Ordered, Now: h.cfg.NowFunc(),
-		Filter: in.Filter, Transform: in.Transform, Payload: in.Payload, Redact: in.Redact}
-	e, err := h.store.EndpointUpdate(r.Context(), tenantOf(r), r.PathValue("id"), u)
+	e, err := h.endpoints().EndpointUpdate(r.Context(), actor(r), r.PathValue("id"), in.input())
 	if err != nil {
 		Error(w, r, h.logger, err)
 		return
 	}
-	if in.Disabled != nil && !*in.Disabled {
-		h.cfg.Notify() // its waiting deliveries may be claimed again
-	}
-	changed := map[string]any{}
-	if in.URL != nil {
-		changed["url"] = hirehook.RedactURL(*in.URL)
-	}
-	if in.EventTypes != nil {
-		changed["event_types"] = *in.EventTypes
-	}
-	if in.Disabled != nil {
-		changed["disabled"] = *in.Disabled
-	}
-	if in.Headers != nil {
-		changed["headers"] = "changed"
-	}
-	if in.Description != nil {
-		changed["description"] = "changed"
-	}
-	if conc != nil {
-		changed["max_concurrency"] = *conc
-	}
-	if rate != nil {
-		changed["rate_limit_per_second"] = *rate
-	}
-	if in.Ordered != nil {
-		changed["ordered"] = *in.Ordered
-	}
-	// The expressions and paths are configuration, not personal data: the
-	// audit log keeps them as they were set, to tell who routed what where.
-	if in.Filter != nil {
-		changed["filter"] = *in.Filter
-	}
-	if in.Transform != nil {
-		changed["transform"] = *in.Transform
-	}
-	if in.Payload != nil {
-		changed["payload"] = *in.Payload
-	}
-	if in.Redact != nil {
-		changed["redact"] = *in.Redact
-	}
-	h.audit(r, e.TenantID, "endpoint.updated", e.ID, changed)
 	e.Signing = e.SigningScheme()
 	writeJSON(w, http.StatusOK, maskHeaders(e))
 }
 
 func (h *Handler) handleEndpointDelete(w http.ResponseWriter, r *http.Request) {
-	if err := h.store.EndpointDelete(r.Context(), tenantOf(r), r.PathValue("id")); err != nil {
+	if err := h.endpoints().EndpointDelete(r.Context(), actor(r), r.PathValue("id")); err != nil {
 		Error(w, r, h.logger, err)
 		return
 	}
-	h.audit(r, tenantOf(r), "endpoint.deleted", r.PathValue("id"), nil)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -585,19 +316,12 @@ func (h *Handler) handleEndpointRotateSecret(w http.ResponseWriter, r *http.Requ
 		Error(w, r, h.logger, err)
 		return
 	}
-	e, err := h.store.EndpointGet(r.Context(), tenantOf(r), r.PathValue("id"))
+	e, secret, err := h.endpoints().EndpointRotateSecret(r.Context(), actor(r), r.PathValue("id"), grace)
 	if err != nil {
 		Error(w, r, h.logger, err)
 		return
 	}
-	secrets, until := hirehook.RotateSecrets(e.Secrets, h.cfg.NowFunc().UTC().Truncate(time.Microsecond), grace)
-	e, err = h.store.EndpointSetSecrets(r.Context(), tenantOf(r), e.ID, secrets)
-	if err != nil {
-		Error(w, r, h.logger, err)
-		return
-	}
-	h.audit(r, e.TenantID, "endpoint.secret_rotated", e.ID, map[string]any{"previous_expires_at": until, "grace": grace.String()})
-	ans, err := withSecret(maskHeaders(e), secrets[0].Value)
+	ans, err := withSecret(maskHeaders(e), secret)
 	if err != nil {
 		Error(w, r, h.logger, err)
 		return
@@ -637,22 +361,12 @@ func (h *Handler) handleEndpointRecover(w http.ResponseWriter, r *http.Request) 
 			Error(w, r, h.logger, hirehook.FieldError("until", "must be an RFC 3339 time such as 2026-11-28T00:00:00Z"))
 			return
 		}
-		if !until.After(since) {
-			Error(w, r, h.logger, hirehook.FieldError("until", "must be after since"))
-			return
-		}
 	}
-	n, err := h.store.DeliveryRecover(r.Context(), hirehook.DeliveryRecoverParams{
-		TenantID: tenantOf(r), EndpointID: r.PathValue("id"), Since: since, Until: until, Now: h.cfg.NowFunc(),
-	})
+	n, err := h.deliveries().DeliveryRecover(r.Context(), actor(r), r.PathValue("id"), since, until)
 	if err != nil {
 		Error(w, r, h.logger, err)
 		return
 	}
-	if n > 0 {
-		h.cfg.Notify()
-	}
-	h.audit(r, tenantOf(r), "endpoint.recovered", r.PathValue("id"), map[string]any{"since": since, "until": in.Until, "recovered": n})
 	writeJSON(w, http.StatusAccepted, RecoverAccepted{Recovered: n})
 }
 

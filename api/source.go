@@ -24,7 +24,8 @@ type SourceInput = ops.SourceInput
 
 // sources are the source operations, shared with the dashboard.
 func (h *Handler) sources() *ops.Sources {
-	return &ops.Sources{Store: h.store, Kinds: h.cfg.SourceKinds, Changed: h.cfg.SourcesChanged, NowFunc: h.cfg.NowFunc, Logger: h.logger}
+	return &ops.Sources{Store: h.store, Kinds: h.cfg.SourceKinds, Changed: h.cfg.SourcesChanged, InboundChanged: h.cfg.InboundChanged,
+		NowFunc: h.cfg.NowFunc, Logger: h.logger}
 }
 
 // actor is the request's key as ops sees it.
@@ -339,8 +340,9 @@ func (h *Handler) handleSourceReprocess(w http.ResponseWriter, r *http.Request) 
 	if in.To != nil {
 		to = *in.To
 	}
-	if !in.From.Before(to) {
-		Error(w, r, h.logger, hirehook.FieldError("to", "must be after from"))
+	// The window is checked before the source, as it was read first.
+	if err := (hirehook.InboundReprocessParams{From: *in.From, To: to}).Validate(); err != nil {
+		Error(w, r, h.logger, err)
 		return
 	}
 	src, err := h.pushSource(r)
@@ -348,14 +350,10 @@ func (h *Handler) handleSourceReprocess(w http.ResponseWriter, r *http.Request) 
 		Error(w, r, h.logger, err)
 		return
 	}
-	n, err := h.store.InboundReprocess(r.Context(), hirehook.InboundReprocessParams{TenantID: src.TenantID, SourceID: src.ID, From: in.From.UTC(), To: to.UTC(), Now: now})
+	n, err := h.sources().SourceReprocess(r.Context(), actor(r), src.ID, *in.From, to)
 	if err != nil {
 		Error(w, r, h.logger, err)
 		return
-	}
-	h.audit(r, src.TenantID, "source.reprocessed", src.ID, map[string]any{"from": in.From.UTC(), "to": to.UTC(), "requests": n})
-	if n > 0 && h.cfg.InboundChanged != nil {
-		h.cfg.InboundChanged()
 	}
 	writeJSON(w, http.StatusAccepted, ReprocessResult{Requests: n})
 }

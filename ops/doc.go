@@ -2,23 +2,31 @@
 // to the hub (connect a source, change or delete it, and in time create an
 // endpoint, rotate its secret, retry a delivery, erase a candidate…)
 // exists here once, as one method that runs the same steps whichever face
-// asked for it:
+// asked for it (Sources, Endpoints, Deliveries, EndpointTests):
 //
 //  1. authorise: the actor's key scope allows the operation (the routes
 //     of the JSON API and the dashboard check it too; this is the rule
 //     both share);
 //  2. validate: the input, with errors that are *hirehook.Error naming
-//     the field (EINVALID), safe to show;
-//  3. store: one atomic Store call;
-//  4. notify: wake whatever runs what changed (the source manager);
+//     the field (EINVALID), safe to show. Rules of a domain type are its
+//     Validate method in the root package ((*hirehook.Endpoint).Validate,
+//     hirehook.EndpointUpdate.Validate, the recover and reprocess windows);
+//     ops adds what needs the hub: the catalog, the jq expressions, the
+//     kinds of source;
+//  3. store: one atomic Store call, through a small interface that names
+//     only the Store methods the operation uses (EndpointStore,
+//     DeliveryStore, SourceStore, …);
+//  4. notify: wake whatever runs what changed (the dispatcher, the
+//     source manager, the inbound worker);
 //  5. audit: one entry in the tenant's audit log, naming the key that
 //     acted and, when not the JSON API, the face it used ("via").
 //
 // The JSON API (package api), the dashboard (package web) and the CLI
 // (through the API) call these methods and only decode, call and render
 // around them: no face keeps a copy of a rule, so a rule changes in one
-// place. New operations move here as their faces are touched; until
-// then some still live in api and web.
+// place. The operations only the JSON API has (API keys, tenants,
+// candidate erasure, backfills) still live in package api; they move here
+// when a second face needs them.
 //
 // Imports point one way: ops may import the root package and the domain
 // packages below it (catalog, route, …), never api, web, server or cmd,

@@ -18,11 +18,17 @@ import (
 // about a made-up hire nor changes a candidate's or placement's record.
 const EndpointTestType = "endpoint.tested"
 
+// EndpointTestStore is what a test send needs of the Store.
+type EndpointTestStore interface {
+	AuditStore
+	EndpointGet(ctx context.Context, tenantID, id string) (*hirehook.Endpoint, error)
+}
+
 // EndpointTests sends test events to endpoints: the one operation behind
 // the dashboard's "Send test event" button and POST
 // /v1/endpoints/{id}/test.
 type EndpointTests struct {
-	Store hirehook.Store
+	Store EndpointTestStore
 	// Ingester is the same door and group commit as POST /v1/events, so
 	// the test event is validated, stored, signed, delivered, retried and
 	// logged like any other.

@@ -33,9 +33,14 @@ func (a Actor) allow(need hirehook.Scope) error {
 	return nil
 }
 
+// AuditStore is the Store method every operation uses: the audit log.
+type AuditStore interface {
+	AuditAppend(ctx context.Context, e *hirehook.AuditEntry) error
+}
+
 // auditor appends the audit entries of operations.
 type auditor struct {
-	store   hirehook.Store
+	store   AuditStore
 	nowFunc func() time.Time
 	logger  *slog.Logger
 }
@@ -61,11 +66,21 @@ func (au auditor) audit(ctx context.Context, a Actor, action, target string, det
 	}
 }
 
-func (au auditor) now() time.Time {
-	if au.nowFunc == nil {
+func (au auditor) now() time.Time { return now(au.nowFunc) }
+
+// now is nowFunc's time, time.Now's when nowFunc is nil.
+func now(nowFunc func() time.Time) time.Time {
+	if nowFunc == nil {
 		return time.Now()
 	}
-	return au.nowFunc()
+	return nowFunc()
+}
+
+// call calls f if it is set (a Notify or Changed hook).
+func call(f func()) {
+	if f != nil {
+		f()
+	}
 }
 
 func (au auditor) log() *slog.Logger {

@@ -33,20 +33,33 @@ type SourceInput struct {
 	Enabled *bool           `json:"enabled"`
 }
 
+// SourceStore is what the source operations need of the Store.
+type SourceStore interface {
+	AuditStore
+	SourceCreate(ctx context.Context, s *hirehook.Source) error
+	SourceGet(ctx context.Context, tenantID, id string) (*hirehook.Source, error)
+	SourceUpdate(ctx context.Context, tenantID, id string, u hirehook.SourceUpdate) (*hirehook.Source, error)
+	SourceDelete(ctx context.Context, tenantID, id string) error
+	InboundReprocess(ctx context.Context, p hirehook.InboundReprocessParams) (int, error)
+}
+
 // Sources are the operations on a tenant's sources: connect, change
 // (including enable and disable) and delete. Each needs an admin-scoped
 // actor, validates, stores, wakes the source manager (Changed) and writes
 // one audit entry: source.created, source.updated or source.deleted.
 type Sources struct {
-	Store hirehook.Store
+	Store SourceStore
 	// Kinds are the kinds of source the hub runs, by name ("bullhorn",
 	// "greenhouse", …).
 	Kinds map[string]SourceKind
 	// Changed, if set, is called after a source was created, changed or
 	// deleted, so the node running sources picks it up at once.
 	Changed func()
-	NowFunc func() time.Time
-	Logger  *slog.Logger
+	// InboundChanged, if set, is called after a reprocess made requests
+	// due again, so the inbound worker takes them at once.
+	InboundChanged func()
+	NowFunc        func() time.Time
+	Logger         *slog.Logger
 }
 
 // KindNames are the kinds of source, sorted.
@@ -56,18 +69,9 @@ func (s *Sources) auditor() auditor {
 	return auditor{store: s.Store, nowFunc: s.NowFunc, logger: s.Logger}
 }
 
-func (s *Sources) now() time.Time {
-	if s.NowFunc == nil {
-		return time.Now()
-	}
-	return s.NowFunc()
-}
+func (s *Sources) now() time.Time { return now(s.NowFunc) }
 
-func (s *Sources) changed() {
-	if s.Changed != nil {
-		s.Changed()
-	}
-}
+func (s *Sources) changed() { call(s.Changed) }
 
 func (s *Sources) kind(kind string) (SourceKind, error) {
 	split, ok := s.Kinds[kind]
@@ -233,6 +237,32 @@ func (s *Sources) SourceDelete(ctx context.Context, a Actor, id string) error {
 	s.auditor().audit(ctx, a, "source.deleted", id, nil)
 	s.changed()
 	return nil
+}
+
+// SourceReprocess makes the processed, unsupported and failed requests
+// that push source id received from from until to (from ≤ t < to) due
+// again, for after a mapping was fixed; wakes the inbound worker
+// (InboundChanged) when there are any, and audits source.reprocessed
+// with the window and the count. The caller has checked that the source
+// is a push source (a polled one has no requests). Errors: EFORBIDDEN,
+// EINVALID ("to" not after "from").
+func (s *Sources) SourceReprocess(ctx context.Context, a Actor, id string, from, to time.Time) (int, error) {
+	if err := a.allow(hirehook.ScopeAdmin); err != nil {
+		return 0, err
+	}
+	p := hirehook.InboundReprocessParams{TenantID: a.TenantID, SourceID: id, From: from.UTC(), To: to.UTC(), Now: s.now().UTC().Truncate(time.Microsecond)}
+	if err := p.Validate(); err != nil {
+		return 0, err
+	}
+	n, err := s.Store.InboundReprocess(ctx, p)
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		call(s.InboundChanged)
+	}
+	s.auditor().audit(ctx, a, "source.reprocessed", id, map[string]any{"from": p.From, "to": p.To, "requests": n})
+	return n, nil
 }
 
 // mergePatch applies patch to target as a JSON Merge Patch (RFC 7396):

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/ops"
 )
 
 // recentDeliveries is how many of an endpoint's deliveries its page lists.
@@ -153,10 +154,18 @@ func (h *Handler) handleEndpointNew(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
-	p := principalOf(r)
 	form := parseEndpointForm(r)
 	types := form.validate(h.cfg.Catalog)
-	if len(form.Errors) > 0 {
+	var ep *hirehook.Endpoint
+	var secret string
+	var err error
+	if len(form.Errors) == 0 {
+		redact := form.redactList()
+		ep, secret, err = h.endpoints().EndpointCreate(r.Context(), actor(r), ops.EndpointInput{URL: &form.URL, Description: &form.Description,
+			EventTypes: &types, Disabled: &form.Disabled, Ordered: &form.Ordered,
+			Filter: &form.Filter, Transform: &form.Transform, Payload: &form.Payload, Redact: &redact})
+	}
+	if len(form.Errors) > 0 || form.fieldError(err) {
 		page := endpointPage{Groups: typeGroups(h.cfg.Catalog), Form: form}
 		if err := h.loadTryEvents(r, &page.Try); err != nil {
 			h.error(w, r, err)
@@ -165,21 +174,11 @@ func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusUnprocessableEntity, "endpoint", "New endpoint", "integrations", page)
 		return
 	}
-	now := h.cfg.NowFunc().UTC().Truncate(time.Microsecond)
-	ep := &hirehook.Endpoint{
-		TenantID: p.tenantID, ID: hirehook.NewID("ep"), URL: form.URL, Description: form.Description,
-		EventTypes: types, Headers: map[string]string{}, Disabled: form.Disabled, Ordered: form.Ordered,
-		Filter: form.Filter, Transform: form.Transform, Payload: form.Payload, Redact: form.redactList(),
-		Secrets:   []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now}},
-		CreatedAt: now, UpdatedAt: now,
-	}
-	if err := h.store.EndpointCreate(r.Context(), ep); err != nil {
+	if err != nil {
 		h.error(w, r, err)
 		return
 	}
-	h.audit(r, "endpoint.created", ep.ID, map[string]any{"url": hirehook.RedactURL(ep.URL), "event_types": ep.EventTypes, "disabled": ep.Disabled,
-		"filter": ep.Filter, "transform": ep.Transform, "payload": ep.Payload, "redact": ep.Redact})
-	h.flashSecret(r, "Endpoint created. Give its receiver this signing secret; it is shown only now (admins can rotate it any time).", ep.Secrets[0].Value)
+	h.flashSecret(r, "Endpoint created. Give its receiver this signing secret; it is shown only now (admins can rotate it any time).", secret)
 	redirect(w, r, "/endpoints/"+url.PathEscape(ep.ID))
 }
 
@@ -260,7 +259,17 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	form := parseEndpointForm(r)
 	types := form.validate(h.cfg.Catalog)
-	if len(form.Errors) > 0 {
+	ep, err := old, error(nil)
+	if len(form.Errors) == 0 {
+		in := changesOf(old, &form, types)
+		if in == (ops.EndpointInput{}) {
+			h.flash(r, "ok", "Nothing changed.")
+			redirect(w, r, "/endpoints/"+url.PathEscape(old.ID))
+			return
+		}
+		ep, err = h.endpoints().EndpointUpdate(r.Context(), actor(r), old.ID, in)
+	}
+	if len(form.Errors) > 0 || form.fieldError(err) {
 		page, err := h.endpointPageFor(r, old)
 		if err != nil {
 			h.error(w, r, err)
@@ -270,86 +279,64 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusUnprocessableEntity, "endpoint", endpointLabel(old), "integrations", page)
 		return
 	}
-	u := hirehook.EndpointUpdate{}
-	changed := map[string]any{}
-	if form.URL != old.URL {
-		u.URL = &form.URL
-		changed["url"] = hirehook.RedactURL(form.URL)
-	}
-	if form.Description != old.Description {
-		u.Description = &form.Description
-		changed["description"] = "changed"
-	}
-	if !slices.Equal(types, old.EventTypes) {
-		u.EventTypes = &types
-		changed["event_types"] = types
-	}
-	if form.Ordered != old.Ordered {
-		u.Ordered = &form.Ordered
-		changed["ordered"] = form.Ordered
-	}
-	if form.Filter != old.Filter {
-		u.Filter = &form.Filter
-		changed["filter"] = form.Filter
-	}
-	if form.Transform != old.Transform {
-		u.Transform = &form.Transform
-		changed["transform"] = form.Transform
-	}
-	if form.Payload != old.Payload {
-		u.Payload = &form.Payload
-		changed["payload"] = form.Payload
-	}
-	if redact := form.redactList(); !slices.Equal(redact, old.Redact) {
-		u.Redact = &redact
-		changed["redact"] = redact
-	}
-	if form.Disabled != old.Disabled {
-		u.Disabled = &form.Disabled
-		u.Now = h.cfg.NowFunc()
-		changed["disabled"] = form.Disabled
-	}
-	if len(changed) == 0 {
-		h.flash(r, "ok", "Nothing changed.")
-		redirect(w, r, "/endpoints/"+url.PathEscape(old.ID))
-		return
-	}
-	ep, err := h.store.EndpointUpdate(r.Context(), p.tenantID, old.ID, u)
 	if err != nil {
 		h.error(w, r, err)
 		return
 	}
-	if u.Disabled != nil && !*u.Disabled {
-		h.cfg.Notify() // its waiting deliveries may be claimed again
-	}
-	h.audit(r, "endpoint.updated", ep.ID, changed)
 	h.flash(r, "ok", "Endpoint saved.")
 	redirect(w, r, "/endpoints/"+url.PathEscape(ep.ID))
 }
 
+// changesOf is the update of a valid form: the fields that differ from
+// old (the form sends every field); empty when nothing changed.
+func changesOf(old *hirehook.Endpoint, form *endpointForm, types []string) ops.EndpointInput {
+	var in ops.EndpointInput
+	if form.URL != old.URL {
+		in.URL = &form.URL
+	}
+	if form.Description != old.Description {
+		in.Description = &form.Description
+	}
+	if !slices.Equal(types, old.EventTypes) {
+		in.EventTypes = &types
+	}
+	if form.Ordered != old.Ordered {
+		in.Ordered = &form.Ordered
+	}
+	if form.Filter != old.Filter {
+		in.Filter = &form.Filter
+	}
+	if form.Transform != old.Transform {
+		in.Transform = &form.Transform
+	}
+	if form.Payload != old.Payload {
+		in.Payload = &form.Payload
+	}
+	if redact := form.redactList(); !slices.Equal(redact, old.Redact) {
+		in.Redact = &redact
+	}
+	if form.Disabled != old.Disabled {
+		in.Disabled = &form.Disabled
+	}
+	return in
+}
+
 func (h *Handler) handleEndpointRotateSecret(w http.ResponseWriter, r *http.Request) {
-	p := principalOf(r)
-	ep, err := h.store.EndpointGet(r.Context(), p.tenantID, r.PathValue("id"))
+	ep, secret, err := h.endpoints().EndpointRotateSecret(r.Context(), actor(r), r.PathValue("id"), hirehook.SecretRotationGrace)
 	if err != nil {
 		h.error(w, r, err)
 		return
 	}
-	secrets, until := hirehook.RotateSecrets(ep.Secrets, h.cfg.NowFunc().UTC().Truncate(time.Microsecond), hirehook.SecretRotationGrace)
-	if _, err := h.store.EndpointSetSecrets(r.Context(), p.tenantID, ep.ID, secrets); err != nil {
-		h.error(w, r, err)
-		return
-	}
-	h.audit(r, "endpoint.secret_rotated", ep.ID, map[string]any{"previous_expires_at": until})
-	if hirehook.SigningOf(secrets[0].Value) == hirehook.SigningEd25519 {
+	if hirehook.SigningOf(secret) == hirehook.SigningEd25519 {
 		// The private key never leaves the hub: show the public key.
-		pub, err := hirehook.PublicKey(secrets[0].Value)
+		pub, err := hirehook.PublicKey(secret)
 		if err != nil {
 			h.error(w, r, err)
 			return
 		}
 		h.flashSecret(r, "New signing key. The previous one keeps signing beside it for 24 hours, so the receiver can switch without missing a webhook. Give the receiver this public key.", pub)
 	} else {
-		h.flashSecret(r, "New signing secret. The previous one keeps signing beside it for 24 hours, so the receiver can switch without missing a webhook. It is shown only now.", secrets[0].Value)
+		h.flashSecret(r, "New signing secret. The previous one keeps signing beside it for 24 hours, so the receiver can switch without missing a webhook. It is shown only now.", secret)
 	}
 	redirect(w, r, "/endpoints/"+url.PathEscape(ep.ID))
 }
@@ -387,7 +374,7 @@ func (h *Handler) handleEndpointRecover(w http.ResponseWriter, r *http.Request) 
 	if form.Until != "" {
 		if until, ok = parseFormTime(form.Until); !ok {
 			form.Errors["until"] = "Enter a date and time such as 2026-11-28T09:30 (UTC), or leave it empty."
-		} else if len(form.Errors) == 0 && !until.After(since) {
+		} else if len(form.Errors) == 0 && (hirehook.DeliveryRecoverParams{Since: since, Until: until}).Validate() != nil {
 			form.Errors["until"] = "This must be after the start."
 		}
 	}
@@ -401,21 +388,11 @@ func (h *Handler) handleEndpointRecover(w http.ResponseWriter, r *http.Request) 
 		h.render(w, r, http.StatusUnprocessableEntity, "endpoint", endpointLabel(ep), "integrations", page)
 		return
 	}
-	n, err := h.store.DeliveryRecover(r.Context(), hirehook.DeliveryRecoverParams{
-		TenantID: p.tenantID, EndpointID: ep.ID, Since: since, Until: until, Now: h.cfg.NowFunc(),
-	})
+	n, err := h.deliveries().DeliveryRecover(r.Context(), actor(r), ep.ID, since, until)
 	if err != nil {
 		h.error(w, r, err)
 		return
 	}
-	if n > 0 {
-		h.cfg.Notify()
-	}
-	details := map[string]any{"since": since, "recovered": n}
-	if !until.IsZero() {
-		details["until"] = until
-	}
-	h.audit(r, "endpoint.recovered", ep.ID, details)
 	if n == 0 {
 		h.flash(r, "ok", "No failed deliveries in that window: nothing to send again.")
 	} else {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
+	"github.com/hirehook/hirehook/ops"
 	"github.com/hirehook/hirehook/route"
 )
 
@@ -184,26 +185,18 @@ func parseEndpointForm(r *http.Request) endpointForm {
 // checked wildcard covers (a group's All box without a wildcard counts as
 // each of its types), and the free-text patterns.
 func (f *endpointForm) validate(c *catalog.Catalog) []string {
-	if err := hirehook.ValidateEndpointURL(f.URL); err != nil {
-		f.Errors["url"] = "The URL " + hirehook.ErrorMessage(err) + "."
-	}
-	if len(f.Description) > 1000 {
-		f.Errors["description"] = "The description must be at most 1000 characters."
-	}
+	// The domain's rules, field by field, so that the form shows every
+	// wrong field at once (the operation stops at the first).
+	f.fieldError(hirehook.ValidateEndpointURL(f.URL))
+	f.fieldError((&hirehook.EndpointUpdate{Description: &f.Description}).Validate())
 	if f.Payload == "" {
 		f.Payload = hirehook.PayloadFull
 	}
 	// Compiled as the API does, so that a syntax error shows on the field
 	// with its position.
 	spec := route.Spec{Filter: f.Filter, Transform: f.Transform, Payload: f.Payload, Redact: f.redactList()}
-	if _, err := route.CompileOptions(spec, route.Options{Catalog: c}); err != nil {
-		name := hirehook.ErrorField(err) // filter, transform, payload, redact[i]
-		if name == "" {
-			name = "filter"
-		}
-		field, _, _ := strings.Cut(name, "[")
-		f.Errors[field] = strings.ToUpper(name[:1]) + name[1:] + ": " + hirehook.ErrorMessage(err) + "."
-	}
+	_, err := route.CompileOptions(spec, route.Options{Catalog: c})
+	f.fieldError(err)
 	var out []string
 	var patterns []string
 	for _, p := range strings.Split(f.Patterns, ",") {
@@ -216,7 +209,7 @@ func (f *endpointForm) validate(c *catalog.Catalog) []string {
 			f.Errors["patterns"] = fmt.Sprintf("%q is not an event type or pattern (such as placement.* or job.posted).", hirehook.Truncate(p, 64))
 			break
 		}
-		if !matchesCatalog(c, p) {
+		if ops.PatternError(c, p) != nil {
 			f.Errors["patterns"] = fmt.Sprintf("%q matches no event type.", hirehook.Truncate(p, 64))
 			break
 		}
@@ -237,7 +230,7 @@ func (f *endpointForm) validate(c *catalog.Catalog) []string {
 			}
 			continue
 		}
-		if v != "*" && (!hirehook.ValidEventTypePattern(v) || !matchesCatalog(c, v)) {
+		if v != "*" && ops.PatternError(c, v) != nil {
 			f.Errors["event_types"] = fmt.Sprintf("%q is not an event type.", hirehook.Truncate(v, 64))
 			return nil
 		}
@@ -273,19 +266,37 @@ func (f *endpointForm) validate(c *catalog.Catalog) []string {
 	if len(out) == 0 && f.Errors["patterns"] == "" {
 		f.Errors["event_types"] = "Choose at least one event type."
 	}
-	if len(out) > 200 {
+	if len(out) > hirehook.MaxEndpointEventTypes {
 		f.Errors["event_types"] = "Choose at most 200 types or patterns; use a wildcard such as placement.* instead."
 	}
 	return out
 }
 
-func matchesCatalog(c *catalog.Catalog, pattern string) bool {
-	for _, t := range c.Types() {
-		if hirehook.MatchEventType(pattern, t.Name) {
-			return true
-		}
+// fieldError puts an EINVALID error on the form field it names, as a
+// sentence ("The URL must …", "Filter: syntax error …"), and reports
+// whether it did; a field the form does not have is left to the caller
+// (and an error without a field on a route is the filter's, where jq
+// expressions are entered first).
+func (f *endpointForm) fieldError(err error) bool {
+	if hirehook.ErrorCode(err) != hirehook.EINVALID {
+		return false
 	}
-	return false
+	name := hirehook.ErrorField(err) // url, description, event_types[i], filter, transform, payload, redact[i]
+	if name == "" {
+		name = "filter"
+	}
+	field, _, _ := strings.Cut(name, "[")
+	switch field {
+	case "url":
+		f.Errors[field] = "The URL " + hirehook.ErrorMessage(err) + "."
+	case "description":
+		f.Errors[field] = "The description " + hirehook.ErrorMessage(err) + "."
+	case "event_types", "filter", "transform", "payload", "redact":
+		f.Errors[field] = strings.ToUpper(name[:1]) + name[1:] + ": " + hirehook.ErrorMessage(err) + "."
+	default:
+		return false
+	}
+	return true
 }
 
 // routeExample is one worked example of a route field, shown under it:

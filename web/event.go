@@ -276,7 +276,7 @@ func (h *Handler) handleDeliveryReplay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := "/events/" + url.PathEscape(d.EventID)
-	d, err = h.store.DeliveryRetry(r.Context(), p.tenantID, d.ID, h.cfg.NowFunc())
+	d, err = h.deliveries().DeliveryRetry(r.Context(), actor(r), d.ID)
 	switch code := hirehook.ErrorCode(err); code {
 	case "":
 	case hirehook.EINVALID, hirehook.ECONFLICT:
@@ -287,8 +287,6 @@ func (h *Handler) handleDeliveryReplay(w http.ResponseWriter, r *http.Request) {
 		h.error(w, r, err)
 		return
 	}
-	h.cfg.Notify()
-	h.audit(r, "delivery.retried", d.ID, map[string]any{"event_id": d.EventID, "endpoint_id": d.EndpointID})
 	h.flash(r, "ok", "Replay queued: the delivery will be attempted again in a moment.")
 	redirect(w, r, back+"#"+d.ID)
 }

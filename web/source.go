@@ -495,7 +495,7 @@ func (h *Handler) handleSourceReprocess(w http.ResponseWriter, r *http.Request) 
 			if len(form.To) == len(formTime) {
 				to = to.Add(time.Minute)
 			}
-			if len(form.Errors) == 0 && !to.After(from) {
+			if len(form.Errors) == 0 && (hirehook.InboundReprocessParams{From: from, To: to}).Validate() != nil {
 				form.Errors["to"] = "This must be after the start."
 			}
 		}
@@ -510,15 +510,11 @@ func (h *Handler) handleSourceReprocess(w http.ResponseWriter, r *http.Request) 
 		h.render(w, r, http.StatusUnprocessableEntity, "source", src.Name, "sources", page)
 		return
 	}
-	n, err := h.store.InboundReprocess(r.Context(), hirehook.InboundReprocessParams{TenantID: src.TenantID, SourceID: src.ID, From: from, To: to, Now: now})
+	n, err := h.sources().SourceReprocess(r.Context(), actor(r), src.ID, from, to)
 	if err != nil {
 		h.error(w, r, err)
 		return
 	}
-	if n > 0 && h.cfg.InboundChanged != nil {
-		h.cfg.InboundChanged()
-	}
-	h.audit(r, "source.reprocessed", src.ID, map[string]any{"from": from, "to": to, "requests": n})
 	if n == 0 {
 		h.flash(r, "ok", "No processed, unsupported or failed requests in that window: nothing to reprocess.")
 	} else {
@@ -530,7 +526,20 @@ func (h *Handler) handleSourceReprocess(w http.ResponseWriter, r *http.Request) 
 // sources are the source operations (package ops), shared with the API:
 // the dashboard's forms decode, call them and render.
 func (h *Handler) sources() *ops.Sources {
-	return &ops.Sources{Store: h.store, Kinds: h.cfg.SourceKinds, Changed: h.cfg.SourcesChanged, NowFunc: h.cfg.NowFunc, Logger: h.logger}
+	return &ops.Sources{Store: h.store, Kinds: h.cfg.SourceKinds, Changed: h.cfg.SourcesChanged, InboundChanged: h.cfg.InboundChanged,
+		NowFunc: h.cfg.NowFunc, Logger: h.logger}
+}
+
+// endpoints are the endpoint operations (package ops), shared with the
+// API.
+func (h *Handler) endpoints() *ops.Endpoints {
+	return &ops.Endpoints{Store: h.store, Catalog: h.cfg.Catalog, Route: h.cfg.Route, Notify: h.cfg.Notify, NowFunc: h.cfg.NowFunc, Logger: h.logger}
+}
+
+// deliveries are the delivery operations (package ops), shared with the
+// API.
+func (h *Handler) deliveries() *ops.Deliveries {
+	return &ops.Deliveries{Store: h.store, Notify: h.cfg.Notify, NowFunc: h.cfg.NowFunc, Logger: h.logger}
 }
 
 // actor is the session's key as ops sees it.

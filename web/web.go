@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -428,20 +427,4 @@ func (h *Handler) handleNotFound(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.error(w, r, hirehook.Errorf(hirehook.ENOTFOUND, "There is no page at %s.", hirehook.Truncate(r.URL.Path, 200)))
-}
-
-// audit records an action of the session's key. A failure to record is
-// logged: the action itself has happened.
-func (h *Handler) audit(r *http.Request, action, target string, details map[string]any) {
-	p := principalOf(r)
-	if details == nil {
-		details = map[string]any{}
-	}
-	details["via"] = "dashboard"
-	raw, _ := json.Marshal(details)
-	e := &hirehook.AuditEntry{ID: hirehook.NewID("aud"), TenantID: p.tenantID, At: h.cfg.NowFunc().UTC().Truncate(time.Microsecond),
-		KeyID: p.keyID, KeyName: p.keyName, Action: action, Target: target, Details: raw}
-	if err := h.store.AuditAppend(context.WithoutCancel(r.Context()), e); err != nil {
-		h.logger.Error("write audit entry", "action", action, "target", target, "error", err)
-	}
 }

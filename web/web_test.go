@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -387,6 +388,23 @@ func TestEndpointForm(t *testing.T) {
 	}
 	if got, want := strings.Join(actions, ","), "endpoint.recovered,endpoint.secret_rotated,endpoint.updated,endpoint.created"; got != want {
 		t.Fatalf("audit actions (newest first) = %s, want %s", got, want)
+	}
+	// The entries are the API's (package ops writes both), with "via":
+	// the creation names the signing scheme and ordering, the rotation
+	// its grace.
+	for _, e := range entries {
+		var d map[string]any
+		must(t, json.Unmarshal(e.Details, &d))
+		switch e.Action {
+		case "endpoint.created":
+			if d["signing"] != "hmac" || d["ordered"] != false || d["via"] != "dashboard" {
+				t.Errorf("endpoint.created details = %s", e.Details)
+			}
+		case "endpoint.secret_rotated":
+			if d["grace"] != "24h0m0s" || d["via"] != "dashboard" {
+				t.Errorf("endpoint.secret_rotated details = %s", e.Details)
+			}
+		}
 	}
 }
 
