@@ -35,15 +35,15 @@ type Config struct {
 	// Route holds the options routes are compiled with (test-route); its
 	// zero value takes route's defaults and Catalog.
 	Route route.Options
-	// Notify wakes the dispatcher after a retry or recover made deliveries due.
-	Notify func()
+	// NotifyFunc wakes the dispatcher after a retry or recover made deliveries due.
+	NotifyFunc func()
 	// MaxBodyBytes limits a request body; a batch may be 10 times larger.
 	// Default 1 MiB.
 	MaxBodyBytes int64
-	// OnRejected, if set, is told of every event request (POST /v1/events
+	// OnRejectedFunc, if set, is told of every event request (POST /v1/events
 	// and /v1/events/batch) answered with an error, with its HTTP status:
 	// the metrics count inbound rejections by reason.
-	OnRejected func(status int)
+	OnRejectedFunc func(status int)
 	// DefaultMaxConcurrency is the max_concurrency of endpoints created
 	// without one (the hub's --endpoint-concurrency). Default
 	// hirehook.DefaultMaxConcurrency.
@@ -56,23 +56,23 @@ type Config struct {
 	// SourceKinds are the kinds of source the hub runs, by name
 	// ("bullhorn"); SourcesChanged, if set, is called after a source was
 	// created, changed or deleted, so the hub starts or stops it at once.
-	SourceKinds    map[string]SourceKind
-	SourcesChanged func()
+	SourceKinds        map[string]SourceKind
+	SourcesChangedFunc func()
 	// PushKinds are the source kinds that take webhooks at
 	// POST /in/{source_id} (package inbound): their sources show an
 	// ingest_url and their request log. InboundChanged, if set, is called
 	// after requests were made due again (reprocess).
-	PushKinds      map[string]bool
-	InboundChanged func()
+	PushKinds          map[string]bool
+	InboundChangedFunc func()
 	// PublicURL is the address vendors reach the hub at
 	// ("https://hooks.example.com"), for ingest_url; empty means the
 	// scheme and host of the API request.
 	PublicURL string
-	// BackfillsChanged, if set, is called after a backfill was created, so
+	// BackfillsChangedFunc, if set, is called after a backfill was created, so
 	// the hub starts it at once rather than at its next poll.
-	BackfillsChanged func()
-	NowFunc          func() time.Time
-	Logger           *slog.Logger
+	BackfillsChangedFunc func()
+	NowFunc              func() time.Time
+	Logger               *slog.Logger
 }
 
 // Handler serves the API.
@@ -98,8 +98,8 @@ func New(cfg Config) *Handler {
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
 	}
-	if cfg.Notify == nil {
-		cfg.Notify = func() {}
+	if cfg.NotifyFunc == nil {
+		cfg.NotifyFunc = func() {}
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -190,7 +190,7 @@ func (h *Handler) RouteTable() []Route {
 func (h *Handler) Routes(mux *http.ServeMux) {
 	for _, rt := range h.RouteTable() {
 		var handler http.Handler = h.auth(rt.Scope, rt.handler)
-		if h.cfg.OnRejected != nil && rt.Method == http.MethodPost && strings.HasPrefix(rt.Pattern, "/v1/events") {
+		if h.cfg.OnRejectedFunc != nil && rt.Method == http.MethodPost && strings.HasPrefix(rt.Pattern, "/v1/events") {
 			handler = h.countRejections(handler)
 		}
 		mux.Handle(rt.Method+" "+rt.Pattern, handler)
@@ -240,7 +240,7 @@ func (h *Handler) countRejections(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
 		if sw.status >= 400 {
-			h.cfg.OnRejected(sw.status)
+			h.cfg.OnRejectedFunc(sw.status)
 		}
 	})
 }

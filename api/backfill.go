@@ -71,8 +71,8 @@ func (h *Handler) handleBackfillCreate(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, h.logger, err)
 		return
 	}
-	if h.cfg.BackfillsChanged != nil {
-		h.cfg.BackfillsChanged()
+	if h.cfg.BackfillsChangedFunc != nil {
+		h.cfg.BackfillsChangedFunc()
 	}
 	h.audit(r, b.TenantID, "endpoint.backfill_started", b.EndpointID, map[string]any{"backfill_id": b.ID, "entities": b.Entities,
 		"filter": b.Filter, "rate_per_second": b.RatePerSecond})

@@ -78,13 +78,13 @@ func (in *EndpointInput) input() ops.EndpointInput {
 // dashboard.
 func (h *Handler) endpoints() *ops.Endpoints {
 	return &ops.Endpoints{Store: h.store, Catalog: h.cfg.Catalog, Route: h.routeOptions(), DefaultMaxConcurrency: h.cfg.DefaultMaxConcurrency,
-		Notify: h.cfg.Notify, NowFunc: h.cfg.NowFunc, Logger: h.logger}
+		NotifyFunc: h.cfg.NotifyFunc, NowFunc: h.cfg.NowFunc, Logger: h.logger}
 }
 
 // deliveries are the delivery operations (package ops), shared with the
 // dashboard.
 func (h *Handler) deliveries() *ops.Deliveries {
-	return &ops.Deliveries{Store: h.store, Notify: h.cfg.Notify, NowFunc: h.cfg.NowFunc, Logger: h.logger}
+	return &ops.Deliveries{Store: h.store, NotifyFunc: h.cfg.NotifyFunc, NowFunc: h.cfg.NowFunc, Logger: h.logger}
 }
 
 // EndpointWithSecret is the answer to a create or a rotation: the only

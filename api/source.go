@@ -24,7 +24,7 @@ type SourceInput = ops.SourceInput
 
 // sources are the source operations, shared with the dashboard.
 func (h *Handler) sources() *ops.Sources {
-	return &ops.Sources{Store: h.store, Kinds: h.cfg.SourceKinds, Changed: h.cfg.SourcesChanged, InboundChanged: h.cfg.InboundChanged,
+	return &ops.Sources{Store: h.store, Kinds: h.cfg.SourceKinds, ChangedFunc: h.cfg.SourcesChangedFunc, InboundChangedFunc: h.cfg.InboundChangedFunc,
 		NowFunc: h.cfg.NowFunc, Logger: h.logger}
 }
 

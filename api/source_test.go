@@ -16,7 +16,7 @@ var sourceKinds = map[string]api.SourceKind{hirehook.SourceBullhorn: bullhorn.Sp
 func TestSources(t *testing.T) {
 	t.Parallel()
 	var changed atomic.Int32
-	a := startAPI(t, api.Config{SourceKinds: sourceKinds, SourcesChanged: func() { changed.Add(1) }})
+	a := startAPI(t, api.Config{SourceKinds: sourceKinds, SourcesChangedFunc: func() { changed.Add(1) }})
 	secrets := []string{"cs-very-secret", "pw-very-secret", "rt-very-secret"}
 	noSecrets := func(t *testing.T, body []byte) {
 		t.Helper()

@@ -51,8 +51,8 @@ type Runner struct {
 	// Owner names this node in the backfills' leases; it must be unique
 	// among the nodes sharing the store.
 	Owner string
-	// Notify wakes the dispatcher after a page's deliveries were written.
-	Notify func()
+	// NotifyFunc wakes the dispatcher after a page's deliveries were written.
+	NotifyFunc func()
 	// Route holds the options filters are compiled with.
 	Route        route.Options
 	PageSize     int
@@ -87,8 +87,8 @@ func (r *Runner) defaults() {
 	if r.NowFunc == nil {
 		r.NowFunc = time.Now
 	}
-	if r.Notify == nil {
-		r.Notify = func() {}
+	if r.NotifyFunc == nil {
+		r.NotifyFunc = func() {}
 	}
 	if r.Logger == nil {
 		r.Logger = slog.New(slog.DiscardHandler)
@@ -316,7 +316,7 @@ func (r *Runner) send(ctx context.Context, b *hirehook.Backfill) error {
 				return err
 			}
 			if len(p.Events) > 0 {
-				r.Notify()
+				r.NotifyFunc()
 			}
 			after = last.ID
 			if len(records) < page {

@@ -92,8 +92,8 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	// Logger receives lifecycle and failure logs. Default: discard.
 	Logger *slog.Logger
-	// OnResult, if set, is called after each attempt's result is stored.
-	OnResult func(d *hirehook.Delivery, r hirehook.DeliveryResult)
+	// OnResultFunc, if set, is called after each attempt's result is stored.
+	OnResultFunc func(d *hirehook.Delivery, r hirehook.DeliveryResult)
 	// Routes compiles and keeps the endpoints' routes (transform, payload,
 	// redact) applied to each body before it is signed. Default: a cache
 	// with route's default options. Filters are applied at ingest, not
@@ -884,8 +884,8 @@ func (d *Dispatcher) writeResults(batch []completion) {
 		if c.r.State == hirehook.DeliveryRetrying && (soonest.IsZero() || c.r.NextAttemptAt.Before(soonest)) {
 			soonest = c.r.NextAttemptAt
 		}
-		if d.cfg.OnResult != nil {
-			d.cfg.OnResult(c.d, c.r)
+		if d.cfg.OnResultFunc != nil {
+			d.cfg.OnResultFunc(c.d, c.r)
 		}
 	}
 	if !soonest.IsZero() {

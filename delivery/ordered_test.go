@@ -148,7 +148,7 @@ func TestFailingEndpointDisabledAndResumed(t *testing.T) {
 		Owner:   "node_failing",
 		NowFunc: now,
 		Retry:   &hirehook.ScheduleRetryPolicy{Schedule: slices.Repeat([]time.Duration{50 * time.Millisecond}, 40)},
-		OnResult: func(_ *hirehook.Delivery, r hirehook.DeliveryResult) {
+		OnResultFunc: func(_ *hirehook.Delivery, r hirehook.DeliveryResult) {
 			if r.DisableEndpoint != "" {
 				disabled.Store(r.DisableEndpoint)
 			}

@@ -46,11 +46,11 @@ type Handler struct {
 	Processor *Processor
 	// MaxBodyBytes is the largest body accepted (413 beyond).
 	MaxBodyBytes int64
-	// Nudge wakes the worker (a request waits for hydration).
-	Nudge func()
-	// Observe counts a request by source kind and outcome (metrics).
-	Observe func(kind, status string)
-	Logger  *slog.Logger
+	// NudgeFunc wakes the worker (a request waits for hydration).
+	NudgeFunc func()
+	// ObserveFunc counts a request by source kind and outcome (metrics).
+	ObserveFunc func(kind, status string)
+	Logger      *slog.Logger
 
 	// rejections limits how many rejected requests each source logs
 	// (the route takes anyone's requests): past it, a rejection is
@@ -104,8 +104,8 @@ func (h *Handler) logger() *slog.Logger {
 }
 
 func (h *Handler) observe(kind, status string) {
-	if h.Observe != nil {
-		h.Observe(kind, status)
+	if h.ObserveFunc != nil {
+		h.ObserveFunc(kind, status)
 	}
 }
 
@@ -242,8 +242,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			resp.EventIDs = upd.EventIDs
 		}
 	case async:
-		if h.Nudge != nil {
-			h.Nudge()
+		if h.NudgeFunc != nil {
+			h.NudgeFunc()
 		}
 	default:
 		// Stored: from here on the vendor gets its 2xx whatever happens,

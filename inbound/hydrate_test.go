@@ -90,7 +90,7 @@ func TestHydrateSmartRecruiters(t *testing.T) {
 		t.Fatal("retried before its backoff")
 	}
 	// Make it due now, as time passing would.
-	r.proc.Now = func() time.Time { return time.Now().Add(time.Minute) }
+	r.proc.NowFunc = func() time.Time { return time.Now().Add(time.Minute) }
 	if took, err := r.worker.RunOnce(ctx); err != nil || took != 1 {
 		t.Fatalf("worker took %d, %v", took, err)
 	}

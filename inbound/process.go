@@ -41,13 +41,13 @@ type Processor struct {
 	// DefaultAPIOrigins); tests list their own servers.
 	APIOrigins map[string][]string
 	Logger     *slog.Logger
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// NowFunc is the clock; nil means time.NowFunc.
+	NowFunc func() time.Time
 }
 
 func (p *Processor) now() time.Time {
-	if p.Now != nil {
-		return p.Now().UTC().Truncate(time.Microsecond)
+	if p.NowFunc != nil {
+		return p.NowFunc().UTC().Truncate(time.Microsecond)
 	}
 	return time.Now().UTC().Truncate(time.Microsecond)
 }

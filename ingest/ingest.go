@@ -37,23 +37,23 @@ const MaxBatch = 1000
 // Config configures an Ingester.
 type Config struct {
 	Catalog *catalog.Catalog
-	// Handoff receives the deliveries written leased to LeaseOwner after
+	// HandoffFunc receives the deliveries written leased to LeaseOwner after
 	// each commit (the dispatcher's Enqueue). Nil writes deliveries pending
 	// and calls Notify instead.
-	Handoff func([]*hirehook.Delivery)
-	// CanHandoff, if set, is asked before each commit whether Handoff may
+	HandoffFunc func([]*hirehook.Delivery)
+	// CanHandoffFunc, if set, is asked before each commit whether Handoff may
 	// take more deliveries; when it says no, the commit writes them
 	// pending and calls Notify instead.
-	CanHandoff func() bool
-	LeaseOwner string
-	Lease      time.Duration
-	// Notify is called after a commit that created pending deliveries.
-	Notify func()
-	// OnCommit, if set, sees each committed batch before its callers are
+	CanHandoffFunc func() bool
+	LeaseOwner     string
+	Lease          time.Duration
+	// NotifyFunc is called after a commit that created pending deliveries.
+	NotifyFunc func()
+	// OnCommitFunc, if set, sees each committed batch before its callers are
 	// answered: results[i] answers events[i] (duplicates included, marked
 	// Duplicate). The metrics count ingested events here. It runs on the
 	// committer goroutine, so it must be quick.
-	OnCommit func(events []*hirehook.Event, results []hirehook.EventIngestResult)
+	OnCommitFunc func(events []*hirehook.Event, results []hirehook.EventIngestResult)
 	// MatchFunc, if set, picks which subscribed endpoints get each event
 	// (see hirehook.EventIngestParams.MatchFunc): FilterFunc applies the
 	// endpoints' filters.
@@ -418,7 +418,7 @@ func (in *Ingester) write(ctx context.Context, reqs []*request) {
 		return
 	}
 	p := hirehook.EventIngestParams{Events: events, Now: in.cfg.NowFunc().UTC().Truncate(time.Microsecond), MatchFunc: in.cfg.MatchFunc}
-	if in.cfg.Handoff != nil && (in.cfg.CanHandoff == nil || in.cfg.CanHandoff()) {
+	if in.cfg.HandoffFunc != nil && (in.cfg.CanHandoffFunc == nil || in.cfg.CanHandoffFunc()) {
 		p.LeaseOwner, p.LeaseUntil = in.cfg.LeaseOwner, p.Now.Add(in.cfg.Lease)
 	}
 	results, err := in.store.EventIngest(ctx, p)
@@ -440,8 +440,8 @@ func (in *Ingester) write(ctx context.Context, reqs []*request) {
 		}
 		return
 	}
-	if in.cfg.OnCommit != nil {
-		in.cfg.OnCommit(events, results)
+	if in.cfg.OnCommitFunc != nil {
+		in.cfg.OnCommitFunc(events, results)
 	}
 	var leased []*hirehook.Delivery
 	pending := false
@@ -456,9 +456,9 @@ func (in *Ingester) write(ctx context.Context, reqs []*request) {
 		r.done <- response{results: rs}
 	}
 	if len(leased) > 0 {
-		in.cfg.Handoff(leased)
-	} else if pending && in.cfg.Notify != nil {
-		in.cfg.Notify()
+		in.cfg.HandoffFunc(leased)
+	} else if pending && in.cfg.NotifyFunc != nil {
+		in.cfg.NotifyFunc()
 	}
 }
 

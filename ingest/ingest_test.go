@@ -624,14 +624,14 @@ func TestCommit_handoff(t *testing.T) {
 		newEndpoint(t, b.st, false, "candidate.*")
 		newEndpoint(t, b.st, false, "*")
 		b.in = startIngester(t, b.st, Config{
-			Handoff: func(ds []*hirehook.Delivery) {
+			HandoffFunc: func(ds []*hirehook.Delivery) {
 				b.mu.Lock()
 				defer b.mu.Unlock()
 				b.handed = append(b.handed, ds...)
 			},
 			LeaseOwner: "node1",
 			Lease:      time.Minute,
-			Notify:     func() { b.notifed.Add(1) },
+			NotifyFunc: func() { b.notifed.Add(1) },
 		})
 		return b
 	}
@@ -722,7 +722,7 @@ func TestCommit_notify(t *testing.T) {
 		t.Helper()
 		b := &bundle{st: newStore(t)}
 		newEndpoint(t, b.st, false, "candidate.*")
-		b.in = startIngester(t, b.st, Config{Notify: func() { b.notified.Add(1) }})
+		b.in = startIngester(t, b.st, Config{NotifyFunc: func() { b.notified.Add(1) }})
 		return b
 	}
 	b := setup(t)
@@ -887,7 +887,7 @@ func TestLifecycle(t *testing.T) {
 		st := newStore(t)
 		newEndpoint(t, st, false, "*")
 		blk := newBlocker()
-		in := startIngester(t, st, Config{Notify: blk.notify})
+		in := startIngester(t, st, Config{NotifyFunc: blk.notify})
 		t.Cleanup(blk.unblock)
 
 		// Hold the committer in Notify after a first commit.
@@ -922,7 +922,7 @@ func TestLifecycle(t *testing.T) {
 		st := newStore(t)
 		newEndpoint(t, st, false, "*")
 		blk := newBlocker()
-		in := startIngester(t, st, Config{Notify: blk.notify})
+		in := startIngester(t, st, Config{NotifyFunc: blk.notify})
 		t.Cleanup(blk.unblock)
 
 		commitOne(t, in, prepare(t, in, input("", "candidate.created", "cand_0")))
@@ -995,7 +995,7 @@ func TestCommitQueueFullDuringStop(t *testing.T) {
 	blk := newBlocker()
 	// The committer is held on purpose for longer than the default ingest
 	// deadline may be under -race: the callers must wait for it.
-	in := startIngester(t, st, Config{Notify: blk.notify, Timeout: time.Minute})
+	in := startIngester(t, st, Config{NotifyFunc: blk.notify, Timeout: time.Minute})
 	// Cleanups run last first: release the committer, wait for the
 	// callers, then stop.
 	var wg sync.WaitGroup
@@ -1105,7 +1105,7 @@ func TestCommit_failsAlone(t *testing.T) {
 			}
 			newEndpoint(t, st, false, "*")
 			blk := newBlocker()
-			in := startIngester(t, st, Config{Notify: blk.notify})
+			in := startIngester(t, st, Config{NotifyFunc: blk.notify})
 			t.Cleanup(blk.unblock)
 
 			poisoned := func(id string) *hirehook.Event {

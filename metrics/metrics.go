@@ -40,10 +40,10 @@ type Config struct {
 	NowFunc func() time.Time
 	// Logger receives scrape failures. Default: discard.
 	Logger *slog.Logger
-	// Sources, if set, returns the sources this node runs, read at scrape
+	// SourcesFunc, if set, returns the sources this node runs, read at scrape
 	// time. Each source runs on one node, so summing over nodes counts
 	// each once.
-	Sources func() []SourceStats
+	SourcesFunc func() []SourceStats
 }
 
 // SourceStats is one running source's health, for the source metrics.
@@ -250,9 +250,9 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 // the scrape answer without queue figures rather than hang.
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	m := c.m
-	if m.cfg.Sources != nil {
+	if m.cfg.SourcesFunc != nil {
 		now := m.cfg.NowFunc()
-		for _, s := range m.cfg.Sources() {
+		for _, s := range m.cfg.SourcesFunc() {
 			h := s.Health
 			ch <- prometheus.MustNewConstMetric(sourceReadDesc, prometheus.CounterValue, float64(h.EventsRead), s.ID, s.Kind)
 			ch <- prometheus.MustNewConstMetric(sourceEmittedDesc, prometheus.CounterValue, float64(h.EventsEmitted), s.ID, s.Kind)

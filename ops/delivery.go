@@ -22,10 +22,10 @@ type DeliveryStore interface {
 // dispatcher (Notify) and writes one audit entry.
 type Deliveries struct {
 	Store DeliveryStore
-	// Notify, if set, wakes the dispatcher after deliveries became due.
-	Notify  func()
-	NowFunc func() time.Time
-	Logger  *slog.Logger
+	// NotifyFunc, if set, wakes the dispatcher after deliveries became due.
+	NotifyFunc func()
+	NowFunc    func() time.Time
+	Logger     *slog.Logger
 }
 
 func (s *Deliveries) auditor() auditor {
@@ -45,7 +45,7 @@ func (s *Deliveries) DeliveryRetry(ctx context.Context, a Actor, id string) (*hi
 	if err != nil {
 		return nil, err
 	}
-	call(s.Notify)
+	call(s.NotifyFunc)
 	s.auditor().audit(ctx, a, "delivery.retried", d.ID, map[string]any{"event_id": d.EventID, "endpoint_id": d.EndpointID})
 	return d, nil
 }
@@ -68,7 +68,7 @@ func (s *Deliveries) DeliveryRecover(ctx context.Context, a Actor, endpointID st
 		return 0, err
 	}
 	if n > 0 {
-		call(s.Notify)
+		call(s.NotifyFunc)
 	}
 	details := map[string]any{"since": since, "recovered": n}
 	if !until.IsZero() {

@@ -95,10 +95,10 @@ type Endpoints struct {
 	// DefaultMaxConcurrency is the max_concurrency of an endpoint created
 	// without one; 0 leaves it unset (the dispatcher's own limit).
 	DefaultMaxConcurrency int
-	// Notify, if set, wakes the dispatcher after an endpoint was enabled.
-	Notify  func()
-	NowFunc func() time.Time
-	Logger  *slog.Logger
+	// NotifyFunc, if set, wakes the dispatcher after an endpoint was enabled.
+	NotifyFunc func()
+	NowFunc    func() time.Time
+	Logger     *slog.Logger
 }
 
 func (s *Endpoints) auditor() auditor {
@@ -274,7 +274,7 @@ func (s *Endpoints) EndpointUpdate(ctx context.Context, a Actor, id string, in E
 		return nil, err
 	}
 	if in.Disabled != nil && !*in.Disabled {
-		call(s.Notify) // its waiting deliveries may be claimed again
+		call(s.NotifyFunc) // its waiting deliveries may be claimed again
 	}
 	s.auditor().audit(ctx, a, "endpoint.updated", e.ID, updateDetails(&in))
 	return e, nil

@@ -33,8 +33,8 @@ func newEndpointBundle(t *testing.T) *endpointBundle {
 	notify := func() { *n++ }
 	return &endpointBundle{
 		store:      st,
-		endpoints:  &ops.Endpoints{Store: st, DefaultMaxConcurrency: 16, Notify: notify, NowFunc: time.Now},
-		deliveries: &ops.Deliveries{Store: st, Notify: notify, NowFunc: time.Now},
+		endpoints:  &ops.Endpoints{Store: st, DefaultMaxConcurrency: 16, NotifyFunc: notify, NowFunc: time.Now},
+		deliveries: &ops.Deliveries{Store: st, NotifyFunc: notify, NowFunc: time.Now},
 		notified:   n,
 		admin:      ops.Actor{TenantID: hirehook.DefaultTenantID, KeyID: "key_a", KeyName: "ops admin", Scope: hirehook.ScopeAdmin},
 	}

@@ -52,14 +52,14 @@ type Sources struct {
 	// Kinds are the kinds of source the hub runs, by name ("bullhorn",
 	// "greenhouse", …).
 	Kinds map[string]SourceKind
-	// Changed, if set, is called after a source was created, changed or
+	// ChangedFunc, if set, is called after a source was created, changed or
 	// deleted, so the node running sources picks it up at once.
-	Changed func()
-	// InboundChanged, if set, is called after a reprocess made requests
+	ChangedFunc func()
+	// InboundChangedFunc, if set, is called after a reprocess made requests
 	// due again, so the inbound worker takes them at once.
-	InboundChanged func()
-	NowFunc        func() time.Time
-	Logger         *slog.Logger
+	InboundChangedFunc func()
+	NowFunc            func() time.Time
+	Logger             *slog.Logger
 }
 
 // KindNames are the kinds of source, sorted.
@@ -71,7 +71,7 @@ func (s *Sources) auditor() auditor {
 
 func (s *Sources) now() time.Time { return now(s.NowFunc) }
 
-func (s *Sources) changed() { call(s.Changed) }
+func (s *Sources) changed() { call(s.ChangedFunc) }
 
 func (s *Sources) kind(kind string) (SourceKind, error) {
 	split, ok := s.Kinds[kind]
@@ -259,7 +259,7 @@ func (s *Sources) SourceReprocess(ctx context.Context, a Actor, id string, from,
 		return 0, err
 	}
 	if n > 0 {
-		call(s.InboundChanged)
+		call(s.InboundChangedFunc)
 	}
 	s.auditor().audit(ctx, a, "source.reprocessed", id, map[string]any{"from": p.From, "to": p.To, "requests": n})
 	return n, nil

@@ -32,7 +32,7 @@ func newSources(t *testing.T) (*ops.Sources, hirehook.Store, *int) {
 	}
 	t.Cleanup(func() { st.Close() })
 	changed := new(int)
-	return &ops.Sources{Store: st, Kinds: kinds, Changed: func() { *changed++ }, NowFunc: time.Now}, st, changed
+	return &ops.Sources{Store: st, Kinds: kinds, ChangedFunc: func() { *changed++ }, NowFunc: time.Now}, st, changed
 }
 
 func ptr[T any](v T) *T { return &v }

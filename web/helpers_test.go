@@ -113,7 +113,7 @@ func setup(tb testing.TB) *bundle {
 		must(tb, st.APIKeyCreate(ctx, &hirehook.APIKey{ID: hirehook.NewID("key"), TenantID: k.tenant, Name: k.name, Scope: k.scope,
 			Hash: hashKey(k.key), CreatedAt: now}))
 	}
-	ing := ingest.New(st, ingest.Config{NowFunc: b.clock.Now, Notify: func() { b.notified.Add(1) }})
+	ing := ingest.New(st, ingest.Config{NowFunc: b.clock.Now, NotifyFunc: func() { b.notified.Add(1) }})
 	must(tb, ing.Start(ctx))
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -121,17 +121,17 @@ func setup(tb testing.TB) *bundle {
 		must(tb, ing.Stop(ctx))
 	})
 	h, err := web.New(web.Config{
-		Store:    st,
-		Ingester: ing,
-		Pauses:   b.pauses,
-		Notify:   func() { b.notified.Add(1) },
-		NowFunc:  b.clock.Now,
+		Store:      st,
+		Ingester:   ing,
+		Pauses:     b.pauses,
+		NotifyFunc: func() { b.notified.Add(1) },
+		NowFunc:    b.clock.Now,
 		// The push kinds of package inbound (cmd/hirehook passes them).
-		PushKinds:      map[string]bool{"greenhouse": true, "lever": true, "ashby": true, "workable": true, "smartrecruiters": true, "teamtailor": true, "generic": true},
-		InboundChanged: func() { b.nudged.Add(1) },
-		SourceKinds:    testSourceKinds,
-		SourcesChanged: func() { b.sourcesChanged.Add(1) },
-		Logger:         slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		PushKinds:          map[string]bool{"greenhouse": true, "lever": true, "ashby": true, "workable": true, "smartrecruiters": true, "teamtailor": true, "generic": true},
+		InboundChangedFunc: func() { b.nudged.Add(1) },
+		SourceKinds:        testSourceKinds,
+		SourcesChangedFunc: func() { b.sourcesChanged.Add(1) },
+		Logger:             slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		tb.Fatal(err)

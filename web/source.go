@@ -526,20 +526,20 @@ func (h *Handler) handleSourceReprocess(w http.ResponseWriter, r *http.Request) 
 // sources are the source operations (package ops), shared with the API:
 // the dashboard's forms decode, call them and render.
 func (h *Handler) sources() *ops.Sources {
-	return &ops.Sources{Store: h.store, Kinds: h.cfg.SourceKinds, Changed: h.cfg.SourcesChanged, InboundChanged: h.cfg.InboundChanged,
+	return &ops.Sources{Store: h.store, Kinds: h.cfg.SourceKinds, ChangedFunc: h.cfg.SourcesChangedFunc, InboundChangedFunc: h.cfg.InboundChangedFunc,
 		NowFunc: h.cfg.NowFunc, Logger: h.logger}
 }
 
 // endpoints are the endpoint operations (package ops), shared with the
 // API.
 func (h *Handler) endpoints() *ops.Endpoints {
-	return &ops.Endpoints{Store: h.store, Catalog: h.cfg.Catalog, Route: h.cfg.Route, Notify: h.cfg.Notify, NowFunc: h.cfg.NowFunc, Logger: h.logger}
+	return &ops.Endpoints{Store: h.store, Catalog: h.cfg.Catalog, Route: h.cfg.Route, NotifyFunc: h.cfg.NotifyFunc, NowFunc: h.cfg.NowFunc, Logger: h.logger}
 }
 
 // deliveries are the delivery operations (package ops), shared with the
 // API.
 func (h *Handler) deliveries() *ops.Deliveries {
-	return &ops.Deliveries{Store: h.store, Notify: h.cfg.Notify, NowFunc: h.cfg.NowFunc, Logger: h.logger}
+	return &ops.Deliveries{Store: h.store, NotifyFunc: h.cfg.NotifyFunc, NowFunc: h.cfg.NowFunc, Logger: h.logger}
 }
 
 // actor is the session's key as ops sees it.

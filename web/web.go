@@ -32,9 +32,9 @@ var staticFS embed.FS
 type Config struct {
 	Store   hirehook.Store
 	Catalog *catalog.Catalog
-	// Notify wakes the dispatcher after a replay or a recovery made
+	// NotifyFunc wakes the dispatcher after a replay or a recovery made
 	// deliveries due.
-	Notify func()
+	NotifyFunc func()
 	// Pauses, if set, reads this node's dispatcher: which down endpoints
 	// it has paused and probes (delivery.Dispatcher). The endpoint page
 	// and the Integrations list show the pause; nil shows none.
@@ -50,15 +50,15 @@ type Config struct {
 	// import: it brings the API with it). Their sources get the push
 	// health rules, an ingest URL and a request log.
 	PushKinds map[string]bool
-	// InboundChanged, if set, wakes the inbound worker after a reprocess
+	// InboundChangedFunc, if set, wakes the inbound worker after a reprocess
 	// made requests due again.
-	InboundChanged func()
+	InboundChangedFunc func()
 	// SourceKinds are the kinds of source the hub runs, as the API has
 	// them: the dashboard's forms connect and change sources through the
 	// same operations (package ops). Nil hides "Connect a source".
 	// SourcesChanged, if set, is called after a source changed.
-	SourceKinds    map[string]ops.SourceKind
-	SourcesChanged func()
+	SourceKinds        map[string]ops.SourceKind
+	SourcesChangedFunc func()
 	// PublicURL is the address vendors reach the hub at, for ingest URLs;
 	// empty means the scheme and host the dashboard was reached at.
 	PublicURL string
@@ -101,8 +101,8 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Catalog == nil {
 		cfg.Catalog = catalog.Default()
 	}
-	if cfg.Notify == nil {
-		cfg.Notify = func() {}
+	if cfg.NotifyFunc == nil {
+		cfg.NotifyFunc = func() {}
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 12 * time.Hour

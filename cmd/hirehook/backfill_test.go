@@ -189,7 +189,7 @@ func TestBackfillResume(t *testing.T) {
 	}
 
 	// The next node takes over once the lease expired.
-	next := &backfill.Runner{Store: hub.Store, Owner: "next", Notify: hub.Dispatcher.Notify, LeaseTTL: time.Second, PollInterval: 20 * time.Millisecond}
+	next := &backfill.Runner{Store: hub.Store, Owner: "next", NotifyFunc: hub.Dispatcher.Notify, LeaseTTL: time.Second, PollInterval: 20 * time.Millisecond}
 	next.Start(context.Background())
 	t.Cleanup(func() { _ = next.Stop(context.Background()) })
 	done := waitBackfill(t, base, bf.ID)

@@ -38,8 +38,8 @@ import (
 type Hub struct {
 	Config Config
 	Logger *slog.Logger
-	// OnResult, if set before Open, sees every stored attempt result.
-	OnResult func(d *hirehook.Delivery, r hirehook.DeliveryResult)
+	// OnResultFunc, if set before Open, sees every stored attempt result.
+	OnResultFunc func(d *hirehook.Delivery, r hirehook.DeliveryResult)
 
 	Store      hirehook.Store
 	Dispatcher *delivery.Dispatcher
@@ -155,12 +155,12 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	cat := catalog.Default()
 	h.Metrics = metrics.New(metrics.Config{Store: st, Logger: h.Logger,
 		// Read at scrape time: the source manager starts later in Open.
-		Sources: func() []metrics.SourceStats { return h.Sources.Metrics() }})
+		SourcesFunc: func() []metrics.SourceStats { return h.Sources.Metrics() }})
 	onResult := func(d *hirehook.Delivery, r hirehook.DeliveryResult) {
 		h.Metrics.ObserveResult(d, r)
 		h.opEvents.Observe(d, r)
-		if h.OnResult != nil {
-			h.OnResult(d, r)
+		if h.OnResultFunc != nil {
+			h.OnResultFunc(d, r)
 		}
 	}
 	// Routes: the filters run at ingest, the rest (redact, thin,
@@ -179,19 +179,19 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 		PollInterval:     h.Config.PollInterval,
 		EndpointCacheTTL: h.Config.EndpointCacheTTL,
 		Logger:           h.Logger,
-		OnResult:         onResult,
+		OnResultFunc:     onResult,
 	})
 	h.Ingester = ingest.New(st, ingest.Config{
-		Catalog:    cat,
-		Handoff:    h.Dispatcher.Enqueue,
-		CanHandoff: h.Dispatcher.CanTake,
-		LeaseOwner: h.Dispatcher.Owner(),
-		Lease:      h.Dispatcher.Lease(),
-		Notify:     h.Dispatcher.Notify,
-		OnCommit:   h.Metrics.ObserveIngest,
-		MatchFunc:  ingest.FilterFunc(route.NewCache(routeOpts), h.Logger),
-		Timeout:    h.Config.IngestTimeout,
-		Logger:     h.Logger,
+		Catalog:        cat,
+		HandoffFunc:    h.Dispatcher.Enqueue,
+		CanHandoffFunc: h.Dispatcher.CanTake,
+		LeaseOwner:     h.Dispatcher.Owner(),
+		Lease:          h.Dispatcher.Lease(),
+		NotifyFunc:     h.Dispatcher.Notify,
+		OnCommitFunc:   h.Metrics.ObserveIngest,
+		MatchFunc:      ingest.FilterFunc(route.NewCache(routeOpts), h.Logger),
+		Timeout:        h.Config.IngestTimeout,
+		Logger:         h.Logger,
 	})
 	h.opEvents = newOpEmitter(st, h.Ingester, h.Logger)
 	if err := h.Dispatcher.Start(ctx); err != nil {
@@ -220,16 +220,16 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	h.Sources.Start(ctx)
 	// Backfills: leased like sources, so one node runs each, and resumed
 	// from their cursors at start.
-	h.Backfills = &backfill.Runner{Store: st, Owner: h.Dispatcher.Owner(), Notify: h.Dispatcher.Notify, Route: routeOpts,
+	h.Backfills = &backfill.Runner{Store: st, Owner: h.Dispatcher.Owner(), NotifyFunc: h.Dispatcher.Notify, Route: routeOpts,
 		LeaseTTL: h.Config.SourceLease, Logger: h.Logger.With("component", "backfill")}
 	h.Backfills.Start(ctx)
 	processor := &inbound.Processor{Store: st, Ingest: h.Ingester, HTTPClient: sourceHTTPClient(h.Config.AllowPrivateDestinations),
 		Logger: h.Logger.With("component", "inbound")}
 	h.Inbound = &inbound.Worker{Processor: processor, Owner: h.Dispatcher.Owner()}
 	h.Inbound.Start(ctx)
-	dashboard, err := web.New(web.Config{Store: st, Catalog: cat, Route: routeOpts, Notify: h.Dispatcher.Notify, Ingester: h.Ingester, Pauses: h.Dispatcher,
-		PushKinds: pushKinds, InboundChanged: h.Inbound.Nudge, PublicURL: h.Config.PublicURL, Logger: h.Logger,
-		SourceKinds: sourceKinds, SourcesChanged: h.Sources.Changed})
+	dashboard, err := web.New(web.Config{Store: st, Catalog: cat, Route: routeOpts, NotifyFunc: h.Dispatcher.Notify, Ingester: h.Ingester, Pauses: h.Dispatcher,
+		PushKinds: pushKinds, InboundChangedFunc: h.Inbound.Nudge, PublicURL: h.Config.PublicURL, Logger: h.Logger,
+		SourceKinds: sourceKinds, SourcesChangedFunc: h.Sources.Changed})
 	if err != nil {
 		return err
 	}
@@ -240,25 +240,25 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 		Web:      dashboard,
 		Metrics:  h.Metrics.Handler(),
 		Inbound: &inbound.Handler{Store: st, Processor: processor, MaxBodyBytes: h.Config.MaxBodyBytes,
-			Nudge: h.Inbound.Nudge, Observe: h.Metrics.ObserveInbound, Logger: h.Logger.With("component", "inbound")},
+			NudgeFunc: h.Inbound.Nudge, ObserveFunc: h.Metrics.ObserveInbound, Logger: h.Logger.With("component", "inbound")},
 		API: api.New(api.Config{
 			Store:        st,
 			Ingester:     h.Ingester,
 			Catalog:      cat,
 			Route:        routeOpts,
-			Notify:       h.Dispatcher.Notify,
+			NotifyFunc:   h.Dispatcher.Notify,
 			MaxBodyBytes: h.Config.MaxBodyBytes,
 			RateLimit:    h.Config.APIRateLimit,
 			// Endpoints created without a max_concurrency get the hub's.
 			DefaultMaxConcurrency: h.Config.EndpointConcurrency,
-			OnRejected:            h.Metrics.ObserveRejected,
+			OnRejectedFunc:        h.Metrics.ObserveRejected,
 			Logger:                h.Logger,
 			SourceKinds:           sourceKinds,
-			SourcesChanged:        h.Sources.Changed,
+			SourcesChangedFunc:    h.Sources.Changed,
 			PushKinds:             pushKinds,
-			InboundChanged:        h.Inbound.Nudge,
+			InboundChangedFunc:    h.Inbound.Nudge,
 			PublicURL:             h.Config.PublicURL,
-			BackfillsChanged:      h.Backfills.Poke,
+			BackfillsChangedFunc:  h.Backfills.Poke,
 		}),
 		Logger: h.Logger,
 	}
