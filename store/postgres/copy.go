@@ -21,7 +21,7 @@ var (
 // (storecopy.Importer; sqlstore.BeginImport), in one transaction that first
 // locks every table against other writers (lockTables).
 func (s *Store) BeginImport(ctx context.Context) (storecopy.Import, error) {
-	return sqlstore.BeginImport(ctx, s.dialect, &s.hub, sqlstore.ImportWriter{Lock: lockTables, Rows: s.importRows, BeforeCommit: advanceSeqs})
+	return sqlstore.BeginImport(ctx, s.dialect, &s.hub, sqlstore.ImportWriter{LockFunc: lockTables, RowsFunc: s.importRows, BeforeCommitFunc: advanceSeqs})
 }
 
 // lockTables is sqlstore.ImportWriter.Lock: EXCLUSIVE on every table, so a
@@ -241,13 +241,13 @@ func nullIfEmpty(s string) any {
 // side of `hirehook migrate-store`: stop the hubs first.
 func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) error {
 	return sqlstore.Export(ctx, s.dialect, &s.hub, sqlstore.Openers{
-		Secrets: func(tenantID, id string, stored []byte) ([]byte, error) {
+		SecretsFunc: func(tenantID, id string, stored []byte) ([]byte, error) {
 			return s.openSecrets(tenantID, id, string(stored))
 		},
-		Headers: func(tenantID, id string, stored []byte) ([]byte, error) {
+		HeadersFunc: func(tenantID, id string, stored []byte) ([]byte, error) {
 			return s.openHeaders(tenantID, id, string(stored))
 		},
-		SourceSecrets: func(tenantID, id string, stored []byte) (map[string]string, error) {
+		SourceSecretsFunc: func(tenantID, id string, stored []byte) (map[string]string, error) {
 			return s.openSourceSecrets(tenantID, id, string(stored))
 		},
 	}, fn)

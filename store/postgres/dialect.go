@@ -17,32 +17,32 @@ import (
 // the other nodes.
 func (s *Store) newDialect() *sqlstore.Dialect {
 	return &sqlstore.Dialect{
-		Name:       "postgres",
-		Numbered:   true,
-		Time:       func(t time.Time) any { return t },
-		Text:       func(col string) string { return col + "::text" },
-		SkipLocked: "\n\t\tFOR UPDATE SKIP LOCKED",
-		DB:         s.db,
-		Reader:     s.db,
-		ForUpdate:  " FOR UPDATE",
-		ForShare:   " FOR SHARE",
-		Bytewise:   ` COLLATE "C"`,
-		IsUnique:   isUniqueViolation,
-		MapError:   mapError,
-		Notify:     notify,
-		WriteTx:    s.inTx,
-		SnapshotTx: func(ctx context.Context) (*sql.Tx, error) {
+		Name:         "postgres",
+		Numbered:     true,
+		TimeFunc:     func(t time.Time) any { return t },
+		TextFunc:     func(col string) string { return col + "::text" },
+		SkipLocked:   "\n\t\tFOR UPDATE SKIP LOCKED",
+		DB:           s.db,
+		Reader:       s.db,
+		ForUpdate:    " FOR UPDATE",
+		ForShare:     " FOR SHARE",
+		Bytewise:     ` COLLATE "C"`,
+		IsUniqueFunc: isUniqueViolation,
+		MapErrorFunc: mapError,
+		NotifyFunc:   notify,
+		WriteTxFunc:  s.inTx,
+		SnapshotTxFunc: func(ctx context.Context) (*sql.Tx, error) {
 			return s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 		},
-		Tombstone:    tombstone,
-		CancelUnsent: cancelUnsent,
-		Erase:        eraseSQL,
+		TombstoneFunc:    tombstone,
+		CancelUnsentFunc: cancelUnsent,
+		Erase:            eraseSQL,
 		// Attempts carry their delivery's endpoint in SQLite; here it is joined.
 		ExportAttempts: `SELECT a.delivery_id, a.number, a.id, a.tenant_id, coalesce(d.endpoint_id, ''), a.started_at, a.duration_us, a.status_code, a.response_body, a.error_class, a.error
 			FROM attempts a LEFT JOIN deliveries d ON d.id = a.delivery_id ORDER BY a.delivery_id, a.number`,
-		ForKeyShare: " FOR KEY SHARE",
-		CleanText:   cleanText,
-		Probe:       probe,
+		ForKeyShare:   " FOR KEY SHARE",
+		CleanTextFunc: cleanText,
+		ProbeFunc:     probe,
 		// Attempts carry no endpoint here; it is their delivery's.
 		StatsAttempts: `SELECT d.endpoint_id, a.started_at, a.duration_us, a.status_code
 			FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE a.tenant_id = ? AND a.started_at >= ?`,

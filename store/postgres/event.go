@@ -95,15 +95,15 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 func (s *Store) newIngest() *sqlstore.Ingest {
 	return &sqlstore.Ingest{
 		SQL: sqlstore.IngestSQL{
-			EndpointVersion:  s.endpointVersion,
-			Endpoints:        s.enabledEndpoints,
-			Stored:           storedEvents,
-			InsertEvents:     insertEvents,
-			UpsertRecords:    upsertRecords,
-			Held:             holdOrdered,
-			InsertDeliveries: insertDeliveries,
+			EndpointVersionFunc:  s.endpointVersion,
+			EndpointsFunc:        s.enabledEndpoints,
+			StoredFunc:           storedEvents,
+			InsertEventsFunc:     insertEvents,
+			UpsertRecordsFunc:    upsertRecords,
+			HeldFunc:             holdOrdered,
+			InsertDeliveriesFunc: insertDeliveries,
 		},
-		WriteTx: func(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) (func(), error)) error {
+		WriteTxFunc: func(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) (func(), error)) error {
 			var after func()
 			err := s.inTx(ctx, func(tx *sql.Tx) error {
 				var err error

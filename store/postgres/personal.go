@@ -70,6 +70,6 @@ var eraseSQL = sqlstore.EraseSQL{
 		SELECT id FROM deliveries WHERE tenant_id = $1 AND event_id = ANY ($2::text[]))`,
 	Inbound: `UPDATE inbound_requests SET body = NULL WHERE tenant_id = $1 AND body IS NOT NULL
 		AND EXISTS (SELECT 1 FROM json_array_elements_text(event_ids::json) AS e (id) WHERE e.id = ANY ($2::text[]))`,
-	IDs:  func(ids []string) any { return ids },
-	Lock: " FOR UPDATE",
+	IDsFunc: func(ids []string) any { return ids },
+	Lock:    " FOR UPDATE",
 }

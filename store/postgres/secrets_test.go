@@ -15,7 +15,7 @@ func TestSecretsAtRest(t *testing.T) {
 	t.Parallel()
 	dsn := postgrestest.NewDatabase(t)
 	storetest.RunSecretsAtRest(t, storetest.SecretsAtRest{
-		Open: func(tb testing.TB, ring *seal.Keyring) hirehook.Store {
+		OpenFunc: func(tb testing.TB, ring *seal.Keyring) hirehook.Store {
 			return open(tb, dsn, postgres.Options{Keyring: ring})
 		},
 		Raw:     rawDB(t, dsn),

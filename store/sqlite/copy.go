@@ -12,9 +12,9 @@ import (
 // source side of `hirehook migrate-store`: stop the hubs first.
 func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) error {
 	return sqlstore.Export(ctx, s.dialect, &s.hub, sqlstore.Openers{
-		Secrets: s.openSecrets,
-		Headers: s.openHeaders,
-		SourceSecrets: func(tenantID, id string, stored []byte) (map[string]string, error) {
+		SecretsFunc: s.openSecrets,
+		HeadersFunc: s.openHeaders,
+		SourceSecretsFunc: func(tenantID, id string, stored []byte) (map[string]string, error) {
 			return s.openSourceSecrets(tenantID, id, stored)
 		},
 	}, fn)

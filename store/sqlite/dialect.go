@@ -16,25 +16,25 @@ import (
 // INDEXED BY, and attempts that carry their endpoint.
 func (s *Store) newDialect() *sqlstore.Dialect {
 	return &sqlstore.Dialect{
-		Name:     "sqlite",
-		Time:     func(t time.Time) any { return toMicros(t) },
-		Text:     func(col string) string { return "CAST(" + col + " AS TEXT)" },
-		DB:       s.writer,
-		Reader:   s.reader,
-		IsUnique: isUniqueViolation,
-		WriteTx: func(ctx context.Context, fn func(tx *sql.Tx) error) error {
+		Name:         "sqlite",
+		TimeFunc:     func(t time.Time) any { return toMicros(t) },
+		TextFunc:     func(col string) string { return "CAST(" + col + " AS TEXT)" },
+		DB:           s.writer,
+		Reader:       s.reader,
+		IsUniqueFunc: isUniqueViolation,
+		WriteTxFunc: func(ctx context.Context, fn func(tx *sql.Tx) error) error {
 			return sqlstore.InTx(ctx, s.writer, fn)
 		},
-		SnapshotTx: func(ctx context.Context) (*sql.Tx, error) {
+		SnapshotTxFunc: func(ctx context.Context) (*sql.Tx, error) {
 			return s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 		},
-		Tombstone:    tombstone,
-		CancelUnsent: cancelUnsent,
-		Erase:        eraseSQL,
+		TombstoneFunc:    tombstone,
+		CancelUnsentFunc: cancelUnsent,
+		Erase:            eraseSQL,
 		ExportAttempts: `SELECT delivery_id, number, id, tenant_id, endpoint_id, started_at, duration_us, status_code, response_body, error_class, error
 			FROM attempts ORDER BY delivery_id, number`,
-		IndexedBy: func(index string) string { return " INDEXED BY " + index },
-		Probe:     probe,
+		IndexedByFunc: func(index string) string { return " INDEXED BY " + index },
+		ProbeFunc:     probe,
 		StatsAttempts: `SELECT endpoint_id, started_at, duration_us, status_code
 			FROM attempts INDEXED BY attempts_tenant_started WHERE tenant_id = ? AND started_at >= ?`,
 	}

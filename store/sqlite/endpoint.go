@@ -34,4 +34,4 @@ func setPaused(ctx context.Context, tx *sql.Tx, endpointID string, disabled bool
 	return sqlstore.SetPaused(ctx, microsDialect, tx, endpointID, disabled, fromMicros(now))
 }
 
-var microsDialect = &sqlstore.Dialect{Name: "sqlite", Time: func(t time.Time) any { return toMicros(t) }}
+var microsDialect = &sqlstore.Dialect{Name: "sqlite", TimeFunc: func(t time.Time) any { return toMicros(t) }}

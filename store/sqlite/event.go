@@ -71,15 +71,15 @@ func (s *Store) EventIngest(ctx context.Context, p hirehook.EventIngestParams) (
 func (s *Store) newIngest() *sqlstore.Ingest {
 	return &sqlstore.Ingest{
 		SQL: sqlstore.IngestSQL{
-			EndpointVersion:  s.endpointVersion,
-			Endpoints:        s.enabledEndpoints,
-			Stored:           s.storedEvents,
-			InsertEvents:     s.insertEvents,
-			UpsertRecords:    s.upsertRecords,
-			Held:             s.orderHeld,
-			InsertDeliveries: s.insertDeliveries,
+			EndpointVersionFunc:  s.endpointVersion,
+			EndpointsFunc:        s.enabledEndpoints,
+			StoredFunc:           s.storedEvents,
+			InsertEventsFunc:     s.insertEvents,
+			UpsertRecordsFunc:    s.upsertRecords,
+			HeldFunc:             s.orderHeld,
+			InsertDeliveriesFunc: s.insertDeliveries,
 		},
-		WriteTx: func(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) (func(), error)) error {
+		WriteTxFunc: func(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) (func(), error)) error {
 			return s.inGroup(ctx, func(ctx context.Context, tx *sql.Tx) (func(), error) {
 				if err := ctx.Err(); err != nil {
 					return nil, err

@@ -148,7 +148,7 @@ func ingestWrite(t *testing.T, s *Store, p hirehook.EventIngestParams) func(ctx 
 	in := s.newIngest()
 	var run func(ctx context.Context, tx *sql.Tx) (func(), error)
 	errTaken := errors.New("write taken by the test")
-	in.WriteTx = func(_ context.Context, fn func(ctx context.Context, tx *sql.Tx) (func(), error)) error {
+	in.WriteTxFunc = func(_ context.Context, fn func(ctx context.Context, tx *sql.Tx) (func(), error)) error {
 		run = fn
 		return errTaken
 	}

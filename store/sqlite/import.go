@@ -20,7 +20,7 @@ var (
 // (storecopy.Importer; sqlstore.BeginImport), in one transaction on the
 // writer, which holds SQLite's write lock until Commit.
 func (s *Store) BeginImport(ctx context.Context) (storecopy.Import, error) {
-	return sqlstore.BeginImport(ctx, s.dialect, &s.hub, sqlstore.ImportWriter{Rows: s.importRows})
+	return sqlstore.BeginImport(ctx, s.dialect, &s.hub, sqlstore.ImportWriter{RowsFunc: s.importRows})
 }
 
 // importRows is sqlstore.ImportWriter.Rows: one statement per row.

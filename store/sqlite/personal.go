@@ -96,7 +96,7 @@ var eraseSQL = sqlstore.EraseSQL{
 		SELECT id FROM deliveries WHERE tenant_id = ?1 AND event_id IN (SELECT value FROM json_each(?2)))`,
 	Inbound: `UPDATE inbound_requests SET body = NULL WHERE tenant_id = ?1 AND body IS NOT NULL
 		AND EXISTS (SELECT 1 FROM json_each(inbound_requests.event_ids) WHERE value IN (SELECT value FROM json_each(?2)))`,
-	IDs: func(ids []string) any {
+	IDsFunc: func(ids []string) any {
 		b, _ := json.Marshal(ids) // []string always marshals
 		return string(b)
 	},

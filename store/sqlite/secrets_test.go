@@ -22,15 +22,15 @@ func TestSecretsAtRest(t *testing.T) {
 	}
 	t.Cleanup(func() { raw.Close() })
 	storetest.RunSecretsAtRest(t, storetest.SecretsAtRest{
-		Open: func(tb testing.TB, ring *seal.Keyring) hirehook.Store {
+		OpenFunc: func(tb testing.TB, ring *seal.Keyring) hirehook.Store {
 			s, err := sqlite.OpenWithOptions(context.Background(), path, sqlite.Options{Keyring: ring})
 			if err != nil {
 				tb.Fatal(err)
 			}
 			return s
 		},
-		Raw:     raw,
-		Dump:    func(tb testing.TB) []byte { return fileBytes(tb, path) },
-		TimeSQL: "1733500000000000",
+		Raw:      raw,
+		DumpFunc: func(tb testing.TB) []byte { return fileBytes(tb, path) },
+		TimeSQL:  "1733500000000000",
 	})
 }

@@ -70,8 +70,8 @@ func (c *CRUD) BackfillCreate(ctx context.Context, b *hirehook.Backfill) error {
 	res, err := c.exec(ctx, `INSERT INTO backfills (id, tenant_id, endpoint_id, entities, filter, rate_per_second, state, created_at, updated_at)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM endpoints WHERE tenant_id = ? AND id = ?)`,
 		b.ID, b.TenantID, b.EndpointID, string(entities), b.Filter, b.RatePerSecond, string(b.State),
-		c.d.Time(b.CreatedAt), c.d.Time(b.UpdatedAt), b.TenantID, b.EndpointID)
-	if c.d.IsUnique(err) {
+		c.d.TimeFunc(b.CreatedAt), c.d.TimeFunc(b.UpdatedAt), b.TenantID, b.EndpointID)
+	if c.d.IsUniqueFunc(err) {
 		return hirehook.Errorf(hirehook.ECONFLICT, "Backfill %q exists.", b.ID)
 	} else if err != nil {
 		return fmt.Errorf("insert backfill %s: %w", b.ID, c.d.mapError(err))
@@ -124,7 +124,7 @@ func (c *CRUD) BackfillList(ctx context.Context, tenantID, endpointID string) ([
 // BackfillCancel implements hirehook.Store.
 func (c *CRUD) BackfillCancel(ctx context.Context, tenantID, id string, now time.Time) (*hirehook.Backfill, error) {
 	var out *hirehook.Backfill
-	err := c.d.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := c.d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		b, err := c.backfillGet(ctx, tx, tenantID, id, c.d.ForUpdate)
 		if err != nil {
 			return err
@@ -133,7 +133,7 @@ func (c *CRUD) BackfillCancel(ctx context.Context, tenantID, id string, now time
 			return hirehook.Errorf(hirehook.ECONFLICT, "Backfill %q is %s, not running.", id, b.State)
 		}
 		if _, err := tx.ExecContext(ctx, c.d.Rebind(`UPDATE backfills SET state = 'cancelled', lease_owner = NULL, lease_until = NULL,
-			updated_at = ?, finished_at = ? WHERE id = ?`), c.d.Time(now), c.d.Time(now), id); err != nil {
+			updated_at = ?, finished_at = ? WHERE id = ?`), c.d.TimeFunc(now), c.d.TimeFunc(now), id); err != nil {
 			return fmt.Errorf("cancel backfill %s: %w", id, err)
 		}
 		out, err = c.backfillGet(ctx, tx, tenantID, id, "")
@@ -147,11 +147,11 @@ func (c *CRUD) BackfillCancel(ctx context.Context, tenantID, id string, now time
 // nodes lease at once without waiting for each other (Dialect.SkipLocked).
 func (c *CRUD) BackfillLease(ctx context.Context, p hirehook.BackfillLeaseParams) ([]*hirehook.Backfill, error) {
 	var out []*hirehook.Backfill
-	err := c.d.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := c.d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, c.d.Rebind(`UPDATE backfills SET lease_owner = ?, lease_until = ?
 			WHERE id IN (SELECT id FROM backfills WHERE state = 'running'
 				AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?) ORDER BY created_at LIMIT ?`+c.d.SkipLocked+`)`),
-			p.Owner, c.d.Time(p.Until), p.Owner, c.d.Time(p.Now), p.Limit); err != nil {
+			p.Owner, c.d.TimeFunc(p.Until), p.Owner, c.d.TimeFunc(p.Now), p.Limit); err != nil {
 			return fmt.Errorf("lease backfills: %w", err)
 		}
 		rows, err := tx.QueryContext(ctx, c.d.Rebind(`SELECT `+backfillColumns+` FROM backfills WHERE state = 'running' AND lease_owner = ? ORDER BY created_at`), p.Owner)
@@ -184,7 +184,7 @@ func (c *CRUD) heldBackfill(ctx context.Context, tx *sql.Tx, tenantID, id, owner
 
 // BackfillEnqueue implements hirehook.Store.
 func (c *CRUD) BackfillEnqueue(ctx context.Context, p hirehook.BackfillEnqueueParams) error {
-	return c.d.WriteTx(ctx, func(tx *sql.Tx) error {
+	return c.d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		b, err := c.heldBackfill(ctx, tx, p.TenantID, p.BackfillID, p.Owner)
 		if err != nil {
 			return err
@@ -196,7 +196,7 @@ func (c *CRUD) BackfillEnqueue(ctx context.Context, p hirehook.BackfillEnqueuePa
 		} else if err != nil {
 			return fmt.Errorf("select endpoint %s: %w", b.EndpointID, err)
 		}
-		now := c.d.Time(p.Now)
+		now := c.d.TimeFunc(p.Now)
 		for _, e := range p.Events {
 			payload := e.Payload
 			if payload == nil {
@@ -206,9 +206,9 @@ func (c *CRUD) BackfillEnqueue(ctx context.Context, p hirehook.BackfillEnqueuePa
 			}
 			if _, err := tx.ExecContext(ctx, c.d.Rebind(`INSERT INTO events
 				(tenant_id, id, type, occurred_at, received_at, source, subject_entity, subject_id, idempotency_key, deliveries, payload)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 1, ?)`), p.TenantID, e.ID, e.Type, c.d.Time(e.OccurredAt), now, e.Source,
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 1, ?)`), p.TenantID, e.ID, e.Type, c.d.TimeFunc(e.OccurredAt), now, e.Source,
 				e.Subject.Entity, e.Subject.ID, payload); err != nil {
-				if c.d.IsUnique(err) {
+				if c.d.IsUniqueFunc(err) {
 					return hirehook.Errorf(hirehook.ECONFLICT, "Event %q exists.", e.ID)
 				}
 				return fmt.Errorf("insert snapshot event %s: %w", e.ID, err)
@@ -238,12 +238,12 @@ func (c *CRUD) BackfillEnqueue(ctx context.Context, p hirehook.BackfillEnqueuePa
 
 // BackfillFinish implements hirehook.Store.
 func (c *CRUD) BackfillFinish(ctx context.Context, p hirehook.BackfillFinishParams) error {
-	return c.d.WriteTx(ctx, func(tx *sql.Tx) error {
+	return c.d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		if _, err := c.heldBackfill(ctx, tx, p.TenantID, p.BackfillID, p.Owner); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, c.d.Rebind(`UPDATE backfills SET state = ?, error = ?, lease_owner = NULL, lease_until = NULL,
-			updated_at = ?, finished_at = ? WHERE id = ?`), string(p.State), p.Error, c.d.Time(p.Now), c.d.Time(p.Now), p.BackfillID); err != nil {
+			updated_at = ?, finished_at = ? WHERE id = ?`), string(p.State), p.Error, c.d.TimeFunc(p.Now), c.d.TimeFunc(p.Now), p.BackfillID); err != nil {
 			return fmt.Errorf("finish backfill %s: %w", p.BackfillID, err)
 		}
 		return nil

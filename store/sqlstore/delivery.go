@@ -149,7 +149,7 @@ func (q *Queue) DeliveryList(ctx context.Context, f hirehook.DeliveryFilter) ([]
 func (q *Queue) DeliveryRetry(ctx context.Context, tenantID, id string, now time.Time) (*hirehook.Delivery, error) {
 	d := q.d
 	var del *hirehook.Delivery
-	err := d.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		var err error
 		del, err = ScanDelivery(tx.QueryRowContext(ctx, d.Rebind(`SELECT `+DeliveryColumns+` FROM deliveries WHERE tenant_id = ? AND id = ?`+d.ForUpdate), tenantID, id))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -172,7 +172,7 @@ func (q *Queue) DeliveryRetry(ctx context.Context, tenantID, id string, now time
 		}
 		state := resumedState(disabled)
 		if _, err := tx.ExecContext(ctx, d.Rebind(`UPDATE deliveries SET state = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`),
-			string(state), d.Time(now), d.Time(now), id); err != nil {
+			string(state), d.TimeFunc(now), d.TimeFunc(now), id); err != nil {
 			return fmt.Errorf("retry delivery %s: %w", id, err)
 		}
 		if err := d.notify(ctx, tx); err != nil {
@@ -223,7 +223,7 @@ func resumedState(endpointDisabled bool) hirehook.DeliveryState {
 func (q *Queue) DeliveryRecover(ctx context.Context, p hirehook.DeliveryRecoverParams) (int, error) {
 	d := q.d
 	var n int64
-	err := d.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		var disabled bool
 		err := tx.QueryRowContext(ctx, d.Rebind(`SELECT disabled FROM endpoints WHERE tenant_id = ? AND id = ?`), p.TenantID, p.EndpointID).Scan(&disabled)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -233,9 +233,9 @@ func (q *Queue) DeliveryRecover(ctx context.Context, p hirehook.DeliveryRecoverP
 		}
 		query := `UPDATE deliveries SET state = ?, next_attempt_at = ?, updated_at = ?
 			WHERE tenant_id = ? AND endpoint_id = ? AND state = 'failed' AND created_at >= ?`
-		args := []any{string(resumedState(disabled)), d.Time(p.Now), d.Time(p.Now), p.TenantID, p.EndpointID, d.Time(p.Since)}
+		args := []any{string(resumedState(disabled)), d.TimeFunc(p.Now), d.TimeFunc(p.Now), p.TenantID, p.EndpointID, d.TimeFunc(p.Since)}
 		if !p.Until.IsZero() {
-			query, args = query+` AND created_at < ?`, append(args, d.Time(p.Until))
+			query, args = query+` AND created_at < ?`, append(args, d.TimeFunc(p.Until))
 		}
 		res, err := tx.ExecContext(ctx, d.Rebind(query+`
 			AND NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = deliveries.tenant_id AND e.id = deliveries.event_id

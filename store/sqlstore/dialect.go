@@ -19,14 +19,14 @@ type Dialect struct {
 	// Numbered is set when placeholders are $1, $2, ... (PostgreSQL)
 	// rather than ? (SQLite); see Rebind.
 	Numbered bool
-	// Time is a time as an argument of a statement (UTC microseconds on
+	// TimeFunc is a time as an argument of a statement (UTC microseconds on
 	// SQLite; the time itself on PostgreSQL).
-	Time func(time.Time) any
-	// Text returns an expression that reads col as text: SQLite's columns
+	TimeFunc func(time.Time) any
+	// TextFunc returns an expression that reads col as text: SQLite's columns
 	// may hold a BLOB where text was meant (JSON bound as []byte, as
 	// endpoints' JSON was before the core wrote it), and PostgreSQL's JSON
 	// columns are jsonb.
-	Text func(col string) string
+	TextFunc func(col string) string
 	// SkipLocked ends a SELECT whose rows a batch job rewrites, so that the
 	// jobs of several nodes share the rows instead of queueing on them ("
 	// FOR UPDATE SKIP LOCKED" on PostgreSQL; "" where there is one writer).
@@ -48,34 +48,34 @@ type Dialect struct {
 	// ` COLLATE "C"` on PostgreSQL, whose default collation may not; ""
 	// on SQLite, whose default does.
 	Bytewise string
-	// IsUnique reports an error of a UNIQUE or PRIMARY KEY constraint (by
+	// IsUniqueFunc reports an error of a UNIQUE or PRIMARY KEY constraint (by
 	// SQLSTATE or extended result code, never by message).
-	IsUnique func(error) bool
-	// MapError gives the driver errors a caller can act on their hirehook
+	IsUniqueFunc func(error) bool
+	// MapErrorFunc gives the driver errors a caller can act on their hirehook
 	// code, keeping err in the chain (PostgreSQL: text it cannot hold, a
 	// NUL, is EINVALID). Nil leaves errors as they are.
-	MapError func(error) error
-	// Notify announces in tx, when it commits, that deliveries became due,
+	MapErrorFunc func(error) error
+	// NotifyFunc announces in tx, when it commits, that deliveries became due,
 	// so that every node's dispatcher wakes (PostgreSQL's pg_notify). Nil
 	// where one process has the database.
-	Notify func(ctx context.Context, tx *sql.Tx) error
-	// WriteTx runs fn in one write transaction and commits it. fn may run
+	NotifyFunc func(ctx context.Context, tx *sql.Tx) error
+	// WriteTxFunc runs fn in one write transaction and commits it. fn may run
 	// more than once (PostgreSQL runs a transaction that lost a deadlock
 	// again), so it builds its results afresh each time.
-	WriteTx func(ctx context.Context, fn func(tx *sql.Tx) error) error
-	// SnapshotTx begins a read-only transaction that sees one snapshot of
+	WriteTxFunc func(ctx context.Context, fn func(tx *sql.Tx) error) error
+	// SnapshotTxFunc begins a read-only transaction that sees one snapshot of
 	// the whole database, for an export.
-	SnapshotTx func(ctx context.Context) (*sql.Tx, error)
+	SnapshotTxFunc func(ctx context.Context) (*sql.Tx, error)
 
-	// Tombstone writes the tombstone payloads of purged events (their
+	// TombstoneFunc writes the tombstone payloads of purged events (their
 	// seqs, with their new payloads in the same order) and sets their
 	// purged_at to now.
-	Tombstone func(ctx context.Context, tx *sql.Tx, p TombstoneParams) error
-	// CancelUnsent cancels the deliveries of some events of a tenant that
+	TombstoneFunc func(ctx context.Context, tx *sql.Tx, p TombstoneParams) error
+	// CancelUnsentFunc cancels the deliveries of some events of a tenant that
 	// have not been sent for good: pending, retrying, paused, and leased
 	// by a worker whose lease ran out (it died); a worker holding a live
 	// lease finishes its attempt. last_error is set to p.Reason.
-	CancelUnsent func(ctx context.Context, tx *sql.Tx, p CancelParams) error
+	CancelUnsentFunc func(ctx context.Context, tx *sql.Tx, p CancelParams) error
 	// ExportAttempts selects the attempts for an export: delivery_id,
 	// number, id, tenant_id, the delivery's endpoint_id, started_at,
 	// duration_us, status_code, response_body, error_class, error, in
@@ -91,15 +91,15 @@ type Dialect struct {
 	// its other columns (" FOR KEY SHARE" on PostgreSQL: an inbound request
 	// keeps its source; "" where there is one writer).
 	ForKeyShare string
-	// CleanText makes text from outside (an error that quotes a remote
+	// CleanTextFunc makes text from outside (an error that quotes a remote
 	// peer, a vendor's event name) storable in a text column: PostgreSQL's
 	// refuses NUL and invalid UTF-8. Nil stores text as it is.
-	CleanText func(string) string
-	// IndexedBy returns the hint that makes a query read the named partial
+	CleanTextFunc func(string) string
+	// IndexedByFunc returns the hint that makes a query read the named partial
 	// index (SQLite's " INDEXED BY name": it uses a partial index only when
 	// told, or when it proves the query's terms imply the index's); ""
 	// where the planner needs no hint.
-	IndexedBy func(index string) string
+	IndexedByFunc func(index string) string
 	// StatsAttempts selects the attempts of DeliveryStats' window:
 	// endpoint_id, started_at, duration_us, status_code of the attempts
 	// of a tenant (?) started at or after a time (?), through the index
@@ -107,11 +107,11 @@ type Dialect struct {
 	// PostgreSQL joins it from the delivery.)
 	StatsAttempts string
 
-	// Probe writes in tx what proves that the database takes writes again
+	// ProbeFunc writes in tx what proves that the database takes writes again
 	// (see Ping): SQLite inserts and deletes a row larger than a page;
 	// PostgreSQL takes a transaction id, whose commit a read-only server
 	// refuses and a full disk cannot hold.
-	Probe func(ctx context.Context, tx *sql.Tx) error
+	ProbeFunc func(ctx context.Context, tx *sql.Tx) error
 
 	rebound sync.Map // query → rebound query
 }
@@ -159,7 +159,7 @@ func (d *Dialect) NullTime(t *time.Time) any {
 	if t == nil || t.IsZero() {
 		return nil
 	}
-	return d.Time(*t)
+	return d.TimeFunc(*t)
 }
 
 // Time reads a time column of either dialect (an INTEGER of microseconds
@@ -219,16 +219,16 @@ func InTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
 
 // mapError is Dialect.MapError, if the dialect has one.
 func (d *Dialect) mapError(err error) error {
-	if d.MapError == nil || err == nil {
+	if d.MapErrorFunc == nil || err == nil {
 		return err
 	}
-	return d.MapError(err)
+	return d.MapErrorFunc(err)
 }
 
 // notify is Dialect.Notify, if the dialect has one.
 func (d *Dialect) notify(ctx context.Context, tx *sql.Tx) error {
-	if d.Notify == nil {
+	if d.NotifyFunc == nil {
 		return nil
 	}
-	return d.Notify(ctx, tx)
+	return d.NotifyFunc(ctx, tx)
 }

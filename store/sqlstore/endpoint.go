@@ -67,9 +67,9 @@ func (c *CRUD) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error {
 		return err
 	}
 	_, err = c.exec(ctx, `INSERT INTO endpoints (`+EndpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, e.TenantID, e.URL, e.Description, r.types, r.headers, e.Disabled, e.DisabledReason, r.secrets, c.d.Time(e.CreatedAt), c.d.Time(e.UpdatedAt),
+		e.ID, e.TenantID, e.URL, e.Description, r.types, r.headers, e.Disabled, e.DisabledReason, r.secrets, c.d.TimeFunc(e.CreatedAt), c.d.TimeFunc(e.UpdatedAt),
 		e.MaxConcurrency, e.RateLimitPerSecond, e.Ordered, c.d.NullTime(e.FailingSince), e.Filter, e.Transform, e.Payload, r.redact)
-	if c.d.IsUnique(err) {
+	if c.d.IsUniqueFunc(err) {
 		return hirehook.Errorf(hirehook.ECONFLICT, "Endpoint %q exists already.", e.ID)
 	} else if err != nil {
 		return fmt.Errorf("insert endpoint %s: %w", e.ID, c.d.mapError(err))
@@ -195,7 +195,7 @@ func applyEndpointUpdate(e *hirehook.Endpoint, u hirehook.EndpointUpdate) {
 // the other nodes so).
 func (c *CRUD) EndpointUpdate(ctx context.Context, tenantID, id string, u hirehook.EndpointUpdate) (*hirehook.Endpoint, error) {
 	var e *hirehook.Endpoint
-	err := c.d.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := c.d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		var err error
 		if e, err = c.EndpointGetTx(ctx, tx, tenantID, id, c.d.ForUpdate); err != nil {
 			return err
@@ -236,7 +236,7 @@ func (c *CRUD) updateEndpoint(ctx context.Context, tx *sql.Tx, e *hirehook.Endpo
 		disabled_reason = ?, secrets = ?, updated_at = ?, max_concurrency = ?, rate_limit_per_second = ?, ordered = ?, failing_since = ?,
 		filter = ?, transform = ?, payload = ?, redact = ?
 		WHERE tenant_id = ? AND id = ?`),
-		e.URL, e.Description, r.types, r.headers, e.Disabled, e.DisabledReason, r.secrets, c.d.Time(e.UpdatedAt), e.MaxConcurrency, e.RateLimitPerSecond,
+		e.URL, e.Description, r.types, r.headers, e.Disabled, e.DisabledReason, r.secrets, c.d.TimeFunc(e.UpdatedAt), e.MaxConcurrency, e.RateLimitPerSecond,
 		e.Ordered, c.d.NullTime(e.FailingSince), e.Filter, e.Transform, e.Payload, r.redact, e.TenantID, e.ID)
 	if err != nil {
 		return fmt.Errorf("update endpoint %s: %w", e.ID, err)
@@ -247,7 +247,7 @@ func (c *CRUD) updateEndpoint(ctx context.Context, tx *sql.Tx, e *hirehook.Endpo
 // EndpointSetSecrets implements hirehook.Store.
 func (c *CRUD) EndpointSetSecrets(ctx context.Context, tenantID, id string, secrets []hirehook.Secret) (*hirehook.Endpoint, error) {
 	var e *hirehook.Endpoint
-	err := c.d.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := c.d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		var err error
 		if e, err = c.EndpointGetTx(ctx, tx, tenantID, id, c.d.ForUpdate); err != nil {
 			return err
@@ -266,7 +266,7 @@ func (c *CRUD) EndpointSetSecrets(ctx context.Context, tenantID, id string, secr
 // deliveries are cancelled; one leased right now is cancelled too: its
 // worker's result is then ignored, as the lease is gone.
 func (c *CRUD) EndpointDelete(ctx context.Context, tenantID, id string) error {
-	return c.d.WriteTx(ctx, func(tx *sql.Tx) error {
+	return c.d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, c.d.Rebind(`DELETE FROM endpoints WHERE tenant_id = ? AND id = ?`), tenantID, id)
 		if err != nil {
 			return fmt.Errorf("delete endpoint %s: %w", id, err)
@@ -276,7 +276,7 @@ func (c *CRUD) EndpointDelete(ctx context.Context, tenantID, id string) error {
 		}
 		if _, err := tx.ExecContext(ctx, c.d.Rebind(`UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL, lease_owner = NULL,
 			lease_expires_at = NULL, updated_at = ?
-			WHERE endpoint_id = ? AND state IN ('pending', 'retrying', 'delivering', 'paused')`), c.d.Time(time.Now()), id); err != nil {
+			WHERE endpoint_id = ? AND state IN ('pending', 'retrying', 'delivering', 'paused')`), c.d.TimeFunc(time.Now()), id); err != nil {
 			return fmt.Errorf("cancel deliveries of endpoint %s: %w", id, err)
 		}
 		return nil
@@ -289,10 +289,10 @@ func (c *CRUD) EndpointDelete(ctx context.Context, tenantID, id string) error {
 // result then pauses it if it is to be retried (see DeliveryComplete).
 func SetPaused(ctx context.Context, d *Dialect, tx *sql.Tx, endpointID string, disabled bool, now time.Time) error {
 	q, args := `UPDATE deliveries SET state = 'paused', updated_at = ? WHERE endpoint_id = ? AND state IN ('pending', 'retrying')`,
-		[]any{d.Time(now), endpointID}
+		[]any{d.TimeFunc(now), endpointID}
 	if !disabled {
 		q, args = `UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END, next_attempt_at = ?, updated_at = ?
-			WHERE endpoint_id = ? AND state = 'paused'`, []any{d.Time(now), d.Time(now), endpointID}
+			WHERE endpoint_id = ? AND state = 'paused'`, []any{d.TimeFunc(now), d.TimeFunc(now), endpointID}
 	}
 	if _, err := tx.ExecContext(ctx, d.Rebind(q), args...); err != nil {
 		return fmt.Errorf("pause or resume deliveries of endpoint %s: %w", endpointID, err)

@@ -34,8 +34,8 @@ type EraseSQL struct {
 	// Inbound drops the bodies of the inbound requests of tenant (1) that
 	// became one of the events in the ids (2, as IDs gives them).
 	Inbound string
-	// IDs is a list of event ids as an argument of Attempts and Inbound.
-	IDs func([]string) any
+	// IDsFunc is a list of event ids as an argument of Attempts and Inbound.
+	IDsFunc func([]string) any
 	// Lock ends the select of the events about the candidate: " FOR
 	// UPDATE" where other transactions may write them meanwhile (a
 	// retention purge on another node), "" where there is one writer.
@@ -90,7 +90,7 @@ func CandidateErase(ctx context.Context, d *Dialect, tx *sql.Tx, p hirehook.Cand
 		return res, hirehook.Errorf(hirehook.ENOTFOUND, "No candidate %q: no record and no event names them.", id)
 	}
 
-	now := d.Time(p.Now)
+	now := d.TimeFunc(p.Now)
 	var aboutIDs, touched []string
 	for _, e := range about {
 		payload := e.payload
@@ -109,7 +109,7 @@ func CandidateErase(ctx context.Context, d *Dialect, tx *sql.Tx, p hirehook.Cand
 	// to anyone who has not had the event yet (they get
 	// candidate.anonymized instead).
 	if len(aboutIDs) > 0 {
-		if err := d.CancelUnsent(ctx, tx, CancelParams{TenantID: p.TenantID, Now: p.Now, IDs: aboutIDs, Reason: ReasonErased}); err != nil {
+		if err := d.CancelUnsentFunc(ctx, tx, CancelParams{TenantID: p.TenantID, Now: p.Now, IDs: aboutIDs, Reason: ReasonErased}); err != nil {
 			return res, fmt.Errorf("cancel deliveries of erased events: %w", err)
 		}
 	}
@@ -141,7 +141,7 @@ func CandidateErase(ctx context.Context, d *Dialect, tx *sql.Tx, p hirehook.Cand
 	res.Records += int(n)
 
 	// (d) Receivers often echo the payload in their answer.
-	r, err = tx.ExecContext(ctx, d.Erase.Attempts, p.TenantID, d.Erase.IDs(touched))
+	r, err = tx.ExecContext(ctx, d.Erase.Attempts, p.TenantID, d.Erase.IDsFunc(touched))
 	if err != nil {
 		return res, fmt.Errorf("erase attempts of candidate %s: %w", id, err)
 	}
@@ -150,7 +150,7 @@ func CandidateErase(ctx context.Context, d *Dialect, tx *sql.Tx, p hirehook.Cand
 
 	// (e) The raw requests the touched events came from hold the
 	// candidate as the vendor sent them.
-	r, err = tx.ExecContext(ctx, d.Erase.Inbound, p.TenantID, d.Erase.IDs(touched))
+	r, err = tx.ExecContext(ctx, d.Erase.Inbound, p.TenantID, d.Erase.IDsFunc(touched))
 	if err != nil {
 		return res, fmt.Errorf("erase inbound requests of candidate %s: %w", id, err)
 	}

@@ -96,10 +96,10 @@ func (c *CRUD) eventList(ctx context.Context, f hirehook.EventFilter) ([]*hireho
 		add("source = ?", *f.Source)
 	}
 	if f.ReceivedAfter != nil {
-		add("received_at >= ?", c.d.Time(*f.ReceivedAfter))
+		add("received_at >= ?", c.d.TimeFunc(*f.ReceivedAfter))
 	}
 	if f.ReceivedBefore != nil {
-		add("received_at < ?", c.d.Time(*f.ReceivedBefore))
+		add("received_at < ?", c.d.TimeFunc(*f.ReceivedBefore))
 	}
 	args = append(args, PageLimit(f.Limit))
 	order := "seq"

@@ -13,12 +13,12 @@ import (
 // Openers open what a store seals with its keyring, for an export: the
 // dialect's own functions (the column types of the sealed values differ).
 type Openers struct {
-	// Secrets opens an endpoint's signing secrets to their plain JSON.
-	Secrets func(tenantID, id string, stored []byte) ([]byte, error)
-	// Headers opens an endpoint's custom headers to their plain JSON.
-	Headers func(tenantID, id string, stored []byte) ([]byte, error)
-	// SourceSecrets opens a source's secrets.
-	SourceSecrets func(tenantID, id string, stored []byte) (map[string]string, error)
+	// SecretsFunc opens an endpoint's signing secrets to their plain JSON.
+	SecretsFunc func(tenantID, id string, stored []byte) ([]byte, error)
+	// HeadersFunc opens an endpoint's custom headers to their plain JSON.
+	HeadersFunc func(tenantID, id string, stored []byte) ([]byte, error)
+	// SourceSecretsFunc opens a source's secrets.
+	SourceSecretsFunc func(tenantID, id string, stored []byte) (map[string]string, error)
 }
 
 // Export streams every row of the store to fn, table by table in the order
@@ -28,7 +28,7 @@ type Openers struct {
 // (storecopy.Requeue); the API key pepper goes with every batch of keys.
 // It is the source side of `hirehook migrate-store`: stop the hubs first.
 func Export(ctx context.Context, d *Dialect, hub *HubSecrets, open Openers, fn func(storecopy.Batch) error) error {
-	tx, err := d.SnapshotTx(ctx)
+	tx, err := d.SnapshotTxFunc(ctx)
 	if err != nil {
 		return fmt.Errorf("export: begin: %w", err)
 	}
@@ -76,11 +76,11 @@ func Export(ctx context.Context, d *Dialect, hub *HubSecrets, open Openers, fn f
 					&e.Ordered, &f, &e.Filter, &e.Transform, &e.Payload, &e.Redact); err != nil {
 					return err
 				}
-				plain, err := open.Secrets(e.TenantID, e.ID, stored)
+				plain, err := open.SecretsFunc(e.TenantID, e.ID, stored)
 				if err != nil {
 					return err
 				}
-				headers, err := open.Headers(e.TenantID, e.ID, []byte(e.Headers))
+				headers, err := open.HeadersFunc(e.TenantID, e.ID, []byte(e.Headers))
 				if err != nil {
 					return err
 				}
@@ -107,7 +107,7 @@ func Export(ctx context.Context, d *Dialect, hub *HubSecrets, open Openers, fn f
 				b.Events = append(b.Events, e)
 				return nil
 			}},
-		{"records", `SELECT tenant_id, entity, id, version, deleted, ` + d.Text("data") + `, last_event_id, created_at, updated_at, erased_at FROM records ORDER BY tenant_id, entity, id`,
+		{"records", `SELECT tenant_id, entity, id, version, deleted, ` + d.TextFunc("data") + `, last_event_id, created_at, updated_at, erased_at FROM records ORDER BY tenant_id, entity, id`,
 			func(r *sql.Rows, b *storecopy.Batch) error {
 				var x storecopy.Record
 				var c, u Time
@@ -169,7 +169,7 @@ func Export(ctx context.Context, d *Dialect, hub *HubSecrets, open Openers, fn f
 				if err := r.Scan(&x.Seq, &x.ID, &x.TenantID, &x.Kind, &x.Name, &x.Config, &stored, &x.Enabled, &x.Health, &cp, &c, &u); err != nil {
 					return err
 				}
-				secrets, err := open.SourceSecrets(x.TenantID, x.ID, stored)
+				secrets, err := open.SourceSecretsFunc(x.TenantID, x.ID, stored)
 				if err != nil {
 					return err
 				}
@@ -192,7 +192,7 @@ func Export(ctx context.Context, d *Dialect, hub *HubSecrets, open Openers, fn f
 				b.States = append(b.States, x)
 				return nil
 			}},
-		{"backfills", `SELECT id, tenant_id, endpoint_id, ` + d.Text("entities") + `, filter, rate_per_second, state, cursor_entity, cursor_id, scanned, sent, skipped, error, created_at, updated_at, finished_at FROM backfills ORDER BY created_at, id`,
+		{"backfills", `SELECT id, tenant_id, endpoint_id, ` + d.TextFunc("entities") + `, filter, rate_per_second, state, cursor_entity, cursor_id, scanned, sent, skipped, error, created_at, updated_at, finished_at FROM backfills ORDER BY created_at, id`,
 			func(r *sql.Rows, b *storecopy.Batch) error {
 				var x storecopy.Backfill
 				var c, u Time

@@ -205,7 +205,7 @@ func (h *HubSecrets) Upgrade(ctx context.Context, sealHeaders func(tenantID, id 
 			// WHERE so that it matches the row whichever it is.
 			headers any
 		}
-		rows, err := d.DB.QueryContext(ctx, `SELECT tenant_id, id, headers FROM endpoints WHERE `+d.Text("headers")+` NOT LIKE 'hhenc:%' ORDER BY seq`)
+		rows, err := d.DB.QueryContext(ctx, `SELECT tenant_id, id, headers FROM endpoints WHERE `+d.TextFunc("headers")+` NOT LIKE 'hhenc:%' ORDER BY seq`)
 		if err != nil {
 			return n, fmt.Errorf("upgrade secrets: select endpoint headers: %w", err)
 		}

@@ -40,16 +40,16 @@ func PrepareImport(ctx context.Context, tx *sql.Tx) error {
 // differs (multi-row with OVERRIDING SYSTEM VALUE on PostgreSQL, row by row
 // on SQLite), the locks it takes first, and what it does before the commit.
 type ImportWriter struct {
-	// Lock, if set, runs first in tx and takes the locks the import needs
+	// LockFunc, if set, runs first in tx and takes the locks the import needs
 	// (PostgreSQL locks every table against other writers; SQLite's write
 	// transaction holds its one lock already).
-	Lock func(ctx context.Context, tx *sql.Tx) error
-	// Rows inserts the rows of b in tx, keeping their seq and sealing
+	LockFunc func(ctx context.Context, tx *sql.Tx) error
+	// RowsFunc inserts the rows of b in tx, keeping their seq and sealing
 	// secrets with the store's keyring.
-	Rows func(ctx context.Context, tx *sql.Tx, b storecopy.Batch) error
-	// BeforeCommit, if set, runs last in tx (PostgreSQL moves its identity
+	RowsFunc func(ctx context.Context, tx *sql.Tx, b storecopy.Batch) error
+	// BeforeCommitFunc, if set, runs last in tx (PostgreSQL moves its identity
 	// sequences past the copied seqs).
-	BeforeCommit func(ctx context.Context, tx *sql.Tx) error
+	BeforeCommitFunc func(ctx context.Context, tx *sql.Tx) error
 }
 
 // BeginImport starts an import (storecopy.Importer) into the store of d
@@ -62,8 +62,8 @@ func BeginImport(ctx context.Context, d *Dialect, hub *HubSecrets, w ImportWrite
 	if err != nil {
 		return nil, fmt.Errorf("import: begin: %w", err)
 	}
-	if w.Lock != nil {
-		if err := w.Lock(ctx, tx); err != nil {
+	if w.LockFunc != nil {
+		if err := w.LockFunc(ctx, tx); err != nil {
 			tx.Rollback()
 			return nil, fmt.Errorf("import: lock tables: %w", err)
 		}
@@ -88,7 +88,7 @@ type importTx struct {
 // Write inserts the rows of b; the API key pepper that comes with the
 // keys (their hashes are keyed with it) replaces the store's.
 func (im *importTx) Write(ctx context.Context, b storecopy.Batch) error {
-	if err := im.w.Rows(ctx, im.tx, b); err != nil {
+	if err := im.w.RowsFunc(ctx, im.tx, b); err != nil {
 		return err
 	}
 	if b.APIKeyPepper != nil {
@@ -102,8 +102,8 @@ func (im *importTx) Write(ctx context.Context, b storecopy.Batch) error {
 
 // Commit commits the import.
 func (im *importTx) Commit(ctx context.Context) error {
-	if im.w.BeforeCommit != nil {
-		if err := im.w.BeforeCommit(ctx, im.tx); err != nil {
+	if im.w.BeforeCommitFunc != nil {
+		if err := im.w.BeforeCommitFunc(ctx, im.tx); err != nil {
 			return err
 		}
 	}

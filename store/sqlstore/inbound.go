@@ -100,15 +100,15 @@ func (q *Queue) InboundCreate(ctx context.Context, r *hirehook.InboundRequest) e
 		return fmt.Errorf("encode inbound request %s header: %w", r.ID, err)
 	}
 	var first string // the request r duplicates, once found
-	err = d.WriteTx(ctx, func(tx *sql.Tx) error {
+	err = d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		first = ""
 		if err := sourceExists(ctx, d, tx, r.TenantID, r.SourceID); err != nil {
 			return err
 		}
 		insert := func(status, duplicateOf string, body []byte, due *time.Time) (int64, error) {
-			res, err := tx.ExecContext(ctx, d.Rebind(qInsertInbound), r.ID, r.TenantID, r.SourceID, d.Time(r.ReceivedAt), status, r.DedupeKey, duplicateOf,
+			res, err := tx.ExecContext(ctx, d.Rebind(qInsertInbound), r.ID, r.TenantID, r.SourceID, d.TimeFunc(r.ReceivedAt), status, r.DedupeKey, duplicateOf,
 				string(header), nullBytes(body), r.BodySize, d.NullTime(due), d.clean(r.VendorEvent), d.clean(r.Error))
-			if d.IsUnique(err) {
+			if d.IsUniqueFunc(err) {
 				return 0, hirehook.Errorf(hirehook.ECONFLICT, "Inbound request %q exists already.", r.ID)
 			} else if err != nil {
 				return 0, fmt.Errorf("insert inbound request %s: %w", r.ID, err)
@@ -163,10 +163,10 @@ func sourceExists(ctx context.Context, d *Dialect, tx *sql.Tx, tenantID, sourceI
 
 // clean is Dialect.CleanText, if the dialect has one.
 func (d *Dialect) clean(s string) string {
-	if d.CleanText == nil {
+	if d.CleanTextFunc == nil {
 		return s
 	}
-	return d.CleanText(s)
+	return d.CleanTextFunc(s)
 }
 
 // nullBytes is b as an argument, NULL when b is nil (a driver may store a
@@ -254,9 +254,9 @@ func (q *Queue) InboundUpdate(ctx context.Context, p hirehook.InboundUpdateParam
 	}
 	var processed, due any // NULL
 	if p.Status == hirehook.InboundReceived {
-		due = d.Time(*p.DueAt)
+		due = d.TimeFunc(*p.DueAt)
 	} else {
-		processed = d.Time(p.Now)
+		processed = d.TimeFunc(p.Now)
 	}
 	vendor := d.clean(p.VendorEvent)
 	res, err := d.DB.ExecContext(ctx, d.Rebind(`UPDATE inbound_requests SET status = ?,
@@ -284,12 +284,12 @@ func (q *Queue) InboundUpdate(ctx context.Context, p hirehook.InboundUpdateParam
 func (q *Queue) InboundClaim(ctx context.Context, p hirehook.InboundClaimParams) ([]*hirehook.InboundRequest, error) {
 	d := q.d
 	var out []*hirehook.InboundRequest
-	now := d.Time(p.Now)
-	err := d.WriteTx(ctx, func(tx *sql.Tx) error {
+	now := d.TimeFunc(p.Now)
+	err := d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, d.Rebind(`UPDATE inbound_requests SET claim_owner = ?, claim_until = ? WHERE seq IN (
 			SELECT seq FROM inbound_requests WHERE status = 'received' AND due_at <= ? AND (claim_owner = '' OR claim_until <= ?)
 			ORDER BY due_at, seq LIMIT ?`+d.SkipLocked+`)
-			RETURNING `+inboundColumns("body")), p.Owner, d.Time(p.Until), now, now, PageLimit(p.Limit))
+			RETURNING `+inboundColumns("body")), p.Owner, d.TimeFunc(p.Until), now, now, PageLimit(p.Limit))
 		if err != nil {
 			return err
 		}
@@ -314,13 +314,13 @@ func (q *Queue) InboundClaim(ctx context.Context, p hirehook.InboundClaimParams)
 func (q *Queue) InboundReprocess(ctx context.Context, p hirehook.InboundReprocessParams) (int, error) {
 	d := q.d
 	var n int64
-	err := d.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		if err := sourceExists(ctx, d, tx, p.TenantID, p.SourceID); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, d.Rebind(`UPDATE inbound_requests SET status = 'received', due_at = ?, claim_owner = '', claim_until = NULL
 			WHERE tenant_id = ? AND source_id = ? AND status IN ('processed', 'unsupported', 'failed') AND received_at >= ? AND received_at < ?`),
-			d.Time(p.Now), p.TenantID, p.SourceID, d.Time(p.From), d.Time(p.To))
+			d.TimeFunc(p.Now), p.TenantID, p.SourceID, d.TimeFunc(p.From), d.TimeFunc(p.To))
 		if err != nil {
 			return fmt.Errorf("reprocess inbound requests of source %s: %w", p.SourceID, err)
 		}

@@ -65,7 +65,7 @@ func applyMigration(ctx context.Context, d *Dialect, m Migrator, fsys fs.FS, nam
 	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, d.Rebind(`INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`), name, d.Time(time.Now())); err != nil {
+	if _, err := tx.ExecContext(ctx, d.Rebind(`INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`), name, d.TimeFunc(time.Now())); err != nil {
 		return err
 	}
 	return tx.Commit()

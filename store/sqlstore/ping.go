@@ -40,5 +40,5 @@ func Ping(ctx context.Context, d *Dialect, name string, health *dbfault.Health) 
 // ProbeWrite runs Dialect.Probe in one transaction of Dialect.DB and
 // commits it.
 func (d *Dialect) ProbeWrite(ctx context.Context) error {
-	return InTx(ctx, d.DB, func(tx *sql.Tx) error { return d.Probe(ctx, tx) })
+	return InTx(ctx, d.DB, func(tx *sql.Tx) error { return d.ProbeFunc(ctx, tx) })
 }

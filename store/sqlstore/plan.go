@@ -46,12 +46,12 @@ import (
 //     endpoints and the deliveries, written leased for the hot hand-off.
 type Ingest struct {
 	SQL IngestSQL
-	// WriteTx runs fn in one write transaction and commits it, then runs
+	// WriteTxFunc runs fn in one write transaction and commits it, then runs
 	// the func fn returned (nil: none). fn may run more than once (SQLite's
 	// group commit, PostgreSQL's retry of a lost deadlock or
 	// ErrIngestRace): it builds its results afresh each time. ctx is what
 	// statements run under.
-	WriteTx func(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) (after func(), err error)) error
+	WriteTxFunc func(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) (after func(), err error)) error
 
 	cache endpointCache
 }
@@ -74,31 +74,31 @@ var errStalePlan = errors.New("ingest: the endpoints changed since the batch was
 // Held (see there). A nil tx means outside any transaction (a dialect may
 // read from a reader connection then).
 type IngestSQL struct {
-	// EndpointVersion reads the endpoint_version counter, which triggers
+	// EndpointVersionFunc reads the endpoint_version counter, which triggers
 	// on the endpoints table bump on every change to what ingest reads.
-	EndpointVersion func(ctx context.Context, tx *sql.Tx) (int64, error)
-	// Endpoints reads a tenant's enabled endpoints in seq order, with ID,
+	EndpointVersionFunc func(ctx context.Context, tx *sql.Tx) (int64, error)
+	// EndpointsFunc reads a tenant's enabled endpoints in seq order, with ID,
 	// EventTypes, Ordered, Filter and Redact.
-	Endpoints func(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hirehook.Endpoint, error)
-	// Stored returns the stored events that share an id, or an
+	EndpointsFunc func(ctx context.Context, tx *sql.Tx, tenantID string) ([]*hirehook.Endpoint, error)
+	// StoredFunc returns the stored events that share an id, or an
 	// idempotency key, with an event of the batch (same tenant).
-	Stored func(ctx context.Context, tx *sql.Tx, events []*hirehook.Event) ([]StoredEvent, error)
-	// InsertEvents inserts the new events, in order, with their
+	StoredFunc func(ctx context.Context, tx *sql.Tx, events []*hirehook.Event) ([]StoredEvent, error)
+	// InsertEventsFunc inserts the new events, in order, with their
 	// ReceivedAt and Deliveries set; one that conflicts is skipped. It
 	// returns how many were written.
-	InsertEvents func(ctx context.Context, tx *sql.Tx, events []*hirehook.Event) (int, error)
-	// UpsertRecords merges each event's data into its subject's snapshot
+	InsertEventsFunc func(ctx context.Context, tx *sql.Tx, events []*hirehook.Event) (int, error)
+	// UpsertRecordsFunc merges each event's data into its subject's snapshot
 	// (RFC 7396), in event order: version + 1, deleted, last_event_id.
-	UpsertRecords func(ctx context.Context, tx *sql.Tx, events []*hirehook.Event, now time.Time) error
-	// Held returns, of the (endpoint, ordering key) pairs given, those
+	UpsertRecordsFunc func(ctx context.Context, tx *sql.Tx, events []*hirehook.Event, now time.Time) error
+	// HeldFunc returns, of the (endpoint, ordering key) pairs given, those
 	// with an unfinished delivery stored (pending, retrying, delivering,
 	// paused). PostgreSQL first takes a transaction lock per pair, so that
 	// two nodes ingesting one subject at once take turns.
-	Held func(ctx context.Context, tx *sql.Tx, pairs []OrderPair) (map[OrderPair]bool, error)
-	// InsertDeliveries writes the deliveries, each in its State (pending,
+	HeldFunc func(ctx context.Context, tx *sql.Tx, pairs []OrderPair) (map[OrderPair]bool, error)
+	// InsertDeliveriesFunc writes the deliveries, each in its State (pending,
 	// or delivering: leased to p.LeaseOwner until p.LeaseUntil), due at
 	// and created at now, in order.
-	InsertDeliveries func(ctx context.Context, tx *sql.Tx, ds []*hirehook.Delivery, p hirehook.EventIngestParams) error
+	InsertDeliveriesFunc func(ctx context.Context, tx *sql.Tx, ds []*hirehook.Delivery, p hirehook.EventIngestParams) error
 }
 
 // StoredEvent is an event stored already, with what its first ingest
@@ -189,8 +189,8 @@ func (in *Ingest) EventIngest(ctx context.Context, p hirehook.EventIngestParams)
 		if err != nil {
 			return nil, err
 		}
-		err = in.WriteTx(ctx, func(ctx context.Context, tx *sql.Tx) (func(), error) {
-			version, err := in.SQL.EndpointVersion(ctx, tx)
+		err = in.WriteTxFunc(ctx, func(ctx context.Context, tx *sql.Tx) (func(), error) {
+			version, err := in.SQL.EndpointVersionFunc(ctx, tx)
 			if err != nil {
 				return nil, err
 			}
@@ -198,7 +198,7 @@ func (in *Ingest) EventIngest(ctx context.Context, p hirehook.EventIngestParams)
 			if version != pl.version {
 				eps := make(map[string][]*hirehook.Endpoint, len(pl.endpoints))
 				for tenantID := range pl.endpoints {
-					if eps[tenantID], err = in.SQL.Endpoints(ctx, tx, tenantID); err != nil {
+					if eps[tenantID], err = in.SQL.EndpointsFunc(ctx, tx, tenantID); err != nil {
 						return nil, err
 					}
 				}
@@ -260,7 +260,7 @@ func (in *Ingest) endpoints(ctx context.Context, events []*hirehook.Event) (int6
 	}
 	// The version first: endpoints read after it are at least as new as
 	// it says, so a write that finds it unchanged may trust them.
-	v, err := in.SQL.EndpointVersion(ctx, nil)
+	v, err := in.SQL.EndpointVersionFunc(ctx, nil)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -275,7 +275,7 @@ func (in *Ingest) endpoints(ctx context.Context, events []*hirehook.Event) (int6
 	}
 	read := make(map[string][]*hirehook.Endpoint, len(missing))
 	for _, tenantID := range missing {
-		if read[tenantID], err = in.SQL.Endpoints(ctx, nil, tenantID); err != nil {
+		if read[tenantID], err = in.SQL.EndpointsFunc(ctx, nil, tenantID); err != nil {
 			return 0, nil, err
 		}
 		eps[tenantID] = read[tenantID]
@@ -335,7 +335,7 @@ func sameEndpoints(a, b map[string][]*hirehook.Endpoint) bool {
 // is new.
 func write(ctx context.Context, tx *sql.Tx, q IngestSQL, p hirehook.EventIngestParams, pl *plan) ([]hirehook.EventIngestResult, error) {
 	now := p.Now.UTC()
-	stored, err := q.Stored(ctx, tx, p.Events)
+	stored, err := q.StoredFunc(ctx, tx, p.Events)
 	if err != nil {
 		return nil, err
 	}
@@ -426,14 +426,14 @@ func write(ctx context.Context, tx *sql.Tx, q IngestSQL, p hirehook.EventIngestP
 			p.Events[i].ReceivedAt, p.Events[i].Deliveries = now, r.Deliveries
 		}
 	}
-	n, err := q.InsertEvents(ctx, tx, fresh)
+	n, err := q.InsertEventsFunc(ctx, tx, fresh)
 	if err != nil {
 		return nil, err
 	}
 	if n != len(fresh) {
 		return nil, ErrIngestRace
 	}
-	if err := q.UpsertRecords(ctx, tx, fresh, now); err != nil {
+	if err := q.UpsertRecordsFunc(ctx, tx, fresh, now); err != nil {
 		return nil, err
 	}
 
@@ -450,7 +450,7 @@ func write(ctx context.Context, tx *sql.Tx, q IngestSQL, p hirehook.EventIngestP
 				pairs = append(pairs, k)
 			}
 		}
-		held, err := q.Held(ctx, tx, pairs)
+		held, err := q.HeldFunc(ctx, tx, pairs)
 		if err != nil {
 			return nil, err
 		}
@@ -471,7 +471,7 @@ func write(ctx context.Context, tx *sql.Tx, q IngestSQL, p hirehook.EventIngestP
 		}
 	}
 	if len(deliveries) > 0 {
-		if err := q.InsertDeliveries(ctx, tx, deliveries, p); err != nil {
+		if err := q.InsertDeliveriesFunc(ctx, tx, deliveries, p); err != nil {
 			return nil, err
 		}
 	}

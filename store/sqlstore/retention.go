@@ -42,7 +42,7 @@ func RetentionPurge(ctx context.Context, d *Dialect, p hirehook.RetentionPurgePa
 		return hirehook.RetentionPurgeResult{}, hirehook.Errorf(hirehook.EINVALID, "The purge limit must be at least 1.")
 	}
 	var res hirehook.RetentionPurgeResult
-	err := d.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		res = hirehook.RetentionPurgeResult{}
 		type tenantCutoff struct {
 			id     string
@@ -83,7 +83,7 @@ func RetentionPurge(ctx context.Context, d *Dialect, p hirehook.RetentionPurgePa
 			if res.Attempts >= p.Limit {
 				break
 			}
-			r, err := tx.ExecContext(ctx, d.Rebind(qPurgeAttempts+d.SkipLocked+`)`), t.id, d.Time(t.cutoff), p.Limit-res.Attempts)
+			r, err := tx.ExecContext(ctx, d.Rebind(qPurgeAttempts+d.SkipLocked+`)`), t.id, d.TimeFunc(t.cutoff), p.Limit-res.Attempts)
 			if err != nil {
 				return fmt.Errorf("purge attempts of tenant %s: %w", t.id, err)
 			}
@@ -96,7 +96,7 @@ func RetentionPurge(ctx context.Context, d *Dialect, p hirehook.RetentionPurgePa
 			if res.InboundRequests >= p.Limit {
 				break
 			}
-			r, err := tx.ExecContext(ctx, d.Rebind(qPurgeInbound+d.SkipLocked+`)`), t.id, d.Time(t.cutoff), p.Limit-res.InboundRequests)
+			r, err := tx.ExecContext(ctx, d.Rebind(qPurgeInbound+d.SkipLocked+`)`), t.id, d.TimeFunc(t.cutoff), p.Limit-res.InboundRequests)
 			if err != nil {
 				return fmt.Errorf("purge inbound requests of tenant %s: %w", t.id, err)
 			}
@@ -115,7 +115,7 @@ func RetentionPurge(ctx context.Context, d *Dialect, p hirehook.RetentionPurgePa
 // received before cutoff with tombstones, cancels their unsent deliveries,
 // and returns how many events it purged.
 func purgeEvents(ctx context.Context, d *Dialect, tx *sql.Tx, tenantID string, cutoff, now time.Time, limit int) (int, error) {
-	rows, err := tx.QueryContext(ctx, d.Rebind(qPurgeSelectEvents+d.SkipLocked), tenantID, d.Time(cutoff), limit)
+	rows, err := tx.QueryContext(ctx, d.Rebind(qPurgeSelectEvents+d.SkipLocked), tenantID, d.TimeFunc(cutoff), limit)
 	if err != nil {
 		return 0, fmt.Errorf("select events to purge of tenant %s: %w", tenantID, err)
 	}
@@ -144,10 +144,10 @@ func purgeEvents(ctx context.Context, d *Dialect, tx *sql.Tx, tenantID string, c
 	if len(tp.Seqs) == 0 {
 		return 0, nil
 	}
-	if err := d.Tombstone(ctx, tx, tp); err != nil {
+	if err := d.TombstoneFunc(ctx, tx, tp); err != nil {
 		return 0, fmt.Errorf("purge %d events of tenant %s: %w", len(tp.Seqs), tenantID, err)
 	}
-	if err := d.CancelUnsent(ctx, tx, cp); err != nil {
+	if err := d.CancelUnsentFunc(ctx, tx, cp); err != nil {
 		return 0, fmt.Errorf("cancel deliveries of %d purged events of tenant %s: %w", len(cp.IDs), tenantID, err)
 	}
 	return len(tp.Seqs), nil

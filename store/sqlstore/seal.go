@@ -122,7 +122,7 @@ func (c *CRUD) Sealer() Sealer { return c.sealer }
 // "hhenc:v1:<8 hex>:", is needed to learn its key. (SQLite's LIKE ignores
 // case; seal.KeyID checks again.)
 func (c *CRUD) CheckKeys(ctx context.Context, where string) error {
-	t := c.d.Text
+	t := c.d.TextFunc
 	rows, err := c.d.Reader.QueryContext(ctx, `SELECT DISTINCT substr(`+t("secrets")+`, 1, 18) FROM endpoints WHERE `+t("secrets")+` LIKE 'hhenc:%'
 		UNION SELECT DISTINCT substr(`+t("headers")+`, 1, 18) FROM endpoints WHERE `+t("headers")+` LIKE 'hhenc:%'
 		UNION SELECT DISTINCT substr(`+t("secrets")+`, 1, 18) FROM sources WHERE `+t("secrets")+` LIKE 'hhenc:%'`+HubSecretHeads)

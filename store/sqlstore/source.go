@@ -89,9 +89,9 @@ func (c *CRUD) SourceCreate(ctx context.Context, src *hirehook.Source) error {
 		checkpoint = string(src.Checkpoint)
 	}
 	_, err = c.exec(ctx, `INSERT INTO sources (`+SourceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?)`,
-		src.ID, src.TenantID, src.Kind, src.Name, string(src.Config), secrets, src.Enabled, health, checkpoint, c.d.Time(noLease),
-		c.d.Time(src.CreatedAt), c.d.Time(src.UpdatedAt))
-	if c.d.IsUnique(err) {
+		src.ID, src.TenantID, src.Kind, src.Name, string(src.Config), secrets, src.Enabled, health, checkpoint, c.d.TimeFunc(noLease),
+		c.d.TimeFunc(src.CreatedAt), c.d.TimeFunc(src.UpdatedAt))
+	if c.d.IsUniqueFunc(err) {
 		return hirehook.Errorf(hirehook.ECONFLICT, "Source %q exists already.", src.ID)
 	} else if err != nil {
 		return fmt.Errorf("insert source %s: %w", src.ID, c.d.mapError(err))
@@ -144,7 +144,7 @@ func (c *CRUD) SourceTenant(ctx context.Context, id string) (string, error) {
 // SourceUpdate implements hirehook.Store.
 func (c *CRUD) SourceUpdate(ctx context.Context, tenantID, id string, u hirehook.SourceUpdate) (*hirehook.Source, error) {
 	var src *hirehook.Source
-	err := c.d.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := c.d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		var err error
 		if src, err = c.sourceGet(ctx, tx, tenantID, id, c.d.ForUpdate); err != nil {
 			return err
@@ -169,7 +169,7 @@ func (c *CRUD) SourceUpdate(ctx context.Context, tenantID, id string, u hirehook
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, c.d.Rebind(`UPDATE sources SET name = ?, config = ?, enabled = ?, secrets = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`),
-			src.Name, string(src.Config), src.Enabled, secrets, c.d.Time(src.UpdatedAt), tenantID, id); err != nil {
+			src.Name, string(src.Config), src.Enabled, secrets, c.d.TimeFunc(src.UpdatedAt), tenantID, id); err != nil {
 			return fmt.Errorf("update source %s: %w", id, err)
 		}
 		return nil
@@ -183,7 +183,7 @@ func (c *CRUD) SourceUpdate(ctx context.Context, tenantID, id string, u hirehook
 // SourceDelete implements hirehook.Store. Its state goes with it (ON
 // DELETE CASCADE), and so does its inbound request log.
 func (c *CRUD) SourceDelete(ctx context.Context, tenantID, id string) error {
-	return c.d.WriteTx(ctx, func(tx *sql.Tx) error {
+	return c.d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, c.d.Rebind(`DELETE FROM sources WHERE tenant_id = ? AND id = ?`), tenantID, id)
 		if err != nil {
 			return fmt.Errorf("delete source %s: %w", id, err)
@@ -231,13 +231,13 @@ func (c *CRUD) SourceLease(ctx context.Context, p hirehook.SourceLeaseParams) ([
 		return out
 	}
 	var out []*hirehook.Source
-	err := c.d.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := c.d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, c.d.Rebind(`UPDATE sources SET lease_owner = '', lease_until = ? WHERE lease_owner = ? AND seq NOT IN (
 			SELECT seq FROM sources WHERE lease_owner = ? AND enabled = TRUE`+ofKinds+` ORDER BY seq`+limit+`)`),
-			args([]any{c.d.Time(noLease), p.Owner, p.Owner}, kinds, limitArg)...); err != nil {
+			args([]any{c.d.TimeFunc(noLease), p.Owner, p.Owner}, kinds, limitArg)...); err != nil {
 			return fmt.Errorf("release sources: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, c.d.Rebind(`UPDATE sources SET lease_until = ? WHERE lease_owner = ?`), c.d.Time(p.Until), p.Owner)
+		res, err := tx.ExecContext(ctx, c.d.Rebind(`UPDATE sources SET lease_until = ? WHERE lease_owner = ?`), c.d.TimeFunc(p.Until), p.Owner)
 		if err != nil {
 			return fmt.Errorf("renew sources: %w", err)
 		}
@@ -249,7 +249,7 @@ func (c *CRUD) SourceLease(ctx context.Context, p hirehook.SourceLeaseParams) ([
 			if _, err := tx.ExecContext(ctx, c.d.Rebind(`UPDATE sources SET lease_owner = ?, lease_until = ? WHERE seq IN (
 				SELECT seq FROM sources WHERE enabled = TRUE AND lease_owner <> ? AND (lease_owner = '' OR lease_until <= ?)`+ofKinds+`
 				ORDER BY seq`+limit+c.d.SkipLocked+`)`),
-				args([]any{p.Owner, c.d.Time(p.Until), p.Owner, c.d.Time(p.Now)}, kinds, limitArg)...); err != nil {
+				args([]any{p.Owner, c.d.TimeFunc(p.Until), p.Owner, c.d.TimeFunc(p.Now)}, kinds, limitArg)...); err != nil {
 				return fmt.Errorf("lease sources: %w", err)
 			}
 		}
@@ -271,7 +271,7 @@ func (c *CRUD) SourceLease(ctx context.Context, p hirehook.SourceLeaseParams) ([
 
 // SourceRelease implements hirehook.Store.
 func (c *CRUD) SourceRelease(ctx context.Context, owner string) error {
-	if _, err := c.exec(ctx, `UPDATE sources SET lease_owner = '', lease_until = ? WHERE lease_owner = ?`, c.d.Time(noLease), owner); err != nil {
+	if _, err := c.exec(ctx, `UPDATE sources SET lease_owner = '', lease_until = ? WHERE lease_owner = ?`, c.d.TimeFunc(noLease), owner); err != nil {
 		return fmt.Errorf("release sources of %s: %w", owner, err)
 	}
 	return nil
@@ -279,7 +279,7 @@ func (c *CRUD) SourceRelease(ctx context.Context, owner string) error {
 
 // SourceReport implements hirehook.Store.
 func (c *CRUD) SourceReport(ctx context.Context, p hirehook.SourceReportParams) error {
-	return c.d.WriteTx(ctx, func(tx *sql.Tx) error {
+	return c.d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		var owner string
 		var secrets []byte
 		err := tx.QueryRowContext(ctx, c.d.Rebind(`SELECT lease_owner, secrets FROM sources WHERE tenant_id = ? AND id = ?`+c.d.ForUpdate), p.TenantID, p.ID).Scan(&owner, &secrets)

@@ -31,7 +31,7 @@ func (q *Queue) DeliveryStats(ctx context.Context, p hirehook.DeliveryStatsParam
 	if p.Bucket < 0 || (p.Bucket > 0 && p.Since.IsZero()) {
 		return nil, hirehook.Errorf(hirehook.EINVALID, "A timeline needs a positive bucket and a start.")
 	}
-	tx, err := d.SnapshotTx(ctx)
+	tx, err := d.SnapshotTxFunc(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin delivery stats: %w", err)
 	}
@@ -127,10 +127,10 @@ func queueStats(ctx context.Context, d *Dialect, tx *sql.Tx, tenantID string, by
 
 // hint is Dialect.IndexedBy, if the dialect has one.
 func (d *Dialect) hint(index string) string {
-	if d.IndexedBy == nil {
+	if d.IndexedByFunc == nil {
 		return ""
 	}
-	return d.IndexedBy(index)
+	return d.IndexedByFunc(index)
 }
 
 // attemptStats reads the window's attempts (Dialect.StatsAttempts) and
@@ -140,7 +140,7 @@ func (d *Dialect) hint(index string) string {
 // p.Bucket (at least a microsecond, the stores' precision) from p.Since,
 // each with its counts and percentiles.
 func attemptStats(ctx context.Context, d *Dialect, tx *sql.Tx, p hirehook.DeliveryStatsParams, byID map[string]*hirehook.DeliveryStats) error {
-	rows, err := tx.QueryContext(ctx, d.Rebind(d.StatsAttempts), p.TenantID, d.Time(p.Since))
+	rows, err := tx.QueryContext(ctx, d.Rebind(d.StatsAttempts), p.TenantID, d.TimeFunc(p.Since))
 	if err != nil {
 		return fmt.Errorf("select attempts for stats: %w", err)
 	}

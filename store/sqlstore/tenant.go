@@ -13,8 +13,8 @@ import (
 // TenantCreate implements hirehook.Store.
 func (c *CRUD) TenantCreate(ctx context.Context, t *hirehook.Tenant) error {
 	_, err := c.exec(ctx, `INSERT INTO tenants (id, name, retention_days, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-		t.ID, t.Name, t.RetentionDays, c.d.Time(t.CreatedAt), c.d.Time(t.UpdatedAt))
-	if c.d.IsUnique(err) {
+		t.ID, t.Name, t.RetentionDays, c.d.TimeFunc(t.CreatedAt), c.d.TimeFunc(t.UpdatedAt))
+	if c.d.IsUniqueFunc(err) {
 		return hirehook.Errorf(hirehook.ECONFLICT, "Tenant %q exists already.", t.ID)
 	} else if err != nil {
 		return fmt.Errorf("insert tenant %s: %w", t.ID, c.d.mapError(err))
@@ -66,7 +66,7 @@ func (c *CRUD) TenantList(ctx context.Context, f hirehook.TenantFilter) ([]*hire
 // TenantUpdate implements hirehook.Store.
 func (c *CRUD) TenantUpdate(ctx context.Context, id string, u hirehook.TenantUpdate) (*hirehook.Tenant, error) {
 	var t *hirehook.Tenant
-	err := c.d.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := c.d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		var err error
 		if t, err = c.tenantGet(ctx, tx, id, c.d.ForUpdate); err != nil {
 			return err
@@ -79,7 +79,7 @@ func (c *CRUD) TenantUpdate(ctx context.Context, id string, u hirehook.TenantUpd
 		}
 		t.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
 		if _, err := tx.ExecContext(ctx, c.d.Rebind(`UPDATE tenants SET name = ?, retention_days = ?, updated_at = ? WHERE id = ?`),
-			t.Name, t.RetentionDays, c.d.Time(t.UpdatedAt), id); err != nil {
+			t.Name, t.RetentionDays, c.d.TimeFunc(t.UpdatedAt), id); err != nil {
 			return fmt.Errorf("update tenant %s: %w", id, err)
 		}
 		return nil
@@ -109,7 +109,7 @@ var tenantTables = []string{
 // TenantDelete implements hirehook.Store: the tenant and everything it owns
 // go in one transaction.
 func (c *CRUD) TenantDelete(ctx context.Context, id string) error {
-	return c.d.WriteTx(ctx, func(tx *sql.Tx) error {
+	return c.d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		if _, err := c.tenantGet(ctx, tx, id, c.d.ForUpdate); err != nil {
 			return err
 		}
@@ -142,14 +142,14 @@ func (c *CRUD) APIKeyCreate(ctx context.Context, k *hirehook.APIKey) error {
 	if err != nil {
 		return err
 	}
-	return c.d.WriteTx(ctx, func(tx *sql.Tx) error {
+	return c.d.WriteTxFunc(ctx, func(tx *sql.Tx) error {
 		// ForShare keeps the tenant from being deleted until the key is in.
 		if _, err := c.tenantGet(ctx, tx, k.TenantID, c.d.ForShare); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, c.d.Rebind(`INSERT INTO api_keys (id, tenant_id, name, scope, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-			k.ID, k.TenantID, k.Name, string(k.Scope), mac, c.d.Time(k.CreatedAt), c.d.NullTime(k.ExpiresAt))
-		if c.d.IsUnique(err) {
+			k.ID, k.TenantID, k.Name, string(k.Scope), mac, c.d.TimeFunc(k.CreatedAt), c.d.NullTime(k.ExpiresAt))
+		if c.d.IsUniqueFunc(err) {
 			return hirehook.Errorf(hirehook.ECONFLICT, "The API key exists already.")
 		} else if err != nil {
 			return fmt.Errorf("insert api key %s: %w", k.ID, err)
@@ -206,7 +206,7 @@ func (c *CRUD) APIKeyDelete(ctx context.Context, tenantID, id string) error {
 
 // APIKeyTouch implements hirehook.Store.
 func (c *CRUD) APIKeyTouch(ctx context.Context, id string, t time.Time) error {
-	if _, err := c.exec(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, c.d.Time(t), id); err != nil {
+	if _, err := c.exec(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, c.d.TimeFunc(t), id); err != nil {
 		return fmt.Errorf("touch api key %s: %w", id, err)
 	}
 	return nil
@@ -219,7 +219,7 @@ func (c *CRUD) AuditAppend(ctx context.Context, e *hirehook.AuditEntry) error {
 		details = string(e.Details)
 	}
 	_, err := c.exec(ctx, `INSERT INTO audit_log (id, tenant_id, at, key_id, key_name, action, target, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, e.TenantID, c.d.Time(e.At), e.KeyID, e.KeyName, e.Action, e.Target, details)
+		e.ID, e.TenantID, c.d.TimeFunc(e.At), e.KeyID, e.KeyName, e.Action, e.Target, details)
 	if err != nil {
 		return fmt.Errorf("insert audit entry %s: %w", e.Action, c.d.mapError(err))
 	}

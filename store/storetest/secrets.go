@@ -47,9 +47,9 @@ type sealingStore struct {
 // database would get, or nil where the dialect cannot give them (then the
 // columns are checked instead).
 type SecretsAtRest struct {
-	Open func(tb testing.TB, ring *seal.Keyring) hirehook.Store
-	Raw  *sql.DB
-	Dump func(tb testing.TB) []byte
+	OpenFunc func(tb testing.TB, ring *seal.Keyring) hirehook.Store
+	Raw      *sql.DB
+	DumpFunc func(tb testing.TB) []byte
 	// TimeSQL is an SQL literal for a created_at value of the dialect.
 	TimeSQL string
 }
@@ -86,7 +86,7 @@ func RunSecretsAtRest(t *testing.T, d SecretsAtRest) {
 	// reaches it.
 	open := func(ring *seal.Keyring) sealingStore {
 		t.Helper()
-		st := d.Open(t, ring)
+		st := d.OpenFunc(t, ring)
 		enc := st.Capabilities().Encryption
 		if enc == nil {
 			t.Fatal("the store does not declare Encryption (Capabilities)")
@@ -184,8 +184,8 @@ func RunSecretsAtRest(t *testing.T, d SecretsAtRest) {
 	check := func(when string) {
 		t.Helper()
 		all := stored()
-		if d.Dump != nil {
-			all += string(d.Dump(t))
+		if d.DumpFunc != nil {
+			all += string(d.DumpFunc(t))
 		}
 		for _, v := range []string{legacyAuth, newAuth, newToken, changed, keyText, oldDigest, hirehook.HashAPIKey(newKey)} {
 			if strings.Contains(all, v) {
