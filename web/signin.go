@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/subtle"
 	"fmt"
+	"github.com/hirehook/hirehook/internal/logkey"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -87,7 +88,7 @@ func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	if wait := h.signIns.wait(addr, now); wait > 0 {
 		secs := int((wait + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		h.logger.Warn("dashboard sign-in throttled", "remote_addr", addr)
+		h.logger.Warn("dashboard sign-in throttled", logkey.RemoteAddr, addr)
 		page.Error = fmt.Sprintf("Too many failed sign-ins from your address. Wait %s and try again.", countNoun(secs, "second", "seconds"))
 		h.renderSignIn(w, r, http.StatusTooManyRequests, page)
 		return
@@ -108,7 +109,7 @@ func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	// constant time so no timing of ours depends on the key.
 	if err != nil || subtle.ConstantTimeCompare([]byte(k.Hash), []byte(hash)) != 1 || k.Expired(now) {
 		h.signIns.fail(addr, now)
-		h.logger.Info("dashboard sign-in refused", "remote_addr", r.RemoteAddr)
+		h.logger.Info("dashboard sign-in refused", logkey.RemoteAddr, r.RemoteAddr)
 		page.Error = "That API key is not valid: it is unknown, revoked or expired."
 		h.renderSignIn(w, r, http.StatusUnauthorized, page)
 		return
@@ -123,7 +124,7 @@ func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		tenantName = t.Name
 	}
 	if err := h.store.APIKeyTouch(r.Context(), k.ID, now.UTC().Truncate(time.Microsecond)); err != nil {
-		h.logger.Warn("record api key use", "key_id", k.ID, "error", err)
+		h.logger.Warn("record api key use", logkey.KeyID, k.ID, logkey.Error, err)
 	}
 	// A sign-in always starts a new session (never adopts an id the
 	// browser brought) and ends the one it replaces.
@@ -133,7 +134,7 @@ func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	sess := h.sessions.create(hash, tenantName, now, h.cfg.SessionTTL)
 	h.setSessionCookie(w, r, sess)
 	http.SetCookie(w, &http.Cookie{Name: signinCookie, Value: "", Path: "/signin", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
-	h.logger.Info("dashboard sign-in", "key_id", k.ID, "tenant_id", k.TenantID)
+	h.logger.Info("dashboard sign-in", logkey.KeyID, k.ID, logkey.TenantID, k.TenantID)
 	redirect(w, r, page.Next)
 }
 

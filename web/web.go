@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/hirehook/hirehook/internal/logkey"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -120,7 +121,7 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{
 		cfg:      cfg,
 		store:    cfg.Store,
-		logger:   logger.With("component", "web"),
+		logger:   logger.With(logkey.Component, "web"),
 		pages:    map[string]*template.Template{},
 		sessions: newSessionStore(cfg.MaxSessions),
 		signIns:  newSignInLimiter(signInEvery, signInBurst, signInAddrs),
@@ -366,7 +367,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 	}
 	var buf bytes.Buffer
 	if err := h.pages[page].Execute(&buf, v); err != nil {
-		h.logger.Error("render page", "page", page, "request_id", r.Header.Get("X-Request-Id"), "error", err)
+		h.logger.Error("render page", logkey.Page, page, logkey.RequestID, r.Header.Get("X-Request-Id"), logkey.Error, err)
 		http.Error(w, "Internal error rendering the page.", http.StatusInternalServerError)
 		return
 	}
@@ -401,7 +402,7 @@ func (h *Handler) error(w http.ResponseWriter, r *http.Request, err error) {
 	reqID := r.Header.Get("X-Request-Id")
 	msg := hirehook.ErrorMessage(err)
 	if code == hirehook.EINTERNAL {
-		h.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "request_id", reqID, "error", err)
+		h.logger.Error("request failed", logkey.Method, r.Method, logkey.Path, r.URL.Path, logkey.RequestID, reqID, logkey.Error, err)
 		msg = "Something went wrong on our side. The details are in the hub's log."
 	}
 	heading := map[int]string{

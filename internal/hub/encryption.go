@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"fmt"
+	"github.com/hirehook/hirehook/internal/logkey"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -52,7 +53,7 @@ func LoadKeyring(cfg Config, dbPath string, logger *slog.Logger) (*seal.Keyring,
 	keys, err := ReadKeyFile(path, logger)
 	if errors.Is(err, fs.ErrNotExist) {
 		if keys, err = createKeyFile(path); err == nil {
-			logger.Info("generated the encryption key of endpoint secrets; back it up apart from the database", "key_file", path)
+			logger.Info("generated the encryption key of endpoint secrets; back it up apart from the database", logkey.KeyFile, path)
 		}
 	}
 	if err != nil {
@@ -62,7 +63,7 @@ func LoadKeyring(cfg Config, dbPath string, logger *slog.Logger) (*seal.Keyring,
 	if err != nil {
 		return nil, fmt.Errorf("encryption key file %s: %w", path, err)
 	}
-	logger.Info("encrypting endpoint secrets", "key_file", path, "key_id", ring.Primary().ID())
+	logger.Info("encrypting endpoint secrets", logkey.KeyFile, path, logkey.KeyID, ring.Primary().ID())
 	return ring, nil
 }
 
@@ -83,7 +84,7 @@ func ReadKeyFile(path string, logger *slog.Logger) ([]string, error) {
 		return nil, fmt.Errorf("encryption key file %s is empty", path)
 	}
 	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 && logger != nil {
-		logger.Warn("the encryption key file is readable by other users; chmod 600 it", "key_file", path, "mode", st.Mode().Perm().String())
+		logger.Warn("the encryption key file is readable by other users; chmod 600 it", logkey.KeyFile, path, logkey.Mode, st.Mode().Perm().String())
 	}
 	return keys, nil
 }

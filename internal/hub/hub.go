@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/hirehook/hirehook/internal/logkey"
 	"log/slog"
 	"net"
 	"time"
@@ -124,7 +125,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 			return fmt.Errorf("open store: %w", err)
 		}
 		if n > 0 {
-			h.Logger.Info("released the deliveries a previous run left leased", "count", n)
+			h.Logger.Info("released the deliveries a previous run left leased", logkey.Count, n)
 		}
 	}
 	h.Store = st
@@ -146,7 +147,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	if n, err := enc.UpgradeSecrets(ctx); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	} else if n > 0 {
-		h.Logger.Info("sealed custom headers and rehashed API keys stored by an older hub", "rows", n)
+		h.Logger.Info("sealed custom headers and rehashed API keys stored by an older hub", logkey.Rows, n)
 	}
 	if err := h.bootstrapKey(ctx); err != nil {
 		return err
@@ -221,10 +222,10 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	// Backfills: leased like sources, so one node runs each, and resumed
 	// from their cursors at start.
 	h.Backfills = &backfill.Runner{Store: st, Owner: h.Dispatcher.Owner(), NotifyFunc: h.Dispatcher.Notify, Route: routeOpts,
-		LeaseTTL: h.Config.SourceLease, Logger: h.Logger.With("component", "backfill")}
+		LeaseTTL: h.Config.SourceLease, Logger: h.Logger.With(logkey.Component, "backfill")}
 	h.Backfills.Start(ctx)
 	processor := &inbound.Processor{Store: st, Ingest: h.Ingester, HTTPClient: sourceHTTPClient(h.Config.AllowPrivateDestinations),
-		Logger: h.Logger.With("component", "inbound")}
+		Logger: h.Logger.With(logkey.Component, "inbound")}
 	h.Inbound = &inbound.Worker{Processor: processor, Owner: h.Dispatcher.Owner()}
 	h.Inbound.Start(ctx)
 	dashboard, err := web.New(web.Config{Store: st, Catalog: cat, Route: routeOpts, NotifyFunc: h.Dispatcher.Notify, Ingester: h.Ingester, Pauses: h.Dispatcher,
@@ -240,7 +241,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 		Web:      dashboard,
 		Metrics:  h.Metrics.Handler(),
 		Inbound: &inbound.Handler{Store: st, Processor: processor, MaxBodyBytes: h.Config.MaxBodyBytes,
-			NudgeFunc: h.Inbound.Nudge, ObserveFunc: h.Metrics.ObserveInbound, Logger: h.Logger.With("component", "inbound")},
+			NudgeFunc: h.Inbound.Nudge, ObserveFunc: h.Metrics.ObserveInbound, Logger: h.Logger.With(logkey.Component, "inbound")},
 		API: api.New(api.Config{
 			Store:        st,
 			Ingester:     h.Ingester,
@@ -265,7 +266,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	if err := h.Server.Open(); err != nil {
 		return err
 	}
-	h.Logger.Info("hirehook listening", "url", h.Server.URL(), "db", RedactDB(h.Config.DB), "version", hirehook.Version,
+	h.Logger.Info("hirehook listening", logkey.URL, h.Server.URL(), logkey.DB, RedactDB(h.Config.DB), logkey.Version, hirehook.Version,
 		"allow_private_destinations", h.Config.AllowPrivateDestinations)
 	return nil
 }

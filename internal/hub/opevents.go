@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hirehook/hirehook/internal/logkey"
 	"log/slog"
 	"strings"
 	"sync"
@@ -92,7 +93,7 @@ type opEmitter struct {
 
 func newOpEmitter(st hirehook.Store, in *ingest.Ingester, logger *slog.Logger) *opEmitter {
 	return &opEmitter{
-		store: st, ingester: in, logger: logger.With("component", "opevents"),
+		store: st, ingester: in, logger: logger.With(logkey.Component, "opevents"),
 		queue: make(chan opEvent, opQueueSize), quit: make(chan struct{}), done: make(chan struct{}),
 	}
 }
@@ -130,7 +131,7 @@ func (o *opEmitter) Observe(d *hirehook.Delivery, r hirehook.DeliveryResult) {
 	case o.queue <- ev:
 	default:
 		o.queued.Add(-1)
-		o.logger.Warn("operational event dropped: queue full", "type", typ, "delivery_id", d.ID)
+		o.logger.Warn("operational event dropped: queue full", logkey.Type, typ, logkey.DeliveryID, d.ID)
 	}
 }
 
@@ -181,7 +182,7 @@ func (o *opEmitter) emit(ev opEvent) {
 	defer cancel()
 	err := o.commit(ctx, ev)
 	if err != nil {
-		o.logger.Error("emit operational event", "type", ev.typ, "delivery_id", ev.d.ID, "endpoint_id", ev.d.EndpointID, "error", err)
+		o.logger.Error("emit operational event", logkey.Type, ev.typ, logkey.DeliveryID, ev.d.ID, logkey.EndpointID, ev.d.EndpointID, logkey.Error, err)
 	}
 }
 

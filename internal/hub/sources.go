@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hirehook/hirehook/internal/logkey"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -88,7 +89,7 @@ func newSourceManager(store hirehook.Store, in hirehook.Ingester, owner string, 
 	return &sourceManager{
 		store: store, ingest: in, owner: owner, lease: lease,
 		httpClient:   sourceHTTPClient(allowPrivate),
-		logger:       logger.With("component", "sources"),
+		logger:       logger.With(logkey.Component, "sources"),
 		pollerLogger: logger,
 		nudge:        make(chan struct{}, 1),
 		running:      map[string]*runningSource{},
@@ -159,7 +160,7 @@ func (m *sourceManager) loop(ctx context.Context) {
 			// The log line is rate-limited; the next tick tries again,
 			// and the leases outlive two missed ticks.
 			if time.Since(lastLog) >= time.Minute {
-				m.logger.Error("run sources", "error", err)
+				m.logger.Error("run sources", logkey.Error, err)
 				lastLog = time.Now()
 			}
 			m.stopExpiring(ctx)
@@ -182,7 +183,7 @@ func (m *sourceManager) stopExpiring(ctx context.Context) {
 	defer m.mu.Unlock()
 	for id, rs := range m.running {
 		if time.Since(rs.renewed) > 2*m.lease/3 {
-			m.logger.Warn("source lease not renewed; stopping it", "source_id", id)
+			m.logger.Warn("source lease not renewed; stopping it", logkey.SourceID, id)
 			_ = m.stopOne(ctx, rs) // its report fails too, most likely
 			delete(m.running, id)
 		}
@@ -227,7 +228,7 @@ func (m *sourceManager) Reconcile(ctx context.Context) error {
 			continue
 		}
 		m.running[id] = rs
-		m.logger.Info("source started", "source_id", id, "kind", src.Kind)
+		m.logger.Info("source started", logkey.SourceID, id, logkey.Kind, src.Kind)
 	}
 	for id := range want {
 		if rs, ok := m.running[id]; ok {
@@ -290,7 +291,7 @@ func (m *sourceManager) stopOne(ctx context.Context, rs *runningSource) error {
 	if rerr := m.report(ctx, rs); rerr != nil && hirehook.ErrorCode(rerr) != hirehook.ECONFLICT && hirehook.ErrorCode(rerr) != hirehook.ENOTFOUND {
 		err = errors.Join(err, rerr)
 	}
-	m.logger.Info("source stopped", "source_id", rs.src.ID)
+	m.logger.Info("source stopped", logkey.SourceID, rs.src.ID)
 	return err
 }
 
@@ -352,8 +353,8 @@ func (m *sourceManager) emitFunc(src *hirehook.Source) bullhorn.EmitFunc {
 			}
 			pe, err := m.ingest.Prepare(src.TenantID, in, "")
 			if hirehook.ErrorCode(err) == hirehook.EINVALID {
-				m.logger.Warn("source event refused by the catalog; dropped", "source_id", src.ID, "event_id", e.ID, "type", e.Type,
-					"field", hirehook.ErrorField(err), "error", hirehook.ErrorMessage(err))
+				m.logger.Warn("source event refused by the catalog; dropped", logkey.SourceID, src.ID, logkey.EventID, e.ID, logkey.Type, e.Type,
+					logkey.Field, hirehook.ErrorField(err), logkey.Error, hirehook.ErrorMessage(err))
 				continue
 			} else if err != nil {
 				return fmt.Errorf("source %s event %s: %w", src.ID, e.ID, err)

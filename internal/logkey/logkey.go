@@ -4,8 +4,7 @@
 // id). Keys are snake_case. A new key goes here, not in a string at the
 // call.
 //
-// Used by delivery, ingest, inbound, retention, backfill and server; api,
-// web, cmd/hirehook and the stores still write their keys in place.
+// Used by every package that logs.
 package logkey
 
 // Identifiers of the domain's objects.
@@ -58,4 +57,23 @@ const (
 	Stack     = "stack"
 	Method    = "method"
 	Path      = "path"
+)
+
+// The hub's start, its sign-ins and its audit log.
+const (
+	TenantID   = "tenant_id"
+	KeyID      = "key_id" // an API key's id, never the key
+	RemoteAddr = "remote_addr"
+	Page       = "page" // a dashboard page's template
+	Type       = "type" // an event type
+	KeyFile    = "key_file"
+	Mode       = "mode" // a file's permissions
+	Rows       = "rows"
+	URL        = "url"
+	DB         = "db" // the database, credentials redacted
+	Version    = "version"
+	Channel    = "channel" // a LISTEN channel
+	Field      = "field"   // the field an error names
+	Action     = "action"  // an audit entry's action
+	Target     = "target"  // an audit entry's target
 )

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/hirehook/hirehook/internal/logkey"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -47,7 +48,7 @@ func (s *Store) Listen(ctx context.Context, fn func()) error {
 			return nil
 		}
 		backoff = min(max(2*backoff, 100*time.Millisecond), 10*time.Second)
-		s.logger.Warn("listen for due deliveries", "channel", NotifyChannel, "error", err, "retry_in", backoff)
+		s.logger.Warn("listen for due deliveries", logkey.Channel, NotifyChannel, logkey.Error, err, logkey.RetryIn, backoff)
 		select {
 		case <-ctx.Done():
 			return nil
