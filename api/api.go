@@ -23,6 +23,7 @@ import (
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
 	"github.com/hirehook/hirehook/internal/strictjson"
+	"github.com/hirehook/hirehook/ops"
 	"github.com/hirehook/hirehook/route"
 	"golang.org/x/time/rate"
 )
@@ -393,19 +394,26 @@ func (h *Handler) auth(need hirehook.Scope, next http.HandlerFunc) http.Handler 
 	})
 }
 
-// audit records an action of the request's key. A failure to record is
-// logged: the action itself has happened.
-func (h *Handler) audit(r *http.Request, tenantID, action, target string, details any) {
-	p := principalOf(r)
-	var raw json.RawMessage
-	if details != nil {
-		raw, _ = json.Marshal(details)
-	}
-	e := &hirehook.AuditEntry{ID: hirehook.NewID("aud"), TenantID: tenantID, At: h.cfg.NowFunc().UTC().Truncate(time.Microsecond),
-		KeyID: p.keyID, KeyName: p.keyName, Action: action, Target: target, Details: raw}
-	if err := h.store.AuditAppend(context.WithoutCancel(r.Context()), e); err != nil {
-		h.logger.Error("write audit entry", "action", action, "target", target, "error", err)
-	}
+// The operations of package ops behind the handlers that change
+// something: each validates, stores, notifies and writes the audit entry.
+
+func (h *Handler) apiKeys() *ops.APIKeys {
+	return &ops.APIKeys{Store: h.store, NowFunc: h.cfg.NowFunc, Logger: h.logger,
+		RevokedFunc: func(id string) { h.keys.evict(func(k *hirehook.APIKey) bool { return k.ID == id }) }}
+}
+
+func (h *Handler) tenants() *ops.Tenants {
+	return &ops.Tenants{Store: h.store, NowFunc: h.cfg.NowFunc, Logger: h.logger,
+		DeletedFunc: func(id string) { h.keys.evict(func(k *hirehook.APIKey) bool { return k.TenantID == id }) }}
+}
+
+func (h *Handler) erasures() *ops.Erasures {
+	return &ops.Erasures{Store: h.store, Ingester: h.cfg.Ingester, NowFunc: h.cfg.NowFunc, Logger: h.logger}
+}
+
+func (h *Handler) backfills() *ops.Backfills {
+	return &ops.Backfills{Store: h.store, Catalog: h.cfg.Catalog, Route: h.routeOptions(), ChangedFunc: h.cfg.BackfillsChangedFunc,
+		NowFunc: h.cfg.NowFunc, Logger: h.logger}
 }
 
 // ErrorStatus returns the HTTP status of err.
