@@ -23,6 +23,7 @@ import (
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/catalog"
 	"github.com/hirehook/hirehook/internal/strictjson"
+	"github.com/hirehook/hirehook/ops"
 	"github.com/hirehook/hirehook/route"
 	"golang.org/x/time/rate"
 )
@@ -393,19 +394,61 @@ func (h *Handler) auth(need hirehook.Scope, next http.HandlerFunc) http.Handler 
 	})
 }
 
-// audit records an action of the request's key. A failure to record is
-// logged: the action itself has happened.
-func (h *Handler) audit(r *http.Request, tenantID, action, target string, details any) {
+// actor is the request's key as ops sees it. The handlers that change
+// something call an operation of package ops, shared with the dashboard
+// where it offers it too, which authorises, validates, stores, notifies and
+// writes the audit entry; the values below wire them to the Config.
+func actor(r *http.Request) ops.Actor {
 	p := principalOf(r)
-	var raw json.RawMessage
-	if details != nil {
-		raw, _ = json.Marshal(details)
-	}
-	e := &hirehook.AuditEntry{ID: hirehook.NewID("aud"), TenantID: tenantID, At: h.cfg.NowFunc().UTC().Truncate(time.Microsecond),
-		KeyID: p.keyID, KeyName: p.keyName, Action: action, Target: target, Details: raw}
-	if err := h.store.AuditAppend(context.WithoutCancel(r.Context()), e); err != nil {
-		h.logger.Error("write audit entry", "action", action, "target", target, "error", err)
-	}
+	return ops.Actor{TenantID: p.tenantID, KeyID: p.keyID, KeyName: p.keyName, Scope: p.scope}
+}
+
+// sources are the source operations, shared with the dashboard.
+func (h *Handler) sources() *ops.Sources {
+	return &ops.Sources{Store: h.store, Kinds: h.cfg.SourceKinds, ChangedFunc: h.cfg.SourcesChangedFunc, InboundChangedFunc: h.cfg.InboundChangedFunc,
+		NowFunc: h.cfg.NowFunc, Logger: h.logger}
+}
+
+// endpoints are the endpoint operations (package ops), shared with the
+// dashboard.
+func (h *Handler) endpoints() *ops.Endpoints {
+	return &ops.Endpoints{Store: h.store, Catalog: h.cfg.Catalog, Route: h.routeOptions(), DefaultMaxConcurrency: h.cfg.DefaultMaxConcurrency,
+		NotifyFunc: h.cfg.NotifyFunc, NowFunc: h.cfg.NowFunc, Logger: h.logger}
+}
+
+// deliveries are the delivery operations (package ops), shared with the
+// dashboard.
+func (h *Handler) deliveries() *ops.Deliveries {
+	return &ops.Deliveries{Store: h.store, NotifyFunc: h.cfg.NotifyFunc, NowFunc: h.cfg.NowFunc, Logger: h.logger}
+}
+
+// endpointTests send test events (POST /v1/endpoints/{id}/test).
+func (h *Handler) endpointTests() *ops.EndpointTests {
+	return &ops.EndpointTests{Store: h.store, Ingester: h.cfg.Ingester, NowFunc: h.cfg.NowFunc, Logger: h.logger}
+}
+
+// apiKeys create and revoke keys; a revoked key leaves the cache at once.
+func (h *Handler) apiKeys() *ops.APIKeys {
+	return &ops.APIKeys{Store: h.store, NowFunc: h.cfg.NowFunc, Logger: h.logger,
+		RevokedFunc: func(id string) { h.keys.evict(func(k *hirehook.APIKey) bool { return k.ID == id }) }}
+}
+
+// tenants are the operator's; a deleted tenant's keys leave the cache at
+// once.
+func (h *Handler) tenants() *ops.Tenants {
+	return &ops.Tenants{Store: h.store, NowFunc: h.cfg.NowFunc, Logger: h.logger,
+		DeletedFunc: func(id string) { h.keys.evict(func(k *hirehook.APIKey) bool { return k.TenantID == id }) }}
+}
+
+// erasures erase candidates and emit candidate.anonymized.
+func (h *Handler) erasures() *ops.Erasures {
+	return &ops.Erasures{Store: h.store, Ingester: h.cfg.Ingester, NowFunc: h.cfg.NowFunc, Logger: h.logger}
+}
+
+// backfills start and cancel backfills, waking the runner.
+func (h *Handler) backfills() *ops.Backfills {
+	return &ops.Backfills{Store: h.store, Catalog: h.cfg.Catalog, Route: h.routeOptions(), ChangedFunc: h.cfg.BackfillsChangedFunc,
+		NowFunc: h.cfg.NowFunc, Logger: h.logger}
 }
 
 // ErrorStatus returns the HTTP status of err.

@@ -74,19 +74,6 @@ func (in *EndpointInput) input() ops.EndpointInput {
 	return o
 }
 
-// endpoints are the endpoint operations (package ops), shared with the
-// dashboard.
-func (h *Handler) endpoints() *ops.Endpoints {
-	return &ops.Endpoints{Store: h.store, Catalog: h.cfg.Catalog, Route: h.routeOptions(), DefaultMaxConcurrency: h.cfg.DefaultMaxConcurrency,
-		NotifyFunc: h.cfg.NotifyFunc, NowFunc: h.cfg.NowFunc, Logger: h.logger}
-}
-
-// deliveries are the delivery operations (package ops), shared with the
-// dashboard.
-func (h *Handler) deliveries() *ops.Deliveries {
-	return &ops.Deliveries{Store: h.store, NotifyFunc: h.cfg.NotifyFunc, NowFunc: h.cfg.NowFunc, Logger: h.logger}
-}
-
 // EndpointWithSecret is the answer to a create or a rotation: the only
 // answers that carry the signing secret, besides GET …/secret. An ed25519
 // endpoint's answer carries its public key instead: its whsk_ private keys
@@ -377,8 +364,7 @@ func (h *Handler) handleEndpointTest(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, h.logger, hirehook.Errorf(hirehook.EUNAVAILABLE, "This hub takes no events."))
 		return
 	}
-	tests := ops.EndpointTests{Store: h.store, Ingester: h.cfg.Ingester, NowFunc: h.cfg.NowFunc, Logger: h.logger}
-	res, err := tests.Send(r.Context(), actor(r), r.PathValue("id"))
+	res, err := h.endpointTests().Send(r.Context(), actor(r), r.PathValue("id"))
 	if err != nil {
 		Error(w, r, h.logger, err)
 		return

@@ -22,18 +22,6 @@ type SourceKind = ops.SourceKind
 // stored configuration): ops.SourceInput.
 type SourceInput = ops.SourceInput
 
-// sources are the source operations, shared with the dashboard.
-func (h *Handler) sources() *ops.Sources {
-	return &ops.Sources{Store: h.store, Kinds: h.cfg.SourceKinds, ChangedFunc: h.cfg.SourcesChangedFunc, InboundChangedFunc: h.cfg.InboundChangedFunc,
-		NowFunc: h.cfg.NowFunc, Logger: h.logger}
-}
-
-// actor is the request's key as ops sees it.
-func actor(r *http.Request) ops.Actor {
-	p := principalOf(r)
-	return ops.Actor{TenantID: p.tenantID, KeyID: p.keyID, KeyName: p.keyName, Scope: p.scope}
-}
-
 func (h *Handler) handleSourceCreate(w http.ResponseWriter, r *http.Request) {
 	var in SourceInput
 	if err := decode(w, r, h.cfg.MaxBodyBytes, &in); err != nil {
