@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hirehook/hirehook/internal/logkey"
 	"io"
 	"log/slog"
 	"math"
@@ -109,7 +110,7 @@ func New(cfg Config) *Handler {
 	if cfg.RateBurst <= 0 {
 		cfg.RateBurst = max(1, int(2*cfg.RateLimit))
 	}
-	return &Handler{cfg: cfg, store: cfg.Store, logger: logger.With("component", "api"),
+	return &Handler{cfg: cfg, store: cfg.Store, logger: logger.With(logkey.Component, "api"),
 		keys: keyCache{m: map[string]cachedKey{}, limiters: map[string]*rate.Limiter{}}}
 }
 
@@ -330,7 +331,7 @@ func (h *Handler) lookup(ctx context.Context, hash string, now time.Time) (*hire
 			return nil, nil, hirehook.Errorf(hirehook.ENOTFOUND, "API key not found.")
 		}
 		if err := h.store.APIKeyTouch(ctx, k.ID, now.UTC().Truncate(time.Microsecond)); err != nil {
-			h.logger.Warn("record api key use", "key_id", k.ID, "error", err)
+			h.logger.Warn("record api key use", logkey.KeyID, k.ID, logkey.Error, err)
 		}
 		ck = cachedKey{key: k, until: now.Add(keyCacheTTL)}
 		h.keys.mu.Lock()
@@ -485,7 +486,7 @@ func Error(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err erro
 	}
 	reqID := RequestIDFunc(r)
 	if code == hirehook.EINTERNAL && logger != nil {
-		logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "request_id", reqID, "error", err)
+		logger.Error("request failed", logkey.Method, r.Method, logkey.Path, r.URL.Path, logkey.RequestID, reqID, logkey.Error, err)
 	}
 	if code == hirehook.EUNAVAILABLE {
 		// The store (or the hub) cannot take the request now; the same
@@ -497,7 +498,7 @@ func Error(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err erro
 		var e *hirehook.Error
 		if logger != nil && errors.As(err, &e) && error(e) != err {
 			// It carries its cause (a store error): say what it was.
-			logger.Warn("request unavailable", "method", r.Method, "path", r.URL.Path, "request_id", reqID, "error", err)
+			logger.Warn("request unavailable", logkey.Method, r.Method, logkey.Path, r.URL.Path, logkey.RequestID, reqID, logkey.Error, err)
 		}
 	}
 	msg := hirehook.ErrorMessage(err)

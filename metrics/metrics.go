@@ -13,6 +13,7 @@ package metrics
 
 import (
 	"context"
+	"github.com/hirehook/hirehook/internal/logkey"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -93,7 +94,7 @@ func New(cfg Config) *Metrics {
 	}
 	m := &Metrics{
 		cfg:      cfg,
-		logger:   logger.With("component", "metrics"),
+		logger:   logger.With(logkey.Component, "metrics"),
 		registry: prometheus.NewRegistry(),
 		sources:  map[string]bool{},
 		eventsIngested: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -270,14 +271,14 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	start := time.Now()
 	err := m.cfg.Store.Ping(ctx)
 	if err != nil {
-		m.logger.Warn("metrics: store ping failed", "error", err)
+		m.logger.Warn("metrics: store ping failed", logkey.Error, err)
 		ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, 0)
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(storePingDesc, prometheus.GaugeValue, time.Since(start).Seconds())
 	stats, err := m.cfg.Store.DeliveryStats(ctx, hirehook.DeliveryStatsParams{})
 	if err != nil {
-		m.logger.Warn("metrics: read the delivery queue", "error", err)
+		m.logger.Warn("metrics: read the delivery queue", logkey.Error, err)
 		ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, 0)
 		return
 	}

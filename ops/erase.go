@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"encoding/json"
+	"github.com/hirehook/hirehook/internal/logkey"
 	"log/slog"
 	"time"
 
@@ -61,7 +62,7 @@ func (s *Erasures) CandidateErase(ctx context.Context, a Actor, id string) (*Can
 		if hirehook.ErrorCode(err) == hirehook.EUNAVAILABLE {
 			// The rows are erased but the file is not clean yet: an
 			// operator should know why, the caller only to try again.
-			au.log().Error("erase candidate", "error", err)
+			au.log().Error("erase candidate", logkey.Error, err)
 		}
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"encoding/json"
+	"github.com/hirehook/hirehook/internal/logkey"
 	"log/slog"
 	"time"
 
@@ -62,7 +63,7 @@ func (au auditor) audit(ctx context.Context, a Actor, action, target string, det
 	e := &hirehook.AuditEntry{ID: hirehook.NewID("aud"), TenantID: a.TenantID, At: au.now().UTC().Truncate(time.Microsecond),
 		KeyID: a.KeyID, KeyName: a.KeyName, Action: action, Target: target, Details: raw}
 	if err := au.store.AuditAppend(context.WithoutCancel(ctx), e); err != nil {
-		au.log().Error("write audit entry", "action", action, "target", target, "error", err)
+		au.log().Error("write audit entry", logkey.Action, action, logkey.Target, target, logkey.Error, err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hirehook/hirehook/internal/logkey"
 	"io"
 	"log/slog"
 	"net/http"
@@ -193,7 +194,7 @@ func (c *Client) ensureAccessLocked(ctx context.Context) error {
 		if c.cfg.Credentials.Username == "" || !errors.As(err, &ae) || ae.StatusCode >= 500 {
 			return fmt.Errorf("refresh bullhorn token: %w", err)
 		}
-		c.cfg.Logger.Warn("bullhorn refresh token refused; authorizing again", "error", err)
+		c.cfg.Logger.Warn("bullhorn refresh token refused; authorizing again", logkey.Error, err)
 	}
 	code, err := c.authorizeLocked(ctx)
 	if err != nil {
@@ -336,7 +337,7 @@ func (c *Client) restLoginLocked(ctx context.Context) error {
 		}
 		c.bhToken = out.BhRestToken
 		c.restURL = strings.TrimRight(out.RestURL, "/") + "/"
-		c.cfg.Logger.Info("bullhorn login", "rest_url", c.restURL)
+		c.cfg.Logger.Info("bullhorn login", logkey.RestURL, c.restURL)
 		return nil
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hirehook/hirehook/internal/logkey"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -180,7 +181,7 @@ func (p *Poller) run(ctx context.Context) {
 			}
 			// The log line is rate-limited; the stats keep the count.
 			if now := p.cfg.NowFunc(); now.Sub(lastLog) >= time.Minute || backoff == p.cfg.MinBackoff {
-				p.cfg.Logger.Warn("bullhorn poll failed", "subscription", p.cfg.SubscriptionID, "error", err, "retry_in", wait)
+				p.cfg.Logger.Warn("bullhorn poll failed", logkey.Subscription, p.cfg.SubscriptionID, logkey.Error, err, logkey.RetryIn, wait)
 				lastLog = now
 			}
 		} else {
@@ -242,7 +243,7 @@ func (p *Poller) pollOnce(ctx context.Context) (bool, error) {
 			return false, err
 		}
 		if created {
-			p.cfg.Logger.Info("bullhorn subscription created", "subscription", p.cfg.SubscriptionID)
+			p.cfg.Logger.Info("bullhorn subscription created", logkey.Subscription, p.cfg.SubscriptionID)
 		}
 		p.subDone = true
 	}
@@ -253,7 +254,7 @@ func (p *Poller) pollOnce(ctx context.Context) (bool, error) {
 		batch, err = p.cfg.Client.Events(ctx, p.cfg.SubscriptionID, p.cfg.MaxEvents, p.state.RequestID)
 		if err == nil {
 			p.addStats(func(s *Stats) { s.Rereads++ })
-			p.cfg.Logger.Info("bullhorn batch re-read", "subscription", p.cfg.SubscriptionID, "request_id", p.state.RequestID, "events", len(batch.Events))
+			p.cfg.Logger.Info("bullhorn batch re-read", logkey.Subscription, p.cfg.SubscriptionID, logkey.RequestID, p.state.RequestID, logkey.Events, len(batch.Events))
 		}
 	} else {
 		// Bullhorn hands a batch out once: a read that Stop cancels
@@ -280,7 +281,7 @@ func (p *Poller) pollOnce(ctx context.Context) (bool, error) {
 			// create it again on the next poll. Events queued on the
 			// old one are lost; say so loudly.
 			p.subDone = false
-			p.cfg.Logger.Error("bullhorn subscription not found; creating it again (events since the last poll may be lost)", "subscription", p.cfg.SubscriptionID)
+			p.cfg.Logger.Error("bullhorn subscription not found; creating it again (events since the last poll may be lost)", logkey.Subscription, p.cfg.SubscriptionID)
 		}
 		return false, err
 	}
@@ -289,7 +290,7 @@ func (p *Poller) pollOnce(ctx context.Context) (bool, error) {
 			// The pending batch is no longer re-readable (how long
 			// Bullhorn keeps past batches is undocumented): its
 			// events are lost. Say so, and move on.
-			p.cfg.Logger.Error("bullhorn pending batch is empty on re-read; its events may be lost", "subscription", p.cfg.SubscriptionID, "request_id", p.state.RequestID)
+			p.cfg.Logger.Error("bullhorn pending batch is empty on re-read; its events may be lost", logkey.Subscription, p.cfg.SubscriptionID, logkey.RequestID, p.state.RequestID)
 			p.state.Pending = false
 			if err := p.cfg.Checkpoint.Save(ctx, p.state); err != nil {
 				return false, fmt.Errorf("save bullhorn checkpoint: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/hirehook/hirehook/internal/logkey"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -106,7 +107,7 @@ func NewSource(cfg SourceConfig, deps SourceDeps) (*Poller, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	logger = logger.With("component", "bullhorn", "source_id", deps.SourceID)
+	logger = logger.With(logkey.Component, "bullhorn", logkey.SourceID, deps.SourceID)
 	client, err := NewClient(ClientConfig{
 		Credentials: Credentials{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Username: cfg.Username, Password: cfg.Password, RefreshToken: cfg.RefreshToken},
 		AuthURL:     cfg.AuthURL,

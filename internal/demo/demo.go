@@ -11,6 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/hirehook/hirehook/internal/logkey"
 	"io"
 	"log/slog"
 	"net"
@@ -205,7 +206,7 @@ func (env *demoEnv) follow(ctx context.Context, out io.Writer, logger *slog.Logg
 		nhs, err := env.svc.NewHires(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
-				logger.Warn("demo: read new hires", "error", err)
+				logger.Warn("demo: read new hires", logkey.Error, err)
 			}
 			continue
 		}
@@ -286,7 +287,7 @@ func (env *demoEnv) start(ctx context.Context, opts demoOptions) ([]int, error) 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	env.hub = hub.New(cfg, opts.Logger.With("component", "hub"))
+	env.hub = hub.New(cfg, opts.Logger.With(logkey.Component, "hub"))
 	if err := env.hub.Open(ctx); err != nil {
 		return nil, err
 	}
@@ -327,7 +328,7 @@ func (env *demoEnv) start(ctx context.Context, opts demoOptions) ([]int, error) 
 		},
 		DefaultPacket: []string{"Right-to-work check", "Bank details form"},
 		RetryAfter:    time.Second,
-		Logger:        opts.Logger.With("component", "onboarding"),
+		Logger:        opts.Logger.With(logkey.Component, "onboarding"),
 	})
 	if err != nil {
 		ln.Close()
@@ -597,7 +598,7 @@ func (env *demoEnv) close(logger *slog.Logger) {
 		errs = append(errs, os.RemoveAll(env.tmp))
 	}
 	if err := errors.Join(errs...); err != nil {
-		logger.Error("demo shutdown", "error", err)
+		logger.Error("demo shutdown", logkey.Error, err)
 	}
 }
 

@@ -61,19 +61,21 @@ const (
 
 // The hub's start, its sign-ins and its audit log.
 const (
-	TenantID   = "tenant_id"
-	KeyID      = "key_id" // an API key's id, never the key
-	RemoteAddr = "remote_addr"
-	Page       = "page" // a dashboard page's template
-	Type       = "type" // an event type
-	KeyFile    = "key_file"
-	Mode       = "mode" // a file's permissions
-	Rows       = "rows"
-	URL        = "url"
-	DB         = "db" // the database, credentials redacted
-	Version    = "version"
-	Channel    = "channel" // a LISTEN channel
-	Field      = "field"   // the field an error names
-	Action     = "action"  // an audit entry's action
-	Target     = "target"  // an audit entry's target
+	TenantID     = "tenant_id"
+	KeyID        = "key_id" // an API key's id, never the key
+	RemoteAddr   = "remote_addr"
+	Page         = "page" // a dashboard page's template
+	Type         = "type" // an event type
+	KeyFile      = "key_file"
+	Mode         = "mode" // a file's permissions
+	Rows         = "rows"
+	URL          = "url"
+	DB           = "db" // the database, credentials redacted
+	Version      = "version"
+	Channel      = "channel"      // a LISTEN channel
+	RestURL      = "rest_url"     // a Bullhorn session's REST URL
+	Subscription = "subscription" // a Bullhorn event subscription
+	Field        = "field"        // the field an error names
+	Action       = "action"       // an audit entry's action
+	Target       = "target"       // an audit entry's target
 )
