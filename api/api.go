@@ -31,7 +31,7 @@ import (
 
 // Config holds what the handlers need.
 type Config struct {
-	Store    hirehook.Store
+	Store    Store
 	Ingester hirehook.Ingester
 	Catalog  *catalog.Catalog
 	// Route holds the options routes are compiled with (test-route); its
@@ -80,7 +80,7 @@ type Config struct {
 // Handler serves the API.
 type Handler struct {
 	cfg    Config
-	store  hirehook.Store
+	store  Store
 	logger *slog.Logger
 	keys   keyCache
 	doc    openAPICache

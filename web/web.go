@@ -31,7 +31,7 @@ var staticFS embed.FS
 
 // Config holds what the dashboard needs.
 type Config struct {
-	Store   hirehook.Store
+	Store   Store
 	Catalog *catalog.Catalog
 	// NotifyFunc wakes the dispatcher after a replay or a recovery made
 	// deliveries due.
@@ -76,7 +76,7 @@ type Config struct {
 // server does not route elsewhere.
 type Handler struct {
 	cfg      Config
-	store    hirehook.Store
+	store    Store
 	logger   *slog.Logger
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
