@@ -426,9 +426,6 @@ func dateTime(desc string) m {
 	return m{"type": "string", "format": "date-time", "description": desc}
 }
 func array(items m, desc string) m { return m{"type": "array", "items": items, "description": desc} }
-func stringMap(desc string) m {
-	return m{"type": "object", "additionalProperties": m{"type": "string"}, "description": desc}
-}
 
 // with returns a copy of props with more added.
 func with(props m, more m) m {

@@ -50,13 +50,6 @@ func (s *Backfills) auditor() auditor {
 	return auditor{store: s.Store, nowFunc: s.NowFunc, logger: s.Logger}
 }
 
-func (s *Backfills) catalog() *catalog.Catalog {
-	if s.Catalog == nil {
-		return catalog.Default()
-	}
-	return s.Catalog
-}
-
 // check validates b, whose filter is filter (nil: none). The errors come
 // in the order the fields are read: the entities, each for whether it has
 // records and then whether it repeats an earlier one, then the filter,
@@ -67,7 +60,7 @@ func (s *Backfills) check(b *hirehook.Backfill, filter *string) error {
 		return verr // none
 	}
 	for i, e := range b.Entities {
-		if _, ok := s.catalog().Lookup(hirehook.SnapshotType(e)); !ok {
+		if _, ok := catalogOr(s.Catalog).Lookup(hirehook.SnapshotType(e)); !ok {
 			return hirehook.FieldError(fmt.Sprintf("entities[%d]", i), "%q is not an entity with records (for example candidate, job, application, placement)", e)
 		}
 		if hirehook.ErrorField(verr) == fmt.Sprintf("entities[%d]", i) {
@@ -77,7 +70,7 @@ func (s *Backfills) check(b *hirehook.Backfill, filter *string) error {
 	if filter != nil {
 		opts := s.Route
 		if opts.Catalog == nil {
-			opts.Catalog = s.catalog()
+			opts.Catalog = catalogOr(s.Catalog)
 		}
 		if _, err := route.CompileOptions(route.Spec{Filter: *filter}, opts); err != nil {
 			return err // names "filter" and the position of a syntax error

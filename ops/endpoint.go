@@ -105,13 +105,6 @@ func (s *Endpoints) auditor() auditor {
 	return auditor{store: s.Store, nowFunc: s.NowFunc, logger: s.Logger}
 }
 
-func (s *Endpoints) catalog() *catalog.Catalog {
-	if s.Catalog == nil {
-		return catalog.Default()
-	}
-	return s.Catalog
-}
-
 // PatternError returns why an event-type pattern cannot be saved (not a
 // pattern, or it matches no type of the catalog), nil when it can. The
 // error is not an *hirehook.Error: callers name the field.
@@ -133,14 +126,14 @@ func PatternError(c *catalog.Catalog, p string) error {
 func (s *Endpoints) check(in *EndpointInput) error {
 	if in.EventTypes != nil {
 		for i, p := range *in.EventTypes {
-			if err := PatternError(s.catalog(), p); err != nil {
+			if err := PatternError(catalogOr(s.Catalog), p); err != nil {
 				return hirehook.FieldError(fmt.Sprintf("event_types[%d]", i), "%s", err.Error())
 			}
 		}
 	}
 	opts := s.Route
 	if opts.Catalog == nil {
-		opts.Catalog = s.catalog()
+		opts.Catalog = catalogOr(s.Catalog)
 	}
 	_, err := route.CompileOptions(in.routeSpec(), opts)
 	return err

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"encoding/json"
+	"github.com/hirehook/hirehook/catalog"
 	"github.com/hirehook/hirehook/internal/logkey"
 	"log/slog"
 	"time"
@@ -89,4 +90,12 @@ func (au auditor) log() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return au.logger
+}
+
+// catalogOr is c, or the built-in catalog when c is nil.
+func catalogOr(c *catalog.Catalog) *catalog.Catalog {
+	if c == nil {
+		return catalog.Default()
+	}
+	return c
 }

@@ -359,7 +359,6 @@ func posting(p map[string]any) map[string]any {
 // ---- helpers: shared with the other push connectors (connector/internal/value) ----
 
 var (
-	vendorID = value.ID
 	obj      = value.Object
 	str      = value.String
 	nullable = value.Nullable

@@ -384,7 +384,6 @@ func posting(jp map[string]any) map[string]any {
 // ---- helpers: shared with the other push connectors (connector/internal/value) ----
 
 var (
-	vendorID       = value.ID
 	firstNonNil    = value.FirstNonNil
 	obj            = value.Object
 	str            = value.String

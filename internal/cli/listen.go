@@ -49,17 +49,7 @@ func RunListen(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	fmt.Fprintf(stdout, "hirehook listen: receiving webhooks at http://%s/ (answering %d)\n", ln.Addr(), *status)
-	srv := &http.Server{Handler: listenHandler(stdout, *secret, *status), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serveUntilDone(ctx, ln, listenHandler(stdout, *secret, *status))
 }
 
 func listenHandler(out io.Writer, secret string, status int) http.Handler {
@@ -96,4 +86,20 @@ func listenHandler(out io.Writer, secret string, status int) http.Handler {
 		mu.Unlock()
 		w.WriteHeader(status)
 	})
+}
+
+// serveUntilDone serves h on ln until ctx ends (listen and sim run until
+// Ctrl-C), then gives requests in flight 5 seconds to finish.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }

@@ -2,12 +2,9 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"time"
 
 	"github.com/hirehook/hirehook/connector/bullhorn/bullhornsim"
 )
@@ -55,15 +52,5 @@ func RunSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			demo.Clients, demo.JobOrders, demo.Candidates, demo.Submissions, demo.Placements)
 		fmt.Fprintf(stdout, "  approve the placement: curl -X PATCH %s/admin/entity/Placement/%d -d '{\"status\":\"Approved\"}'\n", base, demo.Placements[0])
 	}
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serveUntilDone(ctx, ln, sim)
 }

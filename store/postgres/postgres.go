@@ -358,14 +358,6 @@ func mapError(err error) error {
 	return err
 }
 
-func ptrTime(n sql.NullTime) *time.Time {
-	if !n.Valid {
-		return nil
-	}
-	t := n.Time.UTC()
-	return &t
-}
-
 // nullTime is a nullable timestamptz argument: nil for a nil or zero time.
 func nullTime(t *time.Time) any {
 	if t == nil || t.IsZero() {

@@ -185,7 +185,7 @@ func (s *Store) deliveryComplete(ctx context.Context, tx *sql.Tx, results []hire
 				r.DisableEndpoint, toMicros(a.StartedAt), tenantID, endpointID); err != nil {
 				return 0, nil, fmt.Errorf("disable endpoint %s: %w", endpointID, err)
 			}
-			if err := setPaused(sctx, tx, endpointID, true, toMicros(a.StartedAt)); err != nil {
+			if err := sqlstore.SetPaused(sctx, s.dialect, tx, endpointID, true, a.StartedAt); err != nil {
 				return 0, nil, err
 			}
 		}

@@ -52,7 +52,7 @@ func (s *Store) importRows(ctx context.Context, tx *sql.Tx, b storecopy.Batch) e
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
-		if err := ex("endpoints", `INSERT INTO endpoints (seq, `+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if err := ex("endpoints", `INSERT INTO endpoints (seq, `+sqlstore.EndpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			e.Seq, e.ID, e.TenantID, e.URL, e.Description, e.EventTypes, headers, e.Disabled, e.DisabledReason, sealed, toMicros(e.CreatedAt), toMicros(e.UpdatedAt), e.MaxConcurrency, e.RateLimitPerSecond,
 			e.Ordered, nullMicros(e.FailingSince), e.Filter, e.Transform, e.Payload, e.Redact); err != nil {
 			return err
@@ -119,7 +119,7 @@ func (s *Store) importRows(ctx context.Context, tx *sql.Tx, b storecopy.Batch) e
 		if x.Checkpoint != nil {
 			cp = *x.Checkpoint
 		}
-		if err := ex("sources", `INSERT INTO sources (seq, `+sourceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, ?, ?)`,
+		if err := ex("sources", `INSERT INTO sources (seq, `+sqlstore.SourceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, ?, ?)`,
 			x.Seq, x.ID, x.TenantID, x.Kind, x.Name, x.Config, string(sealed), x.Enabled, x.Health, cp, toMicros(x.CreatedAt), toMicros(x.UpdatedAt)); err != nil {
 			return err
 		}

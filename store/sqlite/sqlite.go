@@ -345,24 +345,14 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
-// toMicros and fromMicros convert between time.Time and the stored form.
+// toMicros converts a time.Time to the stored form (sqlstore.Time reads it back).
 func toMicros(t time.Time) int64 { return t.UnixMicro() }
-
-func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
 func nullMicros(t *time.Time) sql.NullInt64 {
 	if t == nil || t.IsZero() {
 		return sql.NullInt64{}
 	}
 	return sql.NullInt64{Int64: toMicros(*t), Valid: true}
-}
-
-func ptrMicros(n sql.NullInt64) *time.Time {
-	if !n.Valid {
-		return nil
-	}
-	t := fromMicros(n.Int64)
-	return &t
 }
 
 // isUniqueViolation reports a UNIQUE or PRIMARY KEY constraint failure, by
