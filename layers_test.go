@@ -38,10 +38,10 @@ var layers = []layer{
 	{name: "domain", packages: []string{"."}}, // the root package: the standard library only
 	{name: "testsupport", // imported from _test.go files only (checked below)
 		packages:  []string{"store/storetest", "store/postgres/postgrestest", "internal/testwait", "internal/hubtest/..."},
-		mayImport: []string{"domain", "base", "testsupport", "store", "services", "surfaces", "wiring", "connectors"}},
+		mayImport: []string{"domain", "base", "testsupport", "store", "services", "surfaces", "wiring", "connectors", "destinations"}},
 	{name: "wiring", // the binary and the hub's assembly: the only importers of the concrete stores
 		packages:  []string{"cmd/...", "internal/hub/...", "internal/cli/...", "internal/bench/...", "internal/demo/..."},
-		mayImport: []string{"domain", "base", "store", "services", "surfaces", "connectors", "wiring", "sdk", "examples"}},
+		mayImport: []string{"domain", "base", "store", "services", "surfaces", "connectors", "destinations", "wiring", "sdk", "examples"}},
 	{name: "base", // leaves every layer may use: the catalog, sealing, routing rules, small helpers
 		packages:  []string{"catalog/...", "seal/...", "route/...", "internal/..."},
 		mayImport: []string{"domain", "base"}},
@@ -51,9 +51,12 @@ var layers = []layer{
 	{name: "connectors", // one package per ATS: verify, poll, map onto the catalog
 		packages:  []string{"connector/..."},
 		mayImport: []string{"domain", "base", "connectors"}},
+	{name: "destinations", // the broker kinds an endpoint may deliver to: the contract and one package per kind
+		packages:  []string{"destination/..."},
+		mayImport: []string{"domain", "base", "destinations"}},
 	{name: "services", // the runtime components and the operations layer, over hirehook.Store
 		packages:  []string{"ingest/...", "delivery/...", "retention/...", "backfill/...", "metrics/...", "ops/..."},
-		mayImport: []string{"domain", "base", "services"}},
+		mayImport: []string{"domain", "base", "services", "destinations"}},
 	{name: "surfaces", // the HTTP faces: JSON API, dashboard, push receiver, the server that mounts them
 		packages:  []string{"api/...", "web/...", "inbound/...", "server/..."},
 		mayImport: []string{"domain", "base", "services", "connectors", "surfaces"}},
