@@ -143,8 +143,10 @@ var DestinationKinds = []DestinationKind{
 			{Name: "username", Help: "SASL user name"},
 			{Name: "password", Help: "SASL password"},
 		},
-		HostsFunc:  func(c map[string]string) []string { return splitList(c["brokers"]) },
-		TargetFunc: func(c map[string]string) string { return "kafka://" + strings.Join(splitList(c["brokers"]), ",") + "/" + c["topic"] },
+		HostsFunc: func(c map[string]string) []string { return splitList(c["brokers"]) },
+		TargetFunc: func(c map[string]string) string {
+			return "kafka://" + strings.Join(splitList(c["brokers"]), ",") + "/" + c["topic"]
+		},
 	},
 	{
 		Name: KindRabbitMQ, Title: "RabbitMQ",
