@@ -459,6 +459,18 @@ const (
 	ErrorClassForbidden  ErrorClass = "forbidden_dest" // private address refused by the guard
 	ErrorClassOther      ErrorClass = "other"
 
+	// Classes of a broker destination's attempt (Endpoint.Kind other
+	// than KindHTTP); timeout, connection, dns, tls and forbidden_dest
+	// apply to brokers too.
+
+	// ErrorClassAuth: the broker refused the endpoint's credentials, or
+	// they lack the right to publish.
+	ErrorClassAuth ErrorClass = "auth"
+	// ErrorClassRejected: the broker is up and the credentials good, but
+	// it did not take the message durably: a negative confirm, an
+	// unroutable message, no stream or topic for it, a message too large.
+	ErrorClassRejected ErrorClass = "rejected"
+
 	// ErrorClassTransform: the endpoint's route (transform, redaction,
 	// thin payload) could not make the body, so nothing was sent. A
 	// configuration error: the delivery fails at once, to be replayed

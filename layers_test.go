@@ -37,7 +37,7 @@ type layer struct {
 var layers = []layer{
 	{name: "domain", packages: []string{"."}}, // the root package: the standard library only
 	{name: "testsupport", // imported from _test.go files only (checked below)
-		packages:  []string{"store/storetest", "store/postgres/postgrestest", "internal/testwait", "internal/hubtest/..."},
+		packages:  []string{"store/storetest", "store/postgres/postgrestest", "internal/testwait", "internal/testproxy", "internal/hubtest/..."},
 		mayImport: []string{"domain", "base", "testsupport", "store", "services", "surfaces", "wiring", "connectors", "destinations"}},
 	{name: "wiring", // the binary and the hub's assembly: the only importers of the concrete stores
 		packages:  []string{"cmd/...", "internal/hub/...", "internal/cli/...", "internal/bench/...", "internal/demo/..."},

@@ -688,7 +688,7 @@ func (b *docBuilder) apiSchemas() {
 		"started_at":    dateTime(""),
 		"status_code":   integer("The answer's HTTP status, if any."),
 		"response_body": str("The first 4 KiB of the answer; cleared by retention and erasure."),
-		"error_class": m{"type": "string", "enum": []string{"timeout", "connection", "dns", "tls", "http_status", "forbidden_dest", "transform", "other"},
+		"error_class": m{"type": "string", "enum": []string{"timeout", "connection", "dns", "tls", "http_status", "forbidden_dest", "auth", "rejected", "transform", "other"},
 			"description": "Why the attempt failed."},
 		"error":      str(""),
 		"latency_ms": m{"type": "number", "description": "How long the attempt took."},
