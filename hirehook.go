@@ -181,9 +181,23 @@ type Record struct {
 
 // Endpoint is a subscriber: a URL and the event types it wants.
 type Endpoint struct {
-	TenantID    string            `json:"-"`
-	ID          string            `json:"id"`
-	URL         string            `json:"url"`
+	TenantID string `json:"-"`
+	ID       string `json:"id"`
+	// Kind is the destination kind: KindHTTP (a webhook to URL; "" means
+	// http) or a broker kind of DestinationKinds, configured by Config and
+	// Credentials. It is set when the endpoint is created.
+	Kind string `json:"kind"`
+	// URL is a webhook endpoint's URL; for a broker kind, the hub sets it
+	// to the destination as one line (DestinationKind.TargetFunc), for
+	// lists and logs.
+	URL string `json:"url"`
+	// Config is a broker kind's settings (brokers, topic, ...; see
+	// DestinationKinds); nil for http.
+	Config map[string]string `json:"config,omitempty"`
+	// Credentials are a broker kind's secrets (username, password, ...),
+	// sealed at rest like Secrets and never serialised: reads show only
+	// their names.
+	Credentials map[string]string `json:"-"`
 	Description string            `json:"description"`
 	EventTypes  []string          `json:"event_types"`
 	Headers     map[string]string `json:"headers"`
@@ -299,7 +313,11 @@ type EndpointFilter struct {
 
 // EndpointUpdate is a partial edit of an endpoint: nil fields are unchanged.
 type EndpointUpdate struct {
-	URL            *string
+	URL *string
+	// Config and Credentials replace a broker endpoint's (the operations
+	// layer merges a partial credentials change into the full set first).
+	Config      *map[string]string
+	Credentials *map[string]string
 	Description    *string
 	EventTypes     *[]string
 	Headers        *map[string]string

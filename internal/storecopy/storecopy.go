@@ -58,6 +58,11 @@ type Endpoint struct {
 	// Filter, Transform, Payload and Redact route the endpoint's events;
 	// Redact is the stored JSON text.
 	Filter, Transform, Payload, Redact string
+	// Kind is the destination kind; Config and Credentials a broker
+	// kind's, in the plain (the exporting store opens them, the importing
+	// one seals them).
+	Kind                string
+	Config, Credentials map[string]string
 }
 
 // Event is a row of events; Payload is byte for byte what was signed.

@@ -63,10 +63,14 @@ func (s *Store) importRows(ctx context.Context, tx *sql.Tx, b storecopy.Batch) e
 			if err != nil {
 				return fmt.Errorf("import: %w", err)
 			}
+			destination, err := s.Sealer().SealDestination(e.TenantID, e.ID, e.Config, e.Credentials)
+			if err != nil {
+				return fmt.Errorf("import: %w", err)
+			}
 			rows[i] = []any{e.Seq, e.ID, e.TenantID, e.URL, e.Description, e.EventTypes, headers, e.Disabled, e.DisabledReason, sealed, e.CreatedAt, e.UpdatedAt, e.MaxConcurrency, e.RateLimitPerSecond,
-				e.Ordered, nullTime(e.FailingSince), e.Filter, e.Transform, e.Payload, e.Redact}
+				e.Ordered, nullTime(e.FailingSince), e.Filter, e.Transform, e.Payload, e.Redact, e.Kind, destination}
 		}
-		if err := insertRows(ctx, tx, `endpoints (seq, id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since, filter, transform, payload, redact) OVERRIDING SYSTEM VALUE`, rows); err != nil {
+		if err := insertRows(ctx, tx, `endpoints (seq, `+sqlstore.EndpointColumns+`) OVERRIDING SYSTEM VALUE`, rows); err != nil {
 			return err
 		}
 	}
@@ -250,5 +254,6 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 		SourceSecretsFunc: func(tenantID, id string, stored []byte) (map[string]string, error) {
 			return s.openSourceSecrets(tenantID, id, string(stored))
 		},
+		DestinationFunc: s.Sealer().OpenDestination,
 	}, fn)
 }

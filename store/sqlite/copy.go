@@ -17,5 +17,6 @@ func (s *Store) Export(ctx context.Context, fn func(storecopy.Batch) error) erro
 		SourceSecretsFunc: func(tenantID, id string, stored []byte) (map[string]string, error) {
 			return s.openSourceSecrets(tenantID, id, stored)
 		},
+		DestinationFunc: s.Sealer().OpenDestination,
 	}, fn)
 }

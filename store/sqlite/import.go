@@ -52,9 +52,13 @@ func (s *Store) importRows(ctx context.Context, tx *sql.Tx, b storecopy.Batch) e
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
-		if err := ex("endpoints", `INSERT INTO endpoints (seq, `+sqlstore.EndpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		destination, err := s.Sealer().SealDestination(e.TenantID, e.ID, e.Config, e.Credentials)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		if err := ex("endpoints", `INSERT INTO endpoints (seq, `+sqlstore.EndpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			e.Seq, e.ID, e.TenantID, e.URL, e.Description, e.EventTypes, headers, e.Disabled, e.DisabledReason, sealed, toMicros(e.CreatedAt), toMicros(e.UpdatedAt), e.MaxConcurrency, e.RateLimitPerSecond,
-			e.Ordered, nullMicros(e.FailingSince), e.Filter, e.Transform, e.Payload, e.Redact); err != nil {
+			e.Ordered, nullMicros(e.FailingSince), e.Filter, e.Transform, e.Payload, e.Redact, e.Kind, destination); err != nil {
 			return err
 		}
 	}

@@ -13,11 +13,11 @@ import (
 
 // EndpointColumns are the columns of an endpoint as the core reads and
 // writes them, in order.
-const EndpointColumns = `id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since, filter, transform, payload, redact`
+const EndpointColumns = `id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since, filter, transform, payload, redact, kind, destination`
 
 // endpointRow is an endpoint's JSON columns, encoded (and sealed) for a
 // write.
-type endpointRow struct{ types, headers, secrets, redact string }
+type endpointRow struct{ types, headers, secrets, redact, destination string }
 
 // encodeEndpoint encodes the JSON columns of e, sealing its secrets and
 // headers; nil lists and maps are stored empty, and an empty Payload as
@@ -57,6 +57,12 @@ func (c *CRUD) encodeEndpoint(e *hirehook.Endpoint) (endpointRow, error) {
 		return r, fmt.Errorf("encode endpoint %s redact: %w", e.ID, err)
 	}
 	r.redact = string(b)
+	if e.Kind == "" {
+		e.Kind = hirehook.KindHTTP
+	}
+	if r.destination, err = c.sealer.SealDestination(e.TenantID, e.ID, e.Config, e.Credentials); err != nil {
+		return r, err
+	}
 	return r, nil
 }
 
@@ -66,9 +72,9 @@ func (c *CRUD) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.exec(ctx, `INSERT INTO endpoints (`+EndpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = c.exec(ctx, `INSERT INTO endpoints (`+EndpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, e.TenantID, e.URL, e.Description, r.types, r.headers, e.Disabled, e.DisabledReason, r.secrets, c.d.TimeFunc(e.CreatedAt), c.d.TimeFunc(e.UpdatedAt),
-		e.MaxConcurrency, e.RateLimitPerSecond, e.Ordered, c.d.NullTime(e.FailingSince), e.Filter, e.Transform, e.Payload, r.redact)
+		e.MaxConcurrency, e.RateLimitPerSecond, e.Ordered, c.d.NullTime(e.FailingSince), e.Filter, e.Transform, e.Payload, r.redact, e.Kind, r.destination)
 	if c.d.IsUniqueFunc(err) {
 		return hirehook.Errorf(hirehook.ECONFLICT, "Endpoint %q exists already.", e.ID)
 	} else if err != nil {
@@ -79,11 +85,11 @@ func (c *CRUD) EndpointCreate(ctx context.Context, e *hirehook.Endpoint) error {
 
 func (c *CRUD) scanEndpoint(row rowScanner) (*hirehook.Endpoint, error) {
 	var e hirehook.Endpoint
-	var types, headers, secrets, redact []byte
+	var types, headers, secrets, redact, destination []byte
 	var created, updated Time
 	var failing NullTime
 	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &headers, &e.Disabled, &e.DisabledReason, &secrets, &created, &updated,
-		&e.MaxConcurrency, &e.RateLimitPerSecond, &e.Ordered, &failing, &e.Filter, &e.Transform, &e.Payload, &redact); err != nil {
+		&e.MaxConcurrency, &e.RateLimitPerSecond, &e.Ordered, &failing, &e.Filter, &e.Transform, &e.Payload, &redact, &e.Kind, &destination); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(redact, &e.Redact); err != nil {
@@ -104,6 +110,9 @@ func (c *CRUD) scanEndpoint(row rowScanner) (*hirehook.Endpoint, error) {
 	}
 	if err := json.Unmarshal(secrets, &e.Secrets); err != nil {
 		return nil, fmt.Errorf("decode endpoint %s secrets: %w", e.ID, err)
+	}
+	if e.Config, e.Credentials, err = c.sealer.OpenDestination(e.TenantID, e.ID, destination); err != nil {
+		return nil, err
 	}
 	e.CreatedAt, e.UpdatedAt, e.FailingSince = created.Time, updated.Time, failing.Time
 	return &e, nil
@@ -150,6 +159,12 @@ func applyEndpointUpdate(e *hirehook.Endpoint, u hirehook.EndpointUpdate) {
 	}
 	if u.Description != nil {
 		e.Description = *u.Description
+	}
+	if u.Config != nil {
+		e.Config = *u.Config
+	}
+	if u.Credentials != nil {
+		e.Credentials = *u.Credentials
 	}
 	if u.EventTypes != nil {
 		e.EventTypes = *u.EventTypes
@@ -234,10 +249,10 @@ func (c *CRUD) updateEndpoint(ctx context.Context, tx *sql.Tx, e *hirehook.Endpo
 	}
 	_, err = tx.ExecContext(ctx, c.d.Rebind(`UPDATE endpoints SET url = ?, description = ?, event_types = ?, headers = ?, disabled = ?,
 		disabled_reason = ?, secrets = ?, updated_at = ?, max_concurrency = ?, rate_limit_per_second = ?, ordered = ?, failing_since = ?,
-		filter = ?, transform = ?, payload = ?, redact = ?
+		filter = ?, transform = ?, payload = ?, redact = ?, destination = ?
 		WHERE tenant_id = ? AND id = ?`),
 		e.URL, e.Description, r.types, r.headers, e.Disabled, e.DisabledReason, r.secrets, c.d.TimeFunc(e.UpdatedAt), e.MaxConcurrency, e.RateLimitPerSecond,
-		e.Ordered, c.d.NullTime(e.FailingSince), e.Filter, e.Transform, e.Payload, r.redact, e.TenantID, e.ID)
+		e.Ordered, c.d.NullTime(e.FailingSince), e.Filter, e.Transform, e.Payload, r.redact, r.destination, e.TenantID, e.ID)
 	if err != nil {
 		return fmt.Errorf("update endpoint %s: %w", e.ID, err)
 	}

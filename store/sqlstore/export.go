@@ -19,6 +19,8 @@ type Openers struct {
 	HeadersFunc func(tenantID, id string, stored []byte) ([]byte, error)
 	// SourceSecretsFunc opens a source's secrets.
 	SourceSecretsFunc func(tenantID, id string, stored []byte) (map[string]string, error)
+	// DestinationFunc opens a broker endpoint's config and credentials.
+	DestinationFunc func(tenantID, id string, stored []byte) (config, credentials map[string]string, err error)
 }
 
 // Export streams every row of the store to fn, table by table in the order
@@ -66,14 +68,17 @@ func Export(ctx context.Context, d *Dialect, hub *HubSecrets, open Openers, fn f
 				b.APIKeys, b.APIKeyPepper = append(b.APIKeys, k), pepper
 				return nil
 			}},
-		{"endpoints", `SELECT seq, id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since, filter, transform, payload, redact FROM endpoints ORDER BY seq`,
+		{"endpoints", `SELECT seq, id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, secrets, created_at, updated_at, max_concurrency, rate_limit_per_second, ordered, failing_since, filter, transform, payload, redact, kind, destination FROM endpoints ORDER BY seq`,
 			func(r *sql.Rows, b *storecopy.Batch) error {
 				var e storecopy.Endpoint
-				var stored []byte
+				var stored, destination []byte
 				var c, u Time
 				var f NullTime
 				if err := r.Scan(&e.Seq, &e.ID, &e.TenantID, &e.URL, &e.Description, &e.EventTypes, &e.Headers, &e.Disabled, &e.DisabledReason, &stored, &c, &u, &e.MaxConcurrency, &e.RateLimitPerSecond,
-					&e.Ordered, &f, &e.Filter, &e.Transform, &e.Payload, &e.Redact); err != nil {
+					&e.Ordered, &f, &e.Filter, &e.Transform, &e.Payload, &e.Redact, &e.Kind, &destination); err != nil {
+					return err
+				}
+				if e.Config, e.Credentials, err = open.DestinationFunc(e.TenantID, e.ID, destination); err != nil {
 					return err
 				}
 				plain, err := open.SecretsFunc(e.TenantID, e.ID, stored)

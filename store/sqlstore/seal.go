@@ -35,6 +35,12 @@ func headersAAD(tenantID, id string) []byte {
 	return []byte("hirehook endpoint headers\x00" + tenantID + "\x00" + id)
 }
 
+// destinationAAD binds a broker endpoint's sealed config and credentials
+// to its row.
+func destinationAAD(tenantID, id string) []byte {
+	return []byte("hirehook endpoint destination\x00" + tenantID + "\x00" + id)
+}
+
 // sourceSecretsAAD binds a source's sealed secrets to its row.
 func sourceSecretsAAD(tenantID, id string) []byte {
 	return []byte("hirehook source secrets\x00" + tenantID + "\x00" + id)
@@ -85,6 +91,42 @@ func (s Sealer) OpenHeaders(tenantID, id string, stored []byte) ([]byte, error) 
 	return s.open("endpoint", id+" headers", stored, headersAAD(tenantID, id))
 }
 
+// destinationJSON is the plain form of an endpoint's destination column.
+type destinationJSON struct {
+	Config      map[string]string `json:"config"`
+	Credentials map[string]string `json:"credentials"`
+}
+
+// SealDestination returns what an endpoint's destination column stores for
+// a broker kind's config and credentials: "" for a webhook endpoint (no
+// config, no credentials), else their JSON, sealed.
+func (s Sealer) SealDestination(tenantID, id string, config, credentials map[string]string) (string, error) {
+	if len(config) == 0 && len(credentials) == 0 {
+		return "", nil
+	}
+	plain, err := json.Marshal(destinationJSON{Config: config, Credentials: credentials})
+	if err != nil {
+		return "", err
+	}
+	return s.seal("endpoint", id+" destination", plain, destinationAAD(tenantID, id))
+}
+
+// OpenDestination reverses SealDestination.
+func (s Sealer) OpenDestination(tenantID, id string, stored []byte) (config, credentials map[string]string, err error) {
+	if len(stored) == 0 {
+		return nil, nil, nil
+	}
+	plain, err := s.open("endpoint", id+" destination", stored, destinationAAD(tenantID, id))
+	if err != nil {
+		return nil, nil, err
+	}
+	var d destinationJSON
+	if err := json.Unmarshal(plain, &d); err != nil {
+		return nil, nil, fmt.Errorf("decode endpoint %s destination: %w", id, err)
+	}
+	return d.Config, d.Credentials, nil
+}
+
 // SealSourceSecrets returns what a source's secrets column stores for
 // secrets (nil is an empty object).
 func (s Sealer) SealSourceSecrets(tenantID, id string, secrets map[string]string) (string, error) {
@@ -125,6 +167,7 @@ func (c *CRUD) CheckKeys(ctx context.Context, where string) error {
 	t := c.d.TextFunc
 	rows, err := c.d.Reader.QueryContext(ctx, `SELECT DISTINCT substr(`+t("secrets")+`, 1, 18) FROM endpoints WHERE `+t("secrets")+` LIKE 'hhenc:%'
 		UNION SELECT DISTINCT substr(`+t("headers")+`, 1, 18) FROM endpoints WHERE `+t("headers")+` LIKE 'hhenc:%'
+		UNION SELECT DISTINCT substr(destination, 1, 18) FROM endpoints WHERE destination LIKE 'hhenc:%'
 		UNION SELECT DISTINCT substr(`+t("secrets")+`, 1, 18) FROM sources WHERE `+t("secrets")+` LIKE 'hhenc:%'`+HubSecretHeads)
 	if err != nil {
 		return fmt.Errorf("check encryption keys: %w", err)
@@ -144,7 +187,8 @@ func (c *CRUD) CheckKeys(ctx context.Context, where string) error {
 	return c.sealer.Keyring.CheckHeads(where, heads)
 }
 
-// Reseal re-seals, in tx, the secrets and custom headers of every endpoint,
+// Reseal re-seals, in tx, the secrets, custom headers and broker
+// destination of every endpoint,
 // the secrets of every source and the hub's secrets with the keyring's
 // primary key, and returns how many endpoints it rewrote: the heart of
 // RotateEncryption, whose transaction (and what it does about the old
@@ -153,8 +197,8 @@ func (c *CRUD) CheckKeys(ctx context.Context, where string) error {
 // secrets themselves are unchanged.
 func (c *CRUD) Reseal(ctx context.Context, tx *sql.Tx) (int, error) {
 	type row struct {
-		table, tenantID, id string
-		secrets, headers    []byte
+		table, tenantID, id           string
+		secrets, headers, destination []byte
 	}
 	// Every row is read before any is written (SQLite's single writer
 	// connection cannot interleave an open cursor with updates safely);
@@ -162,9 +206,9 @@ func (c *CRUD) Reseal(ctx context.Context, tx *sql.Tx) (int, error) {
 	// the old key between this read and the rewrite.
 	var all []row
 	for _, table := range []string{"endpoints", "sources"} {
-		cols := "secrets, headers"
+		cols := "secrets, headers, destination"
 		if table == "sources" {
-			cols = "secrets, ''"
+			cols = "secrets, '', ''"
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT tenant_id, id, `+cols+` FROM `+table+` ORDER BY seq`+c.d.ForUpdate)
 		if err != nil {
@@ -172,7 +216,7 @@ func (c *CRUD) Reseal(ctx context.Context, tx *sql.Tx) (int, error) {
 		}
 		for rows.Next() {
 			r := row{table: table}
-			if err := rows.Scan(&r.tenantID, &r.id, &r.secrets, &r.headers); err != nil {
+			if err := rows.Scan(&r.tenantID, &r.id, &r.secrets, &r.headers, &r.destination); err != nil {
 				rows.Close()
 				return 0, fmt.Errorf("select %s secrets: %w", table, err)
 			}
@@ -215,7 +259,16 @@ func (c *CRUD) Reseal(ctx context.Context, tx *sql.Tx) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if _, err := tx.ExecContext(ctx, c.d.Rebind(`UPDATE endpoints SET secrets = ?, headers = ? WHERE tenant_id = ? AND id = ?`), sealed, sealedHeaders, r.tenantID, r.id); err != nil {
+		config, credentials, err := c.sealer.OpenDestination(r.tenantID, r.id, r.destination)
+		if err != nil {
+			return 0, err
+		}
+		sealedDestination, err := c.sealer.SealDestination(r.tenantID, r.id, config, credentials)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := tx.ExecContext(ctx, c.d.Rebind(`UPDATE endpoints SET secrets = ?, headers = ?, destination = ? WHERE tenant_id = ? AND id = ?`),
+			sealed, sealedHeaders, sealedDestination, r.tenantID, r.id); err != nil {
 			return 0, fmt.Errorf("update endpoint %s secrets: %w", r.id, err)
 		}
 		n++

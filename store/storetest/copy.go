@@ -81,6 +81,11 @@ func fillForCopy(tb testing.TB, s hirehook.Store) copyFixture {
 
 	fx.endpoint = newEndpoint(tb, s, tenant, "*")
 	newEndpoint(tb, s, "t2", "candidate.*")
+	// A broker endpoint: its kind, config and credentials travel too.
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	must(tb, s.EndpointCreate(ctx, &hirehook.Endpoint{TenantID: tenant, ID: hirehook.NewID("ep"), Kind: hirehook.KindNATS, URL: "nats://n1:4222/hr.<event type>",
+		EventTypes: []string{"*"}, Config: map[string]string{"servers": "n1:4222", "subject": "hr"}, Credentials: map[string]string{"token": "tok-copy"},
+		Secrets: []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now}}, CreatedAt: now, UpdatedAt: now}))
 	c1 := newEvent(tenant, "candidate.created", "c1", `{"id":"c1","first_name":"Ada","email":"ada@example.com"}`)
 	c2 := newEvent(tenant, "candidate.created", "c2", `{"id":"c2","first_name":"Bo"}`)
 	p1 := newEvent(tenant, "placement.created", "p1", `{"id":"p1","candidate":{"id":"c1","name":"Ada"}}`)

@@ -193,6 +193,29 @@ func RunSecretsAtRest(t *testing.T, d SecretsAtRest) {
 			}
 		}
 	}
+	// A broker endpoint's credentials (and config) are sealed in the
+	// destination column, and read back whole.
+	brokerPassword := token("amqp-")
+	broker := &hirehook.Endpoint{TenantID: tenant, ID: hirehook.NewID("ep"), Kind: hirehook.KindRabbitMQ, URL: "amqp://rabbit.internal:5672/",
+		EventTypes: []string{"*"}, Config: map[string]string{"address": "rabbit.internal:5672", "exchange": "hr"},
+		Credentials: map[string]string{"username": "hub", "password": brokerPassword},
+		Secrets:     []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now}}, CreatedAt: now, UpdatedAt: now}
+	must(t, s.EndpointCreate(ctx, broker))
+	brokerStored := func() string {
+		return rawString(t, d.Raw, `SELECT destination FROM endpoints WHERE id = '`+broker.ID+`'`)
+	}
+	if v := brokerStored(); !seal.IsSealed(v) || strings.Contains(v, brokerPassword) || strings.Contains(v, "rabbit.internal") {
+		t.Fatalf("a broker endpoint's destination is stored as %.40q…, want it sealed", v)
+	}
+	checkBroker := func(s hirehook.Store, when string) {
+		t.Helper()
+		got, err := s.EndpointGet(ctx, tenant, broker.ID)
+		must(t, err)
+		if got.Kind != hirehook.KindRabbitMQ || got.Credentials["password"] != brokerPassword || got.Config["exchange"] != "hr" {
+			t.Fatalf("%s: broker endpoint read back as kind %q, config %v, password set %v", when, got.Kind, got.Config, got.Credentials["password"] == brokerPassword)
+		}
+	}
+	checkBroker(s, "after create")
 	check("after upgrade")
 	must(t, s.Close())
 
@@ -221,6 +244,10 @@ func RunSecretsAtRest(t *testing.T, d SecretsAtRest) {
 	if strings.Contains(stored(), "hhenc:v1:"+ring.Primary().ID()) {
 		t.Fatal("after rotation a header is still sealed with the retired key")
 	}
+	if strings.HasPrefix(brokerStored(), "hhenc:v1:"+ring.Primary().ID()) {
+		t.Fatal("after rotation a broker destination is still sealed with the retired key")
+	}
+	checkBroker(s, "after rotation")
 	check("after rotation")
 	must(t, s.Close())
 }

@@ -26,6 +26,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("Audit", func(t *testing.T) { t.Parallel(); testAudit(t, newStore) })
 	t.Run("Endpoint", func(t *testing.T) { t.Parallel(); testEndpoint(t, newStore) })
 	t.Run("EndpointRouting", func(t *testing.T) { t.Parallel(); testEndpointRouting(t, newStore) })
+	t.Run("EndpointDestination", func(t *testing.T) { t.Parallel(); testEndpointDestination(t, newStore) })
 	t.Run("EventIngestMatch", func(t *testing.T) { t.Parallel(); testEventIngestMatch(t, newStore) })
 	t.Run("EndpointTenantIsolation", func(t *testing.T) { t.Parallel(); testEndpointTenantIsolation(t, newStore) })
 	t.Run("EventIngest", func(t *testing.T) { t.Parallel(); testEventIngest(t, newStore) })

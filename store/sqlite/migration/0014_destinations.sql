@@ -1,0 +1,7 @@
+-- An endpoint's destination kind (hirehook.KindHTTP, or a broker kind:
+-- kafka, rabbitmq, nats, gcp_pubsub) and, for a broker, its config and
+-- credentials: the JSON {"config": {...}, "credentials": {...}}, sealed
+-- like the secrets column when the hub has a key (see sqlstore/seal.go);
+-- '' for a webhook endpoint.
+ALTER TABLE endpoints ADD COLUMN kind TEXT NOT NULL DEFAULT 'http';
+ALTER TABLE endpoints ADD COLUMN destination TEXT NOT NULL DEFAULT '';
