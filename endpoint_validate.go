@@ -13,7 +13,8 @@ const (
 	MaxEndpointHeaders     = 20   // custom headers
 )
 
-// Validate checks a new endpoint as a person sets it up: its URL, its
+// Validate checks a new endpoint as a person sets it up: its URL (or, for a
+// broker kind, its config and credentials: ValidateDestination), its
 // description, its event types (at least one, each "*", a type or an
 // entity wildcard; whether a pattern matches a type of the catalog is the
 // operations layer's check, which knows the catalog), its isolation
@@ -21,8 +22,21 @@ const (
 // EINVALID *Error naming the field. The jq filter and transform are
 // compiled by package route, not here.
 func (e *Endpoint) Validate() error {
-	if err := ValidateEndpointURL(e.URL); err != nil {
-		return err
+	switch e.Kind {
+	case "", KindHTTP:
+		if err := ValidateEndpointURL(e.URL); err != nil {
+			return err
+		}
+		if len(e.Config) > 0 {
+			return FieldError("config", "is for a broker kind (%s); a webhook endpoint has only a url", strings.Join(DestinationKindNames()[1:], ", "))
+		}
+		if len(e.Credentials) > 0 {
+			return FieldError("credentials", "are for a broker kind (%s); a webhook endpoint has only a url", strings.Join(DestinationKindNames()[1:], ", "))
+		}
+	default:
+		if err := ValidateDestination(e.Kind, e.Config, e.Credentials); err != nil {
+			return err
+		}
 	}
 	if err := validateEndpointDescription(e.Description); err != nil {
 		return err

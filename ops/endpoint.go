@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,7 +29,18 @@ type EndpointStore interface {
 // left as it is). The JSON API decodes its body into it; the dashboard
 // fills it from its form.
 type EndpointInput struct {
-	URL         *string
+	// Kind is the destination kind, hirehook.KindHTTP (the default) or a
+	// broker kind; chosen at creation, and an update may only repeat it.
+	Kind *string
+	// URL is a webhook endpoint's; a broker endpoint's is set by the hub.
+	URL *string
+	// Config replaces a broker endpoint's config (every field: send the
+	// whole object).
+	Config *map[string]string
+	// Credentials sets a broker endpoint's credentials. In an update, the
+	// fields given are set and the others kept; an empty value removes
+	// one. They are write-only: reads show only their names.
+	Credentials *map[string]string
 	Description *string
 	EventTypes  *[]string
 	// Headers are custom headers sent with every delivery. In an update,
@@ -166,9 +178,12 @@ func (s *Endpoints) EndpointCreate(ctx context.Context, a Actor, in EndpointInpu
 		Redact:         []string{},
 		MaxConcurrency: min(s.DefaultMaxConcurrency, hirehook.MaxMaxConcurrency),
 	}
+	if err := s.destination(e, &in); err != nil {
+		return nil, "", err
+	}
 	set(&e.URL, in.URL)
 	set(&e.Description, in.Description)
-	if in.URL == nil || in.EventTypes == nil || len(*in.EventTypes) == 0 {
+	if (in.URL == nil && e.Kind == hirehook.KindHTTP) || in.EventTypes == nil || len(*in.EventTypes) == 0 {
 		return nil, "", e.Validate() // url or event_types is required, or the URL's or the description's error
 	}
 	// Each field set, as an update checks it (an explicit 0 or "" is
@@ -204,10 +219,68 @@ func (s *Endpoints) EndpointCreate(ctx context.Context, a Actor, in EndpointInpu
 	if err := s.Store.EndpointCreate(ctx, e); err != nil {
 		return nil, "", err
 	}
-	s.auditor().audit(ctx, a, "endpoint.created", e.ID, map[string]any{"url": hirehook.RedactURL(e.URL), "event_types": e.EventTypes,
+	details := map[string]any{"url": hirehook.RedactURL(e.URL), "event_types": e.EventTypes,
 		"disabled": e.Disabled, "signing": e.SigningScheme(), "ordered": e.Ordered,
-		"filter": e.Filter, "transform": e.Transform, "payload": e.Payload, "redact": e.Redact})
+		"filter": e.Filter, "transform": e.Transform, "payload": e.Payload, "redact": e.Redact}
+	if e.Kind != hirehook.KindHTTP {
+		details["kind"], details["config"], details["credentials"] = e.Kind, e.Config, credentialNames(e.Credentials)
+	}
+	s.auditor().audit(ctx, a, "endpoint.created", e.ID, details)
 	return e, secret, nil
+}
+
+// destination sets a new endpoint's kind, and for a broker kind its config,
+// its credentials and its URL (the destination as one line), from in.
+// e.Validate checks the whole endpoint afterwards.
+func (s *Endpoints) destination(e *hirehook.Endpoint, in *EndpointInput) error {
+	e.Kind = hirehook.KindHTTP
+	if in.Kind != nil && *in.Kind != "" {
+		e.Kind = *in.Kind
+	}
+	set(&e.Config, in.Config)
+	if in.Credentials != nil {
+		e.Credentials = withoutEmpty(*in.Credentials)
+	}
+	if e.Kind == hirehook.KindHTTP {
+		return nil // e.Validate refuses config or credentials
+	}
+	k, ok := hirehook.LookupDestinationKind(e.Kind)
+	if !ok {
+		return hirehook.FieldError("kind", "must be one of %s", strings.Join(hirehook.DestinationKindNames(), ", "))
+	}
+	if in.URL != nil {
+		return hirehook.FieldError("url", "is for a webhook endpoint; a %s endpoint is configured by config (its url is set by the hub)", k.Name)
+	}
+	if err := hirehook.ValidateDestination(k.Name, e.Config, e.Credentials); err != nil {
+		return err
+	}
+	e.URL = k.TargetFunc(e.Config)
+	return nil
+}
+
+// withoutEmpty returns m without its empty values (nil when none is left).
+func withoutEmpty(m map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range m {
+		if v != "" {
+			if out == nil {
+				out = make(map[string]string, len(m))
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// credentialNames lists the names of the credentials set, for reads and
+// audit entries (never their values).
+func credentialNames(m map[string]string) []string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // set sets *dst to *v when v is not nil.
@@ -244,9 +317,12 @@ func (s *Endpoints) EndpointUpdate(ctx context.Context, a Actor, id string, in E
 			maskedHeader = maskedHeader || v == hirehook.Masked
 		}
 	}
-	if in.Signing != nil || maskedHeader {
+	if in.Signing != nil || maskedHeader || in.Kind != nil || in.Config != nil || in.Credentials != nil || in.URL != nil {
 		cur, err := s.Store.EndpointGet(ctx, a.TenantID, id)
 		if err != nil {
+			return nil, err
+		}
+		if err := updateDestination(&u, &in, cur); err != nil {
 			return nil, err
 		}
 		if maskedHeader {
@@ -273,6 +349,55 @@ func (s *Endpoints) EndpointUpdate(ctx context.Context, a Actor, id string, in E
 	return e, nil
 }
 
+// updateDestination checks an update's kind, url, config and credentials
+// against the endpoint's kind and, for a broker endpoint, sets u's config,
+// the merged credentials and the URL that follows from them.
+func updateDestination(u *hirehook.EndpointUpdate, in *EndpointInput, cur *hirehook.Endpoint) error {
+	kind := cur.Kind
+	if kind == "" {
+		kind = hirehook.KindHTTP
+	}
+	if in.Kind != nil && *in.Kind != kind {
+		return hirehook.FieldError("kind", "cannot be changed after creation (it is %s); create a new endpoint", kind)
+	}
+	if kind == hirehook.KindHTTP {
+		if in.Config != nil && len(*in.Config) > 0 {
+			return hirehook.FieldError("config", "is for a broker kind; this endpoint is a webhook (kind http)")
+		}
+		if in.Credentials != nil && len(*in.Credentials) > 0 {
+			return hirehook.FieldError("credentials", "are for a broker kind; this endpoint is a webhook (kind http)")
+		}
+		return nil
+	}
+	if in.URL != nil {
+		return hirehook.FieldError("url", "is for a webhook endpoint; change a %s endpoint's config instead", kind)
+	}
+	if in.Config == nil && in.Credentials == nil {
+		return nil
+	}
+	config := cur.Config
+	if in.Config != nil {
+		config = *in.Config
+	}
+	creds := make(map[string]string, len(cur.Credentials))
+	for k, v := range cur.Credentials {
+		creds[k] = v
+	}
+	if in.Credentials != nil {
+		for k, v := range *in.Credentials {
+			creds[k] = v
+		}
+	}
+	creds = withoutEmpty(creds)
+	if err := hirehook.ValidateDestination(kind, config, creds); err != nil {
+		return err
+	}
+	k, _ := hirehook.LookupDestinationKind(kind)
+	target := k.TargetFunc(config)
+	u.Config, u.Credentials, u.URL = &config, &creds, &target
+	return nil
+}
+
 // updateDetails are the audit details of an update: the fields set.
 func updateDetails(in *EndpointInput) map[string]any {
 	changed := map[string]any{}
@@ -287,6 +412,12 @@ func updateDetails(in *EndpointInput) map[string]any {
 	}
 	if in.Headers != nil {
 		changed["headers"] = "changed"
+	}
+	if in.Config != nil {
+		changed["config"] = *in.Config
+	}
+	if in.Credentials != nil {
+		changed["credentials"] = credentialNames(*in.Credentials)
 	}
 	if in.Description != nil {
 		changed["description"] = "changed"
