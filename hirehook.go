@@ -316,8 +316,8 @@ type EndpointUpdate struct {
 	URL *string
 	// Config and Credentials replace a broker endpoint's (the operations
 	// layer merges a partial credentials change into the full set first).
-	Config      *map[string]string
-	Credentials *map[string]string
+	Config         *map[string]string
+	Credentials    *map[string]string
 	Description    *string
 	EventTypes     *[]string
 	Headers        *map[string]string

@@ -94,6 +94,10 @@ func foundWords(a hirehook.Attempt) string {
 		return "the TLS handshake failed"
 	case hirehook.ErrorClassForbidden:
 		return "its address is private and not allowed"
+	case hirehook.ErrorClassAuth:
+		return "the broker refused its credentials"
+	case hirehook.ErrorClassRejected:
+		return "the broker did not take the message"
 	}
 	return "failed without an answer"
 }
@@ -259,6 +263,9 @@ func (d *Dispatcher) pausedLocked(skip []string, now time.Time) []string {
 // foundDown reports whether an attempt's response says the endpoint is
 // down, rather than that it refused this one delivery.
 func foundDown(resp Response) bool {
+	if resp.Delivered {
+		return false
+	}
 	code := resp.Attempt.StatusCode
 	return code == 0 || code >= 500 || code == 408 || code == 429
 }

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/destination"
 	"github.com/hirehook/hirehook/internal/logkey"
 	"github.com/hirehook/hirehook/route"
 )
@@ -75,6 +76,10 @@ type Config struct {
 	// Sender makes the HTTP attempts. Default: NewSender with defaults (no
 	// private destinations).
 	Sender *Sender
+	// Publishers make the attempts to broker endpoints, by kind
+	// (hirehook.KindKafka, ...); an endpoint of a kind without one fails
+	// its attempts. Stop closes them. Their timeout should be Sender's.
+	Publishers map[string]destination.Publisher
 	// NowFunc returns the current time. Default time.Now.
 	NowFunc func() time.Time
 	// EndpointCacheTTL is how long an endpoint (with its decoded secrets)
@@ -507,7 +512,12 @@ func (d *Dispatcher) attempt(l *lane, dl *hirehook.Delivery) {
 		d.handBack(dl)
 		return
 	}
-	resp := d.cfg.Sender.Send(d.runCtx, Message{URL: ep.URL, ID: dl.EventID, Body: body, Headers: ep.Headers, Signer: signer}, now)
+	var resp Response
+	if ep.Kind == "" || ep.Kind == hirehook.KindHTTP {
+		resp = d.cfg.Sender.Send(d.runCtx, Message{URL: ep.URL, ID: dl.EventID, Body: body, Headers: ep.Headers, Signer: signer}, now)
+	} else {
+		resp = d.publish(ep, dl, body, signer, now)
+	}
 	d.landed(dl.EndpointID, dl.ID)
 	if d.runCtx.Err() != nil && resp.Attempt.StatusCode == 0 {
 		// Hard stop cancelled the attempt: release it, count nothing.
@@ -571,7 +581,7 @@ func (d *Dispatcher) decide(dl *hirehook.Delivery, ep *hirehook.Endpoint, resp R
 	a.Number = dl.Attempts + 1
 	r := hirehook.DeliveryResult{DeliveryID: dl.ID, TenantID: dl.TenantID, LeaseOwner: d.cfg.Owner, Attempt: a}
 	switch {
-	case a.StatusCode >= 200 && a.StatusCode <= 299:
+	case resp.Delivered:
 		r.State = hirehook.DeliveryDelivered
 		return r
 	case a.StatusCode == 410:
@@ -966,6 +976,11 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 	d.ledger.released(ids)
 	d.mu.Unlock()
 	d.cfg.Sender.Close()
+	for kind, p := range d.cfg.Publishers {
+		if err := p.Close(); err != nil {
+			d.logger.Warn("close publisher", logkey.Kind, kind, logkey.Error, err)
+		}
+	}
 	d.logger.Info("dispatcher stopped", logkey.Released, len(ids))
 	if err != nil {
 		return fmt.Errorf("release deliveries at stop: %w", err)

@@ -97,9 +97,13 @@ type Message struct {
 	Signer  *hirehook.Signer
 }
 
-// Response is what a Send learned; Attempt is filled but for its ids.
+// Response is what a Send (or a broker publish) learned; Attempt is filled
+// but for its ids.
 type Response struct {
-	Attempt    hirehook.Attempt
+	Attempt hirehook.Attempt
+	// Delivered is set when the receiver has the message: a 2xx answer,
+	// or a broker's confirmation that it holds it durably.
+	Delivered  bool
 	RetryAfter time.Duration // the receiver's Retry-After hint, 0 if none
 }
 
@@ -135,8 +139,8 @@ func (s *Sender) Send(ctx context.Context, m Message, now time.Time) Response {
 	a.Duration = time.Since(start)
 	a.StatusCode = resp.StatusCode
 	a.ResponseBody = excerptText(excerpt)
-	out := Response{Attempt: a}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	out := Response{Attempt: a, Delivered: resp.StatusCode >= 200 && resp.StatusCode <= 299}
+	if !out.Delivered {
 		out.Attempt.ErrorClass = hirehook.ErrorClassStatus
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 			out.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)

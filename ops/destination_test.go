@@ -11,7 +11,6 @@ import (
 	"github.com/hirehook/hirehook/ops"
 )
 
-
 // TestEndpointBrokerLifecycle creates a broker endpoint, changes its config
 // and one credential, and checks what is stored, what its URL shows, and
 // that no credential reaches the audit log.
