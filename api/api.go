@@ -136,6 +136,7 @@ func (h *Handler) RouteTable() []Route {
 	return []Route{
 		{"GET", "/v1/event-types", anyKey, h.handleEventTypeList},
 		{"GET", "/v1/event-types/{name}", anyKey, h.handleEventTypeGet},
+		{"GET", "/v1/destination-kinds", anyKey, h.handleDestinationKindList},
 
 		{"POST", "/v1/events", producer, h.handleEventCreate},
 		{"POST", "/v1/events/batch", producer, h.handleEventBatch},

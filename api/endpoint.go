@@ -15,7 +15,19 @@ import (
 // EndpointInput is the body of POST /v1/endpoints and PATCH
 // /v1/endpoints/{id} (where every field is optional).
 type EndpointInput struct {
-	URL         *string            `json:"url"`
+	// Kind is "http" (default), "kafka", "rabbitmq", "nats" or
+	// "gcp_pubsub"; only at creation.
+	Kind *string `json:"kind"`
+	// URL is a webhook endpoint's (required for kind http, refused for a
+	// broker kind, whose url the hub sets from its config).
+	URL *string `json:"url"`
+	// Config is a broker kind's settings (see GET /v1/destination-kinds);
+	// an update replaces the whole object.
+	Config *map[string]string `json:"config"`
+	// Credentials are a broker kind's secrets, write-only: an update sets
+	// the fields given (a "********" value keeps one, "" removes one).
+	Credentials *map[string]string `json:"credentials"`
+
 	Description *string            `json:"description"`
 	EventTypes  *[]string          `json:"event_types"`
 	Headers     *map[string]string `json:"headers"`
@@ -50,7 +62,7 @@ type EndpointInput struct {
 // JSON type becomes a value out of range, so that the operation's check
 // answers it with the same field error as any other wrong value.
 func (in *EndpointInput) input() ops.EndpointInput {
-	o := ops.EndpointInput{URL: in.URL, Description: in.Description, EventTypes: in.EventTypes, Headers: in.Headers,
+	o := ops.EndpointInput{Kind: in.Kind, URL: in.URL, Config: in.Config, Credentials: in.Credentials, Description: in.Description, EventTypes: in.EventTypes, Headers: in.Headers,
 		Disabled: in.Disabled, Signing: in.Signing, Ordered: in.Ordered,
 		Filter: in.Filter, Transform: in.Transform, Payload: in.Payload, Redact: in.Redact}
 	if len(in.MaxConcurrency) > 0 && string(in.MaxConcurrency) != "null" {
@@ -79,9 +91,17 @@ func (in *EndpointInput) input() ops.EndpointInput {
 // endpoint's answer carries its public key instead: its whsk_ private keys
 // never leave the hub.
 type EndpointWithSecret struct {
-	*hirehook.Endpoint
+	EndpointView
 	Secret    string `json:"secret,omitempty"`
 	PublicKey string `json:"public_key,omitempty"`
+}
+
+// EndpointView is an endpoint as the API answers it: its custom headers'
+// values and a broker endpoint's credentials masked (hirehook.Masked), as
+// both are write-only; the names show what is set.
+type EndpointView struct {
+	*hirehook.Endpoint
+	Credentials map[string]string `json:"credentials,omitempty"`
 }
 
 // SecretView is the answer of GET /v1/endpoints/{id}/secret: the whsec_
@@ -141,29 +161,38 @@ func parseGrace(raw json.RawMessage) (time.Duration, error) {
 
 // withSecret is the answer carrying an endpoint's newest secret or, for an
 // ed25519 endpoint, its public key.
-func withSecret(e *hirehook.Endpoint, secret string) (EndpointWithSecret, error) {
+func withSecret(e EndpointView, secret string) (EndpointWithSecret, error) {
 	e.Signing = hirehook.SigningOf(secret)
 	if e.Signing != hirehook.SigningEd25519 {
-		return EndpointWithSecret{Endpoint: e, Secret: secret}, nil
+		return EndpointWithSecret{EndpointView: e, Secret: secret}, nil
 	}
 	pub, err := hirehook.PublicKey(secret)
 	if err != nil {
 		return EndpointWithSecret{}, err
 	}
-	return EndpointWithSecret{Endpoint: e, PublicKey: pub}, nil
+	return EndpointWithSecret{EndpointView: e, PublicKey: pub}, nil
 }
 
-// maskHeaders hides the values of e's custom headers, which are write-only
-// like its signing secrets: they often carry a receiver's credentials
-// (Authorization, X-Api-Key, ...), and viewer keys read endpoints. Every
-// answer shows the names, each with hirehook.Masked.
-func maskHeaders(e *hirehook.Endpoint) *hirehook.Endpoint {
-	masked := make(map[string]string, len(e.Headers))
-	for k := range e.Headers {
-		masked[k] = hirehook.Masked
+// view hides the values of e's custom headers and credentials, which are
+// write-only like its signing secrets: headers often carry a receiver's
+// credentials (Authorization, X-Api-Key, ...), and viewer keys read
+// endpoints. Every answer shows the names, each with hirehook.Masked.
+func view(e *hirehook.Endpoint) EndpointView {
+	e.Headers = masked(e.Headers)
+	v := EndpointView{Endpoint: e}
+	if len(e.Credentials) > 0 {
+		v.Credentials = masked(e.Credentials)
 	}
-	e.Headers = masked
-	return e
+	e.Credentials = nil
+	return v
+}
+
+func masked(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k := range m {
+		out[k] = hirehook.Masked
+	}
+	return out
 }
 
 func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
@@ -177,7 +206,7 @@ func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, h.logger, err)
 		return
 	}
-	ans, err := withSecret(maskHeaders(e), secret)
+	ans, err := withSecret(view(e), secret)
 	if err != nil {
 		Error(w, r, h.logger, err)
 		return
@@ -197,11 +226,12 @@ func (h *Handler) handleEndpointList(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, h.logger, err)
 		return
 	}
-	for _, e := range eps {
+	views := make([]EndpointView, len(eps))
+	for i, e := range eps {
 		e.Signing = e.SigningScheme()
-		maskHeaders(e)
+		views[i] = view(e)
 	}
-	writeJSON(w, http.StatusOK, page(eps, limit, func(e *hirehook.Endpoint) string { return e.ID }))
+	writeJSON(w, http.StatusOK, page(views, limit, func(e EndpointView) string { return e.ID }))
 }
 
 func (h *Handler) handleEndpointGet(w http.ResponseWriter, r *http.Request) {
@@ -211,7 +241,7 @@ func (h *Handler) handleEndpointGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.Signing = e.SigningScheme()
-	writeJSON(w, http.StatusOK, maskHeaders(e))
+	writeJSON(w, http.StatusOK, view(e))
 }
 
 func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
@@ -226,7 +256,7 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.Signing = e.SigningScheme()
-	writeJSON(w, http.StatusOK, maskHeaders(e))
+	writeJSON(w, http.StatusOK, view(e))
 }
 
 func (h *Handler) handleEndpointDelete(w http.ResponseWriter, r *http.Request) {
@@ -308,7 +338,7 @@ func (h *Handler) handleEndpointRotateSecret(w http.ResponseWriter, r *http.Requ
 		Error(w, r, h.logger, err)
 		return
 	}
-	ans, err := withSecret(maskHeaders(e), secret)
+	ans, err := withSecret(view(e), secret)
 	if err != nil {
 		Error(w, r, h.logger, err)
 		return

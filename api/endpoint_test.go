@@ -82,6 +82,7 @@ func TestEndpointCreate(t *testing.T) {
 		}
 		want := &hirehook.Endpoint{
 			ID:          created.ID,
+			Kind:        hirehook.KindHTTP,
 			URL:         "https://payroll.example.com/hooks?source=hirehook",
 			Description: "Payroll onboarding",
 			EventTypes:  []string{"placement.*", "offer.signed"},

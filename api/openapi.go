@@ -64,6 +64,9 @@ var operations = map[string]opSpec{
 		query:       []string{"IncludeSchemas"}, status: 200, result: "EventTypeList"},
 	"GET /v1/event-types/{name}": {id: "getEventType", tag: "Catalog", summary: "Get one event type with its JSON Schema",
 		status: 200, result: "EventType"},
+	"GET /v1/destination-kinds": {id: "listDestinationKinds", tag: "Endpoints", summary: "List the destination kinds an endpoint may have, with their config and credentials fields",
+		description: "`http` is a webhook to the endpoint's `url`; `kafka`, `rabbitmq`, `nats` (JetStream) and `gcp_pubsub` publish the same signed message to a broker, configured by `config` and `credentials`.",
+		status: 200, result: "DestinationKindList"},
 
 	"POST /v1/events": {id: "sendEvent", tag: "Events", summary: "Send one event",
 		description: "Validates the event against its type's schema and answers 202 once the event, its record snapshot and one delivery per subscribed endpoint are committed. " +
@@ -523,8 +526,13 @@ func (b *docBuilder) apiSchemas() {
 
 	// Endpoints.
 	endpointProps := m{
-		"id":          str("The endpoint's id."),
-		"url":         str("Where webhooks are POSTed."),
+		"id":   str("The endpoint's id."),
+		"kind": m{"type": "string", "enum": hirehook.DestinationKindNames(), "description": "`http`: webhooks POSTed to `url`. A broker kind publishes the same signed body, with the Standard Webhooks headers as message headers, and counts it delivered once the broker holds it durably."},
+		"url":  str("Where webhooks are POSTed; for a broker kind, the destination as one line (set by the hub from `config`)."),
+		"config": m{"type": "object", "additionalProperties": m{"type": "string"},
+			"description": "A broker kind's settings (GET /v1/destination-kinds lists the fields); absent for `http`."},
+		"credentials": m{"type": "object", "additionalProperties": m{"type": "string", "enum": []string{hirehook.Masked}},
+			"description": "A broker kind's credentials, by name. Write-only like the signing secret: stored encrypted and shown as `" + hirehook.Masked + "`."},
 		"description": str(""),
 		"event_types": array(m{"type": "string"}, "Exact types, `entity.*` wildcards, or `*`."),
 		"headers": m{"type": "object", "additionalProperties": m{"type": "string", "enum": []string{hirehook.Masked}},
@@ -545,7 +553,7 @@ func (b *docBuilder) apiSchemas() {
 		"rate_limit_per_second": m{"type": []string{"number", "null"}, "exclusiveMinimum": 0, "maximum": 10000,
 			"description": "The most attempts started per second to this endpoint; null: no limit. A delivery held back by the limit waits, it is not a failed attempt."},
 	}
-	endpointRequired := []string{"id", "url", "description", "event_types", "headers", "disabled", "signing", "max_concurrency", "rate_limit_per_second", "ordered", "failing_since", "filter", "transform", "payload", "redact", "created_at", "updated_at"}
+	endpointRequired := []string{"id", "kind", "url", "description", "event_types", "headers", "disabled", "signing", "max_concurrency", "rate_limit_per_second", "ordered", "failing_since", "filter", "transform", "payload", "redact", "created_at", "updated_at"}
 	b.add("Endpoint", b.object("A subscriber.", endpointProps, endpointRequired...))
 	b.add("EndpointWithSecret", b.object("An endpoint and its signing secret (`hmac`) or public key (`ed25519`).",
 		with(endpointProps, m{
@@ -555,7 +563,13 @@ func (b *docBuilder) apiSchemas() {
 		endpointRequired...))
 	b.list("EndpointList", "Endpoint")
 	inputProps := m{
-		"url":         m{"type": "string", "maxLength": 2048, "description": "An absolute http:// or https:// URL without #fragment."},
+		"kind": m{"type": "string", "enum": hirehook.DestinationKindNames(), "default": "http",
+			"description": "The destination kind; fixed at creation (an update may only repeat it)."},
+		"url": m{"type": "string", "maxLength": 2048, "description": "An absolute http:// or https:// URL without #fragment. Required for kind `http`; refused for a broker kind."},
+		"config": m{"type": "object", "additionalProperties": m{"type": "string", "maxLength": hirehook.MaxDestinationValue},
+			"description": "A broker kind's settings, e.g. `{\"brokers\": \"kafka-1:9092\", \"topic\": \"placements\"}` (GET /v1/destination-kinds lists each kind's fields). An update replaces the whole object."},
+		"credentials": m{"type": "object", "additionalProperties": m{"type": "string", "maxLength": hirehook.MaxDestinationValue},
+			"description": "A broker kind's credentials, e.g. `{\"username\": \"hub\", \"password\": \"…\"}`. Write-only. In an update the fields given are set and the others kept: `" + hirehook.Masked + "` keeps a value, `\"\"` removes it."},
 		"description": m{"type": "string", "maxLength": 1000},
 		"event_types": m{"type": "array", "items": m{"type": "string"}, "minItems": 1, "maxItems": 200,
 			"description": "Exact types (`placement.confirmed`), `entity.*` wildcards or `*`; each must match a catalog type."},
@@ -578,7 +592,20 @@ func (b *docBuilder) apiSchemas() {
 		"rate_limit_per_second": m{"type": []string{"number", "null"}, "exclusiveMinimum": 0, "maximum": 10000, "default": nil,
 			"description": "The most attempts started per second to this endpoint (fractions allowed: 0.5 is one every 2 s). Null: no limit; in an update, null removes the limit and an absent field keeps it. A delivery held back waits: it is not a failed attempt."},
 	}
-	b.add("EndpointCreate", input("", inputProps, "url", "event_types"))
+	b.add("EndpointCreate", input("`url` is required for kind `http`, `config` for a broker kind.", inputProps, "event_types"))
+	destinationField := b.object("One field of a destination kind's config or credentials.", m{
+		"name":     str("The key in `config` or `credentials`."),
+		"required": boolean(""),
+		"help":     str("What it holds, for people."),
+	}, "name", "required", "help")
+	b.add("DestinationField", destinationField)
+	b.add("DestinationKind", b.object("A kind of destination and its fields.", m{
+		"name":        str("`http`, `kafka`, `rabbitmq`, `nats` or `gcp_pubsub`."),
+		"title":       str(""),
+		"config":      array(ref("DestinationField"), ""),
+		"credentials": array(ref("DestinationField"), ""),
+	}, "name", "title", "config", "credentials"))
+	b.list("DestinationKindList", "DestinationKind")
 	b.add("EndpointUpdate", input("Fields left out are unchanged.", inputProps))
 	b.add("Secret", b.object("A signing secret still in use.", m{
 		"value":      str("`whsec_…`; only for `hmac` endpoints."),

@@ -274,7 +274,7 @@ func TestOpenAPICatchesDrift(t *testing.T) {
 	}
 	req.Header.Set("Authorization", "Bearer hh_x")
 	h := http.Header{"Content-Type": {"application/json"}}
-	good := `{"id":"ep_1","url":"https://x.example.com/","description":"","event_types":["*"],"headers":{},"disabled":false,"signing":"hmac","max_concurrency":16,"rate_limit_per_second":null,"ordered":false,"failing_since":null,"filter":"","transform":"","payload":"full","redact":[],"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}`
+	good := `{"id":"ep_1","kind":"http","url":"https://x.example.com/","description":"","event_types":["*"],"headers":{},"disabled":false,"signing":"hmac","max_concurrency":16,"rate_limit_per_second":null,"ordered":false,"failing_since":null,"filter":"","transform":"","payload":"full","redact":[],"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}`
 	if err := checkOpenAPI(req, 200, h, []byte(good)); err != nil {
 		t.Fatalf("a documented answer fails: %v", err)
 	}

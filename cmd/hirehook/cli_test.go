@@ -263,7 +263,7 @@ func TestCLIHelp(t *testing.T) {
 	remote := []string{"api-key-file", "hub-url", "json"}
 	remoteEnv := []string{"HIREHOOK_URL", "HIREHOOK_API_KEY", "HIREHOOK_API_KEY_FILE"}
 	with := func(a []string, b ...string) []string { return append(append([]string(nil), a...), b...) }
-	serve := []string{"addr", "admin-key", "allow-private-destinations", "api-rate-limit", "db", "delivery-lease", "delivery-timeout",
+	serve := []string{"addr", "admin-key", "allow-broker-hosts", "allow-private-destinations", "api-rate-limit", "db", "delivery-lease", "delivery-timeout",
 		"disable-failing-after", "encryption-key", "endpoint-concurrency", "ingest-timeout", "log-format", "log-level", "max-body-bytes",
 		"previous-encryption-keys", "public-url", "retention-interval", "retry-schedule", "shutdown-timeout", "source-lease"}
 	twins := func(flags []string) []string {

@@ -79,6 +79,7 @@ func configFlags(c *hub.Config, name string, out io.Writer, only []string) *flag
 	fs.StringVar(&c.EncryptionKey, "encryption-key", c.EncryptionKey, "base64 of 32 bytes that encrypts endpoint secrets at rest (if unset, a key file next to the SQLite database, generated on first start; required with PostgreSQL)")
 	fs.Var(stringList{&c.PreviousEncryptionKeys}, "previous-encryption-keys", "older encryption keys, comma-separated, that still decrypt during a rotation")
 	fs.BoolVar(&c.AllowPrivateDestinations, "allow-private-destinations", c.AllowPrivateDestinations, "allow deliveries to private, loopback and link-local addresses (development)")
+	fs.Var(stringList{&c.AllowBrokerHosts}, "allow-broker-hosts", "broker hosts that broker endpoints may reach although private: host names, IP addresses or CIDR prefixes, comma-separated (webhooks are not affected)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body in bytes (a batch may be 10 times larger)")
 	fs.DurationVar(&c.DeliveryTimeout, "delivery-timeout", c.DeliveryTimeout, "timeout of one delivery attempt")
 	fs.DurationVar(&c.DeliveryLease, "delivery-lease", c.DeliveryLease, "how long a node holds a delivery before another may take it")

@@ -3,13 +3,14 @@ package hub
 import (
 	"errors"
 	"fmt"
-	"github.com/hirehook/hirehook/internal/flagerr"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/ingest"
+	"github.com/hirehook/hirehook/internal/flagerr"
+	"github.com/hirehook/hirehook/internal/netguard"
 )
 
 // Config is the configuration of `hirehook serve`. Each field has a flag and
@@ -24,7 +25,12 @@ type Config struct {
 	EncryptionKey            string
 	PreviousEncryptionKeys   []string
 	AllowPrivateDestinations bool
-	MaxBodyBytes             int64
+	// AllowBrokerHosts are the broker hosts (names, addresses or CIDR
+	// prefixes) that broker endpoints may reach although private, as
+	// brokers usually live on the agency's own network; webhooks are not
+	// affected (netguard.AllowList).
+	AllowBrokerHosts []string
+	MaxBodyBytes     int64
 	DeliveryTimeout          time.Duration
 	DeliveryLease            time.Duration
 	EndpointConcurrency      int
@@ -104,6 +110,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.validateEncryption(); err != nil {
 		return err
+	}
+	if _, err := netguard.ParseAllowList(c.AllowBrokerHosts); err != nil {
+		return &ConfigError{Field: "allow-broker-hosts", Value: strings.Join(c.AllowBrokerHosts, ","), Err: err}
 	}
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
 		return &ConfigError{Field: "max-body-bytes", Value: strconv.FormatInt(c.MaxBodyBytes, 10), Err: errors.New("must be from 1024 to 67108864")}

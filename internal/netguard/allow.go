@@ -11,7 +11,7 @@ import (
 )
 
 // AllowList is an operator's list of broker hosts that the guard lets
-// through although their addresses are private (--allow-destination-hosts):
+// through although their addresses are private (--allow-broker-hosts):
 // brokers usually live on the agency's own network, where a webhook URL
 // must not point. An entry is a host name ("rabbit.internal"), an IP
 // address, or a CIDR prefix ("10.20.0.0/16"); a name is matched as the
