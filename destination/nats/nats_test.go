@@ -523,8 +523,7 @@ func TestPublishAuth(t *testing.T) {
 		tg.Credentials = map[string]string{"username": srv.user, "password": wrong}
 		_, err := p.Publish(context.Background(), tg, plainMessage(t, "job.created"))
 		t.Logf("err: %v", err)
-	t.Logf("err: %v", err)
-	if class(err) != hirehook.ErrorClassAuth {
+		if class(err) != hirehook.ErrorClassAuth {
 			t.Fatalf("err = %v (class %s), want auth", err, class(err))
 		}
 		if strings.Contains(err.Error(), wrong) || strings.Contains(fmt.Sprintf("%+v", err), wrong) {
@@ -541,8 +540,7 @@ func TestPublishAuth(t *testing.T) {
 		tg.Credentials = map[string]string{"token": token}
 		_, err := p.Publish(context.Background(), tg, plainMessage(t, "job.created"))
 		t.Logf("err: %v", err)
-	t.Logf("err: %v", err)
-	if class(err) != hirehook.ErrorClassAuth {
+		if class(err) != hirehook.ErrorClassAuth {
 			t.Fatalf("err = %v (class %s), want auth", err, class(err))
 		}
 		if strings.Contains(err.Error(), token) {
@@ -556,8 +554,7 @@ func TestPublishAuth(t *testing.T) {
 		start := time.Now()
 		_, err := p.Publish(context.Background(), tg, plainMessage(t, "job.created"))
 		t.Logf("err: %v", err)
-	t.Logf("err: %v", err)
-	if class(err) != hirehook.ErrorClassAuth {
+		if class(err) != hirehook.ErrorClassAuth {
 			t.Fatalf("err = %v (class %s), want auth", err, class(err))
 		}
 		if d := time.Since(start); d > 3*time.Second {
@@ -627,4 +624,23 @@ func BenchmarkPublish(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestPublishGuardAllowsListedName: an operator's allow-list entry names
+// the broker's host as the endpoint does; the guard must see that name,
+// so nats.go must not resolve it to an address first.
+func TestPublishGuardAllowsListedName(t *testing.T) {
+	t.Parallel()
+	js := connectAdmin(t, sharedServer)
+	name := uniqueName(t)
+	newStream(t, js, name)
+	allow, err := netguard.ParseAllowList([]string{"localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(sharedServer)
+	p := newPublisher(t, destination.Options{DialContext: netguard.DialContext(time.Second, false, allow)})
+	if _, err := p.Publish(context.Background(), target("localhost:"+port, name), plainMessage(t, "job.created")); err != nil {
+		t.Fatalf("Publish to an allow-listed name: %v", err)
+	}
 }
