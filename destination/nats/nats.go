@@ -319,6 +319,11 @@ func (p *Publisher) Publish(ctx context.Context, t destination.Target, m destina
 	}
 	defer release()
 	subject := c.cfg.subject + "." + m.Type
+	if !validSubject(subject) {
+		// Sent as is, a wildcard or blank would publish somewhere else or
+		// make the server close the connection.
+		return "", destination.Errorf(hirehook.ErrorClassOther, "nats: %q is not a subject to publish to (event type %q)", subject, m.Type)
+	}
 	msg := natsgo.NewMsg(subject)
 	msg.Data = m.Body
 	for k, v := range m.Headers {
@@ -337,6 +342,17 @@ func (p *Publisher) Publish(ctx context.Context, t destination.Target, m destina
 		return fmt.Sprintf("duplicate, already stored as seq %d in stream %s", ack.Sequence, ack.Stream), nil
 	}
 	return fmt.Sprintf("stream %s, seq %d", ack.Stream, ack.Sequence), nil
+}
+
+// validSubject reports whether s is a literal subject: dot-separated
+// tokens, none empty, no wildcard, no white space.
+func validSubject(s string) bool {
+	for _, tok := range strings.Split(s, ".") {
+		if tok == "" || tok == "*" || tok == ">" || strings.ContainsAny(tok, " \t\r\n") {
+			return false
+		}
+	}
+	return true
 }
 
 // get returns t's client, dialling again when the pooled one has closed

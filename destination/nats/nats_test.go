@@ -448,19 +448,25 @@ func TestPublishOrderPerSubject(t *testing.T) {
 	}
 }
 
-// authServer is a nats-server started for one test with a user allowed
-// everything but publishing to "denied.>".
+// authServer is a nats-server run by one test as a subprocess, with
+// JetStream on a file store in the test's temp dir and a user allowed
+// everything but publishing to "denied.>". Stop kills it; Start runs it
+// again on the same port and store, so its streams survive.
 type authServer struct {
 	addr, user, password string
+	confPath             string
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
 }
 
-func startAuthServer(t *testing.T) authServer {
+func startAuthServer(t *testing.T) *authServer {
 	t.Helper()
 	if _, err := os.Stat(serverBinary); err != nil {
 		if os.Getenv("HIREHOOK_SKIP_BROKERS") == "1" {
 			t.Skipf("%s: %v (HIREHOOK_SKIP_BROKERS=1)", serverBinary, err)
 		}
-		t.Fatalf("the auth tests start %s, which is missing: %v", serverBinary, err)
+		t.Fatalf("these tests start %s, which is missing: %v", serverBinary, err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -469,7 +475,7 @@ func startAuthServer(t *testing.T) authServer {
 	addr := ln.Addr().String()
 	ln.Close()
 	host, port, _ := net.SplitHostPort(addr)
-	s := authServer{addr: addr, user: "hub", password: "pw-" + randHex(t, 12)}
+	s := &authServer{addr: addr, user: "hub", password: "pw-" + randHex(t, 12)}
 	dir := t.TempDir()
 	conf := fmt.Sprintf(`host: %q
 port: %s
@@ -480,24 +486,42 @@ authorization {
   ]
 }
 `, host, port, filepath.Join(dir, "js"), s.user, s.password)
-	confPath := filepath.Join(dir, "nats.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
+	s.confPath = filepath.Join(dir, "nats.conf")
+	if err := os.WriteFile(s.confPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.Stop)
+	s.Start(t)
+	return s
+}
+
+// Start runs the server and waits until it is ready.
+func (s *authServer) Start(t *testing.T) {
+	t.Helper()
 	var out testwait.Buffer
-	cmd := exec.Command(serverBinary, "-c", confPath)
+	cmd := exec.Command(serverBinary, "-c", s.confPath)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", serverBinary, err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
+	s.mu.Lock()
+	s.cmd = cmd
+	s.mu.Unlock()
 	testwait.ForOutput(t, 10*time.Second, "nats-server to be ready", &out, func() bool {
 		return strings.Contains(out.String(), "Server is ready")
 	})
-	return s
+}
+
+// Stop kills the server (no goodbye to clients) and waits for it to exit.
+func (s *authServer) Stop() {
+	s.mu.Lock()
+	cmd := s.cmd
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
 }
 
 func TestPublishAuth(t *testing.T) {
@@ -564,6 +588,22 @@ func TestPublishAuth(t *testing.T) {
 			t.Errorf("err %q contains the password", err)
 		}
 	})
+}
+
+func TestValidSubject(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]bool{
+		"hirehook.placement.confirmed": true,
+		"hirehook.":                    false,
+		"hirehook.*":                   false,
+		"hirehook.a.>":                 false,
+		"hirehook.a b":                 false,
+		"hirehook..a":                  false,
+	} {
+		if got := validSubject(s); got != want {
+			t.Errorf("validSubject(%q) = %v, want %v", s, got, want)
+		}
+	}
 }
 
 func TestParseConfig(t *testing.T) {
@@ -642,5 +682,86 @@ func TestPublishGuardAllowsListedName(t *testing.T) {
 	p := newPublisher(t, destination.Options{DialContext: netguard.DialContext(time.Second, false, allow)})
 	if _, err := p.Publish(context.Background(), target("localhost:"+port, name), plainMessage(t, "job.created")); err != nil {
 		t.Fatalf("Publish to an allow-listed name: %v", err)
+	}
+}
+
+// TestPublishServerRestart kills the broker process and starts it again
+// on the same port and store: attempts fail while it is down, the first
+// attempt after it is back succeeds on a new connection, and the stream
+// holds what was acked before and after, nothing else.
+func TestPublishServerRestart(t *testing.T) {
+	t.Parallel()
+	srv := startAuthServer(t)
+	js := connectAdmin(t, srv.addr, natsgo.UserInfo(srv.user, srv.password))
+	name := uniqueName(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// A file stream survives the restart; newStream's memory stream would not.
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{name + ".>"}}); err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 2 * time.Second
+	p := newPublisher(t, destination.Options{Timeout: timeout})
+	tg := target(srv.addr, name)
+	tg.Credentials = map[string]string{"username": srv.user, "password": srv.password}
+
+	before := plainMessage(t, "job.created")
+	if _, err := p.Publish(context.Background(), tg, before); err != nil {
+		t.Fatalf("Publish before the restart: %v", err)
+	}
+	srv.Stop()
+	start := time.Now()
+	_, err := p.Publish(context.Background(), tg, plainMessage(t, "job.created"))
+	t.Logf("err while down: %v", err)
+	if c := class(err); c != hirehook.ErrorClassConnection && c != hirehook.ErrorClassTimeout {
+		t.Errorf("err = %v (class %s), want connection or timeout", err, c)
+	}
+	if d := time.Since(start); d > timeout+500*time.Millisecond {
+		t.Errorf("Publish while down took %v, want at most the timeout %v", d, timeout)
+	}
+	srv.Start(t)
+	after := plainMessage(t, "job.created")
+	// JetStream may need a moment after "Server is ready" to load the
+	// stream; until then nothing captures the subject (class rejected).
+	var detail string
+	testwait.For(t, 10*time.Second, "a Publish to succeed after the restart", func() bool {
+		detail, err = p.Publish(context.Background(), tg, after)
+		return err == nil
+	}, func() string { return fmt.Sprint(err) })
+	if want := "stream " + name + ", seq 2"; detail != want {
+		t.Errorf("detail = %q, want %q (one message before, none while down)", detail, want)
+	}
+}
+
+// TestPublishBlackHoleTimesOut: a server that accepts the connection and
+// never speaks must cost an attempt its timeout, no more, and say so.
+func TestPublishBlackHoleTimesOut(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held sync.WaitGroup
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop); ln.Close(); held.Wait() })
+	held.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held.Go(func() { <-stop; c.Close() })
+		}
+	})
+	const timeout = 500 * time.Millisecond
+	p := newPublisher(t, destination.Options{Timeout: timeout})
+	start := time.Now()
+	_, err = p.Publish(context.Background(), target(ln.Addr().String(), uniqueName(t)), plainMessage(t, "job.created"))
+	t.Logf("err: %v", err)
+	if class(err) != hirehook.ErrorClassTimeout {
+		t.Errorf("err = %v (class %s), want timeout", err, class(err))
+	}
+	if d := time.Since(start); d > timeout+500*time.Millisecond {
+		t.Errorf("Publish took %v, want about the timeout %v", d, timeout)
 	}
 }
