@@ -271,6 +271,13 @@ func connectError(cfg config, err error) *destination.Error {
 	switch {
 	case isAuth(err):
 		e = destination.Errorf(hirehook.ErrorClassAuth, "nats: %s: authentication failed for %s: %w", servers, cfg.who(), err)
+	case errors.Is(err, natsgo.ErrSecureConnWanted):
+		// nats.go's text names its own options; say it in config terms.
+		e = &destination.Error{Class: hirehook.ErrorClassTLS, Err: err,
+			Msg: fmt.Sprintf("nats: config.tls is \"true\" but %s does not offer TLS", servers)}
+	case errors.Is(err, natsgo.ErrSecureConnRequired):
+		e = &destination.Error{Class: hirehook.ErrorClassTLS, Err: err,
+			Msg: fmt.Sprintf("nats: %s requires TLS: set config.tls to \"true\"", servers)}
 	case errors.Is(err, natsgo.ErrTLS) || isTLS(err):
 		e = destination.Errorf(hirehook.ErrorClassTLS, "nats: connect to %s: %w", servers, err)
 	default:

@@ -354,6 +354,21 @@ func TestPublishGuardRefusesPrivate(t *testing.T) {
 	}
 }
 
+// TestPublishTLSNotOffered: tls="true" against a server without TLS is a
+// TLS failure, not a generic connection error.
+func TestPublishTLSNotOffered(t *testing.T) {
+	t.Parallel()
+	connectAdmin(t, sharedServer)
+	p := newPublisher(t, destination.Options{})
+	tg := target(sharedServer, uniqueName(t))
+	tg.Config["tls"] = "true"
+	_, err := p.Publish(context.Background(), tg, plainMessage(t, "job.created"))
+	t.Logf("err: %v", err)
+	if class(err) != hirehook.ErrorClassTLS {
+		t.Fatalf("err = %v (class %s), want tls", err, class(err))
+	}
+}
+
 func TestPublishConnectionRefused(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -636,6 +651,7 @@ func BenchmarkPublish(b *testing.B) {
 	body := make([]byte, 1024)
 	headers := map[string]string{"webhook-id": "x", "webhook-timestamp": "1", "webhook-signature": "v1,abc", "content-type": "application/json"}
 
+	run := randHex(b, 4) // ids unique to this run: a duplicate is acked faster
 	b.Run("hub_publisher", func(b *testing.B) {
 		p := newPublisher(b, destination.Options{})
 		tg := target(sharedServer, name)
@@ -643,7 +659,7 @@ func BenchmarkPublish(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			i++
-			m := destination.Message{ID: fmt.Sprintf("hub-%d-%d", b.N, i), Type: "bench.hub", Body: body, Headers: headers}
+			m := destination.Message{ID: fmt.Sprintf("hub-%s-%d", run, i), Type: "bench.hub", Body: body, Headers: headers}
 			if _, err := p.Publish(ctx, tg, m); err != nil {
 				b.Fatal(err)
 			}
@@ -659,7 +675,7 @@ func BenchmarkPublish(b *testing.B) {
 			for k, v := range headers {
 				msg.Header.Set(k, v)
 			}
-			if _, err := js.PublishMsg(ctx, msg, jetstream.WithMsgID(fmt.Sprintf("direct-%d-%d", b.N, i))); err != nil {
+			if _, err := js.PublishMsg(ctx, msg, jetstream.WithMsgID(fmt.Sprintf("direct-%s-%d", run, i))); err != nil {
 				b.Fatal(err)
 			}
 		}
