@@ -120,9 +120,14 @@ func (p *Publisher) Publish(ctx context.Context, t destination.Target, m destina
 	if m.OrderingKey == "" {
 		rec.Key = []byte(m.ID)
 	}
-	rec.Headers = make([]kgo.RecordHeader, 0, len(m.Headers))
+	rec.Headers = make([]kgo.RecordHeader, 0, len(m.Headers)+1)
 	for k, v := range m.Headers {
 		rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: k, Value: []byte(v)})
+	}
+	if _, ok := m.Headers[hirehook.HeaderWebhookID]; !ok {
+		// The event id travels as webhook-id whatever the caller set:
+		// consumers drop duplicates by it.
+		rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: hirehook.HeaderWebhookID, Value: []byte(m.ID)})
 	}
 	// Buffered so that a promise running after we gave up does not block
 	// the client's goroutine.
@@ -142,6 +147,9 @@ func (p *Publisher) Publish(ctx context.Context, t destination.Target, m destina
 	if err != nil {
 		return "", p.fail(t, c, err)
 	}
+	// The brokers answered: a connect that failed earlier is no longer
+	// the cause of whatever fails next.
+	c.lastConn.Store(nil)
 	return fmt.Sprintf("partition %d, offset %d", rec.Partition, rec.Offset), nil
 }
 

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -14,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/hirehook/hirehook"
 	"github.com/hirehook/hirehook/client/receiver"
@@ -269,6 +272,82 @@ func TestAuth(t *testing.T) {
 				t.Errorf("error %q does not name the user", err)
 			}
 		})
+	}
+}
+
+// TestAuthErrorCode: Kafka itself answers a wrong password with
+// SASL_AUTHENTICATION_FAILED (kfake just closes the connection, which
+// TestAuth covers); the cluster is made to answer as Kafka does.
+func TestAuthErrorCode(t *testing.T) {
+	t.Parallel()
+	const user, pass, wrong = "hub", "right-horse-battery", "wr0ng-pa55word-staple"
+	topic := uniqueName(t)
+	c := newCluster(t, 1, topic, kfake.EnableSASL(), kfake.Superuser("PLAIN", user, pass))
+	c.ControlKey(kmsg.SASLAuthenticate.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		r := req.(*kmsg.SASLAuthenticateRequest)
+		if !bytes.Contains(r.SASLAuthBytes, []byte(wrong)) {
+			return nil, nil, false
+		}
+		resp := r.ResponseKind().(*kmsg.SASLAuthenticateResponse)
+		resp.ErrorCode = kerr.SaslAuthenticationFailed.Code
+		msg := "Authentication failed during authentication due to invalid credentials with SASL mechanism PLAIN"
+		resp.ErrorMessage = &msg
+		return resp, nil, true
+	})
+	p := newPublisher(t, 5*time.Second)
+	tg := target(t, c, topic)
+	tg.Config["sasl_mechanism"] = "plain"
+	tg.Credentials = map[string]string{"username": user, "password": wrong}
+	_, signer := newSigner(t)
+	start := time.Now()
+	_, err := p.Publish(context.Background(), tg, signed(t, signer, "evt_bad", "", []byte(`{}`)))
+	t.Logf("wrong password: %v after %v", err, time.Since(start))
+	if cl := classOf(err); cl != hirehook.ErrorClassAuth {
+		t.Fatalf("class = %q, want auth (%v)", cl, err)
+	}
+	if !errors.Is(err, kerr.SaslAuthenticationFailed) {
+		t.Errorf("error does not wrap kerr.SaslAuthenticationFailed: %v", err)
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if strings.Contains(e.Error(), wrong) {
+			t.Errorf("error text contains the password: %q", e.Error())
+		}
+	}
+	tg.Version = tg.Version.Add(time.Second)
+	tg.Credentials["password"] = pass
+	if _, err := p.Publish(context.Background(), tg, signed(t, signer, "evt_ok", "", []byte(`{}`))); err != nil {
+		t.Fatalf("publish with the password fixed: %v", err)
+	}
+}
+
+// TestClose: Close closes the clients, and Publish fails afterwards.
+func TestClose(t *testing.T) {
+	t.Parallel()
+	topic := uniqueName(t)
+	c := newCluster(t, 1, topic)
+	p := newPublisher(t, 5*time.Second)
+	tg := target(t, c, topic)
+	_, signer := newSigner(t)
+	if _, err := p.Publish(context.Background(), tg, signed(t, signer, "evt_1", "", []byte(`{}`))); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	cl, release, err := p.pool.Get(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if err := p.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if !cl.closed.Load() {
+		t.Error("client still open after Close")
+	}
+	if err := p.Close(); err != nil {
+		t.Fatalf("second close: %v", err)
+	}
+	if _, err := p.Publish(context.Background(), tg, signed(t, signer, "evt_2", "", []byte(`{}`))); err == nil {
+		t.Error("publish after Close: no error")
 	}
 }
 
