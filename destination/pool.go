@@ -34,6 +34,10 @@ type poolEntry[C any] struct {
 	err      error
 	lastUsed time.Time
 	users    int
+	// closing is set, under Pool.mu, by whoever takes on closing the
+	// client, so that it is closed once: by retireLocked, by the last
+	// user's release of a retired entry, or by Close.
+	closing bool
 }
 
 // ErrClosed is returned by Get after Close.
@@ -110,6 +114,9 @@ func (p *Pool[C]) Close() {
 	p.closed = true
 	entries := p.entries
 	p.entries = nil
+	for _, e := range entries {
+		e.closing = true
+	}
 	p.mu.Unlock()
 	for _, e := range entries {
 		p.closeEntry(e)
@@ -137,10 +144,22 @@ func (p *Pool[C]) releaser(id string, e *poolEntry[C]) func() {
 		once.Do(func() {
 			p.mu.Lock()
 			e.users--
-			retired := p.entries[id] != e
-			last := e.users == 0
+			closeNow := false
+			if p.entries[id] != e && e.users == 0 && !e.closing {
+				e.closing = true
+				if p.closed {
+					// Close is waiting on p.closing, which must not grow
+					// now (or has returned); this user's publish is over,
+					// so it pays for the close.
+					closeNow = true
+				} else {
+					// In the background: the publish that released it
+					// must not wait, past its deadline, for a close.
+					p.closing.Go(func() { p.closeEntry(e) })
+				}
+			}
 			p.mu.Unlock()
-			if retired && last {
+			if closeNow {
 				p.closeEntry(e)
 			}
 		})
@@ -151,7 +170,8 @@ func (p *Pool[C]) releaser(id string, e *poolEntry[C]) func() {
 // last user's release.
 func (p *Pool[C]) retireLocked(id string, e *poolEntry[C]) {
 	delete(p.entries, id)
-	if e.users == 0 {
+	if e.users == 0 && !e.closing {
+		e.closing = true
 		p.closing.Go(func() { p.closeEntry(e) })
 	}
 }
