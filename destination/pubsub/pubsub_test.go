@@ -228,16 +228,31 @@ func TestPublishVerifies(t *testing.T) {
 	}
 }
 
+// TestPublishMissingTopicRejected: a missing topic is rejected by name;
+// once the topic exists the dispatcher's retry of the same ordering key
+// goes through (the library paused the key at the failure).
 func TestPublishMissingTopicRejected(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	p := newPublisher(t, testOptions(10*time.Second))
 	signer, _ := newSigner(t)
 	missing := uniqueName(t)
-	_, err := p.Publish(context.Background(), target("ep_1", s.srv.Addr, missing), signed(t, signer, "evt_1", "", []byte(`{}`)))
+	tg := target("ep_1", s.srv.Addr, missing)
+	m := signed(t, signer, "evt_1", "candidate/cand_1", []byte(`{}`))
+	_, err := p.Publish(context.Background(), tg, m)
 	de := wantClass(t, err, hirehook.ErrorClassRejected)
 	if !strings.Contains(de.Msg, missing) {
 		t.Errorf("message %q does not name topic %q", de.Msg, missing)
+	}
+	name := "projects/" + project + "/topics/" + missing
+	if _, err := s.admin.TopicAdminClient.CreateTopic(context.Background(), &pubsubpb.Topic{Name: name}); err != nil {
+		t.Fatalf("create topic: %v", err)
+	}
+	t.Cleanup(func() {
+		s.admin.TopicAdminClient.DeleteTopic(context.Background(), &pubsubpb.DeleteTopicRequest{Topic: name})
+	})
+	if _, err := p.Publish(context.Background(), tg, m); err != nil {
+		t.Fatalf("retry once the topic exists: %v", err)
 	}
 }
 
@@ -346,6 +361,7 @@ func TestPublishDownAndBack(t *testing.T) {
 	if _, err := p.Publish(ctx, tg, signed(t, signer, "evt_before", "k", []byte(`{"n":1}`))); err != nil {
 		t.Fatalf("publish before the stop: %v", err)
 	}
+	before := p.pool.Len()
 	proxy.Stop()
 	for _, id := range []string{"evt_down_1", "evt_down_2"} {
 		start := time.Now()
@@ -355,6 +371,11 @@ func TestPublishDownAndBack(t *testing.T) {
 		t.Logf("down: %s after %v", de.Msg, took)
 		if took > timeout+500*time.Millisecond {
 			t.Errorf("publish while down took %v, timeout %v", took, timeout)
+		}
+		// The broken client is dropped: the next attempt dials afresh
+		// rather than wait out gRPC's reconnect backoff.
+		if n := p.pool.Len(); n != 0 {
+			t.Errorf("after a connection failure the pool holds %d clients (%d before), want 0", n, before)
 		}
 	}
 	proxy.Start(t)
