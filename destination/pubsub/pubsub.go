@@ -251,7 +251,8 @@ func (p *Publisher) Publish(ctx context.Context, t destination.Target, m destina
 		if errors.As(err, &de) {
 			return "", de
 		}
-		return "", p.classify(nil, err)
+		// Another attempt is connecting and ctx ended first.
+		return "", &destination.Error{Class: destination.Classify(err), Msg: fmt.Sprintf("pubsub: no connection to %s within %v", endpointOf(t), p.o.Timeout), Err: err}
 	}
 	defer release()
 	msg := &gpubsub.Message{Data: m.Body, Attributes: attrs, OrderingKey: m.OrderingKey}
@@ -276,6 +277,14 @@ func (p *Publisher) Publish(ctx context.Context, t destination.Target, m destina
 		return "", de
 	}
 	return "message id " + id, nil
+}
+
+// endpointOf is the host:port t's client dials.
+func endpointOf(t destination.Target) string {
+	if ep := t.Config["endpoint"]; ep != "" {
+		return ep
+	}
+	return googleEndpoint
 }
 
 // errRefused stands for the guard's refusal, seen by the dialer.
@@ -322,12 +331,8 @@ func attributes(m destination.Message) (map[string]string, error) {
 // classify turns a publish error into a *destination.Error. Pub/Sub's own
 // text is kept in Err only: it may quote attributes.
 func (p *Publisher) classify(c *client, err error) *destination.Error {
-	where, endpoint, account := "", "", ""
-	var dialErr error
-	if c != nil {
-		where, endpoint, account = c.where, c.endpoint, c.account
-		dialErr = c.lastDialErr()
-	}
+	where, endpoint, account := c.where, c.endpoint, c.account
+	dialErr := c.lastDialErr()
 	fail := func(class hirehook.ErrorClass, format string, args ...any) *destination.Error {
 		return &destination.Error{Class: class, Msg: fmt.Sprintf(format, args...), Err: err}
 	}

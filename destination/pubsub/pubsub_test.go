@@ -3,9 +3,14 @@ package pubsub
 import (
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -472,4 +477,77 @@ func TestVersionChangeReconnects(t *testing.T) {
 		_, err := old.pub.Publish(ctx, &gpubsub.Message{Data: []byte("x")}).Get(ctx)
 		return errors.Is(err, gpubsub.ErrPublisherStopped)
 	}, nil)
+}
+
+// serviceAccountJSON is a well-formed key for a made-up account, and its
+// PEM private key.
+func serviceAccountJSON(tb testing.TB) (raw, privateKey string) {
+	tb.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	privateKey = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	b, err := json.Marshal(map[string]string{
+		"type": "service_account", "project_id": project, "private_key_id": "0123abcd",
+		"private_key": privateKey, "client_email": "hub@" + project + ".iam.gserviceaccount.com",
+		"client_id": "1", "token_uri": "https://oauth2.googleapis.com/token",
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b), privateKey
+}
+
+// recordingDialer refuses every dial, as a host with no route out would,
+// and records the addresses asked for.
+type recordingDialer struct {
+	mu    sync.Mutex
+	addrs []string
+}
+
+func (d *recordingDialer) DialContext(_ context.Context, network, addr string) (net.Conn, error) {
+	d.mu.Lock()
+	d.addrs = append(d.addrs, network+" "+addr)
+	d.mu.Unlock()
+	return nil, &net.OpError{Op: "dial", Net: network, Err: errors.New("no route in this test")}
+}
+
+func (d *recordingDialer) seen() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.addrs...)
+}
+
+// TestPublishServiceAccountDialsGoogleThroughGuard: with a service
+// account key and no endpoint the client dials Google's endpoint, and
+// only through Options.DialContext; its failure names neither the key nor
+// anything but the account. PUBSUB_EMULATOR_HOST in the hub's environment
+// does not redirect a tenant's messages.
+func TestPublishServiceAccountDialsGoogleThroughGuard(t *testing.T) {
+	t.Setenv("PUBSUB_EMULATOR_HOST", "127.0.0.1:1")
+	raw, privateKey := serviceAccountJSON(t)
+	var d recordingDialer
+	p := newPublisher(t, destination.Options{DialContext: d.DialContext, Timeout: time.Second})
+	tg := target("ep_sa", "", "topic-1")
+	tg.Credentials = map[string]string{"service_account_json": raw}
+	_, err := p.Publish(context.Background(), tg, destination.Message{ID: "evt_1", Body: []byte(`{}`)})
+	de := wantClass(t, err, hirehook.ErrorClassConnection)
+	keyBody := strings.Split(privateKey, "\n")[1]
+	if strings.Contains(de.Msg, keyBody) || strings.Contains(de.Msg, "0123abcd") {
+		t.Errorf("message %q shows key material", de.Msg)
+	}
+	seen := d.seen()
+	if len(seen) == 0 {
+		t.Fatal("the client never dialled through Options.DialContext")
+	}
+	for _, a := range seen {
+		if a != "tcp "+googleEndpoint {
+			t.Errorf("dialled %q, want tcp %s only", a, googleEndpoint)
+		}
+	}
 }
