@@ -289,9 +289,22 @@ func TestPublishServerErrors(t *testing.T) {
 	}
 }
 
-func TestPublishAttributeRules(t *testing.T) {
+// TestPublishRefusedLocally: what Pub/Sub would refuse (a reserved or
+// too long attribute, a body over its 10 MB) is rejected before it is
+// sent, naming the header but never showing its value.
+func TestPublishRefusedLocally(t *testing.T) {
 	t.Parallel()
-	p := newPublisher(t, testOptions(time.Second))
+	s := newServer(t)
+	topic, _ := s.topic(t, false)
+	p := newPublisher(t, testOptions(5*time.Second))
+	_, err := p.Publish(context.Background(), target("ep_big", s.srv.Addr, topic), destination.Message{ID: "evt_big", Body: make([]byte, 11<<20)})
+	if de := wantClass(t, err, hirehook.ErrorClassRejected); !strings.Contains(de.Msg, "larger than") {
+		t.Errorf("message %q does not say the message is too large", de.Msg)
+	}
+	if n := len(s.srv.Messages()); n != 0 {
+		t.Errorf("pstest holds %d messages after an oversized publish", n)
+	}
+
 	secret := "tok-" + uniqueName(t)
 	for name, headers := range map[string]map[string]string{
 		"reserved key": {"goog-thing": "x"},
@@ -437,6 +450,36 @@ func TestPublishBadServiceAccount(t *testing.T) {
 	// The domain refuses such an endpoint before it exists.
 	if err := hirehook.ValidateDestination(hirehook.KindPubSub, map[string]string{"project_id": project, "topic": "topic-1"}, nil); err == nil {
 		t.Error("ValidateDestination accepted no service_account_json and no endpoint")
+	}
+}
+
+// TestCloseStopsClients: Close stops every client; Publish fails after it.
+func TestCloseStopsClients(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	topic, _ := s.topic(t, false)
+	p := New(testOptions(10 * time.Second))
+	tg := target("ep_1", s.srv.Addr, topic)
+	ctx := context.Background()
+	if _, err := p.Publish(ctx, tg, destination.Message{ID: "evt_1", Body: []byte(`{}`)}); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	c, release, err := p.pool.Get(ctx, tg)
+	if err != nil {
+		t.Fatalf("pool get: %v", err)
+	}
+	release()
+	if err := p.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatalf("second close: %v", err)
+	}
+	if _, err := c.pub.Publish(ctx, &gpubsub.Message{Data: []byte("x")}).Get(ctx); !errors.Is(err, gpubsub.ErrPublisherStopped) {
+		t.Errorf("the client's publisher after Close: %v, want ErrPublisherStopped", err)
+	}
+	if _, err := p.Publish(ctx, tg, destination.Message{ID: "evt_2", Body: []byte(`{}`)}); err == nil {
+		t.Error("publish after Close succeeded")
 	}
 }
 
