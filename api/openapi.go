@@ -66,7 +66,7 @@ var operations = map[string]opSpec{
 		status: 200, result: "EventType"},
 	"GET /v1/destination-kinds": {id: "listDestinationKinds", tag: "Endpoints", summary: "List the destination kinds an endpoint may have, with their config and credentials fields",
 		description: "`http` is a webhook to the endpoint's `url`; `kafka`, `rabbitmq`, `nats` (JetStream) and `gcp_pubsub` publish the same signed message to a broker, configured by `config` and `credentials`.",
-		status: 200, result: "DestinationKindList"},
+		status:      200, result: "DestinationKindList"},
 
 	"POST /v1/events": {id: "sendEvent", tag: "Events", summary: "Send one event",
 		description: "Validates the event against its type's schema and answers 202 once the event, its record snapshot and one delivery per subscribed endpoint are committed. " +

@@ -29,18 +29,18 @@ type Config struct {
 	// prefixes) that broker endpoints may reach although private, as
 	// brokers usually live on the agency's own network; webhooks are not
 	// affected (netguard.AllowList).
-	AllowBrokerHosts []string
-	MaxBodyBytes     int64
-	DeliveryTimeout          time.Duration
-	DeliveryLease            time.Duration
-	EndpointConcurrency      int
-	DisableFailingAfter      time.Duration
-	APIRateLimit             float64
-	RetrySchedule            []time.Duration
-	ShutdownTimeout          time.Duration
-	RetentionInterval        time.Duration
-	LogLevel                 string
-	LogFormat                string
+	AllowBrokerHosts    []string
+	MaxBodyBytes        int64
+	DeliveryTimeout     time.Duration
+	DeliveryLease       time.Duration
+	EndpointConcurrency int
+	DisableFailingAfter time.Duration
+	APIRateLimit        float64
+	RetrySchedule       []time.Duration
+	ShutdownTimeout     time.Duration
+	RetentionInterval   time.Duration
+	LogLevel            string
+	LogFormat           string
 	// PublicURL is the address vendors reach the hub at, for the
 	// ingest_url of push sources; empty means the API request's host.
 	PublicURL string
