@@ -167,7 +167,12 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	// Routes: the filters run at ingest, the rest (redact, thin,
 	// transform) at send; each side keeps its own compiled routes.
 	routeOpts := route.Options{Catalog: cat}
+	publishers, err := h.Config.publishers()
+	if err != nil {
+		return err
+	}
 	h.Dispatcher = delivery.New(st, delivery.Config{
+		Publishers:          publishers,
 		Routes:              route.NewCache(routeOpts),
 		Lease:               h.Config.DeliveryLease,
 		EndpointConcurrency: h.Config.EndpointConcurrency,
