@@ -417,6 +417,9 @@ func (p *Publisher) connectError(ctx context.Context, cfg config, err error) *de
 		errors.As(err, &unknownAuth), errors.As(err, &hostErr):
 		return e(hirehook.ErrorClassTLS, "rabbitmq: TLS handshake with %s failed: %v", addr, err)
 	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return e(hirehook.ErrorClassOther, "rabbitmq: connecting to %s cancelled", addr)
+	}
 	// The socket's deadline (ctx's) ends a silent handshake a moment
 	// before ctx itself expires, with an error that amqp091 flattens to text.
 	if dl, ok := ctx.Deadline(); ctx.Err() != nil || ok && !time.Now().Before(dl) ||

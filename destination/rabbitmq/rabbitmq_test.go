@@ -675,3 +675,56 @@ func TestPublishHonoursCallerContext(t *testing.T) {
 		t.Errorf("error %v (%T) is not a *destination.Error", err, err)
 	}
 }
+
+// The dispatcher keeps one attempt in flight per subject of an ordered
+// endpoint; with each publish waiting for its confirm, a subject's
+// messages reach the queue in publish order while subjects interleave.
+func TestPublishPerSubjectOrder(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	q := unique(t)
+	b.admin.queue(q, nil)
+	tgt := target(t, b.addr, map[string]string{"routing_key": q})
+	subjects := []string{"candidate/cand_1", "candidate/cand_2", "job/job_1"}
+	const total = 200
+	sent := make(map[string][]string)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for si, subject := range subjects {
+		n := total / len(subjects)
+		if si == 0 {
+			n += total % len(subjects)
+		}
+		msgs := make([]destination.Message, n)
+		for i := range msgs {
+			msgs[i] = b.message(t, "placement.confirmed")
+			msgs[i].OrderingKey = subject
+			msgs[i].Headers["x-subject"] = subject
+		}
+		wg.Go(func() {
+			for _, m := range msgs {
+				if _, err := b.p.Publish(t.Context(), tgt, m); err != nil {
+					t.Errorf("publish %s: %v", subject, err)
+					return
+				}
+				mu.Lock()
+				sent[subject] = append(sent[subject], m.ID)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	got := make(map[string][]string)
+	for _, d := range b.admin.consume(q, total) {
+		s, _ := d.Headers["x-subject"].(string)
+		got[s] = append(got[s], d.MessageId)
+	}
+	for _, s := range subjects {
+		if strings.Join(got[s], " ") != strings.Join(sent[s], " ") {
+			t.Errorf("subject %s consumed out of order:\n got %v\nwant %v", s, got[s], sent[s])
+		}
+	}
+}
