@@ -34,6 +34,7 @@ type poolEntry[C any] struct {
 	err      error
 	lastUsed time.Time
 	users    int
+	closed   bool // Close has closed it: its last release must not again
 }
 
 // ErrClosed is returned by Get after Close.
@@ -110,6 +111,9 @@ func (p *Pool[C]) Close() {
 	p.closed = true
 	entries := p.entries
 	p.entries = nil
+	for _, e := range entries {
+		e.closed = true
+	}
 	p.mu.Unlock()
 	for _, e := range entries {
 		p.closeEntry(e)
@@ -137,7 +141,7 @@ func (p *Pool[C]) releaser(id string, e *poolEntry[C]) func() {
 		once.Do(func() {
 			p.mu.Lock()
 			e.users--
-			retired := p.entries[id] != e
+			retired := p.entries[id] != e && !e.closed
 			last := e.users == 0
 			p.mu.Unlock()
 			if retired && last {

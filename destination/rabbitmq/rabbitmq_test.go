@@ -573,6 +573,24 @@ func TestPublishGuardRefusesPrivateAddress(t *testing.T) {
 	}
 }
 
+// The operator's allow-list lets a private broker through the guard.
+func TestPublishGuardAllowList(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	q := unique(t)
+	b.admin.queue(q, nil)
+	host, _, _ := net.SplitHostPort(b.addr)
+	allow, err := netguard.ParseAllowList([]string{host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := New(destination.Options{DialContext: netguard.DialContext(time.Second, false, allow), Timeout: 5 * time.Second})
+	t.Cleanup(func() { p.Close() })
+	if _, err := p.Publish(t.Context(), target(t, b.addr, map[string]string{"routing_key": q}), b.message(t, "placement.confirmed")); err != nil {
+		t.Fatalf("publish to an allow-listed broker: %v", err)
+	}
+}
+
 // tls="true" speaks TLS: against the plain AMQP port the handshake fails
 // as a TLS failure.
 func TestPublishTLSAgainstPlainPort(t *testing.T) {
