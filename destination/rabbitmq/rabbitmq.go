@@ -216,8 +216,11 @@ func (c *client) abort() {
 }
 
 // guard runs f, which may block on the connection without heeding ctx
-// (opening a channel, writing a publish while the broker applies flow
-// control); if ctx ends first the connection is aborted so f returns.
+// (opening or closing a channel, writing a publish while the broker applies
+// flow control); if ctx ends first the connection is aborted so f returns
+// and Publish keeps to its timeout. Other publishes on the connection fail
+// with it, as they would have soon: a broker that does not answer a
+// channel.open within the timeout is not one to keep a connection to.
 func (c *client) guard(ctx context.Context, f func() error) error {
 	stop := context.AfterFunc(ctx, c.abort)
 	err := f()
@@ -257,8 +260,8 @@ func (c *client) channel(ctx context.Context) (*channel, error) {
 }
 
 // put returns ch to the idle channels after a publish that ended with its
-// ack or nack.
-func (c *client) put(ch *channel) {
+// ack or nack, or closes it when enough are idle.
+func (c *client) put(ctx context.Context, ch *channel) {
 	c.mu.Lock()
 	if len(c.idle) < maxIdleChannels && !ch.ch.IsClosed() {
 		c.idle = append(c.idle, ch)
@@ -266,7 +269,7 @@ func (c *client) put(ch *channel) {
 		return
 	}
 	c.mu.Unlock()
-	ch.ch.Close()
+	c.guard(ctx, ch.ch.Close)
 }
 
 func (c *client) publish(ctx context.Context, timeout time.Duration, m destination.Message) (string, error) {
@@ -336,11 +339,11 @@ func (c *client) publish(ctx context.Context, timeout time.Duration, m destinati
 		if c.conn.IsClosed() || ch.ch.IsClosed() {
 			return "", c.publishError(ctx, timeout, exchange, key, amqp.ErrClosed)
 		}
-		c.put(ch)
+		c.put(ctx, ch)
 		return "", &destination.Error{Class: hirehook.ErrorClassRejected,
 			Msg: fmt.Sprintf("rabbitmq: the broker nacked the message (exchange %q, routing key %q): it did not take it durably", exchange, key)}
 	}
-	c.put(ch)
+	c.put(ctx, ch)
 	if returned {
 		if exchange == "" {
 			return "", &destination.Error{Class: hirehook.ErrorClassRejected,

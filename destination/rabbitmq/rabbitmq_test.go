@@ -746,3 +746,38 @@ func TestPublishPerSubjectOrder(t *testing.T) {
 		}
 	}
 }
+
+// Returns belong to their own publish: concurrent publishes to one
+// endpoint, half of them unroutable, each get their own outcome.
+func TestPublishConcurrentReturnsCorrelate(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	x, q := unique(t), unique(t)
+	b.admin.exchange(x, amqp.ExchangeTopic)
+	b.admin.queue(q, nil)
+	b.admin.bind(q, "placement.*", x)
+	tgt := target(t, b.addr, map[string]string{"exchange": x})
+	const n = 40
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		typ := "placement.confirmed"
+		if i%2 == 1 {
+			typ = "candidate.created" // bound to nothing
+		}
+		m := b.message(t, typ)
+		wg.Go(func() { _, errs[i] = b.p.Publish(t.Context(), tgt, m) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if i%2 == 0 && err != nil {
+			t.Errorf("publish %d (routable): %v", i, err)
+		}
+		if i%2 == 1 && (class(err) != hirehook.ErrorClassRejected || !strings.Contains(fmt.Sprint(err), "unroutable")) {
+			t.Errorf("publish %d (unroutable): class %q, error %v; want rejected, unroutable", i, class(err), err)
+		}
+	}
+	if got := b.admin.depth(q, nil); got != n/2 {
+		t.Errorf("queue holds %d messages, want %d", got, n/2)
+	}
+}
