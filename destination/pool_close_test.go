@@ -31,7 +31,7 @@ func TestPoolCloseWhileInUseClosesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Retired before Close, still in use: its release closes it.
-	p.Drop("ep_1")
+	p.Drop("ep_1", c)
 	c2, release2, err := p.Get(t.Context(), Target{EndpointID: "ep_1"})
 	if err != nil {
 		t.Fatal(err)

@@ -128,7 +128,7 @@ func (p *Publisher) Publish(ctx context.Context, t destination.Target, m destina
 		// A connection that failed or stayed silent until the deadline is
 		// not reused: the next attempt dials again.
 		if c.conn.IsClosed() || ctx.Err() != nil {
-			p.pool.Drop(t.EndpointID)
+			p.pool.Drop(t.EndpointID, c)
 		}
 		return "", err
 	}
@@ -148,7 +148,7 @@ func (p *Publisher) get(ctx context.Context, t destination.Target, cfg config) (
 			return c, release, nil
 		}
 		release()
-		p.pool.Drop(t.EndpointID)
+		p.pool.Drop(t.EndpointID, c)
 	}
 }
 
