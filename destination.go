@@ -30,6 +30,12 @@ type DestinationField struct {
 	// CheckFunc reports what is wrong with a non-empty value (nil when it
 	// is fine); nil accepts any value.
 	CheckFunc func(v string) error
+	// NotSecret marks a credential that names who connects rather than
+	// proving it (a user name): an attempt's error may quote it, as the
+	// brokers' own refusals do ("authentication failed for user
+	// \"hub\""), which is what tells an operator which login to fix.
+	// Every other credential is a secret.
+	NotSecret bool
 }
 
 // DestinationKind describes one kind of destination: its fields, its
@@ -140,7 +146,7 @@ var DestinationKinds = []DestinationKind{
 			{Name: "sasl_mechanism", Help: "plain, scram-sha-256 or scram-sha-512 (with username and password)", CheckFunc: oneOf(saslMechanisms...)},
 		},
 		Credentials: []DestinationField{
-			{Name: "username", Help: "SASL user name"},
+			{Name: "username", Help: "SASL user name", NotSecret: true},
 			{Name: "password", Help: "SASL password"},
 		},
 		HostsFunc: func(c map[string]string) []string { return splitList(c["brokers"]) },
@@ -158,7 +164,7 @@ var DestinationKinds = []DestinationKind{
 			{Name: "tls", Help: `"true" to connect with TLS (amqps)`, CheckFunc: checkBool},
 		},
 		Credentials: []DestinationField{
-			{Name: "username", Required: true, Help: "the AMQP user"},
+			{Name: "username", Required: true, Help: "the AMQP user", NotSecret: true},
 			{Name: "password", Required: true, Help: "the AMQP password"},
 		},
 		HostsFunc: func(c map[string]string) []string { return []string{c["address"]} },
@@ -186,7 +192,7 @@ var DestinationKinds = []DestinationKind{
 			{Name: "tls", Help: `"true" to connect with TLS`, CheckFunc: checkBool},
 		},
 		Credentials: []DestinationField{
-			{Name: "username", Help: "user name (with password)"},
+			{Name: "username", Help: "user name (with password)", NotSecret: true},
 			{Name: "password", Help: "password (with username)"},
 			{Name: "token", Help: "authentication token (instead of username and password)"},
 		},
@@ -219,6 +225,21 @@ var DestinationKinds = []DestinationKind{
 			return s
 		},
 	},
+}
+
+// Secrets returns the values in credentials that are secrets: all but
+// those of fields k marks NotSecret. A field k does not know counts as a
+// secret.
+func (k DestinationKind) Secrets(credentials map[string]string) []string {
+	var out []string
+	for name, v := range credentials {
+		i := slices.IndexFunc(k.Credentials, func(f DestinationField) bool { return f.Name == name })
+		if i >= 0 && k.Credentials[i].NotSecret {
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // LookupDestinationKind returns the kind named name; ok is false for

@@ -2,6 +2,8 @@ package delivery
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,18 +45,24 @@ func (d *Dispatcher) publish(ep *hirehook.Endpoint, dl *hirehook.Delivery, body 
 	detail, err := p.Publish(ctx, t, m)
 	a.Duration = time.Since(start)
 	if err != nil {
-		a.ErrorClass, a.Error = destination.Classify(err), hirehook.Truncate(scrub(err.Error(), ep.Credentials), 500)
+		a.ErrorClass, a.Error = destination.Classify(err), hirehook.Truncate(scrub(err.Error(), ep.Kind, ep.Credentials), 500)
 		return Response{Attempt: a}
 	}
 	a.ResponseBody = excerptText([]byte(detail))
 	return Response{Attempt: a, Delivered: true}
 }
 
-// scrub replaces every credential value found in msg: a Publisher's
+// scrub replaces every secret credential found in msg: a Publisher's
 // errors should hold none, and this makes sure none reaches the attempt
-// log if a client library quotes one.
-func scrub(msg string, credentials map[string]string) string {
-	for _, v := range credentials {
+// log if a client library quotes one. A user name stays: it is no secret,
+// publishers name the refused user on purpose, and replacing a common word
+// ("guest", "admin") wherever it occurs would garble the message.
+func scrub(msg, kind string, credentials map[string]string) string {
+	secrets := slices.Collect(maps.Values(credentials))
+	if k, ok := hirehook.LookupDestinationKind(kind); ok {
+		secrets = k.Secrets(credentials)
+	}
+	for _, v := range secrets {
 		if len(v) >= 4 {
 			msg = strings.ReplaceAll(msg, v, "[credential]")
 		}

@@ -91,6 +91,15 @@ func TestPublishMessage(t *testing.T) {
 	if resp.Delivered || resp.Attempt.ErrorClass != hirehook.ErrorClassAuth || strings.Contains(resp.Attempt.Error, "tok-1234567") {
 		t.Fatalf("an auth failure gave %+v", resp.Attempt)
 	}
+	// The user name is no secret: the broker's word for who was refused
+	// stays whole, also where it occurs as a word of the message, while the
+	// password is cut.
+	ep.Credentials = map[string]string{"username": "guest", "password": "hunter2-pw"}
+	pub.err = destination.Errorf(hirehook.ErrorClassAuth, "nats: authentication failed for user %q (a guest user), password %s", "guest", "hunter2-pw")
+	resp = d.publish(ep, dl, body, signer, now)
+	if want := `nats: authentication failed for user "guest" (a guest user), password [credential]`; resp.Attempt.Error != want {
+		t.Fatalf("auth failure's error = %q, want %q", resp.Attempt.Error, want)
+	}
 	pub.err = errors.New("something odd")
 	if resp = d.publish(ep, dl, body, signer, now); resp.Attempt.ErrorClass != hirehook.ErrorClassOther || resp.Delivered {
 		t.Fatalf("an unclassified failure gave %+v", resp.Attempt)
