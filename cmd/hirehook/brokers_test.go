@@ -22,6 +22,7 @@ import (
 	"cloud.google.com/go/pubsub/v2/pstest"
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/api/option"
@@ -146,6 +147,8 @@ type broker struct {
 	config      map[string]string
 	credentials map[string]string
 	got         *inbox
+	// keyed says the kind has an ordering key (brokerMsg.Key).
+	keyed bool
 	// down takes the broker away from the hub, with nothing it acknowledged
 	// lost; up brings it back on the same address. Nil unless opened with
 	// brokerOpts.downable.
@@ -173,6 +176,82 @@ var brokerKinds = []brokerKind{
 	{hirehook.KindNATS, openNATS},
 	{hirehook.KindKafka, openKafka},
 	{hirehook.KindPubSub, openPubSub},
+	{hirehook.KindRabbitMQ, openRabbitMQ},
+}
+
+// rabbitMQAddr is the test machine's RabbitMQ (guest/guest), unless
+// HIREHOOK_TEST_RABBITMQ_ADDR says otherwise.
+func rabbitMQAddr() string {
+	if a := os.Getenv("HIREHOOK_TEST_RABBITMQ_ADDR"); a != "" {
+		return a
+	}
+	return "127.0.0.1:5672"
+}
+
+// openRabbitMQ declares a topic exchange and a queue bound to it for
+// "placement.*", both of the test's own and deleted at its end, and
+// consumes the queue. The endpoint publishes to the exchange with its
+// default routing key, the event type.
+func openRabbitMQ(tb testing.TB, o brokerOpts) *broker {
+	tb.Helper()
+	server := rabbitMQAddr()
+	conn, err := amqp.Dial("amqp://guest:guest@" + server + "/")
+	if err != nil {
+		needBroker(tb, "RabbitMQ (guest/guest) at "+server, err)
+	}
+	tb.Cleanup(func() { conn.Close() })
+	name := brokerName(tb)
+	ch, err := conn.Channel()
+	if err != nil {
+		tb.Fatalf("amqp channel: %v", err)
+	}
+	if err := ch.ExchangeDeclare(name, "topic", true, false, false, false, nil); err != nil {
+		tb.Fatalf("declare exchange %s: %v", name, err)
+	}
+	if _, err := ch.QueueDeclare(name, true, false, false, false, nil); err != nil {
+		tb.Fatalf("declare queue %s: %v", name, err)
+	}
+	tb.Cleanup(func() {
+		// On a channel of its own: the consumer's is closed by then.
+		if ch, err := conn.Channel(); err == nil {
+			ch.QueueDelete(name, false, false, false)
+			ch.ExchangeDelete(name, false, false)
+			ch.Close()
+		}
+	})
+	if err := ch.QueueBind(name, "placement.*", name, false, nil); err != nil {
+		tb.Fatalf("bind queue %s: %v", name, err)
+	}
+	deliveries, err := ch.Consume(name, "", true, true, false, false, nil)
+	if err != nil {
+		tb.Fatalf("consume %s: %v", name, err)
+	}
+	b := &broker{kind: hirehook.KindRabbitMQ, got: &inbox{}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for d := range deliveries {
+			h := http.Header{}
+			for k, v := range d.Headers {
+				h.Set(k, fmt.Sprint(v))
+			}
+			if h.Get("Content-Type") == "" {
+				h.Set("Content-Type", d.ContentType)
+			}
+			b.got.add(brokerMsg{BrokerID: d.MessageId, Header: h, Body: d.Body})
+		}
+	}()
+	tb.Cleanup(func() { ch.Close(); <-done })
+	addr := server
+	if o.downable {
+		p := testproxy.New(tb, server)
+		addr = p.Addr
+		b.down = func(testing.TB) { p.Stop() }
+		b.up = p.Start
+	}
+	b.config = map[string]string{"address": addr, "exchange": name}
+	b.credentials = map[string]string{"username": "guest", "password": "guest"}
+	return b
 }
 
 // openNATS makes a stream capturing "<name>.>" on the shared server (the
@@ -268,7 +347,7 @@ func openKafka(tb testing.TB, o brokerOpts) *broker {
 		}
 	})
 	addr := c.ListenAddrs()[0]
-	b := &broker{kind: hirehook.KindKafka, got: &inbox{},
+	b := &broker{kind: hirehook.KindKafka, got: &inbox{}, keyed: true,
 		config: map[string]string{"brokers": addr, "topic": topic}}
 	if o.downable {
 		_, port, _ := net.SplitHostPort(addr)
@@ -361,7 +440,7 @@ func openPubSub(tb testing.TB, o brokerOpts) *broker {
 	}); err != nil {
 		tb.Fatalf("create subscription %s: %v", sub, err)
 	}
-	b := &broker{kind: hirehook.KindPubSub, got: &inbox{}}
+	b := &broker{kind: hirehook.KindPubSub, got: &inbox{}, keyed: true}
 	rctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
