@@ -190,17 +190,21 @@ func TestDestinationBrokerDownAndBack(t *testing.T) {
 	t.Parallel()
 	// The hub's breaker: it trips after the attempts of tripAfter different
 	// deliveries in a row failed, with up to concurrency attempts in
-	// flight (delivery.Config's defaults, which the hub keeps).
+	// flight (delivery.Config's defaults, which the hub keeps). Until it
+	// trips, each failure frees a slot for another delivery: at most
+	// concurrency + tripAfter - 1 attempts, then one per probe.
 	const tripAfter, concurrency = 10, 16
 	for _, k := range brokerKinds {
 		t.Run(k.name, func(t *testing.T) {
 			t.Parallel()
 			hub := startHub(t, func(c *Config) {
 				// Without the pause every delivery would be attempted every
-				// 100 ms while the broker is down; with it, they wait. The
-				// schedule outlasts the outage: a delivery that failed for
+				// 300 ms while the broker is down; with it, they wait. The
+				// step is long enough that no delivery is retried before
+				// the breaker trips (the bound below), the schedule long
+				// enough to outlast the outage: a delivery that failed for
 				// good would be lost to this test.
-				c.RetrySchedule = slices.Repeat([]time.Duration{100 * time.Millisecond}, 50)
+				c.RetrySchedule = slices.Repeat([]time.Duration{300 * time.Millisecond}, 50)
 				c.DeliveryTimeout = 2 * time.Second
 			})
 			b := k.open(t, brokerOpts{downable: true})
