@@ -38,16 +38,6 @@ func kindTitle(kind string) string {
 	return kind
 }
 
-// destinationLine is an endpoint's destination as one line: a webhook's
-// URL without its query (where tokens often live), a broker's target as
-// the hub derived it from the config (it holds no credential).
-func destinationLine(ep *hirehook.Endpoint) string {
-	if kindOf(ep) == hirehook.KindHTTP {
-		return hirehook.RedactURL(ep.URL)
-	}
-	return ep.URL
-}
-
 // credentialNames lists the names of an endpoint's credentials, never
 // their values.
 func credentialNames(ep *hirehook.Endpoint) []string {

@@ -43,7 +43,7 @@ var funcs = template.FuncMap{
 	"plainReason":  plainReason,
 	"kindTitle":    kindTitle,
 	"kindOf":       kindOf,
-	"destination":  destinationLine,
+	"destination":  (*hirehook.Endpoint).Target,
 	"configOf":     configEntries,
 	"credNames":    credentialNames,
 }
