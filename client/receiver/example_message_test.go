@@ -79,7 +79,7 @@ func ExampleHeadersFromTable() {
 	v := receiver.Verifier{Secrets: []string{secret}}
 
 	headers, body := published(hirehook.NewSecret(), "evt_3", `{"id":"evt_3","type":"placement.confirmed"}`) // signed with another secret
-	d := amqp.Delivery{Headers: amqp.Table{}, Body: body} // as <-ch.Consume(...) hands it over
+	d := amqp.Delivery{Headers: amqp.Table{}, Body: body}                                                    // as <-ch.Consume(...) hands it over
 	for k, val := range headers {
 		d.Headers[k] = val
 	}
