@@ -21,7 +21,15 @@
 //     rotate the signing secret, recover failed deliveries, and try the
 //     form's route on an event (POST /endpoints/try-route,
 //     /endpoints/{id}/try-route: route.Try, as the API's test-route; a
-//     page rendered, nothing saved or sent).
+//     page rendered, nothing saved or sent). The destination is a webhook
+//     URL or a broker kind of hirehook.DestinationKinds, whose config and
+//     credentials fields the form generates from the kinds (a block per
+//     kind, the chosen one's read; CSS hides the others where the
+//     browser has :has()). Credentials are write-only: password inputs,
+//     an empty one keeps the saved value on edit, and no page shows a
+//     value, only the names. The endpoint page shows the kind, the
+//     destination line, and its latest failed attempt with its class
+//     (auth, rejected, connection, …) until an attempt succeeds.
 //
 // People sign in with an API key (POST /signin). The key is never stored:
 // the session (in memory, with an expiry) keeps its hash and looks the key

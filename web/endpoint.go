@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -51,6 +52,10 @@ type endpointPage struct {
 	// LastSuccess is the endpoint's latest successful attempt (nil: none
 	// yet), for the latency tile when the window holds none.
 	LastSuccess *time.Time
+	// LastFailure is the latest failed attempt among the recent
+	// deliveries when no success came after it (nil otherwise): what the
+	// receiver or the broker answered, e.g. wrong credentials.
+	LastFailure *failureView
 }
 
 // waitingShown is how many waiting deliveries the page lists: the
@@ -154,16 +159,22 @@ func (h *Handler) handleEndpointNew(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
-	form := parseEndpointForm(r)
+	form := parseEndpointForm(r, nil)
 	types := form.validate(h.cfg.Catalog)
 	var ep *hirehook.Endpoint
 	var secret string
 	var err error
 	if len(form.Errors) == 0 {
 		redact := form.redactList()
-		ep, secret, err = h.endpoints().EndpointCreate(r.Context(), actor(r), ops.EndpointInput{URL: &form.URL, Description: &form.Description,
+		in := ops.EndpointInput{Description: &form.Description,
 			EventTypes: &types, Disabled: &form.Disabled, Ordered: &form.Ordered,
-			Filter: &form.Filter, Transform: &form.Transform, Payload: &form.Payload, Redact: &redact})
+			Filter: &form.Filter, Transform: &form.Transform, Payload: &form.Payload, Redact: &redact}
+		if form.Kind == hirehook.KindHTTP {
+			in.URL = &form.URL
+		} else {
+			in.Kind, in.Config, in.Credentials = &form.Kind, &form.Config, &form.credentials
+		}
+		ep, secret, err = h.endpoints().EndpointCreate(r.Context(), actor(r), in)
 	}
 	if len(form.Errors) > 0 || form.fieldError(err) {
 		page := endpointPage{Groups: typeGroups(h.cfg.Catalog), Form: form}
@@ -224,6 +235,13 @@ func (h *Handler) endpointPageFor(r *http.Request, ep *hirehook.Endpoint) (endpo
 	if err != nil {
 		return page, err
 	}
+	failure, err := h.latestFailure(r.Context(), p.tenantID, page.Recent)
+	if err != nil {
+		return page, err
+	}
+	if failure != nil && (page.LastSuccess == nil || page.LastSuccess.Before(failure.At)) {
+		page.LastFailure = failure
+	}
 	if len(ep.Secrets) > 0 {
 		page.SecretCreatedAt = ep.Secrets[0].CreatedAt
 		for _, s := range ep.Secrets[1:] {
@@ -257,7 +275,7 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 		h.error(w, r, err)
 		return
 	}
-	form := parseEndpointForm(r)
+	form := parseEndpointForm(r, old)
 	types := form.validate(h.cfg.Catalog)
 	ep, err := old, error(nil)
 	if len(form.Errors) == 0 {
@@ -291,8 +309,19 @@ func (h *Handler) handleEndpointUpdate(w http.ResponseWriter, r *http.Request) {
 // old (the form sends every field); empty when nothing changed.
 func changesOf(old *hirehook.Endpoint, form *endpointForm, types []string) ops.EndpointInput {
 	var in ops.EndpointInput
-	if form.URL != old.URL {
-		in.URL = &form.URL
+	if kindOf(old) == hirehook.KindHTTP {
+		if form.URL != old.URL {
+			in.URL = &form.URL
+		}
+	} else {
+		// The config is sent whole when it changed; credentials only
+		// those given, which the operation merges with the kept ones.
+		if !maps.Equal(form.Config, old.Config) {
+			in.Config = &form.Config
+		}
+		if len(form.credentials) > 0 {
+			in.Credentials = &form.credentials
+		}
 	}
 	if form.Description != old.Description {
 		in.Description = &form.Description

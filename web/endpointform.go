@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -100,8 +101,19 @@ func typeLabel(name string) string {
 // endpointForm is the create/edit form: what was entered, and the error of
 // each field that was wrong.
 type endpointForm struct {
-	URL         string
-	Description string
+	// Kind is the destination kind: hirehook.KindHTTP (a webhook to URL)
+	// or a broker kind, configured by Config and credentials.
+	Kind   string
+	URL    string
+	Config map[string]string
+	// credentials are the credentials entered (never shown again: the
+	// page is rendered without them); stored are the endpoint's own, for
+	// validating an edit that keeps them, and savedCredentials their
+	// names. Unexported, so no template can print a value.
+	credentials      map[string]string
+	stored           map[string]string
+	savedCredentials map[string]bool
+	Description      string
 	// Selected holds the checked boxes: "*", the groups' All values and
 	// types.
 	Selected map[string]bool
@@ -131,7 +143,7 @@ func (f *endpointForm) redactList() []string {
 // checked, the others go to the free-text field. A group without a
 // wildcard shows its All box checked when every one of its types is.
 func formOf(ep *hirehook.Endpoint, groups []typeGroup) endpointForm {
-	f := endpointForm{URL: ep.URL, Description: ep.Description, Selected: map[string]bool{}, Disabled: ep.Disabled, Ordered: ep.Ordered, Errors: map[string]string{},
+	f := endpointForm{Kind: kindOf(ep), URL: ep.URL, Description: ep.Description, Selected: map[string]bool{}, Disabled: ep.Disabled, Ordered: ep.Ordered, Errors: map[string]string{},
 		Filter: ep.Filter, Transform: ep.Transform, Payload: ep.Payload, Redact: strings.Join(ep.Redact, ", ")}
 	boxes := map[string]bool{"*": true}
 	for _, g := range groups {
@@ -156,11 +168,27 @@ func formOf(ep *hirehook.Endpoint, groups []typeGroup) endpointForm {
 		}
 	}
 	f.Patterns = strings.Join(other, ", ")
+	f.keep(ep)
+	if f.Kind != hirehook.KindHTTP {
+		f.URL = ""
+		f.Config = maps.Clone(ep.Config)
+	}
 	return f
 }
 
-// parseEndpointForm reads a posted form.
-func parseEndpointForm(r *http.Request) endpointForm {
+// keep notes the credentials an endpoint has, which an edit keeps unless
+// the form gives a new value.
+func (f *endpointForm) keep(ep *hirehook.Endpoint) {
+	f.stored, f.savedCredentials = ep.Credentials, map[string]bool{}
+	for name := range ep.Credentials {
+		f.savedCredentials[name] = true
+	}
+}
+
+// parseEndpointForm reads a posted form. ep is the endpoint edited (nil
+// when creating): its kind is fixed, and its credentials are kept unless
+// the form gives new values; a new endpoint's kind is the form's.
+func parseEndpointForm(r *http.Request, ep *hirehook.Endpoint) endpointForm {
 	f := endpointForm{
 		URL:         strings.TrimSpace(r.PostForm.Get("url")),
 		Description: strings.TrimSpace(r.PostForm.Get("description")),
@@ -177,6 +205,18 @@ func parseEndpointForm(r *http.Request) endpointForm {
 	for _, v := range r.PostForm["event_types"] {
 		f.Selected[v] = true
 	}
+	kind := strings.TrimSpace(r.PostForm.Get("kind"))
+	if kind == "" {
+		kind = hirehook.KindHTTP
+	}
+	if ep != nil {
+		kind = kindOf(ep)
+		f.keep(ep)
+	}
+	f.parseDestination(r, kind)
+	if kind != hirehook.KindHTTP {
+		f.URL = "" // a broker's is derived from its config
+	}
 	return f
 }
 
@@ -187,7 +227,7 @@ func parseEndpointForm(r *http.Request) endpointForm {
 func (f *endpointForm) validate(c *catalog.Catalog) []string {
 	// The domain's rules, field by field, so that the form shows every
 	// wrong field at once (the operation stops at the first).
-	f.fieldError(hirehook.ValidateEndpointURL(f.URL))
+	f.validateDestination()
 	f.fieldError((&hirehook.EndpointUpdate{Description: &f.Description}).Validate())
 	if f.Payload == "" {
 		f.Payload = hirehook.PayloadFull
@@ -286,6 +326,10 @@ func (f *endpointForm) fieldError(err error) bool {
 		name = "filter"
 	}
 	field, _, _ := strings.Cut(name, "[")
+	if strings.HasPrefix(field, "config.") || strings.HasPrefix(field, "credentials.") || field == "kind" {
+		f.Errors[field] = destinationError(field, hirehook.ErrorMessage(err))
+		return true
+	}
 	switch field {
 	case "url":
 		f.Errors[field] = "The URL " + hirehook.ErrorMessage(err) + "."

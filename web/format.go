@@ -41,6 +41,11 @@ var funcs = template.FuncMap{
 	"breakID":      breakID,
 	"static":       staticURL,
 	"plainReason":  plainReason,
+	"kindTitle":    kindTitle,
+	"kindOf":       kindOf,
+	"destination":  (*hirehook.Endpoint).Target,
+	"configOf":     configEntries,
+	"credNames":    credentialNames,
 }
 
 // plainReason explains in plain words why a route would not send an event

@@ -1,9 +1,14 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/hirehook/hirehook"
 )
 
 // TestPages renders every page against the seeded agency and compares it
@@ -67,6 +72,24 @@ func TestPages(t *testing.T) {
 		r := admin.post("/endpoints", url.Values{"url": {"onboarding.example.com"}, "description": {"Onboarding"}, "event_types": {"placement.confirmed"}, "patterns": {"bad pattern"}}, true)
 		wantStatus(t, r, http.StatusUnprocessableEntity)
 		golden(t, "endpoint_errors", r.body)
+	})
+	// Last, as it adds an endpoint the pages above would list: a Kafka
+	// endpoint, its credentials' names shown and their values not.
+	t.Run("endpoint_broker", func(t *testing.T) {
+		k, _ := hirehook.LookupDestinationKind(hirehook.KindKafka)
+		config := map[string]string{"brokers": "kafka-1.internal:9092,kafka-2.internal:9092", "topic": "recruiting.events", "sasl_mechanism": "scram-sha-256", "tls": "true"}
+		ep := &hirehook.Endpoint{TenantID: hirehook.DefaultTenantID, ID: "ep_kafka", Kind: hirehook.KindKafka, URL: k.TargetFunc(config),
+			Config: config, Credentials: map[string]string{"username": "hub", "password": "kafka-pw-do-not-show"},
+			Description: "Data platform", EventTypes: []string{"placement.*"},
+			Secrets:   []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now.Add(-time.Hour)}},
+			CreatedAt: now.Add(-time.Hour), UpdatedAt: now.Add(-time.Hour)}
+		must(t, b.store.EndpointCreate(context.Background(), ep))
+		r := admin.get("/endpoints/ep_kafka")
+		wantStatus(t, r, http.StatusOK)
+		if strings.Contains(r.body, "kafka-pw-do-not-show") {
+			t.Fatal("the page shows the password")
+		}
+		golden(t, "endpoint_broker", r.body)
 	})
 	t.Run("forbidden", func(t *testing.T) {
 		viewer.get("/")

@@ -88,7 +88,7 @@ func (h *Handler) handleEndpointTryRoute(w http.ResponseWriter, r *http.Request)
 			return
 		}
 	}
-	form := parseEndpointForm(r)
+	form := parseEndpointForm(r, page.Endpoint)
 	if form.Payload == "" {
 		form.Payload = hirehook.PayloadFull
 	}

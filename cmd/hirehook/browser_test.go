@@ -400,6 +400,35 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 	b.screenshot("endpoint-try-live-filtered")
 
+	// A broker endpoint through the same form: choosing NATS JetStream
+	// shows its fields (the others hide, by CSS alone); the page then
+	// shows the kind and the destination, never the token.
+	b.run("create a NATS endpoint",
+		chromedp.Navigate(base+"/endpoints/new"),
+		chromedp.WaitVisible(chromedp.ID(`url`)),
+		chromedp.Click(chromedp.CSS(`input[name="kind"][value="nats"]`)),
+		chromedp.WaitVisible(chromedp.ID(`nats-servers`)),
+		chromedp.WaitNotVisible(chromedp.ID(`url`)),
+		chromedp.SendKeys(chromedp.ID(`nats-servers`), "127.0.0.1:4222"),
+		chromedp.SendKeys(chromedp.ID(`nats-subject`), "hub.browser"),
+		chromedp.SendKeys(chromedp.ID(`nats-credential-token`), "tok-browser-secret"),
+		chromedp.SendKeys(chromedp.ID(`description`), "Data platform (NATS)"),
+		chromedp.Click(chromedp.CSS(`input[name="event_types"][value="job.created"]`)),
+	)
+	b.screenshot("endpoint-new-nats")
+	b.run("save the NATS endpoint",
+		chromedp.Click(chromedp.CSS(`form[action="/endpoints"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash code.secret`)),
+	)
+	b.screenshot("endpoint-nats-created")
+	natsPage, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(natsPage, "NATS JetStream") || !strings.Contains(natsPage, "nats://127.0.0.1:4222/hub.browser.") || strings.Contains(natsPage, "tok-browser-secret") {
+		t.Errorf("the NATS endpoint's page lacks its kind or destination, or shows its token")
+	}
+
 	// Wide tables: an endpoint with a long address subscribed to most
 	// types (a wide coverage matrix; jobs, postings and interviews left as
 	// gaps), a polled and a push source.

@@ -81,7 +81,9 @@
     }
   };
   const schedule = (e) => {
-    if (e && e.target && (e.target.name === "url" || e.target.name === "description")) return;
+    // The destination and the name do not change what the route does.
+    const name = (e && e.target && e.target.name) || "";
+    if (name === "url" || name === "description" || name === "kind" || name.startsWith("config.") || name.startsWith("credentials.")) return;
     clearTimeout(timer);
     timer = setTimeout(run, 350);
   };
