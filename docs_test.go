@@ -20,7 +20,8 @@ func docFiles(tb testing.TB) []string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return append([]string{"README.md", filepath.Join("examples", "onboarding", "README.md")}, pages...)
+	return append([]string{"README.md", filepath.Join("examples", "onboarding", "README.md"),
+		filepath.Join("examples", "rabbitmq-onboarding", "README.md")}, pages...)
 }
 
 var (

@@ -477,7 +477,7 @@ func TestCLIEndpointsUpdateDisableEnableDelete(t *testing.T) {
 	if st := deliveryOf(t, hub.URL(), acc.ID).State; st != hirehook.DeliveryPaused {
 		t.Fatalf("after disable the delivery is %s, want paused", st)
 	}
-	if res := runCLI(t, env, "endpoints", "list"); !regexp.MustCompile(`(?m)^` + id + `\s+\S+\s+placement\.confirmed\s+yes$`).MatchString(res.stdout) {
+	if res := runCLI(t, env, "endpoints", "list"); !regexp.MustCompile(`(?m)^` + id + `\s+http\s+\S+\s+placement\.confirmed\s+yes$`).MatchString(res.stdout) {
 		t.Fatalf("endpoints list does not show it disabled:\n%s", res.stdout)
 	}
 	res = runCLI(t, env, "endpoints", "enable", id)
