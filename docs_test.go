@@ -21,7 +21,7 @@ func docFiles(tb testing.TB) []string {
 		tb.Fatal(err)
 	}
 	return append([]string{"README.md", filepath.Join("examples", "onboarding", "README.md"),
-		filepath.Join("examples", "rabbitmq-onboarding", "README.md")}, pages...)
+		filepath.Join("examples", "rabbitmq-onboarding", "README.md"), filepath.Join("examples", "kafka-analytics", "README.md")}, pages...)
 }
 
 var (
