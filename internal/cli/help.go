@@ -81,7 +81,7 @@ var commands = []command{
   hirehook events send --file event.json     (a whole event: type, data, id, source, …; - reads stdin)
 `},
 	{name: "endpoints", args: "<command> [flags]",
-		summary: "List, create, change and remove the endpoints (webhook subscribers) of a running hub."},
+		summary: "List, create, change and remove the endpoints (webhook URLs and brokers) of a running hub."},
 	{name: "endpoints list", args: "[flags]", group: groupRemote, env: remoteEnv,
 		summary: "List the endpoints of a running hub with their kind and destination."},
 	{name: "endpoints get", args: "ID [flags]", group: groupRemote, env: remoteEnv,
