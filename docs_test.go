@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/hirehook/hirehook"
 )
 
 // docFiles are the Markdown pages a reader follows: the README, every page
@@ -18,7 +20,8 @@ func docFiles(tb testing.TB) []string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return append([]string{"README.md", filepath.Join("examples", "onboarding", "README.md")}, pages...)
+	return append([]string{"README.md", filepath.Join("examples", "onboarding", "README.md"),
+		filepath.Join("examples", "rabbitmq-onboarding", "README.md"), filepath.Join("examples", "kafka-analytics", "README.md")}, pages...)
 }
 
 var (
@@ -215,4 +218,47 @@ func markdownAnchors(doc string) map[string]bool {
 		seen[s]++
 	}
 	return anchors
+}
+
+// destinationFieldsTable is docs/destinations.md's table of every broker
+// kind's config and credentials fields, made from hirehook.DestinationKinds.
+func destinationFieldsTable() string {
+	var b strings.Builder
+	b.WriteString("| Kind | Field | Object | Required | Meaning |\n|---|---|---|---|---|\n")
+	for _, k := range hirehook.DestinationKinds {
+		for _, obj := range []struct {
+			name   string
+			fields []hirehook.DestinationField
+		}{{"config", k.Config}, {"credentials", k.Credentials}} {
+			for _, f := range obj.fields {
+				req := ""
+				if f.Required {
+					req = "yes"
+				}
+				fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s | %s |\n", k.Name, f.Name, obj.name, req, strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;").Replace(f.Help))
+			}
+		}
+	}
+	return b.String()
+}
+
+// TestDocsDestinationFields checks that docs/destinations.md's field table
+// (between <!-- destination-fields --> and <!-- /destination-fields -->)
+// is the one hirehook.DestinationKinds makes, so the page cannot drift
+// from what the hub accepts. On a difference it prints the table to paste.
+func TestDocsDestinationFields(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("docs", "destinations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	open, closing := "<!-- destination-fields -->\n", "<!-- /destination-fields -->"
+	start, end := strings.Index(doc, open), strings.Index(doc, closing)
+	if start < 0 || end < start {
+		t.Fatalf("docs/destinations.md has no %q … %q section", open, closing)
+	}
+	if got, want := doc[start+len(open):end], destinationFieldsTable(); got != want {
+		t.Errorf("docs/destinations.md's field table is not hirehook.DestinationKinds'; replace it with:\n%s", want)
+	}
 }

@@ -654,6 +654,7 @@ func TestClientCoversEveryRoute(t *testing.T) {
 	ignore(c.UpdateTenant(ctx, "t1", client.TenantUpdateParams{Name: new("t2")}))
 	ignore(nil, c.DeleteTenant(ctx, "t1"))
 	ignore(c.EventTypes(ctx))
+	ignore(c.DestinationKinds(ctx))
 	ignore(c.EventType(ctx, "placement.confirmed"))
 	// The test hub runs no source kinds: each call still uses its route.
 	ignore(c.CreateSource(ctx, client.SourceCreateParams{Kind: hirehook.SourceBullhorn, Name: "x", Config: json.RawMessage(`{}`)}))

@@ -22,9 +22,16 @@
 // errors.Is(err, context.DeadlineExceeded) and errors.As(err, &netErr) work;
 // Retryable tells whether sending again may help.
 //
+// An endpoint is a webhook URL or a broker (Kafka, RabbitMQ, NATS
+// JetStream, Google Cloud Pub/Sub): EndpointCreateParams.Kind, Config and
+// Credentials, with the fields DestinationKinds lists. Credentials are
+// write-only: endpoints as read carry their names, each with
+// hirehook.Masked.
+//
 // Typed catalog entities (Placement, Candidate, ...) and the event type names
-// are in package client/entity; the receiver side (signature verification,
-// deduplication, a typed http.Handler) is package client/receiver.
+// are in package client/entity; the receiver side (signature verification of
+// webhooks and of broker messages, deduplication, a typed http.Handler) is
+// package client/receiver.
 //
 // The package imports only the standard library and the root hirehook
 // package, so it adds nothing to a producer's module graph.

@@ -11,10 +11,25 @@ import (
 	"github.com/hirehook/hirehook"
 )
 
-// EndpointCreateParams is a new endpoint. URL and EventTypes are required.
+// EndpointCreateParams is a new endpoint. EventTypes are required, and
+// URL for a webhook endpoint or Config for a broker endpoint (Kind).
 type EndpointCreateParams struct {
+	// Kind is the destination: "" or hirehook.KindHTTP for a webhook to
+	// URL, or a broker kind (hirehook.KindKafka, KindRabbitMQ, KindNATS,
+	// KindPubSub) configured by Config and Credentials. It cannot change
+	// later.
+	Kind string `json:"kind,omitempty"`
 	// URL is where webhooks are POSTed: an absolute http:// or https:// URL.
-	URL string `json:"url"`
+	// Leave it empty for a broker kind: the hub sets it to the destination
+	// as one line ("kafka://b1:9092/applications").
+	URL string `json:"url,omitempty"`
+	// Config is a broker kind's settings (brokers, topic, ...); the fields
+	// of each kind are in hirehook.DestinationKinds and DestinationKinds.
+	Config map[string]string `json:"config,omitempty"`
+	// Credentials are a broker kind's secrets (username, password,
+	// service_account_json, ...). They are write-only: the hub stores them
+	// encrypted and every answer shows each name with hirehook.Masked.
+	Credentials map[string]string `json:"credentials,omitempty"`
 	// EventTypes are exact types ("placement.confirmed"), entity
 	// wildcards ("placement.*") or "*".
 	EventTypes  []string `json:"event_types"`
@@ -57,8 +72,15 @@ type EndpointCreateParams struct {
 // Headers replaces the custom headers: an empty, non-nil map removes them
 // all, and a value of hirehook.Masked keeps that header's current value (so
 // the Headers of an Endpoint as read may be sent back as they are).
+//
+// Config replaces a broker endpoint's whole config. Credentials changes
+// only the names it holds: a value sets that credential, "" removes it and
+// hirehook.Masked keeps it (so Credentials as read may be sent back). The
+// kind cannot change.
 type EndpointUpdateParams struct {
 	URL         *string           `json:"url,omitempty"`
+	Config      map[string]string `json:"config,omitzero"`
+	Credentials map[string]string `json:"credentials,omitzero"`
 	Description *string           `json:"description,omitempty"`
 	EventTypes  []string          `json:"event_types,omitzero"`
 	Headers     map[string]string `json:"headers,omitzero"`
@@ -111,6 +133,58 @@ type EndpointWithSecret struct {
 	PublicKey string `json:"public_key"`
 }
 
+// UnmarshalJSON decodes the hub's answer, with the masked credentials
+// (hirehook.Endpoint alone does not decode them: it never serialises them).
+func (e *EndpointWithSecret) UnmarshalJSON(b []byte) error {
+	type plain EndpointWithSecret
+	var v struct {
+		plain
+		Credentials map[string]string `json:"credentials"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*e = EndpointWithSecret(v.plain)
+	e.Credentials = v.Credentials
+	return nil
+}
+
+// MarshalJSON writes e as the hub answers it: the credentials' names, each
+// with hirehook.Masked, whatever their values.
+func (e EndpointWithSecret) MarshalJSON() ([]byte, error) {
+	type plain EndpointWithSecret
+	return json.Marshal(struct {
+		plain
+		Credentials map[string]string `json:"credentials,omitempty"`
+	}{plain: plain(e), Credentials: maskedValues(e.Credentials)})
+}
+
+// endpointJSON decodes an endpoint as the API answers it, with its
+// credentials' names (each value hirehook.Masked) into Credentials.
+type endpointJSON struct {
+	hirehook.Endpoint
+	Credentials map[string]string `json:"credentials"`
+}
+
+func (v endpointJSON) endpoint() hirehook.Endpoint {
+	e := v.Endpoint
+	e.Credentials = v.Credentials
+	return e
+}
+
+// maskedValues returns m's names, each with hirehook.Masked; nil when m
+// is empty.
+func maskedValues(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k := range m {
+		out[k] = hirehook.Masked
+	}
+	return out
+}
+
 // EndpointSecrets are the secrets an endpoint signs with.
 type EndpointSecrets struct {
 	// Secret is the current secret.
@@ -133,12 +207,19 @@ func (c *Client) CreateEndpoint(ctx context.Context, p EndpointCreateParams) (*E
 }
 
 // ListEndpoints returns one page of the tenant's endpoints (viewer scope).
+//
+// A broker endpoint's Credentials hold the names of its credentials, each
+// with hirehook.Masked: their values are write-only.
 func (c *Client) ListEndpoints(ctx context.Context, p ListParams) (*Page[hirehook.Endpoint], error) {
-	var out Page[hirehook.Endpoint]
-	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/endpoints", query: p.query(nil), out: &out}); err != nil {
+	var page Page[endpointJSON]
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/endpoints", query: p.query(nil), out: &page}); err != nil {
 		return nil, err
 	}
-	return &out, nil
+	out := &Page[hirehook.Endpoint]{Data: make([]hirehook.Endpoint, len(page.Data)), HasMore: page.HasMore, NextAfter: page.NextAfter}
+	for i, v := range page.Data {
+		out.Data[i] = v.endpoint()
+	}
+	return out, nil
 }
 
 // AllEndpoints iterates over every endpoint, page by page.
@@ -149,22 +230,57 @@ func (c *Client) AllEndpoints(ctx context.Context, p ListParams) iter.Seq2[hireh
 	})
 }
 
-// GetEndpoint returns an endpoint, without its secrets (viewer scope).
+// GetEndpoint returns an endpoint, without its secrets (viewer scope): the
+// values of its headers and credentials are hirehook.Masked.
 func (c *Client) GetEndpoint(ctx context.Context, id string) (*hirehook.Endpoint, error) {
-	var out hirehook.Endpoint
-	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/endpoints/" + seg(id), out: &out}); err != nil {
+	var v endpointJSON
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/endpoints/" + seg(id), out: &v}); err != nil {
 		return nil, err
 	}
+	out := v.endpoint()
 	return &out, nil
 }
 
-// UpdateEndpoint changes an endpoint and returns it (admin scope).
+// UpdateEndpoint changes an endpoint and returns it (admin scope). Code
+// invalid names the field (config.topic, credentials.password, kind).
 func (c *Client) UpdateEndpoint(ctx context.Context, id string, p EndpointUpdateParams) (*hirehook.Endpoint, error) {
-	var out hirehook.Endpoint
-	if err := c.do(ctx, call{method: http.MethodPatch, path: "/v1/endpoints/" + seg(id), in: p, out: &out}); err != nil {
+	var v endpointJSON
+	if err := c.do(ctx, call{method: http.MethodPatch, path: "/v1/endpoints/" + seg(id), in: p, out: &v}); err != nil {
 		return nil, err
 	}
+	out := v.endpoint()
 	return &out, nil
+}
+
+// DestinationKind is one kind of destination an endpoint may have, with
+// the fields of its config and credentials, as DestinationKinds lists it.
+type DestinationKind struct {
+	// Name is the endpoint's Kind: "http", "kafka", "rabbitmq", "nats",
+	// "gcp_pubsub".
+	Name  string `json:"name"`
+	Title string `json:"title"`
+	// Config and Credentials are the fields of EndpointCreateParams.Config
+	// and .Credentials; both are empty for http.
+	Config      []DestinationField `json:"config"`
+	Credentials []DestinationField `json:"credentials"`
+}
+
+// DestinationField is one field of a DestinationKind.
+type DestinationField struct {
+	Name     string `json:"name"`
+	Required bool   `json:"required"`
+	Help     string `json:"help"`
+}
+
+// DestinationKinds lists the kinds of destination the hub delivers to,
+// http first, with their fields (viewer scope): what a form or a script
+// needs to build an endpoint's Config and Credentials.
+func (c *Client) DestinationKinds(ctx context.Context) ([]DestinationKind, error) {
+	var out Page[DestinationKind]
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/destination-kinds", out: &out}); err != nil {
+		return nil, err
+	}
+	return out.Data, nil
 }
 
 // DeleteEndpoint deletes an endpoint; its unsent deliveries are cancelled

@@ -66,6 +66,24 @@ func TestEndpointBrokerLifecycle(t *testing.T) {
 	if !strings.Contains(string(updated), `"credentials":["password"]`) {
 		t.Fatalf("endpoint.updated details = %s, want the credential names changed", updated)
 	}
+
+	// Credentials sent back as read (hirehook.Masked) keep their values;
+	// Masked for a credential the endpoint lacks is refused.
+	if _, err := b.endpoints.EndpointUpdate(ctx, b.admin, e.ID, ops.EndpointInput{
+		Credentials: &map[string]string{"username": hirehook.Masked, "password": hirehook.Masked},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = b.store.EndpointGet(ctx, hirehook.DefaultTenantID, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got.Credentials["username"] != "hub" || got.Credentials["password"] != password2 {
+		t.Fatalf("after sending the credentials back masked: username %q, password kept %v", got.Credentials["username"], got.Credentials["password"] == password2)
+	}
+	_, err = b.endpoints.EndpointUpdate(ctx, b.admin, e.ID, ops.EndpointInput{Credentials: &map[string]string{"token": hirehook.Masked}})
+	if hirehook.ErrorField(err) != "credentials.token" {
+		t.Fatalf("masked unknown credential: %v, want a credentials.token error", err)
+	}
 }
 
 // TestEndpointBrokerValidate checks that each wrong destination is refused

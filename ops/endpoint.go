@@ -385,6 +385,14 @@ func updateDestination(u *hirehook.EndpointUpdate, in *EndpointInput, cur *hireh
 	}
 	if in.Credentials != nil {
 		for k, v := range *in.Credentials {
+			if v == hirehook.Masked {
+				// A credential as read, sent back: keep its value, as
+				// for a header.
+				if _, ok := cur.Credentials[k]; !ok {
+					return hirehook.FieldError("credentials."+k, "is %q, which keeps a credential's hidden value, but the endpoint has no credential %q; send its value", hirehook.Masked, k)
+				}
+				continue
+			}
 			creds[k] = v
 		}
 	}

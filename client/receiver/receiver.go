@@ -16,6 +16,13 @@
 //			return onboard(ctx, p) // an error answers 500: the hub sends it again
 //		}))
 //
+// A consumer of a broker endpoint (Kafka, RabbitMQ, NATS, Pub/Sub) verifies
+// each message with Verifier.VerifyMessage; HeadersFromPairs,
+// HeadersFromTable and HeadersFromMultimap take each broker client's header
+// type without this package importing any broker library:
+//
+//	err := v.VerifyMessage(receiver.HeadersFromPairs(rec.Headers), rec.Value) // franz-go
+//
 // Signatures: v1 (HMAC-SHA256 with a whsec_ secret, what hirehook sends)
 // and v1a (ed25519, verified with a whpk_ public key), several per header
 // (during a secret rotation the hub sends two), a 5-minute tolerance on

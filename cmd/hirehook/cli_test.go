@@ -95,7 +95,7 @@ func TestCLIEndpointsEventsDeliveries(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("endpoints list: exit %d", res.code)
 	}
-	row := regexp.MustCompile(`(?m)^` + epID + `\s+` + regexp.QuoteMeta(rc.URL+"/onboarding") + `\s+placement\.\*,offer\.signed\s+no$`)
+	row := regexp.MustCompile(`(?m)^` + epID + `\s+http\s+` + regexp.QuoteMeta(rc.URL+"/onboarding") + `\s+placement\.\*,offer\.signed\s+no$`)
 	if !strings.HasPrefix(res.stdout, "ID") || !row.MatchString(res.stdout) {
 		t.Fatalf("endpoints list printed:\n%s", res.stdout)
 	}
@@ -278,7 +278,7 @@ func TestCLIHelp(t *testing.T) {
 		return env
 	}
 	rotate := []string{"db", "encryption-key", "log-format", "log-level", "previous-encryption-keys"}
-	endpoint := with(remote, "description", "event-types", "filter", "max-concurrency", "ordered", "payload", "rate-limit", "redact", "transform", "url")
+	endpoint := with(remote, "config", "credential", "description", "event-types", "filter", "max-concurrency", "ordered", "payload", "rate-limit", "redact", "transform", "url")
 	cases := []struct {
 		cmd   string
 		flags []string
@@ -296,7 +296,8 @@ func TestCLIHelp(t *testing.T) {
 			"endpoints", "events", "mode", "nodes", "rate", "trace"}, nil},
 		{"events send", with(remote, "data", "file", "id", "idempotency-key", "source", "type"), remoteEnv},
 		{"endpoints list", remote, remoteEnv},
-		{"endpoints create", endpoint, remoteEnv},
+		{"endpoints get", remote, remoteEnv},
+		{"endpoints create", with(endpoint, "kind"), remoteEnv},
 		{"endpoints update", endpoint, remoteEnv},
 		{"endpoints disable", remote, remoteEnv},
 		{"endpoints enable", remote, remoteEnv},
@@ -476,7 +477,7 @@ func TestCLIEndpointsUpdateDisableEnableDelete(t *testing.T) {
 	if st := deliveryOf(t, hub.URL(), acc.ID).State; st != hirehook.DeliveryPaused {
 		t.Fatalf("after disable the delivery is %s, want paused", st)
 	}
-	if res := runCLI(t, env, "endpoints", "list"); !regexp.MustCompile(`(?m)^` + id + `\s+\S+\s+placement\.confirmed\s+yes$`).MatchString(res.stdout) {
+	if res := runCLI(t, env, "endpoints", "list"); !regexp.MustCompile(`(?m)^` + id + `\s+http\s+\S+\s+placement\.confirmed\s+yes$`).MatchString(res.stdout) {
 		t.Fatalf("endpoints list does not show it disabled:\n%s", res.stdout)
 	}
 	res = runCLI(t, env, "endpoints", "enable", id)

@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"strconv"
 	"strings"
@@ -259,6 +260,8 @@ func RunEndpoints(ctx context.Context, args []string, getenv func(string) string
 	switch args[0] {
 	case "list":
 		return runEndpointsList(ctx, args[1:], getenv, stdout)
+	case "get":
+		return runEndpointsGet(ctx, args[1:], getenv, stdout)
 	case "create":
 		return runEndpointsCreate(ctx, args[1:], getenv, stdout)
 	case "update":
@@ -294,17 +297,53 @@ func runEndpointsList(ctx context.Context, args []string, getenv func(string) st
 		eps = append(eps, ep)
 	}
 	if r.json {
-		return r.printJSON(stdout, eps)
+		out := make([]endpointJSON, len(eps))
+		for i, ep := range eps {
+			out[i] = asJSON(ep)
+		}
+		return r.printJSON(stdout, out)
 	}
 	if len(eps) == 0 {
 		fmt.Fprintln(stdout, "no endpoints (create one with: hirehook endpoints create --url … --event-types …)")
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tURL\tEVENT TYPES\tDISABLED")
+	fmt.Fprintln(tw, "ID\tKIND\tDESTINATION\tEVENT TYPES\tDISABLED")
 	for _, ep := range eps {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", ep.ID, ep.URL, strings.Join(ep.EventTypes, ","), disabledText(ep))
+		kind := ep.Kind
+		if kind == "" {
+			kind = hirehook.KindHTTP
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ep.ID, kind, ep.URL, strings.Join(ep.EventTypes, ","), disabledText(ep))
 	}
+	return tw.Flush()
+}
+
+// runEndpointsGet is `hirehook endpoints get ID`: one endpoint with every
+// setting, its credentials by name only.
+func runEndpointsGet(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs, r := newRemoteFlags("hirehook endpoints get", getenv, stdout)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := endpointID("get", pos)
+	if err != nil {
+		return err
+	}
+	c, err := r.client()
+	if err != nil {
+		return err
+	}
+	ep, err := c.GetEndpoint(ctx, id)
+	if err != nil {
+		return r.failure("get endpoint "+id, err)
+	}
+	if r.json {
+		return r.printJSON(stdout, asJSON(*ep))
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	writeEndpoint(tw, *ep)
 	return tw.Flush()
 }
 
@@ -321,13 +360,18 @@ func disabledText(ep hirehook.Endpoint) string {
 
 // endpointFlags are the settings endpoints create and update share.
 type endpointFlags struct {
-	url, types, desc, filter, transform, payload, redact, rateLimit string
-	ordered                                                         bool
-	maxConcurrency                                                  int
+	kind, url, types, desc, filter, transform, payload, redact, rateLimit string
+	ordered                                                               bool
+	maxConcurrency                                                        int
+	config, credentials                                                   fieldsFlag
 }
 
 func (f *endpointFlags) declare(fs *flag.FlagSet) {
-	fs.StringVar(&f.url, "url", "", "the endpoint's URL, where the hub POSTs webhooks")
+	f.config = fieldsFlag{name: "config"}
+	f.credentials = fieldsFlag{name: "credential", fromFiles: true}
+	fs.StringVar(&f.url, "url", "", "the endpoint's URL, where the hub POSTs webhooks (kind http)")
+	fs.Var(&f.config, "config", "a broker's setting as `key=value`, e.g. topic=applications; repeat for each (GET /v1/destination-kinds lists them); on update key= removes one")
+	fs.Var(&f.credentials, "credential", "a broker's secret as `key=value`, or key=@file to read the value from a file (keeps it out of shell history); repeat for each; on update key= removes one")
 	fs.StringVar(&f.types, "event-types", "", "comma-separated event types or patterns, e.g. placement.*,offer.signed")
 	fs.StringVar(&f.desc, "description", "", "a note for people, e.g. the system behind the URL")
 	fs.BoolVar(&f.ordered, "ordered", false, "deliver each subject's events (one candidate, one placement, ...) in ingest order")
@@ -366,6 +410,8 @@ func runEndpointsCreate(ctx context.Context, args []string, getenv func(string) 
 	fs, r := newRemoteFlags("hirehook endpoints create", getenv, stdout)
 	var f endpointFlags
 	f.declare(fs)
+	// Only at creation: an endpoint's kind never changes.
+	fs.StringVar(&f.kind, "kind", "", "the destination: http (a webhook to --url, the default), or a broker: "+strings.Join(hirehook.DestinationKindNames()[1:], ", ")+" (see docs/destinations.md)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -373,10 +419,22 @@ func runEndpointsCreate(ctx context.Context, args []string, getenv func(string) 
 	if len(pos) > 0 {
 		return fmt.Errorf("endpoints create: unexpected argument %q", pos[0])
 	}
-	if f.url == "" || f.types == "" {
-		return errors.New("endpoints create: --url and --event-types are required (see hirehook endpoints create --help)")
+	if err := f.check(); err != nil {
+		return fmt.Errorf("endpoints create: %w", err)
 	}
-	p := client.EndpointCreateParams{URL: f.url, EventTypes: list(f.types), Description: f.desc, Ordered: f.ordered,
+	broker := f.kind != "" && f.kind != hirehook.KindHTTP
+	switch {
+	case f.types == "":
+		return errors.New("endpoints create: --event-types is required (see hirehook endpoints create --help)")
+	case !broker && f.url == "":
+		return errors.New("endpoints create: --url is required, or --kind and --config for a broker (see hirehook endpoints create --help)")
+	case broker && f.url != "":
+		return fmt.Errorf("endpoints create: --url is for a webhook; a %s endpoint is configured by --config", f.kind)
+	case !broker && (len(f.config.values) > 0 || len(f.credentials.values) > 0):
+		return errors.New("endpoints create: --config and --credential are for a broker: give --kind (kafka, rabbitmq, nats, gcp_pubsub)")
+	}
+	p := client.EndpointCreateParams{Kind: f.kind, URL: f.url, Config: f.config.values, Credentials: f.credentials.values,
+		EventTypes: list(f.types), Description: f.desc, Ordered: f.ordered,
 		Filter: f.filter, Transform: f.transform, Payload: f.payload, MaxConcurrency: f.maxConcurrency}
 	if f.redact != "" {
 		p.Redact = list(f.redact)
@@ -403,16 +461,32 @@ func runEndpointsCreate(ctx context.Context, args []string, getenv func(string) 
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "\nKeep the secret: the receiver verifies signatures with it, and the hub shows it\n"+
+	who := "the receiver verifies signatures"
+	if broker {
+		who = "consumers verify messages' signatures"
+	}
+	fmt.Fprintln(stdout, "\nKeep the secret: "+who+" with it, and the hub shows it\n"+
 		"again only on rotation or at GET /v1/endpoints/"+ep.ID+"/secret.")
 	return nil
+}
+
+// check reports a wrong --kind, --config or --credential before anything
+// is sent.
+func (f *endpointFlags) check() error {
+	if err := f.config.err(); err != nil {
+		return err
+	}
+	if err := f.credentials.err(); err != nil {
+		return err
+	}
+	return checkKind(f.kind)
 }
 
 // writeEndpoint writes an endpoint as two columns, leaving out settings
 // at their defaults.
 func writeEndpoint(w io.Writer, ep hirehook.Endpoint) {
 	fmt.Fprintf(w, "id\t%s\n", ep.ID)
-	fmt.Fprintf(w, "url\t%s\n", ep.URL)
+	writeDestination(w, ep)
 	fmt.Fprintf(w, "event types\t%s\n", strings.Join(ep.EventTypes, ","))
 	if ep.Description != "" {
 		fmt.Fprintf(w, "description\t%s\n", ep.Description)
@@ -461,6 +535,9 @@ func runEndpointsUpdate(ctx context.Context, args []string, getenv func(string) 
 	if err != nil {
 		return err
 	}
+	if err := f.check(); err != nil {
+		return fmt.Errorf("endpoints update: %w", err)
+	}
 	// Only the flags given change: an empty value given ('--filter ""')
 	// clears the setting, an absent flag leaves it alone.
 	var p client.EndpointUpdateParams
@@ -469,6 +546,8 @@ func runEndpointsUpdate(ctx context.Context, args []string, getenv func(string) 
 		switch fl.Name {
 		case "url":
 			p.URL = &f.url
+		case "config", "credential":
+			// Below: --config changes the fields given.
 		case "event-types":
 			p.EventTypes = list(f.types)
 		case "description":
@@ -499,8 +578,35 @@ func runEndpointsUpdate(ctx context.Context, args []string, getenv func(string) 
 	if err != nil {
 		return err
 	}
-	if set == 0 {
+	if len(f.credentials.values) > 0 {
+		p.Credentials = f.credentials.values // the hub changes only these; "" removes one
+		set++
+	}
+	if set == 0 && len(f.config.values) == 0 {
 		return errors.New("endpoints update: nothing to change: give the flags to change, e.g. --url or --event-types (see hirehook endpoints update --help)")
+	}
+	if len(f.config.values) > 0 {
+		// The API replaces the whole config; the flags change only the
+		// fields given, so start from the current one.
+		c, err := r.client()
+		if err != nil {
+			return err
+		}
+		cur, err := c.GetEndpoint(ctx, id)
+		if err != nil {
+			return r.failure("update endpoint "+id, err)
+		}
+		p.Config = maps.Clone(cur.Config)
+		if p.Config == nil {
+			p.Config = map[string]string{}
+		}
+		for k, v := range f.config.values {
+			if v == "" {
+				delete(p.Config, k)
+			} else {
+				p.Config[k] = v
+			}
+		}
 	}
 	return updateEndpoint(ctx, r, "update endpoint "+id, id, p, stdout)
 }

@@ -81,22 +81,38 @@ var commands = []command{
   hirehook events send --file event.json     (a whole event: type, data, id, source, …; - reads stdin)
 `},
 	{name: "endpoints", args: "<command> [flags]",
-		summary: "List, create, change and remove the endpoints (webhook subscribers) of a running hub."},
+		summary: "List, create, change and remove the endpoints (webhook URLs and brokers) of a running hub."},
 	{name: "endpoints list", args: "[flags]", group: groupRemote, env: remoteEnv,
-		summary: "List the endpoints of a running hub."},
-	{name: "endpoints create", args: "--url URL --event-types TYPES [flags]", group: groupRemote, env: remoteEnv,
-		summary: "Subscribe a URL to event types and print the endpoint with its signing secret.",
-		details: `Example:
+		summary: "List the endpoints of a running hub with their kind and destination."},
+	{name: "endpoints get", args: "ID [flags]", group: groupRemote, env: remoteEnv,
+		summary: "Print one endpoint with every setting: its kind, destination, config and the names of its credentials."},
+	{name: "endpoints create", args: "--url URL | --kind KIND --config KEY=VALUE… --event-types TYPES [flags]", group: groupRemote, env: remoteEnv,
+		summary: "Subscribe a URL or a broker (Kafka, RabbitMQ, NATS, Pub/Sub) to event types and print the endpoint with its signing secret.",
+		details: `Examples:
   hirehook endpoints create --url https://onboarding.example.com/hooks --event-types 'placement.*,offer.signed'
+  hirehook endpoints create --kind kafka --config brokers=kafka-1:9092,kafka-2:9092 --config topic=applications \
+    --config sasl_mechanism=scram-sha-256 --credential username=hirehook --credential password=@kafka-password.txt \
+    --event-types 'application.*'
+  hirehook endpoints create --kind gcp_pubsub --config project_id=acme-analytics --config topic=hirehook-events \
+    --credential service_account_json=@sa-key.json --event-types '*'
 
-The secret is shown once: the receiver verifies signatures with it.
+Each broker kind's --config and --credential keys are in docs/destinations.md
+(and GET /v1/destination-kinds). key=@file reads a credential from a file, so
+it stays out of the shell's history. Broker hosts on private addresses need
+serve --allow-broker-hosts.
+
+The secret is shown once: the receiver (or a broker's consumer) verifies
+signatures with it.
 `},
 	{name: "endpoints update", args: "ID [flags]", group: groupRemote, env: remoteEnv,
 		summary: "Change an endpoint: only the flags given change, the rest stays as it is.",
 		details: `A flag given empty clears its setting (--filter '' removes the filter,
 --redact '' every redaction); --rate-limit none removes the rate limit.
-Example:
+A broker endpoint's --config key=value and --credential key=value change
+those fields only (key= removes one); its kind cannot change.
+Examples:
   hirehook endpoints update ep_… --url https://new.example.com/hooks --filter ''
+  hirehook endpoints update ep_… --config topic=applications-v2 --credential password=@new-password.txt
 `},
 	{name: "endpoints disable", args: "ID [flags]", group: groupRemote, env: remoteEnv,
 		summary: "Disable an endpoint: its deliveries wait, paused, until it is enabled again."},
