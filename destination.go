@@ -3,6 +3,7 @@ package hirehook
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -169,19 +170,18 @@ var DestinationKinds = []DestinationKind{
 		},
 		HostsFunc: func(c map[string]string) []string { return []string{c["address"]} },
 		TargetFunc: func(c map[string]string) string {
+			// The AMQP URI form: the vhost is the path ("/" is the
+			// default vhost), then where messages go.
 			scheme := "amqp"
 			if c["tls"] == "true" {
 				scheme = "amqps"
 			}
-			vhost := c["vhost"]
-			if vhost == "" {
-				vhost = "/"
-			}
+			vhost := strings.TrimPrefix(c["vhost"], "/")
 			key := c["routing_key"]
 			if key == "" {
-				key = "<event type>"
+				key = "{event_type}"
 			}
-			return scheme + "://" + c["address"] + "/" + strings.TrimPrefix(vhost, "/") + " exchange=" + strconv.Quote(c["exchange"]) + " key=" + key
+			return scheme + "://" + c["address"] + "/" + url.PathEscape(vhost) + "?exchange=" + url.QueryEscape(c["exchange"]) + "&routing_key=" + key
 		},
 	},
 	{
@@ -198,7 +198,7 @@ var DestinationKinds = []DestinationKind{
 		},
 		HostsFunc: func(c map[string]string) []string { return splitList(c["servers"]) },
 		TargetFunc: func(c map[string]string) string {
-			return "nats://" + strings.Join(splitList(c["servers"]), ",") + "/" + c["subject"] + ".<event type>"
+			return "nats://" + strings.Join(splitList(c["servers"]), ",") + "/" + c["subject"] + ".{event_type}"
 		},
 	},
 	{

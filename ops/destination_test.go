@@ -27,7 +27,7 @@ func TestEndpointBrokerLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Kind != hirehook.KindRabbitMQ || e.URL != `amqp://rabbit.internal:5672/ exchange="hr" key=<event type>` {
+	if e.Kind != hirehook.KindRabbitMQ || e.URL != `amqp://rabbit.internal:5672/?exchange=hr&routing_key={event_type}` {
 		t.Fatalf("created kind %q url %q", e.Kind, e.URL)
 	}
 	got, err := b.store.EndpointGet(ctx, hirehook.DefaultTenantID, e.ID)
@@ -50,7 +50,7 @@ func TestEndpointBrokerLifecycle(t *testing.T) {
 	if up.Credentials["username"] != "hub" || up.Credentials["password"] != password2 || up.Config["exchange"] != "" {
 		t.Fatalf("after update: config %v, username %q, new password %v", up.Config, up.Credentials["username"], up.Credentials["password"] == password2)
 	}
-	if up.URL != `amqps://rabbit2.internal:5671/ exchange="" key=hr.events` {
+	if up.URL != `amqps://rabbit2.internal:5671/?exchange=&routing_key=hr.events` {
 		t.Fatalf("url after update = %q", up.URL)
 	}
 	for _, entry := range b.audit(t) {

@@ -118,7 +118,7 @@ func TestEndpointFormBroker(t *testing.T) {
 	id := strings.TrimPrefix(r.header.Get("Location"), "/endpoints/")
 	ep, err := b.store.EndpointGet(ctx, hirehook.DefaultTenantID, id)
 	must(t, err)
-	if ep.Kind != hirehook.KindNATS || ep.URL != "nats://127.0.0.1:4222/hub.events.<event type>" {
+	if ep.Kind != hirehook.KindNATS || ep.URL != "nats://127.0.0.1:4222/hub.events.{event_type}" {
 		t.Errorf("kind %q, url %q", ep.Kind, ep.URL)
 	}
 	if diff := cmp.Diff(map[string]string{"servers": "127.0.0.1:4222", "subject": "hub.events"}, ep.Config); diff != "" {
@@ -131,7 +131,7 @@ func TestEndpointFormBroker(t *testing.T) {
 	page := c.get("/endpoints/" + id)
 	wantStatus(t, page, http.StatusOK)
 	wantContains(t, page.body, "Endpoint created.",
-		`<span class="badge muted">NATS JetStream</span> <span class="mono">nats://127.0.0.1:4222/hub.events.&lt;event type&gt;</span>`,
+		`<span class="badge muted">NATS JetStream</span> <span class="mono">nats://127.0.0.1:4222/hub.events.{event_type}</span>`,
 		`servers: <span class="mono">127.0.0.1:4222</span>`, `credentials: <span class="mono">token</span> (values hidden)`,
 		`name="config.nats.subject" value="hub.events"`,
 		`name="credentials.nats.token" type="password" autocomplete="new-password" spellcheck="false" placeholder="•••••••• saved: leave empty to keep it"`)
@@ -143,7 +143,7 @@ func TestEndpointFormBroker(t *testing.T) {
 			wantLacks(t, r.body, token)
 		}
 	}
-	wantContains(t, c.get("/").body, `<span class="badge muted">NATS JetStream</span><div class="sub mono">nats://127.0.0.1:4222/hub.events.&lt;event type&gt;</div>`)
+	wantContains(t, c.get("/").body, `<span class="badge muted">NATS JetStream</span><div class="sub mono">nats://127.0.0.1:4222/hub.events.{event_type}</div>`)
 
 	// The "try it" box posts the whole form, credentials too: its page
 	// does not send them back.
@@ -161,7 +161,7 @@ func TestEndpointFormBroker(t *testing.T) {
 
 	// Empty credentials keep the saved ones; the config changes.
 	edit("credentials.nats.token", "", "config.nats.subject", "hub.recruiting")
-	if ep.Config["subject"] != "hub.recruiting" || ep.URL != "nats://127.0.0.1:4222/hub.recruiting.<event type>" {
+	if ep.Config["subject"] != "hub.recruiting" || ep.URL != "nats://127.0.0.1:4222/hub.recruiting.{event_type}" {
 		t.Errorf("after the config edit: config %v, url %q", ep.Config, ep.URL)
 	}
 	if diff := cmp.Diff(map[string]string{"token": token}, ep.Credentials); diff != "" {

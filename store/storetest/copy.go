@@ -83,7 +83,7 @@ func fillForCopy(tb testing.TB, s hirehook.Store) copyFixture {
 	newEndpoint(tb, s, "t2", "candidate.*")
 	// A broker endpoint: its kind, config and credentials travel too.
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	must(tb, s.EndpointCreate(ctx, &hirehook.Endpoint{TenantID: tenant, ID: hirehook.NewID("ep"), Kind: hirehook.KindNATS, URL: "nats://n1:4222/hr.<event type>",
+	must(tb, s.EndpointCreate(ctx, &hirehook.Endpoint{TenantID: tenant, ID: hirehook.NewID("ep"), Kind: hirehook.KindNATS, URL: "nats://n1:4222/hr.{event_type}",
 		EventTypes: []string{"*"}, Config: map[string]string{"servers": "n1:4222", "subject": "hr"}, Credentials: map[string]string{"token": "tok-copy"},
 		Secrets: []hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now}}, CreatedAt: now, UpdatedAt: now}))
 	c1 := newEvent(tenant, "candidate.created", "c1", `{"id":"c1","first_name":"Ada","email":"ada@example.com"}`)
