@@ -107,7 +107,7 @@ func benchBrokerRun(ctx context.Context, bc benchConfig, stdout, stderr io.Write
 
 	start := time.Now()
 	accepted, failed, ingestDur := env.p.run("burst", total, 0, func(string, time.Time) {})
-	held, heldAt, err := waitHeld(ctx, br, hubDest, int64(accepted))
+	held, heldAt, err := waitHeld(ctx, br, hubDest, int64(accepted), func() error { return failedAttempts(ctx, env) })
 	if err != nil {
 		return err
 	}
@@ -157,10 +157,12 @@ func benchBrokerRun(ctx context.Context, bc benchConfig, stdout, stderr io.Write
 
 // waitHeld polls dest's count until it reaches want, or until it has not
 // grown for a minute; it returns the last count and when it was first
-// seen.
-func waitHeld(ctx context.Context, br benchBroker, dest string, want int64) (int64, time.Time, error) {
+// seen. Whenever the count has not grown for two seconds it calls stalled,
+// whose error ends the wait: a failed attempt waits seconds for its retry,
+// which would make the rate the retry schedule's.
+func waitHeld(ctx context.Context, br benchBroker, dest string, want int64, stalled func() error) (int64, time.Time, error) {
 	var last int64 = -1
-	var lastAt time.Time
+	var lastAt, checkedAt time.Time
 	for ctx.Err() == nil {
 		n, err := br.count(ctx, dest)
 		if err != nil {
@@ -173,9 +175,32 @@ func waitHeld(ctx context.Context, br benchBroker, dest string, want int64) (int
 		if n >= want || now.Sub(lastAt) > time.Minute {
 			return last, lastAt, nil
 		}
+		if now.Sub(lastAt) > 2*time.Second && now.Sub(checkedAt) > 2*time.Second {
+			checkedAt = now
+			if err := stalled(); err != nil {
+				return last, lastAt, err
+			}
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	return last, lastAt, ctx.Err()
+}
+
+// failedAttempts returns an error when some of the hub's deliveries are
+// waiting for a retry.
+func failedAttempts(ctx context.Context, env *benchEnv) error {
+	stats, err := env.hub.Store.DeliveryStats(ctx, hirehook.DeliveryStatsParams{})
+	if err != nil {
+		return fmt.Errorf("delivery stats: %w", err)
+	}
+	var retrying int
+	for _, s := range stats {
+		retrying += s.Retrying
+	}
+	if retrying > 0 {
+		return fmt.Errorf("bench: the hub's attempts to the broker failed (%d deliveries waiting for a retry; the hub's log says why)", retrying)
+	}
+	return nil
 }
 
 // publishDirect publishes total copies of body with headers from
