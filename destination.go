@@ -321,3 +321,14 @@ func checkFields(object, kind string, fields []DestinationField, values map[stri
 	}
 	return nil
 }
+
+// Target returns where e delivers, as logs, audit entries, operational
+// events and the dashboard show it: a webhook's URL without credentials,
+// query or fragment (RedactURL), or a broker endpoint's destination line,
+// which the hub makes from its config and which holds no credential.
+func (e *Endpoint) Target() string {
+	if e.Kind == "" || e.Kind == KindHTTP {
+		return RedactURL(e.URL)
+	}
+	return e.URL
+}

@@ -79,6 +79,7 @@ func TestDecide(t *testing.T) {
 			dl := &hirehook.Delivery{ID: "dlv_1", TenantID: hirehook.DefaultTenantID, Attempts: tt.attempts}
 			resp := Response{
 				Attempt:    hirehook.Attempt{StartedAt: started, Duration: took, StatusCode: tt.status, ErrorClass: tt.class},
+				Delivered:  tt.status >= 200 && tt.status <= 299, // as Sender.Send sets it
 				RetryAfter: tt.retryAfter,
 			}
 			got := d.decide(dl, &hirehook.Endpoint{}, resp)
@@ -143,7 +144,7 @@ func TestDecideDisablesEndpointFailingTooLong(t *testing.T) {
 			class = ""
 		}
 		return d.decide(&hirehook.Delivery{ID: "dlv_1", Attempts: 3}, ep, Response{
-			Attempt: hirehook.Attempt{StartedAt: at, StatusCode: status, ErrorClass: class}})
+			Attempt: hirehook.Attempt{StartedAt: at, StatusCode: status, ErrorClass: class}, Delivered: status < 300})
 	}
 	if r := attempt(since.Add(5*24*time.Hour-time.Second), 500); r.DisableEndpoint != "" {
 		t.Errorf("disabled after less than 5 days: %q", r.DisableEndpoint)

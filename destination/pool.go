@@ -11,7 +11,7 @@ import (
 // closed after IdleTimeout without use, or by Close. Its methods are safe
 // for concurrent use; a client itself must be safe for concurrent
 // publishes (an endpoint's max_concurrency attempts share it).
-type Pool[C any] struct {
+type Pool[C comparable] struct {
 	// OpenFunc connects a client for t; ctx bounds the connect.
 	OpenFunc func(ctx context.Context, t Target) (C, error)
 	// CloseFunc closes a client (may block until its in-flight publishes end).
@@ -27,7 +27,7 @@ type Pool[C any] struct {
 	closing sync.WaitGroup // clients being closed in the background
 }
 
-type poolEntry[C any] struct {
+type poolEntry[C comparable] struct {
 	version  time.Time
 	ready    chan struct{} // closed once client or err is set
 	client   C
@@ -97,13 +97,24 @@ func (p *Pool[C]) Get(ctx context.Context, t Target) (client C, release func(), 
 	return e.client, p.releaser(t.EndpointID, e), nil
 }
 
-// Drop forgets endpointID's client (after a publish found its connection
+// Drop forgets endpointID's client c (after a publish found its connection
 // broken): it is closed once its in-flight publishes end, and the next Get
-// connects again.
-func (p *Pool[C]) Drop(endpointID string) {
+// connects again. It does nothing when the endpoint's current client is
+// no longer c: another publish that failed on c has already dropped it, and
+// the client connected since must not be dropped for c's failure.
+func (p *Pool[C]) Drop(endpointID string, c C) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if e := p.entries[endpointID]; e != nil {
+	e := p.entries[endpointID]
+	if e == nil {
+		return
+	}
+	select {
+	case <-e.ready:
+	default:
+		return // still connecting: not the client that failed
+	}
+	if e.err == nil && e.client == c {
 		p.retireLocked(endpointID, e)
 	}
 }

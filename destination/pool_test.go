@@ -49,7 +49,7 @@ func TestPoolReleaseDoesNotWaitForClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Drop(tg.EndpointID)
+	p.Drop(tg.EndpointID, c)
 	released := make(chan struct{})
 	go func() { release(); close(released) }()
 	select {
@@ -89,10 +89,53 @@ func TestPoolCloseWhileInUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2.Drop(tg.EndpointID)
+	p2.Drop(tg.EndpointID, c2)
 	p2.Close()
 	release2()
 	if n := closes2(c2.id); n != 1 {
 		t.Errorf("dropped client closed %d times, want 1", n)
+	}
+}
+
+// TestPoolDropOnlyTheFailedClient: two publishes fail on the same broken
+// client; the first drops it and a new client connects; the second's drop
+// must leave the new client alone.
+func TestPoolDropOnlyTheFailedClient(t *testing.T) {
+	t.Parallel()
+	unblock := make(chan struct{})
+	close(unblock)
+	p, closes := countingPool(t, unblock)
+	tg := Target{EndpointID: "ep_1", Version: time.Unix(1, 0)}
+	old, release1, err := p.Get(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, release2, err := p.Get(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Drop(tg.EndpointID, old) // the first failed publish
+	release1()
+	fresh, release3, err := p.Get(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh == old {
+		t.Fatal("Get after Drop returned the dropped client")
+	}
+	p.Drop(tg.EndpointID, old) // the second failed publish, on the old client
+	release2()
+	release3()
+	again, release4, err := p.Get(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release4()
+	if again != fresh {
+		t.Fatalf("a late drop of the old client replaced the new one (%v, want %v)", again, fresh)
+	}
+	p.Close()
+	if closes(old.id) != 1 || closes(fresh.id) != 1 {
+		t.Fatalf("closes: old %d, fresh %d; want 1 each", closes(old.id), closes(fresh.id))
 	}
 }

@@ -219,7 +219,7 @@ func (s *Endpoints) EndpointCreate(ctx context.Context, a Actor, in EndpointInpu
 	if err := s.Store.EndpointCreate(ctx, e); err != nil {
 		return nil, "", err
 	}
-	details := map[string]any{"url": hirehook.RedactURL(e.URL), "event_types": e.EventTypes,
+	details := map[string]any{"url": e.Target(), "event_types": e.EventTypes,
 		"disabled": e.Disabled, "signing": e.SigningScheme(), "ordered": e.Ordered,
 		"filter": e.Filter, "transform": e.Transform, "payload": e.Payload, "redact": e.Redact}
 	if e.Kind != hirehook.KindHTTP {

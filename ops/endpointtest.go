@@ -78,7 +78,7 @@ func (t *EndpointTests) Send(ctx context.Context, a Actor, endpointID string) (*
 	if ep.Disabled {
 		return nil, hirehook.Errorf(hirehook.ECONFLICT, "The endpoint is disabled, so it gets no events, tests included. Enable it, then send the test event.")
 	}
-	data, err := json.Marshal(map[string]any{"id": ep.ID, "url": hirehook.RedactURL(ep.URL), "description": ep.Description})
+	data, err := json.Marshal(map[string]any{"id": ep.ID, "url": ep.Target(), "description": ep.Description})
 	if err != nil {
 		return nil, fmt.Errorf("test endpoint %s: %w", ep.ID, err)
 	}

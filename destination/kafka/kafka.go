@@ -159,7 +159,7 @@ func (p *Publisher) Publish(ctx context.Context, t destination.Target, m destina
 func (p *Publisher) fail(t destination.Target, c *client, err error) error {
 	de := classify(t, c, err)
 	if de.Class != hirehook.ErrorClassRejected {
-		p.pool.Drop(t.EndpointID)
+		p.pool.Drop(t.EndpointID, c)
 	}
 	return de
 }

@@ -322,7 +322,7 @@ func (p *Publisher) Publish(ctx context.Context, t destination.Target, m destina
 	defer cancel()
 	c, release, err := p.get(ctx, t)
 	if err != nil {
-		return "", p.failed(t, err)
+		return "", p.failed(t, nil, err)
 	}
 	defer release()
 	subject := c.cfg.subject + "." + m.Type
@@ -343,7 +343,7 @@ func (p *Publisher) Publish(ctx context.Context, t destination.Target, m destina
 		if errors.Is(context.Cause(pctx), errDenied) {
 			err = errDenied
 		}
-		return "", p.failed(t, publishError(c, subject, len(m.Body), err))
+		return "", p.failed(t, c, publishError(c, subject, len(m.Body), err))
 	}
 	if ack.Duplicate {
 		return fmt.Sprintf("duplicate, already stored as seq %d in stream %s", ack.Sequence, ack.Stream), nil
@@ -371,13 +371,13 @@ func (p *Publisher) get(ctx context.Context, t destination.Target) (*client, fun
 		return c, release, err
 	}
 	release()
-	p.pool.Drop(t.EndpointID)
+	p.pool.Drop(t.EndpointID, c)
 	return p.pool.Get(ctx, t)
 }
 
-// failed drops t's client when err says its connection is unusable and
+// failed drops t's client c (nil when none was had) when err says its connection is unusable and
 // returns err as a *destination.Error.
-func (p *Publisher) failed(t destination.Target, err error) error {
+func (p *Publisher) failed(t destination.Target, c *client, err error) error {
 	var e *destination.Error
 	if !errors.As(err, &e) {
 		class := destination.Classify(err)
@@ -386,7 +386,9 @@ func (p *Publisher) failed(t destination.Target, err error) error {
 	switch e.Class {
 	case hirehook.ErrorClassConnection, hirehook.ErrorClassTimeout, hirehook.ErrorClassDNS,
 		hirehook.ErrorClassTLS, hirehook.ErrorClassForbidden, hirehook.ErrorClassOther:
-		p.pool.Drop(t.EndpointID)
+		if c != nil {
+			p.pool.Drop(t.EndpointID, c)
+		}
 	}
 	return e
 }

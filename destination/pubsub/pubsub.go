@@ -272,7 +272,7 @@ func (p *Publisher) Publish(ctx context.Context, t destination.Target, m destina
 		switch de.Class {
 		case hirehook.ErrorClassConnection, hirehook.ErrorClassTimeout, hirehook.ErrorClassDNS,
 			hirehook.ErrorClassTLS, hirehook.ErrorClassForbidden:
-			p.pool.Drop(t.EndpointID)
+			p.pool.Drop(t.EndpointID, c)
 		}
 		return "", de
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/hirehook/hirehook/destination/kafka"
 	"github.com/hirehook/hirehook/destination/nats"
 	"github.com/hirehook/hirehook/destination/pubsub"
+	"github.com/hirehook/hirehook/destination/rabbitmq"
 	"github.com/hirehook/hirehook/internal/netguard"
 )
 
@@ -25,8 +26,9 @@ func (c *Config) publishers() (map[string]destination.Publisher, error) {
 		ClientID:    "hirehook/" + hirehook.Version,
 	}
 	return map[string]destination.Publisher{
-		hirehook.KindKafka:  kafka.New(o),
-		hirehook.KindNATS:   nats.New(o),
-		hirehook.KindPubSub: pubsub.New(o),
+		hirehook.KindKafka:    kafka.New(o),
+		hirehook.KindNATS:     nats.New(o),
+		hirehook.KindPubSub:   pubsub.New(o),
+		hirehook.KindRabbitMQ: rabbitmq.New(o),
 	}, nil
 }

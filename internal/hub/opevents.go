@@ -216,7 +216,7 @@ func opEventData(ev opEvent, ep *hirehook.Endpoint) map[string]any {
 	at := a.StartedAt.Add(a.Duration).UTC()
 	var epURL string
 	if ep != nil {
-		epURL = hirehook.RedactURL(ep.URL)
+		epURL = ep.Target()
 	}
 	if ev.typ == opEndpointDisabled {
 		data := map[string]any{"id": ev.d.EndpointID, "disabled_reason": ev.r.DisableEndpoint, "disabled_at": at.Format(time.RFC3339Nano)}
