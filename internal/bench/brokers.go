@@ -181,7 +181,7 @@ func waitHeld(ctx context.Context, br benchBroker, dest string, want int64, stal
 				return last, lastAt, err
 			}
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 	return last, lastAt, ctx.Err()
 }
