@@ -118,7 +118,7 @@ func benchBrokerRun(ctx context.Context, bc benchConfig, stdout, stderr io.Write
 	fmt.Fprintf(stdout, "  delivered: %6d messages held by the broker %7.3fs after the first POST = %8.0f events/s (the last %s after the last 202)\n",
 		held, hubDur.Seconds(), hubRate, max(hubDur-ingestDur, 0).Round(time.Millisecond))
 	if held < int64(accepted) {
-		return fmt.Errorf("bench: the broker holds only %d of %d accepted events", held, accepted)
+		return fmt.Errorf("bench: the broker holds only %d of %d accepted events (the hub's deliveries: %s)", held, accepted, deliveryStates(ctx, env))
 	}
 	if failed > 0 {
 		return fmt.Errorf("bench: %d ingest requests failed", failed)
@@ -184,6 +184,23 @@ func waitHeld(ctx context.Context, br benchBroker, dest string, want int64, stal
 		time.Sleep(10 * time.Millisecond)
 	}
 	return last, lastAt, ctx.Err()
+}
+
+// deliveryStates says how many of the hub's deliveries are in each
+// unfinished state, for an error.
+func deliveryStates(ctx context.Context, env *benchEnv) string {
+	stats, err := env.hub.Store.DeliveryStats(ctx, hirehook.DeliveryStatsParams{})
+	if err != nil {
+		return err.Error()
+	}
+	var t hirehook.DeliveryStats
+	for _, s := range stats {
+		t.Pending += s.Pending
+		t.Retrying += s.Retrying
+		t.Delivering += s.Delivering
+		t.Paused += s.Paused
+	}
+	return fmt.Sprintf("%d pending, %d retrying, %d delivering, %d paused", t.Pending, t.Retrying, t.Delivering, t.Paused)
 }
 
 // failedAttempts returns an error when some of the hub's deliveries are
