@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
+	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBenchFanoutRuns(t *testing.T) {
@@ -46,5 +49,67 @@ func TestBenchBacklogControlRuns(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("bench output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestBenchBrokerModesRun runs each broker mode with a small burst: the
+// hub's deliveries must all reach the broker and the direct run must
+// report its rate and the ratio. RabbitMQ and NATS are the machine's
+// (failing when they are not there, unless HIREHOOK_SKIP_BROKERS=1);
+// Kafka and Pub/Sub run in the bench's process.
+func TestBenchBrokerModesRun(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"kafka", "rabbitmq", "nats", "gcp_pubsub"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			if mode == "rabbitmq" || mode == "nats" {
+				needBroker(t, map[string]string{"rabbitmq": "127.0.0.1:5672", "nats": "127.0.0.1:4222"}[mode])
+			}
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), []string{"bench", "--mode", mode, "--events", "60", "--concurrency", "4", "--endpoint-concurrency", "4"}, func(string) string { return "" }, &out, &errOut)
+			if code != 0 {
+				t.Fatalf("bench --mode %s exited %d: %s\n%s", mode, code, errOut.String(), out.String())
+			}
+			for _, want := range []string{mode + ": 60 events through the hub to one endpoint", "max_concurrency 4", "(0 requests failed)",
+				"delivered:     60 messages held by the broker", "direct:        60 messages (the hub's body", "from 4 goroutines", "ratio:"} {
+				if !strings.Contains(out.String(), want) {
+					t.Fatalf("bench output lacks %q:\n%s", want, out.String())
+				}
+			}
+			if strings.Contains(out.String()+errOut.String(), "guest:guest") {
+				t.Fatalf("bench output shows the RabbitMQ credentials:\n%s\n%s", out.String(), errOut.String())
+			}
+		})
+	}
+}
+
+// needBroker fails t when nothing answers at addr, or skips it with
+// HIREHOOK_SKIP_BROKERS=1.
+func needBroker(t *testing.T, addr string) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		if os.Getenv("HIREHOOK_SKIP_BROKERS") == "1" {
+			t.Skipf("no broker at %s: %v (HIREHOOK_SKIP_BROKERS=1)", addr, err)
+		}
+		t.Fatalf("this test needs the broker at %s (set HIREHOOK_SKIP_BROKERS=1 to skip): %v", addr, err)
+	}
+	c.Close()
+}
+
+func TestBenchBrokerModeErrorHidesCredentials(t *testing.T) {
+	t.Parallel()
+	// Nothing listens on port 1: the error must name the address, never
+	// the AMQP URL with its password.
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"bench", "--mode", "rabbitmq", "--rabbitmq-address", "127.0.0.1:1", "--events", "5"}, func(string) string { return "" }, &out, &errOut)
+	if code == 0 {
+		t.Fatalf("bench against a dead RabbitMQ address exited 0:\n%s", out.String())
+	}
+	if !strings.Contains(errOut.String(), "127.0.0.1:1") {
+		t.Fatalf("the error does not name the address: %s", errOut.String())
+	}
+	if strings.Contains(out.String()+errOut.String(), "guest:guest") || strings.Contains(out.String()+errOut.String(), "amqp://") {
+		t.Fatalf("the error shows the AMQP URL or its credentials: %s", errOut.String())
 	}
 }

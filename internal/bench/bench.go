@@ -60,6 +60,12 @@ type benchConfig struct {
 	// EndpointUp makes the backlog mode's endpoint answer throughout: a
 	// control run that fills the tables without a backlog.
 	EndpointUp bool
+	// KafkaBrokers, NATSServers and RabbitMQAddress are the brokers of
+	// the broker modes; no KafkaBrokers starts a kfake cluster in this
+	// process.
+	KafkaBrokers    string
+	NATSServers     string
+	RabbitMQAddress string
 
 	// quietHub discards the hub's log lines (after formatting them).
 	quietHub bool
@@ -75,7 +81,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	stderr = &lockedWriter{w: stderr}
 	bc := benchConfig{}
 	fs := cli.NewFlags("bench", stdout)
-	fs.StringVar(&bc.Mode, "mode", "both", "burst, steady, both (burst then steady), fanout or backlog")
+	fs.StringVar(&bc.Mode, "mode", "both", "burst, steady, both (burst then steady), fanout, backlog, or a broker kind (kafka, rabbitmq, nats, gcp_pubsub): a burst to one endpoint of that kind against the same messages published straight to the broker")
 	fs.IntVar(&bc.Events, "events", 20000, "events in the burst (fanout: default 2000)")
 	fs.IntVar(&bc.Endpoints, "endpoints", 100, "fanout: endpoints subscribed to the one event type")
 	fs.IntVar(&bc.Backlog, "backlog", 1000000, "backlog: deliveries left pending to the dead endpoint")
@@ -88,6 +94,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&bc.EndpointConcurrency, "endpoint-concurrency", hub.DefaultConfig().EndpointConcurrency, "max_concurrency of the bench's endpoints (attempts in flight to each)")
 	fs.StringVar(&bc.Trace, "trace", "", "write an execution trace of the whole run to this file (go tool trace)")
 	fs.IntVar(&bc.Nodes, "nodes", 1, "hubs in this process sharing the --db postgres:// database, each receiving the producer's requests in turn")
+	fs.StringVar(&bc.KafkaBrokers, "kafka-brokers", "", "kafka: seed brokers (host:port, comma-separated) of a Kafka cluster on which the bench creates and deletes its topics (default: an in-process kfake cluster)")
+	fs.StringVar(&bc.NATSServers, "nats-servers", "127.0.0.1:4222", "nats: NATS JetStream servers (host:port, comma-separated, no auth) on which the bench creates and deletes its streams")
+	fs.StringVar(&bc.RabbitMQAddress, "rabbitmq-address", "127.0.0.1:5672", "rabbitmq: the RabbitMQ broker (host:port, user guest/guest) on which the bench declares and deletes its queues")
 	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
@@ -123,8 +132,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer trace.Stop()
 	}
 	switch {
-	case !slices.Contains([]string{"burst", "steady", "both", "fanout", "backlog"}, bc.Mode):
-		return &hub.ConfigError{Field: "mode", Value: bc.Mode, Err: errors.New("must be burst, steady, both, fanout or backlog")}
+	case !slices.Contains([]string{"burst", "steady", "both", "fanout", "backlog"}, bc.Mode) && !slices.Contains(brokerModes, bc.Mode):
+		return &hub.ConfigError{Field: "mode", Value: bc.Mode, Err: errors.New("must be burst, steady, both, fanout, backlog, kafka, rabbitmq, nats or gcp_pubsub")}
 	case bc.Endpoints < 1 || bc.Endpoints > 10000:
 		return &hub.ConfigError{Field: "endpoints", Value: fmt.Sprint(bc.Endpoints), Err: errors.New("must be from 1 to 10000")}
 	case bc.EndpointConcurrency < 1 || bc.EndpointConcurrency > hirehook.MaxMaxConcurrency:
@@ -149,6 +158,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return benchFanout(ctx, bc, stdout, stderr)
 	case "backlog":
 		return benchBacklog(ctx, bc, stdout, stderr)
+	}
+	if slices.Contains(brokerModes, bc.Mode) {
+		return benchBrokerRun(ctx, bc, stdout, stderr)
 	}
 	if bc.Mode != "steady" {
 		if err := benchRun(ctx, bc, "burst", stdout, stderr); err != nil {
