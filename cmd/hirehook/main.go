@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/hirehook/hirehook"
@@ -38,6 +39,13 @@ import (
 )
 
 func main() {
+	setRuntimeDefaults()
+	os.Exit(run(signalContext(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// setRuntimeDefaults sets the collector's target and memory limit that the
+// environment (GOGC, GOMEMLIMIT) does not.
+func setRuntimeDefaults() {
 	if os.Getenv("GOGC") == "" {
 		// The hub's live heap is small (tens of MB) but every event makes
 		// short-lived garbage (JSON decoding, schema validation, HTTP), so
@@ -54,7 +62,6 @@ func main() {
 		// million pending deliveries peaked at 310 MB without it.)
 		debug.SetMemoryLimit(200 << 20)
 	}
-	os.Exit(run(signalContext(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
 // signalContext returns a context that SIGINT or SIGTERM cancels; after
@@ -86,6 +93,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = cli.RunSim(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = bench.Run(ctx, args[1:], stdout, stderr)
+	case bench.RelayCommand:
+		// Not in the help: the bare relay that `hirehook bench` starts as a
+		// child process, to read its CPU time as it reads the hub's.
+		err = bench.RunRelay(ctx, args[1:], stderr)
 	case "rotate-encryption-key":
 		err = runRotate(ctx, args[1:], getenv, stdout, stderr)
 	case "migrate-store":
@@ -141,6 +152,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	logger := newLogger(cfg, stderr)
 	slog.SetDefault(logger)
+	if path := getenv(bench.CPUProfileEnv); path != "" {
+		// Undocumented in --help: `hirehook bench` sets it on the hub it
+		// starts as a child process, whose CPU its --cpuprofile profiles.
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile %s: %w", path, err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	h := hub.New(cfg, logger)
 	if err := h.Open(ctx); err != nil {
 		return err

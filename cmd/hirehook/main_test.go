@@ -23,6 +23,7 @@ import (
 
 	"github.com/hirehook/hirehook"
 	hookreceiver "github.com/hirehook/hirehook/client/receiver"
+	"github.com/hirehook/hirehook/internal/bench"
 	"github.com/hirehook/hirehook/store/sqlite"
 )
 
@@ -30,11 +31,18 @@ const testKey = "hh_test_admin_key_0123456789"
 
 // TestMain lets the test binary act as a hirehook process of its own: the
 // kill -9 and SIGTERM tests start it as a child with HIREHOOK_TEST_CHILD
-// set. It handles signals as main does.
+// set. It handles signals as main does. And `hirehook bench` starts the hub
+// (`serve`) and its bare relay as child processes of os.Executable(),
+// which under `go test` is this binary: it runs them as main would (test
+// flags never start with these words).
 func TestMain(m *testing.M) {
 	if os.Getenv("HIREHOOK_TEST_CHILD") == "1" {
 		args := strings.Split(os.Getenv("HIREHOOK_TEST_ARGS"), "\x1f")
 		os.Exit(run(signalContext(), args, os.Getenv, os.Stdout, os.Stderr))
+	}
+	if len(os.Args) > 1 && (os.Args[1] == "serve" || os.Args[1] == bench.RelayCommand) {
+		setRuntimeDefaults()
+		os.Exit(run(signalContext(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }

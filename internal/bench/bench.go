@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
 	"runtime/trace"
@@ -67,6 +68,14 @@ type benchConfig struct {
 	NATSServers     string
 	RabbitMQAddress string
 
+	// HubProcess runs each hub (and the bare relay) in a child process,
+	// whose CPU time the bench reads from the kernel; the burst, steady
+	// and fanout modes only.
+	HubProcess bool
+	// HubBinary is the hirehook binary whose `serve` runs the hub with
+	// HubProcess (default: this one), e.g. an older build to compare.
+	HubBinary string
+
 	// quietHub discards the hub's log lines (after formatting them).
 	quietHub bool
 }
@@ -97,7 +106,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&bc.KafkaBrokers, "kafka-brokers", "", "kafka: seed brokers (host:port, comma-separated) of a Kafka cluster on which the bench creates and deletes its topics (default: an in-process kfake cluster)")
 	fs.StringVar(&bc.NATSServers, "nats-servers", "127.0.0.1:4222", "nats: NATS JetStream servers (host:port, comma-separated, no auth) on which the bench creates and deletes its streams")
 	fs.StringVar(&bc.RabbitMQAddress, "rabbitmq-address", "127.0.0.1:5672", "rabbitmq: the RabbitMQ broker (host:port, user guest/guest) on which the bench declares and deletes its queues")
-	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
+	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile to this file (go tool pprof): of the hub's process with --hub-process (of the whole serve, start and shutdown included; --mode both writes FILE.burst and FILE.steady, --nodes N FILE.node2 … for the others), else of the whole run")
+	fs.BoolVar(&bc.HubProcess, "hub-process", true, "burst, steady, fanout: run the hub (and the bare relay) in a child process, `hirehook serve` on the run's database, and report its CPU time per event, read from the kernel (Linux); false runs it in this process, as the other modes do")
+	fs.StringVar(&bc.HubBinary, "hub-binary", "", "with --hub-process: the hirehook binary whose serve runs the hub, e.g. another build to compare under the same producer and receiver (default: this one; the relay always runs from this one)")
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
@@ -109,7 +120,18 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if bc.Mode == "backlog" && !set["batch"] {
 		bc.Batch = 100 // a million events one by one would take minutes
 	}
-	if bc.CPUProfile != "" {
+	if !slices.Contains([]string{"burst", "steady", "both", "fanout"}, bc.Mode) {
+		// backlog and the broker modes read the hub's store.
+		bc.HubProcess = false
+	}
+	if bc.HubProcess && bc.HubBinary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("find this binary to start the hub: %w", err)
+		}
+		bc.HubBinary = exe
+	}
+	if bc.CPUProfile != "" && !bc.HubProcess {
 		f, err := os.Create(bc.CPUProfile)
 		if err != nil {
 			return err
@@ -162,13 +184,17 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if slices.Contains(brokerModes, bc.Mode) {
 		return benchBrokerRun(ctx, bc, stdout, stderr)
 	}
-	if bc.Mode != "steady" {
-		if err := benchRun(ctx, bc, "burst", stdout, stderr); err != nil {
+	for _, mode := range []string{"burst", "steady"} {
+		if bc.Mode != mode && bc.Mode != "both" {
+			continue
+		}
+		run := bc
+		if bc.Mode == "both" && bc.HubProcess && bc.CPUProfile != "" {
+			run.CPUProfile += "." + mode // a hub process each
+		}
+		if err := benchRun(ctx, run, mode, stdout, stderr); err != nil {
 			return err
 		}
-	}
-	if bc.Mode != "burst" {
-		return benchRun(ctx, bc, "steady", stdout, stderr)
 	}
 	return nil
 }
@@ -206,9 +232,75 @@ func (b *benchReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // benchEnv is one bench run's hub (or hubs) on a fresh database and a
 // producer that posts to them with the run's admin key.
 type benchEnv struct {
-	hub *hub.Hub
-	key string
-	p   *producer
+	hub *hub.Hub // the first hub, if in this process
+	// procs are the hubs' processes, with --hub-process.
+	procs []*child
+	key   string
+	p     *producer
+}
+
+// hubCPU returns the CPU time the hubs' processes have used so far, and
+// false if it cannot be read (the hubs run in this process, or not on
+// Linux).
+func (e *benchEnv) hubCPU() (cpuTime, bool) {
+	if len(e.procs) == 0 {
+		return cpuTime{}, false
+	}
+	var sum cpuTime
+	for _, c := range e.procs {
+		t, err := c.cpu()
+		if err != nil {
+			return cpuTime{}, false
+		}
+		sum = sum.add(t)
+	}
+	return sum, true
+}
+
+// cpuSpan reads the CPU time of the hubs' processes and of this one at
+// the start of what a run measures; end gives what each used since.
+type cpuSpan struct {
+	env           *benchEnv
+	hub, self     cpuTime
+	hubOK, selfOK bool
+}
+
+func startCPUSpan(env *benchEnv) *cpuSpan {
+	s := &cpuSpan{env: env}
+	s.hub, s.hubOK = env.hubCPU()
+	self, err := processCPU(os.Getpid())
+	s.self, s.selfOK = self, err == nil
+	return s
+}
+
+// report writes the hubs' CPU time per unit of work (n units, named unit)
+// and this process's (the producer and the receiver) since the start.
+func (s *cpuSpan) report(w io.Writer, n int64, unit string) (hubPerUnit float64, ok bool) {
+	hub, hubOK := s.env.hubCPU()
+	self, err := processCPU(os.Getpid())
+	if !s.hubOK || !hubOK {
+		if len(s.env.procs) > 0 {
+			fmt.Fprintf(w, "  hub CPU:   not measured (%v)\n", errNoProcessCPU)
+		}
+		return 0, false
+	}
+	used := hub.sub(s.hub)
+	total, user, system := used.perUnit(n)
+	fmt.Fprintf(w, "  hub CPU:   %6.0f µs/%s (user %.0f, system %.0f; %.2fs of CPU in %s from the first POST to the last receipt, read from the kernel)",
+		total, unit, user, system, used.Total.Seconds(), plural(len(s.env.procs), "the hub's process", "the hubs' processes"))
+	if s.selfOK && err == nil {
+		t, _, _ := self.sub(s.self).perUnit(n)
+		fmt.Fprintf(w, "; the bench's producer and receiver: %.0f µs/%s", t, unit)
+	}
+	fmt.Fprintln(w)
+	return total, true
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // benchSetup starts the hubs of one run; edit, if not nil, changes the
@@ -267,6 +359,32 @@ func benchSetup(ctx context.Context, bc benchConfig, stderr io.Writer, edit func
 	}
 	newLog := func() *slog.Logger {
 		return slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	if bc.HubProcess {
+		env := &benchEnv{key: key}
+		var bases []string
+		for i := range bc.Nodes {
+			profile := bc.CPUProfile
+			if profile != "" && i > 0 {
+				profile += fmt.Sprintf(".node%d", i+1)
+			}
+			c, err := startChild(ctx, "hub", "/readyz", stderr, func(addr string) *exec.Cmd {
+				return hubChildCommand(bc.HubBinary, cfg, addr, profile)
+			})
+			if err != nil {
+				return nil, cleanup, err
+			}
+			closers = append(closers, func() {
+				if err := c.stop(); err != nil {
+					fmt.Fprintf(stderr, "bench: %v\n", err)
+				}
+			})
+			env.procs = append(env.procs, c)
+			bases = append(bases, c.url)
+		}
+		env.p = newProducer(ctx, bc, bases[0], key, stderr)
+		env.p.bases = bases
+		return env, cleanup, nil
 	}
 	h := hub.New(cfg, newLog())
 	if err := h.Open(ctx); err != nil {
@@ -333,6 +451,7 @@ func benchRun(ctx context.Context, bc benchConfig, mode string, stdout, stderr i
 	}
 	fmt.Fprintln(stdout)
 
+	cpu := startCPUSpan(env)
 	start := time.Now()
 	accepted, failed, ingestDur := p.run(mode, total, interval, func(id string, t time.Time) { rc.sent.Store(id, t) })
 
@@ -341,6 +460,8 @@ func benchRun(ctx context.Context, bc benchConfig, mode string, stdout, stderr i
 		time.Sleep(10 * time.Millisecond)
 	}
 	deliverDur := time.Duration(rc.last.Load() - start.UnixNano())
+	cpuOut := &bytes.Buffer{}
+	hubPerEvent, hubCPUOK := cpu.report(cpuOut, rc.received.Load(), "event")
 
 	rc.mu.Lock()
 	lat := slices.Clone(rc.latencies)
@@ -358,6 +479,7 @@ func benchRun(ctx context.Context, bc benchConfig, mode string, stdout, stderr i
 		rc.received.Load(), deliverDur.Seconds(), float64(rc.received.Load())/deliverDur.Seconds(), rc.dupes.Load())
 	fmt.Fprintf(stdout, "  POST→receipt latency: p50 %s  p99 %s  max %s\n",
 		q(0.50).Round(10*time.Microsecond), q(0.99).Round(10*time.Microsecond), q(1).Round(10*time.Microsecond))
+	_, _ = cpuOut.WriteTo(stdout)
 	if rc.received.Load() < int64(accepted) {
 		return fmt.Errorf("bench: only %d of %d accepted events arrived", rc.received.Load(), accepted)
 	}
@@ -382,24 +504,127 @@ func benchRun(ctx context.Context, bc benchConfig, mode string, stdout, stderr i
 		rate := float64(n) / d.Seconds()
 		fmt.Fprintf(stdout, "  baseline:  %6d events to a no-op HTTP server in %7.3fs = %8.0f events/s; hirehook ingested at %.2f× and delivered at %.2f× of it\n",
 			n, d.Seconds(), rate, float64(accepted)/ingestDur.Seconds()/rate, float64(rc.received.Load())/deliverDur.Seconds()/rate)
-		rn, rd, err := benchRelay(ctx, bc, total, key, stderr)
+		rr, err := benchRelay(ctx, bc, total, key, stderr)
 		if err != nil {
 			return err
 		}
-		relay := float64(rn) / rd.Seconds()
-		fmt.Fprintf(stdout, "  relay:     %6d events through a bare relay (202 at once, then %d workers forward each to a no-op receiver; no storage, no validation, no signature) in %7.3fs = %8.0f events/s: the ceiling of two HTTP hops here; hirehook delivered at %.2f× of it\n",
-			rn, bc.EndpointConcurrency, rd.Seconds(), relay, float64(rc.received.Load())/deliverDur.Seconds()/relay)
+		relay := float64(rr.n) / rr.dur.Seconds()
+		where := "in this process"
+		if bc.HubProcess {
+			where = "in a process of its own"
+		}
+		fmt.Fprintf(stdout, "  relay:     %6d events through a bare relay %s (202 at once, then %d workers forward each to a no-op receiver; no storage, no validation, no signature) in %7.3fs = %8.0f events/s: the ceiling of two HTTP hops here; hirehook delivered at %.2f× of it\n",
+			rr.n, where, bc.EndpointConcurrency, rr.dur.Seconds(), relay, float64(rc.received.Load())/deliverDur.Seconds()/relay)
+		if rr.cpuOK {
+			t, u, sys := rr.cpu.perUnit(int64(rr.n))
+			fmt.Fprintf(stdout, "  relay CPU: %6.0f µs/event (user %.0f, system %.0f; read from the kernel for the relay's process as for the hub's)", t, u, sys)
+			if hubCPUOK && t > 0 {
+				fmt.Fprintf(stdout, "; the hub used %.2f× the relay's CPU per event", hubPerEvent/t)
+			}
+			fmt.Fprintln(stdout)
+		}
 	}
 	return nil
+}
+
+// relay answers 202 as soon as it has read a request and forwards its body
+// to a receiver from a fixed number of workers: the bench's bare relay.
+type relay struct {
+	queue chan []byte
+	wg    sync.WaitGroup
+	out   *http.Client
+}
+
+// newRelay starts workers that forward what the relay takes in to to; up
+// to queue bodies wait for them. Close stops them.
+func newRelay(ctx context.Context, to string, workers, queue int) *relay {
+	r := &relay{queue: make(chan []byte, queue),
+		out: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}, Timeout: 60 * time.Second}}
+	for range workers {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			for body := range r.queue {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, to, bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				if resp, err := r.out.Do(req); err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
+	return r
+}
+
+func (r *relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	r.queue <- body
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	_, _ = w.Write([]byte(`{}`))
+}
+
+// Close lets the workers forward what is queued and waits for them. The
+// relay must take no more requests.
+func (r *relay) Close() {
+	close(r.queue)
+	r.wg.Wait()
+	r.out.CloseIdleConnections()
+}
+
+// RunRelay is `hirehook bench-relay`, left out of the help: the bench's
+// bare relay in a process of its own, which `hirehook bench` starts as it
+// starts the hub, so that it reads the CPU time of both the same way. It
+// serves --addr until ctx ends (SIGTERM); GET /healthz answers 200 without
+// relaying anything.
+func RunRelay(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet(RelayCommand, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
+	to := fs.String("to", "", "URL to forward each request's body to")
+	workers := fs.Int("workers", 16, "requests forwarded at once")
+	queue := fs.Int("queue", 20000, "bodies that may wait for a worker")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *to == "" || *workers < 1 || *queue < 1 {
+		return errors.New("bench-relay needs --to, and --workers and --queue of at least 1")
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("bench-relay: %w", err)
+	}
+	r := newRelay(ctx, *to, *workers, *queue)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	mux.Handle("/", r)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	<-ctx.Done()
+	srv.Close()
+	r.Close()
+	return nil
+}
+
+// relayResult is what benchRelay measured: the events received, the time
+// from the first POST to the last receipt, and, with --hub-process, the
+// relay process's CPU time over that span (cpuOK).
+type relayResult struct {
+	n     int
+	dur   time.Duration
+	cpu   cpuTime
+	cpuOK bool
 }
 
 // benchRelay sends total events from the same producer through a relay that
 // answers 202 as soon as it has read a request and forwards the body from
 // bc.EndpointConcurrency workers to a receiver that answers 204: what any
 // hub that takes an event in over HTTP and sends it out over HTTP could do
-// on this machine with no work of its own. It returns the events received
-// and the time from the first POST to the last receipt.
-func benchRelay(ctx context.Context, bc benchConfig, total int, key string, stderr io.Writer) (int, time.Duration, error) {
+// on this machine with no work of its own. With --hub-process the relay
+// runs in a child process (`hirehook bench-relay`), as the hub does, and
+// its CPU time is read the same way.
+func benchRelay(ctx context.Context, bc benchConfig, total int, key string, stderr io.Writer) (relayResult, error) {
 	var got, last atomic.Int64
 	rbase, rstop, err := startBenchServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -408,46 +633,54 @@ func benchRelay(ctx context.Context, bc benchConfig, total int, key string, stde
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	if err != nil {
-		return 0, 0, err
+		return relayResult{}, err
 	}
 	defer rstop()
-	queue := make(chan []byte, total)
-	out := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: bc.EndpointConcurrency}, Timeout: 60 * time.Second}
-	defer out.CloseIdleConnections()
-	var wg sync.WaitGroup
-	for range bc.EndpointConcurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for body := range queue {
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, rbase+"/hooks", bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				if resp, err := out.Do(req); err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-			}
-		}()
+	var base string
+	var proc *child
+	if bc.HubProcess {
+		exe, err := os.Executable()
+		if err != nil {
+			return relayResult{}, fmt.Errorf("find this binary to start the relay: %w", err)
+		}
+		proc, err = startChild(ctx, "relay", "/healthz", stderr, func(addr string) *exec.Cmd {
+			cmd := exec.Command(exe, RelayCommand, "--addr", addr, "--to", rbase+"/hooks",
+				"--workers", fmt.Sprint(bc.EndpointConcurrency), "--queue", fmt.Sprint(total))
+			cmd.Env = childEnv()
+			return cmd
+		})
+		if err != nil {
+			return relayResult{}, err
+		}
+		defer proc.stop()
+		base = proc.url
+	} else {
+		r := newRelay(ctx, rbase+"/hooks", bc.EndpointConcurrency, total)
+		var stop func()
+		if base, stop, err = startBenchServer(r); err != nil {
+			r.Close()
+			return relayResult{}, err
+		}
+		defer func() { stop(); r.Close() }()
 	}
-	defer func() { close(queue); wg.Wait() }()
-	base, stop, err := startBenchServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		queue <- body
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusAccepted)
-		_, _ = w.Write([]byte(`{}`))
-	}))
-	if err != nil {
-		return 0, 0, err
-	}
-	defer stop()
 	p := newProducer(ctx, bc, base, key, stderr)
+	var res relayResult
+	var cpu0 cpuTime
+	if proc != nil {
+		cpu0, err = proc.cpu()
+		res.cpuOK = err == nil
+	}
 	start := time.Now()
 	n, _, _ := p.run("relay", total, 0, func(string, time.Time) {})
 	for got.Load() < int64(n) && time.Since(start) < 2*time.Minute && ctx.Err() == nil {
 		time.Sleep(time.Millisecond)
 	}
-	return int(got.Load()), time.Duration(last.Load() - start.UnixNano()), ctx.Err()
+	if res.cpuOK {
+		cpu1, err := proc.cpu()
+		res.cpu, res.cpuOK = cpu1.sub(cpu0), err == nil
+	}
+	res.n, res.dur = int(got.Load()), time.Duration(last.Load()-start.UnixNano())
+	return res, ctx.Err()
 }
 
 // producer posts bench events as a producer application would.

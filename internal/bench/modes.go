@@ -113,6 +113,7 @@ func benchFanout(ctx context.Context, bc benchConfig, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "fanout: %d events × %d endpoints = %d deliveries (one receiver on loopback, a path per endpoint), %d producer connections, %d event(s) per request\n",
 		bc.Events, bc.Endpoints, total, bc.Concurrency, bc.Batch)
 
+	cpu := startCPUSpan(env)
 	start := time.Now()
 	accepted, failed, ingestDur := env.p.run("fanout", bc.Events, 0, func(string, time.Time) {})
 	want := int64(accepted * bc.Endpoints)
@@ -123,10 +124,13 @@ func benchFanout(ctx context.Context, bc benchConfig, stdout, stderr io.Writer) 
 	got := rc.c.received.Load()
 	deliverDur := time.Duration(rc.c.last.Load() - start.UnixNano())
 	deliverRate := float64(got) / deliverDur.Seconds()
+	cpuOut := &bytes.Buffer{}
+	cpu.report(cpuOut, got, "delivery")
 	fmt.Fprintf(stdout, "  ingested:  %7d events in %7.3fs = %8.0f events/s (%d requests failed)\n",
 		accepted, ingestDur.Seconds(), float64(accepted)/ingestDur.Seconds(), failed)
 	fmt.Fprintf(stdout, "  delivered: %7d deliveries in %7.3fs from the first POST to the last receipt = %8.0f deliveries/s (%d duplicates)\n",
 		got, deliverDur.Seconds(), deliverRate, rc.c.dupes.Load())
+	_, _ = cpuOut.WriteTo(stdout)
 	if got < want {
 		return fmt.Errorf("bench: only %d of %d deliveries arrived", got, want)
 	}
