@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +19,64 @@ func TestBenchFanoutRuns(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("bench exited %d: %s", code, errOut.String())
 	}
-	for _, want := range []string{"40 events × 5 endpoints = 200 deliveries", "delivered:     200 deliveries", "(0 duplicates)", "baseline:"} {
+	for _, want := range []string{"40 events × 5 endpoints = 200 deliveries", "delivered:     200 deliveries", "(0 duplicates)", "hub CPU:", "µs/delivery", "baseline:"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("bench output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestBenchHubProcessRuns runs a small burst with the hub and the relay in
+// child processes (the default; under go test they are this test binary,
+// see TestMain): both report their CPU per event, the hub's CPU profile is
+// written, and the run's admin key, which the child gets through its
+// environment, shows nowhere.
+func TestBenchHubProcessRuns(t *testing.T) {
+	t.Parallel()
+	profile := filepath.Join(t.TempDir(), "hub.pprof")
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"bench", "--mode", "burst", "--events", "200", "--concurrency", "4", "--cpuprofile", profile}, func(string) string { return "" }, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("bench exited %d: %s\n%s", code, errOut.String(), out.String())
+	}
+	for _, want := range []string{"burst: 200 events", "delivered:    200 events", "(0 duplicates)", "in the hub's process from the first POST to the last receipt",
+		"the bench's producer and receiver:", "through a bare relay in a process of its own", "relay CPU:", "the hub used"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("bench output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// The figures are whatever the machine gives, but a hub that delivered
+	// 200 events used some CPU.
+	for _, line := range []string{"hub CPU:", "relay CPU:"} {
+		m := regexp.MustCompile(regexp.QuoteMeta(line) + `\s+(\d+) µs/event \(user \d+, system \d+;`).FindStringSubmatch(out.String())
+		if m == nil || m[1] == "0" {
+			t.Errorf("bench output has no %s with a positive µs/event:\n%s", line, out.String())
+		}
+	}
+	if strings.Contains(out.String()+errOut.String(), "hh_bench_") {
+		t.Errorf("bench output shows its admin key:\n%s\n%s", out.String(), errOut.String())
+	}
+	// The hub wrote its profile when it stopped: a gzipped protobuf.
+	b, err := os.ReadFile(profile)
+	if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("the hub's CPU profile %s: %d bytes, %v; want a gzipped pprof profile", profile, len(b), err)
+	}
+}
+
+// TestBenchInProcessRuns runs the burst with --hub-process=false: the hub
+// in the bench's process, as before, and no CPU figures.
+func TestBenchInProcessRuns(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"bench", "--mode", "burst", "--events", "100", "--concurrency", "4", "--hub-process=false"}, func(string) string { return "" }, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("bench exited %d: %s\n%s", code, errOut.String(), out.String())
+	}
+	if !strings.Contains(out.String(), "delivered:    100 events") || !strings.Contains(out.String(), "bare relay in this process") {
+		t.Fatalf("bench output:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "CPU:") {
+		t.Fatalf("bench --hub-process=false reports a CPU figure it cannot have:\n%s", out.String())
 	}
 }
 

@@ -293,7 +293,7 @@ func TestCLIHelp(t *testing.T) {
 		{"listen", []string{"addr", "port", "secret", "status"}, []string{"HIREHOOK_LISTEN_SECRET"}},
 		{"sim bullhorn", []string{"addr", "client-id", "client-secret", "password", "seed-demo", "username"}, nil},
 		{"bench", []string{"backlog", "batch", "concurrency", "cpuprofile", "db", "duration", "endpoint-concurrency", "endpoint-up",
-			"endpoints", "events", "kafka-brokers", "mode", "nats-servers", "nodes", "rabbitmq-address", "rate", "trace"}, nil},
+			"endpoints", "events", "hub-binary", "hub-process", "kafka-brokers", "mode", "nats-servers", "nodes", "rabbitmq-address", "rate", "trace"}, nil},
 		{"events send", with(remote, "data", "file", "id", "idempotency-key", "source", "type"), remoteEnv},
 		{"endpoints list", remote, remoteEnv},
 		{"endpoints get", remote, remoteEnv},
