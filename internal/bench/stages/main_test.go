@@ -1,0 +1,64 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestClassify: each sample goes to the first stage naming a frame of its
+// stack (validation before the handler's HTTP in; the attempt row's INSERT
+// apart from the row update), and the stages add up to the total.
+func TestClassify(t *testing.T) {
+	t.Parallel()
+	traces := `File: hirehook
+Type: cpu
+-----------+-------------------------------------------------------
+      30ms   github.com/santhosh-tekuri/jsonschema/v6.(*validator).validate
+             github.com/hirehook/hirehook/catalog.(*Catalog).ValidateEvent
+             github.com/hirehook/hirehook/ingest.(*Ingester).Prepare
+             github.com/hirehook/hirehook/api.(*Handler).handleEventCreate
+             net/http.(*conn).serve
+-----------+-------------------------------------------------------
+      10ms   syscall.write
+             net/http.(*conn).serve
+-----------+-------------------------------------------------------
+      20ms   modernc.org/sqlite.(*stmt).exec
+             database/sql.(*Stmt).ExecContext
+             github.com/hirehook/hirehook/store/sqlite.(*Store).deliveryComplete
+             github.com/hirehook/hirehook/store/sqlite.(*Store).tryGroup
+-----------+-------------------------------------------------------
+      1.5s   modernc.org/sqlite.(*stmt).query
+             database/sql.(*Stmt).QueryRowContext
+             github.com/hirehook/hirehook/store/sqlite.(*Store).deliveryComplete
+             github.com/hirehook/hirehook/store/sqlite.(*Store).tryGroup
+-----------+-------------------------------------------------------
+      10ms   main.somethingElse
+`
+	sums, total, err := classify(strings.NewReader(traces))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]time.Duration{"other": sums[len(stages)]}
+	for i, s := range stages {
+		byName[s.name] = sums[i]
+	}
+	want := map[string]time.Duration{
+		"validation against the schema":        30 * time.Millisecond,
+		"HTTP in (read, route, auth, respond)": 10 * time.Millisecond,
+		"attempt row":                          20 * time.Millisecond,
+		"result commit (delivery row update)":  1500 * time.Millisecond,
+		"other":                                10 * time.Millisecond,
+	}
+	for name, d := range want {
+		if byName[name] != d {
+			t.Errorf("%s = %v, want %v", name, byName[name], d)
+		}
+	}
+	if total != 1570*time.Millisecond {
+		t.Errorf("total = %v, want 1.57s", total)
+	}
+	if _, _, err := classify(strings.NewReader("nothing")); err == nil {
+		t.Error("classify of no samples: no error")
+	}
+}
