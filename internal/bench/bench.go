@@ -1,7 +1,9 @@
-// Package bench is `hirehook bench`: it starts hubs (package hub) in
-// this process and measures ingest and delivery throughput and latency
-// (burst, steady, fanout, backlog). It is a package of its own so that the
-// hub's serve path does not link it.
+// Package bench is `hirehook bench`: it starts hubs, as child processes
+// running `hirehook serve` (burst, steady, fanout; their CPU time is read
+// from the kernel) or in this process (package hub: backlog and the broker
+// modes, or --hub-process=false), and measures ingest and delivery
+// throughput, latency and the hub's CPU per event. It is a package of its
+// own so that the hub's serve path does not link it.
 package bench
 
 import (
