@@ -241,35 +241,40 @@ type benchEnv struct {
 	p     *producer
 }
 
-// hubCPU returns the CPU time the hubs' processes have used so far, and
-// false if it cannot be read (the hubs run in this process, or not on
-// Linux).
-func (e *benchEnv) hubCPU() (cpuTime, bool) {
+// hubCPU returns the CPU time the hubs' processes have used so far, or an
+// error if it cannot be read (not on Linux); errInProcess if the hubs run
+// in this process.
+func (e *benchEnv) hubCPU() (cpuTime, error) {
 	if len(e.procs) == 0 {
-		return cpuTime{}, false
+		return cpuTime{}, errInProcess
 	}
 	var sum cpuTime
 	for _, c := range e.procs {
 		t, err := c.cpu()
 		if err != nil {
-			return cpuTime{}, false
+			return cpuTime{}, err
 		}
 		sum = sum.add(t)
 	}
-	return sum, true
+	return sum, nil
 }
+
+// errInProcess says that the hub runs in the bench's process, whose CPU
+// time holds the producer's and the receiver's too.
+var errInProcess = errors.New("the hub runs in this process")
 
 // cpuSpan reads the CPU time of the hubs' processes and of this one at
 // the start of what a run measures; end gives what each used since.
 type cpuSpan struct {
-	env           *benchEnv
-	hub, self     cpuTime
-	hubOK, selfOK bool
+	env       *benchEnv
+	hub, self cpuTime
+	hubErr    error
+	selfOK    bool
 }
 
 func startCPUSpan(env *benchEnv) *cpuSpan {
 	s := &cpuSpan{env: env}
-	s.hub, s.hubOK = env.hubCPU()
+	s.hub, s.hubErr = env.hubCPU()
 	self, err := processCPU(os.Getpid())
 	s.self, s.selfOK = self, err == nil
 	return s
@@ -278,12 +283,16 @@ func startCPUSpan(env *benchEnv) *cpuSpan {
 // report writes the hubs' CPU time per unit of work (n units, named unit)
 // and this process's (the producer and the receiver) since the start.
 func (s *cpuSpan) report(w io.Writer, n int64, unit string) (hubPerUnit float64, ok bool) {
-	hub, hubOK := s.env.hubCPU()
+	hub, hubErr := s.env.hubCPU()
 	self, err := processCPU(os.Getpid())
-	if !s.hubOK || !hubOK {
-		if len(s.env.procs) > 0 {
-			fmt.Fprintf(w, "  hub CPU:   not measured (%v)\n", errNoProcessCPU)
-		}
+	if hubErr == nil {
+		hubErr = s.hubErr
+	}
+	if errors.Is(hubErr, errInProcess) {
+		return 0, false
+	}
+	if hubErr != nil {
+		fmt.Fprintf(w, "  hub CPU:   not measured (%v)\n", hubErr)
 		return 0, false
 	}
 	used := hub.sub(s.hub)
