@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -98,8 +99,22 @@ func Decode(b []byte, lim Limits) (any, error) {
 	// without escapes is a substring: a copy per token was a third of the
 	// allocations of validating an event.
 	r := reader{b: b, s: string(b), lim: lim}
-	return r.document(true)
+	buf := memberPool.Get().(*[]member)
+	r.members = (*buf)[:0]
+	v, err := r.document(true)
+	if cap(r.members) <= maxPooledMembers {
+		*buf = r.members[:0]
+		memberPool.Put(buf)
+	}
+	return v, err
 }
+
+// memberPool keeps Decode's member stacks (reader.members), empty, for
+// the next call; one larger than maxPooledMembers is left to the
+// collector.
+var memberPool = sync.Pool{New: func() any { return new([]member) }}
+
+const maxPooledMembers = 1024
 
 type reader struct {
 	b     []byte
@@ -220,7 +235,10 @@ func (r *reader) object(build bool) (any, *Error) {
 	// them in m as they come, which also finds duplicates.
 	var m map[string]any
 	mark, mmark := len(r.keyBuf), len(r.members)
-	defer func() { r.keyBuf, r.members = r.keyBuf[:mark], r.members[:mmark] }()
+	defer func() {
+		clear(r.members[mmark:]) // let the values go with the tree (the stack is pooled)
+		r.keyBuf, r.members = r.keyBuf[:mark], r.members[:mmark]
+	}()
 	var seen map[string]struct{} // the keys, once there are many
 	r.space()
 	if r.i < len(r.b) && r.b[r.i] == '}' {
@@ -329,7 +347,6 @@ func (r *reader) object(build bool) (any, *Error) {
 					m[kv.key] = kv.val
 				}
 			}
-			clear(r.members[mmark:]) // let the values go with the tree
 			return m, nil
 		default:
 			return nil, r.syntax("expected ',' or '}'")
