@@ -87,9 +87,20 @@ func AppendKey(path, key string) string {
 // returns nil if it keeps every rule and limit, else an *Error.
 func Check(b []byte, lim Limits) error {
 	r := reader{b: b, lim: lim}
+	buf := keyPool.Get().(*[][]byte)
+	r.keyBuf = (*buf)[:0]
 	_, err := r.document(false)
+	if cap(r.keyBuf) <= maxPooledMembers {
+		clear(r.keyBuf[:cap(r.keyBuf)]) // hold on to no caller's bytes
+		*buf = r.keyBuf[:0]
+		keyPool.Put(buf)
+	}
 	return err
 }
+
+// keyPool keeps Check's key stacks (reader.keyBuf) for the next call, as
+// memberPool does Decode's.
+var keyPool = sync.Pool{New: func() any { return new([][]byte) }}
 
 // Decode is Check that also returns the value as encoding/json decodes it
 // into an any with UseNumber: map[string]any, []any, string, json.Number,
