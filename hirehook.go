@@ -111,6 +111,96 @@ func (e *Event) RenderPayload() ([]byte, error) {
 	})
 }
 
+// RenderValidPayload is RenderPayload, byte for byte, for an event whose
+// Data and Changes are known to be valid JSON (ingest has just decoded
+// them). Marshal compacts and HTML-escapes a RawMessage in a scan with its
+// JSON state machine, a quarter of the cost of preparing an event; for
+// valid JSON the same compaction is a copy that drops white space outside
+// strings and escapes '<', '>', '&', U+2028 and U+2029 (appendCompactValid).
+// When another string needs escaping (it is not printable ASCII free of
+// what Marshal escapes), it is RenderPayload.
+func (e *Event) RenderValidPayload() ([]byte, error) {
+	t := e.OccurredAt.UTC()
+	if y := t.Year(); y < 0 || y > 9999 || len(e.Data) == 0 ||
+		!plainJSONString(e.ID) || !plainJSONString(e.Type) || !plainJSONString(e.Source) ||
+		!plainJSONString(e.Subject.Entity) || !plainJSONString(e.Subject.ID) {
+		return e.RenderPayload()
+	}
+	b := make([]byte, 0, 160+len(e.ID)+len(e.Type)+len(e.Source)+len(e.Subject.Entity)+len(e.Subject.ID)+len(e.Data)+len(e.Changes))
+	b = append(b, `{"id":"`...)
+	b = append(b, e.ID...)
+	b = append(b, `","type":"`...)
+	b = append(b, e.Type...)
+	b = append(b, `","timestamp":"`...)
+	b = t.AppendFormat(b, time.RFC3339Nano) // what time.Time's MarshalJSON writes for years 0 to 9999
+	b = append(b, '"')
+	if e.Source != "" {
+		b = append(b, `,"source":"`...)
+		b = append(b, e.Source...)
+		b = append(b, '"')
+	}
+	b = append(b, `,"subject":{"entity":"`...)
+	b = append(b, e.Subject.Entity...)
+	b = append(b, `","id":"`...)
+	b = append(b, e.Subject.ID...)
+	b = append(b, `"},"data":`...)
+	b = appendCompactValid(b, e.Data)
+	if len(e.Changes) > 0 {
+		b = append(b, `,"changes":`...)
+		b = appendCompactValid(b, e.Changes)
+	}
+	if e.Derived {
+		b = append(b, `,"derived":true`...)
+	}
+	if e.Partial {
+		b = append(b, `,"partial":true`...)
+	}
+	return append(b, '}'), nil
+}
+
+// appendCompactValid appends the valid JSON value src to dst as
+// json.Marshal writes a RawMessage (encoding/json's appendCompact with
+// HTML escaping): white space outside strings dropped, '<', '>' and '&'
+// written \u003c, \u003e and \u0026, U+2028 and U+2029 \u2028 and
+// \u2029. Valid JSON needs no state machine for that, only whether a
+// byte is inside a string.
+func appendCompactValid(dst, src []byte) []byte {
+	const hex = "0123456789abcdef"
+	start, inString := 0, false
+	for i := 0; i < len(src); i++ {
+		switch c := src[i]; {
+		case c == '"':
+			inString = !inString
+		case c == '\\':
+			i++ // in a string: the escaped byte is not a quote
+		case c == '<' || c == '>' || c == '&':
+			dst = append(dst, src[start:i]...)
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			start = i + 1
+		case c == 0xE2 && i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8:
+			dst = append(dst, src[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[src[i+2]&0xF])
+			start = i + 3
+			i += 2
+		case !inString && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			dst = append(dst, src[start:i]...)
+			start = i + 1
+		}
+	}
+	return append(dst, src[start:]...)
+}
+
+// plainJSONString reports whether json.Marshal writes s as it is between
+// quotes: printable ASCII but '"', '\\', '<', '>' and '&'.
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
 // Input turns an event a connector made back into what ingest takes
 // (ingest.Prepare), so that it is validated, deduplicated and recorded like
 // any producer's.

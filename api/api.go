@@ -560,8 +560,12 @@ var bodyLimits = strictjson.Limits{NoNUL: true}
 // decodeValue decodes one JSON value read whole with the same rules as
 // decode, Content-Type aside.
 func decodeValue(data []byte, v any) error {
-	if err := checkJSON(data); err != nil {
+	cerr := strictjson.Check(data, bodyLimits)
+	if err := checkError(cerr); err != nil {
 		return err
+	}
+	if in, ok := v.(*eventInput); ok && cerr == nil && in.decodeValid(data) {
+		return nil
 	}
 	return decodeChecked(data, v)
 }
@@ -573,8 +577,13 @@ func decodeValue(data []byte, v any) error {
 // that are not JSON at all are left to the decoder, whose messages say
 // where.
 func checkJSON(data []byte) error {
+	return checkError(strictjson.Check(data, bodyLimits))
+}
+
+// checkError is checkJSON's answer for strictjson.Check's error err.
+func checkError(err error) error {
 	var serr *strictjson.Error
-	if err := strictjson.Check(data, bodyLimits); errors.As(err, &serr) && !serr.Syntax {
+	if errors.As(err, &serr) && !serr.Syntax {
 		return hirehook.FieldError(serr.Field(""), "%s", serr.Message)
 	}
 	return nil

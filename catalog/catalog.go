@@ -408,7 +408,9 @@ func (c *Catalog) ValidateEvent(typ string, data json.RawMessage) (entity, id st
 		return "", "", err
 	}
 	id, _ = v.(map[string]any)["id"].(string)
-	return c.types[i].Entity, id, nil
+	// The decoded strings share one copy of data (strictjson.Decode): a
+	// copy of the id, which outlives the rest, lets that go.
+	return c.types[i].Entity, strings.Clone(id), nil
 }
 
 // validate decodes data and checks it against schema i, returning the

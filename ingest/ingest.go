@@ -235,7 +235,9 @@ func (in *Ingester) Prepare(tenantID string, input *hirehook.EventInput, idempot
 		e.Changes = b
 	}
 	e.Derived, e.Partial = input.Derived, input.Partial
-	p, err := e.RenderPayload()
+	// Data and Changes are valid JSON: the catalog has decoded the one,
+	// json.Marshal written the other.
+	p, err := e.RenderValidPayload()
 	if err != nil {
 		return nil, fmt.Errorf("render event %s: %w", e.ID, err)
 	}

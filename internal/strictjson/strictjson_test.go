@@ -3,6 +3,7 @@ package strictjson
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -123,6 +124,49 @@ func TestManyKeysOneObject(t *testing.T) {
 	dup := append(bytes.TrimSuffix(b.Bytes(), []byte("}")), []byte(`,"ka_0":2}`)...)
 	if err := Check(dup, Limits{}); err == nil || err.(*Error).Path != ".ka_0" {
 		t.Fatalf("duplicate in a large object: %v", err)
+	}
+	if _, err := Decode(dup, Limits{}); err == nil || err.(*Error).Path != ".ka_0" {
+		t.Fatalf("Decode: duplicate in a large object: %v", err)
+	}
+}
+
+// TestDecodeMembers checks Decode's objects around linearKeys members,
+// where it goes from keeping members aside to filling the map as it reads:
+// every member is kept, in nested objects too, and a duplicate is found on
+// either side.
+func TestDecodeMembers(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{1, linearKeys - 1, linearKeys, linearKeys + 1, linearKeys + 2, 3 * linearKeys} {
+		var b bytes.Buffer
+		b.WriteString("{")
+		for i := range n {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			// Each member holds an object of its own, so members of
+			// nested objects are on the stack at the same time.
+			fmt.Fprintf(&b, `"k%d":{"i":%d,"s":"v\u00e9%d","n":{"x":[%d]}}`, i, i, i, i)
+		}
+		b.WriteString("}")
+		v, err := Decode(b.Bytes(), Limits{})
+		if err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		d := json.NewDecoder(bytes.NewReader(b.Bytes()))
+		d.UseNumber()
+		var want any
+		if err := d.Decode(&want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(v, want) {
+			t.Fatalf("n=%d: Decode = %#v, encoding/json %#v", n, v, want)
+		}
+		for _, at := range []int{0, n - 1} {
+			dup := fmt.Appendf(bytes.TrimSuffix(bytes.Clone(b.Bytes()), []byte("}")), `,"k%d":1}`, at)
+			if _, err := Decode(dup, Limits{}); err == nil || err.(*Error).Path != fmt.Sprintf(".k%d", at) {
+				t.Fatalf("n=%d: duplicate k%d: %v", n, at, err)
+			}
+		}
 	}
 }
 
