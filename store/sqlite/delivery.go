@@ -35,6 +35,101 @@ const (
 		WHERE id = ? AND state = 'delivering' AND lease_owner = ?`
 )
 
+// qClaimDue picks the due deliveries of a claim that skips no endpoint:
+// the first ?4 of deliveries_due (?3 now), but for the disabled endpoints'
+// and those that wait behind an unfinished one of their subject at an
+// ordered endpoint.
+const qClaimDue = `SELECT seq FROM deliveries
+	WHERE state IN ('pending', 'retrying') AND next_attempt_at <= ?3
+	AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE disabled = 1)
+	AND endpoint_id NOT IN (SELECT value FROM json_each(?5))
+	AND (ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries p
+		WHERE p.endpoint_id = deliveries.endpoint_id AND p.ordering_key = deliveries.ordering_key AND p.seq < deliveries.seq
+		AND p.ordering_key IS NOT NULL AND p.state IN ('pending', 'retrying', 'delivering', 'paused')))
+	ORDER BY next_attempt_at LIMIT ?4`
+
+const (
+	// qDueHeads lists the enabled endpoints not skipped (?1, a JSON
+	// array) that have a delivery due at ?2, the earliest due first,
+	// each found with one seek of deliveries_due_endpoint: a claim that
+	// skips endpoints reads no delivery of theirs.
+	qDueHeads = `SELECT id FROM (
+		SELECT e.id, (SELECT min(d.next_attempt_at) FROM deliveries d INDEXED BY deliveries_due_endpoint
+			WHERE d.endpoint_id = e.id AND d.state IN ('pending', 'retrying')) AS head
+		FROM endpoints e WHERE e.disabled = 0 AND e.id NOT IN (SELECT value FROM json_each(?1))
+	) WHERE head <= ?2 ORDER BY head`
+	// qDueOfEndpoint picks up to ?3 due deliveries (at ?2) of endpoint
+	// ?1, in due order, as qClaimDue does.
+	qDueOfEndpoint = `SELECT seq FROM deliveries INDEXED BY deliveries_due_endpoint
+		WHERE endpoint_id = ?1 AND state IN ('pending', 'retrying') AND next_attempt_at <= ?2
+		AND (ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries p
+			WHERE p.endpoint_id = deliveries.endpoint_id AND p.ordering_key = deliveries.ordering_key AND p.seq < deliveries.seq
+			AND p.ordering_key IS NOT NULL AND p.state IN ('pending', 'retrying', 'delivering', 'paused')))
+		ORDER BY next_attempt_at LIMIT ?3`
+)
+
+// dueSkipping picks up to limit due deliveries (their seqs) of the
+// enabled endpoints not in skip, reading the endpoints in the order of
+// their earliest due delivery and taking each one's due deliveries in due
+// order until limit is reached. Its cost follows the endpoints and the
+// deliveries taken, not the backlog of the skipped endpoints. Within an
+// endpoint the order is deliveries_due's; across endpoints an endpoint's
+// batch may come before another's slightly earlier delivery (the next
+// claim starts with that one).
+func (s *Store) dueSkipping(ctx context.Context, tx *sql.Tx, now int64, limit int, skip []byte) ([]int64, error) {
+	heads, err := s.stmt(ctx, tx, qDueHeads)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := heads.QueryContext(ctx, skip, now)
+	if err != nil {
+		return nil, fmt.Errorf("select endpoints with due deliveries: %w", err)
+	}
+	var endpoints []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("select endpoints with due deliveries: %w", err)
+		}
+		endpoints = append(endpoints, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select endpoints with due deliveries: %w", err)
+	}
+	seqs := []int64{}
+	if len(endpoints) == 0 {
+		return seqs, nil
+	}
+	dueOf, err := s.stmt(ctx, tx, qDueOfEndpoint)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range endpoints {
+		if len(seqs) >= limit {
+			break
+		}
+		rows, err := dueOf.QueryContext(ctx, id, now, limit-len(seqs))
+		if err != nil {
+			return nil, fmt.Errorf("select due deliveries of endpoint %s: %w", id, err)
+		}
+		for rows.Next() {
+			var seq int64
+			if err := rows.Scan(&seq); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("select due deliveries of endpoint %s: %w", id, err)
+			}
+			seqs = append(seqs, seq)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("select due deliveries of endpoint %s: %w", id, err)
+		}
+	}
+	return seqs, nil
+}
+
 // DeliveryClaim implements hirehook.Store. One UPDATE … RETURNING takes the
 // due rows through the two partial indexes (due by next_attempt_at, and
 // expired leases), then one SELECT reads their events' payloads.
@@ -62,6 +157,24 @@ func (s *Store) deliveryClaim(ctx context.Context, tx *sql.Tx, p hirehook.Delive
 	if p.SkipEndpoints == nil {
 		skip = []byte("[]")
 	}
+	// Without endpoints to skip, the due deliveries are the first of
+	// deliveries_due. With some, that walk would read every due delivery
+	// of the skipped endpoints before the others' (a dead endpoint's
+	// backlog, on every claim): the due ones are then picked endpoint by
+	// endpoint (dueSkipping) and named to the claim by seq.
+	due := qClaimDue
+	args := []any{p.Owner, toMicros(p.LeaseUntil), now, p.Limit, skip}
+	if len(p.SkipEndpoints) > 0 {
+		seqs, err := s.dueSkipping(ctx, tx, now, p.Limit, skip)
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(seqs)
+		if err != nil {
+			return nil, err
+		}
+		due, args = `SELECT value AS seq FROM json_each(?6)`, append(args, b)
+	}
 	rows, err := tx.QueryContext(ctx, `UPDATE deliveries
 		SET state = 'delivering', lease_owner = ?1, lease_expires_at = ?2, updated_at = ?3
 		WHERE seq IN (
@@ -73,19 +186,10 @@ func (s *Store) deliveryClaim(ctx context.Context, tx *sql.Tx, p hirehook.Delive
 				ORDER BY lease_expires_at LIMIT ?4
 			)
 			UNION ALL
-			SELECT seq FROM (
-				SELECT seq FROM deliveries
-				WHERE state IN ('pending', 'retrying') AND next_attempt_at <= ?3
-				AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE disabled = 1)
-				AND endpoint_id NOT IN (SELECT value FROM json_each(?5))
-				AND (ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries p
-					WHERE p.endpoint_id = deliveries.endpoint_id AND p.ordering_key = deliveries.ordering_key AND p.seq < deliveries.seq
-					AND p.ordering_key IS NOT NULL AND p.state IN ('pending', 'retrying', 'delivering', 'paused')))
-				ORDER BY next_attempt_at LIMIT ?4
-			)
+			SELECT seq FROM (`+due+`)
 			LIMIT ?4
 		)
-		RETURNING `+sqlstore.DeliveryColumns, p.Owner, toMicros(p.LeaseUntil), now, p.Limit, skip)
+		RETURNING `+sqlstore.DeliveryColumns, args...)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}

@@ -304,6 +304,7 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 var hotQueries = []string{
 	qInsertEvent, qStoredEvents, qUpsertRecord, qInsertDelivery, qInsertDeliveries, qOrderHeld,
 	qSelectPayload, qEndpointVersion, qCompleteDelivery, qInsertAttempt, qReleaseDelivery, qFailingSet, qFailingStart,
+	qDueHeads, qDueOfEndpoint,
 }
 
 // prepare compiles the hot write statements once, on the writer connection.

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -315,5 +316,80 @@ func testEndpointFailingSince(t *testing.T, newStore NewStoreFunc) {
 	must(t, err)
 	if f := failingSince(); f != nil {
 		t.Fatalf("failing since %v after enable, want nil", f)
+	}
+}
+
+// testDeliveryClaimSkipping: a claim that skips endpoints (the
+// dispatcher's full lanes and open breakers) takes the others' due
+// deliveries, each endpoint's in due order, up to its limit, holding back
+// an ordered endpoint's later deliveries of a subject and the disabled
+// endpoints' as a claim that skips none does.
+func testDeliveryClaimSkipping(t *testing.T, newStore NewStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t)
+	skipped := newEndpoint(t, s, tenant, "candidate.*")
+	plain := newEndpoint(t, s, tenant, "placement.*")
+	ordered := newEndpoint(t, s, tenant, "job.*")
+	off := newEndpoint(t, s, tenant, "job.*")
+	yes := true
+	_, err := s.EndpointUpdate(ctx, tenant, ordered.ID, hirehook.EndpointUpdate{Ordered: &yes})
+	must(t, err)
+	_, err = s.EndpointUpdate(ctx, tenant, off.ID, hirehook.EndpointUpdate{Disabled: &yes})
+	must(t, err)
+	// Due one second apart: the skipped endpoint's first, then the others'
+	// interleaved; the ordered endpoint's two deliveries of job j_1.
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Second) }
+	for i := range 3 {
+		ingestAt(t, s, at(i), newEvent(tenant, "candidate.created", fmt.Sprintf("c_%d", i), `{"id":"c"}`))
+	}
+	ingestAt(t, s, at(3), newEvent(tenant, "placement.created", "pl_1", `{"id":"pl_1"}`))
+	ingestAt(t, s, at(4), newEvent(tenant, "job.created", "j_1", `{"id":"j_1"}`))
+	ingestAt(t, s, at(5), newEvent(tenant, "placement.created", "pl_2", `{"id":"pl_2"}`))
+	ingestAt(t, s, at(6), newEvent(tenant, "job.updated", "j_1", `{"id":"j_1"}`))
+	ingestAt(t, s, at(7), newEvent(tenant, "job.created", "j_2", `{"id":"j_2"}`))
+	ingestAt(t, s, at(8), newEvent(tenant, "placement.created", "pl_3", `{"id":"pl_3"}`))
+
+	claimSkipping := func(now time.Time, limit int) []*hirehook.Delivery {
+		t.Helper()
+		ds, err := s.DeliveryClaim(ctx, hirehook.DeliveryClaimParams{Owner: "w", Now: now, LeaseUntil: now.Add(time.Minute), Limit: limit,
+			SkipEndpoints: []string{skipped.ID}})
+		must(t, err)
+		return ds
+	}
+	// At 5s: pl_1 and pl_2 (plain) and j_1's first (ordered) are due.
+	got := claimSkipping(at(5), 10)
+	byEndpoint := map[string][]string{}
+	for _, d := range got {
+		if d.State != hirehook.DeliveryDelivering || len(d.Payload) == 0 {
+			t.Fatalf("claimed delivery = %+v (payload %d bytes)", d, len(d.Payload))
+		}
+		byEndpoint[d.EndpointID] = append(byEndpoint[d.EndpointID], d.EventType)
+	}
+	if len(got) != 3 || len(byEndpoint[plain.ID]) != 2 || len(byEndpoint[ordered.ID]) != 1 || byEndpoint[ordered.ID][0] != "job.created" {
+		t.Fatalf("claim skipping at 5s = %v, want 2 of the plain endpoint and job.created of the ordered one", byEndpoint)
+	}
+	// At 8s, limit 1: the earliest due of what is left is the ordered
+	// endpoint's j_2 (j_1's update waits for its creation, leased).
+	got = claimSkipping(at(8), 1)
+	if len(got) != 1 || got[0].EndpointID != ordered.ID || got[0].EventType != "job.created" {
+		t.Fatalf("claim skipping at 8s, limit 1 = %v, want the ordered endpoint's job.created of j_2", got)
+	}
+	got = claimSkipping(at(8), 10)
+	if len(got) != 1 || got[0].EndpointID != plain.ID {
+		t.Fatalf("claim skipping at 8s = %v, want pl_3 alone", got)
+	}
+	if got := claimSkipping(at(8), 10); len(got) != 0 {
+		t.Fatalf("claim skipping with nothing else due = %d deliveries", len(got))
+	}
+	// The skipped endpoint's three are there for a claim that skips none,
+	// in due order.
+	got = claim(t, s, "w", at(8), 10)
+	if len(got) != 3 {
+		t.Fatalf("claim = %d deliveries, want the skipped endpoint's 3", len(got))
+	}
+	for i, d := range got {
+		if d.EndpointID != skipped.ID || (i > 0 && d.CreatedAt.Before(got[i-1].CreatedAt)) {
+			t.Fatalf("claim = %v, want the skipped endpoint's in due order", got)
+		}
 	}
 }

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("EventListSourceAndTime", func(t *testing.T) { t.Parallel(); testEventListSourceAndTime(t, newStore) })
 	t.Run("Record", func(t *testing.T) { t.Parallel(); testRecord(t, newStore) })
 	t.Run("DeliveryClaim", func(t *testing.T) { t.Parallel(); testDeliveryClaim(t, newStore) })
+	t.Run("DeliveryClaimSkipping", func(t *testing.T) { t.Parallel(); testDeliveryClaimSkipping(t, newStore) })
 	t.Run("DeliveryClaimConcurrent", func(t *testing.T) { t.Parallel(); testDeliveryClaimConcurrent(t, newStore) })
 	t.Run("DeliveryHotHandoff", func(t *testing.T) { t.Parallel(); testDeliveryHotHandoff(t, newStore) })
 	t.Run("DeliveryComplete", func(t *testing.T) { t.Parallel(); testDeliveryComplete(t, newStore) })
