@@ -344,12 +344,16 @@ func checkFields(object, kind string, fields []DestinationField, values map[stri
 }
 
 // Target returns where e delivers, as logs, audit entries, operational
-// events and the dashboard show it: a webhook's URL without credentials,
-// query or fragment (RedactURL), or a broker endpoint's destination line,
-// which the hub makes from its config and which holds no credential.
+// events, the dashboard and the API's url of a broker endpoint show it: a
+// webhook's URL without credentials, query or fragment (RedactURL), or a
+// broker endpoint's destination line, made from its config on each call
+// (DestinationKind.TargetFunc; it holds no credential, and is not stored).
 func (e *Endpoint) Target() string {
 	if e.Kind == "" || e.Kind == KindHTTP {
 		return RedactURL(e.URL)
 	}
-	return e.URL
+	if k, ok := LookupDestinationKind(e.Kind); ok {
+		return k.TargetFunc(e.Config)
+	}
+	return ""
 }

@@ -277,9 +277,9 @@ type Endpoint struct {
 	// http) or a broker kind of DestinationKinds, configured by Config and
 	// Credentials. It is set when the endpoint is created.
 	Kind string `json:"kind"`
-	// URL is a webhook endpoint's URL; for a broker kind, the hub sets it
-	// to the destination as one line (DestinationKind.TargetFunc), for
-	// lists and logs.
+	// URL is a webhook endpoint's URL; empty for a broker kind, whose
+	// destination line Target makes from Config (the API answers it as
+	// url).
 	URL string `json:"url"`
 	// Config is a broker kind's settings (brokers, topic, ...; see
 	// DestinationKinds); nil for http.

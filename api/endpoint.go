@@ -179,6 +179,9 @@ func withSecret(e EndpointView, secret string) (EndpointWithSecret, error) {
 // endpoints. Every answer shows the names, each with hirehook.Masked.
 func view(e *hirehook.Endpoint) EndpointView {
 	e.Headers = masked(e.Headers)
+	if e.Kind != "" && e.Kind != hirehook.KindHTTP {
+		e.URL = e.Target() // the destination as one line, made from the config
+	}
 	v := EndpointView{Endpoint: e}
 	if len(e.Credentials) > 0 {
 		v.Credentials = masked(e.Credentials)

@@ -27,8 +27,8 @@ func TestEndpointBrokerLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Kind != hirehook.KindRabbitMQ || e.URL != `amqp://rabbit.internal:5672/?exchange=hr&routing_key={event_type}` {
-		t.Fatalf("created kind %q url %q", e.Kind, e.URL)
+	if e.Kind != hirehook.KindRabbitMQ || e.Target() != `amqp://rabbit.internal:5672/?exchange=hr&routing_key={event_type}` {
+		t.Fatalf("created kind %q url %q", e.Kind, e.Target())
 	}
 	got, err := b.store.EndpointGet(ctx, hirehook.DefaultTenantID, e.ID)
 	if err != nil {
@@ -50,8 +50,8 @@ func TestEndpointBrokerLifecycle(t *testing.T) {
 	if up.Credentials["username"] != "hub" || up.Credentials["password"] != password2 || up.Config["exchange"] != "" {
 		t.Fatalf("after update: config %v, username %q, new password %v", up.Config, up.Credentials["username"], up.Credentials["password"] == password2)
 	}
-	if up.URL != `amqps://rabbit2.internal:5671/?exchange=&routing_key=hr.events` {
-		t.Fatalf("url after update = %q", up.URL)
+	if up.Target() != `amqps://rabbit2.internal:5671/?exchange=&routing_key=hr.events` {
+		t.Fatalf("url after update = %q", up.Target())
 	}
 	for _, entry := range b.audit(t) {
 		if strings.Contains(string(entry.Details), "pw-very-secret") {

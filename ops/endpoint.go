@@ -229,8 +229,8 @@ func (s *Endpoints) EndpointCreate(ctx context.Context, a Actor, in EndpointInpu
 	return e, secret, nil
 }
 
-// destination sets a new endpoint's kind, and for a broker kind its config,
-// its credentials and its URL (the destination as one line), from in.
+// destination sets a new endpoint's kind, and for a broker kind its config
+// and its credentials, from in.
 // e.Validate checks the whole endpoint afterwards.
 func (s *Endpoints) destination(e *hirehook.Endpoint, in *EndpointInput) error {
 	e.Kind = hirehook.KindHTTP
@@ -251,11 +251,7 @@ func (s *Endpoints) destination(e *hirehook.Endpoint, in *EndpointInput) error {
 	if in.URL != nil {
 		return hirehook.FieldError("url", "is for a webhook endpoint; a %s endpoint is configured by config (its url is set by the hub)", k.Name)
 	}
-	if err := hirehook.ValidateDestination(k.Name, e.Config, e.Credentials); err != nil {
-		return err
-	}
-	e.URL = k.TargetFunc(e.Config)
-	return nil
+	return hirehook.ValidateDestination(k.Name, e.Config, e.Credentials)
 }
 
 // withoutEmpty returns m without its empty values (nil when none is left).
@@ -350,8 +346,8 @@ func (s *Endpoints) EndpointUpdate(ctx context.Context, a Actor, id string, in E
 }
 
 // updateDestination checks an update's kind, url, config and credentials
-// against the endpoint's kind and, for a broker endpoint, sets u's config,
-// the merged credentials and the URL that follows from them.
+// against the endpoint's kind and, for a broker endpoint, sets u's config
+// and the merged credentials.
 func updateDestination(u *hirehook.EndpointUpdate, in *EndpointInput, cur *hirehook.Endpoint) error {
 	kind := cur.Kind
 	if kind == "" {
@@ -400,9 +396,7 @@ func updateDestination(u *hirehook.EndpointUpdate, in *EndpointInput, cur *hireh
 	if err := hirehook.ValidateDestination(kind, config, creds); err != nil {
 		return err
 	}
-	k, _ := hirehook.LookupDestinationKind(kind)
-	target := k.TargetFunc(config)
-	u.Config, u.Credentials, u.URL = &config, &creds, &target
+	u.Config, u.Credentials = &config, &creds
 	return nil
 }
 

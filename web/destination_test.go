@@ -118,8 +118,8 @@ func TestEndpointFormBroker(t *testing.T) {
 	id := strings.TrimPrefix(r.header.Get("Location"), "/endpoints/")
 	ep, err := b.store.EndpointGet(ctx, hirehook.DefaultTenantID, id)
 	must(t, err)
-	if ep.Kind != hirehook.KindNATS || ep.URL != "nats://127.0.0.1:4222/hub.events.{event_type}" {
-		t.Errorf("kind %q, url %q", ep.Kind, ep.URL)
+	if ep.Kind != hirehook.KindNATS || ep.Target() != "nats://127.0.0.1:4222/hub.events.{event_type}" {
+		t.Errorf("kind %q, url %q", ep.Kind, ep.Target())
 	}
 	if diff := cmp.Diff(map[string]string{"servers": "127.0.0.1:4222", "subject": "hub.events"}, ep.Config); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
@@ -161,8 +161,8 @@ func TestEndpointFormBroker(t *testing.T) {
 
 	// Empty credentials keep the saved ones; the config changes.
 	edit("credentials.nats.token", "", "config.nats.subject", "hub.recruiting")
-	if ep.Config["subject"] != "hub.recruiting" || ep.URL != "nats://127.0.0.1:4222/hub.recruiting.{event_type}" {
-		t.Errorf("after the config edit: config %v, url %q", ep.Config, ep.URL)
+	if ep.Config["subject"] != "hub.recruiting" || ep.Target() != "nats://127.0.0.1:4222/hub.recruiting.{event_type}" {
+		t.Errorf("after the config edit: config %v, url %q", ep.Config, ep.Target())
 	}
 	if diff := cmp.Diff(map[string]string{"token": token}, ep.Credentials); diff != "" {
 		t.Errorf("credentials after an edit leaving them empty (-want +got):\n%s", diff)

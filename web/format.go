@@ -332,6 +332,9 @@ func endpointLabel(e *hirehook.Endpoint) string {
 	if d := strings.TrimSpace(e.Description); d != "" {
 		return hirehook.Truncate(d, 80)
 	}
+	if e.Kind != "" && e.Kind != hirehook.KindHTTP {
+		return e.Target()
+	}
 	return shortURL(e.URL)
 }
 

@@ -485,30 +485,7 @@ func TestDestinationKillNine(t *testing.T) {
 // logs (and sent to t.Log).
 func startHubLogged(tb testing.TB, logs io.Writer, edit func(*Config)) *Hub {
 	tb.Helper()
-	cfg := DefaultConfig()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DB = "sqlite:" + filepath.Join(tb.TempDir(), "hirehook.db")
-	cfg.AdminKey = testKey
-	cfg.AllowPrivateDestinations = true
-	cfg.RetrySchedule = []time.Duration{10 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond}
-	cfg.ShutdownTimeout = 5 * time.Second
-	cfg.IngestTimeout = 30 * time.Second
-	if edit != nil {
-		edit(&cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		tb.Fatal(err)
-	}
-	h := NewHub(cfg, slog.New(slog.NewTextHandler(io.MultiWriter(logs, tbWriter{tb}), &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err := h.Open(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if err := h.Close(context.Background()); err != nil {
-			tb.Error(err)
-		}
-	})
-	return h
+	return startHubLog(tb, io.MultiWriter(logs, tbWriter{tb}), slog.LevelDebug, edit)
 }
 
 // rawGet returns the body of a GET with the test key.

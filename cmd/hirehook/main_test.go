@@ -56,8 +56,15 @@ func (w tbWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// startHub runs a hub on :0 with a fresh SQLite file and the test key.
+// startHub runs a hub on :0 with a fresh SQLite file and the test key,
+// its warnings and errors sent to t.Log.
 func startHub(tb testing.TB, edit func(*Config)) *Hub {
+	tb.Helper()
+	return startHubLog(tb, tbWriter{tb}, slog.LevelWarn, edit)
+}
+
+// startHubLog is startHub with the hub's log at level written to w.
+func startHubLog(tb testing.TB, w io.Writer, level slog.Level, edit func(*Config)) *Hub {
 	tb.Helper()
 	cfg := DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
@@ -76,7 +83,7 @@ func startHub(tb testing.TB, edit func(*Config)) *Hub {
 	if err := cfg.Validate(); err != nil {
 		tb.Fatal(err)
 	}
-	hub := NewHub(cfg, slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	hub := NewHub(cfg, slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})))
 	if err := hub.Open(context.Background()); err != nil {
 		tb.Fatal(err)
 	}

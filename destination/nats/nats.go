@@ -102,17 +102,6 @@ func (c config) urls() string {
 	return strings.Join(u, ",")
 }
 
-// secrets are the values no error text may contain.
-func (c config) secrets() []string {
-	var s []string
-	for _, v := range []string{c.password, c.token} {
-		if v != "" {
-			s = append(s, v)
-		}
-	}
-	return s
-}
-
 // who names the credentials in an auth error: the user, never a secret.
 func (c config) who() string {
 	switch {
@@ -287,7 +276,7 @@ func connectError(cfg config, err error) *destination.Error {
 		}
 		e = destination.Errorf(class, "nats: connect to %s: %w", servers, err)
 	}
-	return scrub(e, cfg)
+	return e
 }
 
 func isAuth(err error) bool {
@@ -299,16 +288,6 @@ func isTLS(err error) bool {
 	var recErr tls.RecordHeaderError
 	var certErr *tls.CertificateVerificationError
 	return errors.As(err, &recErr) || errors.As(err, &certErr)
-}
-
-// scrub removes any credential from e's message. nats.go does not put
-// them in its errors, and credentials never go in a URL here, so this is
-// a last guard against a server echoing what it was sent.
-func scrub(e *destination.Error, cfg config) *destination.Error {
-	for _, s := range cfg.secrets() {
-		e.Msg = strings.ReplaceAll(e.Msg, s, "[redacted]")
-	}
-	return e
 }
 
 // Publish publishes m to <subject>.<m.Type> and waits for a stream's
@@ -426,5 +405,5 @@ func publishError(c *client, subject string, size int, err error) *destination.E
 		}
 		e = destination.Errorf(class, "nats: publish to %q: %w", subject, err)
 	}
-	return scrub(e, c.cfg)
+	return e
 }
