@@ -397,7 +397,7 @@ func TestDestinationKillNine(t *testing.T) {
 	for _, k := range brokerKinds {
 		t.Run(k.name, func(t *testing.T) {
 			t.Parallel()
-			b := k.open(t, brokerOpts{})
+			b := k.open(t, brokerOpts{downable: true})
 			db := filepath.Join(t.TempDir(), "hirehook.db")
 			retries := strings.TrimSuffix(strings.Repeat("50ms,", 30), ",")
 			args := []string{"serve", "--addr", "127.0.0.1:0", "--db", "sqlite:" + db, "--admin-key", testKey,
@@ -431,6 +431,20 @@ func TestDestinationKillNine(t *testing.T) {
 			}
 			testwait.For(t, brokerWait, "messages flowing to the broker", func() bool { return len(b.got.all()) >= 30 },
 				func() string { return fmt.Sprintf("%d consumed", len(b.got.all())) })
+			// The broker goes away while the senders go on, so that when
+			// the hub dies some accepted events are certainly not yet
+			// published (a fast broker could otherwise keep the hub's
+			// queue empty at the moment of the kill): those must arrive
+			// after the restart.
+			b.down(t)
+			mu.Lock()
+			atDown := len(accepted)
+			mu.Unlock()
+			testwait.For(t, brokerWait, "events accepted while the broker is down", func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return len(accepted) >= atDown+10
+			}, nil)
 			if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
@@ -461,6 +475,7 @@ func TestDestinationKillNine(t *testing.T) {
 				t.Fatalf("every delivery was done before the kill: nothing was in flight")
 			}
 
+			b.up(t)
 			_, base2 := startChild(t, args)
 			b.got.waitAll(t, 2*time.Minute, "every accepted event after the restart", ids)
 			testwait.For(t, brokerWait, "every delivery recorded delivered", func() bool {
