@@ -79,12 +79,19 @@ func TestLoader(t *testing.T) {
 		return strings.Contains(out.String(), `"id":"`+ids[0]+`"`) && strings.Contains(out.String(), `"id":"`+ids[1]+`"`)
 	}, detail)
 
-	// A replay publishes the first event again: the loader drops it.
-	ev, err := c.GetEvent(ctx, ids[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.RetryDelivery(ctx, ev.DeliveryList[0].ID); err != nil {
+	// A replay publishes the first event again: the loader drops it. The
+	// loader can read the record before the hub has recorded the attempt;
+	// a replay while the attempt is open is refused (409), so wait for it.
+	var dlv hirehook.Delivery
+	testwait.For(t, 30*time.Second, "the hub to record the first delivery", func() bool {
+		ev, err := c.GetEvent(ctx, ids[0])
+		if err != nil || len(ev.DeliveryList) != 1 {
+			return false
+		}
+		dlv = ev.DeliveryList[0]
+		return dlv.State == hirehook.DeliveryDelivered
+	}, detail)
+	if _, err := c.RetryDelivery(ctx, dlv.ID); err != nil {
 		t.Fatal(err)
 	}
 	testwait.For(t, 30*time.Second, "the loader to drop the replayed event", func() bool {

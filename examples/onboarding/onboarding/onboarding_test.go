@@ -123,10 +123,13 @@ func TestPlacementConfirmedBecomesNewHire(t *testing.T) {
 
 	// Replay the delivery, and send the event again under another id: the
 	// placement has its new hire; nothing is created or sent twice.
-	ev, err := c.GetEvent(ctx, acc.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The service can finish before the hub has recorded the attempt; a
+	// replay while the attempt is open is refused (409), so wait for it.
+	var ev *client.EventWithDeliveries
+	testwait.For(t, 15*time.Second, "the hub to record the delivery", func() bool {
+		ev, err = c.GetEvent(ctx, acc.ID)
+		return err == nil && len(ev.DeliveryList) == 1 && ev.DeliveryList[0].State == hirehook.DeliveryDelivered
+	}, nil)
 	if _, err := c.RetryDelivery(ctx, ev.DeliveryList[0].ID); err != nil {
 		t.Fatal(err)
 	}
