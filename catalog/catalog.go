@@ -31,6 +31,7 @@ type Catalog struct {
 	types    []EventType          // sorted by name
 	index    map[string]int       // type name -> position in types
 	schemas  []*jsonschema.Schema // compiled schema of types[i]
+	fast     []*fastNode          // fast check of schemas[i]; nil: the library only
 	entities []string             // sorted
 }
 
@@ -153,6 +154,7 @@ func build(fsys fs.FS, defs []definition) (*Catalog, error) {
 	c := &Catalog{index: make(map[string]int, len(defs))}
 	raws := make(map[string][]byte)                 // entity -> schema file
 	compiled := make(map[string]*jsonschema.Schema) // entity -> its compiled schema
+	fast := make(map[string]*fastNode)              // entity -> its fast check, if any
 
 	files, err := fs.Glob(fsys, "schemas/*.json")
 	if err != nil {
@@ -170,6 +172,7 @@ func build(fsys fs.FS, defs []definition) (*Catalog, error) {
 		}
 		raws[entity] = raw
 		compiled[entity] = sch
+		fast[entity] = compileFast(sch)
 		c.entities = append(c.entities, entity)
 	}
 	slices.Sort(c.entities)
@@ -203,9 +206,11 @@ func build(fsys fs.FS, defs []definition) (*Catalog, error) {
 
 	slices.SortFunc(c.types, func(a, b EventType) int { return strings.Compare(a.Name, b.Name) })
 	c.schemas = make([]*jsonschema.Schema, len(c.types))
+	c.fast = make([]*fastNode, len(c.types))
 	for i, t := range c.types {
 		c.index[t.Name] = i
 		c.schemas[i] = compiled[t.Entity]
+		c.fast[i] = fast[t.Entity]
 	}
 	return c, nil
 }
@@ -430,6 +435,11 @@ func (c *Catalog) validate(i int, typ string, data json.RawMessage) (any, error)
 		return nil, valueError("data", err)
 	}
 
+	// Valid data, nearly all of it, ends here (see fast.go); anything else
+	// goes to the library, which decides and words the error.
+	if f := c.fast[i]; f != nil && f.valid(v) {
+		return v, nil
+	}
 	err = c.schemas[i].Validate(v)
 	if err == nil {
 		return v, nil
