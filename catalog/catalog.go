@@ -408,45 +408,50 @@ func (c *Catalog) ValidateEvent(typ string, data json.RawMessage) (entity, id st
 	if !ok {
 		return "", "", hirehook.FieldError("type", "unknown event type %q", typ)
 	}
-	v, err := c.validate(i, typ, data)
+	id, err = c.validate(i, typ, data)
 	if err != nil {
 		return "", "", err
 	}
-	id, _ = v.(map[string]any)["id"].(string)
-	// The decoded strings share one copy of data (strictjson.Decode): a
-	// copy of the id, which outlives the rest, lets that go.
+	// The id shares one copy of data with the rest (strictjson.Decode,
+	// scanValid): a copy of the id, which outlives the rest, lets that go.
 	return c.types[i].Entity, strings.Clone(id), nil
 }
 
-// validate decodes data and checks it against schema i, returning the
-// decoded value.
-func (c *Catalog) validate(i int, typ string, data json.RawMessage) (any, error) {
+// validate checks data against schema i and returns its id member, if a
+// string.
+func (c *Catalog) validate(i int, typ string, data json.RawMessage) (id string, err error) {
 
 	// Reject non-objects before decoding them: a cheap check that also gives
 	// a clearer message than the schema's "must be an object".
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) == 0 {
-		return nil, hirehook.FieldError("data", "is required")
+		return "", hirehook.FieldError("data", "is required")
 	} else if trimmed[0] != '{' {
-		return nil, hirehook.FieldError("data", "must be a JSON object")
-	}
-	v, err := strictjson.Decode(trimmed, dataLimits)
-	if err != nil {
-		return nil, valueError("data", err)
+		return "", hirehook.FieldError("data", "must be a JSON object")
 	}
 
-	// Valid data, nearly all of it, ends here (see fast.go); anything else
-	// goes to the library, which decides and words the error.
-	if f := c.fast[i]; f != nil && f.valid(v) {
-		return v, nil
+	// Valid data, nearly all of it, ends here: checked on its bytes,
+	// without building a value or calling the library (fast.go, scan.go).
+	// Anything else takes the path below, which decides and words the
+	// error as the library sees it.
+	if f := c.fast[i]; f != nil && strictjson.Check(trimmed, dataLimits) == nil {
+		if ok, id := f.scanValid(trimmed); ok {
+			return id, nil
+		}
+	}
+
+	v, err := strictjson.Decode(trimmed, dataLimits)
+	if err != nil {
+		return "", valueError("data", err)
 	}
 	err = c.schemas[i].Validate(v)
 	if err == nil {
-		return v, nil
+		id, _ = v.(map[string]any)["id"].(string)
+		return id, nil
 	}
 	var verr *jsonschema.ValidationError
 	if !errors.As(err, &verr) {
-		return nil, fmt.Errorf("validate %s data: %w", typ, err)
+		return "", fmt.Errorf("validate %s data: %w", typ, err)
 	}
-	return nil, fieldError(v, verr)
+	return "", fieldError(v, verr)
 }

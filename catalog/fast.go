@@ -263,7 +263,7 @@ func (n *fastNode) valid(v any) bool {
 				return false
 			}
 		}
-		return n.string(v, x)
+		return n.string(x)
 	case json.Number:
 		if n.hasEnum {
 			return false
@@ -332,7 +332,7 @@ func (n *fastNode) object(obj map[string]any) bool {
 	return true
 }
 
-func (n *fastNode) string(v any, s string) bool {
+func (n *fastNode) string(s string) bool {
 	if n.minLength >= 0 || n.maxLength >= 0 {
 		// Runes, as the library counts; a string's byte length bounds it
 		// from above, which settles most maxLength checks at once.
@@ -346,7 +346,7 @@ func (n *fastNode) string(v any, s string) bool {
 	if n.pattern != nil && !n.pattern.MatchString(s) {
 		return false
 	}
-	if n.format != nil && n.format(v) != nil {
+	if n.format != nil && n.format(s) != nil {
 		return false
 	}
 	return true

@@ -168,6 +168,7 @@ func fastSamples(t testing.TB, c *Catalog) map[string][]string {
 		`{"id": "plc_1", "x_bullhorn_custom_text1": "PO-77", "custom_fields": {"ir35": "outside", "nested": {"a": [1, 2]}}, "candidate": {"id": "c1", "middle_name": "N."}, "pay_rate": {"amount": 10, "currency": "USD", "overtime": true}}`,
 		`{"id": "plc_1", "status": null, "employment_type": null, "start_date": null, "pay_rate": null, "candidate": null, "recruiter": null}`)
 	samples["candidate"] = append(samples["candidate"],
+		`{"\u0069d": "cand\u005f1", "em\u0061il": "amara\u0040example.com", "first_name": "\"Ada\" \\ \/ \ud83d\ude00", "tags": ["a\tb", "\u00e9"]}`,
 		`{"id": "cand_1", "first_name": "Amara", "last_name": "Okafor", "email": "amara@example.com", "emails": [{"value": "a.okafor@work.example", "type": "work"}], "phones": [{"value": "0161 496 0000"}], "location": {"city": "Manchester", "country": "GB"}, "tags": ["java"]}`)
 	samples["job"] = append(samples["job"],
 		`{"id": "job_1", "title": "Nurse", "status": "open", "employment_type": "temp", "openings": 3, "salary": {"min": 30000, "max": 36000, "currency": "GBP", "unit": "year"}, "opened_at": "2026-03-01T09:00:00Z"}`)
@@ -183,7 +184,9 @@ type differ struct {
 	n, valid int
 }
 
-// check compares the verdicts on the whole document root.
+// check compares the verdicts on the whole document root: the library's,
+// the fast path's on the value and on its JSON, and the answer of
+// ValidateEvent with that of the library alone.
 func (d *differ) check(root any, what string) {
 	d.t.Helper()
 	d.n++
@@ -192,39 +195,55 @@ func (d *differ) check(root any, what string) {
 	if lib == nil {
 		d.valid++
 	}
+	// Half the documents compact, half indented, with the escapes of
+	// encoding/json (<, >, & as \u003c...).
+	b, err := json.Marshal(root)
+	if d.n%2 == 0 {
+		b, err = json.MarshalIndent(root, " ", "\t")
+	}
+	if err != nil {
+		d.t.Fatal(err)
+	}
 	if fast && lib != nil {
-		b, _ := json.Marshal(root)
 		d.t.Errorf("%s: fast path says valid, library says %v\n%s", what, lib, b)
 		return
 	}
 	if !fast && lib == nil {
-		b, _ := json.Marshal(root)
 		d.t.Errorf("%s: library says valid, fast path does not (only slower)\n%s", what, b)
 	}
+	if scan, _ := d.c.fast[d.i].scanValid(b); scan != fast {
+		d.t.Errorf("%s: fast path says %v on the bytes, %v on the value\n%s", what, scan, fast, b)
+	}
 	// Through the public API: the same answer as the library alone gives.
-	b, err := json.Marshal(root)
-	if err != nil {
-		d.t.Fatal(err)
+	// Invalid data takes the old path whole once the fast path says no, so
+	// a sample of it is enough (and keeps the test quick under -race).
+	if lib != nil && d.n%5 != 0 {
+		return
 	}
 	typ := d.c.types[d.i].Name
-	want := libraryValidate(d.c, d.i, b)
-	if _, _, got := d.c.ValidateEvent(typ, b); fmt.Sprint(got) != fmt.Sprint(want) || hirehook.ErrorField(got) != hirehook.ErrorField(want) {
+	wantID, want := libraryValidate(d.c, d.i, b)
+	entity, id, got := d.c.ValidateEvent(typ, b)
+	if fmt.Sprint(got) != fmt.Sprint(want) || hirehook.ErrorField(got) != hirehook.ErrorField(want) {
 		d.t.Errorf("%s: ValidateEvent = %v (%s), the library alone %v (%s)\n%s", what, got, hirehook.ErrorField(got), want, hirehook.ErrorField(want), b)
+	}
+	if got == nil && (id != wantID || entity != d.c.types[d.i].Entity) {
+		d.t.Errorf("%s: ValidateEvent = %q, %q; want %q, %q\n%s", what, entity, id, d.c.types[d.i].Entity, wantID, b)
 	}
 }
 
 // libraryValidate is validate without the fast path: the answer as it was.
-func libraryValidate(c *Catalog, i int, data []byte) error {
+func libraryValidate(c *Catalog, i int, data []byte) (id string, err error) {
 	v, err := strictjson.Decode(data, dataLimits)
 	if err != nil {
-		return valueError("data", err)
+		return "", valueError("data", err)
 	}
 	err = c.schemas[i].Validate(v)
 	var verr *jsonschema.ValidationError
 	if errors.As(err, &verr) {
-		return fieldError(v, verr)
+		return "", fieldError(v, verr)
 	}
-	return err
+	id, _ = v.(map[string]any)["id"].(string)
+	return id, err
 }
 
 // mutate changes v (a value inside root that sch
@@ -359,24 +378,32 @@ func FuzzFastValidate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, k uint8, data []byte) {
 		typ := types[int(k)%len(types)]
 		i := c.index[typ]
-		v, err := strictjson.Decode(data, dataLimits)
-		if err != nil {
+		trimmed := bytes.TrimLeft(data, " \t\r\n")
+		if len(trimmed) == 0 || trimmed[0] != '{' {
 			return
 		}
-		lib := c.schemas[i].Validate(v)
-		fast := c.fast[i].valid(v)
-		if fast && lib != nil {
-			t.Fatalf("%s: fast path says valid, library says %v\n%s", typ, lib, data)
+		v, err := strictjson.Decode(trimmed, dataLimits)
+		if cerr := strictjson.Check(trimmed, dataLimits); (cerr == nil) != (err == nil) {
+			t.Fatalf("strictjson: Check = %v, Decode = %v", cerr, err)
 		}
-		if !fast && lib == nil {
-			t.Fatalf("%s: library says valid, fast path does not\n%s", typ, data)
+		if err == nil {
+			lib := c.schemas[i].Validate(v)
+			fast := c.fast[i].valid(v)
+			if fast && lib != nil {
+				t.Fatalf("%s: fast path says valid, library says %v\n%s", typ, lib, data)
+			}
+			if !fast && lib == nil {
+				t.Fatalf("%s: library says valid, fast path does not\n%s", typ, data)
+			}
+			if scan, _ := c.fast[i].scanValid(trimmed); scan != fast {
+				t.Fatalf("%s: fast path says %v on the bytes, %v on the value\n%s", typ, scan, fast, data)
+			}
 		}
 		// Whatever the path, the public answer is the library's.
-		want := libraryValidate(c, i, bytes.TrimLeft(data, " \t\r\n"))
-		if _, _, got := c.ValidateEvent(typ, data); fmt.Sprint(got) != fmt.Sprint(want) || hirehook.ErrorField(got) != hirehook.ErrorField(want) {
-			if len(bytes.TrimLeft(data, " \t\r\n")) > 0 && bytes.TrimLeft(data, " \t\r\n")[0] == '{' {
-				t.Fatalf("%s: ValidateEvent = %v (%s), the library alone %v (%s)\n%s", typ, got, hirehook.ErrorField(got), want, hirehook.ErrorField(want), data)
-			}
+		wantID, want := libraryValidate(c, i, trimmed)
+		_, id, got := c.ValidateEvent(typ, data)
+		if fmt.Sprint(got) != fmt.Sprint(want) || hirehook.ErrorField(got) != hirehook.ErrorField(want) || id != wantID {
+			t.Fatalf("%s: ValidateEvent = %q, %v (%s), the library alone %q, %v (%s)\n%s", typ, id, got, hirehook.ErrorField(got), wantID, want, hirehook.ErrorField(want), data)
 		}
 	})
 }
