@@ -43,7 +43,8 @@ type fastNode struct {
 	enumBool   [2]bool // false, true
 	enumString map[string]struct{}
 
-	format  func(any) error // the library's checker; nil: none
+	format  func(any) error   // the library's checker; nil: none
+	quick   func(string) bool // format's quick check (format.go); nil: none
 	pattern jsonschema.Regexp
 
 	minLength, maxLength int // -1: none
@@ -176,6 +177,7 @@ func (fc *fastCompiler) node(sch *jsonschema.Schema) *fastNode {
 			fc.ok = false
 		}
 		n.format = sch.Format.Validate
+		n.quick = quickFormat(sch.Format)
 	}
 	n.pattern = sch.Pattern
 	n.minLength = intOr(sch.MinLength, -1)
@@ -346,7 +348,7 @@ func (n *fastNode) string(s string) bool {
 	if n.pattern != nil && !n.pattern.MatchString(s) {
 		return false
 	}
-	if n.format != nil && n.format(s) != nil {
+	if n.format != nil && (n.quick == nil || !n.quick(s)) && n.format(s) != nil {
 		return false
 	}
 	return true
