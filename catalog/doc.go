@@ -79,9 +79,12 @@
 // # Validation
 //
 // Default returns the embedded catalog, compiled once when the package is
-// initialised. Catalog.Validate decodes data once and checks it against the
-// compiled schema; it is safe for concurrent use and cheap enough to run for
-// every ingested event. A failure is a *hirehook.Error with code EINVALID
+// initialised. Catalog.Validate checks data against the compiled schema; it
+// is safe for concurrent use and cheap enough to run for every ingested
+// event. Valid data takes a fast path that reads its bytes once, without
+// decoding it into maps (fast.go, scan.go); data the fast path cannot vouch
+// for is decoded and checked by the JSON Schema library, which decides and
+// words the failure. A failure is a *hirehook.Error with code EINVALID
 // whose Field names the offending property as a dotted path
 // ("data.candidate.email", "data.pay_rate.amount", "data.interviewers[2].email")
 // and whose Message is short and safe to show to the producer ("must be a
