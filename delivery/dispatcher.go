@@ -758,7 +758,11 @@ func (d *Dispatcher) signalOverflow() {
 }
 
 // releaseOverflow releases what the ledger has handed back. Its store write
-// ends with a hard stop (d.runCtx).
+// ends with a hard stop (d.runCtx); one cut short by it, or made after it
+// (the release loop's last one runs once Stop has stopped the claimer, which
+// may be past Stop's deadline), gets one more try within Stop's grace, as
+// results do (writeResults). A release is idempotent: it moves only what
+// this owner still leases.
 func (d *Dispatcher) releaseOverflow() {
 	d.mu.Lock()
 	ids := d.ledger.takeBack()
@@ -769,6 +773,11 @@ func (d *Dispatcher) releaseOverflow() {
 	ctx, cancel := context.WithTimeout(d.runCtx, 30*time.Second)
 	err := d.store.DeliveryRelease(ctx, d.cfg.Owner, ids)
 	cancel()
+	if err != nil && d.runCtx.Err() != nil {
+		ctx, cancel := context.WithTimeout(d.stopContext(), 10*time.Second)
+		err = d.store.DeliveryRelease(ctx, d.cfg.Owner, ids)
+		cancel()
+	}
 	d.settleReleased(ids)
 	if err != nil {
 		// They stay leased and are claimed again when the lease runs out.
