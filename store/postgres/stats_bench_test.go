@@ -6,6 +6,7 @@ import (
 	"github.com/hirehook/hirehook/store/storetest"
 )
 
-func BenchmarkDeliveryStats(b *testing.B) { storetest.BenchmarkDeliveryStats(b, newStore) }
-func BenchmarkClaimComplete(b *testing.B) { storetest.BenchmarkClaimComplete(b, newStore) }
-func BenchmarkInbound(b *testing.B)       { storetest.BenchmarkInbound(b, newStore) }
+func BenchmarkDeliveryStats(b *testing.B)    { storetest.BenchmarkDeliveryStats(b, newStore) }
+func BenchmarkClaimComplete(b *testing.B)    { storetest.BenchmarkClaimComplete(b, newStore) }
+func BenchmarkInbound(b *testing.B)          { storetest.BenchmarkInbound(b, newStore) }
+func BenchmarkDeliveryComplete(b *testing.B) { storetest.BenchmarkDeliveryComplete(b, newStore) }

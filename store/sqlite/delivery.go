@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hirehook/hirehook"
@@ -15,21 +15,11 @@ import (
 // Hot statements, prepared once at Open (see hotQueries).
 const (
 	qSelectPayload = `SELECT payload FROM events WHERE tenant_id = ? AND id = ?`
-	// qCompleteDelivery records an attempt's outcome. A delivery to be
-	// retried whose endpoint is disabled meanwhile is paused instead.
-	qCompleteDelivery = `UPDATE deliveries SET state = CASE WHEN ?1 = 'retrying'
-			AND EXISTS (SELECT 1 FROM endpoints WHERE id = deliveries.endpoint_id AND disabled = 1) THEN 'paused' ELSE ?1 END,
-		attempts = attempts + 1, next_attempt_at = ?2,
-		last_attempt_at = ?3, last_status = ?4, last_error = ?5, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?6
-		WHERE id = ?7 AND state = 'delivering' AND lease_owner = ?8 RETURNING attempts, endpoint_id, tenant_id`
 	// qFailingSet and qFailingStart keep endpoints.failing_since (see
 	// failingRuns): set outright (NULL after a success), or set only if
 	// the endpoint was not failing yet. Neither writes an unchanged row.
-	qFailingSet    = `UPDATE endpoints SET failing_since = ?2 WHERE id = ?1 AND failing_since IS NOT ?2`
-	qFailingStart  = `UPDATE endpoints SET failing_since = ?2 WHERE id = ?1 AND failing_since IS NULL`
-	qInsertAttempt = `INSERT INTO attempts
-		(delivery_id, number, id, started_at, duration_us, status_code, response_body, error_class, error, tenant_id, endpoint_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qFailingSet      = `UPDATE endpoints SET failing_since = ?2 WHERE id = ?1 AND failing_since IS NOT ?2`
+	qFailingStart    = `UPDATE endpoints SET failing_since = ?2 WHERE id = ?1 AND failing_since IS NULL`
 	qReleaseDelivery = `UPDATE deliveries SET state = ` + sqlstore.ReleasedState + `,
 		next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
 		WHERE id = ? AND state = 'delivering' AND lease_owner = ?`
@@ -248,52 +238,96 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 
 // deliveryComplete writes results in tx, a group transaction (see
 // group.go); after keeps notFailing in step once tx is committed.
+//
+// The results go in chunks (completeChunks): each chunk is one UPDATE …
+// FROM (VALUES …) RETURNING of its deliveries and one multi-row INSERT of
+// the attempts it applied, instead of two statements per result: the
+// statements' fixed cost (binding, stepping, resetting, database/sql's
+// round) was most of a result's. A chunk holds one result when the batch
+// names a delivery twice or disables an endpoint, so those are written
+// one after another, in order, as if each came alone.
 func (s *Store) deliveryComplete(ctx context.Context, tx *sql.Tx, results []hirehook.DeliveryResult) (applied int, after func(), err error) {
 	// Statements under sctx, as in eventIngest: no interrupt goroutine per
 	// statement.
 	sctx := context.WithoutCancel(ctx)
-	update, err := s.stmt(sctx, tx, qCompleteDelivery)
-	if err != nil {
-		return 0, nil, fmt.Errorf("prepare complete: %w", err)
-	}
-	insertAttempt, err := s.stmt(sctx, tx, qInsertAttempt)
-	if err != nil {
-		return 0, nil, fmt.Errorf("prepare insert attempt: %w", err)
-	}
 	runs := failingRuns{}
-	for _, r := range results {
-		a := r.Attempt
-		var next any
-		if r.State == hirehook.DeliveryRetrying {
-			next = toMicros(r.NextAttemptAt)
+	type done struct {
+		number               int
+		endpointID, tenantID string
+	}
+	got := make(map[string]done, len(results))
+	for _, chunk := range completeChunks(results) {
+		update, err := s.stmt(sctx, tx, qCompleteDeliveries[len(chunk)])
+		if err != nil {
+			return 0, nil, fmt.Errorf("prepare complete: %w", err)
 		}
-		lastErr := sqlstore.LastError(a)
-		var number int
-		var endpointID, tenantID string
-		err := update.QueryRowContext(sctx, string(r.State), next, toMicros(a.StartedAt), a.StatusCode, lastErr,
-			toMicros(a.StartedAt.Add(a.Duration)), r.DeliveryID, r.LeaseOwner).Scan(&number, &endpointID, &tenantID)
-		if err == nil {
-			runs.add(endpointID, r.State == hirehook.DeliveryDelivered, a.StartedAt)
-		}
-		if errors.Is(err, sql.ErrNoRows) {
-			continue // the lease was lost: another worker owns this delivery now
-		} else if err != nil {
-			return 0, nil, fmt.Errorf("complete delivery %s: %w", r.DeliveryID, err)
-		}
-		if _, err := insertAttempt.ExecContext(sctx, r.DeliveryID, number, sqlstore.AttemptID(a), toMicros(a.StartedAt), a.Duration.Microseconds(),
-			a.StatusCode, a.ResponseBody, string(a.ErrorClass), a.Error, tenantID, endpointID); err != nil {
-			return 0, nil, fmt.Errorf("insert attempt %d of delivery %s: %w", number, r.DeliveryID, err)
-		}
-		if r.DisableEndpoint != "" {
-			if _, err := tx.ExecContext(sctx, `UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
-				r.DisableEndpoint, toMicros(a.StartedAt), tenantID, endpointID); err != nil {
-				return 0, nil, fmt.Errorf("disable endpoint %s: %w", endpointID, err)
+		args := make([]any, 0, len(chunk)*completeColumns)
+		for _, r := range chunk {
+			a := r.Attempt
+			var next any
+			if r.State == hirehook.DeliveryRetrying {
+				next = toMicros(r.NextAttemptAt)
 			}
-			if err := sqlstore.SetPaused(sctx, s.dialect, tx, endpointID, true, a.StartedAt); err != nil {
+			args = append(args, r.DeliveryID, r.LeaseOwner, string(r.State), next, toMicros(a.StartedAt), a.StatusCode, sqlstore.LastError(a),
+				toMicros(a.StartedAt.Add(a.Duration)))
+		}
+		rows, err := update.QueryContext(sctx, args...)
+		if err != nil {
+			return 0, nil, fmt.Errorf("complete %d deliveries: %w", len(chunk), err)
+		}
+		clear(got)
+		for rows.Next() {
+			var id string
+			var d done
+			if err := rows.Scan(&id, &d.number, &d.endpointID, &d.tenantID); err != nil {
+				rows.Close()
+				return 0, nil, fmt.Errorf("complete %d deliveries: %w", len(chunk), err)
+			}
+			got[id] = d
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, nil, fmt.Errorf("complete %d deliveries: %w", len(chunk), err)
+		}
+		// The attempts of the results applied (a result whose lease was
+		// lost has none: another worker owns its delivery now).
+		args = args[:0]
+		for _, r := range chunk {
+			d, ok := got[r.DeliveryID]
+			if !ok {
+				continue
+			}
+			a := r.Attempt
+			runs.add(d.endpointID, r.State == hirehook.DeliveryDelivered, a.StartedAt)
+			args = append(args, r.DeliveryID, d.number, sqlstore.AttemptID(a), toMicros(a.StartedAt), a.Duration.Microseconds(),
+				a.StatusCode, a.ResponseBody, string(a.ErrorClass), a.Error, d.tenantID, d.endpointID)
+		}
+		for len(args) > 0 {
+			n := chunkSize(len(args) / attemptColumns)
+			insert, err := s.stmt(sctx, tx, qInsertAttempts[n])
+			if err != nil {
+				return 0, nil, fmt.Errorf("prepare insert attempts: %w", err)
+			}
+			if _, err := insert.ExecContext(sctx, args[:n*attemptColumns]...); err != nil {
+				return 0, nil, fmt.Errorf("insert %d attempts: %w", n, err)
+			}
+			args = args[n*attemptColumns:]
+		}
+		applied += len(got)
+		for _, r := range chunk {
+			d, ok := got[r.DeliveryID]
+			if !ok || r.DisableEndpoint == "" {
+				continue
+			}
+			at := r.Attempt.StartedAt
+			if _, err := tx.ExecContext(sctx, `UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+				r.DisableEndpoint, toMicros(at), d.tenantID, d.endpointID); err != nil {
+				return 0, nil, fmt.Errorf("disable endpoint %s: %w", d.endpointID, err)
+			}
+			if err := sqlstore.SetPaused(sctx, s.dialect, tx, d.endpointID, true, at); err != nil {
 				return 0, nil, err
 			}
 		}
-		applied++
 	}
 	for _, run := range runs {
 		clean := run.reset && run.failingSince.IsZero()
@@ -322,6 +356,84 @@ func (s *Store) deliveryComplete(ctx context.Context, tx *sql.Tx, results []hire
 		}
 	}
 	return applied, after, nil
+}
+
+// maxChunk is the most results in one chunk of a completion: the
+// statements are prepared at Open for every power of two up to it.
+const maxChunk = 64
+
+// completeColumns and attemptColumns are the arguments per row of
+// qCompleteDeliveries and qInsertAttempts.
+const (
+	completeColumns = 8
+	attemptColumns  = 11
+)
+
+// qCompleteDeliveries[n] records the outcomes of n attempts, one row of
+// VALUES per result: (delivery id, lease owner, state, next attempt,
+// started, status, last error, updated). It updates only the deliveries
+// still leased to the result's owner and returns them. A delivery to be
+// retried whose endpoint is disabled meanwhile is paused instead. (The
+// deliveries must be distinct: of several rows that join one delivery,
+// SQLite takes any.)
+//
+// qInsertAttempts[n] writes n attempts (delivery id, number, id, started,
+// duration µs, status, response body, error class, error, tenant,
+// endpoint).
+var qCompleteDeliveries, qInsertAttempts = func() (map[int]string, map[int]string) {
+	complete, insert := map[int]string{}, map[int]string{}
+	for n := 1; n <= maxChunk; n *= 2 {
+		complete[n] = `UPDATE deliveries SET state = CASE WHEN r.column3 = 'retrying'
+				AND EXISTS (SELECT 1 FROM endpoints WHERE id = deliveries.endpoint_id AND disabled = 1) THEN 'paused' ELSE r.column3 END,
+			attempts = attempts + 1, next_attempt_at = r.column4, last_attempt_at = r.column5, last_status = r.column6, last_error = r.column7,
+			lease_owner = NULL, lease_expires_at = NULL, updated_at = r.column8
+			FROM (VALUES ` + valueRows(n, completeColumns) + `) AS r
+			WHERE deliveries.id = r.column1 AND deliveries.state = 'delivering' AND deliveries.lease_owner = r.column2
+			RETURNING id, attempts, endpoint_id, tenant_id`
+		insert[n] = `INSERT INTO attempts
+			(delivery_id, number, id, started_at, duration_us, status_code, response_body, error_class, error, tenant_id, endpoint_id)
+			VALUES ` + valueRows(n, attemptColumns)
+	}
+	return complete, insert
+}()
+
+// valueRows returns n rows of VALUES of cols placeholders each.
+func valueRows(n, cols int) string {
+	row := "(?" + strings.Repeat(", ?", cols-1) + ")"
+	return row + strings.Repeat(", "+row, n-1)
+}
+
+// chunkSize is the largest power of two that is at most n and maxChunk.
+func chunkSize(n int) int {
+	c := 1
+	for c*2 <= n && c*2 <= maxChunk {
+		c *= 2
+	}
+	return c
+}
+
+// completeChunks splits results into chunks of prepared sizes, in order:
+// of one result each when a delivery is named twice or an endpoint is
+// disabled (see deliveryComplete).
+func completeChunks(results []hirehook.DeliveryResult) [][]hirehook.DeliveryResult {
+	seen := make(map[string]struct{}, len(results))
+	single := false
+	for _, r := range results {
+		if _, dup := seen[r.DeliveryID]; dup || r.DisableEndpoint != "" {
+			single = true
+			break
+		}
+		seen[r.DeliveryID] = struct{}{}
+	}
+	var chunks [][]hirehook.DeliveryResult
+	for len(results) > 0 {
+		n := 1
+		if !single {
+			n = chunkSize(len(results))
+		}
+		chunks, results = append(chunks, results[:n]), results[n:]
+	}
+	return chunks
 }
 
 // failingRuns sums up, per endpoint, what a batch of attempts does to the

@@ -36,6 +36,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -303,13 +304,18 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 // per attempt.
 var hotQueries = []string{
 	qInsertEvent, qStoredEvents, qUpsertRecord, qInsertDelivery, qInsertDeliveries, qOrderHeld,
-	qSelectPayload, qEndpointVersion, qCompleteDelivery, qInsertAttempt, qReleaseDelivery, qFailingSet, qFailingStart,
+	qSelectPayload, qEndpointVersion, qReleaseDelivery, qFailingSet, qFailingStart,
 	qDueHeads, qDueOfEndpoint,
 }
 
-// prepare compiles the hot write statements once, on the writer connection.
+// prepare compiles the hot write statements once, on the writer connection:
+// hotQueries and the completion's statements of every chunk size.
 func (s *Store) prepare(ctx context.Context) error {
-	for _, q := range hotQueries {
+	queries := slices.Clone(hotQueries)
+	for n := 1; n <= maxChunk; n *= 2 {
+		queries = append(queries, qCompleteDeliveries[n], qInsertAttempts[n])
+	}
+	for _, q := range queries {
 		st, err := s.writer.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare %.40q: %w", q, err)

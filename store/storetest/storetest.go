@@ -43,6 +43,8 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("DeliveryClaimConcurrent", func(t *testing.T) { t.Parallel(); testDeliveryClaimConcurrent(t, newStore) })
 	t.Run("DeliveryHotHandoff", func(t *testing.T) { t.Parallel(); testDeliveryHotHandoff(t, newStore) })
 	t.Run("DeliveryComplete", func(t *testing.T) { t.Parallel(); testDeliveryComplete(t, newStore) })
+	t.Run("DeliveryCompleteBatch", func(t *testing.T) { t.Parallel(); testDeliveryCompleteBatch(t, newStore) })
+	t.Run("AttemptView", func(t *testing.T) { t.Parallel(); testAttemptView(t, newStore) })
 	t.Run("DeliveryRetryRecoverRelease", func(t *testing.T) { t.Parallel(); testDeliveryRetryRecoverRelease(t, newStore) })
 	t.Run("DeliveryOrdered", func(t *testing.T) { t.Parallel(); testDeliveryOrdered(t, newStore) })
 	t.Run("DeliveryPaused", func(t *testing.T) { t.Parallel(); testDeliveryPaused(t, newStore) })

@@ -1,4 +1,4 @@
-package postgres_test
+package storetest
 
 import (
 	"context"
@@ -10,12 +10,11 @@ import (
 	"github.com/hirehook/hirehook"
 )
 
-// TestCompleteBatch checks that DeliveryComplete applies a batch as if its
+// testDeliveryCompleteBatch checks that DeliveryComplete applies a batch as if its
 // results were written one after another: results without the lease are
 // skipped and not counted, a delivery named twice is completed once, and
 // the last result that disables an endpoint sets its reason.
-func TestCompleteBatch(t *testing.T) {
-	t.Parallel()
+func testDeliveryCompleteBatch(t *testing.T, newStore NewStoreFunc) {
 	ctx := context.Background()
 	s := newStore(t)
 	now := time.Now().UTC().Truncate(time.Microsecond)
@@ -25,15 +24,15 @@ func TestCompleteBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	var evs []*hirehook.Event
-	for i := range 8 {
+	for i := range 12 {
 		evs = append(evs, &hirehook.Event{TenantID: hirehook.DefaultTenantID, ID: hirehook.NewID("evt"), Type: "candidate.created", OccurredAt: now,
 			Subject: hirehook.Subject{Entity: "candidate", ID: fmt.Sprint(i)}, Data: json.RawMessage(fmt.Sprintf(`{"id":"%d"}`, i))})
 	}
 	if _, err := s.EventIngest(ctx, hirehook.EventIngestParams{Events: evs, Now: now}); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := s.DeliveryClaim(ctx, hirehook.DeliveryClaimParams{Owner: "w1", Now: now, LeaseUntil: now.Add(time.Minute), Limit: 8})
-	if err != nil || len(ds) != 8 {
+	ds, err := s.DeliveryClaim(ctx, hirehook.DeliveryClaimParams{Owner: "w1", Now: now, LeaseUntil: now.Add(time.Minute), Limit: 12})
+	if err != nil || len(ds) != 12 {
 		t.Fatalf("claimed %d (%v)", len(ds), err)
 	}
 	result := func(i int, owner string, state hirehook.DeliveryState, disable string) hirehook.DeliveryResult {
@@ -59,7 +58,7 @@ func TestCompleteBatch(t *testing.T) {
 		return e.DisabledReason
 	}
 
-	// A batch of distinct deliveries (one statement).
+	// A batch of distinct deliveries that disables the endpoint.
 	n, err := s.DeliveryComplete(ctx, []hirehook.DeliveryResult{
 		result(0, "intruder", hirehook.DeliveryDelivered, ""),
 		result(1, "w1", hirehook.DeliveryRetrying, ""),
@@ -99,4 +98,19 @@ func TestCompleteBatch(t *testing.T) {
 	if got := reason(); got != "third" {
 		t.Errorf("endpoint disabled for %q, want %q", got, "third")
 	}
+
+	// Distinct deliveries, one of them without the lease, nothing disabled.
+	n, err = s.DeliveryComplete(ctx, []hirehook.DeliveryResult{
+		result(8, "w1", hirehook.DeliveryDelivered, ""),
+		result(9, "intruder", hirehook.DeliveryDelivered, ""),
+		result(10, "w1", hirehook.DeliveryFailed, ""),
+		result(11, "w1", hirehook.DeliveryDelivered, ""),
+	})
+	if err != nil || n != 3 {
+		t.Fatalf("applied %d (%v), want 3", n, err)
+	}
+	check(8, hirehook.DeliveryDelivered, 1)
+	check(9, hirehook.DeliveryDelivering, 0)
+	check(10, hirehook.DeliveryFailed, 1)
+	check(11, hirehook.DeliveryDelivered, 1)
 }
