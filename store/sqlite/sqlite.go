@@ -300,16 +300,16 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 }
 
 // hotQueries are the statements of the write paths that run per event or
-// per attempt.
+// per attempt (and, with them, rowsQueries).
 var hotQueries = []string{
-	qInsertEvent, qStoredEvents, qUpsertRecord, qInsertDelivery, qInsertDeliveries, qOrderHeld,
+	qStoredEvents, qOrderHeld,
 	qSelectPayload, qEndpointVersion, qCompleteDelivery, qInsertAttempt, qReleaseDelivery, qFailingSet, qFailingStart,
 	qDueHeads, qDueOfEndpoint,
 }
 
 // prepare compiles the hot write statements once, on the writer connection.
 func (s *Store) prepare(ctx context.Context) error {
-	for _, q := range hotQueries {
+	for _, q := range append(rowsQueries(), hotQueries...) {
 		st, err := s.writer.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare %.40q: %w", q, err)
