@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -22,7 +21,7 @@ var (
 	// temporary file past 64 KiB; one that cannot abort needs none. (An
 	// event whose id or idempotency key is stored is left out the same
 	// way ON CONFLICT DO NOTHING left it out.)
-	insEvents = newRowsInsert(`INSERT OR IGNORE INTO events
+	insEvents = newRowsStmt(`INSERT OR IGNORE INTO events
 		(tenant_id, id, type, occurred_at, received_at, source, subject_entity, subject_id, idempotency_key, deliveries, payload)
 		VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``)
 	// insRecords merges each event's data into its subject's snapshot. A
@@ -30,7 +29,7 @@ var (
 	// event about a subject in one statement finds the row the first wrote
 	// and is merged into it, in event order. The data is bound as text,
 	// compact (see compactJSON), as json(?) used to make it.
-	insRecords = newRowsInsert(`INSERT INTO records
+	insRecords = newRowsStmt(`INSERT INTO records
 		(tenant_id, entity, id, version, deleted, data, last_event_id, created_at, updated_at)
 		VALUES `, `(?, ?, ?, 1, ?, ?, ?, ?, ?)`, `
 		ON CONFLICT (tenant_id, entity, id) DO UPDATE SET
@@ -39,31 +38,34 @@ var (
 			data = json_patch(records.data, excluded.data),
 			last_event_id = excluded.last_event_id,
 			updated_at = excluded.updated_at`)
-	insDeliveries = newRowsInsert(`INSERT OR IGNORE INTO deliveries
+	insDeliveries = newRowsStmt(`INSERT OR IGNORE INTO deliveries
 		(id, tenant_id, event_id, event_type, endpoint_id, state, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at, ordering_key)
 		VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``)
+)
+
+// qStoredByID and qStoredByKey find the events of a batch that are
+// stored already, by [tenant, id] or by [tenant, idempotency key], with
+// their first answers. Each pair is a seek of events' unique index.
+var (
+	qStoredByID = newRowsStmt(`WITH k (tenant_id, id) AS (VALUES `, `(?, ?)`, `)
+		SELECT e.tenant_id, e.id, e.idempotency_key, e.deliveries
+		FROM k CROSS JOIN events e ON e.tenant_id = k.tenant_id AND e.id = k.id`)
+	qStoredByKey = newRowsStmt(`WITH k (tenant_id, key) AS (VALUES `, `(?, ?)`, `)
+		SELECT e.tenant_id, e.id, e.idempotency_key, e.deliveries
+		FROM k CROSS JOIN events e ON e.tenant_id = k.tenant_id AND e.idempotency_key = k.key`)
 )
 
 // rowsQueries are the queries of the multi-row statements, which Open
 // prepares with hotQueries.
 func rowsQueries() []string {
 	var qs []string
-	for _, ins := range []*rowsInsert{insEvents, insRecords, insDeliveries} {
-		qs = append(qs, ins.queries...)
+	for _, rs := range []*rowsStmt{insEvents, insRecords, insDeliveries, qStoredByID, qStoredByKey} {
+		qs = append(qs, rs.queries...)
 	}
 	return qs
 }
 
 const (
-	// qStoredEvents finds the events of a batch that are stored already,
-	// by id (?1: a JSON array of [tenant, id]) or by idempotency key (?2:
-	// of [tenant, key]), with their first answers; an event found both ways
-	// comes twice.
-	qStoredEvents = `SELECT e.tenant_id, e.id, e.idempotency_key, e.deliveries
-		FROM json_each(?1) AS k CROSS JOIN events e ON e.tenant_id = k.value->>0 AND e.id = k.value->>1
-		UNION ALL
-		SELECT e.tenant_id, e.id, e.idempotency_key, e.deliveries
-		FROM json_each(?2) AS k CROSS JOIN events e ON e.tenant_id = k.value->>0 AND e.idempotency_key = k.value->>1`
 	// qOrderHeld tells whether an ordered endpoint has an unfinished
 	// delivery of a subject: a new one must then wait its turn.
 	// qEndpointVersion reads the counter that the core's endpoint cache
@@ -112,28 +114,40 @@ func (s *Store) newIngest() *sqlstore.Ingest {
 	}
 }
 
-// storedEvents implements sqlstore.IngestSQL.Stored in one statement.
+// storedEvents implements sqlstore.IngestSQL.Stored: the events stored
+// by id, then those stored by idempotency key (an event found both ways
+// comes twice).
 func (s *Store) storedEvents(ctx context.Context, tx *sql.Tx, events []*hirehook.Event) ([]sqlstore.StoredEvent, error) {
-	ids, keys := make([][2]string, 0, len(events)), [][2]string{}
+	var out []sqlstore.StoredEvent
+	scan := func(rows *sql.Rows) error {
+		var st sqlstore.StoredEvent
+		var key sql.NullString
+		if err := rows.Scan(&st.TenantID, &st.ID, &key, &st.Deliveries); err != nil {
+			return err
+		}
+		st.IdempotencyKey = key.String
+		out = append(out, st)
+		return nil
+	}
+	err := s.queryRows(ctx, tx, qStoredByID, len(events), func(args []any, i int) []any {
+		return append(args, events[i].TenantID, events[i].ID)
+	}, scan)
+	if err != nil {
+		return nil, fmt.Errorf("select stored events of the batch: %w", err)
+	}
+	var keyed []*hirehook.Event
 	for _, e := range events {
-		ids = append(ids, [2]string{e.TenantID, e.ID})
 		if e.IdempotencyKey != "" {
-			keys = append(keys, [2]string{e.TenantID, e.IdempotencyKey})
+			keyed = append(keyed, e)
 		}
 	}
-	idsJSON, err := json.Marshal(ids)
+	err = s.queryRows(ctx, tx, qStoredByKey, len(keyed), func(args []any, i int) []any {
+		return append(args, keyed[i].TenantID, keyed[i].IdempotencyKey)
+	}, scan)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("select stored events of the batch: %w", err)
 	}
-	keysJSON, err := json.Marshal(keys)
-	if err != nil {
-		return nil, err
-	}
-	stmt, err := s.stmt(ctx, tx, qStoredEvents)
-	if err != nil {
-		return nil, err
-	}
-	return sqlstore.ScanStoredEvents(stmt.QueryContext(ctx, idsJSON, keysJSON))
+	return out, nil
 }
 
 // insertEvents implements sqlstore.IngestSQL.InsertEvents in multi-row

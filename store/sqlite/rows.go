@@ -22,21 +22,21 @@ import (
 // The largest chunk holds 64 × 12 parameters, far below SQLite's limit of
 // 32766 host parameters.
 
-// chunkSizes are the rows per statement prepared for each rowsInsert, in
+// chunkSizes are the rows per statement prepared for each rowsStmt, in
 // decreasing order, down to 1 so that any count can be made of them.
 var chunkSizes = []int{64, 32, 16, 8, 4, 2, 1}
 
-// rowsInsert is a multi-row statement: head, then chunk rows of row joined
-// by commas, then tail.
-type rowsInsert struct {
+// rowsStmt is a multi-row statement: head, then chunk rows of row joined
+// by commas, then tail (an INSERT, or a query over a VALUES list).
+type rowsStmt struct {
 	width   int      // parameters per row
 	queries []string // by index in chunkSizes
 }
 
-// newRowsInsert builds the queries of a rowsInsert whose rows have width
+// newRowsStmt builds the queries of a rowsStmt whose rows have width
 // parameters. row is what one row's VALUES holds, with width ? in it.
-func newRowsInsert(head, row, tail string) *rowsInsert {
-	ins := &rowsInsert{width: strings.Count(row, "?")}
+func newRowsStmt(head, row, tail string) *rowsStmt {
+	rs := &rowsStmt{width: strings.Count(row, "?")}
 	for _, n := range chunkSizes {
 		var b strings.Builder
 		b.Grow(len(head) + n*(len(row)+2) + len(tail))
@@ -48,16 +48,49 @@ func newRowsInsert(head, row, tail string) *rowsInsert {
 			b.WriteString(row)
 		}
 		b.WriteString(tail)
-		ins.queries = append(ins.queries, b.String())
+		rs.queries = append(rs.queries, b.String())
 	}
-	return ins
+	return rs
 }
 
-// exec writes n rows with ins, in as few statements as chunkSizes allow,
-// and returns how many rows they changed. appendRow appends the width
-// arguments of row i to args.
-func (s *Store) execRows(ctx context.Context, tx *sql.Tx, ins *rowsInsert, n int, appendRow func(args []any, i int) []any) (int64, error) {
+// execRows writes n rows with rs, in as few statements as chunkSizes
+// allow, and returns how many rows they changed. appendRow appends the
+// width arguments of row i to args.
+func (s *Store) execRows(ctx context.Context, tx *sql.Tx, rs *rowsStmt, n int, appendRow func(args []any, i int) []any) (int64, error) {
 	var changed int64
+	err := s.eachChunk(ctx, tx, rs, n, appendRow, func(stmt *sql.Stmt, args []any) error {
+		res, err := stmt.ExecContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		k, err := res.RowsAffected()
+		changed += k
+		return err
+	})
+	return changed, err
+}
+
+// queryRows runs the query rs over n rows, in as few statements as
+// chunkSizes allow, and calls scan for each row of their results.
+func (s *Store) queryRows(ctx context.Context, tx *sql.Tx, rs *rowsStmt, n int, appendRow func(args []any, i int) []any, scan func(*sql.Rows) error) error {
+	return s.eachChunk(ctx, tx, rs, n, appendRow, func(stmt *sql.Stmt, args []any) error {
+		rows, err := stmt.QueryContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// eachChunk splits n rows into chunks of chunkSizes, the largest first,
+// and calls run with each chunk's statement and arguments.
+func (s *Store) eachChunk(ctx context.Context, tx *sql.Tx, rs *rowsStmt, n int, appendRow func(args []any, i int) []any, run func(*sql.Stmt, []any) error) error {
 	var args []any
 	for i := 0; i < n; {
 		c := 0
@@ -65,30 +98,24 @@ func (s *Store) execRows(ctx context.Context, tx *sql.Tx, ins *rowsInsert, n int
 			c++
 		}
 		size := chunkSizes[c]
-		stmt, err := s.stmt(ctx, tx, ins.queries[c])
+		stmt, err := s.stmt(ctx, tx, rs.queries[c])
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if args == nil {
-			args = make([]any, 0, ins.width*size)
+			args = make([]any, 0, rs.width*size)
 		}
 		args = args[:0]
 		for j := i; j < i+size; j++ {
 			args = appendRow(args, j)
 		}
-		if len(args) != ins.width*size {
-			return 0, fmt.Errorf("rows %d to %d have %d arguments, want %d", i, i+size-1, len(args), ins.width*size)
+		if len(args) != rs.width*size {
+			return fmt.Errorf("rows %d to %d have %d arguments, want %d", i, i+size-1, len(args), rs.width*size)
 		}
-		res, err := stmt.ExecContext(ctx, args...)
-		if err != nil {
-			return 0, err
+		if err := run(stmt, args); err != nil {
+			return err
 		}
-		k, err := res.RowsAffected()
-		if err != nil {
-			return 0, err
-		}
-		changed += k
 		i += size
 	}
-	return changed, nil
+	return nil
 }

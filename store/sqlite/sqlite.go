@@ -302,7 +302,7 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 // hotQueries are the statements of the write paths that run per event or
 // per attempt (and, with them, rowsQueries).
 var hotQueries = []string{
-	qStoredEvents, qOrderHeld,
+	qOrderHeld,
 	qSelectPayload, qEndpointVersion, qCompleteDelivery, qInsertAttempt, qReleaseDelivery, qFailingSet, qFailingStart,
 	qDueHeads, qDueOfEndpoint,
 }
