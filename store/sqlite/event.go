@@ -28,7 +28,9 @@ var (
 	// multi-row INSERT writes its rows one after the other, so a second
 	// event about a subject in one statement finds the row the first wrote
 	// and is merged into it, in event order. The data is bound as text,
-	// compact (see compactJSON), as json(?) used to make it.
+	// compact (see compactJSON), as json(?) used to make it. (DO UPDATE
+	// may abort, so this one keeps its statement journal: the record
+	// pages it changes, fewer than the events' and deliveries'.)
 	insRecords = newRowsStmt(`INSERT INTO records
 		(tenant_id, entity, id, version, deleted, data, last_event_id, created_at, updated_at)
 		VALUES `, `(?, ?, ?, 1, ?, ?, ?, ?, ?)`, `
