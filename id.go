@@ -23,22 +23,34 @@ func NewID(prefix string) string {
 	sb.Grow(len(prefix) + 27)
 	sb.WriteString(prefix)
 	sb.WriteByte('_')
-	// 128 bits → 26 base32 characters: 130 bits of which the first 2 are
-	// zero. Bit k counts from the most significant bit of b.
-	bit := func(k int) byte {
-		if k < 0 {
-			return 0
-		}
-		return b[k/8] >> (7 - k%8) & 1
-	}
-	for i := range 26 {
-		var v byte
-		for j := range 5 {
-			v = v<<1 | bit(i*5+j-2)
-		}
-		sb.WriteByte(crockford[v])
-	}
+	enc := encodeID(b)
+	sb.Write(enc[:])
 	return sb.String()
+}
+
+// encodeID writes the 128 bits of b, most significant first, as 26
+// characters of crockford: 130 bits of which the first 2 are zero, so
+// character i holds bits 125-5i to 129-5i counted from the least
+// significant (the first character 3 bits). (A new delivery's id is made
+// in every ingest; a loop over single bits cost several thousand
+// instructions an id.)
+func encodeID(b [16]byte) [26]byte {
+	hi, lo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+	var out [26]byte
+	for i := range out {
+		shift := uint(125 - 5*i)
+		var v uint64
+		switch {
+		case shift >= 64:
+			v = hi >> (shift - 64)
+		case shift > 59:
+			v = lo>>shift | hi<<(64-shift)
+		default:
+			v = lo >> shift
+		}
+		out[i] = crockford[v&31]
+	}
+	return out
 }
 
 // ValidEventID reports whether id may be used as a producer-supplied event

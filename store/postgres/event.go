@@ -14,8 +14,8 @@ import (
 
 // EventIngest writes a batch with a fixed number of statements, whatever
 // its size: PostgreSQL is across a network, and a statement per event would
-// make a round trip per event. (The SQLite store, in process, uses one
-// statement per event for events and records.)
+// make a round trip per event. (The SQLite store, in process, writes a
+// batch in multi-row statements of a few fixed sizes: see its rows.go.)
 const (
 	// qExistingEvents finds the events of the batch that are stored
 	// already, by id or by idempotency key, with their first answers.

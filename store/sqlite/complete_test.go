@@ -16,9 +16,9 @@ func TestCompletePlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	for n := 1; n <= maxChunk; n *= 2 {
-		args := make([]any, n*completeColumns)
-		rows, err := s.reader.Query("EXPLAIN QUERY PLAN "+qCompleteDeliveries[n], args...)
+	for c, n := range chunkSizes {
+		args := make([]any, n*qCompleteDeliveries.width)
+		rows, err := s.reader.Query("EXPLAIN QUERY PLAN "+qCompleteDeliveries.queries[c], args...)
 		if err != nil {
 			t.Fatal(err)
 		}

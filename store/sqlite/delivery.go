@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hirehook/hirehook"
@@ -239,13 +238,13 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 // deliveryComplete writes results in tx, a group transaction (see
 // group.go); after keeps notFailing in step once tx is committed.
 //
-// The results go in chunks (completeChunks): each chunk is one UPDATE …
-// FROM (VALUES …) RETURNING of its deliveries and one multi-row INSERT of
-// the attempts it applied, instead of two statements per result: the
-// statements' fixed cost (binding, stepping, resetting, database/sql's
-// round) was most of a result's. A chunk holds one result when the batch
-// names a delivery twice or disables an endpoint, so those are written
-// one after another, in order, as if each came alone.
+// The results go in multi-row statements (rows.go): UPDATE … FROM
+// (VALUES …) RETURNING of their deliveries, then one INSERT of the
+// attempts applied, instead of two statements per result: the statements'
+// fixed cost (binding, stepping, resetting, database/sql's round) was most
+// of a result's. When the batch names a delivery twice or disables an
+// endpoint, the results are written one after another, in order, as if
+// each came alone (completeChunks).
 func (s *Store) deliveryComplete(ctx context.Context, tx *sql.Tx, results []hirehook.DeliveryResult) (applied int, after func(), err error) {
 	// Statements under sctx, as in eventIngest: no interrupt goroutine per
 	// statement.
@@ -257,61 +256,45 @@ func (s *Store) deliveryComplete(ctx context.Context, tx *sql.Tx, results []hire
 	}
 	got := make(map[string]done, len(results))
 	for _, chunk := range completeChunks(results) {
-		update, err := s.stmt(sctx, tx, qCompleteDeliveries[len(chunk)])
-		if err != nil {
-			return 0, nil, fmt.Errorf("prepare complete: %w", err)
-		}
-		args := make([]any, 0, len(chunk)*completeColumns)
-		for _, r := range chunk {
+		clear(got)
+		err := s.queryRows(sctx, tx, qCompleteDeliveries, len(chunk), func(args []any, i int) []any {
+			r := chunk[i]
 			a := r.Attempt
 			var next any
 			if r.State == hirehook.DeliveryRetrying {
 				next = toMicros(r.NextAttemptAt)
 			}
-			args = append(args, r.DeliveryID, r.LeaseOwner, string(r.State), next, toMicros(a.StartedAt), a.StatusCode, sqlstore.LastError(a),
+			return append(args, r.DeliveryID, r.LeaseOwner, string(r.State), next, toMicros(a.StartedAt), a.StatusCode, sqlstore.LastError(a),
 				toMicros(a.StartedAt.Add(a.Duration)))
-		}
-		rows, err := update.QueryContext(sctx, args...)
-		if err != nil {
-			return 0, nil, fmt.Errorf("complete %d deliveries: %w", len(chunk), err)
-		}
-		clear(got)
-		for rows.Next() {
+		}, func(rows *sql.Rows) error {
 			var id string
 			var d done
 			if err := rows.Scan(&id, &d.number, &d.endpointID, &d.tenantID); err != nil {
-				rows.Close()
-				return 0, nil, fmt.Errorf("complete %d deliveries: %w", len(chunk), err)
+				return err
 			}
 			got[id] = d
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return 0, nil, fmt.Errorf("complete %d deliveries: %w", len(chunk), err)
 		}
 		// The attempts of the results applied (a result whose lease was
 		// lost has none: another worker owns its delivery now).
-		args = args[:0]
+		var ok []hirehook.DeliveryResult
 		for _, r := range chunk {
-			d, ok := got[r.DeliveryID]
-			if !ok {
-				continue
+			if d, applied := got[r.DeliveryID]; applied {
+				ok = append(ok, r)
+				runs.add(d.endpointID, r.State == hirehook.DeliveryDelivered, r.Attempt.StartedAt)
 			}
-			a := r.Attempt
-			runs.add(d.endpointID, r.State == hirehook.DeliveryDelivered, a.StartedAt)
-			args = append(args, r.DeliveryID, d.number, sqlstore.AttemptID(a), toMicros(a.StartedAt), a.Duration.Microseconds(),
-				a.StatusCode, a.ResponseBody, string(a.ErrorClass), a.Error, d.tenantID, d.endpointID)
 		}
-		for len(args) > 0 {
-			n := chunkSize(len(args) / attemptColumns)
-			insert, err := s.stmt(sctx, tx, qInsertAttempts[n])
-			if err != nil {
-				return 0, nil, fmt.Errorf("prepare insert attempts: %w", err)
-			}
-			if _, err := insert.ExecContext(sctx, args[:n*attemptColumns]...); err != nil {
-				return 0, nil, fmt.Errorf("insert %d attempts: %w", n, err)
-			}
-			args = args[n*attemptColumns:]
+		_, err = s.execRows(sctx, tx, insAttempts, len(ok), func(args []any, i int) []any {
+			r := ok[i]
+			a, d := r.Attempt, got[r.DeliveryID]
+			return append(args, r.DeliveryID, d.number, sqlstore.AttemptID(a), toMicros(a.StartedAt), a.Duration.Microseconds(),
+				a.StatusCode, a.ResponseBody, string(a.ErrorClass), a.Error, d.tenantID, d.endpointID)
+		})
+		if err != nil {
+			return 0, nil, fmt.Errorf("insert %d attempts: %w", len(ok), err)
 		}
 		applied += len(got)
 		for _, r := range chunk {
@@ -358,82 +341,45 @@ func (s *Store) deliveryComplete(ctx context.Context, tx *sql.Tx, results []hire
 	return applied, after, nil
 }
 
-// maxChunk is the most results in one chunk of a completion: the
-// statements are prepared at Open for every power of two up to it.
-const maxChunk = 64
-
-// completeColumns and attemptColumns are the arguments per row of
-// qCompleteDeliveries and qInsertAttempts.
-const (
-	completeColumns = 8
-	attemptColumns  = 11
+// qCompleteDeliveries records the outcomes of attempts, one row of VALUES
+// per result: (delivery id, lease owner, state, next attempt, started,
+// status, last error, updated). It updates only the deliveries still
+// leased to the result's owner and returns them. A delivery to be retried
+// whose endpoint is disabled meanwhile is paused instead. (The deliveries
+// must be distinct: of several rows that join one delivery, SQLite takes
+// any.)
+//
+// insAttempts writes attempts (delivery id, number, id, started, duration
+// µs, status, response body, error class, error, tenant, endpoint).
+var (
+	qCompleteDeliveries = newRowsStmt(`UPDATE deliveries SET state = CASE WHEN r.column3 = 'retrying'
+			AND EXISTS (SELECT 1 FROM endpoints WHERE id = deliveries.endpoint_id AND disabled = 1) THEN 'paused' ELSE r.column3 END,
+		attempts = attempts + 1, next_attempt_at = r.column4, last_attempt_at = r.column5, last_status = r.column6, last_error = r.column7,
+		lease_owner = NULL, lease_expires_at = NULL, updated_at = r.column8
+		FROM (VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?)`, `) AS r
+		WHERE deliveries.id = r.column1 AND deliveries.state = 'delivering' AND deliveries.lease_owner = r.column2
+		RETURNING id, attempts, endpoint_id, tenant_id`)
+	insAttempts = newRowsStmt(`INSERT INTO attempts
+		(delivery_id, number, id, started_at, duration_us, status_code, response_body, error_class, error, tenant_id, endpoint_id)
+		VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``)
 )
 
-// qCompleteDeliveries[n] records the outcomes of n attempts, one row of
-// VALUES per result: (delivery id, lease owner, state, next attempt,
-// started, status, last error, updated). It updates only the deliveries
-// still leased to the result's owner and returns them. A delivery to be
-// retried whose endpoint is disabled meanwhile is paused instead. (The
-// deliveries must be distinct: of several rows that join one delivery,
-// SQLite takes any.)
-//
-// qInsertAttempts[n] writes n attempts (delivery id, number, id, started,
-// duration µs, status, response body, error class, error, tenant,
-// endpoint).
-var qCompleteDeliveries, qInsertAttempts = func() (map[int]string, map[int]string) {
-	complete, insert := map[int]string{}, map[int]string{}
-	for n := 1; n <= maxChunk; n *= 2 {
-		complete[n] = `UPDATE deliveries SET state = CASE WHEN r.column3 = 'retrying'
-				AND EXISTS (SELECT 1 FROM endpoints WHERE id = deliveries.endpoint_id AND disabled = 1) THEN 'paused' ELSE r.column3 END,
-			attempts = attempts + 1, next_attempt_at = r.column4, last_attempt_at = r.column5, last_status = r.column6, last_error = r.column7,
-			lease_owner = NULL, lease_expires_at = NULL, updated_at = r.column8
-			FROM (VALUES ` + valueRows(n, completeColumns) + `) AS r
-			WHERE deliveries.id = r.column1 AND deliveries.state = 'delivering' AND deliveries.lease_owner = r.column2
-			RETURNING id, attempts, endpoint_id, tenant_id`
-		insert[n] = `INSERT INTO attempts
-			(delivery_id, number, id, started_at, duration_us, status_code, response_body, error_class, error, tenant_id, endpoint_id)
-			VALUES ` + valueRows(n, attemptColumns)
-	}
-	return complete, insert
-}()
-
-// valueRows returns n rows of VALUES of cols placeholders each.
-func valueRows(n, cols int) string {
-	row := "(?" + strings.Repeat(", ?", cols-1) + ")"
-	return row + strings.Repeat(", "+row, n-1)
-}
-
-// chunkSize is the largest power of two that is at most n and maxChunk.
-func chunkSize(n int) int {
-	c := 1
-	for c*2 <= n && c*2 <= maxChunk {
-		c *= 2
-	}
-	return c
-}
-
-// completeChunks splits results into chunks of prepared sizes, in order:
-// of one result each when a delivery is named twice or an endpoint is
-// disabled (see deliveryComplete).
+// completeChunks splits results into the runs written together, in order:
+// all of them, or one result each when a delivery is named twice or an
+// endpoint is disabled (see deliveryComplete).
 func completeChunks(results []hirehook.DeliveryResult) [][]hirehook.DeliveryResult {
 	seen := make(map[string]struct{}, len(results))
-	single := false
 	for _, r := range results {
 		if _, dup := seen[r.DeliveryID]; dup || r.DisableEndpoint != "" {
-			single = true
-			break
+			chunks := make([][]hirehook.DeliveryResult, len(results))
+			for i := range results {
+				chunks[i] = results[i : i+1]
+			}
+			return chunks
 		}
 		seen[r.DeliveryID] = struct{}{}
 	}
-	var chunks [][]hirehook.DeliveryResult
-	for len(results) > 0 {
-		n := 1
-		if !single {
-			n = chunkSize(len(results))
-		}
-		chunks, results = append(chunks, results[:n]), results[n:]
-	}
-	return chunks
+	return [][]hirehook.DeliveryResult{results}
 }
 
 // failingRuns sums up, per endpoint, what a batch of attempts does to the

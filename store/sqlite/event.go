@@ -1,9 +1,9 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -11,41 +11,63 @@ import (
 	"github.com/hirehook/hirehook/store/sqlstore"
 )
 
-// Hot statements, prepared once at Open (see hotQueries).
-const (
-	qInsertEvent = `INSERT INTO events
+// Hot statements, prepared once at Open (see hotQueries). The rows of a
+// batch go in multi-row statements (see rows.go).
+var (
+	// insEvents and insDeliveries are INSERT OR IGNORE: a row that breaks
+	// a constraint is left out, not an error (the callers count the rows
+	// written). A multi-row statement that may abort half way needs a
+	// statement journal, a copy of every page it changes, spilled to a
+	// temporary file past 64 KiB; one that cannot abort needs none. (An
+	// event whose id or idempotency key is stored is left out the same
+	// way ON CONFLICT DO NOTHING left it out.)
+	insEvents = newRowsStmt(`INSERT OR IGNORE INTO events
 		(tenant_id, id, type, occurred_at, received_at, source, subject_entity, subject_id, idempotency_key, deliveries, payload)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
-	qUpsertRecord = `INSERT INTO records
+		VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``)
+	// insRecords merges each event's data into its subject's snapshot. A
+	// multi-row INSERT writes its rows one after the other, so a second
+	// event about a subject in one statement finds the row the first wrote
+	// and is merged into it, in event order. The data is bound as text,
+	// compact (see compactJSON), as json(?) used to make it. (DO UPDATE
+	// may abort, so this one keeps its statement journal: the record
+	// pages it changes, fewer than the events' and deliveries'.)
+	insRecords = newRowsStmt(`INSERT INTO records
 		(tenant_id, entity, id, version, deleted, data, last_event_id, created_at, updated_at)
-		VALUES (?, ?, ?, 1, ?, json(?), ?, ?, ?)
+		VALUES `, `(?, ?, ?, 1, ?, ?, ?, ?, ?)`, `
 		ON CONFLICT (tenant_id, entity, id) DO UPDATE SET
 			version = records.version + 1,
 			deleted = excluded.deleted,
 			data = json_patch(records.data, excluded.data),
 			last_event_id = excluded.last_event_id,
-			updated_at = excluded.updated_at`
-	qInsertDelivery = `INSERT INTO deliveries
+			updated_at = excluded.updated_at`)
+	insDeliveries = newRowsStmt(`INSERT OR IGNORE INTO deliveries
 		(id, tenant_id, event_id, event_type, endpoint_id, state, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at, ordering_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	// qInsertDeliveries writes the deliveries of a batch in one
-	// statement: ?1 is a JSON array of [id, tenant, event, type, endpoint,
-	// state, lease owner, lease until, ordering key], ?2 the time. One
-	// statement instead of one per delivery is what makes fan-out ingest
-	// fast.
-	qInsertDeliveries = `INSERT INTO deliveries
-		(id, tenant_id, event_id, event_type, endpoint_id, state, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at, ordering_key)
-		SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, ?2, value->>6, value->>7, ?2, ?2, value->>8
-		FROM json_each(?1) ORDER BY key`
-	// qStoredEvents finds the events of a batch that are stored already,
-	// by id (?1: a JSON array of [tenant, id]) or by idempotency key (?2:
-	// of [tenant, key]), with their first answers; an event found both ways
-	// comes twice.
-	qStoredEvents = `SELECT e.tenant_id, e.id, e.idempotency_key, e.deliveries
-		FROM json_each(?1) AS k CROSS JOIN events e ON e.tenant_id = k.value->>0 AND e.id = k.value->>1
-		UNION ALL
+		VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``)
+)
+
+// qStoredByID and qStoredByKey find the events of a batch that are
+// stored already, by [tenant, id] or by [tenant, idempotency key], with
+// their first answers. Each pair is a seek of events' unique index.
+var (
+	qStoredByID = newRowsStmt(`WITH k (tenant_id, id) AS (VALUES `, `(?, ?)`, `)
 		SELECT e.tenant_id, e.id, e.idempotency_key, e.deliveries
-		FROM json_each(?2) AS k CROSS JOIN events e ON e.tenant_id = k.value->>0 AND e.idempotency_key = k.value->>1`
+		FROM k CROSS JOIN events e ON e.tenant_id = k.tenant_id AND e.id = k.id`)
+	qStoredByKey = newRowsStmt(`WITH k (tenant_id, key) AS (VALUES `, `(?, ?)`, `)
+		SELECT e.tenant_id, e.id, e.idempotency_key, e.deliveries
+		FROM k CROSS JOIN events e ON e.tenant_id = k.tenant_id AND e.idempotency_key = k.key`)
+)
+
+// rowsQueries are the queries of the multi-row statements, which Open
+// prepares with hotQueries.
+func rowsQueries() []string {
+	var qs []string
+	for _, rs := range []*rowsStmt{insEvents, insRecords, insDeliveries, qStoredByID, qStoredByKey, qCompleteDeliveries, insAttempts} {
+		qs = append(qs, rs.queries...)
+	}
+	return qs
+}
+
+const (
 	// qOrderHeld tells whether an ordered endpoint has an unfinished
 	// delivery of a subject: a new one must then wait its turn.
 	// qEndpointVersion reads the counter that the core's endpoint cache
@@ -94,113 +116,157 @@ func (s *Store) newIngest() *sqlstore.Ingest {
 	}
 }
 
-// storedEvents implements sqlstore.IngestSQL.Stored in one statement.
+// storedEvents implements sqlstore.IngestSQL.Stored: the events stored
+// by id, then those stored by idempotency key (an event found both ways
+// comes twice).
 func (s *Store) storedEvents(ctx context.Context, tx *sql.Tx, events []*hirehook.Event) ([]sqlstore.StoredEvent, error) {
-	ids, keys := make([][2]string, 0, len(events)), [][2]string{}
+	var out []sqlstore.StoredEvent
+	scan := func(rows *sql.Rows) error {
+		var st sqlstore.StoredEvent
+		var key sql.NullString
+		if err := rows.Scan(&st.TenantID, &st.ID, &key, &st.Deliveries); err != nil {
+			return err
+		}
+		st.IdempotencyKey = key.String
+		out = append(out, st)
+		return nil
+	}
+	err := s.queryRows(ctx, tx, qStoredByID, len(events), func(args []any, i int) []any {
+		return append(args, events[i].TenantID, events[i].ID)
+	}, scan)
+	if err != nil {
+		return nil, fmt.Errorf("select stored events of the batch: %w", err)
+	}
+	var keyed []*hirehook.Event
 	for _, e := range events {
-		ids = append(ids, [2]string{e.TenantID, e.ID})
 		if e.IdempotencyKey != "" {
-			keys = append(keys, [2]string{e.TenantID, e.IdempotencyKey})
+			keyed = append(keyed, e)
 		}
 	}
-	idsJSON, err := json.Marshal(ids)
+	err = s.queryRows(ctx, tx, qStoredByKey, len(keyed), func(args []any, i int) []any {
+		return append(args, keyed[i].TenantID, keyed[i].IdempotencyKey)
+	}, scan)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("select stored events of the batch: %w", err)
 	}
-	keysJSON, err := json.Marshal(keys)
-	if err != nil {
-		return nil, err
-	}
-	stmt, err := s.stmt(ctx, tx, qStoredEvents)
-	if err != nil {
-		return nil, err
-	}
-	return sqlstore.ScanStoredEvents(stmt.QueryContext(ctx, idsJSON, keysJSON))
+	return out, nil
 }
 
-// insertEvents implements sqlstore.IngestSQL.InsertEvents, a statement per
-// event (in process, a statement costs no round trip).
+// insertEvents implements sqlstore.IngestSQL.InsertEvents in multi-row
+// statements.
 func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []*hirehook.Event) (int, error) {
-	insertEvent, err := s.stmt(ctx, tx, qInsertEvent)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, e := range events {
+	n, err := s.execRows(ctx, tx, insEvents, len(events), func(args []any, i int) []any {
+		e := events[i]
 		var idem any
 		if e.IdempotencyKey != "" {
 			idem = e.IdempotencyKey
 		}
-		res, err := insertEvent.ExecContext(ctx, e.TenantID, e.ID, e.Type, toMicros(e.OccurredAt), toMicros(e.ReceivedAt), e.Source,
-			e.Subject.Entity, e.Subject.ID, idem, e.Deliveries, e.Payload)
-		if err != nil {
-			return 0, fmt.Errorf("insert event %s: %w", e.ID, err)
-		}
-		k, err := res.RowsAffected()
-		if err != nil {
-			return 0, fmt.Errorf("insert event %s: %w", e.ID, err)
-		}
-		n += int(k)
+		return append(args, e.TenantID, e.ID, e.Type, toMicros(e.OccurredAt), toMicros(e.ReceivedAt), e.Source,
+			e.Subject.Entity, e.Subject.ID, idem, int64(e.Deliveries), e.Payload)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("insert %d events from %s: %w", len(events), events[0].ID, err)
 	}
-	return n, nil
+	return int(n), nil
 }
 
-// upsertRecords implements sqlstore.IngestSQL.UpsertRecords, a statement
-// per event.
+// upsertRecords implements sqlstore.IngestSQL.UpsertRecords in multi-row
+// statements.
 func (s *Store) upsertRecords(ctx context.Context, tx *sql.Tx, events []*hirehook.Event, now time.Time) error {
-	upsertRecord, err := s.stmt(ctx, tx, qUpsertRecord)
-	if err != nil {
-		return err
-	}
 	at := toMicros(now)
-	for _, e := range events {
-		if _, err := upsertRecord.ExecContext(ctx, e.TenantID, e.Subject.Entity, e.Subject.ID, e.DeletesSubject(),
-			[]byte(e.Data), e.ID, at, at); err != nil {
-			return fmt.Errorf("upsert record %s/%s: %w", e.Subject.Entity, e.Subject.ID, err)
+	data := make([]string, len(events))
+	for i, e := range events {
+		var err error
+		if data[i], err = compactJSON(e.Data); err != nil {
+			return fmt.Errorf("upsert record %s/%s of event %s: %w", e.Subject.Entity, e.Subject.ID, e.ID, err)
 		}
+	}
+	_, err := s.execRows(ctx, tx, insRecords, len(events), func(args []any, i int) []any {
+		e := events[i]
+		return append(args, e.TenantID, e.Subject.Entity, e.Subject.ID, e.DeletesSubject(), data[i], e.ID, at, at)
+	})
+	if err != nil {
+		return fmt.Errorf("upsert %d records from %s/%s: %w", len(events), events[0].Subject.Entity, events[0].Subject.ID, err)
 	}
 	return nil
 }
 
-// insertDeliveries implements sqlstore.IngestSQL.InsertDeliveries: one
-// delivery alone, or all of the batch's in one statement.
+// jsonMaxDepth is the deepest nesting of arrays and objects SQLite's JSON
+// functions take (its JSON_MAX_DEPTH): json_patch, json_set and the rest
+// refuse a document nested deeper as malformed.
+const jsonMaxDepth = 1000
+
+// compactJSON returns data, valid JSON, as SQLite's json() writes it:
+// without white space outside strings. A record's data was bound through
+// json() once, which cost a parse and a rendering of it per event; SQLite
+// then also refused data nested deeper than its JSON functions take, so
+// that no snapshot is stored that they could not merge into or erase from
+// later. compactJSON refuses it too.
+func compactJSON(data []byte) (string, error) {
+	// Most data holds no white space, and far fewer brackets and braces
+	// than the limit: then it is the answer as it is (each check is a
+	// vectorised scan).
+	if bytes.Count(data, []byte{'['})+bytes.Count(data, []byte{'{'}) <= jsonMaxDepth &&
+		bytes.IndexByte(data, ' ') < 0 && bytes.IndexByte(data, '\n') < 0 &&
+		bytes.IndexByte(data, '\t') < 0 && bytes.IndexByte(data, '\r') < 0 {
+		return string(data), nil
+	}
+	out := make([]byte, 0, len(data))
+	depth := 0
+	inString, escaped := false, false
+	for _, c := range data {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			out = append(out, c)
+			continue
+		}
+		switch c {
+		case ' ', '\n', '\t', '\r':
+			continue
+		case '"':
+			inString = true
+		case '[', '{':
+			if depth++; depth > jsonMaxDepth {
+				return "", fmt.Errorf("the data nests arrays and objects deeper than %d, which SQLite's JSON functions refuse", jsonMaxDepth)
+			}
+		case ']', '}':
+			depth--
+		}
+		out = append(out, c)
+	}
+	return string(out), nil
+}
+
+// insertDeliveries implements sqlstore.IngestSQL.InsertDeliveries in
+// multi-row statements.
 func (s *Store) insertDeliveries(ctx context.Context, tx *sql.Tx, ds []*hirehook.Delivery, p hirehook.EventIngestParams) error {
 	now := toMicros(p.Now)
-	row := func(d *hirehook.Delivery) []any {
-		var leaseOwner, leaseUntil, orderingKey any
+	leaseUntil := toMicros(p.LeaseUntil)
+	n, err := s.execRows(ctx, tx, insDeliveries, len(ds), func(args []any, i int) []any {
+		d := ds[i]
+		var owner, until, orderingKey any
 		if d.State == hirehook.DeliveryDelivering {
-			leaseOwner, leaseUntil = p.LeaseOwner, toMicros(p.LeaseUntil)
+			owner, until = p.LeaseOwner, leaseUntil
 		}
 		if d.OrderingKey != "" {
 			orderingKey = d.OrderingKey
 		}
-		return []any{d.ID, d.TenantID, d.EventID, d.EventType, d.EndpointID, string(d.State), leaseOwner, leaseUntil, orderingKey}
+		return append(args, d.ID, d.TenantID, d.EventID, d.EventType, d.EndpointID, string(d.State), now, owner, until, now, now, orderingKey)
+	})
+	if err == nil && n != int64(len(ds)) {
+		// A new delivery's id is random: it cannot conflict, nor any
+		// column be NULL that must not be.
+		err = fmt.Errorf("%d of the deliveries broke a constraint of the table", int64(len(ds))-n)
 	}
-	if len(ds) == 1 {
-		stmt, err := s.stmt(ctx, tx, qInsertDelivery)
-		if err != nil {
-			return err
-		}
-		r := row(ds[0])
-		if _, err := stmt.ExecContext(ctx, r[0], r[1], r[2], r[3], r[4], r[5], now, r[6], r[7], now, now, r[8]); err != nil {
-			return fmt.Errorf("insert delivery of event %s to endpoint %s: %w", ds[0].EventID, ds[0].EndpointID, err)
-		}
-		return nil
-	}
-	rows := make([][]any, len(ds))
-	for i, d := range ds {
-		rows[i] = row(d)
-	}
-	b, err := json.Marshal(rows)
 	if err != nil {
-		return err
-	}
-	stmt, err := s.stmt(ctx, tx, qInsertDeliveries)
-	if err != nil {
-		return err
-	}
-	if _, err := stmt.ExecContext(ctx, b, now); err != nil {
-		return fmt.Errorf("insert %d deliveries: %w", len(ds), err)
+		return fmt.Errorf("insert %d deliveries from event %s to endpoint %s: %w", len(ds), ds[0].EventID, ds[0].EndpointID, err)
 	}
 	return nil
 }

@@ -36,7 +36,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -301,21 +300,17 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 }
 
 // hotQueries are the statements of the write paths that run per event or
-// per attempt.
+// per attempt (and, with them, rowsQueries).
 var hotQueries = []string{
-	qInsertEvent, qStoredEvents, qUpsertRecord, qInsertDelivery, qInsertDeliveries, qOrderHeld,
+	qOrderHeld,
 	qSelectPayload, qEndpointVersion, qReleaseDelivery, qFailingSet, qFailingStart,
 	qDueHeads, qDueOfEndpoint,
 }
 
 // prepare compiles the hot write statements once, on the writer connection:
-// hotQueries and the completion's statements of every chunk size.
+// hotQueries and the multi-row statements of every chunk size (rowsQueries).
 func (s *Store) prepare(ctx context.Context) error {
-	queries := slices.Clone(hotQueries)
-	for n := 1; n <= maxChunk; n *= 2 {
-		queries = append(queries, qCompleteDeliveries[n], qInsertAttempts[n])
-	}
-	for _, q := range queries {
+	for _, q := range append(rowsQueries(), hotQueries...) {
 		st, err := s.writer.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare %.40q: %w", q, err)

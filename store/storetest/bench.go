@@ -210,9 +210,9 @@ func BenchmarkDeliveryComplete(b *testing.B, newStore NewStoreFunc) {
 						}
 					}
 					b.StartTimer()
-					c0 := processCPU()
+					c0 := ProcessCPU()
 					applied, err := s.DeliveryComplete(ctx, results)
-					cpu += processCPU() - c0
+					cpu += ProcessCPU() - c0
 					must(b, err)
 					if applied != n {
 						b.Fatalf("completed %d of %d", applied, n)

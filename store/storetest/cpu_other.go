@@ -4,5 +4,5 @@ package storetest
 
 import "time"
 
-// processCPU is zero where the kernel's count is not read.
-func processCPU() time.Duration { return 0 }
+// ProcessCPU is zero where the kernel's count is not read.
+func ProcessCPU() time.Duration { return 0 }

@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	t.Run("EventIngestAtomic", func(t *testing.T) { t.Parallel(); testEventIngestAtomic(t, newStore) })
 	t.Run("EventIngestPlan", func(t *testing.T) { t.Parallel(); testEventIngestPlan(t, newStore) })
 	t.Run("EventIngestTarget", func(t *testing.T) { t.Parallel(); testEventIngestTarget(t, newStore) })
+	t.Run("EventIngestBatch", func(t *testing.T) { t.Parallel(); testEventIngestBatch(t, newStore) })
 	t.Run("EventList", func(t *testing.T) { t.Parallel(); testEventList(t, newStore) })
 	t.Run("EventListDescending", func(t *testing.T) { t.Parallel(); testEventListDescending(t, newStore) })
 	t.Run("EventListSourceAndTime", func(t *testing.T) { t.Parallel(); testEventListSourceAndTime(t, newStore) })
