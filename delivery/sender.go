@@ -137,7 +137,7 @@ func (s *Sender) Send(ctx context.Context, m Message, now time.Time) Response {
 		a.ErrorClass, a.Error = classify(err)
 		return Response{Attempt: a}
 	}
-	a.ResponseBody = readAnswer(resp.Body)
+	a.ResponseBody = readAnswer(resp.Body, resp.ContentLength)
 	a.Duration = time.Since(start)
 	a.StatusCode = resp.StatusCode
 	out := Response{Attempt: a, Delivered: resp.StatusCode >= 200 && resp.StatusCode <= 299}
@@ -187,10 +187,12 @@ var answerBuf = sync.Pool{New: func() any { return new([ResponseExcerptLimit]byt
 // readAnswer reads the first ResponseExcerptLimit bytes of an answer for the
 // attempt's excerpt, reads and throws away up to drainLimit more so the
 // connection can be reused, and closes body. A read error ends the answer
-// where it happened.
-func readAnswer(body io.ReadCloser) string {
+// where it happened. size is the answer's Content-Length (-1: unknown); an
+// empty answer (204, or Content-Length: 0) is not read: the transport has
+// already taken its connection back.
+func readAnswer(body io.ReadCloser, size int64) string {
 	defer body.Close()
-	if body == http.NoBody {
+	if size == 0 || body == http.NoBody {
 		return ""
 	}
 	buf := answerBuf.Get().(*[ResponseExcerptLimit]byte)
