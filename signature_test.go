@@ -1,11 +1,14 @@
 package hirehook_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -304,5 +307,62 @@ func TestRotateSecretsGrace(t *testing.T) {
 	got, _ = hirehook.RotateSecrets([]hirehook.Secret{{Value: hirehook.NewSecret(), CreatedAt: now}}, now, hirehook.SecretRotationGrace)
 	if hirehook.SigningOf(got[0].Value) != hirehook.SigningHMAC || len(got) != 2 {
 		t.Fatalf("HMAC rotation: %+v", got)
+	}
+}
+
+// A Signer reuses its HMAC states: signing again, other messages between,
+// and from many goroutines at once, gives each message its own signature
+// (the spec's vector), never a state left over from another.
+func TestSignerReusesItsHMAC(t *testing.T) {
+	t.Parallel()
+	s, err := hirehook.NewSigner(vecSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				if got := s.Sign(vecID, vecTS, []byte(vecPayload)); got != vecSig {
+					t.Errorf("goroutine %d, signature %d = %q, want %q", g, i, got, vecSig)
+					return
+				}
+				body := strings.Repeat("y", i*37)
+				other := s.Sign(vecID+"x", vecTS+int64(i), []byte(body))
+				if want := refSign(t, vecSecret, vecID+"x", vecTS+int64(i), body); other != want {
+					t.Errorf("goroutine %d, other signature %d = %q, want %q", g, i, other, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// refSign is a v1 signature made without Signer: HMAC-SHA256 of
+// id.timestamp.body under the secret's key.
+func refSign(tb testing.TB, secret, id string, ts int64, body string) string {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, hirehook.SecretPrefix))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(id + "." + strconv.FormatInt(ts, 10) + "." + body))
+	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// BenchmarkSign signs a 700-byte body with one secret, as every attempt of
+// an endpoint with one secret does.
+func BenchmarkSign(b *testing.B) {
+	s, err := hirehook.NewSigner(vecSecret)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(strings.Repeat("x", 700))
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Sign(vecID, vecTS, body)
 	}
 }

@@ -6,7 +6,9 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -268,6 +270,13 @@ func HashKey(key string) string {
 	return hirehook.HashAPIKey(key)
 }
 
+// hashKeyInto writes HashKey(key) into dst, which the caller may keep on
+// its stack: HashKey's string is made only when the key cache misses.
+func hashKeyInto(dst *[2 * sha256.Size]byte, key string) {
+	sum := sha256.Sum256([]byte(key))
+	hex.Encode(dst[:], sum[:])
+}
+
 // principal is who a request acts as: the key, its tenant and scope.
 type principal struct {
 	keyID    string
@@ -315,13 +324,16 @@ func (c *keyCache) evict(match func(*hirehook.APIKey) bool) {
 	}
 }
 
-// lookup returns the key with that hash, from the cache or the store; it
-// records the key's use in the store when it refreshes the cache entry.
-func (h *Handler) lookup(ctx context.Context, hash string, now time.Time) (*hirehook.APIKey, *rate.Limiter, error) {
+// lookup returns the key whose digest (HashKey) is hexHash, from the cache
+// or the store; it records the key's use in the store when it refreshes the
+// cache entry. The digest is a byte slice so that a cache hit makes no
+// string of it.
+func (h *Handler) lookup(ctx context.Context, hexHash []byte, now time.Time) (*hirehook.APIKey, *rate.Limiter, error) {
 	h.keys.mu.Lock()
-	ck, hit := h.keys.m[hash]
+	ck, hit := h.keys.m[string(hexHash)]
 	h.keys.mu.Unlock()
 	if !hit || now.After(ck.until) {
+		hash := string(hexHash)
 		k, err := h.store.APIKeyByHash(ctx, hash)
 		if err != nil {
 			return nil, nil, err
@@ -369,8 +381,10 @@ func (h *Handler) auth(need hirehook.Scope, next http.HandlerFunc) http.Handler 
 			return
 		}
 		now := h.cfg.NowFunc()
-		k, lim, err := h.lookup(r.Context(), HashKey(key), now)
-		if hirehook.ErrorCode(err) == hirehook.ENOTFOUND || (err == nil && k.Expired(now)) {
+		var hexHash [2 * sha256.Size]byte
+		hashKeyInto(&hexHash, key)
+		k, lim, err := h.lookup(r.Context(), hexHash[:], now)
+		if (err != nil && hirehook.ErrorCode(err) == hirehook.ENOTFOUND) || (err == nil && k.Expired(now)) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hirehook", error="invalid_token"`)
 			Error(w, r, h.logger, hirehook.Errorf(hirehook.EUNAUTHORIZED, "The API key is not valid (unknown, revoked or expired)."))
 			return
@@ -538,8 +552,8 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 // (415). A request without one is read as JSON.
 func jsonContentType(r *http.Request) error {
 	ct := r.Header.Get("Content-Type")
-	if ct == "" {
-		return nil
+	if ct == "" || ct == "application/json" {
+		return nil // the common case, without parsing it
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {

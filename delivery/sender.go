@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -73,6 +75,10 @@ func NewSender(cfg SenderConfig) *Sender {
 		MaxIdleConns:        4096,
 		MaxIdleConnsPerHost: hirehook.MaxMaxConcurrency,
 		NoRedirects:         true,
+		// Timeout bounds the whole attempt, the wait for the answer's
+		// headers included: a header timeout of the same length would
+		// only add a timer to every request.
+		ResponseHeaderTimeout: -1,
 	})
 	ua := cfg.UserAgent
 	if ua == "" {
@@ -90,8 +96,11 @@ func (s *Sender) Close() { s.client.CloseIdleConnections() }
 
 // Message is one signed webhook to send.
 type Message struct {
-	URL     string
-	ID      string // webhook-id: the event id, the same on every retry
+	URL string
+	ID  string // webhook-id: the event id, the same on every retry
+	// Body is sent as it is, not copied: it must not change once Send is
+	// called (the transport may still be writing it when an early answer
+	// returns).
 	Body    []byte
 	Headers map[string]string
 	Signer  *hirehook.Signer
@@ -112,20 +121,15 @@ type Response struct {
 func (s *Sender) Send(ctx context.Context, m Message, now time.Time) Response {
 	start := time.Now()
 	a := hirehook.Attempt{StartedAt: now.UTC().Truncate(time.Microsecond)}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.URL, strings.NewReader(string(m.Body)))
+	// A bytes.Reader sends m.Body without copying it (the request's
+	// ContentLength and GetBody come with it).
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.URL, bytes.NewReader(m.Body))
 	if err != nil {
 		a.ErrorClass, a.Error = hirehook.ErrorClassOther, "invalid destination URL"
 		return Response{Attempt: a}
 	}
-	for k, v := range m.Headers {
-		req.Header.Set(k, v)
-	}
 	ts := now.Unix()
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", s.userAgent)
-	req.Header.Set(hirehook.HeaderWebhookID, m.ID)
-	req.Header.Set(hirehook.HeaderWebhookTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(hirehook.HeaderWebhookSignature, m.Signer.Sign(m.ID, ts, m.Body))
+	req.Header = s.header(m, ts)
 
 	resp, err := s.client.Do(req)
 	if err != nil {
@@ -133,12 +137,9 @@ func (s *Sender) Send(ctx context.Context, m Message, now time.Time) Response {
 		a.ErrorClass, a.Error = classify(err)
 		return Response{Attempt: a}
 	}
-	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, ResponseExcerptLimit))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
-	resp.Body.Close()
+	a.ResponseBody = readAnswer(resp.Body, resp.ContentLength)
 	a.Duration = time.Since(start)
 	a.StatusCode = resp.StatusCode
-	a.ResponseBody = excerptText(excerpt)
 	out := Response{Attempt: a, Delivered: resp.StatusCode >= 200 && resp.StatusCode <= 299}
 	if !out.Delivered {
 		out.Attempt.ErrorClass = hirehook.ErrorClassStatus
@@ -147,6 +148,77 @@ func (s *Sender) Send(ctx context.Context, m Message, now time.Time) Response {
 		}
 	}
 	return out
+}
+
+// The canonical forms of the headers the hub sets (http.Header.Set would
+// canonicalise them on every request).
+var (
+	headerWebhookID        = http.CanonicalHeaderKey(hirehook.HeaderWebhookID)
+	headerWebhookTimestamp = http.CanonicalHeaderKey(hirehook.HeaderWebhookTimestamp)
+	headerWebhookSignature = http.CanonicalHeaderKey(hirehook.HeaderWebhookSignature)
+)
+
+// header returns the request header of m signed at ts: the endpoint's
+// custom headers, then the hub's own, which no custom header overrides.
+// It is what Header.Set would make, with the values of all the headers in
+// one allocation.
+func (s *Sender) header(m Message, ts int64) http.Header {
+	const own = 5
+	h := make(http.Header, len(m.Headers)+own)
+	vals := make([]string, 0, len(m.Headers)+own)
+	set := func(k, v string) {
+		vals = append(vals, v)
+		h[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	for k, v := range m.Headers {
+		set(http.CanonicalHeaderKey(k), v)
+	}
+	set("Content-Type", "application/json")
+	set("User-Agent", s.userAgent)
+	set(headerWebhookID, m.ID)
+	set(headerWebhookTimestamp, strconv.FormatInt(ts, 10))
+	set(headerWebhookSignature, m.Signer.Sign(m.ID, ts, m.Body))
+	return h
+}
+
+// answerBuf holds the excerpt of an answer while it is read.
+var answerBuf = sync.Pool{New: func() any { return new([ResponseExcerptLimit]byte) }}
+
+// readAnswer reads the first ResponseExcerptLimit bytes of an answer for the
+// attempt's excerpt, reads and throws away up to drainLimit more so the
+// connection can be reused, and closes body. A read error ends the answer
+// where it happened. size is the answer's Content-Length (-1: unknown); an
+// empty answer (204, or Content-Length: 0) is not read: the transport has
+// already taken its connection back.
+func readAnswer(body io.ReadCloser, size int64) string {
+	defer body.Close()
+	if size == 0 || body == http.NoBody {
+		return ""
+	}
+	buf := answerBuf.Get().(*[ResponseExcerptLimit]byte)
+	defer answerBuf.Put(buf)
+	n, err := readFull(body, buf[:])
+	excerpt := excerptText(buf[:n])
+	for drained := 0; err == nil && drained < drainLimit; {
+		var k int
+		k, err = body.Read(buf[:min(len(buf), drainLimit-drained)])
+		drained += k
+	}
+	return excerpt
+}
+
+// readFull reads into b until it is full, r ends or fails: io.ReadFull
+// without its errors, as io.ReadAll of an io.LimitReader reads.
+func readFull(r io.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		k, err := r.Read(b[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // excerptText turns the first bytes of an answer into valid UTF-8 of at most

@@ -2,12 +2,14 @@ package delivery_test
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -351,5 +353,56 @@ func TestSenderCancelled(t *testing.T) {
 	got := newSender(t, 10*time.Second).Send(ctx, m, time.Now()).Attempt
 	if got.StatusCode != 0 || got.ErrorClass != hirehook.ErrorClassOther {
 		t.Errorf("attempt = status %d, class %q (%s); want 0, %q", got.StatusCode, got.ErrorClass, got.Error, hirehook.ErrorClassOther)
+	}
+}
+
+// An answer is read (the excerpt, then up to 64 KiB more, thrown away) so
+// that the connection serves the next attempt; a larger answer closes it.
+func TestSenderReusesConnections(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		size  int
+		conns int64
+	}{
+		{"NoBody", 0, 1},
+		{"Small", 100, 1},
+		{"BeyondTheExcerpt", 10 << 10, 1},
+		{"BeyondTheDrain", 200 << 10, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			body := strings.Repeat("x", tt.size)
+			var conns atomic.Int64
+			rcv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				if body == "" {
+					w.WriteHeader(http.StatusNoContent)
+					return
+				}
+				_, _ = io.WriteString(w, body)
+			}))
+			rcv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					conns.Add(1)
+				}
+			}
+			rcv.Start()
+			t.Cleanup(rcv.Close)
+			s := newSender(t, 5*time.Second)
+			m, _ := message(t, rcv.URL)
+			for range 3 {
+				got := s.Send(context.Background(), m, time.Now()).Attempt
+				if got.StatusCode/100 != 2 {
+					t.Fatalf("attempt = status %d, class %q (%s); want 2xx", got.StatusCode, got.ErrorClass, got.Error)
+				}
+				if want := body[:min(len(body), delivery.ResponseExcerptLimit)]; got.ResponseBody != want {
+					t.Fatalf("ResponseBody has %d bytes, want the first %d of the answer", len(got.ResponseBody), len(want))
+				}
+			}
+			if got := conns.Load(); got != tt.conns {
+				t.Errorf("3 attempts used %d connections, want %d", got, tt.conns)
+			}
+		})
 	}
 }

@@ -102,7 +102,8 @@ type Options struct {
 	// DialTimeout bounds a connect; default 10 s.
 	DialTimeout time.Duration
 	// ResponseHeaderTimeout bounds the wait for the answer's headers
-	// once the request is written; default Timeout.
+	// once the request is written; default Timeout. Negative: none of
+	// its own, Timeout alone bounds the wait (a timer fewer per request).
 	ResponseHeaderTimeout time.Duration
 	// MaxIdleConns and MaxIdleConnsPerHost size the idle pool; zero
 	// means net/http's defaults (no overall limit, 2 per host).
@@ -125,8 +126,11 @@ func Client(o Options) *http.Client {
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = 10 * time.Second
 	}
-	if o.ResponseHeaderTimeout <= 0 {
+	switch {
+	case o.ResponseHeaderTimeout == 0:
 		o.ResponseHeaderTimeout = o.Timeout
+	case o.ResponseHeaderTimeout < 0:
+		o.ResponseHeaderTimeout = 0 // net/http: no limit
 	}
 	c := &http.Client{
 		Timeout: o.Timeout,
