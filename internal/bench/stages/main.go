@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,11 +92,13 @@ func classify(r io.Reader) (sums []time.Duration, total time.Duration, err error
 		if len(frames) == 0 {
 			return
 		}
-		// The attempt row is the INSERT that deliveryComplete executes
-		// (its one Stmt.ExecContext; the row update is a QueryRow).
+		// The attempt rows are the INSERT that deliveryComplete executes
+		// through execRows (the rows' update is a query, queryRows).
 		for i, f := range frames {
-			if strings.Contains(f, "sqlite.(*Store).deliveryComplete") && i > 0 && strings.Contains(frames[i-1], "Stmt).ExecContext") {
-				frames = append(frames, "attempt row")
+			if strings.Contains(f, "sqlite.(*Store).deliveryComplete") {
+				if slices.ContainsFunc(frames[:i], func(f string) bool { return strings.Contains(f, "sqlite.(*Store).execRows") }) {
+					frames = append(frames, "attempt row")
+				}
 				break
 			}
 		}

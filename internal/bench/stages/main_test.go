@@ -25,11 +25,17 @@ Type: cpu
 -----------+-------------------------------------------------------
       20ms   modernc.org/sqlite.(*stmt).exec
              database/sql.(*Stmt).ExecContext
+             github.com/hirehook/hirehook/store/sqlite.(*Store).execRows.func1
+             github.com/hirehook/hirehook/store/sqlite.(*Store).eachChunk
+             github.com/hirehook/hirehook/store/sqlite.(*Store).execRows
              github.com/hirehook/hirehook/store/sqlite.(*Store).deliveryComplete
              github.com/hirehook/hirehook/store/sqlite.(*Store).tryGroup
 -----------+-------------------------------------------------------
       1.5s   modernc.org/sqlite.(*stmt).query
-             database/sql.(*Stmt).QueryRowContext
+             database/sql.(*Stmt).QueryContext
+             github.com/hirehook/hirehook/store/sqlite.(*Store).queryRows.func1
+             github.com/hirehook/hirehook/store/sqlite.(*Store).eachChunk
+             github.com/hirehook/hirehook/store/sqlite.(*Store).queryRows
              github.com/hirehook/hirehook/store/sqlite.(*Store).deliveryComplete
              github.com/hirehook/hirehook/store/sqlite.(*Store).tryGroup
 -----------+-------------------------------------------------------
