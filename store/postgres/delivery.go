@@ -27,24 +27,65 @@ import (
 // the head of each key is ever claimed.
 //
 // $1 owner, $2 lease until, $3 now, $4 limit, $5 endpoints to skip.
-const qClaim = `WITH expired AS (
+const qClaim = claimExpired + `, due AS (
+		SELECT seq FROM deliveries
+		WHERE state IN ('pending', 'retrying') AND next_attempt_at <= $3
+		AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE disabled)
+		AND NOT (endpoint_id = ANY ($5::text[]))
+		AND ` + claimOrderedHead + `
+		ORDER BY next_attempt_at LIMIT $4
+		FOR UPDATE SKIP LOCKED
+	)` + claimLease
+
+// qClaimSkipping is qClaim for a claim that skips endpoints ($5: the
+// dispatcher's full lanes and open breakers). qClaim's walk of
+// deliveries_due would read, and skip, every due delivery of the skipped
+// endpoints before the others' (a dead endpoint's whole backlog, on every
+// claim); this one reads none of theirs. It lists the other enabled
+// endpoints that have a delivery due, earliest head first (one seek of
+// deliveries_due_endpoint each), and takes each one's due deliveries in due
+// order through the same index until the limit: the LIMIT stops the nested
+// loop, so FOR UPDATE SKIP LOCKED locks only the rows taken, and a row
+// another claimer holds is passed over as in qClaim. Within an endpoint the
+// order is due order; across endpoints an endpoint's batch may come before
+// another's slightly earlier delivery (the next claim starts with that one).
+//
+// The heads subquery keeps its ORDER BY (a subquery that sorts is not
+// flattened), so the nested loop comes out in head order and the outer
+// ORDER BY needs no sort of its own, which would have to read and lock
+// every endpoint's due rows first.
+const qClaimSkipping = claimExpired + `, due AS (
+		SELECT d.seq FROM (
+			SELECT e.id, h.head FROM endpoints e CROSS JOIN LATERAL (SELECT min(next_attempt_at) AS head FROM deliveries
+				WHERE endpoint_id = e.id AND state IN ('pending', 'retrying')) AS h
+			WHERE NOT e.disabled AND NOT (e.id = ANY ($5::text[])) AND h.head <= $3
+			ORDER BY h.head
+		) AS heads CROSS JOIN LATERAL (
+			SELECT seq FROM deliveries
+			WHERE endpoint_id = heads.id AND state IN ('pending', 'retrying') AND next_attempt_at <= $3
+			AND ` + claimOrderedHead + `
+			ORDER BY next_attempt_at LIMIT $4
+			FOR UPDATE SKIP LOCKED
+		) AS d
+		ORDER BY heads.head LIMIT $4
+	)` + claimLease
+
+// The parts qClaim and qClaimSkipping share: the expired leases (a
+// skipped endpoint's are few, its lane's), the ordered endpoints' rule,
+// and the lease with the payloads.
+const (
+	claimExpired = `WITH expired AS (
 		SELECT seq FROM deliveries
 		WHERE state = 'delivering' AND lease_expires_at <= $3
 		AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE disabled)
 		AND NOT (endpoint_id = ANY ($5::text[]))
 		ORDER BY lease_expires_at LIMIT $4
 		FOR UPDATE SKIP LOCKED
-	), due AS (
-		SELECT seq FROM deliveries
-		WHERE state IN ('pending', 'retrying') AND next_attempt_at <= $3
-		AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE disabled)
-		AND NOT (endpoint_id = ANY ($5::text[]))
-		AND (ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries p
+	)`
+	claimOrderedHead = `(ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries p
 			WHERE p.endpoint_id = deliveries.endpoint_id AND p.ordering_key = deliveries.ordering_key AND p.seq < deliveries.seq
-			AND p.ordering_key IS NOT NULL AND p.state IN ('pending', 'retrying', 'delivering', 'paused')))
-		ORDER BY next_attempt_at LIMIT $4
-		FOR UPDATE SKIP LOCKED
-	), claimed AS (
+			AND p.ordering_key IS NOT NULL AND p.state IN ('pending', 'retrying', 'delivering', 'paused')))`
+	claimLease = `, claimed AS (
 		UPDATE deliveries SET state = 'delivering', lease_owner = $1, lease_expires_at = $2, updated_at = $3
 		WHERE seq IN (SELECT seq FROM (SELECT seq FROM expired UNION ALL SELECT seq FROM due) AS taken LIMIT $4)
 		RETURNING seq, ` + sqlstore.DeliveryColumns + `
@@ -53,6 +94,7 @@ const qClaim = `WITH expired AS (
 		c.last_status, c.last_error, c.created_at, c.updated_at, c.ordering_key, e.payload
 	FROM claimed c JOIN events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id
 	ORDER BY c.seq`
+)
 
 // qComplete finishes a batch of deliveries held by their lease owners and
 // records their attempts in one statement: the results come in as arrays
@@ -122,18 +164,18 @@ const qPauseDisabled = `UPDATE deliveries SET state = 'paused', updated_at = now
 	WHERE state IN ('pending', 'retrying') AND endpoint_id IN (SELECT id FROM endpoints WHERE disabled
 		AND id IN (SELECT endpoint_id FROM deliveries WHERE id = ANY ($1::text[])))`
 
-// DeliveryClaim implements hirehook.Store with one statement (qClaim), its
-// own transaction. It never waits for a row lock (SKIP LOCKED), so it
-// cannot deadlock.
+// DeliveryClaim implements hirehook.Store with one statement (qClaim, or
+// qClaimSkipping when it skips endpoints), its own transaction. It never
+// waits for a row lock (SKIP LOCKED), so it cannot deadlock.
 func (s *Store) DeliveryClaim(ctx context.Context, p hirehook.DeliveryClaimParams) ([]*hirehook.Delivery, error) {
 	if p.Limit < 1 {
 		return nil, nil
 	}
-	skip := p.SkipEndpoints
-	if skip == nil {
-		skip = []string{}
+	q, skip := qClaimSkipping, p.SkipEndpoints
+	if len(skip) == 0 {
+		q, skip = qClaim, []string{}
 	}
-	rows, err := s.db.QueryContext(ctx, qClaim, p.Owner, p.LeaseUntil, p.Now, p.Limit, skip)
+	rows, err := s.db.QueryContext(ctx, q, p.Owner, p.LeaseUntil, p.Now, p.Limit, skip)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
