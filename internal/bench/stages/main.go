@@ -36,13 +36,16 @@ var stages = []struct {
 	{"start, stop, background loops (not per event)", regexp.MustCompile(`hub\.\(\*Hub\)\.(Open|Close)|sqlstore\.Migrate|retention\.|inbound\.\(\*Worker\)|sourceManager|opEmitter|backfill\.|Dispatcher\)\.(Stop|heartbeat|rescue|poll)`)},
 	{"GC (marking, sweeping, assists)", regexp.MustCompile(`^runtime\.(gcBgMarkWorker|gcAssistAlloc|bgsweep|bgscavenge|gcStart|markroot|gcDrain)`)},
 	{"claim (DeliveryClaim)", regexp.MustCompile(`DeliveryClaim|deliveryClaim`)},
-	{"record upsert", regexp.MustCompile(`sqlite\.\(\*Store\)\.upsertRecords`)},
-	{"commit: delivery rows (written leased)", regexp.MustCompile(`sqlite\.\(\*Store\)\.insertDeliveries`)},
-	{"commit: event row", regexp.MustCompile(`sqlite\.\(\*Store\)\.(insertEvents|storedEvents|endpointVersion)|sqlstore\.write|sqlstore\.\(\*Ingest\)\.EventIngest`)},
+	// SQLite's group transactions begin and commit around the statements
+	// (in tryGroup); PostgreSQL's inside the store's methods (inTx), so
+	// this stage comes before the statements' for both.
+	{"commit: BEGIN, COMMIT (SQLite: WAL + fsync)", regexp.MustCompile(`database/sql\.\(\*Tx\)\.Commit|database/sql\.\(\*DB\)\.BeginTx`)},
+	{"record upsert", regexp.MustCompile(`sqlite\.\(\*Store\)\.upsertRecords|postgres\.upsertRecords`)},
+	{"commit: delivery rows (written leased)", regexp.MustCompile(`sqlite\.\(\*Store\)\.insertDeliveries|postgres\.(insertDeliveries|holdOrdered)`)},
+	{"commit: event row", regexp.MustCompile(`sqlite\.\(\*Store\)\.(insertEvents|storedEvents|endpointVersion)|postgres\.(insertEvents|storedEvents|\(\*Store\)\.endpointVersion)|sqlstore\.write|sqlstore\.\(\*Ingest\)\.EventIngest`)},
 	{"attempt row", regexp.MustCompile(`^attempt row$`)}, // marked in classify
-	{"result commit (delivery row update)", regexp.MustCompile(`sqlite\.\(\*Store\)\.(deliveryComplete|DeliveryComplete)`)},
-	{"commit: WAL write + fsync (Tx.Commit, shared)", regexp.MustCompile(`database/sql\.\(\*Tx\)\.Commit|database/sql\.\(\*DB\)\.BeginTx`)},
-	{"commit: group loop, other", regexp.MustCompile(`sqlite\.\(\*Store\)\.(groupLoop|runGroup|tryGroup)`)},
+	{"result commit (delivery row update)", regexp.MustCompile(`sqlite\.\(\*Store\)\.(deliveryComplete|DeliveryComplete)|postgres\.\(\*Store\)\.DeliveryComplete`)},
+	{"commit: group loop, other", regexp.MustCompile(`sqlite\.\(\*Store\)\.(groupLoop|runGroup|tryGroup)|postgres\.\(\*Store\)\.(inTx|tryTx)`)},
 	{"validation against the schema", regexp.MustCompile(`catalog\.\(\*Catalog\)\.ValidateEvent`)},
 	{"request decode", regexp.MustCompile(`api\.decode`)},
 	{"event build (payload render, JSON)", regexp.MustCompile(`ingest\.\(\*Ingester\)\.Prepare`)},
