@@ -197,7 +197,9 @@ func (s *Store) DeliveryClaim(ctx context.Context, p hirehook.DeliveryClaimParam
 }
 
 // DeliveryComplete implements hirehook.Store: one statement (qComplete)
-// for the whole batch, in its own transaction, whatever its size.
+// for the whole batch, whatever its size, sent alone (it is a transaction
+// of its own) unless the batch disables endpoints, whose waiting
+// deliveries are then paused in the same transaction.
 //
 // A batch that names a delivery more than once (the dispatcher never sends
 // one) is written one result at a time, in order, in one transaction: the
@@ -223,14 +225,36 @@ func (s *Store) DeliveryComplete(ctx context.Context, results []hirehook.Deliver
 	for i, b := range batches {
 		args[i] = newCompleteArgs(b)
 	}
+	complete := func(q interface {
+		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	}, a completeArgs) (int, error) {
+		var n int
+		if err := q.QueryRowContext(ctx, qComplete, a.ids, a.owners, a.states, a.next, a.started, a.statuses, a.lastErrors,
+			a.updated, a.attemptIDs, a.durations, a.bodies, a.errorClasses, a.errors, a.disable).Scan(&n); err != nil {
+			return 0, fmt.Errorf("complete %d deliveries: %w", len(a.ids), err)
+		}
+		return n, nil
+	}
 	applied := 0
+	if len(args) == 1 && len(args[0].disabling) == 0 {
+		// The whole batch is one statement, a transaction of its own:
+		// without BEGIN and COMMIT it is one round trip, not three.
+		err := s.retry(ctx, func() error {
+			var err error
+			applied, err = complete(s.db, args[0])
+			return err
+		})
+		if err != nil {
+			return 0, err
+		}
+		return applied, nil
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		applied = 0
 		for _, a := range args {
-			var n int
-			if err := tx.QueryRowContext(ctx, qComplete, a.ids, a.owners, a.states, a.next, a.started, a.statuses, a.lastErrors,
-				a.updated, a.attemptIDs, a.durations, a.bodies, a.errorClasses, a.errors, a.disable).Scan(&n); err != nil {
-				return fmt.Errorf("complete %d deliveries: %w", len(a.ids), err)
+			n, err := complete(tx, a)
+			if err != nil {
+				return err
 			}
 			applied += n
 			if len(a.disabling) > 0 {

@@ -277,8 +277,15 @@ func (s *Store) Close() error {
 // therefore build its results afresh on every call); other errors are
 // returned as they are, mapped by mapError.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.retry(ctx, func() error { return s.tryTx(ctx, fn) })
+}
+
+// retry runs fn, a transaction, again while it loses a deadlock or a
+// serialisation check, as inTx does; fn may be one statement outside any
+// BEGIN, which is a transaction of its own.
+func (s *Store) retry(ctx context.Context, fn func() error) error {
 	for attempt := 1; ; attempt++ {
-		err := s.tryTx(ctx, fn)
+		err := fn()
 		if err == nil {
 			return nil
 		}
