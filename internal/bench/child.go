@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -217,5 +216,3 @@ func (t *tailWriter) String() string {
 	return string(t.tail)
 }
 
-// errNoProcessCPU says that this OS gives no other process's CPU time.
-var errNoProcessCPU = errors.New("a process's CPU time is read from Linux's /proc and CPU clocks only")
