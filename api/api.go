@@ -532,7 +532,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // decode reads a JSON body of at most limit bytes into v, refusing a body
 // sent as another media type, JSON that parsers read differently (see
-// checkJSON), unknown fields and trailing data, and turns decoder errors
+// checkError), unknown fields and trailing data, and turns decoder errors
 // into field errors.
 func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	if err := jsonContentType(r); err != nil {
@@ -584,17 +584,12 @@ func decodeValue(data []byte, v any) error {
 	return decodeChecked(data, v)
 }
 
-// checkJSON refuses, naming the field, JSON that parsers read differently:
-// invalid UTF-8 and lone surrogates (encoding/json turns them into U+FFFD
-// in a string and keeps them in a RawMessage), duplicate keys (it keeps the
-// last), numbers beyond float64 and U+0000 (no store can hold it). Bytes
-// that are not JSON at all are left to the decoder, whose messages say
-// where.
-func checkJSON(data []byte) error {
-	return checkError(strictjson.Check(data, bodyLimits))
-}
-
-// checkError is checkJSON's answer for strictjson.Check's error err.
+// checkError is the answer for strictjson.Check's error err: it refuses,
+// naming the field, JSON that parsers read differently: invalid UTF-8 and
+// lone surrogates (encoding/json turns them into U+FFFD in a string and
+// keeps them in a RawMessage), duplicate keys (it keeps the last), numbers
+// beyond float64 and U+0000 (no store can hold it). Bytes that are not
+// JSON at all are left to the decoder, whose messages say where.
 func checkError(err error) error {
 	var serr *strictjson.Error
 	if errors.As(err, &serr) && !serr.Syntax {
@@ -603,7 +598,7 @@ func checkError(err error) error {
 	return nil
 }
 
-// decodeChecked decodes data, already through checkJSON, into v.
+// decodeChecked decodes data, already through strictjson.Check, into v.
 func decodeChecked(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
