@@ -13,7 +13,6 @@
 package strictjson
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -156,6 +155,8 @@ type reader struct {
 	// addressing, each slot 0 or 1 + a key's index in the object's part
 	// of keyBuf.
 	keyTab []int32
+	// plain says the last string str read had no escapes.
+	plain bool
 	// members holds the members of the objects being built (Decode), so
 	// that each map is made once at its final size rather than grown.
 	members []member
@@ -480,6 +481,7 @@ func (r *reader) str(build, value bool) (string, *Error) {
 		switch {
 		case c == '"':
 			r.i++
+			r.plain = plain
 			if n := r.i - start - 2; r.lim.MaxString > 0 && n > r.lim.MaxString {
 				e := &Error{Message: fmt.Sprintf("must be at most %d bytes long", r.lim.MaxString), Offset: start}
 				if !value {
@@ -563,7 +565,7 @@ func (r *reader) keyBytes() ([]byte, *Error) {
 		return nil, err
 	}
 	raw := r.b[start+1 : r.i-1]
-	if bytes.IndexByte(raw, '\\') >= 0 {
+	if !r.plain {
 		return []byte(unescape(raw)), nil
 	}
 	return raw, nil
