@@ -203,12 +203,11 @@ func (r *reader) document(build bool) (any, error) {
 
 func (r *reader) space() {
 	for r.i < len(r.b) {
-		switch r.b[r.i] {
-		case ' ', '\t', '\n', '\r':
-			r.i++
-		default:
+		// Most bytes after a token are not space: one comparison.
+		if c := r.b[r.i]; c > ' ' || c != ' ' && c != '\t' && c != '\n' && c != '\r' {
 			return
 		}
+		r.i++
 	}
 }
 
