@@ -264,6 +264,7 @@ func (r *reader) object(build bool) (any, *Error) {
 	// them in m as they come, which also finds duplicates.
 	var m map[string]any
 	mark, mmark, tmark := len(r.keyBuf), len(r.members), len(r.keyTab)
+	var keyBits uint64 // the keyBit of each key so far (Check, up to linearKeys)
 	defer func() {
 		clear(r.members[mmark:]) // let the values go with the tree (the stack is pooled)
 		r.keyBuf, r.members, r.keyTab = r.keyBuf[:mark], r.members[:mmark], r.keyTab[:tmark]
@@ -313,10 +314,16 @@ func (r *reader) object(build bool) (any, *Error) {
 		case len(r.keyTab) > tmark:
 			dup = r.addKey(raw, mark, tmark)
 		default:
-			for _, k := range r.keyBuf[mark:] {
-				if string(k) == string(raw) {
-					dup = true
-					break
+			// A key whose bit is not yet in keyBits is not among those
+			// before it: most are compared with none.
+			if bit := keyBit(raw); keyBits&bit == 0 {
+				keyBits |= bit
+			} else {
+				for _, k := range r.keyBuf[mark:] {
+					if string(k) == string(raw) {
+						dup = true
+						break
+					}
 				}
 			}
 			r.keyBuf = append(r.keyBuf, raw)
@@ -376,6 +383,15 @@ func (r *reader) object(build bool) (any, *Error) {
 			return nil, r.syntax("expected ',' or '}'")
 		}
 	}
+}
+
+// keyBit is one of 64 bits chosen by k's length and first and last bytes.
+func keyBit(k []byte) uint64 {
+	h := uint(len(k))
+	if len(k) > 0 {
+		h = h*31 + uint(k[0])*7 + uint(k[len(k)-1])
+	}
+	return 1 << (h & 63)
 }
 
 // addKey adds raw to the hash set at r.keyTab[tmark:] of the object whose

@@ -37,6 +37,7 @@ func TestCheck(t *testing.T) {
 		{name: "NUL", in: `{"id": "a\u0000b"}`, path: ".id"},
 		{name: "NULKey", in: `{"a\u0000": 1}`, path: ""},
 		{name: "DuplicateKey", in: `{"a": 1, "b": {"c": 1, "c": 2}}`, path: ".b.c"},
+		{name: "DuplicateEmptyKey", in: `{"": 1, "b": 2, "": 3}`, path: `[""]`},
 		{name: "DuplicateKeyEscaped", in: `{"a": 1, "\u0061": 2}`, path: ".a"},
 		{name: "Huge", in: `{"a": [0, 1e400]}`, path: ".a[1]"},
 		{name: "HugeNegative", in: `{"a": -1E+309}`, path: ".a"},
