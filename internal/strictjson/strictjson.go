@@ -13,8 +13,11 @@
 package strictjson
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
+	"math/bits"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,20 +90,29 @@ func AppendKey(path, key string) string {
 // returns nil if it keeps every rule and limit, else an *Error.
 func Check(b []byte, lim Limits) error {
 	r := reader{b: b, lim: lim}
-	buf := keyPool.Get().(*[][]byte)
-	r.keyBuf = (*buf)[:0]
+	buf := keyPool.Get().(*keyStacks)
+	r.keyBuf, r.keyTab = buf.keys[:0], buf.tab[:0]
 	_, err := r.document(false)
-	if cap(r.keyBuf) <= maxPooledMembers {
+	if cap(r.keyBuf) <= maxPooledMembers && cap(r.keyTab) <= 4*maxPooledMembers {
 		clear(r.keyBuf[:cap(r.keyBuf)]) // hold on to no caller's bytes
-		*buf = r.keyBuf[:0]
+		buf.keys, buf.tab = r.keyBuf[:0], r.keyTab[:0]
 		keyPool.Put(buf)
 	}
 	return err
 }
 
-// keyPool keeps Check's key stacks (reader.keyBuf) for the next call, as
-// memberPool does Decode's.
-var keyPool = sync.Pool{New: func() any { return new([][]byte) }}
+// keyStacks are Check's reader.keyBuf and reader.keyTab.
+type keyStacks struct {
+	keys [][]byte
+	tab  []int32
+}
+
+// keyPool keeps Check's key stacks for the next call, as memberPool does
+// Decode's.
+var keyPool = sync.Pool{New: func() any { return new(keyStacks) }}
+
+// keySeed seeds the hash of keyTab.
+var keySeed = maphash.MakeSeed()
 
 // Decode is Check that also returns the value as encoding/json decodes it
 // into an any with UseNumber: map[string]any, []any, string, json.Number,
@@ -138,6 +150,13 @@ type reader struct {
 	// check without a map per object (Check only): slices of b, or the
 	// unescaped key.
 	keyBuf [][]byte
+	// keyTab holds the hash sets of the objects being read with more
+	// than linearKeys members (Check only), the innermost last: open
+	// addressing, each slot 0 or 1 + a key's index in the object's part
+	// of keyBuf.
+	keyTab []int32
+	// plain says the last string str read had no escapes.
+	plain bool
 	// members holds the members of the objects being built (Decode), so
 	// that each map is made once at its final size rather than grown.
 	members []member
@@ -184,12 +203,11 @@ func (r *reader) document(build bool) (any, error) {
 
 func (r *reader) space() {
 	for r.i < len(r.b) {
-		switch r.b[r.i] {
-		case ' ', '\t', '\n', '\r':
-			r.i++
-		default:
+		// Most bytes after a token are not space: one comparison.
+		if c := r.b[r.i]; c > ' ' || c != ' ' && c != '\t' && c != '\n' && c != '\r' {
 			return
 		}
+		r.i++
 	}
 }
 
@@ -245,12 +263,12 @@ func (r *reader) object(build bool) (any, *Error) {
 	// makes its map at the final size; past linearKeys members it puts
 	// them in m as they come, which also finds duplicates.
 	var m map[string]any
-	mark, mmark := len(r.keyBuf), len(r.members)
+	mark, mmark, tmark := len(r.keyBuf), len(r.members), len(r.keyTab)
+	var keyBits uint64 // the keyBit of each key so far (Check, up to linearKeys)
 	defer func() {
 		clear(r.members[mmark:]) // let the values go with the tree (the stack is pooled)
-		r.keyBuf, r.members = r.keyBuf[:mark], r.members[:mmark]
+		r.keyBuf, r.members, r.keyTab = r.keyBuf[:mark], r.members[:mmark], r.keyTab[:tmark]
 	}()
-	var seen map[string]struct{} // the keys, once there are many
 	r.space()
 	if r.i < len(r.b) && r.b[r.i] == '}' {
 		r.i++
@@ -293,24 +311,26 @@ func (r *reader) object(build bool) (any, *Error) {
 					break
 				}
 			}
-		case seen != nil:
-			_, dup = seen[string(raw)]
-			seen[string(raw)] = struct{}{}
+		case len(r.keyTab) > tmark:
+			dup = r.addKey(raw, mark, tmark)
 		default:
-			for _, k := range r.keyBuf[mark:] {
-				if string(k) == string(raw) {
-					dup = true
-					break
+			// A key whose bit is not yet in keyBits is not among those
+			// before it: most are compared with none.
+			if bit := keyBit(raw); keyBits&bit == 0 {
+				keyBits |= bit
+			} else {
+				for _, k := range r.keyBuf[mark:] {
+					if string(k) == string(raw) {
+						dup = true
+						break
+					}
 				}
 			}
 			r.keyBuf = append(r.keyBuf, raw)
 			if len(r.keyBuf)-mark > linearKeys {
-				// Past a few members a set is cheaper than comparing
-				// each key with all before it.
-				seen = make(map[string]struct{}, 2*linearKeys)
-				for _, k := range r.keyBuf[mark:] {
-					seen[string(k)] = struct{}{}
-				}
+				// Past a few members a hash set is cheaper than
+				// comparing each key with all before it.
+				r.rehash(mark, tmark, 4*linearKeys)
 			}
 		}
 		if dup {
@@ -363,6 +383,56 @@ func (r *reader) object(build bool) (any, *Error) {
 			return nil, r.syntax("expected ',' or '}'")
 		}
 	}
+}
+
+// keyBit is one of 64 bits chosen by k's length and first and last bytes.
+func keyBit(k []byte) uint64 {
+	h := uint(len(k))
+	if len(k) > 0 {
+		h = h*31 + uint(k[0])*7 + uint(k[len(k)-1])
+	}
+	return 1 << (h & 63)
+}
+
+// addKey adds raw to the hash set at r.keyTab[tmark:] of the object whose
+// keys start at r.keyBuf[mark], and says whether it was there already.
+func (r *reader) addKey(raw []byte, mark, tmark int) (dup bool) {
+	tab := r.keyTab[tmark:]
+	mask := uint64(len(tab) - 1)
+	j := maphash.Bytes(keySeed, raw) & mask
+	for ; tab[j] != 0; j = (j + 1) & mask {
+		if string(r.keyBuf[mark+int(tab[j])-1]) == string(raw) {
+			return true
+		}
+	}
+	r.keyBuf = append(r.keyBuf, raw)
+	if n := len(r.keyBuf) - mark; 2*n > len(tab) {
+		r.rehash(mark, tmark, 2*len(tab))
+	} else {
+		tab[j] = int32(n)
+	}
+	return false
+}
+
+// rehash makes the hash set at r.keyTab[tmark:] size slots (a power of 2)
+// and puts in it the object's keys, r.keyBuf[mark:], which are distinct.
+func (r *reader) rehash(mark, tmark, size int) {
+	r.keyTab = append(r.keyTab[:tmark], make([]int32, size)...)
+	tab := r.keyTab[tmark:]
+	for i, k := range r.keyBuf[mark:] {
+		put(tab, k, i+1)
+	}
+}
+
+// put puts key, the object's key n (1 + its index in the object's keys),
+// in the hash set tab, which does not hold it.
+func put(tab []int32, key []byte, n int) {
+	mask := uint64(len(tab) - 1)
+	j := maphash.Bytes(keySeed, key) & mask
+	for tab[j] != 0 {
+		j = (j + 1) & mask
+	}
+	tab[j] = int32(n)
 }
 
 func (r *reader) array(build bool) (any, *Error) {
@@ -418,6 +488,7 @@ func (r *reader) str(build, value bool) (string, *Error) {
 	r.i++         // "
 	plain := true // no escapes: the string is the bytes as they are
 	for {
+		r.i = plainRun(r.b, r.i)
 		if r.i >= len(r.b) {
 			return "", r.syntax("a string does not end")
 		}
@@ -425,6 +496,7 @@ func (r *reader) str(build, value bool) (string, *Error) {
 		switch {
 		case c == '"':
 			r.i++
+			r.plain = plain
 			if n := r.i - start - 2; r.lim.MaxString > 0 && n > r.lim.MaxString {
 				e := &Error{Message: fmt.Sprintf("must be at most %d bytes long", r.lim.MaxString), Offset: start}
 				if !value {
@@ -461,6 +533,37 @@ func (r *reader) str(build, value bool) (string, *Error) {
 	}
 }
 
+// Masks of plainRun's word at a time: one in each byte, and each byte's
+// top bit.
+const (
+	ones = 0x0101010101010101
+	tops = 0x8080808080808080
+)
+
+// plainRun returns the index of the first byte at or after i that str
+// must look at (a control character, '"', '\\' or a byte of a non-ASCII
+// character), or len(b): the bytes before it are printable ASCII, which str
+// would pass one at a time. It tests 8 bytes at a time.
+func plainRun(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		// A byte's top bit is set in m where it is >= 0x80 (x), < 0x20
+		// (x - 0x20), '"' or '\\' (zero after the xor, so 0xff after
+		// the subtraction). A borrow runs only upward, from a byte that
+		// is flagged rightly, so the lowest flagged byte is the first.
+		m := (x | (x - 0x20*ones) | ((x ^ '"'*ones) - ones) | ((x ^ '\\'*ones) - ones)) & tops
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			return i
+		}
+	}
+	return i
+}
+
 // keyName is the key an error names: key (Decode) or raw (Check).
 func keyName(key string, raw []byte) string {
 	if raw != nil {
@@ -477,10 +580,8 @@ func (r *reader) keyBytes() ([]byte, *Error) {
 		return nil, err
 	}
 	raw := r.b[start+1 : r.i-1]
-	for _, c := range raw {
-		if c == '\\' {
-			return []byte(unescape(raw)), nil
-		}
+	if !r.plain {
+		return []byte(unescape(raw)), nil
 	}
 	return raw, nil
 }

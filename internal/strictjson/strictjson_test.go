@@ -37,6 +37,7 @@ func TestCheck(t *testing.T) {
 		{name: "NUL", in: `{"id": "a\u0000b"}`, path: ".id"},
 		{name: "NULKey", in: `{"a\u0000": 1}`, path: ""},
 		{name: "DuplicateKey", in: `{"a": 1, "b": {"c": 1, "c": 2}}`, path: ".b.c"},
+		{name: "DuplicateEmptyKey", in: `{"": 1, "b": 2, "": 3}`, path: `[""]`},
 		{name: "DuplicateKeyEscaped", in: `{"a": 1, "\u0061": 2}`, path: ".a"},
 		{name: "Huge", in: `{"a": [0, 1e400]}`, path: ".a[1]"},
 		{name: "HugeNegative", in: `{"a": -1E+309}`, path: ".a"},
@@ -181,8 +182,8 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		v, err := Decode(b, Limits{})
-		if cerr := Check(b, Limits{}); (cerr == nil) != (err == nil) {
-			t.Fatalf("Check = %v, Decode = %v", cerr, err)
+		if cerr := Check(b, Limits{}); !reflect.DeepEqual(cerr, err) {
+			t.Fatalf("Check = %#v, Decode = %#v", cerr, err)
 		}
 		if err != nil {
 			return
@@ -198,6 +199,137 @@ func FuzzDecode(f *testing.F) {
 		}
 		if !reflect.DeepEqual(v, want) {
 			t.Fatalf("Decode(%q) = %#v, encoding/json %#v", b, v, want)
+		}
+	})
+}
+
+// plainRunBytes is plainRun a byte at a time, as str went before it.
+func plainRunBytes(b []byte, i int) int {
+	for ; i < len(b); i++ {
+		if c := b[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			return i
+		}
+	}
+	return i
+}
+
+// TestPlainRun compares plainRun with a byte at a time on every byte value
+// and every pair of byte values (the pair catches a borrow from one byte
+// into the next), at every position of a word and across two words.
+func TestPlainRun(t *testing.T) {
+	t.Parallel()
+	fill := bytes.Repeat([]byte("a"), 19)
+	b := make([]byte, len(fill))
+	for x := range 256 {
+		for y := range 256 {
+			for at := range len(b) - 1 {
+				copy(b, fill)
+				b[at], b[at+1] = byte(x), byte(y)
+				for _, start := range []int{0, 1, at} {
+					if got, want := plainRun(b, start), plainRunBytes(b, start); got != want {
+						t.Fatalf("plainRun(%q, %d) = %d, want %d", b, start, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// FuzzPlainRun compares plainRun with a byte at a time.
+func FuzzPlainRun(f *testing.F) {
+	for _, s := range []string{"abcdefgh\"", "abcdefghi\\", "é", "\x1f\x20\x21", "0123456789abcdef\x7f\x80"} {
+		f.Add([]byte(s), uint8(0))
+	}
+	f.Fuzz(func(t *testing.T, b []byte, start uint8) {
+		i := int(start) % (len(b) + 1)
+		if got, want := plainRun(b, i), plainRunBytes(b, i); got != want {
+			t.Fatalf("plainRun(%q, %d) = %d, want %d", b, i, got, want)
+		}
+	})
+}
+
+// TestCheckMembers checks Check's duplicate check around linearKeys and
+// the sizes where its hash set grows, in nested objects of many members
+// too: every member is accepted, and a duplicate is found wherever it is,
+// with the error Decode (a map) gives.
+func TestCheckMembers(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{1, linearKeys - 1, linearKeys, linearKeys + 1, 2 * linearKeys, 2*linearKeys + 1, 4 * linearKeys, 4*linearKeys + 1, 300} {
+		var b bytes.Buffer
+		b.WriteString("{")
+		for i := range n {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `"k%d":`, i)
+			if i%7 == 3 { // an object of many members of its own, inside
+				b.WriteString("{")
+				for j := range n {
+					if j > 0 {
+						b.WriteString(",")
+					}
+					fmt.Fprintf(&b, `"k%d":%d`, j, j)
+				}
+				b.WriteString("}")
+			} else {
+				fmt.Fprintf(&b, "%d", i)
+			}
+		}
+		b.WriteString("}")
+		if err := Check(b.Bytes(), Limits{}); err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		for _, at := range []int{0, 1, n / 2, n - 2, n - 1} {
+			if at < 0 || at >= n {
+				continue
+			}
+			for _, key := range []string{fmt.Sprintf(`"k%d"`, at), fmt.Sprintf(`"\u006b%d"`, at)} {
+				dup := fmt.Appendf(bytes.TrimSuffix(bytes.Clone(b.Bytes()), []byte("}")), `,%s:1}`, key)
+				cerr := Check(dup, Limits{})
+				_, derr := Decode(dup, Limits{})
+				if cerr == nil || cerr.(*Error).Path != fmt.Sprintf(".k%d", at) {
+					t.Fatalf("n=%d: duplicate %s: %v", n, key, cerr)
+				}
+				if !reflect.DeepEqual(cerr, derr) {
+					t.Fatalf("n=%d: duplicate %s: Check %#v, Decode %#v", n, key, cerr, derr)
+				}
+			}
+		}
+	}
+}
+
+// FuzzCheckKeys checks Check's duplicate check against Decode's (a map
+// past linearKeys) on objects of many short keys, nested: each byte is a
+// member named by its low 7 bits, whose value is an object of the next
+// bytes when the top bit is set.
+func FuzzCheckKeys(f *testing.F) {
+	f.Add(bytes.Repeat([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}, 2))
+	f.Add([]byte{0x85, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 0x81, 1, 2, 3, 4})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var b bytes.Buffer
+		var obj func(n int)
+		obj = func(n int) {
+			b.WriteString("{")
+			for i := 0; i < n && len(in) > 0; i++ {
+				c := in[0]
+				in = in[1:]
+				if i > 0 {
+					b.WriteString(",")
+				}
+				fmt.Fprintf(&b, `"%d":`, c&0x7f)
+				if c&0x80 != 0 {
+					obj(int(c&0x7f) + 1)
+				} else {
+					b.WriteString("0")
+				}
+			}
+			b.WriteString("}")
+		}
+		obj(len(in))
+		cerr := Check(b.Bytes(), Limits{})
+		_, derr := Decode(b.Bytes(), Limits{})
+		if !reflect.DeepEqual(cerr, derr) {
+			t.Fatalf("%s: Check %v, Decode %v", b.Bytes(), cerr, derr)
 		}
 	})
 }
