@@ -58,6 +58,10 @@ type Sender struct {
 // Timeout is the longest one attempt takes.
 func (s *Sender) Timeout() time.Duration { return s.timeout }
 
+// maxIdleConns is the most idle connections the sender keeps, to one
+// host or to all.
+const maxIdleConns = 4096
+
 // NewSender returns a Sender.
 func NewSender(cfg SenderConfig) *Sender {
 	if cfg.Timeout <= 0 {
@@ -67,13 +71,17 @@ func NewSender(cfg SenderConfig) *Sender {
 		AllowPrivate: cfg.AllowPrivate,
 		Timeout:      cfg.Timeout,
 		DialTimeout:  cfg.Timeout,
-		// Keep every connection that an endpoint's max_concurrency may
-		// use: endpoints often share a host (a hundred endpoints of one
-		// onboarding system), and a connection closed after its request
-		// is dialled again for the next (measured with bench --mode
-		// fanout: a tenth of the CPU went to dialling at 64 per host).
-		MaxIdleConns:        4096,
-		MaxIdleConnsPerHost: hirehook.MaxMaxConcurrency,
+		// Keep every connection the endpoints' max_concurrency may use:
+		// endpoints often share a host (a hundred endpoints of one
+		// onboarding system), so a host may see the sum of their limits,
+		// past any one endpoint's maximum. A connection closed after its
+		// request is dialled again for the next (bench --mode fanout, 100
+		// endpoints × 16 on one host: a tenth of the hub's CPU went to
+		// dialling and closing with 256 idle per host). Idle connections
+		// are no more than the attempts in flight left open, and close
+		// after netguard's idle timeout.
+		MaxIdleConns:        maxIdleConns,
+		MaxIdleConnsPerHost: maxIdleConns,
 		NoRedirects:         true,
 		// Timeout bounds the whole attempt, the wait for the answer's
 		// headers included: a header timeout of the same length would

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -404,5 +405,55 @@ func TestSenderReusesConnections(t *testing.T) {
 				t.Errorf("3 attempts used %d connections, want %d", got, tt.conns)
 			}
 		})
+	}
+}
+
+// TestSenderKeepsConnectionsOfManyEndpoints: endpoints that share a host
+// may have more attempts in flight to it together than one endpoint's
+// maximum; the connections they used are kept for the next wave, not
+// closed and dialled again (with 256 idle per host, the second wave of
+// 300 dialled 44 more).
+func TestSenderKeepsConnectionsOfManyEndpoints(t *testing.T) {
+	t.Parallel()
+	const inFlight = hirehook.MaxMaxConcurrency + 44
+	var conns, arrived atomic.Int64
+	var mu sync.Mutex
+	release := make(chan struct{})
+	rcv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		// Answer once the whole wave is in flight, so that it holds
+		// inFlight connections at once.
+		mu.Lock()
+		wave := release
+		if arrived.Add(1)%inFlight == 0 {
+			close(release)
+			release = make(chan struct{})
+		}
+		mu.Unlock()
+		<-wave
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	rcv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	rcv.Start()
+	t.Cleanup(rcv.Close)
+	s := newSender(t, 30*time.Second)
+	m, _ := message(t, rcv.URL)
+	for wave := range 2 {
+		var wg sync.WaitGroup
+		for range inFlight {
+			wg.Go(func() {
+				if got := s.Send(context.Background(), m, time.Now()).Attempt; got.StatusCode != http.StatusNoContent {
+					t.Errorf("wave %d: attempt = status %d, class %q (%s); want 204", wave+1, got.StatusCode, got.ErrorClass, got.Error)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	if got := conns.Load(); got != inFlight {
+		t.Errorf("2 waves of %d attempts in flight at once used %d connections, want %d", inFlight, got, inFlight)
 	}
 }
