@@ -215,4 +215,3 @@ func (t *tailWriter) String() string {
 	defer t.mu.Unlock()
 	return string(t.tail)
 }
-
