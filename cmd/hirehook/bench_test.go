@@ -3,13 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/hirehook/hirehook/internal/testbroker"
 )
 
 func TestBenchFanoutRuns(t *testing.T) {
@@ -119,7 +119,7 @@ func TestBenchBrokerModesRun(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			if mode == "rabbitmq" || mode == "nats" {
-				needBrokerAt(t, map[string]string{"rabbitmq": "127.0.0.1:5672", "nats": "127.0.0.1:4222"}[mode])
+				testbroker.Dial(t, mode, map[string]string{"rabbitmq": testbroker.RabbitMQAddr(), "nats": testbroker.NATS}[mode])
 			}
 			var out, errOut bytes.Buffer
 			code := run(context.Background(), []string{"bench", "--mode", mode, "--events", "60", "--concurrency", "4", "--endpoint-concurrency", "4"}, func(string) string { return "" }, &out, &errOut)
@@ -137,17 +137,6 @@ func TestBenchBrokerModesRun(t *testing.T) {
 			}
 		})
 	}
-}
-
-// needBrokerAt fails (or, with HIREHOOK_SKIP_BROKERS=1, skips) the test
-// when nothing answers at addr.
-func needBrokerAt(t *testing.T, addr string) {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err != nil {
-		needBroker(t, "the broker at "+addr, err)
-	}
-	c.Close()
 }
 
 func TestBenchBrokerModeErrorHidesCredentials(t *testing.T) {

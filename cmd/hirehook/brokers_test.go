@@ -30,6 +30,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/hirehook/hirehook"
+	"github.com/hirehook/hirehook/internal/testbroker"
 	"github.com/hirehook/hirehook/internal/testproxy"
 	"github.com/hirehook/hirehook/internal/testwait"
 )
@@ -41,23 +42,13 @@ import (
 // broker.
 
 // natsServer is the test machine's NATS server with JetStream.
-const natsServer = "127.0.0.1:4222"
+const natsServer = testbroker.NATS
 
 // natsServerBinary is the nats-server the auth test starts with users.
-const natsServerBinary = "/usr/sbin/nats-server"
+const natsServerBinary = testbroker.NATSServerBinary
 
 // pubsubProject is the Google Cloud project of the pstest topics.
 const pubsubProject = "hirehook-test"
-
-// needBroker fails the test because a broker it needs does not answer,
-// saying so, or skips it when HIREHOOK_SKIP_BROKERS=1.
-func needBroker(tb testing.TB, what string, err error) {
-	tb.Helper()
-	if os.Getenv("HIREHOOK_SKIP_BROKERS") == "1" {
-		tb.Skipf("%s: %v (HIREHOOK_SKIP_BROKERS=1)", what, err)
-	}
-	tb.Fatalf("%s is needed for this test (set HIREHOOK_SKIP_BROKERS=1 to skip): %v", what, err)
-}
 
 var unsafeNameChars = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 
@@ -179,25 +170,16 @@ var brokerKinds = []brokerKind{
 	{hirehook.KindRabbitMQ, openRabbitMQ},
 }
 
-// rabbitMQAddr is the test machine's RabbitMQ (guest/guest), unless
-// HIREHOOK_TEST_RABBITMQ_ADDR says otherwise.
-func rabbitMQAddr() string {
-	if a := os.Getenv("HIREHOOK_TEST_RABBITMQ_ADDR"); a != "" {
-		return a
-	}
-	return "127.0.0.1:5672"
-}
-
 // openRabbitMQ declares a topic exchange and a queue bound to it for
 // "placement.*", both of the test's own and deleted at its end, and
 // consumes the queue. The endpoint publishes to the exchange with its
 // default routing key, the event type.
 func openRabbitMQ(tb testing.TB, o brokerOpts) *broker {
 	tb.Helper()
-	server := rabbitMQAddr()
+	server := testbroker.RabbitMQAddr()
 	conn, err := amqp.Dial("amqp://guest:guest@" + server + "/")
 	if err != nil {
-		needBroker(tb, "RabbitMQ (guest/guest) at "+server, err)
+		testbroker.Need(tb, "RabbitMQ (guest/guest) at "+server, err)
 	}
 	tb.Cleanup(func() { conn.Close() })
 	name := brokerName(tb)
@@ -273,7 +255,7 @@ func openNATSAt(tb testing.TB, server string, o brokerOpts, opts ...natsgo.Optio
 	tb.Helper()
 	nc, err := natsgo.Connect("nats://"+server, append(opts, natsgo.Timeout(5*time.Second))...)
 	if err != nil {
-		needBroker(tb, "NATS JetStream at "+server, err)
+		testbroker.Need(tb, "NATS JetStream at "+server, err)
 	}
 	tb.Cleanup(nc.Close)
 	js, err := jetstream.New(nc)
@@ -285,7 +267,7 @@ func openNATSAt(tb testing.TB, server string, o brokerOpts, opts ...natsgo.Optio
 	defer cancel()
 	s, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{name + ".>"}, Storage: jetstream.MemoryStorage})
 	if err != nil {
-		needBroker(tb, "NATS JetStream at "+server, fmt.Errorf("create stream %s: %w", name, err))
+		testbroker.Need(tb, "NATS JetStream at "+server, fmt.Errorf("create stream %s: %w", name, err))
 	}
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -479,7 +461,7 @@ type natsAuthServer struct {
 func startNATSAuthServer(tb testing.TB) *natsAuthServer {
 	tb.Helper()
 	if _, err := os.Stat(natsServerBinary); err != nil {
-		needBroker(tb, natsServerBinary, err)
+		testbroker.Need(tb, natsServerBinary, err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

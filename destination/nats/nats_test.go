@@ -25,15 +25,16 @@ import (
 	"github.com/hirehook/hirehook/client/receiver"
 	"github.com/hirehook/hirehook/destination"
 	"github.com/hirehook/hirehook/internal/netguard"
+	"github.com/hirehook/hirehook/internal/testbroker"
 	"github.com/hirehook/hirehook/internal/testproxy"
 	"github.com/hirehook/hirehook/internal/testwait"
 )
 
 // sharedServer is the test machine's NATS server with JetStream.
-const sharedServer = "127.0.0.1:4222"
+const sharedServer = testbroker.NATS
 
 // serverBinary is the nats-server the auth tests start with credentials.
-const serverBinary = "/usr/sbin/nats-server"
+const serverBinary = testbroker.NATSServerBinary
 
 // allowPrivate dials anything: the brokers under test are on loopback.
 var allowPrivate = netguard.DialContext(5*time.Second, true, netguard.AllowList{})
@@ -54,17 +55,13 @@ func uniqueName(tb testing.TB) string {
 	return "hh_" + unsafeName.ReplaceAllString(tb.Name(), "_") + "_" + randHex(tb, 4)
 }
 
-// connectAdmin connects a plain client for the test's own stream work,
-// failing (not skipping) when the server is not there, unless
-// HIREHOOK_SKIP_BROKERS=1.
+// connectAdmin connects a plain client for the test's own stream work
+// (a server that is not there: testbroker.Need).
 func connectAdmin(tb testing.TB, addr string, opts ...natsgo.Option) jetstream.JetStream {
 	tb.Helper()
 	nc, err := natsgo.Connect("nats://"+addr, append(opts, natsgo.Timeout(5*time.Second))...)
 	if err != nil {
-		if os.Getenv("HIREHOOK_SKIP_BROKERS") == "1" {
-			tb.Skipf("NATS at %s: %v (HIREHOOK_SKIP_BROKERS=1)", addr, err)
-		}
-		tb.Fatalf("NATS JetStream is needed at %s for this test (set HIREHOOK_SKIP_BROKERS=1 to skip): %v", addr, err)
+		testbroker.Need(tb, "NATS JetStream at "+addr, err)
 	}
 	tb.Cleanup(nc.Close)
 	js, err := jetstream.New(nc)
@@ -478,10 +475,7 @@ type authServer struct {
 func startAuthServer(t *testing.T) *authServer {
 	t.Helper()
 	if _, err := os.Stat(serverBinary); err != nil {
-		if os.Getenv("HIREHOOK_SKIP_BROKERS") == "1" {
-			t.Skipf("%s: %v (HIREHOOK_SKIP_BROKERS=1)", serverBinary, err)
-		}
-		t.Fatalf("these tests start %s, which is missing: %v", serverBinary, err)
+		testbroker.Need(t, serverBinary, err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/hirehook/hirehook/destination"
+	"github.com/hirehook/hirehook/internal/testbroker"
 )
 
 // BenchmarkPublish compares the Publisher with amqp091-go used directly at
@@ -17,7 +18,7 @@ import (
 // from 8×GOMAXPROCS goroutines; direct_parallel gives each goroutine its own
 // confirm channel, as a hand-written producer would.
 func BenchmarkPublish(b *testing.B) {
-	addr := brokerAddr(b)
+	addr := testbroker.RabbitMQ(b)
 	adm := newAdmin(b, addr)
 	q := unique(b)
 	adm.queue(q, nil)

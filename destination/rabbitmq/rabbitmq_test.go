@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,29 +20,10 @@ import (
 	"github.com/hirehook/hirehook/client/receiver"
 	"github.com/hirehook/hirehook/destination"
 	"github.com/hirehook/hirehook/internal/netguard"
+	"github.com/hirehook/hirehook/internal/testbroker"
 	"github.com/hirehook/hirehook/internal/testproxy"
 	"github.com/hirehook/hirehook/internal/testwait"
 )
-
-// brokerAddr is the RabbitMQ the tests use (guest/guest): 127.0.0.1:5672
-// unless HIREHOOK_TEST_RABBITMQ_ADDR says otherwise. A missing broker fails
-// the test unless HIREHOOK_SKIP_BROKERS=1.
-func brokerAddr(tb testing.TB) string {
-	tb.Helper()
-	addr := os.Getenv("HIREHOOK_TEST_RABBITMQ_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:5672"
-	}
-	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err != nil {
-		if os.Getenv("HIREHOOK_SKIP_BROKERS") == "1" {
-			tb.Skipf("no RabbitMQ at %s (HIREHOOK_SKIP_BROKERS=1): %v", addr, err)
-		}
-		tb.Fatalf("no RabbitMQ at %s: %v; start one (guest/guest) or set HIREHOOK_SKIP_BROKERS=1", addr, err)
-	}
-	c.Close()
-	return addr
-}
 
 func unique(tb testing.TB) string {
 	b := make([]byte, 4)
@@ -160,7 +140,7 @@ type bundle struct {
 // private addresses through (the broker is on loopback).
 func setup(t *testing.T) *bundle {
 	t.Helper()
-	addr := brokerAddr(t)
+	addr := testbroker.RabbitMQ(t)
 	return &bundle{
 		addr:   addr,
 		admin:  newAdmin(t, addr),

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,28 +15,9 @@ import (
 	"github.com/hirehook/hirehook/client"
 	"github.com/hirehook/hirehook/client/entity"
 	"github.com/hirehook/hirehook/internal/hubtest"
+	"github.com/hirehook/hirehook/internal/testbroker"
 	"github.com/hirehook/hirehook/internal/testwait"
 )
-
-// brokerAddr is the RabbitMQ the test uses (guest/guest): 127.0.0.1:5672
-// unless HIREHOOK_TEST_RABBITMQ_ADDR says otherwise. A missing broker fails
-// the test unless HIREHOOK_SKIP_BROKERS=1.
-func brokerAddr(tb testing.TB) string {
-	tb.Helper()
-	addr := os.Getenv("HIREHOOK_TEST_RABBITMQ_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:5672"
-	}
-	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err != nil {
-		if os.Getenv("HIREHOOK_SKIP_BROKERS") == "1" {
-			tb.Skipf("no RabbitMQ at %s (HIREHOOK_SKIP_BROKERS=1): %v", addr, err)
-		}
-		tb.Fatalf("no RabbitMQ at %s: %v; start one (guest/guest) or set HIREHOOK_SKIP_BROKERS=1", addr, err)
-	}
-	c.Close()
-	return addr
-}
 
 // TestWorker runs the docs' RabbitMQ example end to end: a hub publishes a
 // confirmed placement to a queue through an endpoint of kind rabbitmq made
@@ -47,7 +26,7 @@ func brokerAddr(tb testing.TB) string {
 // same queue is rejected.
 func TestWorker(t *testing.T) {
 	t.Parallel()
-	addr := brokerAddr(t)
+	addr := testbroker.RabbitMQ(t)
 	b := make([]byte, 4)
 	rand.Read(b)
 	queue := "hirehook-test.rabbitmq-onboarding." + hex.EncodeToString(b)
